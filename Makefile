@@ -1,0 +1,79 @@
+# cirque - a process supervisor.   make | make run | make test [SANITIZE=1] | make bench | make clean
+CC      ?= cc
+PREFIX  ?= /usr/local
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
+LDLIBS  += -lev $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Debian packages: to build, and (in addition) to run the tests and benchmarks.
+BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev
+TEST_PKGS  := procps
+BENCH_PKGS := supervisor strace
+
+DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \
+               src/parse.o src/log.o
+LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o
+UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
+
+all: src/cirqued
+
+src/cirqued: $(DAEMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Objects are rebuilt when the flags change (e.g. SANITIZE=1 after a normal build).
+src/.flags: FORCE
+	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
+src/%.o tests/unit/%.o: src/.flags
+src/%.o: src/%.c src/.flags
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+tests/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) src/.flags
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# Installs missing Debian packages when root (apt-get), otherwise prints the command to run.
+define ensure_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps:
+	$(call ensure_packages,$(BUILD_PKGS))
+test-deps:
+	$(call ensure_packages,$(BUILD_PKGS) $(TEST_PKGS))
+bench-deps:
+	$(call ensure_packages,$(BUILD_PKGS) $(BENCH_PKGS))
+
+run: deps
+	$(MAKE) all
+	exec src/cirqued -c etc/cirque.yaml
+
+test: test-deps
+	$(MAKE) all $(UNIT_TESTS)
+	tests/run.sh $(UNIT_TESTS)
+
+bench: bench-deps
+	$(MAKE) all bench/spawn_floor
+	bench/run.sh
+
+bench/spawn_floor: bench/spawn_floor.c
+	$(CC) -O2 -Wall -o $@ $<
+
+clean:
+	rm -f src/*.o src/*.d src/.flags src/cirqued tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
+	      bench/spawn_floor
+
+.PHONY: all deps test-deps bench-deps run test bench clean FORCE
+-include src/*.d tests/unit/*.d

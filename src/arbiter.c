@@ -1,0 +1,463 @@
+/* arbiter.c - owns the watchers: start-up (higher priority first) and shutdown (lower first), each
+ * priority level concurrently; configuration reloads by diff; the daemon's signals. */
+#include "arbiter.h"
+
+#include "log.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* --- running an operation over watchers, one priority level at a time ------------------------- */
+
+/* A level run is the C shape of `for level in levels: await gather(op(w) for w in level)`. */
+struct level_run {
+	struct arbiter *arbiter;
+	bool starting;                /* start (descending priority) or stop (ascending) */
+	int *levels;                  /* distinct priorities, in the order to run them */
+	int nlevels;
+	int next_level;
+	int pending;                  /* watchers of the current level not yet done */
+	bool cancelled;               /* the arbiter no longer cares (shutdown began) */
+	void (*done)(struct arbiter *a);
+};
+
+static void level_run_next(struct level_run *run);
+
+static int compare_ints(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+	return (a > b) - (a < b);
+}
+
+static bool takes_part(const struct level_run *run, const struct watcher *w)
+{
+	return run->starting ? w->config->autostart : true;
+}
+
+static void level_watcher_done(struct watcher *w, bool ok, void *arg)
+{
+	struct level_run *run = arg;
+
+	(void)w;
+	(void)ok;
+	if (--run->pending == 0)
+		level_run_next(run);
+}
+
+static void level_run_free(struct level_run *run)
+{
+	if (run->arbiter->startup == run)
+		run->arbiter->startup = NULL;
+	free(run->levels);
+	free(run);
+}
+
+static void level_run_next(struct level_run *run)
+{
+	struct arbiter *a = run->arbiter;
+
+	while (!run->cancelled && run->next_level < run->nlevels && run->pending == 0) {
+		int level = run->levels[run->next_level++];
+		/* pending starts at 1 so that a watcher finishing synchronously cannot end the level
+		 * while the others are still being launched. */
+		run->pending = 1;
+		for (struct watcher *w = a->watchers; w; w = w->next) {
+			if (w->config->priority != level || !takes_part(run, w))
+				continue;
+			run->pending++;
+			if (run->starting)
+				watcher_start(w, level_watcher_done, run);
+			else
+				watcher_stop(w, level_watcher_done, run);
+		}
+		if (--run->pending > 0)
+			return;
+	}
+	if (run->pending > 0)
+		return;
+	if (!run->cancelled && run->done)
+		run->done(a);
+	level_run_free(run);
+}
+
+static struct level_run *level_run_new(struct arbiter *a, bool starting, void (*done)(struct arbiter *))
+{
+	struct level_run *run = calloc(1, sizeof(*run));
+	int n = 0;
+
+	if (run == NULL)
+		return NULL;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		n++;
+	run->levels = malloc(sizeof(int) * (size_t)(n ? n : 1));
+	if (run->levels == NULL) {
+		free(run);
+		return NULL;
+	}
+	for (struct watcher *w = a->watchers; w; w = w->next) {
+		bool seen = false;
+		for (int i = 0; i < run->nlevels; i++)
+			seen = seen || run->levels[i] == w->config->priority;
+		if (!seen)
+			run->levels[run->nlevels++] = w->config->priority;
+	}
+	qsort(run->levels, (size_t)run->nlevels, sizeof(int), compare_ints);
+	if (starting)
+		for (int i = 0; i < run->nlevels / 2; i++) {
+			int t = run->levels[i];
+			run->levels[i] = run->levels[run->nlevels - 1 - i];
+			run->levels[run->nlevels - 1 - i] = t;
+		}
+	run->arbiter = a;
+	run->starting = starting;
+	run->done = done;
+	return run;
+}
+
+/* --- watchers ---------------------------------------------------------------------------------- */
+
+static void check_shutdown_complete(struct arbiter *a)
+{
+	if (!a->shutting_down || !a->stop_all_done || a->removed || a->finished)
+		return;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (!watcher_is_idle(w))
+			return;
+	a->finished = true;
+	log_info("all processes stopped, exiting");
+	ev_break(a->loop, EVBREAK_ALL);
+}
+
+static void unlink_watcher(struct watcher **list, struct watcher *w)
+{
+	for (struct watcher **link = list; *link; link = &(*link)->next) {
+		if (*link == w) {
+			*link = w->next;
+			return;
+		}
+	}
+}
+
+/* Every watcher's idle hook: frees removed watchers, starts their successors, ends shutdown. */
+static void on_watcher_idle(struct watcher *w, void *arg)
+{
+	struct arbiter *a = arg;
+
+	if (w->removing) {
+		struct watcher *successor = w->successor;
+		unlink_watcher(&a->removed, w);
+		log_info("watcher %s: %s", w->name, successor ? "stopped for its new definition" : "removed");
+		watcher_free(w);
+		if (successor) {
+			successor->predecessor = NULL;
+			if (!a->shutting_down)
+				watcher_start(successor, NULL, NULL);
+		}
+	}
+	check_shutdown_complete(a);
+}
+
+static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
+{
+	struct watcher *w = watcher_new(a->loop, wc, a->devnull_fd), **tail;
+
+	if (w == NULL) {
+		log_error("watcher %s: out of memory", wc->name);
+		watcher_config_free(wc);
+		return NULL;
+	}
+	w->on_idle = on_watcher_idle;
+	w->hook_arg = a;
+	for (tail = &a->watchers; *tail; tail = &(*tail)->next)
+		;
+	*tail = w;
+	return w;
+}
+
+struct watcher *arbiter_find(struct arbiter *a, const char *name)
+{
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (strcmp(w->name, name) == 0)
+			return w;
+	return NULL;
+}
+
+/* Moves W to the removed list and stops it; it is freed when idle (maybe right now). */
+static void retire_watcher(struct arbiter *a, struct watcher *w)
+{
+	if (w->predecessor) {  /* replaced again before it ever started */
+		w->predecessor->successor = NULL;
+		w->predecessor = NULL;
+	}
+	unlink_watcher(&a->watchers, w);
+	w->removing = true;
+	w->next = a->removed;
+	a->removed = w;
+	watcher_stop(w, NULL, NULL);  /* may free w */
+}
+
+/* --- daemon settings -------------------------------------------------------------------------- */
+
+static void free_daemon_settings(struct daemon_config *d)
+{
+	free(d->endpoint);
+	free(d->pubsub_endpoint);
+	free(d->stats_endpoint);
+	free(d->logoutput);
+	free(d->pidfile);
+}
+
+static void take_daemon_settings(struct arbiter *a, struct config *config)
+{
+	struct daemon_config *old = &a->daemon;
+
+	free_daemon_settings(old);
+	*old = config->daemon;
+	memset(&config->daemon, 0, sizeof(config->daemon));
+	if (old->loglevel >= 0)
+		log_set_level((enum log_level)old->loglevel);
+	if (old->umask >= 0)
+		umask((mode_t)old->umask);
+}
+
+/* Takes every watcher config out of CONFIG and frees the rest. */
+static struct watcher_config **take_watcher_configs(struct config *config, int *count)
+{
+	struct watcher_config **list = config->watchers;
+
+	*count = config->nwatchers;
+	config->watchers = NULL;
+	config->nwatchers = 0;
+	config_free(config);
+	return list;
+}
+
+/* --- signals ---------------------------------------------------------------------------------- */
+
+static void on_terminate(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct arbiter *a = sig->data;
+	log_info("received SIG%s", sig->signum == SIGINT ? "INT" : "TERM");
+	arbiter_shutdown(a, false);
+}
+
+static void on_quit(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_info("received SIGQUIT: fast shutdown");
+	arbiter_shutdown(sig->data, true);
+}
+
+static void on_hangup(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_info("received SIGHUP: reloading %s", ((struct arbiter *)sig->data)->config_path);
+	arbiter_reload(sig->data);
+}
+
+static void watch_signal(struct arbiter *a, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int),
+			 int signum)
+{
+	ev_signal_init(w, cb, signum);
+	w->data = a;
+	ev_signal_start(a->loop, w);
+}
+
+/* --- life cycle ------------------------------------------------------------------------------- */
+
+int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
+{
+	struct watcher_config **configs;
+	int count;
+
+	memset(a, 0, sizeof(*a));
+	a->loop = loop;
+	a->daemon.loglevel = -1;
+	a->daemon.umask = -1;
+	a->config_path = strdup(config->path);
+	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (a->devnull_fd < 0) {
+		log_errno(LOG_CRITICAL, "cannot open /dev/null");
+		config_free(config);
+		return -1;
+	}
+	take_daemon_settings(a, config);
+	configs = take_watcher_configs(config, &count);
+	for (int i = 0; i < count; i++)
+		add_watcher(a, configs[i]);
+	free(configs);
+	watch_signal(a, &a->sigterm, on_terminate, SIGTERM);
+	watch_signal(a, &a->sigint, on_terminate, SIGINT);
+	watch_signal(a, &a->sigquit, on_quit, SIGQUIT);
+	watch_signal(a, &a->sighup, on_hangup, SIGHUP);
+	return 0;
+}
+
+static void on_started(struct arbiter *a)
+{
+	int n = 0, processes = 0;
+
+	for (struct watcher *w = a->watchers; w; w = w->next) {
+		n++;
+		processes += watcher_count_state(w, PS_RUNNING);
+	}
+	log_info("started: %d watcher%s, %d process%s running", n, n == 1 ? "" : "s", processes,
+		 processes == 1 ? "" : "es");
+}
+
+void arbiter_start(struct arbiter *a)
+{
+	struct level_run *run = level_run_new(a, true, on_started);
+
+	if (run == NULL) {
+		log_error("out of memory starting watchers");
+		return;
+	}
+	a->startup = run;
+	level_run_next(run);
+}
+
+static void on_all_stopped(struct arbiter *a)
+{
+	a->stop_all_done = true;
+	check_shutdown_complete(a);
+}
+
+void arbiter_shutdown(struct arbiter *a, bool fast)
+{
+	if (a->shutting_down && (!fast || a->fast_shutdown)) {
+		log_info("shutdown already in progress");
+		return;
+	}
+	a->shutting_down = true;
+	if (a->startup)
+		a->startup->cancelled = true;
+	if (fast) {
+		a->fast_shutdown = true;
+		a->stop_all_done = true;
+		for (struct watcher *w = a->watchers; w; w = w->next)
+			watcher_kill(w);
+		for (struct watcher *w = a->removed, *next; w; w = next) {
+			next = w->next;
+			watcher_kill(w);  /* may free w */
+		}
+		check_shutdown_complete(a);
+		return;
+	}
+	log_info("stopping all watchers");
+	struct level_run *run = level_run_new(a, false, on_all_stopped);
+	if (run == NULL) {
+		arbiter_shutdown(a, true);
+		return;
+	}
+	level_run_next(run);
+}
+
+/* --- reload ------------------------------------------------------------------------------------ */
+
+/* A watcher whose definition changed is replaced: the old one stops, then the new one starts
+ * (from the idle hook), so the two never run side by side. */
+static void replace_watcher(struct arbiter *a, struct watcher *old, struct watcher_config *wc)
+{
+	bool start = old->wanted || wc->autostart;
+	struct watcher *nw;
+
+	log_info("reload: watcher %s changed, restarting it", old->name);
+	nw = add_watcher(a, wc);
+	if (nw && start) {
+		old->successor = nw;
+		nw->predecessor = old;
+	}
+	retire_watcher(a, old);  /* the idle hook starts nw, at once if old had no process */
+}
+
+static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count)
+{
+	struct watcher *w, *next;
+
+	/* Removed: in the running set but not in the new file. */
+	for (w = a->watchers; w; w = next) {
+		bool kept = false;
+		next = w->next;
+		for (int i = 0; i < count && !kept; i++)
+			kept = configs[i] && strcmp(configs[i]->name, w->name) == 0;
+		if (!kept) {
+			log_info("reload: watcher %s removed", w->name);
+			retire_watcher(a, w);
+		}
+	}
+	for (int i = 0; i < count; i++) {
+		struct watcher_config *wc = configs[i];
+		w = arbiter_find(a, wc->name);
+		if (w && watcher_config_equal(w->config, wc, false)) {
+			watcher_config_free(wc);  /* unchanged: untouched */
+		} else if (w && watcher_config_equal(w->config, wc, true)) {
+			log_info("reload: watcher %s: numprocesses %d -> %d", w->name,
+				 w->config->numprocesses, wc->numprocesses);
+			watcher_replace_config(w, wc);
+		} else if (w) {
+			replace_watcher(a, w, wc);
+		} else {
+			log_info("reload: watcher %s added", wc->name);
+			struct watcher *nw = add_watcher(a, wc);
+			if (nw && nw->config->autostart)
+				watcher_start(nw, NULL, NULL);
+		}
+	}
+}
+
+int arbiter_reload(struct arbiter *a)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	struct watcher_config **configs;
+	int count;
+
+	if (a->shutting_down) {
+		log_warn("reload ignored: shutting down");
+		return -1;
+	}
+	if (config_load(a->config_path, &config, &errors) < 0) {
+		for (int i = 0; i < errors.count; i++)
+			log_error("%s", errors.lines[i]);
+		log_error("reload failed: %d error%s in the configuration; keeping the running one",
+			  errors.count, errors.count == 1 ? "" : "s");
+		config_errors_free(&errors);
+		return -1;
+	}
+	take_daemon_settings(a, config);
+	configs = take_watcher_configs(config, &count);
+	apply_watcher_configs(a, configs, count);
+	free(configs);
+	log_info("reload complete");
+	return 0;
+}
+
+void arbiter_free(struct arbiter *a)
+{
+	struct watcher *w;
+
+	while ((w = a->watchers)) {
+		a->watchers = w->next;
+		watcher_free(w);
+	}
+	while ((w = a->removed)) {
+		a->removed = w->next;
+		watcher_free(w);
+	}
+	ev_signal_stop(a->loop, &a->sigterm);
+	ev_signal_stop(a->loop, &a->sigint);
+	ev_signal_stop(a->loop, &a->sigquit);
+	ev_signal_stop(a->loop, &a->sighup);
+	if (a->devnull_fd >= 0)
+		close(a->devnull_fd);
+	free_daemon_settings(&a->daemon);
+	free(a->config_path);
+}

@@ -1,0 +1,1021 @@
+/* config.c - YAML (libyaml document API) -> struct config, with every error located.
+ *
+ * The file is loaded as a document and walked with key-handler tables, one for the `cirque:` section
+ * and one for a watcher's options. Each handler converts one value and reports problems with the
+ * node's mark, so messages read "file:line:column: watchers.web.numprocesses: must be ...". All
+ * errors are collected; a config with any error is rejected as a whole. */
+#include "config.h"
+
+#include "log.h"
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <yaml.h>
+
+extern char **environ;
+
+#define MAX_ERRORS 50
+
+/* State of one file being walked. */
+struct loader {
+	const char *file;
+	yaml_document_t *doc;
+	struct config *config;
+	struct config_errors *errors;
+	char **includes;              /* globs from cirque.include, relative to the main file */
+	int nincludes;
+};
+
+static void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_error_line(struct config_errors *errors, char *line)
+{
+	char **grown;
+
+	if (line == NULL)
+		return;
+	if (errors->count >= MAX_ERRORS) {
+		free(line);
+		return;
+	}
+	grown = realloc(errors->lines, sizeof(char *) * (size_t)(errors->count + 1));
+	if (grown == NULL) {
+		free(line);
+		return;
+	}
+	errors->lines = grown;
+	errors->lines[errors->count++] = line;
+}
+
+static void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+	char message[1024], *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
+			     node->start_mark.column + 1, message) >= 0)
+		add_error_line(ld->errors, line);
+	else if (!node && asprintf(&line, "%s: %s", ld->file, message) >= 0)
+		add_error_line(ld->errors, line);
+}
+
+void config_errors_free(struct config_errors *errors)
+{
+	for (int i = 0; i < errors->count; i++)
+		free(errors->lines[i]);
+	free(errors->lines);
+	errors->lines = NULL;
+	errors->count = 0;
+}
+
+static yaml_node_t *node_at(struct loader *ld, int index)
+{
+	return yaml_document_get_node(ld->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *node)
+{
+	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+/* A YAML null: "~", "null", or nothing at all, when not quoted. */
+static bool is_null(const yaml_node_t *node)
+{
+	const char *s = scalar(node);
+
+	return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (*s == '\0' || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0);
+}
+
+/* --- typed getters: each reports "<path>: must be ..." at the value's mark and returns -1 ------- */
+
+static int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || is_null(node)) {
+		add_error(ld, node, "%s: must be a string", path);
+		return -1;
+	}
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -1;
+}
+
+static int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)
+{
+	const char *s = scalar(node);
+	long v;
+
+	if (s == NULL || parse_long(s, &v) < 0) {
+		add_error(ld, node, "%s: must be an integer", path);
+		return -1;
+	}
+	if (v < min) {
+		add_error(ld, node, "%s: must be at least %ld, not %ld", path, min, v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct loader *ld, const char *path, yaml_node_t *node, bool *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_bool(s, out) < 0) {
+		add_error(ld, node, "%s: must be true or false", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_duration(struct loader *ld, const char *path, yaml_node_t *node, double *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_duration(s, out) < 0) {
+		add_error(ld, node, "%s: must be a non-negative duration (e.g. 30, 1.5, 500ms, 30s, 5m)",
+			  path);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_umask(s, out) < 0) {
+		add_error(ld, node, "%s: must be an octal mode such as 022", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_signal(struct loader *ld, const char *path, yaml_node_t *node, int *out)
+{
+	const char *s = scalar(node);
+	int sig;
+
+	if (s == NULL || (sig = parse_signal(s)) < 0) {
+		add_error(ld, node, "%s: unknown signal '%s'", path, s ? s : "");
+		return -1;
+	}
+	*out = sig;
+	return 0;
+}
+
+/* --- the cirque: section ---------------------------------------------------------------------- */
+
+typedef int (*daemon_key_fn)(struct loader *ld, const char *path, yaml_node_t *value);
+
+static int daemon_endpoint(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.endpoint); }
+static int daemon_pubsub(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.pubsub_endpoint); }
+static int daemon_stats(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.stats_endpoint); }
+static int daemon_logoutput(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.logoutput); }
+static int daemon_pidfile(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.pidfile); }
+static int daemon_umask(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_umask(ld, path, v, &ld->config->daemon.umask); }
+
+static int daemon_loglevel(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	const char *s = scalar(v);
+	int level;
+
+	if (s == NULL || (level = log_level_parse(s)) < 0) {
+		add_error(ld, v, "%s: must be one of debug, info, warning, error, critical", path);
+		return -1;
+	}
+	ld->config->daemon.loglevel = level;
+	return 0;
+}
+
+static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	char **grown;
+	char *copy = NULL;
+
+	if (get_string(ld, path, v, &copy) < 0)
+		return -1;
+	grown = realloc(ld->includes, sizeof(char *) * (size_t)(ld->nincludes + 1));
+	if (grown == NULL) {
+		free(copy);
+		return -1;
+	}
+	ld->includes = grown;
+	ld->includes[ld->nincludes++] = copy;
+	return 0;
+}
+
+static int daemon_include(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	if (v->type == YAML_SCALAR_NODE)
+		return add_include(ld, path, v);
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a glob or a list of globs", path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		add_include(ld, path, node_at(ld, *it));
+	return 0;
+}
+
+static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
+	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
+	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
+	{ "logoutput", daemon_logoutput }, { "pidfile", daemon_pidfile },
+	{ "umask", daemon_umask }, { "include", daemon_include },
+};
+
+/* Calls VISIT for each key of a mapping; reports non-mappings, non-scalar and duplicate keys. */
+typedef void (*pair_fn)(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
+			void *arg);
+
+static void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit,
+			 void *arg)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE) {
+		if (!is_null(map))
+			add_error(ld, map, "%s: must be a mapping", path);
+		return;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key);
+
+		if (name == NULL) {
+			add_error(ld, key, "%s: keys must be strings", path);
+			continue;
+		}
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+			const char *earlier = scalar(node_at(ld, q->key));
+			if (earlier && strcmp(earlier, name) == 0) {
+				add_error(ld, key, "%s.%s: duplicate key", path, name);
+				name = NULL;
+				break;
+			}
+		}
+		if (name)
+			visit(ld, path, key, value, arg);
+	}
+}
+
+static void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			     yaml_node_t *value, void *arg)
+{
+	const char *name = scalar(key);
+	char path[256];
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	for (size_t i = 0; i < sizeof(daemon_keys) / sizeof(daemon_keys[0]); i++) {
+		if (strcmp(name, daemon_keys[i].key) == 0) {
+			daemon_keys[i].fn(ld, path, value);
+			return;
+		}
+	}
+	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+}
+
+/* --- a watcher's options ---------------------------------------------------------------------- */
+
+/* Options are first gathered raw, then resolved together (cmd + args + shell, uid + gid, ...). */
+struct watcher_draft {
+	struct watcher_config *wc;
+	yaml_node_t *cmd_node, *args_node, *uid_node, *gid_node, *env_node, *numprocesses_node;
+	char **args;                  /* from a list-valued args: taken literally, not split */
+	char *args_text;              /* from a string-valued args: split like cmd */
+	char *uid_text, *gid_text;
+};
+
+typedef int (*watcher_key_fn)(struct loader *ld, const char *path, yaml_node_t *v,
+			      struct watcher_draft *d);
+
+static int opt_cmd(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->cmd_node = v;
+	return get_string(ld, path, v, &d->wc->cmd);
+}
+
+static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	int n = 0;
+
+	d->args_node = v;
+	if (v->type == YAML_SCALAR_NODE)
+		return get_string(ld, path, v, &d->args_text);
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a string or a list of strings", path);
+		return -1;
+	}
+	d->args = calloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+			 sizeof(char *));
+	if (d->args == NULL)
+		return -1;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *s = scalar(item);
+		if (s == NULL) {
+			add_error(ld, item, "%s: each argument must be a string", path);
+			return -1;
+		}
+		d->args[n++] = strdup(s);
+	}
+	return 0;
+}
+
+static int opt_shell(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->shell); }
+static int opt_copy_env(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->copy_env); }
+static int opt_stop_children(struct loader *ld, const char *path, yaml_node_t *v,
+			     struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->stop_children); }
+static int opt_respawn(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->respawn); }
+static int opt_autostart(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->autostart); }
+static int opt_singleton(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_bool(ld, path, v, &d->wc->singleton); }
+static int opt_working_dir(struct loader *ld, const char *path, yaml_node_t *v,
+			   struct watcher_draft *d)
+{ return get_string(ld, path, v, &d->wc->working_dir); }
+static int opt_umask(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_umask(ld, path, v, &d->wc->umask); }
+static int opt_graceful_timeout(struct loader *ld, const char *path, yaml_node_t *v,
+				struct watcher_draft *d)
+{ return get_duration(ld, path, v, &d->wc->graceful_timeout); }
+static int opt_warmup_delay(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{ return get_duration(ld, path, v, &d->wc->warmup_delay); }
+static int opt_max_age(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return get_duration(ld, path, v, &d->wc->max_age); }
+static int opt_max_age_variance(struct loader *ld, const char *path, yaml_node_t *v,
+				struct watcher_draft *d)
+{ return get_duration(ld, path, v, &d->wc->max_age_variance); }
+static int opt_stop_signal(struct loader *ld, const char *path, yaml_node_t *v,
+			   struct watcher_draft *d)
+{ return get_signal(ld, path, v, &d->wc->stop_signal); }
+
+static int opt_numprocesses(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{
+	long n;
+
+	d->numprocesses_node = v;
+	if (get_int(ld, path, v, 0, &n) < 0)
+		return -1;
+	if (n > 100000) {
+		add_error(ld, v, "%s: %ld is more processes than cirque allows (100000)", path, n);
+		return -1;
+	}
+	d->wc->numprocesses = (int)n;
+	return 0;
+}
+
+static int opt_priority(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	long n;
+
+	if (get_int(ld, path, v, -1000000, &n) < 0)
+		return -1;
+	if (n > 1000000) {
+		add_error(ld, v, "%s: must be between -1000000 and 1000000", path);
+		return -1;
+	}
+	d->wc->priority = (int)n;
+	return 0;
+}
+
+static int opt_max_retry(struct loader *ld, const char *path, yaml_node_t *v,
+			 struct watcher_draft *d)
+{
+	long n;
+
+	if (get_int(ld, path, v, -1, &n) < 0)
+		return -1;
+	d->wc->max_retry = n > 1000000 ? 1000000 : (int)n;
+	return 0;
+}
+
+static int opt_uid(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->uid_node = v;
+	return get_string(ld, path, v, &d->uid_text);
+}
+
+static int opt_gid(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->gid_node = v;
+	return get_string(ld, path, v, &d->gid_text);
+}
+
+static int opt_env(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	if (v->type != YAML_MAPPING_NODE && !is_null(v)) {
+		add_error(ld, v, "%s: must be a mapping of NAME: value", path);
+		return -1;
+	}
+	d->env_node = v;
+	return 0;
+}
+
+static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		add_error(ld, v, "%s: must be a mapping such as {nofile: 4096}", path);
+		return -1;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key), *text = scalar(value);
+		unsigned long long limit;
+		int resource;
+
+		if (name == NULL || (resource = parse_rlimit_name(name)) < 0) {
+			add_error(ld, key, "%s: unknown resource limit '%s' (known: as, core, cpu, "
+				  "data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
+				  "rtprio, rttime, sigpending, stack)", path, name ? name : "");
+			continue;
+		}
+		if (text == NULL || parse_rlimit_value(text, &limit) < 0) {
+			add_error(ld, value, "%s.%s: must be a non-negative integer or 'unlimited'",
+				  path, name);
+			continue;
+		}
+		struct rlimit_setting *grown =
+			realloc(wc->rlimits, sizeof(*grown) * (size_t)(wc->nrlimits + 1));
+		if (grown == NULL)
+			return -1;
+		wc->rlimits = grown;
+		wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
+	}
+	return 0;
+}
+
+static const struct { const char *key; watcher_key_fn fn; } watcher_keys[] = {
+	{ "cmd", opt_cmd }, { "args", opt_args }, { "shell", opt_shell },
+	{ "numprocesses", opt_numprocesses }, { "working_dir", opt_working_dir },
+	{ "env", opt_env }, { "copy_env", opt_copy_env }, { "uid", opt_uid }, { "gid", opt_gid },
+	{ "umask", opt_umask }, { "rlimits", opt_rlimits },
+	{ "graceful_timeout", opt_graceful_timeout }, { "stop_signal", opt_stop_signal },
+	{ "stop_children", opt_stop_children }, { "respawn", opt_respawn },
+	{ "autostart", opt_autostart }, { "priority", opt_priority },
+	{ "singleton", opt_singleton }, { "warmup_delay", opt_warmup_delay },
+	{ "max_retry", opt_max_retry }, { "max_age", opt_max_age },
+	{ "max_age_variance", opt_max_age_variance },
+};
+
+static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			      yaml_node_t *value, void *arg)
+{
+	const char *name = scalar(key);
+	char path[512];
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	for (size_t i = 0; i < sizeof(watcher_keys) / sizeof(watcher_keys[0]); i++) {
+		if (strcmp(name, watcher_keys[i].key) == 0) {
+			watcher_keys[i].fn(ld, path, value, arg);
+			return;
+		}
+	}
+	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+}
+
+/* --- resolution of options that depend on each other ------------------------------------------ */
+
+static const char *lookup_daemon_env(const char *name, void *arg)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+static int env_set(char ***env, int *count, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	char *entry;
+
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return -1;
+	for (int i = 0; i < *count; i++) {
+		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
+			free((*env)[i]);
+			(*env)[i] = entry;
+			return 0;
+		}
+	}
+	char **grown = realloc(*env, sizeof(char *) * (size_t)(*count + 2));
+	if (grown == NULL) {
+		free(entry);
+		return -1;
+	}
+	grown[(*count)++] = entry;
+	grown[*count] = NULL;
+	*env = grown;
+	return 0;
+}
+
+static void resolve_env(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	int count = 0;
+
+	wc->env = calloc(1, sizeof(char *));
+	if (wc->env == NULL)
+		return;
+	if (wc->copy_env)
+		for (char **e = environ; *e; e++) {
+			char *eq = strchr(*e, '=');
+			if (eq == NULL)
+				continue;
+			char *name = strndup(*e, (size_t)(eq - *e));
+			if (name)
+				env_set(&wc->env, &count, name, eq + 1);
+			free(name);
+		}
+	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
+		return;
+	for (yaml_node_pair_t *p = d->env_node->data.mapping.pairs.start;
+	     p < d->env_node->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key), *text = scalar(value);
+		char *expanded;
+
+		if (name == NULL || *name == '\0' || strchr(name, '=')) {
+			add_error(ld, key, "%s.env: invalid variable name '%s'", path, name ? name : "");
+			continue;
+		}
+		if (text == NULL) {
+			add_error(ld, value, "%s.env.%s: must be a string", path, name);
+			continue;
+		}
+		expanded = is_null(value) ? strdup("") : expand_vars(text, lookup_daemon_env, NULL);
+		if (expanded == NULL) {
+			add_error(ld, value, "%s.env.%s: unterminated ${", path, name);
+			continue;
+		}
+		env_set(&wc->env, &count, name, expanded);
+		free(expanded);
+	}
+}
+
+static void resolve_argv(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	const char *error;
+	char **extra = NULL;
+
+	if (wc->cmd == NULL) {
+		if (d->cmd_node == NULL)
+			add_error(ld, NULL, "%s: missing required key 'cmd'", path);
+		return;
+	}
+	if (d->args) {
+		/* Keep a readable copy for messages and comparisons. */
+		size_t len = 0;
+		for (char **a = d->args; *a; a++)
+			len += strlen(*a) + 1;
+		wc->args = calloc(1, len + 1);
+		for (char **a = d->args; wc->args && *a; a++) {
+			if (a != d->args)
+				strcat(wc->args, " ");
+			strcat(wc->args, *a);
+		}
+	} else if (d->args_text) {
+		wc->args = strdup(d->args_text);
+	}
+	if (wc->shell) {
+		char *script = NULL;
+		if (asprintf(&script, "%s%s%s", wc->cmd, wc->args ? " " : "",
+			     wc->args ? wc->args : "") < 0)
+			return;
+		wc->argv = calloc(4, sizeof(char *));
+		if (wc->argv) {
+			wc->argv[0] = strdup("/bin/sh");
+			wc->argv[1] = strdup("-c");
+			wc->argv[2] = script;
+		} else {
+			free(script);
+		}
+		return;
+	}
+	if (split_words(wc->cmd, &wc->argv, &error) < 0) {
+		add_error(ld, d->cmd_node, "%s.cmd: %s", path, error);
+		return;
+	}
+	if (wc->argv[0] == NULL) {
+		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
+		return;
+	}
+	if (d->args) {
+		extra = d->args;
+		d->args = NULL;
+	} else if (d->args_text && split_words(d->args_text, &extra, &error) < 0) {
+		add_error(ld, d->args_node, "%s.args: %s", path, error);
+		return;
+	}
+	if (extra && append_words(&wc->argv, extra) < 0)
+		free_words(extra);
+}
+
+static int lookup_user(const char *text, struct passwd *out, char *buf, size_t buflen)
+{
+	struct passwd *found = NULL;
+	long number;
+
+	if (parse_long(text, &number) == 0)
+		getpwuid_r((uid_t)number, out, buf, buflen, &found);
+	else
+		getpwnam_r(text, out, buf, buflen, &found);
+	return found ? 0 : -1;
+}
+
+static void resolve_ids(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	char buf[4096];
+	struct passwd pw;
+	long number;
+	bool have_user = false;
+
+	if (d->uid_text == NULL && d->gid_text == NULL)
+		return;
+	if (d->uid_text) {
+		if (lookup_user(d->uid_text, &pw, buf, sizeof(buf)) == 0) {
+			have_user = true;
+			wc->uid = pw.pw_uid;
+			wc->gid = pw.pw_gid;
+		} else if (parse_long(d->uid_text, &number) == 0 && number >= 0) {
+			wc->uid = (uid_t)number;  /* a uid without a passwd entry: allowed, no groups */
+			wc->gid = (gid_t)number;
+		} else {
+			add_error(ld, d->uid_node, "%s.uid: unknown user '%s'", path, d->uid_text);
+			return;
+		}
+	} else {
+		wc->uid = geteuid();
+	}
+	if (d->gid_text) {
+		struct group gr, *found = NULL;
+		if (parse_long(d->gid_text, &number) == 0 && number >= 0)
+			wc->gid = (gid_t)number;
+		else if (getgrnam_r(d->gid_text, &gr, buf, sizeof(buf), &found) == 0 && found)
+			wc->gid = gr.gr_gid;
+		else {
+			add_error(ld, d->gid_node, "%s.gid: unknown group '%s'", path, d->gid_text);
+			return;
+		}
+	} else if (!d->uid_text) {
+		wc->gid = getegid();
+	}
+	if (geteuid() != 0) {
+		if (wc->uid != geteuid() || wc->gid != getegid()) {
+			add_error(ld, d->uid_node ? d->uid_node : d->gid_node,
+				  "%s: uid/gid can only be changed when cirqued runs as root", path);
+			return;
+		}
+		return;  /* already those ids: nothing to drop */
+	}
+	wc->set_ids = true;
+	if (have_user) {
+		/* Supplementary groups are computed now: initgroups() is not safe between vfork and exec. */
+		int n = 64;
+		for (int tries = 0; tries < 4; tries++) {
+			gid_t *groups = malloc(sizeof(gid_t) * (size_t)n);
+			int want = n;
+			if (groups == NULL)
+				return;
+			if (getgrouplist(pw.pw_name, wc->gid, groups, &want) >= 0) {
+				wc->groups = groups;
+				wc->ngroups = want;
+				return;
+			}
+			free(groups);
+			n = want > n ? want : n * 2;
+		}
+	}
+}
+
+static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+
+	resolve_argv(ld, path, d);
+	resolve_env(ld, path, d);
+	resolve_ids(ld, path, d);
+	if (wc->singleton && wc->numprocesses > 1)
+		add_error(ld, d->numprocesses_node, "%s.numprocesses: a singleton watcher runs at most "
+			  "one process", path);
+}
+
+static struct watcher_config *watcher_config_new(const char *name, const char *origin)
+{
+	struct watcher_config *wc = calloc(1, sizeof(*wc));
+
+	if (wc == NULL)
+		return NULL;
+	wc->name = strdup(name);
+	wc->origin = strdup(origin);
+	/* Circus's defaults. */
+	wc->numprocesses = 1;
+	wc->umask = -1;
+	wc->graceful_timeout = 30;
+	wc->stop_signal = SIGTERM;
+	wc->respawn = true;
+	wc->autostart = true;
+	wc->max_retry = 5;
+	wc->max_age_variance = 30;
+	return wc;
+}
+
+static bool valid_watcher_name(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 128)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("-_.@", *p)))
+			return false;
+	return true;
+}
+
+static void visit_watcher(struct loader *ld, const char *parent, yaml_node_t *key,
+			  yaml_node_t *value, void *arg)
+{
+	const char *name = scalar(key);
+	char path[256], origin[512];
+	struct watcher_draft d = { 0 };
+	struct config *config = ld->config;
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (!valid_watcher_name(name)) {
+		add_error(ld, key, "%s: invalid watcher name '%s' (letters, digits, '-', '_', '.', "
+			  "'@'; at most 128)", parent, name);
+		return;
+	}
+	struct watcher_config *earlier = config_find_watcher(config, name);
+	if (earlier) {
+		add_error(ld, key, "%s: duplicate watcher name '%s' (first defined at %s)", parent,
+			  name, earlier->origin);
+		return;
+	}
+	snprintf(origin, sizeof(origin), "%s:%zu", ld->file, key->start_mark.line + 1);
+	d.wc = watcher_config_new(name, origin);
+	if (d.wc == NULL)
+		return;
+	if (value->type != YAML_MAPPING_NODE) {
+		add_error(ld, value, "%s: must be a mapping of options (at least cmd)", path);
+		watcher_config_free(d.wc);
+		return;
+	}
+	walk_mapping(ld, path, value, visit_watcher_key, &d);
+	resolve_watcher(ld, path, &d);
+	free_words(d.args);
+	free(d.args_text);
+	free(d.uid_text);
+	free(d.gid_text);
+	struct watcher_config **grown =
+		realloc(config->watchers, sizeof(*grown) * (size_t)(config->nwatchers + 1));
+	if (grown == NULL) {
+		watcher_config_free(d.wc);
+		return;
+	}
+	config->watchers = grown;
+	config->watchers[config->nwatchers++] = d.wc;
+}
+
+/* --- files ------------------------------------------------------------------------------------ */
+
+struct top_arg {
+	bool is_main;                 /* the main file may have cirque:; includes only watchers: */
+};
+
+static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			  yaml_node_t *value, void *arg)
+{
+	const struct top_arg *top = arg;
+	const char *name = scalar(key);
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)parent;
+	if (strcmp(name, "watchers") == 0)
+		walk_mapping(ld, "watchers", value, visit_watcher, NULL);
+	else if (strcmp(name, "cirque") == 0 && top->is_main)
+		walk_mapping(ld, "cirque", value, visit_daemon_key, NULL);
+	else if (strcmp(name, "cirque") == 0)
+		add_error(ld, key, "'cirque:' settings belong in the main file, not in an include");
+	else
+		add_error(ld, key, "unknown top-level key '%s' (expected %s)", name,
+			  top->is_main ? "cirque or watchers" : "watchers");
+}
+
+static void load_file(struct loader *ld, const char *file, bool is_main)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct top_arg top = { is_main };
+	FILE *fp;
+	char *line;
+
+	ld->file = file;
+	fp = fopen(file, "re");
+	if (fp == NULL) {
+		if (asprintf(&line, "%s: cannot open: %s", file, strerror(errno)) >= 0)
+			add_error_line(ld->errors, line);
+		return;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc)) {
+		if (asprintf(&line, "%s:%zu:%zu: YAML syntax error: %s%s%s", file,
+			     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "unknown problem",
+			     parser.context ? " " : "", parser.context ? parser.context : "") >= 0)
+			add_error_line(ld->errors, line);
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return;
+	}
+	ld->doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		if (is_main && asprintf(&line, "%s: the file is empty (expected watchers:)", file) >= 0)
+			add_error_line(ld->errors, line);
+	} else {
+		walk_mapping(ld, "top level", root, visit_top_key, &top);
+	}
+	ld->doc = NULL;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(fp);
+}
+
+static void load_includes(struct loader *ld, const char *main_file)
+{
+	char *copy = strdup(main_file);
+	const char *dir = copy ? dirname(copy) : ".";
+
+	for (int i = 0; i < ld->nincludes; i++) {
+		char *pattern;
+		glob_t g;
+
+		if (ld->includes[i][0] == '/')
+			pattern = strdup(ld->includes[i]);
+		else if (asprintf(&pattern, "%s/%s", dir, ld->includes[i]) < 0)
+			pattern = NULL;
+		if (pattern == NULL)
+			continue;
+		/* A glob that matches nothing is fine (an empty conf.d); a plain missing path is not. */
+		int rc = glob(pattern, GLOB_ERR, NULL, &g);
+		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
+			char *line;
+			if (asprintf(&line, "%s: include '%s': no such file", main_file,
+				     ld->includes[i]) >= 0)
+				add_error_line(ld->errors, line);
+		} else if (rc == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++)
+				load_file(ld, g.gl_pathv[k], false);
+		}
+		if (rc == 0 || rc == GLOB_NOMATCH)
+			globfree(&g);
+		free(pattern);
+	}
+	free(copy);
+}
+
+int config_load(const char *path, struct config **out, struct config_errors *errors)
+{
+	struct config *config = calloc(1, sizeof(*config));
+	struct loader ld = { .config = config, .errors = errors };
+
+	*out = NULL;
+	if (config == NULL)
+		return -1;
+	config->path = strdup(path);
+	config->daemon.loglevel = -1;
+	config->daemon.umask = -1;
+	load_file(&ld, path, true);
+	load_includes(&ld, path);
+	for (int i = 0; i < ld.nincludes; i++)
+		free(ld.includes[i]);
+	free(ld.includes);
+	if (errors->count > 0) {
+		config_free(config);
+		return -1;
+	}
+	*out = config;
+	return 0;
+}
+
+struct watcher_config *config_find_watcher(const struct config *config, const char *name)
+{
+	for (int i = 0; i < config->nwatchers; i++)
+		if (strcmp(config->watchers[i]->name, name) == 0)
+			return config->watchers[i];
+	return NULL;
+}
+
+void watcher_config_free(struct watcher_config *wc)
+{
+	if (wc == NULL)
+		return;
+	free(wc->name);
+	free(wc->origin);
+	free(wc->cmd);
+	free(wc->args);
+	free_words(wc->argv);
+	free(wc->working_dir);
+	free_words(wc->env);
+	free(wc->groups);
+	free(wc->rlimits);
+	free(wc);
+}
+
+void config_free(struct config *config)
+{
+	if (config == NULL)
+		return;
+	for (int i = 0; i < config->nwatchers; i++)
+		watcher_config_free(config->watchers[i]);
+	free(config->watchers);
+	free(config->path);
+	free(config->daemon.endpoint);
+	free(config->daemon.pubsub_endpoint);
+	free(config->daemon.stats_endpoint);
+	free(config->daemon.logoutput);
+	free(config->daemon.pidfile);
+	free(config);
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool words_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return *a == NULL && *b == NULL;
+}
+
+bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
+			  bool ignore_count)
+{
+	return str_equal(a->name, b->name) && words_equal(a->argv, b->argv) &&
+	       a->shell == b->shell && (ignore_count || a->numprocesses == b->numprocesses) &&
+	       str_equal(a->working_dir, b->working_dir) && words_equal(a->env, b->env) &&
+	       a->copy_env == b->copy_env && a->set_ids == b->set_ids && a->uid == b->uid &&
+	       a->gid == b->gid && a->ngroups == b->ngroups &&
+	       (a->ngroups == 0 || memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
+	       a->umask == b->umask && a->nrlimits == b->nrlimits &&
+	       (a->nrlimits == 0 ||
+		memcmp(a->rlimits, b->rlimits, sizeof(*a->rlimits) * (size_t)a->nrlimits) == 0) &&
+	       a->graceful_timeout == b->graceful_timeout && a->stop_signal == b->stop_signal &&
+	       a->stop_children == b->stop_children && a->respawn == b->respawn &&
+	       a->autostart == b->autostart && a->singleton == b->singleton &&
+	       a->priority == b->priority && a->warmup_delay == b->warmup_delay &&
+	       a->max_retry == b->max_retry && a->max_age == b->max_age &&
+	       a->max_age_variance == b->max_age_variance;
+}

@@ -1,0 +1,82 @@
+/* config.h - the YAML configuration: daemon settings and watcher definitions, fully validated. */
+#ifndef CIRQUE_CONFIG_H
+#define CIRQUE_CONFIG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct rlimit_setting {
+	int resource;                 /* RLIMIT_* */
+	unsigned long long value;     /* soft and hard limit; RLIM_INFINITY for unlimited */
+};
+
+/* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
+ * daemon never looks up users or parses text in its loop. */
+struct watcher_config {
+	char *name;
+	char *origin;                 /* "file:line" where the watcher is defined, for messages */
+	char *cmd;                    /* the command as written */
+	char *args;                   /* extra arguments as written (joined), NULL if none */
+	char **argv;                  /* the resolved argv, NULL-terminated; /bin/sh -c ... when shell */
+	bool shell;                   /* run through /bin/sh -c */
+	int numprocesses;             /* desired number of processes */
+	char *working_dir;            /* NULL: the daemon's own */
+	char **env;                   /* NAME=VALUE, NULL-terminated, exactly what the child gets */
+	bool copy_env;                /* env starts from the daemon's environment */
+	bool set_ids;                 /* uid/gid configured: drop to them before exec */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;                /* supplementary groups of uid (set with setgroups) */
+	int ngroups;
+	int umask;                    /* -1: inherit the daemon's */
+	struct rlimit_setting *rlimits;
+	int nrlimits;
+	double graceful_timeout;      /* seconds between stop_signal and SIGKILL */
+	int stop_signal;
+	bool stop_children;           /* signal the whole process group */
+	bool respawn;                 /* restart processes that exit on their own */
+	bool autostart;               /* start with the daemon */
+	bool singleton;               /* never more than one process */
+	int priority;                 /* higher starts first and stops last */
+	double warmup_delay;          /* seconds between spawning successive processes */
+	int max_retry;                /* failed starts before giving up; -1: never give up */
+	double max_age;               /* replace a process older than this (0: never) */
+	double max_age_variance;      /* plus a random 0..variance seconds */
+};
+
+struct daemon_config {
+	char *endpoint;               /* control socket (used by the control plane) */
+	char *pubsub_endpoint;
+	char *stats_endpoint;
+	int loglevel;                 /* enum log_level, -1 when not set */
+	char *logoutput;              /* NULL: stderr */
+	char *pidfile;
+	int umask;                    /* -1 when not set */
+};
+
+struct config {
+	char *path;
+	struct daemon_config daemon;
+	struct watcher_config **watchers;
+	int nwatchers;
+};
+
+/* Collected errors, each "file:line:column: message". */
+struct config_errors {
+	char **lines;
+	int count;
+};
+
+/* Loads and validates PATH and its includes. On any error returns -1, *out stays NULL and ERRORS
+ * holds every problem found (caller frees with config_errors_free). */
+int config_load(const char *path, struct config **out, struct config_errors *errors);
+void config_free(struct config *config);
+void config_errors_free(struct config_errors *errors);
+
+struct watcher_config *config_find_watcher(const struct config *config, const char *name);
+/* True when A and B would run the same processes; numprocesses is compared unless IGNORE_COUNT. */
+bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
+			  bool ignore_count);
+void watcher_config_free(struct watcher_config *wc);
+
+#endif

@@ -1,0 +1,31 @@
+/* log.h - the daemon's logging: levels, errno-carrying variants, one output. */
+#ifndef CIRQUE_LOG_H
+#define CIRQUE_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_CRITICAL };
+
+/* Parses "debug", "info", "warning" (or "warn"), "error", "critical"; -1 if unknown. */
+int log_level_parse(const char *name);
+const char *log_level_name(enum log_level level);
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Sends output to PATH ("-", "stderr" or NULL: stderr; "stdout"). Returns -1 with errno on failure
+ * and keeps the previous output. */
+int log_set_output(const char *path);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like log_msg, with ": <strerror(errno)>" appended (errno as it was on entry). */
+void log_errno(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* Start-up only: log at CRITICAL and exit(1). Once the loop runs nothing is fatal. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

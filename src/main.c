@@ -1,0 +1,161 @@
+/* main.c - cirqued: options, configuration, start-up, then the event loop. */
+#include "arbiter.h"
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CIRQUE_VERSION "0.1.0"
+#define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
+
+struct options {
+	const char *config_path;
+	const char *pidfile;
+	int log_level;                /* -1: from the configuration, else info */
+	bool check_only;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cirqued [-c FILE] [--check] [--log-level LEVEL] [--pidfile PATH]\n"
+		"\n"
+		"Runs the watchers of FILE in the foreground, logging to stderr.\n"
+		"\n"
+		"  -c, --config FILE     configuration (default " DEFAULT_CONFIG ")\n"
+		"      --check           validate the configuration and exit (0: valid)\n"
+		"  -l, --log-level LVL   debug, info, warning, error or critical\n"
+		"  -p, --pidfile PATH    write the daemon's pid to PATH\n"
+		"  -v, --version         print the version and exit\n"
+		"  -h, --help            print this help and exit\n"
+		"\n"
+		"Signals: TERM/INT graceful shutdown, QUIT fast shutdown, HUP reload.\n");
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*opt = (struct options){ .config_path = DEFAULT_CONFIG, .log_level = -1 };
+	while ((c = getopt_long(argc, argv, "c:l:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt->config_path = optarg; break;
+		case 'C': opt->check_only = true; break;
+		case 'p': opt->pidfile = optarg; break;
+		case 'l':
+			if ((opt->log_level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "cirqued: unknown log level '%s'\n", optarg);
+				exit(2);
+			}
+			break;
+		case 'v': printf("cirqued %s\n", CIRQUE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cirqued: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static struct config *load_config(const char *path, bool quiet_ok)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+
+	if (config_load(path, &config, &errors) < 0) {
+		for (int i = 0; i < errors.count; i++)
+			fprintf(stderr, "%s\n", errors.lines[i]);
+		fprintf(stderr, "cirqued: %s: %d error%s, not starting\n", path, errors.count,
+			errors.count == 1 ? "" : "s");
+		config_errors_free(&errors);
+		return NULL;
+	}
+	if (!quiet_ok)
+		return config;
+	printf("%s: ok (%d watcher%s)\n", path, config->nwatchers, config->nwatchers == 1 ? "" : "s");
+	return config;
+}
+
+static int write_pidfile(const char *path)
+{
+	char text[32];
+	int fd, len;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (write(fd, text, (size_t)len) != len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct config *config;
+	struct arbiter arbiter;
+	struct ev_loop *loop;
+	char *pidfile = NULL;
+
+	parse_options(argc, argv, &opt);
+	config = load_config(opt.config_path, opt.check_only);
+	if (config == NULL)
+		return 1;
+	if (opt.check_only) {
+		config_free(config);
+		return 0;
+	}
+	if (config->daemon.logoutput && log_set_output(config->daemon.logoutput) < 0)
+		fatal("cannot open logoutput %s: %s", config->daemon.logoutput, strerror(errno));
+	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (loop == NULL)
+		fatal("cannot initialise libev (bad $LIBEV_FLAGS?)");
+	if (arbiter_init(&arbiter, loop, config) < 0)
+		return 1;
+	/* The command line wins over the configuration. */
+	if (opt.log_level >= 0)
+		log_set_level((enum log_level)opt.log_level);
+	/* A copy: a reload may change the configured one, but this is the file we wrote. */
+	if (opt.pidfile || arbiter.daemon.pidfile)
+		pidfile = strdup(opt.pidfile ? opt.pidfile : arbiter.daemon.pidfile);
+	if (pidfile && write_pidfile(pidfile) < 0)
+		fatal("cannot write pidfile %s: %s", pidfile, strerror(errno));
+	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
+		 opt.config_path);
+	arbiter_start(&arbiter);
+	ev_run(loop, 0);
+	if (pidfile)
+		unlink(pidfile);
+	free(pidfile);
+	arbiter_free(&arbiter);
+	ev_loop_destroy(loop);
+	log_info("cirqued exited");
+	return arbiter.exit_code;
+}

@@ -1,0 +1,397 @@
+/* parse.c - pure parsers for configuration values. No I/O, no global state: unit-tested. */
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+
+int parse_duration(const char *text, double *seconds)
+{
+	static const struct { const char *suffix; double scale; } units[] = {
+		{ "", 1 }, { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	char *end;
+	double value;
+
+	if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+		return -1;
+	errno = 0;
+	value = strtod(text, &end);
+	if (errno != 0 || end == text || !isfinite(value) || value < 0)
+		return -1;
+	/* strtod accepts "inf", "nan" and hex; only plain decimals are durations. */
+	for (const char *p = text; p < end; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0) {
+			*seconds = value * units[i].scale;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct { const char *name; int number; } signal_table[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS },
+	{ "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL }, { "PWR", SIGPWR },
+	{ "SYS", SIGSYS },
+};
+
+int parse_signal(const char *text)
+{
+	long number;
+
+	if (text == NULL)
+		return -1;
+	if (parse_long(text, &number) == 0)
+		return number > 0 && number < NSIG ? (int)number : -1;
+	if (strncasecmp(text, "SIG", 3) == 0)
+		text += 3;
+	for (size_t i = 0; i < sizeof(signal_table) / sizeof(signal_table[0]); i++)
+		if (strcasecmp(text, signal_table[i].name) == 0)
+			return signal_table[i].number;
+	return -1;
+}
+
+const char *signal_name(int signum)
+{
+	for (size_t i = 0; i < sizeof(signal_table) / sizeof(signal_table[0]); i++)
+		if (signal_table[i].number == signum)
+			return signal_table[i].name;
+	return NULL;
+}
+
+int parse_long(const char *text, long *value)
+{
+	char *end;
+	long v;
+
+	if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*value = v;
+	return 0;
+}
+
+int parse_bool(const char *text, bool *value)
+{
+	static const char *const truths[] = { "true", "yes", "on" };
+	static const char *const lies[] = { "false", "no", "off" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(text, truths[i]) == 0) {
+			*value = true;
+			return 0;
+		}
+		if (strcasecmp(text, lies[i]) == 0) {
+			*value = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int parse_umask(const char *text, int *mask)
+{
+	char *end;
+	long v;
+
+	if (text == NULL || *text == '\0')
+		return -1;
+	for (const char *p = text; *p; p++)
+		if (*p < '0' || *p > '7')
+			return -1;
+	errno = 0;
+	v = strtol(text, &end, 8);
+	if (errno != 0 || *end != '\0' || v > 0777)
+		return -1;
+	*mask = (int)v;
+	return 0;
+}
+
+int parse_rlimit_name(const char *text)
+{
+	static const struct { const char *name; int resource; } limits[] = {
+		{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+		{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
+		{ "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+		{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+		{ "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
+		{ "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+	};
+
+	if (strncasecmp(text, "RLIMIT_", 7) == 0)
+		text += 7;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (strcasecmp(text, limits[i].name) == 0)
+			return limits[i].resource;
+	return -1;
+}
+
+int parse_rlimit_value(const char *text, unsigned long long *value)
+{
+	char *end;
+	unsigned long long v;
+
+	if (strcasecmp(text, "unlimited") == 0 || strcasecmp(text, "infinity") == 0) {
+		*value = RLIM_INFINITY;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*text))
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*value = v;
+	return 0;
+}
+
+/* A growable string used by the word splitter and the expanders. */
+struct strbuf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	if (sb->failed)
+		return;
+	if (sb->len + n + 1 > sb->cap) {
+		size_t cap = sb->cap ? sb->cap : 32;
+		while (cap < sb->len + n + 1)
+			cap *= 2;
+		char *grown = realloc(sb->data, cap);
+		if (grown == NULL) {
+			sb->failed = true;
+			return;
+		}
+		sb->data = grown;
+		sb->cap = cap;
+	}
+	memcpy(sb->data + sb->len, s, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
+static void sb_putc(struct strbuf *sb, char c) { sb_put(sb, &c, 1); }
+
+/* Takes the finished string (never NULL unless allocation failed) and resets the buffer. */
+static char *sb_take(struct strbuf *sb)
+{
+	char *s;
+
+	if (sb->failed) {
+		free(sb->data);
+		*sb = (struct strbuf){ 0 };
+		return NULL;
+	}
+	s = sb->data ? sb->data : strdup("");
+	*sb = (struct strbuf){ 0 };
+	return s;
+}
+
+void free_words(char **words)
+{
+	if (words == NULL)
+		return;
+	for (char **w = words; *w; w++)
+		free(*w);
+	free(words);
+}
+
+static int push_word(char ***words, int *count, char *word)
+{
+	char **grown;
+
+	if (word == NULL)
+		return -1;
+	grown = realloc(*words, sizeof(char *) * (size_t)(*count + 2));
+	if (grown == NULL) {
+		free(word);
+		return -1;
+	}
+	grown[(*count)++] = word;
+	grown[*count] = NULL;
+	*words = grown;
+	return 0;
+}
+
+int split_words(const char *text, char ***words_out, const char **error)
+{
+	enum { BLANK, WORD, SINGLE, DOUBLE } mode = BLANK;
+	struct strbuf sb = { 0 };
+	char **words = NULL;
+	int count = 0;
+	const char *p;
+
+	*error = NULL;
+	words = calloc(1, sizeof(char *));
+	if (words == NULL)
+		goto nomem;
+	for (p = text; *p; p++) {
+		char c = *p;
+		switch (mode) {
+		case BLANK:
+		case WORD:
+			if (c == ' ' || c == '\t' || c == '\n') {
+				if (mode == WORD && push_word(&words, &count, sb_take(&sb)) < 0)
+					goto nomem;
+				mode = BLANK;
+				continue;
+			}
+			mode = WORD;
+			if (c == '\'') {
+				mode = SINGLE;
+			} else if (c == '"') {
+				mode = DOUBLE;
+			} else if (c == '\\') {
+				if (p[1] == '\0') {
+					*error = "trailing backslash";
+					goto fail;
+				}
+				p++;
+				if (*p != '\n')
+					sb_putc(&sb, *p);
+			} else {
+				sb_putc(&sb, c);
+			}
+			break;
+		case SINGLE:
+			if (c == '\'')
+				mode = WORD;
+			else
+				sb_putc(&sb, c);
+			break;
+		case DOUBLE:
+			if (c == '"') {
+				mode = WORD;
+			} else if (c == '\\' && p[1] && strchr("\"\\$`", p[1])) {
+				sb_putc(&sb, *++p);
+			} else {
+				sb_putc(&sb, c);
+			}
+			break;
+		}
+	}
+	if (mode == SINGLE || mode == DOUBLE) {
+		*error = mode == SINGLE ? "unterminated single quote" : "unterminated double quote";
+		goto fail;
+	}
+	/* An empty quoted word ('' or "") is still a word, so WORD mode decides, not the length. */
+	if (mode == WORD && push_word(&words, &count, sb_take(&sb)) < 0)
+		goto nomem;
+	if (sb.failed)
+		goto nomem;
+	*words_out = words;
+	return count;
+nomem:
+	*error = "out of memory";
+fail:
+	free(sb_take(&sb));
+	free_words(words);
+	return -1;
+}
+
+int append_words(char ***words, char **extra)
+{
+	int count = 0, more = 0;
+	char **grown;
+
+	while ((*words)[count])
+		count++;
+	while (extra[more])
+		more++;
+	grown = realloc(*words, sizeof(char *) * (size_t)(count + more + 1));
+	if (grown == NULL)
+		return -1;
+	memcpy(grown + count, extra, sizeof(char *) * (size_t)(more + 1));
+	free(extra);
+	*words = grown;
+	return count + more;
+}
+
+static bool is_name_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
+static bool is_name_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
+{
+	struct strbuf sb = { 0 };
+	char name[256];
+
+	for (const char *p = text; *p; p++) {
+		const char *start, *end, *value;
+		size_t n;
+
+		if (*p != '$' || (p[1] != '{' && p[1] != '$' && !is_name_start(p[1]))) {
+			sb_putc(&sb, *p);
+			continue;
+		}
+		if (p[1] == '$') {
+			sb_putc(&sb, '$');
+			p++;
+			continue;
+		}
+		if (p[1] == '{') {
+			start = p + 2;
+			end = strchr(start, '}');
+			if (end == NULL) {
+				free(sb_take(&sb));
+				return NULL;
+			}
+			p = end;
+		} else {
+			start = p + 1;
+			for (end = start; is_name_char(*end); end++)
+				;
+			p = end - 1;
+		}
+		n = (size_t)(end - start);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, start, n);
+		name[n] = '\0';
+		value = lookup(name, arg);
+		if (value)
+			sb_put(&sb, value, strlen(value));
+	}
+	return sb_take(&sb);
+}
+
+char *substitute_wid(const char *text, int wid)
+{
+	static const char *const markers[] = { "$(circus.wid)", "$(cirque.wid)" };
+	const size_t marker_len = strlen(markers[0]);
+	struct strbuf sb = { 0 };
+	char number[16];
+
+	snprintf(number, sizeof(number), "%d", wid);
+	for (const char *p = text; *p;) {
+		if (strncasecmp(p, markers[0], marker_len) == 0 ||
+		    strncasecmp(p, markers[1], marker_len) == 0) {
+			sb_put(&sb, number, strlen(number));
+			p += marker_len;
+		} else {
+			sb_putc(&sb, *p++);
+		}
+	}
+	return sb_take(&sb);
+}

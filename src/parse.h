@@ -1,0 +1,44 @@
+/* parse.h - pure parsers for configuration values: durations, signals, words, numbers, env. */
+#ifndef CIRQUE_PARSE_H
+#define CIRQUE_PARSE_H
+
+#include <stdbool.h>
+
+/* "30", "1.5", "500ms", "30s", "5m", "2h", "1d" -> seconds. -1 on anything else or negative. */
+int parse_duration(const char *text, double *seconds);
+
+/* "TERM", "SIGTERM", "sigterm", "15" -> 15. -1 if unknown. */
+int parse_signal(const char *text);
+/* 15 -> "TERM"; NULL if the number has no name. */
+const char *signal_name(int signum);
+
+/* Whole-string base-10 integer; -1 on junk or overflow. */
+int parse_long(const char *text, long *value);
+/* YAML 1.1 booleans: true/false, yes/no, on/off (any case). */
+int parse_bool(const char *text, bool *value);
+/* Octal umask such as "022" or "0077"; -1 unless 0..0777. */
+int parse_umask(const char *text, int *mask);
+/* "nofile", "core", "RLIMIT_NPROC"... -> the RLIMIT_ constant; -1 if unknown. */
+int parse_rlimit_name(const char *text);
+/* A limit value: a non-negative integer or "unlimited"/"infinity". */
+int parse_rlimit_value(const char *text, unsigned long long *value);
+
+/* Splits TEXT into words as a POSIX shell would, without expansions: blanks separate words,
+ * '...' is literal, "..." allows \" \\ \$ \` escapes, a backslash outside quotes escapes the next
+ * character. On success *words is a NULL-terminated array (free with free_words) and the word count
+ * is returned; on error returns -1 and sets *error to a static description. */
+int split_words(const char *text, char ***words, const char **error);
+void free_words(char **words);
+/* Appends the NULL-terminated array EXTRA to *words (both malloc'd by split_words); frees EXTRA's
+ * array but moves its strings. Returns the new count, -1 on allocation failure. */
+int append_words(char ***words, char **extra);
+
+/* Expands $NAME and ${NAME} with LOOKUP (NULL result = empty), "$$" -> "$". Returns a malloc'd
+ * string, NULL on allocation failure or an unterminated "${". */
+typedef const char *(*env_lookup_fn)(const char *name, void *arg);
+char *expand_vars(const char *text, env_lookup_fn lookup, void *arg);
+
+/* Replaces "$(circus.wid)" and "$(cirque.wid)" (any case) with WID. Returns a malloc'd string. */
+char *substitute_wid(const char *text, int wid);
+
+#endif

@@ -1,0 +1,154 @@
+/* spawn.c - clone(CLONE_VM|CLONE_VFORK) + exec, like glibc's posix_spawn, but with the steps that
+ * posix_spawn lacks (umask, rlimits, ids, working directory).
+ *
+ * Why not fork: a vfork-style clone costs the same whatever the daemon's size, and the parent learns
+ * of an exec failure before clone returns, through memory shared with the child, with no pipe to read.
+ * Between clone and exec the child runs on its own stack and must only make raw system calls: no
+ * malloc, no stdio, no locks. Ids are changed with raw syscalls because glibc's setuid() would try
+ * to synchronise the parent's other threads (libzmq runs some), which the child must never touch. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+/* What the child reports back through shared memory when a step fails. */
+enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_RLIMIT, STEP_CHDIR,
+		  STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
+
+struct child_args {
+	const struct spawn_request *req;
+	sigset_t parent_mask;                 /* restored in the child before exec */
+	volatile int failed_step;             /* written by the child, read by the parent after clone */
+	volatile int error;
+};
+
+static int child_fail(struct child_args *args, enum child_step step)
+{
+	args->error = errno;
+	args->failed_step = step;
+	_exit(127);
+}
+
+static int install_stdio(const struct spawn_request *req)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (req->stdio[fd] < 0)
+			continue;
+		if (req->stdio[fd] == fd) {
+			/* Already in place: just make sure it survives exec. */
+			int flags = fcntl(fd, F_GETFD);
+			if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+				return -1;
+		} else if (dup2(req->stdio[fd], fd) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int child_main(void *arg)
+{
+	struct child_args *args = arg;
+	const struct spawn_request *req = args->req;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t empty;
+
+	/* Signals are blocked (the parent did it before clone): reset dispositions, then unblock. */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);  /* fails harmlessly for KILL, STOP and libc's own */
+	sigemptyset(&empty);
+	if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
+		child_fail(args, STEP_SIGNALS);
+	if (setpgid(0, 0) < 0)
+		child_fail(args, STEP_SETPGID);
+	if (install_stdio(req) < 0)
+		child_fail(args, STEP_STDIO);
+	for (int i = 0; i < req->nrlimits; i++) {
+		struct rlimit rl = { req->rlimits[i].value, req->rlimits[i].value };
+		if (setrlimit(req->rlimits[i].resource, &rl) < 0)
+			child_fail(args, STEP_RLIMIT);
+	}
+	if (req->working_dir && chdir(req->working_dir) < 0)
+		child_fail(args, STEP_CHDIR);
+	if (req->umask >= 0)
+		umask((mode_t)req->umask);
+	if (req->set_ids) {
+		if (syscall(SYS_setgroups, (size_t)req->ngroups, req->groups) < 0)
+			child_fail(args, STEP_SETGROUPS);
+		if (syscall(SYS_setgid, req->gid) < 0)
+			child_fail(args, STEP_SETGID);
+		if (syscall(SYS_setuid, req->uid) < 0)
+			child_fail(args, STEP_SETUID);
+	}
+	execvpe(req->argv[0], req->argv, req->envp);
+	return child_fail(args, STEP_EXEC);
+}
+
+static const char *step_name(int step)
+{
+	static const char *const names[] = {
+		[STEP_NONE] = "spawn", [STEP_SIGNALS] = "reset signals", [STEP_SETPGID] = "setpgid",
+		[STEP_STDIO] = "set up stdin/stdout/stderr", [STEP_RLIMIT] = "setrlimit",
+		[STEP_CHDIR] = "chdir to working_dir", [STEP_UMASK] = "umask",
+		[STEP_SETGROUPS] = "setgroups", [STEP_SETGID] = "setgid", [STEP_SETUID] = "setuid",
+		[STEP_EXEC] = "exec",
+	};
+	return names[step];
+}
+
+/* One stack serves every child: the parent is suspended while the child uses it. */
+static void *child_stack(void)
+{
+	static void *stack;
+
+	if (stack == NULL) {
+		stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED)
+			stack = NULL;
+	}
+	return stack;
+}
+
+pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
+{
+	struct child_args args = { .req = req, .failed_step = STEP_NONE };
+	sigset_t all;
+	char *stack = child_stack();
+	pid_t pid;
+	int saved;
+
+	if (stack == NULL) {
+		*failed_step = "allocate the child's stack";
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &args.parent_mask);
+	pid = clone(child_main, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &args.parent_mask, NULL);
+	if (pid < 0) {
+		*failed_step = "fork";
+		errno = saved;
+		return -1;
+	}
+	if (args.failed_step != STEP_NONE) {
+		/* The child has exited (status 127); libev reaps it like any other. */
+		*failed_step = step_name(args.failed_step);
+		errno = args.error;
+		return -1;
+	}
+	return pid;
+}

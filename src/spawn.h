@@ -1,0 +1,31 @@
+/* spawn.h - start one child the way a watcher describes it, reporting exec failures synchronously. */
+#ifndef CIRQUE_SPAWN_H
+#define CIRQUE_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct spawn_request {
+	char *const *argv;                    /* argv[0] is looked up in the daemon's PATH */
+	char *const *envp;
+	const char *working_dir;              /* NULL: stay */
+	int umask;                            /* -1: inherit */
+	bool set_ids;                         /* drop to uid/gid/groups */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+	const struct rlimit_setting *rlimits;
+	int nrlimits;
+	int stdio[3];                         /* fds to install as 0, 1, 2; -1 keeps the daemon's */
+};
+
+/* Starts the child in its own process group. Returns its pid, or -1 with *failed_step naming what
+ * failed ("fork", "exec", "chdir to /x", ...) and errno set. A child that failed after the fork
+ * has already exited with status 127 (libev reaps it). The parent is suspended only until the
+ * child has called exec (CLONE_VFORK), as with posix_spawn. */
+pid_t spawn_process(const struct spawn_request *req, const char **failed_step);
+
+#endif

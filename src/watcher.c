@@ -1,0 +1,565 @@
+/* watcher.c - runs a watcher's processes through the state table of state.c. */
+#include "watcher.h"
+
+#include "log.h"
+#include "parse.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* How long a new process must stay up before it counts as started (supervisord's startsecs). A
+ * death before that is a failed start, which backs off instead of respawning at once. */
+#define START_GRACE 1.0
+
+static void watcher_update(struct watcher *w);
+static void process_dispatch(struct process *p, enum proc_event event);
+
+/* --- processes -------------------------------------------------------------------------------- */
+
+static void log_exit(const struct process *p, pid_t pid, int status)
+{
+	enum log_level level = p->state == PS_STOPPING ? LOG_INFO : LOG_WARNING;
+	const char *how = p->state == PS_STOPPING ? "" : " unexpectedly";
+
+	if (WIFSIGNALED(status)) {
+		const char *name = signal_name(WTERMSIG(status));
+		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s", p->watcher->name, p->wid,
+			(int)pid, how, name ? name : "?");
+	} else {
+		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d", p->watcher->name,
+			p->wid, (int)pid, how, WEXITSTATUS(status));
+	}
+}
+
+static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
+{
+	struct process *p = child->data;
+	struct watcher *w = p->watcher;
+
+	(void)revents;
+	ev_child_stop(loop, child);
+	log_exit(p, p->pid, child->rstatus);
+	p->last_status = child->rstatus;
+	p->pid = 0;
+	if (p->state == PS_STARTING)
+		p->failures++;
+	w->busy++;
+	process_dispatch(p, PE_EXITED);
+	w->busy--;
+	watcher_update(w);
+}
+
+static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	static const enum proc_event event_of_state[] = {
+		[PS_STARTING] = PE_READY, [PS_RUNNING] = PE_MAX_AGE,
+		[PS_STOPPING] = PE_GRACE_TIMEOUT, [PS_BACKOFF] = PE_BACKOFF_TIMEOUT,
+	};
+	struct process *p = timer->data;
+	struct watcher *w = p->watcher;
+
+	(void)loop;
+	(void)revents;
+	if (p->state > PS_BACKOFF)
+		return;
+	w->busy++;
+	process_dispatch(p, event_of_state[p->state]);
+	w->busy--;
+	watcher_update(w);
+}
+
+static void arm_timer(struct process *p, double seconds)
+{
+	struct ev_loop *loop = p->watcher->loop;
+
+	ev_timer_stop(loop, &p->timer);
+	ev_timer_set(&p->timer, seconds, 0);
+	ev_timer_start(loop, &p->timer);
+}
+
+static struct process *process_new(struct watcher *w, int wid)
+{
+	struct process *p = calloc(1, sizeof(*p)), **tail;
+
+	if (p == NULL) {
+		log_error("watcher %s[%d]: out of memory", w->name, wid);
+		return NULL;
+	}
+	p->watcher = w;
+	p->wid = wid;
+	p->state = PS_STARTING;
+	p->last_status = -1;
+	ev_init(&p->child, on_child_exit);
+	p->child.data = p;
+	ev_init(&p->timer, on_process_timer);
+	p->timer.data = p;
+	for (tail = &w->processes; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
+	w->nprocesses++;
+	return p;
+}
+
+static void process_free(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	ev_child_stop(w->loop, &p->child);
+	ev_timer_stop(w->loop, &p->timer);
+	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
+		if (*link == p) {
+			*link = p->next;
+			break;
+		}
+	}
+	w->nprocesses--;
+	free(p);
+}
+
+/* argv/env with $(circus.wid) replaced, when the watcher uses it; NULL on allocation failure. */
+static char **substitute_all(char **words, int wid)
+{
+	int n = 0;
+	char **copy;
+
+	while (words[n])
+		n++;
+	copy = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; copy && i < n; i++) {
+		if ((copy[i] = substitute_wid(words[i], wid)) == NULL) {
+			free_words(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+/* Spawns the process for P's wid; on failure feeds PE_SPAWN_FAILED to the table. */
+static void process_spawn(struct process *p)
+{
+	struct watcher *w = p->watcher;
+	const struct watcher_config *c = w->config;
+	char **argv = c->argv, **env = c->env;
+	const char *step = "prepare arguments";
+	pid_t pid = -1;
+
+	if (w->needs_wid) {
+		argv = substitute_all(c->argv, p->wid);
+		env = substitute_all(c->env, p->wid);
+		errno = ENOMEM;
+	}
+	if (argv && env) {
+		struct spawn_request req = {
+			.argv = argv, .envp = env, .working_dir = c->working_dir, .umask = c->umask,
+			.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
+			.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
+			.stdio = { w->stdio[0], w->stdio[1], w->stdio[2] },
+		};
+		pid = spawn_process(&req, &step);
+	}
+	if (w->needs_wid) {
+		int saved = errno;
+		free_words(argv);
+		free_words(env);
+		errno = saved;
+	}
+	w->last_spawn = ev_now(w->loop);
+	p->state = PS_STARTING;
+	if (pid < 0) {
+		log_errno(LOG_ERROR, "watcher %s[%d]: cannot %s %s", w->name, p->wid, step,
+			  strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0]);
+		p->failures++;
+		process_dispatch(p, PE_SPAWN_FAILED);
+		return;
+	}
+	p->pid = pid;
+	p->started_at = ev_now(w->loop);
+	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
+	ev_child_set(&p->child, pid, 0);
+	ev_child_start(w->loop, &p->child);
+	arm_timer(p, START_GRACE);
+	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
+}
+
+static void send_signal(struct process *p, int sig, bool to_group)
+{
+	if (p->pid <= 0)
+		return;
+	if (kill(to_group ? -p->pid : p->pid, sig) < 0 && errno != ESRCH)
+		log_errno(LOG_WARNING, "watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
+			  p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
+}
+
+static double max_age_with_variance(const struct watcher_config *c)
+{
+	return c->max_age + c->max_age_variance * ((double)random() / (double)RAND_MAX);
+}
+
+/* A process of wid became RUNNING: a retiring predecessor (max_age) may now stop. */
+static void release_predecessors(struct process *successor)
+{
+	struct process *p, *next;
+
+	for (p = successor->watcher->processes; p; p = next) {
+		next = p->next;
+		if (p != successor && p->retiring && p->wid == successor->wid &&
+		    (p->state == PS_RUNNING || p->state == PS_STARTING))
+			process_dispatch(p, PE_STOP);
+	}
+}
+
+static void perform(struct process *p, enum proc_action action)
+{
+	struct watcher *w = p->watcher;
+	const struct watcher_config *c = w->config;
+
+	switch (action) {
+	case PA_NONE:
+		break;
+	case PA_BECAME_RUNNING:
+		p->failures = 0;
+		if (c->max_age > 0)
+			arm_timer(p, max_age_with_variance(c));
+		release_predecessors(p);
+		break;
+	case PA_RESPAWN:
+		process_spawn(p);
+		break;
+	case PA_BACKOFF: {
+		double delay = backoff_delay(p->failures);
+		if (c->max_retry >= 0)
+			log_warn("watcher %s[%d]: start failed, retry %d of %d in %.2fs", w->name,
+				 p->wid, p->failures, c->max_retry, delay);
+		else
+			log_warn("watcher %s[%d]: start failed, retry %d in %.2fs", w->name, p->wid,
+				 p->failures, delay);
+		arm_timer(p, delay);
+		break;
+	}
+	case PA_GIVE_UP:
+		log_error("watcher %s[%d]: gave up after %d failed starts (max_retry %d): too many "
+			  "failures", w->name, p->wid, p->failures, c->max_retry);
+		break;
+	case PA_SEND_STOP:
+		send_signal(p, c->stop_signal, c->stop_children);
+		arm_timer(p, c->graceful_timeout);
+		break;
+	case PA_KILL:
+		log_warn("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
+			 "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
+		send_signal(p, SIGKILL, c->stop_children);
+		break;
+	case PA_REMOVE:
+		process_free(p);
+		break;
+	case PA_REPLACE:
+		log_info("watcher %s[%d]: pid %d reached max_age, starting its replacement", w->name,
+			 p->wid, (int)p->pid);
+		p->retiring = true;
+		break;
+	case PA_NOTE_EXIT:
+		break;
+	}
+}
+
+/* The one place where a process changes state. */
+static void process_dispatch(struct process *p, enum proc_event event)
+{
+	struct watcher *w = p->watcher;
+	struct proc_policy policy = {
+		.wanted = w->wanted && !p->retiring,
+		.respawn = w->config->respawn,
+		.failures = p->failures,
+		.max_retry = w->config->max_retry,
+	};
+	struct transition t = proc_transition(p->state, event, &policy);
+
+	if (t.next != p->state)
+		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
+	p->state = t.next;
+	perform(p, t.action);
+}
+
+/* --- the watcher ------------------------------------------------------------------------------ */
+
+static int count_wanted(const struct watcher *w)
+{
+	int n = 0;
+
+	for (const struct process *p = w->processes; p; p = p->next)
+		n += !p->retiring;
+	return n;
+}
+
+static struct process *highest_wanted(struct watcher *w)
+{
+	struct process *best = NULL;
+
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && (best == NULL || p->wid >= best->wid))
+			best = p;
+	return best;
+}
+
+/* Lowest wid in 1..numprocesses not held by a wanted process; USED is scratch of numprocesses+1. */
+static int free_wid(const struct watcher *w, bool *used)
+{
+	memset(used, 0, sizeof(bool) * (size_t)(w->numprocesses + 1));
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && p->wid <= w->numprocesses)
+			used[p->wid] = true;
+	for (int wid = 1; wid <= w->numprocesses; wid++)
+		if (!used[wid])
+			return wid;
+	return w->numprocesses + 1;
+}
+
+static void on_warmup(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	(void)loop;
+	(void)revents;
+	watcher_update(timer->data);
+}
+
+/* Brings the number of wanted processes to numprocesses: surplus ones (highest wids) are stopped,
+ * missing ones spawned (paced by warmup_delay). */
+static void reconcile(struct watcher *w)
+{
+	int wanted = count_wanted(w);
+	bool *used;
+
+	if (!w->wanted)
+		return;
+	while (wanted > w->numprocesses) {
+		struct process *p = highest_wanted(w);
+		p->retiring = true;
+		process_dispatch(p, PE_STOP);
+		wanted--;
+	}
+	if (wanted == w->numprocesses || ev_is_active(&w->warmup))
+		return;
+	used = malloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
+	if (used == NULL)
+		return;
+	while (wanted < w->numprocesses) {
+		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
+		if (w->config->warmup_delay > 0 && wait > 0) {
+			ev_timer_set(&w->warmup, wait, 0);
+			ev_timer_start(w->loop, &w->warmup);
+			break;
+		}
+		struct process *p = process_new(w, free_wid(w, used));
+		if (p == NULL)
+			break;
+		process_spawn(p);
+		wanted++;
+	}
+	free(used);
+}
+
+static bool start_settled(const struct watcher *w)
+{
+	if (!w->wanted || count_wanted(w) != w->numprocesses)
+		return false;
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_BACKOFF))
+			return false;
+	return true;
+}
+
+static bool any_fatal(const struct watcher *w)
+{
+	return watcher_count_state(w, PS_FATAL) > 0;
+}
+
+/* Detaches the waiters whose condition holds and calls them; they may re-enter the watcher. */
+static void fire_waiters(struct watcher *w)
+{
+	struct waiter *ready = NULL, **link = &w->waiters;
+	bool started = start_settled(w), stopped = w->nprocesses == 0;
+
+	while (*link) {
+		struct waiter *wt = *link;
+		if (wt->kind == WAIT_CANCELLED || (wt->kind == WAIT_STARTED && started) ||
+		    (wt->kind == WAIT_STOPPED && stopped)) {
+			*link = wt->next;
+			wt->next = ready;
+			ready = wt;
+		} else {
+			link = &wt->next;
+		}
+	}
+	while (ready) {
+		struct waiter *wt = ready;
+		bool ok = wt->kind == WAIT_STOPPED || (wt->kind == WAIT_STARTED && !any_fatal(w));
+		ready = wt->next;
+		if (wt->done)
+			wt->done(w, ok, wt->arg);
+		free(wt);
+	}
+}
+
+static void watcher_update(struct watcher *w)
+{
+	w->busy++;
+	reconcile(w);
+	fire_waiters(w);
+	w->busy--;
+	/* The idle hook may free the watcher: nothing touches w after it. */
+	if (w->busy == 0 && w->nprocesses == 0 && w->on_idle)
+		w->on_idle(w, w->hook_arg);
+}
+
+static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn done, void *arg)
+{
+	struct waiter *wt;
+
+	if (done == NULL)
+		return;
+	wt = calloc(1, sizeof(*wt));
+	if (wt == NULL) {
+		done(w, false, arg);
+		return;
+	}
+	wt->kind = kind;
+	wt->done = done;
+	wt->arg = arg;
+	wt->next = w->waiters;
+	w->waiters = wt;
+}
+
+static void cancel_waiters(struct watcher *w, enum waiter_kind kind)
+{
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next)
+		if (wt->kind == kind)
+			wt->kind = WAIT_CANCELLED;
+}
+
+static bool words_mention_wid(char **words)
+{
+	for (; words && *words; words++)
+		if (strcasestr(*words, "$(circus.wid)") || strcasestr(*words, "$(cirque.wid)"))
+			return true;
+	return false;
+}
+
+struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->loop = loop;
+	w->config = config;
+	w->name = config->name;
+	w->numprocesses = config->numprocesses;
+	w->needs_wid = words_mention_wid(config->argv) || words_mention_wid(config->env);
+	/* stdin is /dev/null; stdout/stderr are the daemon's until streams are configured. */
+	w->stdio[0] = devnull_fd;
+	w->stdio[1] = -1;
+	w->stdio[2] = -1;
+	ev_init(&w->warmup, on_warmup);
+	w->warmup.data = w;
+	return w;
+}
+
+void watcher_free(struct watcher *w)
+{
+	cancel_waiters(w, WAIT_STARTED);
+	cancel_waiters(w, WAIT_STOPPED);
+	w->on_idle = NULL;
+	fire_waiters(w);
+	while (w->processes)  /* only placeholders remain in an idle watcher */
+		process_free(w->processes);
+	ev_timer_stop(w->loop, &w->warmup);
+	watcher_config_free(w->config);
+	free(w);
+}
+
+void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	struct process *p, *next;
+
+	if (!w->wanted)
+		log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
+			 w->numprocesses == 1 ? "" : "es");
+	w->wanted = true;
+	cancel_waiters(w, WAIT_STOPPED);
+	/* An explicit start retries what had given up or exited. */
+	for (p = w->processes; p; p = next) {
+		next = p->next;
+		if (p->state == PS_FATAL || p->state == PS_EXITED)
+			process_free(p);
+	}
+	add_waiter(w, WAIT_STARTED, done, arg);
+	watcher_update(w);
+}
+
+void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	struct process *p, *next;
+
+	if (w->wanted)
+		log_info("watcher %s: stopping", w->name);
+	w->wanted = false;
+	cancel_waiters(w, WAIT_STARTED);
+	ev_timer_stop(w->loop, &w->warmup);
+	w->busy++;
+	for (p = w->processes; p; p = next) {
+		next = p->next;
+		process_dispatch(p, PE_STOP);
+	}
+	w->busy--;
+	add_waiter(w, WAIT_STOPPED, done, arg);
+	watcher_update(w);
+}
+
+void watcher_kill(struct watcher *w)
+{
+	w->wanted = false;
+	cancel_waiters(w, WAIT_STARTED);
+	ev_timer_stop(w->loop, &w->warmup);
+	w->busy++;
+	for (struct process *p = w->processes, *next; p; p = next) {
+		next = p->next;
+		process_dispatch(p, PE_STOP);
+	}
+	for (struct process *p = w->processes; p; p = p->next)
+		send_signal(p, SIGKILL, true);
+	w->busy--;
+	watcher_update(w);
+}
+
+void watcher_set_numprocesses(struct watcher *w, int n)
+{
+	if (w->config->singleton && n > 1)
+		n = 1;
+	w->numprocesses = n < 0 ? 0 : n;
+	watcher_update(w);
+}
+
+void watcher_replace_config(struct watcher *w, struct watcher_config *config)
+{
+	watcher_config_free(w->config);
+	w->config = config;
+	w->name = config->name;
+	watcher_set_numprocesses(w, config->numprocesses);
+}
+
+bool watcher_is_idle(const struct watcher *w)
+{
+	return w->nprocesses == 0;
+}
+
+int watcher_count_state(const struct watcher *w, enum proc_state state)
+{
+	int n = 0;
+
+	for (const struct process *p = w->processes; p; p = p->next)
+		n += p->state == state;
+	return n;
+}

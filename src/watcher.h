@@ -1,0 +1,86 @@
+/* watcher.h - one configured program run as N processes: spawning, respawn, backoff, stop, max_age.
+ *
+ * A watcher is driven by intents (start, stop, a new process count) and by events from libev (a
+ * child exited, a timer fired). Each process follows the table in state.h; the watcher keeps the
+ * number of wanted processes right and tells waiters when it has settled. Nothing here blocks. */
+#ifndef CIRQUE_WATCHER_H
+#define CIRQUE_WATCHER_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "state.h"
+
+struct watcher;
+
+/* Called once when a start has settled (ok: no process gave up) or a stop has finished; ok is
+ * false when a later intent superseded it or the watcher was freed. */
+typedef void (*watcher_done_fn)(struct watcher *w, bool ok, void *arg);
+/* Called whenever the watcher has no process left (after a stop, or when it never had any). */
+typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
+
+struct process {
+	struct process *next;         /* in the watcher's list, ordered by creation */
+	struct watcher *watcher;
+	int wid;                      /* worker id, 1..numprocesses */
+	pid_t pid;                    /* 0 when no process exists (BACKOFF, FATAL, EXITED) */
+	enum proc_state state;
+	bool retiring;                /* replaced (max_age) or surplus (decr): not counted as wanted */
+	int failures;                 /* consecutive failed starts of this wid */
+	int last_status;              /* wait status of the last exit, -1 if none */
+	ev_tstamp started_at;         /* when the current pid was spawned */
+	ev_child child;               /* reaping of pid */
+	ev_timer timer;               /* the one timer of the current state: start grace (STARTING),
+				       * max_age (RUNNING), grace (STOPPING), backoff (BACKOFF) */
+};
+
+enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_CANCELLED };
+
+struct waiter {
+	struct waiter *next;
+	enum waiter_kind kind;
+	watcher_done_fn done;
+	void *arg;
+};
+
+struct watcher {
+	struct watcher *next;         /* in the arbiter's list */
+	struct ev_loop *loop;
+	struct watcher_config *config;  /* owned */
+	const char *name;             /* config->name */
+	bool wanted;                  /* the operator wants it running */
+	bool removing;                /* dropped from the configuration: freed once it is idle */
+	struct watcher *successor;    /* replaces this removing watcher once it is idle (reload) */
+	struct watcher *predecessor;  /* must be idle before this one starts */
+	int numprocesses;             /* wanted number of processes (config, incr/decr) */
+	struct process *processes;
+	int nprocesses;               /* length of processes, retiring ones included */
+	struct waiter *waiters;
+	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
+	ev_tstamp last_spawn;
+	bool needs_wid;               /* argv or env mention $(circus.wid): substitute per spawn */
+	int busy;                     /* update depth: idle hooks run only at depth 0 */
+	int stdio[3];                 /* fds given to children as 0, 1, 2 (-1: the daemon's) */
+	watcher_idle_fn on_idle;
+	void *hook_arg;
+};
+
+/* Takes ownership of CONFIG. Nothing runs until watcher_start. */
+struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd);
+/* Only for an idle watcher (no process): pending waiters are told ok=false. */
+void watcher_free(struct watcher *w);
+
+void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
+void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
+/* Fast stop: SIGKILL to every process (and group) at once. */
+void watcher_kill(struct watcher *w);
+void watcher_set_numprocesses(struct watcher *w, int n);
+/* Swaps in a configuration that differs only in numprocesses (takes ownership). */
+void watcher_replace_config(struct watcher *w, struct watcher_config *config);
+
+bool watcher_is_idle(const struct watcher *w);
+int watcher_count_state(const struct watcher *w, enum proc_state state);
+
+#endif
