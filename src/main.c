@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,18 @@ static struct config *load_config(const char *path, bool quiet_ok)
 	return config;
 }
 
+/* Descriptors inherited from whoever started us must not leak into every child we spawn. */
+static void mark_inherited_fds_cloexec(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (int fd = 3; fd < 1024; fd++) {  /* kernels before 5.11 */
+		int flags = fcntl(fd, F_GETFD);
+		if (flags >= 0)
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+}
+
 static int write_pidfile(const char *path)
 {
 	char text[32];
@@ -129,6 +142,7 @@ int main(int argc, char **argv)
 		config_free(config);
 		return 0;
 	}
+	mark_inherited_fds_cloexec();
 	if (config->daemon.logoutput && log_set_output(config->daemon.logoutput) < 0)
 		fatal("cannot open logoutput %s: %s", config->daemon.logoutput, strerror(errno));
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */

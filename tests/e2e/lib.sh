@@ -1,0 +1,105 @@
+# lib.sh - helpers for end-to-end tests: start the real cirqued on a temporary config, look at /proc.
+# Each test sources this file, calls `start_daemon`, asserts, and exits 0 on success.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CIRQUED="$ROOT/src/cirqued"
+T=$(mktemp -d /tmp/cirque-e2e.XXXXXX)
+CONF="$T/cirque.yaml"
+DLOG="$T/daemon.log"
+DPID=""
+
+cleanup() {
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -QUIT "$DPID" 2>/dev/null
+		wait_for 5 '! kill -0 $DPID 2>/dev/null' || kill -9 "$DPID" 2>/dev/null
+	fi
+	# Anything a test started in its own process groups and left behind.
+	pkill -9 -f "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -f "$DLOG" ]; then
+		echo "--- daemon log (last 30 lines) ---" >&2
+		tail -n 30 "$DLOG" >&2
+	fi
+	exit 1
+}
+
+note() { echo "  $*"; }
+
+# wait_for SECONDS 'shell condition': polls every 20 ms; returns 1 on timeout.
+wait_for() {
+	local limit=$1 cond=$2 end
+	end=$(( $(date +%s%N) + limit * 1000000000 ))
+	while ! eval "$cond"; do
+		[ "$(date +%s%N)" -gt "$end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# start_daemon [extra args]: runs cirqued on $CONF, waits until it is up.
+start_daemon() {
+	"$CIRQUED" -c "$CONF" "$@" >>"$DLOG" 2>&1 &
+	DPID=$!
+	wait_for 10 'grep -q "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' ||
+		fail "daemon did not start"
+	kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start-up"
+}
+
+# stop_daemon [SIGNAL] [TIMEOUT]: signals the daemon and waits for its exit; sets DSTATUS.
+stop_daemon() {
+	local sig=${1:-TERM} limit=${2:-60}
+	kill -"$sig" "$DPID" || fail "cannot signal daemon"
+	wait_for "$limit" '! kill -0 $DPID 2>/dev/null' || fail "daemon did not exit within ${limit}s after SIG$sig"
+	wait "$DPID"
+	DSTATUS=$?
+	DPID=""
+}
+
+# children [PID]: pids of the direct children of PID (default the daemon), one per line.
+children() {
+	local pid=${1:-$DPID}
+	cat "/proc/$pid/task/$pid/children" 2>/dev/null | tr ' ' '\n' | grep -v '^$' || true
+}
+
+# children_matching PATTERN: direct children of the daemon whose command line contains PATTERN.
+children_matching() {
+	local pid
+	for pid in $(children); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$pid"
+	done
+	return 0
+}
+
+count_matching() { children_matching "$1" | grep -c . || true; }
+
+# wait_count PATTERN N [SECONDS]: until exactly N children match PATTERN.
+wait_count() {
+	local pattern=$1 n=$2 limit=${3:-10}
+	wait_for "$limit" '[ "$(count_matching "$pattern")" -eq '"$n"' ]' ||
+		fail "expected $n processes matching '$pattern', have $(count_matching "$pattern")"
+}
+
+# zombies_of PID: children of PID in state Z.
+zombies_of() {
+	local pid
+	for pid in $(children "$1"); do
+		awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null | grep -q Z && echo "$pid"
+	done
+	return 0
+}
+
+proc_env() { tr '\0' '\n' <"/proc/$1/environ"; }
+log_count() { grep -c -- "$1" "$DLOG" || true; }
+
+# sleeper NAME: prints the path of a `sleep` under a name unique to this test, so that its
+# processes can be told apart in /proc (their cmdline starts with $T/NAME).
+sleeper() {
+	ln -sf "$(command -v sleep)" "$T/$1"
+	echo "$T/$1"
+}

@@ -1,0 +1,56 @@
+# Processes start with the configured count, argv, env, cwd, umask, rlimits, own process group,
+# stdin on /dev/null, and $(circus.wid) substituted.
+. "$(dirname "$0")/lib.sh"
+
+mkdir "$T/work"
+S=$(sleeper envcheck)
+C=$(sleeper copied)
+export CIRQUE_TEST_FROM_DAEMON=inherited-value
+cat >"$CONF" <<YAML
+watchers:
+  envcheck:
+    cmd: $S
+    args: ["3600", "\$(circus.wid)"]
+    numprocesses: 3
+    working_dir: $T/work
+    umask: "027"
+    env:
+      PLAIN: hello world
+      FROM_DAEMON: \${CIRQUE_TEST_FROM_DAEMON}
+      WORKER: "w\$(circus.wid)"
+    rlimits:
+      nofile: 1234
+      core: unlimited
+  copied:
+    cmd: $C 3600
+    copy_env: true
+YAML
+start_daemon
+wait_count "$S" 3
+wait_count "$C" 1
+
+for wid in 1 2 3; do
+	pid=$(children_matching "$S 3600 $wid")
+	[ -n "$pid" ] || fail "no process with wid $wid"
+	env=$(proc_env "$pid")
+	echo "$env" | grep -qx "PLAIN=hello world" || fail "PLAIN missing: $env"
+	echo "$env" | grep -qx "FROM_DAEMON=inherited-value" || fail "\${VAR} not expanded: $env"
+	echo "$env" | grep -qx "WORKER=w$wid" || fail "wid not substituted in env: $env"
+	# copy_env is false: nothing else from the daemon's environment leaks in.
+	[ "$(echo "$env" | wc -l)" -eq 3 ] || fail "unexpected variables in env: $env"
+	[ "$(readlink "/proc/$pid/cwd")" = "$T/work" ] || fail "cwd is $(readlink /proc/$pid/cwd)"
+	grep -q '^Umask:[[:space:]]*0027' "/proc/$pid/status" || fail "umask: $(grep Umask /proc/$pid/status)"
+	grep -q '^Max open files *1234 *1234' "/proc/$pid/limits" || fail "nofile: $(grep 'open files' /proc/$pid/limits)"
+	grep -q '^Max core file size *unlimited' "/proc/$pid/limits" || fail "core limit not applied"
+	pgid=$(awk '{print $5}' "/proc/$pid/stat")
+	[ "$pgid" = "$pid" ] || fail "process $pid is in group $pgid, not its own"
+	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ] || fail "stdin is $(readlink /proc/$pid/fd/0)"
+	# Only stdio is inherited: every fd of the daemon is close-on-exec.
+	extra=$(ls "/proc/$pid/fd" | grep -vxE '0|1|2' || true)
+	[ -z "$extra" ] || fail "child inherited fds: $extra"
+done
+pid=$(children_matching "$C")
+proc_env "$pid" | grep -qx "CIRQUE_TEST_FROM_DAEMON=inherited-value" || fail "copy_env did not copy"
+stop_daemon TERM
+[ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+echo ok
