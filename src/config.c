@@ -272,7 +272,8 @@ static void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, 
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
 			const char *earlier = scalar(node_at(ld, q->key));
 			if (earlier && strcmp(earlier, name) == 0) {
-				add_error(ld, key, "%s.%s: duplicate key", path, name);
+				add_error(ld, key, "%s.%s: duplicate key (first at line %zu)", path,
+					  name, node_at(ld, q->key)->start_mark.line + 1);
 				name = NULL;
 				break;
 			}
