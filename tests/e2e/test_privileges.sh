@@ -1,0 +1,44 @@
+# As root, uid/gid drop privileges fully before exec (uid, gid and supplementary groups); a
+# numeric uid without a passwd entry gets no supplementary group at all.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+	echo "skipped: needs root and a 'nobody' user"
+	exit 0
+fi
+S=$(sleeper dropped)
+chmod 755 "$T"
+cat >"$CONF" <<YAML
+watchers:
+  dropped:
+    cmd: $S 3600
+    uid: nobody
+  numeric:
+    cmd: $S 3601
+    uid: 54321
+    gid: 54321
+YAML
+start_daemon
+wait_count "$S 3600" 1
+pid=$(children_matching "$S 3600")
+nobody_uid=$(id -u nobody); nobody_gid=$(id -g nobody)
+grep -qE "^Uid:\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid" "/proc/$pid/status" || fail "uid: $(grep Uid /proc/$pid/status)"
+grep -qE "^Gid:\s+$nobody_gid\s+$nobody_gid\s+$nobody_gid\s+$nobody_gid" "/proc/$pid/status" || fail "gid: $(grep Gid /proc/$pid/status)"
+groups=$(awk '/^Groups:/ {$1=""; print}' "/proc/$pid/status" | xargs)
+expected=$(id -G nobody | tr ' ' '\n' | sort -n | xargs)
+[ "$(echo "$groups" | tr ' ' '\n' | sort -n | xargs)" = "$expected" ] || fail "groups '$groups', expected '$expected' (root's must be gone)"
+wait_count "$S 3601" 1
+pid=$(children_matching "$S 3601")
+grep -qE "^Uid:\s+54321\s+54321" "/proc/$pid/status" || fail "numeric uid: $(grep Uid /proc/$pid/status)"
+grep -qE "^Groups:\s*$" "/proc/$pid/status" || fail "numeric uid without passwd groups kept: $(grep Groups /proc/$pid/status)"
+stop_daemon TERM
+
+cat >"$CONF" <<YAML
+watchers:
+  ghost:
+    cmd: sleep 1
+    uid: no-such-user-cirque
+YAML
+"$CIRQUED" -c "$CONF" --check >"$T/out" 2>&1 && fail "unknown user accepted"
+grep -q "$CONF:4:10: watchers.ghost.uid: unknown user 'no-such-user-cirque'" "$T/out" || fail "message: $(cat "$T/out")"
+echo ok
