@@ -10,13 +10,21 @@ DLOG="$T/daemon.log"
 DPID=""
 
 cleanup() {
+	local rc=$?
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -QUIT "$DPID" 2>/dev/null
 		wait_for 5 '! kill -0 $DPID 2>/dev/null' || kill -9 "$DPID" 2>/dev/null
 	fi
 	# Anything a test started in its own process groups and left behind.
 	pkill -9 -f "$T" 2>/dev/null
+	# Under SANITIZE=1 a report in the daemon's log fails the test, whatever it asserted.
+	if [ -f "$DLOG" ] && grep -qE "Sanitizer|runtime error:" "$DLOG"; then
+		echo "FAIL: sanitizer report in the daemon log:" >&2
+		grep -A 20 -E "Sanitizer|runtime error:" "$DLOG" | head -n 40 >&2
+		rc=1
+	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 
