@@ -201,6 +201,11 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 
 /* --- daemon settings -------------------------------------------------------------------------- */
 
+static bool str_equal(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
 static void free_daemon_settings(struct daemon_config *d)
 {
 	free(d->endpoint);
@@ -214,6 +219,8 @@ static void take_daemon_settings(struct arbiter *a, struct config *config)
 {
 	struct daemon_config *old = &a->daemon;
 
+	bool new_output = !str_equal(old->logoutput, config->daemon.logoutput);
+
 	free_daemon_settings(old);
 	*old = config->daemon;
 	memset(&config->daemon, 0, sizeof(config->daemon));
@@ -221,6 +228,9 @@ static void take_daemon_settings(struct arbiter *a, struct config *config)
 		log_set_level((enum log_level)old->loglevel);
 	if (old->umask >= 0)
 		umask((mode_t)old->umask);
+	if (new_output && log_set_output(old->logoutput) < 0)
+		log_errno(LOG_ERROR, "cannot open logoutput %s, logging stays where it was",
+			  old->logoutput);
 }
 
 /* Takes every watcher config out of CONFIG and frees the rest. */

@@ -143,8 +143,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mark_inherited_fds_cloexec();
-	if (config->daemon.logoutput && log_set_output(config->daemon.logoutput) < 0)
-		fatal("cannot open logoutput %s: %s", config->daemon.logoutput, strerror(errno));
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());

@@ -12,7 +12,8 @@ run_one() {
 	start=$(date +%s%N)
 	if timeout 180 "$@" >"$log" 2>&1; then
 		end=$(date +%s%N)
-		printf 'PASS  %-40s %5.1fs\n' "$name" "$(( (end - start) / 1000000 ))e-3"
+		printf 'PASS  %-40s %4d.%01ds\n' "$name" $(( (end - start) / 1000000000 )) \
+			$(( (end - start) / 100000000 % 10 ))
 		passed=$((passed + 1))
 	else
 		printf 'FAIL  %s\n' "$name"
