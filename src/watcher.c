@@ -18,6 +18,12 @@
 static void watcher_update(struct watcher *w);
 static void process_dispatch(struct process *p, enum proc_event event);
 
+static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
+{
+	if (w->on_event)
+		w->on_event(w, event, pid, exit_code, w->hook_arg);
+}
+
 /* --- processes -------------------------------------------------------------------------------- */
 
 static void log_exit(const struct process *p, pid_t pid, int status)
@@ -43,6 +49,8 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	(void)revents;
 	ev_child_stop(loop, child);
 	log_exit(p, p->pid, child->rstatus);
+	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
+							     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
 	if (p->state == PS_STARTING)
@@ -183,6 +191,7 @@ static void process_spawn(struct process *p)
 	ev_child_start(w->loop, &p->child);
 	arm_timer(p, START_GRACE);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
+	emit(w, "spawn", pid, 0);
 }
 
 static void send_signal(struct process *p, int sig, bool to_group)
@@ -245,6 +254,8 @@ static void perform(struct process *p, enum proc_action action)
 			  "failures", w->name, p->wid, p->failures, c->max_retry);
 		break;
 	case PA_SEND_STOP:
+		if (p->pid > 0)
+			emit(w, "kill", p->pid, 0);
 		send_signal(p, c->stop_signal, c->stop_children);
 		arm_timer(p, c->graceful_timeout);
 		break;
@@ -484,9 +495,11 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	struct process *p, *next;
 
-	if (!w->wanted)
+	if (!w->wanted) {
 		log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
 			 w->numprocesses == 1 ? "" : "es");
+		emit(w, "start", 0, 0);
+	}
 	w->wanted = true;
 	cancel_waiters(w, WAIT_STOPPED);
 	/* An explicit start retries what had given up or exited. */
@@ -503,8 +516,10 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	struct process *p, *next;
 
-	if (w->wanted)
+	if (w->wanted) {
 		log_info("watcher %s: stopping", w->name);
+		emit(w, "stop", 0, 0);
+	}
 	w->wanted = false;
 	cancel_waiters(w, WAIT_STARTED);
 	ev_timer_stop(w->loop, &w->warmup);
@@ -548,6 +563,27 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config)
 	w->config = config;
 	w->name = config->name;
 	watcher_set_numprocesses(w, config->numprocesses);
+}
+
+int watcher_signal(struct watcher *w, int signum, bool to_group)
+{
+	int n = 0;
+
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid > 0) {
+			send_signal(p, signum, to_group);
+			n++;
+		}
+	}
+	return n;
+}
+
+struct process *watcher_find_pid(struct watcher *w, pid_t pid)
+{
+	for (struct process *p = w->processes; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
 }
 
 bool watcher_is_idle(const struct watcher *w)

@@ -20,6 +20,11 @@ struct watcher;
 typedef void (*watcher_done_fn)(struct watcher *w, bool ok, void *arg);
 /* Called whenever the watcher has no process left (after a stop, or when it never had any). */
 typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
+/* Called as things happen, with Circus's event names: "spawn" (pid), "reap" (pid, exit_code:
+ * the status, or -signum when killed), "kill" (pid, a signal was sent to stop it), "start",
+ * "stop" (pid 0). */
+typedef void (*watcher_event_fn)(struct watcher *w, const char *event, pid_t pid, int exit_code,
+				 void *arg);
 
 struct process {
 	struct process *next;         /* in the watcher's list, ordered by creation */
@@ -64,6 +69,7 @@ struct watcher {
 	int busy;                     /* update depth: idle hooks run only at depth 0 */
 	int stdio[3];                 /* fds given to children as 0, 1, 2 (-1: the daemon's) */
 	watcher_idle_fn on_idle;
+	watcher_event_fn on_event;
 	void *hook_arg;
 };
 
@@ -79,6 +85,11 @@ void watcher_kill(struct watcher *w);
 void watcher_set_numprocesses(struct watcher *w, int n);
 /* Swaps in a configuration that differs only in numprocesses (takes ownership). */
 void watcher_replace_config(struct watcher *w, struct watcher_config *config);
+
+/* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */
+int watcher_signal(struct watcher *w, int signum, bool to_group);
+/* The process with this pid, or NULL. */
+struct process *watcher_find_pid(struct watcher *w, pid_t pid);
 
 bool watcher_is_idle(const struct watcher *w);
 int watcher_count_state(const struct watcher *w, enum proc_state state);
