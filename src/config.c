@@ -249,6 +249,24 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "umask", daemon_umask }, { "include", daemon_include },
 };
 
+/* Reports PAIR's key if an earlier pair of MAP has the same one (libyaml does not check). */
+static bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *map,
+			     yaml_node_pair_t *pair)
+{
+	yaml_node_t *key = node_at(ld, pair->key);
+	const char *name = scalar(key);
+
+	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; name && q < pair; q++) {
+		const char *earlier = scalar(node_at(ld, q->key));
+		if (earlier && strcmp(earlier, name) == 0) {
+			add_error(ld, key, "%s.%s: duplicate key (first at line %zu)", path, name,
+				  node_at(ld, q->key)->start_mark.line + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Calls VISIT for each key of a mapping; reports non-mappings, non-scalar and duplicate keys. */
 typedef void (*pair_fn)(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
 			void *arg);
@@ -269,16 +287,7 @@ static void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, 
 			add_error(ld, key, "%s: keys must be strings", path);
 			continue;
 		}
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-			const char *earlier = scalar(node_at(ld, q->key));
-			if (earlier && strcmp(earlier, name) == 0) {
-				add_error(ld, key, "%s.%s: duplicate key (first at line %zu)", path,
-					  name, node_at(ld, q->key)->start_mark.line + 1);
-				name = NULL;
-				break;
-			}
-		}
-		if (name)
+		if (!is_duplicate_key(ld, path, map, p))
 			visit(ld, path, key, value, arg);
 	}
 }
@@ -308,6 +317,7 @@ static void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t 
 /* Options are first gathered raw, then resolved together (cmd + args + shell, uid + gid, ...). */
 struct watcher_draft {
 	struct watcher_config *wc;
+	yaml_node_t *key_node;        /* the watcher's name, for errors about what is missing */
 	yaml_node_t *cmd_node, *args_node, *uid_node, *gid_node, *env_node, *numprocesses_node;
 	char **args;                  /* from a list-valued args: taken literally, not split */
 	char *args_text;              /* from a string-valued args: split like cmd */
@@ -463,6 +473,8 @@ static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 		unsigned long long limit;
 		int resource;
 
+		if (is_duplicate_key(ld, path, v, p))
+			continue;
 		if (name == NULL || (resource = parse_rlimit_name(name)) < 0) {
 			add_error(ld, key, "%s: unknown resource limit '%s' (known: as, core, cpu, "
 				  "data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
@@ -579,6 +591,10 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 			add_error(ld, key, "%s.env: invalid variable name '%s'", path, name ? name : "");
 			continue;
 		}
+		char env_path[512];
+		snprintf(env_path, sizeof(env_path), "%s.env", path);
+		if (is_duplicate_key(ld, env_path, d->env_node, p))
+			continue;
 		if (text == NULL) {
 			add_error(ld, value, "%s.env.%s: must be a string", path, name);
 			continue;
@@ -601,7 +617,7 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 
 	if (wc->cmd == NULL) {
 		if (d->cmd_node == NULL)
-			add_error(ld, NULL, "%s: missing required key 'cmd'", path);
+			add_error(ld, d->key_node, "%s: missing required key 'cmd'", path);
 		return;
 	}
 	if (d->args) {
@@ -617,6 +633,10 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		}
 	} else if (d->args_text) {
 		wc->args = strdup(d->args_text);
+	}
+	if (wc->cmd[strspn(wc->cmd, " \t\n")] == '\0') {
+		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
+		return;
 	}
 	if (wc->shell) {
 		char *script = NULL;
@@ -652,15 +672,23 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		free_words(extra);
 }
 
+/* A uid or gid given as a number: 0 .. 2^32-2 ((uid_t)-1 means "unchanged" to the kernel). */
+static bool valid_id_number(const char *text, long *number)
+{
+	return parse_long(text, number) == 0 && *number >= 0 && *number < (long)(uid_t)-1;
+}
+
 static int lookup_user(const char *text, struct passwd *out, char *buf, size_t buflen)
 {
 	struct passwd *found = NULL;
 	long number;
 
-	if (parse_long(text, &number) == 0)
-		getpwuid_r((uid_t)number, out, buf, buflen, &found);
-	else
+	if (parse_long(text, &number) == 0) {
+		if (valid_id_number(text, &number))
+			getpwuid_r((uid_t)number, out, buf, buflen, &found);
+	} else {
 		getpwnam_r(text, out, buf, buflen, &found);
+	}
 	return found ? 0 : -1;
 }
 
@@ -679,9 +707,12 @@ static void resolve_ids(struct loader *ld, const char *path, struct watcher_draf
 			have_user = true;
 			wc->uid = pw.pw_uid;
 			wc->gid = pw.pw_gid;
-		} else if (parse_long(d->uid_text, &number) == 0 && number >= 0) {
+		} else if (valid_id_number(d->uid_text, &number)) {
 			wc->uid = (uid_t)number;  /* a uid without a passwd entry: allowed, no groups */
 			wc->gid = (gid_t)number;
+		} else if (parse_long(d->uid_text, &number) == 0) {
+			add_error(ld, d->uid_node, "%s.uid: %s is out of range", path, d->uid_text);
+			return;
 		} else {
 			add_error(ld, d->uid_node, "%s.uid: unknown user '%s'", path, d->uid_text);
 			return;
@@ -691,9 +722,12 @@ static void resolve_ids(struct loader *ld, const char *path, struct watcher_draf
 	}
 	if (d->gid_text) {
 		struct group gr, *found = NULL;
-		if (parse_long(d->gid_text, &number) == 0 && number >= 0)
+		if (valid_id_number(d->gid_text, &number))
 			wc->gid = (gid_t)number;
-		else if (getgrnam_r(d->gid_text, &gr, buf, sizeof(buf), &found) == 0 && found)
+		else if (parse_long(d->gid_text, &number) == 0) {
+			add_error(ld, d->gid_node, "%s.gid: %s is out of range", path, d->gid_text);
+			return;
+		} else if (getgrnam_r(d->gid_text, &gr, buf, sizeof(buf), &found) == 0 && found)
 			wc->gid = gr.gr_gid;
 		else {
 			add_error(ld, d->gid_node, "%s.gid: unknown group '%s'", path, d->gid_text);
@@ -798,6 +832,7 @@ static void visit_watcher(struct loader *ld, const char *parent, yaml_node_t *ke
 	}
 	snprintf(origin, sizeof(origin), "%s:%zu", ld->file, key->start_mark.line + 1);
 	d.wc = watcher_config_new(name, origin);
+	d.key_node = key;
 	if (d.wc == NULL)
 		return;
 	if (value->type != YAML_MAPPING_NODE) {
@@ -848,6 +883,21 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 			  top->is_main ? "cirque or watchers" : "watchers");
 }
 
+/* One file holds one document: a second one (after ---) would otherwise be ignored silently. */
+static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
+{
+	yaml_document_t next;
+	char *line;
+
+	if (!yaml_parser_load(parser, &next))
+		return;  /* a syntax error after the first document: reported as such below */
+	yaml_node_t *root = yaml_document_get_root_node(&next);
+	if (root && asprintf(&line, "%s:%zu:%zu: only one YAML document per file is allowed",
+			     ld->file, next.start_mark.line + 1, next.start_mark.column + 1) >= 0)
+		add_error_line(ld->errors, line);
+	yaml_document_delete(&next);
+}
+
 static void load_file(struct loader *ld, const char *file, bool is_main)
 {
 	yaml_parser_t parser;
@@ -885,8 +935,21 @@ static void load_file(struct loader *ld, const char *file, bool is_main)
 	}
 	ld->doc = NULL;
 	yaml_document_delete(&doc);
+	reject_more_documents(ld, &parser);
 	yaml_parser_delete(&parser);
 	fclose(fp);
+}
+
+/* glob's error callback has no argument: the first error of the current glob lands here. A
+ * missing directory is an empty conf.d, not an error. */
+static int glob_error;
+
+static int note_glob_error(const char *path, int error)
+{
+	(void)path;
+	if (error != ENOENT && error != ENOTDIR && glob_error == 0)
+		glob_error = error;
+	return 0;
 }
 
 static void load_includes(struct loader *ld, const char *main_file)
@@ -905,7 +968,8 @@ static void load_includes(struct loader *ld, const char *main_file)
 		if (pattern == NULL)
 			continue;
 		/* A glob that matches nothing is fine (an empty conf.d); a plain missing path is not. */
-		int rc = glob(pattern, GLOB_ERR, NULL, &g);
+		glob_error = 0;
+		int rc = glob(pattern, 0, note_glob_error, &g);
 		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
 			char *line;
 			if (asprintf(&line, "%s: include '%s': no such file", main_file,
@@ -914,6 +978,14 @@ static void load_includes(struct loader *ld, const char *main_file)
 		} else if (rc == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++)
 				load_file(ld, g.gl_pathv[k], false);
+		}
+		if (rc != 0 && rc != GLOB_NOMATCH)
+			glob_error = glob_error ? glob_error : EIO;
+		if (glob_error) {
+			char *line;
+			if (asprintf(&line, "%s: include '%s': %s", main_file, ld->includes[i],
+				     strerror(glob_error)) >= 0)
+				add_error_line(ld->errors, line);
 		}
 		if (rc == 0 || rc == GLOB_NOMATCH)
 			globfree(&g);
@@ -1001,6 +1073,18 @@ static bool words_equal(char **a, char **b)
 	return *a == NULL && *b == NULL;
 }
 
+/* Field by field: the struct has padding, so memcmp would compare garbage. */
+static bool rlimits_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	if (a->nrlimits != b->nrlimits)
+		return false;
+	for (int i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource != b->rlimits[i].resource ||
+		    a->rlimits[i].value != b->rlimits[i].value)
+			return false;
+	return true;
+}
+
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
 			  bool ignore_count)
 {
@@ -1010,9 +1094,7 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
 	       a->copy_env == b->copy_env && a->set_ids == b->set_ids && a->uid == b->uid &&
 	       a->gid == b->gid && a->ngroups == b->ngroups &&
 	       (a->ngroups == 0 || memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       a->umask == b->umask && a->nrlimits == b->nrlimits &&
-	       (a->nrlimits == 0 ||
-		memcmp(a->rlimits, b->rlimits, sizeof(*a->rlimits) * (size_t)a->nrlimits) == 0) &&
+	       a->umask == b->umask && rlimits_equal(a, b) &&
 	       a->graceful_timeout == b->graceful_timeout && a->stop_signal == b->stop_signal &&
 	       a->stop_children == b->stop_children && a->respawn == b->respawn &&
 	       a->autostart == b->autostart && a->singleton == b->singleton &&

@@ -258,6 +258,10 @@ int split_words(const char *text, char ***words_out, const char **error)
 				mode = BLANK;
 				continue;
 			}
+			if (c == '\\' && p[1] == '\n') {  /* a line continuation separates nothing */
+				p++;
+				continue;
+			}
 			mode = WORD;
 			if (c == '\'') {
 				mode = SINGLE;

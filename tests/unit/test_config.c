@@ -1,0 +1,965 @@
+/* test_config.c - unit tests for src/config.c: YAML files written to a temporary directory and
+ * loaded with config_load; every parsed field, the defaults, includes, located errors, and
+ * watcher_config_equal. */
+#include "check.h"
+#include "config.h"
+#include "log.h"
+
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char tmpdir[] = "/tmp/cirque-test-config.XXXXXX";
+
+/* config_load must set *out to NULL on failure: it starts out pointing here. */
+static struct config not_loaded;
+#define SENTINEL (&not_loaded)
+
+/* --- helpers ---------------------------------------------------------------------------------- */
+
+/* tmpdir/NAME (NAME may hold directories, created as needed). Four results stay valid at once. */
+static const char *path_of(const char *name)
+{
+	static char paths[4][PATH_MAX];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, PATH_MAX, "%s/%s", tmpdir, name);
+	for (char *slash = strchr(p + strlen(tmpdir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(p, 0700);
+		*slash = '/';
+	}
+	return p;
+}
+
+/* Writes TEXT to tmpdir/NAME and returns its path. */
+static const char *write_file(const char *name, const char *text)
+{
+	const char *path = path_of(name);
+	FILE *fp = fopen(path, "w");
+
+	if (!CHECK(fp != NULL))
+		return path;
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+static void print_errors(const struct config_errors *errors)
+{
+	for (int i = 0; i < errors->count; i++)
+		printf("     error: %s\n", errors->lines[i]);
+}
+
+/* Loads PATH, which must be valid; NULL (after a failed check) when it is not. */
+static struct config *load_ok(const char *path)
+{
+	struct config_errors errors = { 0 };
+	struct config *config = SENTINEL;
+	int rc = config_load(path, &config, &errors);
+
+	if (!CHECK_INT(rc, 0) || !CHECK_INT(errors.count, 0) || !CHECK(config != NULL)) {
+		print_errors(&errors);
+		config_errors_free(&errors);
+		return config == SENTINEL ? NULL : config;
+	}
+	config_errors_free(&errors);
+	return config;
+}
+
+/* True when one of ERRORS starts with "FILE:LINE:COLUMN: " (or "FILE: " when LINE is 0) and
+ * contains MESSAGE. */
+static bool has_error(const struct config_errors *errors, const char *file, int line, int column,
+		      const char *message)
+{
+	char prefix[PATH_MAX + 64];
+
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d:%d: ", file, line, column);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", file);
+	for (int i = 0; i < errors->count; i++)
+		if (strncmp(errors->lines[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(errors->lines[i], message))
+			return true;
+	return false;
+}
+
+/* Checks has_error, and lists the errors actually reported when it fails. */
+#define CHECK_HAS_ERROR(errors, file, line, column, message)                                 \
+	do {                                                                                 \
+		if (!CHECK(has_error((errors), (file), (line), (column), (message)))) {      \
+			printf("     %d error(s) instead:\n", (errors)->count);                  \
+			print_errors(errors);                                                \
+		}                                                                            \
+	} while (0)
+
+/* Loads PATH, which must be rejected: -1, *out NULL, and at least one error. The caller checks
+ * and frees ERRORS. */
+#define CHECK_REJECTED(path, errors)                                                         \
+	do {                                                                                 \
+		struct config *c_ = SENTINEL;                                                \
+		CHECK_INT(config_load((path), &c_, (errors)), -1);                           \
+		CHECK(c_ == NULL);                                                           \
+		CHECK((errors)->count >= 1);                                                 \
+		if (c_ != SENTINEL)                                                          \
+			config_free(c_);                                                     \
+	} while (0)
+
+/* Writes TEXT as bad.yaml and checks that it is rejected with MESSAGE at LINE:COLUMN. */
+#define EXPECT_ERROR(text, line, column, message)                                            \
+	do {                                                                                 \
+		struct config_errors e_ = { 0 };                                             \
+		const char *p_ = write_file("bad.yaml", (text));                             \
+		CHECK_REJECTED(p_, &e_);                                                     \
+		CHECK_HAS_ERROR(&e_, p_, (line), (column), (message));                       \
+		config_errors_free(&e_);                                                     \
+	} while (0)
+
+static int count_words(char **words)
+{
+	int n = 0;
+
+	while (words && words[n])
+		n++;
+	return n;
+}
+
+/* How many entries of ENV are exactly ENTRY. */
+static int env_count(char **env, const char *entry)
+{
+	int n = 0;
+
+	for (; env && *env; env++)
+		n += strcmp(*env, entry) == 0;
+	return n;
+}
+
+static int env_count_name(char **env, const char *name)
+{
+	size_t len = strlen(name);
+	int n = 0;
+
+	for (; env && *env; env++)
+		n += strncmp(*env, name, len) == 0 && (*env)[len] == '=';
+	return n;
+}
+
+/* --- valid files ------------------------------------------------------------------------------ */
+
+static const char full_yaml[] =
+	"cirque:\n"
+	"  endpoint: ipc:///tmp/cirque-ctl.sock\n"
+	"  pubsub_endpoint: tcp://127.0.0.1:5556\n"
+	"  stats_endpoint: tcp://127.0.0.1:5557\n"
+	"  loglevel: warning\n"
+	"  logoutput: /var/log/cirqued.log\n"
+	"  pidfile: /run/cirqued.pid\n"
+	"  umask: \"027\"\n"
+	"watchers:\n"
+	"  full:\n"                                             /* line 10 */
+	"    cmd: /usr/bin/prog --flag 'two words' \"q\\\"x\"\n"
+	"    args: --verbose \"x y\" $(circus.wid)\n"
+	"    numprocesses: 4\n"
+	"    working_dir: /srv/app\n"
+	"    env:\n"
+	"      PLAIN: hello\n"
+	"      FROM_VAR: $CIRQUE_TEST_VAR/bin\n"
+	"      BRACED: ${CIRQUE_TEST_VAR}_x\n"
+	"      DOLLAR: cost $$5\n"
+	"      UNKNOWN: \"[$CIRQUE_TEST_UNSET]\"\n"
+	"      EMPTY:\n"
+	"      NUMBER: 8080\n"
+	"    umask: 022\n"
+	"    rlimits:\n"
+	"      nofile: 4096\n"
+	"      core: unlimited\n"
+	"      RLIMIT_NPROC: 100\n"
+	"    graceful_timeout: 500ms\n"
+	"    stop_signal: QUIT\n"
+	"    stop_children: true\n"
+	"    respawn: false\n"
+	"    autostart: off\n"
+	"    priority: -5\n"
+	"    singleton: no\n"
+	"    warmup_delay: 1.5\n"
+	"    max_retry: -1\n"
+	"    max_age: 1h\n"
+	"    max_age_variance: 10m\n"
+	"  listargs:\n"
+	"    cmd: python3 -m http.server\n"
+	"    args: [\"8000\", \"--bind\", \"a b\", \"'q'\"]\n"
+	"    graceful_timeout: 2\n"
+	"    stop_signal: 9\n"
+	"    singleton: true\n"
+	"    priority: 10\n"
+	"    umask: \"0077\"\n"
+	"  shelled:\n"
+	"    cmd: echo $HOME | wc\n"
+	"    args: -c\n"
+	"    shell: true\n"
+	"    stop_signal: sighup\n"
+	"  shellonly:\n"
+	"    cmd: exec sleep 5\n"
+	"    shell: yes\n"
+	"    stop_signal: SIGINT\n"
+	"  copier:\n"
+	"    cmd: env\n"
+	"    copy_env: true\n"
+	"    env:\n"
+	"      CIRQUE_COPY_OVERRIDE: mine\n"
+	"  defaults:\n"
+	"    cmd: sleep 1\n";
+
+TEST(full_watcher)
+{
+	setenv("CIRQUE_TEST_VAR", "/opt/cirque", 1);
+	unsetenv("CIRQUE_TEST_UNSET");
+	const char *path = write_file("full.yaml", full_yaml);
+	char origin[PATH_MAX + 16];
+	struct config *config = load_ok(path);
+	struct watcher_config *w;
+
+	if (config == NULL)
+		return;
+	CHECK_STR(config->path, path);
+	CHECK_INT(config->nwatchers, 6);
+	w = config_find_watcher(config, "full");
+	if (!CHECK(w != NULL))
+		goto out;
+	CHECK_STR(w->name, "full");
+	snprintf(origin, sizeof(origin), "%s:10", path);
+	CHECK_STR(w->origin, origin);
+	CHECK_STR(w->cmd, "/usr/bin/prog --flag 'two words' \"q\\\"x\"");
+	CHECK_STR(w->args, "--verbose \"x y\" $(circus.wid)");
+	if (CHECK_INT(count_words(w->argv), 7)) {
+		CHECK_STR(w->argv[0], "/usr/bin/prog");
+		CHECK_STR(w->argv[1], "--flag");
+		CHECK_STR(w->argv[2], "two words");
+		CHECK_STR(w->argv[3], "q\"x");
+		CHECK_STR(w->argv[4], "--verbose");
+		CHECK_STR(w->argv[5], "x y");
+		CHECK_STR(w->argv[6], "$(circus.wid)");  /* substituted per process, at spawn */
+	}
+	CHECK(!w->shell);
+	CHECK_INT(w->numprocesses, 4);
+	CHECK_STR(w->working_dir, "/srv/app");
+	if (CHECK_INT(count_words(w->env), 7)) {  /* copy_env is off: exactly env */
+		CHECK_STR(w->env[0], "PLAIN=hello");
+		CHECK_STR(w->env[1], "FROM_VAR=/opt/cirque/bin");
+		CHECK_STR(w->env[2], "BRACED=/opt/cirque_x");
+		CHECK_STR(w->env[3], "DOLLAR=cost $5");
+		CHECK_STR(w->env[4], "UNKNOWN=[]");
+		CHECK_STR(w->env[5], "EMPTY=");
+		CHECK_STR(w->env[6], "NUMBER=8080");
+	}
+	CHECK(!w->copy_env);
+	CHECK_INT(env_count_name(w->env, "PATH"), 0);
+	CHECK(!w->set_ids);
+	CHECK_INT(w->umask, 022);
+	if (CHECK_INT(w->nrlimits, 3)) {
+		CHECK_INT(w->rlimits[0].resource, RLIMIT_NOFILE);
+		CHECK(w->rlimits[0].value == 4096);
+		CHECK_INT(w->rlimits[1].resource, RLIMIT_CORE);
+		CHECK(w->rlimits[1].value == (unsigned long long)RLIM_INFINITY);
+		CHECK_INT(w->rlimits[2].resource, RLIMIT_NPROC);
+		CHECK(w->rlimits[2].value == 100);
+	}
+	CHECK_DBL(w->graceful_timeout, 0.5);
+	CHECK_INT(w->stop_signal, SIGQUIT);
+	CHECK(w->stop_children);
+	CHECK(!w->respawn);
+	CHECK(!w->autostart);
+	CHECK_INT(w->priority, -5);
+	CHECK(!w->singleton);
+	CHECK_DBL(w->warmup_delay, 1.5);
+	CHECK_INT(w->max_retry, -1);
+	CHECK_DBL(w->max_age, 3600);
+	CHECK_DBL(w->max_age_variance, 600);
+
+	w = config_find_watcher(config, "listargs");
+	if (CHECK(w != NULL)) {
+		/* A list of args is taken as is, not split; args keeps a readable copy. */
+		if (CHECK_INT(count_words(w->argv), 7)) {
+			CHECK_STR(w->argv[0], "python3");
+			CHECK_STR(w->argv[1], "-m");
+			CHECK_STR(w->argv[2], "http.server");
+			CHECK_STR(w->argv[3], "8000");
+			CHECK_STR(w->argv[4], "--bind");
+			CHECK_STR(w->argv[5], "a b");
+			CHECK_STR(w->argv[6], "'q'");
+		}
+		CHECK_STR(w->args, "8000 --bind a b 'q'");
+		CHECK_DBL(w->graceful_timeout, 2);
+		CHECK_INT(w->stop_signal, SIGKILL);
+		CHECK(w->singleton);
+		CHECK_INT(w->numprocesses, 1);
+		CHECK_INT(w->priority, 10);
+		CHECK_INT(w->umask, 077);
+	}
+	w = config_find_watcher(config, "shelled");
+	if (CHECK(w != NULL)) {
+		CHECK(w->shell);
+		if (CHECK_INT(count_words(w->argv), 3)) {
+			CHECK_STR(w->argv[0], "/bin/sh");
+			CHECK_STR(w->argv[1], "-c");
+			CHECK_STR(w->argv[2], "echo $HOME | wc -c");
+		}
+		CHECK_INT(w->stop_signal, SIGHUP);
+	}
+	w = config_find_watcher(config, "shellonly");
+	if (CHECK(w != NULL)) {
+		CHECK(w->shell);
+		CHECK_STR(w->args, NULL);
+		if (CHECK_INT(count_words(w->argv), 3))
+			CHECK_STR(w->argv[2], "exec sleep 5");
+		CHECK_INT(w->stop_signal, SIGINT);
+	}
+	CHECK(config_find_watcher(config, "nosuch") == NULL);
+	CHECK(config_find_watcher(config, "ful") == NULL);
+out:
+	config_free(config);
+}
+
+TEST(daemon_section)
+{
+	const char *path = write_file("full.yaml", full_yaml);
+	struct config *config = load_ok(path);
+
+	if (config == NULL)
+		return;
+	CHECK_STR(config->daemon.endpoint, "ipc:///tmp/cirque-ctl.sock");
+	CHECK_STR(config->daemon.pubsub_endpoint, "tcp://127.0.0.1:5556");
+	CHECK_STR(config->daemon.stats_endpoint, "tcp://127.0.0.1:5557");
+	CHECK_INT(config->daemon.loglevel, LOG_WARNING);
+	CHECK_STR(config->daemon.logoutput, "/var/log/cirqued.log");
+	CHECK_STR(config->daemon.pidfile, "/run/cirqued.pid");
+	CHECK_INT(config->daemon.umask, 027);
+	config_free(config);
+
+	path = write_file("levels.yaml", "cirque:\n  loglevel: DEBUG\n  umask: 0\nwatchers:\n");
+	config = load_ok(path);
+	if (config) {
+		CHECK_INT(config->daemon.loglevel, LOG_DEBUG);
+		CHECK_INT(config->daemon.umask, 0);
+		CHECK_INT(config->nwatchers, 0);
+	}
+	config_free(config);
+	path = write_file("levels.yaml", "cirque:\n  loglevel: warn\n");
+	config = load_ok(path);
+	if (config)
+		CHECK_INT(config->daemon.loglevel, LOG_WARNING);
+	config_free(config);
+}
+
+TEST(copy_env)
+{
+	setenv("CIRQUE_COPY_MARK", "present", 1);
+	setenv("CIRQUE_COPY_OVERRIDE", "daemon", 1);
+	const char *path = write_file("full.yaml", full_yaml);
+	struct config *config = load_ok(path);
+	struct watcher_config *w;
+	int daemon_vars = 0;
+
+	if (config == NULL)
+		return;
+	for (char **e = environ; *e; e++)
+		daemon_vars += strchr(*e, '=') != NULL;
+	w = config_find_watcher(config, "copier");
+	if (CHECK(w != NULL)) {
+		CHECK(w->copy_env);
+		CHECK_INT(env_count(w->env, "CIRQUE_COPY_MARK=present"), 1);
+		/* env overrides the copied value in place: one entry, not two. */
+		CHECK_INT(env_count(w->env, "CIRQUE_COPY_OVERRIDE=mine"), 1);
+		CHECK_INT(env_count_name(w->env, "CIRQUE_COPY_OVERRIDE"), 1);
+		CHECK_INT(count_words(w->env), daemon_vars);
+		if (getenv("PATH")) {
+			char entry[8192];
+			snprintf(entry, sizeof(entry), "PATH=%s", getenv("PATH"));
+			CHECK_INT(env_count(w->env, entry), 1);
+		}
+	}
+	/* Watchers without copy_env do not see the daemon's variables. */
+	w = config_find_watcher(config, "defaults");
+	if (CHECK(w != NULL))
+		CHECK_INT(env_count_name(w->env, "CIRQUE_COPY_MARK"), 0);
+	config_free(config);
+	unsetenv("CIRQUE_COPY_MARK");
+	unsetenv("CIRQUE_COPY_OVERRIDE");
+}
+
+TEST(defaults)
+{
+	const char *path = write_file("defaults.yaml", "watchers:\n  web:\n    cmd: sleep 1\n");
+	struct config *config = load_ok(path);
+	struct watcher_config *w;
+
+	if (config == NULL)
+		return;
+	CHECK_INT(config->nwatchers, 1);
+	CHECK_STR(config->daemon.endpoint, NULL);
+	CHECK_STR(config->daemon.pidfile, NULL);
+	CHECK_STR(config->daemon.logoutput, NULL);
+	CHECK_INT(config->daemon.loglevel, -1);
+	CHECK_INT(config->daemon.umask, -1);
+	w = config_find_watcher(config, "web");
+	if (CHECK(w != NULL)) {
+		if (CHECK_INT(count_words(w->argv), 2)) {
+			CHECK_STR(w->argv[0], "sleep");
+			CHECK_STR(w->argv[1], "1");
+		}
+		CHECK_STR(w->args, NULL);
+		CHECK(!w->shell);
+		CHECK_INT(w->numprocesses, 1);
+		CHECK_STR(w->working_dir, NULL);
+		CHECK(w->env != NULL);
+		CHECK_INT(count_words(w->env), 0);
+		CHECK(!w->copy_env);
+		CHECK(!w->set_ids);
+		CHECK_INT(w->umask, -1);
+		CHECK_INT(w->nrlimits, 0);
+		CHECK_DBL(w->graceful_timeout, 30);
+		CHECK_INT(w->stop_signal, SIGTERM);
+		CHECK(!w->stop_children);
+		CHECK(w->respawn);
+		CHECK(w->autostart);
+		CHECK(!w->singleton);
+		CHECK_INT(w->priority, 0);
+		CHECK_DBL(w->warmup_delay, 0);
+		CHECK_INT(w->max_retry, 5);
+		CHECK_DBL(w->max_age, 0);
+		CHECK_DBL(w->max_age_variance, 30);
+	}
+	config_free(config);
+
+	/* numprocesses 0 is allowed (a watcher defined but not running); an empty env too. */
+	path = write_file("defaults.yaml", "watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: 0\n"
+					   "    env:\n    rlimits:\n");
+	config = load_ok(path);
+	if (config && CHECK_INT(config->nwatchers, 1)) {
+		CHECK_INT(config->watchers[0]->numprocesses, 0);
+		CHECK_INT(count_words(config->watchers[0]->env), 0);
+		CHECK_INT(config->watchers[0]->nrlimits, 0);
+	}
+	config_free(config);
+}
+
+TEST(ids)
+{
+	/* Copied out: getpw*() results live in static buffers that the next call may reuse. */
+	struct passwd *pw = getpwnam("nobody");
+	bool have_nobody = pw != NULL;
+	uid_t nobody_uid = pw ? pw->pw_uid : 0;
+	gid_t nobody_gid = pw ? pw->pw_gid : 0;
+	char self_name[256] = "", group0_name[256] = "";
+	struct group *gr = getgrgid(0);
+	char text[1024];
+	struct config *config;
+	struct watcher_config *w;
+
+	if (gr)
+		snprintf(group0_name, sizeof(group0_name), "%s", gr->gr_name);
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(self_name, sizeof(self_name), "%s", pw->pw_name);
+	if (geteuid() != 0) {
+		/* Not root: only the daemon's own ids are accepted. */
+		EXPECT_ERROR("watchers:\n  web:\n    cmd: id\n    uid: \"0\"\n", 4, 10,
+			     "watchers.web: uid/gid can only be changed when cirqued runs as root");
+		if (self_name[0]) {
+			snprintf(text, sizeof(text), "watchers:\n  web:\n    cmd: id\n    uid: %s\n",
+				 self_name);
+			config = load_ok(write_file("ids.yaml", text));
+			if (config && CHECK_INT(config->nwatchers, 1))
+				CHECK(!config->watchers[0]->set_ids);
+			config_free(config);
+		}
+		return;
+	}
+	if (!CHECK(have_nobody) || !CHECK(group0_name[0] != '\0'))
+		return;
+	snprintf(text, sizeof(text),
+		 "watchers:\n"
+		 "  byname:\n    cmd: id\n    uid: nobody\n"
+		 "  bynumber:\n    cmd: id\n    uid: \"4242\"\n    gid: \"4343\"\n"
+		 "  groupname:\n    cmd: id\n    gid: %s\n",
+		 group0_name);
+	config = load_ok(write_file("ids.yaml", text));
+	if (config == NULL)
+		return;
+	w = config_find_watcher(config, "byname");
+	if (CHECK(w != NULL)) {
+		CHECK(w->set_ids);
+		CHECK_INT(w->uid, nobody_uid);
+		CHECK_INT(w->gid, nobody_gid);
+		CHECK(w->ngroups >= 1);
+		bool primary = false;
+		for (int i = 0; i < w->ngroups; i++)
+			primary = primary || w->groups[i] == nobody_gid;
+		CHECK(primary);
+	}
+	w = config_find_watcher(config, "bynumber");
+	if (CHECK(w != NULL)) {
+		CHECK(w->set_ids);
+		if (getpwuid(4242) == NULL) {  /* a uid without a passwd entry: allowed, no groups */
+			CHECK_INT(w->uid, 4242);
+			CHECK_INT(w->ngroups, 0);
+		}
+		CHECK_INT(w->gid, 4343);
+	}
+	w = config_find_watcher(config, "groupname");
+	if (CHECK(w != NULL)) {
+		CHECK(w->set_ids);
+		CHECK_INT(w->uid, geteuid());
+		CHECK_INT(w->gid, 0);
+	}
+	config_free(config);
+}
+
+TEST(includes)
+{
+	char origin[PATH_MAX + 16];
+	const char *main_path, *a;
+	struct config *config;
+	struct watcher_config *w;
+
+	write_file("inc/conf.d/a.yaml", "watchers:\n  alpha:\n    cmd: sleep 2\n");
+	write_file("inc/conf.d/b.yaml", "watchers:\n  beta:\n    cmd: sleep 3\n"
+					"  gamma:\n    cmd: sleep 4\n");
+	write_file("inc/conf.d/notes.txt", "this is: not: yaml: [\n");  /* not matched */
+	a = path_of("inc/conf.d/a.yaml");
+	main_path = write_file("inc/main.yaml", "cirque:\n  include: conf.d/*.yaml\n"
+						"watchers:\n  main_one:\n    cmd: sleep 1\n");
+	config = load_ok(main_path);  /* the cwd is not tmpdir/inc: relative to the main file */
+	if (config) {
+		CHECK_INT(config->nwatchers, 4);
+		CHECK(config_find_watcher(config, "main_one") != NULL);
+		CHECK(config_find_watcher(config, "beta") != NULL);
+		CHECK(config_find_watcher(config, "gamma") != NULL);
+		w = config_find_watcher(config, "alpha");
+		if (CHECK(w != NULL)) {
+			snprintf(origin, sizeof(origin), "%s:2", a);
+			CHECK_STR(w->origin, origin);
+			CHECK_STR(w->argv[0], "sleep");
+			CHECK_STR(w->argv[1], "2");
+		}
+	}
+	config_free(config);
+
+	/* A relative main path: includes are relative to its directory, not to the cwd. */
+	char cwd[PATH_MAX];
+	if (CHECK(getcwd(cwd, sizeof(cwd)) != NULL) && CHECK(chdir(tmpdir) == 0)) {
+		config = load_ok("inc/main.yaml");
+		if (config)
+			CHECK_INT(config->nwatchers, 4);
+		config_free(config);
+		CHECK(chdir(cwd) == 0);
+	}
+
+	/* A list of includes: a plain file, an absolute glob, a glob matching nothing (an empty
+	 * directory, a missing directory). */
+	char text[2 * PATH_MAX];
+	write_file("inc/more/c.yaml", "watchers:\n  delta:\n    cmd: sleep 5\n");
+	mkdir(path_of("inc/empty.d"), 0700);
+	snprintf(text, sizeof(text),
+		 "cirque:\n  include: [\"conf.d/a.yaml\", \"%s/inc/more/*.yaml\", \"empty.d/*.yaml\","
+		 " \"missing.d/*.yaml\", \"conf.d/*.conf\"]\nwatchers:\n  main_one:\n    cmd: sleep 1\n",
+		 tmpdir);
+	config = load_ok(write_file("inc/list.yaml", text));
+	if (config) {
+		CHECK_INT(config->nwatchers, 3);
+		CHECK(config_find_watcher(config, "alpha") != NULL);
+		CHECK(config_find_watcher(config, "delta") != NULL);
+		CHECK(config_find_watcher(config, "beta") == NULL);
+	}
+	config_free(config);
+
+	/* Only includes, no watchers of its own. */
+	config = load_ok(write_file("inc/only.yaml", "cirque:\n  include: \"nothing/*.yaml\"\n"));
+	if (config)
+		CHECK_INT(config->nwatchers, 0);
+	config_free(config);
+}
+
+/* --- invalid files ---------------------------------------------------------------------------- */
+
+TEST(error_unknown_keys)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\ncolour: blue\n", 4, 1,
+		     "unknown top-level key 'colour'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocess: 2\n", 4, 5,
+		     "watchers.web: unknown key 'numprocess'");
+	EXPECT_ERROR("cirque:\n  loglevel: info\n  colour: blue\nwatchers:\n", 3, 3,
+		     "cirque: unknown key 'colour'");
+}
+
+TEST(error_types)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: abc\n", 4, 19,
+		     "watchers.web.numprocesses: must be an integer");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: [1]\n", 4, 19,
+		     "watchers.web.numprocesses: must be an integer");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: 1.5\n", 4, 19,
+		     "watchers.web.numprocesses: must be an integer");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: -1\n", 4, 19,
+		     "watchers.web.numprocesses: must be at least 0, not -1");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocesses: 100001\n", 4, 19,
+		     "more processes than cirque allows");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    max_retry: -2\n", 4, 16,
+		     "watchers.web.max_retry: must be at least -1, not -2");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    priority: 2000000\n", 4, 15,
+		     "watchers.web.priority: must be between -1000000 and 1000000");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    respawn: maybe\n", 4, 14,
+		     "watchers.web.respawn: must be true or false");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: [sleep, 1]\n", 3, 10,
+		     "watchers.web.cmd: must be a string");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    umask: 8\n", 4, 12,
+		     "watchers.web.umask: must be an octal mode");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    env: [A]\n", 4, 10,
+		     "watchers.web.env: must be a mapping");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    env:\n      A: ${B\n", 5, 10,
+		     "watchers.web.env.A: unterminated ${");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    args: {a: b}\n", 4, 11,
+		     "watchers.web.args: must be a string or a list of strings");
+}
+
+TEST(error_signal_duration)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    stop_signal: SIGFOO\n", 4, 18,
+		     "watchers.web.stop_signal: unknown signal 'SIGFOO'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    stop_signal: 65\n", 4, 18,
+		     "unknown signal '65'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    graceful_timeout: 5x\n", 4, 23,
+		     "watchers.web.graceful_timeout: must be a non-negative duration");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    max_age: -1h\n", 4, 14,
+		     "watchers.web.max_age: must be a non-negative duration");
+}
+
+TEST(error_ids)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: id\n    uid: no_such_user_xyz\n", 4, 10,
+		     "watchers.web.uid: unknown user 'no_such_user_xyz'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: id\n    gid: no_such_group_xyz\n", 4, 10,
+		     "watchers.web.gid: unknown group 'no_such_group_xyz'");
+}
+
+TEST(error_duplicates)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n  web:\n    cmd: sleep 2\n", 4, 3,
+		     "watchers.web: duplicate key (first at line 2)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    cmd: sleep 2\n", 4, 5,
+		     "watchers.web.cmd: duplicate key (first at line 3)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\nwatchers:\n  b:\n    cmd: sleep 2\n", 4, 1,
+		     "duplicate key (first at line 1)");
+
+	/* Across the main file and an include. */
+	struct config_errors errors = { 0 };
+	char message[PATH_MAX + 128];
+	const char *inc = write_file("dup/conf.d/web.yaml", "watchers:\n  web:\n    cmd: sleep 2\n");
+	const char *main_path = write_file("dup/main.yaml", "cirque:\n  include: conf.d/*.yaml\n"
+							     "watchers:\n  web:\n    cmd: sleep 1\n");
+	CHECK_REJECTED(main_path, &errors);
+	snprintf(message, sizeof(message),
+		 "watchers: duplicate watcher name 'web' (first defined at %s:4)", main_path);
+	CHECK_HAS_ERROR(&errors, inc, 2, 3, message);
+	CHECK_INT(errors.count, 1);
+	config_errors_free(&errors);
+}
+
+TEST(error_cmd)
+{
+	/* Located at the watcher's key, like every other error. */
+	struct config_errors errors = { 0 };
+	const char *path = write_file("bad.yaml", "watchers:\n  web:\n    numprocesses: 2\n");
+
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 2, 3, "watchers.web: missing required key 'cmd'");
+	config_errors_free(&errors);
+
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: \"\"\n", 3, 10, "watchers.web.cmd: is empty");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: \"  \"\n", 3, 10, "watchers.web.cmd: is empty");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd:\n    numprocesses: 1\n", 3, 9,
+		     "watchers.web.cmd: must be a string");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: echo 'oops\n", 3, 10,
+		     "watchers.web.cmd: unterminated single quote");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: echo \"oops\n", 3, 10,
+		     "watchers.web.cmd: unterminated double quote");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: echo\n    args: \"'oops\"\n", 4, 11,
+		     "watchers.web.args: unterminated single quote");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: echo oops\\\n", 3, 10,
+		     "watchers.web.cmd: trailing backslash");
+}
+
+TEST(error_yaml_syntax)
+{
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: a: b\n", 3, 11,
+		     "YAML syntax error: mapping values are not allowed");
+	EXPECT_ERROR("watchers:\n  web: {cmd: sleep 1\n", 3, 1, "YAML syntax error");
+}
+
+TEST(error_structure)
+{
+	EXPECT_ERROR("watchers:\n  web: sleep 1\n", 2, 8,
+		     "watchers.web: must be a mapping of options (at least cmd)");
+	EXPECT_ERROR("watchers:\n  web: [sleep, 1]\n", 2, 8, "watchers.web: must be a mapping");
+	EXPECT_ERROR("watchers: [a, b]\n", 1, 11, "watchers: must be a mapping");
+	EXPECT_ERROR("- watchers\n", 1, 1, "top level: must be a mapping");
+	EXPECT_ERROR("watchers:\n  \"web app\":\n    cmd: sleep 1\n", 2, 3,
+		     "invalid watcher name 'web app'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    singleton: true\n"
+		     "    numprocesses: 2\n", 5, 19,
+		     "watchers.web.numprocesses: a singleton watcher runs at most one process");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimits:\n      nofiles: 10\n", 5, 7,
+		     "watchers.web.rlimits: unknown resource limit 'nofiles'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimits: {nofile: lots}\n", 4, 23,
+		     "watchers.web.rlimits.nofile: must be a non-negative integer or 'unlimited'");
+	EXPECT_ERROR("cirque:\n  loglevel: verbose\nwatchers:\n", 2, 13,
+		     "cirque.loglevel: must be one of debug, info, warning, error, critical");
+	EXPECT_ERROR("cirque:\n  umask: 999\n", 2, 10, "cirque.umask: must be an octal mode");
+	EXPECT_ERROR("cirque:\n  include: {a: b}\n", 2, 12,
+		     "cirque.include: must be a glob or a list of globs");
+
+	struct config_errors errors = { 0 };
+	const char *path = write_file("empty.yaml", "");
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "the file is empty");
+	config_errors_free(&errors);
+}
+
+TEST(error_files)
+{
+	struct config_errors errors = { 0 };
+	const char *path = path_of("no-such-file.yaml");
+
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "cannot open: No such file or directory");
+	CHECK_INT(errors.count, 1);
+	config_errors_free(&errors);
+
+	/* cirque: belongs in the main file. */
+	const char *inc = write_file("nested/conf.d/x.yaml", "cirque:\n  loglevel: info\n"
+							   "watchers:\n  x:\n    cmd: sleep 1\n");
+	path = write_file("nested/main.yaml", "cirque:\n  include: conf.d/*.yaml\n");
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, inc, 1, 1, "'cirque:' settings belong in the main file");
+	config_errors_free(&errors);
+
+	/* An include naming a missing file (not a glob) is an error. */
+	path = write_file("missing-inc.yaml", "cirque:\n  include: [\"nothere.yaml\"]\n");
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "include 'nothere.yaml': no such file");
+	config_errors_free(&errors);
+
+	/* An error in an included file names that file. */
+	inc = write_file("bad-inc/conf.d/x.yaml",
+			 "watchers:\n  x:\n    cmd: sleep 1\n    numprocesses: abc\n");
+	path = write_file("bad-inc/main.yaml", "cirque:\n  include: conf.d/*.yaml\n");
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, inc, 4, 19, "watchers.x.numprocesses: must be an integer");
+	config_errors_free(&errors);
+}
+
+TEST(several_errors)
+{
+	struct config_errors errors = { 0 };
+	const char *path = write_file("several.yaml",
+				      "watchers:\n"
+				      "  web:\n"
+				      "    cmd: sleep 1\n"
+				      "    numprocesses: abc\n"
+				      "    stop_signal: FOO\n"
+				      "    colour: red\n"
+				      "  other:\n"
+				      "    cmd: \"echo 'x\"\n");
+
+	CHECK_REJECTED(path, &errors);
+	CHECK(errors.count >= 2);
+	CHECK_INT(errors.count, 4);
+	CHECK_HAS_ERROR(&errors, path, 4, 19, "watchers.web.numprocesses: must be an integer");
+	CHECK_HAS_ERROR(&errors, path, 5, 18, "unknown signal 'FOO'");
+	CHECK_HAS_ERROR(&errors, path, 6, 5, "unknown key 'colour'");
+	CHECK_HAS_ERROR(&errors, path, 8, 10, "watchers.other.cmd: unterminated single quote");
+	config_errors_free(&errors);
+}
+
+/* --- watcher_config_equal --------------------------------------------------------------------- */
+
+static const char equal_yaml[] =
+	"watchers:\n"
+	"  web:\n"
+	"    cmd: %s\n"
+	"    args: [\"8000\"]\n"
+	"    numprocesses: %d\n"
+	"    working_dir: /tmp\n"
+	"    env: {A: b}\n"
+	"    umask: \"022\"\n"
+	"    stop_signal: %s\n"
+	"    max_age: 1h\n";
+
+/* equal_yaml with CMD, NUMPROCESSES and STOP_SIGNAL, written to NAME and loaded. */
+static struct config *load_variant(const char *name, const char *cmd, int numprocesses,
+				   const char *stop_signal)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), equal_yaml, cmd, numprocesses, stop_signal);
+	return load_ok(write_file(name, text));
+}
+
+TEST(watcher_config_equal)
+{
+	const char *cmdline = "python3 -m http.server";
+	struct config *a = load_variant("eq-a.yaml", cmdline, 2, "TERM");
+	struct config *a2 = load_variant("eq-a2.yaml", cmdline, 2, "TERM");
+	struct config *count = load_variant("eq-count.yaml", cmdline, 3, "TERM");
+	struct config *cmd = load_variant("eq-cmd.yaml", "python3 -m http.server2", 2, "TERM");
+	struct config *spaced = load_variant("eq-spaced.yaml", "python3  -m 'http.server'", 2, "TERM");
+	struct config *sig = load_variant("eq-sig.yaml", cmdline, 2, "INT");
+
+	if (a && a2 && count && cmd && spaced && sig) {
+		struct watcher_config *wa = a->watchers[0], *wa2 = a2->watchers[0];
+		CHECK(watcher_config_equal(wa, wa, false));
+		CHECK(watcher_config_equal(wa, wa2, false));  /* the same file loaded twice */
+		CHECK(watcher_config_equal(wa2, wa, true));
+		/* Only numprocesses differs. */
+		CHECK(watcher_config_equal(wa, count->watchers[0], true));
+		CHECK(!watcher_config_equal(wa, count->watchers[0], false));
+		CHECK(!watcher_config_equal(count->watchers[0], wa, false));
+		/* The command differs. */
+		CHECK(!watcher_config_equal(wa, cmd->watchers[0], false));
+		CHECK(!watcher_config_equal(wa, cmd->watchers[0], true));
+		/* Written differently, same argv: the same processes. */
+		CHECK(watcher_config_equal(wa, spaced->watchers[0], false));
+		CHECK(!watcher_config_equal(wa, sig->watchers[0], true));
+	}
+	config_free(a);
+	config_free(a2);
+	config_free(count);
+	config_free(cmd);
+	config_free(spaced);
+	config_free(sig);
+
+	/* Every other option counts too: change each once. */
+	static const char *const changes[] = {
+		"    working_dir: /var\n", "    env: {A: c}\n", "    copy_env: true\n",
+		"    umask: \"027\"\n", "    rlimits: {nofile: 10}\n", "    graceful_timeout: 5\n",
+		"    stop_children: true\n", "    respawn: false\n", "    autostart: false\n",
+		"    singleton: true\n", "    priority: 1\n", "    warmup_delay: 1\n",
+		"    max_retry: 0\n", "    max_age: 2h\n", "    max_age_variance: 0\n",
+		"    shell: true\n", "    args: [\"8001\"]\n",
+	};
+	const char *base = "watchers:\n  web:\n    cmd: python3 -m http.server\n";
+	struct config *b = load_ok(write_file("eq-base.yaml", base));
+	for (size_t i = 0; b && i < sizeof(changes) / sizeof(changes[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), "%s%s", base, changes[i]);
+		struct config *c = load_ok(write_file("eq-change.yaml", text));
+		if (c && !CHECK(!watcher_config_equal(b->watchers[0], c->watchers[0], true)))
+			printf("     (change: %s)", changes[i]);
+		config_free(c);
+	}
+	config_free(b);
+}
+
+#if 1 /* regressions of bugs found and fixed */
+/* watcher_config_equal memcmp()s struct rlimit_setting, whose padding is never initialised. */
+static void dirty_heap(int byte)
+{
+	void *blocks[2000];
+
+	for (int i = 0; i < 2000; i++) {
+		size_t size = 8 + (size_t)(i % 8) * 8;
+		blocks[i] = malloc(size);
+		if (blocks[i])
+			memset(blocks[i], byte, size);
+	}
+	for (int i = 0; i < 2000; i++)
+		free(blocks[i]);
+}
+
+TEST(known_bugs)
+{
+	const char *path = write_file("rl.yaml", "watchers:\n  web:\n    cmd: sleep 1\n"
+						 "    rlimits: {nofile: 100, core: unlimited}\n");
+	struct config *a, *b;
+
+	dirty_heap(0xAA);
+	a = load_ok(path);
+	dirty_heap(0x55);
+	b = load_ok(path);
+	if (a && b)
+		CHECK(watcher_config_equal(a->watchers[0], b->watchers[0], false));
+	config_free(a);
+	config_free(b);
+
+	/* A missing cmd should be located like every other error (the watcher's key). */
+	struct config_errors errors = { 0 };
+	path = write_file("bad.yaml", "watchers:\n  web:\n    numprocesses: 2\n");
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 2, 3, "missing required key 'cmd'");
+	config_errors_free(&errors);
+
+	/* An empty command is rejected with shell: true too. */
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: \"\"\n    shell: true\n", 3, 10, "is empty");
+
+	/* A numeric uid/gid beyond uid_t must not wrap around (to 0, root). */
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: id\n    uid: \"4294967296\"\n", 4, 10, "uid");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: id\n    gid: \"4294967296\"\n", 4, 10, "gid");
+
+	/* A second YAML document must not be dropped silently. */
+	struct config *c = SENTINEL;
+	path = write_file("docs.yaml", "watchers:\n  a:\n    cmd: sleep 1\n---\n"
+				       "watchers:\n  b:\n    cmd: sleep 2\n");
+	int rc = config_load(path, &c, &errors);
+	CHECK(rc == -1 || (c != NULL && c != SENTINEL && c->nwatchers == 2));
+	if (c != SENTINEL)
+		config_free(c);
+	config_errors_free(&errors);
+}
+#endif
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(full_watcher);
+	RUN(daemon_section);
+	RUN(copy_env);
+	RUN(defaults);
+	RUN(ids);
+	RUN(includes);
+	RUN(error_unknown_keys);
+	RUN(error_types);
+	RUN(error_signal_duration);
+	RUN(error_ids);
+	RUN(error_duplicates);
+	RUN(error_cmd);
+	RUN(error_yaml_syntax);
+	RUN(error_structure);
+	RUN(error_files);
+	RUN(several_errors);
+	RUN(watcher_config_equal);
+#if 1 /* regressions of bugs found and fixed */
+	RUN(known_bugs);
+#endif
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return check_summary();
+}

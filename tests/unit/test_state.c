@@ -1,0 +1,230 @@
+/* test_state.c - unit tests for src/state.c: the (state, event) -> (next, action) table, the backoff
+ * delays and the state names. */
+#include "check.h"
+#include "state.h"
+
+#define NSTATES (PS_STOPPED + 1)
+#define NEVENTS (PE_MAX_AGE + 1)
+
+/* A policy: wanted, respawn, failures (counting the one being decided), max_retry. */
+static struct proc_policy policy(bool wanted, bool respawn, int failures, int max_retry)
+{
+	return (struct proc_policy){ .wanted = wanted, .respawn = respawn, .failures = failures,
+				     .max_retry = max_retry };
+}
+
+/* The usual case: wanted, respawn on, first failure, default max_retry 5. */
+static const struct proc_policy normal = { .wanted = true, .respawn = true, .failures = 1,
+					   .max_retry = 5 };
+
+/* proc_state_name, safe for an out-of-range state (which would be a bug in the table). */
+static const char *state_name(enum proc_state s)
+{
+	return (int)s >= 0 && (int)s < NSTATES ? proc_state_name(s) : "(out of range)";
+}
+
+/* Checks one transition; the names of the expected values end up in the failure message. */
+#define CHECK_TRANSITION(state, event, pol, want_next, want_action)                        \
+	do {                                                                                \
+		struct proc_policy p_ = (pol);                                              \
+		struct transition t_ = proc_transition((state), (event), &p_);              \
+		CHECK_STR(state_name(t_.next), state_name(want_next));                      \
+		CHECK_INT(t_.action, (want_action));                                        \
+	} while (0)
+
+TEST(starting)
+{
+	CHECK_TRANSITION(PS_STARTING, PE_READY, normal, PS_RUNNING, PA_BECAME_RUNNING);
+	CHECK_TRANSITION(PS_STARTING, PE_READY, policy(false, false, 3, 0), PS_RUNNING,
+			 PA_BECAME_RUNNING);
+	CHECK_TRANSITION(PS_STARTING, PE_STOP, normal, PS_STOPPING, PA_SEND_STOP);
+	CHECK_TRANSITION(PS_STARTING, PE_STOP, policy(false, true, 1, 5), PS_STOPPING, PA_SEND_STOP);
+}
+
+TEST(starting_exited)
+{
+	/* Within max_retry: back off. failures counts the failure being decided. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 1, 5), PS_BACKOFF, PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 5, 5), PS_BACKOFF, PA_BACKOFF);
+	/* Beyond it: give up. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 6, 5), PS_FATAL, PA_GIVE_UP);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 1, 0), PS_FATAL, PA_GIVE_UP);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 0, 0), PS_BACKOFF, PA_BACKOFF);
+	/* max_retry -1: never FATAL. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 1, -1), PS_BACKOFF, PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, true, 1000000, -1), PS_BACKOFF,
+			 PA_BACKOFF);
+	/* respawn off: the exit is noted, whatever the failure count. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, false, 1, 5), PS_EXITED, PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(true, false, 9, 5), PS_EXITED, PA_NOTE_EXIT);
+	/* Not wanted any more: just forget it. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(false, true, 1, 5), PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(false, true, 9, 5), PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, policy(false, false, 1, 5), PS_STOPPED, PA_REMOVE);
+}
+
+TEST(starting_spawn_failed)
+{
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(true, true, 1, 5), PS_BACKOFF,
+			 PA_BACKOFF);
+	/* A failed exec is a failed start even with respawn off: retried, then given up. */
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(true, false, 1, 5), PS_BACKOFF,
+			 PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(true, false, 6, 5), PS_FATAL,
+			 PA_GIVE_UP);
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(true, true, 6, 5), PS_FATAL,
+			 PA_GIVE_UP);
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(true, true, 50, -1), PS_BACKOFF,
+			 PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, policy(false, true, 1, 5), PS_STOPPED,
+			 PA_REMOVE);
+}
+
+TEST(running)
+{
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, normal, PS_STARTING, PA_RESPAWN);
+	/* A running process that exits is respawned at once, even past max_retry. */
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, policy(true, true, 9, 5), PS_STARTING, PA_RESPAWN);
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, policy(true, false, 0, 5), PS_EXITED, PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, policy(false, true, 0, 5), PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, policy(false, false, 0, 5), PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_RUNNING, PE_STOP, normal, PS_STOPPING, PA_SEND_STOP);
+	CHECK_TRANSITION(PS_RUNNING, PE_MAX_AGE, normal, PS_RUNNING, PA_REPLACE);
+	CHECK_TRANSITION(PS_RUNNING, PE_MAX_AGE, policy(false, true, 0, 5), PS_RUNNING, PA_NONE);
+}
+
+TEST(stopping)
+{
+	CHECK_TRANSITION(PS_STOPPING, PE_GRACE_TIMEOUT, normal, PS_STOPPING, PA_KILL);
+	CHECK_TRANSITION(PS_STOPPING, PE_EXITED, normal, PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_STOPPING, PE_EXITED, policy(false, false, 0, 5), PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_STOPPING, PE_STOP, normal, PS_STOPPING, PA_NONE);
+	CHECK_TRANSITION(PS_STOPPING, PE_MAX_AGE, normal, PS_STOPPING, PA_NONE);
+	CHECK_TRANSITION(PS_STOPPING, PE_READY, normal, PS_STOPPING, PA_NONE);
+}
+
+TEST(backoff)
+{
+	CHECK_TRANSITION(PS_BACKOFF, PE_BACKOFF_TIMEOUT, normal, PS_STARTING, PA_RESPAWN);
+	CHECK_TRANSITION(PS_BACKOFF, PE_BACKOFF_TIMEOUT, policy(false, true, 1, 5), PS_STOPPED,
+			 PA_REMOVE);
+	CHECK_TRANSITION(PS_BACKOFF, PE_STOP, normal, PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_BACKOFF, PE_EXITED, normal, PS_BACKOFF, PA_NONE);
+}
+
+TEST(resting_states)
+{
+	CHECK_TRANSITION(PS_FATAL, PE_STOP, normal, PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_EXITED, PE_STOP, normal, PS_STOPPED, PA_REMOVE);
+	CHECK_TRANSITION(PS_FATAL, PE_BACKOFF_TIMEOUT, normal, PS_FATAL, PA_NONE);
+	CHECK_TRANSITION(PS_EXITED, PE_EXITED, normal, PS_EXITED, PA_NONE);
+	CHECK_TRANSITION(PS_STOPPED, PE_STOP, normal, PS_STOPPED, PA_NONE);
+	CHECK_TRANSITION(PS_STOPPED, PE_BACKOFF_TIMEOUT, normal, PS_STOPPED, PA_NONE);
+}
+
+/* The (state, event) pairs that do something; every other pair must be "stay, PA_NONE". */
+static bool applies(enum proc_state s, enum proc_event e)
+{
+	switch (s) {
+	case PS_STARTING:
+		return e == PE_SPAWN_FAILED || e == PE_READY || e == PE_EXITED || e == PE_STOP;
+	case PS_RUNNING:
+		return e == PE_EXITED || e == PE_STOP || e == PE_MAX_AGE;
+	case PS_STOPPING:
+		return e == PE_EXITED || e == PE_GRACE_TIMEOUT;
+	case PS_BACKOFF:
+		return e == PE_BACKOFF_TIMEOUT || e == PE_STOP;
+	case PS_FATAL:
+	case PS_EXITED:
+		return e == PE_STOP;
+	case PS_STOPPED:
+		return false;
+	}
+	return false;
+}
+
+TEST(every_pair)
+{
+	const struct proc_policy policies[] = {
+		policy(true, true, 1, 5),  policy(true, true, 6, 5),  policy(true, false, 1, 5),
+		policy(false, true, 1, 5), policy(false, false, 9, 0), policy(true, true, 99, -1),
+	};
+
+	for (int s = 0; s < NSTATES; s++) {
+		for (int e = 0; e < NEVENTS; e++) {
+			for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+				struct transition t = proc_transition(s, e, &policies[i]);
+				bool in_range = (int)t.next >= 0 && (int)t.next < NSTATES &&
+						(int)t.action >= PA_NONE && (int)t.action <= PA_NOTE_EXIT;
+				bool ok = in_range;
+
+				if (!applies(s, e))
+					ok = ok && (int)t.next == s && t.action == PA_NONE;
+				else  /* every applicable pair does something, or (MAX_AGE) stays put */
+					ok = ok && (t.action != PA_NONE || (int)t.next == s);
+				if (!CHECK(ok))
+					printf("     state %d event %d policy #%zu -> next %d action %d\n",
+					       s, e, i, (int)t.next, (int)t.action);
+				/* Nothing leads back to STARTING except a respawn. */
+				if (in_range && t.next == PS_STARTING && s != PS_STARTING)
+					CHECK_INT(t.action, PA_RESPAWN);
+				/* STOPPED is reached only by forgetting the process. */
+				if (in_range && t.next == PS_STOPPED && s != PS_STOPPED)
+					CHECK_INT(t.action, PA_REMOVE);
+			}
+		}
+	}
+}
+
+TEST(backoff_delay)
+{
+	CHECK_DBL(backoff_delay(1), 0.25);
+	CHECK_DBL(backoff_delay(2), 0.5);
+	CHECK_DBL(backoff_delay(3), 1);
+	CHECK_DBL(backoff_delay(4), 2);
+	CHECK_DBL(backoff_delay(5), 4);
+	CHECK_DBL(backoff_delay(6), 8);
+	CHECK_DBL(backoff_delay(7), 16);
+	CHECK_DBL(backoff_delay(8), 30);  /* 32, capped */
+	CHECK_DBL(backoff_delay(9), 30);
+	CHECK_DBL(backoff_delay(100), 30);
+	CHECK_DBL(backoff_delay(1000000), 30);
+	CHECK_DBL(backoff_delay(0), 0.25);
+
+	double previous = 0;
+	bool monotonic = true, capped = true;
+	for (int n = 1; n <= 200; n++) {
+		double d = backoff_delay(n);
+		monotonic = monotonic && d >= previous;
+		capped = capped && d > 0 && d <= 30;
+		previous = d;
+	}
+	CHECK(monotonic);
+	CHECK(capped);
+}
+
+TEST(state_names)
+{
+	CHECK_STR(proc_state_name(PS_STARTING), "STARTING");
+	CHECK_STR(proc_state_name(PS_RUNNING), "RUNNING");
+	CHECK_STR(proc_state_name(PS_STOPPING), "STOPPING");
+	CHECK_STR(proc_state_name(PS_BACKOFF), "BACKOFF");
+	CHECK_STR(proc_state_name(PS_FATAL), "FATAL");
+	CHECK_STR(proc_state_name(PS_EXITED), "EXITED");
+	CHECK_STR(proc_state_name(PS_STOPPED), "STOPPED");
+}
+
+int main(void)
+{
+	RUN(starting);
+	RUN(starting_exited);
+	RUN(starting_spawn_failed);
+	RUN(running);
+	RUN(stopping);
+	RUN(backoff);
+	RUN(resting_states);
+	RUN(every_pair);
+	RUN(backoff_delay);
+	RUN(state_names);
+	return check_summary();
+}
