@@ -3,7 +3,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-LDLIBS  += -lev $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml) -lm
+LDLIBS  += -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -11,12 +11,13 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
-BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev
+BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev
 TEST_PKGS  := procps
 BENCH_PKGS := supervisor strace
 
 DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \
-               src/parse.o src/log.o
+               src/parse.o src/log.o src/control.o src/commands.o src/events.o src/endpoint.o \
+               src/proc_info.o
 LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
 

@@ -2,6 +2,7 @@
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
 
+#include "events.h"
 #include "log.h"
 
 #include <fcntl.h>
@@ -16,12 +17,15 @@
 struct level_run {
 	struct arbiter *arbiter;
 	bool starting;                /* start (descending priority) or stop (ascending) */
+	bool only_autostart;          /* the daemon's own start-up: watchers with autostart */
 	int *levels;                  /* distinct priorities, in the order to run them */
 	int nlevels;
 	int next_level;
 	int pending;                  /* watchers of the current level not yet done */
 	bool cancelled;               /* the arbiter no longer cares (shutdown began) */
-	void (*done)(struct arbiter *a);
+	arbiter_done_fn done;         /* called once at the end, cancelled or not */
+	void *done_arg;
+	struct level_run *next;       /* in the arbiter's list of runs in progress */
 };
 
 static void level_run_next(struct level_run *run);
@@ -34,7 +38,7 @@ static int compare_ints(const void *x, const void *y)
 
 static bool takes_part(const struct level_run *run, const struct watcher *w)
 {
-	return run->starting ? w->config->autostart : true;
+	return !run->only_autostart || w->config->autostart;
 }
 
 static void level_watcher_done(struct watcher *w, bool ok, void *arg)
@@ -49,8 +53,12 @@ static void level_watcher_done(struct watcher *w, bool ok, void *arg)
 
 static void level_run_free(struct level_run *run)
 {
-	if (run->arbiter->startup == run)
-		run->arbiter->startup = NULL;
+	for (struct level_run **link = &run->arbiter->runs; *link; link = &(*link)->next) {
+		if (*link == run) {
+			*link = run->next;
+			break;
+		}
+	}
 	free(run->levels);
 	free(run);
 }
@@ -78,12 +86,15 @@ static void level_run_next(struct level_run *run)
 	}
 	if (run->pending > 0)
 		return;
-	if (!run->cancelled && run->done)
-		run->done(a);
+	arbiter_done_fn done = run->done;
+	void *done_arg = run->done_arg;
 	level_run_free(run);
+	if (done)
+		done(a, done_arg);
 }
 
-static struct level_run *level_run_new(struct arbiter *a, bool starting, void (*done)(struct arbiter *))
+static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter_done_fn done,
+				       void *done_arg)
 {
 	struct level_run *run = calloc(1, sizeof(*run));
 	int n = 0;
@@ -114,6 +125,9 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, void (*
 	run->arbiter = a;
 	run->starting = starting;
 	run->done = done;
+	run->done_arg = done_arg;
+	run->next = a->runs;
+	a->runs = run;
 	return run;
 }
 
@@ -160,6 +174,24 @@ static void on_watcher_idle(struct watcher *w, void *arg)
 	check_shutdown_complete(a);
 }
 
+/* Every watcher's event hook: Circus's events on the PUB socket. */
+static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, int exit_code,
+			     void *arg)
+{
+	struct arbiter *a = arg;
+	json_t *payload;
+
+	if (a->events == NULL)
+		return;
+	if (strcmp(event, "reap") == 0)
+		payload = json_pack("{s:i, s:i}", "process_pid", (int)pid, "exit_code", exit_code);
+	else if (pid > 0)
+		payload = json_pack("{s:i}", "process_pid", (int)pid);
+	else
+		payload = json_object();
+	events_publish_watcher(a->events, w->name, event, payload);
+}
+
 static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 {
 	struct watcher *w = watcher_new(a->loop, wc, a->devnull_fd), **tail;
@@ -170,6 +202,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 		return NULL;
 	}
 	w->on_idle = on_watcher_idle;
+	w->on_event = on_watcher_event;
 	w->hook_arg = a;
 	for (tail = &a->watchers; *tail; tail = &(*tail)->next)
 		;
@@ -310,9 +343,13 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	return 0;
 }
 
-static void on_started(struct arbiter *a)
+static void on_started(struct arbiter *a, void *arg)
 {
 	int n = 0, processes = 0;
+
+	(void)arg;
+	if (a->shutting_down)
+		return;
 
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		n++;
@@ -324,18 +361,45 @@ static void on_started(struct arbiter *a)
 
 void arbiter_start(struct arbiter *a)
 {
-	struct level_run *run = level_run_new(a, true, on_started);
+	struct level_run *run = level_run_new(a, true, on_started, NULL);
+
+	if (run)
+		run->only_autostart = true;
 
 	if (run == NULL) {
 		log_error("out of memory starting watchers");
 		return;
 	}
-	a->startup = run;
 	level_run_next(run);
 }
 
-static void on_all_stopped(struct arbiter *a)
+int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 {
+	struct level_run *run;
+
+	if (a->shutting_down)
+		return -1;
+	run = level_run_new(a, true, done, arg);
+
+	if (run == NULL)
+		return -1;
+	level_run_next(run);
+	return 0;
+}
+
+int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg)
+{
+	struct level_run *run = level_run_new(a, false, done, arg);
+
+	if (run == NULL)
+		return -1;
+	level_run_next(run);
+	return 0;
+}
+
+static void on_all_stopped(struct arbiter *a, void *arg)
+{
+	(void)arg;
 	a->stop_all_done = true;
 	check_shutdown_complete(a);
 }
@@ -347,8 +411,8 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 		return;
 	}
 	a->shutting_down = true;
-	if (a->startup)
-		a->startup->cancelled = true;
+	for (struct level_run *run = a->runs; run; run = run->next)
+		run->cancelled = true;  /* no further level starts; each still reports its end */
 	if (fast) {
 		a->fast_shutdown = true;
 		a->stop_all_done = true;
@@ -362,7 +426,7 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 		return;
 	}
 	log_info("stopping all watchers");
-	struct level_run *run = level_run_new(a, false, on_all_stopped);
+	struct level_run *run = level_run_new(a, false, on_all_stopped, NULL);
 	if (run == NULL) {
 		arbiter_shutdown(a, true);
 		return;
@@ -374,12 +438,12 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 
 /* A watcher whose definition changed is replaced: the old one stops, then the new one starts
  * (from the idle hook), so the two never run side by side. */
-static void replace_watcher(struct arbiter *a, struct watcher *old, struct watcher_config *wc)
+static void replace_watcher(struct arbiter *a, struct watcher *old, struct watcher_config *wc,
+			    bool start)
 {
-	bool start = old->wanted || wc->autostart;
 	struct watcher *nw;
 
-	log_info("reload: watcher %s changed, restarting it", old->name);
+	log_info("watcher %s: definition changed, restarting it", old->name);
 	nw = add_watcher(a, wc);
 	if (nw && start) {
 		old->successor = nw;
@@ -413,7 +477,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 				 w->config->numprocesses, wc->numprocesses);
 			watcher_replace_config(w, wc);
 		} else if (w) {
-			replace_watcher(a, w, wc);
+			replace_watcher(a, w, wc, w->wanted || wc->autostart);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
@@ -448,6 +512,37 @@ int arbiter_reload(struct arbiter *a)
 	free(configs);
 	log_info("reload complete");
 	return 0;
+}
+
+struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc)
+{
+	return add_watcher(a, wc);
+}
+
+void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
+{
+	retire_watcher(a, w);
+}
+
+struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
+				       struct watcher_config *wc)
+{
+	struct watcher *result;
+	char *name;
+
+	if (watcher_config_equal(w->config, wc, false)) {
+		watcher_config_free(wc);
+		return w;
+	}
+	if (watcher_config_equal(w->config, wc, true)) {
+		watcher_replace_config(w, wc);
+		return w;
+	}
+	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
+	replace_watcher(a, w, wc, w->wanted);
+	result = name ? arbiter_find(a, name) : NULL;
+	free(name);
+	return result;
 }
 
 void arbiter_free(struct arbiter *a)

@@ -9,6 +9,9 @@
 #include "watcher.h"
 
 struct level_run;
+struct arbiter;
+
+typedef void (*arbiter_done_fn)(struct arbiter *a, void *arg);
 
 struct arbiter {
 	struct ev_loop *loop;
@@ -16,7 +19,7 @@ struct arbiter {
 	struct daemon_config daemon;  /* settings in force (owned strings) */
 	struct watcher *watchers;     /* configured watchers, in configuration order */
 	struct watcher *removed;      /* dropped by a reload, still stopping */
-	struct level_run *startup;    /* start-up in progress, priority level by level */
+	struct level_run *runs;       /* start/stop runs in progress, priority level by level */
 	int devnull_fd;               /* given to children as stdin */
 	bool shutting_down;           /* no more starts; exit once every process is gone */
 	bool fast_shutdown;           /* SIGQUIT: SIGKILL instead of graceful */
@@ -24,6 +27,9 @@ struct arbiter {
 	bool finished;                /* every process is gone: the loop is ending */
 	int exit_code;
 	ev_signal sigterm, sigint, sigquit, sighup;
+	void *zmq;                    /* the ZeroMQ context (NULL: no control plane) */
+	struct control *control;      /* the ROUTER control socket */
+	struct events *events;        /* the PUB socket, NULL when not configured */
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */
@@ -32,8 +38,20 @@ void arbiter_start(struct arbiter *a);
 /* Re-reads the configuration file; on error logs every problem and changes nothing. */
 int arbiter_reload(struct arbiter *a);
 void arbiter_shutdown(struct arbiter *a, bool fast);
+/* Start every autostart watcher (highest priority first) / stop every watcher (lowest first),
+ * one priority level at a time, concurrently within a level; DONE when all is settled. */
+int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg);
+int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg);
 void arbiter_free(struct arbiter *a);
 
 struct watcher *arbiter_find(struct arbiter *a, const char *name);
+/* Adds a watcher (not started); takes WC. */
+struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
+/* Stops W and forgets it once its processes are gone (W may be freed at once). */
+void arbiter_remove_watcher(struct arbiter *a, struct watcher *w);
+/* Applies a new definition to W as a reload would (untouched, count change, or stop old and
+ * start new); takes WC. Returns the watcher now under that name (W itself or its successor). */
+struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
+				       struct watcher_config *wc);
 
 #endif

@@ -796,6 +796,35 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 	return wc;
 }
 
+/* The options as written, for the control commands that change a watcher (set) and rebuild it
+ * through this same loader: scalars become strings (or null), so nothing is re-typed. */
+static json_t *node_to_json(struct loader *ld, yaml_node_t *node)
+{
+	json_t *out;
+
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		return is_null(node) ? json_null() : json_string(scalar(node));
+	case YAML_SEQUENCE_NODE:
+		out = json_array();
+		for (yaml_node_item_t *it = node->data.sequence.items.start;
+		     it < node->data.sequence.items.top; it++)
+			json_array_append_new(out, node_to_json(ld, node_at(ld, *it)));
+		return out;
+	case YAML_MAPPING_NODE:
+		out = json_object();
+		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+		     p < node->data.mapping.pairs.top; p++) {
+			const char *key = scalar(node_at(ld, p->key));
+			if (key)
+				json_object_set_new(out, key, node_to_json(ld, node_at(ld, p->value)));
+		}
+		return out;
+	default:
+		return json_null();
+	}
+}
+
 static bool valid_watcher_name(const char *name)
 {
 	if (*name == '\0' || strlen(name) > 128)
@@ -841,6 +870,7 @@ static void visit_watcher(struct loader *ld, const char *parent, yaml_node_t *ke
 		return;
 	}
 	walk_mapping(ld, path, value, visit_watcher_key, &d);
+	d.wc->raw = node_to_json(ld, value);
 	resolve_watcher(ld, path, &d);
 	free_words(d.args);
 	free(d.args_text);
@@ -898,11 +928,38 @@ static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
 	yaml_document_delete(&next);
 }
 
+/* Walks the one document PARSER yields (its input already set) as the file named ld->file. */
+static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main)
+{
+	yaml_document_t doc;
+	struct top_arg top = { is_main };
+	char *line;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		if (asprintf(&line, "%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
+			     parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+			     parser->problem ? parser->problem : "unknown problem",
+			     parser->context ? " " : "", parser->context ? parser->context : "") >= 0)
+			add_error_line(ld->errors, line);
+		return;
+	}
+	ld->doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		if (is_main && asprintf(&line, "%s: the file is empty (expected watchers:)",
+					ld->file) >= 0)
+			add_error_line(ld->errors, line);
+	} else {
+		walk_mapping(ld, "top level", root, visit_top_key, &top);
+	}
+	ld->doc = NULL;
+	yaml_document_delete(&doc);
+	reject_more_documents(ld, parser);
+}
+
 static void load_file(struct loader *ld, const char *file, bool is_main)
 {
 	yaml_parser_t parser;
-	yaml_document_t doc;
-	struct top_arg top = { is_main };
 	FILE *fp;
 	char *line;
 
@@ -915,27 +972,7 @@ static void load_file(struct loader *ld, const char *file, bool is_main)
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		if (asprintf(&line, "%s:%zu:%zu: YAML syntax error: %s%s%s", file,
-			     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			     parser.problem ? parser.problem : "unknown problem",
-			     parser.context ? " " : "", parser.context ? parser.context : "") >= 0)
-			add_error_line(ld->errors, line);
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return;
-	}
-	ld->doc = &doc;
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root == NULL) {
-		if (is_main && asprintf(&line, "%s: the file is empty (expected watchers:)", file) >= 0)
-			add_error_line(ld->errors, line);
-	} else {
-		walk_mapping(ld, "top level", root, visit_top_key, &top);
-	}
-	ld->doc = NULL;
-	yaml_document_delete(&doc);
-	reject_more_documents(ld, &parser);
+	load_document(ld, &parser, is_main);
 	yaml_parser_delete(&parser);
 	fclose(fp);
 }
@@ -1018,6 +1055,31 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	return 0;
 }
 
+int config_load_text(const char *name, const char *text, struct config **out,
+		     struct config_errors *errors)
+{
+	struct config *config = calloc(1, sizeof(*config));
+	struct loader ld = { .config = config, .errors = errors, .file = name };
+	yaml_parser_t parser;
+
+	*out = NULL;
+	if (config == NULL)
+		return -1;
+	config->path = strdup(name);
+	config->daemon.loglevel = -1;
+	config->daemon.umask = -1;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	load_document(&ld, &parser, false);
+	yaml_parser_delete(&parser);
+	if (errors->count > 0) {
+		config_free(config);
+		return -1;
+	}
+	*out = config;
+	return 0;
+}
+
 struct watcher_config *config_find_watcher(const struct config *config, const char *name)
 {
 	for (int i = 0; i < config->nwatchers; i++)
@@ -1039,6 +1101,7 @@ void watcher_config_free(struct watcher_config *wc)
 	free_words(wc->env);
 	free(wc->groups);
 	free(wc->rlimits);
+	json_decref(wc->raw);
 	free(wc);
 }
 

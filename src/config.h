@@ -2,6 +2,7 @@
 #ifndef CIRQUE_CONFIG_H
 #define CIRQUE_CONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -42,6 +43,7 @@ struct watcher_config {
 	int max_retry;                /* failed starts before giving up; -1: never give up */
 	double max_age;               /* replace a process older than this (0: never) */
 	double max_age_variance;      /* plus a random 0..variance seconds */
+	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 
 struct daemon_config {
@@ -70,6 +72,10 @@ struct config_errors {
 /* Loads and validates PATH and its includes. On any error returns -1, *out stays NULL and ERRORS
  * holds every problem found (caller frees with config_errors_free). */
 int config_load(const char *path, struct config **out, struct config_errors *errors);
+/* Loads watchers from TEXT (YAML, or JSON, which is YAML too), holding only a watchers: mapping.
+ * NAME stands for the file in messages. Used by the control commands add and set. */
+int config_load_text(const char *name, const char *text, struct config **out,
+		     struct config_errors *errors);
 void config_free(struct config *config);
 void config_errors_free(struct config_errors *errors);
 

@@ -1,6 +1,10 @@
 /* main.c - cirqued: options, configuration, start-up, then the event loop. */
 #include "arbiter.h"
+#include "commands.h"
 #include "config.h"
+#include "control.h"
+#include "endpoint.h"
+#include "events.h"
 #include "log.h"
 
 #include <errno.h>
@@ -9,6 +13,8 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <zmq.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,6 +132,100 @@ static int write_pidfile(const char *path)
 	return close(fd);
 }
 
+/* Only one daemon per ipc endpoint: libzmq unlinks an existing socket file when it binds, so a
+ * second cirqued would silently steal the first one's socket. The lock dies with the process. */
+static int lock_ipc_endpoint(const char *endpoint)
+{
+	char *path = NULL;
+	int fd;
+
+	if (strncmp(endpoint, "ipc://", 6) != 0)
+		return 0;
+	if (asprintf(&path, "%s.lock", endpoint + 6) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		fatal("another cirqued is already running on %s (%s is locked)", endpoint, path);
+	free(path);
+	return fd;  /* kept open (and locked) until exit */
+}
+
+/* Makes sure the directory of an ipc endpoint exists and, for the default one, is private. */
+static void prepare_ipc_dir(const char *endpoint)
+{
+	char *dir = endpoint_ipc_dir(endpoint), *runtime = runtime_dir();
+	const char *why;
+
+	if (dir && runtime && strcmp(dir, runtime) == 0 && prepare_runtime_dir(dir, &why) < 0)
+		fatal("runtime directory %s %s: %s", dir, why, strerror(errno));
+	free(dir);
+	free(runtime);
+}
+
+static void *open_zmq_context(void)
+{
+	sigset_t all, old;
+	void *ctx;
+
+	/* libzmq's threads inherit this mask: signals must reach the loop's thread only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ctx = zmq_ctx_new();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ctx == NULL)
+		fatal("cannot create the ZeroMQ context: %s", zmq_strerror(zmq_errno()));
+	return ctx;
+}
+
+/* Binds the control and event sockets: ipc in a private directory by default; a tcp endpoint
+ * beyond loopback is refused, as anyone who reaches it could make this daemon run programs. */
+static void open_control_plane(struct arbiter *a)
+{
+	char *control = a->daemon.endpoint ? strdup(a->daemon.endpoint)
+					    : default_endpoint("control.sock");
+	char *pubsub = a->daemon.pubsub_endpoint ? strdup(a->daemon.pubsub_endpoint)
+						 : default_endpoint("events.sock");
+	mode_t old_umask;
+
+	if (control == NULL || pubsub == NULL)
+		fatal("out of memory");
+	if (!endpoint_is_local(control))
+		fatal("refusing to bind the control socket on %s: a non-loopback tcp endpoint lets "
+		      "anyone on the network run programs as this daemon's user; use ipc:// or "
+		      "tcp://127.0.0.1", control);
+	if (!endpoint_is_local(pubsub))
+		log_warn("the event socket %s is reachable from the network", pubsub);
+	prepare_ipc_dir(control);
+	prepare_ipc_dir(pubsub);
+	lock_ipc_endpoint(control);
+	a->zmq = open_zmq_context();
+	old_umask = umask(077);  /* ipc socket files are created 0600 */
+	a->control = control_open(a->loop, a->zmq, control, commands_handle, a);
+	if (a->control == NULL)
+		fatal("cannot open the control socket %s", control);
+	a->events = events_open(a->zmq, pubsub);
+	umask(old_umask);
+	if (a->events == NULL)
+		fatal("cannot open the event socket %s", pubsub);
+	log_info("control socket %s, events %s", control, pubsub);
+	free(control);
+	free(pubsub);
+}
+
+static void close_control_plane(struct arbiter *a)
+{
+	commands_shutdown_complete();
+	control_close(a->control);
+	events_close(a->events);
+	a->control = NULL;
+	a->events = NULL;
+	if (a->zmq)
+		zmq_ctx_term(a->zmq);
+	a->zmq = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -161,12 +261,15 @@ int main(int argc, char **argv)
 		fatal("cannot write pidfile %s: %s", pidfile, strerror(errno));
 	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
 		 opt.config_path);
+	open_control_plane(&arbiter);
 	arbiter_start(&arbiter);
 	ev_run(loop, 0);
 	if (pidfile)
 		unlink(pidfile);
 	free(pidfile);
+	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	close_control_plane(&arbiter);
 	ev_loop_destroy(loop);
 	log_info("cirqued exited");
 	return arbiter.exit_code;

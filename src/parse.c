@@ -126,23 +126,31 @@ int parse_umask(const char *text, int *mask)
 	return 0;
 }
 
-int parse_rlimit_name(const char *text)
-{
-	static const struct { const char *name; int resource; } limits[] = {
-		{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
-		{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
-		{ "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
-		{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
-		{ "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
-		{ "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+static const struct { const char *name; int resource; } limits[] = {
+	{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+	{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS },
+	{ "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+	{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+	{ "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME },
+	{ "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
 	};
 
+int parse_rlimit_name(const char *text)
+{
 	if (strncasecmp(text, "RLIMIT_", 7) == 0)
 		text += 7;
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
 		if (strcasecmp(text, limits[i].name) == 0)
 			return limits[i].resource;
 	return -1;
+}
+
+const char *rlimit_name(int resource)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].resource == resource)
+			return limits[i].name;
+	return "unknown";
 }
 
 int parse_rlimit_value(const char *text, unsigned long long *value)

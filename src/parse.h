@@ -20,6 +20,8 @@ int parse_bool(const char *text, bool *value);
 int parse_umask(const char *text, int *mask);
 /* "nofile", "core", "RLIMIT_NPROC"... -> the RLIMIT_ constant; -1 if unknown. */
 int parse_rlimit_name(const char *text);
+/* RLIMIT_NOFILE -> "nofile". */
+const char *rlimit_name(int resource);
 /* A limit value: a non-negative integer or "unlimited"/"infinity". */
 int parse_rlimit_value(const char *text, unsigned long long *value);
 

@@ -250,6 +250,7 @@ static void perform(struct process *p, enum proc_action action)
 		break;
 	}
 	case PA_GIVE_UP:
+		release_predecessors(p);
 		log_error("watcher %s[%d]: gave up after %d failed starts (max_retry %d): too many "
 			  "failures", w->name, p->wid, p->failures, c->max_retry);
 		break;
@@ -382,6 +383,14 @@ static bool start_settled(const struct watcher *w)
 	return true;
 }
 
+static bool any_retiring(const struct watcher *w)
+{
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->retiring)
+			return true;
+	return false;
+}
+
 static bool any_fatal(const struct watcher *w)
 {
 	return watcher_count_state(w, PS_FATAL) > 0;
@@ -392,11 +401,12 @@ static void fire_waiters(struct watcher *w)
 {
 	struct waiter *ready = NULL, **link = &w->waiters;
 	bool started = start_settled(w), stopped = w->nprocesses == 0;
+	bool reloaded = started && !any_retiring(w);
 
 	while (*link) {
 		struct waiter *wt = *link;
 		if (wt->kind == WAIT_CANCELLED || (wt->kind == WAIT_STARTED && started) ||
-		    (wt->kind == WAIT_STOPPED && stopped)) {
+		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_RELOADED && reloaded)) {
 			*link = wt->next;
 			wt->next = ready;
 			ready = wt;
@@ -406,7 +416,8 @@ static void fire_waiters(struct watcher *w)
 	}
 	while (ready) {
 		struct waiter *wt = ready;
-		bool ok = wt->kind == WAIT_STOPPED || (wt->kind == WAIT_STARTED && !any_fatal(w));
+		bool ok = wt->kind == WAIT_STOPPED ||
+			  ((wt->kind == WAIT_STARTED || wt->kind == WAIT_RELOADED) && !any_fatal(w));
 		ready = wt->next;
 		if (wt->done)
 			wt->done(w, ok, wt->arg);
@@ -522,6 +533,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = false;
 	cancel_waiters(w, WAIT_STARTED);
+	cancel_waiters(w, WAIT_RELOADED);
 	ev_timer_stop(w->loop, &w->warmup);
 	w->busy++;
 	for (p = w->processes; p; p = next) {
@@ -584,6 +596,28 @@ struct process *watcher_find_pid(struct watcher *w, pid_t pid)
 		if (p->pid == pid)
 			return p;
 	return NULL;
+}
+
+void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	if (!w->wanted) {
+		watcher_start(w, done, arg);
+		return;
+	}
+	log_info("watcher %s: graceful reload: new processes first, then the old ones stop", w->name);
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
+			p->retiring = true;  /* stopped once its successor is RUNNING */
+	emit(w, "reload", 0, 0);
+	add_waiter(w, WAIT_RELOADED, done, arg);
+	watcher_update(w);
+}
+
+const char *watcher_status(const struct watcher *w)
+{
+	if (w->wanted)
+		return start_settled(w) && !any_retiring(w) ? "active" : "starting";
+	return w->nprocesses > 0 ? "stopping" : "stopped";
 }
 
 bool watcher_is_idle(const struct watcher *w)

@@ -41,7 +41,7 @@ struct process {
 				       * max_age (RUNNING), grace (STOPPING), backoff (BACKOFF) */
 };
 
-enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_CANCELLED };
+enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_RELOADED, WAIT_CANCELLED };
 
 struct waiter {
 	struct waiter *next;
@@ -86,6 +86,11 @@ void watcher_set_numprocesses(struct watcher *w, int n);
 /* Swaps in a configuration that differs only in numprocesses (takes ownership). */
 void watcher_replace_config(struct watcher *w, struct watcher_config *config);
 
+/* Graceful reload: every process is replaced, each new one first, the old one stopped once its
+ * successor is RUNNING. DONE when no old process is left. */
+void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
+/* Circus's watcher states: "active", "starting", "stopping", "stopped". */
+const char *watcher_status(const struct watcher *w);
 /* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */
 int watcher_signal(struct watcher *w, int signum, bool to_group);
 /* The process with this pid, or NULL. */

@@ -1,0 +1,57 @@
+/* control.h - the ZeroMQ ROUTER control socket on the libev loop, and requests awaiting replies. */
+#ifndef CIRQUE_CONTROL_H
+#define CIRQUE_CONTROL_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Requests larger than this are refused by libzmq itself (the peer is disconnected). */
+#define CONTROL_MAX_MESSAGE (1024 * 1024)
+/* Requests that may wait for a reply at once (waiting start/stop...); more get an error. */
+#define CONTROL_MAX_PENDING 1024
+
+struct control;
+
+/* One request: its routing envelope and id, until it is answered. */
+struct request {
+	struct request *next, *prev;  /* in the control's list of unanswered requests */
+	struct control *control;
+	void *identity;               /* the ROUTER routing id of the peer */
+	size_t identity_len;
+	bool delimiter;               /* REQ-style [id, "", json]: answer in kind */
+	bool cast;                    /* msg_type "cast": no reply at all */
+	json_t *id;                   /* echoed in the reply (a string, or null) */
+};
+
+/* Called for each well-formed request (a JSON object). The handler answers it now or later,
+ * exactly once, with control_reply or control_error. */
+typedef void (*control_handler_fn)(struct request *req, json_t *message, void *arg);
+
+struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
+			     control_handler_fn handler, void *arg);
+void control_close(struct control *c);
+
+/* Sends FIELDS (consumed; may be NULL) with status "ok", time and id, then frees REQ. */
+void control_reply(struct request *req, json_t *fields);
+/* Sends status "error" with reason, errno (Circus's codes below), time and id; frees REQ. */
+void control_error(struct request *req, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like control_reply but FIELDS may set "status" itself (Circus's `status NAME` quirk). */
+void control_reply_raw(struct request *req, json_t *fields);
+
+/* Circus's error numbers. */
+enum {
+	CONTROL_ENOTSPECIFIED = 0,
+	CONTROL_EINVALIDJSON = 1,
+	CONTROL_EUNKNOWNCOMMAND = 2,
+	CONTROL_EMESSAGE = 3,
+	CONTROL_EOS = 4,
+	CONTROL_ECOMMAND = 5,
+	CONTROL_EBADDATA = 6,
+};
+
+int control_pending_count(const struct control *c);
+
+#endif

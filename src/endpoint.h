@@ -1,0 +1,21 @@
+/* endpoint.h - where the control and event sockets live by default, and which endpoints are safe. */
+#ifndef CIRQUE_ENDPOINT_H
+#define CIRQUE_ENDPOINT_H
+
+#include <stdbool.h>
+
+/* The private runtime directory: /run/cirque as root, else $XDG_RUNTIME_DIR/cirque, else
+ * /tmp/cirque-<uid>. Returns a malloc'd path. */
+char *runtime_dir(void);
+/* "ipc://<runtime_dir>/<file>", malloc'd. */
+char *default_endpoint(const char *file);
+/* Creates the runtime directory 0700 (or checks that an existing one is ours and private).
+ * Returns -1 with *why set (static text) and errno on failure. */
+int prepare_runtime_dir(const char *dir, const char **why);
+/* True for ipc:// endpoints and tcp:// on a loopback address: only local users can reach them. A
+ * tcp endpoint elsewhere lets anyone on the network command the daemon. */
+bool endpoint_is_local(const char *endpoint);
+/* For ipc://PATH, the directory part of PATH (malloc'd), else NULL. */
+char *endpoint_ipc_dir(const char *endpoint);
+
+#endif

@@ -1,0 +1,89 @@
+/* events.c - publishes what happens on a ZMQ PUB socket, as Circus does. */
+#include "events.h"
+
+#include "log.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <zmq.h>
+
+struct events {
+	void *socket;                 /* ZMQ_PUB */
+};
+
+struct events *events_open(void *zmq_context, const char *endpoint)
+{
+	struct events *e = calloc(1, sizeof(*e));
+	int zero = 0;
+
+	if (e == NULL)
+		return NULL;
+	e->socket = zmq_socket(zmq_context, ZMQ_PUB);
+	if (e->socket == NULL) {
+		free(e);
+		return NULL;
+	}
+	zmq_setsockopt(e->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_bind(e->socket, endpoint) < 0) {
+		log_error("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+		zmq_close(e->socket);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void events_close(struct events *e)
+{
+	if (e == NULL)
+		return;
+	zmq_close(e->socket);
+	free(e);
+}
+
+static void publish(struct events *e, const char *topic, json_t *payload)
+{
+	struct timeval tv;
+	char *body;
+
+	if (e == NULL || payload == NULL) {
+		json_decref(payload);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	json_object_set_new(payload, "time", json_real((double)tv.tv_sec + (double)tv.tv_usec / 1e6));
+	body = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (body == NULL)
+		return;
+	/* PUB never blocks on send: with no subscriber or a full one, the message is dropped. */
+	if (zmq_send(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(e->socket, body, strlen(body), ZMQ_DONTWAIT);
+	free(body);
+}
+
+void events_publish_watcher(struct events *e, const char *watcher, const char *event,
+			    json_t *payload)
+{
+	char topic[256];
+	int n = snprintf(topic, sizeof(topic), "watcher.%s.%s", watcher, event);
+
+	for (int i = 8; i < n && topic[i] && (size_t)i < sizeof(topic); i++) {
+		if (topic[i] == ' ')
+			topic[i] = '_';
+		else
+			topic[i] = (char)tolower((unsigned char)topic[i]);
+	}
+	publish(e, topic, payload ? payload : json_object());
+}
+
+void events_publish_arbiter(struct events *e, const char *event, json_t *payload)
+{
+	char topic[128];
+
+	snprintf(topic, sizeof(topic), "arbiter.%s", event);
+	publish(e, topic, payload ? payload : json_object());
+}

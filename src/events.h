@@ -1,0 +1,21 @@
+/* events.h - the PUB socket: Circus's event topics (watcher.<name>.<event>) and payloads. */
+#ifndef CIRQUE_EVENTS_H
+#define CIRQUE_EVENTS_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct events;
+
+struct events *events_open(void *zmq_context, const char *endpoint);
+void events_close(struct events *e);
+
+/* Publishes [topic, json] where topic is "watcher.<name>.<event>" (name lower-cased, spaces to
+ * '_'). PAYLOAD is consumed; "time" is added. Never blocks: a slow subscriber loses messages at
+ * its high-water mark, as PUB does. E may be NULL (no pubsub endpoint). */
+void events_publish_watcher(struct events *e, const char *watcher, const char *event,
+			    json_t *payload);
+/* "arbiter.<event>" topics. */
+void events_publish_arbiter(struct events *e, const char *event, json_t *payload);
+
+#endif

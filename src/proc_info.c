@@ -1,0 +1,120 @@
+/* proc_info.c - per-process figures from /proc (reads of procfs never block on I/O). */
+#include "proc_info.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static ssize_t read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size - 1 && (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static void human_size(char *out, size_t size, unsigned long long bytes)
+{
+	static const char units[] = "BKMGT";
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, size, u ? "%.0f%c" : "%.0f", v, units[u]);
+}
+
+static unsigned long long mem_total(void)
+{
+	static unsigned long long total;
+	char buf[256];
+
+	if (total == 0 && read_small_file("/proc/meminfo", buf, sizeof(buf)) > 0)
+		sscanf(buf, "MemTotal: %llu kB", &total), total *= 1024;
+	return total;
+}
+
+static double boot_time(void)
+{
+	struct timespec up;
+	struct timeval now;
+
+	clock_gettime(CLOCK_BOOTTIME, &up);
+	gettimeofday(&now, NULL);
+	return (double)now.tv_sec + now.tv_usec / 1e6 - (double)up.tv_sec - up.tv_nsec / 1e9;
+}
+
+json_t *proc_info(pid_t pid)
+{
+	char path[64], buf[4096], human_rss[32], human_vms[32], ctime[32];
+	unsigned long long utime, stime, start, vsize;
+	long long rss_pages;
+	long nice;
+	double ticks = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
+	struct timeval now;
+	json_t *info;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char *close_paren;
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(close_paren = strrchr(buf, ')')))
+		return json_pack("{s:i, s:s}", "pid", (int)pid, "error", strerror(ESRCH));
+	/* Fields after "pid (comm)": state(3) ... utime(14) stime(15) ... nice(19) ...
+	 * starttime(22) vsize(23) rss(24). */
+	if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+		   "%*d %ld %*d %*d %llu %llu %lld", &utime, &stime, &nice, &start, &vsize,
+		   &rss_pages) != 6)
+		return json_pack("{s:i, s:s}", "pid", (int)pid, "error", "unreadable /proc entry");
+	gettimeofday(&now, NULL);
+	double created = boot_time() + (double)start / ticks;
+	double age = (double)now.tv_sec + now.tv_usec / 1e6 - created;
+	double cpu_seconds = (double)(utime + stime) / ticks;
+	unsigned long long rss = (unsigned long long)((double)rss_pages * page);
+	human_size(human_rss, sizeof(human_rss), rss);
+	human_size(human_vms, sizeof(human_vms), vsize);
+	snprintf(ctime, sizeof(ctime), "%d:%05.2f", (int)(cpu_seconds / 60),
+		 cpu_seconds - 60 * (int)(cpu_seconds / 60));
+	info = json_pack("{s:i, s:f, s:f, s:s, s:s, s:s, s:f, s:f, s:i}", "pid", (int)pid,
+			 "cpu", age > 0 ? 100.0 * cpu_seconds / age : 0.0,
+			 "mem", mem_total() ? 100.0 * (double)rss / (double)mem_total() : 0.0,
+			 "mem_info1", human_rss, "mem_info2", human_vms, "ctime", ctime,
+			 "age", age, "create_time", created, "nice", (int)nice);
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	ssize_t n = read_small_file(path, buf, sizeof(buf));
+	for (ssize_t i = 0; i < n - 1; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	json_object_set_new(info, "cmdline", json_string(n > 0 ? buf : ""));
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	unsigned uid = 0;
+	char *uid_line;
+	if (read_small_file(path, buf, sizeof(buf)) > 0 && (uid_line = strstr(buf, "\nUid:")))
+		sscanf(uid_line, "\nUid: %u", &uid);
+	struct passwd pw, *found = NULL;
+	char pwbuf[1024];
+	getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &found);
+	json_object_set_new(info, "username", found ? json_string(pw.pw_name) : json_integer(uid));
+
+	json_t *children = json_array();
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0)
+		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+			json_array_append_new(children, json_integer(atoi(tok)));
+	json_object_set_new(info, "children", children);
+	return info;
+}
