@@ -21,9 +21,14 @@ DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o sr
 LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
 
-all: src/cirqued
+CTL_OBJS    := src/cirquectl.o src/endpoint.o
+
+all: src/cirqued src/cirquectl
 
 src/cirqued: $(DAEMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+src/cirquectl: $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Objects are rebuilt when the flags change (e.g. SANITIZE=1 after a normal build).
@@ -73,7 +78,7 @@ bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<
 
 clean:
-	rm -f src/*.o src/*.d src/.flags src/cirqued tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
+	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
 	      bench/spawn_floor
 
 .PHONY: all deps test-deps bench-deps run test bench clean FORCE

@@ -196,6 +196,11 @@ cirque_conf() { # FILE CMD
 	cat >"$1" <<EOF
 cirque:
   loglevel: warning
+  # Private control-plane endpoints: a cirqued running elsewhere on the machine (with the
+  # default ones) must neither block nor be disturbed by the benchmark's daemons.
+  endpoint: ipc://$T/control.sock
+  pubsub_endpoint: ipc://$T/events.sock
+  stats_endpoint: ipc://$T/stats.sock
 watchers:
   sleepers:
     cmd: $2

@@ -452,6 +452,35 @@ static void replace_watcher(struct arbiter *a, struct watcher *old, struct watch
 	retire_watcher(a, old);  /* the idle hook starts nw, at once if old had no process */
 }
 
+/* A new definition WC for W: identical -> untouched; same processes -> options changed in place
+ * (numprocesses starts or stops only the difference); otherwise W is replaced (stop, then start
+ * when START). Returns the watcher that now holds the name. Takes WC. */
+static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
+					struct watcher_config *wc, bool start)
+{
+	struct watcher *result;
+	char *name;
+
+	if (watcher_config_equal(w->config, wc, false)) {
+		watcher_config_free(wc);
+		return w;
+	}
+	if (watcher_config_same_processes(w->config, wc)) {
+		if (w->config->numprocesses != wc->numprocesses)
+			log_info("watcher %s: numprocesses %d -> %d", w->name, w->config->numprocesses,
+				 wc->numprocesses);
+		else
+			log_info("watcher %s: options updated in place (no restart needed)", w->name);
+		watcher_replace_config(w, wc);
+		return w;
+	}
+	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
+	replace_watcher(a, w, wc, start);
+	result = name ? arbiter_find(a, name) : NULL;
+	free(name);
+	return result;
+}
+
 static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count)
 {
 	struct watcher *w, *next;
@@ -470,14 +499,8 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 	for (int i = 0; i < count; i++) {
 		struct watcher_config *wc = configs[i];
 		w = arbiter_find(a, wc->name);
-		if (w && watcher_config_equal(w->config, wc, false)) {
-			watcher_config_free(wc);  /* unchanged: untouched */
-		} else if (w && watcher_config_equal(w->config, wc, true)) {
-			log_info("reload: watcher %s: numprocesses %d -> %d", w->name,
-				 w->config->numprocesses, wc->numprocesses);
-			watcher_replace_config(w, wc);
-		} else if (w) {
-			replace_watcher(a, w, wc, w->wanted || wc->autostart);
+		if (w) {
+			apply_definition(a, w, wc, w->wanted || wc->autostart);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
@@ -527,22 +550,7 @@ void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc)
 {
-	struct watcher *result;
-	char *name;
-
-	if (watcher_config_equal(w->config, wc, false)) {
-		watcher_config_free(wc);
-		return w;
-	}
-	if (watcher_config_equal(w->config, wc, true)) {
-		watcher_replace_config(w, wc);
-		return w;
-	}
-	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
-	replace_watcher(a, w, wc, w->wanted);
-	result = name ? arbiter_find(a, name) : NULL;
-	free(name);
-	return result;
+	return apply_definition(a, w, wc, w->wanted);
 }
 
 void arbiter_free(struct arbiter *a)

@@ -202,31 +202,29 @@ static struct op *op_new(struct request *req, enum op_kind kind, bool single)
 	return op;
 }
 
+/* Circus's waiting replies: start -> {started, kept}; restart/reload -> {stopped, started, kept};
+ * stop -> null; incr/decr -> numprocesses; several watchers -> plain ok. */
 static void op_reply(struct op *op, struct watcher *w)
 {
-	json_t *info = json_null();
+	json_t *info, *now;
 
-	if (op->single && w && op->kind != OP_STOP && op->kind != OP_COUNT) {
-		json_t *now = pids_of(w);
-		info = json_object();
-		json_object_set_new(info, "started", pids_except(now, op->before));
-		json_object_set_new(info, "kept", pids_except(op->before, op->stopped ? op->stopped
-										  : json_array()));
-		if (op->kind != OP_START)
-			json_object_set(info, "stopped", op->stopped ? op->stopped : json_array());
-		if (op->kind == OP_START) {
-			json_decref(json_object_get(info, "kept"));
-			json_object_set_new(info, "kept", json_deep_copy(op->before));
-		}
-		json_decref(now);
-	}
-	if (op->kind == OP_COUNT && w)
+	if (op->kind == OP_COUNT && w) {
 		control_reply(op->req, json_pack("{s:i}", "numprocesses", w->numprocesses));
-	else if (op->single)
-		control_reply(op->req, json_pack("{s:o}", "info", info));
-	else {
-		json_decref(info);
+	} else if (!op->single || w == NULL) {
 		control_reply(op->req, NULL);
+	} else if (op->kind == OP_STOP) {
+		control_reply(op->req, json_pack("{s:n}", "info"));
+	} else {
+		json_t *stopped = op->stopped ? op->stopped : json_array();
+		now = pids_of(w);
+		info = json_pack("{s:o, s:o}", "started", pids_except(now, op->before),
+				 "kept", pids_except(op->before, stopped));
+		if (op->kind != OP_START)
+			json_object_set(info, "stopped", stopped);
+		if (!op->stopped)
+			json_decref(stopped);
+		json_decref(now);
+		control_reply(op->req, json_pack("{s:o}", "info", info));
 	}
 	op->req = NULL;
 }
@@ -430,6 +428,39 @@ static void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *pro
 		return;
 	}
 	control_reply(req, NULL);
+}
+
+/* cirque's extension: validate the file and say what a reloadconfig would change. */
+static void cmd_reread(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	json_t *changes;
+
+	(void)props;
+	if (config_load(a->config_path, &config, &errors) < 0) {
+		json_t *list = json_array();
+		for (int i = 0; i < errors.count; i++)
+			json_array_append_new(list, json_string(errors.lines[i]));
+		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:n, s:o}", "status", "error",
+						 "reason", "the configuration has errors", "errno",
+						 CONTROL_ECOMMAND, "tb", "errors", list));
+		config_errors_free(&errors);
+		return;
+	}
+	changes = json_object();
+	for (int i = 0; i < config->nwatchers; i++) {
+		struct watcher *w = arbiter_find(a, config->watchers[i]->name);
+		if (w == NULL)
+			json_object_set_new(changes, config->watchers[i]->name, json_string("added"));
+		else if (!watcher_config_equal(w->config, config->watchers[i], false))
+			json_object_set_new(changes, w->name, json_string("changed"));
+	}
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (config_find_watcher(config, w->name) == NULL)
+			json_object_set_new(changes, w->name, json_string("removed"));
+	config_free(config);
+	control_reply(req, json_pack("{s:o}", "changes", changes));
 }
 
 static void change_count(struct arbiter *a, struct request *req, json_t *props, int sign)
@@ -1014,6 +1045,7 @@ static const struct command {
 	{ "quit", cmd_quit },
 	{ "reload", cmd_reload },
 	{ "reloadconfig", cmd_reloadconfig },
+	{ "reread", cmd_reread },
 	{ "restart", cmd_restart },
 	{ "rm", cmd_rm },
 	{ "set", cmd_set },

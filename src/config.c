@@ -1148,16 +1148,24 @@ static bool rlimits_equal(const struct watcher_config *a, const struct watcher_c
 	return true;
 }
 
+bool watcher_config_same_processes(const struct watcher_config *a,
+				   const struct watcher_config *b)
+{
+	return str_equal(a->name, b->name) && words_equal(a->argv, b->argv) &&
+	       a->shell == b->shell && str_equal(a->working_dir, b->working_dir) &&
+	       words_equal(a->env, b->env) && a->copy_env == b->copy_env &&
+	       a->set_ids == b->set_ids && a->uid == b->uid && a->gid == b->gid &&
+	       a->ngroups == b->ngroups &&
+	       (a->ngroups == 0 ||
+		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
+	       a->umask == b->umask && rlimits_equal(a, b);
+}
+
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
 			  bool ignore_count)
 {
-	return str_equal(a->name, b->name) && words_equal(a->argv, b->argv) &&
-	       a->shell == b->shell && (ignore_count || a->numprocesses == b->numprocesses) &&
-	       str_equal(a->working_dir, b->working_dir) && words_equal(a->env, b->env) &&
-	       a->copy_env == b->copy_env && a->set_ids == b->set_ids && a->uid == b->uid &&
-	       a->gid == b->gid && a->ngroups == b->ngroups &&
-	       (a->ngroups == 0 || memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       a->umask == b->umask && rlimits_equal(a, b) &&
+	return watcher_config_same_processes(a, b) &&
+	       (ignore_count || a->numprocesses == b->numprocesses) &&
 	       a->graceful_timeout == b->graceful_timeout && a->stop_signal == b->stop_signal &&
 	       a->stop_children == b->stop_children && a->respawn == b->respawn &&
 	       a->autostart == b->autostart && a->singleton == b->singleton &&

@@ -80,9 +80,13 @@ void config_free(struct config *config);
 void config_errors_free(struct config_errors *errors);
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name);
-/* True when A and B would run the same processes; numprocesses is compared unless IGNORE_COUNT. */
+/* True when A and B are the same definition; numprocesses is compared unless IGNORE_COUNT. */
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
 			  bool ignore_count);
+/* True when processes spawned from A and B would be the same (command, environment, directory,
+ * ids, umask, limits): every other option can change without restarting anything. */
+bool watcher_config_same_processes(const struct watcher_config *a,
+				   const struct watcher_config *b);
 void watcher_config_free(struct watcher_config *wc);
 
 #endif

@@ -11,8 +11,11 @@
 char *runtime_dir(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *own = getenv("CIRQUE_RUNTIME_DIR");
 	char *dir = NULL;
 
+	if (own && *own == '/')  /* several daemons on one machine (tests, per-user instances) */
+		return strdup(own);
 	if (geteuid() == 0)
 		return strdup("/run/cirque");
 	if (xdg && *xdg == '/') {

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-/* The private runtime directory: /run/cirque as root, else $XDG_RUNTIME_DIR/cirque, else
+/* The private runtime directory: $CIRQUE_RUNTIME_DIR if set, else /run/cirque as root, else $XDG_RUNTIME_DIR/cirque, else
  * /tmp/cirque-<uid>. Returns a malloc'd path. */
 char *runtime_dir(void);
 /* "ipc://<runtime_dir>/<file>", malloc'd. */

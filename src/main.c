@@ -6,6 +6,7 @@
 #include "endpoint.h"
 #include "events.h"
 #include "log.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CIRQUE_VERSION "0.1.0"
+
 #define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
 
 struct options {

@@ -8,6 +8,9 @@ T=$(mktemp -d /tmp/cirque-e2e.XXXXXX)
 CONF="$T/cirque.yaml"
 DLOG="$T/daemon.log"
 DPID=""
+# Each test's daemon has its own control and event sockets; cirquectl finds them the same way.
+export CIRQUE_RUNTIME_DIR="$T/run"
+CTL="$ROOT/src/cirquectl"
 
 cleanup() {
 	local rc=$?

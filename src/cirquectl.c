@@ -1,0 +1,902 @@
+/* cirquectl.c - the command-line client: supervisorctl-style verbs over Circus's protocol.
+ *
+ * Each verb is a row of a table: its name, usage, and a function that sends one or more requests
+ * and prints the replies the way supervisorctl does. --json prints the raw replies instead.
+ * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
+ * watcher, 7 the daemon cannot be reached. */
+#include "endpoint.h"
+#include "version.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOT_RUNNING = 3,
+	EXIT_NO_SUCH = 4,
+	EXIT_UNREACHABLE = 7,
+};
+
+struct client {
+	const char *endpoint;
+	double timeout;               /* seconds to wait for one reply; < 0: not set by the user */
+	bool json;                    /* print raw replies */
+	void *ctx, *socket;
+	unsigned long sequence;       /* for request ids */
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static double now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static int connect_client(struct client *c)
+{
+	int zero = 0;
+	char identity[64];
+
+	c->ctx = zmq_ctx_new();
+	c->socket = zmq_socket(c->ctx, ZMQ_DEALER);
+	if (c->socket == NULL)
+		return -1;
+	snprintf(identity, sizeof(identity), "cirquectl-%d-%ld", (int)getpid(), (long)time(NULL));
+	zmq_setsockopt(c->socket, ZMQ_IDENTITY, identity, strlen(identity));
+	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	return zmq_connect(c->socket, c->endpoint);
+}
+
+static void unreachable(const struct client *c, const char *why)
+{
+	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
+	exit(EXIT_UNREACHABLE);
+}
+
+/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference).
+ * Exits with EXIT_UNREACHABLE when no reply comes within the timeout. */
+static json_t *call(struct client *c, const char *command, json_t *props, double timeout)
+{
+	char id[64];
+	json_t *request;
+	char *text;
+	double deadline;
+
+	if (c->socket == NULL) {
+		if (strncmp(c->endpoint, "ipc://", 6) == 0 && access(c->endpoint + 6, F_OK) < 0)
+			unreachable(c, "no socket there (is cirqued running?)");
+		if (connect_client(c) < 0)
+			unreachable(c, zmq_strerror(zmq_errno()));
+	}
+	snprintf(id, sizeof(id), "%d-%lu", (int)getpid(), ++c->sequence);
+	request = json_pack("{s:s, s:s, s:o}", "id", id, "command", command, "properties",
+			    props ? props : json_object());
+	text = json_dumps(request, JSON_COMPACT);
+	json_decref(request);
+	if (text == NULL || zmq_send(c->socket, text, strlen(text), 0) < 0)
+		unreachable(c, zmq_strerror(zmq_errno()));
+	free(text);
+	deadline = now() + timeout;
+	for (;;) {
+		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
+		double left = deadline - now();
+		if (left <= 0)
+			unreachable(c, "no reply within the timeout (is cirqued running?)");
+		int rc = zmq_poll(&item, 1, (long)(left * 1000) + 1);
+		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
+			fprintf(stderr, "interrupted\n");
+			exit(EXIT_ERROR);
+		}
+		if (rc <= 0)
+			continue;
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, c->socket, 0) < 0) {
+			zmq_msg_close(&msg);
+			continue;
+		}
+		json_t *reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL);
+		zmq_msg_close(&msg);
+		const char *reply_id = json_string_value(json_object_get(reply, "id"));
+		if (reply_id && strcmp(reply_id, id) == 0)
+			return reply;
+		json_decref(reply);  /* a late answer to an earlier request */
+	}
+}
+
+static bool reply_ok(json_t *reply)
+{
+	const char *status = json_string_value(json_object_get(reply, "status"));
+	return status && strcmp(status, "error") != 0;
+}
+
+static const char *reply_reason(json_t *reply)
+{
+	const char *reason = json_string_value(json_object_get(reply, "reason"));
+	return reason ? reason : "unknown error";
+}
+
+static bool is_no_such(json_t *reply)
+{
+	return !reply_ok(reply) && strstr(reply_reason(reply), "not found");
+}
+
+static void print_json(json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text) {
+		puts(text);
+		free(text);
+	}
+}
+
+/* One request, printed as JSON or by the caller; returns 0/1/4 as the reply says. */
+static int simple(struct client *c, const char *command, json_t *props, json_t **out)
+{
+	json_t *reply = call(c, command, props, c->timeout < 0 ? 5 : c->timeout);
+	int rc = reply_ok(reply) ? EXIT_OK : is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+
+	if (c->json)
+		print_json(reply);
+	else if (rc != EXIT_OK && out == NULL)
+		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	if (out)
+		*out = reply;
+	else
+		json_decref(reply);
+	return rc;
+}
+
+/* --- status ----------------------------------------------------------------------------------- */
+
+static void format_uptime(char *out, size_t size, double seconds)
+{
+	long s = (long)seconds;
+
+	if (s >= 86400)
+		snprintf(out, size, "%ld days, %ld:%02ld:%02ld", s / 86400, s % 86400 / 3600,
+			 s % 3600 / 60, s % 60);
+	else
+		snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
+}
+
+static void describe(char *out, size_t size, const char *state, json_t *proc)
+{
+	json_int_t pid = json_integer_value(json_object_get(proc, "pid"));
+	json_int_t failures = json_integer_value(json_object_get(proc, "failures"));
+	json_t *code = json_object_get(proc, "exit_code");
+	char uptime[64];
+
+	if (strcmp(state, "RUNNING") == 0) {
+		format_uptime(uptime, sizeof(uptime),
+			      json_real_value(json_object_get(proc, "uptime")));
+		snprintf(out, size, "pid %lld, uptime %s", (long long)pid, uptime);
+	} else if (strcmp(state, "STARTING") == 0 || strcmp(state, "STOPPING") == 0) {
+		snprintf(out, size, "pid %lld", (long long)pid);
+	} else if (strcmp(state, "BACKOFF") == 0) {
+		snprintf(out, size, "Exited too quickly (failed start %lld, retrying)",
+			 (long long)failures);
+	} else if (strcmp(state, "FATAL") == 0) {
+		snprintf(out, size, "Exited too quickly: gave up after %lld failed starts",
+			 (long long)failures);
+	} else if (strcmp(state, "EXITED") == 0 && code) {
+		json_int_t v = json_integer_value(code);
+		if (v < 0)
+			snprintf(out, size, "killed by signal %lld", (long long)-v);
+		else
+			snprintf(out, size, "exit status %lld", (long long)v);
+	} else {
+		*out = '\0';
+	}
+}
+
+/* supervisorctl's layout: '%-Ns%-10s%s' with N = max(30, longest name + 3). */
+struct status_line {
+	char name[160];
+	char state[16];
+	char desc[160];
+};
+
+static int collect_lines(json_t *processes, const char *name, const char *wstate,
+			 struct status_line **lines, int *n, int *cap)
+{
+	json_t *list = json_object_get(processes, name), *proc;
+	size_t i, count = json_array_size(list);
+	int not_running = 0;
+
+	if (count == 0) {
+		/* No process: a stopped (or stopping) watcher. */
+		if (*n == *cap && !(*lines = realloc(*lines, sizeof(**lines) * (size_t)(*cap *= 2))))
+			exit(EXIT_ERROR);
+		struct status_line *l = &(*lines)[(*n)++];
+		snprintf(l->name, sizeof(l->name), "%s", name);
+		snprintf(l->state, sizeof(l->state), "%s",
+			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
+		snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
+		return 1;
+	}
+	json_array_foreach(list, i, proc) {
+		const char *state = json_string_value(json_object_get(proc, "state"));
+		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
+		if (*n == *cap && !(*lines = realloc(*lines, sizeof(**lines) * (size_t)(*cap *= 2))))
+			exit(EXIT_ERROR);
+		struct status_line *l = &(*lines)[(*n)++];
+		if (count == 1 && wid == 1)
+			snprintf(l->name, sizeof(l->name), "%s", name);
+		else
+			snprintf(l->name, sizeof(l->name), "%s:%lld", name, (long long)wid);
+		snprintf(l->state, sizeof(l->state), "%s", state ? state : "UNKNOWN");
+		describe(l->desc, sizeof(l->desc), l->state, proc);
+		/* As supervisorctl: STARTING and BACKOFF count as running for the exit code. */
+		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
+		    strcmp(l->state, "BACKOFF"))
+			not_running++;
+	}
+	return not_running;
+}
+
+static int cmd_status(struct client *c, int argc, char **argv)
+{
+	json_t *props = json_pack("{s:b}", "processes", 1), *reply;
+	struct status_line *lines = malloc(sizeof(*lines) * 16);
+	int n = 0, cap = 16, width = 30, not_running = 0, rc = EXIT_OK;
+	const char *name;
+	json_t *state;
+
+	reply = call(c, "status", props, c->timeout < 0 ? 5 : c->timeout);
+	if (c->json) {
+		print_json(reply);
+		int ok = reply_ok(reply);
+		json_decref(reply);
+		free(lines);
+		return ok ? EXIT_OK : EXIT_ERROR;
+	}
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		json_decref(reply);
+		free(lines);
+		return EXIT_ERROR;
+	}
+	json_t *statuses = json_object_get(reply, "statuses");
+	json_t *processes = json_object_get(reply, "processes");
+	for (int i = 0; i < argc; i++) {
+		if (json_object_get(statuses, argv[i]) == NULL) {
+			printf("%s: ERROR (no such process)\n", argv[i]);
+			rc = EXIT_NO_SUCH;
+		}
+	}
+	json_object_foreach(statuses, name, state) {
+		bool wanted = argc == 0;
+		for (int i = 0; i < argc && !wanted; i++)
+			wanted = strcmp(argv[i], name) == 0;
+		if (wanted)
+			not_running += collect_lines(processes, name, json_string_value(state), &lines,
+						     &n, &cap);
+	}
+	for (int i = 0; i < n; i++)
+		if ((int)strlen(lines[i].name) + 3 > width)
+			width = (int)strlen(lines[i].name) + 3;
+	for (int i = 0; i < n; i++)
+		printf("%-*s%-10s%s\n", width, lines[i].name, lines[i].state, lines[i].desc);
+	free(lines);
+	json_decref(reply);
+	if (rc != EXIT_OK)
+		return rc;
+	return not_running ? EXIT_NOT_RUNNING : EXIT_OK;
+}
+
+/* --- start / stop / restart / reload ---------------------------------------------------------- */
+
+struct wait_flags {
+	bool wait;
+	int first_name;               /* index of the first name in argv */
+};
+
+static struct wait_flags parse_wait(int argc, char **argv)
+{
+	struct wait_flags f = { true, 0 };
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0) {
+			f.wait = false;
+			memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(argc - i - 1));
+			argc--;
+			i--;
+		}
+	}
+	return f;
+}
+
+static int count_names(int argc, char **argv)
+{
+	int n = 0;
+
+	for (int i = 0; i < argc; i++)
+		n += strcmp(argv[i], "--no-wait") != 0 && strcmp(argv[i], "--nowait") != 0;
+	return n;
+}
+
+/* The state of one watcher ("active", "stopped", ...), or NULL if there is no such watcher. */
+static char *watcher_state(struct client *c, const char *name)
+{
+	json_t *reply = call(c, "status", json_pack("{s:s}", "name", name), 5);
+	char *state = NULL;
+
+	if (reply_ok(reply))
+		state = strdup(json_string_value(json_object_get(reply, "status")));
+	json_decref(reply);
+	return state;
+}
+
+static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
+		     char **argv)
+{
+	struct wait_flags f = parse_wait(argc, argv);
+	int names = count_names(argc, argv), rc = EXIT_OK;
+	double timeout = c->timeout >= 0 ? c->timeout : (f.wait ? 3600 : 5);
+
+	if (names == 0) {
+		fprintf(stderr, "usage: cirquectl %s name...|all [--no-wait]\n", command);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < names; i++) {
+		bool all = strcmp(argv[i], "all") == 0;
+		json_t *props = json_pack("{s:b}", "waiting", f.wait);
+		if (!all) {
+			json_object_set_new(props, "name", json_string(argv[i]));
+			json_object_set_new(props, "match", json_string("simple"));
+		}
+		if (!all && !c->json && strcmp(command, "start") == 0) {
+			char *state = watcher_state(c, argv[i]);
+			if (state && strcmp(state, "active") == 0) {
+				printf("%s: ERROR (already started)\n", argv[i]);
+				free(state);
+				json_decref(props);
+				rc = rc ? rc : EXIT_ERROR;
+				continue;
+			}
+			free(state);
+		}
+		if (!all && !c->json && strcmp(command, "stop") == 0) {
+			char *state = watcher_state(c, argv[i]);
+			if (state && strcmp(state, "stopped") == 0) {
+				printf("%s: ERROR (not running)\n", argv[i]);
+				free(state);
+				json_decref(props);
+				rc = rc ? rc : EXIT_ERROR;
+				continue;
+			}
+			free(state);
+		}
+		json_t *reply = call(c, command, props, timeout);
+		if (c->json)
+			print_json(reply);
+		else if (reply_ok(reply))
+			printf("%s: %s\n", all ? "all" : argv[i], done_word);
+		else if (is_no_such(reply))
+			printf("%s: ERROR (no such process)\n", argv[i]);
+		else
+			printf("%s: ERROR (%s)\n", argv[i], reply_reason(reply));
+		if (!reply_ok(reply))
+			rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+		json_decref(reply);
+	}
+	return rc;
+}
+
+static int cmd_start(struct client *c, int argc, char **argv)
+{ return lifecycle(c, "start", "started", argc, argv); }
+static int cmd_stop(struct client *c, int argc, char **argv)
+{ return lifecycle(c, "stop", "stopped", argc, argv); }
+static int cmd_restart(struct client *c, int argc, char **argv)
+{ return lifecycle(c, "restart", "restarted", argc, argv); }
+
+static int cmd_reload(struct client *c, int argc, char **argv)
+{
+	char *all[] = { "all", "--no-wait", NULL };
+
+	/* No name: every watcher (only flags may be present). */
+	if (count_names(argc, argv) == 0)
+		return lifecycle(c, "reload", "reloaded", argc > 0 ? 2 : 1, all);
+	return lifecycle(c, "reload", "reloaded", argc, argv);
+}
+
+/* --- configuration ---------------------------------------------------------------------------- */
+
+static int print_changes(json_t *changes, const char *verb_added, const char *verb_changed,
+			 const char *verb_removed)
+{
+	const char *name;
+	json_t *what;
+	int n = 0;
+
+	json_object_foreach(changes, name, what) {
+		const char *w = json_string_value(what);
+		const char *verb = strcmp(w, "added") == 0 ? verb_added
+				 : strcmp(w, "changed") == 0 ? verb_changed : verb_removed;
+		printf("%s: %s\n", name, verb);
+		n++;
+	}
+	if (n == 0)
+		printf("No config updates to processes\n");
+	return n;
+}
+
+static int cmd_reread(struct client *c, int argc, char **argv)
+{
+	json_t *reply;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = simple(c, "reread", NULL, &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK) {
+			print_changes(json_object_get(reply, "changes"), "available", "changed",
+				      "disappeared");
+		} else {
+			json_t *errors = json_object_get(reply, "errors"), *e;
+			size_t i;
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+			json_array_foreach(errors, i, e)
+				fprintf(stderr, "  %s\n", json_string_value(e));
+		}
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_update(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *changes;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = simple(c, "reread", NULL, &reply);
+	if (rc != EXIT_OK) {
+		if (!c->json) {
+			json_t *e;
+			size_t i;
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+			json_array_foreach(json_object_get(reply, "errors"), i, e)
+				fprintf(stderr, "  %s\n", json_string_value(e));
+		}
+		json_decref(reply);
+		return rc;
+	}
+	changes = json_incref(json_object_get(reply, "changes"));
+	json_decref(reply);
+	rc = simple(c, "reloadconfig", NULL, &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK)
+			print_changes(changes, "added process group", "updated process group",
+				      "stopped");
+		else
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	}
+	json_decref(changes);
+	json_decref(reply);
+	return rc;
+}
+
+/* --- the other verbs -------------------------------------------------------------------------- */
+
+static int cmd_signal(struct client *c, int argc, char **argv)
+{
+	int rc = EXIT_OK;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: cirquectl signal SIG name...|all\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++) {
+		json_t *list = NULL;
+		if (strcmp(argv[i], "all") == 0) {
+			json_t *reply;
+			if (simple(c, "list", NULL, &reply) == EXIT_OK)
+				list = json_incref(json_object_get(reply, "watchers"));
+			json_decref(reply);
+		} else {
+			list = json_pack("[s]", argv[i]);
+		}
+		size_t k;
+		json_t *name;
+		json_array_foreach(list, k, name) {
+			json_t *reply = call(c, "signal", json_pack("{s:O, s:s}", "name", name, "signum",
+								    argv[0]), 5);
+			const char *n = json_string_value(name);
+			if (c->json)
+				print_json(reply);
+			else if (reply_ok(reply))
+				printf("%s: signalled\n", n);
+			else if (is_no_such(reply))
+				printf("%s: ERROR (no such process)\n", n);
+			else
+				printf("%s: ERROR (%s)\n", n, reply_reason(reply));
+			if (!reply_ok(reply))
+				rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+			json_decref(reply);
+		}
+		json_decref(list);
+	}
+	return rc;
+}
+
+static int change_count(struct client *c, const char *command, int argc, char **argv)
+{
+	json_t *reply;
+	long nb = 1;
+	int rc;
+
+	if (argc < 1 || argc > 2 || (argc == 2 && (nb = strtol(argv[1], NULL, 10)) <= 0)) {
+		fprintf(stderr, "usage: cirquectl %s name [n]\n", command);
+		return EXIT_USAGE;
+	}
+	rc = simple(c, command, json_pack("{s:s, s:i, s:b}", "name", argv[0], "nb", (int)nb,
+					  "waiting", 0), &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK)
+			printf("%s: %lld processes\n", argv[0],
+			       (long long)json_integer_value(json_object_get(reply, "numprocesses")));
+		else
+			printf("%s: ERROR (%s)\n", argv[0], is_no_such(reply) ? "no such process"
+									  : reply_reason(reply));
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_incr(struct client *c, int argc, char **argv)
+{ return change_count(c, "incr", argc, argv); }
+static int cmd_decr(struct client *c, int argc, char **argv)
+{ return change_count(c, "decr", argc, argv); }
+
+static int cmd_add(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *args = json_array();
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: cirquectl add name cmd [arg...]\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	rc = simple(c, "add", json_pack("{s:s, s:s, s:o, s:b}", "name", argv[0], "cmd", argv[1],
+					"args", args, "start", 1), &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK)
+			printf("%s: added process group\n", argv[0]);
+		else
+			printf("%s: ERROR (%s)\n", argv[0], reply_reason(reply));
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_remove(struct client *c, int argc, char **argv)
+{
+	int rc = EXIT_OK;
+
+	if (argc < 1) {
+		fprintf(stderr, "usage: cirquectl remove name...\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		json_t *reply = call(c, "rm", json_pack("{s:s, s:b}", "name", argv[i], "waiting", 1),
+				     c->timeout >= 0 ? c->timeout : 3600);
+		if (c->json)
+			print_json(reply);
+		else if (reply_ok(reply))
+			printf("%s: removed process group\n", argv[i]);
+		else
+			printf("%s: ERROR (%s)\n", argv[i], is_no_such(reply) ? "no such process"
+									    : reply_reason(reply));
+		if (!reply_ok(reply))
+			rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+		json_decref(reply);
+	}
+	return rc;
+}
+
+static int cmd_pid(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *pid;
+	size_t i;
+	int rc;
+
+	if (argc == 0) {
+		rc = simple(c, "dstats", NULL, &reply);
+		if (!c->json && rc == EXIT_OK)
+			printf("%lld\n", (long long)json_integer_value(
+				json_object_get(json_object_get(reply, "info"), "pid")));
+		json_decref(reply);
+		return rc;
+	}
+	rc = simple(c, "list", json_pack("{s:s}", "name", argv[0]), &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK)
+			json_array_foreach(json_object_get(reply, "pids"), i, pid)
+				printf("%lld\n", (long long)json_integer_value(pid));
+		else
+			printf("%s: ERROR (no such process)\n", argv[0]);
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_get(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *keys = json_array(), *value;
+	const char *key;
+	int rc;
+
+	if (argc < 2) {
+		json_decref(keys);
+		fprintf(stderr, "usage: cirquectl get name key...\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(keys, json_string(argv[i]));
+	rc = simple(c, "get", json_pack("{s:s, s:o}", "name", argv[0], "keys", keys), &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK) {
+			json_object_foreach(json_object_get(reply, "options"), key, value) {
+				char *text = json_dumps(value, JSON_ENCODE_ANY);
+				if (json_is_string(value))
+					printf("%s: %s\n", key, json_string_value(value));
+				else
+					printf("%s: %s\n", key, text ? text : "?");
+				free(text);
+			}
+		} else {
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		}
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_set(struct client *c, int argc, char **argv)
+{
+	json_t *reply;
+	int rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: cirquectl set name key value\n");
+		return EXIT_USAGE;
+	}
+	/* Values are passed as text: the daemon validates them as it does the file's. */
+	rc = simple(c, "set", json_pack("{s:s, s:{s:s}}", "name", argv[0], "options", argv[1],
+					argv[2]), &reply);
+	if (!c->json) {
+		if (rc == EXIT_OK)
+			printf("%s: %s set to %s\n", argv[0], argv[1], argv[2]);
+		else
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_stats(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *watchers, *procs, *info;
+	const char *wname, *pid;
+	int rc;
+
+	rc = simple(c, "stats", argc ? json_pack("{s:s}", "name", argv[0]) : NULL, &reply);
+	if (c->json || rc != EXIT_OK) {
+		if (!c->json)
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		json_decref(reply);
+		return rc;
+	}
+	if (argc)
+		watchers = json_pack("{s:O}", argv[0], json_object_get(reply, "info"));
+	else
+		watchers = json_incref(json_object_get(reply, "infos"));
+	printf("%-24s %8s %6s %6s %8s %10s %s\n", "NAME", "PID", "CPU%", "MEM%", "RSS", "AGE",
+	       "CMDLINE");
+	json_object_foreach(watchers, wname, procs) {
+		json_object_foreach(procs, pid, info) {
+			char age[64];
+			format_uptime(age, sizeof(age), json_real_value(json_object_get(info, "age")));
+			printf("%-24s %8s %6.1f %6.1f %8s %10s %s\n", wname, pid,
+			       json_real_value(json_object_get(info, "cpu")),
+			       json_real_value(json_object_get(info, "mem")),
+			       json_string_value(json_object_get(info, "mem_info1")), age,
+			       json_string_value(json_object_get(info, "cmdline")));
+		}
+	}
+	json_decref(watchers);
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_version(struct client *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("%s\n", CIRQUE_VERSION);
+	return EXIT_OK;
+}
+
+static int cmd_shutdown(struct client *c, int argc, char **argv)
+{
+	json_t *reply;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	reply = call(c, "quit", json_pack("{s:b}", "waiting", 1),
+		     c->timeout >= 0 ? c->timeout : 3600);
+	rc = reply_ok(reply) ? EXIT_OK : EXIT_ERROR;
+	if (c->json)
+		print_json(reply);
+	else if (rc == EXIT_OK)
+		printf("Shut down\n");
+	else
+		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	json_decref(reply);
+	return rc;
+}
+
+static int cmd_help(struct client *c, int argc, char **argv);
+
+static const struct verb {
+	const char *name;
+	const char *usage;
+	int (*run)(struct client *c, int argc, char **argv);
+} verbs[] = {
+	{ "status", "status [name...]            processes and their states", cmd_status },
+	{ "start", "start name...|all [--no-wait] start watchers, wait until they run", cmd_start },
+	{ "stop", "stop name...|all [--no-wait]  stop watchers gracefully", cmd_stop },
+	{ "restart", "restart name...|all [--no-wait]", cmd_restart },
+	{ "reload", "reload [name...] [--no-wait]  graceful reload: new processes first", cmd_reload },
+	{ "reread", "reread                      validate the file, show what would change", cmd_reread },
+	{ "update", "update                      apply the file's changes", cmd_update },
+	{ "signal", "signal SIG name...|all      send a signal to every process", cmd_signal },
+	{ "incr", "incr name [n]               add n processes (default 1)", cmd_incr },
+	{ "decr", "decr name [n]               remove n processes", cmd_decr },
+	{ "add", "add name cmd [arg...]       add and start a watcher", cmd_add },
+	{ "remove", "remove name...              stop and remove watchers", cmd_remove },
+	{ "pid", "pid [name]                  the daemon's pid, or a watcher's pids", cmd_pid },
+	{ "get", "get name key...             watcher options", cmd_get },
+	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
+	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
+	{ "version", "version                     cirquectl's version", cmd_version },
+	{ "shutdown", "shutdown                    stop everything and the daemon", cmd_shutdown },
+	{ "help", "help                        this list", cmd_help },
+};
+
+static int cmd_help(struct client *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		printf("  %s\n", verbs[i].usage);
+	return EXIT_OK;
+}
+
+static int run_verb(struct client *c, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0)
+			return verbs[i].run(c, argc - 1, argv + 1);
+	fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n", argv[0]);
+	return EXIT_USAGE;
+}
+
+/* No command: read commands from stdin, a prompt when it is a terminal. */
+static int shell(struct client *c)
+{
+	char line[4096];
+	int rc = EXIT_OK;
+	bool tty = isatty(STDIN_FILENO);
+
+	for (;;) {
+		if (tty) {
+			fputs("cirque> ", stdout);
+			fflush(stdout);
+		}
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			break;
+		char *words[64];
+		int n = 0;
+		for (char *tok = strtok(line, " \t\n"); tok && n < 63; tok = strtok(NULL, " \t\n"))
+			words[n++] = tok;
+		if (n == 0)
+			continue;
+		if (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0)
+			break;
+		words[n] = NULL;
+		rc = run_verb(c, n, words);
+	}
+	if (tty)
+		putchar('\n');
+	return rc;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json] COMMAND [args]\n\n"
+		     "The endpoint defaults to $CIRQUE_ENDPOINT, else the daemon's default.\n"
+		     "Exit codes: 0 ok, 1 error, 2 usage, 3 a process is not running (status),\n"
+		     "4 no such watcher, 7 cirqued cannot be reached.\n\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %s\n", verbs[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client c = { .timeout = -1 };
+	char *fallback = NULL;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "+e:t:jhv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': c.endpoint = optarg; break;
+		case 't':
+			c.timeout = strtod(optarg, NULL);
+			if (c.timeout <= 0) {
+				fprintf(stderr, "cirquectl: --timeout must be a positive number\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': c.json = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'v': printf("cirquectl %s\n", CIRQUE_VERSION); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (c.endpoint == NULL)
+		c.endpoint = getenv("CIRQUE_ENDPOINT");
+	if (c.endpoint == NULL || *c.endpoint == '\0')
+		c.endpoint = fallback = default_endpoint("control.sock");
+	signal(SIGINT, on_interrupt);
+	signal(SIGPIPE, SIG_IGN);
+	rc = optind < argc ? run_verb(&c, argc - optind, argv + optind) : shell(&c);
+	if (c.socket)
+		zmq_close(c.socket);
+	if (c.ctx)
+		zmq_ctx_term(c.ctx);
+	free(fallback);
+	return rc;
+}
