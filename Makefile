@@ -12,7 +12,7 @@ endif
 
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev
-TEST_PKGS  := procps
+TEST_PKGS  := procps python3-zmq
 BENCH_PKGS := supervisor strace
 
 DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \

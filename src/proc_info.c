@@ -58,7 +58,15 @@ static double boot_time(void)
 	return (double)now.tv_sec + now.tv_usec / 1e6 - (double)up.tv_sec - up.tv_nsec / 1e9;
 }
 
+static json_t *proc_info_depth(pid_t pid, int depth);
+
 json_t *proc_info(pid_t pid)
+{
+	return proc_info_depth(pid, 0);
+}
+
+/* As Circus (psutil): children are described like their parent, recursively (bounded here). */
+static json_t *proc_info_depth(pid_t pid, int depth)
 {
 	char path[64], buf[4096], human_rss[32], human_vms[32], ctime[32];
 	unsigned long long utime, stime, start, vsize;
@@ -114,7 +122,8 @@ json_t *proc_info(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0)
 		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-			json_array_append_new(children, json_integer(atoi(tok)));
+			if (depth < 3)
+				json_array_append_new(children, proc_info_depth(atoi(tok), depth + 1));
 	json_object_set_new(info, "children", children);
 	return info;
 }

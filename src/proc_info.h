@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /* {pid, cpu, mem, mem_info1, mem_info2, ctime, age, create_time, cmdline, username, nice,
- * children}; a vanished process gives {"pid": pid, "error": "No such process"}. */
+ * children (each described the same way)}; a vanished process gives {"pid": pid, "error": "No such process"}. */
 json_t *proc_info(pid_t pid);
 
 #endif
