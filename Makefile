@@ -11,7 +11,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
-BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev
+BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev
 TEST_PKGS  := procps python3-zmq
 BENCH_PKGS := supervisor strace
 
@@ -29,7 +29,7 @@ src/cirqued: $(DAEMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 src/cirquectl: $(CTL_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -ledit
 
 # Objects are rebuilt when the flags change (e.g. SANITIZE=1 after a normal build).
 src/.flags: FORCE

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <editline/readline.h>
 #include <jansson.h>
 #include <zmq.h>
 
@@ -816,33 +817,58 @@ static int run_verb(struct client *c, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-/* No command: read commands from stdin, a prompt when it is a terminal. */
+/* Splits LINE in place into at most MAX-1 words (blank-separated), NULL-terminated. */
+static int split_line(char *line, char **words, int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(line, " \t\n"); tok && n < max - 1; tok = strtok(NULL, " \t\n"))
+		words[n++] = tok;
+	words[n] = NULL;
+	return n;
+}
+
+/* No command: an interactive shell with line editing and history (libedit) on a terminal,
+ * or commands read one per line from a pipe. */
 static int shell(struct client *c)
 {
-	char line[4096];
+	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	char *history_file = NULL, *line, buf[4096], *words[64];
+	const char *home = getenv("HOME");
 	int rc = EXIT_OK;
-	bool tty = isatty(STDIN_FILENO);
 
+	if (tty) {
+		if (home && asprintf(&history_file, "%s/.cirquectl_history", home) < 0)
+			history_file = NULL;
+		using_history();
+		if (history_file)
+			read_history(history_file);
+	}
 	for (;;) {
 		if (tty) {
-			fputs("cirque> ", stdout);
-			fflush(stdout);
+			line = readline("cirque> ");
+		} else {
+			line = fgets(buf, sizeof(buf), stdin) ? strdup(buf) : NULL;
 		}
-		if (fgets(line, sizeof(line), stdin) == NULL)
+		if (line == NULL)
 			break;
-		char *words[64];
-		int n = 0;
-		for (char *tok = strtok(line, " \t\n"); tok && n < 63; tok = strtok(NULL, " \t\n"))
-			words[n++] = tok;
-		if (n == 0)
-			continue;
-		if (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0)
+		if (tty && *line)
+			add_history(line);
+		int n = split_line(line, words, 64);
+		if (n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0)) {
+			free(line);
 			break;
-		words[n] = NULL;
-		rc = run_verb(c, n, words);
+		}
+		if (n > 0)
+			rc = run_verb(c, n, words);
+		free(line);
 	}
-	if (tty)
+	if (tty) {
 		putchar('\n');
+		if (history_file)
+			write_history(history_file);
+		free(history_file);
+	}
 	return rc;
 }
 
