@@ -4,6 +4,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "parse.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -246,6 +247,8 @@ static void free_daemon_settings(struct daemon_config *d)
 	free(d->stats_endpoint);
 	free(d->logoutput);
 	free(d->pidfile);
+	free(d->curve_secret_key_file);
+	free_words(d->curve_allowed_clients);
 }
 
 static void take_daemon_settings(struct arbiter *a, struct config *config)

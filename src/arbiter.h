@@ -30,6 +30,7 @@ struct arbiter {
 	void *zmq;                    /* the ZeroMQ context (NULL: no control plane) */
 	struct control *control;      /* the ROUTER control socket */
 	struct events *events;        /* the PUB socket, NULL when not configured */
+	struct zap *zap;              /* CURVE authenticator of the control socket, or NULL */
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */

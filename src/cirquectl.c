@@ -4,6 +4,7 @@
  * and prints the replies the way supervisorctl does. --json prints the raw replies instead.
  * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
  * watcher, 7 the daemon cannot be reached. */
+#include "curve.h"
 #include "endpoint.h"
 #include "version.h"
 
@@ -37,6 +38,8 @@ struct client {
 	const char *endpoint;
 	double timeout;               /* seconds to wait for one reply; < 0: not set by the user */
 	bool json;                    /* print raw replies */
+	const char *curve_server_key; /* the daemon's CURVE public key (Z85), or NULL */
+	const char *curve_secret_file;/* our CURVE secret key file */
 	void *ctx, *socket;
 	unsigned long sequence;       /* for request ids */
 };
@@ -69,6 +72,23 @@ static int connect_client(struct client *c)
 	snprintf(identity, sizeof(identity), "cirquectl-%d-%ld", (int)getpid(), (long)time(NULL));
 	zmq_setsockopt(c->socket, ZMQ_IDENTITY, identity, strlen(identity));
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	if (c->curve_server_key) {
+		char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
+		const char *why;
+		if (c->curve_secret_file == NULL) {
+			fprintf(stderr, "cirquectl: --curve-server-key needs --curve-secret-key-file\n");
+			exit(EXIT_USAGE);
+		}
+		if (curve_load_secret(c->curve_secret_file, secret, public_key, &why) < 0) {
+			fprintf(stderr, "cirquectl: %s: %s\n", c->curve_secret_file, why);
+			exit(EXIT_USAGE);
+		}
+		zmq_setsockopt(c->socket, ZMQ_CURVE_SERVERKEY, c->curve_server_key,
+			       strlen(c->curve_server_key));
+		zmq_setsockopt(c->socket, ZMQ_CURVE_PUBLICKEY, public_key, CURVE_KEY_LEN);
+		zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, secret, CURVE_KEY_LEN);
+		explicit_bzero(secret, sizeof(secret));
+	}
 	return zmq_connect(c->socket, c->endpoint);
 }
 
@@ -769,6 +789,23 @@ static int cmd_shutdown(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* A new CURVE key pair: the public key goes in the daemon's curve_allowed_clients (or is the
+ * daemon's server key), the secret key into a file readable only by its owner. */
+static int cmd_keygen(struct client *c, int argc, char **argv)
+{
+	char public_key[CURVE_KEY_LEN + 1], secret[CURVE_KEY_LEN + 1];
+
+	(void)c;
+	(void)argc;
+	(void)argv;
+	if (zmq_curve_keypair(public_key, secret) < 0) {
+		fprintf(stderr, "cirquectl: cannot make a key pair: %s\n", zmq_strerror(zmq_errno()));
+		return EXIT_ERROR;
+	}
+	printf("public: %s\nsecret: %s\n", public_key, secret);
+	return EXIT_OK;
+}
+
 static int cmd_help(struct client *c, int argc, char **argv);
 
 static const struct verb {
@@ -793,6 +830,7 @@ static const struct verb {
 	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
 	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
 	{ "version", "version                     cirquectl's version", cmd_version },
+	{ "keygen", "keygen                      print a new CURVE key pair", cmd_keygen },
 	{ "shutdown", "shutdown                    stop everything and the daemon", cmd_shutdown },
 	{ "help", "help                        this list", cmd_help },
 };
@@ -874,8 +912,10 @@ static int shell(struct client *c)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json] COMMAND [args]\n\n"
+	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json]\n"
+		     "                 [--curve-server-key KEY --curve-secret-key-file F] COMMAND [args]\n\n"
 		     "The endpoint defaults to $CIRQUE_ENDPOINT, else the daemon's default.\n"
+		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
 		     "Exit codes: 0 ok, 1 error, 2 usage, 3 a process is not running (status),\n"
 		     "4 no such watcher, 7 cirqued cannot be reached.\n\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -888,6 +928,8 @@ int main(int argc, char **argv)
 		{ "endpoint", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "curve-server-key", required_argument, NULL, 'S' },
+		{ "curve-secret-key-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -907,6 +949,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'j': c.json = true; break;
+		case 'S': c.curve_server_key = optarg; break;
+		case 'K': c.curve_secret_file = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'v': printf("cirquectl %s\n", CIRQUE_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -914,6 +958,14 @@ int main(int argc, char **argv)
 	}
 	if (c.endpoint == NULL)
 		c.endpoint = getenv("CIRQUE_ENDPOINT");
+	if (c.curve_server_key == NULL)
+		c.curve_server_key = getenv("CIRQUE_CURVE_SERVER_KEY");
+	if (c.curve_secret_file == NULL)
+		c.curve_secret_file = getenv("CIRQUE_CURVE_SECRET_KEY_FILE");
+	if (c.curve_server_key && !curve_key_valid(c.curve_server_key)) {
+		fprintf(stderr, "cirquectl: the CURVE server key must be 40 Z85 characters\n");
+		return EXIT_USAGE;
+	}
 	if (c.endpoint == NULL || *c.endpoint == '\0')
 		c.endpoint = fallback = default_endpoint("control.sock");
 	signal(SIGINT, on_interrupt);

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
+#include <zmq.h>
 
 extern char **environ;
 
@@ -40,6 +41,19 @@ struct loader {
 
 static void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strdup_printf(const char *fmt, ...)
+{
+	char *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&out, fmt, ap) < 0)
+		out = NULL;
+	va_end(ap);
+	return out;
+}
 
 static void add_error_line(struct config_errors *errors, char *line)
 {
@@ -242,11 +256,53 @@ static int daemon_include(struct loader *ld, const char *path, yaml_node_t *v)
 	return 0;
 }
 
+static int daemon_curve_secret(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	if (get_string(ld, path, v, &ld->config->daemon.curve_secret_key_file) < 0)
+		return -1;
+	if (access(ld->config->daemon.curve_secret_key_file, R_OK) < 0) {
+		add_error(ld, v, "%s: cannot read %s: %s", path,
+			  ld->config->daemon.curve_secret_key_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	struct daemon_config *d = &ld->config->daemon;
+	int n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of Z85 public keys", path);
+		return -1;
+	}
+	free_words(d->curve_allowed_clients);
+	d->curve_allowed_clients = calloc((size_t)(v->data.sequence.items.top -
+						   v->data.sequence.items.start) + 1, sizeof(char *));
+	if (d->curve_allowed_clients == NULL)
+		return -1;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *key = scalar(item);
+		uint8_t binary[32];
+		if (key == NULL || strlen(key) != 40 || zmq_z85_decode(binary, key) == NULL) {
+			add_error(ld, item, "%s: not a Z85 public key (40 characters, as printed by "
+				  "cirquectl keygen)", path);
+			continue;
+		}
+		d->curve_allowed_clients[n++] = strdup(key);
+	}
+	return 0;
+}
+
 static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
 	{ "logoutput", daemon_logoutput }, { "pidfile", daemon_pidfile },
 	{ "umask", daemon_umask }, { "include", daemon_include },
+	{ "curve_secret_key_file", daemon_curve_secret },
+	{ "curve_allowed_clients", daemon_curve_clients },
 };
 
 /* Reports PAIR's key if an earlier pair of MAP has the same one (libyaml does not check). */
@@ -1044,6 +1100,11 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	config->daemon.umask = -1;
 	load_file(&ld, path, true);
 	load_includes(&ld, path);
+	if (config->daemon.curve_secret_key_file &&
+	    (config->daemon.curve_allowed_clients == NULL || !config->daemon.curve_allowed_clients[0]))
+		add_error_line(errors, strdup_printf("%s: cirque.curve_secret_key_file needs "
+						     "cirque.curve_allowed_clients (at least one "
+						     "client public key)", path));
 	for (int i = 0; i < ld.nincludes; i++)
 		free(ld.includes[i]);
 	free(ld.includes);
@@ -1118,6 +1179,8 @@ void config_free(struct config *config)
 	free(config->daemon.stats_endpoint);
 	free(config->daemon.logoutput);
 	free(config->daemon.pidfile);
+	free(config->daemon.curve_secret_key_file);
+	free_words(config->daemon.curve_allowed_clients);
 	free(config);
 }
 

@@ -54,6 +54,8 @@ struct daemon_config {
 	char *logoutput;              /* NULL: stderr */
 	char *pidfile;
 	int umask;                    /* -1 when not set */
+	char *curve_secret_key_file;  /* the control socket's CURVE secret key (Z85, first line) */
+	char **curve_allowed_clients; /* Z85 public keys admitted with CURVE, NULL-terminated */
 };
 
 struct config {

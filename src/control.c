@@ -1,12 +1,10 @@
-/* control.c - the control socket: a ZMQ ROUTER driven by libev, never blocking.
- *
- * ZMQ_FD is edge-triggered and "readable" only means "look at ZMQ_EVENTS": a send or receive may
- * consume the edge while messages are still queued. So every receive and every send is followed
- * by a look at ZMQ_EVENTS, and while input is pending an ev_idle keeps draining it, a bounded
- * number of messages per loop iteration so that children and timers are never starved. */
+/* control.c - the control socket: a ZMQ ROUTER driven by libev (zwatch.h), never blocking.
+ * Input is drained a bounded number of messages per loop iteration, so that children and timers
+ * are never starved by a flood of requests. */
 #include "control.h"
 
 #include "log.h"
+#include "zwatch.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,48 +20,12 @@
 struct control {
 	struct ev_loop *loop;
 	void *socket;                 /* ZMQ_ROUTER */
-	ev_io readable;               /* on ZMQ_FD */
-	ev_idle drain;                /* while ZMQ_EVENTS says input is pending */
+	struct zwatch watch;          /* the socket on the loop */
 	control_handler_fn handler;
 	void *handler_arg;
 	struct request pending;       /* sentinel of the circular list of unanswered requests */
 	int npending;
 };
-
-static void drain_input(struct control *c);
-
-static bool input_pending(struct control *c)
-{
-	int events = 0;
-	size_t len = sizeof(events);
-
-	if (zmq_getsockopt(c->socket, ZMQ_EVENTS, &events, &len) < 0)
-		return false;
-	return events & ZMQ_POLLIN;
-}
-
-/* After any send or receive: keep draining if input is left, else wait for the fd. */
-static void rearm(struct control *c)
-{
-	if (input_pending(c))
-		ev_idle_start(c->loop, &c->drain);
-	else
-		ev_idle_stop(c->loop, &c->drain);
-}
-
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	drain_input(w->data);
-}
-
-static void on_drain(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	drain_input(w->data);
-}
 
 static double now_seconds(void)
 {
@@ -103,7 +65,7 @@ static void send_frames(struct control *c, struct request *req, const char *body
 	    (req->delimiter && zmq_send(c->socket, "", 0, more) < 0) ||
 	    zmq_send(c->socket, body, strlen(body), ZMQ_DONTWAIT) < 0)
 		log_debug("control: reply dropped: %s", zmq_strerror(zmq_errno()));
-	rearm(c);
+	zwatch_rearm(&c->watch);
 }
 
 static void finish(struct request *req, json_t *reply)
@@ -246,8 +208,9 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 	json_decref(message);
 }
 
-static void drain_input(struct control *c)
+static void drain_input(struct zwatch *z)
 {
+	struct control *c = z->data;
 	zmq_msg_t frames[MAX_FRAMES];
 
 	for (int i = 0; i < MESSAGES_PER_ITERATION; i++) {
@@ -258,16 +221,14 @@ static void drain_input(struct control *c)
 		for (int k = 0; k < n && k < MAX_FRAMES; k++)
 			zmq_msg_close(&frames[k]);
 	}
-	rearm(c);
 }
 
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
-			     control_handler_fn handler, void *arg)
+			     const char *curve_secret, control_handler_fn handler, void *arg)
 {
 	struct control *c = calloc(1, sizeof(*c));
-	int zero = 0, fd;
+	int zero = 0;
 	int64_t max_size = CONTROL_MAX_MESSAGE;
-	size_t len = sizeof(fd);
 
 	if (c == NULL)
 		return NULL;
@@ -280,18 +241,22 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 		goto fail;
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(c->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size));
+	if (curve_secret) {
+		int one = 1;
+		if (zmq_setsockopt(c->socket, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
+		    zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, curve_secret,
+				   strlen(curve_secret)) < 0 ||
+		    zmq_setsockopt(c->socket, ZMQ_ZAP_DOMAIN, "cirque", 6) < 0) {
+			log_error("control: cannot enable CURVE: %s", zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+	}
 	if (zmq_bind(c->socket, endpoint) < 0) {
 		log_error("control: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		goto fail;
 	}
-	if (zmq_getsockopt(c->socket, ZMQ_FD, &fd, &len) < 0)
+	if (zwatch_start(&c->watch, loop, c->socket, drain_input, c) < 0)
 		goto fail;
-	ev_io_init(&c->readable, on_readable, fd, EV_READ);
-	c->readable.data = c;
-	ev_io_start(loop, &c->readable);
-	ev_idle_init(&c->drain, on_drain);
-	c->drain.data = c;
-	rearm(c);
 	return c;
 fail:
 	if (c->socket)
@@ -306,8 +271,7 @@ void control_close(struct control *c)
 		return;
 	while (c->pending.next != &c->pending)
 		request_free(c->pending.next);
-	ev_io_stop(c->loop, &c->readable);
-	ev_idle_stop(c->loop, &c->drain);
+	zwatch_stop(&c->watch);
 	/* Give the last replies (a waiting quit) a moment to leave, without hanging the exit. */
 	int linger = 200;
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof(linger));

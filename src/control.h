@@ -29,8 +29,10 @@ struct request {
  * exactly once, with control_reply or control_error. */
 typedef void (*control_handler_fn)(struct request *req, json_t *message, void *arg);
 
+/* CURVE_SECRET (Z85) makes the socket a CURVE server: only clients admitted by the ZAP handler
+ * (curve.h) get in. NULL: no encryption (ipc and loopback only). */
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
-			     control_handler_fn handler, void *arg);
+			     const char *curve_secret, control_handler_fn handler, void *arg);
 void control_close(struct control *c);
 
 /* Sends FIELDS (consumed; may be NULL) with status "ok", time and id, then frees REQ. */

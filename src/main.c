@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "config.h"
 #include "control.h"
+#include "curve.h"
 #include "endpoint.h"
 #include "events.h"
 #include "log.h"
@@ -188,28 +189,42 @@ static void open_control_plane(struct arbiter *a)
 					    : default_endpoint("control.sock");
 	char *pubsub = a->daemon.pubsub_endpoint ? strdup(a->daemon.pubsub_endpoint)
 						 : default_endpoint("events.sock");
+	const char *curve_file = a->daemon.curve_secret_key_file, *why;
+	char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
 	mode_t old_umask;
 
 	if (control == NULL || pubsub == NULL)
 		fatal("out of memory");
-	if (!endpoint_is_local(control))
+	if (!endpoint_is_local(control) && curve_file == NULL)
 		fatal("refusing to bind the control socket on %s: a non-loopback tcp endpoint lets "
 		      "anyone on the network run programs as this daemon's user; use ipc:// or "
-		      "tcp://127.0.0.1", control);
+		      "tcp://127.0.0.1, or configure CURVE (cirque.curve_secret_key_file and "
+		      "cirque.curve_allowed_clients)", control);
+	if (curve_file && curve_load_secret(curve_file, secret, public_key, &why) < 0)
+		fatal("curve_secret_key_file %s: %s", curve_file, why);
 	if (!endpoint_is_local(pubsub))
 		log_warn("the event socket %s is reachable from the network", pubsub);
 	prepare_ipc_dir(control);
 	prepare_ipc_dir(pubsub);
 	lock_ipc_endpoint(control);
 	a->zmq = open_zmq_context();
+	if (curve_file) {
+		/* The authenticator must be bound before the CURVE socket sees its first client. */
+		a->zap = zap_open(a->loop, a->zmq, a->daemon.curve_allowed_clients);
+		if (a->zap == NULL)
+			fatal("cannot start the CURVE authenticator");
+		log_info("control socket uses CURVE; server public key %s", public_key);
+	}
 	old_umask = umask(077);  /* ipc socket files are created 0600 */
-	a->control = control_open(a->loop, a->zmq, control, commands_handle, a);
+	a->control = control_open(a->loop, a->zmq, control, curve_file ? secret : NULL,
+				  commands_handle, a);
 	if (a->control == NULL)
 		fatal("cannot open the control socket %s", control);
 	a->events = events_open(a->zmq, pubsub);
 	umask(old_umask);
 	if (a->events == NULL)
 		fatal("cannot open the event socket %s", pubsub);
+	explicit_bzero(secret, sizeof(secret));
 	log_info("control socket %s, events %s", control, pubsub);
 	free(control);
 	free(pubsub);
@@ -220,6 +235,8 @@ static void close_control_plane(struct arbiter *a)
 	commands_shutdown_complete();
 	control_close(a->control);
 	events_close(a->events);
+	zap_close(a->zap);
+	a->zap = NULL;
 	a->control = NULL;
 	a->events = NULL;
 	if (a->zmq)
