@@ -6,6 +6,7 @@
  * errors are collected; a config with any error is rejected as a whole. */
 #include "config.h"
 
+#include "endpoint.h"
 #include "log.h"
 #include "parse.h"
 
@@ -1100,6 +1101,12 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	config->daemon.umask = -1;
 	load_file(&ld, path, true);
 	load_includes(&ld, path);
+	if (config->daemon.endpoint && !endpoint_is_local(config->daemon.endpoint) &&
+	    config->daemon.curve_secret_key_file == NULL)
+		add_error_line(errors, strdup_printf("%s: cirque.endpoint %s is reachable from the "
+						     "network: configure CURVE (curve_secret_key_file, "
+						     "curve_allowed_clients) or use ipc:// or "
+						     "tcp://127.0.0.1", path, config->daemon.endpoint));
 	if (config->daemon.curve_secret_key_file &&
 	    (config->daemon.curve_allowed_clients == NULL || !config->daemon.curve_allowed_clients[0]))
 		add_error_line(errors, strdup_printf("%s: cirque.curve_secret_key_file needs "
