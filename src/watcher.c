@@ -506,6 +506,12 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	struct process *p, *next;
 
+	if (w->removing) {  /* on its way out: a late restart must not bring it back */
+		if (done)
+			done(w, false, arg);
+		return;
+	}
+
 	if (!w->wanted) {
 		log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
 			 w->numprocesses == 1 ? "" : "es");
