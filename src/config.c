@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <syslog.h>
 #include <yaml.h>
 #include <zmq.h>
 
@@ -553,7 +554,119 @@ static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 	return 0;
 }
 
+/* --- stdout: / stderr: ------------------------------------------------------------------------ */
+
+static int syslog_facility(const char *name)
+{
+	static const struct { const char *name; int facility; } facilities[] = {
+		{ "user", LOG_USER }, { "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
+struct stream_draft {
+	struct stream_config *sc;
+	bool is_stderr;
+	bool saw_kind;                /* file:, syslog: or merge: given */
+};
+
+static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			     yaml_node_t *value, void *arg)
+{
+	struct stream_draft *d = arg;
+	struct stream_config *sc = d->sc;
+	const char *name = scalar(key), *text = scalar(value);
+	char path[512];
+	long n;
+
+	if (name == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (strcmp(name, "file") == 0) {
+		sc->kind = STREAM_FILE;
+		d->saw_kind = true;
+		if (get_string(ld, path, value, &sc->path) == 0 && sc->path[0] == '\0')
+			add_error(ld, value, "%s: must not be empty", path);
+	} else if (strcmp(name, "max_bytes") == 0) {
+		if (text == NULL || parse_size(text, &sc->max_bytes) < 0)
+			add_error(ld, value, "%s: must be a size such as 10MB, 512k or 1048576", path);
+	} else if (strcmp(name, "backup_count") == 0) {
+		if (get_int(ld, path, value, 0, &n) == 0)
+			sc->backup_count = n > 1000 ? 1000 : (int)n;
+	} else if (strcmp(name, "time_format") == 0) {
+		get_string(ld, path, value, &sc->time_format);
+	} else if (strcmp(name, "rotate") == 0) {
+		if (text && strcmp(text, "daily") == 0)
+			sc->rotate = ROTATE_DAILY;
+		else if (text && strcmp(text, "hourly") == 0)
+			sc->rotate = ROTATE_HOURLY;
+		else if (text && strcmp(text, "never") == 0)
+			sc->rotate = ROTATE_NONE;
+		else
+			add_error(ld, value, "%s: must be daily, hourly or never", path);
+	} else if (strcmp(name, "syslog") == 0) {
+		sc->kind = STREAM_SYSLOG;
+		d->saw_kind = true;
+		bool on = true;
+		if (text && !is_null(value) && parse_bool(text, &on) < 0)
+			add_error(ld, value, "%s: must be true", path);
+	} else if (strcmp(name, "facility") == 0) {
+		if (text == NULL || (sc->facility = syslog_facility(text)) < 0)
+			add_error(ld, value, "%s: must be user, daemon or local0..local7", path);
+	} else if (strcmp(name, "tag") == 0) {
+		get_string(ld, path, value, &sc->tag);
+	} else if (strcmp(name, "merge") == 0 && d->is_stderr) {
+		sc->kind = STREAM_MERGE;
+		d->saw_kind = true;
+		if (text == NULL || strcmp(text, "stdout") != 0)
+			add_error(ld, value, "%s: only 'stdout' can be merged into", path);
+	} else {
+		add_error(ld, key, "%s: unknown key '%s' (file, max_bytes, backup_count, rotate, "
+			  "time_format, syslog, facility, tag%s)", parent, name,
+			  d->is_stderr ? ", merge" : "");
+	}
+}
+
+static int opt_stream(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d,
+		      int which)
+{
+	struct stream_config *sc = &d->wc->streams[which];
+	struct stream_draft sd = { sc, which == 1, false };
+	const char *text = scalar(v);
+
+	if (text) {
+		if (strcmp(text, "inherit") == 0)
+			sc->kind = STREAM_INHERIT;
+		else if (strcmp(text, "null") == 0 || strcmp(text, "/dev/null") == 0 || is_null(v))
+			sc->kind = STREAM_NULL;
+		else if (strcmp(text, "syslog") == 0)
+			sc->kind = STREAM_SYSLOG;
+		else if (strcmp(text, "stdout") == 0 && which == 1)
+			sc->kind = STREAM_MERGE;
+		else
+			add_error(ld, v, "%s: must be inherit, null, syslog%s, or a mapping such as "
+				  "{file: /var/log/x.log}", path, which == 1 ? ", stdout" : "");
+		return 0;
+	}
+	walk_mapping(ld, path, v, visit_stream_key, &sd);
+	if (!sd.saw_kind)
+		add_error(ld, v, "%s: needs file:, syslog: or merge:", path);
+	return 0;
+}
+
+static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return opt_stream(ld, path, v, d, 0); }
+static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return opt_stream(ld, path, v, d, 1); }
+
 static const struct { const char *key; watcher_key_fn fn; } watcher_keys[] = {
+	{ "stdout", opt_stdout }, { "stderr", opt_stderr },
 	{ "cmd", opt_cmd }, { "args", opt_args }, { "shell", opt_shell },
 	{ "numprocesses", opt_numprocesses }, { "working_dir", opt_working_dir },
 	{ "env", opt_env }, { "copy_env", opt_copy_env }, { "uid", opt_uid }, { "gid", opt_gid },
@@ -850,6 +963,13 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 	wc->autostart = true;
 	wc->max_retry = 5;
 	wc->max_age_variance = 30;
+	for (int i = 0; i < 2; i++) {
+		/* supervisord's defaults for files; inherit when nothing is configured */
+		wc->streams[i].kind = STREAM_INHERIT;
+		wc->streams[i].max_bytes = 50ULL << 20;
+		wc->streams[i].backup_count = 10;
+		wc->streams[i].facility = LOG_DAEMON;
+	}
 	return wc;
 }
 
@@ -1169,6 +1289,11 @@ void watcher_config_free(struct watcher_config *wc)
 	free_words(wc->env);
 	free(wc->groups);
 	free(wc->rlimits);
+	for (int i = 0; i < 2; i++) {
+		free(wc->streams[i].path);
+		free(wc->streams[i].time_format);
+		free(wc->streams[i].tag);
+	}
 	json_decref(wc->raw);
 	free(wc);
 }
@@ -1218,6 +1343,14 @@ static bool rlimits_equal(const struct watcher_config *a, const struct watcher_c
 	return true;
 }
 
+static bool streams_equal(const struct stream_config *a, const struct stream_config *b)
+{
+	return a->kind == b->kind && str_equal(a->path, b->path) && a->max_bytes == b->max_bytes &&
+	       a->backup_count == b->backup_count && a->rotate == b->rotate &&
+	       str_equal(a->time_format, b->time_format) && a->facility == b->facility &&
+	       str_equal(a->tag, b->tag);
+}
+
 bool watcher_config_same_processes(const struct watcher_config *a,
 				   const struct watcher_config *b)
 {
@@ -1228,7 +1361,9 @@ bool watcher_config_same_processes(const struct watcher_config *a,
 	       a->ngroups == b->ngroups &&
 	       (a->ngroups == 0 ||
 		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       a->umask == b->umask && rlimits_equal(a, b);
+	       a->umask == b->umask && rlimits_equal(a, b) &&
+	       streams_equal(&a->streams[0], &b->streams[0]) &&
+	       streams_equal(&a->streams[1], &b->streams[1]);
 }
 
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,

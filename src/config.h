@@ -11,6 +11,28 @@ struct rlimit_setting {
 	unsigned long long value;     /* soft and hard limit; RLIM_INFINITY for unlimited */
 };
 
+/* Where a child's stdout or stderr goes. */
+enum stream_kind {
+	STREAM_INHERIT,               /* the daemon's own stdout/stderr, each line "name[wid]: ..." */
+	STREAM_NULL,                  /* /dev/null at the child: nothing captured */
+	STREAM_FILE,                  /* a log file, rotated */
+	STREAM_SYSLOG,                /* syslog(3), facility and tag */
+	STREAM_MERGE,                 /* stderr only: into the stdout stream */
+};
+
+enum rotate_period { ROTATE_NONE, ROTATE_HOURLY, ROTATE_DAILY };
+
+struct stream_config {
+	enum stream_kind kind;
+	char *path;                   /* FILE: may contain {name} and {wid} */
+	unsigned long long max_bytes; /* FILE: rotate past this size (0: never) */
+	int backup_count;             /* FILE: PATH.1 .. PATH.N kept */
+	enum rotate_period rotate;    /* FILE: time-based rotation instead of (or with) size */
+	char *time_format;            /* strftime prefix of each line, NULL: none */
+	int facility;                 /* SYSLOG: LOG_DAEMON, LOG_LOCAL0, ... */
+	char *tag;                    /* SYSLOG: default "name[wid]" */
+};
+
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
  * daemon never looks up users or parses text in its loop. */
 struct watcher_config {
@@ -43,6 +65,7 @@ struct watcher_config {
 	int max_retry;                /* failed starts before giving up; -1: never give up */
 	double max_age;               /* replace a process older than this (0: never) */
 	double max_age_variance;      /* plus a random 0..variance seconds */
+	struct stream_config streams[2];  /* [0] stdout, [1] stderr */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 

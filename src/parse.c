@@ -75,6 +75,35 @@ const char *signal_name(int signum)
 	return NULL;
 }
 
+int parse_size(const char *text, unsigned long long *bytes)
+{
+	static const struct { const char *suffix; int shift; } units[] = {
+		{ "", 0 }, { "b", 0 }, { "k", 10 }, { "kb", 10 }, { "kib", 10 }, { "m", 20 },
+		{ "mb", 20 }, { "mib", 20 }, { "g", 30 }, { "gb", 30 }, { "gib", 30 },
+		{ "t", 40 }, { "tb", 40 }, { "tib", 40 },
+	};
+	unsigned long long value;
+	char *end;
+
+	if (text == NULL || !isdigit((unsigned char)*text))
+		return -1;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0) {
+			if (units[i].shift && value > (~0ULL >> units[i].shift))
+				return -1;
+			*bytes = value << units[i].shift;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int parse_long(const char *text, long *value)
 {
 	char *end;

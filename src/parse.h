@@ -12,6 +12,8 @@ int parse_signal(const char *text);
 /* 15 -> "TERM"; NULL if the number has no name. */
 const char *signal_name(int signum);
 
+/* "1024", "512k", "10MB", "1GiB" (units of 1024, any case) -> bytes. -1 on junk or overflow. */
+int parse_size(const char *text, unsigned long long *bytes);
 /* Whole-string base-10 integer; -1 on junk or overflow. */
 int parse_long(const char *text, long *value);
 /* YAML 1.1 booleans: true/false, yes/no, on/off (any case). */
