@@ -3,7 +3,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-LDLIBS  += -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
+LDLIBS  += -lpthread -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -17,7 +17,7 @@ BENCH_PKGS := supervisor strace
 
 DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \
                src/parse.o src/log.o src/control.o src/commands.o src/events.o src/endpoint.o \
-               src/proc_info.o src/zwatch.o src/curve.o
+               src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o
 LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o src/endpoint.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
 

@@ -8,12 +8,22 @@
 #   c. the daemon's RSS with N processes (and after the respawns, to see a leak)
 #   d. idle wake-ups: system calls of the fully started daemon in 5 s (strace -c -f -p)
 #   e. stop time: N processes that ignore SIGTERM, graceful timeout 2 s
+#   f. `cirquectl status` with N processes running, as a user sees it (fork to exit): CTL_RUNS
+#      runs, median and p90, next to /bin/true, `cirquectl version` (start-up only), the status
+#      request alone on a live connection, and `supervisorctl status` against supervisord
+#   g. control requests over one connection (bench/ctl_throughput), N processes running: `list`
+#      one at a time (round trips) and pipelined (a window in flight), cirqued next to
+#      bench/zmq_echo, a ZMQ ROUTER that only echoes (the transport's ceiling), interleaved;
+#      every reply's id is checked; the daemon's CPU time and RSS around it
 #
 # Each daemon runs under bench/launcher, which forks it, times it through /proc, stops it on
 # request and, being a child subreaper, catches and counts whatever it leaves behind.
 #
 # Environment knobs: BENCH_N (1000), BENCH_REPS (3), BENCH_RESPAWN_ROUNDS (100),
-# BENCH_SV_RESPAWN_ROUNDS (10), BENCH_SUPERVISORD (1; 0 skips supervisord).
+# BENCH_SV_RESPAWN_ROUNDS (10), BENCH_SUPERVISORD (1; 0 skips supervisord),
+# BENCH_CTL (1; 0 skips f), BENCH_CTL_RUNS (30), BENCH_SV_CTL_RUNS (5),
+# BENCH_RATE (1; 0 skips g), BENCH_RATE_REPS (3), BENCH_RATE_SEQ (20000),
+# BENCH_RATE_TOTAL (50000), BENCH_RATE_WINDOW (100).
 # Run after `make` (it builds its own helpers); `make bench` does both.
 set -euo pipefail
 
@@ -28,10 +38,20 @@ WITH_SV=${BENCH_SUPERVISORD:-1}
 GRACE=2            # graceful_timeout / stopwaitsecs of part e, in seconds
 IDLE_SECONDS=5     # strace window of part d
 SETTLE=2.5         # seconds after "all running" before d and e: cirqued's 1 s start grace is over
+WITH_CTL=${BENCH_CTL:-1}
+CTL_RUNS=${BENCH_CTL_RUNS:-30}
+SV_CTL_RUNS=${BENCH_SV_CTL_RUNS:-5}
+WITH_RATE=${BENCH_RATE:-1}
+RATE_REPS=${BENCH_RATE_REPS:-3}
+RATE_SEQ=${BENCH_RATE_SEQ:-20000}
+RATE_TOTAL=${BENCH_RATE_TOTAL:-50000}
+RATE_WINDOW=${BENCH_RATE_WINDOW:-100}
+STATUS_RTT_N=100   # status requests of part f's "live connection" row
 
 T=$(mktemp -d /tmp/cirque-bench.XXXXXX)
 declare -A LAUNCHERS=()  # launchers still running (each owns one daemon and its children)
 declare -A DAEMONS=()    # their daemons, for the last-resort cleanup
+declare -A HELPERS=()    # other servers of ours (zmq_echo of part g)
 
 # ours PID: PID is still one of our processes (its command line names our temp dir), not a
 # recycled pid of someone else's.
@@ -40,6 +60,10 @@ ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T"; }
 cleanup() {
 	local rc=$? l d i
 	trap - EXIT INT TERM HUP
+	for l in "${!HELPERS[@]}"; do
+		ours "$l" && kill -TERM "$l" 2>/dev/null || true
+		wait "$l" 2>/dev/null || true
+	done
 	for l in "${!LAUNCHERS[@]}"; do
 		ours "$l" && kill -TERM "$l" 2>/dev/null || true
 	done

@@ -3,6 +3,7 @@
 #include "arbiter.h"
 
 #include "events.h"
+#include "stream.h"
 #include "log.h"
 #include "parse.h"
 
@@ -142,6 +143,8 @@ static void check_shutdown_complete(struct arbiter *a)
 		if (!watcher_is_idle(w))
 			return;
 	a->finished = true;
+	/* Every process has exited, so all it wrote is in its pipes: read it all before leaving. */
+	streams_drain_all();
 	log_info("all processes stopped, exiting");
 	ev_break(a->loop, EVBREAK_ALL);
 }
@@ -202,6 +205,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 		watcher_config_free(wc);
 		return NULL;
 	}
+	w->child_nofile = &a->child_nofile;
 	w->on_idle = on_watcher_idle;
 	w->on_event = on_watcher_event;
 	w->hook_arg = a;
@@ -308,6 +312,30 @@ static void on_hangup(struct ev_loop *loop, ev_signal *sig, int revents)
 	arbiter_reload(sig->data);
 }
 
+static void on_usr1(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	(void)loop;
+	(void)sig;
+	(void)revents;
+	log_info("received SIGUSR1: reopening log files");
+	streams_reopen();
+}
+
+/* Every output pipe costs the daemon a descriptor: take the hard limit for ourselves, and give
+ * children the limit we were started with (a raised soft limit breaks select()-based programs). */
+static void raise_nofile(struct arbiter *a)
+{
+	struct rlimit raised;
+
+	if (getrlimit(RLIMIT_NOFILE, &a->child_nofile) < 0)
+		return;
+	raised = a->child_nofile;
+	raised.rlim_cur = raised.rlim_max;
+	if (raised.rlim_cur != a->child_nofile.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) < 0)
+		log_errno(LOG_WARNING, "cannot raise the descriptor limit to %llu",
+			  (unsigned long long)raised.rlim_cur);
+}
+
 static void watch_signal(struct arbiter *a, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int),
 			 int signum)
 {
@@ -328,6 +356,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
 	a->config_path = strdup(config->path);
+	raise_nofile(a);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->devnull_fd < 0) {
 		log_errno(LOG_CRITICAL, "cannot open /dev/null");
@@ -343,6 +372,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	watch_signal(a, &a->sigint, on_terminate, SIGINT);
 	watch_signal(a, &a->sigquit, on_quit, SIGQUIT);
 	watch_signal(a, &a->sighup, on_hangup, SIGHUP);
+	watch_signal(a, &a->sigusr1, on_usr1, SIGUSR1);
 	return 0;
 }
 
@@ -457,24 +487,29 @@ static void replace_watcher(struct arbiter *a, struct watcher *old, struct watch
 
 /* A new definition WC for W: identical -> untouched; same processes -> options changed in place
  * (numprocesses starts or stops only the difference); otherwise W is replaced (stop, then start
- * when START). Returns the watcher that now holds the name. Takes WC. */
+ * when START). The count compared is the configured one for a reload (a count changed at run
+ * time by incr/decr survives reloads that do not touch it), the running one for `set`
+ * (RUNTIME_COUNT). Returns the watcher that now holds the name. Takes WC. */
 static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
-					struct watcher_config *wc, bool start)
+					struct watcher_config *wc, bool start, bool runtime_count)
 {
 	struct watcher *result;
 	char *name;
 
-	if (watcher_config_equal(w->config, wc, false)) {
-		watcher_config_free(wc);
-		return w;
-	}
 	if (watcher_config_same_processes(w->config, wc)) {
-		if (w->config->numprocesses != wc->numprocesses)
-			log_info("watcher %s: numprocesses %d -> %d", w->name, w->config->numprocesses,
+		int before = runtime_count ? w->numprocesses : w->config->numprocesses;
+		bool options_changed = !watcher_config_equal(w->config, wc, true);
+		if (before == wc->numprocesses && !options_changed) {
+			watcher_config_free(wc);
+			return w;
+		}
+		if (before != wc->numprocesses)
+			log_info("watcher %s: numprocesses %d -> %d", w->name, w->numprocesses,
 				 wc->numprocesses);
-		else
+		if (options_changed)
 			log_info("watcher %s: options updated in place (no restart needed)", w->name);
-		watcher_replace_config(w, wc);
+		int count = before == wc->numprocesses ? w->numprocesses : wc->numprocesses;
+		watcher_replace_config(w, wc, count);
 		return w;
 	}
 	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
@@ -503,7 +538,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		struct watcher_config *wc = configs[i];
 		w = arbiter_find(a, wc->name);
 		if (w) {
-			apply_definition(a, w, wc, w->wanted || wc->autostart);
+			apply_definition(a, w, wc, w->wanted || wc->autostart, false);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
@@ -553,7 +588,7 @@ void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc)
 {
-	return apply_definition(a, w, wc, w->wanted);
+	return apply_definition(a, w, wc, w->wanted, true);
 }
 
 void arbiter_free(struct arbiter *a)
@@ -572,6 +607,7 @@ void arbiter_free(struct arbiter *a)
 	ev_signal_stop(a->loop, &a->sigint);
 	ev_signal_stop(a->loop, &a->sigquit);
 	ev_signal_stop(a->loop, &a->sighup);
+	ev_signal_stop(a->loop, &a->sigusr1);
 	if (a->devnull_fd >= 0)
 		close(a->devnull_fd);
 	free_daemon_settings(&a->daemon);

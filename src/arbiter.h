@@ -3,6 +3,7 @@
 #define CIRQUE_ARBITER_H
 
 #include <ev.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -26,7 +27,8 @@ struct arbiter {
 	bool stop_all_done;           /* the ordered stop has finished */
 	bool finished;                /* every process is gone: the loop is ending */
 	int exit_code;
-	ev_signal sigterm, sigint, sigquit, sighup;
+	ev_signal sigterm, sigint, sigquit, sighup, sigusr1;
+	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */
 	void *zmq;                    /* the ZeroMQ context (NULL: no control plane) */
 	struct control *control;      /* the ROUTER control socket */
 	struct events *events;        /* the PUB socket, NULL when not configured */

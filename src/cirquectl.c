@@ -332,43 +332,41 @@ static int cmd_status(struct client *c, int argc, char **argv)
 
 /* --- start / stop / restart / reload ---------------------------------------------------------- */
 
-struct wait_flags {
-	bool wait;
-	int first_name;               /* index of the first name in argv */
-};
-
-static struct wait_flags parse_wait(int argc, char **argv)
-{
-	struct wait_flags f = { true, 0 };
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0) {
-			f.wait = false;
-			memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(argc - i - 1));
-			argc--;
-			i--;
-		}
-	}
-	return f;
-}
-
-static int count_names(int argc, char **argv)
+/* Takes --no-wait out of argv (in place); returns the number of names left. */
+static int parse_wait(int argc, char **argv, bool *wait)
 {
 	int n = 0;
 
-	for (int i = 0; i < argc; i++)
-		n += strcmp(argv[i], "--no-wait") != 0 && strcmp(argv[i], "--nowait") != 0;
+	*wait = true;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0)
+			*wait = false;
+		else
+			argv[n++] = argv[i];
+	}
 	return n;
 }
 
-/* The state of one watcher ("active", "stopped", ...), or NULL if there is no such watcher. */
+/* The state of one watcher: "active" only when every process runs (or is on its way), so that
+ * `start` retries FATAL or EXITED ones; NULL if there is no such watcher. */
 static char *watcher_state(struct client *c, const char *name)
 {
-	json_t *reply = call(c, "status", json_pack("{s:s}", "name", name), 5);
+	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", name, "processes", 1), 5);
 	char *state = NULL;
+	json_t *proc;
+	size_t i;
 
-	if (reply_ok(reply))
+	if (reply_ok(reply)) {
 		state = strdup(json_string_value(json_object_get(reply, "status")));
+		json_array_foreach(json_object_get(reply, "processes"), i, proc) {
+			const char *ps = json_string_value(json_object_get(proc, "state"));
+			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0) && state) {
+				free(state);
+				state = strdup("partly stopped");
+				break;
+			}
+		}
+	}
 	json_decref(reply);
 	return state;
 }
@@ -376,9 +374,9 @@ static char *watcher_state(struct client *c, const char *name)
 static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
 		     char **argv)
 {
-	struct wait_flags f = parse_wait(argc, argv);
-	int names = count_names(argc, argv), rc = EXIT_OK;
-	double timeout = c->timeout >= 0 ? c->timeout : (f.wait ? 3600 : 5);
+	bool wait;
+	int names = parse_wait(argc, argv, &wait), rc = EXIT_OK;
+	double timeout = c->timeout >= 0 ? c->timeout : (wait ? 3600 : 5);
 
 	if (names == 0) {
 		fprintf(stderr, "usage: cirquectl %s name...|all [--no-wait]\n", command);
@@ -386,7 +384,7 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 	}
 	for (int i = 0; i < names; i++) {
 		bool all = strcmp(argv[i], "all") == 0;
-		json_t *props = json_pack("{s:b}", "waiting", f.wait);
+		json_t *props = json_pack("{s:b}", "waiting", wait);
 		if (!all) {
 			json_object_set_new(props, "name", json_string(argv[i]));
 			json_object_set_new(props, "match", json_string("simple"));
@@ -439,10 +437,16 @@ static int cmd_restart(struct client *c, int argc, char **argv)
 static int cmd_reload(struct client *c, int argc, char **argv)
 {
 	char *all[] = { "all", "--no-wait", NULL };
+	bool names = false, no_wait = false;
 
-	/* No name: every watcher (only flags may be present). */
-	if (count_names(argc, argv) == 0)
-		return lifecycle(c, "reload", "reloaded", argc > 0 ? 2 : 1, all);
+	for (int i = 0; i < argc; i++) {
+		bool flag = strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0;
+		names = names || !flag;
+		no_wait = no_wait || flag;
+	}
+	/* No name: every watcher. */
+	if (!names)
+		return lifecycle(c, "reload", "reloaded", no_wait ? 2 : 1, all);
 	return lifecycle(c, "reload", "reloaded", argc, argv);
 }
 

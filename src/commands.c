@@ -10,6 +10,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
+#include "stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1000,6 +1001,45 @@ static void cmd_dstats(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, json_pack("{s:o}", "info", proc_info(getpid())));
 }
 
+/* cirque's extension: the last lines of a watcher's output. Properties: name, wid (0: all),
+ * stream ("stdout" or "stderr"), lines (10). */
+static void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	const char *stream = prop_string(props, "stream");
+	long wid, n;
+	json_t *lines;
+
+	if (w == NULL)
+		return;
+	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr")) {
+		control_error(req, CONTROL_EMESSAGE, "stream must be stdout or stderr");
+		return;
+	}
+	if (prop_int(props, "wid", 0, &wid) < 0 || wid < 0 || prop_int(props, "lines", 10, &n) < 0 ||
+	    n < 0) {
+		control_error(req, CONTROL_EMESSAGE, "wid and lines must be non-negative integers");
+		return;
+	}
+	bool err = stream && strcmp(stream, "stderr") == 0;
+	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n);
+	if (lines == NULL) {
+		control_error(req, CONTROL_ECOMMAND, "%s does not capture its %s (%s: null)", w->name,
+			      err ? "stderr" : "stdout", err ? "stderr" : "stdout");
+		return;
+	}
+	control_reply(req, json_pack("{s:o}", "lines", lines));
+}
+
+static void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
+{
+	(void)a;
+	(void)props;
+	log_info("reopening log files (reopen command)");
+	streams_reopen();
+	control_reply(req, NULL);
+}
+
 static void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props)
 {
 	(void)a;
@@ -1045,6 +1085,7 @@ static const struct command {
 	{ "quit", cmd_quit },
 	{ "reload", cmd_reload },
 	{ "reloadconfig", cmd_reloadconfig },
+	{ "reopen", cmd_reopen },
 	{ "reread", cmd_reread },
 	{ "restart", cmd_restart },
 	{ "rm", cmd_rm },
@@ -1054,6 +1095,7 @@ static const struct command {
 	{ "stats", cmd_stats },
 	{ "status", cmd_status },
 	{ "stop", cmd_stop },
+	{ "tail", cmd_tail },
 };
 
 void commands_handle(struct request *req, json_t *message, void *arg)

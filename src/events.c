@@ -80,6 +80,14 @@ void events_publish_watcher(struct events *e, const char *watcher, const char *e
 	publish(e, topic, payload ? payload : json_object());
 }
 
+void events_publish_raw(struct events *e, const char *topic, const char *data, size_t len)
+{
+	if (e == NULL)
+		return;
+	if (zmq_send(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(e->socket, data, len, ZMQ_DONTWAIT);
+}
+
 void events_publish_arbiter(struct events *e, const char *event, json_t *payload)
 {
 	char topic[128];

@@ -15,6 +15,8 @@ void events_close(struct events *e);
  * its high-water mark, as PUB does. E may be NULL (no pubsub endpoint). */
 void events_publish_watcher(struct events *e, const char *watcher, const char *event,
 			    json_t *payload);
+/* [topic, raw bytes]: the output streams (stream.<name>.<wid>.<stdout|stderr>). */
+void events_publish_raw(struct events *e, const char *topic, const char *data, size_t len);
 /* "arbiter.<event>" topics. */
 void events_publish_arbiter(struct events *e, const char *event, json_t *payload);
 

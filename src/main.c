@@ -7,6 +7,7 @@
 #include "endpoint.h"
 #include "events.h"
 #include "log.h"
+#include "stream.h"
 #include "version.h"
 
 #include <errno.h>
@@ -280,6 +281,8 @@ int main(int argc, char **argv)
 	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
 		 opt.config_path);
 	open_control_plane(&arbiter);
+	if (streams_init(loop, arbiter.events) < 0)
+		fatal("cannot start the log writer thread: %s", strerror(errno));
 	arbiter_start(&arbiter);
 	ev_run(loop, 0);
 	if (pidfile)
@@ -287,6 +290,7 @@ int main(int argc, char **argv)
 	free(pidfile);
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	streams_shutdown();  /* every queued line reaches its file before we exit */
 	close_control_plane(&arbiter);
 	ev_loop_destroy(loop);
 	log_info("cirqued exited");

@@ -75,6 +75,9 @@ static int child_main(void *arg)
 		child_fail(args, STEP_SETPGID);
 	if (install_stdio(req) < 0)
 		child_fail(args, STEP_STDIO);
+	/* The daemon raised its own descriptor limit; children get the one it was started with. */
+	if (req->nofile && setrlimit(RLIMIT_NOFILE, req->nofile) < 0)
+		child_fail(args, STEP_RLIMIT);
 	for (int i = 0; i < req->nrlimits; i++) {
 		struct rlimit rl = { req->rlimits[i].value, req->rlimits[i].value };
 		if (setrlimit(req->rlimits[i].resource, &rl) < 0)

@@ -3,6 +3,7 @@
 #define CIRQUE_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -20,6 +21,7 @@ struct spawn_request {
 	const struct rlimit_setting *rlimits;
 	int nrlimits;
 	int stdio[3];                         /* fds to install as 0, 1, 2; -1 keeps the daemon's */
+	const struct rlimit *nofile;          /* RLIMIT_NOFILE before the configured rlimits, or NULL */
 };
 
 /* Starts the child in its own process group. Returns its pid, or -1 with *failed_step naming what

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "parse.h"
 #include "spawn.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -153,6 +154,7 @@ static void process_spawn(struct process *p)
 	const struct watcher_config *c = w->config;
 	char **argv = c->argv, **env = c->env;
 	const char *step = "prepare arguments";
+	struct stream_pipes pipes;
 	pid_t pid = -1;
 
 	if (w->needs_wid) {
@@ -160,14 +162,23 @@ static void process_spawn(struct process *p)
 		env = substitute_all(c->env, p->wid);
 		errno = ENOMEM;
 	}
-	if (argv && env) {
+	if (argv && env && streams_prepare(c, w->stdio[0], &pipes) < 0) {
+		step = "create output pipes for";
+	} else if (argv && env) {
 		struct spawn_request req = {
 			.argv = argv, .envp = env, .working_dir = c->working_dir, .umask = c->umask,
 			.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 			.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
-			.stdio = { w->stdio[0], w->stdio[1], w->stdio[2] },
+			.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
+			.nofile = w->child_nofile,
 		};
 		pid = spawn_process(&req, &step);
+		int saved = errno;
+		if (pid < 0)
+			streams_abort(&pipes);
+		else
+			streams_attach(c, p->wid, &pipes);
+		errno = saved;
 	}
 	if (w->needs_wid) {
 		int saved = errno;
@@ -575,12 +586,12 @@ void watcher_set_numprocesses(struct watcher *w, int n)
 	watcher_update(w);
 }
 
-void watcher_replace_config(struct watcher *w, struct watcher_config *config)
+void watcher_replace_config(struct watcher *w, struct watcher_config *config, int numprocesses)
 {
 	watcher_config_free(w->config);
 	w->config = config;
 	w->name = config->name;
-	watcher_set_numprocesses(w, config->numprocesses);
+	watcher_set_numprocesses(w, numprocesses);
 }
 
 int watcher_signal(struct watcher *w, int signum, bool to_group)

@@ -8,6 +8,7 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -67,7 +68,8 @@ struct watcher {
 	ev_tstamp last_spawn;
 	bool needs_wid;               /* argv or env mention $(circus.wid): substitute per spawn */
 	int busy;                     /* update depth: idle hooks run only at depth 0 */
-	int stdio[3];                 /* fds given to children as 0, 1, 2 (-1: the daemon's) */
+	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
+	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
 	watcher_idle_fn on_idle;
 	watcher_event_fn on_event;
 	void *hook_arg;
@@ -83,8 +85,9 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
 /* Fast stop: SIGKILL to every process (and group) at once. */
 void watcher_kill(struct watcher *w);
 void watcher_set_numprocesses(struct watcher *w, int n);
-/* Swaps in a configuration that differs only in numprocesses (takes ownership). */
-void watcher_replace_config(struct watcher *w, struct watcher_config *config);
+/* Swaps in a configuration whose processes would be the same (takes ownership), and runs
+ * NUMPROCESSES of them. */
+void watcher_replace_config(struct watcher *w, struct watcher_config *config, int numprocesses);
 
 /* Graceful reload: every process is replaced, each new one first, the old one stopped once its
  * successor is RUNNING. DONE when no old process is left. */

@@ -33,7 +33,7 @@ watchers:
 YAML
 start_daemon
 wait_count "$S" 1
-grep -q "server public key $server_public" "$DLOG" || fail "server public key not logged"
+grep -qF "server public key $server_public" "$DLOG" || fail "server public key not logged"
 ep="tcp://127.0.0.1:$port"
 out=$("$CTL" --endpoint "$ep" --curve-server-key "$server_public" --curve-secret-key-file "$T/client.secret" status) ||
 	fail "allowed client refused: $out"

@@ -1,0 +1,558 @@
+/* sink.c - the writer thread and its sinks (see sink.h).
+ *
+ * Shared state (queues, flags) is guarded by one mutex; the file descriptors, sizes and rotation
+ * state belong to the writer thread alone. The loop only appends to queues and reads flags. */
+#include "sink.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QUEUE_LIMIT (1024 * 1024)     /* bytes queued per sink before the reader pauses */
+#define RETRY_SECONDS 1               /* a failing sink is retried this often */
+
+struct chunk {
+	struct chunk *next;
+	size_t len;
+	char data[];
+};
+
+enum sink_type { SINK_FILE, SINK_FD, SINK_SYSLOG };
+
+struct sink {
+	struct sink *next;            /* in the registry of all sinks */
+	enum sink_type type;
+	char *label;                  /* path, "stdout", "stderr" or "syslog" */
+	int refs;                     /* references held by readers (loop side) */
+	/* settings */
+	unsigned long long max_bytes;
+	int backup_count;
+	enum rotate_period rotate;
+	int facility;
+	char *tag;
+	/* queue: guarded by lock */
+	struct chunk *head, *tail;
+	size_t queued;
+	bool refused;                 /* a write was refused: resume readers when there is room */
+	bool failing;                 /* the last write or open failed */
+	bool reopen;                  /* reopen asked (SIGUSR1) */
+	unsigned long long dropped;   /* bytes dropped while failing, reported on recovery */
+	/* writer thread only */
+	int fd;
+	unsigned long long size;
+	time_t next_rotation;
+	time_t retry_at;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static struct sink *registry;
+static pthread_t writer;
+static bool writer_running, stopping;
+static ev_async resume_async;
+static struct ev_loop *resume_loop;
+static void (*resume_fn)(void *);
+static void *resume_arg;
+
+/* --- the writer thread ------------------------------------------------------------------------ */
+
+static time_t next_boundary(enum rotate_period rotate, time_t now)
+{
+	struct tm tm;
+
+	if (rotate == ROTATE_NONE)
+		return 0;
+	localtime_r(&now, &tm);
+	tm.tm_sec = 0;
+	tm.tm_min = 0;
+	if (rotate == ROTATE_HOURLY) {
+		tm.tm_hour++;
+	} else {
+		tm.tm_hour = 0;
+		tm.tm_mday++;
+	}
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+static int open_file(struct sink *s)
+{
+	struct stat st;
+
+	s->fd = open(s->label, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (s->fd < 0)
+		return -1;
+	s->size = fstat(s->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	s->next_rotation = next_boundary(s->rotate, time(NULL));
+	return 0;
+}
+
+/* PATH.(N-1) -> PATH.N, ..., PATH -> PATH.1, then a fresh PATH. */
+static int rotate_file(struct sink *s)
+{
+	char from[4096], to[4096];
+
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	for (int i = s->backup_count - 1; i >= 1; i--) {
+		snprintf(from, sizeof(from), "%s.%d", s->label, i);
+		snprintf(to, sizeof(to), "%s.%d", s->label, i + 1);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return -1;
+	}
+	snprintf(to, sizeof(to), "%s.1", s->label);
+	if (rename(s->label, to) < 0 && errno != ENOENT)
+		return -1;
+	return open_file(s);
+}
+
+static bool needs_rotation(const struct sink *s, size_t next_line)
+{
+	if (s->backup_count <= 0 || s->size == 0)
+		return false;
+	if (s->max_bytes && s->size + next_line > s->max_bytes)
+		return true;
+	return s->next_rotation && time(NULL) >= s->next_rotation;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes DATA (whole lines) to a file sink, rotating between lines. Returns the bytes written
+ * before a failure (errno set), or LEN. */
+static size_t write_file(struct sink *s, const char *data, size_t len)
+{
+	size_t done = 0;
+
+	if (s->fd < 0 && open_file(s) < 0)
+		return 0;
+	while (done < len) {
+		/* The longest run of whole lines that needs no rotation. */
+		size_t span = 0;
+		while (done + span < len) {
+			const char *nl = memchr(data + done + span, '\n', len - done - span);
+			size_t line = nl ? (size_t)(nl - (data + done + span)) + 1 : len - done - span;
+			if (needs_rotation(s, span + line) && (span > 0 || s->size > 0)) {
+				if (span == 0 && rotate_file(s) < 0)
+					return done;
+				if (span == 0)
+					continue;
+				break;
+			}
+			span += line;
+			if (s->max_bytes == 0 && s->next_rotation == 0) {
+				span = len - done;  /* nothing to check per line */
+				break;
+			}
+		}
+		if (write_all(s->fd, data + done, span) < 0)
+			return done;
+		s->size += span;
+		done += span;
+	}
+	return done;
+}
+
+static size_t write_syslog(struct sink *s, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	openlog(s->tag, LOG_NDELAY, s->facility);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		syslog(LOG_INFO, "%.*s", (int)n, p);
+		p += n + (nl != NULL);
+	}
+	return len;
+}
+
+static size_t write_out(struct sink *s, const char *data, size_t len)
+{
+	switch (s->type) {
+	case SINK_FILE:
+		return write_file(s, data, len);
+	case SINK_FD:
+		return write_all(s->fd, data, len) < 0 ? 0 : len;
+	case SINK_SYSLOG:
+		return write_syslog(s, data, len);
+	}
+	return 0;
+}
+
+/* The next sink with work, or NULL. Called with the lock held. */
+static struct sink *next_work(time_t now, bool *any_failing)
+{
+	*any_failing = false;
+	for (struct sink *s = registry; s; s = s->next) {
+		if (s->failing && now < s->retry_at) {
+			*any_failing = true;
+			continue;
+		}
+		if (s->head || s->reopen || (s->failing && s->type == SINK_FILE))
+			return s;
+	}
+	return NULL;
+}
+
+static void report_episode(struct sink *s, bool failed, int error)
+{
+	if (failed && !s->failing)
+		log_msg(LOG_ERROR, "log %s: cannot write: %s (retrying every %ds; output waits, "
+			"and is dropped only if the queue fills)", s->label, strerror(error),
+			RETRY_SECONDS);
+	else if (!failed && s->failing)
+		log_msg(LOG_WARNING, "log %s: writable again; %llu bytes were dropped meanwhile",
+			s->label, s->dropped);
+}
+
+/* Takes S's queue, writes it without the lock, puts back what could not be written. */
+static bool serve(struct sink *s)
+{
+	struct chunk *list = s->head, *c;
+	bool reopen = s->reopen, failed = false, resume = false;
+	int error = 0;
+
+	s->head = s->tail = NULL;
+	s->reopen = false;
+	pthread_mutex_unlock(&lock);
+
+	if (reopen && s->type == SINK_FILE && s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->type == SINK_FILE && s->fd < 0 && open_file(s) < 0) {
+		failed = true;
+		error = errno;
+	}
+	while (!failed && list) {
+		size_t done = write_out(s, list->data, list->len);
+		if (done < list->len) {
+			failed = true;
+			error = errno;
+			memmove(list->data, list->data + done, list->len - done);
+			list->len -= done;
+			break;
+		}
+		c = list;
+		list = list->next;
+		free(c);
+	}
+
+	pthread_mutex_lock(&lock);
+	if (list) {  /* unwritten: back in front of whatever arrived meanwhile */
+		struct chunk *last = list;
+		while (last->next)
+			last = last->next;
+		last->next = s->head;
+		s->head = list;
+		if (s->tail == NULL)
+			s->tail = last;
+	}
+	s->queued = 0;
+	for (c = s->head; c; c = c->next)
+		s->queued += c->len;
+	report_episode(s, failed, error);
+	if (!failed && s->failing)
+		s->dropped = 0;
+	s->failing = failed;
+	if (failed)
+		s->retry_at = time(NULL) + RETRY_SECONDS;
+	if (s->refused && s->queued < QUEUE_LIMIT / 2) {
+		s->refused = false;
+		resume = true;
+	}
+	return resume;
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		bool any_failing, resume = false;
+		struct sink *s = next_work(time(NULL), &any_failing);
+		if (s) {
+			resume = serve(s);
+			if (resume) {
+				pthread_mutex_unlock(&lock);
+				ev_async_send(resume_loop, &resume_async);
+				pthread_mutex_lock(&lock);
+			}
+			continue;
+		}
+		if (stopping)
+			break;
+		if (any_failing) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += RETRY_SECONDS;
+			pthread_cond_timedwait(&wake, &lock, &until);
+		} else {
+			pthread_cond_wait(&wake, &lock);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+/* --- the loop's side -------------------------------------------------------------------------- */
+
+static void on_resume(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (resume_fn)
+		resume_fn(resume_arg);
+}
+
+int sinks_init(struct ev_loop *loop, void (*resume)(void *arg), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	resume_loop = loop;
+	resume_fn = resume;
+	resume_arg = arg;
+	ev_async_init(&resume_async, on_resume);
+	ev_async_start(loop, &resume_async);
+	ev_unref(loop);  /* an idle writer must not keep the loop alive */
+	/* The thread must not take the daemon's signals: they belong to the loop's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&writer, NULL, writer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	writer_running = true;
+	return 0;
+}
+
+void sinks_shutdown(void)
+{
+	struct sink *s;
+
+	if (!writer_running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	/* A failing sink cannot drain: give up on it rather than hang the exit. */
+	for (s = registry; s; s = s->next)
+		if (s->failing)
+			s->retry_at = 0;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(writer, NULL);
+	writer_running = false;
+	ev_ref(resume_loop);
+	ev_async_stop(resume_loop, &resume_async);
+	while ((s = registry)) {
+		registry = s->next;
+		for (struct chunk *c = s->head, *next; c; c = next) {
+			next = c->next;
+			free(c);
+		}
+		if (s->type == SINK_FILE && s->fd >= 0)
+			close(s->fd);
+		free(s->label);
+		free(s->tag);
+		free(s);
+	}
+}
+
+void sinks_reopen_all(void)
+{
+	pthread_mutex_lock(&lock);
+	for (struct sink *s = registry; s; s = s->next)
+		if (s->type == SINK_FILE)
+			s->reopen = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
+static struct sink *sink_new(enum sink_type type, const char *label)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->type = type;
+	s->label = strdup(label);
+	s->fd = -1;
+	s->refs = 1;
+	pthread_mutex_lock(&lock);
+	s->next = registry;
+	registry = s;
+	pthread_mutex_unlock(&lock);
+	return s;
+}
+
+struct sink *sink_file(const char *path, const struct stream_config *sc)
+{
+	struct sink *s;
+
+	pthread_mutex_lock(&lock);
+	for (s = registry; s; s = s->next) {
+		if (s->type == SINK_FILE && strcmp(s->label, path) == 0) {
+			s->refs++;
+			/* The newest definition's rotation settings win. */
+			s->max_bytes = sc->max_bytes;
+			s->backup_count = sc->backup_count;
+			s->rotate = sc->rotate;
+			pthread_mutex_unlock(&lock);
+			return s;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	s = sink_new(SINK_FILE, path);
+	if (s) {
+		s->max_bytes = sc->max_bytes;
+		s->backup_count = sc->backup_count;
+		s->rotate = sc->rotate;
+	}
+	return s;
+}
+
+struct sink *sink_fd(int fd)
+{
+	const char *label = fd == STDOUT_FILENO ? "stdout" : "stderr";
+	struct sink *s;
+
+	pthread_mutex_lock(&lock);
+	for (s = registry; s; s = s->next) {
+		if (s->type == SINK_FD && s->fd == fd) {
+			s->refs++;
+			pthread_mutex_unlock(&lock);
+			return s;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	s = sink_new(SINK_FD, label);
+	if (s)
+		s->fd = fd;
+	return s;
+}
+
+struct sink *sink_syslog(int facility, const char *tag)
+{
+	struct sink *s = sink_new(SINK_SYSLOG, "syslog");
+
+	if (s) {
+		s->facility = facility;
+		s->tag = strdup(tag);
+	}
+	return s;
+}
+
+void sink_ref(struct sink *s)
+{
+	pthread_mutex_lock(&lock);
+	s->refs++;
+	pthread_mutex_unlock(&lock);
+}
+
+/* Sinks stay registered until exit (they are few); an unused file is closed by the writer at
+ * its next turn... or at exit. */
+void sink_unref(struct sink *s)
+{
+	pthread_mutex_lock(&lock);
+	s->refs--;
+	pthread_mutex_unlock(&lock);
+}
+
+static bool sink_append(struct sink *s, const char *data, size_t len, bool force)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&lock);
+	if (!force && s->queued + len > QUEUE_LIMIT && s->queued > 0) {
+		if (!s->failing) {
+			s->refused = true;  /* back-pressure: the reader pauses */
+			pthread_mutex_unlock(&lock);
+			return false;
+		}
+		/* Failing: make room by dropping the oldest lines, counted. */
+		while (s->head && s->queued + len > QUEUE_LIMIT) {
+			c = s->head;
+			s->head = c->next;
+			s->queued -= c->len;
+			s->dropped += c->len;
+			free(c);
+		}
+		if (s->head == NULL)
+			s->tail = NULL;
+	}
+	/* Appending to the last chunk keeps small lines from costing a malloc each. */
+	c = s->tail;
+	if (c == NULL || c->len + len > 64 * 1024) {
+		size_t cap = len > 64 * 1024 ? len : 64 * 1024;
+		c = malloc(sizeof(*c) + cap);
+		if (c == NULL) {
+			pthread_mutex_unlock(&lock);
+			return false;
+		}
+		c->next = NULL;
+		c->len = 0;
+		if (s->tail)
+			s->tail->next = c;
+		else
+			s->head = c;
+		s->tail = c;
+	}
+	memcpy(c->data + c->len, data, len);
+	c->len += len;
+	s->queued += len;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	return true;
+}
+
+bool sink_write(struct sink *s, const char *data, size_t len)
+{
+	return sink_append(s, data, len, false);
+}
+
+void sink_write_final(struct sink *s, const char *data, size_t len)
+{
+	sink_append(s, data, len, true);
+}
+
+bool sink_is_full(const struct sink *s)
+{
+	bool full;
+
+	pthread_mutex_lock(&lock);
+	full = s->refused;
+	pthread_mutex_unlock(&lock);
+	return full;
+}
+
+const char *sink_describe(const struct sink *s)
+{
+	return s->label;
+}

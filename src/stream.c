@@ -1,0 +1,512 @@
+/* stream.c - output pipes, line assembly, tail buffers (see stream.h). */
+#include "stream.h"
+
+#include "events.h"
+#include "log.h"
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_SIZE (64 * 1024)         /* bytes read per callback */
+#define LINE_LIMIT (64 * 1024)        /* a longer line is passed on in pieces of this size */
+#define TAIL_BYTES (64 * 1024)        /* lines kept per watcher and stream for `tail` */
+
+/* The last lines of one watcher's stream, as "wid\tline\n" records in a ring. */
+struct tail_ring {
+	struct tail_ring *next;
+	char *name;
+	int which;                    /* 0 stdout, 1 stderr */
+	char *data;                   /* TAIL_BYTES, allocated on first output */
+	size_t head;                  /* next write position */
+	bool wrapped;
+};
+
+struct reader {
+	struct reader *next, *prev;
+	char *name;                   /* the watcher's name (the watcher may go before the reader) */
+	int wid;
+	int which;                    /* 0 stdout, 1 stderr (merged stderr arrives on stdout) */
+	int fd;
+	ev_io io;
+	struct sink *sink;            /* where lines go, NULL: tail and tail -f only */
+	bool prefix;                  /* inherit: "name[wid]: " before each line */
+	char *time_format;            /* strftime prefix, or NULL */
+	struct tail_ring *ring;
+	char *partial;                /* a line without its newline yet */
+	size_t partial_len;
+	char *pending;                /* formatted lines the sink refused (paused until it has room) */
+	size_t pending_len, pending_cap;
+};
+
+static struct ev_loop *loop;
+static struct events *events;
+static struct reader readers = { .next = &readers, .prev = &readers };  /* sentinel */
+static int nreaders;
+static struct tail_ring *rings;
+
+/* --- tail rings ------------------------------------------------------------------------------- */
+
+static struct tail_ring *ring_for(const char *name, int which)
+{
+	struct tail_ring *r;
+
+	for (r = rings; r; r = r->next)
+		if (r->which == which && strcmp(r->name, name) == 0)
+			return r;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->name = strdup(name);
+	r->which = which;
+	r->next = rings;
+	rings = r;
+	return r;
+}
+
+static void ring_put(struct tail_ring *r, const char *data, size_t len)
+{
+	if (r == NULL)
+		return;
+	if (r->data == NULL && (r->data = malloc(TAIL_BYTES)) == NULL)
+		return;
+	while (len > 0) {
+		size_t n = TAIL_BYTES - r->head < len ? TAIL_BYTES - r->head : len;
+		memcpy(r->data + r->head, data, n);
+		r->head = (r->head + n) % TAIL_BYTES;
+		r->wrapped = r->wrapped || r->head < n || (r->head == 0 && n > 0);
+		data += n;
+		len -= n;
+	}
+}
+
+/* Replaces bytes that are not valid UTF-8 with '?', so that any output fits in JSON. */
+static json_t *json_text(const char *data, size_t len)
+{
+	json_t *s = json_stringn(data, len);
+	char *copy;
+
+	if (s)
+		return s;
+	copy = malloc(len + 1);
+	if (copy == NULL)
+		return json_string("");
+	for (size_t i = 0; i < len; i++)
+		copy[i] = (unsigned char)data[i] < 0x80 ? data[i] : '?';
+	s = json_stringn(copy, len);
+	free(copy);
+	return s ? s : json_string("");
+}
+
+json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n)
+{
+	int which = stderr_stream ? 1 : 0;
+	const struct stream_config *sc = &config->streams[which];
+	struct tail_ring *r;
+	json_t *lines = json_array();
+	char *linear;
+	size_t len;
+
+	if (stderr_stream && sc->kind == STREAM_MERGE)
+		which = 0;  /* merged: the lines are in the stdout ring */
+	if (config->streams[which].kind == STREAM_NULL) {
+		json_decref(lines);
+		return NULL;
+	}
+	for (r = rings; r; r = r->next)
+		if (r->which == which && strcmp(r->name, config->name) == 0)
+			break;
+	if (r == NULL || r->data == NULL)
+		return lines;
+	len = r->wrapped ? TAIL_BYTES : r->head;
+	linear = malloc(len + 1);
+	if (linear == NULL)
+		return lines;
+	if (r->wrapped) {
+		memcpy(linear, r->data + r->head, TAIL_BYTES - r->head);
+		memcpy(linear + TAIL_BYTES - r->head, r->data, r->head);
+	} else {
+		memcpy(linear, r->data, len);
+	}
+	linear[len] = '\0';
+	/* Records from the end, skipping a first one cut by the ring. */
+	char *start = linear;
+	if (r->wrapped) {
+		char *nl = memchr(linear, '\n', len);
+		start = nl ? nl + 1 : linear + len;
+	}
+	json_t *all = json_array();
+	for (char *p = start; p < linear + len;) {
+		char *nl = memchr(p, '\n', (size_t)(linear + len - p));
+		char *tab = memchr(p, '\t', nl ? (size_t)(nl - p) : 0);
+		if (nl == NULL || tab == NULL)
+			break;
+		if (wid == 0 || atoi(p) == wid)
+			json_array_append_new(all, json_text(tab + 1, (size_t)(nl - tab - 1)));
+		p = nl + 1;
+	}
+	size_t total = json_array_size(all);
+	for (size_t i = total > (size_t)n ? total - (size_t)n : 0; i < total; i++)
+		json_array_append(lines, json_array_get(all, i));
+	json_decref(all);
+	free(linear);
+	return lines;
+}
+
+/* --- readers ---------------------------------------------------------------------------------- */
+
+static bool pending_add(struct reader *r, const char *data, size_t len)
+{
+	if (r->pending_len + len > r->pending_cap) {
+		size_t cap = r->pending_cap ? r->pending_cap : 4096;
+		while (cap < r->pending_len + len)
+			cap *= 2;
+		char *grown = realloc(r->pending, cap);
+		if (grown == NULL)
+			return false;
+		r->pending = grown;
+		r->pending_cap = cap;
+	}
+	memcpy(r->pending + r->pending_len, data, len);
+	r->pending_len += len;
+	return true;
+}
+
+/* Formats one whole line (without its newline) into the reader's pending output. */
+static void emit_line(struct reader *r, const char *line, size_t len)
+{
+	char head[256];
+	size_t n = 0;
+
+	if (r->time_format) {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		n = strftime(head, sizeof(head) - 2, r->time_format, &tm);
+		head[n++] = ' ';
+	}
+	if (r->prefix)
+		n += (size_t)snprintf(head + n, sizeof(head) - n, "%s[%d]: ", r->name, r->wid);
+	if (n >= sizeof(head))
+		n = sizeof(head) - 1;
+	if (r->sink) {
+		pending_add(r, head, n);
+		pending_add(r, line, len);
+		pending_add(r, "\n", 1);
+	}
+	if (r->ring) {
+		char tag[16];
+		int t = snprintf(tag, sizeof(tag), "%d\t", r->wid);
+		ring_put(r->ring, tag, (size_t)t);
+		ring_put(r->ring, line, len);
+		ring_put(r->ring, "\n", 1);
+	}
+}
+
+/* Splits DATA into lines, joining the partial line kept from the last read. */
+static void split_lines(struct reader *r, const char *data, size_t len)
+{
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+
+		if (r->partial_len + n > LINE_LIMIT) {
+			/* Too long to hold: pass on what we have as a piece of its own. */
+			size_t room = LINE_LIMIT - r->partial_len;
+			memcpy(r->partial + r->partial_len, data, room);
+			emit_line(r, r->partial, LINE_LIMIT);
+			r->partial_len = 0;
+			data += room;
+			len -= room;
+			continue;
+		}
+		if (nl == NULL) {
+			memcpy(r->partial + r->partial_len, data, n);
+			r->partial_len += n;
+			return;
+		}
+		if (r->partial_len) {
+			memcpy(r->partial + r->partial_len, data, n);
+			emit_line(r, r->partial, r->partial_len + n);
+			r->partial_len = 0;
+		} else {
+			emit_line(r, data, n);
+		}
+		data += n + 1;
+		len -= n + 1;
+	}
+}
+
+/* Hands pending output to the sink; pauses the pipe while the sink is full. */
+static bool flush_pending(struct reader *r)
+{
+	if (r->pending_len == 0 || r->sink == NULL) {
+		r->pending_len = 0;
+		return true;
+	}
+	if (!sink_write(r->sink, r->pending, r->pending_len)) {
+		ev_io_stop(loop, &r->io);
+		return false;
+	}
+	r->pending_len = 0;
+	if (r->pending_cap > 256 * 1024) {  /* a burst is over: give the memory back */
+		free(r->pending);
+		r->pending = NULL;
+		r->pending_cap = 0;
+	}
+	return true;
+}
+
+static void publish(struct reader *r, const char *data, size_t len)
+{
+	char topic[300];
+
+	snprintf(topic, sizeof(topic), "stream.%s.%d.%s", r->name, r->wid,
+		 r->which ? "stderr" : "stdout");
+	events_publish_raw(events, topic, data, len);
+}
+
+static void reader_free(struct reader *r)
+{
+	if (r->partial_len) {  /* the last line had no newline: it is still a line */
+		emit_line(r, r->partial, r->partial_len);
+		r->partial_len = 0;
+	}
+	if (r->pending_len && r->sink)
+		sink_write_final(r->sink, r->pending, r->pending_len);
+	ev_io_stop(loop, &r->io);
+	close(r->fd);
+	r->prev->next = r->next;
+	r->next->prev = r->prev;
+	nreaders--;
+	if (r->sink)
+		sink_unref(r->sink);
+	free(r->name);
+	free(r->time_format);
+	free(r->partial);
+	free(r->pending);
+	free(r);
+}
+
+/* Reads until EAGAIN or at most a few buffers, so that one chatty child cannot hog the loop. */
+static void on_readable(struct ev_loop *l, ev_io *io, int revents)
+{
+	static char buf[READ_SIZE];
+	struct reader *r = io->data;
+
+	(void)l;
+	(void)revents;
+	for (int round = 0; round < 4; round++) {
+		ssize_t n = read(r->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {  /* EOF (or an error, which ends the pipe just the same) */
+			reader_free(r);
+			return;
+		}
+		publish(r, buf, (size_t)n);
+		split_lines(r, buf, (size_t)n);
+		if (!flush_pending(r))
+			return;  /* paused: resumed by the sink */
+		if ((size_t)n < sizeof(buf))
+			break;
+	}
+}
+
+/* The writer thread made room: retry the paused readers. */
+static void on_sinks_resume(void *arg)
+{
+	(void)arg;
+	for (struct reader *r = readers.next; r != &readers; r = r->next)
+		if (!ev_is_active(&r->io) && flush_pending(r))
+			ev_io_start(loop, &r->io);
+}
+
+/* --- set-up ----------------------------------------------------------------------------------- */
+
+int streams_init(struct ev_loop *l, struct events *e)
+{
+	loop = l;
+	events = e;
+	return sinks_init(l, on_sinks_resume, NULL);
+}
+
+void streams_shutdown(void)
+{
+	streams_drain_all();
+	sinks_shutdown();
+	while (rings) {
+		struct tail_ring *r = rings;
+		rings = r->next;
+		free(r->name);
+		free(r->data);
+		free(r);
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void streams_abort(struct stream_pipes *p)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&p->read_fd[i]);
+		close_fd(&p->write_fd[i]);
+	}
+}
+
+int streams_prepare(const struct watcher_config *config, int devnull_fd, struct stream_pipes *p)
+{
+	for (int i = 0; i < 2; i++)
+		p->child_fd[i] = p->read_fd[i] = p->write_fd[i] = -1;
+	for (int i = 0; i < 2; i++) {
+		enum stream_kind kind = config->streams[i].kind;
+		int fds[2];
+
+		if (kind == STREAM_NULL) {
+			p->child_fd[i] = devnull_fd;
+			continue;
+		}
+		if (kind == STREAM_MERGE) {  /* stderr into stdout's pipe (or its /dev/null) */
+			p->child_fd[1] = p->child_fd[0];
+			continue;
+		}
+		if (pipe2(fds, O_CLOEXEC) < 0) {
+			int saved = errno;
+			streams_abort(p);
+			errno = saved;
+			return -1;
+		}
+		/* Our end never blocks; the child's end does, which is the back-pressure. */
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);
+		p->read_fd[i] = fds[0];
+		p->write_fd[i] = p->child_fd[i] = fds[1];
+	}
+	return 0;
+}
+
+/* "{name}" and "{wid}" in a log path. */
+static char *expand_path(const char *template, const char *name, int wid)
+{
+	char out[4096];
+	size_t n = 0;
+
+	for (const char *p = template; *p && n < sizeof(out) - 16;) {
+		if (strncmp(p, "{name}", 6) == 0) {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", name);
+			p += 6;
+		} else if (strncmp(p, "{wid}", 5) == 0) {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%d", wid);
+			p += 5;
+		} else {
+			out[n++] = *p++;
+		}
+		if (n >= sizeof(out))
+			n = sizeof(out) - 1;
+	}
+	out[n] = '\0';
+	return strdup(out);
+}
+
+static struct sink *sink_for(const struct watcher_config *config, int wid, int which)
+{
+	const struct stream_config *sc = &config->streams[which];
+	struct sink *s = NULL;
+	char tag[200];
+
+	switch (sc->kind) {
+	case STREAM_FILE: {
+		char *path = expand_path(sc->path, config->name, wid);
+		if (path)
+			s = sink_file(path, sc);
+		free(path);
+		break;
+	}
+	case STREAM_INHERIT:
+		s = sink_fd(which == 0 ? STDOUT_FILENO : STDERR_FILENO);
+		break;
+	case STREAM_SYSLOG:
+		snprintf(tag, sizeof(tag), "%s[%d]", config->name, wid);
+		s = sink_syslog(sc->facility, sc->tag ? sc->tag : tag);
+		break;
+	default:
+		break;
+	}
+	return s;
+}
+
+void streams_attach(const struct watcher_config *config, int wid, struct stream_pipes *p)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&p->write_fd[i]);
+		if (p->read_fd[i] < 0)
+			continue;
+		struct reader *r = calloc(1, sizeof(*r));
+		if (r == NULL || (r->partial = malloc(LINE_LIMIT)) == NULL) {
+			free(r);
+			close_fd(&p->read_fd[i]);  /* the child gets EPIPE: better than a leak */
+			continue;
+		}
+		r->name = strdup(config->name);
+		r->wid = wid;
+		r->which = i;
+		r->fd = p->read_fd[i];
+		p->read_fd[i] = -1;
+		r->sink = sink_for(config, wid, i);
+		r->prefix = config->streams[i].kind == STREAM_INHERIT;
+		if (config->streams[i].time_format)
+			r->time_format = strdup(config->streams[i].time_format);
+		r->ring = ring_for(config->name, i);
+		ev_io_init(&r->io, on_readable, r->fd, EV_READ);
+		r->io.data = r;
+		ev_io_start(loop, &r->io);
+		r->next = &readers;
+		r->prev = readers.prev;
+		readers.prev->next = r;
+		readers.prev = r;
+		nreaders++;
+	}
+}
+
+int streams_open_readers(void)
+{
+	return nreaders;
+}
+
+void streams_drain_all(void)
+{
+	static char buf[READ_SIZE];
+
+	/* Once a process has exited, all it wrote is in the pipe: reading until EAGAIN loses nothing
+	 * of it (only a grandchild still holding the pipe could write more). */
+	while (readers.next != &readers) {
+		struct reader *r = readers.next;
+		ssize_t n;
+		/* Whatever is in the pipe now; a grandchild that still holds it open is not waited for. */
+		while ((n = read(r->fd, buf, sizeof(buf))) > 0) {
+			publish(r, buf, (size_t)n);
+			split_lines(r, buf, (size_t)n);
+			if (r->sink && r->pending_len)
+				sink_write_final(r->sink, r->pending, r->pending_len);
+			r->pending_len = 0;
+		}
+		reader_free(r);
+	}
+}
+
+void streams_reopen(void)
+{
+	sinks_reopen_all();
+}

@@ -1,0 +1,49 @@
+/* stream.h - children's stdout/stderr: pipes read by libev, split into whole lines, sent to their
+ * sink (file, the daemon's stdout/stderr, syslog), kept for `tail`, and published for `tail -f`.
+ *
+ * A reader belongs to one pipe and lives until that pipe's EOF, which may come after its process
+ * is reaped (a grandchild holding the pipe, or simply lines still in flight): output is drained
+ * to the end, so last words are never lost. */
+#ifndef CIRQUE_STREAM_H
+#define CIRQUE_STREAM_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct events;
+
+/* The child's ends of its output pipes for one spawn, and the readers waiting for it. */
+struct stream_pipes {
+	int child_fd[2];              /* to install as the child's 1 and 2 (-1: the daemon's own) */
+	int read_fd[2];               /* our ends, -1 if not captured */
+	int write_fd[2];              /* the child's ends we must close after the spawn */
+};
+
+int streams_init(struct ev_loop *loop, struct events *events);
+/* Flushes and closes everything (at exit, after the loop). */
+void streams_shutdown(void);
+
+/* Creates the pipes for a process of watcher NAME, worker WID, as CONFIG says. Returns -1 with
+ * errno (EMFILE...) on failure, with nothing left open. */
+int streams_prepare(const struct watcher_config *config, int devnull_fd, struct stream_pipes *p);
+/* After a successful spawn: closes the child's ends and starts reading ours. */
+void streams_attach(const struct watcher_config *config, int wid, struct stream_pipes *p);
+/* After a failed spawn: closes everything. */
+void streams_abort(struct stream_pipes *p);
+
+/* Readers still waiting for their EOF. */
+int streams_open_readers(void);
+/* At shutdown, once every process is gone: read what is left without waiting and close. */
+void streams_drain_all(void);
+/* SIGUSR1 and the reopen command. */
+void streams_reopen(void);
+
+/* The last N lines captured from watcher NAME (wid 0: every process) on stdout or stderr, as a
+ * JSON array of strings; NULL when that stream is not captured at all. */
+json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n);
+
+#endif
