@@ -623,8 +623,10 @@ static void cmd_numprocesses(struct arbiter *a, struct request *req, json_t *pro
 						     "watcher_name", w->name));
 		return;
 	}
+	/* As Circus: without a name, the processes that exist (with one, the wanted count). */
 	for (struct watcher *w = a->watchers; w; w = w->next)
-		total += w->numprocesses;
+		for (struct process *p = w->processes; p; p = p->next)
+			total += p->pid > 0;
 	control_reply(req, json_pack("{s:i}", "numprocesses", total));
 }
 
