@@ -793,6 +793,143 @@ static int cmd_shutdown(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* The PUB endpoint, from the daemon itself (its globaloptions). */
+static char *pubsub_endpoint(struct client *c)
+{
+	json_t *reply = call(c, "globaloptions", NULL, 5);
+	const char *ep = json_string_value(json_object_get(json_object_get(reply, "options"),
+							   "pubsub_endpoint"));
+	char *out = ep ? strdup(ep) : default_endpoint("events.sock");
+
+	json_decref(reply);
+	return out;
+}
+
+/* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C. */
+static int follow(struct client *c, const char *name, long wid, const char *stream, void *sub)
+{
+	char prefix[300];
+	size_t prefix_len;
+
+	(void)c;
+	prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "stream.%s.", name);
+	while (!interrupted) {
+		zmq_msg_t topic, data;
+		int more = 0;
+		size_t len = sizeof(more);
+
+		zmq_msg_init(&topic);
+		if (zmq_msg_recv(&topic, sub, 0) < 0) {
+			zmq_msg_close(&topic);
+			if (zmq_errno() == EINTR)
+				break;
+			continue;
+		}
+		zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &len);
+		zmq_msg_init(&data);
+		if (more)
+			zmq_msg_recv(&data, sub, 0);
+		/* topic: stream.<name>.<wid>.<stdout|stderr> */
+		const char *t = zmq_msg_data(&topic);
+		size_t tlen = zmq_msg_size(&topic);
+		char rest[64];
+		if (tlen > prefix_len && tlen - prefix_len < sizeof(rest) &&
+		    memcmp(t, prefix, prefix_len) == 0) {
+			memcpy(rest, t + prefix_len, tlen - prefix_len);
+			rest[tlen - prefix_len] = '\0';
+			char *dot = strchr(rest, '.');
+			long got = strtol(rest, NULL, 10);
+			if (dot && strcmp(dot + 1, stream) == 0 && (wid == 0 || wid == got)) {
+				fwrite(zmq_msg_data(&data), 1, zmq_msg_size(&data), stdout);
+				fflush(stdout);
+			}
+		}
+		zmq_msg_close(&topic);
+		zmq_msg_close(&data);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_tail(struct client *c, int argc, char **argv)
+{
+	bool follow_mode = false, err = false;
+	long lines = 10, wid = 0;
+	const char *spec = NULL;
+	void *sub = NULL;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0)
+			follow_mode = true;
+		else if (strcmp(argv[i], "--stderr") == 0)
+			err = true;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			lines = strtol(argv[++i], NULL, 10);
+		else if (strncmp(argv[i], "-n", 2) == 0 && argv[i][2])
+			lines = strtol(argv[i] + 2, NULL, 10);
+		else if (spec == NULL && argv[i][0] != '-')
+			spec = argv[i];
+		else
+			spec = NULL, i = argc;
+	}
+	if (spec == NULL || lines < 0) {
+		fprintf(stderr, "usage: cirquectl tail [-f] [-n N] [--stderr] name[:wid]\n");
+		return EXIT_USAGE;
+	}
+	char *name = strdup(spec), *colon = strrchr(name, ':');
+	if (colon) {
+		*colon = '\0';
+		wid = strtol(colon + 1, NULL, 10);
+	}
+	const char *stream = err ? "stderr" : "stdout";
+	if (follow_mode) {
+		/* Subscribe before asking for the last lines, so that nothing falls in between. */
+		char *ep = pubsub_endpoint(c), topic[300];
+		sub = zmq_socket(c->ctx, ZMQ_SUB);
+		snprintf(topic, sizeof(topic), "stream.%s.", name);
+		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
+		int zero = 0;
+		zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
+		if (zmq_connect(sub, ep) < 0)
+			unreachable(c, zmq_strerror(zmq_errno()));
+		free(ep);
+	}
+	json_t *reply;
+	rc = simple(c, "tail", json_pack("{s:s, s:i, s:s, s:i}", "name", name, "wid", (int)wid,
+					 "stream", stream, "lines", (int)lines), &reply);
+	if (rc == EXIT_OK && !c->json) {
+		json_t *line;
+		size_t i;
+		json_array_foreach(json_object_get(reply, "lines"), i, line)
+			printf("%s\n", json_string_value(line));
+		fflush(stdout);
+	} else if (rc != EXIT_OK && !c->json) {
+		fprintf(stderr, "%s: ERROR (%s)\n", spec, is_no_such(reply) ? "no such process"
+									: reply_reason(reply));
+	}
+	json_decref(reply);
+	if (rc == EXIT_OK && follow_mode) {
+		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
+		rc = follow(c, name, wid, stream, sub);
+	}
+	if (sub)
+		zmq_close(sub);
+	free(name);
+	return rc;
+}
+
+static int cmd_reopen(struct client *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = simple(c, "reopen", NULL, NULL);
+	if (rc == EXIT_OK && !c->json)
+		printf("log files reopened\n");
+	return rc;
+}
+
 /* A new CURVE key pair: the public key goes in the daemon's curve_allowed_clients (or is the
  * daemon's server key), the secret key into a file readable only by its owner. */
 static int cmd_keygen(struct client *c, int argc, char **argv)
@@ -833,6 +970,8 @@ static const struct verb {
 	{ "get", "get name key...             watcher options", cmd_get },
 	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
 	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
+	{ "tail", "tail [-f] [-n N] [--stderr] name[:wid]  last lines of output; -f follows", cmd_tail },
+	{ "reopen", "reopen                      reopen log files (after logrotate)", cmd_reopen },
 	{ "version", "version                     cirquectl's version", cmd_version },
 	{ "keygen", "keygen                      print a new CURVE key pair", cmd_keygen },
 	{ "shutdown", "shutdown                    stop everything and the daemon", cmd_shutdown },

@@ -283,15 +283,13 @@ def an_oversized_message_does_not_hurt_the_daemon():
     s = new_socket()
     pad = "x" * (2 * 1024 * 1024)
     s.send(json.dumps({"id": "big", "command": "list", "properties": {"pad": pad}}).encode())
-    try:
-        r = recv_json(s, 2)
-        error(r)  # an answer is fine, as long as it is not taken for a valid request
-    except Timeout:
-        pass  # libzmq drops a peer that sends more than the daemon's maximum message size
-    close(s)
+    # libzmq drops a peer that sends more than the daemon's maximum message size; others go on
+    other = new_socket()
+    assert ok(call("list", s=other))["watchers"] == WATCHERS
+    close(other)
     assert alive(DPID), "the daemon died"
-    s = new_socket()
-    assert ok(call("list", s=s))["watchers"] == WATCHERS
+    if s.poll(300):  # an answer is fine, as long as it is not taken for a valid request
+        error(recv_json(s))
     close(s)
     assert ok(call("list"))["watchers"] == WATCHERS
 
