@@ -102,6 +102,14 @@ if [ "$WITH_SV" = 1 ] && ! command -v supervisord >/dev/null; then
 fi
 HAVE_STRACE=1
 command -v strace >/dev/null || { say "bench: strace not found: skipping part d"; HAVE_STRACE=0; }
+if [ "$WITH_CTL" = 1 ] && [ ! -x "$ROOT/src/cirquectl" ]; then
+	say "bench: $ROOT/src/cirquectl is missing: skipping part f"
+	WITH_CTL=0
+fi
+if [ "$WITH_CTL" = 1 ] && [ -z "${EPOCHREALTIME:-}" ]; then
+	say "bench: bash ${BASH_VERSION} has no EPOCHREALTIME (bash >= 5): skipping part f"
+	WITH_CTL=0
+fi
 
 # Helpers. spawn_floor is built where the Makefile puts it, when missing or stale; the others are
 # built into the temp dir. All run from private copies there: a `make clean` or a rebuild in the
@@ -115,10 +123,19 @@ cp "$BENCH/spawn_floor" "$T/bin/spawn_floor"
 for prog in launcher respawn_latency; do
 	${CC:-cc} -O2 -Wall -o "$T/bin/$prog" "$BENCH/$prog.c" || die "cannot build $prog"
 done
+# The control-plane clients of f and g: libzmq only, which cirque's own build needs anyway.
+if [ "$WITH_CTL" = 1 ] || [ "$WITH_RATE" = 1 ]; then
+	for prog in ctl_throughput zmq_echo; do
+		${CC:-cc} -O2 -Wall -o "$T/bin/$prog" "$BENCH/$prog.c" -lzmq || die "cannot build $prog"
+	done
+fi
 
 # A private copy: a rebuild of src/cirqued during the run does not change what is measured.
 cp "$CIRQUED" "$T/cirqued"
 CIRQUED=$T/cirqued
+if [ "$WITH_CTL" = 1 ]; then
+	cp "$ROOT/src/cirquectl" "$T/cirquectl"
+fi
 
 # Up to 20000 descriptors: supervisord keeps 3 pipes per child.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -132,7 +149,15 @@ median() { printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "n/a" }'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v == "n/a" || v == "") print "n/a"; else if (v+0 >= 100) printf "%.0f", v; else if (v+0 >= 10) printf "%.1f", v; else printf "%.2f", v }'; }
 # check VALUE OP LIMIT: "met" or "MISSED" (never a failure of the script)
-check() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { if (v == "n/a") { print "n/a"; exit } ok = (op == "<=") ? (v+0 <= l+0) : (op == "<") ? (v+0 < l+0) : (v+0 == l+0); print ok ? "met" : "MISSED" }'; }
+check() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { if (v == "n/a") { print "n/a"; exit } ok = (op == "<=") ? (v+0 <= l+0) : (op == "<") ? (v+0 < l+0) : (op == ">") ? (v+0 > l+0) : (v+0 == l+0); print ok ? "met" : "MISSED" }'; }
+# pctl P VALUES...: the nearest-rank P-th percentile (n/a when there is no number)
+pctl() { local p=$1; shift; printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk -v p="$p" '{v[NR]=$1} END { if (NR == 0) { print "n/a"; exit } r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR; print v[r] }'; }
+sum() { printf '%s\n' "$@" | awk '$1 ~ /^-?[0-9.]+$/ { s += $1; n++ } END { print n ? s : "n/a" }'; }
+# per VALUE DIVISOR SCALE: VALUE * SCALE / DIVISOR, one decimal (n/a when either is not a number)
+per() { awk -v a="$1" -v b="$2" -v k="${3:-1}" 'BEGIN { if (a ~ /^[0-9.]+$/ && b+0 > 0) printf "%.1f", a * k / b; else print "n/a" }'; }
+HZ=$(getconf CLK_TCK)
+# cpu_ms PID: user + system CPU time of PID so far, in ms (/proc/PID/stat utime + stime)
+cpu_ms() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo n/a; }
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<" $2"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo n/a; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo n/a; }
@@ -195,6 +220,18 @@ stop_daemon() {
 	wait "$LPID" 2>/dev/null || true
 	unset "LAUNCHERS[$LPID]" "DAEMONS[$DPID]"
 	read -r _ STOP_STATUS STOP_MS LEFT_ALIVE LEFT_ZOMBIES <<<"$line"
+}
+
+# timed OUT CMD...: runs CMD, stdout to OUT (stderr to ctl.err), and times the whole process from
+# the shell: fork, exec, run, exit, wait. Sets TIMED_MS and TIMED_RC; no subshell in the window.
+timed() {
+	local out=$1 t0 t1
+	shift
+	TIMED_RC=0
+	t0=${EPOCHREALTIME/[.,]/}
+	"$@" >"$out" 2>>"$T/ctl.err" || TIMED_RC=$?
+	t1=${EPOCHREALTIME/[.,]/}
+	TIMED_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
 }
 
 # settle: lets the daemon finish starting (cirqued's start grace is 1 s per process).
@@ -365,8 +402,96 @@ if [ "$WITH_SV" = 1 ]; then
 fi
 say "$line"
 
+# --- f, g. the control plane, N processes running -------------------------------------------------
+# One cirqued for both (started, settled), then supervisord for f's comparison: never both at once.
+CTL_ENDPOINT=ipc://$T/control.sock
+CQCTL=("${CLEANENV[@]}" "CIRQUE_ENDPOINT=$CTL_ENDPOINT" "$T/cirquectl")
+TRUE_T=() CQV_T=() CQS_T=() SVS_T=()
+CTL_BAD=0 CTL_LINES=n/a CTL_RTT="" SV_CTL_BAD=0 SV_CTL_LINES=n/a
+ECHO_R=() CQ_R=()
+CQ_FG_STATUS=n/a CQ_FG_LEFT=0 CQ_FG_STOPS=0 SV_FG_LEFT=0 G_RSS0=n/a G_RSS1=n/a G_FDS0=n/a G_FDS1=n/a
+if [ "$WITH_CTL" = 1 ] || [ "$WITH_RATE" = 1 ]; then
+	launch cirqued-ctl 30 "$CIRQUED" -c "$T/sleepers.yaml"
+	[ "$READY_OK" = 1 ] || { tail -n 20 "$DLOG" >&2; die "cirqued did not start $N processes"; }
+	settle
+
+	if [ "$WITH_CTL" = 1 ]; then
+		# Interleaved: the floor, cirquectl's start-up alone, the whole `status`.
+		for ((i = 1; i <= CTL_RUNS; i++)); do
+			timed "$T/true.out" "${CLEANENV[@]}" /bin/true
+			TRUE_T+=("$TIMED_MS")
+			timed "$T/version.out" "${CQCTL[@]}" version
+			CQV_T+=("$TIMED_MS")
+			timed "$T/status.out" "${CQCTL[@]}" status
+			CQS_T+=("$TIMED_MS")
+			CTL_LINES=$(wc -l <"$T/status.out")
+			if [ "$TIMED_RC" != 0 ] || [ "$CTL_LINES" != "$N" ]; then
+				CTL_BAD=$((CTL_BAD + 1))
+				[ "$CTL_BAD" -gt 1 ] || say "bench: cirquectl status: exit $TIMED_RC, $CTL_LINES lines (want $N)"
+			fi
+		done
+		# The same request on a live connection: no process start, no printing.
+		CTL_RTT=$("$T/bin/ctl_throughput" -p "$DPID" -c status -j '{"processes":true}' -W 5 \
+			-n "$STATUS_RTT_N" -m 0 "$CTL_ENDPOINT") || say "bench: ctl_throughput (status) failed: $CTL_RTT"
+		say "  [f] cirquectl status: median $(fmt_ms "$(median "${CQS_T[@]}")") ms over $CTL_RUNS runs ($CTL_LINES lines); /bin/true $(fmt_ms "$(median "${TRUE_T[@]}")") ms"
+	fi
+
+	if [ "$WITH_RATE" = 1 ]; then
+		"$T/bin/zmq_echo" "ipc://$T/echo.sock" 2>>"$T/echo.err" &
+		EPID=$!
+		HELPERS[$EPID]=1
+		for ((i = 0; i < 50; i++)); do
+			[ -S "$T/echo.sock" ] && break
+			sleep 0.1
+		done
+		G_RSS0=$(rss_kb "$DPID") G_FDS0=$(nfds "$DPID")
+		G_CPU0=$(cpu_ms "$DPID")
+		RATE_ARGS=(-n "$RATE_SEQ" -m "$RATE_TOTAL" -w "$RATE_WINDOW")
+		for ((rep = 1; rep <= RATE_REPS; rep++)); do
+			r=$("$T/bin/ctl_throughput" -E "${RATE_ARGS[@]}" "ipc://$T/echo.sock") ||
+				say "bench: ctl_throughput against zmq_echo: ${r:-no output}"
+			ECHO_R+=("$r")
+			r=$("$T/bin/ctl_throughput" -p "$DPID" "${RATE_ARGS[@]}" "$CTL_ENDPOINT") ||
+				say "bench: ctl_throughput against cirqued: ${r:-no output}"
+			CQ_R+=("$r")
+			say "  [g] run $rep/$RATE_REPS: one at a time: echo $(field seq_rate "${ECHO_R[-1]}"), cirqued $(field seq_rate "$r") req/s; window $RATE_WINDOW: echo $(field pipe_rate "${ECHO_R[-1]}"), cirqued $(field pipe_rate "$r") req/s"
+		done
+		G_CPU1=$(cpu_ms "$DPID")
+		G_RSS1=$(rss_kb "$DPID") G_FDS1=$(nfds "$DPID")
+		kill -TERM "$EPID" 2>/dev/null || true
+		wait "$EPID" 2>/dev/null || true
+		unset "HELPERS[$EPID]"
+	fi
+
+	stop_daemon
+	CQ_FG_STATUS=$STOP_STATUS CQ_FG_STOPS=1
+	CQ_FG_LEFT=$((${LEFT_ALIVE/n\/a/0} + ${LEFT_ZOMBIES/n\/a/0}))
+	cp "$DLOG" "$T/cirqued-fg.log"
+
+	if [ "$WITH_CTL" = 1 ] && [ "$WITH_SV" = 1 ]; then
+		sv_conf "$T/sv-ctl" "$SV_SLEEP_CMD"
+		launch supervisord-ctl 90 supervisord -c "$T/sv-ctl/supervisord.conf"
+		if [ "$READY_OK" = 1 ]; then
+			settle
+			for ((i = 1; i <= SV_CTL_RUNS; i++)); do
+				timed "$T/svstatus.out" "${CLEANENV[@]}" supervisorctl -c "$T/sv-ctl/supervisord.conf" status
+				SVS_T+=("$TIMED_MS")
+				SV_CTL_LINES=$(wc -l <"$T/svstatus.out")
+				if [ "$TIMED_RC" != 0 ] || [ "$SV_CTL_LINES" != "$N" ]; then
+					SV_CTL_BAD=$((SV_CTL_BAD + 1))
+					[ "$SV_CTL_BAD" -gt 1 ] || say "bench: supervisorctl status: exit $TIMED_RC, $SV_CTL_LINES lines (want $N)"
+				fi
+			done
+			say "  [f] supervisorctl status: median $(fmt_ms "$(median "${SVS_T[@]}")") ms over $SV_CTL_RUNS runs ($SV_CTL_LINES lines)"
+		fi
+		stop_daemon
+		SV_FG_LEFT=$((${LEFT_ALIVE/n\/a/0} + ${LEFT_ZOMBIES/n\/a/0}))
+	fi
+fi
+
 # --- cirqued's logs: anything but the expected warnings ---------------------------------------
 cat "$T"/cirqued-a.log.* "$T/cirqued-e.log" >"$T/cirqued-all.log"
+[ ! -f "$T/cirqued-fg.log" ] || cat "$T/cirqued-fg.log" >>"$T/cirqued-all.log"
 CQ_LOG_LINES=$(wc -l <"$T/cirqued-all.log")
 CQ_LOG_ERRORS=$(grep -cE '\[(error|critical)\]|Sanitizer|runtime error' "$T/cirqued-all.log" || true)
 # Expected at loglevel warning: the respawn victims ("killed unexpectedly by SIGKILL") and, in part

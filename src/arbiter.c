@@ -2,6 +2,7 @@
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
 
+#include "commands.h"
 #include "events.h"
 #include "stream.h"
 #include "log.h"
@@ -185,6 +186,8 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	struct arbiter *a = arg;
 	json_t *payload;
 
+	if (strcmp(event, "reap") == 0)
+		commands_on_reap(pid);
 	if (a->events == NULL)
 		return;
 	if (strcmp(event, "reap") == 0)
@@ -611,5 +614,7 @@ void arbiter_free(struct arbiter *a)
 	if (a->devnull_fd >= 0)
 		close(a->devnull_fd);
 	free_daemon_settings(&a->daemon);
+	free(a->control_endpoint);
+	free(a->pubsub_endpoint);
 	free(a->config_path);
 }

@@ -33,6 +33,8 @@ struct arbiter {
 	struct control *control;      /* the ROUTER control socket */
 	struct events *events;        /* the PUB socket, NULL when not configured */
 	struct zap *zap;              /* CURVE authenticator of the control socket, or NULL */
+	char *control_endpoint;       /* the endpoints in use (defaults resolved) */
+	char *pubsub_endpoint;
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */

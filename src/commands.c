@@ -722,7 +722,8 @@ static void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *pr
 	const struct daemon_config *d = &a->daemon;
 	const char *option = prop_string(props, "option");
 	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i}",
-				"endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
+				"endpoint", a->control_endpoint,
+				"pubsub_endpoint", a->pubsub_endpoint,
 				"stats_endpoint", d->stats_endpoint,
 				"loglevel", log_level_name(log_get_level()),
 				"logoutput", d->logoutput, "pidfile", d->pidfile,
@@ -1049,6 +1050,137 @@ static void cmd_listsockets(struct arbiter *a, struct request *req, json_t *prop
 	control_reply(req, json_pack("{s:[]}", "sockets"));
 }
 
+/* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL
+ * those still alive after graceful_timeout, answer once they have all exited. The watcher then
+ * respawns them as for any death. */
+struct kill_job {
+	struct kill_job *next;
+	struct arbiter *arbiter;
+	struct request *req;
+	char *watcher;                /* looked up again: the watcher may go meanwhile */
+	pid_t *pids;
+	int npids;
+	ev_timer grace;
+};
+
+static struct kill_job *kill_jobs;
+
+static void kill_job_finish(struct kill_job *job)
+{
+	for (struct kill_job **link = &kill_jobs; *link; link = &(*link)->next) {
+		if (*link == job) {
+			*link = job->next;
+			break;
+		}
+	}
+	ev_timer_stop(job->arbiter->loop, &job->grace);
+	if (job->req)
+		control_reply(job->req, NULL);
+	free(job->watcher);
+	free(job->pids);
+	free(job);
+}
+
+static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct kill_job *job = t->data;
+	struct watcher *w = arbiter_find(job->arbiter, job->watcher);
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; w && i < job->npids; i++) {
+		struct process *p = watcher_find_pid(w, job->pids[i]);
+		if (p) {
+			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
+				 "SIGKILL", w->name, p->wid, (int)p->pid);
+			kill(w->config->stop_children ? -p->pid : p->pid, SIGKILL);
+		}
+	}
+	if (w == NULL)
+		kill_job_finish(job);
+}
+
+void commands_on_reap(pid_t pid)
+{
+	for (struct kill_job *job = kill_jobs, *next; job; job = next) {
+		next = job->next;
+		for (int i = 0; i < job->npids; i++) {
+			if (job->pids[i] == pid) {
+				job->pids[i] = job->pids[--job->npids];
+				break;
+			}
+		}
+		if (job->npids == 0)
+			kill_job_finish(job);
+	}
+}
+
+static void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	json_t *signum = json_object_get(props, "signum"), *grace_prop;
+	double grace;
+	long pid;
+	int sig, n = 0;
+	struct kill_job *job;
+
+	if (w == NULL)
+		return;
+	sig = w->config->stop_signal;
+	if (signum && !signal_from_json(signum, &sig)) {
+		control_error(req, CONTROL_EMESSAGE, "signal invalid");
+		return;
+	}
+	grace = w->config->graceful_timeout;
+	grace_prop = json_object_get(props, "graceful_timeout");
+	if (json_is_number(grace_prop))
+		grace = json_number_value(grace_prop);
+	else if (json_is_string(grace_prop) &&
+		 parse_duration(json_string_value(grace_prop), &grace) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "graceful_timeout invalid");
+		return;
+	}
+	if (prop_int(props, "pid", 0, &pid) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job)
+		job->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	if (job == NULL || job->pids == NULL) {
+		free(job);
+		control_error(req, CONTROL_EOS, "out of memory");
+		return;
+	}
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid <= 0 || (pid && p->pid != pid))
+			continue;
+		if (kill(w->config->stop_children ? -p->pid : p->pid, sig) == 0)
+			job->pids[n++] = p->pid;
+	}
+	if (pid && n == 0) {
+		free(job->pids);
+		free(job);
+		control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+		return;
+	}
+	log_info("watcher %s: kill: SIG%s to %d process%s", w->name,
+		 signal_name(sig) ? signal_name(sig) : "?", n, n == 1 ? "" : "es");
+	job->arbiter = a;
+	job->req = req;
+	job->watcher = strdup(w->name);
+	job->npids = n;
+	ev_timer_init(&job->grace, on_kill_grace, grace, 0);
+	job->grace.data = job;
+	job->next = kill_jobs;
+	kill_jobs = job;
+	if (n == 0) {
+		kill_job_finish(job);
+		return;
+	}
+	ev_timer_start(a->loop, &job->grace);
+}
+
 /* Waiting quit requests, answered when every process is gone. */
 static struct request *quit_waiters[16];
 static int nquit_waiters;
@@ -1064,6 +1196,8 @@ static void cmd_quit(struct arbiter *a, struct request *req, json_t *props)
 
 void commands_shutdown_complete(void)
 {
+	while (kill_jobs)
+		kill_job_finish(kill_jobs);
 	for (int i = 0; i < nquit_waiters; i++)
 		control_reply(quit_waiters[i], NULL);
 	nquit_waiters = 0;
@@ -1079,6 +1213,7 @@ static const struct command {
 	{ "get", cmd_get },
 	{ "globaloptions", cmd_globaloptions },
 	{ "incr", cmd_incr },
+	{ "kill", cmd_kill },
 	{ "list", cmd_list },
 	{ "listsockets", cmd_listsockets },
 	{ "numprocesses", cmd_numprocesses },

@@ -227,8 +227,8 @@ static void open_control_plane(struct arbiter *a)
 		fatal("cannot open the event socket %s", pubsub);
 	explicit_bzero(secret, sizeof(secret));
 	log_info("control socket %s, events %s", control, pubsub);
-	free(control);
-	free(pubsub);
+	a->control_endpoint = control;  /* for globaloptions */
+	a->pubsub_endpoint = pubsub;
 }
 
 static void close_control_plane(struct arbiter *a)

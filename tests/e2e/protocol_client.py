@@ -524,6 +524,7 @@ def still_alive_and_answering():
 
 main = new_socket()
 failed = 0
+failures = []
 for fn in checks:
     name = fn.__name__
     t = time.monotonic()
@@ -537,6 +538,7 @@ for fn in checks:
     except Exception:
         why = traceback.format_exc().strip()
     failed += 1
+    failures.append("%s: %s" % (name, why.splitlines()[-1][:300]))
     print("  FAIL  %s: %s" % (name, why))
     sys.stdout.flush()
     # a failed check may leave a reply queued: the next one starts on a fresh socket
@@ -545,6 +547,10 @@ for fn in checks:
 for s in list(sockets):
     s.close(linger=0)
 ctx.term()
-print("%d of %d protocol checks failed" % (failed, len(checks)) if failed else
-      "all %d protocol checks passed" % len(checks))
+if failed:
+    print("%d of %d protocol checks failed:" % (failed, len(checks)))
+    for f in failures:
+        print("  - " + f)
+else:
+    print("all %d protocol checks passed" % len(checks))
 sys.exit(1 if failed else 0)
