@@ -39,8 +39,8 @@ struct reader {
 	bool prefix;                  /* inherit: "name[wid]: " before each line */
 	char *time_format;            /* strftime prefix, or NULL */
 	struct tail_ring *ring;
-	char *partial;                /* a line without its newline yet */
-	size_t partial_len;
+	char *partial;                /* a line without its newline yet (allocated when needed) */
+	size_t partial_len, partial_cap;
 	char *pending;                /* formatted lines the sink refused (paused until it has room) */
 	size_t pending_len, pending_cap;
 };
@@ -209,6 +209,25 @@ static void emit_line(struct reader *r, const char *line, size_t len)
 	}
 }
 
+/* Room for N more bytes of partial line (grown on demand: most children never need it). */
+static bool partial_reserve(struct reader *r, size_t n)
+{
+	size_t need = r->partial_len + n, cap = r->partial_cap ? r->partial_cap : 256;
+
+	if (need <= r->partial_cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	if (cap > LINE_LIMIT)
+		cap = LINE_LIMIT;
+	char *grown = realloc(r->partial, cap);
+	if (grown == NULL)
+		return false;
+	r->partial = grown;
+	r->partial_cap = cap;
+	return true;
+}
+
 /* Splits DATA into lines, joining the partial line kept from the last read. */
 static void split_lines(struct reader *r, const char *data, size_t len)
 {
@@ -219,6 +238,8 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 		if (r->partial_len + n > LINE_LIMIT) {
 			/* Too long to hold: pass on what we have as a piece of its own. */
 			size_t room = LINE_LIMIT - r->partial_len;
+			if (!partial_reserve(r, room))
+				return;
 			memcpy(r->partial + r->partial_len, data, room);
 			emit_line(r, r->partial, LINE_LIMIT);
 			r->partial_len = 0;
@@ -227,11 +248,15 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 			continue;
 		}
 		if (nl == NULL) {
+			if (!partial_reserve(r, n))
+				return;  /* out of memory: this piece is lost, the loop goes on */
 			memcpy(r->partial + r->partial_len, data, n);
 			r->partial_len += n;
 			return;
 		}
 		if (r->partial_len) {
+			if (!partial_reserve(r, n))
+				return;
 			memcpy(r->partial + r->partial_len, data, n);
 			emit_line(r, r->partial, r->partial_len + n);
 			r->partial_len = 0;
@@ -454,8 +479,7 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		if (p->read_fd[i] < 0)
 			continue;
 		struct reader *r = calloc(1, sizeof(*r));
-		if (r == NULL || (r->partial = malloc(LINE_LIMIT)) == NULL) {
-			free(r);
+		if (r == NULL) {
 			close_fd(&p->read_fd[i]);  /* the child gets EPIPE: better than a leak */
 			continue;
 		}
