@@ -73,6 +73,7 @@ test: test-deps
 bench: bench-deps
 	$(MAKE) all bench/spawn_floor
 	bench/run.sh
+	bench/streams.sh
 
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<

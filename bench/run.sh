@@ -23,13 +23,15 @@
 # BENCH_SV_RESPAWN_ROUNDS (10), BENCH_SUPERVISORD (1; 0 skips supervisord),
 # BENCH_CTL (1; 0 skips f), BENCH_CTL_RUNS (30), BENCH_SV_CTL_RUNS (5),
 # BENCH_RATE (1; 0 skips g), BENCH_RATE_REPS (3), BENCH_RATE_SEQ (20000),
-# BENCH_RATE_TOTAL (50000), BENCH_RATE_WINDOW (100).
+# BENCH_RATE_TOTAL (50000), BENCH_RATE_WINDOW (100); BENCH_CIRQUED, BENCH_CIRQUECTL: other
+# binaries than src/cirqued and src/cirquectl (e.g. a normal build while src/ holds a SANITIZE=1 one).
 # Run after `make` (it builds its own helpers); `make bench` does both.
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
-CIRQUED=$ROOT/src/cirqued
+CIRQUED=${BENCH_CIRQUED:-$ROOT/src/cirqued}
+CIRQUECTL=${BENCH_CIRQUECTL:-$ROOT/src/cirquectl}
 N=${BENCH_N:-1000}
 REPS=${BENCH_REPS:-3}
 RESPAWN_ROUNDS=${BENCH_RESPAWN_ROUNDS:-100}
@@ -55,7 +57,7 @@ declare -A HELPERS=()    # other servers of ours (zmq_echo of part g)
 
 # ours PID: PID is still one of our processes (its command line names our temp dir), not a
 # recycled pid of someone else's.
-ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T"; }
+ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$T"; }
 
 cleanup() {
 	local rc=$? l d i
@@ -102,8 +104,8 @@ if [ "$WITH_SV" = 1 ] && ! command -v supervisord >/dev/null; then
 fi
 HAVE_STRACE=1
 command -v strace >/dev/null || { say "bench: strace not found: skipping part d"; HAVE_STRACE=0; }
-if [ "$WITH_CTL" = 1 ] && [ ! -x "$ROOT/src/cirquectl" ]; then
-	say "bench: $ROOT/src/cirquectl is missing: skipping part f"
+if [ "$WITH_CTL" = 1 ] && [ ! -x "$CIRQUECTL" ]; then
+	say "bench: $CIRQUECTL is missing: skipping part f"
 	WITH_CTL=0
 fi
 if [ "$WITH_CTL" = 1 ] && [ -z "${EPOCHREALTIME:-}" ]; then
@@ -134,8 +136,16 @@ fi
 cp "$CIRQUED" "$T/cirqued"
 CIRQUED=$T/cirqued
 if [ "$WITH_CTL" = 1 ]; then
-	cp "$ROOT/src/cirquectl" "$T/cirquectl"
+	cp "$CIRQUECTL" "$T/cirquectl"
 fi
+# A sanitizer build (make SANITIZE=1, as the tests use) runs several times slower and bigger.
+SANITIZED=""
+for b in "$T/cirqued" "$T/cirquectl"; do
+	if [ -x "$b" ] && ldd "$b" 2>/dev/null | grep -qE 'lib(a|ub)san'; then
+		SANITIZED+="${SANITIZED:+, }${b##*/}"
+	fi
+done
+[ -z "$SANITIZED" ] || say "bench: warning: $SANITIZED built with sanitizers (make SANITIZE=1): figures not representative"
 
 # Up to 20000 descriptors: supervisord keeps 3 pipes per child.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -448,7 +458,7 @@ if [ "$WITH_CTL" = 1 ] || [ "$WITH_RATE" = 1 ]; then
 		G_CPU0=$(cpu_ms "$DPID")
 		RATE_ARGS=(-n "$RATE_SEQ" -m "$RATE_TOTAL" -w "$RATE_WINDOW")
 		for ((rep = 1; rep <= RATE_REPS; rep++)); do
-			r=$("$T/bin/ctl_throughput" -E "${RATE_ARGS[@]}" "ipc://$T/echo.sock") ||
+			r=$("$T/bin/ctl_throughput" -E -p "$EPID" "${RATE_ARGS[@]}" "ipc://$T/echo.sock") ||
 				say "bench: ctl_throughput against zmq_echo: ${r:-no output}"
 			ECHO_R+=("$r")
 			r=$("$T/bin/ctl_throughput" -p "$DPID" "${RATE_ARGS[@]}" "$CTL_ENDPOINT") ||
@@ -525,6 +535,7 @@ row() { printf '  %-38s %12s  %-9s  %s\n' "$@"; }
 echo
 echo "cirque benchmark summary   N=$N processes, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $(($(date +%s) - BENCH_START)) s"
 echo "  (timings are noisy on this machine: compare within this run; ratios are what matter)"
+[ -z "$SANITIZED" ] || echo "  WARNING: $SANITIZED built with sanitizers (make SANITIZE=1): figures not representative"
 echo
 echo "a. time until $N \`sleep\` processes run (median of $REPS; runs in order)"
 row "" "median" "vs floor" "runs (ms)"
@@ -556,15 +567,61 @@ row "supervisord, same (stopwaitsecs=$GRACE)" "$(sv "$(fmt_ms "$SV_E_STOP") ms")
 row "cirqued, $N plain sleeps (median)" "$(fmt_ms "$CQSTOP_MED") ms" "" "runs $(runs "${CQSTOP[@]}")"
 row "supervisord, $N plain sleeps (median)" "$(sv "$(fmt_ms "$SVSTOP_MED") ms")" "" "$(sv "runs $(runs "${SVSTOP[@]}")")"
 echo
+# f and g: fields of ctl_throughput's lines, over all of g's runs
+fields() { local name=$1 l; shift; for l in "$@"; do field "$name" "$l"; done; }
+us_ms() { awk -v v="$1" 'BEGIN { if (v ~ /^[0-9.]+$/) print v / 1000; else print "n/a" }'; }
+if [ "$WITH_CTL" = 1 ]; then
+	echo "f. \`cirquectl status\` with $N processes running: the whole process, fork to exit ($CTL_RUNS runs, interleaved)"
+	row "" "median" "p90" "notes"
+	TRUE_MED=$(median "${TRUE_T[@]}") CQS_MED=$(median "${CQS_T[@]}") CQS_P90=$(pctl 90 "${CQS_T[@]}")
+	row "floor: /bin/true" "$(fmt_ms "$TRUE_MED") ms" "$(fmt_ms "$(pctl 90 "${TRUE_T[@]}")") ms" "process start and exit, same env -i"
+	row "cirquectl version (start-up only)" "$(fmt_ms "$(median "${CQV_T[@]}")") ms" "$(fmt_ms "$(pctl 90 "${CQV_T[@]}")") ms" "no request: exec, libraries, exit"
+	row "cirquectl status" "$(fmt_ms "$CQS_MED") ms" "$(fmt_ms "$CQS_P90") ms" "$CTL_LINES lines (want $N), $CTL_BAD bad runs; max $(fmt_ms "$(pctl 100 "${CQS_T[@]}")") ms   target < 20 ms: $(check "$CQS_MED" '<' 20)"
+	RTT_P50=$(us_ms "$(field rtt_p50_us "$CTL_RTT")") RTT_P90=$(us_ms "$(field rtt_p90_us "$CTL_RTT")")
+	row "status alone, on a live connection" "$(fmt_ms "$RTT_P50") ms" "$(fmt_ms "$RTT_P90") ms" "$(field seq_ok "$CTL_RTT")/$STATUS_RTT_N round trips; reply $(per "$(field reply_bytes "$CTL_RTT")" 1024) KB; daemon CPU $(per "$(field dcpu_seq "$CTL_RTT")" "$STATUS_RTT_N") ms per status"
+	SVS_MED=$(median "${SVS_T[@]}")
+	row "supervisorctl status ($SV_CTL_RUNS runs)" "$(sv "$(fmt_ms "$SVS_MED") ms")" "$(sv "$(fmt_ms "$(pctl 90 "${SVS_T[@]}")") ms")" "$(sv "$SV_CTL_LINES lines (want $N), $SV_CTL_BAD bad runs")"
+	row "supervisorctl / cirquectl, median" "$(sv "$(ratio "$SVS_MED" "$CQS_MED")x")" "" "cirquectl / floor: $(ratio "$CQS_MED" "$TRUE_MED")x"
+else
+	echo "f. \`cirquectl status\` with $N processes running: skipped"
+fi
+echo
+if [ "$WITH_RATE" = 1 ]; then
+	E_SEQ=$(median $(fields seq_rate "${ECHO_R[@]}")) E_PIPE=$(median $(fields pipe_rate "${ECHO_R[@]}"))
+	C_SEQ=$(median $(fields seq_rate "${CQ_R[@]}")) C_PIPE=$(median $(fields pipe_rate "${CQ_R[@]}"))
+	C_SEQ_OK=$(sum $(fields seq_ok "${CQ_R[@]}")) C_PIPE_OK=$(sum $(fields pipe_ok "${CQ_R[@]}"))
+	C_DSEQ=$(sum $(fields dcpu_seq "${CQ_R[@]}")) C_DPIPE=$(sum $(fields dcpu_pipe "${CQ_R[@]}"))
+	E_SEQ_OK=$(sum $(fields seq_ok "${ECHO_R[@]}")) E_PIPE_OK=$(sum $(fields pipe_ok "${ECHO_R[@]}"))
+	E_DSEQ=$(sum $(fields dcpu_seq "${ECHO_R[@]}")) E_DPIPE=$(sum $(fields dcpu_pipe "${ECHO_R[@]}"))
+	rtts() { echo "rtt p50 $(median $(fields rtt_p50_us "$@")) us, p99 $(median $(fields rtt_p99_us "$@")) us"; }
+	bad() { echo "$(sum $(fields errors "$@")) / $(sum $(fields unmatched "$@")) / $(sum $(fields lost "$@"))"; }
+	G_CPU=$(awk -v a="${G_CPU0:-n/a}" -v b="${G_CPU1:-n/a}" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) print b - a; else print "n/a" }')
+	echo "g. \`list\` requests over one connection, $N processes running (median of $RATE_REPS runs, interleaved)"
+	row "" "req/s" "vs echo" "notes"
+	row "echo ROUTER, one at a time (ceiling)" "$E_SEQ" "1.00x" "$RATE_SEQ round trips; $(rtts "${ECHO_R[@]}"); server CPU $(per "$E_DSEQ" "$E_SEQ_OK" 1000) us/req"
+	row "cirqued, one at a time" "$C_SEQ" "$(ratio "$C_SEQ" "$E_SEQ")x" "$(rtts "${CQ_R[@]}"); daemon CPU $(per "$C_DSEQ" "$C_SEQ_OK" 1000) us/req   target > 20000: $(check "$C_SEQ" '>' 20000)"
+	row "echo ROUTER, window $RATE_WINDOW (ceiling)" "$E_PIPE" "1.00x" "$RATE_TOTAL requests; server CPU $(per "$E_DPIPE" "$E_PIPE_OK" 1000) us/req"
+	row "cirqued, window $RATE_WINDOW" "$C_PIPE" "$(ratio "$C_PIPE" "$E_PIPE")x" "daemon CPU $(per "$C_DPIPE" "$C_PIPE_OK" 1000) us/req   target > 20000: $(check "$C_PIPE" '>' 20000)"
+	row "replies: errors / unmatched / lost" "$(bad "${CQ_R[@]}")" "" "cirqued, of $RATE_REPS x $((RATE_SEQ + RATE_TOTAL)) requests (echo: $(bad "${ECHO_R[@]}"))"
+	row "cirqued CPU during g" "$(fmt_ms "$G_CPU") ms" "" "of which round trips $(fmt_ms "$C_DSEQ") ms, pipelined $(fmt_ms "$C_DPIPE") ms (/proc/PID/stat, ${HZ} Hz)"
+	row "cirqued RSS / fds around g" "$(kb_mb "$G_RSS0") MB" "" "-> $(kb_mb "$G_RSS1") MB after $(sum "$C_SEQ_OK" "$C_PIPE_OK") requests; fds $G_FDS0 -> $G_FDS1"
+else
+	echo "g. control requests over one connection: skipped"
+fi
+echo
 echo "hygiene"
-row "cirqued exits with status != 0" "$CQ_BADEXIT" "" "of the $REPS stops of part a (part e: status $CQ_E_STATUS)"
-row "processes left behind: cirqued" "$((CQ_LEFT + CQ_E_LEFT))" "" "alive or unreaped, over all $((REPS + 1)) stops"
-row "processes left behind: supervisord" "$(sv "$((SV_LEFT + ${SV_E_LEFT/n\/a/0}))")" "" ""
+row "cirqued exits with status != 0" "$CQ_BADEXIT" "" "of the $REPS stops of part a (part e: status $CQ_E_STATUS; f/g: status $CQ_FG_STATUS)"
+row "processes left behind: cirqued" "$((CQ_LEFT + CQ_E_LEFT + CQ_FG_LEFT))" "" "alive or unreaped, over all $((REPS + 1 + CQ_FG_STOPS)) stops"
+row "processes left behind: supervisord" "$(sv "$((SV_LEFT + ${SV_E_LEFT/n\/a/0} + SV_FG_LEFT))")" "" ""
 row "cirqued log lines (loglevel warning)" "$CQ_LOG_LINES" "" "expected: $CQ_N respawn victims + $CQ_E_KILLED SIGKILLs of part e"
 row "cirqued log: errors / unexpected lines" "$CQ_LOG_ERRORS / $CQ_LOG_ODD" "" ""
 if [ "$CQ_LOG_ODD" != 0 ]; then
 	echo "  unexpected cirqued log lines (first 10):"
 	grep -vE "$EXPECTED_LOG" "$T/cirqued-all.log" | head -n 10 | sed 's/^/    /'
+fi
+if [ -s "$T/ctl.err" ] || [ -s "$T/echo.err" ]; then
+	echo "  cirquectl / supervisorctl / zmq_echo messages (first 10):"
+	cat "$T/ctl.err" "$T/echo.err" 2>/dev/null | head -n 10 | sed 's/^/    /'
 fi
 if [ -s "$T/launcher.err" ]; then
 	echo "  launcher messages:"

@@ -603,13 +603,14 @@ static int cmd_decr(struct client *c, int argc, char **argv)
 
 static int cmd_add(struct client *c, int argc, char **argv)
 {
-	json_t *reply, *args = json_array();
+	json_t *reply, *args;
 	int rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: cirquectl add name cmd [arg...]\n");
 		return EXIT_USAGE;
 	}
+	args = json_array();
 	for (int i = 2; i < argc; i++)
 		json_array_append_new(args, json_string(argv[i]));
 	rc = simple(c, "add", json_pack("{s:s, s:s, s:o, s:b}", "name", argv[0], "cmd", argv[1],

@@ -121,7 +121,9 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 	json_t *children = json_array();
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0)
-		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		/* strtok_r: the recursion below must not reset this loop's position. */
+		for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save))
 			if (depth < 3)
 				json_array_append_new(children, proc_info_depth(atoi(tok), depth + 1));
 	json_object_set_new(info, "children", children);
