@@ -120,12 +120,15 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 
 	json_t *children = json_array();
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if (read_small_file(path, buf, sizeof(buf)) > 0)
+	/* Up to 100000 children: "pid " is at most 8 bytes each. */
+	size_t list_size = 800 * 1024;
+	char *list = depth < 3 ? malloc(list_size) : NULL;
+	if (list && read_small_file(path, list, list_size) > 0)
 		/* strtok_r: the recursion below must not reset this loop's position. */
-		for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
+		for (char *save, *tok = strtok_r(list, " \n", &save); tok;
 		     tok = strtok_r(NULL, " \n", &save))
-			if (depth < 3)
-				json_array_append_new(children, proc_info_depth(atoi(tok), depth + 1));
+			json_array_append_new(children, proc_info_depth(atoi(tok), depth + 1));
+	free(list);
 	json_object_set_new(info, "children", children);
 	return info;
 }
