@@ -513,8 +513,10 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 			log_info("watcher %s: options updated in place (no restart needed)", w->name);
 		int count = before == wc->numprocesses ? w->numprocesses : wc->numprocesses;
 		watcher_replace_config(w, wc, count);
+		events_publish_watcher(a->events, w->name, "updated", NULL);
 		return w;
 	}
+	events_publish_watcher(a->events, w->name, "updated", NULL);
 	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
 	replace_watcher(a, w, wc, start);
 	result = name ? arbiter_find(a, name) : NULL;
