@@ -7,6 +7,7 @@
 #include "endpoint.h"
 #include "events.h"
 #include "log.h"
+#include "spawn.h"
 #include "stream.h"
 #include "version.h"
 
@@ -262,6 +263,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mark_inherited_fds_cloexec();
+	spawn_init();  /* before anything else opens descriptors: the slots get low numbers */
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());

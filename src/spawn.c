@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,15 @@
 enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_RLIMIT, STEP_CHDIR,
 		  STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
 
+/* The reserved slots (spawn_init): the parent puts the child's stdin/stdout/stderr there before
+ * each spawn; everything from slot_bound up is dropped by the child without being copied. */
+static int slot[3] = { -1, -1, -1 };
+static int slot_bound;
+static int slot_filler = -1;              /* /dev/null, put back into the slots after a spawn */
+
 struct child_args {
 	const struct spawn_request *req;
+	bool shared_files;                /* CLONE_FILES: keep only the slots, then install them */
 	sigset_t parent_mask;                 /* restored in the child before exec */
 	volatile int failed_step;             /* written by the child, read by the parent after clone */
 	volatile int error;
@@ -73,8 +82,18 @@ static int child_main(void *arg)
 		child_fail(args, STEP_SIGNALS);
 	if (setpgid(0, 0) < 0)
 		child_fail(args, STEP_SETPGID);
-	if (install_stdio(req) < 0)
+	if (args->shared_files) {
+		/* Our own table with only the descriptors below slot_bound, copied cheaply; an old
+		 * kernel without CLOSE_RANGE_UNSHARE copies them all. Only then may we dup2. */
+		if (close_range((unsigned)slot_bound, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+		    unshare(CLONE_FILES) < 0)
+			child_fail(args, STEP_STDIO);
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(slot[fd], fd) < 0)
+				child_fail(args, STEP_STDIO);
+	} else if (install_stdio(req) < 0) {
 		child_fail(args, STEP_STDIO);
+	}
 	/* The daemon raised its own descriptor limit; children get the one it was started with. */
 	if (req->nofile && setrlimit(RLIMIT_NOFILE, req->nofile) < 0)
 		child_fail(args, STEP_RLIMIT);
@@ -125,9 +144,37 @@ static void *child_stack(void)
 	return stack;
 }
 
+void spawn_init(void)
+{
+	int fds[3];
+
+	slot_filler = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3; i++)
+		fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (slot_filler < 0 || fds[0] < 0 || fds[1] < 0 || fds[2] < 0)
+		return;  /* spawns copy the table: slower, still correct */
+	for (int i = 0; i < 3; i++) {
+		slot[i] = fds[i];
+		if (fds[i] + 1 > slot_bound)
+			slot_bound = fds[i] + 1;
+	}
+}
+
+/* Puts the child's stdio into the slots (or back to /dev/null after the spawn). */
+static int fill_slots(const struct spawn_request *req)
+{
+	for (int i = 0; i < 3; i++) {
+		int source = req ? (req->stdio[i] >= 0 ? req->stdio[i] : i) : slot_filler;
+		if (dup3(source, slot[i], O_CLOEXEC) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 {
 	struct child_args args = { .req = req, .failed_step = STEP_NONE };
+	int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	sigset_t all;
 	char *stack = child_stack();
 	pid_t pid;
@@ -137,11 +184,18 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		*failed_step = "allocate the child's stack";
 		return -1;
 	}
+	if (slot[0] >= 0 && fill_slots(req) == 0) {
+		args.shared_files = true;
+		flags |= CLONE_FILES;
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &args.parent_mask);
-	pid = clone(child_main, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	pid = clone(child_main, stack + CHILD_STACK_SIZE, flags, &args);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &args.parent_mask, NULL);
+	/* The slots must not keep the child's pipe ends open: EOF depends on it. */
+	if (args.shared_files)
+		fill_slots(NULL);
 	if (pid < 0) {
 		*failed_step = "fork";
 		errno = saved;

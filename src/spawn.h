@@ -24,6 +24,12 @@ struct spawn_request {
 	const struct rlimit *nofile;          /* RLIMIT_NOFILE before the configured rlimits, or NULL */
 };
 
+/* Reserves three low descriptor slots so that later spawns share the daemon's descriptor table
+ * until the child keeps only those (close_range with CLOSE_RANGE_UNSHARE): a spawn then costs
+ * the same with 20 or 20,000 open descriptors. Call it first thing in main. Without it (or on
+ * an old kernel) the child copies the whole table, as fork does. */
+void spawn_init(void);
+
 /* Starts the child in its own process group. Returns its pid, or -1 with *failed_step naming what
  * failed ("fork", "exec", "chdir to /x", ...) and errno set. A child that failed after the fork
  * has already exited with status 127 (libev reaps it). The parent is suspended only until the
