@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "events.h"
+#include "notify.h"
 #include "stream.h"
 #include "log.h"
 #include "parse.h"
@@ -379,20 +380,30 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	return 0;
 }
 
-static void on_started(struct arbiter *a, void *arg)
+/* "3 watchers, 12 processes running" for logs and systemd's STATUS=. */
+static void describe_state(struct arbiter *a, char *out, size_t size)
 {
 	int n = 0, processes = 0;
-
-	(void)arg;
-	if (a->shutting_down)
-		return;
 
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		n++;
 		processes += watcher_count_state(w, PS_RUNNING);
 	}
-	log_info("started: %d watcher%s, %d process%s running", n, n == 1 ? "" : "s", processes,
+	snprintf(out, size, "%d watcher%s, %d process%s running", n, n == 1 ? "" : "s", processes,
 		 processes == 1 ? "" : "es");
+}
+
+static void on_started(struct arbiter *a, void *arg)
+{
+	char state[128];
+
+	(void)arg;
+	if (a->shutting_down)
+		return;
+	describe_state(a, state, sizeof(state));
+	log_info("started: %s", state);
+	/* Every autostart watcher has started (priority level by level): we are ready. */
+	notify_send("READY=1\nSTATUS=%s", state);
 }
 
 void arbiter_start(struct arbiter *a)
@@ -447,6 +458,7 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 		return;
 	}
 	a->shutting_down = true;
+	notify_send("STOPPING=1\nSTATUS=stopping all watchers");
 	for (struct level_run *run = a->runs; run; run = run->next)
 		run->cancelled = true;  /* no further level starts; each still reports its end */
 	if (fast) {
@@ -564,12 +576,14 @@ int arbiter_reload(struct arbiter *a)
 		log_warn("reload ignored: shutting down");
 		return -1;
 	}
+	notify_send("RELOADING=1\nSTATUS=reloading %s", a->config_path);
 	if (config_load(a->config_path, &config, &errors) < 0) {
 		for (int i = 0; i < errors.count; i++)
 			log_error("%s", errors.lines[i]);
 		log_error("reload failed: %d error%s in the configuration; keeping the running one",
 			  errors.count, errors.count == 1 ? "" : "s");
 		config_errors_free(&errors);
+		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
 	take_daemon_settings(a, config);
@@ -577,6 +591,9 @@ int arbiter_reload(struct arbiter *a)
 	apply_watcher_configs(a, configs, count);
 	free(configs);
 	log_info("reload complete");
+	char state[128];
+	describe_state(a, state, sizeof(state));
+	notify_send("READY=1\nSTATUS=%s", state);
 	return 0;
 }
 

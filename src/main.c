@@ -7,6 +7,7 @@
 #include "endpoint.h"
 #include "events.h"
 #include "log.h"
+#include "notify.h"
 #include "spawn.h"
 #include "stream.h"
 #include "version.h"
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <zmq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,15 @@ static struct config *load_config(const char *path, bool quiet_ok)
 		return config;
 	printf("%s: ok (%d watcher%s)\n", path, config->nwatchers, config->nwatchers == 1 ? "" : "s");
 	return config;
+}
+
+/* Orphans of our children (double-forking daemons, a shell's background jobs) are reparented to
+ * us instead of init, so they are reaped here (libev reaps every child) and stay in our tree. As
+ * PID 1 in a container we get them anyway. */
+static void become_subreaper(void)
+{
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_errno(LOG_WARNING, "cannot become a child subreaper");
 }
 
 /* Descriptors inherited from whoever started us must not leak into every child we spawn. */
@@ -255,6 +266,7 @@ int main(int argc, char **argv)
 	char *pidfile = NULL;
 
 	parse_options(argc, argv, &opt);
+	notify_init();
 	config = load_config(opt.config_path, opt.check_only);
 	if (config == NULL)
 		return 1;
@@ -263,6 +275,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mark_inherited_fds_cloexec();
+	become_subreaper();
 	spawn_init();  /* before anything else opens descriptors: the slots get low numbers */
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
 	signal(SIGPIPE, SIG_IGN);
@@ -285,8 +298,10 @@ int main(int argc, char **argv)
 	open_control_plane(&arbiter);
 	if (streams_init(loop, arbiter.events) < 0)
 		fatal("cannot start the log writer thread: %s", strerror(errno));
+	notify_start_watchdog(loop);
 	arbiter_start(&arbiter);
 	ev_run(loop, 0);
+	notify_close();
 	if (pidfile)
 		unlink(pidfile);
 	free(pidfile);

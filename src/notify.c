@@ -1,0 +1,93 @@
+/* notify.c - a small sd_notify client.
+ *
+ * Why not libsystemd: the protocol is one datagram on a unix socket (an abstract one when the
+ * path starts with '@'); writing it ourselves keeps the daemon free of a dependency it would use
+ * for ~40 lines, and works the same in containers without systemd's libraries. */
+#include "notify.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int notify_fd = -1;
+static struct sockaddr_un notify_addr;
+static socklen_t notify_len;
+static ev_timer watchdog;
+static struct ev_loop *watchdog_loop;
+
+static void on_watchdog(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
+	notify_send("WATCHDOG=1");
+}
+
+static double watchdog_interval;
+
+void notify_init(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *wpid = getenv("WATCHDOG_PID");
+
+	if (path && (path[0] == '/' || path[0] == '@') && strlen(path) < sizeof(notify_addr.sun_path)) {
+		notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		notify_addr.sun_family = AF_UNIX;
+		strcpy(notify_addr.sun_path, path);
+		if (path[0] == '@')
+			notify_addr.sun_path[0] = '\0';  /* abstract namespace */
+		notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	}
+	/* The watchdog is ours only if WATCHDOG_PID is unset or names us. */
+	if (notify_fd >= 0 && usec && (wpid == NULL || atol(wpid) == (long)getpid())) {
+		watchdog_interval = strtod(usec, NULL) / 1e6 / 2;
+	}
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+void notify_start_watchdog(struct ev_loop *loop)
+{
+	if (watchdog_interval <= 0)
+		return;
+	watchdog_loop = loop;
+	ev_timer_init(&watchdog, on_watchdog, watchdog_interval, watchdog_interval);
+	ev_timer_start(loop, &watchdog);
+}
+
+void notify_send(const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	int n;
+
+	if (notify_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (sendto(notify_fd, message, (size_t)n < sizeof(message) ? (size_t)n : sizeof(message) - 1,
+		   MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&notify_addr, notify_len) < 0)
+		log_errno(LOG_DEBUG, "sd_notify: cannot send %.*s", n, message);
+}
+
+void notify_close(void)
+{
+	if (watchdog_loop)
+		ev_timer_stop(watchdog_loop, &watchdog);
+	if (notify_fd >= 0)
+		close(notify_fd);
+	notify_fd = -1;
+}
