@@ -1,6 +1,11 @@
 # cirque - a process supervisor.   make | make run | make test [SANITIZE=1] | make bench | make clean
 CC      ?= cc
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
 LDLIBS  += -lpthread -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
@@ -78,9 +83,33 @@ bench: bench-deps
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<
 
+# DESTDIR for packaging; an existing configuration is never overwritten.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/cirque $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 src/cirqued src/cirquectl $(DESTDIR)$(BINDIR)/
+	install -m 0644 etc/man/cirquectl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 etc/man/cirque.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 etc/man/cirqued.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/bash-completion/cirquectl $(DESTDIR)$(COMPLETIONDIR)/cirquectl
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/cirqued.service.in \
+	    > $(DESTDIR)$(UNITDIR)/cirqued.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cirqued.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml ] || \
+	    install -m 0644 etc/cirque.yaml $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml
+
+# The configuration stays (it is the operator's).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cirqued $(DESTDIR)$(BINDIR)/cirquectl \
+	    $(DESTDIR)$(MANDIR)/man1/cirquectl.1 $(DESTDIR)$(MANDIR)/man5/cirque.yaml.5 \
+	    $(DESTDIR)$(MANDIR)/man8/cirqued.8 $(DESTDIR)$(COMPLETIONDIR)/cirquectl \
+	    $(DESTDIR)$(UNITDIR)/cirqued.service
+
 clean:
 	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
 	      bench/spawn_floor
 
-.PHONY: all deps test-deps bench-deps run test bench clean FORCE
+.PHONY: all deps test-deps bench-deps run test bench install uninstall clean FORCE
 -include src/*.d tests/unit/*.d

@@ -1,0 +1,47 @@
+# make install into a DESTDIR: binaries, man pages, unit file (which systemd-analyze accepts),
+# bash completion, the example configuration (never overwritten); make uninstall keeps the
+# configuration.
+. "$(dirname "$0")/lib.sh"
+
+D=$T/dest
+# -o all: install what is built (a SANITIZE build stays as it is), do not rebuild.
+mk() { make --no-print-directory -s -C "$ROOT" -o all "$@" DESTDIR="$D" PREFIX=/usr >"$T/make.out" 2>&1 ||
+	fail "make $*: $(cat "$T/make.out")"; }
+mk install
+for f in usr/bin/cirqued usr/bin/cirquectl usr/share/man/man8/cirqued.8 usr/share/man/man1/cirquectl.1 \
+	 usr/share/man/man5/cirque.yaml.5 lib/systemd/system/cirqued.service \
+	 usr/share/bash-completion/completions/cirquectl etc/cirque/cirque.yaml; do
+	[ -f "$D/$f" ] || fail "missing $f after make install"
+done
+[ -x "$D/usr/bin/cirqued" ] && [ -x "$D/usr/bin/cirquectl" ] || fail "binaries not executable"
+"$D/usr/bin/cirqued" --version | grep -q '^cirqued ' || fail "installed cirqued does not run"
+"$D/usr/bin/cirqued" -c "$D/etc/cirque/cirque.yaml" --check >/dev/null || fail "installed example config invalid"
+unit=$D/lib/systemd/system/cirqued.service
+grep -qx 'Type=notify' "$unit" || fail "unit is not Type=notify"
+grep -qx 'ExecStart=/usr/bin/cirqued -c /etc/cirque/cirque.yaml' "$unit" || fail "ExecStart: $(grep ExecStart "$unit")"
+grep -qx 'KillMode=mixed' "$unit" || fail "unit lacks KillMode=mixed"
+grep -q '@' "$unit" && fail "unsubstituted @VARIABLE@ in the unit"
+if command -v systemd-analyze >/dev/null; then
+	# verify checks that ExecStart and the man pages exist: point it at the DESTDIR copies.
+	sed "s|/usr/bin/|$D/usr/bin/|" "$unit" >"$T/cirqued.service"
+	MANPATH=$D/usr/share/man systemd-analyze verify "$T/cirqued.service" >"$T/verify.out" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify.out")"
+else
+	note "systemd-analyze not found: unit not verified"
+fi
+bash -n "$D/usr/share/bash-completion/completions/cirquectl" || fail "completion script does not parse"
+if command -v man >/dev/null; then
+	for page in man8/cirqued.8 man1/cirquectl.1 man5/cirque.yaml.5; do
+		MANWIDTH=80 man -l "$D/usr/share/man/$page" 2>"$T/man.err" | grep -q . || fail "man $page does not render"
+		[ -s "$T/man.err" ] && fail "man $page warns: $(cat "$T/man.err")"
+	done
+fi
+
+# An operator's configuration survives a reinstall and an uninstall.
+echo "# mine" >>"$D/etc/cirque/cirque.yaml"
+mk install
+tail -n 1 "$D/etc/cirque/cirque.yaml" | grep -qx "# mine" || fail "make install overwrote the configuration"
+mk uninstall
+[ ! -e "$D/usr/bin/cirqued" ] && [ ! -e "$unit" ] && [ ! -e "$D/usr/share/man/man8/cirqued.8" ] ||
+	fail "make uninstall left files: $(find "$D" -type f)"
+[ -f "$D/etc/cirque/cirque.yaml" ] || fail "make uninstall removed the configuration"
+echo ok
