@@ -665,7 +665,83 @@ static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struc
 static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 { return opt_stream(ld, path, v, d, 1); }
 
+/* ready: notify | {delay: 2s} | {tcp: 8080} | {tcp: "127.0.0.1:8080"} | {unix: PATH} |
+ * {notify: true} */
+static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	const char *text = scalar(v);
+	yaml_node_pair_t *pair;
+	yaml_node_t *value;
+	const char *kind;
+	char sub[512];
+	long port;
+
+	if (text && strcmp(text, "notify") == 0) {
+		wc->ready = READY_NOTIFY;
+		return 0;
+	}
+	if (v->type != YAML_MAPPING_NODE ||
+	    v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1) {
+		add_error(ld, v, "%s: must be notify, or one of {delay: 2s}, {tcp: PORT or HOST:PORT}, "
+			  "{unix: PATH}", path);
+		return -1;
+	}
+	pair = v->data.mapping.pairs.start;
+	kind = scalar(node_at(ld, pair->key));
+	value = node_at(ld, pair->value);
+	text = scalar(value);
+	snprintf(sub, sizeof(sub), "%s.%s", path, kind ? kind : "?");
+	if (kind && strcmp(kind, "delay") == 0) {
+		wc->ready = READY_DELAY;
+		return get_duration(ld, sub, value, &wc->ready_delay);
+	}
+	if (kind && strcmp(kind, "notify") == 0) {
+		wc->ready = READY_NOTIFY;
+		return 0;
+	}
+	if (kind && strcmp(kind, "unix") == 0) {
+		wc->ready = READY_UNIX;
+		if (get_string(ld, sub, value, &wc->ready_path) < 0)
+			return -1;
+		if (strlen(wc->ready_path) >= 108) {
+			add_error(ld, value, "%s: a unix socket path has at most 107 characters", sub);
+			return -1;
+		}
+		return 0;
+	}
+	if (kind && strcmp(kind, "tcp") == 0) {
+		const char *colon = text ? strrchr(text, ':') : NULL;
+		wc->ready = READY_TCP;
+		free(wc->ready_host);
+		wc->ready_host = colon ? strndup(text, (size_t)(colon - text)) : strdup("127.0.0.1");
+		if (text == NULL || parse_long(colon ? colon + 1 : text, &port) < 0 || port < 1 ||
+		    port > 65535) {
+			add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", sub);
+			return -1;
+		}
+		wc->ready_port = (int)port;
+		return 0;
+	}
+	add_error(ld, node_at(ld, pair->key), "%s: unknown readiness '%s' (delay, tcp, unix, notify)",
+		  path, kind ? kind : "");
+	return -1;
+}
+
+static int opt_ready_timeout(struct loader *ld, const char *path, yaml_node_t *v,
+			     struct watcher_draft *d)
+{
+	if (get_duration(ld, path, v, &d->wc->ready_timeout) < 0)
+		return -1;
+	if (d->wc->ready_timeout <= 0) {
+		add_error(ld, v, "%s: must be more than 0", path);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct { const char *key; watcher_key_fn fn; } watcher_keys[] = {
+	{ "ready", opt_ready }, { "ready_timeout", opt_ready_timeout },
 	{ "stdout", opt_stdout }, { "stderr", opt_stderr },
 	{ "cmd", opt_cmd }, { "args", opt_args }, { "shell", opt_shell },
 	{ "numprocesses", opt_numprocesses }, { "working_dir", opt_working_dir },
@@ -963,6 +1039,9 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 	wc->autostart = true;
 	wc->max_retry = 5;
 	wc->max_age_variance = 30;
+	wc->ready = READY_DELAY;
+	wc->ready_delay = 1;
+	wc->ready_timeout = 60;
 	for (int i = 0; i < 2; i++) {
 		/* supervisord's defaults for files; inherit when nothing is configured */
 		wc->streams[i].kind = STREAM_INHERIT;
@@ -1295,6 +1374,8 @@ void watcher_config_free(struct watcher_config *wc)
 		free(wc->streams[i].tag);
 	}
 	json_decref(wc->raw);
+	free(wc->ready_host);
+	free(wc->ready_path);
 	free(wc);
 }
 
@@ -1361,7 +1442,7 @@ bool watcher_config_same_processes(const struct watcher_config *a,
 	       a->ngroups == b->ngroups &&
 	       (a->ngroups == 0 ||
 		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       a->umask == b->umask && rlimits_equal(a, b) &&
+	       a->umask == b->umask && rlimits_equal(a, b) && a->ready == b->ready &&
 	       streams_equal(&a->streams[0], &b->streams[0]) &&
 	       streams_equal(&a->streams[1], &b->streams[1]);
 }
@@ -1376,5 +1457,7 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
 	       a->autostart == b->autostart && a->singleton == b->singleton &&
 	       a->priority == b->priority && a->warmup_delay == b->warmup_delay &&
 	       a->max_retry == b->max_retry && a->max_age == b->max_age &&
-	       a->max_age_variance == b->max_age_variance;
+	       a->max_age_variance == b->max_age_variance && a->ready_delay == b->ready_delay &&
+	       str_equal(a->ready_host, b->ready_host) && a->ready_port == b->ready_port &&
+	       str_equal(a->ready_path, b->ready_path) && a->ready_timeout == b->ready_timeout;
 }

@@ -33,6 +33,13 @@ struct stream_config {
 	char *tag;                    /* SYSLOG: default "name[wid]" */
 };
 
+enum ready_kind {
+	READY_DELAY,                  /* up for ready_delay (supervisord's startsecs) */
+	READY_TCP,                    /* a TCP port accepts connections */
+	READY_UNIX,                   /* a unix socket accepts connections */
+	READY_NOTIFY,                 /* sd_notify READY=1 on the child's own NOTIFY_SOCKET */
+};
+
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
  * daemon never looks up users or parses text in its loop. */
 struct watcher_config {
@@ -66,6 +73,12 @@ struct watcher_config {
 	double max_age;               /* replace a process older than this (0: never) */
 	double max_age_variance;      /* plus a random 0..variance seconds */
 	struct stream_config streams[2];  /* [0] stdout, [1] stderr */
+	enum ready_kind ready;        /* when a new process counts as started */
+	double ready_delay;           /* READY_DELAY: up this long (default 1 s) */
+	char *ready_host;             /* READY_TCP: connect to host:port */
+	int ready_port;
+	char *ready_path;             /* READY_UNIX: connect to this socket */
+	double ready_timeout;         /* not ready by then: a failed start (default 60 s) */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 

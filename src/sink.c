@@ -117,11 +117,15 @@ static int rotate_file(struct sink *s)
 	return open_file(s);
 }
 
-static bool needs_rotation(const struct sink *s, size_t next_line)
+/* Would writing LINE bytes after PENDING ones (not yet written) need a rotation first? An empty
+ * file never rotates: a line longer than max_bytes still goes somewhere. */
+static bool needs_rotation(const struct sink *s, size_t pending, size_t line)
 {
-	if (s->backup_count <= 0 || s->size == 0)
+	unsigned long long size = s->size + pending;
+
+	if (s->backup_count <= 0 || size == 0)
 		return false;
-	if (s->max_bytes && s->size + next_line > s->max_bytes)
+	if (s->max_bytes && size + line > s->max_bytes)
 		return true;
 	return s->next_rotation && time(NULL) >= s->next_rotation;
 }
@@ -154,12 +158,12 @@ static size_t write_file(struct sink *s, const char *data, size_t len)
 		while (done + span < len) {
 			const char *nl = memchr(data + done + span, '\n', len - done - span);
 			size_t line = nl ? (size_t)(nl - (data + done + span)) + 1 : len - done - span;
-			if (needs_rotation(s, span + line) && (span > 0 || s->size > 0)) {
-				if (span == 0 && rotate_file(s) < 0)
+			if (needs_rotation(s, span, line)) {
+				if (span > 0)
+					break;  /* write what fits, then rotate */
+				if (rotate_file(s) < 0)
 					return done;
-				if (span == 0)
-					continue;
-				break;
+				continue;
 			}
 			span += line;
 			if (s->max_bytes == 0 && s->next_rotation == 0) {

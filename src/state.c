@@ -24,6 +24,7 @@ static struct transition from_starting(enum proc_event e, const struct proc_poli
 	case PE_SPAWN_FAILED: return failed_start(p, false);
 	case PE_EXITED: return failed_start(p, true);
 	case PE_READY: return (struct transition){ PS_RUNNING, PA_BECAME_RUNNING };
+	case PE_READY_TIMEOUT: return (struct transition){ PS_STARTING, PA_KILL_UNREADY };
 	case PE_STOP: return (struct transition){ PS_STOPPING, PA_SEND_STOP };
 	default: return ignore(PS_STARTING);
 	}

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 enum proc_state {
-	PS_STARTING,   /* spawned, not yet up for the start grace (a death now is a failed start) */
+	PS_STARTING,   /* spawned, not yet ready (a death now is a failed start) */
 	PS_RUNNING,    /* up */
 	PS_STOPPING,   /* stop signal sent, waiting for the exit (SIGKILL after the grace time) */
 	PS_BACKOFF,    /* a failed start: waiting before the next attempt */
@@ -19,12 +19,13 @@ enum proc_state {
 
 enum proc_event {
 	PE_SPAWN_FAILED,     /* fork or exec failed */
-	PE_READY,            /* up for the start grace */
+	PE_READY,            /* ready: up for the start grace, port open, or READY=1 */
 	PE_EXITED,           /* reaped */
 	PE_STOP,             /* stop requested (operator, decr, shutdown, reload) */
 	PE_GRACE_TIMEOUT,    /* graceful_timeout passed while STOPPING */
 	PE_BACKOFF_TIMEOUT,  /* backoff delay passed */
 	PE_MAX_AGE,          /* older than max_age (+ variance) */
+	PE_READY_TIMEOUT,    /* still not ready after ready_timeout */
 };
 
 enum proc_action {
@@ -38,6 +39,7 @@ enum proc_action {
 	PA_REMOVE,           /* forget the process */
 	PA_REPLACE,          /* spawn a successor first; this one stops once the successor is up */
 	PA_NOTE_EXIT,        /* record the exit (respawn off) */
+	PA_KILL_UNREADY,     /* SIGKILL a process that never became ready: its exit is a failed start */
 };
 
 struct proc_policy {

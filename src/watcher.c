@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "parse.h"
+#include "ready.h"
 #include "spawn.h"
 #include "stream.h"
 
@@ -12,9 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/* How long a new process must stay up before it counts as started (supervisord's startsecs). A
- * death before that is a failed start, which backs off instead of respawning at once. */
-#define START_GRACE 1.0
 
 static void watcher_update(struct watcher *w);
 static void process_dispatch(struct process *p, enum proc_event event);
@@ -49,6 +47,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 
 	(void)revents;
 	ev_child_stop(loop, child);
+	ready_unwatch(p, true);
 	log_exit(p, p->pid, child->rstatus);
 	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
 							     : WEXITSTATUS(child->rstatus));
@@ -65,7 +64,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 {
 	static const enum proc_event event_of_state[] = {
-		[PS_STARTING] = PE_READY, [PS_RUNNING] = PE_MAX_AGE,
+		[PS_STARTING] = PE_READY_TIMEOUT, [PS_RUNNING] = PE_MAX_AGE,
 		[PS_STOPPING] = PE_GRACE_TIMEOUT, [PS_BACKOFF] = PE_BACKOFF_TIMEOUT,
 	};
 	struct process *p = timer->data;
@@ -75,8 +74,12 @@ static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 	(void)revents;
 	if (p->state > PS_BACKOFF)
 		return;
+	enum proc_event event = event_of_state[p->state];
+	/* With ready: delay (the default) the start grace is the readiness itself. */
+	if (p->state == PS_STARTING && w->config->ready == READY_DELAY)
+		event = PE_READY;
 	w->busy++;
-	process_dispatch(p, event_of_state[p->state]);
+	process_dispatch(p, event);
 	w->busy--;
 	watcher_update(w);
 }
@@ -102,6 +105,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->wid = wid;
 	p->state = PS_STARTING;
 	p->last_status = -1;
+	p->notify_fd = -1;
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
@@ -119,6 +123,9 @@ static void process_free(struct process *p)
 
 	ev_child_stop(w->loop, &p->child);
 	ev_timer_stop(w->loop, &p->timer);
+	ready_unwatch(p, true);
+	free(p->notify_path);
+	free(p->status);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
@@ -162,11 +169,14 @@ static void process_spawn(struct process *p)
 		env = substitute_all(c->env, p->wid);
 		errno = ENOMEM;
 	}
-	if (argv && env && streams_prepare(c, w->stdio[0], &pipes) < 0) {
+	char **child_env = argv && env ? ready_prepare(p, env) : NULL;
+	if (argv && env && child_env == NULL) {
+		step = "create the notify socket for";
+	} else if (argv && env && streams_prepare(c, w->stdio[0], &pipes) < 0) {
 		step = "create output pipes for";
 	} else if (argv && env) {
 		struct spawn_request req = {
-			.argv = argv, .envp = env, .working_dir = c->working_dir, .umask = c->umask,
+			.argv = argv, .envp = child_env, .working_dir = c->working_dir, .umask = c->umask,
 			.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 			.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
 			.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
@@ -180,6 +190,11 @@ static void process_spawn(struct process *p)
 			streams_attach(c, p->wid, &pipes);
 		errno = saved;
 	}
+	if (child_env) {
+		int saved = errno;
+		ready_release_env(child_env, env);
+		errno = saved;
+	}
 	if (w->needs_wid) {
 		int saved = errno;
 		free_words(argv);
@@ -189,6 +204,7 @@ static void process_spawn(struct process *p)
 	w->last_spawn = ev_now(w->loop);
 	p->state = PS_STARTING;
 	if (pid < 0) {
+		ready_unwatch(p, true);
 		log_errno(LOG_ERROR, "watcher %s[%d]: cannot %s %s", w->name, p->wid, step,
 			  strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0]);
 		p->failures++;
@@ -200,7 +216,9 @@ static void process_spawn(struct process *p)
 	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
 	ev_child_set(&p->child, pid, 0);
 	ev_child_start(w->loop, &p->child);
-	arm_timer(p, START_GRACE);
+	/* Ready after the delay, or not ready by ready_timeout (a failed start). */
+	arm_timer(p, c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout);
+	ready_watch(p);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
 }
@@ -286,6 +304,11 @@ static void perform(struct process *p, enum proc_action action)
 		break;
 	case PA_NOTE_EXIT:
 		break;
+	case PA_KILL_UNREADY:
+		log_warn("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
+			 w->name, p->wid, (int)p->pid, c->ready_timeout);
+		send_signal(p, SIGKILL, c->stop_children);
+		break;
 	}
 }
 
@@ -303,8 +326,21 @@ static void process_dispatch(struct process *p, enum proc_event event)
 
 	if (t.next != p->state)
 		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
+	if (p->state == PS_STARTING && t.next != PS_STARTING)
+		ready_unwatch(p, false);
 	p->state = t.next;
 	perform(p, t.action);
+}
+
+void process_ready(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	log_debug("watcher %s[%d]: pid %d is ready", w->name, p->wid, (int)p->pid);
+	w->busy++;
+	process_dispatch(p, PE_READY);
+	w->busy--;
+	watcher_update(w);
 }
 
 /* --- the watcher ------------------------------------------------------------------------------ */

@@ -38,9 +38,18 @@ struct process {
 	int last_status;              /* wait status of the last exit, -1 if none */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_child child;               /* reaping of pid */
-	ev_timer timer;               /* the one timer of the current state: start grace (STARTING),
-				       * max_age (RUNNING), grace (STOPPING), backoff (BACKOFF) */
+	ev_timer timer;               /* the one timer of the current state: start grace or
+				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
+				       * backoff (BACKOFF) */
+	ev_timer probe;               /* ready: tcp/unix, connection attempts while STARTING */
+	ev_io notify;                 /* ready: notify, the child's NOTIFY_SOCKET */
+	int notify_fd;                /* -1 when none */
+	char *notify_path;
+	char *status;                 /* the child's last STATUS= (sd_notify), or NULL */
 };
+
+/* The process became ready (ready.c): STARTING -> RUNNING. */
+void process_ready(struct process *p);
 
 enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_RELOADED, WAIT_CANCELLED };
 

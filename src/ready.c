@@ -1,0 +1,227 @@
+/* ready.c - readiness probes (see ready.h). */
+#include "ready.h"
+
+#include "endpoint.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define PROBE_INTERVAL 0.1
+
+/* --- tcp / unix: a connection attempt every PROBE_INTERVAL ------------------------------------ */
+
+/* Loopback and unix connects complete (or fail) at once; a remote one still in progress counts
+ * as not ready yet and is tried again. */
+static bool try_connect(const struct watcher_config *c)
+{
+	int fd, rc;
+
+	if (c->ready == READY_UNIX) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ready_path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return false;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	} else {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)c->ready_port) };
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->ready_port) };
+		bool v6 = inet_pton(AF_INET6, c->ready_host, &sin6.sin6_addr) == 1;
+		if (!v6 && inet_pton(AF_INET, strcmp(c->ready_host, "localhost") == 0 ? "127.0.0.1"
+							: c->ready_host, &sin.sin_addr) != 1)
+			return false;  /* names are not resolved here: resolving could block */
+		fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return false;
+		rc = v6 ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
+			: connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	close(fd);
+	return rc == 0;
+}
+
+static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct process *p = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (p->state == PS_STARTING && try_connect(p->watcher->config)) {
+		ev_timer_stop(loop, t);
+		process_ready(p);
+	}
+}
+
+/* --- notify: the child's own datagram socket ------------------------------------------------- */
+
+static char *notify_dir(void)
+{
+	char *run = runtime_dir(), *dir = NULL;
+
+	/* Beside the private runtime directory: children that run as other users must reach their
+	 * socket, so this one is searchable (0711) but not listable; each socket is 0600 and owned
+	 * by its child's user. */
+	if (run && asprintf(&dir, "%s-notify", run) < 0)
+		dir = NULL;
+	free(run);
+	if (dir && mkdir(dir, 0711) < 0 && errno != EEXIST) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static int open_notify_socket(struct process *p)
+{
+	static unsigned counter;
+	const struct watcher_config *c = p->watcher->config;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *dir = notify_dir();
+	int fd;
+
+	if (dir == NULL)
+		return -1;
+	free(p->notify_path);
+	if (asprintf(&p->notify_path, "%s/%d-%u.sock", dir, (int)getpid(), counter++) < 0)
+		p->notify_path = NULL;
+	free(dir);
+	if (p->notify_path == NULL || strlen(p->notify_path) >= sizeof(sun.sun_path))
+		return -1;
+	strcpy(sun.sun_path, p->notify_path);
+	unlink(p->notify_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(p->notify_path, 0600) < 0 ||
+	    (c->set_ids && chown(p->notify_path, c->uid, c->gid) < 0)) {
+		int saved = errno;
+		close(fd);
+		unlink(p->notify_path);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Handles one datagram: READY=1, STATUS=...; every descriptor passed along (BARRIER=1's) is
+ * closed, or `systemd-notify --ready` would wait for ever. */
+static void handle_datagram(struct process *p, char *data, size_t len)
+{
+	bool ready = false;
+
+	data[len] = '\0';
+	for (char *save, *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "READY=1") == 0) {
+			ready = true;
+		} else if (strncmp(line, "STATUS=", 7) == 0) {
+			free(p->status);
+			p->status = strdup(line + 7);
+		}
+	}
+	if (ready && p->state == PS_STARTING)
+		process_ready(p);  /* may not touch p after this: it stays, but keep it simple */
+}
+
+static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct process *p = io->data;
+	char buf[4096], control[CMSG_SPACE(sizeof(int) * 16)];
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < 16; i++) {
+		struct iovec iov = { buf, sizeof(buf) - 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		ssize_t n = recvmsg(p->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			int *fds = (int *)CMSG_DATA(cm);
+			size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t k = 0; k < count; k++)
+				close(fds[k]);
+		}
+		bool starting = p->state == PS_STARTING;
+		handle_datagram(p, buf, (size_t)n);
+		if (starting && p->state != PS_STARTING)
+			return;  /* ready now: the rest waits for the next callback */
+	}
+}
+
+char **ready_prepare(struct process *p, char **env)
+{
+	int n = 0;
+	char **out;
+
+	if (p->watcher->config->ready != READY_NOTIFY)
+		return env;
+	p->notify_fd = open_notify_socket(p);
+	if (p->notify_fd < 0)
+		return NULL;
+	while (env[n])
+		n++;
+	out = calloc((size_t)n + 2, sizeof(char *));
+	if (out == NULL)
+		return NULL;
+	memcpy(out, env, sizeof(char *) * (size_t)n);
+	if (asprintf(&out[n], "NOTIFY_SOCKET=%s", p->notify_path) < 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+void ready_release_env(char **env, char **original)
+{
+	int n = 0;
+
+	if (env == NULL || env == original)
+		return;
+	while (env[n])
+		n++;
+	free(env[n - 1]);  /* ours: NOTIFY_SOCKET=...; the others belong to ORIGINAL */
+	free(env);
+}
+
+void ready_watch(struct process *p)
+{
+	struct ev_loop *loop = p->watcher->loop;
+	const struct watcher_config *c = p->watcher->config;
+
+	if (c->ready == READY_TCP || c->ready == READY_UNIX) {
+		ev_timer_init(&p->probe, on_probe, PROBE_INTERVAL / 2, PROBE_INTERVAL);
+		p->probe.data = p;
+		ev_timer_start(loop, &p->probe);
+	} else if (c->ready == READY_NOTIFY && p->notify_fd >= 0) {
+		ev_io_init(&p->notify, on_notify, p->notify_fd, EV_READ);
+		p->notify.data = p;
+		ev_io_start(loop, &p->notify);
+	}
+}
+
+void ready_unwatch(struct process *p, bool close_socket)
+{
+	struct ev_loop *loop = p->watcher->loop;
+
+	ev_timer_stop(loop, &p->probe);
+	if (close_socket && p->notify_fd >= 0) {
+		ev_io_stop(loop, &p->notify);
+		close(p->notify_fd);
+		p->notify_fd = -1;
+		if (p->notify_path)
+			unlink(p->notify_path);
+	}
+}
