@@ -215,7 +215,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	if (strcmp(state, "RUNNING") == 0) {
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
-		snprintf(out, size, "pid %lld, uptime %s", (long long)pid, uptime);
+		const char *said = json_string_value(json_object_get(proc, "notify_status"));
+		snprintf(out, size, "pid %lld, uptime %s%s%s", (long long)pid, uptime,
+			 said ? ", " : "", said ? said : "");
 	} else if (strcmp(state, "STARTING") == 0 || strcmp(state, "STOPPING") == 0) {
 		snprintf(out, size, "pid %lld", (long long)pid);
 	} else if (strcmp(state, "BACKOFF") == 0) {

@@ -572,6 +572,8 @@ static json_t *process_details(const struct watcher *w, double now)
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
+		if (p->status)  /* what the program said with sd_notify STATUS= */
+			json_object_set_new(item, "notify_status", json_string(p->status));
 		json_array_append_new(out, item);
 	}
 	return out;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,8 @@
 
 /* --- tcp / unix: a connection attempt every PROBE_INTERVAL ------------------------------------ */
 
-/* Loopback and unix connects complete (or fail) at once; a remote one still in progress counts
- * as not ready yet and is tried again. */
-static bool try_connect(const struct watcher_config *c)
+/* Starts a non-blocking connection attempt: 1 connected, 0 in progress (*fd kept), -1 failed. */
+static int start_connect(const struct watcher_config *c, int *fd_out)
 {
 	int fd, rc;
 
@@ -31,23 +31,47 @@ static bool try_connect(const struct watcher_config *c)
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ready_path);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
-			return false;
+			return -1;
 		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	} else {
-		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)c->ready_port) };
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->ready_port) };
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+					     .sin6_port = htons((uint16_t)c->ready_port) };
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = htons((uint16_t)c->ready_port) };
 		bool v6 = inet_pton(AF_INET6, c->ready_host, &sin6.sin6_addr) == 1;
 		if (!v6 && inet_pton(AF_INET, strcmp(c->ready_host, "localhost") == 0 ? "127.0.0.1"
 							: c->ready_host, &sin.sin_addr) != 1)
-			return false;  /* names are not resolved here: resolving could block */
+			return -1;  /* names are not resolved here: resolving could block */
 		fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
-			return false;
+			return -1;
 		rc = v6 ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
 			: connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 	}
+	if (rc == 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EINPROGRESS || errno == EAGAIN) {
+		*fd_out = fd;
+		return 0;
+	}
 	close(fd);
-	return rc == 0;
+	return -1;
+}
+
+/* A connection in progress: 1 it succeeded, 0 still going, -1 it failed. Never waits. */
+static int finish_connect(int fd)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int error = 0;
+	socklen_t len = sizeof(error);
+
+	if (poll(&pfd, 1, 0) == 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0 || error != 0)
+		return -1;
+	return 1;
 }
 
 static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
@@ -56,7 +80,20 @@ static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (p->state == PS_STARTING && try_connect(p->watcher->config)) {
+	int rc;
+
+	if (p->state != PS_STARTING)
+		return;
+	if (p->probe_fd >= 0) {
+		rc = finish_connect(p->probe_fd);
+		if (rc != 0) {
+			close(p->probe_fd);
+			p->probe_fd = -1;
+		}
+	} else {
+		rc = start_connect(p->watcher->config, &p->probe_fd);
+	}
+	if (rc == 1) {
 		ev_timer_stop(loop, t);
 		process_ready(p);
 	}
@@ -217,6 +254,10 @@ void ready_unwatch(struct process *p, bool close_socket)
 	struct ev_loop *loop = p->watcher->loop;
 
 	ev_timer_stop(loop, &p->probe);
+	if (p->probe_fd >= 0) {
+		close(p->probe_fd);
+		p->probe_fd = -1;
+	}
 	if (close_socket && p->notify_fd >= 0) {
 		ev_io_stop(loop, &p->notify);
 		close(p->notify_fd);

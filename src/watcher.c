@@ -106,6 +106,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->state = PS_STARTING;
 	p->last_status = -1;
 	p->notify_fd = -1;
+	p->probe_fd = -1;
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);

@@ -42,6 +42,7 @@ struct process {
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
 				       * backoff (BACKOFF) */
 	ev_timer probe;               /* ready: tcp/unix, connection attempts while STARTING */
+	int probe_fd;                 /* a connection attempt in progress, or -1 */
 	ev_io notify;                 /* ready: notify, the child's NOTIFY_SOCKET */
 	int notify_fd;                /* -1 when none */
 	char *notify_path;
