@@ -9,7 +9,9 @@
 #include "log.h"
 #include "parse.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,18 +139,93 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter
 
 /* --- watchers ---------------------------------------------------------------------------------- */
 
-static void check_shutdown_complete(struct arbiter *a)
+/* Children we still have once every watcher is idle: orphans adopted as a subreaper (or as
+ * PID 1). Fills PIDS (up to MAX) and returns how many there are. */
+static int adopted_children(pid_t *pids, int max)
 {
-	if (!a->shutting_down || !a->stop_all_done || a->removed || a->finished)
-		return;
-	for (struct watcher *w = a->watchers; w; w = w->next)
-		if (!watcher_is_idle(w))
-			return;
+	char path[300], buf[8192];
+	int n = 0;
+	DIR *tasks = opendir("/proc/self/task");
+	struct dirent *de;
+
+	while (tasks && (de = readdir(tasks)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		FILE *fp = fopen(path, "re");
+		if (fp == NULL)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[len] = '\0';
+		for (char *save, *tok = strtok_r(buf, " \n", &save); tok && n < max;
+		     tok = strtok_r(NULL, " \n", &save))
+			pids[n++] = (pid_t)atoi(tok);
+	}
+	if (tasks)
+		closedir(tasks);
+	return n;
+}
+
+static void finish(struct arbiter *a)
+{
 	a->finished = true;
 	/* Every process has exited, so all it wrote is in its pipes: read it all before leaving. */
 	streams_drain_all();
 	log_info("all processes stopped, exiting");
 	ev_break(a->loop, EVBREAK_ALL);
+}
+
+/* Adopted orphans get SIGTERM, then SIGKILL after ORPHAN_GRACE; we leave when none is left. */
+#define ORPHAN_GRACE 2.0
+
+static void on_orphan_check(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct arbiter *a = t->data;
+	pid_t pids[1024];
+	int n = adopted_children(pids, 1024);
+
+	(void)revents;
+	if (n == 0 || ev_now(loop) - a->orphans_since >= ORPHAN_GRACE + 1) {
+		ev_timer_stop(loop, t);
+		finish(a);
+		return;
+	}
+	if (ev_now(loop) - a->orphans_since >= ORPHAN_GRACE && !a->orphans_killed) {
+		log_warn("%d orphaned process%s still running after %gs, sending SIGKILL", n,
+			 n == 1 ? "" : "es", ORPHAN_GRACE);
+		for (int i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		a->orphans_killed = true;
+	}
+}
+
+static void check_shutdown_complete(struct arbiter *a)
+{
+	pid_t pids[1024];
+	int n;
+
+	if (!a->shutting_down || !a->stop_all_done || a->removed || a->finished ||
+	    ev_is_active(&a->orphan_timer))
+		return;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (!watcher_is_idle(w))
+			return;
+	n = adopted_children(pids, 1024);
+	if (n == 0) {
+		finish(a);
+		return;
+	}
+	/* Left behind by our children (double forks, background jobs): we adopted them, we stop
+	 * them too, so that a shutdown leaves nothing running. */
+	log_info("%d orphaned process%s left by the watchers: sending SIGTERM", n, n == 1 ? "" : "es");
+	for (int i = 0; i < n; i++)
+		kill(pids[i], a->fast_shutdown ? SIGKILL : SIGTERM);
+	a->orphans_since = ev_now(a->loop);
+	a->orphans_killed = a->fast_shutdown;
+	ev_timer_init(&a->orphan_timer, on_orphan_check, 0.05, 0.05);
+	a->orphan_timer.data = a;
+	ev_timer_start(a->loop, &a->orphan_timer);
 }
 
 static void unlink_watcher(struct watcher **list, struct watcher *w)
@@ -630,6 +707,7 @@ void arbiter_free(struct arbiter *a)
 	ev_signal_stop(a->loop, &a->sigquit);
 	ev_signal_stop(a->loop, &a->sighup);
 	ev_signal_stop(a->loop, &a->sigusr1);
+	ev_timer_stop(a->loop, &a->orphan_timer);
 	if (a->devnull_fd >= 0)
 		close(a->devnull_fd);
 	free_daemon_settings(&a->daemon);

@@ -26,6 +26,9 @@ struct arbiter {
 	bool fast_shutdown;           /* SIGQUIT: SIGKILL instead of graceful */
 	bool stop_all_done;           /* the ordered stop has finished */
 	bool finished;                /* every process is gone: the loop is ending */
+	ev_timer orphan_timer;        /* shutdown: waiting for adopted orphans to go */
+	ev_tstamp orphans_since;
+	bool orphans_killed;
 	int exit_code;
 	ev_signal sigterm, sigint, sigquit, sighup, sigusr1;
 	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */

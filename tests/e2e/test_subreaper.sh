@@ -1,5 +1,6 @@
 # cirqued is a child subreaper: a grandchild left behind by a double-forking child is reparented
-# to the daemon (not init) and reaped by it when it dies: no zombie, whatever the children do.
+# to the daemon (not init) and reaped by it when it dies: no zombie, whatever the children do;
+# at shutdown the adopted orphans are stopped too (SIGTERM, then SIGKILL).
 . "$(dirname "$0")/lib.sh"
 
 S=$(sleeper orphan)
@@ -18,6 +19,22 @@ wait_for 5 '[ "$(awk "/^PPid:/ {print \$2}" /proc/$orphan/status)" = "$DPID" ]' 
 kill -9 "$orphan"
 wait_for 5 '[ ! -e /proc/$orphan ]' || fail "orphan $orphan was not reaped: $(grep State /proc/$orphan/status)"
 [ -z "$(zombies_of "$DPID")" ] || fail "zombies remain"
-stop_daemon TERM
+
+# At shutdown the daemon also stops what it adopted: SIGTERM, then SIGKILL for the stubborn.
+cat >"$CONF" <<YAML
+watchers:
+  leaver:
+    cmd: /bin/sh -c '$S 3601 & (trap "" TERM; exec $S 3602) & exit 0'
+    respawn: false
+YAML
+kill -HUP "$DPID"
+wait_for 10 '[ -n "$(pgrep -f "^$S 3601")" ] && [ -n "$(pgrep -f "^$S 3602")" ]' || fail "leaver's orphans did not start"
+polite=$(pgrep -f "^$S 3601"); stubborn=$(pgrep -f "^$S 3602")
+wait_for 5 '[ "$(awk "/^PPid:/ {print \$2}" /proc/$stubborn/status)" = "$DPID" ]' || fail "orphans not adopted"
+stop_daemon TERM 20
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+[ ! -e "/proc/$polite" ] || fail "adopted orphan $polite survived the shutdown"
+[ ! -e "/proc/$stubborn" ] || fail "SIGTERM-ignoring adopted orphan $stubborn survived the shutdown"
+grep -q "orphaned processes left by the watchers: sending SIGTERM" "$DLOG" || fail "orphans not reported"
+grep -q "still running after 2s, sending SIGKILL" "$DLOG" || fail "stubborn orphan not SIGKILLed"
 echo ok
