@@ -350,7 +350,7 @@ static void take_daemon_settings(struct arbiter *a, struct config *config)
 	if (old->umask >= 0)
 		umask((mode_t)old->umask);
 	if (new_output && log_set_output(old->logoutput) < 0)
-		log_errno(LOG_ERROR, "cannot open logoutput %s, logging stays where it was",
+		log_errno(LL_ERROR, "cannot open logoutput %s, logging stays where it was",
 			  old->logoutput);
 }
 
@@ -413,7 +413,7 @@ static void raise_nofile(struct arbiter *a)
 	raised = a->child_nofile;
 	raised.rlim_cur = raised.rlim_max;
 	if (raised.rlim_cur != a->child_nofile.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) < 0)
-		log_errno(LOG_WARNING, "cannot raise the descriptor limit to %llu",
+		log_errno(LL_WARNING, "cannot raise the descriptor limit to %llu",
 			  (unsigned long long)raised.rlim_cur);
 }
 
@@ -440,7 +440,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	raise_nofile(a);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->devnull_fd < 0) {
-		log_errno(LOG_CRITICAL, "cannot open /dev/null");
+		log_errno(LL_CRITICAL, "cannot open /dev/null");
 		config_free(config);
 		return -1;
 	}

@@ -11,18 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level current_level = LOG_INFO;
+static enum log_level current_level = LL_INFO;
 static int output_fd = STDERR_FILENO;
 
 static const char *const level_names[] = { "debug", "info", "warning", "error", "critical" };
 
 int log_level_parse(const char *name)
 {
-	for (int i = 0; i <= LOG_CRITICAL; i++)
+	for (int i = 0; i <= LL_CRITICAL; i++)
 		if (strcasecmp(name, level_names[i]) == 0)
 			return i;
 	if (strcasecmp(name, "warn") == 0)
-		return LOG_WARNING;
+		return LL_WARNING;
 	return -1;
 }
 
@@ -108,7 +108,7 @@ void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_write(LOG_CRITICAL, fmt, ap, 0);
+	log_write(LL_CRITICAL, fmt, ap, 0);
 	va_end(ap);
 	exit(1);
 }

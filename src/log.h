@@ -4,7 +4,7 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_CRITICAL };
+enum log_level { LL_DEBUG, LL_INFO, LL_WARNING, LL_ERROR, LL_CRITICAL };
 
 /* Parses "debug", "info", "warning" (or "warn"), "error", "critical"; -1 if unknown. */
 int log_level_parse(const char *name);
@@ -20,10 +20,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Like log_msg, with ": <strerror(errno)>" appended (errno as it was on entry). */
 void log_errno(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_debug(...) log_msg(LL_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LL_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LL_WARNING, __VA_ARGS__)
+#define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
 
 /* Start-up only: log at CRITICAL and exit(1). Once the loop runs nothing is fatal. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

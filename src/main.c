@@ -116,7 +116,7 @@ static struct config *load_config(const char *path, bool quiet_ok)
 static void become_subreaper(void)
 {
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_errno(LOG_WARNING, "cannot become a child subreaper");
+		log_errno(LL_WARNING, "cannot become a child subreaper");
 }
 
 /* Descriptors inherited from whoever started us must not leak into every child we spawn. */

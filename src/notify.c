@@ -80,7 +80,7 @@ void notify_send(const char *fmt, ...)
 		return;
 	if (sendto(notify_fd, message, (size_t)n < sizeof(message) ? (size_t)n : sizeof(message) - 1,
 		   MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&notify_addr, notify_len) < 0)
-		log_errno(LOG_DEBUG, "sd_notify: cannot send %.*s", n, message);
+		log_errno(LL_DEBUG, "sd_notify: cannot send %.*s", n, message);
 }
 
 void notify_close(void)

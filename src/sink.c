@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,9 +172,38 @@ static size_t write_file(struct sink *s, const char *data, size_t len)
 				break;
 			}
 		}
-		if (write_all(s->fd, data + done, span) < 0)
+		if (write_all(s->fd, data + done, span) < 0) {
+			/* A partial write (disk full) would leave half a line that the retry repeats:
+			 * cut the file back to its last whole line. */
+			int saved = errno;
+			if (ftruncate(s->fd, (off_t)s->size) < 0)
+				log_errno(LL_DEBUG, "log %s: cannot cut back a partial write", s->label);
+			errno = saved;
 			return done;
+		}
 		s->size += span;
+		done += span;
+	}
+	return done;
+}
+
+/* The daemon's own stdout/stderr is shared with its log (another thread): writes of whole lines
+ * of at most PIPE_BUF bytes are atomic on a pipe, so neither cuts into the other's lines. */
+static size_t write_fd_lines(int fd, const char *data, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t span = 0;
+		while (done + span < len) {
+			const char *nl = memchr(data + done + span, '\n', len - done - span);
+			size_t line = nl ? (size_t)(nl - (data + done + span)) + 1 : len - done - span;
+			if (span > 0 && span + line > PIPE_BUF)
+				break;
+			span += line;
+		}
+		if (write_all(fd, data + done, span) < 0)
+			return done;
 		done += span;
 	}
 	return done;
@@ -199,7 +229,7 @@ static size_t write_out(struct sink *s, const char *data, size_t len)
 	case SINK_FILE:
 		return write_file(s, data, len);
 	case SINK_FD:
-		return write_all(s->fd, data, len) < 0 ? 0 : len;
+		return write_fd_lines(s->fd, data, len);
 	case SINK_SYSLOG:
 		return write_syslog(s, data, len);
 	}
@@ -224,11 +254,11 @@ static struct sink *next_work(time_t now, bool *any_failing)
 static void report_episode(struct sink *s, bool failed, int error)
 {
 	if (failed && !s->failing)
-		log_msg(LOG_ERROR, "log %s: cannot write: %s (retrying every %ds; output waits, "
+		log_msg(LL_ERROR, "log %s: cannot write: %s (retrying every %ds; output waits, "
 			"and is dropped only if the queue fills)", s->label, strerror(error),
 			RETRY_SECONDS);
 	else if (!failed && s->failing)
-		log_msg(LOG_WARNING, "log %s: writable again; %llu bytes were dropped meanwhile",
+		log_msg(LL_WARNING, "log %s: writable again; %llu bytes were dropped meanwhile",
 			s->label, s->dropped);
 }
 

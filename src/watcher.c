@@ -27,7 +27,7 @@ static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 
 static void log_exit(const struct process *p, pid_t pid, int status)
 {
-	enum log_level level = p->state == PS_STOPPING ? LOG_INFO : LOG_WARNING;
+	enum log_level level = p->state == PS_STOPPING ? LL_INFO : LL_WARNING;
 	const char *how = p->state == PS_STOPPING ? "" : " unexpectedly";
 
 	if (WIFSIGNALED(status)) {
@@ -206,7 +206,7 @@ static void process_spawn(struct process *p)
 	p->state = PS_STARTING;
 	if (pid < 0) {
 		ready_unwatch(p, true);
-		log_errno(LOG_ERROR, "watcher %s[%d]: cannot %s %s", w->name, p->wid, step,
+		log_errno(LL_ERROR, "watcher %s[%d]: cannot %s %s", w->name, p->wid, step,
 			  strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0]);
 		p->failures++;
 		process_dispatch(p, PE_SPAWN_FAILED);
@@ -229,7 +229,7 @@ static void send_signal(struct process *p, int sig, bool to_group)
 	if (p->pid <= 0)
 		return;
 	if (kill(to_group ? -p->pid : p->pid, sig) < 0 && errno != ESRCH)
-		log_errno(LOG_WARNING, "watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
+		log_errno(LL_WARNING, "watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
 			  p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
 }
 

@@ -342,7 +342,7 @@ TEST(daemon_section)
 	CHECK_STR(config->daemon.endpoint, "ipc:///tmp/cirque-ctl.sock");
 	CHECK_STR(config->daemon.pubsub_endpoint, "tcp://127.0.0.1:5556");
 	CHECK_STR(config->daemon.stats_endpoint, "tcp://127.0.0.1:5557");
-	CHECK_INT(config->daemon.loglevel, LOG_WARNING);
+	CHECK_INT(config->daemon.loglevel, LL_WARNING);
 	CHECK_STR(config->daemon.logoutput, "/var/log/cirqued.log");
 	CHECK_STR(config->daemon.pidfile, "/run/cirqued.pid");
 	CHECK_INT(config->daemon.umask, 027);
@@ -351,7 +351,7 @@ TEST(daemon_section)
 	path = write_file("levels.yaml", "cirque:\n  loglevel: DEBUG\n  umask: 0\nwatchers:\n");
 	config = load_ok(path);
 	if (config) {
-		CHECK_INT(config->daemon.loglevel, LOG_DEBUG);
+		CHECK_INT(config->daemon.loglevel, LL_DEBUG);
 		CHECK_INT(config->daemon.umask, 0);
 		CHECK_INT(config->nwatchers, 0);
 	}
@@ -359,7 +359,7 @@ TEST(daemon_section)
 	path = write_file("levels.yaml", "cirque:\n  loglevel: warn\n");
 	config = load_ok(path);
 	if (config)
-		CHECK_INT(config->daemon.loglevel, LOG_WARNING);
+		CHECK_INT(config->daemon.loglevel, LL_WARNING);
 	config_free(config);
 }
 
