@@ -910,11 +910,14 @@ static int cmd_tail(struct client *c, int argc, char **argv)
 		fprintf(stderr, "%s: ERROR (%s)\n", spec, is_no_such(reply) ? "no such process"
 									: reply_reason(reply));
 	}
+	const char *carrier = json_string_value(json_object_get(reply, "stream"));
+	char *follow_stream = strdup(carrier ? carrier : stream);
 	json_decref(reply);
 	if (rc == EXIT_OK && follow_mode) {
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
-		rc = follow(c, name, wid, stream, sub);
+		rc = follow(c, name, wid, follow_stream, sub);
 	}
+	free(follow_stream);
 	if (sub)
 		zmq_close(sub);
 	free(name);

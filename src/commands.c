@@ -1033,7 +1033,10 @@ static void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
 			      err ? "stderr" : "stdout", err ? "stderr" : "stdout");
 		return;
 	}
-	control_reply(req, json_pack("{s:o}", "lines", lines));
+	/* A merged stderr travels with stdout (also on the PUB topic): say where to follow it. */
+	bool merged = err && w->config->streams[1].kind == STREAM_MERGE;
+	control_reply(req, json_pack("{s:o, s:s}", "lines", lines, "stream",
+				     err && !merged ? "stderr" : "stdout"));
 }
 
 static void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
