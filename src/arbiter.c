@@ -141,7 +141,7 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter
 
 /* Children we still have once every watcher is idle: orphans adopted as a subreaper (or as
  * PID 1). Fills PIDS (up to MAX) and returns how many there are. */
-static int adopted_children(pid_t *pids, int max)
+static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 {
 	char path[300], buf[8192];
 	int n = 0;
@@ -159,8 +159,14 @@ static int adopted_children(pid_t *pids, int max)
 		fclose(fp);
 		buf[len] = '\0';
 		for (char *save, *tok = strtok_r(buf, " \n", &save); tok && n < max;
-		     tok = strtok_r(NULL, " \n", &save))
-			pids[n++] = (pid_t)atoi(tok);
+		     tok = strtok_r(NULL, " \n", &save)) {
+			pid_t pid = (pid_t)atoi(tok);
+			bool ours_from_start = false;  /* e.g. a logger on our stderr: not to be stopped */
+			for (int i = 0; a && i < a->ninitial_children; i++)
+				ours_from_start = ours_from_start || a->initial_children[i] == pid;
+			if (!ours_from_start)
+				pids[n++] = pid;
+		}
 	}
 	if (tasks)
 		closedir(tasks);
@@ -183,7 +189,7 @@ static void on_orphan_check(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct arbiter *a = t->data;
 	pid_t pids[1024];
-	int n = adopted_children(pids, 1024);
+	int n = adopted_children(a, pids, 1024);
 
 	(void)revents;
 	if (n == 0 || ev_now(loop) - a->orphans_since >= ORPHAN_GRACE + 1) {
@@ -211,7 +217,7 @@ static void check_shutdown_complete(struct arbiter *a)
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		if (!watcher_is_idle(w))
 			return;
-	n = adopted_children(pids, 1024);
+	n = adopted_children(a, pids, 1024);
 	if (n == 0) {
 		finish(a);
 		return;
@@ -438,6 +444,11 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->daemon.umask = -1;
 	a->config_path = strdup(config->path);
 	raise_nofile(a);
+	/* Children we have before spawning anything came with the process that exec'd us (a
+	 * wrapper's `2> >(logger)`): they are not orphans of our watchers. */
+	a->initial_children = malloc(sizeof(pid_t) * 64);
+	if (a->initial_children)
+		a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->devnull_fd < 0) {
 		log_errno(LL_CRITICAL, "cannot open /dev/null");
@@ -711,6 +722,7 @@ void arbiter_free(struct arbiter *a)
 	if (a->devnull_fd >= 0)
 		close(a->devnull_fd);
 	free_daemon_settings(&a->daemon);
+	free(a->initial_children);
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);

@@ -29,6 +29,8 @@ struct arbiter {
 	ev_timer orphan_timer;        /* shutdown: waiting for adopted orphans to go */
 	ev_tstamp orphans_since;
 	bool orphans_killed;
+	pid_t *initial_children;      /* children we had before spawning (not ours to stop) */
+	int ninitial_children;
 	int exit_code;
 	ev_signal sigterm, sigint, sigquit, sighup, sigusr1;
 	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */
