@@ -163,6 +163,8 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 
 static bool pending_add(struct reader *r, const char *data, size_t len)
 {
+	if (len == 0)
+		return true;  /* and no memcpy into a buffer that may not exist yet */
 	if (r->pending_len + len > r->pending_cap) {
 		size_t cap = r->pending_cap ? r->pending_cap : 4096;
 		while (cap < r->pending_len + len)
@@ -214,7 +216,7 @@ static bool partial_reserve(struct reader *r, size_t n)
 {
 	size_t need = r->partial_len + n, cap = r->partial_cap ? r->partial_cap : 256;
 
-	if (need <= r->partial_cap)
+	if (need <= r->partial_cap && r->partial)
 		return true;
 	while (cap < need)
 		cap *= 2;
