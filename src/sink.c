@@ -131,8 +131,12 @@ static bool needs_rotation(const struct sink *s, size_t pending, size_t line)
 	return s->next_rotation && time(NULL) >= s->next_rotation;
 }
 
+/* Bytes of the last write_all that reached the file before it failed. */
+static size_t partial_written;
+
 static int write_all(int fd, const char *data, size_t len)
 {
+	partial_written = 0;
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
@@ -141,6 +145,7 @@ static int write_all(int fd, const char *data, size_t len)
 			return -1;
 		data += n;
 		len -= (size_t)n;
+		partial_written += (size_t)n;
 	}
 	return 0;
 }
@@ -151,8 +156,13 @@ static size_t write_file(struct sink *s, const char *data, size_t len)
 {
 	size_t done = 0;
 
+	struct stat st;
+
 	if (s->fd < 0 && open_file(s) < 0)
 		return 0;
+	/* Someone may have truncated the file (logrotate's copytruncate): go by its real size. */
+	if (fstat(s->fd, &st) == 0)
+		s->size = (unsigned long long)st.st_size;
 	while (done < len) {
 		/* The longest run of whole lines that needs no rotation. */
 		size_t span = 0;
@@ -174,9 +184,13 @@ static size_t write_file(struct sink *s, const char *data, size_t len)
 		}
 		if (write_all(s->fd, data + done, span) < 0) {
 			/* A partial write (disk full) would leave half a line that the retry repeats:
-			 * cut the file back to its last whole line. */
+			 * cut the file back to its last whole line, measured now (not from our count,
+			 * which a copytruncate may have made stale: that would pad with zeros). */
 			int saved = errno;
-			if (ftruncate(s->fd, (off_t)s->size) < 0)
+			off_t end = lseek(s->fd, 0, SEEK_END);
+			off_t keep = end - (off_t)partial_written;
+			if (end >= 0 && partial_written > 0 && keep >= 0 &&
+			    ftruncate(s->fd, keep) < 0)
 				log_errno(LL_DEBUG, "log %s: cannot cut back a partial write", s->label);
 			errno = saved;
 			return done;
