@@ -281,6 +281,8 @@ static bool serve(struct sink *s)
 {
 	struct chunk *list = s->head, *c;
 	bool reopen = s->reopen, failed = false, resume = false;
+	/* A file nobody writes to any more (its watcher is gone) is closed, not recreated. */
+	bool in_use = s->refs > 0 || list != NULL;
 	int error = 0;
 
 	s->head = s->tail = NULL;
@@ -291,7 +293,7 @@ static bool serve(struct sink *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	if (s->type == SINK_FILE && s->fd < 0 && open_file(s) < 0) {
+	if (s->type == SINK_FILE && s->fd < 0 && in_use && open_file(s) < 0) {
 		failed = true;
 		error = errno;
 	}
@@ -322,6 +324,8 @@ static bool serve(struct sink *s)
 	s->queued = 0;
 	for (c = s->head; c; c = c->next)
 		s->queued += c->len;
+	if (!in_use)
+		s->failing = false;  /* unused: nothing to recover, nothing to report */
 	report_episode(s, failed, error);
 	if (!failed && s->failing)
 		s->dropped = 0;
