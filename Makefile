@@ -21,7 +21,7 @@ TEST_PKGS  := procps python3-zmq
 BENCH_PKGS := supervisor strace
 
 DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \
-               src/parse.o src/log.o src/control.o src/commands.o src/events.o src/endpoint.o \
+               src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/events.o src/endpoint.o \
                src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o
 LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o src/endpoint.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state

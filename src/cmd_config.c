@@ -1,0 +1,246 @@
+/* cmd_config.c - commands that change the configuration or talk to processes: reloadconfig,
+ * reread, set, add, signal, reopen. Changed definitions go through the file's own loader. */
+#include "cmd.h"
+
+#include "arbiter.h"
+#include "events.h"
+#include "log.h"
+#include "parse.h"
+#include "proc_info.h"
+#include "stream.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props)
+{
+	(void)props;
+	if (arbiter_reload(a) < 0) {
+		control_error(req, CONTROL_ECOMMAND, "reload failed, the running configuration is "
+			      "kept (see the daemon's log for every error)");
+		return;
+	}
+	control_reply(req, NULL);
+}
+
+/* cirque's extension: validate the file and say what a reloadconfig would change. */
+void cmd_reread(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	json_t *changes;
+
+	(void)props;
+	if (config_load(a->config_path, &config, &errors) < 0) {
+		json_t *list = json_array();
+		for (int i = 0; i < errors.count; i++)
+			json_array_append_new(list, json_string(errors.lines[i]));
+		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:n, s:o}", "status", "error",
+						 "reason", "the configuration has errors", "errno",
+						 CONTROL_ECOMMAND, "tb", "errors", list));
+		config_errors_free(&errors);
+		return;
+	}
+	changes = json_object();
+	for (int i = 0; i < config->nwatchers; i++) {
+		struct watcher *w = arbiter_find(a, config->watchers[i]->name);
+		if (w == NULL)
+			json_object_set_new(changes, config->watchers[i]->name, json_string("added"));
+		else if (!watcher_config_equal(w->config, config->watchers[i], false))
+			json_object_set_new(changes, w->name, json_string("changed"));
+	}
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (config_find_watcher(config, w->name) == NULL)
+			json_object_set_new(changes, w->name, json_string("removed"));
+	config_free(config);
+	control_reply(req, json_pack("{s:o}", "changes", changes));
+}
+
+/* --- changing the set of watchers ------------------------------------------------------------- */
+
+/* Builds a watcher config from OPTIONS (raw JSON, as written in a config file) through the same
+ * loader and validation as the file; on error answers REQ and returns NULL. */
+static struct watcher_config *load_watcher_options(struct request *req, const char *name,
+						   json_t *options)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	struct watcher_config *wc;
+	json_t *doc = json_pack("{s:{s:O}}", "watchers", name, options);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	if (text == NULL) {
+		control_error(req, CONTROL_EOS, "out of memory");
+		return NULL;
+	}
+	int rc = config_load_text("options", text, &config, &errors);
+	free(text);
+	if (rc < 0) {
+		/* "options:1:34: watchers.web.numprocesses: must be ..." -> the part after the mark */
+		const char *msg = errors.count ? errors.lines[0] : "invalid options";
+		const char *tail = strstr(msg, ": watchers.");
+		control_error(req, CONTROL_EMESSAGE, "%s", tail ? tail + 2 : msg);
+		config_errors_free(&errors);
+		return NULL;
+	}
+	wc = config->watchers[0];
+	config->watchers[0] = NULL;
+	config->nwatchers = 0;
+	config_free(config);
+	return wc;
+}
+
+/* Circus's option names that differ from the file's: rlimit_X -> rlimits.X. */
+static void fold_option(json_t *raw, const char *key, json_t *value)
+{
+	if (strncmp(key, "rlimit_", 7) == 0) {
+		json_t *limits = json_object_get(raw, "rlimits");
+		if (!json_is_object(limits)) {
+			limits = json_object();
+			json_object_set_new(raw, "rlimits", limits);
+		}
+		char *text = json_is_string(value) ? strdup(json_string_value(value))
+						   : json_dumps(value, JSON_ENCODE_ANY);
+		json_object_set_new(limits, key + 7, json_string(text ? text : ""));
+		free(text);
+		return;
+	}
+	/* The file's loader reads every scalar as text: numbers and booleans are passed as such. */
+	if (json_is_number(value) || json_is_boolean(value)) {
+		char *text = json_dumps(value, JSON_ENCODE_ANY);
+		json_object_set_new(raw, key, json_string(text ? text : ""));
+		free(text);
+		return;
+	}
+	json_object_set(raw, key, value);
+}
+
+void cmd_set(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	json_t *options = json_object_get(props, "options"), *raw, *value;
+	struct watcher_config *wc;
+	const char *key;
+
+	if (w == NULL)
+		return;
+	if (!json_is_object(options)) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'options' must be an object");
+		return;
+	}
+	raw = json_deep_copy(w->config->raw);
+	json_object_foreach(options, key, value)
+		fold_option(raw, key, value);
+	if (json_object_get(options, "numprocesses") == NULL) {
+		/* keep a count changed by incr/decr */
+		char count[16];
+		snprintf(count, sizeof(count), "%d", w->numprocesses);
+		json_object_set_new(raw, "numprocesses", json_string(count));
+	}
+	wc = load_watcher_options(req, w->name, raw);
+	json_decref(raw);
+	if (wc == NULL)
+		return;
+	arbiter_change_watcher(a, w, wc);
+	control_reply(req, NULL);
+}
+
+void cmd_add(struct arbiter *a, struct request *req, json_t *props)
+{
+	const char *name = prop_string(props, "name"), *key;
+	json_t *cmd = json_object_get(props, "cmd"), *options = json_object_get(props, "options");
+	json_t *raw, *value;
+	struct watcher_config *wc;
+	struct watcher *w;
+
+	if (name == NULL || !json_is_string(cmd)) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid '%s' is missing",
+			      name == NULL ? "name" : "cmd");
+		return;
+	}
+	if (arbiter_find(a, name)) {
+		control_error(req, CONTROL_ECOMMAND, "watcher %s already exists", name);
+		return;
+	}
+	if (options && !json_is_object(options)) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'options' must be an object");
+		return;
+	}
+	raw = json_object();
+	json_object_foreach(options, key, value)
+		fold_option(raw, key, value);
+	json_object_set(raw, "cmd", cmd);
+	if (json_object_get(props, "args"))
+		json_object_set(raw, "args", json_object_get(props, "args"));
+	wc = load_watcher_options(req, name, raw);
+	json_decref(raw);
+	if (wc == NULL)
+		return;
+	w = arbiter_add_watcher(a, wc);
+	if (w == NULL) {
+		control_error(req, CONTROL_EOS, "out of memory");
+		return;
+	}
+	events_publish_watcher(a->events, w->name, "add", NULL);
+	if (prop_bool(props, "start", false) && !a->shutting_down)
+		watcher_start(w, NULL, NULL);
+	control_reply(req, NULL);
+}
+
+void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	json_t *signum = json_object_get(props, "signum");
+	bool group = prop_bool(props, "children", false) || prop_bool(props, "recursive", false);
+	long pid;
+	int sig;
+
+	if (w == NULL)
+		return;
+	if (signum == NULL) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'signum' is missing");
+		return;
+	}
+	if (!signal_from_json(signum, &sig)) {
+		char *text = json_dumps(signum, JSON_ENCODE_ANY);
+		control_error(req, CONTROL_EMESSAGE, "unknown signal %s", text ? text : "?");
+		free(text);
+		return;
+	}
+	if (prop_int(props, "pid", 0, &pid) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
+		return;
+	}
+	if (pid != 0) {
+		struct process *p = watcher_find_pid(w, (pid_t)pid);
+		if (p == NULL) {
+			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+			return;
+		}
+		if (kill(group ? -p->pid : p->pid, sig) < 0) {
+			control_error(req, CONTROL_EOS, "cannot signal %ld: %s", pid, strerror(errno));
+			return;
+		}
+	} else {
+		watcher_signal(w, sig, group);
+	}
+	log_info("watcher %s: sent SIG%s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
+		 pid ? " to one process" : "");
+	control_reply(req, NULL);
+}
+
+void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
+{
+	(void)a;
+	(void)props;
+	log_info("reopening log files (reopen command)");
+	streams_reopen();
+	control_reply(req, NULL);
+}

@@ -1,0 +1,354 @@
+/* cmd_info.c - commands that describe: list, status, numprocesses, numwatchers, options, get,
+ * globaloptions, stats, dstats, tail, listsockets. */
+#include "cmd.h"
+
+#include "arbiter.h"
+#include "events.h"
+#include "log.h"
+#include "parse.h"
+#include "proc_info.h"
+#include "stream.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- information ------------------------------------------------------------------------------ */
+
+static int compare_names(const void *x, const void *y)
+{
+	return strcmp((*(struct watcher *const *)x)->name, (*(struct watcher *const *)y)->name);
+}
+
+/* Every watcher, sorted by name (malloc'd array, *n entries). */
+static struct watcher **sorted_watchers(struct arbiter *a, int *n)
+{
+	struct watcher **list;
+	int count = 0;
+
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		count++;
+	list = malloc(sizeof(*list) * (size_t)(count ? count : 1));
+	if (list == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	count = 0;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		list[count++] = w;
+	qsort(list, (size_t)count, sizeof(*list), compare_names);
+	*n = count;
+	return list;
+}
+
+void cmd_list(struct arbiter *a, struct request *req, json_t *props)
+{
+	int n;
+	struct watcher **list;
+	json_t *names;
+
+	if (json_object_get(props, "name")) {
+		struct watcher *w = need_watcher(a, req, props);
+		if (w)
+			control_reply(req, json_pack("{s:o}", "pids", pids_of(w)));
+		return;
+	}
+	list = sorted_watchers(a, &n);
+	names = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(names, json_string(list[i]->name));
+	free(list);
+	control_reply(req, json_pack("{s:o}", "watchers", names));
+}
+
+/* cirque's extension to status (properties.processes = true): each process's state. */
+static json_t *process_details(const struct watcher *w, double now)
+{
+	json_t *out = json_array();
+
+	for (const struct process *p = w->processes; p; p = p->next) {
+		json_t *item = json_pack("{s:i, s:s, s:b}", "wid", p->wid, "state",
+					 proc_state_name(p->state), "retiring", p->retiring);
+		if (p->pid > 0) {
+			json_object_set_new(item, "pid", json_integer(p->pid));
+			json_object_set_new(item, "uptime", json_real(now - p->started_at));
+		}
+		if (p->last_status >= 0) {
+			int st = p->last_status;
+			json_object_set_new(item, "exit_code", json_integer(
+				WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st)));
+		}
+		if (p->failures > 0)
+			json_object_set_new(item, "failures", json_integer(p->failures));
+		if (p->status)  /* what the program said with sd_notify STATUS= */
+			json_object_set_new(item, "notify_status", json_string(p->status));
+		json_array_append_new(out, item);
+	}
+	return out;
+}
+
+void cmd_status(struct arbiter *a, struct request *req, json_t *props)
+{
+	bool details = prop_bool(props, "processes", false);
+	double now = ev_now(a->loop);
+	json_t *statuses, *processes;
+	struct watcher **list;
+	int n;
+
+	if (json_object_get(props, "name")) {
+		struct watcher *w = need_watcher(a, req, props);
+		if (w == NULL)
+			return;
+		json_t *reply = json_pack("{s:s}", "status", watcher_status(w));
+		if (details)
+			json_object_set_new(reply, "processes", process_details(w, now));
+		control_reply_raw(req, reply);  /* Circus's quirk: the state in `status` */
+		return;
+	}
+	statuses = json_object();
+	processes = json_object();
+	list = sorted_watchers(a, &n);
+	for (int i = 0; i < n; i++) {
+		json_object_set_new(statuses, list[i]->name, json_string(watcher_status(list[i])));
+		if (details)
+			json_object_set_new(processes, list[i]->name, process_details(list[i], now));
+	}
+	free(list);
+	json_t *reply = json_pack("{s:o}", "statuses", statuses);
+	if (details)
+		json_object_set_new(reply, "processes", processes);
+	else
+		json_decref(processes);
+	control_reply(req, reply);
+}
+
+void cmd_numprocesses(struct arbiter *a, struct request *req, json_t *props)
+{
+	int total = 0;
+
+	if (json_object_get(props, "name")) {
+		struct watcher *w = need_watcher(a, req, props);
+		if (w)
+			control_reply(req, json_pack("{s:i, s:s}", "numprocesses", w->numprocesses,
+						     "watcher_name", w->name));
+		return;
+	}
+	/* As Circus: without a name, the processes that exist (with one, the wanted count). */
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		for (struct process *p = w->processes; p; p = p->next)
+			total += p->pid > 0;
+	control_reply(req, json_pack("{s:i}", "numprocesses", total));
+}
+
+void cmd_numwatchers(struct arbiter *a, struct request *req, json_t *props)
+{
+	int n = 0;
+
+	(void)props;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		n++;
+	control_reply(req, json_pack("{s:i}", "numwatchers", n));
+}
+
+static json_t *watcher_options(const struct watcher *w)
+{
+	const struct watcher_config *c = w->config;
+	json_t *env = json_object(), *args = json_array(), *o;
+
+	for (char **e = c->env; e && *e; e++) {
+		char *eq = strchr(*e, '=');
+		if (eq) {
+			char *name = strndup(*e, (size_t)(eq - *e));
+			if (name)
+				json_object_set_new(env, name, json_string(eq + 1));
+			free(name);
+		}
+	}
+	json_t *raw_args = json_object_get(c->raw, "args");
+	if (raw_args)
+		json_decref(args), args = json_deep_copy(raw_args);
+	o = json_pack("{s:s, s:o, s:i, s:f, s:o, s:b, s:o, s:b, s:i, s:f, s:f, s:f, s:b, s:b, "
+		      "s:b, s:i, s:b, s:i, s:b, s:s}",
+		      "cmd", c->cmd, "args", args, "numprocesses", w->numprocesses,
+		      "warmup_delay", c->warmup_delay,
+		      "working_dir", c->working_dir ? json_string(c->working_dir) : json_null(),
+		      "shell", c->shell, "env", env, "copy_env", c->copy_env,
+		      "max_retry", c->max_retry, "graceful_timeout", c->graceful_timeout,
+		      "max_age", c->max_age, "max_age_variance", c->max_age_variance,
+		      "respawn", c->respawn, "singleton", c->singleton,
+		      "stop_children", c->stop_children, "stop_signal", c->stop_signal,
+		      "autostart", c->autostart, "priority", c->priority,
+		      "use_sockets", 0, "name", c->name);
+	json_object_set_new(o, "uid", c->set_ids ? json_integer(c->uid) : json_null());
+	json_object_set_new(o, "gid", c->set_ids ? json_integer(c->gid) : json_null());
+	json_object_set_new(o, "umask", c->umask >= 0 ? json_integer(c->umask) : json_null());
+	for (int i = 0; i < c->nrlimits; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "rlimit_%s", rlimit_name(c->rlimits[i].resource));
+		json_object_set_new(o, key, json_integer((json_int_t)c->rlimits[i].value));
+	}
+	return o;
+}
+
+void cmd_options(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+
+	if (w)
+		control_reply(req, json_pack("{s:o}", "options", watcher_options(w)));
+}
+
+void cmd_get(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	json_t *keys = json_object_get(props, "keys"), *key, *all, *out;
+	size_t i;
+
+	if (w == NULL)
+		return;
+	if (!json_is_array(keys)) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'keys' must be a list");
+		return;
+	}
+	all = watcher_options(w);
+	out = json_object();
+	json_array_foreach(keys, i, key) {
+		json_t *value = json_is_string(key) ? json_object_get(all, json_string_value(key)) : NULL;
+		if (value == NULL) {
+			json_decref(all);
+			json_decref(out);
+			control_error(req, CONTROL_EMESSAGE, "unknown option %s",
+				      json_is_string(key) ? json_string_value(key) : "(not a string)");
+			return;
+		}
+		json_object_set(out, json_string_value(key), value);
+	}
+	json_decref(all);
+	control_reply(req, json_pack("{s:o}", "options", out));
+}
+
+void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props)
+{
+	const struct daemon_config *d = &a->daemon;
+	const char *option = prop_string(props, "option");
+	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i}",
+				"endpoint", a->control_endpoint,
+				"pubsub_endpoint", a->pubsub_endpoint,
+				"stats_endpoint", d->stats_endpoint,
+				"loglevel", log_level_name(log_get_level()),
+				"logoutput", d->logoutput, "pidfile", d->pidfile,
+				"check_delay", 0.0, "numwatchers", 0);
+
+	json_object_del(all, "numwatchers");
+	if (option) {
+		json_t *value = json_object_get(all, option);
+		if (value == NULL) {
+			json_decref(all);
+			control_error(req, CONTROL_EMESSAGE, "unknown option %s", option);
+			return;
+		}
+		json_t *one = json_object();
+		json_object_set(one, option, value);
+		json_decref(all);
+		all = one;
+	}
+	control_reply(req, json_pack("{s:o}", "options", all));
+}
+
+void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
+{
+	json_t *infos;
+	long pid;
+
+	if (json_object_get(props, "name")) {
+		struct watcher *w = need_watcher(a, req, props);
+		if (w == NULL)
+			return;
+		if (prop_int(props, "process", 0, &pid) < 0) {
+			control_error(req, CONTROL_EMESSAGE, "message invalid 'process'");
+			return;
+		}
+		if (pid) {
+			if (watcher_find_pid(w, (pid_t)pid) == NULL) {
+				control_error(req, CONTROL_EMESSAGE, "process %ld not found", pid);
+				return;
+			}
+			control_reply(req, json_pack("{s:s, s:i, s:o}", "name", w->name, "process",
+						     (int)pid, "info", proc_info((pid_t)pid)));
+			return;
+		}
+		infos = json_object();
+		for (struct process *p = w->processes; p; p = p->next)
+			if (p->pid > 0) {
+				char key[16];
+				snprintf(key, sizeof(key), "%d", (int)p->pid);
+				json_object_set_new(infos, key, proc_info(p->pid));
+			}
+		control_reply(req, json_pack("{s:s, s:o}", "name", w->name, "info", infos));
+		return;
+	}
+	infos = json_object();
+	for (struct watcher *w = a->watchers; w; w = w->next) {
+		json_t *one = json_object();
+		for (struct process *p = w->processes; p; p = p->next)
+			if (p->pid > 0) {
+				char key[16];
+				snprintf(key, sizeof(key), "%d", (int)p->pid);
+				json_object_set_new(one, key, proc_info(p->pid));
+			}
+		json_object_set_new(infos, w->name, one);
+	}
+	control_reply(req, json_pack("{s:o}", "infos", infos));
+}
+
+void cmd_dstats(struct arbiter *a, struct request *req, json_t *props)
+{
+	(void)a;
+	(void)props;
+	control_reply(req, json_pack("{s:o}", "info", proc_info(getpid())));
+}
+
+/* cirque's extension: the last lines of a watcher's output. Properties: name, wid (0: all),
+ * stream ("stdout" or "stderr"), lines (10). */
+void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	const char *stream = prop_string(props, "stream");
+	long wid, n;
+	json_t *lines;
+
+	if (w == NULL)
+		return;
+	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr")) {
+		control_error(req, CONTROL_EMESSAGE, "stream must be stdout or stderr");
+		return;
+	}
+	if (prop_int(props, "wid", 0, &wid) < 0 || wid < 0 || prop_int(props, "lines", 10, &n) < 0 ||
+	    n < 0) {
+		control_error(req, CONTROL_EMESSAGE, "wid and lines must be non-negative integers");
+		return;
+	}
+	bool err = stream && strcmp(stream, "stderr") == 0;
+	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n);
+	if (lines == NULL) {
+		control_error(req, CONTROL_ECOMMAND, "%s does not capture its %s (%s: null)", w->name,
+			      err ? "stderr" : "stdout", err ? "stderr" : "stdout");
+		return;
+	}
+	/* A merged stderr travels with stdout (also on the PUB topic): say where to follow it. */
+	bool merged = err && w->config->streams[1].kind == STREAM_MERGE;
+	control_reply(req, json_pack("{s:o, s:s}", "lines", lines, "stream",
+				     err && !merged ? "stderr" : "stdout"));
+}
+
+void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props)
+{
+	(void)a;
+	(void)props;
+	control_reply(req, json_pack("{s:[]}", "sockets"));
+}

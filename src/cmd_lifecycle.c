@@ -1,0 +1,469 @@
+/* cmd_lifecycle.c - start, stop, restart, reload, incr, decr, kill, rm: operations that may be waited
+ * for. A waiting request is answered from the completion callbacks of the watchers involved. */
+#include "cmd.h"
+
+#include "arbiter.h"
+#include "events.h"
+#include "log.h"
+#include "parse.h"
+#include "proc_info.h"
+#include "stream.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- operations that may be waited for -------------------------------------------------------- */
+
+enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_RELOAD, OP_COUNT };
+
+/* One operation over one or several watchers; answers REQ (if any) when the last one is done. */
+struct op {
+	struct request *req;          /* NULL when the reply was already sent */
+	enum op_kind kind;
+	int pending;                  /* watchers not done yet (+1 while launching) */
+	bool single;                  /* one watcher by name: the reply carries `info` */
+	bool failed;                  /* a watcher went away or gave up */
+	json_t *before;               /* single: pids before the operation */
+	json_t *stopped;              /* single restart: pids that were stopped */
+};
+
+static struct op *op_new(struct request *req, enum op_kind kind, bool single)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL) {
+		if (req)
+			control_error(req, CONTROL_EOS, "out of memory");
+		return NULL;
+	}
+	op->req = req;
+	op->kind = kind;
+	op->single = single;
+	op->pending = 1;
+	return op;
+}
+
+/* Circus's waiting replies: start -> {started, kept}; restart/reload -> {stopped, started, kept};
+ * stop -> null; incr/decr -> numprocesses; several watchers -> plain ok. */
+static void op_reply(struct op *op, struct watcher *w)
+{
+	json_t *info, *now;
+
+	if (op->kind == OP_COUNT && w) {
+		control_reply(op->req, json_pack("{s:i}", "numprocesses", w->numprocesses));
+	} else if (!op->single || w == NULL) {
+		control_reply(op->req, NULL);
+	} else if (op->kind == OP_STOP) {
+		control_reply(op->req, json_pack("{s:n}", "info"));
+	} else {
+		json_t *stopped = op->stopped ? op->stopped : json_array();
+		now = pids_of(w);
+		info = json_pack("{s:o, s:o}", "started", pids_except(now, op->before),
+				 "kept", pids_except(op->before, stopped));
+		if (op->kind != OP_START)
+			json_object_set(info, "stopped", stopped);
+		if (!op->stopped)
+			json_decref(stopped);
+		json_decref(now);
+		control_reply(op->req, json_pack("{s:o}", "info", info));
+	}
+	op->req = NULL;
+}
+
+static void op_release(struct op *op, struct watcher *w)
+{
+	if (--op->pending > 0)
+		return;
+	if (op->req) {
+		if (op->failed && op->kind != OP_STOP)
+			control_error(op->req, CONTROL_ECOMMAND, "%s did not settle: a process gave up "
+				      "(FATAL) or the watcher was removed",
+				      op->single && w ? w->name : "some watchers");
+		else
+			op_reply(op, w);
+	}
+	json_decref(op->before);
+	json_decref(op->stopped);
+	free(op);
+}
+
+static void op_watcher_done(struct watcher *w, bool ok, void *arg)
+{
+	struct op *op = arg;
+
+	if (!ok)
+		op->failed = true;
+	op_release(op, w);
+}
+
+/* Restart of one watcher: the stop is done, now start. */
+static void op_restart_stopped(struct watcher *w, bool ok, void *arg)
+{
+	struct op *op = arg;
+
+	if (!ok) {
+		op->failed = true;
+		op_release(op, w);
+		return;
+	}
+	watcher_start(w, op_watcher_done, op);
+}
+
+static void op_launch(struct op *op, struct watcher *w)
+{
+	op->pending++;
+	switch (op->kind) {
+	case OP_START:
+		watcher_start(w, op_watcher_done, op);
+		break;
+	case OP_STOP:
+		watcher_stop(w, op_watcher_done, op);
+		break;
+	case OP_RESTART:
+		if (op->single)
+			op->stopped = pids_of(w);
+		watcher_stop(w, op_restart_stopped, op);
+		break;
+	case OP_RELOAD:
+		if (op->single)
+			op->stopped = pids_of(w);
+		watcher_reload(w, op_watcher_done, op);
+		break;
+	case OP_COUNT:
+		op_release(op, w);
+		break;
+	}
+}
+
+/* start/stop/restart/reload of watchers selected by name, or of all of them. */
+static void run_on_watchers(struct arbiter *a, struct request *req, json_t *props,
+			    enum op_kind kind)
+{
+	struct watcher **list;
+	bool wait = waiting(props);
+	int n = select_watchers(a, req, props, &list);
+	struct op *op;
+
+	if (n < 0)
+		return;
+	op = op_new(wait ? req : NULL, kind, prop_string(props, "name") && n == 1);
+	if (op == NULL) {
+		free(list);
+		if (!wait)
+			control_reply(req, NULL);
+		return;
+	}
+	if (op->single)
+		op->before = pids_of(list[0]);
+	for (int i = 0; i < n; i++)
+		op_launch(op, list[i]);
+	if (!wait)
+		control_reply(req, NULL);
+	op_release(op, n == 1 ? list[0] : NULL);
+	free(list);
+}
+
+struct all_op {
+	struct request *req;          /* NULL when not waiting */
+	bool restart;                 /* stop all, re-read the file, start all */
+};
+
+static void all_started(struct arbiter *a, void *arg)
+{
+	struct all_op *op = arg;
+
+	(void)a;
+	if (op->req)
+		control_reply(op->req, NULL);
+	free(op);
+}
+
+static void all_stopped(struct arbiter *a, void *arg)
+{
+	struct all_op *op = arg;
+
+	if (!op->restart) {
+		all_started(a, op);
+		return;
+	}
+	arbiter_reload(a);  /* a bad file keeps the running configuration, as for SIGHUP */
+	if (arbiter_start_all(a, all_started, op) < 0)
+		all_started(a, op);
+}
+
+/* start/stop/restart without a name: the whole arbiter, priority level by level. */
+static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, enum op_kind kind)
+{
+	struct all_op *op;
+	int rc;
+
+	if (json_object_get(props, "name") || (kind != OP_START && kind != OP_STOP &&
+					       kind != OP_RESTART))
+		return false;
+	if (a->shutting_down) {
+		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		return true;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		control_error(req, CONTROL_EOS, "out of memory");
+		return true;
+	}
+	op->req = waiting(props) ? req : NULL;
+	op->restart = kind == OP_RESTART;
+	if (kind == OP_START)
+		rc = arbiter_start_all(a, all_started, op);
+	else
+		rc = arbiter_stop_all(a, all_stopped, op);
+	if (rc < 0) {
+		free(op);
+		control_error(req, CONTROL_EOS, "out of memory");
+	} else if (!waiting(props)) {
+		control_reply(req, NULL);
+	}
+	return true;
+}
+
+void cmd_start(struct arbiter *a, struct request *req, json_t *props)
+{
+	if (a->shutting_down) {
+		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		return;
+	}
+	if (!run_on_all(a, req, props, OP_START))
+		run_on_watchers(a, req, props, OP_START);
+}
+
+void cmd_stop(struct arbiter *a, struct request *req, json_t *props)
+{
+	if (!run_on_all(a, req, props, OP_STOP))
+		run_on_watchers(a, req, props, OP_STOP);
+}
+
+void cmd_restart(struct arbiter *a, struct request *req, json_t *props)
+{
+	if (a->shutting_down) {
+		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		return;
+	}
+	if (!run_on_all(a, req, props, OP_RESTART))
+		run_on_watchers(a, req, props, OP_RESTART);
+}
+
+void cmd_reload(struct arbiter *a, struct request *req, json_t *props)
+{
+	if (a->shutting_down) {
+		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		return;
+	}
+	/* graceful (default): new processes first; otherwise a plain restart. */
+	run_on_watchers(a, req, props, prop_bool(props, "graceful", true) ? OP_RELOAD : OP_RESTART);
+}
+
+static void change_count(struct arbiter *a, struct request *req, json_t *props, int sign)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	long nb;
+	struct op *op;
+
+	if (w == NULL)
+		return;
+	if (prop_int(props, "nb", 1, &nb) < 0 || nb < 0 || nb > 100000) {
+		control_error(req, CONTROL_EMESSAGE, "nb must be a non-negative integer");
+		return;
+	}
+	long target = w->numprocesses + sign * nb;
+	if (target > 100000)
+		target = 100000;
+	watcher_set_numprocesses(w, (int)(target < 0 ? 0 : target));
+	if (!waiting(props) || !w->wanted) {
+		json_t *reply = json_pack("{s:i}", "numprocesses", w->numprocesses);
+		if (w->config->singleton)
+			json_object_set_new(reply, "singleton", json_true());
+		control_reply(req, reply);
+		return;
+	}
+	op = op_new(req, OP_COUNT, true);
+	if (op == NULL)
+		return;
+	op->pending++;
+	watcher_start(w, op_watcher_done, op);  /* wanted already: just waits until settled */
+	op_release(op, w);
+}
+
+void cmd_incr(struct arbiter *a, struct request *req, json_t *props)
+{
+	change_count(a, req, props, +1);
+}
+
+void cmd_decr(struct arbiter *a, struct request *req, json_t *props)
+{
+	change_count(a, req, props, -1);
+}
+
+/* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL
+ * those still alive after graceful_timeout, answer once they have all exited. The watcher then
+ * respawns them as for any death. */
+struct kill_job {
+	struct kill_job *next;
+	struct arbiter *arbiter;
+	struct request *req;
+	char *watcher;                /* looked up again: the watcher may go meanwhile */
+	pid_t *pids;
+	int npids;
+	ev_timer grace;
+};
+
+static struct kill_job *kill_jobs;
+
+static void kill_job_finish(struct kill_job *job)
+{
+	for (struct kill_job **link = &kill_jobs; *link; link = &(*link)->next) {
+		if (*link == job) {
+			*link = job->next;
+			break;
+		}
+	}
+	ev_timer_stop(job->arbiter->loop, &job->grace);
+	if (job->req)
+		control_reply(job->req, NULL);
+	free(job->watcher);
+	free(job->pids);
+	free(job);
+}
+
+static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct kill_job *job = t->data;
+	struct watcher *w = arbiter_find(job->arbiter, job->watcher);
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; w && i < job->npids; i++) {
+		struct process *p = watcher_find_pid(w, job->pids[i]);
+		if (p) {
+			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
+				 "SIGKILL", w->name, p->wid, (int)p->pid);
+			kill(w->config->stop_children ? -p->pid : p->pid, SIGKILL);
+		}
+	}
+	if (w == NULL)
+		kill_job_finish(job);
+}
+
+void commands_on_reap(pid_t pid)
+{
+	for (struct kill_job *job = kill_jobs, *next; job; job = next) {
+		next = job->next;
+		for (int i = 0; i < job->npids; i++) {
+			if (job->pids[i] == pid) {
+				job->pids[i] = job->pids[--job->npids];
+				break;
+			}
+		}
+		if (job->npids == 0)
+			kill_job_finish(job);
+	}
+}
+
+void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	json_t *signum = json_object_get(props, "signum"), *grace_prop;
+	double grace;
+	long pid;
+	int sig, n = 0;
+	struct kill_job *job;
+
+	if (w == NULL)
+		return;
+	sig = w->config->stop_signal;
+	if (signum && !signal_from_json(signum, &sig)) {
+		control_error(req, CONTROL_EMESSAGE, "signal invalid");
+		return;
+	}
+	grace = w->config->graceful_timeout;
+	grace_prop = json_object_get(props, "graceful_timeout");
+	if (json_is_number(grace_prop))
+		grace = json_number_value(grace_prop);
+	else if (json_is_string(grace_prop) &&
+		 parse_duration(json_string_value(grace_prop), &grace) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "graceful_timeout invalid");
+		return;
+	}
+	if (prop_int(props, "pid", 0, &pid) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job)
+		job->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	if (job == NULL || job->pids == NULL) {
+		free(job);
+		control_error(req, CONTROL_EOS, "out of memory");
+		return;
+	}
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid <= 0 || (pid && p->pid != pid))
+			continue;
+		if (kill(w->config->stop_children ? -p->pid : p->pid, sig) == 0)
+			job->pids[n++] = p->pid;
+	}
+	if (pid && n == 0) {
+		free(job->pids);
+		free(job);
+		control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+		return;
+	}
+	log_info("watcher %s: kill: SIG%s to %d process%s", w->name,
+		 signal_name(sig) ? signal_name(sig) : "?", n, n == 1 ? "" : "es");
+	job->arbiter = a;
+	job->req = req;
+	job->watcher = strdup(w->name);
+	job->npids = n;
+	ev_timer_init(&job->grace, on_kill_grace, grace, 0);
+	job->grace.data = job;
+	job->next = kill_jobs;
+	kill_jobs = job;
+	if (n == 0) {
+		kill_job_finish(job);
+		return;
+	}
+	ev_timer_start(a->loop, &job->grace);
+}
+
+/* rm: the watcher stops, then is forgotten (a waiting rm answers once it has stopped). */
+void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
+{
+	struct watcher *w = need_watcher(a, req, props);
+	struct op *op;
+
+	if (w == NULL)
+		return;
+	events_publish_watcher(a->events, w->name, "remove", NULL);
+	if (!waiting(props)) {
+		arbiter_remove_watcher(a, w);
+		control_reply(req, NULL);
+		return;
+	}
+	op = op_new(req, OP_STOP, true);
+	if (op == NULL)
+		return;
+	op->pending++;
+	/* The waiter is told when the watcher is freed, which is once it has stopped. */
+	watcher_stop(w, op_watcher_done, op);
+	arbiter_remove_watcher(a, w);
+	op_release(op, NULL);
+}
+
+void kill_jobs_finish_all(void)
+{
+	while (kill_jobs)
+		kill_job_finish(kill_jobs);
+}
