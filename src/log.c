@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static enum log_level current_level = LL_INFO;
+static log_writer_fn writer;
 static int output_fd = STDERR_FILENO;
 
 static const char *const level_names[] = { "debug", "info", "warning", "error", "critical" };
@@ -28,6 +29,7 @@ int log_level_parse(const char *name)
 
 const char *log_level_name(enum log_level level) { return level_names[level]; }
 void log_set_level(enum log_level level) { current_level = level; }
+void log_set_writer(log_writer_fn fn) { writer = fn; }
 enum log_level log_get_level(void) { return current_level; }
 
 int log_set_output(const char *path)
@@ -72,6 +74,8 @@ static void log_write(enum log_level level, const char *fmt, va_list ap, int err
 			len = sizeof(line) - 2;
 	}
 	line[len++] = '\n';
+	if (writer && output_fd <= STDERR_FILENO && writer(output_fd, line, len))
+		return;
 	/* A full or broken log output must not stop the daemon: the result is deliberately ignored. */
 	ssize_t ignored = write(output_fd, line, len);
 	(void)ignored;

@@ -3,6 +3,8 @@
 #define CIRQUE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LL_DEBUG, LL_INFO, LL_WARNING, LL_ERROR, LL_CRITICAL };
 
@@ -15,6 +17,11 @@ enum log_level log_get_level(void);
 /* Sends output to PATH ("-", "stderr" or NULL: stderr; "stdout"). Returns -1 with errno on failure
  * and keeps the previous output. */
 int log_set_output(const char *path);
+
+/* Once set, lines for the daemon's stdout/stderr go through WRITER (the sink thread, so a slow
+ * journald never stalls the loop); it returns false to have the line written directly. */
+typedef bool (*log_writer_fn)(int fd, const char *line, size_t len);
+void log_set_writer(log_writer_fn writer);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like log_msg, with ": <strerror(errno)>" appended (errno as it was on entry). */

@@ -339,9 +339,22 @@ static bool serve(struct sink *s)
 	return resume;
 }
 
+/* The writer thread logs its own troubles directly: it holds the queue lock when it does. */
+static _Thread_local bool on_writer_thread;
+static struct sink *log_sinks[3];  /* the daemon's stdout and stderr, for its own log lines */
+
+static bool log_through_sink(int fd, const char *line, size_t len)
+{
+	if (on_writer_thread || fd < 1 || fd > 2 || log_sinks[fd] == NULL)
+		return false;
+	sink_write_final(log_sinks[fd], line, len);
+	return true;
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
+	on_writer_thread = true;
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		bool any_failing, resume = false;
@@ -402,6 +415,10 @@ int sinks_init(struct ev_loop *loop, void (*resume)(void *arg), void *arg)
 		return -1;
 	}
 	writer_running = true;
+	/* The daemon's own log lines share the writer (and its order) with children's inherit lines. */
+	log_sinks[1] = sink_fd(STDOUT_FILENO);
+	log_sinks[2] = sink_fd(STDERR_FILENO);
+	log_set_writer(log_through_sink);
 	return 0;
 }
 
@@ -411,6 +428,7 @@ void sinks_shutdown(void)
 
 	if (!writer_running)
 		return;
+	log_set_writer(NULL);  /* from now on the log writes directly: the writer is leaving */
 	pthread_mutex_lock(&lock);
 	stopping = true;
 	/* A failing sink cannot drain: give up on it rather than hang the exit. */
