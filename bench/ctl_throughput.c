@@ -38,6 +38,8 @@
 
 #include <zmq.h>
 
+#include "proc.h"
+
 struct client {
 	void *ctx, *socket;
 	const char *command, *properties;
@@ -52,32 +54,6 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* PID's user + system CPU time in ms, -1 when unknown. */
-static double cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime = 0, stime = 0;
-	int fd;
-	ssize_t r;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return -1;
-	buf[r] = '\0';
-	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-				&stime) != 2)
-		return -1;
-	return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double self_cpu_ms(void)
@@ -329,22 +305,22 @@ int main(int argc, char **argv)
 	c.reply_bytes = c.replies = 0;
 
 	if (nseq > 0) {
-		c0 = cpu_ms(dpid);
+		c0 = proc_cpu_ms(dpid);
 		t0 = now_us();
 		seq_ok = one_at_a_time(&c, 's', nseq, rtt);
 		t1 = now_us();
-		c1 = cpu_ms(dpid);
+		c1 = proc_cpu_ms(dpid);
 		seq_rate = seq_ok / ((t1 - t0) / 1e6);
 		if (c0 >= 0 && c1 >= 0)
 			dcpu_seq = c1 - c0;
 		qsort(rtt, (size_t)seq_ok, sizeof(double), cmp_double);
 	}
 	if (total > 0) {
-		c0 = cpu_ms(dpid);
+		c0 = proc_cpu_ms(dpid);
 		t0 = now_us();
 		pipe_ok = pipelined(&c, total, window);
 		t1 = now_us();
-		c1 = cpu_ms(dpid);
+		c1 = proc_cpu_ms(dpid);
 		pipe_rate = pipe_ok / ((t1 - t0) / 1e6);
 		if (c0 >= 0 && c1 >= 0)
 			dcpu_pipe = c1 - c0;

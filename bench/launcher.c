@@ -39,30 +39,6 @@ static void out(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static double cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime = 0, stime = 0;
-	int fd;
-	ssize_t r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return -1;
-	buf[r] = '\0';
-	p = strrchr(buf, ')');
-	/* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-				&stime) != 2)
-		return -1;
-	return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
 static int shell_status(int status)
 {
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -191,10 +167,10 @@ int main(int argc, char **argv)
 			int count = n < 0 ? 0 : seen_count(&seen, &kids, comm);
 			double t = now_ms() - t0;
 			if (count >= want) {
-				out("ready %d %.3f %d %.0f\n", (int)dpid, t, count, cpu_ms(dpid));
+				out("ready %d %.3f %d %.0f\n", (int)dpid, t, count, proc_cpu_ms(dpid));
 				ready = 1;
 			} else if (t > timeout_s * 1000) {
-				out("timeout %d %.3f %d %.0f\n", (int)dpid, t, count, cpu_ms(dpid));
+				out("timeout %d %.3f %d %.0f\n", (int)dpid, t, count, proc_cpu_ms(dpid));
 				ready = 1;
 			}
 		}

@@ -2,7 +2,7 @@
  * children of a process read from /proc/PID/task/PID/children, with each child's comm.
  *
  * The children file lists only the children of that one thread; the daemons measured here
- * (cirqued, supervisord) are single-threaded, so the main thread's list is all of them. */
+ * (cirqued, supervisord) spawn from their main thread, so its list is all of them. */
 #ifndef BENCH_PROC_H
 #define BENCH_PROC_H
 
@@ -15,6 +15,33 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+/* PID's user + system CPU time in ms, -1 when unknown. */
+static inline double proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	ssize_t r;
+	int fd;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	p = strrchr(buf, ')');
+	/* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+				&stime) != 2)
+		return -1;
+	return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
 
 static inline double now_ms(void)
 {
