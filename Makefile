@@ -20,10 +20,10 @@ BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-d
 TEST_PKGS  := procps python3-zmq
 BENCH_PKGS := supervisor strace
 
-DAEMON_OBJS := src/main.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o \
+DAEMON_OBJS := src/main.o src/launch.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o src/config_sockets.o src/sockets.o \
                src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/events.o src/endpoint.o \
                src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o
-LIB_OBJS    := src/config.o src/parse.o src/log.o src/state.o src/endpoint.o
+LIB_OBJS    := src/config.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
 
 CTL_OBJS    := src/cirquectl.o src/endpoint.o src/curve.o src/zwatch.o src/log.o

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "events.h"
 #include "notify.h"
+#include "sockets.h"
 #include "stream.h"
 #include "log.h"
 #include "parse.h"
@@ -360,6 +361,20 @@ static void take_daemon_settings(struct arbiter *a, struct config *config)
 			  old->logoutput);
 }
 
+/* Binds CONFIG's sockets (keeping the open ones that did not change), all or nothing: on failure
+ * logs why and changes nothing. *REBOUND: names of sockets re-created under a name in use. */
+static int take_sockets(struct config *config, char ***rebound)
+{
+	char *error = NULL;
+
+	if (sockets_apply(config->sockets, config->nsockets, rebound, &error) < 0) {
+		log_error("%s", error ? error : "cannot bind the sockets: out of memory");
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
 /* Takes every watcher config out of CONFIG and frees the rest. */
 static struct watcher_config **take_watcher_configs(struct config *config, int *count)
 {
@@ -455,11 +470,17 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 		config_free(config);
 		return -1;
 	}
+	char **rebound = NULL;
+	if (take_sockets(config, &rebound) < 0) {
+		config_free(config);
+		return -1;
+	}
 	take_daemon_settings(a, config);
 	configs = take_watcher_configs(config, &count);
 	for (int i = 0; i < count; i++)
 		add_watcher(a, configs[i]);
 	free(configs);
+	free_words(rebound);
 	watch_signal(a, &a->sigterm, on_terminate, SIGTERM);
 	watch_signal(a, &a->sigint, on_terminate, SIGINT);
 	watch_signal(a, &a->sigquit, on_quit, SIGQUIT);
@@ -588,19 +609,35 @@ static void replace_watcher(struct arbiter *a, struct watcher *old, struct watch
 	retire_watcher(a, old);  /* the idle hook starts nw, at once if old had no process */
 }
 
+/* Watchers fed by sockets are replaced the graceful way, new processes first: the sockets stay
+ * open meanwhile, so not one connection is refused. Others never run old and new side by side
+ * (they may hold a port or a lock of their own). */
+static bool replace_gracefully(const struct watcher *w, const struct watcher_config *wc, bool start)
+{
+	bool old_sockets = w->config->use_sockets || w->config->use_all_sockets;
+	bool new_sockets = wc->use_sockets || wc->use_all_sockets;
+
+	return start && w->wanted && old_sockets && new_sockets;
+}
+
 /* A new definition WC for W: identical -> untouched; same processes -> options changed in place
  * (numprocesses starts or stops only the difference); otherwise W is replaced (stop, then start
- * when START). The count compared is the configured one for a reload (a count changed at run
- * time by incr/decr survives reloads that do not touch it), the running one for `set`
- * (RUNTIME_COUNT). Returns the watcher that now holds the name. Takes WC. */
+ * when START; new first for socket users), as it is when RENEW (a socket it uses was re-bound).
+ * The count compared is the configured one for a reload (a count changed at run time by
+ * incr/decr survives reloads that do not touch it), the running one for `set` (RUNTIME_COUNT).
+ * Returns the watcher that now holds the name. Takes WC. */
 static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
-					struct watcher_config *wc, bool start, bool runtime_count)
+					struct watcher_config *wc, bool start, bool runtime_count,
+					bool renew)
 {
 	struct watcher *result;
 	char *name;
+	int before = runtime_count ? w->numprocesses : w->config->numprocesses;
+	int count = before == wc->numprocesses ? w->numprocesses : wc->numprocesses;
 
-	if (watcher_config_same_processes(w->config, wc)) {
-		int before = runtime_count ? w->numprocesses : w->config->numprocesses;
+	if (!w->wanted)
+		renew = false;  /* its next start gets the new socket anyway */
+	if (!renew && watcher_config_same_processes(w->config, wc)) {
 		bool options_changed = !watcher_config_equal(w->config, wc, true);
 		if (before == wc->numprocesses && !options_changed) {
 			watcher_config_free(wc);
@@ -611,12 +648,17 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 				 wc->numprocesses);
 		if (options_changed)
 			log_info("watcher %s: options updated in place (no restart needed)", w->name);
-		int count = before == wc->numprocesses ? w->numprocesses : wc->numprocesses;
 		watcher_replace_config(w, wc, count);
 		events_publish_watcher(a->events, w->name, "updated", NULL);
 		return w;
 	}
 	events_publish_watcher(a->events, w->name, "updated", NULL);
+	if (replace_gracefully(w, wc, start)) {
+		log_info("watcher %s: %s, replacing its processes (new ones first)", w->name,
+			 renew ? "a socket it uses was re-bound" : "definition changed");
+		watcher_reload_with(w, wc, count, NULL, NULL);
+		return w;
+	}
 	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
 	replace_watcher(a, w, wc, start);
 	result = name ? arbiter_find(a, name) : NULL;
@@ -624,7 +666,8 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 	return result;
 }
 
-static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count)
+static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count,
+				  char **rebound)
 {
 	struct watcher *w, *next;
 
@@ -643,7 +686,8 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		struct watcher_config *wc = configs[i];
 		w = arbiter_find(a, wc->name);
 		if (w) {
-			apply_definition(a, w, wc, w->wanted || wc->autostart, false);
+			bool renew = sockets_watcher_uses(wc, rebound);
+			apply_definition(a, w, wc, w->wanted || wc->autostart, false, renew);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
@@ -674,10 +718,18 @@ int arbiter_reload(struct arbiter *a)
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
+	char **rebound = NULL;
+	if (take_sockets(config, &rebound) < 0) {
+		log_error("reload failed: keeping the running configuration");
+		config_free(config);
+		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
+		return -1;
+	}
 	take_daemon_settings(a, config);
 	configs = take_watcher_configs(config, &count);
-	apply_watcher_configs(a, configs, count);
+	apply_watcher_configs(a, configs, count, rebound);
 	free(configs);
+	free_words(rebound);
 	log_info("reload complete");
 	char state[128];
 	describe_state(a, state, sizeof(state));
@@ -698,7 +750,7 @@ void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc)
 {
-	return apply_definition(a, w, wc, w->wanted, true);
+	return apply_definition(a, w, wc, w->wanted, true, false);
 }
 
 void arbiter_free(struct arbiter *a)
@@ -726,4 +778,5 @@ void arbiter_free(struct arbiter *a)
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);
+	sockets_close_all();
 }

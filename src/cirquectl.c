@@ -767,6 +767,42 @@ static int cmd_stats(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* The daemon's listening sockets (listsockets), one per line: "web  127.0.0.1:8080  fd 5". */
+static int cmd_sockets(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *sock;
+	size_t i;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = simple(c, "listsockets", NULL, &reply);
+	if (c->json || rc != EXIT_OK) {
+		if (!c->json)
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		json_decref(reply);
+		return rc;
+	}
+	json_array_foreach(json_object_get(reply, "sockets"), i, sock) {
+		char where[300];
+		const char *path = json_string_value(json_object_get(sock, "path"));
+		const char *host = json_string_value(json_object_get(sock, "host"));
+		if (path)
+			snprintf(where, sizeof(where), "%s", path);
+		else
+			snprintf(where, sizeof(where), strchr(host ? host : "", ':') ? "[%s]:%lld"
+										  : "%s:%lld",
+				 host ? host : "?",
+				 (long long)json_integer_value(json_object_get(sock, "port")));
+		printf("%-24s %-40s fd %lld, backlog %lld\n",
+		       json_string_value(json_object_get(sock, "name")), where,
+		       (long long)json_integer_value(json_object_get(sock, "fd")),
+		       (long long)json_integer_value(json_object_get(sock, "backlog")));
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static int cmd_version(struct client *c, int argc, char **argv)
 {
 	(void)c;
@@ -976,6 +1012,7 @@ static const struct verb {
 	{ "get", "get name key...             watcher options", cmd_get },
 	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
 	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
+	{ "sockets", "sockets                     listening sockets passed to watchers", cmd_sockets },
 	{ "tail", "tail [-f] [-n N] [--stderr] name[:wid]  last lines of output; -f follows", cmd_tail },
 	{ "reopen", "reopen                      reopen log files (after logrotate)", cmd_reopen },
 	{ "version", "version                     cirquectl's version", cmd_version },

@@ -5,6 +5,7 @@
 #include "arbiter.h"
 #include "events.h"
 #include "log.h"
+#include "sockets.h"
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
@@ -94,6 +95,12 @@ static struct watcher_config *load_watcher_options(struct request *req, const ch
 	config->watchers[0] = NULL;
 	config->nwatchers = 0;
 	config_free(config);
+	char problem[256];
+	if (sockets_check_watcher(wc, problem, sizeof(problem)) < 0) {
+		control_error(req, CONTROL_EMESSAGE, "watchers.%s.%s", name, problem);
+		watcher_config_free(wc);
+		return NULL;
+	}
 	return wc;
 }
 

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
+#include "sockets.h"
 #include "stream.h"
 
 #include <errno.h>
@@ -350,5 +351,5 @@ void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props)
 {
 	(void)a;
 	(void)props;
-	control_reply(req, json_pack("{s:[]}", "sockets"));
+	control_reply(req, json_pack("{s:o}", "sockets", sockets_describe()));
 }

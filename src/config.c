@@ -5,6 +5,7 @@
  * node's mark, so messages read "file:line:column: watchers.web.numprocesses: must be ...". All
  * errors are collected; a config with any error is rejected as a whole. */
 #include "config.h"
+#include "config_loader.h"
 
 #include "endpoint.h"
 #include "log.h"
@@ -31,21 +32,7 @@ extern char **environ;
 
 #define MAX_ERRORS 50
 
-/* State of one file being walked. */
-struct loader {
-	const char *file;
-	yaml_document_t *doc;
-	struct config *config;
-	struct config_errors *errors;
-	char **includes;              /* globs from cirque.include, relative to the main file */
-	int nincludes;
-};
-
-static void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strdup_printf(const char *fmt, ...)
+char *strdup_printf(const char *fmt, ...)
 {
 	char *out;
 	va_list ap;
@@ -57,7 +44,7 @@ static char *strdup_printf(const char *fmt, ...)
 	return out;
 }
 
-static void add_error_line(struct config_errors *errors, char *line)
+void add_error_line(struct config_errors *errors, char *line)
 {
 	char **grown;
 
@@ -76,7 +63,7 @@ static void add_error_line(struct config_errors *errors, char *line)
 	errors->lines[errors->count++] = line;
 }
 
-static void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
 	char message[1024], *line;
 	va_list ap;
@@ -100,18 +87,18 @@ void config_errors_free(struct config_errors *errors)
 	errors->count = 0;
 }
 
-static yaml_node_t *node_at(struct loader *ld, int index)
+yaml_node_t *node_at(struct loader *ld, int index)
 {
 	return yaml_document_get_node(ld->doc, index);
 }
 
-static const char *scalar(const yaml_node_t *node)
+const char *scalar(const yaml_node_t *node)
 {
 	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
 }
 
 /* A YAML null: "~", "null", or nothing at all, when not quoted. */
-static bool is_null(const yaml_node_t *node)
+bool is_null(const yaml_node_t *node)
 {
 	const char *s = scalar(node);
 
@@ -121,7 +108,7 @@ static bool is_null(const yaml_node_t *node)
 
 /* --- typed getters: each reports "<path>: must be ..." at the value's mark and returns -1 ------- */
 
-static int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **out)
+int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **out)
 {
 	const char *s = scalar(node);
 
@@ -134,7 +121,7 @@ static int get_string(struct loader *ld, const char *path, yaml_node_t *node, ch
 	return *out ? 0 : -1;
 }
 
-static int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)
+int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)
 {
 	const char *s = scalar(node);
 	long v;
@@ -151,7 +138,7 @@ static int get_int(struct loader *ld, const char *path, yaml_node_t *node, long 
 	return 0;
 }
 
-static int get_bool(struct loader *ld, const char *path, yaml_node_t *node, bool *out)
+int get_bool(struct loader *ld, const char *path, yaml_node_t *node, bool *out)
 {
 	const char *s = scalar(node);
 
@@ -174,7 +161,7 @@ static int get_duration(struct loader *ld, const char *path, yaml_node_t *node, 
 	return 0;
 }
 
-static int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out)
+int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out)
 {
 	const char *s = scalar(node);
 
@@ -325,11 +312,7 @@ static bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *m
 	return false;
 }
 
-/* Calls VISIT for each key of a mapping; reports non-mappings, non-scalar and duplicate keys. */
-typedef void (*pair_fn)(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
-			void *arg);
-
-static void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit,
+void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit,
 			 void *arg)
 {
 	if (map == NULL || map->type != YAML_MAPPING_NODE) {
@@ -740,7 +723,14 @@ static int opt_ready_timeout(struct loader *ld, const char *path, yaml_node_t *v
 	return 0;
 }
 
+static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
+			   struct watcher_draft *d)
+{
+	return parse_use_sockets(ld, path, v, d->wc);
+}
+
 static const struct { const char *key; watcher_key_fn fn; } watcher_keys[] = {
+	{ "use_sockets", opt_use_sockets },
 	{ "ready", opt_ready }, { "ready_timeout", opt_ready_timeout },
 	{ "stdout", opt_stdout }, { "stderr", opt_stderr },
 	{ "cmd", opt_cmd }, { "args", opt_args }, { "shell", opt_shell },
@@ -1017,6 +1007,10 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 	resolve_argv(ld, path, d);
 	resolve_env(ld, path, d);
 	resolve_ids(ld, path, d);
+	char cmd_path[300];
+	snprintf(cmd_path, sizeof(cmd_path), "%s.cmd", path);
+	check_socket_vars(ld, d->cmd_node ? cmd_path : path, d->cmd_node ? d->cmd_node : d->key_node,
+			  wc);
 	if (wc->singleton && wc->numprocesses > 1)
 		add_error(ld, d->numprocesses_node, "%s.numprocesses: a singleton watcher runs at most "
 			  "one process", path);
@@ -1162,11 +1156,14 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 		walk_mapping(ld, "watchers", value, visit_watcher, NULL);
 	else if (strcmp(name, "cirque") == 0 && top->is_main)
 		walk_mapping(ld, "cirque", value, visit_daemon_key, NULL);
-	else if (strcmp(name, "cirque") == 0)
-		add_error(ld, key, "'cirque:' settings belong in the main file, not in an include");
+	else if (strcmp(name, "sockets") == 0 && top->is_main)
+		load_sockets_section(ld, value);
+	else if (strcmp(name, "cirque") == 0 || strcmp(name, "sockets") == 0)
+		add_error(ld, key, "'%s:' settings belong in the main file, not in an include",
+			  name);
 	else
 		add_error(ld, key, "unknown top-level key '%s' (expected %s)", name,
-			  top->is_main ? "cirque or watchers" : "watchers");
+			  top->is_main ? "cirque, sockets or watchers" : "watchers");
 }
 
 /* One file holds one document: a second one (after ---) would otherwise be ignored silently. */
@@ -1300,6 +1297,8 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	config->daemon.umask = -1;
 	load_file(&ld, path, true);
 	load_includes(&ld, path);
+	resolve_socket_refs(&ld);
+	free_socket_refs(&ld);
 	if (config->daemon.endpoint && !endpoint_is_local(config->daemon.endpoint) &&
 	    config->daemon.curve_secret_key_file == NULL)
 		add_error_line(errors, strdup_printf("%s: cirque.endpoint %s is reachable from the "
@@ -1339,6 +1338,7 @@ int config_load_text(const char *name, const char *text, struct config **out,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
 	load_document(&ld, &parser, false);
 	yaml_parser_delete(&parser);
+	free_socket_refs(&ld);  /* checked against the running sockets by the command */
 	if (errors->count > 0) {
 		config_free(config);
 		return -1;
@@ -1374,6 +1374,7 @@ void watcher_config_free(struct watcher_config *wc)
 		free(wc->streams[i].tag);
 	}
 	json_decref(wc->raw);
+	free_words(wc->use_sockets);
 	free(wc->ready_host);
 	free(wc->ready_path);
 	free(wc);
@@ -1386,6 +1387,9 @@ void config_free(struct config *config)
 	for (int i = 0; i < config->nwatchers; i++)
 		watcher_config_free(config->watchers[i]);
 	free(config->watchers);
+	for (int i = 0; i < config->nsockets; i++)
+		socket_config_free(config->sockets[i]);
+	free(config->sockets);
 	free(config->path);
 	free(config->daemon.endpoint);
 	free(config->daemon.pubsub_endpoint);
@@ -1444,7 +1448,9 @@ bool watcher_config_same_processes(const struct watcher_config *a,
 		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
 	       a->umask == b->umask && rlimits_equal(a, b) && a->ready == b->ready &&
 	       streams_equal(&a->streams[0], &b->streams[0]) &&
-	       streams_equal(&a->streams[1], &b->streams[1]);
+	       streams_equal(&a->streams[1], &b->streams[1]) &&
+	       words_equal(a->use_sockets, b->use_sockets) &&
+	       a->use_all_sockets == b->use_all_sockets;
 }
 
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,

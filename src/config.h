@@ -40,6 +40,20 @@ enum ready_kind {
 	READY_NOTIFY,                 /* sd_notify READY=1 on the child's own NOTIFY_SOCKET */
 };
 
+/* A listening socket the daemon binds and passes to the watchers that use it (systemd's socket
+ * activation: LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES), so that it stays open across restarts. */
+struct socket_config {
+	char *name;
+	char *origin;                 /* "file:line" where it is defined */
+	int family;                   /* AF_INET, AF_INET6 or AF_UNIX */
+	char *host;                   /* TCP: the numeric address as written; NULL for AF_UNIX */
+	int port;                     /* TCP: 0 lets the kernel pick one (listsockets shows it) */
+	char *path;                   /* AF_UNIX: the socket file */
+	int backlog;                  /* listen() queue (default 2048, like Circus) */
+	int mode;                     /* AF_UNIX: permissions of the socket file (default 0666) */
+	bool reuseport;               /* SO_REUSEPORT */
+};
+
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
  * daemon never looks up users or parses text in its loop. */
 struct watcher_config {
@@ -79,6 +93,8 @@ struct watcher_config {
 	int ready_port;
 	char *ready_path;             /* READY_UNIX: connect to this socket */
 	double ready_timeout;         /* not ready by then: a failed start (default 60 s) */
+	char **use_sockets;           /* sockets passed as fds 3, 4, ... in this order (NULL: none) */
+	bool use_all_sockets;         /* use_sockets: true, every socket in the order defined */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 
@@ -99,6 +115,8 @@ struct config {
 	struct daemon_config daemon;
 	struct watcher_config **watchers;
 	int nwatchers;
+	struct socket_config **sockets;
+	int nsockets;
 };
 
 /* Collected errors, each "file:line:column: message". */
@@ -126,5 +144,14 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
 bool watcher_config_same_processes(const struct watcher_config *a,
 				   const struct watcher_config *b);
 void watcher_config_free(struct watcher_config *wc);
+
+struct socket_config *config_find_socket(const struct config *config, const char *name);
+/* True when A and B describe the same bound socket (family, address, port, path, reuseport):
+ * backlog and mode can change on the socket already open. */
+bool socket_config_same_binding(const struct socket_config *a, const struct socket_config *b);
+void socket_config_free(struct socket_config *sc);
+/* The names in $(circus.sockets.NAME) (or $(cirque.sockets.NAME)) in WC's argv and env, as a
+ * NULL-terminated malloc'd array (free with free_words); NULL when there are none. */
+char **watcher_socket_vars(const struct watcher_config *wc);
 
 #endif

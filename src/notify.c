@@ -54,6 +54,11 @@ void notify_init(void)
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
+	/* Socket activation meant for cirqued must not reach children through copy_env either:
+	 * a watcher gets LISTEN_* only for its own use_sockets. */
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
 }
 
 void notify_start_watchdog(struct ev_loop *loop)

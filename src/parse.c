@@ -417,22 +417,52 @@ char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
 	return sb_take(&sb);
 }
 
-char *substitute_wid(const char *text, int wid)
+/* Length of the "$(circus.sockets.NAME)" at P naming SOCKETS[i] (*index = i), 0 if none. */
+static size_t socket_marker_at(const char *p, char *const *sockets, int nsockets, int *index)
 {
-	static const char *const markers[] = { "$(circus.wid)", "$(cirque.wid)" };
+	static const char *const markers[] = { "$(circus.sockets.", "$(cirque.sockets." };
 	const size_t marker_len = strlen(markers[0]);
+
+	if (strncasecmp(p, markers[0], marker_len) != 0 &&
+	    strncasecmp(p, markers[1], marker_len) != 0)
+		return 0;
+	for (int i = 0; i < nsockets; i++) {
+		size_t len = strlen(sockets[i]);
+		if (strncmp(p + marker_len, sockets[i], len) == 0 && p[marker_len + len] == ')') {
+			*index = i;
+			return marker_len + len + 1;
+		}
+	}
+	return 0;
+}
+
+char *substitute_vars(const char *text, int wid, char *const *sockets, int nsockets)
+{
+	static const char *const wid_markers[] = { "$(circus.wid)", "$(cirque.wid)" };
+	const size_t wid_len = strlen(wid_markers[0]);
 	struct strbuf sb = { 0 };
 	char number[16];
+	size_t len;
+	int index;
 
-	snprintf(number, sizeof(number), "%d", wid);
 	for (const char *p = text; *p;) {
-		if (strncasecmp(p, markers[0], marker_len) == 0 ||
-		    strncasecmp(p, markers[1], marker_len) == 0) {
+		if (strncasecmp(p, wid_markers[0], wid_len) == 0 ||
+		    strncasecmp(p, wid_markers[1], wid_len) == 0) {
+			snprintf(number, sizeof(number), "%d", wid);
 			sb_put(&sb, number, strlen(number));
-			p += marker_len;
+			p += wid_len;
+		} else if ((len = socket_marker_at(p, sockets, nsockets, &index)) > 0) {
+			snprintf(number, sizeof(number), "%d", 3 + index);  /* SD_LISTEN_FDS_START */
+			sb_put(&sb, number, strlen(number));
+			p += len;
 		} else {
 			sb_putc(&sb, *p++);
 		}
 	}
 	return sb_take(&sb);
+}
+
+char *substitute_wid(const char *text, int wid)
+{
+	return substitute_vars(text, wid, NULL, 0);
 }

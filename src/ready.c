@@ -198,39 +198,12 @@ static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-char **ready_prepare(struct process *p, char **env)
+int ready_prepare(struct process *p)
 {
-	int n = 0;
-	char **out;
-
 	if (p->watcher->config->ready != READY_NOTIFY)
-		return env;
+		return 0;
 	p->notify_fd = open_notify_socket(p);
-	if (p->notify_fd < 0)
-		return NULL;
-	while (env[n])
-		n++;
-	out = calloc((size_t)n + 2, sizeof(char *));
-	if (out == NULL)
-		return NULL;
-	memcpy(out, env, sizeof(char *) * (size_t)n);
-	if (asprintf(&out[n], "NOTIFY_SOCKET=%s", p->notify_path) < 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-void ready_release_env(char **env, char **original)
-{
-	int n = 0;
-
-	if (env == NULL || env == original)
-		return;
-	while (env[n])
-		n++;
-	free(env[n - 1]);  /* ours: NOTIFY_SOCKET=...; the others belong to ORIGINAL */
-	free(env);
+	return p->notify_fd < 0 ? -1 : 0;
 }
 
 void ready_watch(struct process *p)

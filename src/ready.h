@@ -6,12 +6,9 @@
 
 #include "watcher.h"
 
-/* Before the spawn: for `ready: notify`, makes the child's socket and returns ENV plus
- * NOTIFY_SOCKET=... (malloc'd array; its strings are ENV's but the last); otherwise returns ENV
- * itself. NULL on failure (errno set). */
-char **ready_prepare(struct process *p, char **env);
-/* After the spawn (or its failure): frees what ready_prepare returned. */
-void ready_release_env(char **env, char **original);
+/* Before the spawn: for `ready: notify`, makes the child's socket (p->notify_path, passed as
+ * NOTIFY_SOCKET). -1 on failure (errno set). */
+int ready_prepare(struct process *p);
 /* The process is STARTING: watch for its readiness. */
 void ready_watch(struct process *p);
 /* The process left STARTING (or is gone): stop probing; NOTIFY_SOCKET stays open until exit

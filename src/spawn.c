@@ -26,8 +26,8 @@
 #define CHILD_STACK_SIZE (256 * 1024)
 
 /* What the child reports back through shared memory when a step fails. */
-enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_RLIMIT, STEP_CHDIR,
-		  STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
+enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_SOCKETS, STEP_RLIMIT,
+		  STEP_CHDIR, STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
 
 /* The reserved slots (spawn_init): the parent puts the child's stdin/stdout/stderr there before
  * each spawn; everything from slot_bound up is dropped by the child without being copied. */
@@ -67,6 +67,51 @@ static int install_stdio(const struct spawn_request *req)
 	return 0;
 }
 
+/* The listening sockets go to 3, 4, ...: first copied above every target, since a socket may
+ * sit on another's target, then moved down (dup2 clears close-on-exec on the copies). */
+static int install_listen_fds(const struct spawn_request *req)
+{
+	int copies[MAX_LISTEN_FDS];
+
+	for (int i = 0; i < req->nlisten; i++)
+		if ((copies[i] = fcntl(req->listen_fds[i], F_DUPFD_CLOEXEC, 3 + req->nlisten)) < 0)
+			return -1;
+	for (int i = 0; i < req->nlisten; i++) {
+		if (dup2(copies[i], 3 + i) < 0)
+			return -1;
+		close(copies[i]);
+	}
+	return 0;
+}
+
+/* LISTEN_PID must be our own pid, known only now: written into the environment string the
+ * parent prepared (CLONE_VM: it is the parent's memory, unused until we exec). */
+static void write_listen_pid(char *digits)
+{
+	char reversed[24];
+	long pid = syscall(SYS_getpid);
+	int n = 0;
+
+	do {
+		reversed[n++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid > 0);
+	for (int i = 0; i < n; i++)
+		digits[i] = reversed[n - 1 - i];
+	digits[n] = '\0';
+}
+
+/* The descriptors to keep when the child unshares the table: the slots, and the sockets. */
+static unsigned keep_below(const struct spawn_request *req)
+{
+	int bound = slot_bound;
+
+	for (int i = 0; i < req->nlisten; i++)
+		if (req->listen_fds[i] + 1 > bound)
+			bound = req->listen_fds[i] + 1;
+	return (unsigned)bound;
+}
+
 static int child_main(void *arg)
 {
 	struct child_args *args = arg;
@@ -85,7 +130,7 @@ static int child_main(void *arg)
 	if (args->shared_files) {
 		/* Our own table with only the descriptors below slot_bound, copied cheaply; an old
 		 * kernel without CLOSE_RANGE_UNSHARE copies them all. Only then may we dup2. */
-		if (close_range((unsigned)slot_bound, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+		if (close_range(keep_below(req), ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
 		    unshare(CLONE_FILES) < 0)
 			child_fail(args, STEP_STDIO);
 		for (int fd = 0; fd < 3; fd++)
@@ -94,6 +139,10 @@ static int child_main(void *arg)
 	} else if (install_stdio(req) < 0) {
 		child_fail(args, STEP_STDIO);
 	}
+	if (req->nlisten > 0 && install_listen_fds(req) < 0)
+		child_fail(args, STEP_SOCKETS);
+	if (req->listen_pid)
+		write_listen_pid(req->listen_pid);
 	/* The daemon raised its own descriptor limit; children get the one it was started with. */
 	if (req->nofile && setrlimit(RLIMIT_NOFILE, req->nofile) < 0)
 		child_fail(args, STEP_RLIMIT);
@@ -122,7 +171,8 @@ static const char *step_name(int step)
 {
 	static const char *const names[] = {
 		[STEP_NONE] = "spawn", [STEP_SIGNALS] = "reset signals", [STEP_SETPGID] = "setpgid",
-		[STEP_STDIO] = "set up stdin/stdout/stderr", [STEP_RLIMIT] = "setrlimit",
+		[STEP_STDIO] = "set up stdin/stdout/stderr",
+		[STEP_SOCKETS] = "pass the listening sockets to", [STEP_RLIMIT] = "setrlimit",
 		[STEP_CHDIR] = "chdir to working_dir", [STEP_UMASK] = "umask",
 		[STEP_SETGROUPS] = "setgroups", [STEP_SETGID] = "setgid", [STEP_SETUID] = "setuid",
 		[STEP_EXEC] = "exec",
@@ -182,6 +232,11 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 
 	if (stack == NULL) {
 		*failed_step = "allocate the child's stack";
+		return -1;
+	}
+	if (req->nlisten > MAX_LISTEN_FDS) {
+		*failed_step = "pass the listening sockets to";
+		errno = EMFILE;
 		return -1;
 	}
 	if (slot[0] >= 0 && fill_slots(req) == 0) {

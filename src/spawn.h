@@ -22,7 +22,13 @@ struct spawn_request {
 	int nrlimits;
 	int stdio[3];                         /* fds to install as 0, 1, 2; -1 keeps the daemon's */
 	const struct rlimit *nofile;          /* RLIMIT_NOFILE before the configured rlimits, or NULL */
+	const int *listen_fds;                /* installed as 3, 4, ... (socket activation) */
+	int nlisten;                          /* at most MAX_LISTEN_FDS */
+	char *listen_pid;                     /* room for 20 digits, filled with the child's pid (the
+					       * value of LISTEN_PID=, in the child's environment) */
 };
+
+#define MAX_LISTEN_FDS 64
 
 /* Reserves three low descriptor slots so that later spawns share the daemon's descriptor table
  * until the child keeps only those (close_range with CLOSE_RANGE_UNSHARE): a spawn then costs

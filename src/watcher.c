@@ -1,6 +1,7 @@
 /* watcher.c - runs a watcher's processes through the state table of state.c. */
 #include "watcher.h"
 
+#include "launch.h"
 #include "log.h"
 #include "parse.h"
 #include "ready.h"
@@ -137,22 +138,34 @@ static void process_free(struct process *p)
 	free(p);
 }
 
-/* argv/env with $(circus.wid) replaced, when the watcher uses it; NULL on allocation failure. */
-static char **substitute_all(char **words, int wid)
+/* The output pipes, then the child itself; -1 with *step naming what failed. */
+static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const char **step)
 {
-	int n = 0;
-	char **copy;
+	struct watcher *w = p->watcher;
+	const struct watcher_config *c = w->config;
+	struct stream_pipes pipes;
+	pid_t pid;
 
-	while (words[n])
-		n++;
-	copy = calloc((size_t)n + 1, sizeof(char *));
-	for (int i = 0; copy && i < n; i++) {
-		if ((copy[i] = substitute_wid(words[i], wid)) == NULL) {
-			free_words(copy);
-			return NULL;
-		}
+	if (streams_prepare(c, w->stdio[0], &pipes) < 0) {
+		*step = "create output pipes for";
+		return -1;
 	}
-	return copy;
+	struct spawn_request req = {
+		.argv = l->argv, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
+		.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
+		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
+		.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
+		.nofile = w->child_nofile, .listen_fds = l->listen_fds, .nlisten = l->nlisten,
+		.listen_pid = l->listen_pid,
+	};
+	pid = spawn_process(&req, step);
+	int saved = errno;
+	if (pid < 0)
+		streams_abort(&pipes);
+	else
+		streams_attach(c, p->wid, &pipes);
+	errno = saved;
+	return pid;
 }
 
 /* Spawns the process for P's wid; on failure feeds PE_SPAWN_FAILED to the table. */
@@ -160,48 +173,21 @@ static void process_spawn(struct process *p)
 {
 	struct watcher *w = p->watcher;
 	const struct watcher_config *c = w->config;
-	char **argv = c->argv, **env = c->env;
-	const char *step = "prepare arguments";
-	struct stream_pipes pipes;
+	struct launch launch = { 0 };
+	char step[160];
+	const char *failed = NULL;
 	pid_t pid = -1;
 
-	if (w->needs_wid) {
-		argv = substitute_all(c->argv, p->wid);
-		env = substitute_all(c->env, p->wid);
-		errno = ENOMEM;
-	}
-	char **child_env = argv && env ? ready_prepare(p, env) : NULL;
-	if (argv && env && child_env == NULL) {
-		step = "create the notify socket for";
-	} else if (argv && env && streams_prepare(c, w->stdio[0], &pipes) < 0) {
-		step = "create output pipes for";
-	} else if (argv && env) {
-		struct spawn_request req = {
-			.argv = argv, .envp = child_env, .working_dir = c->working_dir, .umask = c->umask,
-			.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
-			.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
-			.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
-			.nofile = w->child_nofile,
-		};
-		pid = spawn_process(&req, &step);
-		int saved = errno;
-		if (pid < 0)
-			streams_abort(&pipes);
-		else
-			streams_attach(c, p->wid, &pipes);
-		errno = saved;
-	}
-	if (child_env) {
-		int saved = errno;
-		ready_release_env(child_env, env);
-		errno = saved;
-	}
-	if (w->needs_wid) {
-		int saved = errno;
-		free_words(argv);
-		free_words(env);
-		errno = saved;
-	}
+	if (ready_prepare(p) < 0)
+		failed = "create the notify socket for";
+	else if (launch_prepare(p, &launch) < 0)
+		failed = launch.failed_step;
+	else
+		pid = spawn_with_pipes(p, &launch, &failed);
+	int saved = errno;
+	snprintf(step, sizeof(step), "%s", failed ? failed : "spawn");  /* launch's goes next */
+	launch_release(&launch);
+	errno = saved;
 	w->last_spawn = ev_now(w->loop);
 	p->state = PS_STARTING;
 	if (pid < 0) {
@@ -509,14 +495,6 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind)
 			wt->kind = WAIT_CANCELLED;
 }
 
-static bool words_mention_wid(char **words)
-{
-	for (; words && *words; words++)
-		if (strcasestr(*words, "$(circus.wid)") || strcasestr(*words, "$(cirque.wid)"))
-			return true;
-	return false;
-}
-
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
@@ -527,7 +505,6 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 	w->config = config;
 	w->name = config->name;
 	w->numprocesses = config->numprocesses;
-	w->needs_wid = words_mention_wid(config->argv) || words_mention_wid(config->env);
 	/* stdin is /dev/null; stdout/stderr are the daemon's until streams are configured. */
 	w->stdio[0] = devnull_fd;
 	w->stdio[1] = -1;
@@ -659,12 +636,29 @@ void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 		return;
 	}
 	log_info("watcher %s: graceful reload: new processes first, then the old ones stop", w->name);
-	for (struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
-			p->retiring = true;  /* stopped once its successor is RUNNING */
+	w->busy++;
+	for (struct process *p = w->processes, *next; p; p = next) {
+		next = p->next;
+		if (p->retiring || (p->state != PS_RUNNING && p->state != PS_STARTING))
+			continue;
+		p->retiring = true;  /* stopped once its successor is RUNNING */
+		if (p->wid > w->numprocesses)
+			process_dispatch(p, PE_STOP);  /* fewer processes now: no successor comes */
+	}
+	w->busy--;
 	emit(w, "reload", 0, 0);
 	add_waiter(w, WAIT_RELOADED, done, arg);
 	watcher_update(w);
+}
+
+void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
+			 watcher_done_fn done, void *arg)
+{
+	watcher_config_free(w->config);
+	w->config = config;
+	w->name = config->name;
+	w->numprocesses = config->singleton && numprocesses > 1 ? 1 : numprocesses;
+	watcher_reload(w, done, arg);
 }
 
 const char *watcher_status(const struct watcher *w)

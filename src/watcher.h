@@ -76,7 +76,6 @@ struct watcher {
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
-	bool needs_wid;               /* argv or env mention $(circus.wid): substitute per spawn */
 	int busy;                     /* update depth: idle hooks run only at depth 0 */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
@@ -102,6 +101,9 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
 /* Graceful reload: every process is replaced, each new one first, the old one stopped once its
  * successor is RUNNING. DONE when no old process is left. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
+/* The same with a new definition (taken) and count: the new processes are CONFIG's. */
+void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
+			 watcher_done_fn done, void *arg);
 /* Circus's watcher states: "active", "starting", "stopping", "stopped". */
 const char *watcher_status(const struct watcher *w);
 /* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */

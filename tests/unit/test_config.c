@@ -4,6 +4,7 @@
 #include "check.h"
 #include "config.h"
 #include "log.h"
+#include "parse.h"
 
 #include <ftw.h>
 #include <grp.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -794,6 +796,101 @@ TEST(several_errors)
 
 /* --- watcher_config_equal --------------------------------------------------------------------- */
 
+/* --- sockets --------------------------------------------------------------------------------- */
+
+TEST(sockets_section)
+{
+	const char *path = write_file("sockets.yaml",
+		"sockets:\n"
+		"  web: {host: 0.0.0.0, port: 8080, backlog: 64, reuseport: true}\n"
+		"  api: {path: /run/app/api.sock, mode: \"0600\"}\n"
+		"  local: {port: 0}\n"
+		"  six: {host: \"::1\", port: 9000}\n"
+		"watchers:\n"
+		"  app:\n"
+		"    cmd: server --fd $(circus.sockets.web) --api $(cirque.sockets.api)\n"
+		"    use_sockets: [web, api]\n"
+		"  all: {cmd: x, use_sockets: true}\n"
+		"  one: {cmd: x, use_sockets: six}\n"
+		"  none: {cmd: x}\n");
+	struct config *config = load_ok(path);
+
+	if (config == NULL)
+		return;
+	CHECK_INT(config->nsockets, 4);
+	struct socket_config *web = config_find_socket(config, "web");
+	struct socket_config *api = config_find_socket(config, "api");
+	struct socket_config *local = config_find_socket(config, "local");
+	struct socket_config *six = config_find_socket(config, "six");
+	if (CHECK(web && api && local && six)) {
+		CHECK_INT(web->family, AF_INET);
+		CHECK_STR(web->host, "0.0.0.0");
+		CHECK_INT(web->port, 8080);
+		CHECK_INT(web->backlog, 64);
+		CHECK(web->reuseport);
+		CHECK_INT(api->family, AF_UNIX);
+		CHECK_STR(api->path, "/run/app/api.sock");
+		CHECK_INT(api->mode, 0600);
+		CHECK_INT(api->backlog, 2048);
+		CHECK_STR(local->host, "127.0.0.1");  /* loopback unless told otherwise */
+		CHECK_INT(local->port, 0);
+		CHECK(!local->reuseport);
+		CHECK_INT(six->family, AF_INET6);
+		CHECK(!socket_config_same_binding(web, local));
+		CHECK(socket_config_same_binding(web, web));
+	}
+	struct watcher_config *app = config_find_watcher(config, "app");
+	if (CHECK(app && app->use_sockets)) {
+		CHECK_STR(app->use_sockets[0], "web");
+		CHECK_STR(app->use_sockets[1], "api");
+		CHECK(app->use_sockets[2] == NULL);
+		CHECK(!app->use_all_sockets);
+		char **vars = watcher_socket_vars(app);
+		CHECK(vars && vars[0] && vars[1] && !vars[2]);
+		free_words(vars);
+	}
+	struct watcher_config *all = config_find_watcher(config, "all");
+	CHECK(all && all->use_all_sockets && all->use_sockets == NULL);
+	struct watcher_config *one = config_find_watcher(config, "one");
+	CHECK(one && one->use_sockets && strcmp(one->use_sockets[0], "six") == 0);
+	struct watcher_config *none = config_find_watcher(config, "none");
+	CHECK(none && none->use_sockets == NULL && !none->use_all_sockets);
+	/* Which sockets a watcher gets changes its processes. */
+	CHECK(!watcher_config_same_processes(app, one));
+	config_free(config);
+}
+
+TEST(sockets_errors)
+{
+	EXPECT_ERROR("sockets:\n  web: {host: example.com, port: 80}\nwatchers: {a: {cmd: x}}\n",
+		     2, 15, "sockets.web.host: 'example.com' is not a numeric");
+	EXPECT_ERROR("sockets:\n  web: {port: 70000}\nwatchers: {a: {cmd: x}}\n",
+		     2, 15, "sockets.web.port: must be at most 65535");
+	EXPECT_ERROR("sockets:\n  web: {host: 127.0.0.1}\nwatchers: {a: {cmd: x}}\n",
+		     2, 3, "sockets.web: needs port");
+	EXPECT_ERROR("sockets:\n  web: {path: rel.sock}\nwatchers: {a: {cmd: x}}\n",
+		     2, 15, "sockets.web.path: must be an absolute path");
+	EXPECT_ERROR("sockets:\n  web: {path: /a.sock, port: 8}\nwatchers: {a: {cmd: x}}\n",
+		     2, 15, "either path (unix) or host and port");
+	EXPECT_ERROR("sockets:\n  web: {port: 8, mode: \"0600\"}\nwatchers: {a: {cmd: x}}\n",
+		     2, 24, "sockets.web.mode: only for a unix socket");
+	EXPECT_ERROR("sockets:\n  web: {port: 8, colour: red}\nwatchers: {a: {cmd: x}}\n",
+		     2, 18, "unknown key 'colour'");
+	EXPECT_ERROR("sockets:\n  w/b: {port: 8}\nwatchers: {a: {cmd: x}}\n",
+		     2, 3, "invalid socket name 'w/b'");
+	/* References: checked once the whole file is read, at the reference. */
+	EXPECT_ERROR("watchers:\n  a: {cmd: x, use_sockets: [web, nope]}\nsockets:\n  web: {port: 8}\n",
+		     2, 34, "watchers.a.use_sockets: unknown socket 'nope'");
+	EXPECT_ERROR("sockets:\n  web: {port: 8}\nwatchers:\n  a: {cmd: x, use_sockets: [web, web]}\n",
+		     4, 34, "socket 'web' is listed twice");
+	EXPECT_ERROR("sockets:\n  web: {port: 8}\nwatchers:\n  a: {cmd: \"x $(circus.sockets.api)\"}\n",
+		     4, 12, "watchers.a.cmd: $(circus.sockets.api) names a socket the watcher does not list");
+	EXPECT_ERROR("sockets:\n  web: {port: 8}\nwatchers:\n  a: {cmd: \"x $(circus.sockets.api)\", "
+		     "use_sockets: true}\n", 4, 12, "watchers.a.cmd: unknown socket 'api'");
+	EXPECT_ERROR("watchers:\n  a: {cmd: x, use_sockets: {web: 1}}\n",
+		     2, 28, "must be a list of socket names, or true");
+}
+
 static const char equal_yaml[] =
 	"watchers:\n"
 	"  web:\n"
@@ -957,6 +1054,8 @@ int main(void)
 	RUN(error_files);
 	RUN(several_errors);
 	RUN(watcher_config_equal);
+	RUN(sockets_section);
+	RUN(sockets_errors);
 #if 1 /* regressions of bugs found and fixed */
 	RUN(known_bugs);
 #endif

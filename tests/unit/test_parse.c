@@ -425,6 +425,31 @@ TEST(substitute_wid)
 	CHECK_STR(wid("", 1), "");
 }
 
+static const char *vars(const char *text, int n)
+{
+	static char out[1024];
+	char *sockets[] = { "web", "api", "web2" };
+	char *s = substitute_vars(text, n, sockets, 3);
+
+	snprintf(out, sizeof(out), "%s", s ? s : "(NULL)");
+	free(s);
+	return out;
+}
+
+TEST(substitute_sockets)
+{
+	/* The descriptor is 3 + the socket's place in use_sockets (systemd's SD_LISTEN_FDS_START). */
+	CHECK_STR(vars("--fd $(circus.sockets.web)", 1), "--fd 3");
+	CHECK_STR(vars("fd://$(cirque.sockets.api)", 1), "fd://4");
+	CHECK_STR(vars("$(circus.sockets.web2) $(circus.sockets.web)", 1), "5 3");
+	CHECK_STR(vars("$(CIRCUS.SOCKETS.api)-$(circus.wid)", 9), "4-9");
+	/* Names are exact; unknown or unterminated markers stay as written. */
+	CHECK_STR(vars("$(circus.sockets.nope) $(circus.sockets.WEB)", 1),
+		  "$(circus.sockets.nope) $(circus.sockets.WEB)");
+	CHECK_STR(vars("$(circus.sockets.web", 1), "$(circus.sockets.web");
+	CHECK_STR(vars("$(circus.sockets.)", 1), "$(circus.sockets.)");
+}
+
 int main(void)
 {
 	RUN(duration_plain_and_decimal);
@@ -446,6 +471,7 @@ int main(void)
 	RUN(append_words);
 	RUN(expand_vars);
 	RUN(substitute_wid);
+	RUN(substitute_sockets);
 #if 1 /* regressions of bugs found and fixed */
 	/* split_words: a backslash-newline between words yields an extra empty word (see report). */
 	check_test_name = "known_bugs";

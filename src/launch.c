@@ -1,0 +1,159 @@
+/* launch.c - preparing one spawn: substitutions, sockets and the environment cirque adds. */
+#include "launch.h"
+
+#include "parse.h"
+#include "sockets.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Room for LISTEN_PID's value: the child writes its pid there (spawn.c). */
+#define PID_DIGITS 20
+
+static const char *const added_names[] = { "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
+					   "LISTEN_FDNAMES=" };
+
+static bool mentions_variables(char **words)
+{
+	for (; words && *words; words++)
+		if (strstr(*words, "$("))
+			return true;
+	return false;
+}
+
+/* WORDS with every variable substituted; NULL on allocation failure. */
+static char **substitute_words(char **words, int wid, char **sockets, int nsockets)
+{
+	int n = 0;
+	char **copy;
+
+	while (words[n])
+		n++;
+	copy = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; copy && i < n; i++) {
+		if ((copy[i] = substitute_vars(words[i], wid, sockets, nsockets)) == NULL) {
+			free_words(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+static bool is_added_by_us(const char *entry)
+{
+	for (size_t i = 0; i < sizeof(added_names) / sizeof(added_names[0]); i++)
+		if (strncmp(entry, added_names[i], strlen(added_names[i])) == 0)
+			return true;
+	return false;
+}
+
+static int add_variable(struct launch *l, int *n, char *entry)
+{
+	if (entry == NULL)
+		return -1;
+	l->added[(*n)++] = entry;
+	return 0;
+}
+
+/* LISTEN_FDNAMES: the names joined with ':' (each name is [A-Za-z0-9._-], so no escaping). */
+static char *fdnames_entry(char **names, int n)
+{
+	size_t len = strlen("LISTEN_FDNAMES=") + 1;
+	char *entry;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	if ((entry = malloc(len)) == NULL)
+		return NULL;
+	strcpy(entry, "LISTEN_FDNAMES=");
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(entry, ":");
+		strcat(entry, names[i]);
+	}
+	return entry;
+}
+
+static int add_socket_variables(struct launch *l, int *n, char **names)
+{
+	char *pid_entry, *fds_entry;
+
+	if (asprintf(&fds_entry, "LISTEN_FDS=%d", l->nlisten) < 0 ||
+	    add_variable(l, n, fds_entry) < 0)
+		return -1;
+	if ((pid_entry = calloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
+		return -1;
+	strcpy(pid_entry, "LISTEN_PID=");
+	l->listen_pid = pid_entry + strlen("LISTEN_PID=");
+	add_variable(l, n, pid_entry);
+	return add_variable(l, n, fdnames_entry(names, l->nlisten));
+}
+
+/* The child's environment: ENV without what we set, then our variables. */
+static int build_envp(const struct process *p, struct launch *l, char **env, char **names)
+{
+	int base = 0, added = 0, k = 0;
+
+	while (env[base])
+		base++;
+	l->added = calloc(5, sizeof(char *));
+	l->own_envp = calloc((size_t)base + 5, sizeof(char *));
+	if (l->added == NULL || l->own_envp == NULL)
+		return -1;
+	if (p->notify_path) {
+		char *entry;
+		if (asprintf(&entry, "NOTIFY_SOCKET=%s", p->notify_path) < 0)
+			return -1;
+		add_variable(l, &added, entry);
+	}
+	if (l->nlisten > 0 && add_socket_variables(l, &added, names) < 0)
+		return -1;
+	for (int i = 0; i < base; i++)
+		if (added == 0 || !is_added_by_us(env[i]))
+			l->own_envp[k++] = env[i];
+	for (int i = 0; i < added; i++)
+		l->own_envp[k++] = l->added[i];
+	l->envp = l->own_envp;
+	return 0;
+}
+
+int launch_prepare(const struct process *p, struct launch *l)
+{
+	const struct watcher_config *c = p->watcher->config;
+	char *names[MAX_LISTEN_FDS];
+	const char *missing = NULL;
+
+	memset(l, 0, sizeof(*l));
+	l->argv = c->argv;
+	l->nlisten = sockets_of_watcher(c, names, l->listen_fds, MAX_LISTEN_FDS, &missing);
+	if (l->nlisten < 0) {
+		l->nlisten = 0;
+		snprintf(l->failed_step, sizeof(l->failed_step), "find socket '%s' for", missing);
+		errno = ENOENT;
+		return -1;
+	}
+	char **env = c->env;
+	if (mentions_variables(c->argv) || mentions_variables(c->env)) {
+		l->own_argv = substitute_words(c->argv, p->wid, names, l->nlisten);
+		l->own_env = substitute_words(c->env, p->wid, names, l->nlisten);
+		l->argv = l->own_argv;
+		env = l->own_env;
+	}
+	if (l->argv == NULL || env == NULL || build_envp(p, l, env, names) < 0) {
+		snprintf(l->failed_step, sizeof(l->failed_step), "prepare arguments for");
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void launch_release(struct launch *l)
+{
+	free_words(l->own_argv);
+	free_words(l->own_env);
+	free_words(l->added);
+	free(l->own_envp);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,406 @@
+/* sockets.c - binding the sockets: section and keeping it open across reloads. */
+#include "sockets.h"
+
+#include "log.h"
+#include "parse.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static struct listen_socket *open_sockets;
+
+static char *describe_error(const struct socket_config *sc, const char *step)
+{
+	char *text;
+	int saved = errno;
+
+	if (sc->family == AF_UNIX) {
+		if (asprintf(&text, "socket %s: cannot %s %s: %s", sc->name, step, sc->path,
+			     strerror(saved)) < 0)
+			text = NULL;
+	} else if (asprintf(&text, "socket %s: cannot %s %s%s%s:%d: %s", sc->name, step,
+			    sc->family == AF_INET6 ? "[" : "", sc->host,
+			    sc->family == AF_INET6 ? "]" : "", sc->port, strerror(saved)) < 0) {
+		text = NULL;
+	}
+	return text;
+}
+
+static socklen_t tcp_address(const struct socket_config *sc, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (sc->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)sc->port);
+		if (strcmp(sc->host, "localhost") == 0)
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else
+			inet_pton(AF_INET, sc->host, &in->sin_addr);  /* checked by the loader */
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char inner[INET6_ADDRSTRLEN];
+	const char *host = sc->host;
+	size_t len = strlen(host);
+	if (host[0] == '[' && len >= 2 && len - 2 < sizeof(inner)) {
+		memcpy(inner, host + 1, len - 2);
+		inner[len - 2] = '\0';
+		host = inner;
+	}
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons((uint16_t)sc->port);
+	inet_pton(AF_INET6, host, &in6->sin6_addr);
+	return sizeof(*in6);
+}
+
+/* A socket file left by an earlier run is replaced; anything else at that path is not ours. */
+static int clear_unix_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return unlink(path);
+}
+
+static int bind_address(const struct socket_config *sc, int fd, char **error)
+{
+	if (sc->family == AF_UNIX) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		snprintf(un.sun_path, sizeof(un.sun_path), "%s", sc->path);
+		if (clear_unix_path(sc->path) < 0) {
+			*error = describe_error(sc, "replace");
+			return -1;
+		}
+		if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+			*error = describe_error(sc, "bind");
+			return -1;
+		}
+		if (chmod(sc->path, (mode_t)sc->mode) < 0) {
+			*error = describe_error(sc, "set the mode of");
+			unlink(sc->path);
+			return -1;
+		}
+		return 0;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = tcp_address(sc, &ss);
+	int on = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    (sc->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)) {
+		*error = describe_error(sc, "set socket options on");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		*error = describe_error(sc, "bind");
+		return -1;
+	}
+	return 0;
+}
+
+/* The port the kernel chose for port: 0. */
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+/* "127.0.0.1:8080", "[::]:8080", "/run/app.sock", for messages. */
+static void describe_address(const struct socket_config *sc, int port, char *out, size_t size)
+{
+	if (sc->family == AF_UNIX)
+		snprintf(out, size, "%s", sc->path);
+	else if (sc->family == AF_INET6 && sc->host[0] != '[')
+		snprintf(out, size, "[%s]:%d", sc->host, port);
+	else
+		snprintf(out, size, "%s:%d", sc->host, port);
+}
+
+/* Binds and listens; the result is blocking, as systemd passes sockets unless told otherwise. */
+static struct listen_socket *listen_socket_open(struct socket_config *sc, char **error)
+{
+	struct listen_socket *ls = calloc(1, sizeof(*ls));
+	char where[160];
+	int fd;
+
+	if (ls == NULL) {
+		*error = strdup("out of memory");
+		return NULL;
+	}
+	fd = socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error = describe_error(sc, "create a socket for");
+		free(ls);
+		return NULL;
+	}
+	if (bind_address(sc, fd, error) < 0) {
+		close(fd);
+		free(ls);
+		return NULL;
+	}
+	if (listen(fd, sc->backlog) < 0) {
+		*error = describe_error(sc, "listen on");
+		if (sc->family == AF_UNIX)
+			unlink(sc->path);
+		close(fd);
+		free(ls);
+		return NULL;
+	}
+	ls->config = sc;
+	ls->fd = fd;
+	ls->port = sc->family == AF_UNIX ? 0 : bound_port(fd);
+	describe_address(sc, ls->port, where, sizeof(where));
+	log_info("socket %s: listening on %s (fd %d)", sc->name, where, fd);
+	return ls;
+}
+
+/* Undoes listen_socket_open for sockets bound by a reload that then failed: the configs stay
+ * with the caller. */
+static void discard_fresh(struct listen_socket *list)
+{
+	while (list) {
+		struct listen_socket *next = list->next;
+		if (list->config->family == AF_UNIX)
+			unlink(list->config->path);
+		close(list->fd);
+		free(list);
+		list = next;
+	}
+}
+
+/* Closes LS; its socket file goes too, unless KEEP_PATH (a new socket now lives there). */
+static void listen_socket_close(struct listen_socket *ls, bool keep_path)
+{
+	if (ls->config->family == AF_UNIX && !keep_path)
+		unlink(ls->config->path);
+	close(ls->fd);
+	socket_config_free(ls->config);
+	free(ls);
+}
+
+static struct listen_socket *find_open(const char *name)
+{
+	for (struct listen_socket *ls = open_sockets; ls; ls = ls->next)
+		if (strcmp(ls->config->name, name) == 0)
+			return ls;
+	return NULL;
+}
+
+const struct listen_socket *sockets_find(const char *name)
+{
+	return find_open(name);
+}
+
+static void push_name(char ***names, int *n, const char *name)
+{
+	char **grown = realloc(*names, sizeof(char *) * (size_t)(*n + 2));
+
+	if (grown == NULL)
+		return;
+	*names = grown;
+	(*names)[(*n)++] = strdup(name);
+	(*names)[*n] = NULL;
+}
+
+/* An old socket with the same binding keeps serving under the new definition. */
+static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
+{
+	if (ls->config->backlog != sc->backlog && listen(ls->fd, sc->backlog) < 0)
+		log_errno(LL_WARNING, "socket %s: cannot change the backlog to %d", sc->name,
+			  sc->backlog);
+	if (sc->family == AF_UNIX && ls->config->mode != sc->mode &&
+	    chmod(sc->path, (mode_t)sc->mode) < 0)
+		log_errno(LL_WARNING, "socket %s: cannot change the mode of %s", sc->name, sc->path);
+	socket_config_free(ls->config);
+	ls->config = sc;
+}
+
+static bool path_in_list(const struct listen_socket *list, const char *path)
+{
+	for (; list; list = list->next)
+		if (list->config->family == AF_UNIX && strcmp(list->config->path, path) == 0)
+			return true;
+	return false;
+}
+
+int sockets_apply(struct socket_config **configs, int n, char ***rebound, char **error)
+{
+	struct listen_socket *fresh = NULL, **tail = &fresh;
+	struct listen_socket **reused = calloc((size_t)n + 1, sizeof(*reused));
+	int nrebound = 0;
+
+	*rebound = NULL;
+	*error = NULL;
+	if (reused == NULL) {
+		*error = strdup("out of memory");
+		return -1;
+	}
+	/* First bind what is new, touching nothing that is open: a failure changes nothing. */
+	for (int i = 0; i < n; i++) {
+		struct listen_socket *old = find_open(configs[i]->name);
+		if (old && socket_config_same_binding(old->config, configs[i])) {
+			reused[i] = old;
+			continue;
+		}
+		struct listen_socket *ls = listen_socket_open(configs[i], error);
+		if (ls == NULL) {
+			discard_fresh(fresh);
+			free_words(*rebound);
+			*rebound = NULL;
+			free(reused);
+			return -1;
+		}
+		*tail = ls;
+		tail = &ls->next;
+		if (old)
+			push_name(rebound, &nrebound, configs[i]->name);
+	}
+	/* Then build the new list in definition order and close what is no longer configured. */
+	struct listen_socket *list = NULL, **end = &list;
+	for (int i = 0; i < n; i++) {
+		struct listen_socket *ls = reused[i];
+		if (ls) {
+			adjust_in_place(ls, configs[i]);
+		} else {
+			ls = fresh;
+			fresh = fresh->next;
+		}
+		configs[i] = NULL;
+		ls->next = NULL;
+		*end = ls;
+		end = &ls->next;
+	}
+	for (struct listen_socket *old = open_sockets, *next; old; old = next) {
+		bool kept = false;
+		next = old->next;
+		for (int i = 0; i < n && !kept; i++)
+			kept = reused[i] == old;
+		if (!kept) {
+			log_info("socket %s: closed", old->config->name);
+			listen_socket_close(old, old->config->family == AF_UNIX &&
+						 path_in_list(list, old->config->path));
+		}
+	}
+	open_sockets = list;
+	free(reused);
+	return 0;
+}
+
+static bool list_has(char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+int sockets_of_watcher(const struct watcher_config *wc, char **names, int *fds, int max,
+		       const char **missing)
+{
+	int n = 0;
+
+	if (wc->use_all_sockets) {
+		for (struct listen_socket *ls = open_sockets; ls && n < max; ls = ls->next) {
+			names[n] = ls->config->name;
+			fds[n++] = ls->fd;
+		}
+		return n;
+	}
+	for (char **name = wc->use_sockets; name && *name && n < max; name++) {
+		const struct listen_socket *ls = find_open(*name);
+		if (ls == NULL) {
+			*missing = *name;
+			return -1;
+		}
+		names[n] = ls->config->name;
+		fds[n++] = ls->fd;
+	}
+	return n;
+}
+
+bool sockets_watcher_uses(const struct watcher_config *wc, char **rebound)
+{
+	if (rebound == NULL || rebound[0] == NULL)
+		return false;
+	if (wc->use_all_sockets)
+		return true;
+	for (char **name = wc->use_sockets; name && *name; name++)
+		if (list_has(rebound, *name))
+			return true;
+	return false;
+}
+
+int sockets_check_watcher(const struct watcher_config *wc, char *problem, size_t size)
+{
+	char **vars = watcher_socket_vars(wc);
+	int rc = 0;
+
+	for (char **name = wc->use_sockets; name && *name && rc == 0; name++)
+		if (find_open(*name) == NULL) {
+			snprintf(problem, size, "use_sockets: unknown socket '%s'", *name);
+			rc = -1;
+		}
+	for (char **name = vars; name && *name && rc == 0; name++) {
+		if (wc->use_all_sockets ? find_open(*name) == NULL
+					: !list_has(wc->use_sockets, *name)) {
+			snprintf(problem, size, "$(circus.sockets.%s) names a socket the watcher does not "
+				 "use", *name);
+			rc = -1;
+		}
+	}
+	free_words(vars);
+	return rc;
+}
+
+json_t *sockets_describe(void)
+{
+	json_t *list = json_array();
+
+	for (struct listen_socket *ls = open_sockets; ls; ls = ls->next) {
+		const struct socket_config *sc = ls->config;
+		json_t *item = json_pack("{s:i, s:s, s:i}", "fd", ls->fd, "name", sc->name,
+					 "backlog", sc->backlog);
+		if (sc->family == AF_UNIX) {
+			char mode[8];
+			snprintf(mode, sizeof(mode), "%04o", sc->mode);
+			json_object_set_new(item, "path", json_string(sc->path));
+			json_object_set_new(item, "mode", json_string(mode));
+		} else {
+			json_object_set_new(item, "host", json_string(sc->host));
+			json_object_set_new(item, "port", json_integer(ls->port));
+			json_object_set_new(item, "reuseport", json_boolean(sc->reuseport));
+		}
+		json_array_append_new(list, item);
+	}
+	return list;
+}
+
+void sockets_close_all(void)
+{
+	while (open_sockets) {
+		struct listen_socket *next = open_sockets->next;
+		listen_socket_close(open_sockets, false);
+		open_sockets = next;
+	}
+}

@@ -1,0 +1,40 @@
+/* sockets.h - the listening sockets of the sockets: section, bound by the daemon and handed to
+ * the watchers that use them (systemd's socket activation). They stay open across restarts and
+ * reloads of those watchers, so no connection is refused while processes are replaced: the
+ * kernel queues connections until a process accepts them. */
+#ifndef CIRQUE_SOCKETS_H
+#define CIRQUE_SOCKETS_H
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct listen_socket {
+	struct listen_socket *next;   /* in definition order */
+	struct socket_config *config; /* owned */
+	int fd;
+	int port;                     /* TCP: the port actually bound (when configured as 0) */
+};
+
+/* Makes CONFIGS the set of open sockets, all or nothing. A socket with the same binding as one
+ * already open keeps its descriptor (backlog and mode are changed in place); others are bound.
+ * On failure returns -1 with *error (malloc'd) naming the socket and the cause, and nothing has
+ * changed. On success takes every config (entries set to NULL), closes the sockets no longer
+ * configured, and sets *rebound to the NULL-terminated names of sockets whose descriptor is new
+ * while the name existed before (their users need new processes), or NULL. */
+int sockets_apply(struct socket_config **configs, int n, char ***rebound, char **error);
+const struct listen_socket *sockets_find(const char *name);
+/* The sockets WC gets, in the order of its descriptors (3, 4, ...): at most MAX names and fds.
+ * Returns the count, or -1 with *missing set to a name that is not an open socket. */
+int sockets_of_watcher(const struct watcher_config *wc, char **names, int *fds, int max,
+		       const char **missing);
+/* True when WC names a socket in REBOUND (NULL-terminated), or uses every socket and any was. */
+bool sockets_watcher_uses(const struct watcher_config *wc, char **rebound);
+/* For add and set: -1 with PROBLEM filled when WC names a socket that is not open. */
+int sockets_check_watcher(const struct watcher_config *wc, char *problem, size_t size);
+/* For listsockets: [{fd, name, backlog, host, port} or {fd, name, backlog, path, mode}], by fd. */
+json_t *sockets_describe(void);
+/* At exit: closes every socket and removes the unix socket files. */
+void sockets_close_all(void);
+
+#endif
