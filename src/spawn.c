@@ -25,6 +25,15 @@
 
 #define CHILD_STACK_SIZE (256 * 1024)
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* A child never returns from its frames (it execs or _exits), so AddressSanitizer's redzones stay
+ * poisoned on the shared stack; the next child, with another frame layout, would trip on them. */
+#define UNPOISON_CHILD_STACK(stack) __asan_unpoison_memory_region((stack), CHILD_STACK_SIZE)
+#else
+#define UNPOISON_CHILD_STACK(stack) ((void)(stack))
+#endif
+
 /* What the child reports back through shared memory when a step fails. */
 enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_SOCKETS, STEP_RLIMIT,
 		  STEP_CHDIR, STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
@@ -243,6 +252,7 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		args.shared_files = true;
 		flags |= CLONE_FILES;
 	}
+	UNPOISON_CHILD_STACK(stack);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &args.parent_mask);
 	pid = clone(child_main, stack + CHILD_STACK_SIZE, flags, &args);

@@ -82,7 +82,7 @@ children() {
 children_matching() {
 	local pid
 	for pid in $(children); do
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$pid"
+		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$1" && echo "$pid"
 	done
 	return 0
 }
