@@ -19,12 +19,24 @@ endif
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev
 TEST_PKGS  := procps python3-zmq
 BENCH_PKGS := supervisor strace
+FUZZ_PKGS  := clang libclang-rt-14-dev
 
 DAEMON_OBJS := src/main.o src/launch.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o src/config_sockets.o src/sockets.o \
                src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/events.o src/endpoint.o \
                src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o
 LIB_OBJS    := src/config.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
+
+# Fuzz targets (tests/fuzz): replayed on their corpus by `make test` (built like everything
+# else), fuzzed with libFuzzer by `make fuzz` (clang). The control target runs the whole daemon
+# but spawn.c, replaced by a stub: no real process is ever started.
+FUZZ_NAMES   := parse config control
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=tests/fuzz/replay_%)
+FUZZ_BINS    := $(FUZZ_NAMES:%=tests/fuzz/fuzz_%)
+FUZZ_TIME    ?= 60
+FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/fuzz/spawn_stub.o
 
 CTL_OBJS    := src/cirquectl.o src/endpoint.o src/curve.o src/zwatch.o src/log.o
 
@@ -39,12 +51,25 @@ src/cirquectl: $(CTL_OBJS)
 # Objects are rebuilt when the flags change (e.g. SANITIZE=1 after a normal build).
 src/.flags: FORCE
 	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
-src/%.o tests/unit/%.o: src/.flags
+src/%.o tests/unit/%.o tests/fuzz/%.o: src/.flags
 src/%.o: src/%.c src/.flags
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 tests/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) src/.flags
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+tests/fuzz/%.o: tests/fuzz/%.c src/.flags
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+tests/fuzz/replay_parse tests/fuzz/replay_config: tests/fuzz/replay_%: tests/fuzz/run_inputs.o \
+		tests/fuzz/fuzz_%.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+tests/fuzz/replay_control: tests/fuzz/run_inputs.o tests/fuzz/fuzz_control.o $(CONTROL_FUZZ_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/fuzz/fuzz_parse tests/fuzz/fuzz_config: tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*.[ch])
+	clang $(FUZZ_CFLAGS) -o $@ $< $(patsubst %.o,%.c,$(LIB_OBJS)) $(LDLIBS)
+tests/fuzz/fuzz_control: tests/fuzz/fuzz_control.c tests/fuzz/spawn_stub.c $(wildcard src/*.[ch])
+	clang $(FUZZ_CFLAGS) -o $@ $< $(patsubst %.o,%.c,$(CONTROL_FUZZ_OBJS)) $(LDLIBS)
 
 # Installs missing Debian packages when root (apt-get), otherwise prints the command to run.
 define ensure_packages
@@ -72,8 +97,16 @@ run: deps
 	exec src/cirqued -c etc/cirque.yaml
 
 test: test-deps
-	$(MAKE) all $(UNIT_TESTS)
+	$(MAKE) all $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	tests/run.sh $(UNIT_TESTS)
+
+fuzz-deps:
+	$(call ensure_packages,$(BUILD_PKGS) $(FUZZ_PKGS))
+
+# Each target for FUZZ_TIME seconds (make fuzz FUZZ_TIME=600); fails on any crash, leak or UB.
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_NAMES)
 
 bench: bench-deps
 	$(MAKE) all bench/spawn_floor
@@ -109,7 +142,7 @@ uninstall:
 
 clean:
 	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
-	      bench/spawn_floor
+	      tests/fuzz/*.o tests/fuzz/*.d $(FUZZ_REPLAYS) $(FUZZ_BINS) bench/spawn_floor
 
-.PHONY: all deps test-deps bench-deps run test bench install uninstall clean FORCE
--include src/*.d tests/unit/*.d
+.PHONY: all deps test-deps bench-deps fuzz-deps run test bench fuzz install uninstall clean FORCE
+-include src/*.d tests/unit/*.d tests/fuzz/*.d

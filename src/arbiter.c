@@ -765,6 +765,8 @@ void arbiter_free(struct arbiter *a)
 		a->removed = w->next;
 		watcher_free(w);
 	}
+	while (a->runs)  /* a start still waiting for a watcher that never settled */
+		level_run_free(a->runs);
 	ev_signal_stop(a->loop, &a->sigterm);
 	ev_signal_stop(a->loop, &a->sigint);
 	ev_signal_stop(a->loop, &a->sigquit);

@@ -1321,8 +1321,10 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	return 0;
 }
 
-int config_load_text(const char *name, const char *text, struct config **out,
-		     struct config_errors *errors)
+/* Loads TEXT (LEN bytes) as NAME; IS_MAIN allows cirque: and sockets:, whose includes are not
+ * read. Used by config_load_text and config_load_string. */
+static int load_text(const char *name, const char *text, size_t len, bool is_main,
+		     struct config **out, struct config_errors *errors)
 {
 	struct config *config = calloc(1, sizeof(*config));
 	struct loader ld = { .config = config, .errors = errors, .file = name };
@@ -1335,16 +1337,33 @@ int config_load_text(const char *name, const char *text, struct config **out,
 	config->daemon.loglevel = -1;
 	config->daemon.umask = -1;
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-	load_document(&ld, &parser, false);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	load_document(&ld, &parser, is_main);
 	yaml_parser_delete(&parser);
-	free_socket_refs(&ld);  /* checked against the running sockets by the command */
+	if (is_main)
+		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
+	free_socket_refs(&ld);
+	for (int i = 0; i < ld.nincludes; i++)
+		free(ld.includes[i]);
+	free(ld.includes);
 	if (errors->count > 0) {
 		config_free(config);
 		return -1;
 	}
 	*out = config;
 	return 0;
+}
+
+int config_load_text(const char *name, const char *text, struct config **out,
+		     struct config_errors *errors)
+{
+	return load_text(name, text, strlen(text), false, out, errors);
+}
+
+int config_load_string(const char *name, const char *text, size_t len, struct config **out,
+		       struct config_errors *errors)
+{
+	return load_text(name, text, len, true, out, errors);
 }
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name)

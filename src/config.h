@@ -132,6 +132,10 @@ int config_load(const char *path, struct config **out, struct config_errors *err
  * NAME stands for the file in messages. Used by the control commands add and set. */
 int config_load_text(const char *name, const char *text, struct config **out,
 		     struct config_errors *errors);
+/* TEXT (LEN bytes, may hold NULs) as a main file, but its includes are not read: for tests and
+ * fuzzing, which must not open files a random input names. */
+int config_load_string(const char *name, const char *text, size_t len, struct config **out,
+		       struct config_errors *errors);
 void config_free(struct config *config);
 void config_errors_free(struct config_errors *errors);
 

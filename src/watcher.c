@@ -518,6 +518,7 @@ void watcher_free(struct watcher *w)
 {
 	cancel_waiters(w, WAIT_STARTED);
 	cancel_waiters(w, WAIT_STOPPED);
+	cancel_waiters(w, WAIT_RELOADED);  /* each waiter holds a request: all must be answered */
 	w->on_idle = NULL;
 	fire_waiters(w);
 	while (w->processes)  /* only placeholders remain in an idle watcher */
