@@ -94,6 +94,7 @@ bench-deps:
 
 run: deps
 	$(MAKE) all
+	@chmod go-w etc/cirque.yaml  # as root, cirqued refuses a file others could change
 	exec src/cirqued -c etc/cirque.yaml
 
 test: test-deps

@@ -4,6 +4,7 @@
 # in the same run. While cirqued copies, a second watcher's respawn after kill -9 and a
 # `cirquectl status` are timed, to show that the loop stays responsive. Never fails on timings.
 set -uo pipefail
+umask 022  # as root, cirqued refuses configuration files that group or others could change
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")

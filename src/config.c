@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <syslog.h>
 #include <yaml.h>
@@ -1210,6 +1211,30 @@ static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main
 	reject_more_documents(ld, parser);
 }
 
+/* Run as root, cirqued executes whatever its files say: only root may be able to change them.
+ * A file owned by another user, or writable by group or others, is refused. */
+static bool safe_for_root(struct loader *ld, const char *file, int fd)
+{
+	struct stat st;
+	char *line = NULL;
+
+	if (geteuid() != 0 || fstat(fd, &st) < 0)
+		return true;
+	if (st.st_uid != 0)
+		line = strdup_printf("%s: owned by uid %u, not root: cirqued runs as root the commands "
+				     "this file names, so only root may be able to change it (chown root)",
+				     file, (unsigned)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		line = strdup_printf("%s: writable by %s (mode %04o): cirqued runs as root the commands "
+				     "this file names, so only root may be able to change it (chmod go-w)",
+				     file, st.st_mode & S_IWOTH ? "others" : "its group",
+				     (unsigned)(st.st_mode & 07777));
+	if (line == NULL)
+		return true;
+	add_error_line(ld->errors, line);
+	return false;
+}
+
 static void load_file(struct loader *ld, const char *file, bool is_main)
 {
 	yaml_parser_t parser;
@@ -1221,6 +1246,10 @@ static void load_file(struct loader *ld, const char *file, bool is_main)
 	if (fp == NULL) {
 		if (asprintf(&line, "%s: cannot open: %s", file, strerror(errno)) >= 0)
 			add_error_line(ld->errors, line);
+		return;
+	}
+	if (!safe_for_root(ld, file, fileno(fp))) {
+		fclose(fp);
 		return;
 	}
 	yaml_parser_initialize(&parser);

@@ -1,6 +1,7 @@
 # lib.sh - helpers for end-to-end tests: start the real cirqued on a temporary config, look at /proc.
 # Each test sources this file, calls `start_daemon`, asserts, and exits 0 on success.
 set -u
+umask 022  # as root, cirqued refuses configuration files that group or others could change
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CIRQUED="$ROOT/src/cirqued"

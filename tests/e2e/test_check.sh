@@ -36,6 +36,20 @@ grep -q "not starting" "$T/out" || fail "no refusal message: $(cat "$T/out")"
 "$CIRQUED" -c "$T/missing.yaml" --check >"$T/out" 2>&1 && fail "missing file accepted"
 grep -q "cannot open: No such file or directory" "$T/out" || fail "missing file message: $(cat "$T/out")"
 
+# As root, a file that someone else could change is refused: it decides what root executes.
+if [ "$(id -u)" = 0 ]; then
+	printf 'watchers:\n  a: {cmd: /bin/true}\n' >"$CONF"
+	"$CIRQUED" -c "$CONF" --check >/dev/null 2>&1 || fail "a root-owned 0644 file was refused"
+	chmod g+w "$CONF"
+	out=$("$CIRQUED" -c "$CONF" --check 2>&1) && fail "--check accepted a group-writable file as root"
+	echo "$out" | grep -q "$CONF: writable by its group (mode 0664)" || fail "group-writable: $out"
+	chmod g-w "$CONF"
+	chown 65534 "$CONF"
+	out=$("$CIRQUED" -c "$CONF" --check 2>&1) && fail "--check accepted a file owned by nobody as root"
+	echo "$out" | grep -q "owned by uid 65534, not root" || fail "foreign owner: $out"
+	chown 0 "$CONF"
+fi
+
 "$CIRQUED" --version | grep -qE '^cirqued [0-9]+\.[0-9]+' || fail "--version"
 "$CIRQUED" --help | grep -q -- '--check' || fail "--help"
 "$CIRQUED" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option should exit 2"

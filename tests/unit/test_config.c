@@ -891,6 +891,43 @@ TEST(sockets_errors)
 		     2, 28, "must be a list of socket names, or true");
 }
 
+/* As root, only root may be able to change what cirqued runs. */
+TEST(files_safe_for_root)
+{
+	struct config_errors errors = { 0 };
+	const char *path = write_file("perm.yaml", "watchers:\n  a: {cmd: /bin/true}\n");
+	struct config *config;
+
+	if (geteuid() != 0) {
+		printf("     (not root: skipped)\n");
+		return;
+	}
+	config = load_ok(path);
+	config_free(config);
+	chmod(path, 0664);
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "writable by its group (mode 0664)");
+	config_errors_free(&errors);
+	chmod(path, 0646);
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "writable by others (mode 0646)");
+	config_errors_free(&errors);
+	chmod(path, 0644);
+	CHECK(chown(path, 1000, 0) == 0);
+	CHECK_REJECTED(path, &errors);
+	CHECK_HAS_ERROR(&errors, path, 0, 0, "owned by uid 1000, not root");
+	config_errors_free(&errors);
+	/* An include counts as much as the main file. */
+	CHECK(chown(path, 0, 0) == 0);
+	const char *main_path = write_file("perm-main.yaml", "cirque:\n  include: [perm-inc.yaml]\n"
+					   "watchers: {}\n");
+	const char *inc = write_file("perm-inc.yaml", "watchers:\n  b: {cmd: /bin/true}\n");
+	chmod(inc, 0666);
+	CHECK_REJECTED(main_path, &errors);
+	CHECK_HAS_ERROR(&errors, inc, 0, 0, "writable by others");
+	config_errors_free(&errors);
+}
+
 static const char equal_yaml[] =
 	"watchers:\n"
 	"  web:\n"
@@ -1033,6 +1070,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 int main(void)
 {
+	umask(022);  /* the files written here must pass the check for root-owned configuration */
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -1055,6 +1093,7 @@ int main(void)
 	RUN(several_errors);
 	RUN(watcher_config_equal);
 	RUN(sockets_section);
+	RUN(files_safe_for_root);
 	RUN(sockets_errors);
 #if 1 /* regressions of bugs found and fixed */
 	RUN(known_bugs);
