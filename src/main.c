@@ -217,6 +217,10 @@ static void open_control_plane(struct arbiter *a)
 		fatal("curve_secret_key_file %s: %s", curve_file, why);
 	if (!endpoint_is_local(pubsub))
 		log_warn("the event socket %s is reachable from the network", pubsub);
+	if (strncmp(control, "tcp://", 6) == 0 && curve_file == NULL && geteuid() == 0)
+		log_warn("the control socket %s admits every local user, and through it they can run "
+			 "programs as root: prefer ipc:// (the default, in a 0700 directory) or CURVE",
+			 control);
 	prepare_ipc_dir(control);
 	prepare_ipc_dir(pubsub);
 	lock_ipc_endpoint(control);
