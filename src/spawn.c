@@ -44,8 +44,14 @@ static int slot[3] = { -1, -1, -1 };
 static int slot_bound;
 static int slot_filler = -1;              /* /dev/null, put back into the slots after a spawn */
 
+/* CIRQUE_SPAWN_FORK=1: plain fork, for valgrind, which cannot follow clone(CLONE_VM). The
+ * child reports a failed step through a pipe that exec closes; the daemon waits for that, as
+ * it waits for exec with vfork. For debugging only: a fork copies the daemon. */
+static bool use_fork;
+
 struct child_args {
 	const struct spawn_request *req;
+	int report_fd;                        /* fork mode: where a failed step is written */
 	bool shared_files;                /* CLONE_FILES: keep only the slots, then install them */
 	sigset_t parent_mask;                 /* restored in the child before exec */
 	volatile int failed_step;             /* written by the child, read by the parent after clone */
@@ -56,6 +62,11 @@ static int child_fail(struct child_args *args, enum child_step step)
 {
 	args->error = errno;
 	args->failed_step = step;
+	if (args->report_fd >= 0) {
+		int report[2] = { step, args->error };
+		ssize_t ignored = write(args->report_fd, report, sizeof(report));
+		(void)ignored;
+	}
 	_exit(127);
 }
 
@@ -207,6 +218,10 @@ void spawn_init(void)
 {
 	int fds[3];
 
+	use_fork = getenv("CIRQUE_SPAWN_FORK") && strcmp(getenv("CIRQUE_SPAWN_FORK"), "1") == 0;
+	if (use_fork)
+		return;  /* no shared table: the slots are not needed */
+
 	slot_filler = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < 3; i++)
 		fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -230,9 +245,39 @@ static int fill_slots(const struct spawn_request *req)
 	return 0;
 }
 
+/* Fork mode: the child's report arrives before exec closes the pipe, or never. */
+static pid_t fork_child(struct child_args *args)
+{
+	int pipefd[2], report[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
+	args->report_fd = pipefd[1];
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_main(args);
+		_exit(127);
+	}
+	int saved = errno;
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], report, sizeof(report));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (pid > 0 && n == (ssize_t)sizeof(report)) {
+		args->failed_step = report[0];
+		args->error = report[1];
+	}
+	errno = saved;
+	return pid;
+}
+
 pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 {
-	struct child_args args = { .req = req, .failed_step = STEP_NONE };
+	struct child_args args = { .req = req, .failed_step = STEP_NONE, .report_fd = -1 };
 	int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 	sigset_t all;
 	char *stack = child_stack();
@@ -255,7 +300,7 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 	UNPOISON_CHILD_STACK(stack);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &args.parent_mask);
-	pid = clone(child_main, stack + CHILD_STACK_SIZE, flags, &args);
+	pid = use_fork ? fork_child(&args) : clone(child_main, stack + CHILD_STACK_SIZE, flags, &args);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &args.parent_mask, NULL);
 	/* The slots must not keep the child's pipe ends open: EOF depends on it. */
