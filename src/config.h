@@ -51,6 +51,8 @@ struct socket_config {
 	char *path;                   /* AF_UNIX: the socket file */
 	int backlog;                  /* listen() queue (default 2048, like Circus) */
 	int mode;                     /* AF_UNIX: permissions of the socket file (default 0666) */
+	uid_t owner;                  /* AF_UNIX: owner of the socket file, (uid_t)-1: the daemon's */
+	gid_t group;                  /* AF_UNIX: its group, (gid_t)-1: the daemon's */
 	bool reuseport;               /* SO_REUSEPORT */
 };
 

@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +31,45 @@ static const char *const socket_markers[] = { "$(circus.sockets.", "$(cirque.soc
 
 struct socket_draft {
 	struct socket_config *sc;
-	yaml_node_t *host_node, *port_node, *path_node, *mode_node;
+	yaml_node_t *host_node, *port_node, *path_node, *mode_node, *owner_node;
 };
+
+/* A user or group name or number -> its id; -1 when unknown. Resolved at load time, like a
+ * watcher's uid and gid, so that the loop never waits on NSS. */
+static long resolve_id(const char *text, bool group)
+{
+	char buf[4096];
+	long number;
+
+	if (parse_long(text, &number) == 0)
+		return number >= 0 && number < (long)(uid_t)-1 ? number : -1;
+	if (group) {
+		struct group gr, *found = NULL;
+		getgrnam_r(text, &gr, buf, sizeof(buf), &found);
+		return found ? (long)found->gr_gid : -1;
+	}
+	struct passwd pw, *found = NULL;
+	getpwnam_r(text, &pw, buf, sizeof(buf), &found);
+	return found ? (long)found->pw_uid : -1;
+}
+
+static void get_owner(struct loader *ld, const char *path, yaml_node_t *value, bool group,
+		      struct socket_draft *d)
+{
+	char *text = NULL;
+	long id;
+
+	d->owner_node = value;
+	if (get_string(ld, path, value, &text) < 0)
+		return;
+	if ((id = resolve_id(text, group)) < 0)
+		add_error(ld, value, "%s: unknown %s '%s'", path, group ? "group" : "user", text);
+	else if (group)
+		d->sc->group = (gid_t)id;
+	else
+		d->sc->owner = (uid_t)id;
+	free(text);
+}
 
 static bool valid_socket_name(const char *name)
 {
@@ -91,9 +130,11 @@ static void visit_socket_key(struct loader *ld, const char *parent, yaml_node_t 
 		get_umask(ld, path, value, &sc->mode);
 	} else if (strcmp(name, "reuseport") == 0 || strcmp(name, "so_reuseport") == 0) {
 		get_bool(ld, path, value, &sc->reuseport);
+	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
+		get_owner(ld, path, value, name[0] == 'g', d);
 	} else {
 		add_error(ld, key, "%s: unknown key '%s' (expected host, port, path, backlog, mode, "
-			  "reuseport)", parent, name);
+			  "user, group, reuseport)", parent, name);
 	}
 }
 
@@ -125,6 +166,9 @@ static void resolve_socket(struct loader *ld, const char *path, yaml_node_t *key
 	}
 	if (d->mode_node && sc->family != AF_UNIX)
 		add_error(ld, d->mode_node, "%s.mode: only for a unix socket (path)", path);
+	if (d->owner_node && sc->family != AF_UNIX)
+		add_error(ld, d->owner_node, "%s: user and group are only for a unix socket (path)",
+			  path);
 }
 
 static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key,
@@ -155,6 +199,8 @@ static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key
 	d.sc->origin = strdup_printf("%s:%zu", ld->file, key->start_mark.line + 1);
 	d.sc->backlog = DEFAULT_BACKLOG;
 	d.sc->mode = DEFAULT_SOCKET_MODE;
+	d.sc->owner = (uid_t)-1;
+	d.sc->group = (gid_t)-1;
 	walk_mapping(ld, path, value, visit_socket_key, &d);
 	resolve_socket(ld, path, key, &d);
 	struct socket_config **grown =

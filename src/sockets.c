@@ -94,6 +94,12 @@ static int bind_address(const struct socket_config *sc, int fd, char **error)
 			unlink(sc->path);
 			return -1;
 		}
+		if ((sc->owner != (uid_t)-1 || sc->group != (gid_t)-1) &&
+		    chown(sc->path, sc->owner, sc->group) < 0) {
+			*error = describe_error(sc, "set the owner of");
+			unlink(sc->path);
+			return -1;
+		}
 		return 0;
 	}
 	struct sockaddr_storage ss;
@@ -232,6 +238,10 @@ static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
 	if (sc->family == AF_UNIX && ls->config->mode != sc->mode &&
 	    chmod(sc->path, (mode_t)sc->mode) < 0)
 		log_errno(LL_WARNING, "socket %s: cannot change the mode of %s", sc->name, sc->path);
+	if (sc->family == AF_UNIX &&
+	    (ls->config->owner != sc->owner || ls->config->group != sc->group) &&
+	    chown(sc->path, sc->owner, sc->group) < 0)
+		log_errno(LL_WARNING, "socket %s: cannot change the owner of %s", sc->name, sc->path);
 	socket_config_free(ls->config);
 	ls->config = sc;
 }

@@ -72,7 +72,7 @@ write_conf() {  # write_conf TAG [extra socket line]
 sockets:
   web: {host: 127.0.0.1, port: 0, backlog: 128}
   aged: {port: 0}
-  api: {path: $T/api.sock, mode: "0600"}
+  api: {path: $T/api.sock, mode: "0660", group: nogroup}
 ${2:-}
 watchers:
   app:
@@ -105,7 +105,8 @@ web_port=$(field web port); web_fd=$(field web fd); aged_port=$(field aged port)
 [ "$(field api path)" = "$T/api.sock" ] || fail "unix socket missing from listsockets: $json"
 $CTL sockets | grep -q "^web  *127.0.0.1:$web_port  *fd $web_fd" || fail "cirquectl sockets: $($CTL sockets)"
 [ -S "$T/api.sock" ] || fail "api.sock not created"
-[ "$(stat -c %a "$T/api.sock")" = 600 ] || fail "api.sock mode $(stat -c %a "$T/api.sock"), wanted 600"
+[ "$(stat -c %a:%U:%G "$T/api.sock")" = 660:root:nogroup ] ||
+	fail "api.sock is $(stat -c %a:%U:%G "$T/api.sock"), wanted 660:root:nogroup"
 # The daemon itself accepts nothing: the socket is listening before any server runs.
 wait_count "$T/server.py web" 2 10 || fail "app processes not running"
 pid=$(children_matching "$T/server.py web" | head -n1)

@@ -803,7 +803,7 @@ TEST(sockets_section)
 	const char *path = write_file("sockets.yaml",
 		"sockets:\n"
 		"  web: {host: 0.0.0.0, port: 8080, backlog: 64, reuseport: true}\n"
-		"  api: {path: /run/app/api.sock, mode: \"0600\"}\n"
+		"  api: {path: /run/app/api.sock, mode: \"0600\", user: root, group: \"0\"}\n"
 		"  local: {port: 0}\n"
 		"  six: {host: \"::1\", port: 9000}\n"
 		"watchers:\n"
@@ -831,6 +831,9 @@ TEST(sockets_section)
 		CHECK_INT(api->family, AF_UNIX);
 		CHECK_STR(api->path, "/run/app/api.sock");
 		CHECK_INT(api->mode, 0600);
+		CHECK_INT((int)api->owner, 0);
+		CHECK_INT((int)api->group, 0);
+		CHECK(web->owner == (uid_t)-1 && web->group == (gid_t)-1);
 		CHECK_INT(api->backlog, 2048);
 		CHECK_STR(local->host, "127.0.0.1");  /* loopback unless told otherwise */
 		CHECK_INT(local->port, 0);
@@ -874,6 +877,10 @@ TEST(sockets_errors)
 		     2, 15, "either path (unix) or host and port");
 	EXPECT_ERROR("sockets:\n  web: {port: 8, mode: \"0600\"}\nwatchers: {a: {cmd: x}}\n",
 		     2, 24, "sockets.web.mode: only for a unix socket");
+	EXPECT_ERROR("sockets:\n  web: {path: /a, user: no-such-user-here}\nwatchers: {a: {cmd: x}}\n",
+		     2, 25, "sockets.web.user: unknown user 'no-such-user-here'");
+	EXPECT_ERROR("sockets:\n  web: {port: 8, group: root}\nwatchers: {a: {cmd: x}}\n",
+		     2, 25, "user and group are only for a unix socket");
 	EXPECT_ERROR("sockets:\n  web: {port: 8, colour: red}\nwatchers: {a: {cmd: x}}\n",
 		     2, 18, "unknown key 'colour'");
 	EXPECT_ERROR("sockets:\n  w/b: {port: 8}\nwatchers: {a: {cmd: x}}\n",
