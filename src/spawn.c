@@ -190,11 +190,14 @@ static int child_main(void *arg)
 static const char *step_name(int step)
 {
 	static const char *const names[] = {
-		[STEP_NONE] = "spawn", [STEP_SIGNALS] = "reset signals", [STEP_SETPGID] = "setpgid",
-		[STEP_STDIO] = "set up stdin/stdout/stderr",
-		[STEP_SOCKETS] = "pass the listening sockets to", [STEP_RLIMIT] = "setrlimit",
-		[STEP_CHDIR] = "chdir to working_dir", [STEP_UMASK] = "umask",
-		[STEP_SETGROUPS] = "setgroups", [STEP_SETGID] = "setgid", [STEP_SETUID] = "setuid",
+		[STEP_NONE] = "spawn", [STEP_SIGNALS] = "reset signals for",
+		[STEP_SETPGID] = "setpgid for",
+		[STEP_STDIO] = "set up stdin/stdout/stderr for",
+		[STEP_SOCKETS] = "pass the listening sockets to", [STEP_RLIMIT] = "set rlimits for",
+		[STEP_CHDIR] = "chdir to working_dir", [STEP_UMASK] = "set the umask for",
+		[STEP_SETGROUPS] = "drop privileges (setgroups) for",
+		[STEP_SETGID] = "drop privileges (setgid) for",
+		[STEP_SETUID] = "drop privileges (setuid) for",
 		[STEP_EXEC] = "exec",
 	};
 	return names[step];

@@ -41,4 +41,24 @@ watchers:
 YAML
 "$CIRQUED" -c "$CONF" --check >"$T/out" 2>&1 && fail "unknown user accepted"
 grep -q "$CONF:4:10: watchers.ghost.uid: unknown user 'no-such-user-cirque'" "$T/out" || fail "message: $(cat "$T/out")"
+
+# A drop that fails aborts the child: it never runs with the daemon's ids. In a user namespace
+# where cirqued is root but setgroups is denied and nobody is unmapped, every drop fails.
+if unshare -U -r true 2>/dev/null; then
+	cat >"$CONF" <<YAML
+watchers:
+  undroppable:
+    cmd: $S 3602
+    uid: nobody
+    max_retry: 1
+YAML
+	unshare -U -r "$CIRQUED" -c "$CONF" >>"$DLOG" 2>&1 &
+	UPID=$!
+	wait_for 15 'grep -q "watcher undroppable\[1\]: gave up" "$DLOG"' || fail "the failed drop was not reported"
+	grep -q "watcher undroppable\[1\]: cannot drop privileges (setgroups) for $S: Operation not permitted" "$DLOG" ||
+		fail "the failed step is not named: $(grep undroppable "$DLOG" | head -n 3)"
+	[ -z "$(pgrep -f "^$S 3602")" ] || fail "a child ran although its privileges could not be dropped"
+	kill -TERM "$UPID"
+	wait "$UPID" || fail "the daemon in the user namespace exited with $?"
+fi
 echo ok
