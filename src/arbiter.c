@@ -7,6 +7,7 @@
 #include "notify.h"
 #include "sockets.h"
 #include "stream.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
 
@@ -459,6 +460,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->daemon.umask = -1;
 	a->config_path = strdup(config->path);
 	raise_nofile(a);
+	fd_reserve_init();
 	/* Children we have before spawning anything came with the process that exec'd us (a
 	 * wrapper's `2> >(logger)`): they are not orphans of our watchers. */
 	a->initial_children = malloc(sizeof(pid_t) * 64);

@@ -227,7 +227,7 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			     const char *curve_secret, control_handler_fn handler, void *arg)
 {
 	struct control *c = calloc(1, sizeof(*c));
-	int zero = 0;
+	int zero = 0, reply_queue = CONTROL_REPLY_QUEUE, handshake_ms = CONTROL_HANDSHAKE_MS;
 	int64_t max_size = CONTROL_MAX_MESSAGE;
 
 	if (c == NULL)
@@ -241,6 +241,11 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 		goto fail;
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(c->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size));
+	/* A client that never reads its replies holds at most this many (a ROUTER drops the rest),
+	 * and a connection that never completes its handshake is closed after a few seconds: each
+	 * costs memory and a descriptor. */
+	zmq_setsockopt(c->socket, ZMQ_SNDHWM, &reply_queue, sizeof(reply_queue));
+	zmq_setsockopt(c->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
 	if (curve_secret) {
 		int one = 1;
 		if (zmq_setsockopt(c->socket, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||

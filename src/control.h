@@ -9,6 +9,10 @@
 
 /* Requests larger than this are refused by libzmq itself (the peer is disconnected). */
 #define CONTROL_MAX_MESSAGE (1024 * 1024)
+/* Replies queued for one client that does not read them; later ones are dropped. */
+#define CONTROL_REPLY_QUEUE 64
+/* A connection must finish the ZMTP handshake within this (libzmq's default is 30 s). */
+#define CONTROL_HANDSHAKE_MS 5000
 /* Requests that may wait for a reply at once (waiting start/stop...); more get an error. */
 #define CONTROL_MAX_PENDING 1024
 

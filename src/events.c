@@ -17,7 +17,7 @@ struct events {
 struct events *events_open(void *zmq_context, const char *endpoint)
 {
 	struct events *e = calloc(1, sizeof(*e));
-	int zero = 0;
+	int zero = 0, queue = 256, handshake_ms = 5000;
 
 	if (e == NULL)
 		return NULL;
@@ -27,6 +27,10 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 		return NULL;
 	}
 	zmq_setsockopt(e->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	/* A subscriber that stops reading costs at most this many messages (a stream line is at
+	 * most 64 KiB); a connection that never completes its handshake goes after 5 s. */
+	zmq_setsockopt(e->socket, ZMQ_SNDHWM, &queue, sizeof(queue));
+	zmq_setsockopt(e->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
 	if (zmq_bind(e->socket, endpoint) < 0) {
 		log_error("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zmq_close(e->socket);

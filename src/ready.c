@@ -2,6 +2,7 @@
 #include "ready.h"
 
 #include "endpoint.h"
+#include "fdlimit.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -29,7 +30,7 @@ static int start_connect(const struct watcher_config *c, int *fd_out)
 	if (c->ready == READY_UNIX) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ready_path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		fd = fd_keep(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 		if (fd < 0)
 			return -1;
 		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
@@ -42,7 +43,8 @@ static int start_connect(const struct watcher_config *c, int *fd_out)
 		if (!v6 && inet_pton(AF_INET, strcmp(c->ready_host, "localhost") == 0 ? "127.0.0.1"
 							: c->ready_host, &sin.sin_addr) != 1)
 			return -1;  /* names are not resolved here: resolving could block */
-		fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		fd = fd_keep(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				    0));
 		if (fd < 0)
 			return -1;
 		rc = v6 ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
@@ -136,7 +138,7 @@ static int open_notify_socket(struct process *p)
 		return -1;
 	strcpy(sun.sun_path, p->notify_path);
 	unlink(p->notify_path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = fd_keep(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (fd < 0)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(p->notify_path, 0600) < 0 ||

@@ -4,6 +4,7 @@
  * state belong to the writer thread alone. The loop only appends to queues and reads flags. */
 #include "sink.h"
 
+#include "fdlimit.h"
 #include "log.h"
 
 #include <errno.h>
@@ -90,7 +91,7 @@ static int open_file(struct sink *s)
 {
 	struct stat st;
 
-	s->fd = open(s->label, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	s->fd = fd_keep(open(s->label, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
 	if (s->fd < 0)
 		return -1;
 	s->size = fstat(s->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;

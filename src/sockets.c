@@ -1,6 +1,7 @@
 /* sockets.c - binding the sockets: section and keeping it open across reloads. */
 #include "sockets.h"
 
+#include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
 
@@ -154,7 +155,7 @@ static struct listen_socket *listen_socket_open(struct socket_config *sc, char *
 		*error = strdup("out of memory");
 		return NULL;
 	}
-	fd = socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = fd_keep(socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	if (fd < 0) {
 		*error = describe_error(sc, "create a socket for");
 		free(ls);

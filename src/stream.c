@@ -2,6 +2,7 @@
 #include "stream.h"
 
 #include "events.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "sink.h"
 
@@ -410,7 +411,7 @@ int streams_prepare(const struct watcher_config *config, int devnull_fd, struct 
 			p->child_fd[1] = p->child_fd[0];
 			continue;
 		}
-		if (pipe2(fds, O_CLOEXEC) < 0) {
+		if (pipe2(fds, O_CLOEXEC) < 0 || fd_keep_pair(fds) < 0) {
 			int saved = errno;
 			streams_abort(p);
 			errno = saved;

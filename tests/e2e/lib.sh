@@ -58,7 +58,7 @@ wait_for() {
 start_daemon() {
 	"$CIRQUED" -c "$CONF" "$@" >>"$DLOG" 2>&1 &
 	DPID=$!
-	wait_for 10 'grep -q "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' ||
+	wait_for 10 'grep -qs "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' ||
 		fail "daemon did not start"
 	kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start-up"
 }

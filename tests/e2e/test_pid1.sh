@@ -23,7 +23,7 @@ watchers:
 YAML
 unshare -fp --mount-proc "$CIRQUED" -c "$CONF" >>"$DLOG" 2>&1 &
 UPID=$!
-wait_for 10 'grep -q "starting (pid" "$DLOG" || ! kill -0 $UPID 2>/dev/null' || fail "daemon did not start"
+wait_for 10 'grep -qs "starting (pid" "$DLOG" || ! kill -0 $UPID 2>/dev/null' || fail "daemon did not start"
 DPID=$(pgrep -P "$UPID")
 [ -n "$DPID" ] || fail "no cirqued under unshare"
 grep -q "starting (pid 1," "$DLOG" || fail "cirqued does not see itself as pid 1: $(grep starting "$DLOG")"

@@ -34,7 +34,7 @@ python3 "$T/slow_reader.py" <"$T/stderr.fifo" >>"$DLOG" &
 READER=$!
 "$CIRQUED" -c "$CONF" >"$T/daemon.out" 2>"$T/stderr.fifo" &
 DPID=$!
-wait_for 10 'grep -q "starting (pid" "$DLOG" 2>/dev/null || ! kill -0 $DPID 2>/dev/null' || fail "daemon did not start"
+wait_for 10 'grep -qs "starting (pid" "$DLOG" 2>/dev/null || ! kill -0 $DPID 2>/dev/null' || fail "daemon did not start"
 kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start-up"
 
 # While the child's 5 MB go through, the daemon logs many lines of its own (one per SIGUSR1).

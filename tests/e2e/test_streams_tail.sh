@@ -72,7 +72,7 @@ YAML
 # As start_daemon, with the daemon's stdout apart from its stderr (the log), to tell them apart.
 "$CIRQUED" -c "$CONF" >"$T/daemon.out" 2>>"$DLOG" &
 DPID=$!
-wait_for 10 'grep -q "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' || fail "daemon did not start"
+wait_for 10 'grep -qs "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' || fail "daemon did not start"
 kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start-up"
 
 # expect WHAT EXPECTED CMD...: runs cirquectl CMD..., compares its stdout (exit status must be 0).
