@@ -210,6 +210,7 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	json_int_t pid = json_integer_value(json_object_get(proc, "pid"));
 	json_int_t failures = json_integer_value(json_object_get(proc, "failures"));
 	json_t *code = json_object_get(proc, "exit_code");
+	const char *spawn_error = json_string_value(json_object_get(proc, "spawn_error"));
 	char uptime[64];
 
 	if (strcmp(state, "RUNNING") == 0) {
@@ -220,6 +221,11 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 			 said ? ", " : "", said ? said : "");
 	} else if (strcmp(state, "STARTING") == 0 || strcmp(state, "STOPPING") == 0) {
 		snprintf(out, size, "pid %lld", (long long)pid);
+	} else if (spawn_error && strcmp(state, "BACKOFF") == 0) {
+		snprintf(out, size, "%s (retrying)", spawn_error);
+	} else if (spawn_error && strcmp(state, "FATAL") == 0) {
+		snprintf(out, size, "%s: gave up after %lld failed starts", spawn_error,
+			 (long long)failures);
 	} else if (strcmp(state, "BACKOFF") == 0) {
 		snprintf(out, size, "Exited too quickly (failed start %lld, retrying)",
 			 (long long)failures);

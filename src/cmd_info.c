@@ -88,6 +88,8 @@ static json_t *process_details(const struct watcher *w, double now)
 			json_object_set_new(item, "failures", json_integer(p->failures));
 		if (p->status)  /* what the program said with sd_notify STATUS= */
 			json_object_set_new(item, "notify_status", json_string(p->status));
+		if (p->spawn_error)  /* it never ran: why */
+			json_object_set_new(item, "spawn_error", json_string(p->spawn_error));
 		json_array_append_new(out, item);
 	}
 	return out;

@@ -119,6 +119,16 @@ static int build_envp(const struct process *p, struct launch *l, char **env, cha
 	return 0;
 }
 
+/* The PATH a bare command name is looked up in: the child's own (as Circus does), else the
+ * daemon's. */
+static const char *search_path(char **envp)
+{
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, "PATH=", 5) == 0)
+			return *envp + 5;
+	return getenv("PATH");
+}
+
 int launch_prepare(const struct process *p, struct launch *l)
 {
 	const struct watcher_config *c = p->watcher->config;
@@ -146,6 +156,7 @@ int launch_prepare(const struct process *p, struct launch *l)
 		errno = ENOMEM;
 		return -1;
 	}
+	l->search_path = search_path(l->envp);
 	return 0;
 }
 

@@ -14,6 +14,7 @@ struct launch {
 	int listen_fds[MAX_LISTEN_FDS];
 	int nlisten;
 	char *listen_pid;             /* inside envp's LISTEN_PID= entry, filled by the child */
+	const char *search_path;      /* where a bare command name is looked up */
 	char failed_step[160];        /* what launch_prepare could not do */
 	/* private */
 	char **own_argv, **own_env;   /* substituted copies, or NULL */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -132,6 +133,45 @@ static unsigned keep_below(const struct spawn_request *req)
 	return (unsigned)bound;
 }
 
+/* execvpe, but searching the child's PATH (not the daemon's), and without glibc's fallback of
+ * running a file that is not a program through /bin/sh. Only async-signal-safe calls. */
+static void exec_program(struct child_args *args)
+{
+	const struct spawn_request *req = args->req;
+	const char *file = req->argv[0], *dir = req->search_path ? req->search_path : "/bin:/usr/bin";
+	size_t file_len = strlen(file);
+	bool denied = false;
+	char path[PATH_MAX];
+
+	if (strchr(file, '/')) {
+		execve(file, req->argv, req->envp);
+		child_fail(args, STEP_EXEC);
+	}
+	for (;;) {
+		const char *end = strchrnul(dir, ':');
+		size_t dir_len = (size_t)(end - dir);
+		if (dir_len == 0) {  /* an empty entry is the working directory */
+			dir = ".";
+			dir_len = 1;
+		}
+		if (dir_len + 1 + file_len < sizeof(path)) {
+			memcpy(path, dir, dir_len);
+			path[dir_len] = '/';
+			memcpy(path + dir_len + 1, file, file_len + 1);
+			execve(path, req->argv, req->envp);
+			if (errno == EACCES)
+				denied = true;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				child_fail(args, STEP_EXEC);
+		}
+		if (*end == '\0')
+			break;
+		dir = end + 1;
+	}
+	errno = denied ? EACCES : ENOENT;
+	child_fail(args, STEP_EXEC);
+}
+
 static int child_main(void *arg)
 {
 	struct child_args *args = arg;
@@ -183,8 +223,8 @@ static int child_main(void *arg)
 		if (syscall(SYS_setuid, req->uid) < 0)
 			child_fail(args, STEP_SETUID);
 	}
-	execvpe(req->argv[0], req->argv, req->envp);
-	return child_fail(args, STEP_EXEC);
+	exec_program(args);
+	return 127;
 }
 
 static const char *step_name(int step)
@@ -278,6 +318,26 @@ static pid_t fork_child(struct child_args *args)
 	return pid;
 }
 
+/* The kernel's errno can name the wrong thing: a directory gives EACCES, a script whose #!
+ * interpreter is missing gives ENOENT, as if the script itself were. Looked at again here. */
+static void explain_exec_failure(const char *file, const char **failed_step)
+{
+	struct stat st;
+	int error = errno;
+
+	if (file[0] != '/' || stat(file, &st) < 0) {  /* relative: to working_dir */
+		errno = error;
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+	} else {
+		if (error == ENOENT)
+			*failed_step = "find the interpreter (#! line) or loader of";
+		errno = error;
+	}
+}
+
 pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 {
 	struct child_args args = { .req = req, .failed_step = STEP_NONE, .report_fd = -1 };
@@ -318,6 +378,8 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		/* The child has exited (status 127); libev reaps it like any other. */
 		*failed_step = step_name(args.failed_step);
 		errno = args.error;
+		if (args.failed_step == STEP_EXEC)
+			explain_exec_failure(req->argv[0], failed_step);
 		return -1;
 	}
 	return pid;

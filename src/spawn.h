@@ -9,7 +9,8 @@
 #include "config.h"
 
 struct spawn_request {
-	char *const *argv;                    /* argv[0] is looked up in the daemon's PATH */
+	char *const *argv;                    /* argv[0] without '/' is looked up in search_path */
+	const char *search_path;              /* PATH to search (the child's own), NULL: "/bin:/usr/bin" */
 	char *const *envp;
 	const char *working_dir;              /* NULL: stay */
 	int umask;                            /* -1: inherit */

@@ -128,6 +128,7 @@ static void process_free(struct process *p)
 	ready_unwatch(p, true);
 	free(p->notify_path);
 	free(p->status);
+	free(p->spawn_error);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
@@ -151,7 +152,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		return -1;
 	}
 	struct spawn_request req = {
-		.argv = l->argv, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
+		.argv = l->argv, .search_path = l->search_path, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
 		.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
 		.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
@@ -166,6 +167,33 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		streams_attach(c, p->wid, &pipes);
 	errno = saved;
 	return pid;
+}
+
+/* A shortage of processes, descriptors or memory passes; a bad binary or directory does not. */
+static bool is_shortage(int error)
+{
+	return error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOMEM;
+}
+
+/* Logs why P could not be spawned (errno), remembers it for status, and feeds the table. */
+static void spawn_failed(struct process *p, const char *step)
+{
+	struct watcher *w = p->watcher;
+	const struct watcher_config *c = w->config;
+	const char *what = strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0];
+	int error = errno;
+
+	ready_unwatch(p, true);
+	free(p->spawn_error);
+	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
+		p->spawn_error = NULL;
+	log_error("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
+	p->short_of_resources = is_shortage(error);
+	if (p->short_of_resources)
+		p->shortages++;
+	else
+		p->failures++;
+	process_dispatch(p, PE_SPAWN_FAILED);
 }
 
 /* Spawns the process for P's wid; on failure feeds PE_SPAWN_FAILED to the table. */
@@ -191,13 +219,12 @@ static void process_spawn(struct process *p)
 	w->last_spawn = ev_now(w->loop);
 	p->state = PS_STARTING;
 	if (pid < 0) {
-		ready_unwatch(p, true);
-		log_errno(LL_ERROR, "watcher %s[%d]: cannot %s %s", w->name, p->wid, step,
-			  strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0]);
-		p->failures++;
-		process_dispatch(p, PE_SPAWN_FAILED);
+		spawn_failed(p, step);
 		return;
 	}
+	free(p->spawn_error);
+	p->spawn_error = NULL;
+	p->short_of_resources = false;
 	p->pid = pid;
 	p->started_at = ev_now(w->loop);
 	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
@@ -247,6 +274,7 @@ static void perform(struct process *p, enum proc_action action)
 		break;
 	case PA_BECAME_RUNNING:
 		p->failures = 0;
+		p->shortages = 0;
 		if (c->max_age > 0)
 			arm_timer(p, max_age_with_variance(c));
 		release_predecessors(p);
@@ -255,8 +283,11 @@ static void perform(struct process *p, enum proc_action action)
 		process_spawn(p);
 		break;
 	case PA_BACKOFF: {
-		double delay = backoff_delay(p->failures);
-		if (c->max_retry >= 0)
+		double delay = backoff_delay(p->failures + p->shortages);
+		if (p->short_of_resources)
+			log_warn("watcher %s[%d]: start failed for want of resources, retry in %.2fs "
+				 "(this does not count towards max_retry)", w->name, p->wid, delay);
+		else if (c->max_retry >= 0)
 			log_warn("watcher %s[%d]: start failed, retry %d of %d in %.2fs", w->name,
 				 p->wid, p->failures, c->max_retry, delay);
 		else

@@ -34,7 +34,11 @@ struct process {
 	pid_t pid;                    /* 0 when no process exists (BACKOFF, FATAL, EXITED) */
 	enum proc_state state;
 	bool retiring;                /* replaced (max_age) or surplus (decr): not counted as wanted */
-	int failures;                 /* consecutive failed starts of this wid */
+	int failures;                 /* consecutive failed starts of this wid (towards max_retry) */
+	int shortages;                /* consecutive spawns refused for want of resources (EAGAIN,
+				       * EMFILE...): they back off like failures but never give up */
+	bool short_of_resources;      /* the last spawn failed for a shortage */
+	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
 	int last_status;              /* wait status of the last exit, -1 if none */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_child child;               /* reaping of pid */

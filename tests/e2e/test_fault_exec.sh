@@ -1,7 +1,8 @@
 # Exec failures and their recovery (test_exec_failure.sh checks the messages of a missing binary,
 # a non-executable file and a bad working_dir; this one adds a directory as the command, and the
-# way back once the cause is fixed). Asserted: a directory and a file without the execute bit are
-# reported with the watcher, worker id, path and "Permission denied"; the process goes through
+# way back once the cause is fixed). Asserted: a directory is reported as "Is a directory" and a
+# file without the execute bit as "Permission denied", with the watcher, worker id and path, in
+# the log and in `cirquectl status`; the process goes through
 # BACKOFF (retries logged) to FATAL after max_retry, with no process or zombie left; a sibling
 # watcher keeps its pid throughout; once the file is made executable (or the directory replaced by
 # a program), `cirquectl start` brings the watcher up (RUNNING, exit 0); a watcher that never gives
@@ -33,7 +34,10 @@ wait_count "$S" 1
 fine_pid=$(children_matching "$S")
 
 wait_for 10 'grep -q "watcher dir\[1\]: gave up after 2 failed starts" "$DLOG"' || fail "dir: no give-up after max_retry 1"
-grep -q "watcher dir\[1\]: cannot exec $T/adir: Permission denied" "$DLOG" || fail "a directory as cmd is not reported clearly"
+grep -q "watcher dir\[1\]: cannot exec $T/adir: Is a directory" "$DLOG" || fail "a directory as cmd is not reported clearly"
+out=$("$CTL" status dir 2>&1)
+grep -qF "cannot exec $T/adir: Is a directory: gave up after 2 failed starts" <<<"$out" ||
+	fail "status does not say why dir never ran: $out"
 wait_for 10 'grep -q "watcher noexec\[1\]: gave up after 3 failed starts" "$DLOG"' || fail "noexec: no give-up after max_retry 2"
 [ "$(grep -c "watcher noexec\[1\]: cannot exec $T/noexec: Permission denied" "$DLOG")" -eq 3 ] ||
 	fail "noexec: expected 3 'cannot exec $T/noexec: Permission denied' lines, got $(grep -c "noexec\[1\]: cannot exec" "$DLOG")"
@@ -72,4 +76,34 @@ out=$("$CTL" status 2>&1); rc=$?
 [ -z "$(zombies_of "$DPID")" ] || fail "zombies remain"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+
+# How a command is found and run: a bare name is looked up in the watcher's own PATH (as Circus
+# does), a file that is not a program is never handed to /bin/sh behind the operator's back, and
+# a script whose #! interpreter is missing is reported as such, not as a missing script.
+mkdir "$T/bin"
+ln -s "$S" "$T/bin/only-here"
+printf 'touch %s/ran-by-sh\n' "$T" >"$T/notaprogram"
+printf '#!/no/such/interpreter\n' >"$T/orphan-script"
+chmod 755 "$T/notaprogram" "$T/orphan-script"
+cat >"$CONF" <<YAML
+watchers:
+  bare:
+    cmd: only-here 3602
+    env: {PATH: $T/bin}
+  text:
+    cmd: $T/notaprogram
+    max_retry: 0
+  orphan:
+    cmd: $T/orphan-script
+    max_retry: 0
+YAML
+start_daemon
+wait_for 10 '"$CTL" status bare 2>/dev/null | grep -q "^bare .*RUNNING"' ||
+	fail "a bare command name was not found in the watcher's PATH: $(grep bare "$DLOG")"
+wait_for 10 'grep -q "watcher text\[1\]: cannot exec $T/notaprogram: Exec format error" "$DLOG"' ||
+	fail "a file that is not a program: $(grep 'text\[' "$DLOG")"
+[ ! -e "$T/ran-by-sh" ] || fail "a file that is not a program was run by /bin/sh"
+wait_for 10 'grep -q "watcher orphan\[1\]: cannot find the interpreter (#! line) or loader of $T/orphan-script: No such file or directory" "$DLOG"' ||
+	fail "a missing #! interpreter: $(grep 'orphan\[' "$DLOG")"
+stop_daemon TERM
 echo ok
