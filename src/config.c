@@ -32,6 +32,7 @@
 extern char **environ;
 
 #define MAX_ERRORS 50
+#define MAX_MAPPING_KEYS 10000
 
 char *strdup_printf(const char *fmt, ...)
 {
@@ -319,6 +320,11 @@ void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn
 	if (map == NULL || map->type != YAML_MAPPING_NODE) {
 		if (!is_null(map))
 			add_error(ld, map, "%s: must be a mapping", path);
+		return;
+	}
+	/* The duplicate check is quadratic: no real section comes near this. */
+	if (map->data.mapping.pairs.top - map->data.mapping.pairs.start > MAX_MAPPING_KEYS) {
+		add_error(ld, map, "%s: more than %d keys", path, MAX_MAPPING_KEYS);
 		return;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -1047,28 +1053,44 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 	return wc;
 }
 
+/* Bounds on node_to_json: YAML aliases can make a cycle (a: &a {b: *a}) or an exponential tree
+ * ("billion laughs"), which a naive walk would follow until the stack or the memory runs out. */
+#define RAW_MAX_DEPTH 32
+#define RAW_MAX_NODES 100000
+
+struct raw_budget {
+	int nodes;
+	bool exceeded;
+};
+
 /* The options as written, for the control commands that change a watcher (set) and rebuild it
  * through this same loader: scalars become strings (or null), so nothing is re-typed. */
-static json_t *node_to_json(struct loader *ld, yaml_node_t *node)
+static json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth,
+			    struct raw_budget *budget)
 {
 	json_t *out;
 
+	if (node == NULL || depth > RAW_MAX_DEPTH || ++budget->nodes > RAW_MAX_NODES) {
+		budget->exceeded = true;
+		return json_null();
+	}
 	switch (node->type) {
 	case YAML_SCALAR_NODE:
 		return is_null(node) ? json_null() : json_string(scalar(node));
 	case YAML_SEQUENCE_NODE:
 		out = json_array();
 		for (yaml_node_item_t *it = node->data.sequence.items.start;
-		     it < node->data.sequence.items.top; it++)
-			json_array_append_new(out, node_to_json(ld, node_at(ld, *it)));
+		     it < node->data.sequence.items.top && !budget->exceeded; it++)
+			json_array_append_new(out, node_to_json(ld, node_at(ld, *it), depth + 1, budget));
 		return out;
 	case YAML_MAPPING_NODE:
 		out = json_object();
 		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-		     p < node->data.mapping.pairs.top; p++) {
+		     p < node->data.mapping.pairs.top && !budget->exceeded; p++) {
 			const char *key = scalar(node_at(ld, p->key));
 			if (key)
-				json_object_set_new(out, key, node_to_json(ld, node_at(ld, p->value)));
+				json_object_set_new(out, key, node_to_json(ld, node_at(ld, p->value),
+									   depth + 1, budget));
 		}
 		return out;
 	default:
@@ -1120,8 +1142,15 @@ static void visit_watcher(struct loader *ld, const char *parent, yaml_node_t *ke
 		watcher_config_free(d.wc);
 		return;
 	}
+	struct raw_budget budget = { 0 };
+	d.wc->raw = node_to_json(ld, value, 0, &budget);
+	if (budget.exceeded) {  /* checked first: the option handlers walk the same nodes */
+		add_error(ld, value, "%s: nested too deeply or too large (at most %d levels and %d "
+			  "values; a recursive YAML alias?)", path, RAW_MAX_DEPTH, RAW_MAX_NODES);
+		watcher_config_free(d.wc);
+		return;
+	}
 	walk_mapping(ld, path, value, visit_watcher_key, &d);
-	d.wc->raw = node_to_json(ld, value);
 	resolve_watcher(ld, path, &d);
 	free_words(d.args);
 	free(d.args_text);

@@ -898,6 +898,24 @@ TEST(sockets_errors)
 		     2, 28, "must be a list of socket names, or true");
 }
 
+/* YAML aliases that loop, or that multiply (billion laughs), are refused, not followed. */
+TEST(alias_bombs)
+{
+	char text[4096] = "watchers:\n  a:\n    cmd: x\n    bomb:\n      l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n";
+
+	EXPECT_ERROR("watchers:\n  a: &a {cmd: x, more: *a}\n", 2, 6,
+		     "watchers.a: nested too deeply or too large");
+	/* Ten levels of ten aliases each: 10^10 values if it were expanded. */
+	for (int i = 1; i <= 9; i++) {
+		char line[160];
+		snprintf(line, sizeof(line), "      l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, "
+			 "*l%d, *l%d]\n", i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+			 i - 1, i - 1);
+		strcat(text, line);
+	}
+	EXPECT_ERROR(text, 3, 5, "watchers.a: nested too deeply or too large");
+}
+
 /* As root, only root may be able to change what cirqued runs. */
 TEST(files_safe_for_root)
 {
@@ -1101,6 +1119,7 @@ int main(void)
 	RUN(watcher_config_equal);
 	RUN(sockets_section);
 	RUN(files_safe_for_root);
+	RUN(alias_bombs);
 	RUN(sockets_errors);
 #if 1 /* regressions of bugs found and fixed */
 	RUN(known_bugs);
