@@ -35,6 +35,15 @@
 #define UNPOISON_CHILD_STACK(stack) ((void)(stack))
 #endif
 
+/* What runs in the child, on its own stack, before exec: never instrumented by AddressSanitizer,
+ * whose bookkeeping (fake stacks, no-return handling, one-time warnings) belongs to the parent's
+ * thread and would print into the child's stderr. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHILD_CODE __attribute__((no_sanitize_address))
+#else
+#define CHILD_CODE
+#endif
+
 /* What the child reports back through shared memory when a step fails. */
 enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_SOCKETS, STEP_RLIMIT,
 		  STEP_CHDIR, STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
@@ -59,7 +68,7 @@ struct child_args {
 	volatile int error;
 };
 
-static int child_fail(struct child_args *args, enum child_step step)
+CHILD_CODE static int child_fail(struct child_args *args, enum child_step step)
 {
 	args->error = errno;
 	args->failed_step = step;
@@ -71,7 +80,7 @@ static int child_fail(struct child_args *args, enum child_step step)
 	_exit(127);
 }
 
-static int install_stdio(const struct spawn_request *req)
+CHILD_CODE static int install_stdio(const struct spawn_request *req)
 {
 	for (int fd = 0; fd < 3; fd++) {
 		if (req->stdio[fd] < 0)
@@ -90,7 +99,7 @@ static int install_stdio(const struct spawn_request *req)
 
 /* The listening sockets go to 3, 4, ...: first copied above every target, since a socket may
  * sit on another's target, then moved down (dup2 clears close-on-exec on the copies). */
-static int install_listen_fds(const struct spawn_request *req)
+CHILD_CODE static int install_listen_fds(const struct spawn_request *req)
 {
 	int copies[MAX_LISTEN_FDS];
 
@@ -107,7 +116,7 @@ static int install_listen_fds(const struct spawn_request *req)
 
 /* LISTEN_PID must be our own pid, known only now: written into the environment string the
  * parent prepared (CLONE_VM: it is the parent's memory, unused until we exec). */
-static void write_listen_pid(char *digits)
+CHILD_CODE static void write_listen_pid(char *digits)
 {
 	char reversed[24];
 	long pid = syscall(SYS_getpid);
@@ -123,7 +132,7 @@ static void write_listen_pid(char *digits)
 }
 
 /* The descriptors to keep when the child unshares the table: the slots, and the sockets. */
-static unsigned keep_below(const struct spawn_request *req)
+CHILD_CODE static unsigned keep_below(const struct spawn_request *req)
 {
 	int bound = slot_bound;
 
@@ -135,7 +144,7 @@ static unsigned keep_below(const struct spawn_request *req)
 
 /* execvpe, but searching the child's PATH (not the daemon's), and without glibc's fallback of
  * running a file that is not a program through /bin/sh. Only async-signal-safe calls. */
-static void exec_program(struct child_args *args)
+CHILD_CODE static void exec_program(struct child_args *args)
 {
 	const struct spawn_request *req = args->req;
 	const char *file = req->argv[0], *dir = req->search_path ? req->search_path : "/bin:/usr/bin";
@@ -172,7 +181,7 @@ static void exec_program(struct child_args *args)
 	child_fail(args, STEP_EXEC);
 }
 
-static int child_main(void *arg)
+CHILD_CODE static int child_main(void *arg)
 {
 	struct child_args *args = arg;
 	const struct spawn_request *req = args->req;

@@ -411,6 +411,14 @@ static void reconcile(struct watcher *w)
 
 	if (!w->wanted)
 		return;
+	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
+	 * drops below that wid (decr during a reload), none will come, so it stops now. */
+	for (struct process *p = w->processes, *next; p; p = next) {
+		next = p->next;
+		if (p->retiring && p->wid > w->numprocesses &&
+		    (p->state == PS_RUNNING || p->state == PS_STARTING))
+			process_dispatch(p, PE_STOP);
+	}
 	while (wanted > w->numprocesses) {
 		struct process *p = highest_wanted(w);
 		p->retiring = true;
@@ -673,9 +681,7 @@ void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 		next = p->next;
 		if (p->retiring || (p->state != PS_RUNNING && p->state != PS_STARTING))
 			continue;
-		p->retiring = true;  /* stopped once its successor is RUNNING */
-		if (p->wid > w->numprocesses)
-			process_dispatch(p, PE_STOP);  /* fewer processes now: no successor comes */
+		p->retiring = true;  /* stopped once its successor is RUNNING (see reconcile) */
 	}
 	w->busy--;
 	emit(w, "reload", 0, 0);
