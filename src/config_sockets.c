@@ -159,6 +159,11 @@ static void resolve_socket(struct loader *ld, const char *path, yaml_node_t *key
 	} else {
 		if (sc->host == NULL)
 			sc->host = strdup("127.0.0.1");
+		size_t len = sc->host ? strlen(sc->host) : 0;
+		if (len > 2 && sc->host[0] == '[' && sc->host[len - 1] == ']') {  /* "[::1]" -> "::1" */
+			memmove(sc->host, sc->host + 1, len - 2);
+			sc->host[len - 2] = '\0';
+		}
 		if (sc->host && (sc->family = address_family(sc->host)) < 0)
 			add_error(ld, d->host_node, "%s.host: '%s' is not a numeric IPv4 or IPv6 address "
 				  "(names are not resolved; use 0.0.0.0 or :: for every interface)",

@@ -49,14 +49,7 @@ static socklen_t tcp_address(const struct socket_config *sc, struct sockaddr_sto
 		return sizeof(*in);
 	}
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	char inner[INET6_ADDRSTRLEN];
-	const char *host = sc->host;
-	size_t len = strlen(host);
-	if (host[0] == '[' && len >= 2 && len - 2 < sizeof(inner)) {
-		memcpy(inner, host + 1, len - 2);
-		inner[len - 2] = '\0';
-		host = inner;
-	}
+	const char *host = sc->host;  /* without brackets: the loader removed them */
 	in6->sin6_family = AF_INET6;
 	in6->sin6_port = htons((uint16_t)sc->port);
 	inet_pton(AF_INET6, host, &in6->sin6_addr);
@@ -138,7 +131,7 @@ static void describe_address(const struct socket_config *sc, int port, char *out
 {
 	if (sc->family == AF_UNIX)
 		snprintf(out, size, "%s", sc->path);
-	else if (sc->family == AF_INET6 && sc->host[0] != '[')
+	else if (sc->family == AF_INET6)
 		snprintf(out, size, "[%s]:%d", sc->host, port);
 	else
 		snprintf(out, size, "%s:%d", sc->host, port);

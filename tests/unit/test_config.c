@@ -805,7 +805,7 @@ TEST(sockets_section)
 		"  web: {host: 0.0.0.0, port: 8080, backlog: 64, reuseport: true}\n"
 		"  api: {path: /run/app/api.sock, mode: \"0600\", user: root, group: \"0\"}\n"
 		"  local: {port: 0}\n"
-		"  six: {host: \"::1\", port: 9000}\n"
+		"  six: {host: \"[::1]\", port: 9000}\n"
 		"watchers:\n"
 		"  app:\n"
 		"    cmd: server --fd $(circus.sockets.web) --api $(cirque.sockets.api)\n"
@@ -839,6 +839,7 @@ TEST(sockets_section)
 		CHECK_INT(local->port, 0);
 		CHECK(!local->reuseport);
 		CHECK_INT(six->family, AF_INET6);
+		CHECK_STR(six->host, "::1");  /* brackets removed */
 		CHECK(!socket_config_same_binding(web, local));
 		CHECK(socket_config_same_binding(web, web));
 	}
