@@ -327,6 +327,10 @@ static bool serve(struct sink *s)
 		s->queued += c->len;
 	if (!in_use)
 		s->failing = false;  /* unused: nothing to recover, nothing to report */
+	if (s->type == SINK_FILE && s->fd >= 0 && s->refs == 0 && s->head == NULL) {
+		close(s->fd);  /* its last writer is gone: no descriptor held for an idle file */
+		s->fd = -1;
+	}
 	report_episode(s, failed, error);
 	if (!failed && s->failing)
 		s->dropped = 0;
@@ -547,12 +551,15 @@ void sink_ref(struct sink *s)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Sinks stay registered until exit (they are few); an unused file is closed by the writer at
- * its next turn... or at exit. */
+/* Sinks stay registered until exit (one per path); a file without readers is closed by the
+ * writer once its queue is written, and opened again if a reader comes back. */
 void sink_unref(struct sink *s)
 {
 	pthread_mutex_lock(&lock);
-	s->refs--;
+	if (--s->refs == 0 && s->type == SINK_FILE) {
+		s->reopen = true;  /* the writer's next turn closes it (after what is queued) */
+		pthread_cond_signal(&wake);
+	}
 	pthread_mutex_unlock(&lock);
 }
 
