@@ -101,6 +101,13 @@ test: test-deps
 	$(MAKE) all $(UNIT_TESTS) $(FUZZ_REPLAYS)
 	tests/run.sh $(UNIT_TESTS)
 
+# The long chaos soak (tests/soak/chaos.py): SOAK_TIME seconds, 200 processes over 20 watchers,
+# 4 clients; `make test` runs a 20 s version (tests/e2e/test_chaos.sh).
+SOAK_TIME ?= 600
+soak: test-deps
+	$(MAKE) all
+	/usr/bin/python3 tests/soak/chaos.py --duration $(SOAK_TIME)
+
 fuzz-deps:
 	$(call ensure_packages,$(BUILD_PKGS) $(FUZZ_PKGS))
 
@@ -145,5 +152,5 @@ clean:
 	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
 	      tests/fuzz/*.o tests/fuzz/*.d $(FUZZ_REPLAYS) $(FUZZ_BINS) bench/spawn_floor
 
-.PHONY: all deps test-deps bench-deps fuzz-deps run test bench fuzz install uninstall clean FORCE
+.PHONY: all deps test-deps bench-deps fuzz-deps run test bench fuzz soak install uninstall clean FORCE
 -include src/*.d tests/unit/*.d tests/fuzz/*.d
