@@ -61,9 +61,9 @@ static void send_frames(struct control *c, struct request *req, const char *body
 {
 	int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
 
-	if (zmq_send(c->socket, req->identity, req->identity_len, more) < 0 ||
-	    (req->delimiter && zmq_send(c->socket, "", 0, more) < 0) ||
-	    zmq_send(c->socket, body, strlen(body), ZMQ_DONTWAIT) < 0)
+	if (zsend(c->socket, req->identity, req->identity_len, more) < 0 ||
+	    (req->delimiter && zsend(c->socket, "", 0, more) < 0) ||
+	    zsend(c->socket, body, strlen(body), ZMQ_DONTWAIT) < 0)
 		log_debug("control: reply dropped: %s", zmq_strerror(zmq_errno()));
 	zwatch_rearm(&c->watch);
 }
@@ -127,11 +127,11 @@ static int receive_message(struct control *c, zmq_msg_t *frames)
 	while (more) {
 		zmq_msg_t scratch, *frame = n < MAX_FRAMES ? &frames[n] : &scratch;
 		zmq_msg_init(frame);
-		if (zmq_msg_recv(frame, c->socket, ZMQ_DONTWAIT) < 0) {
+		if (zrecv(frame, c->socket, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(frame);
 			return n;  /* EAGAIN on the first frame: no message */
 		}
-		if (zmq_getsockopt(c->socket, ZMQ_RCVMORE, &more, &len) < 0)
+		if (zgetsockopt(c->socket, ZMQ_RCVMORE, &more, &len) < 0)
 			more = 0;
 		if (frame == &scratch)
 			zmq_msg_close(frame);

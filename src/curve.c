@@ -83,12 +83,12 @@ static void reply(struct zap *zap, zmq_msg_t *version, zmq_msg_t *id, bool ok)
 	const char *code = ok ? "200" : "400", *text = ok ? "OK" : "client key not allowed";
 	int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
 
-	zmq_send(zap->socket, zmq_msg_data(version), zmq_msg_size(version), more);
-	zmq_send(zap->socket, zmq_msg_data(id), zmq_msg_size(id), more);
-	zmq_send(zap->socket, code, strlen(code), more);
-	zmq_send(zap->socket, text, strlen(text), more);
-	zmq_send(zap->socket, ok ? "client" : "", ok ? 6 : 0, more);
-	zmq_send(zap->socket, "", 0, ZMQ_DONTWAIT);
+	zsend(zap->socket, zmq_msg_data(version), zmq_msg_size(version), more);
+	zsend(zap->socket, zmq_msg_data(id), zmq_msg_size(id), more);
+	zsend(zap->socket, code, strlen(code), more);
+	zsend(zap->socket, text, strlen(text), more);
+	zsend(zap->socket, ok ? "client" : "", ok ? 6 : 0, more);
+	zsend(zap->socket, "", 0, ZMQ_DONTWAIT);
 }
 
 /* One request per call is plenty: clients authenticate once per connection. */
@@ -105,11 +105,11 @@ static void on_zap_input(struct zwatch *z)
 		while (more) {
 			zmq_msg_t scratch, *frame = n < ZAP_FRAMES ? &frames[n] : &scratch;
 			zmq_msg_init(frame);
-			if (zmq_msg_recv(frame, zap->socket, ZMQ_DONTWAIT) < 0) {
+			if (zrecv(frame, zap->socket, ZMQ_DONTWAIT) < 0) {
 				zmq_msg_close(frame);
 				break;
 			}
-			zmq_getsockopt(zap->socket, ZMQ_RCVMORE, &more, &len);
+			zgetsockopt(zap->socket, ZMQ_RCVMORE, &more, &len);
 			if (frame == &scratch)
 				zmq_msg_close(frame);
 			n++;

@@ -2,6 +2,7 @@
 #include "events.h"
 
 #include "log.h"
+#include "zwatch.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -64,8 +65,8 @@ static void publish(struct events *e, const char *topic, json_t *payload)
 	if (body == NULL)
 		return;
 	/* PUB never blocks on send: with no subscriber or a full one, the message is dropped. */
-	if (zmq_send(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(e->socket, body, strlen(body), ZMQ_DONTWAIT);
+	if (zsend(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zsend(e->socket, body, strlen(body), ZMQ_DONTWAIT);
 	free(body);
 }
 
@@ -88,8 +89,8 @@ void events_publish_raw(struct events *e, const char *topic, const char *data, s
 {
 	if (e == NULL)
 		return;
-	if (zmq_send(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(e->socket, data, len, ZMQ_DONTWAIT);
+	if (zsend(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zsend(e->socket, data, len, ZMQ_DONTWAIT);
 }
 
 void events_publish_arbiter(struct events *e, const char *event, json_t *payload)

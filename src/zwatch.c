@@ -1,6 +1,7 @@
 /* zwatch.c - see zwatch.h: flux-core's ev_zmq idea, with an idle watcher while input is pending. */
 #include "zwatch.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <zmq.h>
 
@@ -9,7 +10,7 @@ static bool input_pending(struct zwatch *z)
 	int events = 0;
 	size_t len = sizeof(events);
 
-	if (zmq_getsockopt(z->socket, ZMQ_EVENTS, &events, &len) < 0)
+	if (zgetsockopt(z->socket, ZMQ_EVENTS, &events, &len) < 0)
 		return false;
 	return events & ZMQ_POLLIN;
 }
@@ -67,4 +68,31 @@ void zwatch_stop(struct zwatch *z)
 {
 	ev_io_stop(z->loop, &z->readable);
 	ev_idle_stop(z->loop, &z->drain);
+}
+
+int zsend(void *socket, const void *buf, size_t len, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_send(socket, buf, len, flags)) < 0 && zmq_errno() == EINTR)
+		;
+	return rc;
+}
+
+int zrecv(zmq_msg_t *msg, void *socket, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_msg_recv(msg, socket, flags)) < 0 && zmq_errno() == EINTR)
+		;
+	return rc;
+}
+
+int zgetsockopt(void *socket, int option, void *value, size_t *len)
+{
+	int rc;
+
+	while ((rc = zmq_getsockopt(socket, option, value, len)) < 0 && zmq_errno() == EINTR)
+		;
+	return rc;
 }

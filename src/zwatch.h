@@ -8,6 +8,8 @@
 #define CIRQUE_ZWATCH_H
 
 #include <ev.h>
+#include <stddef.h>
+#include <zmq.h>
 
 struct zwatch;
 typedef void (*zwatch_fn)(struct zwatch *z);
@@ -26,5 +28,12 @@ int zwatch_start(struct zwatch *z, struct ev_loop *loop, void *socket, zwatch_fn
 /* Keeps draining while input is pending, else waits for the fd. */
 void zwatch_rearm(struct zwatch *z);
 void zwatch_stop(struct zwatch *z);
+
+/* zmq_send, zmq_msg_recv and zmq_getsockopt, retried on EINTR. libzmq fails with EINTR when a
+ * signal (SIGCHLD, all the time here) arrives during the call, even with ZMQ_DONTWAIT, having
+ * done nothing: a frame lost from a multipart message would drop a reply or corrupt the next. */
+int zsend(void *socket, const void *buf, size_t len, int flags);
+int zrecv(zmq_msg_t *msg, void *socket, int flags);
+int zgetsockopt(void *socket, int option, void *value, size_t *len);
 
 #endif
