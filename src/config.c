@@ -1342,17 +1342,41 @@ static void load_includes(struct loader *ld, const char *main_file)
 	free(copy);
 }
 
-int config_load(const char *path, struct config **out, struct config_errors *errors)
+/* An empty configuration named NAME, with "not set" daemon settings. */
+static struct config *config_new(const char *name)
 {
 	struct config *config = calloc(1, sizeof(*config));
+
+	if (config == NULL)
+		return NULL;
+	config->path = strdup(name);
+	config->daemon.loglevel = -1;
+	config->daemon.umask = -1;
+	return config;
+}
+
+/* The end of every load: the configuration, or every error and nothing. */
+static int finish_load(struct loader *ld, struct config **out)
+{
+	for (int i = 0; i < ld->nincludes; i++)
+		free(ld->includes[i]);
+	free(ld->includes);
+	if (ld->errors->count > 0) {
+		config_free(ld->config);
+		return -1;
+	}
+	*out = ld->config;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, struct config_errors *errors)
+{
+	struct config *config = config_new(path);
 	struct loader ld = { .config = config, .errors = errors };
 
 	*out = NULL;
 	if (config == NULL)
 		return -1;
-	config->path = strdup(path);
-	config->daemon.loglevel = -1;
-	config->daemon.umask = -1;
 	load_file(&ld, path, true);
 	load_includes(&ld, path);
 	resolve_socket_refs(&ld);
@@ -1368,15 +1392,7 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 		add_error_line(errors, strdup_printf("%s: cirque.curve_secret_key_file needs "
 						     "cirque.curve_allowed_clients (at least one "
 						     "client public key)", path));
-	for (int i = 0; i < ld.nincludes; i++)
-		free(ld.includes[i]);
-	free(ld.includes);
-	if (errors->count > 0) {
-		config_free(config);
-		return -1;
-	}
-	*out = config;
-	return 0;
+	return finish_load(&ld, out);
 }
 
 /* Loads TEXT (LEN bytes) as NAME; IS_MAIN allows cirque: and sockets:, whose includes are not
@@ -1384,16 +1400,13 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 static int load_text(const char *name, const char *text, size_t len, bool is_main,
 		     struct config **out, struct config_errors *errors)
 {
-	struct config *config = calloc(1, sizeof(*config));
+	struct config *config = config_new(name);
 	struct loader ld = { .config = config, .errors = errors, .file = name };
 	yaml_parser_t parser;
 
 	*out = NULL;
 	if (config == NULL)
 		return -1;
-	config->path = strdup(name);
-	config->daemon.loglevel = -1;
-	config->daemon.umask = -1;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	load_document(&ld, &parser, is_main);
@@ -1401,15 +1414,7 @@ static int load_text(const char *name, const char *text, size_t len, bool is_mai
 	if (is_main)
 		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
 	free_socket_refs(&ld);
-	for (int i = 0; i < ld.nincludes; i++)
-		free(ld.includes[i]);
-	free(ld.includes);
-	if (errors->count > 0) {
-		config_free(config);
-		return -1;
-	}
-	*out = config;
-	return 0;
+	return finish_load(&ld, out);
 }
 
 int config_load_text(const char *name, const char *text, struct config **out,
