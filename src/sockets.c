@@ -18,20 +18,26 @@
 
 static struct listen_socket *open_sockets;
 
+/* "127.0.0.1:8080", "[::]:8080", "/run/app.sock", for messages. */
+static void describe_address(const struct socket_config *sc, int port, char *out, size_t size)
+{
+	if (sc->family == AF_UNIX)
+		snprintf(out, size, "%s", sc->path);
+	else if (sc->family == AF_INET6)
+		snprintf(out, size, "[%s]:%d", sc->host, port);
+	else
+		snprintf(out, size, "%s:%d", sc->host, port);
+}
+
 static char *describe_error(const struct socket_config *sc, const char *step)
 {
-	char *text;
+	char where[160], *text;
 	int saved = errno;
 
-	if (sc->family == AF_UNIX) {
-		if (asprintf(&text, "socket %s: cannot %s %s: %s", sc->name, step, sc->path,
-			     strerror(saved)) < 0)
-			text = NULL;
-	} else if (asprintf(&text, "socket %s: cannot %s %s%s%s:%d: %s", sc->name, step,
-			    sc->family == AF_INET6 ? "[" : "", sc->host,
-			    sc->family == AF_INET6 ? "]" : "", sc->port, strerror(saved)) < 0) {
+	describe_address(sc, sc->port, where, sizeof(where));
+	if (asprintf(&text, "socket %s: cannot %s %s: %s", sc->name, step, where,
+		     strerror(saved)) < 0)
 		text = NULL;
-	}
 	return text;
 }
 
@@ -124,17 +130,6 @@ static int bound_port(int fd)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return 0;
-}
-
-/* "127.0.0.1:8080", "[::]:8080", "/run/app.sock", for messages. */
-static void describe_address(const struct socket_config *sc, int port, char *out, size_t size)
-{
-	if (sc->family == AF_UNIX)
-		snprintf(out, size, "%s", sc->path);
-	else if (sc->family == AF_INET6)
-		snprintf(out, size, "[%s]:%d", sc->host, port);
-	else
-		snprintf(out, size, "%s:%d", sc->host, port);
 }
 
 /* Binds and listens; the result is blocking, as systemd passes sockets unless told otherwise. */
