@@ -461,8 +461,3 @@ char *substitute_vars(const char *text, int wid, char *const *sockets, int nsock
 	}
 	return sb_take(&sb);
 }
-
-char *substitute_wid(const char *text, int wid)
-{
-	return substitute_vars(text, wid, NULL, 0);
-}

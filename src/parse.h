@@ -42,10 +42,9 @@ int append_words(char ***words, char **extra);
 typedef const char *(*env_lookup_fn)(const char *name, void *arg);
 char *expand_vars(const char *text, env_lookup_fn lookup, void *arg);
 
-/* Replaces "$(circus.wid)" and "$(cirque.wid)" (any case) with WID. Returns a malloc'd string. */
-char *substitute_wid(const char *text, int wid);
-/* Also replaces "$(circus.sockets.NAME)" (or cirque.) with the descriptor SOCKETS[i] is passed
- * on: 3 + i, systemd's SD_LISTEN_FDS_START. Unknown names are left as written. */
+/* Replaces "$(circus.wid)" and "$(cirque.wid)" (any case) with WID, and "$(circus.sockets.NAME)"
+ * (or cirque.) with the descriptor SOCKETS[i] is passed on: 3 + i, systemd's
+ * SD_LISTEN_FDS_START. Unknown names are left as written. Returns a malloc'd string. */
 char *substitute_vars(const char *text, int wid, char *const *sockets, int nsockets);
 
 #endif

@@ -71,10 +71,12 @@ static const char *expand(const char *text)
 	return out;
 }
 
-static const char *wid(const char *text, int n)
+/* substitute_vars with the sockets web, api, web2 (fds 3, 4, 5), as a static string. */
+static const char *vars(const char *text, int n)
 {
 	static char out[1024];
-	char *s = substitute_wid(text, n);
+	char *sockets[] = { "web", "api", "web2" };
+	char *s = substitute_vars(text, n, sockets, 3);
 
 	snprintf(out, sizeof(out), "%s", s ? s : "(NULL)");
 	free(s);
@@ -413,27 +415,16 @@ TEST(expand_vars)
 
 TEST(substitute_wid)
 {
-	CHECK_STR(wid("worker-$(circus.wid)", 3), "worker-3");
-	CHECK_STR(wid("$(cirque.wid)", 12), "12");
-	CHECK_STR(wid("$(CIRQUE.WID)", 7), "7");
-	CHECK_STR(wid("$(Circus.Wid)", 7), "7");
-	CHECK_STR(wid("--port 800$(circus.wid) --id $(cirque.wid)/$(CIRCUS.WID)", 2),
+	CHECK_STR(vars("worker-$(circus.wid)", 3), "worker-3");
+	CHECK_STR(vars("$(cirque.wid)", 12), "12");
+	CHECK_STR(vars("$(CIRQUE.WID)", 7), "7");
+	CHECK_STR(vars("$(Circus.Wid)", 7), "7");
+	CHECK_STR(vars("--port 800$(circus.wid) --id $(cirque.wid)/$(CIRCUS.WID)", 2),
 		  "--port 8002 --id 2/2");
-	CHECK_STR(wid("$(circus.wid)$(circus.wid)", 10), "1010");
-	CHECK_STR(wid("no marker", 1), "no marker");
-	CHECK_STR(wid("$(circus.wi) $(other.wid) $HOME", 1), "$(circus.wi) $(other.wid) $HOME");
-	CHECK_STR(wid("", 1), "");
-}
-
-static const char *vars(const char *text, int n)
-{
-	static char out[1024];
-	char *sockets[] = { "web", "api", "web2" };
-	char *s = substitute_vars(text, n, sockets, 3);
-
-	snprintf(out, sizeof(out), "%s", s ? s : "(NULL)");
-	free(s);
-	return out;
+	CHECK_STR(vars("$(circus.wid)$(circus.wid)", 10), "1010");
+	CHECK_STR(vars("no marker", 1), "no marker");
+	CHECK_STR(vars("$(circus.wi) $(other.wid) $HOME", 1), "$(circus.wi) $(other.wid) $HOME");
+	CHECK_STR(vars("", 1), "");
 }
 
 TEST(substitute_sockets)
