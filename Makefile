@@ -23,9 +23,9 @@ FUZZ_PKGS  := clang libclang-rt-14-dev
 
 DAEMON_OBJS := src/main.o src/launch.o src/fdlimit.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o src/config_sockets.o src/sockets.o \
                src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/events.o src/endpoint.o \
-               src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o
-LIB_OBJS    := src/config.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o
-UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state
+               src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o src/safefs.o
+LIB_OBJS    := src/config.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o src/safefs.o
+UNIT_TESTS  := tests/unit/test_parse tests/unit/test_config tests/unit/test_state tests/unit/test_safefs
 
 # Fuzz targets (tests/fuzz): replayed on their corpus by `make test` (built like everything
 # else), fuzzed with libFuzzer by `make fuzz` (clang). The control target runs the whole daemon
