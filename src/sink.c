@@ -6,6 +6,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "safefs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,7 @@ struct sink {
 	unsigned long long size;
 	time_t next_rotation;
 	time_t retry_at;
+	char why[SAFEFS_WHY];         /* why the last open or rotation failed, if safefs said */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,35 +89,80 @@ static time_t next_boundary(enum rotate_period rotate, time_t now)
 	return mktime(&tm);
 }
 
+/* Opens (creating it and its directories if need be) the file, never through a link or hard
+ * link that someone else planted: a child often owns its log directory (safefs.h). */
 static int open_file(struct sink *s)
 {
-	struct stat st;
+	struct safe_file f;
 
-	s->fd = fd_keep(open(s->label, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-	if (s->fd < 0)
+	s->why[0] = '\0';
+	if (safe_file_open(s->label, O_WRONLY | O_CREAT | O_APPEND, 0640, true, &f, NULL,
+			   s->why) < 0)
 		return -1;
-	s->size = fstat(s->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	s->fd = fd_keep(f.fd);
+	if (s->fd < 0) {
+		s->why[0] = '\0';
+		return -1;
+	}
+	s->size = (unsigned long long)f.st.st_size;
 	s->next_rotation = next_boundary(s->rotate, time(NULL));
+	return 0;
+}
+
+/* Renames NAME.(N-1) -> NAME.N, ..., NAME -> NAME.1 inside the directory D: renameat moves a
+ * planted link itself, never what it points to. */
+static int shift_backups(struct sink *s, int d, const char *name)
+{
+	char from[NAME_MAX + 16], to[NAME_MAX + 16];
+
+	for (int i = s->backup_count; i >= 1; i--) {
+		if (i == 1)
+			snprintf(from, sizeof(from), "%s", name);
+		else
+			snprintf(from, sizeof(from), "%s.%d", name, i - 1);
+		snprintf(to, sizeof(to), "%s.%d", name, i);
+		if (renameat(d, from, d, to) < 0 && errno != ENOENT) {
+			int saved = errno;
+			if (snprintf(s->why, sizeof(s->why), "cannot rename %s to %s: %s", from, to,
+				     strerror(saved)) < 0)
+				s->why[0] = '\0';
+			errno = saved;
+			return -1;
+		}
+	}
 	return 0;
 }
 
 /* PATH.(N-1) -> PATH.N, ..., PATH -> PATH.1, then a fresh PATH. */
 static int rotate_file(struct sink *s)
 {
-	char from[4096], to[4096];
+	char *dirpath = NULL, *name = NULL;
+	struct safe_dir d;
+	int rc = -1;
 
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	for (int i = s->backup_count - 1; i >= 1; i--) {
-		snprintf(from, sizeof(from), "%s.%d", s->label, i);
-		snprintf(to, sizeof(to), "%s.%d", s->label, i + 1);
-		if (rename(from, to) < 0 && errno != ENOENT)
-			return -1;
+	s->why[0] = '\0';
+	if (safefs_split(s->label, &dirpath, &name) == 0 &&
+	    safe_dir_open(dirpath, false, &d, s->why) == 0) {
+		rc = shift_backups(s, d.fd, name);
+		close(d.fd);
 	}
-	snprintf(to, sizeof(to), "%s.1", s->label);
-	if (rename(s->label, to) < 0 && errno != ENOENT)
-		return -1;
+	free(dirpath);
+	free(name);
+	return rc < 0 ? -1 : open_file(s);
+}
+
+/* A file removed under us (its directory deleted, no rotation configured) would swallow every
+ * line: noticed by its link count, said once, and the file made again. */
+static int reopen_if_removed(struct sink *s, const struct stat *st)
+{
+	if (st->st_nlink > 0)
+		return 0;
+	log_msg(LL_WARNING, "log %s: the file was removed; making it again", s->label);
+	close(s->fd);
+	s->fd = -1;
 	return open_file(s);
 }
 
@@ -162,8 +209,11 @@ static size_t write_file(struct sink *s, const char *data, size_t len)
 	if (s->fd < 0 && open_file(s) < 0)
 		return 0;
 	/* Someone may have truncated the file (logrotate's copytruncate): go by its real size. */
-	if (fstat(s->fd, &st) == 0)
-		s->size = (unsigned long long)st.st_size;
+	if (fstat(s->fd, &st) == 0) {
+		if (reopen_if_removed(s, &st) < 0)
+			return 0;
+		s->size = (unsigned long long)(st.st_nlink ? st.st_size : 0);
+	}
 	while (done < len) {
 		/* The longest run of whole lines that needs no rotation. */
 		size_t span = 0;
@@ -270,8 +320,8 @@ static void report_episode(struct sink *s, bool failed, int error)
 {
 	if (failed && !s->failing)
 		log_msg(LL_ERROR, "log %s: cannot write: %s (retrying every %ds; output waits, "
-			"and is dropped only if the queue fills)", s->label, strerror(error),
-			RETRY_SECONDS);
+			"and is dropped only if the queue fills)", s->label,
+			s->why[0] ? s->why : strerror(error), RETRY_SECONDS);
 	else if (!failed && s->failing)
 		log_msg(LL_WARNING, "log %s: writable again; %llu bytes were dropped meanwhile",
 			s->label, s->dropped);
