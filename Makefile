@@ -38,7 +38,7 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,un
                 -fno-sanitize-recover=all
 CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/fuzz/spawn_stub.o
 
-CTL_OBJS    := src/cirquectl.o src/endpoint.o src/curve.o src/zwatch.o src/log.o
+CTL_OBJS    := src/cirquectl.o src/endpoint.o src/curve.o src/zwatch.o src/log.o src/safefs.o
 
 all: src/cirqued src/cirquectl
 

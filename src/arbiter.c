@@ -9,6 +9,7 @@
 #include "stream.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "safefs.h"
 #include "parse.h"
 
 #include <dirent.h>
@@ -357,9 +358,10 @@ static void take_daemon_settings(struct arbiter *a, struct config *config)
 		log_set_level((enum log_level)old->loglevel);
 	if (old->umask >= 0)
 		umask((mode_t)old->umask);
-	if (new_output && log_set_output(old->logoutput) < 0)
-		log_errno(LL_ERROR, "cannot open logoutput %s, logging stays where it was",
-			  old->logoutput);
+	char why[SAFEFS_WHY];
+	if (new_output && log_set_output(old->logoutput, why) < 0)
+		log_msg(LL_ERROR, "cannot open logoutput %s, logging stays where it was: %s",
+			old->logoutput, why);
 }
 
 /* Binds CONFIG's sockets (keeping the open ones that did not change), all or nothing: on failure

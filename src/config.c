@@ -10,9 +10,11 @@
 #include "endpoint.h"
 #include "log.h"
 #include "parse.h"
+#include "safefs.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
 #include <libgen.h>
@@ -1240,47 +1242,73 @@ static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main
 	reject_more_documents(ld, parser);
 }
 
-/* Run as root, cirqued executes whatever its files say: only root may be able to change them.
- * A file owned by another user, or writable by group or others, is refused. */
-static bool safe_for_root(struct loader *ld, const char *file, int fd)
+/* What a configuration file says, cirqued runs as its own user (often root): as OpenSSH's
+ * StrictModes, only root or that user may be able to change the file, the directory it is in,
+ * and every directory and link on the way (safefs.h). NULL when the file is safe, else why. */
+static char *unsafe_config(const char *file, const struct safe_file *f, const struct safe_dir *d)
 {
-	struct stat st;
-	char *line = NULL;
+	const char *fix = "cirqued runs the commands this file names, so only root or the daemon's "
+			  "user may be able to change it";
 
-	if (geteuid() != 0 || fstat(fd, &st) < 0)
-		return true;
-	if (st.st_uid != 0)
-		line = strdup_printf("%s: owned by uid %u, not root: cirqued runs as root the commands "
-				     "this file names, so only root may be able to change it (chown root)",
-				     file, (unsigned)st.st_uid);
-	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		line = strdup_printf("%s: writable by %s (mode %04o): cirqued runs as root the commands "
-				     "this file names, so only root may be able to change it (chmod go-w)",
-				     file, st.st_mode & S_IWOTH ? "others" : "its group",
-				     (unsigned)(st.st_mode & 07777));
-	if (line == NULL)
-		return true;
-	add_error_line(ld->errors, line);
-	return false;
+	if (!safefs_owner_ok(f->st.st_uid))
+		return strdup_printf("%s: owned by uid %u, not root%s: %s (chown root)", file,
+				     (unsigned)f->st.st_uid, geteuid() ? " nor the daemon's user" : "",
+				     fix);
+	if (f->st.st_mode & (S_IWGRP | S_IWOTH))
+		return strdup_printf("%s: writable by %s (mode %04o): %s (chmod go-w)", file,
+				     f->st.st_mode & S_IWOTH ? "others" : "its group",
+				     (unsigned)(f->st.st_mode & 07777), fix);
+	if (f->fixed)
+		return NULL;
+	if (!safefs_owner_ok(d->owner))
+		return strdup_printf("%s: its directory is owned by uid %u: %s", file,
+				     (unsigned)d->owner, fix);
+	if (d->mode & (S_IWGRP | S_IWOTH))
+		return strdup_printf("%s: its directory is writable by %s (mode %04o): %s", file,
+				     d->mode & S_IWOTH ? "others" : "its group",
+				     (unsigned)(d->mode & 07777), fix);
+	return strdup_printf("%s: a directory above it can be changed by others: %s", file, fix);
+}
+
+/* Opens FILE for the parser, or says why not. */
+static FILE *open_config_file(struct loader *ld, const char *file)
+{
+	char why[SAFEFS_WHY], *line;
+	struct safe_file f;
+	struct safe_dir d;
+	FILE *fp;
+
+	if (safe_file_open(file, O_RDONLY, 0, false, &f, &d, why) < 0) {
+		size_t len = strlen(file);
+		bool about_file = strncmp(why, file, len) == 0 && strncmp(why + len, ": ", 2) == 0;
+		add_error_line(ld->errors, strdup_printf("%s: cannot open: %s", file,
+							 about_file ? why + len + 2 : why));
+		return NULL;
+	}
+	line = unsafe_config(file, &f, &d);
+	close(d.fd);
+	if (line) {
+		add_error_line(ld->errors, line);
+		close(f.fd);
+		return NULL;
+	}
+	fp = fdopen(f.fd, "r");
+	if (fp == NULL) {
+		add_error_line(ld->errors, strdup_printf("%s: cannot open: %s", file, strerror(errno)));
+		close(f.fd);
+	}
+	return fp;
 }
 
 static void load_file(struct loader *ld, const char *file, bool is_main)
 {
 	yaml_parser_t parser;
 	FILE *fp;
-	char *line;
 
 	ld->file = file;
-	fp = fopen(file, "re");
-	if (fp == NULL) {
-		if (asprintf(&line, "%s: cannot open: %s", file, strerror(errno)) >= 0)
-			add_error_line(ld->errors, line);
+	fp = open_config_file(ld, file);
+	if (fp == NULL)
 		return;
-	}
-	if (!safe_for_root(ld, file, fileno(fp))) {
-		fclose(fp);
-		return;
-	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
 	load_document(ld, &parser, is_main);
@@ -1369,6 +1397,16 @@ static int finish_load(struct loader *ld, struct config **out)
 	return 0;
 }
 
+static void check_endpoint(struct config_errors *errors, const char *path, const char *key,
+			   const char *endpoint, bool is_control, bool curve)
+{
+	const char *why = endpoint ? endpoint_refusal(endpoint, is_control, curve) : NULL;
+
+	if (why)
+		add_error_line(errors, strdup_printf("%s: cirque.%s %s %s", path, key, endpoint,
+						     why));
+}
+
 int config_load(const char *path, struct config **out, struct config_errors *errors)
 {
 	struct config *config = config_new(path);
@@ -1381,12 +1419,10 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	load_includes(&ld, path);
 	resolve_socket_refs(&ld);
 	free_socket_refs(&ld);
-	if (config->daemon.endpoint && !endpoint_is_local(config->daemon.endpoint) &&
-	    config->daemon.curve_secret_key_file == NULL)
-		add_error_line(errors, strdup_printf("%s: cirque.endpoint %s is reachable from the "
-						     "network: configure CURVE (curve_secret_key_file, "
-						     "curve_allowed_clients) or use ipc:// or "
-						     "tcp://127.0.0.1", path, config->daemon.endpoint));
+	check_endpoint(errors, path, "endpoint", config->daemon.endpoint, true,
+		       config->daemon.curve_secret_key_file != NULL);
+	check_endpoint(errors, path, "pubsub_endpoint", config->daemon.pubsub_endpoint, false,
+		       false);
 	if (config->daemon.curve_secret_key_file &&
 	    (config->daemon.curve_allowed_clients == NULL || !config->daemon.curve_allowed_clients[0]))
 		add_error_line(errors, strdup_printf("%s: cirque.curve_secret_key_file needs "

@@ -1,6 +1,8 @@
 /* endpoint.c - default endpoints in a private runtime directory (shared by cirqued and cirquectl). */
 #include "endpoint.h"
 
+#include "safefs.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,27 +40,13 @@ char *default_endpoint(const char *file)
 	return endpoint;
 }
 
-int prepare_runtime_dir(const char *dir, const char **why)
+int prepare_runtime_dir(const char *dir, char *why)
 {
-	struct stat st;
+	int fd = safe_mkdir_own(dir, 0700, why);
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		*why = "cannot create";
+	if (fd < 0)
 		return -1;
-	}
-	if (lstat(dir, &st) < 0) {
-		*why = "cannot stat";
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		*why = "is not a directory owned by the daemon's user";
-		errno = EPERM;
-		return -1;
-	}
-	if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
-		*why = "cannot make private (chmod 0700)";
-		return -1;
-	}
+	close(fd);
 	return 0;
 }
 
@@ -86,4 +74,25 @@ char *endpoint_ipc_dir(const char *endpoint)
 	if (slash == NULL || slash == path)
 		return NULL;
 	return strndup(path, (size_t)(slash - path));
+}
+
+const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve)
+{
+	if (strncmp(endpoint, "ipc://@", 7) == 0) {
+		if (!is_control)
+			return "is an abstract ipc socket, which has no file permissions: every local "
+			       "user could read the events, and the children's output with them; use a "
+			       "path (the default is in a private directory)";
+		if (!curve)
+			return "is an abstract ipc socket, which has no file permissions: every local "
+			       "user could connect and run programs as this daemon's user; use a path "
+			       "(the default is in a private directory), or configure CURVE";
+		return NULL;
+	}
+	if (strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] != '/')
+		return "is a relative ipc path: use an absolute one (ipc:///run/cirque/control.sock)";
+	if (is_control && !curve && !endpoint_is_local(endpoint))
+		return "is reachable from the network: configure CURVE (cirque.curve_secret_key_file "
+		       "and cirque.curve_allowed_clients) or use ipc:// or tcp://127.0.0.1";
+	return NULL;
 }

@@ -9,12 +9,17 @@
 char *runtime_dir(void);
 /* "ipc://<runtime_dir>/<file>", malloc'd. */
 char *default_endpoint(const char *file);
-/* Creates the runtime directory 0700 (or checks that an existing one is ours and private).
- * Returns -1 with *why set (static text) and errno on failure. */
-int prepare_runtime_dir(const char *dir, const char **why);
+/* Creates the runtime directory 0700 (or checks that an existing one is ours, not a link, and
+ * in a directory nobody else can change; then makes it private). Returns -1 with errno and WHY
+ * (SAFEFS_WHY bytes) on failure. */
+int prepare_runtime_dir(const char *dir, char *why);
 /* True for ipc:// endpoints and tcp:// on a loopback address: only local users can reach them. A
  * tcp endpoint elsewhere lets anyone on the network command the daemon. */
 bool endpoint_is_local(const char *endpoint);
+/* Why ENDPOINT may not be bound (static text: "is ..."), or NULL: an abstract ipc socket that anyone could
+ * reach (the control socket is allowed one only with CURVE), a relative ipc path, a control
+ * socket beyond loopback without CURVE. */
+const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve);
 /* For ipc://PATH, the directory part of PATH (malloc'd), else NULL. */
 char *endpoint_ipc_dir(const char *endpoint);
 

@@ -1,6 +1,8 @@
 /* log.c - timestamped, levelled lines on one output (stderr by default, as under systemd). */
 #include "log.h"
 
+#include "safefs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,16 +34,20 @@ void log_set_level(enum log_level level) { current_level = level; }
 void log_set_writer(log_writer_fn fn) { writer = fn; }
 enum log_level log_get_level(void) { return current_level; }
 
-int log_set_output(const char *path)
+int log_set_output(const char *path, char *why)
 {
+	struct safe_file f;
 	int fd;
 
 	if (path == NULL || strcmp(path, "-") == 0 || strcmp(path, "stderr") == 0)
 		fd = STDERR_FILENO;
 	else if (strcmp(path, "stdout") == 0)
 		fd = STDOUT_FILENO;
-	else if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0)
+	else if (safe_file_open(path, O_WRONLY | O_CREAT | O_APPEND, 0640, false, &f, NULL,
+				why) < 0)
 		return -1;
+	else
+		fd = f.fd;
 	if (output_fd > STDERR_FILENO)
 		close(output_fd);
 	output_fd = fd;

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "log.h"
 #include "notify.h"
+#include "safefs.h"
 #include "spawn.h"
 #include "stream.h"
 #include "version.h"
@@ -131,50 +132,83 @@ static void mark_inherited_fds_cloexec(void)
 	}
 }
 
-static int write_pidfile(const char *path)
-{
-	char text[32];
-	int fd, len;
+/* The pidfile, and the directory it is in (to remove it at exit without following a path). */
+static struct safe_dir pidfile_dir = { .fd = -1 };
+static char *pidfile_name;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
+/* Writes our pid to PATH, never through a link or hard link someone else planted (safefs.h). */
+static void write_pidfile(const char *path)
+{
+	char text[32], why[SAFEFS_WHY], *dir = NULL;
+	struct safe_file f;
+	int len;
+
+	if (safe_file_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644, false, &f, &pidfile_dir,
+			   why) < 0)
+		fatal("cannot write pidfile %s: %s", path, why);
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (write(fd, text, (size_t)len) != len) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
+	if (write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
+		fatal("cannot write pidfile %s: %s", path, strerror(errno));
+	if (safefs_split(path, &dir, &pidfile_name) < 0)
+		fatal("out of memory");
+	free(dir);
+}
+
+static void remove_pidfile(void)
+{
+	if (pidfile_dir.fd < 0)
+		return;
+	if (unlinkat(pidfile_dir.fd, pidfile_name, 0) < 0 && errno != ENOENT)
+		log_errno(LL_WARNING, "cannot remove the pidfile %s", pidfile_name);
+	close(pidfile_dir.fd);
+	free(pidfile_name);
 }
 
 /* Only one daemon per ipc endpoint: libzmq unlinks an existing socket file when it binds, so a
- * second cirqued would silently steal the first one's socket. The lock dies with the process. */
-static int lock_ipc_endpoint(const char *endpoint)
+ * second cirqued would silently steal the first one's socket. The lock dies with the process.
+ * An abstract socket needs none: the kernel refuses a second bind. */
+static void lock_ipc_endpoint(const char *endpoint)
 {
-	char *path = NULL;
-	int fd;
+	char *path = NULL, why[SAFEFS_WHY];
+	struct safe_file f;
 
-	if (strncmp(endpoint, "ipc://", 6) != 0)
-		return 0;
+	if (strncmp(endpoint, "ipc:///", 7) != 0)
+		return;
 	if (asprintf(&path, "%s.lock", endpoint + 6) < 0)
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		fatal("cannot open %s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		fatal("out of memory");
+	if (safe_file_open(path, O_RDWR | O_CREAT, 0600, false, &f, NULL, why) < 0)
+		fatal("cannot open the lock file %s: %s", path, why);
+	if (f.st.st_uid != geteuid())
+		fatal("the lock file %s is owned by uid %u, not by the daemon's user: remove it", path,
+		      (unsigned)f.st.st_uid);
+	if (flock(f.fd, LOCK_EX | LOCK_NB) < 0)
 		fatal("another cirqued is already running on %s (%s is locked)", endpoint, path);
 	free(path);
-	return fd;  /* kept open (and locked) until exit */
+	/* kept open (and locked) until exit */
 }
 
-/* Makes sure the directory of an ipc endpoint exists and, for the default one, is private. */
+/* The directory of an ipc endpoint: the default one is made private (0700, ours); another must
+ * be one that nobody else can change, or a sticky one (/tmp), lest someone swap the socket. */
 static void prepare_ipc_dir(const char *endpoint)
 {
-	char *dir = endpoint_ipc_dir(endpoint), *runtime = runtime_dir();
-	const char *why;
+	char *dir = endpoint_ipc_dir(endpoint), *runtime = runtime_dir(), why[SAFEFS_WHY];
+	struct safe_dir d;
 
-	if (dir && runtime && strcmp(dir, runtime) == 0 && prepare_runtime_dir(dir, &why) < 0)
-		fatal("runtime directory %s %s: %s", dir, why, strerror(errno));
+	if (dir == NULL || strncmp(endpoint, "ipc:///", 7) != 0)
+		goto out;
+	if (runtime && strcmp(dir, runtime) == 0) {
+		if (prepare_runtime_dir(dir, why) < 0)
+			fatal("runtime directory: %s", why);
+	} else {
+		if (safe_dir_open(dir, false, &d, why) < 0)
+			fatal("the directory of %s: %s", endpoint, why);
+		close(d.fd);
+		if (!d.trusted && !d.sticky_ok)
+			fatal("refusing %s: its directory %s (owner uid %u, mode %04o) can be changed by "
+			      "others, who could replace the socket", endpoint, dir, (unsigned)d.owner,
+			      (unsigned)(d.mode & 07777));
+	}
+out:
 	free(dir);
 	free(runtime);
 }
@@ -208,11 +242,10 @@ static void open_control_plane(struct arbiter *a)
 
 	if (control == NULL || pubsub == NULL)
 		fatal("out of memory");
-	if (!endpoint_is_local(control) && curve_file == NULL)
-		fatal("refusing to bind the control socket on %s: a non-loopback tcp endpoint lets "
-		      "anyone on the network run programs as this daemon's user; use ipc:// or "
-		      "tcp://127.0.0.1, or configure CURVE (cirque.curve_secret_key_file and "
-		      "cirque.curve_allowed_clients)", control);
+	if ((why = endpoint_refusal(control, true, curve_file != NULL)))
+		fatal("refusing the control socket %s: it %s", control, why);
+	if ((why = endpoint_refusal(pubsub, false, false)))
+		fatal("refusing the event socket %s: it %s", pubsub, why);
 	if (curve_file && curve_load_secret(curve_file, secret, public_key, &why) < 0)
 		fatal("curve_secret_key_file %s: %s", curve_file, why);
 	if (!endpoint_is_local(pubsub))
@@ -267,7 +300,6 @@ int main(int argc, char **argv)
 	struct config *config;
 	struct arbiter arbiter;
 	struct ev_loop *loop;
-	char *pidfile = NULL;
 
 	parse_options(argc, argv, &opt);
 	notify_init();
@@ -292,11 +324,9 @@ int main(int argc, char **argv)
 	/* The command line wins over the configuration. */
 	if (opt.log_level >= 0)
 		log_set_level((enum log_level)opt.log_level);
-	/* A copy: a reload may change the configured one, but this is the file we wrote. */
+	/* A reload may change the configured one, but the file we wrote is the one removed. */
 	if (opt.pidfile || arbiter.daemon.pidfile)
-		pidfile = strdup(opt.pidfile ? opt.pidfile : arbiter.daemon.pidfile);
-	if (pidfile && write_pidfile(pidfile) < 0)
-		fatal("cannot write pidfile %s: %s", pidfile, strerror(errno));
+		write_pidfile(opt.pidfile ? opt.pidfile : arbiter.daemon.pidfile);
 	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
 		 opt.config_path);
 	open_control_plane(&arbiter);
@@ -306,9 +336,7 @@ int main(int argc, char **argv)
 	arbiter_start(&arbiter);
 	ev_run(loop, 0);
 	notify_close();
-	if (pidfile)
-		unlink(pidfile);
-	free(pidfile);
+	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
 	streams_shutdown();  /* every queued line reaches its file before we exit */

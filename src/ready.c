@@ -4,6 +4,7 @@
 #include "endpoint.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "safefs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -103,21 +104,37 @@ static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* --- notify: the child's own datagram socket ------------------------------------------------- */
 
-static char *notify_dir(void)
-{
-	char *run = runtime_dir(), *dir = NULL;
+/* The directory of every notify socket: made once, then kept open. It sits beside the private
+ * runtime directory, as children that run as other users must reach their socket: searchable
+ * (0711) but not listable, owned by us, and nobody else can create, swap or link anything in
+ * it (safe_mkdir_own checks an existing one); each socket is 0600 and owned by its child. */
+static int notify_dirfd = -1;
+static char *notify_dir;
 
-	/* Beside the private runtime directory: children that run as other users must reach their
-	 * socket, so this one is searchable (0711) but not listable; each socket is 0600 and owned
-	 * by its child's user. */
-	if (run && asprintf(&dir, "%s-notify", run) < 0)
-		dir = NULL;
-	free(run);
-	if (dir && mkdir(dir, 0711) < 0 && errno != EEXIST) {
-		free(dir);
-		return NULL;
+static int open_notify_dir(void)
+{
+	char why[SAFEFS_WHY], *run;
+
+	if (notify_dirfd >= 0)
+		return 0;
+	run = runtime_dir();
+	free(notify_dir);
+	notify_dir = NULL;
+	if (run == NULL || asprintf(&notify_dir, "%s-notify", run) < 0) {
+		free(run);
+		notify_dir = NULL;
+		errno = ENOMEM;
+		return -1;
 	}
-	return dir;
+	free(run);
+	notify_dirfd = safe_mkdir_own(notify_dir, 0711, why);
+	if (notify_dirfd < 0) {
+		int saved = errno;
+		log_msg(LL_ERROR, "notify sockets: %s", why);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 static int open_notify_socket(struct process *p)
@@ -125,27 +142,35 @@ static int open_notify_socket(struct process *p)
 	static unsigned counter;
 	const struct watcher_config *c = p->watcher->config;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char *dir = notify_dir();
+	char name[64];
 	int fd;
 
-	if (dir == NULL)
+	if (open_notify_dir() < 0)
 		return -1;
+	snprintf(name, sizeof(name), "%d-%u.sock", (int)getpid(), counter++);
 	free(p->notify_path);
-	if (asprintf(&p->notify_path, "%s/%d-%u.sock", dir, (int)getpid(), counter++) < 0)
+	if (asprintf(&p->notify_path, "%s/%s", notify_dir, name) < 0)
 		p->notify_path = NULL;
-	free(dir);
-	if (p->notify_path == NULL || strlen(p->notify_path) >= sizeof(sun.sun_path))
+	if (p->notify_path == NULL || strlen(p->notify_path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	strcpy(sun.sun_path, p->notify_path);
-	unlink(p->notify_path);
+	unlinkat(notify_dirfd, name, 0);
 	fd = fd_keep(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(p->notify_path, 0600) < 0 ||
-	    (c->set_ids && chown(p->notify_path, c->uid, c->gid) < 0)) {
+	/* Only we can change the directory: the name bound is the socket the *at calls change. */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    fchmodat(notify_dirfd, name, 0600, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (c->set_ids && fchownat(notify_dirfd, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0)) {
 		int saved = errno;
 		close(fd);
-		unlink(p->notify_path);
+		unlinkat(notify_dirfd, name, 0);
+		if (saved == ENOENT) {  /* the directory was removed (by root): made again next time */
+			close(notify_dirfd);
+			notify_dirfd = -1;
+		}
 		errno = saved;
 		return -1;
 	}

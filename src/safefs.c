@@ -293,6 +293,7 @@ static void take_top(struct walk *w, struct safe_dir *dir)
 	dir->trusted = l->trusted;
 	dir->sticky_ok = l->sticky_ok;
 	dir->owner = l->uid;
+	dir->mode = l->mode;
 	l->fd = -1;
 }
 
@@ -430,4 +431,60 @@ out:
 	free(dirpart);
 	free(base);
 	return rc;
+}
+
+int safe_mkdir_own(const char *path, mode_t mode, char *why)
+{
+	char *parent = NULL, *name = NULL;
+	struct safe_dir p = { .fd = -1 };
+	struct stat st;
+	int fd = -1, err = 0;
+
+	if (safefs_split(path, &parent, &name) < 0) {
+		snprintf(why, SAFEFS_WHY, "%s: not a directory name", path);
+		return -1;
+	}
+	if (safe_dir_open(parent, false, &p, why) < 0)
+		goto out;
+	if (!p.trusted && !p.sticky_ok) {
+		err = EPERM;
+		snprintf(why, SAFEFS_WHY, "%s is in %s (owner uid %u, mode %04o), which others can "
+			 "change", path, parent, (unsigned)p.owner, (unsigned)(p.mode & 07777));
+		goto out;
+	}
+	if (mkdirat(p.fd, name, mode) < 0 && errno != EEXIST) {
+		err = errno;
+		snprintf(why, SAFEFS_WHY, "cannot create %s: %s", path, strerror(err));
+		goto out;
+	}
+	fd = openat(p.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err = errno;
+		snprintf(why, SAFEFS_WHY, "%s: %s", path,
+			 err == ELOOP || err == ENOTDIR ? "not a directory (a link or a file)" :
+			 strerror(err));
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		err = EPERM;
+		snprintf(why, SAFEFS_WHY, "%s is owned by uid %u, not by the daemon's user (%u)", path,
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+		err = errno;
+		snprintf(why, SAFEFS_WHY, "cannot chmod %s: %s", path, strerror(err));
+	}
+out:
+	if (err && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (p.fd >= 0)
+		close(p.fd);
+	free(parent);
+	free(name);
+	if (err)
+		errno = err;
+	return fd;
 }

@@ -27,7 +27,8 @@ struct safe_dir {
 			    * its entries */
 	bool sticky_ok;    /* reached safely, owned by root or us, sticky: entries owned by root or
 			    * us cannot be changed by others (/tmp) */
-	uid_t owner;       /* its owner, for messages */
+	uid_t owner;       /* its owner and mode, for messages */
+	mode_t mode;
 };
 
 /* A file opened by safe_file_open. */
@@ -54,6 +55,12 @@ int safe_dir_open(const char *path, bool create, struct safe_dir *dir, char *why
  * open). With DIR, the directory stays open there (its fd is the caller's); otherwise closed. */
 int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
 		   struct safe_file *file, struct safe_dir *dir, char *why);
+
+/* Makes the directory PATH with MODE, or checks an existing one: it must be a directory (not a
+ * link) owned by the daemon's user, in a directory that nobody else can change (or a sticky
+ * one, as /tmp); its mode is then set to MODE. Returns its descriptor (O_RDONLY), or -1 with
+ * errno and WHY. For the daemon's runtime directories. */
+int safe_mkdir_own(const char *path, mode_t mode, char *why);
 
 /* Splits PATH into its directory ("." for a bare name) and its last component, both allocated.
  * Returns -1 (EINVAL) when the last component is not a name: "", "/", "x/", "x/..". */

@@ -4,9 +4,11 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
+#include "safefs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,46 +64,141 @@ static socklen_t tcp_address(const struct socket_config *sc, struct sockaddr_sto
 	return sizeof(*in6);
 }
 
+/* A unix socket's directory, walked safely (safefs.h): it may belong to the program's user, who
+ * must not be able to redirect what root binds, chmods, chowns or removes there. */
+struct unix_place {
+	struct safe_dir dir;
+	char *name;                   /* the last component */
+	char why[SAFEFS_WHY];
+};
+
+static int place_open(const char *path, struct unix_place *pl)
+{
+	char *dir = NULL;
+
+	pl->dir.fd = -1;
+	pl->why[0] = '\0';
+	if (safefs_split(path, &dir, &pl->name) < 0) {
+		snprintf(pl->why, sizeof(pl->why), "not a file name");
+		return -1;
+	}
+	int rc = safe_dir_open(dir, false, &pl->dir, pl->why);
+	free(dir);
+	return rc;
+}
+
+static void place_close(struct unix_place *pl)
+{
+	if (pl->dir.fd >= 0)
+		close(pl->dir.fd);
+	free(pl->name);
+	pl->name = NULL;
+	pl->dir.fd = -1;
+}
+
+/* Removes the socket file PATH (only a socket), without following a path someone could change. */
+static void unlink_socket_file(const char *path)
+{
+	struct unix_place pl;
+	struct stat st;
+
+	if (place_open(path, &pl) == 0 &&
+	    fstatat(pl.dir.fd, pl.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+		unlinkat(pl.dir.fd, pl.name, 0);
+	place_close(&pl);
+}
+
 /* A socket file left by an earlier run is replaced; anything else at that path is not ours. */
-static int clear_unix_path(const char *path)
+static int clear_unix_path(struct unix_place *pl)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(pl->dir.fd, pl->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		errno = EEXIST;
 		return -1;
 	}
-	return unlink(path);
+	return unlinkat(pl->dir.fd, pl->name, 0);
+}
+
+/* Sets the mode and/or owner of the socket file through a descriptor of it (O_PATH, never a
+ * link): what is changed is the socket that is there, never what a name points to. */
+static int set_socket_file(struct unix_place *pl, const struct socket_config *sc, bool mode,
+			   bool owner)
+{
+	char proc[64];
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = openat(pl->dir.fd, pl->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (mode && chmod(proc, (mode_t)sc->mode) < 0)
+		rc = -1;
+	if (rc == 0 && owner && fchownat(fd, "", sc->owner, sc->group, AT_EMPTY_PATH) < 0)
+		rc = -1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Binds FD to the place: by its path where nobody else can change the directories on the way,
+ * else through our descriptor of the checked directory. */
+static int bind_unix(int fd, struct unix_place *pl, const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int n;
+
+	if (pl->dir.trusted)
+		n = snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+	else
+		n = snprintf(un.sun_path, sizeof(un.sun_path), "/proc/self/fd/%d/%s", pl->dir.fd,
+			     pl->name);
+	if (n < 0 || (size_t)n >= sizeof(un.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return bind(fd, (struct sockaddr *)&un, sizeof(un));
+}
+
+static int bind_unix_address(const struct socket_config *sc, int fd, char **error)
+{
+	struct unix_place pl;
+	int rc = -1;
+
+	if (place_open(sc->path, &pl) < 0) {
+		if (asprintf(error, "socket %s: cannot bind %s: %s", sc->name, sc->path, pl.why) < 0)
+			*error = NULL;
+	} else if (clear_unix_path(&pl) < 0) {
+		*error = describe_error(sc, "replace");
+	} else if (bind_unix(fd, &pl, sc->path) < 0) {
+		*error = describe_error(sc, "bind");
+	} else if (set_socket_file(&pl, sc, true, false) < 0) {
+		*error = describe_error(sc, "set the mode of");
+		unlinkat(pl.dir.fd, pl.name, 0);
+	} else if ((sc->owner != (uid_t)-1 || sc->group != (gid_t)-1) &&
+		   set_socket_file(&pl, sc, false, true) < 0) {
+		*error = describe_error(sc, "set the owner of");
+		unlinkat(pl.dir.fd, pl.name, 0);
+	} else {
+		rc = 0;
+	}
+	place_close(&pl);
+	return rc;
 }
 
 static int bind_address(const struct socket_config *sc, int fd, char **error)
 {
-	if (sc->family == AF_UNIX) {
-		struct sockaddr_un un = { .sun_family = AF_UNIX };
-		snprintf(un.sun_path, sizeof(un.sun_path), "%s", sc->path);
-		if (clear_unix_path(sc->path) < 0) {
-			*error = describe_error(sc, "replace");
-			return -1;
-		}
-		if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
-			*error = describe_error(sc, "bind");
-			return -1;
-		}
-		if (chmod(sc->path, (mode_t)sc->mode) < 0) {
-			*error = describe_error(sc, "set the mode of");
-			unlink(sc->path);
-			return -1;
-		}
-		if ((sc->owner != (uid_t)-1 || sc->group != (gid_t)-1) &&
-		    chown(sc->path, sc->owner, sc->group) < 0) {
-			*error = describe_error(sc, "set the owner of");
-			unlink(sc->path);
-			return -1;
-		}
-		return 0;
-	}
+	if (sc->family == AF_UNIX)
+		return bind_unix_address(sc, fd, error);
 	struct sockaddr_storage ss;
 	socklen_t len = tcp_address(sc, &ss);
 	int on = 1;
@@ -157,7 +254,7 @@ static struct listen_socket *listen_socket_open(struct socket_config *sc, char *
 	if (listen(fd, sc->backlog) < 0) {
 		*error = describe_error(sc, "listen on");
 		if (sc->family == AF_UNIX)
-			unlink(sc->path);
+			unlink_socket_file(sc->path);
 		close(fd);
 		free(ls);
 		return NULL;
@@ -177,7 +274,7 @@ static void discard_fresh(struct listen_socket *list)
 	while (list) {
 		struct listen_socket *next = list->next;
 		if (list->config->family == AF_UNIX)
-			unlink(list->config->path);
+			unlink_socket_file(list->config->path);
 		close(list->fd);
 		free(list);
 		list = next;
@@ -188,7 +285,7 @@ static void discard_fresh(struct listen_socket *list)
 static void listen_socket_close(struct listen_socket *ls, bool keep_path)
 {
 	if (ls->config->family == AF_UNIX && !keep_path)
-		unlink(ls->config->path);
+		unlink_socket_file(ls->config->path);
 	close(ls->fd);
 	socket_config_free(ls->config);
 	free(ls);
@@ -224,13 +321,19 @@ static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
 	if (ls->config->backlog != sc->backlog && listen(ls->fd, sc->backlog) < 0)
 		log_errno(LL_WARNING, "socket %s: cannot change the backlog to %d", sc->name,
 			  sc->backlog);
-	if (sc->family == AF_UNIX && ls->config->mode != sc->mode &&
-	    chmod(sc->path, (mode_t)sc->mode) < 0)
-		log_errno(LL_WARNING, "socket %s: cannot change the mode of %s", sc->name, sc->path);
-	if (sc->family == AF_UNIX &&
-	    (ls->config->owner != sc->owner || ls->config->group != sc->group) &&
-	    chown(sc->path, sc->owner, sc->group) < 0)
-		log_errno(LL_WARNING, "socket %s: cannot change the owner of %s", sc->name, sc->path);
+	if (sc->family == AF_UNIX) {
+		bool mode = ls->config->mode != sc->mode;
+		bool owner = ls->config->owner != sc->owner || ls->config->group != sc->group;
+		struct unix_place pl = { .dir.fd = -1 };
+		if ((mode || owner) && place_open(sc->path, &pl) < 0)
+			log_msg(LL_WARNING, "socket %s: cannot change %s: %s", sc->name, sc->path,
+				pl.why);
+		else if ((mode || owner) && set_socket_file(&pl, sc, mode, owner) < 0)
+			log_errno(LL_WARNING, "socket %s: cannot change the mode or owner of %s",
+				  sc->name, sc->path);
+		if (mode || owner)
+			place_close(&pl);
+	}
 	socket_config_free(ls->config);
 	ls->config = sc;
 }
