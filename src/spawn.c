@@ -220,8 +220,6 @@ CHILD_CODE static int child_main(void *arg)
 		if (setrlimit(req->rlimits[i].resource, &rl) < 0)
 			child_fail(args, STEP_RLIMIT);
 	}
-	if (req->working_dir && chdir(req->working_dir) < 0)
-		child_fail(args, STEP_CHDIR);
 	if (req->umask >= 0)
 		umask((mode_t)req->umask);
 	if (req->set_ids) {
@@ -232,6 +230,10 @@ CHILD_CODE static int child_main(void *arg)
 		if (syscall(SYS_setuid, req->uid) < 0)
 			child_fail(args, STEP_SETUID);
 	}
+	/* As the program's user: root's chdir would follow links that user planted, and would
+	 * give it a directory it could not reach by itself. */
+	if (req->working_dir && chdir(req->working_dir) < 0)
+		child_fail(args, STEP_CHDIR);
 	exec_program(args);
 	return 127;
 }

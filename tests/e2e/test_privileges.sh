@@ -42,6 +42,26 @@ YAML
 "$CIRQUED" -c "$CONF" --check >"$T/out" 2>&1 && fail "unknown user accepted"
 grep -q "$CONF:4:10: watchers.ghost.uid: unknown user 'no-such-user-cirque'" "$T/out" || fail "message: $(cat "$T/out")"
 
+# working_dir is entered as the program's user, after the drop: root's chdir would give nobody a
+# directory it cannot reach by itself (here one inside a 0700 directory of root's), and would
+# follow a link that nobody planted.
+mkdir -p "$T/private/inner"
+chmod 700 "$T/private"
+chmod 755 "$T/private/inner"
+cat >"$CONF" <<YAML
+watchers:
+  hidden:
+    cmd: $S 3603
+    uid: nobody
+    working_dir: $T/private/inner
+    max_retry: 0
+YAML
+start_daemon
+wait_for 15 'grep -q "watcher hidden\[1\]: cannot chdir to working_dir" "$DLOG"' ||
+	fail "nobody was given a working_dir it cannot reach: $(grep hidden "$DLOG" | tail -n 3)"
+[ -z "$(pgrep -f "^$S 3603")" ] || fail "a child runs as nobody inside root's private directory"
+stop_daemon TERM
+
 # A drop that fails aborts the child: it never runs with the daemon's ids. In a user namespace
 # where cirqued is root but setgroups is denied and nobody is unmapped, every drop fails.
 if unshare -U -r true 2>/dev/null; then
