@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "parse.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -67,12 +68,14 @@ void add_error_line(struct config_errors *errors, char *line)
 
 void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
-	char message[1024], *line;
+	char raw[1024], message[1024], *line;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Errors quote values (from a client's `add` or `set` too): printed escaped wherever they go. */
+	text_escape(message, sizeof(message), raw, strlen(raw), 0);
 	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
 			     node->start_mark.column + 1, message) >= 0)
 		add_error_line(ld->errors, line);
