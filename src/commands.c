@@ -175,8 +175,11 @@ json_t *pids_except(json_t *pids, json_t *exclude)
 bool signal_from_json(json_t *v, int *sig)
 {
 	if (json_is_integer(v)) {
+		/* Checked before the cast: (int)4294967305 would be 9, SIGKILL. */
+		if (!signal_number_valid(json_integer_value(v)))
+			return false;
 		*sig = (int)json_integer_value(v);
-		return *sig > 0 && *sig < NSIG;
+		return true;
 	}
 	return json_is_string(v) && (*sig = parse_signal(json_string_value(v))) > 0;
 }
