@@ -131,7 +131,8 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 		double left = deadline - now();
 		if (left <= 0)
 			unreachable(c, "no reply within the timeout (is cirqued running?)");
-		int rc = zmq_poll(&item, 1, (long)(left * 1000) + 1);
+		/* In slices: a timeout of years would overflow the milliseconds. */
+		int rc = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
 		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
 			fprintf(stderr, "interrupted\n");
 			exit(EXIT_ERROR);
@@ -606,11 +607,12 @@ static int change_count(struct client *c, const char *command, int argc, char **
 	long nb = 1;
 	int rc;
 
-	if (argc < 1 || argc > 2 || (argc == 2 && (nb = strtol(argv[1], NULL, 10)) <= 0)) {
+	if (argc < 1 || argc > 2 || (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))) {
 		fprintf(stderr, "usage: cirquectl %s name [n]\n", command);
 		return EXIT_USAGE;
 	}
-	rc = simple(c, command, json_pack("{s:s, s:i, s:b}", "name", argv[0], "nb", (int)nb,
+	/* The count goes whole: the daemon says what it allows. */
+	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
 	if (!c->json) {
 		if (rc == EXIT_OK)
@@ -1273,9 +1275,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'e': c.endpoint = optarg; break;
 		case 't':
-			c.timeout = strtod(optarg, NULL);
-			if (c.timeout <= 0) {
-				fprintf(stderr, "cirquectl: --timeout must be a positive number\n");
+			/* Whole and finite: strtod would take "5x", "nan" and "inf". */
+			if (parse_duration(optarg, &c.timeout) < 0 || c.timeout <= 0) {
+				fprintf(stderr, "cirquectl: --timeout must be a positive number of "
+					"seconds (or 500ms, 2m)\n");
 				return EXIT_USAGE;
 			}
 			break;

@@ -226,7 +226,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (pid != 0) {
-		struct process *p = watcher_find_pid(w, (pid_t)pid);
+		struct process *p = find_process(w, pid);
 		if (p == NULL) {
 			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
 			return;

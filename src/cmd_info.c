@@ -282,7 +282,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
 			return;
 		}
 		if (pid) {
-			if (watcher_find_pid(w, (pid_t)pid) == NULL) {
+			if (find_process(w, pid) == NULL) {
 				control_error(req, CONTROL_EMESSAGE, "process %ld not found", pid);
 				return;
 			}
