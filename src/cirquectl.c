@@ -2,10 +2,14 @@
  *
  * Each verb is a row of a table: its name, usage, and a function that sends one or more requests
  * and prints the replies the way supervisorctl does. --json prints the raw replies instead.
+ * Strings from the daemon may quote what children and clients chose (a STATUS=, a command line,
+ * a name in an error): they are printed through shown(), with control characters escaped.
  * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
  * watcher, 7 the daemon cannot be reached. */
 #include "curve.h"
 #include "endpoint.h"
+#include "parse.h"
+#include "text.h"
 #include "version.h"
 
 #include <errno.h>
@@ -127,7 +131,8 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 		double left = deadline - now();
 		if (left <= 0)
 			unreachable(c, "no reply within the timeout (is cirqued running?)");
-		int rc = zmq_poll(&item, 1, (long)(left * 1000) + 1);
+		/* In slices: a timeout of years would overflow the milliseconds. */
+		int rc = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
 		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
 			fprintf(stderr, "interrupted\n");
 			exit(EXIT_ERROR);
@@ -140,13 +145,29 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 			zmq_msg_close(&msg);
 			continue;
 		}
-		json_t *reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL);
+		/* JSON_ALLOW_NUL: a child's output may hold NULs ("\u0000" in tail's text lines). */
+		json_t *reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), JSON_ALLOW_NUL, NULL);
 		zmq_msg_close(&msg);
 		const char *reply_id = json_string_value(json_object_get(reply, "id"));
 		if (reply_id && strcmp(reply_id, id) == 0)
 			return reply;
 		json_decref(reply);  /* a late answer to an earlier request */
 	}
+}
+
+/* S with its control characters escaped, for a terminal (text.h). The result lives until eight
+ * more calls: enough for the arguments of one printf. */
+static const char *shown(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	char **slot = &ring[next++ % 8];
+
+	if (s == NULL)
+		return "";
+	free(*slot);
+	*slot = text_escape_dup(s, strlen(s), 0);
+	return *slot ? *slot : "?";
 }
 
 static bool reply_ok(json_t *reply)
@@ -158,7 +179,7 @@ static bool reply_ok(json_t *reply)
 static const char *reply_reason(json_t *reply)
 {
 	const char *reason = json_string_value(json_object_get(reply, "reason"));
-	return reason ? reason : "unknown error";
+	return reason ? shown(reason) : "unknown error";
 }
 
 static bool is_no_such(json_t *reply)
@@ -218,13 +239,13 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 			      json_real_value(json_object_get(proc, "uptime")));
 		const char *said = json_string_value(json_object_get(proc, "notify_status"));
 		snprintf(out, size, "pid %lld, uptime %s%s%s", (long long)pid, uptime,
-			 said ? ", " : "", said ? said : "");
+			 said ? ", " : "", shown(said));
 	} else if (strcmp(state, "STARTING") == 0 || strcmp(state, "STOPPING") == 0) {
 		snprintf(out, size, "pid %lld", (long long)pid);
 	} else if (spawn_error && strcmp(state, "BACKOFF") == 0) {
-		snprintf(out, size, "%s (retrying)", spawn_error);
+		snprintf(out, size, "%s (retrying)", shown(spawn_error));
 	} else if (spawn_error && strcmp(state, "FATAL") == 0) {
-		snprintf(out, size, "%s: gave up after %lld failed starts", spawn_error,
+		snprintf(out, size, "%s: gave up after %lld failed starts", shown(spawn_error),
 			 (long long)failures);
 	} else if (strcmp(state, "BACKOFF") == 0) {
 		snprintf(out, size, "Exited too quickly (failed start %lld, retrying)",
@@ -262,7 +283,7 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 		if (*n == *cap && !(*lines = realloc(*lines, sizeof(**lines) * (size_t)(*cap *= 2))))
 			exit(EXIT_ERROR);
 		struct status_line *l = &(*lines)[(*n)++];
-		snprintf(l->name, sizeof(l->name), "%s", name);
+		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s",
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
 		snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
@@ -275,10 +296,10 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 			exit(EXIT_ERROR);
 		struct status_line *l = &(*lines)[(*n)++];
 		if (count == 1 && wid == 1)
-			snprintf(l->name, sizeof(l->name), "%s", name);
+			snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		else
-			snprintf(l->name, sizeof(l->name), "%s:%lld", name, (long long)wid);
-		snprintf(l->state, sizeof(l->state), "%s", state ? state : "UNKNOWN");
+			snprintf(l->name, sizeof(l->name), "%s:%lld", shown(name), (long long)wid);
+		snprintf(l->state, sizeof(l->state), "%s", state ? shown(state) : "UNKNOWN");
 		describe(l->desc, sizeof(l->desc), l->state, proc);
 		/* As supervisorctl: STARTING and BACKOFF count as running for the exit code. */
 		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
@@ -471,7 +492,7 @@ static int print_changes(json_t *changes, const char *verb_added, const char *ve
 		const char *w = json_string_value(what);
 		const char *verb = strcmp(w, "added") == 0 ? verb_added
 				 : strcmp(w, "changed") == 0 ? verb_changed : verb_removed;
-		printf("%s: %s\n", name, verb);
+		printf("%s: %s\n", shown(name), verb);
 		n++;
 	}
 	if (n == 0)
@@ -496,7 +517,7 @@ static int cmd_reread(struct client *c, int argc, char **argv)
 			size_t i;
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 			json_array_foreach(errors, i, e)
-				fprintf(stderr, "  %s\n", json_string_value(e));
+				fprintf(stderr, "  %s\n", shown(json_string_value(e)));
 		}
 	}
 	json_decref(reply);
@@ -517,7 +538,7 @@ static int cmd_update(struct client *c, int argc, char **argv)
 			size_t i;
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 			json_array_foreach(json_object_get(reply, "errors"), i, e)
-				fprintf(stderr, "  %s\n", json_string_value(e));
+				fprintf(stderr, "  %s\n", shown(json_string_value(e)));
 		}
 		json_decref(reply);
 		return rc;
@@ -562,7 +583,7 @@ static int cmd_signal(struct client *c, int argc, char **argv)
 		json_array_foreach(list, k, name) {
 			json_t *reply = call(c, "signal", json_pack("{s:O, s:s}", "name", name, "signum",
 								    argv[0]), 5);
-			const char *n = json_string_value(name);
+			const char *n = shown(json_string_value(name));
 			if (c->json)
 				print_json(reply);
 			else if (reply_ok(reply))
@@ -586,11 +607,12 @@ static int change_count(struct client *c, const char *command, int argc, char **
 	long nb = 1;
 	int rc;
 
-	if (argc < 1 || argc > 2 || (argc == 2 && (nb = strtol(argv[1], NULL, 10)) <= 0)) {
+	if (argc < 1 || argc > 2 || (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))) {
 		fprintf(stderr, "usage: cirquectl %s name [n]\n", command);
 		return EXIT_USAGE;
 	}
-	rc = simple(c, command, json_pack("{s:s, s:i, s:b}", "name", argv[0], "nb", (int)nb,
+	/* The count goes whole: the daemon says what it allows. */
+	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
 	if (!c->json) {
 		if (rc == EXIT_OK)
@@ -703,9 +725,9 @@ static int cmd_get(struct client *c, int argc, char **argv)
 			json_object_foreach(json_object_get(reply, "options"), key, value) {
 				char *text = json_dumps(value, JSON_ENCODE_ANY);
 				if (json_is_string(value))
-					printf("%s: %s\n", key, json_string_value(value));
+					printf("%s: %s\n", shown(key), shown(json_string_value(value)));
 				else
-					printf("%s: %s\n", key, text ? text : "?");
+					printf("%s: %s\n", shown(key), text ? shown(text) : "?");
 				free(text);
 			}
 		} else {
@@ -761,11 +783,11 @@ static int cmd_stats(struct client *c, int argc, char **argv)
 		json_object_foreach(procs, pid, info) {
 			char age[64];
 			format_uptime(age, sizeof(age), json_real_value(json_object_get(info, "age")));
-			printf("%-24s %8s %6.1f %6.1f %8s %10s %s\n", wname, pid,
+			printf("%-24s %8s %6.1f %6.1f %8s %10s %s\n", shown(wname), shown(pid),
 			       json_real_value(json_object_get(info, "cpu")),
 			       json_real_value(json_object_get(info, "mem")),
-			       json_string_value(json_object_get(info, "mem_info1")), age,
-			       json_string_value(json_object_get(info, "cmdline")));
+			       shown(json_string_value(json_object_get(info, "mem_info1"))), age,
+			       shown(json_string_value(json_object_get(info, "cmdline"))));
 		}
 	}
 	json_decref(watchers);
@@ -794,14 +816,14 @@ static int cmd_sockets(struct client *c, int argc, char **argv)
 		const char *path = json_string_value(json_object_get(sock, "path"));
 		const char *host = json_string_value(json_object_get(sock, "host"));
 		if (path)
-			snprintf(where, sizeof(where), "%s", path);
+			snprintf(where, sizeof(where), "%s", shown(path));
 		else
 			snprintf(where, sizeof(where), strchr(host ? host : "", ':') ? "[%s]:%lld"
 										  : "%s:%lld",
-				 host ? host : "?",
+				 host ? shown(host) : "?",
 				 (long long)json_integer_value(json_object_get(sock, "port")));
 		printf("%-24s %-40s fd %lld, backlog %lld\n",
-		       json_string_value(json_object_get(sock, "name")), where,
+		       shown(json_string_value(json_object_get(sock, "name"))), where,
 		       (long long)json_integer_value(json_object_get(sock, "fd")),
 		       (long long)json_integer_value(json_object_get(sock, "backlog")));
 	}
@@ -850,14 +872,138 @@ static char *pubsub_endpoint(struct client *c)
 	return out;
 }
 
-/* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C. */
-static int follow(struct client *c, const char *name, long wid, const char *stream, void *sub)
+/* tail: what to show, from the command line. */
+struct tail_options {
+	bool follow;                  /* -f: then the live output */
+	bool stderr_stream;           /* --stderr */
+	bool raw;                     /* --raw: the bytes as they are, control characters too */
+	long lines;                   /* -n */
+	long wid;                     /* name:wid, 0 for every process */
+	char *name;                   /* malloc'd */
+};
+
+/* Returns -1 on a usage error. */
+static int parse_tail_options(int argc, char **argv, struct tail_options *o)
 {
+	const char *spec = NULL, *count = NULL;
+
+	*o = (struct tail_options){ .lines = 10 };
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0)
+			o->follow = true;
+		else if (strcmp(argv[i], "--stderr") == 0)
+			o->stderr_stream = true;
+		else if (strcmp(argv[i], "--raw") == 0)
+			o->raw = true;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			count = argv[++i];
+		else if (strncmp(argv[i], "-n", 2) == 0 && argv[i][2])
+			count = argv[i] + 2;
+		else if (spec == NULL && argv[i][0] != '-')
+			spec = argv[i];
+		else
+			return -1;
+	}
+	if (spec == NULL || (count && (parse_long(count, &o->lines) < 0 || o->lines < 0)))
+		return -1;
+	o->name = strdup(spec);
+	char *colon = o->name ? strrchr(o->name, ':') : NULL;
+	if (colon) {
+		*colon = '\0';
+		if (parse_long(colon + 1, &o->wid) < 0 || o->wid < 0) {
+			free(o->name);
+			return -1;
+		}
+	}
+	return o->name ? 0 : -1;
+}
+
+/* Writes LEN bytes of a child's output: as they are with --raw, else escaped (newlines and
+ * tabs kept: they are the layout). */
+static void write_output(const char *data, size_t len, bool raw, unsigned keep)
+{
+	char *escaped;
+
+	if (raw) {
+		fwrite(data, 1, len, stdout);
+		return;
+	}
+	escaped = text_escape_dup(data, len, keep);
+	if (escaped)
+		fputs(escaped, stdout);
+	free(escaped);
+}
+
+/* One line of tail's reply: base64 (every byte) or, from an older daemon, text. */
+static void print_tail_line(json_t *line, bool base64, bool raw)
+{
+	const char *data = json_string_value(line);
+	size_t len = json_string_length(line);
+	char *bytes = NULL;
+
+	if (data && base64)
+		data = bytes = base64_decode(data, &len);
+	if (data == NULL)
+		return;
+	write_output(data, len, raw, TEXT_KEEP_TAB);
+	putchar('\n');
+	free(bytes);
+}
+
+/* tail -f gets output in pieces, cut anywhere: the start of a UTF-8 character cut at the end of
+ * a piece is held for the next piece of that process, so as not to be shown as escapes. */
+#define FOLLOW_CARRIES 64
+struct follow_carry {
+	long wid;
+	size_t len;
+	char bytes[4];
+};
+
+static struct follow_carry *carry_for(struct follow_carry *carries, long wid)
+{
+	for (int i = 0; i < FOLLOW_CARRIES; i++)
+		if (carries[i].wid == wid)
+			return &carries[i];
+	for (int i = 0; i < FOLLOW_CARRIES; i++) {
+		if (carries[i].len == 0) {
+			carries[i].wid = wid;
+			return &carries[i];
+		}
+	}
+	return NULL;  /* so many processes hold a cut character: this piece is shown without */
+}
+
+static void print_piece(struct follow_carry *carry, const char *data, size_t len, bool raw)
+{
+	size_t held = carry ? carry->len : 0, total = held + len, keep;
+	char *joined;
+
+	if (raw) {
+		write_output(data, len, true, 0);
+		return;
+	}
+	joined = malloc(total ? total : 1);
+	if (joined == NULL)
+		return;
+	memcpy(joined, carry ? carry->bytes : "", held);
+	memcpy(joined + held, data, len);
+	keep = carry ? text_incomplete_tail(joined, total) : 0;
+	write_output(joined, total - keep, false, TEXT_KEEP_TAB | TEXT_KEEP_NEWLINE);
+	if (carry) {
+		memcpy(carry->bytes, joined + total - keep, keep);
+		carry->len = keep;
+	}
+	free(joined);
+}
+
+/* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C. */
+static int follow(const struct tail_options *o, const char *stream, void *sub)
+{
+	struct follow_carry carries[FOLLOW_CARRIES] = { 0 };
 	char prefix[300];
 	size_t prefix_len;
 
-	(void)c;
-	prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "stream.%s.", name);
+	prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "stream.%s.", o->name);
 	while (!interrupted) {
 		zmq_msg_t topic, data;
 		int more = 0;
@@ -884,85 +1030,79 @@ static int follow(struct client *c, const char *name, long wid, const char *stre
 			rest[tlen - prefix_len] = '\0';
 			char *dot = strchr(rest, '.');
 			long got = strtol(rest, NULL, 10);
-			if (dot && strcmp(dot + 1, stream) == 0 && (wid == 0 || wid == got)) {
-				fwrite(zmq_msg_data(&data), 1, zmq_msg_size(&data), stdout);
+			if (dot && strcmp(dot + 1, stream) == 0 && (o->wid == 0 || o->wid == got)) {
+				print_piece(carry_for(carries, got), zmq_msg_data(&data),
+					    zmq_msg_size(&data), o->raw);
 				fflush(stdout);
 			}
 		}
 		zmq_msg_close(&topic);
 		zmq_msg_close(&data);
 	}
+	for (int i = 0; i < FOLLOW_CARRIES; i++)  /* characters never completed */
+		write_output(carries[i].bytes, carries[i].len, o->raw, 0);
+	fflush(stdout);
 	return EXIT_OK;
+}
+
+/* Subscribes to NAME's output topics before the last lines are asked for, so that nothing
+ * falls in between. */
+static void *subscribe_output(struct client *c, const char *name)
+{
+	char *ep = pubsub_endpoint(c), topic[300];
+	void *sub = zmq_socket(c->ctx, ZMQ_SUB);
+	int zero = 0;
+
+	snprintf(topic, sizeof(topic), "stream.%s.", name);
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
+	zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_connect(sub, ep) < 0)
+		unreachable(c, zmq_strerror(zmq_errno()));
+	free(ep);
+	return sub;
 }
 
 static int cmd_tail(struct client *c, int argc, char **argv)
 {
-	bool follow_mode = false, err = false;
-	long lines = 10, wid = 0;
-	const char *spec = NULL;
+	struct tail_options o;
 	void *sub = NULL;
+	json_t *reply, *line;
+	size_t i;
 	int rc;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-f") == 0)
-			follow_mode = true;
-		else if (strcmp(argv[i], "--stderr") == 0)
-			err = true;
-		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
-			lines = strtol(argv[++i], NULL, 10);
-		else if (strncmp(argv[i], "-n", 2) == 0 && argv[i][2])
-			lines = strtol(argv[i] + 2, NULL, 10);
-		else if (spec == NULL && argv[i][0] != '-')
-			spec = argv[i];
-		else
-			spec = NULL, i = argc;
-	}
-	if (spec == NULL || lines < 0) {
-		fprintf(stderr, "usage: cirquectl tail [-f] [-n N] [--stderr] name[:wid]\n");
+	if (parse_tail_options(argc, argv, &o) < 0) {
+		fprintf(stderr, "usage: cirquectl tail [-f] [-n N] [--stderr] [--raw] name[:wid]\n");
 		return EXIT_USAGE;
 	}
-	char *name = strdup(spec), *colon = strrchr(name, ':');
-	if (colon) {
-		*colon = '\0';
-		wid = strtol(colon + 1, NULL, 10);
-	}
-	const char *stream = err ? "stderr" : "stdout";
-	if (follow_mode) {
-		/* Subscribe before asking for the last lines, so that nothing falls in between. */
-		char *ep = pubsub_endpoint(c), topic[300];
-		sub = zmq_socket(c->ctx, ZMQ_SUB);
-		snprintf(topic, sizeof(topic), "stream.%s.", name);
-		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
-		int zero = 0;
-		zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
-		if (zmq_connect(sub, ep) < 0)
-			unreachable(c, zmq_strerror(zmq_errno()));
-		free(ep);
-	}
-	json_t *reply;
-	rc = simple(c, "tail", json_pack("{s:s, s:i, s:s, s:i}", "name", name, "wid", (int)wid,
-					 "stream", stream, "lines", (int)lines), &reply);
+	const char *stream = o.stderr_stream ? "stderr" : "stdout";
+	if (o.follow)
+		sub = subscribe_output(c, o.name);
+	/* base64 carries every byte a child wrote; --json shows the lines as text. */
+	rc = simple(c, "tail", json_pack("{s:s, s:I, s:s, s:I, s:s}", "name", o.name,
+					 "wid", (json_int_t)o.wid, "stream", stream,
+					 "lines", (json_int_t)o.lines, "encoding",
+					 c->json ? "text" : "base64"), &reply);
 	if (rc == EXIT_OK && !c->json) {
-		json_t *line;
-		size_t i;
+		const char *encoding = json_string_value(json_object_get(reply, "encoding"));
+		bool base64 = encoding && strcmp(encoding, "base64") == 0;
 		json_array_foreach(json_object_get(reply, "lines"), i, line)
-			printf("%s\n", json_string_value(line));
+			print_tail_line(line, base64, o.raw);
 		fflush(stdout);
 	} else if (rc != EXIT_OK && !c->json) {
-		fprintf(stderr, "%s: ERROR (%s)\n", spec, is_no_such(reply) ? "no such process"
-									: reply_reason(reply));
+		fprintf(stderr, "%s: ERROR (%s)\n", shown(o.name),
+			is_no_such(reply) ? "no such process" : reply_reason(reply));
 	}
 	const char *carrier = json_string_value(json_object_get(reply, "stream"));
 	char *follow_stream = strdup(carrier ? carrier : stream);
 	json_decref(reply);
-	if (rc == EXIT_OK && follow_mode) {
+	if (rc == EXIT_OK && o.follow && follow_stream) {
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
-		rc = follow(c, name, wid, follow_stream, sub);
+		rc = follow(&o, follow_stream, sub);
 	}
 	free(follow_stream);
 	if (sub)
 		zmq_close(sub);
-	free(name);
+	free(o.name);
 	return rc;
 }
 
@@ -1019,7 +1159,8 @@ static const struct verb {
 	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
 	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
 	{ "sockets", "sockets                     listening sockets passed to watchers", cmd_sockets },
-	{ "tail", "tail [-f] [-n N] [--stderr] name[:wid]  last lines of output; -f follows", cmd_tail },
+	{ "tail", "tail [-f] [-n N] [--stderr] [--raw] name[:wid]  last lines of output; -f follows",
+	  cmd_tail },
 	{ "reopen", "reopen                      reopen log files (after logrotate)", cmd_reopen },
 	{ "version", "version                     cirquectl's version", cmd_version },
 	{ "keygen", "keygen                      print a new CURVE key pair", cmd_keygen },
@@ -1134,9 +1275,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'e': c.endpoint = optarg; break;
 		case 't':
-			c.timeout = strtod(optarg, NULL);
-			if (c.timeout <= 0) {
-				fprintf(stderr, "cirquectl: --timeout must be a positive number\n");
+			/* Whole and finite: strtod would take "5x", "nan" and "inf". */
+			if (parse_duration(optarg, &c.timeout) < 0 || c.timeout <= 0) {
+				fprintf(stderr, "cirquectl: --timeout must be a positive number of "
+					"seconds (or 500ms, 2m)\n");
 				return EXIT_USAGE;
 			}
 			break;

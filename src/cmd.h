@@ -9,6 +9,7 @@
 #include "control.h"
 
 struct arbiter;
+struct process;
 struct watcher;
 
 typedef void (*command_fn)(struct arbiter *a, struct request *req, json_t *props);
@@ -26,6 +27,8 @@ struct watcher *need_watcher(struct arbiter *a, struct request *req, json_t *pro
 /* Watchers selected by name and match (simple, glob, regex); NULL name = all. Returns the count
  * (list in *out, malloc'd), or -1 after an error reply. */
 int select_watchers(struct arbiter *a, struct request *req, json_t *props, struct watcher ***out);
+/* W's process PID; NULL if none, and for a number beyond pid_t (2^32 + n is not n). */
+struct process *find_process(struct watcher *w, long pid);
 json_t *pids_of(const struct watcher *w);
 json_t *pids_except(json_t *pids, json_t *exclude);
 bool signal_from_json(json_t *v, int *sig);

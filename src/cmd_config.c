@@ -84,9 +84,10 @@ static struct watcher_config *load_watcher_options(struct request *req, const ch
 	int rc = config_load_text("options", text, &config, &errors);
 	free(text);
 	if (rc < 0) {
-		/* "options:1:34: watchers.web.numprocesses: must be ..." -> the part after the mark */
+		/* "options:1:34: watchers.web.numprocesses: must be ..." (or "watchers: invalid
+		 * watcher name ...") -> the part after the mark */
 		const char *msg = errors.count ? errors.lines[0] : "invalid options";
-		const char *tail = strstr(msg, ": watchers.");
+		const char *tail = strstr(msg, ": watchers");
 		control_error(req, CONTROL_EMESSAGE, "%s", tail ? tail + 2 : msg);
 		config_errors_free(&errors);
 		return NULL;
@@ -226,7 +227,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (pid != 0) {
-		struct process *p = watcher_find_pid(w, (pid_t)pid);
+		struct process *p = find_process(w, pid);
 		if (p == NULL) {
 			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
 			return;

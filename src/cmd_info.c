@@ -9,8 +9,10 @@
 #include "proc_info.h"
 #include "sockets.h"
 #include "stream.h"
+#include "text.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,10 +88,13 @@ static json_t *process_details(const struct watcher *w, double now)
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
+		/* Both may quote bytes that are not UTF-8, which json_string refuses. */
 		if (p->status)  /* what the program said with sd_notify STATUS= */
-			json_object_set_new(item, "notify_status", json_string(p->status));
+			json_object_set_new(item, "notify_status",
+					    text_to_json(p->status, strlen(p->status)));
 		if (p->spawn_error)  /* it never ran: why */
-			json_object_set_new(item, "spawn_error", json_string(p->spawn_error));
+			json_object_set_new(item, "spawn_error",
+					    text_to_json(p->spawn_error, strlen(p->spawn_error)));
 		json_array_append_new(out, item);
 	}
 	return out;
@@ -277,7 +282,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
 			return;
 		}
 		if (pid) {
-			if (watcher_find_pid(w, (pid_t)pid) == NULL) {
+			if (find_process(w, pid) == NULL) {
 				control_error(req, CONTROL_EMESSAGE, "process %ld not found", pid);
 				return;
 			}
@@ -317,11 +322,13 @@ void cmd_dstats(struct arbiter *a, struct request *req, json_t *props)
 }
 
 /* cirque's extension: the last lines of a watcher's output. Properties: name, wid (0: all),
- * stream ("stdout" or "stderr"), lines (10). */
+ * stream ("stdout" or "stderr"), lines (10), encoding: "text" (default: each line a string,
+ * exact when it is UTF-8, a byte that is not shown as U+FFFD) or "base64" (every byte). */
 void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
 {
 	struct watcher *w = need_watcher(a, req, props);
 	const char *stream = prop_string(props, "stream");
+	const char *encoding = prop_string(props, "encoding");
 	long wid, n;
 	json_t *lines;
 
@@ -331,13 +338,19 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
 		control_error(req, CONTROL_EMESSAGE, "stream must be stdout or stderr");
 		return;
 	}
-	if (prop_int(props, "wid", 0, &wid) < 0 || wid < 0 || prop_int(props, "lines", 10, &n) < 0 ||
-	    n < 0) {
-		control_error(req, CONTROL_EMESSAGE, "wid and lines must be non-negative integers");
+	if (encoding && strcmp(encoding, "text") && strcmp(encoding, "base64")) {
+		control_error(req, CONTROL_EMESSAGE, "encoding must be text or base64");
+		return;
+	}
+	if (prop_int(props, "wid", 0, &wid) < 0 || wid < 0 || wid > INT_MAX ||
+	    prop_int(props, "lines", 10, &n) < 0 || n < 0) {
+		control_error(req, CONTROL_EMESSAGE, "wid (0 to %d) and lines must be non-negative "
+			      "integers", INT_MAX);
 		return;
 	}
 	bool err = stream && strcmp(stream, "stderr") == 0;
-	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n);
+	bool base64 = encoding && strcmp(encoding, "base64") == 0;
+	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n, base64);
 	if (lines == NULL) {
 		control_error(req, CONTROL_ECOMMAND, "%s does not capture its %s (%s: null)", w->name,
 			      err ? "stderr" : "stdout", err ? "stderr" : "stdout");
@@ -345,8 +358,9 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
 	}
 	/* A merged stderr travels with stdout (also on the PUB topic): say where to follow it. */
 	bool merged = err && w->config->streams[1].kind == STREAM_MERGE;
-	control_reply(req, json_pack("{s:o, s:s}", "lines", lines, "stream",
-				     err && !merged ? "stderr" : "stdout"));
+	control_reply(req, json_pack("{s:o, s:s, s:s}", "lines", lines, "stream",
+				     err && !merged ? "stderr" : "stdout", "encoding",
+				     base64 ? "base64" : "text"));
 }
 
 void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props)

@@ -10,6 +10,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,19 @@ void commands_on_reap(pid_t pid)
 	}
 }
 
+/* A duration given as a number of seconds or as text ("500ms", "30s"); never negative. */
+static bool duration_from_json(json_t *v, double *seconds)
+{
+	if (json_is_number(v)) {
+		double value = json_number_value(v);
+		if (!(value >= 0) || !isfinite(value))
+			return false;
+		*seconds = value;
+		return true;
+	}
+	return json_is_string(v) && parse_duration(json_string_value(v), seconds) == 0;
+}
+
 void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 {
 	struct watcher *w = need_watcher(a, req, props);
@@ -390,11 +404,9 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 	}
 	grace = w->config->graceful_timeout;
 	grace_prop = json_object_get(props, "graceful_timeout");
-	if (json_is_number(grace_prop))
-		grace = json_number_value(grace_prop);
-	else if (json_is_string(grace_prop) &&
-		 parse_duration(json_string_value(grace_prop), &grace) < 0) {
-		control_error(req, CONTROL_EMESSAGE, "graceful_timeout invalid");
+	if (grace_prop && !json_is_null(grace_prop) && !duration_from_json(grace_prop, &grace)) {
+		control_error(req, CONTROL_EMESSAGE, "graceful_timeout must be a non-negative duration "
+			      "(seconds, or text such as 500ms or 30s)");
 		return;
 	}
 	if (prop_int(props, "pid", 0, &pid) < 0) {

@@ -15,6 +15,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,10 @@ int prop_int(json_t *props, const char *key, long fallback, long *out)
 		return 0;
 	}
 	if (json_is_integer(v)) {
-		*out = (long)json_integer_value(v);
+		json_int_t n = json_integer_value(v);
+		if (n < LONG_MIN || n > LONG_MAX)  /* where long is 32 bits */
+			return -1;
+		*out = (long)n;
 		return 0;
 	}
 	if (json_is_string(v) && parse_long(json_string_value(v), out) == 0)
@@ -146,6 +150,11 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 	return n;
 }
 
+struct process *find_process(struct watcher *w, long pid)
+{
+	return pid > 0 && pid <= INT_MAX ? watcher_find_pid(w, (pid_t)pid) : NULL;
+}
+
 json_t *pids_of(const struct watcher *w)
 {
 	json_t *pids = json_array();
@@ -175,8 +184,11 @@ json_t *pids_except(json_t *pids, json_t *exclude)
 bool signal_from_json(json_t *v, int *sig)
 {
 	if (json_is_integer(v)) {
+		/* Checked before the cast: (int)4294967305 would be 9, SIGKILL. */
+		if (!signal_number_valid(json_integer_value(v)))
+			return false;
 		*sig = (int)json_integer_value(v);
-		return *sig > 0 && *sig < NSIG;
+		return true;
 	}
 	return json_is_string(v) && (*sig = parse_signal(json_string_value(v))) > 0;
 }

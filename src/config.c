@@ -11,6 +11,7 @@
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,12 +70,14 @@ void add_error_line(struct config_errors *errors, char *line)
 
 void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
-	char message[1024], *line;
+	char raw[1024], message[1024], *line;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Errors quote values (from a client's `add` or `set` too): printed escaped wherever they go. */
+	text_escape(message, sizeof(message), raw, strlen(raw), 0);
 	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
 			     node->start_mark.column + 1, message) >= 0)
 		add_error_line(ld->errors, line);
@@ -1100,13 +1103,25 @@ static json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth,
 	}
 }
 
+/* A watcher's name goes into paths ({name} in a log file), event topics and cirquectl's
+ * name:wid, so it keeps to characters that mean nothing there (ASCII, whatever the locale). A
+ * first '.' would allow "." and "..", a path that leaves its directory; a first '-' reads as an
+ * option. */
+#define WATCHER_NAME_MAX 128
+#define WATCHER_NAME_RULE "letters, digits, '-', '_', '.', '@', not first '-' or '.'; at most 128"
+
 static bool valid_watcher_name(const char *name)
 {
-	if (*name == '\0' || strlen(name) > 128)
+	size_t len = strlen(name);
+
+	if (len == 0 || len > WATCHER_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
-	for (const char *p = name; *p; p++)
-		if (!(isalnum((unsigned char)*p) || strchr("-_.@", *p)))
+	for (const char *p = name; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9');
+		if (!alnum && !strchr("-_.@", *p))
 			return false;
+	}
 	return true;
 }
 
@@ -1124,8 +1139,8 @@ static void visit_watcher(struct loader *ld, const char *parent, yaml_node_t *ke
 	(void)arg;
 	snprintf(path, sizeof(path), "%s.%s", parent, name);
 	if (!valid_watcher_name(name)) {
-		add_error(ld, key, "%s: invalid watcher name '%s' (letters, digits, '-', '_', '.', "
-			  "'@'; at most 128)", parent, name);
+		add_error(ld, key, "%s: invalid watcher name '%s' (allowed: " WATCHER_NAME_RULE ")",
+			  parent, name);
 		return;
 	}
 	struct watcher_config *earlier = config_find_watcher(config, name);

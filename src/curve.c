@@ -6,11 +6,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define ZAP_FRAMES 7                  /* version, id, domain, address, identity, mechanism, key */
@@ -28,16 +31,48 @@ int curve_key_valid(const char *text)
 	return text && strlen(text) == CURVE_KEY_LEN && zmq_z85_decode(binary, text) != NULL;
 }
 
+/* As OpenSSH with a private key: the file must be this user's (or root's) and only theirs to
+ * read, or the secret is already out. Checked on the open descriptor, so the file read is the
+ * file checked. Returns NULL if it is fine, else why not. */
+static const char *secret_file_problem(int fd)
+{
+	static char why[160];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, sizeof(why), "owned by uid %u, not by uid %u or root (chown it)",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		return why;
+	}
+	if (st.st_mode & 077) {
+		snprintf(why, sizeof(why), "group or others have access to this secret key (mode "
+			 "%04o; chmod 600 it)", (unsigned)(st.st_mode & 07777));
+		return why;
+	}
+	return NULL;
+}
+
 int curve_load_secret(const char *path, char *secret, char *public_key, const char **why)
 {
 	char line[256];
-	FILE *fp = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO put there must not hang the open; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	FILE *fp;
 	bool found = false;
 
 	secret[0] = '\0';
-
-	if (fp == NULL) {
+	if (fd < 0) {
 		*why = strerror(errno);
+		return -1;
+	}
+	if ((*why = secret_file_problem(fd)) != NULL || (fp = fdopen(fd, "r")) == NULL) {
+		if (*why == NULL)
+			*why = strerror(errno);
+		close(fd);
 		return -1;
 	}
 	while (!found && fgets(line, sizeof(line), fp)) {
@@ -55,6 +90,7 @@ int curve_load_secret(const char *path, char *secret, char *public_key, const ch
 		break;
 	}
 	fclose(fp);
+	explicit_bzero(line, sizeof(line));
 	if (!found || !curve_key_valid(secret)) {
 		*why = "no Z85 secret key (40 characters) in the file";
 		return -1;

@@ -10,7 +10,8 @@
 struct zap;
 
 /* Reads a Z85 secret key (the first non-blank line of PATH) and derives its public key; both
- * are CURVE_KEY_LEN+1 buffers. Returns -1 with *why set on failure. */
+ * are CURVE_KEY_LEN+1 buffers. PATH must be a regular file owned by the effective user or root,
+ * with no permission for group or others. Returns -1 with *why set on failure. */
 int curve_load_secret(const char *path, char *secret, char *public_key, const char **why);
 /* True if TEXT is a well-formed Z85 key. */
 int curve_key_valid(const char *text);

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include "safefs.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,10 +55,12 @@ int log_set_output(const char *path, char *why)
 	return 0;
 }
 
-/* One write(2) per line so that lines from this process are never torn. */
+/* One write(2) per line so that lines from this process are never torn. The message is escaped:
+ * it may quote what a child or a client chose (a STATUS=, a path, a request), which must neither
+ * reach a terminal as escape sequences nor forge lines of its own. */
 static void log_write(enum log_level level, const char *fmt, va_list ap, int errnum)
 {
-	char line[2048];
+	char line[2048], message[2048];
 	struct timeval tv;
 	struct tm tm;
 	size_t len;
@@ -69,10 +72,10 @@ static void log_write(enum log_level level, const char *fmt, va_list ap, int err
 	n = snprintf(line + len, sizeof(line) - len, ".%03ld [%s] ", (long)tv.tv_usec / 1000,
 		     level_names[level]);
 	len += (size_t)n;
-	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-	len = n < 0 ? len : len + (size_t)n;
-	if (len > sizeof(line) - 2)
-		len = sizeof(line) - 2;
+	n = vsnprintf(message, sizeof(message), fmt, ap);
+	if (n > 0)
+		len += text_escape(line + len, sizeof(line) - 1 - len, message,
+				   (size_t)n < sizeof(message) ? (size_t)n : sizeof(message) - 1, 0);
 	if (errnum != 0) {
 		n = snprintf(line + len, sizeof(line) - len, ": %s", strerror(errnum));
 		len = n < 0 ? len : len + (size_t)n;

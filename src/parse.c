@@ -32,6 +32,8 @@ int parse_duration(const char *text, double *seconds)
 			return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(end, units[i].suffix) == 0) {
+			if (!isfinite(value * units[i].scale))  /* "1e308" written out, in days */
+				return -1;
 			*seconds = value * units[i].scale;
 			return 0;
 		}
@@ -51,6 +53,30 @@ static const struct { const char *name; int number; } signal_table[] = {
 	{ "SYS", SIGSYS },
 };
 
+bool signal_number_valid(long long number)
+{
+	/* SIGRTMIN is a call: glibc keeps the first real-time signals (32, 33) for its threads. */
+	return (number >= 1 && number <= 31) || (number >= SIGRTMIN && number <= SIGRTMAX);
+}
+
+/* "RTMIN", "RTMIN+N", "RTMAX", "RTMAX-N" (without "SIG") -> the signal; -1 if not one of them
+ * or beyond the real-time range. */
+static int parse_realtime_signal(const char *text)
+{
+	bool from_min = strncasecmp(text, "RTMIN", 5) == 0;
+	long offset = 0;
+
+	if (!from_min && strncasecmp(text, "RTMAX", 5) != 0)
+		return -1;
+	text += 5;
+	if (*text) {
+		if (*text != (from_min ? '+' : '-') || !isdigit((unsigned char)text[1]) ||
+		    parse_long(text + 1, &offset) < 0 || offset > SIGRTMAX - SIGRTMIN)
+			return -1;
+	}
+	return from_min ? SIGRTMIN + (int)offset : SIGRTMAX - (int)offset;
+}
+
 int parse_signal(const char *text)
 {
 	long number;
@@ -58,20 +84,31 @@ int parse_signal(const char *text)
 	if (text == NULL)
 		return -1;
 	if (parse_long(text, &number) == 0)
-		return number > 0 && number < NSIG ? (int)number : -1;
+		return signal_number_valid(number) ? (int)number : -1;
 	if (strncasecmp(text, "SIG", 3) == 0)
 		text += 3;
 	for (size_t i = 0; i < sizeof(signal_table) / sizeof(signal_table[0]); i++)
 		if (strcasecmp(text, signal_table[i].name) == 0)
 			return signal_table[i].number;
-	return -1;
+	return parse_realtime_signal(text);
 }
 
 const char *signal_name(int signum)
 {
+	static const char *const realtime[] = {
+		"RTMIN", "RTMIN+1", "RTMIN+2", "RTMIN+3", "RTMIN+4", "RTMIN+5", "RTMIN+6",
+		"RTMIN+7", "RTMIN+8", "RTMIN+9", "RTMIN+10", "RTMIN+11", "RTMIN+12", "RTMIN+13",
+		"RTMIN+14", "RTMIN+15", "RTMIN+16", "RTMIN+17", "RTMIN+18", "RTMIN+19", "RTMIN+20",
+		"RTMIN+21", "RTMIN+22", "RTMIN+23", "RTMIN+24", "RTMIN+25", "RTMIN+26", "RTMIN+27",
+		"RTMIN+28", "RTMIN+29", "RTMIN+30", "RTMIN+31",
+	};
+
 	for (size_t i = 0; i < sizeof(signal_table) / sizeof(signal_table[0]); i++)
 		if (signal_table[i].number == signum)
 			return signal_table[i].name;
+	if (signum >= SIGRTMIN && signum <= SIGRTMAX &&
+	    (size_t)(signum - SIGRTMIN) < sizeof(realtime) / sizeof(realtime[0]))
+		return realtime[signum - SIGRTMIN];
 	return NULL;
 }
 

@@ -7,10 +7,14 @@
 /* "30", "1.5", "500ms", "30s", "5m", "2h", "1d" -> seconds. -1 on anything else or negative. */
 int parse_duration(const char *text, double *seconds);
 
-/* "TERM", "SIGTERM", "sigterm", "15" -> 15. -1 if unknown. */
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2", "SIGRTMAX-1" -> the signal. -1 if unknown or
+ * not one a program may be sent (see signal_number_valid). */
 int parse_signal(const char *text);
-/* 15 -> "TERM"; NULL if the number has no name. */
+/* 15 -> "TERM", SIGRTMIN+2 -> "RTMIN+2"; NULL if the number has no name. */
 const char *signal_name(int signum);
+/* 1..31 and SIGRTMIN..SIGRTMAX as the running libc has them (glibc keeps 32 and 33). Takes
+ * the number whole, so that 2^32 + 9 is not 9. */
+bool signal_number_valid(long long number);
 
 /* "1024", "512k", "10MB", "1GiB" (units of 1024, any case) -> bytes. -1 on junk or overflow. */
 int parse_size(const char *text, unsigned long long *bytes);

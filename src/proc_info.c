@@ -1,6 +1,8 @@
 /* proc_info.c - per-process figures from /proc (reads of procfs never block on I/O). */
 #include "proc_info.h"
 
+#include "text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -106,7 +108,8 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 	for (ssize_t i = 0; i < n - 1; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
-	json_object_set_new(info, "cmdline", json_string(n > 0 ? buf : ""));
+	/* The child chose it: any bytes, which json_string would refuse unless they are UTF-8. */
+	json_object_set_new(info, "cmdline", text_to_json(buf, n > 0 ? strlen(buf) : 0));
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	unsigned uid = 0;

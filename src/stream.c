@@ -5,6 +5,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "sink.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,25 +88,22 @@ static void ring_put(struct tail_ring *r, const char *data, size_t len)
 	}
 }
 
-/* Replaces bytes that are not valid UTF-8 with '?', so that any output fits in JSON. */
-static json_t *json_text(const char *data, size_t len)
+/* One line as JSON: base64 carries every byte; text is exact when the line is UTF-8. */
+static json_t *json_line(const char *data, size_t len, bool base64)
 {
-	json_t *s = json_stringn(data, len);
-	char *copy;
+	char *encoded;
+	json_t *line;
 
-	if (s)
-		return s;
-	copy = malloc(len + 1);
-	if (copy == NULL)
-		return json_string("");
-	for (size_t i = 0; i < len; i++)
-		copy[i] = (unsigned char)data[i] < 0x80 ? data[i] : '?';
-	s = json_stringn(copy, len);
-	free(copy);
-	return s ? s : json_string("");
+	if (!base64)
+		return text_to_json(data, len);
+	encoded = base64_encode(data, len);
+	line = encoded ? json_string(encoded) : NULL;
+	free(encoded);
+	return line;
 }
 
-json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n)
+json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n,
+		     bool base64)
 {
 	int which = stderr_stream ? 1 : 0;
 	const struct stream_config *sc = &config->streams[which];
@@ -149,7 +147,7 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 		if (nl == NULL || tab == NULL)
 			break;
 		if (wid == 0 || atoi(p) == wid)
-			json_array_append_new(all, json_text(tab + 1, (size_t)(nl - tab - 1)));
+			json_array_append_new(all, json_line(tab + 1, (size_t)(nl - tab - 1), base64));
 		p = nl + 1;
 	}
 	size_t total = json_array_size(all);

@@ -43,7 +43,9 @@ void streams_drain_all(void);
 void streams_reopen(void);
 
 /* The last N lines captured from watcher NAME (wid 0: every process) on stdout or stderr, as a
- * JSON array of strings; NULL when that stream is not captured at all. */
-json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n);
+ * JSON array of strings (each line in base64 if BASE64, else as text: see text_to_json); NULL
+ * when that stream is not captured at all. */
+json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n,
+		     bool base64);
 
 #endif

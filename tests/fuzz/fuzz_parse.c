@@ -1,6 +1,8 @@
-/* fuzz_parse.c - libFuzzer target: every value parser of parse.c on arbitrary text. The first
- * byte picks the parser, the rest is its input (NUL-terminated, as the loader passes it). */
+/* fuzz_parse.c - libFuzzer target: every value parser of parse.c, and text.c's escaping and
+ * base64, on arbitrary text. The first byte picks the parser, the rest is its input
+ * (NUL-terminated, as the loader passes it). */
 #include "parse.h"
+#include "text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +12,27 @@ static const char *lookup(const char *name, void *arg)
 {
 	(void)arg;
 	return strcmp(name, "HOME") == 0 ? "/root" : strlen(name) % 2 ? "x" : NULL;
+}
+
+/* text.c: escaping never yields a control byte; base64 gives back every byte. */
+static void run_text(const char *text)
+{
+	size_t len = strlen(text), back_len = 0;
+	char *escaped = text_escape_dup(text, len, 0), *encoded = base64_encode(text, len);
+	char *back = encoded ? base64_decode(encoded, &back_len) : NULL;
+
+	for (const char *p = escaped; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			abort();
+	if (encoded && (back == NULL || back_len != len || memcmp(back, text, len) != 0))
+		abort();
+	if (text_incomplete_tail(text, len) > 3)
+		abort();
+	json_decref(text_to_json(text, len));
+	free(escaped);
+	free(encoded);
+	free(back);
+	free(base64_decode(text, &back_len));
 }
 
 static void run_parser(unsigned which, const char *text)
@@ -44,6 +67,7 @@ static void run_parser(unsigned which, const char *text)
 	default:
 		s = substitute_vars(text, 7, sockets, 3);
 		free(s);
+		run_text(text);
 		break;
 	}
 }

@@ -738,6 +738,35 @@ TEST(error_structure)
 	config_errors_free(&errors);
 }
 
+/* Names go into log paths ({name}), topics and cirquectl's name:wid: "..", a first '.' or '-',
+ * and anything beyond [A-Za-z0-9_.@-] are refused, saying what is allowed. */
+TEST(watcher_names)
+{
+	static const char *const bad[] = { "..", ".", ".hidden", "-rf", "a/b", "a:1", "a b", "caf\xc3\xa9" };
+	static const char *const good[] = { "web", "web-1", "web_1", "a.b", "a..b", "api@eu", "X9" };
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "watchers:\n  \"%s\":\n    cmd: sleep 1\n", bad[i]);
+		EXPECT_ERROR(text, 2, 3, "(allowed: letters, digits, '-', '_', '.', '@', not first");
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "watchers:\n  \"%s\":\n    cmd: sleep 1\n", good[i]);
+		struct config *c = load_ok(write_file("good.yaml", text));
+		CHECK(c && c->nwatchers == 1 && strcmp(c->watchers[0]->name, good[i]) == 0);
+		if (c)
+			config_free(c);
+	}
+	/* At most 128 characters. */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "watchers:\n  ");
+	memset(text + strlen(text), 'x', 129);
+	strcat(text, ":\n    cmd: sleep 1\n");
+	EXPECT_ERROR(text, 2, 3, "invalid watcher name");
+	/* A control character in a name is shown escaped in the error. */
+	EXPECT_ERROR("watchers:\n  \"a\\e[31m\":\n    cmd: sleep 1\n", 2, 3, "'a\\x1b[31m'");
+}
+
 TEST(error_files)
 {
 	struct config_errors errors = { 0 };
@@ -1115,6 +1144,7 @@ int main(void)
 	RUN(error_cmd);
 	RUN(error_yaml_syntax);
 	RUN(error_structure);
+	RUN(watcher_names);
 	RUN(error_files);
 	RUN(several_errors);
 	RUN(watcher_config_equal);

@@ -4,7 +4,9 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 /* --- helpers ---------------------------------------------------------------------------------- */
@@ -130,6 +132,22 @@ TEST(duration_rejects)
 	CHECK_INT(parse_duration(NULL, &seconds), -1);
 }
 
+TEST(duration_overflow)
+{
+	/* 1e308 written out is finite; in minutes or days it is not. */
+	char big[320];
+	double seconds;
+
+	big[0] = '1';
+	memset(big + 1, '0', 308);
+	strcpy(big + 309, "s");
+	CHECK_INT(parse_duration(big, &seconds), 0);
+	strcpy(big + 309, "m");
+	CHECK_INT(parse_duration(big, &seconds), -1);
+	strcpy(big + 309, "d");
+	CHECK_INT(parse_duration(big, &seconds), -1);
+}
+
 /* --- signals ---------------------------------------------------------------------------------- */
 
 TEST(signal_names_and_numbers)
@@ -147,6 +165,59 @@ TEST(signal_names_and_numbers)
 	CHECK_INT(parse_signal("9"), 9);
 	CHECK_INT(parse_signal("1"), 1);
 	CHECK_INT(parse_signal("64"), 64);  /* the last real-time signal on Linux */
+	CHECK_INT(parse_signal("31"), SIGSYS);
+	CHECK_INT(parse_signal("34"), 34);  /* glibc's SIGRTMIN */
+}
+
+TEST(signal_realtime)
+{
+	CHECK_INT(parse_signal("RTMIN"), SIGRTMIN);
+	CHECK_INT(parse_signal("SIGRTMIN"), SIGRTMIN);
+	CHECK_INT(parse_signal("sigrtmin+1"), SIGRTMIN + 1);
+	CHECK_INT(parse_signal("RTMIN+0"), SIGRTMIN);
+	CHECK_INT(parse_signal("RTMAX"), SIGRTMAX);
+	CHECK_INT(parse_signal("SIGRTMAX-2"), SIGRTMAX - 2);
+	CHECK_INT(parse_signal("RTMIN+30"), SIGRTMIN + 30 <= SIGRTMAX ? SIGRTMIN + 30 : -1);
+	CHECK_INT(parse_signal("RTMAX-30"), SIGRTMAX - 30 >= SIGRTMIN ? SIGRTMAX - 30 : -1);
+	/* Beyond the range, the wrong direction, or not a count. */
+	char beyond[32];
+	snprintf(beyond, sizeof(beyond), "RTMIN+%d", SIGRTMAX - SIGRTMIN + 1);
+	CHECK_INT(parse_signal(beyond), -1);
+	snprintf(beyond, sizeof(beyond), "RTMAX-%d", SIGRTMAX - SIGRTMIN + 1);
+	CHECK_INT(parse_signal(beyond), -1);
+	CHECK_INT(parse_signal("RTMIN-1"), -1);
+	CHECK_INT(parse_signal("RTMAX+1"), -1);
+	CHECK_INT(parse_signal("RTMIN+"), -1);
+	CHECK_INT(parse_signal("RTMIN++1"), -1);
+	CHECK_INT(parse_signal("RTMIN+-1"), -1);
+	CHECK_INT(parse_signal("RTMIN+ 1"), -1);
+	CHECK_INT(parse_signal("RTMIN+1x"), -1);
+	CHECK_INT(parse_signal("RTMIN+99999999999999999999"), -1);
+	CHECK_INT(parse_signal("RTMIN1"), -1);
+	CHECK_INT(parse_signal("RT"), -1);
+	/* Named as RTMIN+N, and parsed back. */
+	CHECK_STR(signal_name(SIGRTMIN), "RTMIN");
+	CHECK_STR(signal_name(SIGRTMIN + 3), "RTMIN+3");
+	CHECK_INT(parse_signal(signal_name(SIGRTMAX)), SIGRTMAX);
+}
+
+TEST(signal_number_valid)
+{
+	CHECK(signal_number_valid(1));
+	CHECK(signal_number_valid(9));
+	CHECK(signal_number_valid(31));
+	CHECK(signal_number_valid(SIGRTMIN));
+	CHECK(signal_number_valid(SIGRTMAX));
+	CHECK(!signal_number_valid(0));
+	CHECK(!signal_number_valid(-9));
+	CHECK(!signal_number_valid(SIGRTMAX + 1));
+	for (int sig = 32; sig < SIGRTMIN; sig++)  /* glibc's own (32 and 33) */
+		CHECK(!signal_number_valid(sig));
+	/* Whole numbers: 2^32 + 9 is not SIGKILL. */
+	CHECK(!signal_number_valid(4294967305LL));
+	CHECK(!signal_number_valid(-4294967287LL));
+	CHECK(!signal_number_valid(LLONG_MAX));
+	CHECK(!signal_number_valid(LLONG_MIN));
 }
 
 TEST(signal_rejects)
@@ -164,6 +235,10 @@ TEST(signal_rejects)
 	CHECK_INT(parse_signal("TERM "), -1);
 	CHECK_INT(parse_signal("SIGSIGTERM"), -1);
 	CHECK_INT(parse_signal(NULL), -1);
+	/* glibc keeps 32 and 33 for itself (its SIGRTMIN is 34); truncation would make these 9. */
+	CHECK_INT(parse_signal("32"), -1);
+	CHECK_INT(parse_signal("33"), -1);
+	CHECK_INT(parse_signal("4294967305"), -1);
 }
 
 TEST(signal_name_round_trip)
@@ -188,7 +263,7 @@ TEST(signal_name_round_trip)
 	/* Numbers without a name. */
 	CHECK_STR(signal_name(0), NULL);
 	CHECK_STR(signal_name(-1), NULL);
-	CHECK_STR(signal_name(SIGRTMIN + 1), NULL);
+	CHECK_STR(signal_name(32), NULL);
 	CHECK_STR(signal_name(65), NULL);
 }
 
@@ -447,7 +522,10 @@ int main(void)
 	RUN(duration_suffixes);
 	RUN(duration_suffix_case);
 	RUN(duration_rejects);
+	RUN(duration_overflow);
 	RUN(signal_names_and_numbers);
+	RUN(signal_realtime);
+	RUN(signal_number_valid);
 	RUN(signal_rejects);
 	RUN(signal_name_round_trip);
 	RUN(parse_long);
