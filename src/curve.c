@@ -1,6 +1,8 @@
 /* curve.c - CURVE keys and the ZAP handler (RFC 27) that checks client keys against a list. */
 #include "curve.h"
 
+#include "safefs.h"
+
 #include "log.h"
 #include "zwatch.h"
 
@@ -58,17 +60,21 @@ static const char *secret_file_problem(int fd)
 
 int curve_load_secret(const char *path, char *secret, char *public_key, const char **why)
 {
+	static char refused[SAFEFS_WHY];  /* start-up only: one caller at a time */
 	char line[256];
-	/* O_NONBLOCK: a FIFO put there must not hang the open; it is refused below. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct safe_file f;
 	FILE *fp;
 	bool found = false;
+	int fd;
 
 	secret[0] = '\0';
-	if (fd < 0) {
-		*why = strerror(errno);
+	/* Never through a link someone else planted (safefs.h); O_NONBLOCK: a FIFO put there must
+	 * not hang the open (safefs refuses anything but a regular file). */
+	if (safe_file_open(path, O_RDONLY | O_NONBLOCK, 0, false, &f, NULL, refused) < 0) {
+		*why = refused;
 		return -1;
 	}
+	fd = f.fd;
 	if ((*why = secret_file_problem(fd)) != NULL || (fp = fdopen(fd, "r")) == NULL) {
 		if (*why == NULL)
 			*why = strerror(errno);
