@@ -254,11 +254,22 @@ static int daemon_include(struct loader *ld, const char *path, yaml_node_t *v)
 
 static int daemon_curve_secret(struct loader *ld, const char *path, yaml_node_t *v)
 {
+	const char *file, *problem;
+	char why[SAFEFS_WHY];
+	struct safe_file f;
+
 	if (get_string(ld, path, v, &ld->config->daemon.curve_secret_key_file) < 0)
 		return -1;
-	if (access(ld->config->daemon.curve_secret_key_file, R_OK) < 0) {
-		add_error(ld, v, "%s: cannot read %s: %s", path,
-			  ld->config->daemon.curve_secret_key_file, strerror(errno));
+	/* The daemon reads it at start with the same checks (curve_load_secret). */
+	file = ld->config->daemon.curve_secret_key_file;
+	if (safe_file_open(file, O_RDONLY | O_NONBLOCK, 0, false, &f, NULL, why) < 0) {
+		add_error(ld, v, "%s: cannot read %s: %s", path, file, why);
+		return -1;
+	}
+	problem = safefs_secret_problem(&f.st, why);
+	close(f.fd);
+	if (problem) {
+		add_error(ld, v, "%s: %s: %s", path, file, problem);
 		return -1;
 	}
 	return 0;

@@ -33,31 +33,6 @@ int curve_key_valid(const char *text)
 	return text && strlen(text) == CURVE_KEY_LEN && zmq_z85_decode(binary, text) != NULL;
 }
 
-/* As OpenSSH with a private key: the file must be this user's (or root's) and only theirs to
- * read, or the secret is already out. Checked on the open descriptor, so the file read is the
- * file checked. Returns NULL if it is fine, else why not. */
-static const char *secret_file_problem(int fd)
-{
-	static char why[160];
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return strerror(errno);
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(why, sizeof(why), "owned by uid %u, not by uid %u or root (chown it)",
-			 (unsigned)st.st_uid, (unsigned)geteuid());
-		return why;
-	}
-	if (st.st_mode & 077) {
-		snprintf(why, sizeof(why), "group or others have access to this secret key (mode "
-			 "%04o; chmod 600 it)", (unsigned)(st.st_mode & 07777));
-		return why;
-	}
-	return NULL;
-}
-
 int curve_load_secret(const char *path, char *secret, char *public_key, const char **why)
 {
 	static char refused[SAFEFS_WHY];  /* start-up only: one caller at a time */
@@ -75,7 +50,8 @@ int curve_load_secret(const char *path, char *secret, char *public_key, const ch
 		return -1;
 	}
 	fd = f.fd;
-	if ((*why = secret_file_problem(fd)) != NULL || (fp = fdopen(fd, "r")) == NULL) {
+	if ((*why = safefs_secret_problem(&f.st, refused)) != NULL ||
+	    (fp = fdopen(fd, "r")) == NULL) {
 		if (*why == NULL)
 			*why = strerror(errno);
 		close(fd);

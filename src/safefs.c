@@ -488,3 +488,18 @@ out:
 		errno = err;
 	return fd;
 }
+
+const char *safefs_secret_problem(const struct stat *st, char *why)
+{
+	if (!safefs_owner_ok(st->st_uid)) {
+		snprintf(why, SAFEFS_WHY, "owned by uid %u, not by uid %u or root (chown it)",
+			 (unsigned)st->st_uid, (unsigned)geteuid());
+		return why;
+	}
+	if (st->st_mode & 077) {
+		snprintf(why, SAFEFS_WHY, "group or others have access to this secret key (mode "
+			 "%04o; chmod 600 it)", (unsigned)(st->st_mode & 07777));
+		return why;
+	}
+	return NULL;
+}

@@ -62,6 +62,11 @@ int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
  * errno and WHY. For the daemon's runtime directories. */
 int safe_mkdir_own(const char *path, mode_t mode, char *why);
 
+/* As OpenSSH with a private key: a secret's file (ST, from a safe_file_open) must be this
+ * user's or root's and only theirs to read, or the secret is already out. NULL if it is fine,
+ * else why not, written in WHY (SAFEFS_WHY bytes). */
+const char *safefs_secret_problem(const struct stat *st, char *why);
+
 /* Splits PATH into its directory ("." for a bare name) and its last component, both allocated.
  * Returns -1 (EINVAL) when the last component is not a name: "", "/", "x/", "x/..". */
 int safefs_split(const char *path, char **dir, char **base);

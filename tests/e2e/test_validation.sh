@@ -60,6 +60,10 @@ curve_refused() {
 	fi
 	grep -qF "$T/server.secret" "$T/curve.log" && grep -qF -- "$3" "$T/curve.log" ||
 		fail "the refusal of a key file of mode $1 owned by $2 does not say '$3': $(cat "$T/curve.log")"
+	# --check says so too, rather than "ok" for a file the daemon then refuses.
+	"$CIRQUED" -c "$T/curve.yaml" --check >"$T/check.out" 2>&1 &&
+		fail "--check accepted a CURVE secret key file of mode $1 owned by $2"
+	grep -qF -- "$3" "$T/check.out" || fail "--check on a key of mode $1 owned by $2: $(cat "$T/check.out")"
 }
 curve_refused 0666 root "group or others"
 curve_refused 0640 root "group or others"
