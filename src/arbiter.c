@@ -49,12 +49,12 @@ static bool takes_part(const struct level_run *run, const struct watcher *w)
 	return !run->only_autostart || w->config->autostart;
 }
 
-static void level_watcher_done(struct watcher *w, bool ok, void *arg)
+static void level_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct level_run *run = arg;
 
 	(void)w;
-	(void)ok;
+	(void)outcome;
 	if (--run->pending == 0)
 		level_run_next(run);
 }

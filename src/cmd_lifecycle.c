@@ -28,7 +28,7 @@ struct op {
 	enum op_kind kind;
 	int pending;                  /* watchers not done yet (+1 while launching) */
 	bool single;                  /* one watcher by name: the reply carries `info` */
-	bool failed;                  /* a watcher went away or gave up */
+	enum watcher_outcome outcome; /* the first watcher that did not end WATCHER_DONE */
 	json_t *before;               /* single: pids before the operation */
 	json_t *stopped;              /* single restart: pids that were stopped */
 };
@@ -76,15 +76,25 @@ static void op_reply(struct op *op, struct watcher *w)
 	op->req = NULL;
 }
 
+/* Whether the reply is ok: a stop whose watcher was removed meanwhile has stopped as well. */
+static bool op_succeeded(const struct op *op)
+{
+	return op->outcome == WATCHER_DONE ||
+	       (op->kind == OP_STOP && op->outcome == WATCHER_REMOVED);
+}
+
 static void op_release(struct op *op, struct watcher *w)
 {
+	static const char *const verbs[] = { [OP_START] = "start", [OP_STOP] = "stop",
+		[OP_RESTART] = "restart", [OP_RELOAD] = "reload", [OP_COUNT] = "count change" };
+
 	if (--op->pending > 0)
 		return;
 	if (op->req) {
-		if (op->failed && op->kind != OP_STOP)
-			control_error(op->req, CONTROL_ECOMMAND, "%s did not settle: a process gave up "
-				      "(FATAL) or the watcher was removed",
-				      op->single && w ? w->name : "some watchers");
+		if (!op_succeeded(op))
+			control_error(op->req, CONTROL_ECOMMAND, "%s of %s did not settle: %s",
+				      verbs[op->kind], op->single && w ? w->name : "some watchers",
+				      watcher_outcome_text(op->outcome));
 		else
 			op_reply(op, w);
 	}
@@ -93,22 +103,22 @@ static void op_release(struct op *op, struct watcher *w)
 	free(op);
 }
 
-static void op_watcher_done(struct watcher *w, bool ok, void *arg)
+static void op_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct op *op = arg;
 
-	if (!ok)
-		op->failed = true;
+	if (op->outcome == WATCHER_DONE)
+		op->outcome = outcome;
 	op_release(op, w);
 }
 
 /* Restart of one watcher: the stop is done, now start. */
-static void op_restart_stopped(struct watcher *w, bool ok, void *arg)
+static void op_restart_stopped(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct op *op = arg;
 
-	if (!ok) {
-		op->failed = true;
+	if (outcome != WATCHER_DONE) {
+		op->outcome = outcome;
 		op_release(op, w);
 		return;
 	}

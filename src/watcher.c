@@ -478,7 +478,7 @@ static void fire_waiters(struct watcher *w)
 
 	while (*link) {
 		struct waiter *wt = *link;
-		if (wt->kind == WAIT_CANCELLED || (wt->kind == WAIT_STARTED && started) ||
+		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
 		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_RELOADED && reloaded)) {
 			*link = wt->next;
 			wt->next = ready;
@@ -489,11 +489,12 @@ static void fire_waiters(struct watcher *w)
 	}
 	while (ready) {
 		struct waiter *wt = ready;
-		bool ok = wt->kind == WAIT_STOPPED ||
-			  ((wt->kind == WAIT_STARTED || wt->kind == WAIT_RELOADED) && !any_fatal(w));
+		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
+					       : wt->kind != WAIT_STOPPED && any_fatal(w)
+					       ? WATCHER_GAVE_UP : WATCHER_DONE;
 		ready = wt->next;
 		if (wt->done)
-			wt->done(w, ok, wt->arg);
+			wt->done(w, outcome, wt->arg);
 		free(wt);
 	}
 }
@@ -517,7 +518,7 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 		return;
 	wt = calloc(1, sizeof(*wt));
 	if (wt == NULL) {
-		done(w, false, arg);
+		done(w, WATCHER_NO_MEMORY, arg);
 		return;
 	}
 	wt->kind = kind;
@@ -527,11 +528,28 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 	w->waiters = wt;
 }
 
-static void cancel_waiters(struct watcher *w, enum waiter_kind kind)
+/* The waiters of KIND are answered OUTCOME at the next update. */
+static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watcher_outcome outcome)
 {
-	for (struct waiter *wt = w->waiters; wt; wt = wt->next)
-		if (wt->kind == kind)
-			wt->kind = WAIT_CANCELLED;
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next) {
+		if (wt->kind == kind && !wt->cancelled) {
+			wt->cancelled = true;
+			wt->outcome = outcome;
+		}
+	}
+}
+
+const char *watcher_outcome_text(enum watcher_outcome outcome)
+{
+	switch (outcome) {
+	case WATCHER_DONE: return "done";
+	case WATCHER_GAVE_UP: return "a process gave up (FATAL)";
+	case WATCHER_STOPPED_SINCE: return "a later stop (or rm) stopped it first";
+	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
+	case WATCHER_REMOVED: return "the watcher was removed";
+	case WATCHER_NO_MEMORY: return "out of memory";
+	}
+	return "?";
 }
 
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
@@ -555,9 +573,10 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 
 void watcher_free(struct watcher *w)
 {
-	cancel_waiters(w, WAIT_STARTED);
-	cancel_waiters(w, WAIT_STOPPED);
-	cancel_waiters(w, WAIT_RELOADED);  /* each waiter holds a request: all must be answered */
+	/* Each waiter holds a request: all must be answered. */
+	cancel_waiters(w, WAIT_STARTED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_STOPPED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_RELOADED, WATCHER_REMOVED);
 	w->on_idle = NULL;
 	fire_waiters(w);
 	while (w->processes)  /* only placeholders remain in an idle watcher */
@@ -573,7 +592,7 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 
 	if (w->removing) {  /* on its way out: a late restart must not bring it back */
 		if (done)
-			done(w, false, arg);
+			done(w, WATCHER_REMOVED, arg);
 		return;
 	}
 
@@ -583,7 +602,7 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 		emit(w, "start", 0, 0);
 	}
 	w->wanted = true;
-	cancel_waiters(w, WAIT_STOPPED);
+	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* An explicit start retries what had given up or exited. */
 	for (p = w->processes; p; p = next) {
 		next = p->next;
@@ -603,8 +622,8 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 		emit(w, "stop", 0, 0);
 	}
 	w->wanted = false;
-	cancel_waiters(w, WAIT_STARTED);
-	cancel_waiters(w, WAIT_RELOADED);
+	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_RELOADED, WATCHER_STOPPED_SINCE);
 	ev_timer_stop(w->loop, &w->warmup);
 	w->busy++;
 	for (p = w->processes; p; p = next) {
@@ -619,7 +638,8 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 void watcher_kill(struct watcher *w)
 {
 	w->wanted = false;
-	cancel_waiters(w, WAIT_STARTED);
+	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_RELOADED, WATCHER_STOPPED_SINCE);
 	ev_timer_stop(w->loop, &w->warmup);
 	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {

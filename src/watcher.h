@@ -16,9 +16,20 @@
 
 struct watcher;
 
-/* Called once when a start has settled (ok: no process gave up) or a stop has finished; ok is
- * false when a later intent superseded it or the watcher was freed. */
-typedef void (*watcher_done_fn)(struct watcher *w, bool ok, void *arg);
+/* How an operation ended, as its waiter is told. */
+enum watcher_outcome {
+	WATCHER_DONE,            /* what was asked for holds */
+	WATCHER_GAVE_UP,         /* the processes started, but one gave up (FATAL) */
+	WATCHER_STOPPED_SINCE,   /* a later stop (or rm) undid the start, restart or reload */
+	WATCHER_STARTED_SINCE,   /* a later start, restart or reload undid the stop */
+	WATCHER_REMOVED,         /* the watcher was removed (or the daemon is ending) */
+	WATCHER_NO_MEMORY,       /* it could not be waited for */
+};
+/* "a later stop (or rm) stopped it first", ... for replies and logs. */
+const char *watcher_outcome_text(enum watcher_outcome outcome);
+
+/* Called once when a start or reload has settled or a stop has finished. */
+typedef void (*watcher_done_fn)(struct watcher *w, enum watcher_outcome outcome, void *arg);
 /* Called whenever the watcher has no process left (after a stop, or when it never had any). */
 typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
 /* Called as things happen, with Circus's event names: "spawn" (pid), "reap" (pid, exit_code:
@@ -56,11 +67,13 @@ struct process {
 /* The process became ready (ready.c): STARTING -> RUNNING. */
 void process_ready(struct process *p);
 
-enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_RELOADED, WAIT_CANCELLED };
+enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_RELOADED };
 
 struct waiter {
 	struct waiter *next;
 	enum waiter_kind kind;
+	bool cancelled;               /* answered with outcome at the next update */
+	enum watcher_outcome outcome;
 	watcher_done_fn done;
 	void *arg;
 };
