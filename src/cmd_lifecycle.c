@@ -448,7 +448,9 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 	ev_timer_start(a->loop, &job->grace);
 }
 
-/* rm: the watcher stops, then is forgotten (a waiting rm answers once it has stopped). */
+/* rm: the watcher stops, then is forgotten. A waiting rm answers once every process of that
+ * name is gone, those of a watcher it replaced still stopping included. The name is free at
+ * once: a watcher added under it starts only after those processes (see add_watcher). */
 void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 {
 	struct watcher *w = need_watcher(a, req, props);
@@ -466,7 +468,6 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 	if (op == NULL)
 		return;
 	op->pending++;
-	/* The waiter is told when the watcher is freed, which is once it has stopped. */
 	watcher_stop(w, op_watcher_done, op);
 	arbiter_remove_watcher(a, w);
 	op_release(op, NULL);

@@ -409,7 +409,7 @@ static void reconcile(struct watcher *w)
 	int wanted = count_wanted(w);
 	bool *used;
 
-	if (!w->wanted)
+	if (!w->wanted || w->predecessor)
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), none will come, so it stops now. */
@@ -448,7 +448,7 @@ static void reconcile(struct watcher *w)
 
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || count_wanted(w) != w->numprocesses)
+	if (!w->wanted || w->predecessor || count_wanted(w) != w->numprocesses)
 		return false;
 	for (const struct process *p = w->processes; p; p = p->next)
 		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_BACKOFF))
@@ -473,7 +473,7 @@ static bool any_fatal(const struct watcher *w)
 static void fire_waiters(struct watcher *w)
 {
 	struct waiter *ready = NULL, **link = &w->waiters;
-	bool started = start_settled(w), stopped = w->nprocesses == 0;
+	bool started = start_settled(w), stopped = watcher_is_idle(w);
 	bool reloaded = started && !any_retiring(w);
 
 	while (*link) {
@@ -506,7 +506,7 @@ static void watcher_update(struct watcher *w)
 	fire_waiters(w);
 	w->busy--;
 	/* The idle hook may free the watcher: nothing touches w after it. */
-	if (w->busy == 0 && w->nprocesses == 0 && w->on_idle)
+	if (w->busy == 0 && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
 }
 
@@ -579,6 +579,10 @@ void watcher_free(struct watcher *w)
 	cancel_waiters(w, WAIT_RELOADED, WATCHER_REMOVED);
 	w->on_idle = NULL;
 	fire_waiters(w);
+	if (w->successor)  /* the caller tells it (watcher_predecessor_gone) */
+		w->successor->predecessor = NULL;
+	if (w->predecessor)
+		w->predecessor->successor = NULL;
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
@@ -597,8 +601,9 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 
 	if (!w->wanted) {
-		log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
-			 w->numprocesses == 1 ? "" : "es");
+		log_info("watcher %s: starting %d process%s%s", w->name, w->numprocesses,
+			 w->numprocesses == 1 ? "" : "es", w->predecessor ? " once those of the "
+			 "watcher it replaces are gone" : "");
 		emit(w, "start", 0, 0);
 	}
 	w->wanted = true;
@@ -632,6 +637,20 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->busy--;
 	add_waiter(w, WAIT_STOPPED, done, arg);
+	watcher_update(w);
+}
+
+void watcher_follow(struct watcher *w, struct watcher *predecessor)
+{
+	w->predecessor = predecessor;
+	predecessor->successor = w;
+}
+
+void watcher_predecessor_gone(struct watcher *w)
+{
+	w->predecessor = NULL;
+	if (w->wanted)
+		log_info("watcher %s: the processes of the watcher it replaces are gone", w->name);
 	watcher_update(w);
 }
 
@@ -691,7 +710,7 @@ struct process *watcher_find_pid(struct watcher *w, pid_t pid)
 
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 {
-	if (!w->wanted) {
+	if (!w->wanted || w->removing) {
 		watcher_start(w, done, arg);
 		return;
 	}
@@ -723,12 +742,12 @@ const char *watcher_status(const struct watcher *w)
 {
 	if (w->wanted)
 		return start_settled(w) && !any_retiring(w) ? "active" : "starting";
-	return w->nprocesses > 0 ? "stopping" : "stopped";
+	return watcher_is_idle(w) ? "stopped" : "stopping";
 }
 
 bool watcher_is_idle(const struct watcher *w)
 {
-	return w->nprocesses == 0;
+	return w->nprocesses == 0 && w->predecessor == NULL;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

@@ -85,8 +85,11 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
-	struct watcher *successor;    /* replaces this removing watcher once it is idle (reload) */
-	struct watcher *predecessor;  /* must be idle before this one starts */
+	/* A name is never run by two watchers at once: a watcher that takes the name of a
+	 * removed one still stopping spawns nothing, and counts as not stopped, until the
+	 * predecessor is gone (rm then add, a changed definition, a reload). */
+	struct watcher *successor;    /* the watcher waiting for this removed one to be idle */
+	struct watcher *predecessor;  /* a removed watcher of this name, still stopping */
 	int numprocesses;             /* wanted number of processes (config, incr/decr) */
 	struct process *processes;
 	int nprocesses;               /* length of processes, retiring ones included */
@@ -108,6 +111,10 @@ void watcher_free(struct watcher *w);
 
 void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
+/* W takes the name of PREDECESSOR (removing, not idle): W spawns nothing until
+ * watcher_predecessor_gone. */
+void watcher_follow(struct watcher *w, struct watcher *predecessor);
+void watcher_predecessor_gone(struct watcher *w);
 /* Fast stop: SIGKILL to every process (and group) at once. */
 void watcher_kill(struct watcher *w);
 void watcher_set_numprocesses(struct watcher *w, int n);
@@ -128,6 +135,7 @@ int watcher_signal(struct watcher *w, int signum, bool to_group);
 /* The process with this pid, or NULL. */
 struct process *watcher_find_pid(struct watcher *w, pid_t pid);
 
+/* No process left, and no predecessor still stopping. */
 bool watcher_is_idle(const struct watcher *w);
 int watcher_count_state(const struct watcher *w, enum proc_state state);
 
