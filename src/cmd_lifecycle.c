@@ -112,19 +112,6 @@ static void op_watcher_done(struct watcher *w, enum watcher_outcome outcome, voi
 	op_release(op, w);
 }
 
-/* Restart of one watcher: the stop is done, now start. */
-static void op_restart_stopped(struct watcher *w, enum watcher_outcome outcome, void *arg)
-{
-	struct op *op = arg;
-
-	if (outcome != WATCHER_DONE) {
-		op->outcome = outcome;
-		op_release(op, w);
-		return;
-	}
-	watcher_start(w, op_watcher_done, op);
-}
-
 static void op_launch(struct op *op, struct watcher *w)
 {
 	op->pending++;
@@ -138,7 +125,7 @@ static void op_launch(struct op *op, struct watcher *w)
 	case OP_RESTART:
 		if (op->single)
 			op->stopped = pids_of(w);
-		watcher_stop(w, op_restart_stopped, op);
+		watcher_restart(w, op_watcher_done, op);
 		break;
 	case OP_RELOAD:
 		if (op->single)
