@@ -92,7 +92,8 @@ YAML
 }
 write_conf v1
 start_daemon
-$CTL start app >/dev/null || fail "app did not start"
+# app autostarts: wait for it (`start app` says "already started" once it is active)
+wait_for 15 '[ "$($CTL status app | grep -c RUNNING)" = 2 ]' || fail "app did not start: $($CTL status app)"
 
 # --- listsockets, and what a process is given ------------------------------------------------
 json=$($CTL --json sockets) || fail "cirquectl sockets failed"
