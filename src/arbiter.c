@@ -50,12 +50,12 @@ static bool takes_part(const struct level_run *run, const struct watcher *w)
 	return !run->only_autostart || w->config->autostart;
 }
 
-static void level_watcher_done(struct watcher *w, bool ok, void *arg)
+static void level_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct level_run *run = arg;
 
 	(void)w;
-	(void)ok;
+	(void)outcome;
 	if (--run->pending == 0)
 		level_run_next(run);
 }
@@ -247,7 +247,7 @@ static void unlink_watcher(struct watcher **list, struct watcher *w)
 	}
 }
 
-/* Every watcher's idle hook: frees removed watchers, starts their successors, ends shutdown. */
+/* Every watcher's idle hook: frees removed watchers, lets their successors go, ends shutdown. */
 static void on_watcher_idle(struct watcher *w, void *arg)
 {
 	struct arbiter *a = arg;
@@ -255,13 +255,14 @@ static void on_watcher_idle(struct watcher *w, void *arg)
 	if (w->removing) {
 		struct watcher *successor = w->successor;
 		unlink_watcher(&a->removed, w);
-		log_info("watcher %s: %s", w->name, successor ? "stopped for its new definition" : "removed");
+		log_info("watcher %s: %s", w->name, successor ? "stopped, its successor takes the name"
+							      : "removed");
 		watcher_free(w);
-		if (successor) {
-			successor->predecessor = NULL;
-			if (!a->shutting_down)
-				watcher_start(successor, NULL, NULL);
-		}
+		/* Either may free the successor (a removed one, now idle too). */
+		if (successor && a->shutting_down)
+			watcher_stop(successor, NULL, NULL);  /* the ordered stop may not be there yet */
+		else if (successor)
+			watcher_predecessor_gone(successor);
 	}
 	check_shutdown_complete(a);
 }
@@ -286,9 +287,21 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	events_publish_watcher(a->events, w->name, event, payload);
 }
 
+/* The newest removed watcher of NAME, still stopping, that no other follows yet. */
+static struct watcher *stopping_namesake(struct arbiter *a, const char *name)
+{
+	for (struct watcher *w = a->removed; w; w = w->next)  /* newest first */
+		if (strcmp(w->name, name) == 0 && w->successor == NULL)
+			return w;
+	return NULL;
+}
+
+/* A new watcher takes over a name whose old processes may still be stopping: it follows them,
+ * so that two generations never run side by side. */
 static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 {
 	struct watcher *w = watcher_new(a->loop, wc, a->devnull_fd), **tail;
+	struct watcher *namesake;
 
 	if (w == NULL) {
 		log_error("watcher %s: out of memory", wc->name);
@@ -302,6 +315,12 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 	for (tail = &a->watchers; *tail; tail = &(*tail)->next)
 		;
 	*tail = w;
+	namesake = stopping_namesake(a, w->name);
+	if (namesake) {
+		log_info("watcher %s: the processes of the previous %s are still stopping: its own "
+			 "start waits for them", w->name, w->name);
+		watcher_follow(w, namesake);
+	}
 	return w;
 }
 
@@ -313,13 +332,10 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name)
 	return NULL;
 }
 
-/* Moves W to the removed list and stops it; it is freed when idle (maybe right now). */
+/* Moves W to the removed list and stops it; it is freed when idle (maybe right now), which is
+ * not before its own predecessor, if any, is gone. */
 static void retire_watcher(struct arbiter *a, struct watcher *w)
 {
-	if (w->predecessor) {  /* replaced again before it ever started */
-		w->predecessor->successor = NULL;
-		w->predecessor = NULL;
-	}
 	unlink_watcher(&a->watchers, w);
 	w->removing = true;
 	w->next = a->removed;
@@ -597,20 +613,19 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 
 /* --- reload ------------------------------------------------------------------------------------ */
 
-/* A watcher whose definition changed is replaced: the old one stops, then the new one starts
- * (from the idle hook), so the two never run side by side. */
-static void replace_watcher(struct arbiter *a, struct watcher *old, struct watcher_config *wc,
-			    bool start)
+/* A watcher whose definition changed is replaced: the old one stops, and the new one, which
+ * follows it, starts once it is gone; the two never run side by side. Returns the new one. */
+static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
+				       struct watcher_config *wc, bool start)
 {
 	struct watcher *nw;
 
 	log_info("watcher %s: definition changed, restarting it", old->name);
+	retire_watcher(a, old);  /* may free old, at once if it had no process */
 	nw = add_watcher(a, wc);
-	if (nw && start) {
-		old->successor = nw;
-		nw->predecessor = old;
-	}
-	retire_watcher(a, old);  /* the idle hook starts nw, at once if old had no process */
+	if (nw && start)
+		watcher_start(nw, NULL, NULL);
+	return nw;
 }
 
 /* Watchers fed by sockets are replaced the graceful way, new processes first: the sockets stay
@@ -634,8 +649,6 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 					struct watcher_config *wc, bool start, bool runtime_count,
 					bool renew)
 {
-	struct watcher *result;
-	char *name;
 	int before = runtime_count ? w->numprocesses : w->config->numprocesses;
 	int count = before == wc->numprocesses ? w->numprocesses : wc->numprocesses;
 
@@ -663,11 +676,7 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		watcher_reload_with(w, wc, count, NULL, NULL);
 		return w;
 	}
-	name = strdup(w->name);  /* replace_watcher may free w, and wc with it on failure */
-	replace_watcher(a, w, wc, start);
-	result = name ? arbiter_find(a, name) : NULL;
-	free(name);
-	return result;
+	return replace_watcher(a, w, wc, start);
 }
 
 static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count,

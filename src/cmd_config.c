@@ -160,6 +160,22 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, NULL);
 }
 
+/* A waiting add with start: answered once the new watcher's processes are up. */
+static void added_and_started(struct watcher *w, enum watcher_outcome outcome, void *arg)
+{
+	struct request *req = arg;
+
+	if (outcome == WATCHER_DONE)
+		control_reply(req, NULL);
+	else
+		control_error(req, CONTROL_ECOMMAND, "%s was added, but its start did not settle: %s",
+			      w->name, watcher_outcome_text(outcome));
+}
+
+/* add: a name whose previous watcher (rm, reload) still has processes stopping is accepted;
+ * the new watcher starts once they are gone, and is "starting" (or "stopping") meanwhile.
+ * Refusing instead would make `rm NAME; add NAME` succeed or fail by the graceful_timeout
+ * and leave every script to retry in a loop: the daemon does that waiting for it. */
 void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 {
 	const char *name = prop_string(props, "name"), *key;
@@ -197,9 +213,14 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	events_publish_watcher(a->events, w->name, "add", NULL);
-	if (prop_bool(props, "start", false) && !a->shutting_down)
+	if (!prop_bool(props, "start", false) || a->shutting_down) {
+		control_reply(req, NULL);
+	} else if (waiting(props)) {
+		watcher_start(w, added_and_started, req);
+	} else {
 		watcher_start(w, NULL, NULL);
-	control_reply(req, NULL);
+		control_reply(req, NULL);
+	}
 }
 
 void cmd_signal(struct arbiter *a, struct request *req, json_t *props)

@@ -29,7 +29,7 @@ struct op {
 	enum op_kind kind;
 	int pending;                  /* watchers not done yet (+1 while launching) */
 	bool single;                  /* one watcher by name: the reply carries `info` */
-	bool failed;                  /* a watcher went away or gave up */
+	enum watcher_outcome outcome; /* the first watcher that did not end WATCHER_DONE */
 	json_t *before;               /* single: pids before the operation */
 	json_t *stopped;              /* single restart: pids that were stopped */
 };
@@ -77,15 +77,25 @@ static void op_reply(struct op *op, struct watcher *w)
 	op->req = NULL;
 }
 
+/* Whether the reply is ok: a stop whose watcher was removed meanwhile has stopped as well. */
+static bool op_succeeded(const struct op *op)
+{
+	return op->outcome == WATCHER_DONE ||
+	       (op->kind == OP_STOP && op->outcome == WATCHER_REMOVED);
+}
+
 static void op_release(struct op *op, struct watcher *w)
 {
+	static const char *const verbs[] = { [OP_START] = "start", [OP_STOP] = "stop",
+		[OP_RESTART] = "restart", [OP_RELOAD] = "reload", [OP_COUNT] = "count change" };
+
 	if (--op->pending > 0)
 		return;
 	if (op->req) {
-		if (op->failed && op->kind != OP_STOP)
-			control_error(op->req, CONTROL_ECOMMAND, "%s did not settle: a process gave up "
-				      "(FATAL) or the watcher was removed",
-				      op->single && w ? w->name : "some watchers");
+		if (!op_succeeded(op))
+			control_error(op->req, CONTROL_ECOMMAND, "%s of %s did not settle: %s",
+				      verbs[op->kind], op->single && w ? w->name : "some watchers",
+				      watcher_outcome_text(op->outcome));
 		else
 			op_reply(op, w);
 	}
@@ -94,26 +104,13 @@ static void op_release(struct op *op, struct watcher *w)
 	free(op);
 }
 
-static void op_watcher_done(struct watcher *w, bool ok, void *arg)
+static void op_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct op *op = arg;
 
-	if (!ok)
-		op->failed = true;
+	if (op->outcome == WATCHER_DONE)
+		op->outcome = outcome;
 	op_release(op, w);
-}
-
-/* Restart of one watcher: the stop is done, now start. */
-static void op_restart_stopped(struct watcher *w, bool ok, void *arg)
-{
-	struct op *op = arg;
-
-	if (!ok) {
-		op->failed = true;
-		op_release(op, w);
-		return;
-	}
-	watcher_start(w, op_watcher_done, op);
 }
 
 static void op_launch(struct op *op, struct watcher *w)
@@ -129,7 +126,7 @@ static void op_launch(struct op *op, struct watcher *w)
 	case OP_RESTART:
 		if (op->single)
 			op->stopped = pids_of(w);
-		watcher_stop(w, op_restart_stopped, op);
+		watcher_restart(w, op_watcher_done, op);
 		break;
 	case OP_RELOAD:
 		if (op->single)
@@ -450,7 +447,9 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 	ev_timer_start(a->loop, &job->grace);
 }
 
-/* rm: the watcher stops, then is forgotten (a waiting rm answers once it has stopped). */
+/* rm: the watcher stops, then is forgotten. A waiting rm answers once every process of that
+ * name is gone, those of a watcher it replaced still stopping included. The name is free at
+ * once: a watcher added under it starts only after those processes (see add_watcher). */
 void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 {
 	struct watcher *w = need_watcher(a, req, props);
@@ -468,7 +467,6 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 	if (op == NULL)
 		return;
 	op->pending++;
-	/* The waiter is told when the watcher is freed, which is once it has stopped. */
 	watcher_stop(w, op_watcher_done, op);
 	arbiter_remove_watcher(a, w);
 	op_release(op, NULL);

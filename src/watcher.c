@@ -402,6 +402,21 @@ static void on_warmup(struct ev_loop *loop, ev_timer *timer, int revents)
 	watcher_update(timer->data);
 }
 
+/* A restart spawns nothing until every process it stopped has exited; then its start phase
+ * begins (logged and published here, once). */
+static bool in_restart_stop_phase(struct watcher *w)
+{
+	if (!w->restarting)
+		return false;
+	if (watcher_count_state(w, PS_STOPPING) > 0)
+		return true;
+	w->restarting = false;
+	log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
+		 w->numprocesses == 1 ? "" : "es");
+	emit(w, "start", 0, 0);
+	return false;
+}
+
 /* Brings the number of wanted processes to numprocesses: surplus ones (highest wids) are stopped,
  * missing ones spawned (paced by warmup_delay). */
 static void reconcile(struct watcher *w)
@@ -409,7 +424,7 @@ static void reconcile(struct watcher *w)
 	int wanted = count_wanted(w);
 	bool *used;
 
-	if (!w->wanted)
+	if (!w->wanted || w->predecessor || in_restart_stop_phase(w))
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), none will come, so it stops now. */
@@ -446,20 +461,24 @@ static void reconcile(struct watcher *w)
 	free(used);
 }
 
+/* Every wanted process is up (or has given up): none is starting, backing off, or still
+ * stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || count_wanted(w) != w->numprocesses)
+	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != w->numprocesses)
 		return false;
 	for (const struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_BACKOFF))
+		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_BACKOFF ||
+				     p->state == PS_STOPPING))
 			return false;
 	return true;
 }
 
-static bool any_retiring(const struct watcher *w)
+/* Old processes remain from a replacement (reload, restart, max_age, decr). */
+static bool replacing(const struct watcher *w)
 {
 	for (const struct process *p = w->processes; p; p = p->next)
-		if (p->retiring)
+		if (p->retiring || p->state == PS_STOPPING)
 			return true;
 	return false;
 }
@@ -473,13 +492,13 @@ static bool any_fatal(const struct watcher *w)
 static void fire_waiters(struct watcher *w)
 {
 	struct waiter *ready = NULL, **link = &w->waiters;
-	bool started = start_settled(w), stopped = w->nprocesses == 0;
-	bool reloaded = started && !any_retiring(w);
+	bool started = start_settled(w), stopped = watcher_is_idle(w);
+	bool replaced = started && !replacing(w);
 
 	while (*link) {
 		struct waiter *wt = *link;
-		if (wt->kind == WAIT_CANCELLED || (wt->kind == WAIT_STARTED && started) ||
-		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_RELOADED && reloaded)) {
+		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
+		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced)) {
 			*link = wt->next;
 			wt->next = ready;
 			ready = wt;
@@ -489,13 +508,42 @@ static void fire_waiters(struct watcher *w)
 	}
 	while (ready) {
 		struct waiter *wt = ready;
-		bool ok = wt->kind == WAIT_STOPPED ||
-			  ((wt->kind == WAIT_STARTED || wt->kind == WAIT_RELOADED) && !any_fatal(w));
+		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
+					       : wt->kind != WAIT_STOPPED && any_fatal(w)
+					       ? WATCHER_GAVE_UP : WATCHER_DONE;
 		ready = wt->next;
 		if (wt->done)
-			wt->done(w, ok, wt->arg);
+			wt->done(w, outcome, wt->arg);
 		free(wt);
 	}
+}
+
+/* Marks the processes alive now as old: each gets a successor, then stops (reconcile). */
+static void begin_reload(struct watcher *w)
+{
+	log_info("watcher %s: graceful reload: new processes first, then the old ones stop", w->name);
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
+			p->retiring = true;
+	emit(w, "reload", 0, 0);
+}
+
+static void promote_queued_reloads(struct watcher *w)
+{
+	w->reload_queued = false;
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next)
+		if (wt->kind == WAIT_REPLACE_QUEUED)
+			wt->kind = WAIT_REPLACED;
+}
+
+/* The replacement in flight is over: the reloads queued behind it begin, as one. */
+static bool begin_queued_reload(struct watcher *w)
+{
+	if (!w->reload_queued || !w->wanted || replacing(w))
+		return false;
+	promote_queued_reloads(w);
+	begin_reload(w);
+	return true;
 }
 
 static void watcher_update(struct watcher *w)
@@ -503,9 +551,14 @@ static void watcher_update(struct watcher *w)
 	w->busy++;
 	reconcile(w);
 	fire_waiters(w);
+	/* After the waiters of the replacement that just ended: they need not wait for the next. */
+	if (begin_queued_reload(w)) {
+		reconcile(w);
+		fire_waiters(w);
+	}
 	w->busy--;
 	/* The idle hook may free the watcher: nothing touches w after it. */
-	if (w->busy == 0 && w->nprocesses == 0 && w->on_idle)
+	if (w->busy == 0 && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
 }
 
@@ -517,7 +570,7 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 		return;
 	wt = calloc(1, sizeof(*wt));
 	if (wt == NULL) {
-		done(w, false, arg);
+		done(w, WATCHER_NO_MEMORY, arg);
 		return;
 	}
 	wt->kind = kind;
@@ -527,11 +580,39 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 	w->waiters = wt;
 }
 
-static void cancel_waiters(struct watcher *w, enum waiter_kind kind)
+/* The waiters of KIND are answered OUTCOME at the next update. */
+static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watcher_outcome outcome)
 {
-	for (struct waiter *wt = w->waiters; wt; wt = wt->next)
-		if (wt->kind == kind)
-			wt->kind = WAIT_CANCELLED;
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next) {
+		if (wt->kind == kind && !wt->cancelled) {
+			wt->cancelled = true;
+			wt->outcome = outcome;
+		}
+	}
+}
+
+/* A stop or a kill: the starts, restarts and reloads waiting are over, undone by it. */
+static void drop_start_intents(struct watcher *w)
+{
+	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_REPLACED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
+	w->reload_queued = false;
+	w->restarting = false;
+	ev_timer_stop(w->loop, &w->warmup);
+}
+
+const char *watcher_outcome_text(enum watcher_outcome outcome)
+{
+	switch (outcome) {
+	case WATCHER_DONE: return "done";
+	case WATCHER_GAVE_UP: return "a process gave up (FATAL)";
+	case WATCHER_STOPPED_SINCE: return "a later stop (or rm) stopped it first";
+	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
+	case WATCHER_REMOVED: return "the watcher was removed";
+	case WATCHER_NO_MEMORY: return "out of memory";
+	}
+	return "?";
 }
 
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
@@ -555,11 +636,17 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 
 void watcher_free(struct watcher *w)
 {
-	cancel_waiters(w, WAIT_STARTED);
-	cancel_waiters(w, WAIT_STOPPED);
-	cancel_waiters(w, WAIT_RELOADED);  /* each waiter holds a request: all must be answered */
+	/* Each waiter holds a request: all must be answered. */
+	cancel_waiters(w, WAIT_STARTED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_STOPPED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_REPLACED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_REMOVED);
 	w->on_idle = NULL;
 	fire_waiters(w);
+	if (w->successor)  /* the caller tells it (watcher_predecessor_gone) */
+		w->successor->predecessor = NULL;
+	if (w->predecessor)
+		w->predecessor->successor = NULL;
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
@@ -573,17 +660,18 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 
 	if (w->removing) {  /* on its way out: a late restart must not bring it back */
 		if (done)
-			done(w, false, arg);
+			done(w, WATCHER_REMOVED, arg);
 		return;
 	}
 
 	if (!w->wanted) {
-		log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
-			 w->numprocesses == 1 ? "" : "es");
+		log_info("watcher %s: starting %d process%s%s", w->name, w->numprocesses,
+			 w->numprocesses == 1 ? "" : "es", w->predecessor ? " once those of the "
+			 "watcher it replaces are gone" : "");
 		emit(w, "start", 0, 0);
 	}
 	w->wanted = true;
-	cancel_waiters(w, WAIT_STOPPED);
+	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* An explicit start retries what had given up or exited. */
 	for (p = w->processes; p; p = next) {
 		next = p->next;
@@ -603,9 +691,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 		emit(w, "stop", 0, 0);
 	}
 	w->wanted = false;
-	cancel_waiters(w, WAIT_STARTED);
-	cancel_waiters(w, WAIT_RELOADED);
-	ev_timer_stop(w->loop, &w->warmup);
+	drop_start_intents(w);
 	w->busy++;
 	for (p = w->processes; p; p = next) {
 		next = p->next;
@@ -616,11 +702,51 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	watcher_update(w);
 }
 
+void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	if (w->removing) {
+		if (done)
+			done(w, WATCHER_REMOVED, arg);
+		return;
+	}
+	if (w->wanted) {
+		log_info("watcher %s: restarting: every process stops, then new ones start", w->name);
+		emit(w, "stop", 0, 0);
+	}
+	w->wanted = true;
+	w->restarting = true;
+	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
+	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
+	promote_queued_reloads(w);
+	ev_timer_stop(w->loop, &w->warmup);
+	w->busy++;
+	for (struct process *p = w->processes, *next; p; p = next) {
+		next = p->next;
+		process_dispatch(p, PE_STOP);  /* a STOPPING process still counts: nothing spawns */
+	}
+	w->busy--;
+	add_waiter(w, WAIT_REPLACED, done, arg);
+	watcher_update(w);
+}
+
+void watcher_follow(struct watcher *w, struct watcher *predecessor)
+{
+	w->predecessor = predecessor;
+	predecessor->successor = w;
+}
+
+void watcher_predecessor_gone(struct watcher *w)
+{
+	w->predecessor = NULL;
+	if (w->wanted)
+		log_info("watcher %s: the processes of the watcher it replaces are gone", w->name);
+	watcher_update(w);
+}
+
 void watcher_kill(struct watcher *w)
 {
 	w->wanted = false;
-	cancel_waiters(w, WAIT_STARTED);
-	ev_timer_stop(w->loop, &w->warmup);
+	drop_start_intents(w);
 	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
@@ -669,23 +795,35 @@ struct process *watcher_find_pid(struct watcher *w, pid_t pid)
 	return NULL;
 }
 
+/* Every live process is on its way out: all that runs next will be spawned after now. */
+static bool nothing_survives(const struct watcher *w)
+{
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->pid > 0 && !p->retiring && p->state != PS_STOPPING)
+			return false;
+	return true;
+}
+
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 {
-	if (!w->wanted) {
+	if (!w->wanted || w->removing) {
 		watcher_start(w, done, arg);
 		return;
 	}
-	log_info("watcher %s: graceful reload: new processes first, then the old ones stop", w->name);
-	w->busy++;
-	for (struct process *p = w->processes, *next; p; p = next) {
-		next = p->next;
-		if (p->retiring || (p->state != PS_RUNNING && p->state != PS_STARTING))
-			continue;
-		p->retiring = true;  /* stopped once its successor is RUNNING (see reconcile) */
+	if (nothing_survives(w)) {
+		/* A restart's stop phase, or nothing running: it joins what is under way. */
+		add_waiter(w, WAIT_REPLACED, done, arg);
+	} else if (replacing(w)) {
+		/* Replacing the new processes now would run old + new + newer at once. */
+		if (!w->reload_queued)
+			log_info("watcher %s: reload queued until the replacement in progress ends",
+				 w->name);
+		w->reload_queued = true;
+		add_waiter(w, WAIT_REPLACE_QUEUED, done, arg);
+	} else {
+		begin_reload(w);
+		add_waiter(w, WAIT_REPLACED, done, arg);
 	}
-	w->busy--;
-	emit(w, "reload", 0, 0);
-	add_waiter(w, WAIT_RELOADED, done, arg);
 	watcher_update(w);
 }
 
@@ -702,13 +840,13 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 const char *watcher_status(const struct watcher *w)
 {
 	if (w->wanted)
-		return start_settled(w) && !any_retiring(w) ? "active" : "starting";
-	return w->nprocesses > 0 ? "stopping" : "stopped";
+		return start_settled(w) && !replacing(w) ? "active" : "starting";
+	return watcher_is_idle(w) ? "stopped" : "stopping";
 }
 
 bool watcher_is_idle(const struct watcher *w)
 {
-	return w->nprocesses == 0;
+	return w->nprocesses == 0 && w->predecessor == NULL;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

@@ -16,9 +16,20 @@
 
 struct watcher;
 
-/* Called once when a start has settled (ok: no process gave up) or a stop has finished; ok is
- * false when a later intent superseded it or the watcher was freed. */
-typedef void (*watcher_done_fn)(struct watcher *w, bool ok, void *arg);
+/* How an operation ended, as its waiter is told. */
+enum watcher_outcome {
+	WATCHER_DONE,            /* what was asked for holds */
+	WATCHER_GAVE_UP,         /* the processes started, but one gave up (FATAL) */
+	WATCHER_STOPPED_SINCE,   /* a later stop (or rm) undid the start, restart or reload */
+	WATCHER_STARTED_SINCE,   /* a later start, restart or reload undid the stop */
+	WATCHER_REMOVED,         /* the watcher was removed (or the daemon is ending) */
+	WATCHER_NO_MEMORY,       /* it could not be waited for */
+};
+/* "a later stop (or rm) stopped it first", ... for replies and logs. */
+const char *watcher_outcome_text(enum watcher_outcome outcome);
+
+/* Called once when a start, restart or reload has settled or a stop has finished. */
+typedef void (*watcher_done_fn)(struct watcher *w, enum watcher_outcome outcome, void *arg);
 /* Called whenever the watcher has no process left (after a stop, or when it never had any). */
 typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
 /* Called as things happen, with Circus's event names: "spawn" (pid), "reap" (pid, exit_code:
@@ -56,11 +67,20 @@ struct process {
 /* The process became ready (ready.c): STARTING -> RUNNING. */
 void process_ready(struct process *p);
 
-enum waiter_kind { WAIT_STARTED, WAIT_STOPPED, WAIT_RELOADED, WAIT_CANCELLED };
+enum waiter_kind {
+	WAIT_STARTED,        /* every wanted process up (start, incr/decr) */
+	WAIT_STOPPED,        /* no process left, the predecessor's included (stop, rm) */
+	WAIT_REPLACED,       /* started, and no process older than the request left (reload,
+			      * restart) */
+	WAIT_REPLACE_QUEUED, /* a reload behind the replacement in flight: WAIT_REPLACED once
+			      * its own replacement begins */
+};
 
 struct waiter {
 	struct waiter *next;
 	enum waiter_kind kind;
+	bool cancelled;               /* answered with outcome at the next update */
+	enum watcher_outcome outcome;
 	watcher_done_fn done;
 	void *arg;
 };
@@ -72,8 +92,15 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
-	struct watcher *successor;    /* replaces this removing watcher once it is idle (reload) */
-	struct watcher *predecessor;  /* must be idle before this one starts */
+	/* A name is never run by two watchers at once: a watcher that takes the name of a
+	 * removed one still stopping spawns nothing, and counts as not stopped, until the
+	 * predecessor is gone (rm then add, a changed definition, a reload). */
+	struct watcher *successor;    /* the watcher waiting for this removed one to be idle */
+	struct watcher *predecessor;  /* a removed watcher of this name, still stopping */
+	bool restarting;              /* restart: nothing spawns until the processes it stopped
+				       * are gone (stop, then start) */
+	bool reload_queued;           /* a reload asked for during a replacement in flight: it
+				       * begins once that one is over (reloads coalesce) */
 	int numprocesses;             /* wanted number of processes (config, incr/decr) */
 	struct process *processes;
 	int nprocesses;               /* length of processes, retiring ones included */
@@ -95,6 +122,13 @@ void watcher_free(struct watcher *w);
 
 void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
+/* Stop, then start: every process is stopped; new ones spawn once all are gone. DONE when
+ * they have started. A restart satisfies the reloads queued or in flight: they end with it. */
+void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg);
+/* W takes the name of PREDECESSOR (removing, not idle): W spawns nothing until
+ * watcher_predecessor_gone. */
+void watcher_follow(struct watcher *w, struct watcher *predecessor);
+void watcher_predecessor_gone(struct watcher *w);
 /* Fast stop: SIGKILL to every process (and group) at once. */
 void watcher_kill(struct watcher *w);
 void watcher_set_numprocesses(struct watcher *w, int n);
@@ -103,7 +137,9 @@ void watcher_set_numprocesses(struct watcher *w, int n);
 void watcher_replace_config(struct watcher *w, struct watcher_config *config, int numprocesses);
 
 /* Graceful reload: every process is replaced, each new one first, the old one stopped once its
- * successor is RUNNING. DONE when no old process is left. */
+ * successor is RUNNING. DONE when no old process is left. Reloads coalesce: one asked for while
+ * a replacement is in flight waits for it to end and then replaces every process once more, for
+ * all the reloads asked for meanwhile; so there are never more than old + new processes. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
@@ -115,6 +151,7 @@ int watcher_signal(struct watcher *w, int signum, bool to_group);
 /* The process with this pid, or NULL. */
 struct process *watcher_find_pid(struct watcher *w, pid_t pid);
 
+/* No process left, and no predecessor still stopping. */
 bool watcher_is_idle(const struct watcher *w);
 int watcher_count_state(const struct watcher *w, enum proc_state state);
 

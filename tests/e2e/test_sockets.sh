@@ -92,8 +92,8 @@ YAML
 }
 write_conf v1
 start_daemon
-# Waits for the start in progress; on a loaded machine it may be over already.
-out=$($CTL start app 2>&1) || echo "$out" | grep -q "already started" || fail "app did not start: $out"
+# app autostarts: wait for it (`start app` says "already started" once it is active)
+wait_for 15 '[ "$($CTL status app | grep -c RUNNING)" = 2 ]' || fail "app did not start: $($CTL status app)"
 
 # --- listsockets, and what a process is given ------------------------------------------------
 json=$($CTL --json sockets) || fail "cirquectl sockets failed"

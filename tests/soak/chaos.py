@@ -57,7 +57,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ALLOWED_REPLY_ERRORS = [
     r"^program \S+ not found$",                    # rm'd, removed by a reload, or not added yet
     r"^watcher \S+ already exists$",               # add of a name that exists
-    r"did not settle: a process gave up \(FATAL\) or the watcher was removed$",  # waiting start...
+    # a waiting start, restart, reload or stop that gave up, was overtaken, or lost its watcher
+    r" did not settle: (a process gave up \(FATAL\)|a later stop \(or rm\) stopped it first|"
+    r"a later start, restart or reload started it again|the watcher was removed)$",
 ]
 
 # cirquectl's exit 1 (an error) is expected when its output says one of these: the reasons above,
