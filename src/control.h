@@ -9,8 +9,14 @@
 
 /* Requests larger than this are refused by libzmq itself (the peer is disconnected). */
 #define CONTROL_MAX_MESSAGE (1024 * 1024)
-/* Replies queued for one client that does not read them; later ones are dropped. */
-#define CONTROL_REPLY_QUEUE 64
+/* Replies libzmq holds for one client (its pipe, ZMQ_SNDHWM). When that is full, the next ones
+ * wait in the client's outbox, in order; a client whose outbox goes beyond either limit below
+ * does not read: its replies are dropped and its connection closed (with a warning). A client
+ * reading all the time never gets there with up to CONTROL_MAX_PENDING requests in flight, even
+ * of 16 KiB replies. What a client that does not read costs: the pipe's replies + the outbox. */
+#define CONTROL_PIPE_REPLIES 64
+#define CONTROL_OUTBOX_MAX_REPLIES 4096
+#define CONTROL_OUTBOX_MAX_BYTES (16 * 1024 * 1024)
 /* A connection must finish the ZMTP handshake within this (libzmq's default is 30 s). */
 #define CONTROL_HANDSHAKE_MS 5000
 /* Requests that may wait for a reply at once (waiting start/stop...); more get an error. */
@@ -26,6 +32,7 @@ struct request {
 	size_t identity_len;
 	bool delimiter;               /* REQ-style [id, "", json]: answer in kind */
 	bool cast;                    /* msg_type "cast": no reply at all */
+	int connection_fd;            /* the connection it came on (ZMQ_SRCFD), -1 if unknown */
 	json_t *id;                   /* echoed in the reply (a string, or null) */
 };
 
