@@ -27,7 +27,7 @@ void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props)
 			      "kept (see the daemon's log for every error)");
 		return;
 	}
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 /* cirque's extension: validate the file and say what a reloadconfig would change. */
@@ -156,7 +156,7 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props)
 	if (wc == NULL)
 		return;
 	arbiter_change_watcher(a, w, wc);
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 void cmd_add(struct arbiter *a, struct request *req, json_t *props)
@@ -198,7 +198,7 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (prop_bool(props, "start", false) && !a->shutting_down)
 		watcher_start(w, NULL, NULL);
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
@@ -240,7 +240,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 	}
 	log_info("watcher %s: sent SIG%s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
 		 pid ? " to one process" : "");
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
@@ -249,5 +249,5 @@ void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
 	(void)props;
 	log_info("reopening log files (reopen command)");
 	streams_reopen();
-	control_reply(req, NULL);
+	control_ok(req);
 }

@@ -9,7 +9,8 @@
  * in order: once a client has one, its later replies queue behind it) until libzmq says the
  * client read (zwatch_want_output). A client that is gone (EHOSTUNREACH) needs no reply. One
  * whose outbox outgrows CONTROL_OUTBOX_MAX_REPLIES or _BYTES is not reading: a warning names it,
- * its replies are dropped and its connection is closed. */
+ * its replies are dropped and its connection is closed. A reply that cannot be built is replaced
+ * by an error that still carries the request's id. */
 #include "control.h"
 
 #include "log.h"
@@ -28,6 +29,8 @@
 
 #define MESSAGES_PER_ITERATION 64
 #define MAX_FRAMES 4
+/* An error's reason is cut to this many bytes (at a character boundary). */
+#define REASON_MAX 1024
 /* How long the outbox of a client dropped for not reading stays, to drop its later replies. */
 #define DROPPED_CLIENT_SECONDS 10.0
 
@@ -321,47 +324,106 @@ static void deliver(struct control *c, const struct request *req, char *body)
 
 /* --- replies -------------------------------------------------------------------------------- */
 
-static void finish(struct request *req, json_t *reply)
+/* Makes TEXT valid UTF-8 in place, as jansson wants it: a character cut short at the end is
+ * removed (vsnprintf truncates bytes, not characters), any other invalid byte becomes '?'. */
+static void make_valid_utf8(char *text)
 {
+	unsigned char *p = (unsigned char *)text;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : *p < 0xc2 ? 0 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : *p < 0xf5 ? 4 : 0;
+		unsigned long cp = n == 2 ? *p & 0x1f : n == 3 ? *p & 0x0f : *p & 0x07;
+		int i;
+
+		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+			cp = (cp << 6) | (p[i] & 0x3f);
+		if (n > 0 && i < n && p[i] == '\0') {
+			*p = '\0';  /* cut short */
+			return;
+		}
+		if (n == 0 || i < n || (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+/* The reply when the real one cannot be built (no memory, a string jansson refuses as not
+ * UTF-8, so that json_pack gave NULL): an error that still carries the request's id. */
+static char *fallback_reply(const struct request *req)
+{
+	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
 	char *body;
 
-	if (!req->cast) {
+	if (asprintf(&body, "{\"status\":\"error\",\"reason\":\"internal error: the reply could "
+		     "not be built\",\"tb\":null,\"errno\":%d,\"time\":%.6f,\"id\":%s}",
+		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null") < 0)
+		body = NULL;
+	free(id);
+	return body;
+}
+
+static void send_reply(struct request *req, json_t *reply)
+{
+	char *body = NULL;
+	char who[128];
+
+	if (reply) {
 		json_object_set_new(reply, "time", json_real(now_seconds()));
 		json_object_set(reply, "id", req->id ? req->id : json_null());
 		body = json_dumps(reply, JSON_COMPACT);
-		if (body)
-			deliver(req->control, req, body);
 	}
+	if (body == NULL) {
+		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
+		log_error("control: the reply to client %s could not be built (out of memory, or a "
+			  "string that is not UTF-8): sending an error instead", who);
+		body = fallback_reply(req);
+	}
+	if (body)
+		deliver(req->control, req, body);
+	else
+		log_error("control: out of memory: a reply to client %s is lost", who);
+}
+
+static void finish(struct request *req, json_t *reply)
+{
+	if (!req->cast)
+		send_reply(req, reply);
 	json_decref(reply);
 	request_free(req);
 }
 
+void control_ok(struct request *req)
+{
+	finish(req, json_pack("{s:s}", "status", "ok"));
+}
+
 void control_reply_raw(struct request *req, json_t *fields)
 {
-	json_t *reply = fields ? fields : json_object();
-
-	if (json_object_get(reply, "status") == NULL)
-		json_object_set_new(reply, "status", json_string("ok"));
-	finish(req, reply);
+	if (fields && json_object_get(fields, "status") == NULL)
+		json_object_set_new(fields, "status", json_string("ok"));
+	finish(req, fields);
 }
 
 void control_reply(struct request *req, json_t *fields)
 {
-	json_t *reply = fields ? fields : json_object();
-
-	json_object_set_new(reply, "status", json_string("ok"));
-	finish(req, reply);
+	if (fields)
+		json_object_set_new(fields, "status", json_string("ok"));
+	finish(req, fields);
 }
 
 void control_error(struct request *req, int errnum, const char *fmt, ...)
 {
-	char reason[1024];
+	char reason[REASON_MAX];
 	va_list ap;
 	json_t *reply;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	make_valid_utf8(reason);
 	reply = json_pack("{s:s, s:s, s:n, s:i}", "status", "error", "reason", reason, "tb",
 			  "errno", errnum);
 	finish(req, reply);
@@ -420,6 +482,18 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 	return req;
 }
 
+/* The answer when there is no memory to keep the request: straight out, or lost (logged). */
+static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool delimiter)
+{
+	static const char body[] = "{\"status\":\"error\",\"reason\":\"out of memory\",\"tb\":null,"
+				   "\"errno\":4,\"id\":null}";
+
+	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
+			  sizeof(body) - 1) != 0)
+		log_error("control: out of memory: a request is lost");
+	zwatch_rearm(&c->watch);
+}
+
 /* Validates the envelope and the JSON, then hands the request to the handler. */
 static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 {
@@ -431,8 +505,10 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 
 	req = request_new(c, &frames[0], &frames[(nframes < MAX_FRAMES ? nframes : MAX_FRAMES) - 1],
 			  delimiter);
-	if (req == NULL)
+	if (req == NULL) {
+		answer_out_of_memory(c, &frames[0], delimiter);
 		return;
+	}
 	if (nframes != 2 && !delimiter) {
 		/* [identity, json] from a DEALER, or [identity, "", json] from a REQ. */
 		control_error(req, CONTROL_EBADDATA, "bad message: expected one JSON frame, got %d",

@@ -37,7 +37,7 @@ struct request {
 };
 
 /* Called for each well-formed request (a JSON object). The handler answers it now or later,
- * exactly once, with control_reply or control_error. */
+ * exactly once, with control_ok, control_reply or control_error. */
 typedef void (*control_handler_fn)(struct request *req, json_t *message, void *arg);
 
 /* CURVE_SECRET (Z85) makes the socket a CURVE server: only clients admitted by the ZAP handler
@@ -46,7 +46,11 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			     const char *curve_secret, control_handler_fn handler, void *arg);
 void control_close(struct control *c);
 
-/* Sends FIELDS (consumed; may be NULL) with status "ok", time and id, then frees REQ. */
+/* Sends a plain {"status": "ok"} with time and id, then frees REQ. */
+void control_ok(struct request *req);
+/* Sends FIELDS (consumed) with status "ok", time and id, then frees REQ. FIELDS NULL means that
+ * building them failed (json_pack gives NULL for lack of memory or a string that is not UTF-8):
+ * the client gets an error reply instead, never silence. */
 void control_reply(struct request *req, json_t *fields);
 /* Sends status "error" with reason, errno (Circus's codes below), time and id; frees REQ. */
 void control_error(struct request *req, int errnum, const char *fmt, ...)
