@@ -628,3 +628,8 @@ int control_pending_count(const struct control *c)
 {
 	return c->npending;
 }
+
+void *control_socket(struct control *c)
+{
+	return c->socket;
+}
