@@ -120,6 +120,7 @@ bench: bench-deps
 	$(MAKE) all bench/spawn_floor
 	bench/run.sh
 	bench/streams.sh
+	bench/replies.sh
 
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<
