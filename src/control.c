@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,8 +50,9 @@ struct outbox {
 	size_t identity_len;
 	struct queued_reply *head, *tail;
 	size_t count, bytes;
-	int fd;                       /* its connection, -1 if unknown, and the socket's inode then: */
-	ino_t ino;                    /* the fd is closed only if it is still that connection */
+	int fd;                       /* its connection, -1 if unknown, with the socket's inode and */
+	ino_t ino;                    /* libzmq's Peer-Address: the fd is closed only if it is */
+	char peer[64];                /* still that connection */
 	bool dropped;                 /* found not reading: its replies are dropped while its pipe */
 	ev_tstamp dropped_at;         /* stays full (libzmq takes a while to let a closed one go) */
 };
@@ -109,13 +111,16 @@ static int send_envelope(void *socket, const void *identity, size_t identity_len
 	return 0;
 }
 
-/* "ctl-1234" or, for a binary routing id (libzmq's own), its hex digits; then "(pid N)" when the
- * connection is known. */
+/* "ctl-1234" or, for a binary routing id (libzmq's own), its hex digits; then, when FD is its
+ * connection, the peer: "(pid N)" over ipc, "(from HOST:PORT)" over tcp. */
 static void describe_client(const void *identity, size_t len, int fd, char *out, size_t size)
 {
 	const unsigned char *id = identity;
+	struct sockaddr_storage ss;
+	socklen_t ss_len = sizeof(ss);
 	struct ucred peer;
 	socklen_t peer_len = sizeof(peer);
+	char host[64], port[8];  /* numeric */
 	bool printable = len > 0;
 	size_t n = 0;
 
@@ -125,9 +130,15 @@ static void describe_client(const void *identity, size_t len, int fd, char *out,
 		n += (size_t)snprintf(out + n, size - n, printable ? "%c" : "%02x", id[i]);
 	if (n == 0)
 		n = (size_t)snprintf(out, size, "(anonymous)");
-	if (fd >= 0 && n < size &&
+	if (fd < 0 || n >= size || getpeername(fd, (struct sockaddr *)&ss, &ss_len) < 0)
+		return;
+	if (ss.ss_family == AF_UNIX &&
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 && peer.pid > 0)
 		snprintf(out + n, size - n, " (pid %d)", (int)peer.pid);
+	else if (ss.ss_family != AF_UNIX &&
+		 getnameinfo((struct sockaddr *)&ss, ss_len, host, sizeof(host), port, sizeof(port),
+			     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(out + n, size - n, " (from %s:%s)", host, port);
 }
 
 /* --- outboxes ------------------------------------------------------------------------------- */
@@ -149,8 +160,37 @@ static struct outbox *outbox_find(struct control *c, const void *identity, size_
 	return NULL;
 }
 
-/* A new, empty outbox for the client of REQ, which remembers the connection the request came on
- * (its inode too: the fd number may be reused once that connection is gone). */
+/* FD is still the connection whose peer libzmq recorded as PEER (Peer-Address: "host:uid:gid:pid"
+ * over ipc, the address over tcp) and, if INO is not 0, the same socket: a descriptor number is
+ * reused as soon as libzmq closes it, and a dead client's requests may still be queued. */
+static bool is_connection_of(int fd, const char *peer, ino_t ino)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	struct stat st;
+	char expected[NI_MAXHOST];
+	size_t n, m;
+
+	if (fd < 0 || peer[0] == '\0' || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (ino != 0 && st.st_ino != ino) || getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0)
+			return false;
+		snprintf(expected, sizeof(expected), ":%u:%u:%d", (unsigned)cred.uid,
+			 (unsigned)cred.gid, (int)cred.pid);
+		n = strlen(peer);
+		m = strlen(expected);
+		return n > m && strcmp(peer + n - m, expected) == 0;
+	}
+	return getnameinfo((struct sockaddr *)&ss, len, expected, sizeof(expected), NULL, 0,
+			   NI_NUMERICHOST) == 0 && strcmp(peer, expected) == 0;
+}
+
+/* A new, empty outbox for the client of REQ, which remembers the connection the request came
+ * on, if it is still there, to close it should the client not read. */
 static struct outbox *outbox_new(struct control *c, const struct request *req)
 {
 	struct outbox *box = calloc(1, sizeof(*box));
@@ -163,9 +203,11 @@ static struct outbox *outbox_new(struct control *c, const struct request *req)
 	memcpy(box->identity, req->identity, req->identity_len);
 	box->identity_len = req->identity_len;
 	box->fd = -1;
-	if (req->connection_fd >= 0 && fstat(req->connection_fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+	if (is_connection_of(req->connection_fd, req->peer, 0) &&
+	    fstat(req->connection_fd, &st) == 0) {
 		box->fd = req->connection_fd;
 		box->ino = st.st_ino;
+		snprintf(box->peer, sizeof(box->peer), "%s", req->peer);
 	}
 	box->next = c->outboxes;
 	c->outboxes = box;
@@ -264,10 +306,8 @@ static bool flush_outboxes(struct zwatch *z)
  * be sure which one it is (the fd still refers to the socket the requests came on). */
 static void drop_client(struct control *c, struct outbox *box)
 {
-	struct stat st;
 	char who[128];
-	bool known = box->fd >= 0 && fstat(box->fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		     st.st_ino == box->ino;
+	bool known = box->fd >= 0 && is_connection_of(box->fd, box->peer, box->ino);
 
 	describe_client(box->identity, box->identity_len, known ? box->fd : -1, who, sizeof(who));
 	log_warn("control: client %s does not read its replies: %zu waiting (%zu bytes; the limit is "
@@ -473,6 +513,8 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 	 * unknown): the one to close if this client stops reading its replies. Not the identity
 	 * frame's: a ROUTER that prefetched the message for ZMQ_EVENTS gives that one no metadata. */
 	req->connection_fd = zmq_msg_get(source, ZMQ_SRCFD);
+	const char *peer = zmq_msg_gets(source, "Peer-Address");
+	snprintf(req->peer, sizeof(req->peer), "%s", peer ? peer : "");
 	/* Linked at once, so that closing the control frees it whatever the handler does. */
 	req->next = c->pending.next;
 	req->prev = &c->pending;

@@ -32,7 +32,8 @@ struct request {
 	size_t identity_len;
 	bool delimiter;               /* REQ-style [id, "", json]: answer in kind */
 	bool cast;                    /* msg_type "cast": no reply at all */
-	int connection_fd;            /* the connection it came on (ZMQ_SRCFD), -1 if unknown */
+	int connection_fd;            /* the connection it came on (ZMQ_SRCFD), -1 if unknown, */
+	char peer[64];                /* and its peer as libzmq saw it then (Peer-Address) */
 	json_t *id;                   /* echoed in the reply (a string, or null) */
 };
 
