@@ -652,8 +652,9 @@ void control_close(struct control *c)
 {
 	if (c == NULL)
 		return;
+	/* The watchers are gone and have answered their waiters: anything left is answered here. */
 	while (c->pending.next != &c->pending)
-		request_free(c->pending.next);
+		control_error(c->pending.next, CONTROL_ECOMMAND, "the daemon is shutting down");
 	/* What is still queued goes out if there is room now; the rest is lost with the daemon. */
 	flush_outboxes(&c->watch);
 	while (c->outboxes)
