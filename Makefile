@@ -21,7 +21,7 @@ TEST_PKGS  := procps python3-zmq valgrind
 BENCH_PKGS := supervisor strace
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
-DAEMON_OBJS := src/main.o src/launch.o src/fdlimit.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o src/config_sockets.o src/sockets.o \
+DAEMON_OBJS := src/main.o src/launch.o src/fdlimit.o src/accept_guard.o src/connlimit.o src/arbiter.o src/watcher.o src/spawn.o src/state.o src/config.o src/config_sockets.o src/sockets.o \
                src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/events.o src/endpoint.o \
                src/proc_info.o src/zwatch.o src/curve.o src/stream.o src/sink.o src/notify.o src/ready.o src/safefs.o src/text.o
 LIB_OBJS    := src/config.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o src/safefs.o src/text.o
@@ -120,6 +120,7 @@ bench: bench-deps
 	$(MAKE) all bench/spawn_floor
 	bench/run.sh
 	bench/streams.sh
+	bench/replies.sh
 
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<

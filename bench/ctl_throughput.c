@@ -6,7 +6,7 @@
  * A ZMQ DEALER connects to ENDPOINT and sends one-frame JSON requests
  * {"id": "...", "command": COMMAND (list), "properties": PROPERTIES ({})}:
  *
- *   warm-up     WARMUP (100) requests one at a time, not counted: the connection is up
+ *   warm-up     WARMUP (100; 0: none) requests one at a time, not counted: the connection is up
  *   sequential  SEQ (20000) requests one at a time, each sent once the previous reply is in:
  *               the round-trip rate, and each round trip's time
  *   pipelined   TOTAL (50000) requests with up to WINDOW (100) in flight: a new one is sent as
@@ -21,8 +21,9 @@
  * With -p, DPID's CPU time (utime + stime from /proc/DPID/stat) is read around each phase.
  *
  * Prints one summary line (times in ms unless named _us; rates in requests/s; -1: not measured):
- *   seq_n= seq_ok= seq_rate= rtt_p50_us= rtt_p90_us= rtt_p99_us= rtt_max_us= pipe_n= pipe_ok=
- *   pipe_rate= window= errors= unmatched= lost= reply_bytes= dcpu_seq= dcpu_pipe= ccpu=
+ *   seq_n= seq_ok= seq_rate= rtt_p50_us= rtt_p90_us= rtt_p99_us= rtt_max_us= pipe_n= pipe_sent=
+ *   pipe_ok= pipe_rate= window= errors= unmatched= lost= reply_bytes= dcpu_seq= dcpu_pipe= ccpu=
+ * (pipe_sent: pipelined requests sent, pipe_ok: good replies to them).
  * Exits 0 when every request got a good reply, 1 otherwise, 2 on a usage or set-up error. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -204,8 +205,9 @@ static long one_at_a_time(struct client *c, char tag, long n, double *rtt)
 	return ok;
 }
 
-/* TOTAL requests, up to WINDOW in flight. Returns the number answered. */
-static long pipelined(struct client *c, long total, long window)
+/* TOTAL requests, up to WINDOW in flight. Returns the number answered; *SENT_OUT is the number
+ * sent. */
+static long pipelined(struct client *c, long total, long window, long *sent_out)
 {
 	unsigned char *answered = calloc((size_t)total + 1, 1);
 	long sent = 0, ok = 0, inflight = 0;
@@ -235,6 +237,7 @@ static long pipelined(struct client *c, long total, long window)
 		inflight--;
 	}
 	free(answered);
+	*sent_out = sent;
 	return ok;
 }
 
@@ -253,7 +256,7 @@ int main(int argc, char **argv)
 	pid_t dpid = 0;
 	double *rtt, t0, t1, c0, c1, seq_rate = -1, pipe_rate = -1;
 	double dcpu_seq = -1, dcpu_pipe = -1, ccpu0;
-	long seq_ok = 0, pipe_ok = 0, w_ok;
+	long seq_ok = 0, pipe_ok = 0, pipe_sent = 0, w_ok;
 	char identity[64];
 
 	while ((opt = getopt(argc, argv, "c:j:n:m:w:W:t:p:E")) != -1) {
@@ -270,7 +273,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc - 1 || nseq < 0 || total < 0 || window < 1 || warmup < 1)
+	if (optind != argc - 1 || nseq < 0 || total < 0 || window < 1 || warmup < 0)
 		usage();
 	prctl(PR_SET_PDEATHSIG, SIGTERM);   /* never outlive the benchmark script */
 
@@ -318,7 +321,7 @@ int main(int argc, char **argv)
 	if (total > 0) {
 		c0 = proc_cpu_ms(dpid);
 		t0 = now_us();
-		pipe_ok = pipelined(&c, total, window);
+		pipe_ok = pipelined(&c, total, window, &pipe_sent);
 		t1 = now_us();
 		c1 = proc_cpu_ms(dpid);
 		pipe_rate = pipe_ok / ((t1 - t0) / 1e6);
@@ -326,10 +329,10 @@ int main(int argc, char **argv)
 			dcpu_pipe = c1 - c0;
 	}
 	printf("seq_n=%ld seq_ok=%ld seq_rate=%.0f rtt_p50_us=%.1f rtt_p90_us=%.1f rtt_p99_us=%.1f "
-	       "rtt_max_us=%.1f pipe_n=%ld pipe_ok=%ld pipe_rate=%.0f window=%ld errors=%ld "
+	       "rtt_max_us=%.1f pipe_n=%ld pipe_sent=%ld pipe_ok=%ld pipe_rate=%.0f window=%ld errors=%ld "
 	       "unmatched=%ld lost=%ld reply_bytes=%.0f dcpu_seq=%.0f dcpu_pipe=%.0f ccpu=%.0f\n",
 	       nseq, seq_ok, seq_rate, percentile(rtt, seq_ok, 50), percentile(rtt, seq_ok, 90),
-	       percentile(rtt, seq_ok, 99), seq_ok ? rtt[seq_ok - 1] : -1.0, total, pipe_ok,
+	       percentile(rtt, seq_ok, 99), seq_ok ? rtt[seq_ok - 1] : -1.0, total, pipe_sent, pipe_ok,
 	       pipe_rate, window, c.errors, c.unmatched, c.lost,
 	       c.replies ? c.reply_bytes / c.replies : 0.0, dcpu_seq, dcpu_pipe,
 	       self_cpu_ms() - ccpu0);

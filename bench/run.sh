@@ -14,7 +14,10 @@
 #   g. control requests over one connection (bench/ctl_throughput), N processes running: `list`
 #      one at a time (round trips) and pipelined (a window in flight), cirqued next to
 #      bench/zmq_echo, a ZMQ ROUTER that only echoes (the transport's ceiling), interleaved;
-#      every reply's id is checked; the daemon's CPU time and RSS around it
+#      every reply's id is checked; the daemon's CPU time and RSS around it. Any lost, error or
+#      unmatched reply in f or g makes the script fail (exit 1), loudly, after the summary.
+#  (bench/replies.sh, also run by `make bench`, counts replies at windows 1 to 1000 and for 200
+#   waiting stops.)
 #
 # Each daemon runs under bench/launcher, which forks it, times it through /proc, stops it on
 # request and, being a child subreaper, catches and counts whatever it leaves behind.
@@ -626,4 +629,36 @@ fi
 if [ -s "$T/launcher.err" ]; then
 	echo "  launcher messages:"
 	head -n 10 "$T/launcher.err" | sed 's/^/    /'
+fi
+
+# --- replies: a benchmark that counts a lost reply has found a bug ----------------------------
+# Every request of f and g must get exactly one good reply: anything else fails the run, loudly.
+REPLY_PROBLEMS=""
+check_replies() { # LABEL RUNS LINE...: ctl_throughput's lines, RUNS of them expected
+	local label=$1 want=$2 l n=0 e u lost
+	shift 2
+	for l in "$@"; do
+		[ -n "$l" ] || continue
+		n=$((n + 1))
+		e=$(field errors "$l") u=$(field unmatched "$l") lost=$(field lost "$l")
+		[ "${e:-?}/${u:-?}/${lost:-?}" = 0/0/0 ] ||
+			REPLY_PROBLEMS+="  $label: errors ${e:-?}, unmatched ${u:-?}, lost ${lost:-?}"$'\n'
+	done
+	[ "$n" -eq "$want" ] ||
+		REPLY_PROBLEMS+="  $label: $((want - n)) of $want runs gave no figures (see the messages above)"$'\n'
+}
+if [ "$WITH_RATE" = 1 ]; then
+	check_replies "g, cirqued" "$RATE_REPS" "${CQ_R[@]}"
+	check_replies "g, echo ROUTER" "$RATE_REPS" "${ECHO_R[@]}"
+fi
+if [ "$WITH_CTL" = 1 ]; then
+	check_replies "f, status on a live connection" 1 "$CTL_RTT"
+fi
+if [ -n "$REPLY_PROBLEMS" ]; then
+	echo
+	echo "FAILED: replies were lost, were errors, or did not match a request:"
+	printf '%s' "$REPLY_PROBLEMS"
+	echo "Every request must get exactly one good reply: this is a bug, not noise."
+	say "bench: FAILED: lost, error or unmatched replies (see the end of the summary)"
+	exit 1
 fi

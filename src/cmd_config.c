@@ -27,7 +27,7 @@ void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props)
 			      "kept (see the daemon's log for every error)");
 		return;
 	}
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 /* cirque's extension: validate the file and say what a reloadconfig would change. */
@@ -157,7 +157,7 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props)
 	if (wc == NULL)
 		return;
 	arbiter_change_watcher(a, w, wc);
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 /* A waiting add with start: answered once the new watcher's processes are up. */
@@ -166,7 +166,7 @@ static void added_and_started(struct watcher *w, enum watcher_outcome outcome, v
 	struct request *req = arg;
 
 	if (outcome == WATCHER_DONE)
-		control_reply(req, NULL);
+		control_ok(req);
 	else
 		control_error(req, CONTROL_ECOMMAND, "%s was added, but its start did not settle: %s",
 			      w->name, watcher_outcome_text(outcome));
@@ -214,12 +214,12 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 	}
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {
-		control_reply(req, NULL);
+		control_ok(req);
 	} else if (waiting(props)) {
 		watcher_start(w, added_and_started, req);
 	} else {
 		watcher_start(w, NULL, NULL);
-		control_reply(req, NULL);
+		control_ok(req);
 	}
 }
 
@@ -262,7 +262,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 	}
 	log_info("watcher %s: sent SIG%s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
 		 pid ? " to one process" : "");
-	control_reply(req, NULL);
+	control_ok(req);
 }
 
 void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
@@ -271,5 +271,5 @@ void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
 	(void)props;
 	log_info("reopening log files (reopen command)");
 	streams_reopen();
-	control_reply(req, NULL);
+	control_ok(req);
 }

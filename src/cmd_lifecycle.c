@@ -59,7 +59,7 @@ static void op_reply(struct op *op, struct watcher *w)
 	if (op->kind == OP_COUNT && w) {
 		control_reply(op->req, json_pack("{s:i}", "numprocesses", w->numprocesses));
 	} else if (!op->single || w == NULL) {
-		control_reply(op->req, NULL);
+		control_ok(op->req);
 	} else if (op->kind == OP_STOP) {
 		control_reply(op->req, json_pack("{s:n}", "info"));
 	} else {
@@ -154,7 +154,7 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	if (op == NULL) {
 		free(list);
 		if (!wait)
-			control_reply(req, NULL);
+			control_ok(req);
 		return;
 	}
 	if (op->single)
@@ -162,7 +162,7 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	for (int i = 0; i < n; i++)
 		op_launch(op, list[i]);
 	if (!wait)
-		control_reply(req, NULL);
+		control_ok(req);
 	op_release(op, n == 1 ? list[0] : NULL);
 	free(list);
 }
@@ -178,7 +178,7 @@ static void all_started(struct arbiter *a, void *arg)
 
 	(void)a;
 	if (op->req)
-		control_reply(op->req, NULL);
+		control_ok(op->req);
 	free(op);
 }
 
@@ -223,7 +223,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 		free(op);
 		control_error(req, CONTROL_EOS, "out of memory");
 	} else if (!waiting(props)) {
-		control_reply(req, NULL);
+		control_ok(req);
 	}
 	return true;
 }
@@ -330,7 +330,7 @@ static void kill_job_finish(struct kill_job *job)
 	}
 	ev_timer_stop(job->arbiter->loop, &job->grace);
 	if (job->req)
-		control_reply(job->req, NULL);
+		control_ok(job->req);
 	free(job->watcher);
 	free(job->pids);
 	free(job);
@@ -460,7 +460,7 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 	events_publish_watcher(a->events, w->name, "remove", NULL);
 	if (!waiting(props)) {
 		arbiter_remove_watcher(a, w);
-		control_reply(req, NULL);
+		control_ok(req);
 		return;
 	}
 	op = op_new(req, OP_STOP, true);

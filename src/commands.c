@@ -202,7 +202,7 @@ void cmd_quit(struct arbiter *a, struct request *req, json_t *props)
 	if (waiting(props) && nquit_waiters < (int)(sizeof(quit_waiters) / sizeof(quit_waiters[0])))
 		quit_waiters[nquit_waiters++] = req;
 	else
-		control_reply(req, NULL);
+		control_ok(req);
 	arbiter_shutdown(a, false);
 }
 
@@ -210,7 +210,7 @@ void commands_shutdown_complete(void)
 {
 	kill_jobs_finish_all();
 	for (int i = 0; i < nquit_waiters; i++)
-		control_reply(quit_waiters[i], NULL);
+		control_ok(quit_waiters[i]);
 	nquit_waiters = 0;
 }
 

@@ -1,21 +1,61 @@
 /* control.c - the control socket: a ZMQ ROUTER driven by libev (zwatch.h), never blocking.
  * Input is drained a bounded number of messages per loop iteration, so that children and timers
- * are never starved by a flood of requests. */
+ * are never starved by a flood of requests.
+ *
+ * Every request gets exactly one reply (but a cast). A ROUTER silently drops a message for a peer
+ * whose pipe is full, and libzmq counts what the peer read only every half pipe, so even a client
+ * that reads all the time lost replies beyond about 32 in flight. So the socket is
+ * ZMQ_ROUTER_MANDATORY: a full pipe is EAGAIN, and the reply waits in that client's outbox (ours,
+ * in order: once a client has one, its later replies queue behind it) until libzmq says the
+ * client read (zwatch_want_output). A client that is gone (EHOSTUNREACH) needs no reply. One
+ * whose outbox outgrows CONTROL_OUTBOX_MAX_REPLIES or _BYTES is not reading: a warning names it,
+ * its replies are dropped and its connection is closed. A reply that cannot be built is replaced
+ * by an error that still carries the request's id. */
 #include "control.h"
 
 #include "log.h"
 #include "zwatch.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netdb.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <zmq.h>
 
 #define MESSAGES_PER_ITERATION 64
 #define MAX_FRAMES 4
+/* An error's reason is cut to this many bytes (at a character boundary). */
+#define REASON_MAX 1024
+/* How long the outbox of a client dropped for not reading stays, to drop its later replies. */
+#define DROPPED_CLIENT_SECONDS 10.0
+
+/* A reply waiting in an outbox. */
+struct queued_reply {
+	struct queued_reply *next;
+	char *body;                   /* JSON text, malloc'd */
+	size_t len;
+	bool delimiter;               /* REQ-style envelope */
+};
+
+/* The replies of one client whose pipe was full, oldest first. */
+struct outbox {
+	struct outbox *next;          /* in the control's list of outboxes */
+	void *identity;               /* the client's routing id */
+	size_t identity_len;
+	struct queued_reply *head, *tail;
+	size_t count, bytes;
+	int fd;                       /* its connection, -1 if unknown, with the socket's inode and */
+	ino_t ino;                    /* libzmq's Peer-Address: the fd is closed only if it is */
+	char peer[64];                /* still that connection */
+	bool dropped;                 /* found not reading: its replies are dropped while its pipe */
+	ev_tstamp dropped_at;         /* stays full (libzmq takes a while to let a closed one go) */
+};
 
 struct control {
 	struct ev_loop *loop;
@@ -25,6 +65,7 @@ struct control {
 	void *handler_arg;
 	struct request pending;       /* sentinel of the circular list of unanswered requests */
 	int npending;
+	struct outbox *outboxes;      /* clients with replies waiting for room in their pipe */
 };
 
 static double now_seconds(void)
@@ -55,63 +96,374 @@ static void request_free(struct request *req)
 	free(req);
 }
 
-/* Sends [identity, ("",) body] without blocking; a peer that is gone or full loses its reply,
- * which is all a ROUTER can do. */
-static void send_frames(struct control *c, struct request *req, const char *body)
+/* Sends [identity, ("",) body] without blocking. Returns 0, or libzmq's error: EAGAIN when the
+ * client's pipe is full, EHOSTUNREACH when the client is gone. */
+static int send_envelope(void *socket, const void *identity, size_t identity_len, bool delimiter,
+			 const char *body, size_t len)
 {
 	int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
 
-	if (zsend(c->socket, req->identity, req->identity_len, more) < 0 ||
-	    (req->delimiter && zsend(c->socket, "", 0, more) < 0) ||
-	    zsend(c->socket, body, strlen(body), ZMQ_DONTWAIT) < 0)
-		log_debug("control: reply dropped: %s", zmq_strerror(zmq_errno()));
+	/* The identity frame is where a full or missing pipe shows; the rest follows it. */
+	if (zsend(socket, identity, identity_len, more) < 0)
+		return zmq_errno();
+	if ((delimiter && zsend(socket, "", 0, more) < 0) || zsend(socket, body, len, ZMQ_DONTWAIT) < 0)
+		return zmq_errno();
+	return 0;
+}
+
+/* "ctl-1234" or, for a binary routing id (libzmq's own), its hex digits; then, when FD is its
+ * connection, the peer: "(pid N)" over ipc, "(from HOST:PORT)" over tcp. */
+static void describe_client(const void *identity, size_t len, int fd, char *out, size_t size)
+{
+	const unsigned char *id = identity;
+	struct sockaddr_storage ss;
+	socklen_t ss_len = sizeof(ss);
+	struct ucred peer;
+	socklen_t peer_len = sizeof(peer);
+	char host[64], port[8];  /* numeric */
+	bool printable = len > 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		printable = printable && isprint(id[i]) && id[i] != ' ';
+	for (size_t i = 0; i < len && i < 32 && n + 3 < size; i++)
+		n += (size_t)snprintf(out + n, size - n, printable ? "%c" : "%02x", id[i]);
+	if (n == 0)
+		n = (size_t)snprintf(out, size, "(anonymous)");
+	if (fd < 0 || n >= size || getpeername(fd, (struct sockaddr *)&ss, &ss_len) < 0)
+		return;
+	if (ss.ss_family == AF_UNIX &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 && peer.pid > 0)
+		snprintf(out + n, size - n, " (pid %d)", (int)peer.pid);
+	else if (ss.ss_family != AF_UNIX &&
+		 getnameinfo((struct sockaddr *)&ss, ss_len, host, sizeof(host), port, sizeof(port),
+			     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(out + n, size - n, " (from %s:%s)", host, port);
+}
+
+/* --- outboxes ------------------------------------------------------------------------------- */
+
+static void outbox_remove(struct control *c, struct outbox *box);
+
+/* The outbox of a client, if it has one. Those of clients dropped long ago go on the way. */
+static struct outbox *outbox_find(struct control *c, const void *identity, size_t len)
+{
+	struct outbox *box, *next;
+
+	for (box = c->outboxes; box; box = next) {
+		next = box->next;
+		if (box->dropped && ev_now(c->loop) - box->dropped_at > DROPPED_CLIENT_SECONDS)
+			outbox_remove(c, box);
+		else if (box->identity_len == len && memcmp(box->identity, identity, len) == 0)
+			return box;
+	}
+	return NULL;
+}
+
+/* FD is still the connection whose peer libzmq recorded as PEER (Peer-Address: "host:uid:gid:pid"
+ * over ipc, the address over tcp) and, if INO is not 0, the same socket: a descriptor number is
+ * reused as soon as libzmq closes it, and a dead client's requests may still be queued. */
+static bool is_connection_of(int fd, const char *peer, ino_t ino)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	struct stat st;
+	char expected[NI_MAXHOST];
+	size_t n, m;
+
+	if (fd < 0 || peer[0] == '\0' || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (ino != 0 && st.st_ino != ino) || getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0)
+			return false;
+		snprintf(expected, sizeof(expected), ":%u:%u:%d", (unsigned)cred.uid,
+			 (unsigned)cred.gid, (int)cred.pid);
+		n = strlen(peer);
+		m = strlen(expected);
+		return n > m && strcmp(peer + n - m, expected) == 0;
+	}
+	return getnameinfo((struct sockaddr *)&ss, len, expected, sizeof(expected), NULL, 0,
+			   NI_NUMERICHOST) == 0 && strcmp(peer, expected) == 0;
+}
+
+/* A new, empty outbox for the client of REQ, which remembers the connection the request came
+ * on, if it is still there, to close it should the client not read. */
+static struct outbox *outbox_new(struct control *c, const struct request *req)
+{
+	struct outbox *box = calloc(1, sizeof(*box));
+	struct stat st;
+
+	if (box == NULL || (box->identity = malloc(req->identity_len + 1)) == NULL) {
+		free(box);
+		return NULL;
+	}
+	memcpy(box->identity, req->identity, req->identity_len);
+	box->identity_len = req->identity_len;
+	box->fd = -1;
+	if (is_connection_of(req->connection_fd, req->peer, 0) &&
+	    fstat(req->connection_fd, &st) == 0) {
+		box->fd = req->connection_fd;
+		box->ino = st.st_ino;
+		snprintf(box->peer, sizeof(box->peer), "%s", req->peer);
+	}
+	box->next = c->outboxes;
+	c->outboxes = box;
+	return box;
+}
+
+static int outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
+{
+	struct queued_reply *r = malloc(sizeof(*r));
+
+	if (r == NULL)
+		return -1;
+	*r = (struct queued_reply){ .body = body, .len = len, .delimiter = delimiter };
+	if (box->tail)
+		box->tail->next = r;
+	else
+		box->head = r;
+	box->tail = r;
+	box->count++;
+	box->bytes += len;
+	return 0;
+}
+
+static void outbox_pop(struct outbox *box)
+{
+	struct queued_reply *r = box->head;
+
+	box->head = r->next;
+	if (box->head == NULL)
+		box->tail = NULL;
+	box->count--;
+	box->bytes -= r->len;
+	free(r->body);
+	free(r);
+}
+
+static void outbox_remove(struct control *c, struct outbox *box)
+{
+	struct outbox **link = &c->outboxes;
+
+	while (*link != box)
+		link = &(*link)->next;
+	*link = box->next;
+	while (box->head)
+		outbox_pop(box);
+	free(box->identity);
+	free(box);
+}
+
+/* Sends the replies of BOX in order until its pipe is full. Returns 0 when all went out, else
+ * libzmq's error; sets *MOVED when something was sent. */
+static int outbox_flush(struct control *c, struct outbox *box, bool *moved)
+{
+	while (box->head) {
+		struct queued_reply *r = box->head;
+		int err = send_envelope(c->socket, box->identity, box->identity_len, r->delimiter,
+					r->body, r->len);
+		if (err)
+			return err;
+		outbox_pop(box);
+		*moved = true;
+	}
+	return 0;
+}
+
+/* Our side of zwatch_want_output: every client's outbox, as far as its pipe allows. */
+static bool flush_outboxes(struct zwatch *z)
+{
+	struct control *c = z->data;
+	struct outbox *box, *next;
+	bool moved = false, waiting = false;
+	char who[128];
+
+	for (box = c->outboxes; box; box = next) {
+		next = box->next;
+		if (box->dropped)
+			continue;
+		int err = outbox_flush(c, box, &moved);
+		if (err == EAGAIN) {
+			waiting = true;
+			continue;
+		}
+		if (err) {
+			describe_client(box->identity, box->identity_len, -1, who, sizeof(who));
+			log_debug("control: client %s: %zu replies dropped: %s", who, box->count,
+				  zmq_strerror(err));
+		}
+		outbox_remove(c, box);
+	}
+	if (!waiting)
+		zwatch_want_output(z, NULL);
+	return moved;
+}
+
+/* BOX's client has not read for too long: its replies go, and so does its connection, when we can
+ * be sure which one it is (the fd still refers to the socket the requests came on). */
+static void drop_client(struct control *c, struct outbox *box)
+{
+	char who[128];
+	bool known = box->fd >= 0 && is_connection_of(box->fd, box->peer, box->ino);
+
+	describe_client(box->identity, box->identity_len, known ? box->fd : -1, who, sizeof(who));
+	log_warn("control: client %s does not read its replies: %zu waiting (%zu bytes; the limit is "
+		 "%d replies or %d MiB): dropping them, and its next ones, and %s", who, box->count,
+		 box->bytes, CONTROL_OUTBOX_MAX_REPLIES, CONTROL_OUTBOX_MAX_BYTES >> 20,
+		 known ? "closing its connection" : "keeping its connection (not found)");
+	/* libzmq sees the end of the stream and closes the connection, and the pipe, itself. */
+	if (known && shutdown(box->fd, SHUT_RDWR) < 0)
+		log_errno(LL_WARNING, "control: cannot close the connection of client %s", who);
+	while (box->head)
+		outbox_pop(box);
+	box->dropped = true;
+	box->dropped_at = ev_now(c->loop);
+}
+
+/* Sends BODY (malloc'd, taken) to the client of REQ, or queues it behind that client's earlier
+ * replies, or in a new outbox when the client's pipe is full. */
+static void deliver(struct control *c, const struct request *req, char *body)
+{
+	struct outbox *box = outbox_find(c, req->identity, req->identity_len);
+	size_t len = strlen(body);
+	char who[128];
+	int err;
+
+	if (box == NULL || box->dropped) {
+		err = send_envelope(c->socket, req->identity, req->identity_len, req->delimiter, body,
+				    len);
+		if (err == EAGAIN && box == NULL)
+			box = outbox_new(c, req);
+		else {
+			if (err) {
+				describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
+				log_debug("control: reply to client %s dropped: %s", who,
+					  err == EAGAIN ? "it does not read" : zmq_strerror(err));
+			}
+			if (box && err != EAGAIN)
+				outbox_remove(c, box);  /* gone, or reading again */
+			free(body);
+			zwatch_rearm(&c->watch);
+			return;
+		}
+	}
+	if (box == NULL || outbox_push(box, body, len, req->delimiter) < 0) {
+		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
+		log_error("control: out of memory: a reply to client %s is lost", who);
+		free(body);
+	} else if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
+		drop_client(c, box);
+	} else {
+		zwatch_want_output(&c->watch, flush_outboxes);
+	}
 	zwatch_rearm(&c->watch);
+}
+
+/* --- replies -------------------------------------------------------------------------------- */
+
+/* Makes TEXT valid UTF-8 in place, as jansson wants it: a character cut short at the end is
+ * removed (vsnprintf truncates bytes, not characters), any other invalid byte becomes '?'. */
+static void make_valid_utf8(char *text)
+{
+	unsigned char *p = (unsigned char *)text;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : *p < 0xc2 ? 0 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : *p < 0xf5 ? 4 : 0;
+		unsigned long cp = n == 2 ? *p & 0x1f : n == 3 ? *p & 0x0f : *p & 0x07;
+		int i;
+
+		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+			cp = (cp << 6) | (p[i] & 0x3f);
+		if (n > 0 && i < n && p[i] == '\0') {
+			*p = '\0';  /* cut short */
+			return;
+		}
+		if (n == 0 || i < n || (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+/* The reply when the real one cannot be built (no memory, a string jansson refuses as not
+ * UTF-8, so that json_pack gave NULL): an error that still carries the request's id. */
+static char *fallback_reply(const struct request *req)
+{
+	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
+	char *body;
+
+	if (asprintf(&body, "{\"status\":\"error\",\"reason\":\"internal error: the reply could "
+		     "not be built\",\"tb\":null,\"errno\":%d,\"time\":%.6f,\"id\":%s}",
+		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null") < 0)
+		body = NULL;
+	free(id);
+	return body;
+}
+
+static void send_reply(struct request *req, json_t *reply)
+{
+	char *body = NULL;
+	char who[128];
+
+	if (reply) {
+		json_object_set_new(reply, "time", json_real(now_seconds()));
+		json_object_set(reply, "id", req->id ? req->id : json_null());
+		body = json_dumps(reply, JSON_COMPACT);
+	}
+	if (body == NULL) {
+		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
+		log_error("control: the reply to client %s could not be built (out of memory, or a "
+			  "string that is not UTF-8): sending an error instead", who);
+		body = fallback_reply(req);
+	}
+	if (body)
+		deliver(req->control, req, body);
+	else
+		log_error("control: out of memory: a reply to client %s is lost", who);
 }
 
 static void finish(struct request *req, json_t *reply)
 {
-	struct control *c = req->control;
-	char *body;
-
-	if (!req->cast) {
-		json_object_set_new(reply, "time", json_real(now_seconds()));
-		json_object_set(reply, "id", req->id ? req->id : json_null());
-		body = json_dumps(reply, JSON_COMPACT);
-		if (body) {
-			send_frames(c, req, body);
-			free(body);
-		}
-	}
+	if (!req->cast)
+		send_reply(req, reply);
 	json_decref(reply);
 	request_free(req);
 }
 
+void control_ok(struct request *req)
+{
+	finish(req, json_pack("{s:s}", "status", "ok"));
+}
+
 void control_reply_raw(struct request *req, json_t *fields)
 {
-	json_t *reply = fields ? fields : json_object();
-
-	if (json_object_get(reply, "status") == NULL)
-		json_object_set_new(reply, "status", json_string("ok"));
-	finish(req, reply);
+	if (fields && json_object_get(fields, "status") == NULL)
+		json_object_set_new(fields, "status", json_string("ok"));
+	finish(req, fields);
 }
 
 void control_reply(struct request *req, json_t *fields)
 {
-	json_t *reply = fields ? fields : json_object();
-
-	json_object_set_new(reply, "status", json_string("ok"));
-	finish(req, reply);
+	if (fields)
+		json_object_set_new(fields, "status", json_string("ok"));
+	finish(req, fields);
 }
 
 void control_error(struct request *req, int errnum, const char *fmt, ...)
 {
-	char reason[1024];
+	char reason[REASON_MAX];
 	va_list ap;
 	json_t *reply;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	make_valid_utf8(reason);
 	reply = json_pack("{s:s, s:s, s:n, s:i}", "status", "error", "reason", reason, "tb",
 			  "errno", errnum);
 	finish(req, reply);
@@ -140,7 +492,9 @@ static int receive_message(struct control *c, zmq_msg_t *frames)
 	return n;
 }
 
-static struct request *request_new(struct control *c, zmq_msg_t *identity, bool delimiter)
+/* A request from the client IDENTITY; SOURCE is a frame that came from its connection. */
+static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_msg_t *source,
+				   bool delimiter)
 {
 	struct request *req = calloc(1, sizeof(*req));
 
@@ -155,6 +509,12 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, bool 
 	}
 	memcpy(req->identity, zmq_msg_data(identity), req->identity_len);
 	req->delimiter = delimiter;
+	/* The connection the request came on (libzmq's deprecated but working ZMQ_SRCFD, -1 when
+	 * unknown): the one to close if this client stops reading its replies. Not the identity
+	 * frame's: a ROUTER that prefetched the message for ZMQ_EVENTS gives that one no metadata. */
+	req->connection_fd = zmq_msg_get(source, ZMQ_SRCFD);
+	const char *peer = zmq_msg_gets(source, "Peer-Address");
+	snprintf(req->peer, sizeof(req->peer), "%s", peer ? peer : "");
 	/* Linked at once, so that closing the control frees it whatever the handler does. */
 	req->next = c->pending.next;
 	req->prev = &c->pending;
@@ -162,6 +522,18 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, bool 
 	c->pending.next = req;
 	c->npending++;
 	return req;
+}
+
+/* The answer when there is no memory to keep the request: straight out, or lost (logged). */
+static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool delimiter)
+{
+	static const char body[] = "{\"status\":\"error\",\"reason\":\"out of memory\",\"tb\":null,"
+				   "\"errno\":4,\"id\":null}";
+
+	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
+			  sizeof(body) - 1) != 0)
+		log_error("control: out of memory: a request is lost");
+	zwatch_rearm(&c->watch);
 }
 
 /* Validates the envelope and the JSON, then hands the request to the handler. */
@@ -173,16 +545,18 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 	json_t *message;
 	bool delimiter = nframes == 3 && zmq_msg_size(&frames[1]) == 0;
 
-	if (nframes != 2 && !delimiter) {
-		/* [identity, json] from a DEALER, or [identity, "", json] from a REQ. */
-		if (nframes >= 1 && (req = request_new(c, &frames[0], false)))
-			control_error(req, CONTROL_EBADDATA, "bad message: expected one JSON frame, got %d",
-				      nframes - 1);
+	req = request_new(c, &frames[0], &frames[(nframes < MAX_FRAMES ? nframes : MAX_FRAMES) - 1],
+			  delimiter);
+	if (req == NULL) {
+		answer_out_of_memory(c, &frames[0], delimiter);
 		return;
 	}
-	req = request_new(c, &frames[0], delimiter);
-	if (req == NULL)
+	if (nframes != 2 && !delimiter) {
+		/* [identity, json] from a DEALER, or [identity, "", json] from a REQ. */
+		control_error(req, CONTROL_EBADDATA, "bad message: expected one JSON frame, got %d",
+			      nframes - 1);
 		return;
+	}
 	body = &frames[nframes - 1];
 	message = json_loadb(zmq_msg_data(body), zmq_msg_size(body), JSON_REJECT_DUPLICATES, &error);
 	if (message == NULL) {
@@ -227,7 +601,8 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			     const char *curve_secret, control_handler_fn handler, void *arg)
 {
 	struct control *c = calloc(1, sizeof(*c));
-	int zero = 0, reply_queue = CONTROL_REPLY_QUEUE, handshake_ms = CONTROL_HANDSHAKE_MS;
+	int zero = 0, one = 1, pipe_replies = CONTROL_PIPE_REPLIES;
+	int handshake_ms = CONTROL_HANDSHAKE_MS;
 	int64_t max_size = CONTROL_MAX_MESSAGE;
 
 	if (c == NULL)
@@ -241,13 +616,16 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 		goto fail;
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(c->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size));
-	/* A client that never reads its replies holds at most this many (a ROUTER drops the rest),
-	 * and a connection that never completes its handshake is closed after a few seconds: each
-	 * costs memory and a descriptor. */
-	zmq_setsockopt(c->socket, ZMQ_SNDHWM, &reply_queue, sizeof(reply_queue));
+	/* A full pipe is EAGAIN (the reply waits in an outbox), not a silent drop. */
+	if (zmq_setsockopt(c->socket, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0) {
+		log_error("control: cannot set ZMQ_ROUTER_MANDATORY: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	/* What a client that does not read costs is this pipe plus its outbox; a connection that
+	 * never completes its handshake is closed after a few seconds. */
+	zmq_setsockopt(c->socket, ZMQ_SNDHWM, &pipe_replies, sizeof(pipe_replies));
 	zmq_setsockopt(c->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
 	if (curve_secret) {
-		int one = 1;
 		if (zmq_setsockopt(c->socket, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
 		    zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, curve_secret,
 				   strlen(curve_secret)) < 0 ||
@@ -274,8 +652,13 @@ void control_close(struct control *c)
 {
 	if (c == NULL)
 		return;
+	/* The watchers are gone and have answered their waiters: anything left is answered here. */
 	while (c->pending.next != &c->pending)
-		request_free(c->pending.next);
+		control_error(c->pending.next, CONTROL_ECOMMAND, "the daemon is shutting down");
+	/* What is still queued goes out if there is room now; the rest is lost with the daemon. */
+	flush_outboxes(&c->watch);
+	while (c->outboxes)
+		outbox_remove(c, c->outboxes);
 	zwatch_stop(&c->watch);
 	/* Give the last replies (a waiting quit) a moment to leave, without hanging the exit. */
 	int linger = 200;
@@ -287,4 +670,9 @@ void control_close(struct control *c)
 int control_pending_count(const struct control *c)
 {
 	return c->npending;
+}
+
+void *control_socket(struct control *c)
+{
+	return c->socket;
 }

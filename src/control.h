@@ -9,8 +9,16 @@
 
 /* Requests larger than this are refused by libzmq itself (the peer is disconnected). */
 #define CONTROL_MAX_MESSAGE (1024 * 1024)
-/* Replies queued for one client that does not read them; later ones are dropped. */
-#define CONTROL_REPLY_QUEUE 64
+/* Replies libzmq holds for one client (its pipe, ZMQ_SNDHWM). When that is full, the next ones
+ * wait in the client's outbox, in order; a client whose outbox goes beyond either limit below
+ * does not read: its replies are dropped and its connection closed (with a warning). A client
+ * reading all the time never gets there with up to CONTROL_MAX_PENDING requests in flight, even
+ * of 16 KiB replies. What a client that does not read costs: the pipe's replies + the outbox.
+ * The pipe stays small: 256 or 1024 measured no faster (bench/replies.sh), and its bound is a
+ * count of replies of any size where the outbox's is also in bytes. */
+#define CONTROL_PIPE_REPLIES 64
+#define CONTROL_OUTBOX_MAX_REPLIES 4096
+#define CONTROL_OUTBOX_MAX_BYTES (16 * 1024 * 1024)
 /* A connection must finish the ZMTP handshake within this (libzmq's default is 30 s). */
 #define CONTROL_HANDSHAKE_MS 5000
 /* Requests that may wait for a reply at once (waiting start/stop...); more get an error. */
@@ -26,11 +34,13 @@ struct request {
 	size_t identity_len;
 	bool delimiter;               /* REQ-style [id, "", json]: answer in kind */
 	bool cast;                    /* msg_type "cast": no reply at all */
+	int connection_fd;            /* the connection it came on (ZMQ_SRCFD), -1 if unknown, */
+	char peer[64];                /* and its peer as libzmq saw it then (Peer-Address) */
 	json_t *id;                   /* echoed in the reply (a string, or null) */
 };
 
 /* Called for each well-formed request (a JSON object). The handler answers it now or later,
- * exactly once, with control_reply or control_error. */
+ * exactly once, with control_ok, control_reply or control_error. */
 typedef void (*control_handler_fn)(struct request *req, json_t *message, void *arg);
 
 /* CURVE_SECRET (Z85) makes the socket a CURVE server: only clients admitted by the ZAP handler
@@ -39,7 +49,11 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			     const char *curve_secret, control_handler_fn handler, void *arg);
 void control_close(struct control *c);
 
-/* Sends FIELDS (consumed; may be NULL) with status "ok", time and id, then frees REQ. */
+/* Sends a plain {"status": "ok"} with time and id, then frees REQ. */
+void control_ok(struct request *req);
+/* Sends FIELDS (consumed) with status "ok", time and id, then frees REQ. FIELDS NULL means that
+ * building them failed (json_pack gives NULL for lack of memory or a string that is not UTF-8):
+ * the client gets an error reply instead, never silence. */
 void control_reply(struct request *req, json_t *fields);
 /* Sends status "error" with reason, errno (Circus's codes below), time and id; frees REQ. */
 void control_error(struct request *req, int errnum, const char *fmt, ...)
@@ -59,5 +73,7 @@ enum {
 };
 
 int control_pending_count(const struct control *c);
+/* The ROUTER itself, to monitor its connections (connlimit.h); nothing else may use it. */
+void *control_socket(struct control *c);
 
 #endif

@@ -41,6 +41,11 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 	return e;
 }
 
+void *events_socket(struct events *e)
+{
+	return e->socket;
+}
+
 void events_close(struct events *e)
 {
 	if (e == NULL)

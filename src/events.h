@@ -9,6 +9,8 @@ struct events;
 
 struct events *events_open(void *zmq_context, const char *endpoint);
 void events_close(struct events *e);
+/* The PUB socket itself, to monitor its connections (connlimit.h); nothing else may use it. */
+void *events_socket(struct events *e);
 
 /* Publishes [topic, json] where topic is "watcher.<name>.<event>" (name lower-cased, spaces to
  * '_'). PAYLOAD is consumed; "time" is added. Never blocks: a slow subscriber loses messages at

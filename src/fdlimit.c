@@ -1,6 +1,8 @@
 /* fdlimit.c - the descriptor reserve (see fdlimit.h). */
 #include "fdlimit.h"
 
+#include "accept_guard.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <sys/resource.h>
@@ -8,26 +10,45 @@
 
 #define MIN_RESERVE 32
 #define MAX_RESERVE 1024
+#define MIN_GUARD 8
+#define MAX_GUARD 64
+/* With no descriptor limit to divide. */
+#define UNLIMITED_CONNECTIONS 1024
 
 static int ceiling = INT_MAX;
 static int reserve;
+static int table_size;
+static int connections = UNLIMITED_CONNECTIONS;
 
 void fd_reserve_init(void)
 {
 	struct rlimit rl;
+	int guard;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur > INT_MAX)
 		return;
+	table_size = (int)rl.rlim_cur;
 	/* A tenth of the table, within bounds: room for many clients connecting at once. */
-	reserve = (int)(rl.rlim_cur / 10);
+	reserve = table_size / 10;
 	if (reserve < MIN_RESERVE)
 		reserve = MIN_RESERVE;
 	if (reserve > MAX_RESERVE)
 		reserve = MAX_RESERVE;
-	if (reserve > (int)rl.rlim_cur / 2)
-		reserve = (int)rl.rlim_cur / 2;
-	ceiling = (int)rl.rlim_cur - reserve;
+	if (reserve > table_size / 2)
+		reserve = table_size / 2;
+	ceiling = table_size - reserve;
+	/* The reserve's top quarter is the daemon's own (a /proc file, the configuration on a
+	 * reload, the log): no connection may take it. The rest is the connections'. */
+	guard = reserve / 4;
+	if (guard < MIN_GUARD)
+		guard = MIN_GUARD;
+	if (guard > MAX_GUARD)
+		guard = MAX_GUARD;
+	if (guard > reserve / 2)
+		guard = reserve / 2;
+	connections = reserve - guard;
+	accept_guard_init(table_size - guard);
 }
 
 int fd_keep(int fd)
@@ -52,4 +73,14 @@ int fd_keep_pair(int fds[2])
 int fd_reserve_size(void)
 {
 	return reserve;
+}
+
+int fd_connection_limit(void)
+{
+	return connections;
+}
+
+int fd_table_size(void)
+{
+	return table_size;
 }

@@ -1,12 +1,19 @@
-/* fdlimit.h - keeps the top of the descriptor table free for libzmq.
+/* fdlimit.h - keeps the top of the descriptor table free for libzmq's connections.
  *
  * libzmq accepts control connections in its own thread and treats EMFILE there as a fatal
  * assertion: a daemon whose table is full of children's pipes would abort when a client
  * connects. So descriptors the daemon opens for children (pipes, log files, notify and probe
- * sockets, listening sockets) must stay below a ceiling; the rest of the table is libzmq's.
- * Descriptors are allocated lowest-first, so an fd at or above the ceiling means the table
- * below it is full: such an fd is closed at once and the caller sees EMFILE, which the spawn
- * backoff already handles. */
+ * sockets, listening sockets) must stay below a ceiling; the rest of the table, the reserve, is
+ * for the connections of the control and event sockets, and its last descriptors (the guard)
+ * for the daemon's own passing needs. Descriptors are allocated lowest-first, so an fd at or
+ * above the ceiling means the table below it is full: such an fd is closed at once and the
+ * caller sees EMFILE, which the spawn backoff already handles.
+ *
+ * With a limit of L descriptors: reserve R = L/10 within [32, 1024] (at most L/2), guard
+ * G = R/4 within [8, 64] (at most R/2), and R - G connections at most (connlimit.c shuts the
+ * newest down beyond that; accept_guard.c refuses, in libzmq's thread, one that would land in
+ * the guard, which a burst quicker than connlimit.c could otherwise fill). L = 256: children
+ * below 224, 24 connections; L = 1024: 922, 77; L >= 10240: L - 1024, 960. */
 #ifndef CIRQUE_FDLIMIT_H
 #define CIRQUE_FDLIMIT_H
 
@@ -19,5 +26,9 @@ int fd_keep(int fd);
 int fd_keep_pair(int fds[2]);
 /* The reserve's size, for messages. */
 int fd_reserve_size(void);
+/* How many connections the control and event sockets may hold together. */
+int fd_connection_limit(void);
+/* RLIMIT_NOFILE as fd_reserve_init found it (0: unlimited), for messages. */
+int fd_table_size(void);
 
 #endif

@@ -2,10 +2,12 @@
 #include "arbiter.h"
 #include "commands.h"
 #include "config.h"
+#include "connlimit.h"
 #include "control.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "events.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "notify.h"
 #include "safefs.h"
@@ -30,6 +32,9 @@
 
 
 #define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
+
+/* Bounds the clients of the control and event sockets together (fdlimit.h). */
+static struct connlimit *connection_limit;
 
 struct options {
 	const char *config_path;
@@ -274,6 +279,11 @@ static void open_control_plane(struct arbiter *a)
 	umask(old_umask);
 	if (a->events == NULL)
 		fatal("cannot open the event socket %s", pubsub);
+	connection_limit = connlimit_open(a->loop, a->zmq, fd_connection_limit());
+	if (connection_limit == NULL ||
+	    connlimit_watch(connection_limit, control_socket(a->control), "control") < 0 ||
+	    connlimit_watch(connection_limit, events_socket(a->events), "events") < 0)
+		log_warn("the number of clients is not limited (see above)");
 	explicit_bzero(secret, sizeof(secret));
 	log_info("control socket %s, events %s", control, pubsub);
 	a->control_endpoint = control;  /* for globaloptions */
@@ -283,6 +293,8 @@ static void open_control_plane(struct arbiter *a)
 static void close_control_plane(struct arbiter *a)
 {
 	commands_shutdown_complete();
+	connlimit_close(connection_limit);
+	connection_limit = NULL;
 	control_close(a->control);
 	events_close(a->events);
 	zap_close(a->zap);
