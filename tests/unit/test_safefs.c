@@ -241,6 +241,76 @@ TEST(split)
 	CHECK(safefs_split("", &d, &b) < 0);
 }
 
+/* A hard link's name in a sticky directory is anyone's, though its owner is the file's: nobody
+ * (on a system with fs.protected_hardlinks=0, the kernel's default) links a root-only file into
+ * /tmp, and root truncates or appends to it through that name (a pidfile, a log). Root plants it
+ * here to stand for nobody. Only a file with one name is fixed in a sticky directory. */
+TEST(sticky_directory_hard_link_is_refused)
+{
+	struct safe_file f;
+
+	mkdir(at("tmp"), 01777);
+	chmod(at("tmp"), 01777);
+	write_file(at("secret-sticky"), "root only\n");
+	chmod(at("secret-sticky"), 0600);
+	CHECK(link(at("secret-sticky"), at("tmp/cirqued.pid")) == 0);
+	CHECK_INT(open_append(at("tmp/cirqued.pid"), NULL), EPERM);
+	CHECK_CONTAINS(why, "hard links");
+	if (safe_file_open(at("tmp/cirqued.pid"), O_WRONLY | O_CREAT | O_TRUNC, 0644, false, &f,
+			   NULL, why) == 0)
+		close(f.fd);
+	CHECK_INT(file_size(at("secret-sticky")), 10);
+}
+
+/* The same with a symbolic link: a hard link to one of root's links (any relative or absolute
+ * link root made anywhere on that file system) belongs to root, and was followed. */
+TEST(sticky_directory_hard_linked_symlink_is_refused)
+{
+	write_file(at("secret-sticky2"), "root only\n");
+	chmod(at("secret-sticky2"), 0600);
+	mkdir(at("rootlinks"), 0755);
+	symlink(at("secret-sticky2"), at("rootlinks/to-secret"));  /* root's own link */
+	/* linkat without AT_SYMLINK_FOLLOW: a second name for the link itself */
+	CHECK(linkat(AT_FDCWD, at("rootlinks/to-secret"), AT_FDCWD, at("tmp/app.log"), 0) == 0);
+	int err = open_append(at("tmp/app.log"), NULL);
+	CHECK(err == ELOOP || err == EPERM);
+	CHECK_INT(file_size(at("secret-sticky2")), 10);
+}
+
+/* "u/sub/../.." walks back to where it started, a directory only root can change, and safe_dir_open
+ * says trusted: the descriptor is right. But callers bind, or let libzmq unlink and bind, by the
+ * path itself when the directory is trusted (sockets.c bind_unix, main.c prepare_ipc_dir), and
+ * the kernel resolves "sub/../.." through whatever nobody has put at "sub" by then. A path that
+ * climbs out of a directory others can change must not be called trusted (or sticky_ok). */
+TEST(dotdot_out_of_another_users_directory)
+{
+	struct safe_dir d;
+	struct stat by_fd, by_path;
+	char path[2 * PATH_MAX];
+
+	mkdir(at("dd"), 0755);
+	mkdir(at("dd/u"), 0755);
+	CHECK(chown(at("dd/u"), NOBODY, NOBODY) == 0);
+	mkdir(at("dd/u/sub"), 0755);
+	CHECK(chown(at("dd/u/sub"), NOBODY, NOBODY) == 0);
+	mkdir(at("elsewhere"), 0700);
+	mkdir(at("elsewhere/a"), 0700);
+	mkdir(at("elsewhere/a/b"), 0700);
+	snprintf(path, sizeof(path), "%s", at("dd/u/sub/../.."));
+	CHECK_INT(safe_dir_open(path, false, &d, why), 0);
+	if (d.fd < 0)
+		return;
+	/* nobody's move, after the check: sub becomes a link (u is nobody's to change) */
+	CHECK(rename(at("dd/u/sub"), at("dd/u/old-sub")) == 0);
+	CHECK(symlink(at("elsewhere/a/b"), at("dd/u/sub")) == 0);
+	CHECK(lchown(at("dd/u/sub"), NOBODY, NOBODY) == 0);
+	CHECK(fstat(d.fd, &by_fd) == 0 && stat(path, &by_path) == 0);
+	/* trusted (or sticky_ok) must mean the path still names the checked directory */
+	if (d.trusted || d.sticky_ok)
+		CHECK(by_fd.st_ino == by_path.st_ino && by_fd.st_dev == by_path.st_dev);
+	close(d.fd);
+}
+
 static void remove_tree(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -270,6 +340,9 @@ int main(void)
 		RUN(fifo_is_refused_without_blocking);
 		RUN(group_writable_directory_is_untrusted);
 		RUN(sticky_directory);
+		RUN(sticky_directory_hard_link_is_refused);
+		RUN(sticky_directory_hard_linked_symlink_is_refused);
+		RUN(dotdot_out_of_another_users_directory);
 	} else {
 		printf("not root: the cases with another user's files are skipped\n");
 	}
