@@ -8,6 +8,7 @@
  * watcher, 7 the daemon cannot be reached. */
 #include "curve.h"
 #include "endpoint.h"
+#include "safefs.h"
 #include "parse.h"
 #include "text.h"
 #include "version.h"
@@ -96,6 +97,17 @@ static int connect_client(struct client *c)
 	return zmq_connect(c->socket, c->endpoint);
 }
 
+/* Exits unless ENDPOINT is one the daemon, not another user, could have made. */
+static void check_endpoint_owner(const char *endpoint)
+{
+	char why[SAFEFS_WHY];
+
+	if (endpoint_check_for_client(endpoint, why) < 0) {
+		fprintf(stderr, "cirquectl: refusing %s: %s\n", endpoint, why);
+		exit(EXIT_UNREACHABLE);
+	}
+}
+
 static void unreachable(const struct client *c, const char *why)
 {
 	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
@@ -114,6 +126,7 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 	if (c->socket == NULL) {
 		if (strncmp(c->endpoint, "ipc://", 6) == 0 && access(c->endpoint + 6, F_OK) < 0)
 			unreachable(c, "no socket there (is cirqued running?)");
+		check_endpoint_owner(c->endpoint);
 		if (connect_client(c) < 0)
 			unreachable(c, zmq_strerror(zmq_errno()));
 	}
@@ -1056,6 +1069,7 @@ static void *subscribe_output(struct client *c, const char *name)
 	snprintf(topic, sizeof(topic), "stream.%s.", name);
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
 	zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
+	check_endpoint_owner(ep);
 	if (zmq_connect(sub, ep) < 0)
 		unreachable(c, zmq_strerror(zmq_errno()));
 	free(ep);

@@ -3,6 +3,8 @@
 
 #include "safefs.h"
 
+#include <fcntl.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +97,41 @@ const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve)
 		return "is reachable from the network: configure CURVE (cirque.curve_secret_key_file "
 		       "and cirque.curve_allowed_clients) or use ipc:// or tcp://127.0.0.1";
 	return NULL;
+}
+
+int endpoint_check_for_client(const char *endpoint, char *why)
+{
+	char *dir = NULL, *name = NULL;
+	struct safe_dir d = { .fd = -1 };
+	struct stat st;
+	int rc = 0;
+
+	if (strncmp(endpoint, "ipc:///", 7) != 0 || safefs_split(endpoint + 6, &dir, &name) < 0)
+		goto out;
+	/* Missing: nothing to trust or distrust, the caller reports it unreachable. */
+	if (safe_dir_open(dir, false, &d, why) < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	if (fstatat(d.fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		snprintf(why, SAFEFS_WHY, "%s: %s", endpoint + 6, strerror(errno));
+		goto out;
+	}
+	if (!d.trusted && !(d.sticky_ok && safefs_owner_ok(st.st_uid) && st.st_nlink == 1)) {
+		snprintf(why, SAFEFS_WHY, "its directory %s (owner uid %u, mode %04o) can be changed "
+			 "by others, who could stand in for cirqued", dir, (unsigned)d.owner,
+			 (unsigned)(d.mode & 07777));
+		rc = -1;
+	} else if (!safefs_owner_ok(st.st_uid)) {
+		snprintf(why, SAFEFS_WHY, "the socket belongs to uid %u, neither root nor you",
+			 (unsigned)st.st_uid);
+		rc = -1;
+	}
+out:
+	if (d.fd >= 0)
+		close(d.fd);
+	free(dir);
+	free(name);
+	return rc;
 }

@@ -20,6 +20,11 @@ bool endpoint_is_local(const char *endpoint);
  * reach (the control socket is allowed one only with CURVE), a relative ipc path, a control
  * socket beyond loopback without CURVE. */
 const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve);
+/* May a client talk to ENDPOINT? For an ipc path, the socket and its directory must be such
+ * that only root or the client's user could have put them there: another user's stand-in for
+ * cirqued would get every command (and the secrets in them). Returns 0 (also when nothing is
+ * there: the connection then fails by itself) or -1 with WHY (SAFEFS_WHY bytes). */
+int endpoint_check_for_client(const char *endpoint, char *why);
 /* For ipc://PATH, the directory part of PATH (malloc'd), else NULL. */
 char *endpoint_ipc_dir(const char *endpoint);
 

@@ -141,22 +141,27 @@ static void mark_inherited_fds_cloexec(void)
 static struct safe_dir pidfile_dir = { .fd = -1 };
 static char *pidfile_name;
 
-/* Writes our pid to PATH, never through a link or hard link someone else planted (safefs.h). */
+/* Writes our pid to PATH, never through a link or hard link someone else planted (safefs.h),
+ * and only where nobody else can rewrite it afterwards: a pidfile naming another process would
+ * turn a root `kill $(cat pidfile)` against it. */
 static void write_pidfile(const char *path)
 {
-	char text[32], why[SAFEFS_WHY], *dir = NULL;
+	char text[32], why[SAFEFS_WHY];
 	struct safe_file f;
 	int len;
 
-	if (safe_file_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644, false, &f, &pidfile_dir,
-			   why) < 0)
+	if (safe_file_open(path, O_WRONLY | O_CREAT, 0644, false, &f, &pidfile_dir, why) < 0)
 		fatal("cannot write pidfile %s: %s", path, why);
+	if (!f.fixed || f.st.st_uid != geteuid())
+		fatal("refusing pidfile %s: %s (put it in a directory only root can change, such as "
+		      "/run)", path, f.st.st_uid != geteuid() ? "it belongs to another user"
+							    : "others can change its directory");
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
+	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s: %s", path, strerror(errno));
-	if (safefs_split(path, &dir, &pidfile_name) < 0)
+	pidfile_name = strdup(f.name);  /* the file written, a link's target if one was followed */
+	if (pidfile_name == NULL)
 		fatal("out of memory");
-	free(dir);
 }
 
 static void remove_pidfile(void)

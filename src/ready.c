@@ -29,12 +29,21 @@ static int start_connect(const struct watcher_config *c, int *fd_out)
 	int fd, rc;
 
 	if (c->ready == READY_UNIX) {
+		/* As root, through no link the program's user planted: the socket found by a safe
+		 * walk, reached by its descriptor (safefs.h). */
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ready_path);
+		char why[SAFEFS_WHY];
+		struct safe_file sock;
+		if (safe_socket_open(c->ready_path, &sock, NULL, why) < 0)
+			return -1;  /* not there yet, or refused */
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", sock.fd);
 		fd = fd_keep(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+		rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		int saved = errno;
+		close(sock.fd);
+		errno = saved;
 		if (fd < 0)
 			return -1;
-		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	} else {
 		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 					     .sin6_port = htons((uint16_t)c->ready_port) };
@@ -155,12 +164,13 @@ static int open_notify_socket(struct process *p)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun.sun_path, p->notify_path);
+	/* Bound through our descriptor of the directory: even if it were removed and replaced
+	 * (tmpfiles aging /tmp), the socket goes where we checked. */
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d/%s", notify_dirfd, name);
 	unlinkat(notify_dirfd, name, 0);
 	fd = fd_keep(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (fd < 0)
 		return -1;
-	/* Only we can change the directory: the name bound is the socket the *at calls change. */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    fchmodat(notify_dirfd, name, 0600, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    (c->set_ids && fchownat(notify_dirfd, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0)) {
@@ -262,7 +272,7 @@ void ready_unwatch(struct process *p, bool close_socket)
 		ev_io_stop(loop, &p->notify);
 		close(p->notify_fd);
 		p->notify_fd = -1;
-		if (p->notify_path)
-			unlink(p->notify_path);
+		if (p->notify_path && notify_dirfd >= 0)
+			unlinkat(notify_dirfd, strrchr(p->notify_path, '/') + 1, 0);
 	}
 }

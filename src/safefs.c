@@ -32,6 +32,8 @@ struct walk {
 	struct level stack[MAX_DEPTH];
 	int depth;
 	int links;                    /* symbolic links followed so far */
+	bool tainted;                 /* a ".." left a directory others can change: the path no
+				       * longer names what was checked, nothing after is trusted */
 	char where[PATH_MAX];         /* the directory reached, as a path, for messages */
 	char *why;
 };
@@ -62,10 +64,13 @@ static struct level *top(struct walk *w)
 	return &w->stack[w->depth - 1];
 }
 
-/* Could someone other than root or us replace an entry owned by UID in directory L? */
-static bool entry_fixed(const struct level *l, uid_t uid)
+/* Can nobody but root or us replace the entry ST in directory L? In a sticky directory an
+ * entry of ours stays ours, unless it is a second name (a hard link anyone may have made to
+ * one of our files or links). */
+static bool entry_fixed(const struct level *l, const struct stat *st)
 {
-	return l->trusted || (l->sticky_ok && safefs_owner_ok(uid));
+	return l->trusted || (l->sticky_ok && safefs_owner_ok(st->st_uid) &&
+			      (S_ISDIR(st->st_mode) || st->st_nlink == 1));
 }
 
 /* Who, besides root and us, can change the entries of L: for messages. */
@@ -102,6 +107,7 @@ static int push(struct walk *w, int fd, const struct stat *st, bool chain_ok, co
 	}
 	l = &w->stack[w->depth++];
 	l->fd = fd;
+	chain_ok = chain_ok && !w->tainted;
 	l->chain_ok = chain_ok;
 	l->uid = st->st_uid;
 	l->gid = st->st_gid;
@@ -126,6 +132,20 @@ static void pop(struct walk *w)
 	w->depth--;
 }
 
+/* ".." : back to the directory we came from. Leaving one that others can change taints the
+ * walk: they could turn what we went through into a link, and the same path string would then
+ * name another directory (some callers hand the path, not the descriptor, to bind or libzmq). */
+static void leave(struct walk *w)
+{
+	if (!top(w)->trusted) {
+		w->tainted = true;
+		pop(w);
+		top(w)->chain_ok = top(w)->trusted = top(w)->sticky_ok = false;
+		return;
+	}
+	pop(w);
+}
+
 static void pop_to_root(struct walk *w)
 {
 	while (w->depth > 1)
@@ -145,6 +165,7 @@ static int walk_init(struct walk *w, char *why)
 
 	w->depth = 0;
 	w->links = 0;
+	w->tainted = false;
 	w->where[0] = '\0';
 	w->why = why;
 	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -173,12 +194,12 @@ static int read_link(struct walk *w, int lfd, const char *name, char *target, si
 	return 0;
 }
 
-/* May the link NAME (owned by UID) in the current directory be followed? */
-static int check_link(struct walk *w, const char *name, uid_t uid)
+/* May the link NAME (ST) in the current directory be followed? */
+static int check_link(struct walk *w, const char *name, const struct stat *st)
 {
 	char who[128];
 
-	if (entry_fixed(top(w), uid))
+	if (entry_fixed(top(w), st))
 		return 0;
 	return refuse(w, ELOOP, "%s/%s is a symbolic link in %s: not followed", w->where, name,
 		      who_can_change(top(w), who, sizeof(who)));
@@ -221,12 +242,12 @@ static int enter(struct walk *w, const char *name, bool create, char *todo, size
 		return refuse(w, errno, "%s/%s: %s", w->where, name, strerror(errno));
 	}
 	if (S_ISDIR(st.st_mode))
-		return push(w, fd, &st, entry_fixed(top(w), st.st_uid), name);
+		return push(w, fd, &st, entry_fixed(top(w), &st), name);
 	if (!S_ISLNK(st.st_mode)) {
 		close(fd);
 		return refuse(w, ENOTDIR, "%s/%s is not a directory", w->where, name);
 	}
-	if (check_link(w, name, st.st_uid) < 0 || read_link(w, fd, name, target, sizeof(target)) < 0) {
+	if (check_link(w, name, &st) < 0 || read_link(w, fd, name, target, sizeof(target)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -257,7 +278,7 @@ static int walk_path(struct walk *w, const char *path, bool create)
 		int rc = 0;
 		if (strcmp(name, "..") == 0) {
 			if (w->depth > 1)
-				pop(w);
+				leave(w);
 		} else if (strcmp(name, ".") != 0) {
 			rc = enter(w, name, create, todo, sizeof(todo));
 		}
@@ -334,12 +355,37 @@ int safefs_split(const char *path, char **dir, char **base)
 	return 0;
 }
 
-/* The last step of safe_file_open: the open itself, then what the descriptor is. Returns 0,
- * 1 when NAME is a symbolic link (not opened), or -1 with errno and the reason. */
-static int open_last(struct walk *w, const char *name, int flags, mode_t mode,
-		     struct safe_file *file)
+/* What a file found at the end of a walk must not be, or NULL. In a directory others can
+ * change: a second name (a hard link to someone's file), and in a sticky one (/tmp) a file
+ * another user made there first, as protected_regular=2 would refuse it. */
+static const char *foreign_file(const struct walk *w, const struct safe_file *file,
+				char *buf, size_t len)
 {
 	char who[128];
+
+	if (file->fixed)
+		return NULL;
+	if (file->st.st_nlink > 1) {
+		snprintf(buf, len, "has %lu names (hard links) in %s: refused",
+			 (unsigned long)file->st.st_nlink,
+			 who_can_change(&w->stack[w->depth - 1], who, sizeof(who)));
+		return buf;
+	}
+	if (w->stack[w->depth - 1].sticky_ok && !safefs_owner_ok(file->st.st_uid)) {
+		snprintf(buf, len, "belongs to uid %u, in a sticky directory: refused (another user "
+			 "made it first)", (unsigned)file->st.st_uid);
+		return buf;
+	}
+	return NULL;
+}
+
+/* The last step of a safe open: the open itself, then what the descriptor is (TYPE: S_IFREG,
+ * or S_IFSOCK with O_PATH). Returns 0, 1 when NAME is a symbolic link (not opened), or -1 with
+ * errno and the reason. */
+static int open_last(struct walk *w, const char *name, int flags, mode_t mode, mode_t type,
+		     struct safe_file *file)
+{
+	char problem[200];
 	int fd, fl;
 
 	fd = openat(top(w)->fd, name, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
@@ -350,22 +396,26 @@ static int open_last(struct walk *w, const char *name, int flags, mode_t mode,
 		return refuse(w, errno, "%s/%s: %s", w->where, name, strerror(errno));
 	if (fstat(fd, &file->st) < 0)
 		goto fail;
-	if (!S_ISREG(file->st.st_mode)) {
+	if (S_ISLNK(file->st.st_mode)) {  /* O_PATH opens the link itself */
 		close(fd);
-		return refuse(w, EINVAL, "%s/%s is not a regular file", w->where, name);
+		return 1;
 	}
-	file->fixed = entry_fixed(top(w), file->st.st_uid);
-	if (!file->fixed && file->st.st_nlink > 1) {
+	if ((file->st.st_mode & S_IFMT) != type) {
 		close(fd);
-		return refuse(w, EPERM, "%s/%s has %lu names (hard links) in %s: refused", w->where,
-			      name, (unsigned long)file->st.st_nlink,
-			      who_can_change(top(w), who, sizeof(who)));
+		return refuse(w, EINVAL, "%s/%s is not a %s", w->where, name,
+			      type == S_IFSOCK ? "socket" : "regular file");
+	}
+	file->fixed = entry_fixed(top(w), &file->st);
+	if (foreign_file(w, file, problem, sizeof(problem))) {
+		close(fd);
+		return refuse(w, EPERM, "%s/%s %s", w->where, name, problem);
 	}
 	if ((flags & O_TRUNC) && ftruncate(fd, 0) < 0)
 		goto fail;
-	if (!(flags & O_NONBLOCK) &&
+	if (!(flags & (O_NONBLOCK | O_PATH)) &&
 	    ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
 		goto fail;
+	snprintf(file->name, sizeof(file->name), "%s", name);
 	file->fd = fd;
 	return 0;
 fail:
@@ -386,15 +436,15 @@ static int follow_last(struct walk *w, const char *name, char *target, size_t si
 			close(lfd);
 		return refuse(w, ELOOP, "%s/%s: %s", w->where, name, strerror(ELOOP));
 	}
-	rc = check_link(w, name, st.st_uid);
+	rc = check_link(w, name, &st);
 	if (rc == 0)
 		rc = read_link(w, lfd, name, target, size);
 	close(lfd);
 	return rc;
 }
 
-int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
-		   struct safe_file *file, struct safe_dir *dir, char *why)
+static int safe_open(const char *path, int flags, mode_t mode, bool create_dirs, mode_t type,
+		     struct safe_file *file, struct safe_dir *dir, char *why)
 {
 	char *dirpart = NULL, *base = NULL, target[PATH_MAX];
 	struct walk w;
@@ -411,7 +461,7 @@ int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
 	}
 	if (walk_start(&w, dirpart, create_dirs, why) < 0)
 		goto out;
-	while ((rc = open_last(&w, base, flags, mode, file)) == 1) {
+	while ((rc = open_last(&w, base, flags, mode, type, file)) == 1) {
 		rc = -1;
 		if (follow_last(&w, base, target, sizeof(target)) < 0)
 			goto out;
@@ -431,6 +481,17 @@ out:
 	free(dirpart);
 	free(base);
 	return rc;
+}
+
+int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
+		   struct safe_file *file, struct safe_dir *dir, char *why)
+{
+	return safe_open(path, flags, mode, create_dirs, S_IFREG, file, dir, why);
+}
+
+int safe_socket_open(const char *path, struct safe_file *file, struct safe_dir *dir, char *why)
+{
+	return safe_open(path, O_PATH, 0, false, S_IFSOCK, file, dir, why);
 }
 
 int safe_mkdir_own(const char *path, mode_t mode, char *why)

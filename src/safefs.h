@@ -34,6 +34,7 @@ struct safe_dir {
 /* A file opened by safe_file_open. */
 struct safe_file {
 	int fd;            /* the open file (-1 on failure) */
+	char name[256];    /* its name in the directory reached (a link's target's, if followed) */
 	struct stat st;    /* fstat of fd */
 	bool fixed;        /* nobody else can replace its name: it and its directories are
 			    * trusted, or it is ours in a trusted sticky directory */
@@ -50,11 +51,16 @@ int safe_dir_open(const char *path, bool create, struct safe_dir *dir, char *why
 
 /* Opens PATH with open(2)'s FLAGS and MODE through a safe walk (CREATE_DIRS: as above). The last component is never a
  * link that someone else could have planted, nor anything but a regular file; in a directory
- * others can change, a file with more than one name (a planted hard link) is refused. O_TRUNC
+ * others can change, a file with more than one name (a planted hard link) is refused, and in a
+ * sticky one a file that another user made. O_TRUNC
  * is applied only after these checks; O_NONBLOCK only if asked (a planted FIFO never blocks the
  * open). With DIR, the directory stays open there (its fd is the caller's); otherwise closed. */
 int safe_file_open(const char *path, int flags, mode_t mode, bool create_dirs,
 		   struct safe_file *file, struct safe_dir *dir, char *why);
+
+/* Opens the unix socket file PATH (O_PATH) as safe_file_open opens a file: for connecting to
+ * or changing exactly the socket found there, through /proc/self/fd/N. */
+int safe_socket_open(const char *path, struct safe_file *file, struct safe_dir *dir, char *why);
 
 /* Makes the directory PATH with MODE, or checks an existing one: it must be a directory (not a
  * link) owned by the daemon's user, in a directory that nobody else can change (or a sticky

@@ -133,24 +133,25 @@ static int shift_backups(struct sink *s, int d, const char *name)
 	return 0;
 }
 
-/* PATH.(N-1) -> PATH.N, ..., PATH -> PATH.1, then a fresh PATH. */
+/* PATH.(N-1) -> PATH.N, ..., PATH -> PATH.1, then a fresh PATH. Where PATH is a link (one
+ * root or we made: safefs follows no other), the file it names is the one rotated, beside it. */
 static int rotate_file(struct sink *s)
 {
-	char *dirpath = NULL, *name = NULL;
+	struct safe_file f;
 	struct safe_dir d;
-	int rc = -1;
+	int rc = 0;
 
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
 	s->why[0] = '\0';
-	if (safefs_split(s->label, &dirpath, &name) == 0 &&
-	    safe_dir_open(dirpath, false, &d, s->why) == 0) {
-		rc = shift_backups(s, d.fd, name);
+	if (safe_file_open(s->label, O_WRONLY | O_APPEND, 0, false, &f, &d, s->why) == 0) {
+		close(f.fd);
+		rc = shift_backups(s, d.fd, f.name);
 		close(d.fd);
+	} else if (errno != ENOENT) {
+		rc = -1;  /* refused (s->why says): nothing renamed */
 	}
-	free(dirpath);
-	free(name);
 	return rc < 0 ? -1 : open_file(s);
 }
 

@@ -123,9 +123,11 @@ static int clear_unix_path(struct unix_place *pl)
 }
 
 /* Sets the mode and/or owner of the socket file through a descriptor of it (O_PATH, never a
- * link): what is changed is the socket that is there, never what a name points to. */
+ * link): what is changed is the socket that is there, never what a name points to. In a
+ * directory others can change, only a socket with one name, owned by us or by OWNER_NOW (the
+ * owner it was given): never a second name for someone else's socket (docker.sock...). */
 static int set_socket_file(struct unix_place *pl, const struct socket_config *sc, bool mode,
-			   bool owner)
+			   bool owner, uid_t owner_now)
 {
 	char proc[64];
 	struct stat st;
@@ -134,7 +136,9 @@ static int set_socket_file(struct unix_place *pl, const struct socket_config *sc
 	fd = openat(pl->dir.fd, pl->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (!pl->dir.trusted && (st.st_nlink != 1 || (st.st_uid != geteuid() &&
+							 st.st_uid != owner_now)))) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -181,11 +185,11 @@ static int bind_unix_address(const struct socket_config *sc, int fd, char **erro
 		*error = describe_error(sc, "replace");
 	} else if (bind_unix(fd, &pl, sc->path) < 0) {
 		*error = describe_error(sc, "bind");
-	} else if (set_socket_file(&pl, sc, true, false) < 0) {
+	} else if (set_socket_file(&pl, sc, true, false, geteuid()) < 0) {
 		*error = describe_error(sc, "set the mode of");
 		unlinkat(pl.dir.fd, pl.name, 0);
 	} else if ((sc->owner != (uid_t)-1 || sc->group != (gid_t)-1) &&
-		   set_socket_file(&pl, sc, false, true) < 0) {
+		   set_socket_file(&pl, sc, false, true, geteuid()) < 0) {
 		*error = describe_error(sc, "set the owner of");
 		unlinkat(pl.dir.fd, pl.name, 0);
 	} else {
@@ -328,7 +332,8 @@ static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
 		if ((mode || owner) && place_open(sc->path, &pl) < 0)
 			log_msg(LL_WARNING, "socket %s: cannot change %s: %s", sc->name, sc->path,
 				pl.why);
-		else if ((mode || owner) && set_socket_file(&pl, sc, mode, owner) < 0)
+		else if ((mode || owner) &&
+			 set_socket_file(&pl, sc, mode, owner, ls->config->owner) < 0)
 			log_errno(LL_WARNING, "socket %s: cannot change the mode or owner of %s",
 				  sc->name, sc->path);
 		if (mode || owner)
