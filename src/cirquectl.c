@@ -127,8 +127,13 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 	double deadline;
 
 	if (c->socket == NULL) {
-		if (strncmp(c->endpoint, "ipc://", 6) == 0 && access(c->endpoint + 6, F_OK) < 0)
-			unreachable(c, "no socket there (is cirqued running?)");
+		/* (an abstract socket, ipc://@name, has no file to look for) */
+		if (strncmp(c->endpoint, "ipc://", 6) == 0 && c->endpoint[6] != '@' &&
+		    access(c->endpoint + 6, F_OK) < 0)
+			unreachable(c, errno == EACCES
+				       ? "permission denied: its directory is private to the daemon's "
+					 "user (run cirquectl as that user, e.g. with sudo)"
+				       : "no socket there (is cirqued running?)");
 		if (c->guessed_endpoint)
 			check_endpoint_owner(c->endpoint);
 		if (connect_client(c) < 0)

@@ -1287,13 +1287,16 @@ static char *unsafe_config(const char *file, const struct safe_file *f, const st
 	if (f->fixed)
 		return NULL;
 	if (!safefs_owner_ok(d->owner))
-		return strdup_printf("%s: its directory is owned by uid %u: %s", file,
-				     (unsigned)d->owner, fix);
+		return strdup_printf("%s: its directory is owned by uid %u: %s (chown root the "
+				     "directory, or move the file)", file, (unsigned)d->owner, fix);
 	if (d->mode & (S_IWGRP | S_IWOTH))
-		return strdup_printf("%s: its directory is writable by %s (mode %04o): %s", file,
+		return strdup_printf("%s: its directory is writable by %s (mode %04o): %s (chmod "
+				     "go-w the directory)", file,
 				     d->mode & S_IWOTH ? "others" : "its group",
 				     (unsigned)(d->mode & 07777), fix);
-	return strdup_printf("%s: a directory above it can be changed by others: %s", file, fix);
+	return strdup_printf("%s: a directory above it can be changed by others: %s ('namei -l "
+			     "%s' shows the owner and mode of each directory on the way)", file,
+			     fix, file);
 }
 
 /* Opens FILE for the parser, or says why not. */

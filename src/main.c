@@ -152,10 +152,20 @@ static void write_pidfile(const char *path)
 
 	if (safe_file_open(path, O_WRONLY | O_CREAT, 0644, false, &f, &pidfile_dir, why) < 0)
 		fatal("cannot write pidfile %s: %s", path, why);
-	if (!f.fixed || f.st.st_uid != geteuid())
-		fatal("refusing pidfile %s: %s (put it in a directory only root can change, such as "
-		      "/run)", path, f.st.st_uid != geteuid() ? "it belongs to another user"
-							    : "others can change its directory");
+	if (f.st.st_uid != geteuid())
+		fatal("refusing pidfile %s: it belongs to uid %u, not to the daemon's user (put it in "
+		      "a directory only root can change, such as /run)", path,
+		      (unsigned)f.st.st_uid);
+	if (!f.fixed && (!safefs_owner_ok(pidfile_dir.owner) ||
+			 (pidfile_dir.mode & (S_IWGRP | S_IWOTH))))
+		fatal("refusing pidfile %s: its directory (owner uid %u, mode %04o) can be changed "
+		      "by others, who could point it at any process (put it in a directory only "
+		      "root can change, such as /run)", path, (unsigned)pidfile_dir.owner,
+		      (unsigned)(pidfile_dir.mode & 07777));
+	if (!f.fixed)
+		fatal("refusing pidfile %s: a directory above it can be changed by others, who could "
+		      "point it at any process (put it in a directory only root can change, such as "
+		      "/run)", path);
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s: %s", path, strerror(errno));
