@@ -146,26 +146,38 @@ static char *pidfile_name;
  * turn a root `kill $(cat pidfile)` against it. */
 static void write_pidfile(const char *path)
 {
-	char text[32], why[SAFEFS_WHY];
+	char text[32], why[SAFEFS_WHY], refused[SAFEFS_WHY + 200];
 	struct safe_file f;
+	bool created = true;
 	int len;
 
-	if (safe_file_open(path, O_WRONLY | O_CREAT, 0644, false, &f, &pidfile_dir, why) < 0)
-		fatal("cannot write pidfile %s: %s", path, why);
+	/* Created apart (O_EXCL), so that a refused one we made is removed again. EEXIST: a file
+	 * or a link there (which safefs follows only where root or we put it). */
+	if (safe_file_open(path, O_WRONLY | O_CREAT | O_EXCL, 0644, false, &f, &pidfile_dir,
+			   why) < 0) {
+		created = false;
+		if (errno != EEXIST ||
+		    safe_file_open(path, O_WRONLY | O_CREAT, 0644, false, &f, &pidfile_dir, why) < 0)
+			fatal("cannot write pidfile %s: %s", path, why);
+	}
+	refused[0] = '\0';
 	if (f.st.st_uid != geteuid())
-		fatal("refusing pidfile %s: it belongs to uid %u, not to the daemon's user (put it in "
-		      "a directory only root can change, such as /run)", path,
-		      (unsigned)f.st.st_uid);
-	if (!f.fixed && (!safefs_owner_ok(pidfile_dir.owner) ||
-			 (pidfile_dir.mode & (S_IWGRP | S_IWOTH))))
-		fatal("refusing pidfile %s: its directory (owner uid %u, mode %04o) can be changed "
-		      "by others, who could point it at any process (put it in a directory only "
-		      "root can change, such as /run)", path, (unsigned)pidfile_dir.owner,
-		      (unsigned)(pidfile_dir.mode & 07777));
-	if (!f.fixed)
-		fatal("refusing pidfile %s: a directory above it can be changed by others, who could "
-		      "point it at any process (put it in a directory only root can change, such as "
-		      "/run)", path);
+		snprintf(refused, sizeof(refused), "it belongs to uid %u, not to the daemon's user",
+			 (unsigned)f.st.st_uid);
+	else if (!f.fixed && (!safefs_owner_ok(pidfile_dir.owner) ||
+			      (pidfile_dir.mode & (S_IWGRP | S_IWOTH))))
+		snprintf(refused, sizeof(refused), "its directory (owner uid %u, mode %04o) can be "
+			 "changed by others, who could point it at any process",
+			 (unsigned)pidfile_dir.owner, (unsigned)(pidfile_dir.mode & 07777));
+	else if (!f.fixed)
+		snprintf(refused, sizeof(refused), "a directory above it can be changed by others, "
+			 "who could point it at any process");
+	if (refused[0]) {
+		if (created)
+			unlinkat(pidfile_dir.fd, f.name, 0);
+		fatal("refusing pidfile %s: %s (put it in a directory only root can change, such as "
+		      "/run)", path, refused);
+	}
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s: %s", path, strerror(errno));
@@ -181,7 +193,9 @@ static void remove_pidfile(void)
 	if (unlinkat(pidfile_dir.fd, pidfile_name, 0) < 0 && errno != ENOENT)
 		log_errno(LL_WARNING, "cannot remove the pidfile %s", pidfile_name);
 	close(pidfile_dir.fd);
+	pidfile_dir.fd = -1;
 	free(pidfile_name);
+	pidfile_name = NULL;
 }
 
 /* Only one daemon per ipc endpoint: libzmq unlinks an existing socket file when it binds, so a
@@ -250,22 +264,33 @@ static void *open_zmq_context(void)
 
 /* Binds the control and event sockets: ipc in a private directory by default; a tcp endpoint
  * beyond loopback is refused, as anyone who reaches it could make this daemon run programs. */
-static void open_control_plane(struct arbiter *a)
+/* The endpoints of D (or the defaults), checked, their directories made ready, and the control
+ * one locked: before anything else is bound or written, so that a second cirqued refused here
+ * has touched nothing of the first one's (its sockets: files, its pidfile). */
+static void claim_endpoints(const struct daemon_config *d, char **control, char **pubsub)
 {
-	char *control = a->daemon.endpoint ? strdup(a->daemon.endpoint)
-					    : default_endpoint("control.sock");
-	char *pubsub = a->daemon.pubsub_endpoint ? strdup(a->daemon.pubsub_endpoint)
-						 : default_endpoint("events.sock");
+	const char *why;
+
+	*control = d->endpoint ? strdup(d->endpoint) : default_endpoint("control.sock");
+	*pubsub = d->pubsub_endpoint ? strdup(d->pubsub_endpoint) : default_endpoint("events.sock");
+	if (*control == NULL || *pubsub == NULL)
+		fatal("out of memory");
+	if ((why = endpoint_refusal(*control, true, d->curve_secret_key_file != NULL)))
+		fatal("refusing the control socket %s: it %s", *control, why);
+	if ((why = endpoint_refusal(*pubsub, false, false)))
+		fatal("refusing the event socket %s: it %s", *pubsub, why);
+	prepare_ipc_dir(*control);
+	prepare_ipc_dir(*pubsub);
+	lock_ipc_endpoint(*control);
+}
+
+/* Binds the control and event sockets claimed by claim_endpoints (which it keeps). */
+static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
+{
 	const char *curve_file = a->daemon.curve_secret_key_file, *why;
 	char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
 	mode_t old_umask;
 
-	if (control == NULL || pubsub == NULL)
-		fatal("out of memory");
-	if ((why = endpoint_refusal(control, true, curve_file != NULL)))
-		fatal("refusing the control socket %s: it %s", control, why);
-	if ((why = endpoint_refusal(pubsub, false, false)))
-		fatal("refusing the event socket %s: it %s", pubsub, why);
 	if (curve_file && curve_load_secret(curve_file, secret, public_key, &why) < 0)
 		fatal("curve_secret_key_file %s: %s", curve_file, why);
 	if (!endpoint_is_local(pubsub))
@@ -274,9 +299,6 @@ static void open_control_plane(struct arbiter *a)
 		log_warn("the control socket %s admits every local user, and through it they can run "
 			 "programs as root: prefer ipc:// (the default, in a 0700 directory) or CURVE",
 			 control);
-	prepare_ipc_dir(control);
-	prepare_ipc_dir(pubsub);
-	lock_ipc_endpoint(control);
 	a->zmq = open_zmq_context();
 	if (curve_file) {
 		/* The authenticator must be bound before the CURVE socket sees its first client. */
@@ -327,6 +349,7 @@ int main(int argc, char **argv)
 	struct config *config;
 	struct arbiter arbiter;
 	struct ev_loop *loop;
+	char *control, *pubsub;
 
 	parse_options(argc, argv, &opt);
 	notify_init();
@@ -340,6 +363,7 @@ int main(int argc, char **argv)
 	mark_inherited_fds_cloexec();
 	become_subreaper();
 	spawn_init();  /* before anything else opens descriptors: the slots get low numbers */
+	claim_endpoints(&config->daemon, &control, &pubsub);
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -351,12 +375,15 @@ int main(int argc, char **argv)
 	/* The command line wins over the configuration. */
 	if (opt.log_level >= 0)
 		log_set_level((enum log_level)opt.log_level);
-	/* A reload may change the configured one, but the file we wrote is the one removed. */
-	if (opt.pidfile || arbiter.daemon.pidfile)
+	/* A reload may change the configured one, but the file we wrote is the one removed, also
+	 * when start-up fails after this (atexit). */
+	if (opt.pidfile || arbiter.daemon.pidfile) {
 		write_pidfile(opt.pidfile ? opt.pidfile : arbiter.daemon.pidfile);
+		atexit(remove_pidfile);
+	}
 	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
 		 opt.config_path);
-	open_control_plane(&arbiter);
+	open_control_plane(&arbiter, control, pubsub);
 	if (streams_init(loop, arbiter.events) < 0)
 		fatal("cannot start the log writer thread: %s", strerror(errno));
 	notify_start_watchdog(loop);
