@@ -17,6 +17,7 @@
 static enum log_level current_level = LL_INFO;
 static log_writer_fn writer;
 static int output_fd = STDERR_FILENO;
+static char *output_path;             /* the file output_fd is, for log_reopen; NULL: a stream */
 
 static const char *const level_names[] = { "debug", "info", "warning", "error", "critical" };
 
@@ -52,7 +53,16 @@ int log_set_output(const char *path, char *why)
 	if (output_fd > STDERR_FILENO)
 		close(output_fd);
 	output_fd = fd;
+	if (path != output_path) {
+		free(output_path);
+		output_path = fd > STDERR_FILENO ? strdup(path) : NULL;
+	}
 	return 0;
+}
+
+int log_reopen(char *why)
+{
+	return output_path ? log_set_output(output_path, why) : 0;
 }
 
 /* One write(2) per line so that lines from this process are never torn. The message is escaped:

@@ -17,6 +17,8 @@ enum log_level log_get_level(void);
 /* Sends output to PATH ("-", "stderr" or NULL: stderr; "stdout"), a file opened through safefs.
  * Returns -1 with errno and WHY (SAFEFS_WHY bytes) on failure, and keeps the previous output. */
 int log_set_output(const char *path, char *why);
+/* Opens the output file again (logrotate moved it): SIGUSR1 and `reopen`. As log_set_output. */
+int log_reopen(char *why);
 
 /* Once set, lines for the daemon's stdout/stderr go through WRITER (the sink thread, so a slow
  * journald never stalls the loop); it returns false to have the line written directly. */

@@ -4,6 +4,7 @@
 #include "events.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "safefs.h"
 #include "sink.h"
 #include "text.h"
 
@@ -533,5 +534,10 @@ void streams_drain_all(void)
 
 void streams_reopen(void)
 {
+	char why[SAFEFS_WHY];
+
 	sinks_reopen_all();
+	if (log_reopen(why) < 0)
+		log_msg(LL_ERROR, "cannot reopen the daemon's log file: %s; it stays where it was",
+			why);
 }
