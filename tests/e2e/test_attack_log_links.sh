@@ -92,7 +92,9 @@ expect_refusal "$LOGS/app-new.log" "symlink at the log path, next spawn"
 
 # --- reopen: the child's log swapped for a link, then `cirquectl reopen` ---
 wait_for 5 'grep -qs "^reopen line" "$LOGS/app-reopen.log"' || note "reopen's output never reached its log"
-as_nobody sh -c "rm -f '$LOGS/app-reopen.log' && ln -s '$PRIV/secret-reopen' '$LOGS/app-reopen.log'" ||
+# Atomically (rename over it): cirqued makes a removed log file again at once, so an rm then ln
+# would race with it.
+as_nobody sh -c "ln -s '$PRIV/secret-reopen' '$LOGS/.swap' && mv -Tf '$LOGS/.swap' '$LOGS/app-reopen.log'" ||
 	fail "nobody cannot replace the log"
 "$CTL" reopen >/dev/null 2>&1 || note "cirquectl reopen failed"
 wait_for 5 'secret_changed "$PRIV/secret-reopen" || refused "$LOGS/app-reopen.log"'
