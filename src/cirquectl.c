@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +119,37 @@ static void unreachable(const struct client *c, const char *why)
 	exit(EXIT_UNREACHABLE);
 }
 
+/* For an ipc path, why no daemon can be there, or NULL: ZeroMQ would wait for ever on a socket
+ * file a dead cirqued left behind (a waiting `restart all` never returned), so a plain connect
+ * asks the kernel first. An abstract socket (ipc://@name) and tcp are left to ZeroMQ. */
+static const char *ipc_listener_missing(const char *endpoint)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, rc, error;
+
+	if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' ||
+	    strlen(endpoint + 6) >= sizeof(sun.sun_path))
+		return NULL;
+	strcpy(sun.sun_path, endpoint + 6);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	error = errno;
+	close(fd);
+	if (rc == 0 || error == EAGAIN || error == EINPROGRESS)
+		return NULL;  /* someone listens (EAGAIN: busy) */
+	if (error == EACCES)
+		return "permission denied: its directory is private to the daemon's user (run "
+		       "cirquectl as that user, e.g. with sudo)";
+	if (error == ECONNREFUSED)
+		return "nothing listens on the socket there (a cirqued that exited left it; is "
+		       "cirqued running?)";
+	if (error == ENOENT || error == ENOTDIR)
+		return "no socket there (is cirqued running?)";
+	return strerror(error);
+}
+
 /* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference).
  * Exits with EXIT_UNREACHABLE when no reply comes within the timeout. */
 static json_t *call(struct client *c, const char *command, json_t *props, double timeout)
@@ -127,13 +160,9 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 	double deadline;
 
 	if (c->socket == NULL) {
-		/* (an abstract socket, ipc://@name, has no file to look for) */
-		if (strncmp(c->endpoint, "ipc://", 6) == 0 && c->endpoint[6] != '@' &&
-		    access(c->endpoint + 6, F_OK) < 0)
-			unreachable(c, errno == EACCES
-				       ? "permission denied: its directory is private to the daemon's "
-					 "user (run cirquectl as that user, e.g. with sudo)"
-				       : "no socket there (is cirqued running?)");
+		const char *why = ipc_listener_missing(c->endpoint);
+		if (why)
+			unreachable(c, why);
 		if (c->guessed_endpoint)
 			check_endpoint_owner(c->endpoint);
 		if (connect_client(c) < 0)

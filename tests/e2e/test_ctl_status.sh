@@ -126,6 +126,14 @@ grep -q "nothing-here.sock" "$errf" || fail "the message does not name the endpo
 "$CTL" --endpoint "ipc://$T/nothing-here.sock" status >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 7 ] || fail "--endpoint to nowhere: exit $rc, expected 7"
 
+# A socket file left by a daemon that is gone: refused at once, even by a waiting command (ZeroMQ
+# alone would wait for ever: `restart all` never returned).
+/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/left.sock" ||
+	fail "cannot make a socket file nobody listens on"
+timeout 20 "$CTL" --endpoint "ipc://$T/left.sock" restart all >"$T/out" 2>"$errf"; rc=$?
+[ "$rc" -eq 7 ] || fail "stale socket: exit $rc, expected 7 ($(cat "$errf"))"
+grep -q "nothing listens" "$errf" || fail "stale socket: $(cat "$errf")"
+
 # A daemon that does not answer (stopped with SIGSTOP): --timeout 1 gives up after about 1 s.
 kill -STOP "$DPID"
 start=$(date +%s%N)
