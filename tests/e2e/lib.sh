@@ -115,3 +115,18 @@ sleeper() {
 	ln -sf "$(command -v sleep)" "$T/$1"
 	echo "$T/$1"
 }
+
+# request JSON: sends one request to the control socket over ZeroMQ (with Debian's python3-zmq)
+# and prints the reply, one line of JSON. Fails after 5 s without a reply.
+request() {
+	/usr/bin/python3 - "ipc://$CIRQUE_RUNTIME_DIR/control.sock" "$1" <<'PYEOF'
+import sys, zmq
+s = zmq.Context().socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+s.send(sys.argv[2].encode())
+if not s.poll(5000):
+    sys.exit("no reply")
+print(s.recv().decode())
+PYEOF
+}

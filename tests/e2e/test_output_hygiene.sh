@@ -8,20 +8,6 @@
 PY=/usr/bin/python3
 "$PY" -c 'import zmq' 2>/dev/null || fail "python3-zmq is missing (import zmq fails in $PY)"
 
-# request JSON: one request on the control socket; prints the reply (one line of JSON).
-request() {
-	"$PY" - "ipc://$CIRQUE_RUNTIME_DIR/control.sock" "$1" <<'PYEOF'
-import sys, zmq
-s = zmq.Context().socket(zmq.DEALER)
-s.setsockopt(zmq.LINGER, 0)
-s.connect(sys.argv[1])
-s.send(sys.argv[2].encode())
-if not s.poll(5000):
-    sys.exit("no reply")
-print(s.recv().decode())
-PYEOF
-}
-
 # The line the talker prints: NUL, ESC (a colour), bytes that are not UTF-8, a tab, a CR, an 'é'.
 printf 'nul[\000]esc[\033[31m]bad[\377\376]tab[\t]cr[\r]utf8[\303\251]\n' >"$T/expected.out"
 printf 'plain line\n' >>"$T/expected.out"
