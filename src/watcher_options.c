@@ -1,5 +1,6 @@
-/* watcher_options.c - a watcher's options: parsed one by one, then resolved together (cmd + args
- * + shell, uid + gid, env), compared on reload and freed. */
+/* watcher_options.c - a watcher's options: the table (watcher_options.h), the parsers of the
+ * options the types do not cover, and the resolution of options that depend on each other
+ * (cmd + args + shell, uid + gid, env). */
 #include "watcher_options.h"
 
 #include "config_sockets.h"
@@ -9,6 +10,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 extern char **environ;
+
+#define MAX_PROCESSES 100000
 
 /* Options are first gathered raw, then resolved together (cmd + args + shell, uid + gid, ...). */
 struct watcher_draft {
@@ -27,9 +31,6 @@ struct watcher_draft {
 	char *args_text;              /* from a string-valued args: split like cmd */
 	char *uid_text, *gid_text;
 };
-
-typedef int (*watcher_key_fn)(struct loader *ld, const char *path, yaml_node_t *v,
-			      struct watcher_draft *d);
 
 static int opt_cmd(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 {
@@ -64,39 +65,6 @@ static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct 
 	return 0;
 }
 
-static int opt_shell(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->shell); }
-static int opt_copy_env(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->copy_env); }
-static int opt_stop_children(struct loader *ld, const char *path, yaml_node_t *v,
-			     struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->stop_children); }
-static int opt_respawn(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->respawn); }
-static int opt_autostart(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->autostart); }
-static int opt_singleton(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_bool(ld, path, v, &d->wc->singleton); }
-static int opt_working_dir(struct loader *ld, const char *path, yaml_node_t *v,
-			   struct watcher_draft *d)
-{ return get_string(ld, path, v, &d->wc->working_dir); }
-static int opt_umask(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_umask(ld, path, v, &d->wc->umask); }
-static int opt_graceful_timeout(struct loader *ld, const char *path, yaml_node_t *v,
-				struct watcher_draft *d)
-{ return get_duration(ld, path, v, &d->wc->graceful_timeout); }
-static int opt_warmup_delay(struct loader *ld, const char *path, yaml_node_t *v,
-			    struct watcher_draft *d)
-{ return get_duration(ld, path, v, &d->wc->warmup_delay); }
-static int opt_max_age(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{ return get_duration(ld, path, v, &d->wc->max_age); }
-static int opt_max_age_variance(struct loader *ld, const char *path, yaml_node_t *v,
-				struct watcher_draft *d)
-{ return get_duration(ld, path, v, &d->wc->max_age_variance); }
-static int opt_stop_signal(struct loader *ld, const char *path, yaml_node_t *v,
-			   struct watcher_draft *d)
-{ return get_signal(ld, path, v, &d->wc->stop_signal); }
-
 static int opt_numprocesses(struct loader *ld, const char *path, yaml_node_t *v,
 			    struct watcher_draft *d)
 {
@@ -105,36 +73,12 @@ static int opt_numprocesses(struct loader *ld, const char *path, yaml_node_t *v,
 	d->numprocesses_node = v;
 	if (get_int(ld, path, v, 0, &n) < 0)
 		return -1;
-	if (n > 100000) {
-		add_error(ld, v, "%s: %ld is more processes than cirque allows (100000)", path, n);
+	if (n > MAX_PROCESSES) {
+		add_error(ld, v, "%s: %ld is more processes than cirque allows (%d)", path, n,
+			  MAX_PROCESSES);
 		return -1;
 	}
 	d->wc->numprocesses = (int)n;
-	return 0;
-}
-
-static int opt_priority(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
-{
-	long n;
-
-	if (get_int(ld, path, v, -1000000, &n) < 0)
-		return -1;
-	if (n > 1000000) {
-		add_error(ld, v, "%s: must be between -1000000 and 1000000", path);
-		return -1;
-	}
-	d->wc->priority = (int)n;
-	return 0;
-}
-
-static int opt_max_retry(struct loader *ld, const char *path, yaml_node_t *v,
-			 struct watcher_draft *d)
-{
-	long n;
-
-	if (get_int(ld, path, v, -1, &n) < 0)
-		return -1;
-	d->wc->max_retry = n > 1000000 ? 1000000 : (int)n;
 	return 0;
 }
 
@@ -374,39 +318,297 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	return -1;
 }
 
-static int opt_ready_timeout(struct loader *ld, const char *path, yaml_node_t *v,
-			     struct watcher_draft *d)
-{
-	if (get_duration(ld, path, v, &d->wc->ready_timeout) < 0)
-		return -1;
-	if (d->wc->ready_timeout <= 0) {
-		add_error(ld, v, "%s: must be more than 0", path);
-		return -1;
-	}
-	return 0;
-}
-
 static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 			   struct watcher_draft *d)
 {
 	return parse_use_sockets(ld, path, v, d->wc);
 }
 
-static const struct { const char *key; watcher_key_fn fn; } watcher_keys[] = {
-	{ "use_sockets", opt_use_sockets },
-	{ "ready", opt_ready }, { "ready_timeout", opt_ready_timeout },
-	{ "stdout", opt_stdout }, { "stderr", opt_stderr },
-	{ "cmd", opt_cmd }, { "args", opt_args }, { "shell", opt_shell },
-	{ "numprocesses", opt_numprocesses }, { "working_dir", opt_working_dir },
-	{ "env", opt_env }, { "copy_env", opt_copy_env }, { "uid", opt_uid }, { "gid", opt_gid },
-	{ "umask", opt_umask }, { "rlimits", opt_rlimits },
-	{ "graceful_timeout", opt_graceful_timeout }, { "stop_signal", opt_stop_signal },
-	{ "stop_children", opt_stop_children }, { "respawn", opt_respawn },
-	{ "autostart", opt_autostart }, { "priority", opt_priority },
-	{ "singleton", opt_singleton }, { "warmup_delay", opt_warmup_delay },
-	{ "max_retry", opt_max_retry }, { "max_age", opt_max_age },
-	{ "max_age_variance", opt_max_age_variance },
+/* --- hooks of the options the types do not cover --------------------------------------------- */
+
+static bool words_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return *a == NULL && *b == NULL;
+}
+
+/* cmd and args: what counts is the argv they resolve to, not how it was written. */
+static bool argv_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->argv, b->argv); }
+static void free_args(struct watcher_config *wc)
+{
+	free(wc->args);
+	free_words(wc->argv);
+}
+/* As written: a string stays a string, a list a list (Circus's args). */
+static void args_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *raw_args = json_object_get(wc->raw, "args");
+
+	json_object_set_new(out, "args", raw_args ? json_deep_copy(raw_args) : json_array());
+}
+
+static bool env_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->env, b->env); }
+static void free_env(struct watcher_config *wc)
+{ free_words(wc->env); }
+static void env_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *env = json_object();
+
+	for (char **e = wc->env; e && *e; e++) {
+		char *eq = strchr(*e, '=');
+		if (eq) {
+			char *name = strndup(*e, (size_t)(eq - *e));
+			if (name)
+				json_object_set_new(env, name, json_string(eq + 1));
+			free(name);
+		}
+	}
+	json_object_set_new(out, "env", env);
+}
+
+/* uid and gid resolve together: ids and supplementary groups. */
+static bool ids_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->set_ids == b->set_ids && a->uid == b->uid && a->gid == b->gid &&
+	       a->ngroups == b->ngroups &&
+	       (a->ngroups == 0 ||
+		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0);
+}
+static void free_groups(struct watcher_config *wc)
+{ free(wc->groups); }
+static void uid_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "uid", wc->set_ids ? json_integer(wc->uid) : json_null()); }
+static void gid_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "gid", wc->set_ids ? json_integer(wc->gid) : json_null()); }
+
+/* Field by field: the struct has padding, so memcmp would compare garbage. */
+static bool rlimits_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	if (a->nrlimits != b->nrlimits)
+		return false;
+	for (int i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource != b->rlimits[i].resource ||
+		    a->rlimits[i].value != b->rlimits[i].value)
+			return false;
+	return true;
+}
+static void free_rlimits(struct watcher_config *wc)
+{ free(wc->rlimits); }
+/* Circus's names: one rlimit_X key per limit. */
+static void rlimits_json(const struct watcher_config *wc, json_t *out)
+{
+	for (int i = 0; i < wc->nrlimits; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "rlimit_%s", rlimit_name(wc->rlimits[i].resource));
+		json_object_set_new(out, key, json_integer((json_int_t)wc->rlimits[i].value));
+	}
+}
+
+/* supervisord's defaults for files; inherit when nothing is configured */
+static void stream_init(struct stream_config *sc)
+{
+	sc->kind = STREAM_INHERIT;
+	sc->max_bytes = 50ULL << 20;
+	sc->backup_count = 10;
+	sc->facility = LOG_DAEMON;
+}
+static void stream_free(struct stream_config *sc)
+{
+	free(sc->path);
+	free(sc->time_format);
+	free(sc->tag);
+}
+static bool streams_equal(const struct stream_config *a, const struct stream_config *b)
+{
+	return a->kind == b->kind && same_text(a->path, b->path) && a->max_bytes == b->max_bytes &&
+	       a->backup_count == b->backup_count && a->rotate == b->rotate &&
+	       same_text(a->time_format, b->time_format) && a->facility == b->facility &&
+	       same_text(a->tag, b->tag);
+}
+static void stdout_init(struct watcher_config *wc)
+{ stream_init(&wc->streams[0]); }
+static void stderr_init(struct watcher_config *wc)
+{ stream_init(&wc->streams[1]); }
+static void stdout_free(struct watcher_config *wc)
+{ stream_free(&wc->streams[0]); }
+static void stderr_free(struct watcher_config *wc)
+{ stream_free(&wc->streams[1]); }
+static bool stdout_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return streams_equal(&a->streams[0], &b->streams[0]); }
+static bool stderr_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return streams_equal(&a->streams[1], &b->streams[1]); }
+
+/* The kind of readiness is the processes' (a notify socket each); its details apply in place. */
+static void ready_init(struct watcher_config *wc)
+{
+	wc->ready = READY_DELAY;
+	wc->ready_delay = 1;
+}
+static void ready_free(struct watcher_config *wc)
+{
+	free(wc->ready_host);
+	free(wc->ready_path);
+}
+static bool ready_kind_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return a->ready == b->ready; }
+static bool ready_details_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->ready_delay == b->ready_delay && same_text(a->ready_host, b->ready_host) &&
+	       a->ready_port == b->ready_port && same_text(a->ready_path, b->ready_path);
+}
+
+static void free_use_sockets(struct watcher_config *wc)
+{ free_words(wc->use_sockets); }
+static bool use_sockets_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->use_sockets, b->use_sockets) && a->use_all_sockets == b->use_all_sockets; }
+/* Circus's reply has use_sockets false whatever is configured: kept as it is. */
+static void use_sockets_json(const struct watcher_config *wc, json_t *out)
+{
+	(void)wc;
+	json_object_set_new(out, "use_sockets", json_false());
+}
+
+/* --- the table -------------------------------------------------------------------------------- */
+
+#define FIELD(name) offsetof(struct watcher_config, name)
+#define SHOWN (OPT_FILE | OPT_SHOWN)
+
+/* In the order of Circus's options reply, which get and options keep; then those not shown. */
+const struct watcher_option watcher_option_table[] = {
+	{ .key = "cmd", .type = OPT_STRING, .offset = FIELD(cmd), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_cmd, .same = argv_equal },
+	{ .key = "args", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_args, .free = free_args, .same = argv_equal, .to_json = args_json },
+	{ .key = "numprocesses", .type = OPT_INT, .offset = FIELD(numprocesses), .flags = SHOWN,
+	  .change = CHANGE_COUNT, .def = 1, .parse = opt_numprocesses },
+	{ .key = "warmup_delay", .type = OPT_DURATION, .offset = FIELD(warmup_delay),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE },
+	{ .key = "working_dir", .type = OPT_STRING, .offset = FIELD(working_dir), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "shell", .type = OPT_BOOL, .offset = FIELD(shell), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "env", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_env, .free = free_env, .same = env_equal, .to_json = env_json },
+	{ .key = "copy_env", .type = OPT_BOOL, .offset = FIELD(copy_env), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "max_retry", .type = OPT_INT, .offset = FIELD(max_retry), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .min = -1, .max = 1000000, .clamp = true, .def = 5 },
+	{ .key = "graceful_timeout", .type = OPT_DURATION, .offset = FIELD(graceful_timeout),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 30 },
+	{ .key = "max_age", .type = OPT_DURATION, .offset = FIELD(max_age), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "max_age_variance", .type = OPT_DURATION, .offset = FIELD(max_age_variance),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 30 },
+	{ .key = "respawn", .type = OPT_BOOL, .offset = FIELD(respawn), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = true },
+	{ .key = "singleton", .type = OPT_BOOL, .offset = FIELD(singleton), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "stop_children", .type = OPT_BOOL, .offset = FIELD(stop_children), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "stop_signal", .type = OPT_SIGNAL, .offset = FIELD(stop_signal), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = SIGTERM },
+	{ .key = "autostart", .type = OPT_BOOL, .offset = FIELD(autostart), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = true },
+	{ .key = "priority", .type = OPT_INT, .offset = FIELD(priority), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .min = -1000000, .max = 1000000 },
+	{ .key = "use_sockets", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_use_sockets, .free = free_use_sockets, .same = use_sockets_equal,
+	  .to_json = use_sockets_json },
+	/* The watcher's name, shown as an option (Circus) but written as the key of its mapping. */
+	{ .key = "name", .type = OPT_STRING, .offset = FIELD(name), .flags = OPT_SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "uid", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_uid, .free = free_groups, .same = ids_equal, .to_json = uid_json },
+	{ .key = "gid", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_gid, .same = ids_equal, .to_json = gid_json },
+	{ .key = "umask", .type = OPT_UMASK, .offset = FIELD(umask), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .def = -1 },
+	{ .key = "rlimits", .alias_prefix = "rlimit_", .type = OPT_CUSTOM, .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_rlimits, .free = free_rlimits,
+	  .same = rlimits_equal, .to_json = rlimits_json },
+	{ .key = "stdout", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_equal },
+	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_equal },
+	{ .key = "ready", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
+	  .same_in_place = ready_details_equal },
+	{ .key = "ready_timeout", .type = OPT_DURATION, .offset = FIELD(ready_timeout),
+	  .flags = OPT_FILE, .change = CHANGE_IN_PLACE, .positive = true, .def_seconds = 60 },
 };
+
+const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);
+
+/* --- what the table derives ------------------------------------------------------------------- */
+
+static void *field_of(const struct watcher_option *o, struct watcher_config *wc)
+{
+	return (char *)wc + o->offset;
+}
+
+static const void *const_field_of(const struct watcher_option *o, const struct watcher_config *wc)
+{
+	return (const char *)wc + o->offset;
+}
+
+static int parse_int(const struct watcher_option *o, struct loader *ld, const char *path,
+		     yaml_node_t *v, int *out)
+{
+	long n;
+
+	if (get_int(ld, path, v, o->min, &n) < 0)
+		return -1;
+	if (n > o->max && !o->clamp) {
+		add_error(ld, v, "%s: must be between %ld and %ld", path, o->min, o->max);
+		return -1;
+	}
+	*out = n > o->max ? (int)o->max : (int)n;
+	return 0;
+}
+
+static int parse_duration_option(const struct watcher_option *o, struct loader *ld,
+				 const char *path, yaml_node_t *v, double *out)
+{
+	if (get_duration(ld, path, v, out) < 0)
+		return -1;
+	if (o->positive && *out <= 0) {
+		add_error(ld, v, "%s: must be more than 0", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_option(const struct watcher_option *o, struct loader *ld, const char *path,
+			yaml_node_t *v, struct watcher_draft *d)
+{
+	void *field = field_of(o, d->wc);
+
+	if (o->parse)
+		return o->parse(ld, path, v, d);
+	switch (o->type) {
+	case OPT_STRING:
+		return get_string(ld, path, v, field);
+	case OPT_BOOL:
+		return get_bool(ld, path, v, field);
+	case OPT_INT:
+		return parse_int(o, ld, path, v, field);
+	case OPT_DURATION:
+		return parse_duration_option(o, ld, path, v, field);
+	case OPT_SIGNAL:
+		return get_signal(ld, path, v, field);
+	case OPT_UMASK:
+		return get_umask(ld, path, v, field);
+	case OPT_CUSTOM:
+		break;
+	}
+	return 0;
+}
 
 static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			      yaml_node_t *value, void *arg)
@@ -418,13 +620,157 @@ static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t
 		return;
 
 	snprintf(path, sizeof(path), "%s.%s", parent, name);
-	for (size_t i = 0; i < sizeof(watcher_keys) / sizeof(watcher_keys[0]); i++) {
-		if (strcmp(name, watcher_keys[i].key) == 0) {
-			watcher_keys[i].fn(ld, path, value, arg);
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if ((o->flags & OPT_FILE) && strcmp(name, o->key) == 0) {
+			parse_option(o, ld, path, value, arg);
 			return;
 		}
 	}
 	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+}
+
+static void init_option(const struct watcher_option *o, struct watcher_config *wc)
+{
+	void *field = field_of(o, wc);
+
+	if (o->init) {
+		o->init(wc);
+		return;
+	}
+	switch (o->type) {
+	case OPT_BOOL:
+		*(bool *)field = o->def;
+		break;
+	case OPT_INT:
+	case OPT_SIGNAL:
+	case OPT_UMASK:
+		*(int *)field = (int)o->def;
+		break;
+	case OPT_DURATION:
+		*(double *)field = o->def_seconds;
+		break;
+	case OPT_STRING:
+	case OPT_CUSTOM:
+		break;  /* NULL, as allocated */
+	}
+}
+
+/* Equal values of O in A and B, as its type or its hook compares them. */
+static bool option_same(const struct watcher_option *o, const struct watcher_config *a,
+			const struct watcher_config *b)
+{
+	const void *x = const_field_of(o, a), *y = const_field_of(o, b);
+
+	if (o->same)
+		return o->same(a, b);
+	switch (o->type) {
+	case OPT_STRING:
+		return same_text(*(char *const *)x, *(char *const *)y);
+	case OPT_BOOL:
+		return *(const bool *)x == *(const bool *)y;
+	case OPT_INT:
+	case OPT_SIGNAL:
+	case OPT_UMASK:
+		return *(const int *)x == *(const int *)y;
+	case OPT_DURATION:
+		return *(const double *)x == *(const double *)y;
+	case OPT_CUSTOM:
+		break;
+	}
+	return true;
+}
+
+static json_t *option_json(const struct watcher_option *o, const struct watcher_config *wc)
+{
+	const void *field = const_field_of(o, wc);
+
+	switch (o->type) {
+	case OPT_STRING:
+		return *(char *const *)field ? json_string(*(char *const *)field) : json_null();
+	case OPT_BOOL:
+		return json_boolean(*(const bool *)field);
+	case OPT_INT:
+	case OPT_SIGNAL:
+		return json_integer(*(const int *)field);
+	case OPT_UMASK:
+		return *(const int *)field >= 0 ? json_integer(*(const int *)field) : json_null();
+	case OPT_DURATION:
+		return json_real(*(const double *)field);
+	case OPT_CUSTOM:
+		break;
+	}
+	return json_null();
+}
+
+json_t *watcher_options_json(const struct watcher_config *wc)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (!(o->flags & OPT_SHOWN))
+			continue;
+		if (o->to_json)
+			o->to_json(wc, out);
+		else
+			json_object_set_new(out, o->key, option_json(o, wc));
+	}
+	return out;
+}
+
+const struct watcher_option *watcher_option_alias(const char *key, const char **entry)
+{
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const char *prefix = watcher_option_table[i].alias_prefix;
+		if (prefix && strncmp(key, prefix, strlen(prefix)) == 0) {
+			*entry = key + strlen(prefix);
+			return &watcher_option_table[i];
+		}
+	}
+	return NULL;
+}
+
+void watcher_config_free(struct watcher_config *wc)
+{
+	if (wc == NULL)
+		return;
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (o->free)
+			o->free(wc);
+		else if (o->type == OPT_STRING)
+			free(*(char **)field_of(o, wc));
+	}
+	free(wc->origin);
+	json_decref(wc->raw);
+	free(wc);
+}
+
+bool watcher_config_same_processes(const struct watcher_config *a,
+				   const struct watcher_config *b)
+{
+	for (size_t i = 0; i < watcher_option_count; i++)
+		if (watcher_option_table[i].change == CHANGE_RESTART &&
+		    !option_same(&watcher_option_table[i], a, b))
+			return false;
+	return true;
+}
+
+bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
+			  bool ignore_count)
+{
+	if (!watcher_config_same_processes(a, b))
+		return false;
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		bool compared = o->change == CHANGE_IN_PLACE ||
+				(o->change == CHANGE_COUNT && !ignore_count);
+		if ((compared && !option_same(o, a, b)) ||
+		    (o->same_in_place && !o->same_in_place(a, b)))
+			return false;
+	}
+	return true;
 }
 
 /* --- resolution of options that depend on each other ------------------------------------------ */
@@ -685,27 +1031,10 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 
 	if (wc == NULL)
 		return NULL;
+	for (size_t i = 0; i < watcher_option_count; i++)
+		init_option(&watcher_option_table[i], wc);
 	wc->name = strdup(name);
 	wc->origin = strdup(origin);
-	/* Circus's defaults. */
-	wc->numprocesses = 1;
-	wc->umask = -1;
-	wc->graceful_timeout = 30;
-	wc->stop_signal = SIGTERM;
-	wc->respawn = true;
-	wc->autostart = true;
-	wc->max_retry = 5;
-	wc->max_age_variance = 30;
-	wc->ready = READY_DELAY;
-	wc->ready_delay = 1;
-	wc->ready_timeout = 60;
-	for (int i = 0; i < 2; i++) {
-		/* supervisord's defaults for files; inherit when nothing is configured */
-		wc->streams[i].kind = STREAM_INHERIT;
-		wc->streams[i].max_bytes = 50ULL << 20;
-		wc->streams[i].backup_count = 10;
-		wc->streams[i].facility = LOG_DAEMON;
-	}
 	return wc;
 }
 
@@ -795,91 +1124,4 @@ struct watcher_config *config_find_watcher(const struct config *config, const ch
 		if (strcmp(config->watchers[i]->name, name) == 0)
 			return config->watchers[i];
 	return NULL;
-}
-
-void watcher_config_free(struct watcher_config *wc)
-{
-	if (wc == NULL)
-		return;
-	free(wc->name);
-	free(wc->origin);
-	free(wc->cmd);
-	free(wc->args);
-	free_words(wc->argv);
-	free(wc->working_dir);
-	free_words(wc->env);
-	free(wc->groups);
-	free(wc->rlimits);
-	for (int i = 0; i < 2; i++) {
-		free(wc->streams[i].path);
-		free(wc->streams[i].time_format);
-		free(wc->streams[i].tag);
-	}
-	json_decref(wc->raw);
-	free_words(wc->use_sockets);
-	free(wc->ready_host);
-	free(wc->ready_path);
-	free(wc);
-}
-
-static bool words_equal(char **a, char **b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	for (; *a && *b; a++, b++)
-		if (strcmp(*a, *b) != 0)
-			return false;
-	return *a == NULL && *b == NULL;
-}
-
-/* Field by field: the struct has padding, so memcmp would compare garbage. */
-static bool rlimits_equal(const struct watcher_config *a, const struct watcher_config *b)
-{
-	if (a->nrlimits != b->nrlimits)
-		return false;
-	for (int i = 0; i < a->nrlimits; i++)
-		if (a->rlimits[i].resource != b->rlimits[i].resource ||
-		    a->rlimits[i].value != b->rlimits[i].value)
-			return false;
-	return true;
-}
-
-static bool streams_equal(const struct stream_config *a, const struct stream_config *b)
-{
-	return a->kind == b->kind && same_text(a->path, b->path) && a->max_bytes == b->max_bytes &&
-	       a->backup_count == b->backup_count && a->rotate == b->rotate &&
-	       same_text(a->time_format, b->time_format) && a->facility == b->facility &&
-	       same_text(a->tag, b->tag);
-}
-
-bool watcher_config_same_processes(const struct watcher_config *a,
-				   const struct watcher_config *b)
-{
-	return same_text(a->name, b->name) && words_equal(a->argv, b->argv) &&
-	       a->shell == b->shell && same_text(a->working_dir, b->working_dir) &&
-	       words_equal(a->env, b->env) && a->copy_env == b->copy_env &&
-	       a->set_ids == b->set_ids && a->uid == b->uid && a->gid == b->gid &&
-	       a->ngroups == b->ngroups &&
-	       (a->ngroups == 0 ||
-		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       a->umask == b->umask && rlimits_equal(a, b) && a->ready == b->ready &&
-	       streams_equal(&a->streams[0], &b->streams[0]) &&
-	       streams_equal(&a->streams[1], &b->streams[1]) &&
-	       words_equal(a->use_sockets, b->use_sockets) &&
-	       a->use_all_sockets == b->use_all_sockets;
-}
-
-bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
-			  bool ignore_count)
-{
-	return watcher_config_same_processes(a, b) &&
-	       (ignore_count || a->numprocesses == b->numprocesses) &&
-	       a->graceful_timeout == b->graceful_timeout && a->stop_signal == b->stop_signal &&
-	       a->stop_children == b->stop_children && a->respawn == b->respawn &&
-	       a->autostart == b->autostart && a->singleton == b->singleton &&
-	       a->priority == b->priority && a->warmup_delay == b->warmup_delay &&
-	       a->max_retry == b->max_retry && a->max_age == b->max_age &&
-	       a->max_age_variance == b->max_age_variance && a->ready_delay == b->ready_delay &&
-	       same_text(a->ready_host, b->ready_host) && a->ready_port == b->ready_port &&
-	       same_text(a->ready_path, b->ready_path) && a->ready_timeout == b->ready_timeout;
 }
