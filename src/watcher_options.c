@@ -32,6 +32,8 @@ struct watcher_draft {
 	char *uid_text, *gid_text;
 };
 
+/* --- parsers of the options the types do not cover -------------------------------------------- */
+
 static int opt_cmd(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 {
 	d->cmd_node = v;
