@@ -5,7 +5,6 @@
 #include "arbiter.h"
 #include "events.h"
 #include "log.h"
-#include "parse.h"
 #include "proc_info.h"
 #include "sockets.h"
 #include "stream.h"
