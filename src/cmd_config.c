@@ -106,7 +106,7 @@ static struct watcher_config *load_watcher_options(struct request *req, const ch
 	return wc;
 }
 
-/* Circus's option names that differ from the file's (the table's aliases): rlimit_X -> rlimits.X. */
+/* Circus's names that differ from the file's (the table's aliases): rlimit_X -> rlimits.X. */
 static void fold_option(json_t *raw, const char *key, json_t *value)
 {
 	const char *entry;
