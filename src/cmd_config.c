@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
+#include "watcher_options.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -105,18 +106,21 @@ static struct watcher_config *load_watcher_options(struct request *req, const ch
 	return wc;
 }
 
-/* Circus's option names that differ from the file's: rlimit_X -> rlimits.X. */
+/* Circus's names that differ from the file's (the table's aliases): rlimit_X -> rlimits.X. */
 static void fold_option(json_t *raw, const char *key, json_t *value)
 {
-	if (strncmp(key, "rlimit_", 7) == 0) {
-		json_t *limits = json_object_get(raw, "rlimits");
-		if (!json_is_object(limits)) {
-			limits = json_object();
-			json_object_set_new(raw, "rlimits", limits);
+	const char *entry;
+	const struct watcher_option *alias = watcher_option_alias(key, &entry);
+
+	if (alias) {
+		json_t *map = json_object_get(raw, alias->key);
+		if (!json_is_object(map)) {
+			map = json_object();
+			json_object_set_new(raw, alias->key, map);
 		}
 		char *text = json_is_string(value) ? strdup(json_string_value(value))
 						   : json_dumps(value, JSON_ENCODE_ANY);
-		json_object_set_new(limits, key + 7, json_string(text ? text : ""));
+		json_object_set_new(map, entry, json_string(text ? text : ""));
 		free(text);
 		return;
 	}

@@ -5,11 +5,11 @@
 #include "arbiter.h"
 #include "events.h"
 #include "log.h"
-#include "parse.h"
 #include "proc_info.h"
 #include "sockets.h"
 #include "stream.h"
 #include "text.h"
+#include "watcher_options.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -163,43 +163,12 @@ void cmd_numwatchers(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, json_pack("{s:i}", "numwatchers", n));
 }
 
+/* The options as the table shows them, with the count as it is now (incr and decr change it). */
 static json_t *watcher_options(const struct watcher *w)
 {
-	const struct watcher_config *c = w->config;
-	json_t *env = json_object(), *args = json_array(), *o;
+	json_t *o = watcher_options_json(w->config);
 
-	for (char **e = c->env; e && *e; e++) {
-		char *eq = strchr(*e, '=');
-		if (eq) {
-			char *name = strndup(*e, (size_t)(eq - *e));
-			if (name)
-				json_object_set_new(env, name, json_string(eq + 1));
-			free(name);
-		}
-	}
-	json_t *raw_args = json_object_get(c->raw, "args");
-	if (raw_args)
-		json_decref(args), args = json_deep_copy(raw_args);
-	o = json_pack("{s:s, s:o, s:i, s:f, s:o, s:b, s:o, s:b, s:i, s:f, s:f, s:f, s:b, s:b, "
-		      "s:b, s:i, s:b, s:i, s:b, s:s}",
-		      "cmd", c->cmd, "args", args, "numprocesses", w->numprocesses,
-		      "warmup_delay", c->warmup_delay,
-		      "working_dir", c->working_dir ? json_string(c->working_dir) : json_null(),
-		      "shell", c->shell, "env", env, "copy_env", c->copy_env,
-		      "max_retry", c->max_retry, "graceful_timeout", c->graceful_timeout,
-		      "max_age", c->max_age, "max_age_variance", c->max_age_variance,
-		      "respawn", c->respawn, "singleton", c->singleton,
-		      "stop_children", c->stop_children, "stop_signal", c->stop_signal,
-		      "autostart", c->autostart, "priority", c->priority,
-		      "use_sockets", 0, "name", c->name);
-	json_object_set_new(o, "uid", c->set_ids ? json_integer(c->uid) : json_null());
-	json_object_set_new(o, "gid", c->set_ids ? json_integer(c->gid) : json_null());
-	json_object_set_new(o, "umask", c->umask >= 0 ? json_integer(c->umask) : json_null());
-	for (int i = 0; i < c->nrlimits; i++) {
-		char key[64];
-		snprintf(key, sizeof(key), "rlimit_%s", rlimit_name(c->rlimits[i].resource));
-		json_object_set_new(o, key, json_integer((json_int_t)c->rlimits[i].value));
-	}
+	json_object_set_new(o, "numprocesses", json_integer(w->numprocesses));
 	return o;
 }
 

@@ -57,7 +57,9 @@ struct socket_config {
 };
 
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
- * daemon never looks up users or parses text in its loop. */
+ * daemon never looks up users or parses text in its loop.
+ * An option is a field here and a row of the table in watcher_options.c, which derives its
+ * default, parsing, free, reload comparison and get/options reply. */
 struct watcher_config {
 	char *name;
 	char *origin;                 /* "file:line" where the watcher is defined, for messages */

@@ -8,7 +8,7 @@
  *
  * Addresses must be numeric, as with systemd's ListenStream=: the daemon never waits on a
  * resolver, and a reload must not depend on DNS. */
-#include "config_loader.h"
+#include "config_sockets.h"
 
 #include "parse.h"
 
@@ -27,7 +27,12 @@
 #define DEFAULT_SOCKET_MODE 0666
 #define MAX_SOCKET_NAME 64
 
-static const char *const socket_markers[] = { "$(circus.sockets.", "$(cirque.sockets." };
+/* A socket named by a watcher (use_sockets, or $(circus.sockets.NAME)), checked once every file
+ * has been read, since sockets: may come after the watchers that use them. */
+struct socket_ref {
+	char *where;                  /* "file:line:column: watchers.web.use_sockets" */
+	char *name;
+};
 
 struct socket_draft {
 	struct socket_config *sc;
@@ -295,11 +300,9 @@ int parse_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 /* Appends to *NAMES (count *N) the socket names WORD mentions. */
 static void collect_socket_vars(const char *word, char ***names, int *n)
 {
-	const size_t marker_len = strlen(socket_markers[0]);
-
 	for (const char *p = word; (p = strchr(p, '$')); p++) {
-		if (strncasecmp(p, socket_markers[0], marker_len) != 0 &&
-		    strncasecmp(p, socket_markers[1], marker_len) != 0)
+		const size_t marker_len = socket_marker_len(p);
+		if (marker_len == 0)
 			continue;
 		const char *start = p + marker_len, *end = strchr(start, ')');
 		if (end == NULL)
@@ -366,11 +369,6 @@ struct socket_config *config_find_socket(const struct config *config, const char
 		if (strcmp(config->sockets[i]->name, name) == 0)
 			return config->sockets[i];
 	return NULL;
-}
-
-static bool same_text(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
 bool socket_config_same_binding(const struct socket_config *a, const struct socket_config *b)

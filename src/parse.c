@@ -292,6 +292,11 @@ void free_words(char **words)
 	free(words);
 }
 
+bool same_text(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
 static int push_word(char ***words, int *count, char *word)
 {
 	char **grown;
@@ -454,14 +459,21 @@ char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
 	return sb_take(&sb);
 }
 
-/* Length of the "$(circus.sockets.NAME)" at P naming SOCKETS[i] (*index = i), 0 if none. */
-static size_t socket_marker_at(const char *p, char *const *sockets, int nsockets, int *index)
+size_t socket_marker_len(const char *p)
 {
 	static const char *const markers[] = { "$(circus.sockets.", "$(cirque.sockets." };
 	const size_t marker_len = strlen(markers[0]);
 
-	if (strncasecmp(p, markers[0], marker_len) != 0 &&
-	    strncasecmp(p, markers[1], marker_len) != 0)
+	return strncasecmp(p, markers[0], marker_len) == 0 ||
+	       strncasecmp(p, markers[1], marker_len) == 0 ? marker_len : 0;
+}
+
+/* Length of the "$(circus.sockets.NAME)" at P naming SOCKETS[i] (*index = i), 0 if none. */
+static size_t socket_marker_at(const char *p, char *const *sockets, int nsockets, int *index)
+{
+	const size_t marker_len = socket_marker_len(p);
+
+	if (marker_len == 0)
 		return 0;
 	for (int i = 0; i < nsockets; i++) {
 		size_t len = strlen(sockets[i]);

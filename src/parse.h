@@ -3,6 +3,7 @@
 #define CIRQUE_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* "30", "1.5", "500ms", "30s", "5m", "2h", "1d" -> seconds. -1 on anything else or negative. */
 int parse_duration(const char *text, double *seconds);
@@ -37,6 +38,8 @@ int parse_rlimit_value(const char *text, unsigned long long *value);
  * is returned; on error returns -1 and sets *error to a static description. */
 int split_words(const char *text, char ***words, const char **error);
 void free_words(char **words);
+/* True when A and B are both NULL or the same text. */
+bool same_text(const char *a, const char *b);
 /* Appends the NULL-terminated array EXTRA to *words (both malloc'd by split_words); frees EXTRA's
  * array but moves its strings. Returns the new count, -1 on allocation failure. */
 int append_words(char ***words, char **extra);
@@ -45,6 +48,9 @@ int append_words(char ***words, char **extra);
  * string, NULL on allocation failure or an unterminated "${". */
 typedef const char *(*env_lookup_fn)(const char *name, void *arg);
 char *expand_vars(const char *text, env_lookup_fn lookup, void *arg);
+
+/* Length of "$(circus.sockets." or "$(cirque.sockets." (any case) at P, 0 if neither is there. */
+size_t socket_marker_len(const char *p);
 
 /* Replaces "$(circus.wid)" and "$(cirque.wid)" (any case) with WID, and "$(circus.sockets.NAME)"
  * (or cirque.) with the descriptor SOCKETS[i] is passed on: 3 + i, systemd's

@@ -1,10 +1,12 @@
-/* test_config.c - unit tests for src/config.c: YAML files written to a temporary directory and
- * loaded with config_load; every parsed field, the defaults, includes, located errors, and
- * watcher_config_equal. */
+/* test_config.c - unit tests for the configuration loader (config_file.c, config_daemon.c,
+ * config_sockets.c, watcher_options.c): YAML files written to a temporary directory and loaded
+ * with config_load; every parsed field, the defaults, includes, located errors,
+ * watcher_config_equal, and the options table against the manual. */
 #include "check.h"
 #include "config.h"
 #include "log.h"
 #include "parse.h"
+#include "watcher_options.h"
 
 #include <ftw.h>
 #include <grp.h>
@@ -1117,6 +1119,73 @@ TEST(known_bugs)
 }
 #endif
 
+/* Every option of the table is documented in cirque.yaml(5): as a word of a .B or .BR line
+ * outside quotes (".BR uid \", \" gid"). The tests run from the top directory (tests/run.sh). */
+static bool documented(const char *key)
+{
+	FILE *fp = fopen("etc/man/cirque.yaml.5", "r");
+	char line[1024];
+	bool found = false;
+
+	if (!CHECK(fp != NULL))
+		return false;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		bool quoted = false;
+		if (strncmp(line, ".B ", 3) != 0 && strncmp(line, ".BR ", 4) != 0)
+			continue;
+		for (char *word = strtok(strchr(line, ' '), " \t\n"); word && !found;
+		     word = strtok(NULL, " \t\n")) {
+			if (!quoted && strcmp(word, key) == 0)
+				found = true;
+			for (char *q = word; *q; q++)
+				quoted ^= *q == '"';
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
+TEST(options_table)
+{
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if ((o->flags & OPT_FILE) && !CHECK(documented(o->key)))
+			printf("     option '%s' is not in etc/man/cirque.yaml.5\n", o->key);
+		for (size_t k = 0; k < i; k++)
+			CHECK(strcmp(o->key, watcher_option_table[k].key) != 0);
+		/* a custom option is parsed and compared by its hooks only */
+		CHECK(o->type != OPT_CUSTOM || (o->parse && o->same));
+	}
+
+	/* get and options show every OPT_SHOWN option of a simple type, in the table's order. */
+	struct config *config = load_ok(write_file("table.yaml", "watchers:\n  web:\n    cmd: sleep 1\n"));
+	if (config == NULL)
+		return;
+	json_t *shown = watcher_options_json(config->watchers[0]);
+	long previous = -1;
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		const char *key;
+		json_t *value;
+		long at = 0, found = -1;
+		if (!(o->flags & OPT_SHOWN) || o->to_json)
+			continue;
+		json_object_foreach(shown, key, value) {
+			if (strcmp(key, o->key) == 0)
+				found = at;
+			at++;
+		}
+		if (!CHECK(found > previous))
+			printf("     option '%s' missing or out of order in the options reply\n", o->key);
+		previous = found;
+	}
+	CHECK(json_is_null(json_object_get(shown, "umask")));
+	CHECK(json_is_false(json_object_get(shown, "use_sockets")));
+	CHECK_STR(json_string_value(json_object_get(shown, "name")), "web");
+	json_decref(shown);
+	config_free(config);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
@@ -1152,6 +1221,7 @@ int main(void)
 	RUN(files_safe_for_root);
 	RUN(alias_bombs);
 	RUN(sockets_errors);
+	RUN(options_table);
 #if 1 /* regressions of bugs found and fixed */
 	RUN(known_bugs);
 #endif

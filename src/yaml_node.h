@@ -1,19 +1,15 @@
-/* config_loader.h - the YAML walking helpers shared by config.c (cirque:, watchers:) and
- * config_sockets.c (sockets:, use_sockets). Private to the configuration loader. */
-#ifndef CIRQUE_CONFIG_LOADER_H
-#define CIRQUE_CONFIG_LOADER_H
+/* yaml_node.h - the YAML toolkit of the configuration loader: the state of the file being walked,
+ * error collection ("file:line:column: message"), node access, typed getters and mapping walks.
+ * Private to the loader (config_*.c, watcher_options.c); it knows no section of the file. */
+#ifndef CIRQUE_YAML_NODE_H
+#define CIRQUE_YAML_NODE_H
 
 #include <stdbool.h>
 #include <yaml.h>
 
 #include "config.h"
 
-/* A socket named by a watcher (use_sockets, or $(circus.sockets.NAME)), checked once every file
- * has been read, since sockets: may come after the watchers that use them. */
-struct socket_ref {
-	char *where;                  /* "file:line:column: watchers.web.use_sockets" */
-	char *name;
-};
+struct socket_ref;                /* config_sockets.c */
 
 /* State of one file being walked. */
 struct loader {
@@ -23,7 +19,7 @@ struct loader {
 	struct config_errors *errors;
 	char **includes;              /* globs from cirque.include, relative to the main file */
 	int nincludes;
-	struct socket_ref *refs;
+	struct socket_ref *refs;      /* sockets named by watchers, checked once all is read */
 	int nrefs;
 };
 
@@ -41,25 +37,29 @@ bool is_null(const yaml_node_t *node);
 int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **out);
 int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out);
 int get_bool(struct loader *ld, const char *path, yaml_node_t *node, bool *out);
+int get_duration(struct loader *ld, const char *path, yaml_node_t *node, double *out);
 int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out);
+int get_signal(struct loader *ld, const char *path, yaml_node_t *node, int *out);
 
+/* Reports PAIR's key if an earlier pair of MAP has the same one (libyaml does not check). */
+bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *map,
+		      yaml_node_pair_t *pair);
 /* Calls VISIT for each key of a mapping; reports non-mappings, non-scalar and duplicate keys. */
 typedef void (*pair_fn)(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
 			void *arg);
 void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit, void *arg);
 
-/* config_sockets.c */
-/* The sockets: section. */
-void load_sockets_section(struct loader *ld, yaml_node_t *map);
-/* A watcher's use_sockets option: a list of socket names, one name, or true (every socket). */
-int parse_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
-		      struct watcher_config *wc);
-/* Checks that $(circus.sockets.NAME) in WC's argv and env name sockets the watcher uses
- * (reported at NODE); remembers names to check against sockets: once everything is read. */
-void check_socket_vars(struct loader *ld, const char *path, yaml_node_t *node,
-		       struct watcher_config *wc);
-/* Reports every remembered reference to a socket the configuration does not define. */
-void resolve_socket_refs(struct loader *ld);
-void free_socket_refs(struct loader *ld);
+/* Bounds on node_to_json: YAML aliases can make a cycle (a: &a {b: *a}) or an exponential tree
+ * ("billion laughs"), which a naive walk would follow until the stack or the memory runs out. */
+#define RAW_MAX_DEPTH 32
+#define RAW_MAX_NODES 100000
+
+struct raw_budget {
+	int nodes;
+	bool exceeded;
+};
+
+/* NODE as written: scalars become strings (or null), so nothing is re-typed. */
+json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth, struct raw_budget *budget);
 
 #endif

@@ -1,0 +1,186 @@
+/* config_daemon.c - the cirque: section: endpoints, logging, pidfile, umask, includes, CURVE. */
+#include "config_daemon.h"
+
+#include "endpoint.h"
+#include "log.h"
+#include "parse.h"
+#include "safefs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+typedef int (*daemon_key_fn)(struct loader *ld, const char *path, yaml_node_t *value);
+
+static int daemon_endpoint(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.endpoint); }
+static int daemon_pubsub(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.pubsub_endpoint); }
+static int daemon_stats(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.stats_endpoint); }
+static int daemon_logoutput(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.logoutput); }
+static int daemon_pidfile(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_string(ld, path, v, &ld->config->daemon.pidfile); }
+static int daemon_umask(struct loader *ld, const char *path, yaml_node_t *v)
+{ return get_umask(ld, path, v, &ld->config->daemon.umask); }
+
+static int daemon_loglevel(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	const char *s = scalar(v);
+	int level;
+
+	if (s == NULL || (level = log_level_parse(s)) < 0) {
+		add_error(ld, v, "%s: must be one of debug, info, warning, error, critical", path);
+		return -1;
+	}
+	ld->config->daemon.loglevel = level;
+	return 0;
+}
+
+static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	char **grown;
+	char *copy = NULL;
+
+	if (get_string(ld, path, v, &copy) < 0)
+		return -1;
+	grown = realloc(ld->includes, sizeof(char *) * (size_t)(ld->nincludes + 1));
+	if (grown == NULL) {
+		free(copy);
+		return -1;
+	}
+	ld->includes = grown;
+	ld->includes[ld->nincludes++] = copy;
+	return 0;
+}
+
+static int daemon_include(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	if (v->type == YAML_SCALAR_NODE)
+		return add_include(ld, path, v);
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a glob or a list of globs", path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		add_include(ld, path, node_at(ld, *it));
+	return 0;
+}
+
+static int daemon_curve_secret(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	const char *file, *problem;
+	char why[SAFEFS_WHY];
+	struct safe_file f;
+
+	if (get_string(ld, path, v, &ld->config->daemon.curve_secret_key_file) < 0)
+		return -1;
+	/* The daemon reads it at start with the same checks (curve_load_secret). */
+	file = ld->config->daemon.curve_secret_key_file;
+	if (safe_file_open(file, O_RDONLY | O_NONBLOCK, 0, false, &f, NULL, why) < 0) {
+		add_error(ld, v, "%s: cannot read %s: %s", path, file, why);
+		return -1;
+	}
+	problem = safefs_secret_problem(&f.st, why);
+	close(f.fd);
+	if (problem) {
+		add_error(ld, v, "%s: %s: %s", path, file, problem);
+		return -1;
+	}
+	return 0;
+}
+
+static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	struct daemon_config *d = &ld->config->daemon;
+	int n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of Z85 public keys", path);
+		return -1;
+	}
+	free_words(d->curve_allowed_clients);
+	d->curve_allowed_clients = calloc((size_t)(v->data.sequence.items.top -
+						   v->data.sequence.items.start) + 1, sizeof(char *));
+	if (d->curve_allowed_clients == NULL)
+		return -1;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *key = scalar(item);
+		uint8_t binary[32];
+		if (key == NULL || strlen(key) != 40 || zmq_z85_decode(binary, key) == NULL) {
+			add_error(ld, item, "%s: not a Z85 public key (40 characters, as printed by "
+				  "cirquectl keygen)", path);
+			continue;
+		}
+		d->curve_allowed_clients[n++] = strdup(key);
+	}
+	return 0;
+}
+
+static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
+	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
+	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
+	{ "logoutput", daemon_logoutput }, { "pidfile", daemon_pidfile },
+	{ "umask", daemon_umask }, { "include", daemon_include },
+	{ "curve_secret_key_file", daemon_curve_secret },
+	{ "curve_allowed_clients", daemon_curve_clients },
+};
+
+void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
+		      void *arg)
+{
+	const char *name = scalar(key);
+	char path[256];
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	for (size_t i = 0; i < sizeof(daemon_keys) / sizeof(daemon_keys[0]); i++) {
+		if (strcmp(name, daemon_keys[i].key) == 0) {
+			daemon_keys[i].fn(ld, path, value);
+			return;
+		}
+	}
+	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+}
+
+static void check_endpoint(struct config_errors *errors, const char *path, const char *key,
+			   const char *endpoint, bool is_control, bool curve)
+{
+	const char *why = endpoint ? endpoint_refusal(endpoint, is_control, curve) : NULL;
+
+	if (why)
+		add_error_line(errors, strdup_printf("%s: cirque.%s %s %s", path, key, endpoint,
+						     why));
+}
+
+void check_daemon_config(const struct daemon_config *d, const char *path,
+			 struct config_errors *errors)
+{
+	check_endpoint(errors, path, "endpoint", d->endpoint, true,
+		       d->curve_secret_key_file != NULL);
+	check_endpoint(errors, path, "pubsub_endpoint", d->pubsub_endpoint, false, false);
+	if (d->curve_secret_key_file &&
+	    (d->curve_allowed_clients == NULL || !d->curve_allowed_clients[0]))
+		add_error_line(errors, strdup_printf("%s: cirque.curve_secret_key_file needs "
+						     "cirque.curve_allowed_clients (at least one "
+						     "client public key)", path));
+}
+
+void daemon_config_free(struct daemon_config *d)
+{
+	free(d->endpoint);
+	free(d->pubsub_endpoint);
+	free(d->stats_endpoint);
+	free(d->logoutput);
+	free(d->pidfile);
+	free(d->curve_secret_key_file);
+	free_words(d->curve_allowed_clients);
+}

@@ -1,0 +1,320 @@
+/* config_file.c - configuration files: opening them with OpenSSH's StrictModes checks, one YAML
+ * document each, the top-level sections, cirque.include, and the load entry points.
+ *
+ * A file is loaded as a document and walked with key-handler tables: config_daemon.c for the
+ * `cirque:` section, config_sockets.c for `sockets:`, watcher_options.c for each watcher. Each
+ * handler converts one value and reports problems with the node's mark, so messages read
+ * "file:line:column: watchers.web.numprocesses: must be ...". All errors are collected; a config
+ * with any error is rejected as a whole. */
+#include "config.h"
+
+#include "config_daemon.h"
+#include "config_sockets.h"
+#include "safefs.h"
+#include "watcher_options.h"
+#include "yaml_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct top_arg {
+	bool is_main;                 /* the main file may have cirque:; includes only watchers: */
+};
+
+static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			  yaml_node_t *value, void *arg)
+{
+	const struct top_arg *top = arg;
+	const char *name = scalar(key);
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)parent;
+	if (strcmp(name, "watchers") == 0)
+		walk_mapping(ld, "watchers", value, load_watcher, NULL);
+	else if (strcmp(name, "cirque") == 0 && top->is_main)
+		walk_mapping(ld, "cirque", value, visit_daemon_key, NULL);
+	else if (strcmp(name, "sockets") == 0 && top->is_main)
+		load_sockets_section(ld, value);
+	else if (strcmp(name, "cirque") == 0 || strcmp(name, "sockets") == 0)
+		add_error(ld, key, "'%s:' settings belong in the main file, not in an include",
+			  name);
+	else
+		add_error(ld, key, "unknown top-level key '%s' (expected %s)", name,
+			  top->is_main ? "cirque, sockets or watchers" : "watchers");
+}
+
+/* One file holds one document: a second one (after ---) would otherwise be ignored silently. */
+static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
+{
+	yaml_document_t next;
+	char *line;
+
+	if (!yaml_parser_load(parser, &next))
+		return;  /* a syntax error after the first document: reported as such below */
+	yaml_node_t *root = yaml_document_get_root_node(&next);
+	if (root && asprintf(&line, "%s:%zu:%zu: only one YAML document per file is allowed",
+			     ld->file, next.start_mark.line + 1, next.start_mark.column + 1) >= 0)
+		add_error_line(ld->errors, line);
+	yaml_document_delete(&next);
+}
+
+/* Walks the one document PARSER yields (its input already set) as the file named ld->file. */
+static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main)
+{
+	yaml_document_t doc;
+	struct top_arg top = { is_main };
+	char *line;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		if (asprintf(&line, "%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
+			     parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+			     parser->problem ? parser->problem : "unknown problem",
+			     parser->context ? " " : "", parser->context ? parser->context : "") >= 0)
+			add_error_line(ld->errors, line);
+		return;
+	}
+	ld->doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		if (is_main && asprintf(&line, "%s: the file is empty (expected watchers:)",
+					ld->file) >= 0)
+			add_error_line(ld->errors, line);
+	} else {
+		walk_mapping(ld, "top level", root, visit_top_key, &top);
+	}
+	ld->doc = NULL;
+	yaml_document_delete(&doc);
+	reject_more_documents(ld, parser);
+}
+
+/* What a configuration file says, cirqued runs as its own user (often root): as OpenSSH's
+ * StrictModes, only root or that user may be able to change the file, the directory it is in,
+ * and every directory and link on the way (safefs.h). NULL when the file is safe, else why. */
+static char *unsafe_config(const char *file, const struct safe_file *f, const struct safe_dir *d)
+{
+	const char *fix = "cirqued runs the commands this file names, so only root or the daemon's "
+			  "user may be able to change it";
+
+	if (!safefs_owner_ok(f->st.st_uid))
+		return strdup_printf("%s: owned by uid %u, not root%s: %s (chown root)", file,
+				     (unsigned)f->st.st_uid, geteuid() ? " nor the daemon's user" : "",
+				     fix);
+	if (f->st.st_mode & (S_IWGRP | S_IWOTH))
+		return strdup_printf("%s: writable by %s (mode %04o): %s (chmod go-w)", file,
+				     f->st.st_mode & S_IWOTH ? "others" : "its group",
+				     (unsigned)(f->st.st_mode & 07777), fix);
+	if (f->fixed)
+		return NULL;
+	if (!safefs_owner_ok(d->owner))
+		return strdup_printf("%s: its directory is owned by uid %u: %s (chown root the "
+				     "directory, or move the file)", file, (unsigned)d->owner, fix);
+	if (d->mode & (S_IWGRP | S_IWOTH))
+		return strdup_printf("%s: its directory is writable by %s (mode %04o): %s (chmod "
+				     "go-w the directory)", file,
+				     d->mode & S_IWOTH ? "others" : "its group",
+				     (unsigned)(d->mode & 07777), fix);
+	return strdup_printf("%s: a directory above it can be changed by others: %s ('namei -l "
+			     "%s' shows the owner and mode of each directory on the way)", file,
+			     fix, file);
+}
+
+/* Opens FILE for the parser, or says why not. */
+static FILE *open_config_file(struct loader *ld, const char *file)
+{
+	char why[SAFEFS_WHY], *line;
+	struct safe_file f;
+	struct safe_dir d;
+	FILE *fp;
+
+	if (safe_file_open(file, O_RDONLY, 0, false, &f, &d, why) < 0) {
+		size_t len = strlen(file);
+		bool about_file = strncmp(why, file, len) == 0 && strncmp(why + len, ": ", 2) == 0;
+		add_error_line(ld->errors, strdup_printf("%s: cannot open: %s", file,
+							 about_file ? why + len + 2 : why));
+		return NULL;
+	}
+	line = unsafe_config(file, &f, &d);
+	close(d.fd);
+	if (line) {
+		add_error_line(ld->errors, line);
+		close(f.fd);
+		return NULL;
+	}
+	fp = fdopen(f.fd, "r");
+	if (fp == NULL) {
+		add_error_line(ld->errors, strdup_printf("%s: cannot open: %s", file, strerror(errno)));
+		close(f.fd);
+	}
+	return fp;
+}
+
+static void load_file(struct loader *ld, const char *file, bool is_main)
+{
+	yaml_parser_t parser;
+	FILE *fp;
+
+	ld->file = file;
+	fp = open_config_file(ld, file);
+	if (fp == NULL)
+		return;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	load_document(ld, &parser, is_main);
+	yaml_parser_delete(&parser);
+	fclose(fp);
+}
+
+/* glob's error callback has no argument: the first error of the current glob lands here. A
+ * missing directory is an empty conf.d, not an error. */
+static int glob_error;
+
+static int note_glob_error(const char *path, int error)
+{
+	(void)path;
+	if (error != ENOENT && error != ENOTDIR && glob_error == 0)
+		glob_error = error;
+	return 0;
+}
+
+static void load_includes(struct loader *ld, const char *main_file)
+{
+	char *copy = strdup(main_file);
+	const char *dir = copy ? dirname(copy) : ".";
+
+	for (int i = 0; i < ld->nincludes; i++) {
+		char *pattern;
+		glob_t g;
+
+		if (ld->includes[i][0] == '/')
+			pattern = strdup(ld->includes[i]);
+		else if (asprintf(&pattern, "%s/%s", dir, ld->includes[i]) < 0)
+			pattern = NULL;
+		if (pattern == NULL)
+			continue;
+		/* A glob that matches nothing is fine (an empty conf.d); a plain missing path is not. */
+		glob_error = 0;
+		int rc = glob(pattern, 0, note_glob_error, &g);
+		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
+			char *line;
+			if (asprintf(&line, "%s: include '%s': no such file", main_file,
+				     ld->includes[i]) >= 0)
+				add_error_line(ld->errors, line);
+		} else if (rc == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++)
+				load_file(ld, g.gl_pathv[k], false);
+		}
+		if (rc != 0 && rc != GLOB_NOMATCH)
+			glob_error = glob_error ? glob_error : EIO;
+		if (glob_error) {
+			char *line;
+			if (asprintf(&line, "%s: include '%s': %s", main_file, ld->includes[i],
+				     strerror(glob_error)) >= 0)
+				add_error_line(ld->errors, line);
+		}
+		if (rc == 0 || rc == GLOB_NOMATCH)
+			globfree(&g);
+		free(pattern);
+	}
+	free(copy);
+}
+
+/* An empty configuration named NAME, with "not set" daemon settings. */
+static struct config *config_new(const char *name)
+{
+	struct config *config = calloc(1, sizeof(*config));
+
+	if (config == NULL)
+		return NULL;
+	config->path = strdup(name);
+	config->daemon.loglevel = -1;
+	config->daemon.umask = -1;
+	return config;
+}
+
+/* The end of every load: the configuration, or every error and nothing. */
+static int finish_load(struct loader *ld, struct config **out)
+{
+	for (int i = 0; i < ld->nincludes; i++)
+		free(ld->includes[i]);
+	free(ld->includes);
+	if (ld->errors->count > 0) {
+		config_free(ld->config);
+		return -1;
+	}
+	*out = ld->config;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, struct config_errors *errors)
+{
+	struct config *config = config_new(path);
+	struct loader ld = { .config = config, .errors = errors };
+
+	*out = NULL;
+	if (config == NULL)
+		return -1;
+	load_file(&ld, path, true);
+	load_includes(&ld, path);
+	resolve_socket_refs(&ld);
+	free_socket_refs(&ld);
+	check_daemon_config(&config->daemon, path, errors);
+	return finish_load(&ld, out);
+}
+
+/* Loads TEXT (LEN bytes) as NAME; IS_MAIN allows cirque: and sockets:, whose includes are not
+ * read. Used by config_load_text and config_load_string. */
+static int load_text(const char *name, const char *text, size_t len, bool is_main,
+		     struct config **out, struct config_errors *errors)
+{
+	struct config *config = config_new(name);
+	struct loader ld = { .config = config, .errors = errors, .file = name };
+	yaml_parser_t parser;
+
+	*out = NULL;
+	if (config == NULL)
+		return -1;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	load_document(&ld, &parser, is_main);
+	yaml_parser_delete(&parser);
+	if (is_main)
+		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
+	free_socket_refs(&ld);
+	return finish_load(&ld, out);
+}
+
+int config_load_text(const char *name, const char *text, struct config **out,
+		     struct config_errors *errors)
+{
+	return load_text(name, text, strlen(text), false, out, errors);
+}
+
+int config_load_string(const char *name, const char *text, size_t len, struct config **out,
+		       struct config_errors *errors)
+{
+	return load_text(name, text, len, true, out, errors);
+}
+
+void config_free(struct config *config)
+{
+	if (config == NULL)
+		return;
+	for (int i = 0; i < config->nwatchers; i++)
+		watcher_config_free(config->watchers[i]);
+	free(config->watchers);
+	for (int i = 0; i < config->nsockets; i++)
+		socket_config_free(config->sockets[i]);
+	free(config->sockets);
+	free(config->path);
+	daemon_config_free(&config->daemon);
+	free(config);
+}

@@ -1,0 +1,1129 @@
+/* watcher_options.c - a watcher's options: the table (watcher_options.h), the parsers of the
+ * options the types do not cover, and the resolution of options that depend on each other
+ * (cmd + args + shell, uid + gid, env). */
+#include "watcher_options.h"
+
+#include "config_sockets.h"
+#include "parse.h"
+#include "yaml_node.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_PROCESSES 100000
+
+/* Options are first gathered raw, then resolved together (cmd + args + shell, uid + gid, ...). */
+struct watcher_draft {
+	struct watcher_config *wc;
+	yaml_node_t *key_node;        /* the watcher's name, for errors about what is missing */
+	yaml_node_t *cmd_node, *args_node, *uid_node, *gid_node, *env_node, *numprocesses_node;
+	char **args;                  /* from a list-valued args: taken literally, not split */
+	char *args_text;              /* from a string-valued args: split like cmd */
+	char *uid_text, *gid_text;
+};
+
+/* --- parsers of the options the types do not cover -------------------------------------------- */
+
+static int opt_cmd(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->cmd_node = v;
+	return get_string(ld, path, v, &d->wc->cmd);
+}
+
+static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	int n = 0;
+
+	d->args_node = v;
+	if (v->type == YAML_SCALAR_NODE)
+		return get_string(ld, path, v, &d->args_text);
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a string or a list of strings", path);
+		return -1;
+	}
+	d->args = calloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+			 sizeof(char *));
+	if (d->args == NULL)
+		return -1;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *s = scalar(item);
+		if (s == NULL) {
+			add_error(ld, item, "%s: each argument must be a string", path);
+			return -1;
+		}
+		d->args[n++] = strdup(s);
+	}
+	return 0;
+}
+
+static int opt_numprocesses(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{
+	long n;
+
+	d->numprocesses_node = v;
+	if (get_int(ld, path, v, 0, &n) < 0)
+		return -1;
+	if (n > MAX_PROCESSES) {
+		add_error(ld, v, "%s: %ld is more processes than cirque allows (%d)", path, n,
+			  MAX_PROCESSES);
+		return -1;
+	}
+	d->wc->numprocesses = (int)n;
+	return 0;
+}
+
+static int opt_uid(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->uid_node = v;
+	return get_string(ld, path, v, &d->uid_text);
+}
+
+static int opt_gid(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	d->gid_node = v;
+	return get_string(ld, path, v, &d->gid_text);
+}
+
+static int opt_env(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	if (v->type != YAML_MAPPING_NODE && !is_null(v)) {
+		add_error(ld, v, "%s: must be a mapping of NAME: value", path);
+		return -1;
+	}
+	d->env_node = v;
+	return 0;
+}
+
+static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		add_error(ld, v, "%s: must be a mapping such as {nofile: 4096}", path);
+		return -1;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key), *text = scalar(value);
+		unsigned long long limit;
+		int resource;
+
+		if (is_duplicate_key(ld, path, v, p))
+			continue;
+		if (name == NULL || (resource = parse_rlimit_name(name)) < 0) {
+			add_error(ld, key, "%s: unknown resource limit '%s' (known: as, core, cpu, "
+				  "data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
+				  "rtprio, rttime, sigpending, stack)", path, name ? name : "");
+			continue;
+		}
+		if (text == NULL || parse_rlimit_value(text, &limit) < 0) {
+			add_error(ld, value, "%s.%s: must be a non-negative integer or 'unlimited'",
+				  path, name);
+			continue;
+		}
+		struct rlimit_setting *grown =
+			realloc(wc->rlimits, sizeof(*grown) * (size_t)(wc->nrlimits + 1));
+		if (grown == NULL)
+			return -1;
+		wc->rlimits = grown;
+		wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
+	}
+	return 0;
+}
+
+/* --- stdout: / stderr: ------------------------------------------------------------------------ */
+
+static int syslog_facility(const char *name)
+{
+	static const struct { const char *name; int facility; } facilities[] = {
+		{ "user", LOG_USER }, { "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
+struct stream_draft {
+	struct stream_config *sc;
+	bool is_stderr;
+	bool saw_kind;                /* file:, syslog: or merge: given */
+};
+
+static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			     yaml_node_t *value, void *arg)
+{
+	struct stream_draft *d = arg;
+	struct stream_config *sc = d->sc;
+	const char *name = scalar(key), *text = scalar(value);
+	char path[512];
+	long n;
+
+	if (name == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (strcmp(name, "file") == 0) {
+		sc->kind = STREAM_FILE;
+		d->saw_kind = true;
+		if (get_string(ld, path, value, &sc->path) == 0 && sc->path[0] == '\0')
+			add_error(ld, value, "%s: must not be empty", path);
+	} else if (strcmp(name, "max_bytes") == 0) {
+		if (text == NULL || parse_size(text, &sc->max_bytes) < 0)
+			add_error(ld, value, "%s: must be a size such as 10MB, 512k or 1048576", path);
+	} else if (strcmp(name, "backup_count") == 0) {
+		if (get_int(ld, path, value, 0, &n) == 0)
+			sc->backup_count = n > 1000 ? 1000 : (int)n;
+	} else if (strcmp(name, "time_format") == 0) {
+		get_string(ld, path, value, &sc->time_format);
+	} else if (strcmp(name, "rotate") == 0) {
+		if (text && strcmp(text, "daily") == 0)
+			sc->rotate = ROTATE_DAILY;
+		else if (text && strcmp(text, "hourly") == 0)
+			sc->rotate = ROTATE_HOURLY;
+		else if (text && strcmp(text, "never") == 0)
+			sc->rotate = ROTATE_NONE;
+		else
+			add_error(ld, value, "%s: must be daily, hourly or never", path);
+	} else if (strcmp(name, "syslog") == 0) {
+		sc->kind = STREAM_SYSLOG;
+		d->saw_kind = true;
+		bool on = true;
+		if (text && !is_null(value) && parse_bool(text, &on) < 0)
+			add_error(ld, value, "%s: must be true", path);
+	} else if (strcmp(name, "facility") == 0) {
+		if (text == NULL || (sc->facility = syslog_facility(text)) < 0)
+			add_error(ld, value, "%s: must be user, daemon or local0..local7", path);
+	} else if (strcmp(name, "tag") == 0) {
+		get_string(ld, path, value, &sc->tag);
+	} else if (strcmp(name, "merge") == 0 && d->is_stderr) {
+		sc->kind = STREAM_MERGE;
+		d->saw_kind = true;
+		if (text == NULL || strcmp(text, "stdout") != 0)
+			add_error(ld, value, "%s: only 'stdout' can be merged into", path);
+	} else {
+		add_error(ld, key, "%s: unknown key '%s' (file, max_bytes, backup_count, rotate, "
+			  "time_format, syslog, facility, tag%s)", parent, name,
+			  d->is_stderr ? ", merge" : "");
+	}
+}
+
+static int opt_stream(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d,
+		      int which)
+{
+	struct stream_config *sc = &d->wc->streams[which];
+	struct stream_draft sd = { sc, which == 1, false };
+	const char *text = scalar(v);
+
+	if (text) {
+		if (strcmp(text, "inherit") == 0)
+			sc->kind = STREAM_INHERIT;
+		else if (strcmp(text, "null") == 0 || strcmp(text, "/dev/null") == 0 || is_null(v))
+			sc->kind = STREAM_NULL;
+		else if (strcmp(text, "syslog") == 0)
+			sc->kind = STREAM_SYSLOG;
+		else if (strcmp(text, "stdout") == 0 && which == 1)
+			sc->kind = STREAM_MERGE;
+		else
+			add_error(ld, v, "%s: must be inherit, null, syslog%s, or a mapping such as "
+				  "{file: /var/log/x.log}", path, which == 1 ? ", stdout" : "");
+		return 0;
+	}
+	walk_mapping(ld, path, v, visit_stream_key, &sd);
+	if (!sd.saw_kind)
+		add_error(ld, v, "%s: needs file:, syslog: or merge:", path);
+	return 0;
+}
+
+static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return opt_stream(ld, path, v, d, 0); }
+static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{ return opt_stream(ld, path, v, d, 1); }
+
+/* ready: notify | {delay: 2s} | {tcp: 8080} | {tcp: "127.0.0.1:8080"} | {unix: PATH} |
+ * {notify: true} */
+static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	const char *text = scalar(v);
+	yaml_node_pair_t *pair;
+	yaml_node_t *value;
+	const char *kind;
+	char sub[512];
+	long port;
+
+	if (text && strcmp(text, "notify") == 0) {
+		wc->ready = READY_NOTIFY;
+		return 0;
+	}
+	if (v->type != YAML_MAPPING_NODE ||
+	    v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1) {
+		add_error(ld, v, "%s: must be notify, or one of {delay: 2s}, {tcp: PORT or HOST:PORT}, "
+			  "{unix: PATH}", path);
+		return -1;
+	}
+	pair = v->data.mapping.pairs.start;
+	kind = scalar(node_at(ld, pair->key));
+	value = node_at(ld, pair->value);
+	text = scalar(value);
+	snprintf(sub, sizeof(sub), "%s.%s", path, kind ? kind : "?");
+	if (kind && strcmp(kind, "delay") == 0) {
+		wc->ready = READY_DELAY;
+		return get_duration(ld, sub, value, &wc->ready_delay);
+	}
+	if (kind && strcmp(kind, "notify") == 0) {
+		wc->ready = READY_NOTIFY;
+		return 0;
+	}
+	if (kind && strcmp(kind, "unix") == 0) {
+		wc->ready = READY_UNIX;
+		if (get_string(ld, sub, value, &wc->ready_path) < 0)
+			return -1;
+		if (strlen(wc->ready_path) >= 108) {
+			add_error(ld, value, "%s: a unix socket path has at most 107 characters", sub);
+			return -1;
+		}
+		return 0;
+	}
+	if (kind && strcmp(kind, "tcp") == 0) {
+		const char *colon = text ? strrchr(text, ':') : NULL;
+		wc->ready = READY_TCP;
+		free(wc->ready_host);
+		wc->ready_host = colon ? strndup(text, (size_t)(colon - text)) : strdup("127.0.0.1");
+		if (text == NULL || parse_long(colon ? colon + 1 : text, &port) < 0 || port < 1 ||
+		    port > 65535) {
+			add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", sub);
+			return -1;
+		}
+		wc->ready_port = (int)port;
+		return 0;
+	}
+	add_error(ld, node_at(ld, pair->key), "%s: unknown readiness '%s' (delay, tcp, unix, notify)",
+		  path, kind ? kind : "");
+	return -1;
+}
+
+static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
+			   struct watcher_draft *d)
+{
+	return parse_use_sockets(ld, path, v, d->wc);
+}
+
+/* --- hooks of the options the types do not cover --------------------------------------------- */
+
+static bool words_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return *a == NULL && *b == NULL;
+}
+
+/* cmd and args: what counts is the argv they resolve to, not how it was written. */
+static bool argv_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->argv, b->argv); }
+static void free_args(struct watcher_config *wc)
+{
+	free(wc->args);
+	free_words(wc->argv);
+}
+/* As written: a string stays a string, a list a list (Circus's args). */
+static void args_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *raw_args = json_object_get(wc->raw, "args");
+
+	json_object_set_new(out, "args", raw_args ? json_deep_copy(raw_args) : json_array());
+}
+
+static bool env_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->env, b->env); }
+static void free_env(struct watcher_config *wc)
+{ free_words(wc->env); }
+static void env_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *env = json_object();
+
+	for (char **e = wc->env; e && *e; e++) {
+		char *eq = strchr(*e, '=');
+		if (eq) {
+			char *name = strndup(*e, (size_t)(eq - *e));
+			if (name)
+				json_object_set_new(env, name, json_string(eq + 1));
+			free(name);
+		}
+	}
+	json_object_set_new(out, "env", env);
+}
+
+/* uid and gid resolve together: ids and supplementary groups. */
+static bool ids_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->set_ids == b->set_ids && a->uid == b->uid && a->gid == b->gid &&
+	       a->ngroups == b->ngroups &&
+	       (a->ngroups == 0 ||
+		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0);
+}
+static void free_groups(struct watcher_config *wc)
+{ free(wc->groups); }
+static void uid_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "uid", wc->set_ids ? json_integer(wc->uid) : json_null()); }
+static void gid_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "gid", wc->set_ids ? json_integer(wc->gid) : json_null()); }
+
+/* Field by field: the struct has padding, so memcmp would compare garbage. */
+static bool rlimits_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	if (a->nrlimits != b->nrlimits)
+		return false;
+	for (int i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource != b->rlimits[i].resource ||
+		    a->rlimits[i].value != b->rlimits[i].value)
+			return false;
+	return true;
+}
+static void free_rlimits(struct watcher_config *wc)
+{ free(wc->rlimits); }
+/* Circus's names: one rlimit_X key per limit. */
+static void rlimits_json(const struct watcher_config *wc, json_t *out)
+{
+	for (int i = 0; i < wc->nrlimits; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "rlimit_%s", rlimit_name(wc->rlimits[i].resource));
+		json_object_set_new(out, key, json_integer((json_int_t)wc->rlimits[i].value));
+	}
+}
+
+/* supervisord's defaults for files; inherit when nothing is configured */
+static void stream_init(struct stream_config *sc)
+{
+	sc->kind = STREAM_INHERIT;
+	sc->max_bytes = 50ULL << 20;
+	sc->backup_count = 10;
+	sc->facility = LOG_DAEMON;
+}
+static void stream_free(struct stream_config *sc)
+{
+	free(sc->path);
+	free(sc->time_format);
+	free(sc->tag);
+}
+static bool streams_equal(const struct stream_config *a, const struct stream_config *b)
+{
+	return a->kind == b->kind && same_text(a->path, b->path) && a->max_bytes == b->max_bytes &&
+	       a->backup_count == b->backup_count && a->rotate == b->rotate &&
+	       same_text(a->time_format, b->time_format) && a->facility == b->facility &&
+	       same_text(a->tag, b->tag);
+}
+static void stdout_init(struct watcher_config *wc)
+{ stream_init(&wc->streams[0]); }
+static void stderr_init(struct watcher_config *wc)
+{ stream_init(&wc->streams[1]); }
+static void stdout_free(struct watcher_config *wc)
+{ stream_free(&wc->streams[0]); }
+static void stderr_free(struct watcher_config *wc)
+{ stream_free(&wc->streams[1]); }
+static bool stdout_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return streams_equal(&a->streams[0], &b->streams[0]); }
+static bool stderr_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return streams_equal(&a->streams[1], &b->streams[1]); }
+
+/* The kind of readiness is the processes' (a notify socket each); its details apply in place. */
+static void ready_init(struct watcher_config *wc)
+{
+	wc->ready = READY_DELAY;
+	wc->ready_delay = 1;
+}
+static void ready_free(struct watcher_config *wc)
+{
+	free(wc->ready_host);
+	free(wc->ready_path);
+}
+static bool ready_kind_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return a->ready == b->ready; }
+static bool ready_details_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->ready_delay == b->ready_delay && same_text(a->ready_host, b->ready_host) &&
+	       a->ready_port == b->ready_port && same_text(a->ready_path, b->ready_path);
+}
+
+static void free_use_sockets(struct watcher_config *wc)
+{ free_words(wc->use_sockets); }
+static bool use_sockets_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return words_equal(a->use_sockets, b->use_sockets) && a->use_all_sockets == b->use_all_sockets; }
+/* Circus's reply has use_sockets false whatever is configured: kept as it is. */
+static void use_sockets_json(const struct watcher_config *wc, json_t *out)
+{
+	(void)wc;
+	json_object_set_new(out, "use_sockets", json_false());
+}
+
+/* --- the table -------------------------------------------------------------------------------- */
+
+#define FIELD(name) offsetof(struct watcher_config, name)
+#define SHOWN (OPT_FILE | OPT_SHOWN)
+
+/* In the order of Circus's options reply, which get and options keep; then those not shown. */
+const struct watcher_option watcher_option_table[] = {
+	{ .key = "cmd", .type = OPT_STRING, .offset = FIELD(cmd), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_cmd, .same = argv_equal },
+	{ .key = "args", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_args, .free = free_args, .same = argv_equal, .to_json = args_json },
+	{ .key = "numprocesses", .type = OPT_INT, .offset = FIELD(numprocesses), .flags = SHOWN,
+	  .change = CHANGE_COUNT, .def = 1, .parse = opt_numprocesses },
+	{ .key = "warmup_delay", .type = OPT_DURATION, .offset = FIELD(warmup_delay),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE },
+	{ .key = "working_dir", .type = OPT_STRING, .offset = FIELD(working_dir), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "shell", .type = OPT_BOOL, .offset = FIELD(shell), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "env", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_env, .free = free_env, .same = env_equal, .to_json = env_json },
+	{ .key = "copy_env", .type = OPT_BOOL, .offset = FIELD(copy_env), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "max_retry", .type = OPT_INT, .offset = FIELD(max_retry), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .min = -1, .max = 1000000, .clamp = true, .def = 5 },
+	{ .key = "graceful_timeout", .type = OPT_DURATION, .offset = FIELD(graceful_timeout),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 30 },
+	{ .key = "max_age", .type = OPT_DURATION, .offset = FIELD(max_age), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "max_age_variance", .type = OPT_DURATION, .offset = FIELD(max_age_variance),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 30 },
+	{ .key = "respawn", .type = OPT_BOOL, .offset = FIELD(respawn), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = true },
+	{ .key = "singleton", .type = OPT_BOOL, .offset = FIELD(singleton), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "stop_children", .type = OPT_BOOL, .offset = FIELD(stop_children), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
+	{ .key = "stop_signal", .type = OPT_SIGNAL, .offset = FIELD(stop_signal), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = SIGTERM },
+	{ .key = "autostart", .type = OPT_BOOL, .offset = FIELD(autostart), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .def = true },
+	{ .key = "priority", .type = OPT_INT, .offset = FIELD(priority), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .min = -1000000, .max = 1000000 },
+	{ .key = "use_sockets", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_use_sockets, .free = free_use_sockets, .same = use_sockets_equal,
+	  .to_json = use_sockets_json },
+	/* The watcher's name, shown as an option (Circus) but written as the key of its mapping. */
+	{ .key = "name", .type = OPT_STRING, .offset = FIELD(name), .flags = OPT_SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "uid", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_uid, .free = free_groups, .same = ids_equal, .to_json = uid_json },
+	{ .key = "gid", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_gid, .same = ids_equal, .to_json = gid_json },
+	{ .key = "umask", .type = OPT_UMASK, .offset = FIELD(umask), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .def = -1 },
+	{ .key = "rlimits", .alias_prefix = "rlimit_", .type = OPT_CUSTOM, .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_rlimits, .free = free_rlimits,
+	  .same = rlimits_equal, .to_json = rlimits_json },
+	{ .key = "stdout", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_equal },
+	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_equal },
+	{ .key = "ready", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
+	  .same_in_place = ready_details_equal },
+	{ .key = "ready_timeout", .type = OPT_DURATION, .offset = FIELD(ready_timeout),
+	  .flags = OPT_FILE, .change = CHANGE_IN_PLACE, .positive = true, .def_seconds = 60 },
+};
+
+const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);
+
+/* --- what the table derives ------------------------------------------------------------------- */
+
+static void *field_of(const struct watcher_option *o, struct watcher_config *wc)
+{
+	return (char *)wc + o->offset;
+}
+
+static const void *const_field_of(const struct watcher_option *o, const struct watcher_config *wc)
+{
+	return (const char *)wc + o->offset;
+}
+
+static int parse_int(const struct watcher_option *o, struct loader *ld, const char *path,
+		     yaml_node_t *v, int *out)
+{
+	long n;
+
+	if (get_int(ld, path, v, o->min, &n) < 0)
+		return -1;
+	if (n > o->max && !o->clamp) {
+		add_error(ld, v, "%s: must be between %ld and %ld", path, o->min, o->max);
+		return -1;
+	}
+	*out = n > o->max ? (int)o->max : (int)n;
+	return 0;
+}
+
+static int parse_duration_option(const struct watcher_option *o, struct loader *ld,
+				 const char *path, yaml_node_t *v, double *out)
+{
+	if (get_duration(ld, path, v, out) < 0)
+		return -1;
+	if (o->positive && *out <= 0) {
+		add_error(ld, v, "%s: must be more than 0", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_option(const struct watcher_option *o, struct loader *ld, const char *path,
+			yaml_node_t *v, struct watcher_draft *d)
+{
+	void *field = field_of(o, d->wc);
+
+	if (o->parse)
+		return o->parse(ld, path, v, d);
+	switch (o->type) {
+	case OPT_STRING:
+		return get_string(ld, path, v, field);
+	case OPT_BOOL:
+		return get_bool(ld, path, v, field);
+	case OPT_INT:
+		return parse_int(o, ld, path, v, field);
+	case OPT_DURATION:
+		return parse_duration_option(o, ld, path, v, field);
+	case OPT_SIGNAL:
+		return get_signal(ld, path, v, field);
+	case OPT_UMASK:
+		return get_umask(ld, path, v, field);
+	case OPT_CUSTOM:
+		break;
+	}
+	return 0;
+}
+
+static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			      yaml_node_t *value, void *arg)
+{
+	const char *name = scalar(key);
+	char path[512];
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if ((o->flags & OPT_FILE) && strcmp(name, o->key) == 0) {
+			parse_option(o, ld, path, value, arg);
+			return;
+		}
+	}
+	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+}
+
+static void init_option(const struct watcher_option *o, struct watcher_config *wc)
+{
+	void *field = field_of(o, wc);
+
+	if (o->init) {
+		o->init(wc);
+		return;
+	}
+	switch (o->type) {
+	case OPT_BOOL:
+		*(bool *)field = o->def;
+		break;
+	case OPT_INT:
+	case OPT_SIGNAL:
+	case OPT_UMASK:
+		*(int *)field = (int)o->def;
+		break;
+	case OPT_DURATION:
+		*(double *)field = o->def_seconds;
+		break;
+	case OPT_STRING:
+	case OPT_CUSTOM:
+		break;  /* NULL, as allocated */
+	}
+}
+
+/* Equal values of O in A and B, as its type or its hook compares them. */
+static bool option_same(const struct watcher_option *o, const struct watcher_config *a,
+			const struct watcher_config *b)
+{
+	const void *x = const_field_of(o, a), *y = const_field_of(o, b);
+
+	if (o->same)
+		return o->same(a, b);
+	switch (o->type) {
+	case OPT_STRING:
+		return same_text(*(char *const *)x, *(char *const *)y);
+	case OPT_BOOL:
+		return *(const bool *)x == *(const bool *)y;
+	case OPT_INT:
+	case OPT_SIGNAL:
+	case OPT_UMASK:
+		return *(const int *)x == *(const int *)y;
+	case OPT_DURATION:
+		return *(const double *)x == *(const double *)y;
+	case OPT_CUSTOM:
+		break;
+	}
+	return true;
+}
+
+static json_t *option_json(const struct watcher_option *o, const struct watcher_config *wc)
+{
+	const void *field = const_field_of(o, wc);
+
+	switch (o->type) {
+	case OPT_STRING:
+		return *(char *const *)field ? json_string(*(char *const *)field) : json_null();
+	case OPT_BOOL:
+		return json_boolean(*(const bool *)field);
+	case OPT_INT:
+	case OPT_SIGNAL:
+		return json_integer(*(const int *)field);
+	case OPT_UMASK:
+		return *(const int *)field >= 0 ? json_integer(*(const int *)field) : json_null();
+	case OPT_DURATION:
+		return json_real(*(const double *)field);
+	case OPT_CUSTOM:
+		break;
+	}
+	return json_null();
+}
+
+json_t *watcher_options_json(const struct watcher_config *wc)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (!(o->flags & OPT_SHOWN))
+			continue;
+		if (o->to_json)
+			o->to_json(wc, out);
+		else
+			json_object_set_new(out, o->key, option_json(o, wc));
+	}
+	return out;
+}
+
+const struct watcher_option *watcher_option_alias(const char *key, const char **entry)
+{
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const char *prefix = watcher_option_table[i].alias_prefix;
+		if (prefix && strncmp(key, prefix, strlen(prefix)) == 0) {
+			*entry = key + strlen(prefix);
+			return &watcher_option_table[i];
+		}
+	}
+	return NULL;
+}
+
+void watcher_config_free(struct watcher_config *wc)
+{
+	if (wc == NULL)
+		return;
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (o->free)
+			o->free(wc);
+		else if (o->type == OPT_STRING)
+			free(*(char **)field_of(o, wc));
+	}
+	free(wc->origin);
+	json_decref(wc->raw);
+	free(wc);
+}
+
+bool watcher_config_same_processes(const struct watcher_config *a,
+				   const struct watcher_config *b)
+{
+	for (size_t i = 0; i < watcher_option_count; i++)
+		if (watcher_option_table[i].change == CHANGE_RESTART &&
+		    !option_same(&watcher_option_table[i], a, b))
+			return false;
+	return true;
+}
+
+bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
+			  bool ignore_count)
+{
+	if (!watcher_config_same_processes(a, b))
+		return false;
+	for (size_t i = 0; i < watcher_option_count; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		bool compared = o->change == CHANGE_IN_PLACE ||
+				(o->change == CHANGE_COUNT && !ignore_count);
+		if ((compared && !option_same(o, a, b)) ||
+		    (o->same_in_place && !o->same_in_place(a, b)))
+			return false;
+	}
+	return true;
+}
+
+/* --- resolution of options that depend on each other ------------------------------------------ */
+
+static const char *lookup_daemon_env(const char *name, void *arg)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+static int env_set(char ***env, int *count, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	char *entry;
+
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return -1;
+	for (int i = 0; i < *count; i++) {
+		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
+			free((*env)[i]);
+			(*env)[i] = entry;
+			return 0;
+		}
+	}
+	char **grown = realloc(*env, sizeof(char *) * (size_t)(*count + 2));
+	if (grown == NULL) {
+		free(entry);
+		return -1;
+	}
+	grown[(*count)++] = entry;
+	grown[*count] = NULL;
+	*env = grown;
+	return 0;
+}
+
+static void resolve_env(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	int count = 0;
+
+	wc->env = calloc(1, sizeof(char *));
+	if (wc->env == NULL)
+		return;
+	if (wc->copy_env)
+		for (char **e = environ; *e; e++) {
+			char *eq = strchr(*e, '=');
+			if (eq == NULL)
+				continue;
+			char *name = strndup(*e, (size_t)(eq - *e));
+			if (name)
+				env_set(&wc->env, &count, name, eq + 1);
+			free(name);
+		}
+	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
+		return;
+	for (yaml_node_pair_t *p = d->env_node->data.mapping.pairs.start;
+	     p < d->env_node->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key), *text = scalar(value);
+		char *expanded;
+
+		if (name == NULL || *name == '\0' || strchr(name, '=')) {
+			add_error(ld, key, "%s.env: invalid variable name '%s'", path, name ? name : "");
+			continue;
+		}
+		char env_path[512];
+		snprintf(env_path, sizeof(env_path), "%s.env", path);
+		if (is_duplicate_key(ld, env_path, d->env_node, p))
+			continue;
+		if (text == NULL) {
+			add_error(ld, value, "%s.env.%s: must be a string", path, name);
+			continue;
+		}
+		expanded = is_null(value) ? strdup("") : expand_vars(text, lookup_daemon_env, NULL);
+		if (expanded == NULL) {
+			add_error(ld, value, "%s.env.%s: unterminated ${", path, name);
+			continue;
+		}
+		env_set(&wc->env, &count, name, expanded);
+		free(expanded);
+	}
+}
+
+static void resolve_argv(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	const char *error;
+	char **extra = NULL;
+
+	if (wc->cmd == NULL) {
+		if (d->cmd_node == NULL)
+			add_error(ld, d->key_node, "%s: missing required key 'cmd'", path);
+		return;
+	}
+	if (d->args) {
+		/* Keep a readable copy for messages and comparisons. */
+		size_t len = 0;
+		for (char **a = d->args; *a; a++)
+			len += strlen(*a) + 1;
+		wc->args = calloc(1, len + 1);
+		for (char **a = d->args; wc->args && *a; a++) {
+			if (a != d->args)
+				strcat(wc->args, " ");
+			strcat(wc->args, *a);
+		}
+	} else if (d->args_text) {
+		wc->args = strdup(d->args_text);
+	}
+	if (wc->cmd[strspn(wc->cmd, " \t\n")] == '\0') {
+		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
+		return;
+	}
+	if (wc->shell) {
+		char *script = NULL;
+		if (asprintf(&script, "%s%s%s", wc->cmd, wc->args ? " " : "",
+			     wc->args ? wc->args : "") < 0)
+			return;
+		wc->argv = calloc(4, sizeof(char *));
+		if (wc->argv) {
+			wc->argv[0] = strdup("/bin/sh");
+			wc->argv[1] = strdup("-c");
+			wc->argv[2] = script;
+		} else {
+			free(script);
+		}
+		return;
+	}
+	if (split_words(wc->cmd, &wc->argv, &error) < 0) {
+		add_error(ld, d->cmd_node, "%s.cmd: %s", path, error);
+		return;
+	}
+	if (wc->argv[0] == NULL) {
+		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
+		return;
+	}
+	if (d->args) {
+		extra = d->args;
+		d->args = NULL;
+	} else if (d->args_text && split_words(d->args_text, &extra, &error) < 0) {
+		add_error(ld, d->args_node, "%s.args: %s", path, error);
+		return;
+	}
+	if (extra && append_words(&wc->argv, extra) < 0)
+		free_words(extra);
+}
+
+/* A uid or gid given as a number: 0 .. 2^32-2 ((uid_t)-1 means "unchanged" to the kernel). */
+static bool valid_id_number(const char *text, long *number)
+{
+	return parse_long(text, number) == 0 && *number >= 0 && *number < (long)(uid_t)-1;
+}
+
+static int lookup_user(const char *text, struct passwd *out, char *buf, size_t buflen)
+{
+	struct passwd *found = NULL;
+	long number;
+
+	if (parse_long(text, &number) == 0) {
+		if (valid_id_number(text, &number))
+			getpwuid_r((uid_t)number, out, buf, buflen, &found);
+	} else {
+		getpwnam_r(text, out, buf, buflen, &found);
+	}
+	return found ? 0 : -1;
+}
+
+static void resolve_ids(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	char buf[4096];
+	struct passwd pw;
+	long number;
+	bool have_user = false;
+
+	if (d->uid_text == NULL && d->gid_text == NULL)
+		return;
+	if (d->uid_text) {
+		if (lookup_user(d->uid_text, &pw, buf, sizeof(buf)) == 0) {
+			have_user = true;
+			wc->uid = pw.pw_uid;
+			wc->gid = pw.pw_gid;
+		} else if (valid_id_number(d->uid_text, &number)) {
+			wc->uid = (uid_t)number;  /* a uid without a passwd entry: allowed, no groups */
+			wc->gid = (gid_t)number;
+		} else if (parse_long(d->uid_text, &number) == 0) {
+			add_error(ld, d->uid_node, "%s.uid: %s is out of range", path, d->uid_text);
+			return;
+		} else {
+			add_error(ld, d->uid_node, "%s.uid: unknown user '%s'", path, d->uid_text);
+			return;
+		}
+	} else {
+		wc->uid = geteuid();
+	}
+	if (d->gid_text) {
+		struct group gr, *found = NULL;
+		if (valid_id_number(d->gid_text, &number))
+			wc->gid = (gid_t)number;
+		else if (parse_long(d->gid_text, &number) == 0) {
+			add_error(ld, d->gid_node, "%s.gid: %s is out of range", path, d->gid_text);
+			return;
+		} else if (getgrnam_r(d->gid_text, &gr, buf, sizeof(buf), &found) == 0 && found)
+			wc->gid = gr.gr_gid;
+		else {
+			add_error(ld, d->gid_node, "%s.gid: unknown group '%s'", path, d->gid_text);
+			return;
+		}
+	} else if (!d->uid_text) {
+		wc->gid = getegid();
+	}
+	if (geteuid() != 0) {
+		if (wc->uid != geteuid() || wc->gid != getegid()) {
+			add_error(ld, d->uid_node ? d->uid_node : d->gid_node,
+				  "%s: uid/gid can only be changed when cirqued runs as root", path);
+			return;
+		}
+		return;  /* already those ids: nothing to drop */
+	}
+	wc->set_ids = true;
+	if (have_user) {
+		/* Supplementary groups are computed now: initgroups() is not safe between vfork and exec. */
+		int n = 64;
+		for (int tries = 0; tries < 4; tries++) {
+			gid_t *groups = malloc(sizeof(gid_t) * (size_t)n);
+			int want = n;
+			if (groups == NULL)
+				return;
+			if (getgrouplist(pw.pw_name, wc->gid, groups, &want) >= 0) {
+				wc->groups = groups;
+				wc->ngroups = want;
+				return;
+			}
+			free(groups);
+			n = want > n ? want : n * 2;
+		}
+	}
+}
+
+static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+
+	resolve_argv(ld, path, d);
+	resolve_env(ld, path, d);
+	resolve_ids(ld, path, d);
+	char cmd_path[300];
+	snprintf(cmd_path, sizeof(cmd_path), "%s.cmd", path);
+	check_socket_vars(ld, d->cmd_node ? cmd_path : path, d->cmd_node ? d->cmd_node : d->key_node,
+			  wc);
+	if (wc->singleton && wc->numprocesses > 1)
+		add_error(ld, d->numprocesses_node, "%s.numprocesses: a singleton watcher runs at most "
+			  "one process", path);
+}
+
+static struct watcher_config *watcher_config_new(const char *name, const char *origin)
+{
+	struct watcher_config *wc = calloc(1, sizeof(*wc));
+
+	if (wc == NULL)
+		return NULL;
+	for (size_t i = 0; i < watcher_option_count; i++)
+		init_option(&watcher_option_table[i], wc);
+	wc->name = strdup(name);
+	wc->origin = strdup(origin);
+	return wc;
+}
+
+/* A watcher's name goes into paths ({name} in a log file), event topics and cirquectl's
+ * name:wid, so it keeps to characters that mean nothing there (ASCII, whatever the locale). A
+ * first '.' would allow "." and "..", a path that leaves its directory; a first '-' reads as an
+ * option. */
+#define WATCHER_NAME_MAX 128
+#define WATCHER_NAME_RULE "letters, digits, '-', '_', '.', '@', not first '-' or '.'; at most 128"
+
+static bool valid_watcher_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > WATCHER_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (const char *p = name; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9');
+		if (!alnum && !strchr("-_.@", *p))
+			return false;
+	}
+	return true;
+}
+
+void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
+		  void *arg)
+{
+	const char *name = scalar(key);
+	char path[256], origin[512];
+	struct watcher_draft d = { 0 };
+	struct config *config = ld->config;
+
+	if (name == NULL)  /* walk_mapping passes only string keys */
+		return;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (!valid_watcher_name(name)) {
+		add_error(ld, key, "%s: invalid watcher name '%s' (allowed: " WATCHER_NAME_RULE ")",
+			  parent, name);
+		return;
+	}
+	struct watcher_config *earlier = config_find_watcher(config, name);
+	if (earlier) {
+		add_error(ld, key, "%s: duplicate watcher name '%s' (first defined at %s)", parent,
+			  name, earlier->origin);
+		return;
+	}
+	snprintf(origin, sizeof(origin), "%s:%zu", ld->file, key->start_mark.line + 1);
+	d.wc = watcher_config_new(name, origin);
+	d.key_node = key;
+	if (d.wc == NULL)
+		return;
+	if (value->type != YAML_MAPPING_NODE) {
+		add_error(ld, value, "%s: must be a mapping of options (at least cmd)", path);
+		watcher_config_free(d.wc);
+		return;
+	}
+	struct raw_budget budget = { 0 };
+	d.wc->raw = node_to_json(ld, value, 0, &budget);
+	if (budget.exceeded) {  /* checked first: the option handlers walk the same nodes */
+		add_error(ld, value, "%s: nested too deeply or too large (at most %d levels and %d "
+			  "values; a recursive YAML alias?)", path, RAW_MAX_DEPTH, RAW_MAX_NODES);
+		watcher_config_free(d.wc);
+		return;
+	}
+	walk_mapping(ld, path, value, visit_watcher_key, &d);
+	resolve_watcher(ld, path, &d);
+	free_words(d.args);
+	free(d.args_text);
+	free(d.uid_text);
+	free(d.gid_text);
+	struct watcher_config **grown =
+		realloc(config->watchers, sizeof(*grown) * (size_t)(config->nwatchers + 1));
+	if (grown == NULL) {
+		watcher_config_free(d.wc);
+		return;
+	}
+	config->watchers = grown;
+	config->watchers[config->nwatchers++] = d.wc;
+}
+
+struct watcher_config *config_find_watcher(const struct config *config, const char *name)
+{
+	for (int i = 0; i < config->nwatchers; i++)
+		if (strcmp(config->watchers[i]->name, name) == 0)
+			return config->watchers[i];
+	return NULL;
+}

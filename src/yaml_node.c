@@ -1,0 +1,248 @@
+/* yaml_node.c - the YAML toolkit of the configuration loader: errors collected with the node's
+ * mark, typed getters, mapping walks with duplicate-key checks, a node as JSON. */
+#include "yaml_node.h"
+
+#include "parse.h"
+#include "text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_ERRORS 50
+#define MAX_MAPPING_KEYS 10000
+
+char *strdup_printf(const char *fmt, ...)
+{
+	char *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&out, fmt, ap) < 0)
+		out = NULL;
+	va_end(ap);
+	return out;
+}
+
+void add_error_line(struct config_errors *errors, char *line)
+{
+	char **grown;
+
+	if (line == NULL)
+		return;
+	if (errors->count >= MAX_ERRORS) {
+		free(line);
+		return;
+	}
+	grown = realloc(errors->lines, sizeof(char *) * (size_t)(errors->count + 1));
+	if (grown == NULL) {
+		free(line);
+		return;
+	}
+	errors->lines = grown;
+	errors->lines[errors->count++] = line;
+}
+
+void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+	char raw[1024], message[1024], *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	/* Errors quote values (from a client's `add` or `set` too): printed escaped wherever they go. */
+	text_escape(message, sizeof(message), raw, strlen(raw), 0);
+	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
+			     node->start_mark.column + 1, message) >= 0)
+		add_error_line(ld->errors, line);
+	else if (!node && asprintf(&line, "%s: %s", ld->file, message) >= 0)
+		add_error_line(ld->errors, line);
+}
+
+void config_errors_free(struct config_errors *errors)
+{
+	for (int i = 0; i < errors->count; i++)
+		free(errors->lines[i]);
+	free(errors->lines);
+	errors->lines = NULL;
+	errors->count = 0;
+}
+
+yaml_node_t *node_at(struct loader *ld, int index)
+{
+	return yaml_document_get_node(ld->doc, index);
+}
+
+const char *scalar(const yaml_node_t *node)
+{
+	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+/* A YAML null: "~", "null", or nothing at all, when not quoted. */
+bool is_null(const yaml_node_t *node)
+{
+	const char *s = scalar(node);
+
+	return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (*s == '\0' || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0);
+}
+
+/* --- typed getters: each reports "<path>: must be ..." at the value's mark and returns -1 ------- */
+
+int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || is_null(node)) {
+		add_error(ld, node, "%s: must be a string", path);
+		return -1;
+	}
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -1;
+}
+
+int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)
+{
+	const char *s = scalar(node);
+	long v;
+
+	if (s == NULL || parse_long(s, &v) < 0) {
+		add_error(ld, node, "%s: must be an integer", path);
+		return -1;
+	}
+	if (v < min) {
+		add_error(ld, node, "%s: must be at least %ld, not %ld", path, min, v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int get_bool(struct loader *ld, const char *path, yaml_node_t *node, bool *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_bool(s, out) < 0) {
+		add_error(ld, node, "%s: must be true or false", path);
+		return -1;
+	}
+	return 0;
+}
+
+int get_duration(struct loader *ld, const char *path, yaml_node_t *node, double *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_duration(s, out) < 0) {
+		add_error(ld, node, "%s: must be a non-negative duration (e.g. 30, 1.5, 500ms, 30s, 5m)",
+			  path);
+		return -1;
+	}
+	return 0;
+}
+
+int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out)
+{
+	const char *s = scalar(node);
+
+	if (s == NULL || parse_umask(s, out) < 0) {
+		add_error(ld, node, "%s: must be an octal mode such as 022", path);
+		return -1;
+	}
+	return 0;
+}
+
+int get_signal(struct loader *ld, const char *path, yaml_node_t *node, int *out)
+{
+	const char *s = scalar(node);
+	int sig;
+
+	if (s == NULL || (sig = parse_signal(s)) < 0) {
+		add_error(ld, node, "%s: unknown signal '%s'", path, s ? s : "");
+		return -1;
+	}
+	*out = sig;
+	return 0;
+}
+
+/* --- mappings -------------------------------------------------------------------------------- */
+
+bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *map,
+		      yaml_node_pair_t *pair)
+{
+	yaml_node_t *key = node_at(ld, pair->key);
+	const char *name = scalar(key);
+
+	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; name && q < pair; q++) {
+		const char *earlier = scalar(node_at(ld, q->key));
+		if (earlier && strcmp(earlier, name) == 0) {
+			add_error(ld, key, "%s.%s: duplicate key (first at line %zu)", path, name,
+				  node_at(ld, q->key)->start_mark.line + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit, void *arg)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE) {
+		if (!is_null(map))
+			add_error(ld, map, "%s: must be a mapping", path);
+		return;
+	}
+	/* The duplicate check is quadratic: no real section comes near this. */
+	if (map->data.mapping.pairs.top - map->data.mapping.pairs.start > MAX_MAPPING_KEYS) {
+		add_error(ld, map, "%s: more than %d keys", path, MAX_MAPPING_KEYS);
+		return;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
+		const char *name = scalar(key);
+
+		if (name == NULL) {
+			add_error(ld, key, "%s: keys must be strings", path);
+			continue;
+		}
+		if (!is_duplicate_key(ld, path, map, p))
+			visit(ld, path, key, value, arg);
+	}
+}
+
+/* The options as written are kept for the control commands that change a watcher (set) and
+ * rebuild it through this same loader. */
+json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth, struct raw_budget *budget)
+{
+	json_t *out;
+
+	if (node == NULL || depth > RAW_MAX_DEPTH || ++budget->nodes > RAW_MAX_NODES) {
+		budget->exceeded = true;
+		return json_null();
+	}
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		return is_null(node) ? json_null() : json_string(scalar(node));
+	case YAML_SEQUENCE_NODE:
+		out = json_array();
+		for (yaml_node_item_t *it = node->data.sequence.items.start;
+		     it < node->data.sequence.items.top && !budget->exceeded; it++)
+			json_array_append_new(out, node_to_json(ld, node_at(ld, *it), depth + 1, budget));
+		return out;
+	case YAML_MAPPING_NODE:
+		out = json_object();
+		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+		     p < node->data.mapping.pairs.top && !budget->exceeded; p++) {
+			const char *key = scalar(node_at(ld, p->key));
+			if (key)
+				json_object_set_new(out, key, node_to_json(ld, node_at(ld, p->value),
+									   depth + 1, budget));
+		}
+		return out;
+	default:
+		return json_null();
+	}
+}
