@@ -271,6 +271,7 @@ static void perform(struct process *p, enum proc_action action)
 
 	switch (action) {
 	case PA_NONE:
+	case PA_COUNT:  /* not an action: the table's size */
 		break;
 	case PA_BECAME_RUNNING:
 		p->failures = 0;
