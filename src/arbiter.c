@@ -2,7 +2,6 @@
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
 
-#include "commands.h"
 #include "events.h"
 #include "notify.h"
 #include "sockets.h"
@@ -274,8 +273,6 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	struct arbiter *a = arg;
 	json_t *payload;
 
-	if (strcmp(event, "reap") == 0)
-		commands_on_reap(pid);
 	if (a->events == NULL)
 		return;
 	if (strcmp(event, "reap") == 0)

@@ -489,6 +489,22 @@ static bool any_fatal(const struct watcher *w)
 	return watcher_count_state(w, PS_FATAL) > 0;
 }
 
+/* A kill's processes have all exited (each reaped one lost its pid, or has a new one). */
+static bool killed(struct watcher *w, const struct waiter *wt)
+{
+	for (int i = 0; i < wt->npids; i++)
+		if (watcher_find_pid(w, wt->pids[i]))
+			return false;
+	return true;
+}
+
+static void waiter_free(struct watcher *w, struct waiter *wt)
+{
+	ev_timer_stop(w->loop, &wt->grace);
+	free(wt->pids);
+	free(wt);
+}
+
 /* Detaches the waiters whose condition holds and calls them; they may re-enter the watcher. */
 static void fire_waiters(struct watcher *w)
 {
@@ -499,7 +515,8 @@ static void fire_waiters(struct watcher *w)
 	while (*link) {
 		struct waiter *wt = *link;
 		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
-		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced)) {
+		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced) ||
+		    (wt->kind == WAIT_KILLED && killed(w, wt))) {
 			*link = wt->next;
 			wt->next = ready;
 			ready = wt;
@@ -509,13 +526,14 @@ static void fire_waiters(struct watcher *w)
 	}
 	while (ready) {
 		struct waiter *wt = ready;
+		bool may_give_up = wt->kind != WAIT_STOPPED && wt->kind != WAIT_KILLED;
 		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
-					       : wt->kind != WAIT_STOPPED && any_fatal(w)
+					       : may_give_up && any_fatal(w)
 					       ? WATCHER_GAVE_UP : WATCHER_DONE;
 		ready = wt->next;
 		if (wt->done)
 			wt->done(w, outcome, wt->arg);
-		free(wt);
+		waiter_free(w, wt);
 	}
 }
 
@@ -563,20 +581,31 @@ static void watcher_update(struct watcher *w)
 		w->on_idle(w, w->hook_arg);
 }
 
+static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
+				 void *arg)
+{
+	struct waiter *wt = calloc(1, sizeof(*wt));
+
+	if (wt == NULL)
+		return NULL;
+	wt->kind = kind;
+	wt->done = done;
+	wt->arg = arg;
+	wt->watcher = w;
+	return wt;
+}
+
 static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn done, void *arg)
 {
 	struct waiter *wt;
 
 	if (done == NULL)
 		return;
-	wt = calloc(1, sizeof(*wt));
+	wt = waiter_new(w, kind, done, arg);
 	if (wt == NULL) {
 		done(w, WATCHER_NO_MEMORY, arg);
 		return;
 	}
-	wt->kind = kind;
-	wt->done = done;
-	wt->arg = arg;
 	wt->next = w->waiters;
 	w->waiters = wt;
 }
@@ -642,6 +671,7 @@ void watcher_free(struct watcher *w)
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_REMOVED);
 	cancel_waiters(w, WAIT_REPLACED, WATCHER_REMOVED);
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_REMOVED);
+	cancel_waiters(w, WAIT_KILLED, WATCHER_REMOVED);
 	w->on_idle = NULL;
 	fire_waiters(w);
 	if (w->successor)  /* the caller tells it (watcher_predecessor_gone) */
@@ -785,6 +815,69 @@ int watcher_signal(struct watcher *w, int signum, bool to_group)
 			n++;
 		}
 	}
+	return n;
+}
+
+int process_signal(struct process *p, int signum, bool to_group)
+{
+	return kill(to_group ? -p->pid : p->pid, signum);
+}
+
+/* The kill's grace is over: SIGKILL to what is left. A removed watcher's own stop deals with its
+ * processes: the kill is over unless a successor has taken the name (then it waits on). */
+static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct waiter *wt = t->data;
+	struct watcher *w = wt->watcher;
+
+	(void)loop;
+	(void)revents;
+	if (w->removing) {
+		if (w->successor == NULL) {
+			wt->cancelled = true;
+			wt->outcome = WATCHER_REMOVED;
+			watcher_update(w);
+		}
+		return;
+	}
+	for (int i = 0; i < wt->npids; i++) {
+		struct process *p = watcher_find_pid(w, wt->pids[i]);
+		if (p) {
+			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
+				 "SIGKILL", w->name, p->wid, (int)p->pid);
+			process_signal(p, SIGKILL, w->config->stop_children);
+		}
+	}
+}
+
+int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
+			   watcher_done_fn done, void *arg)
+{
+	struct waiter *wt = waiter_new(w, WAIT_KILLED, done, arg);
+
+	if (wt)
+		wt->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	if (wt == NULL || wt->pids == NULL) {
+		free(wt);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid <= 0 || (pid && p->pid != pid))
+			continue;
+		if (process_signal(p, signum, w->config->stop_children) == 0)
+			wt->pids[wt->npids++] = p->pid;
+	}
+	int n = wt->npids;
+	if (n == 0) {
+		waiter_free(w, wt);
+		return 0;
+	}
+	ev_timer_init(&wt->grace, on_kill_grace, grace, 0);
+	wt->grace.data = wt;
+	ev_timer_start(w->loop, &wt->grace);
+	wt->next = w->waiters;
+	w->waiters = wt;
 	return n;
 }
 

@@ -74,6 +74,7 @@ enum waiter_kind {
 			      * restart) */
 	WAIT_REPLACE_QUEUED, /* a reload behind the replacement in flight: WAIT_REPLACED once
 			      * its own replacement begins */
+	WAIT_KILLED,         /* every process a kill signalled has exited (pids) */
 };
 
 struct waiter {
@@ -83,6 +84,11 @@ struct waiter {
 	enum watcher_outcome outcome;
 	watcher_done_fn done;
 	void *arg;
+	struct watcher *watcher;      /* WAIT_KILLED: the owner, for the grace timer */
+	pid_t *pids;                  /* WAIT_KILLED: the pids signalled; each reaped one is gone from
+				       * the watcher's processes */
+	int npids;
+	ev_timer grace;               /* WAIT_KILLED: SIGKILL to the pids left when it fires */
 };
 
 struct watcher {
@@ -148,6 +154,14 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 const char *watcher_status(const struct watcher *w);
 /* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */
 int watcher_signal(struct watcher *w, int signum, bool to_group);
+/* Sends SIGNUM to P (to its group when TO_GROUP): 0, or -1 with errno. */
+int process_signal(struct process *p, int signum, bool to_group);
+/* Circus's kill: SIGNUM to process PID (to every process when 0), to its group with
+ * stop_children; SIGKILL to those still there after GRACE seconds; DONE once each has exited
+ * (the watcher respawns them as for any death). Returns how many were signalled, DONE being
+ * called only when that is not 0; -1 (ENOMEM) when it could not wait, nothing sent. */
+int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
+			   watcher_done_fn done, void *arg);
 /* The process with this pid, or NULL. */
 struct process *watcher_find_pid(struct watcher *w, pid_t pid);
 
