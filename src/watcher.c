@@ -4,7 +4,6 @@
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
-#include "ready.h"
 #include "spawn.h"
 #include "stream.h"
 
@@ -17,6 +16,7 @@
 
 static void watcher_update(struct watcher *w);
 static void process_dispatch(struct process *p, enum proc_event event);
+static void on_process_ready(void *arg);
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 {
@@ -48,7 +48,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 
 	(void)revents;
 	ev_child_stop(loop, child);
-	ready_unwatch(p, true);
+	ready_unwatch(&p->ready, true);
 	log_exit(p, p->pid, child->rstatus);
 	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
 							     : WEXITSTATUS(child->rstatus));
@@ -106,8 +106,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->wid = wid;
 	p->state = PS_STARTING;
 	p->last_status = -1;
-	p->notify_fd = -1;
-	p->probe_fd = -1;
+	ready_init(&p->ready, w->loop, &w->config, on_process_ready, p);
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
@@ -125,9 +124,7 @@ static void process_free(struct process *p)
 
 	ev_child_stop(w->loop, &p->child);
 	ev_timer_stop(w->loop, &p->timer);
-	ready_unwatch(p, true);
-	free(p->notify_path);
-	free(p->status);
+	ready_free(&p->ready);
 	free(p->spawn_error);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
@@ -183,7 +180,7 @@ static void spawn_failed(struct process *p, const char *step)
 	const char *what = strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0];
 	int error = errno;
 
-	ready_unwatch(p, true);
+	ready_unwatch(&p->ready, true);
 	free(p->spawn_error);
 	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
 		p->spawn_error = NULL;
@@ -206,7 +203,7 @@ static void process_spawn(struct process *p)
 	const char *failed = NULL;
 	pid_t pid = -1;
 
-	if (ready_prepare(p) < 0)
+	if (ready_prepare(&p->ready) < 0)
 		failed = "create the notify socket for";
 	else if (launch_prepare(p, &launch) < 0)
 		failed = launch.failed_step;
@@ -232,7 +229,7 @@ static void process_spawn(struct process *p)
 	ev_child_start(w->loop, &p->child);
 	/* Ready after the delay, or not ready by ready_timeout (a failed start). */
 	arm_timer(p, c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout);
-	ready_watch(p);
+	ready_watch(&p->ready);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
 }
@@ -346,13 +343,15 @@ static void process_dispatch(struct process *p, enum proc_event event)
 	if (t.next != p->state)
 		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
 	if (p->state == PS_STARTING && t.next != PS_STARTING)
-		ready_unwatch(p, false);
+		ready_unwatch(&p->ready, false);
 	p->state = t.next;
 	perform(p, t.action);
 }
 
-void process_ready(struct process *p)
+/* The readiness hook of every process (ready.c): STARTING -> RUNNING. */
+static void on_process_ready(void *arg)
 {
+	struct process *p = arg;
 	struct watcher *w = p->watcher;
 
 	log_debug("watcher %s[%d]: pid %d is ready", w->name, p->wid, (int)p->pid);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "ready.h"
 #include "state.h"
 
 struct watcher;
@@ -56,16 +57,8 @@ struct process {
 	ev_timer timer;               /* the one timer of the current state: start grace or
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
 				       * backoff (BACKOFF) */
-	ev_timer probe;               /* ready: tcp/unix, connection attempts while STARTING */
-	int probe_fd;                 /* a connection attempt in progress, or -1 */
-	ev_io notify;                 /* ready: notify, the child's NOTIFY_SOCKET */
-	int notify_fd;                /* -1 when none */
-	char *notify_path;
-	char *status;                 /* the child's last STATUS= (sd_notify), or NULL */
+	struct readiness ready;       /* probes and NOTIFY_SOCKET, watched while STARTING */
 };
-
-/* The process became ready (ready.c): STARTING -> RUNNING. */
-void process_ready(struct process *p);
 
 enum waiter_kind {
 	WAIT_STARTED,        /* every wanted process up (start, incr/decr) */
