@@ -56,9 +56,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	p->pid = 0;
 	if (p->state == PS_STARTING)
 		p->failures++;
-	w->busy++;
 	process_dispatch(p, PE_EXITED);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -79,9 +77,7 @@ static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 	/* With ready: delay (the default) the start grace is the readiness itself. */
 	if (p->state == PS_STARTING && w->config->ready == READY_DELAY)
 		event = PE_READY;
-	w->busy++;
 	process_dispatch(p, event);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -355,9 +351,7 @@ static void on_process_ready(void *arg)
 	struct watcher *w = p->watcher;
 
 	log_debug("watcher %s[%d]: pid %d is ready", w->name, p->wid, (int)p->pid);
-	w->busy++;
 	process_dispatch(p, PE_READY);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -564,9 +558,24 @@ static bool begin_queued_reload(struct watcher *w)
 	return true;
 }
 
+/* Every waiter not answered yet is told OUTCOME now. */
+static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
+{
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next) {
+		if (!wt->cancelled) {
+			wt->cancelled = true;
+			wt->outcome = outcome;
+		}
+	}
+	fire_waiters(w);
+}
+
 static void watcher_update(struct watcher *w)
 {
-	w->busy++;
+	if (w->dead) {  /* nothing runs; a waiter added by a late caller is answered at once */
+		answer_waiters(w, WATCHER_REMOVED);
+		return;
+	}
 	reconcile(w);
 	fire_waiters(w);
 	/* After the waiters of the replacement that just ended: they need not wait for the next. */
@@ -574,9 +583,7 @@ static void watcher_update(struct watcher *w)
 		reconcile(w);
 		fire_waiters(w);
 	}
-	w->busy--;
-	/* The idle hook may free the watcher: nothing touches w after it. */
-	if (w->busy == 0 && watcher_is_idle(w) && w->on_idle)
+	if (!w->dead && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
 }
 
@@ -663,23 +670,25 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 	return w;
 }
 
-void watcher_free(struct watcher *w)
+void watcher_detach(struct watcher *w)
 {
-	/* Each waiter holds a request: all must be answered. */
-	cancel_waiters(w, WAIT_STARTED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_STOPPED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_REPLACED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_KILLED, WATCHER_REMOVED);
-	w->on_idle = NULL;
-	fire_waiters(w);
+	w->dead = true;
+	answer_waiters(w, WATCHER_REMOVED);  /* each holds a request: all must be answered */
 	if (w->successor)  /* the caller tells it (watcher_predecessor_gone) */
 		w->successor->predecessor = NULL;
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
+	w->successor = w->predecessor = NULL;
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
+}
+
+void watcher_free(struct watcher *w)
+{
+	if (!w->dead)
+		watcher_detach(w);
+	answer_waiters(w, WATCHER_REMOVED);  /* added after the detach */
 	watcher_config_free(w->config);
 	free(w);
 }
@@ -722,12 +731,10 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = false;
 	drop_start_intents(w);
-	w->busy++;
 	for (p = w->processes; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
 	}
-	w->busy--;
 	add_waiter(w, WAIT_STOPPED, done, arg);
 	watcher_update(w);
 }
@@ -749,12 +756,10 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
 	promote_queued_reloads(w);
 	ev_timer_stop(w->loop, &w->warmup);
-	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);  /* a STOPPING process still counts: nothing spawns */
 	}
-	w->busy--;
 	add_waiter(w, WAIT_REPLACED, done, arg);
 	watcher_update(w);
 }
@@ -777,14 +782,12 @@ void watcher_kill(struct watcher *w)
 {
 	w->wanted = false;
 	drop_start_intents(w);
-	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
 	}
 	for (struct process *p = w->processes; p; p = p->next)
 		send_signal(p, SIGKILL, true);
-	w->busy--;
 	watcher_update(w);
 }
 

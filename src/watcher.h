@@ -91,6 +91,8 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
+	bool dead;                    /* detached (watcher_detach): nothing of it runs any more */
+	struct watcher *next_dead;    /* in the owner's list of watchers to free */
 	/* A name is never run by two watchers at once: a watcher that takes the name of a
 	 * removed one still stopping spawns nothing, and counts as not stopped, until the
 	 * predecessor is gone (rm then add, a changed definition, a reload). */
@@ -106,7 +108,6 @@ struct watcher {
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
-	int busy;                     /* update depth: idle hooks run only at depth 0 */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
 	watcher_idle_fn on_idle;
@@ -116,7 +117,12 @@ struct watcher {
 
 /* Takes ownership of CONFIG. Nothing runs until watcher_start. */
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd);
-/* Only for an idle watcher (no process): pending waiters are told ok=false. */
+/* W is done with (removed and idle): its waiters are answered WATCHER_REMOVED, it lets go of
+ * its predecessor and successor, and every timer, child and io watcher of it stops. Nothing of
+ * W runs afterwards, but its memory stays valid for the callers still on the stack: the owner
+ * frees it later (from an ev_prepare pass), with watcher_free. */
+void watcher_detach(struct watcher *w);
+/* Detaches W if need be, and frees it. */
 void watcher_free(struct watcher *w);
 
 void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
