@@ -2,7 +2,6 @@
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
 
-#include "commands.h"
 #include "events.h"
 #include "notify.h"
 #include "sockets.h"
@@ -247,7 +246,32 @@ static void unlink_watcher(struct watcher **list, struct watcher *w)
 	}
 }
 
-/* Every watcher's idle hook: frees removed watchers, lets their successors go, ends shutdown. */
+static void free_dead(struct arbiter *a)
+{
+	while (a->dead) {
+		struct watcher *w = a->dead;
+		a->dead = w->next_dead;
+		watcher_free(w);
+	}
+}
+
+static void on_reaper(struct ev_loop *loop, ev_prepare *reaper, int revents)
+{
+	(void)revents;
+	free_dead(reaper->data);
+	ev_prepare_stop(loop, reaper);
+}
+
+/* W is done with: detached now, freed by the reaper once no callback of it is on the stack. */
+static void bury(struct arbiter *a, struct watcher *w)
+{
+	watcher_detach(w);
+	w->next_dead = a->dead;
+	a->dead = w;
+	ev_prepare_start(a->loop, &a->reaper);
+}
+
+/* Every watcher's idle hook: buries removed watchers, lets their successors go, ends shutdown. */
 static void on_watcher_idle(struct watcher *w, void *arg)
 {
 	struct arbiter *a = arg;
@@ -257,8 +281,7 @@ static void on_watcher_idle(struct watcher *w, void *arg)
 		unlink_watcher(&a->removed, w);
 		log_info("watcher %s: %s", w->name, successor ? "stopped, its successor takes the name"
 							      : "removed");
-		watcher_free(w);
-		/* Either may free the successor (a removed one, now idle too). */
+		bury(a, w);
 		if (successor && a->shutting_down)
 			watcher_stop(successor, NULL, NULL);  /* the ordered stop may not be there yet */
 		else if (successor)
@@ -274,8 +297,6 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	struct arbiter *a = arg;
 	json_t *payload;
 
-	if (strcmp(event, "reap") == 0)
-		commands_on_reap(pid);
 	if (a->events == NULL)
 		return;
 	if (strcmp(event, "reap") == 0)
@@ -332,7 +353,7 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name)
 	return NULL;
 }
 
-/* Moves W to the removed list and stops it; it is freed when idle (maybe right now), which is
+/* Moves W to the removed list and stops it; it is buried when idle (maybe right now), which is
  * not before its own predecessor, if any, is gone. */
 static void retire_watcher(struct arbiter *a, struct watcher *w)
 {
@@ -340,7 +361,7 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 	w->removing = true;
 	w->next = a->removed;
 	a->removed = w;
-	watcher_stop(w, NULL, NULL);  /* may free w */
+	watcher_stop(w, NULL, NULL);
 }
 
 /* --- daemon settings -------------------------------------------------------------------------- */
@@ -474,6 +495,8 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 
 	memset(a, 0, sizeof(*a));
 	a->loop = loop;
+	ev_prepare_init(&a->reaper, on_reaper);
+	a->reaper.data = a;
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
 	a->config_path = strdup(config->path);
@@ -597,7 +620,7 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 			watcher_kill(w);
 		for (struct watcher *w = a->removed, *next; w; w = next) {
 			next = w->next;
-			watcher_kill(w);  /* may free w */
+			watcher_kill(w);
 		}
 		check_shutdown_complete(a);
 		return;
@@ -621,7 +644,7 @@ static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
 	struct watcher *nw;
 
 	log_info("watcher %s: definition changed, restarting it", old->name);
-	retire_watcher(a, old);  /* may free old, at once if it had no process */
+	retire_watcher(a, old);
 	nw = add_watcher(a, wc);
 	if (nw && start)
 		watcher_start(nw, NULL, NULL);
@@ -778,6 +801,8 @@ void arbiter_free(struct arbiter *a)
 		a->removed = w->next;
 		watcher_free(w);
 	}
+	free_dead(a);
+	ev_prepare_stop(a->loop, &a->reaper);
 	while (a->runs)  /* a start still waiting for a watcher that never settled */
 		level_run_free(a->runs);
 	ev_signal_stop(a->loop, &a->sigterm);

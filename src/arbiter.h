@@ -20,6 +20,9 @@ struct arbiter {
 	struct daemon_config daemon;  /* settings in force (owned strings) */
 	struct watcher *watchers;     /* configured watchers, in configuration order */
 	struct watcher *removed;      /* dropped by a reload, still stopping */
+	struct watcher *dead;         /* removed and idle, detached: freed by the reaper */
+	ev_prepare reaper;            /* frees the dead watchers before the loop sleeps, out of any
+				       * callback of theirs (redis's freeClientAsync) */
 	struct level_run *runs;       /* start/stop runs in progress, priority level by level */
 	int devnull_fd;               /* given to children as stdin */
 	bool shutting_down;           /* no more starts; exit once every process is gone */
@@ -57,7 +60,7 @@ void arbiter_free(struct arbiter *a);
 struct watcher *arbiter_find(struct arbiter *a, const char *name);
 /* Adds a watcher (not started); takes WC. */
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
-/* Stops W and forgets it once its processes are gone (W may be freed at once). */
+/* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */
 void arbiter_remove_watcher(struct arbiter *a, struct watcher *w);
 /* Applies a new definition to W as a reload would (untouched, count change, or stop old and
  * start new); takes WC. Returns the watcher now under that name (W itself or its successor). */

@@ -14,9 +14,6 @@ struct watcher;
 
 typedef void (*command_fn)(struct arbiter *a, struct request *req, json_t *props);
 
-/* At shutdown: answers the kill requests still waiting. */
-void kill_jobs_finish_all(void);
-
 const char *prop_string(json_t *props, const char *key);
 bool prop_bool(json_t *props, const char *key, bool fallback);
 /* An integer given as a number or a numeric string; -1 if present but bad. */

@@ -12,7 +12,6 @@
 #include "watcher_options.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +256,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
 			return;
 		}
-		if (kill(group ? -p->pid : p->pid, sig) < 0) {
+		if (process_signal(p, sig, group) < 0) {
 			control_error(req, CONTROL_EOS, "cannot signal %ld: %s", pid, strerror(errno));
 			return;
 		}

@@ -89,9 +89,9 @@ static json_t *process_details(const struct watcher *w, double now)
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
 		/* Both may quote bytes that are not UTF-8, which json_string refuses. */
-		if (p->status)  /* what the program said with sd_notify STATUS= */
+		if (p->ready.status)  /* what the program said with sd_notify STATUS= */
 			json_object_set_new(item, "notify_status",
-					    text_to_json(p->status, strlen(p->status)));
+					    text_to_json(p->ready.status, strlen(p->ready.status)));
 		if (p->spawn_error)  /* it never ran: why */
 			json_object_set_new(item, "spawn_error",
 					    text_to_json(p->spawn_error, strlen(p->spawn_error)));

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,66 +307,11 @@ void cmd_decr(struct arbiter *a, struct request *req, json_t *props)
 /* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL
  * those still alive after graceful_timeout, answer once they have all exited. The watcher then
  * respawns them as for any death. */
-struct kill_job {
-	struct kill_job *next;
-	struct arbiter *arbiter;
-	struct request *req;
-	char *watcher;                /* looked up again: the watcher may go meanwhile */
-	pid_t *pids;
-	int npids;
-	ev_timer grace;
-};
-
-static struct kill_job *kill_jobs;
-
-static void kill_job_finish(struct kill_job *job)
+static void on_killed(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
-	for (struct kill_job **link = &kill_jobs; *link; link = &(*link)->next) {
-		if (*link == job) {
-			*link = job->next;
-			break;
-		}
-	}
-	ev_timer_stop(job->arbiter->loop, &job->grace);
-	if (job->req)
-		control_ok(job->req);
-	free(job->watcher);
-	free(job->pids);
-	free(job);
-}
-
-static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct kill_job *job = t->data;
-	struct watcher *w = arbiter_find(job->arbiter, job->watcher);
-
-	(void)loop;
-	(void)revents;
-	for (int i = 0; w && i < job->npids; i++) {
-		struct process *p = watcher_find_pid(w, job->pids[i]);
-		if (p) {
-			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
-				 "SIGKILL", w->name, p->wid, (int)p->pid);
-			kill(w->config->stop_children ? -p->pid : p->pid, SIGKILL);
-		}
-	}
-	if (w == NULL)
-		kill_job_finish(job);
-}
-
-void commands_on_reap(pid_t pid)
-{
-	for (struct kill_job *job = kill_jobs, *next; job; job = next) {
-		next = job->next;
-		for (int i = 0; i < job->npids; i++) {
-			if (job->pids[i] == pid) {
-				job->pids[i] = job->pids[--job->npids];
-				break;
-			}
-		}
-		if (job->npids == 0)
-			kill_job_finish(job);
-	}
+	(void)w;
+	(void)outcome;
+	control_ok(arg);
 }
 
 /* A duration given as a number of seconds or as text ("500ms", "30s"); never negative. */
@@ -389,8 +333,7 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 	json_t *signum = json_object_get(props, "signum"), *grace_prop;
 	double grace;
 	long pid;
-	int sig, n = 0;
-	struct kill_job *job;
+	int sig, n;
 
 	if (w == NULL)
 		return;
@@ -410,41 +353,21 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
 		return;
 	}
-	job = calloc(1, sizeof(*job));
-	if (job)
-		job->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
-	if (job == NULL || job->pids == NULL) {
-		free(job);
+	/* find_process first: a pid beyond pid_t is none (2^32 + n is not n). */
+	n = pid && find_process(w, pid) == NULL ? 0
+	    : watcher_kill_processes(w, (pid_t)pid, sig, grace, on_killed, req);
+	if (n < 0) {
 		control_error(req, CONTROL_EOS, "out of memory");
 		return;
 	}
-	for (struct process *p = w->processes; p; p = p->next) {
-		if (p->pid <= 0 || (pid && p->pid != pid))
-			continue;
-		if (kill(w->config->stop_children ? -p->pid : p->pid, sig) == 0)
-			job->pids[n++] = p->pid;
-	}
 	if (pid && n == 0) {
-		free(job->pids);
-		free(job);
 		control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
 		return;
 	}
 	log_info("watcher %s: kill: SIG%s to %d process%s", w->name,
 		 signal_name(sig) ? signal_name(sig) : "?", n, n == 1 ? "" : "es");
-	job->arbiter = a;
-	job->req = req;
-	job->watcher = strdup(w->name);
-	job->npids = n;
-	ev_timer_init(&job->grace, on_kill_grace, grace, 0);
-	job->grace.data = job;
-	job->next = kill_jobs;
-	kill_jobs = job;
-	if (n == 0) {
-		kill_job_finish(job);
-		return;
-	}
-	ev_timer_start(a->loop, &job->grace);
+	if (n == 0)
+		control_ok(req);
 }
 
 /* rm: the watcher stops, then is forgotten. A waiting rm answers once every process of that
@@ -470,10 +393,4 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
 	watcher_stop(w, op_watcher_done, op);
 	arbiter_remove_watcher(a, w);
 	op_release(op, NULL);
-}
-
-void kill_jobs_finish_all(void)
-{
-	while (kill_jobs)
-		kill_job_finish(kill_jobs);
 }

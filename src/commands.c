@@ -208,7 +208,6 @@ void cmd_quit(struct arbiter *a, struct request *req, json_t *props)
 
 void commands_shutdown_complete(void)
 {
-	kill_jobs_finish_all();
 	for (int i = 0; i < nquit_waiters; i++)
 		control_ok(quit_waiters[i]);
 	nquit_waiters = 0;

@@ -102,9 +102,9 @@ static int build_envp(const struct process *p, struct launch *l, char **env, cha
 	l->own_envp = calloc((size_t)base + 5, sizeof(char *));
 	if (l->added == NULL || l->own_envp == NULL)
 		return -1;
-	if (p->notify_path) {
+	if (p->ready.notify_path) {
 		char *entry;
-		if (asprintf(&entry, "NOTIFY_SOCKET=%s", p->notify_path) < 0)
+		if (asprintf(&entry, "NOTIFY_SOCKET=%s", p->ready.notify_path) < 0)
 			return -1;
 		add_variable(l, &added, entry);
 	}

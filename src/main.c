@@ -14,6 +14,7 @@
 #include "spawn.h"
 #include "stream.h"
 #include "version.h"
+#include "zap.h"
 
 #include <errno.h>
 #include <fcntl.h>

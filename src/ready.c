@@ -88,26 +88,26 @@ static int finish_connect(int fd)
 
 static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	struct process *p = t->data;
+	struct readiness *r = t->data;
 
 	(void)loop;
 	(void)revents;
 	int rc;
 
-	if (p->state != PS_STARTING)
+	if (!r->watching)
 		return;
-	if (p->probe_fd >= 0) {
-		rc = finish_connect(p->probe_fd);
+	if (r->probe_fd >= 0) {
+		rc = finish_connect(r->probe_fd);
 		if (rc != 0) {
-			close(p->probe_fd);
-			p->probe_fd = -1;
+			close(r->probe_fd);
+			r->probe_fd = -1;
 		}
 	} else {
-		rc = start_connect(p->watcher->config, &p->probe_fd);
+		rc = start_connect(*r->config, &r->probe_fd);
 	}
 	if (rc == 1) {
 		ev_timer_stop(loop, t);
-		process_ready(p);
+		r->on_ready(r->arg);
 	}
 }
 
@@ -146,10 +146,10 @@ static int open_notify_dir(void)
 	return 0;
 }
 
-static int open_notify_socket(struct process *p)
+static int open_notify_socket(struct readiness *r)
 {
 	static unsigned counter;
-	const struct watcher_config *c = p->watcher->config;
+	const struct watcher_config *c = *r->config;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char name[64];
 	int fd;
@@ -157,10 +157,10 @@ static int open_notify_socket(struct process *p)
 	if (open_notify_dir() < 0)
 		return -1;
 	snprintf(name, sizeof(name), "%d-%u.sock", (int)getpid(), counter++);
-	free(p->notify_path);
-	if (asprintf(&p->notify_path, "%s/%s", notify_dir, name) < 0)
-		p->notify_path = NULL;
-	if (p->notify_path == NULL || strlen(p->notify_path) >= sizeof(sun.sun_path)) {
+	free(r->notify_path);
+	if (asprintf(&r->notify_path, "%s/%s", notify_dir, name) < 0)
+		r->notify_path = NULL;
+	if (r->notify_path == NULL || strlen(r->notify_path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -189,7 +189,7 @@ static int open_notify_socket(struct process *p)
 
 /* Handles one datagram: READY=1, STATUS=...; every descriptor passed along (BARRIER=1's) is
  * closed, or `systemd-notify --ready` would wait for ever. */
-static void handle_datagram(struct process *p, char *data, size_t len)
+static void handle_datagram(struct readiness *r, char *data, size_t len)
 {
 	bool ready = false;
 
@@ -198,17 +198,17 @@ static void handle_datagram(struct process *p, char *data, size_t len)
 		if (strcmp(line, "READY=1") == 0) {
 			ready = true;
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
-			free(p->status);
-			p->status = strdup(line + 7);
+			free(r->status);
+			r->status = strdup(line + 7);
 		}
 	}
-	if (ready && p->state == PS_STARTING)
-		process_ready(p);  /* may not touch p after this: it stays, but keep it simple */
+	if (ready && r->watching)
+		r->on_ready(r->arg);
 }
 
 static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct process *p = io->data;
+	struct readiness *r = io->data;
 	char buf[4096], control[CMSG_SPACE(sizeof(int) * 16)];
 
 	(void)loop;
@@ -217,7 +217,7 @@ static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
 		struct iovec iov = { buf, sizeof(buf) - 1 };
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
 				      .msg_controllen = sizeof(control) };
-		ssize_t n = recvmsg(p->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		ssize_t n = recvmsg(r->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0)
 			return;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
@@ -228,51 +228,66 @@ static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
 			for (size_t k = 0; k < count; k++)
 				close(fds[k]);
 		}
-		bool starting = p->state == PS_STARTING;
-		handle_datagram(p, buf, (size_t)n);
-		if (starting && p->state != PS_STARTING)
+		bool watching = r->watching;
+		handle_datagram(r, buf, (size_t)n);
+		if (watching && !r->watching)
 			return;  /* ready now: the rest waits for the next callback */
 	}
 }
 
-int ready_prepare(struct process *p)
+void ready_init(struct readiness *r, struct ev_loop *loop, struct watcher_config *const *config,
+		ready_fn on_ready, void *arg)
 {
-	if (p->watcher->config->ready != READY_NOTIFY)
+	*r = (struct readiness){ .loop = loop, .config = config, .on_ready = on_ready, .arg = arg,
+				 .probe_fd = -1, .notify_fd = -1 };
+}
+
+int ready_prepare(struct readiness *r)
+{
+	if ((*r->config)->ready != READY_NOTIFY)
 		return 0;
-	p->notify_fd = open_notify_socket(p);
-	return p->notify_fd < 0 ? -1 : 0;
+	r->notify_fd = open_notify_socket(r);
+	return r->notify_fd < 0 ? -1 : 0;
 }
 
-void ready_watch(struct process *p)
+void ready_watch(struct readiness *r)
 {
-	struct ev_loop *loop = p->watcher->loop;
-	const struct watcher_config *c = p->watcher->config;
+	const struct watcher_config *c = *r->config;
 
+	r->watching = true;
 	if (c->ready == READY_TCP || c->ready == READY_UNIX) {
-		ev_timer_init(&p->probe, on_probe, PROBE_INTERVAL / 2, PROBE_INTERVAL);
-		p->probe.data = p;
-		ev_timer_start(loop, &p->probe);
-	} else if (c->ready == READY_NOTIFY && p->notify_fd >= 0) {
-		ev_io_init(&p->notify, on_notify, p->notify_fd, EV_READ);
-		p->notify.data = p;
-		ev_io_start(loop, &p->notify);
+		ev_timer_init(&r->probe, on_probe, PROBE_INTERVAL / 2, PROBE_INTERVAL);
+		r->probe.data = r;
+		ev_timer_start(r->loop, &r->probe);
+	} else if (c->ready == READY_NOTIFY && r->notify_fd >= 0) {
+		ev_io_init(&r->notify, on_notify, r->notify_fd, EV_READ);
+		r->notify.data = r;
+		ev_io_start(r->loop, &r->notify);
 	}
 }
 
-void ready_unwatch(struct process *p, bool close_socket)
+void ready_unwatch(struct readiness *r, bool close_socket)
 {
-	struct ev_loop *loop = p->watcher->loop;
+	r->watching = false;
+	ev_timer_stop(r->loop, &r->probe);
+	if (r->probe_fd >= 0) {
+		close(r->probe_fd);
+		r->probe_fd = -1;
+	}
+	if (close_socket && r->notify_fd >= 0) {
+		ev_io_stop(r->loop, &r->notify);
+		close(r->notify_fd);
+		r->notify_fd = -1;
+		if (r->notify_path && notify_dirfd >= 0)
+			unlinkat(notify_dirfd, strrchr(r->notify_path, '/') + 1, 0);
+	}
+}
 
-	ev_timer_stop(loop, &p->probe);
-	if (p->probe_fd >= 0) {
-		close(p->probe_fd);
-		p->probe_fd = -1;
-	}
-	if (close_socket && p->notify_fd >= 0) {
-		ev_io_stop(loop, &p->notify);
-		close(p->notify_fd);
-		p->notify_fd = -1;
-		if (p->notify_path && notify_dirfd >= 0)
-			unlinkat(notify_dirfd, strrchr(p->notify_path, '/') + 1, 0);
-	}
+void ready_free(struct readiness *r)
+{
+	ready_unwatch(r, true);
+	free(r->notify_path);
+	free(r->status);
+	r->notify_path = NULL;
+	r->status = NULL;
 }

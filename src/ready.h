@@ -4,15 +4,40 @@
 #ifndef CIRQUE_READY_H
 #define CIRQUE_READY_H
 
-#include "watcher.h"
+#include <ev.h>
+#include <stdbool.h>
 
-/* Before the spawn: for `ready: notify`, makes the child's socket (p->notify_path, passed as
+#include "config.h"
+
+/* Called once the process is ready; nothing else is told (the owner drives its state). */
+typedef void (*ready_fn)(void *arg);
+
+/* One process's readiness: its probes and its NOTIFY_SOCKET. Owned by the process. */
+struct readiness {
+	struct ev_loop *loop;
+	struct watcher_config *const *config;  /* the owner's definition (it may be swapped) */
+	ready_fn on_ready;
+	void *arg;
+	bool watching;                /* between ready_watch and ready_unwatch: probes count */
+	ev_timer probe;               /* ready: tcp/unix, connection attempts */
+	int probe_fd;                 /* a connection attempt in progress, or -1 */
+	ev_io notify;                 /* ready: notify, the child's NOTIFY_SOCKET */
+	int notify_fd;                /* -1 when none */
+	char *notify_path;            /* passed to the child as NOTIFY_SOCKET, or NULL */
+	char *status;                 /* the child's last STATUS= (sd_notify), or NULL */
+};
+
+void ready_init(struct readiness *r, struct ev_loop *loop, struct watcher_config *const *config,
+		ready_fn on_ready, void *arg);
+/* Before the spawn: for `ready: notify`, makes the child's socket (notify_path, passed as
  * NOTIFY_SOCKET). -1 on failure (errno set). */
-int ready_prepare(struct process *p);
-/* The process is STARTING: watch for its readiness. */
-void ready_watch(struct process *p);
-/* The process left STARTING (or is gone): stop probing; NOTIFY_SOCKET stays open until exit
- * (STATUS= updates), unless CLOSE. */
-void ready_unwatch(struct process *p, bool close_socket);
+int ready_prepare(struct readiness *r);
+/* The process is starting: watch for its readiness; ON_READY is called once it is. */
+void ready_watch(struct readiness *r);
+/* The process is no longer starting (or is gone): stop probing; NOTIFY_SOCKET stays open until
+ * exit (STATUS= updates), unless CLOSE_SOCKET. */
+void ready_unwatch(struct readiness *r, bool close_socket);
+/* Unwatches, closes and frees everything. */
+void ready_free(struct readiness *r);
 
 #endif

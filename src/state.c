@@ -1,90 +1,121 @@
-/* state.c - the process state table (see state.h). */
+/* state.c - the process state table (see state.h).
+ *
+ * As in s6-supervise, the whole behaviour is one literal table, actions[state][event]; each cell
+ * names a rule, and a rule only looks at the policy where the answer depends on it (wanted,
+ * respawn, failures against max_retry). */
 #include "state.h"
 
-static struct transition ignore(enum proc_state state)
+typedef struct transition (*rule)(enum proc_state state, const struct proc_policy *p);
+
+static struct transition to(enum proc_state next, enum proc_action action)
 {
-	return (struct transition){ state, PA_NONE };
+	return (struct transition){ next, action };
 }
 
-/* A start that did not take (exec failed, or died during the start grace). */
-static struct transition failed_start(const struct proc_policy *p, bool exited)
+/* Nothing happens: the event does not apply in this state. */
+static struct transition stay(enum proc_state s, const struct proc_policy *p)
 {
+	(void)p;
+	return to(s, PA_NONE);
+}
+
+/* Forget the process (it is gone, or it had no process to stop). */
+static struct transition removed(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s, (void)p;
+	return to(PS_STOPPED, PA_REMOVE);
+}
+
+static struct transition send_stop(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s, (void)p;
+	return to(PS_STOPPING, PA_SEND_STOP);
+}
+
+/* A start that did not take: exec failed (counts even with respawn off), or died starting. */
+static struct transition start_failed(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s;
 	if (!p->wanted)
-		return (struct transition){ PS_STOPPED, PA_REMOVE };
-	if (exited && !p->respawn)
-		return (struct transition){ PS_EXITED, PA_NOTE_EXIT };
+		return to(PS_STOPPED, PA_REMOVE);
 	if (p->max_retry >= 0 && p->failures > p->max_retry)
-		return (struct transition){ PS_FATAL, PA_GIVE_UP };
-	return (struct transition){ PS_BACKOFF, PA_BACKOFF };
+		return to(PS_FATAL, PA_GIVE_UP);
+	return to(PS_BACKOFF, PA_BACKOFF);
 }
 
-static struct transition from_starting(enum proc_event e, const struct proc_policy *p)
+static struct transition start_exited(enum proc_state s, const struct proc_policy *p)
 {
-	switch (e) {
-	case PE_SPAWN_FAILED: return failed_start(p, false);
-	case PE_EXITED: return failed_start(p, true);
-	case PE_READY: return (struct transition){ PS_RUNNING, PA_BECAME_RUNNING };
-	case PE_READY_TIMEOUT: return (struct transition){ PS_STARTING, PA_KILL_UNREADY };
-	case PE_STOP: return (struct transition){ PS_STOPPING, PA_SEND_STOP };
-	default: return ignore(PS_STARTING);
-	}
+	if (p->wanted && !p->respawn)
+		return to(PS_EXITED, PA_NOTE_EXIT);
+	return start_failed(s, p);
 }
 
-static struct transition from_running(enum proc_event e, const struct proc_policy *p)
+static struct transition became_running(enum proc_state s, const struct proc_policy *p)
 {
-	switch (e) {
-	case PE_EXITED:
-		if (!p->wanted)
-			return (struct transition){ PS_STOPPED, PA_REMOVE };
-		if (!p->respawn)
-			return (struct transition){ PS_EXITED, PA_NOTE_EXIT };
-		return (struct transition){ PS_STARTING, PA_RESPAWN };
-	case PE_STOP: return (struct transition){ PS_STOPPING, PA_SEND_STOP };
-	case PE_MAX_AGE:
-		return p->wanted ? (struct transition){ PS_RUNNING, PA_REPLACE } : ignore(PS_RUNNING);
-	default: return ignore(PS_RUNNING);
-	}
+	(void)s, (void)p;
+	return to(PS_RUNNING, PA_BECAME_RUNNING);
 }
 
-static struct transition from_stopping(enum proc_event e)
+/* Stays STARTING: its exit, when it comes, is the failed start. */
+static struct transition kill_unready(enum proc_state s, const struct proc_policy *p)
 {
-	switch (e) {
-	case PE_EXITED: return (struct transition){ PS_STOPPED, PA_REMOVE };
-	case PE_GRACE_TIMEOUT: return (struct transition){ PS_STOPPING, PA_KILL };
-	default: return ignore(PS_STOPPING);  /* a second stop changes nothing */
-	}
+	(void)s, (void)p;
+	return to(PS_STARTING, PA_KILL_UNREADY);
 }
 
-static struct transition from_backoff(enum proc_event e, const struct proc_policy *p)
+/* A running process that exits is respawned at once, whatever the failure count. */
+static struct transition running_exited(enum proc_state s, const struct proc_policy *p)
 {
-	switch (e) {
-	case PE_BACKOFF_TIMEOUT:
-		return p->wanted ? (struct transition){ PS_STARTING, PA_RESPAWN }
-				 : (struct transition){ PS_STOPPED, PA_REMOVE };
-	case PE_STOP: return (struct transition){ PS_STOPPED, PA_REMOVE };
-	default: return ignore(PS_BACKOFF);
-	}
+	(void)s;
+	if (!p->wanted)
+		return to(PS_STOPPED, PA_REMOVE);
+	if (!p->respawn)
+		return to(PS_EXITED, PA_NOTE_EXIT);
+	return to(PS_STARTING, PA_RESPAWN);
 }
 
-/* FATAL and EXITED hold a place (no process) until a stop or an explicit start clears them. */
-static struct transition from_resting(enum proc_state s, enum proc_event e)
+static struct transition replace(enum proc_state s, const struct proc_policy *p)
 {
-	return e == PE_STOP ? (struct transition){ PS_STOPPED, PA_REMOVE } : ignore(s);
+	return p->wanted ? to(PS_RUNNING, PA_REPLACE) : to(s, PA_NONE);
 }
+
+static struct transition kill(enum proc_state s, const struct proc_policy *p)
+{
+	(void)p;
+	return to(s, PA_KILL);
+}
+
+static struct transition backoff_over(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s;
+	return p->wanted ? to(PS_STARTING, PA_RESPAWN) : to(PS_STOPPED, PA_REMOVE);
+}
+
+/* FATAL and EXITED hold a place (no process) until a stop or an explicit start clears them; a
+ * second stop while STOPPING changes nothing. */
+static const rule actions[PS_COUNT][PE_COUNT] = {
+	/*             SPAWN_FAILED  READY           EXITED          STOP       GRACE_TIMEOUT
+	 *             BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
+	[PS_STARTING] = { start_failed, became_running, start_exited,   send_stop, stay,
+			  stay,          stay,    kill_unready },
+	[PS_RUNNING] =  { stay,         stay,           running_exited, send_stop, stay,
+			  stay,          replace, stay },
+	[PS_STOPPING] = { stay,         stay,           removed,        stay,      kill,
+			  stay,          stay,    stay },
+	[PS_BACKOFF] =  { stay,         stay,           stay,           removed,   stay,
+			  backoff_over,  stay,    stay },
+	[PS_FATAL] =    { stay,         stay,           stay,           removed,   stay,
+			  stay,          stay,    stay },
+	[PS_EXITED] =   { stay,         stay,           stay,           removed,   stay,
+			  stay,          stay,    stay },
+	[PS_STOPPED] =  { stay,         stay,           stay,           stay,      stay,
+			  stay,          stay,    stay },
+};
 
 struct transition proc_transition(enum proc_state state, enum proc_event event,
 				  const struct proc_policy *policy)
 {
-	switch (state) {
-	case PS_STARTING: return from_starting(event, policy);
-	case PS_RUNNING: return from_running(event, policy);
-	case PS_STOPPING: return from_stopping(event);
-	case PS_BACKOFF: return from_backoff(event, policy);
-	case PS_FATAL:
-	case PS_EXITED: return from_resting(state, event);
-	case PS_STOPPED: break;
-	}
-	return ignore(PS_STOPPED);
+	return actions[state][event](state, policy);
 }
 
 double backoff_delay(int failures)
@@ -98,7 +129,10 @@ double backoff_delay(int failures)
 
 const char *proc_state_name(enum proc_state state)
 {
-	static const char *const names[] = { "STARTING", "RUNNING", "STOPPING", "BACKOFF",
-					     "FATAL", "EXITED", "STOPPED" };
+	static const char *const names[PS_COUNT] = {
+		[PS_STARTING] = "STARTING", [PS_RUNNING] = "RUNNING", [PS_STOPPING] = "STOPPING",
+		[PS_BACKOFF] = "BACKOFF",   [PS_FATAL] = "FATAL",     [PS_EXITED] = "EXITED",
+		[PS_STOPPED] = "STOPPED",
+	};
 	return names[state];
 }

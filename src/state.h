@@ -15,6 +15,7 @@ enum proc_state {
 	PS_FATAL,      /* too many failed starts: given up until an explicit start */
 	PS_EXITED,     /* exited on its own and respawn is off */
 	PS_STOPPED,    /* gone: the process object is removed */
+	PS_COUNT
 };
 
 enum proc_event {
@@ -26,6 +27,7 @@ enum proc_event {
 	PE_BACKOFF_TIMEOUT,  /* backoff delay passed */
 	PE_MAX_AGE,          /* older than max_age (+ variance) */
 	PE_READY_TIMEOUT,    /* still not ready after ready_timeout */
+	PE_COUNT
 };
 
 enum proc_action {
@@ -40,6 +42,7 @@ enum proc_action {
 	PA_REPLACE,          /* spawn a successor first; this one stops once the successor is up */
 	PA_NOTE_EXIT,        /* record the exit (respawn off) */
 	PA_KILL_UNREADY,     /* SIGKILL a process that never became ready: its exit is a failed start */
+	PA_COUNT
 };
 
 struct proc_policy {

@@ -4,7 +4,6 @@
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
-#include "ready.h"
 #include "spawn.h"
 #include "stream.h"
 
@@ -17,6 +16,7 @@
 
 static void watcher_update(struct watcher *w);
 static void process_dispatch(struct process *p, enum proc_event event);
+static void on_process_ready(void *arg);
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 {
@@ -48,7 +48,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 
 	(void)revents;
 	ev_child_stop(loop, child);
-	ready_unwatch(p, true);
+	ready_unwatch(&p->ready, true);
 	log_exit(p, p->pid, child->rstatus);
 	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
 							     : WEXITSTATUS(child->rstatus));
@@ -56,9 +56,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	p->pid = 0;
 	if (p->state == PS_STARTING)
 		p->failures++;
-	w->busy++;
 	process_dispatch(p, PE_EXITED);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -79,9 +77,7 @@ static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 	/* With ready: delay (the default) the start grace is the readiness itself. */
 	if (p->state == PS_STARTING && w->config->ready == READY_DELAY)
 		event = PE_READY;
-	w->busy++;
 	process_dispatch(p, event);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -106,8 +102,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->wid = wid;
 	p->state = PS_STARTING;
 	p->last_status = -1;
-	p->notify_fd = -1;
-	p->probe_fd = -1;
+	ready_init(&p->ready, w->loop, &w->config, on_process_ready, p);
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
@@ -125,9 +120,7 @@ static void process_free(struct process *p)
 
 	ev_child_stop(w->loop, &p->child);
 	ev_timer_stop(w->loop, &p->timer);
-	ready_unwatch(p, true);
-	free(p->notify_path);
-	free(p->status);
+	ready_free(&p->ready);
 	free(p->spawn_error);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
@@ -183,7 +176,7 @@ static void spawn_failed(struct process *p, const char *step)
 	const char *what = strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0];
 	int error = errno;
 
-	ready_unwatch(p, true);
+	ready_unwatch(&p->ready, true);
 	free(p->spawn_error);
 	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
 		p->spawn_error = NULL;
@@ -206,7 +199,7 @@ static void process_spawn(struct process *p)
 	const char *failed = NULL;
 	pid_t pid = -1;
 
-	if (ready_prepare(p) < 0)
+	if (ready_prepare(&p->ready) < 0)
 		failed = "create the notify socket for";
 	else if (launch_prepare(p, &launch) < 0)
 		failed = launch.failed_step;
@@ -232,7 +225,7 @@ static void process_spawn(struct process *p)
 	ev_child_start(w->loop, &p->child);
 	/* Ready after the delay, or not ready by ready_timeout (a failed start). */
 	arm_timer(p, c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout);
-	ready_watch(p);
+	ready_watch(&p->ready);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
 }
@@ -271,6 +264,7 @@ static void perform(struct process *p, enum proc_action action)
 
 	switch (action) {
 	case PA_NONE:
+	case PA_COUNT:  /* not an action: the table's size */
 		break;
 	case PA_BECAME_RUNNING:
 		p->failures = 0;
@@ -345,19 +339,19 @@ static void process_dispatch(struct process *p, enum proc_event event)
 	if (t.next != p->state)
 		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
 	if (p->state == PS_STARTING && t.next != PS_STARTING)
-		ready_unwatch(p, false);
+		ready_unwatch(&p->ready, false);
 	p->state = t.next;
 	perform(p, t.action);
 }
 
-void process_ready(struct process *p)
+/* The readiness hook of every process (ready.c): STARTING -> RUNNING. */
+static void on_process_ready(void *arg)
 {
+	struct process *p = arg;
 	struct watcher *w = p->watcher;
 
 	log_debug("watcher %s[%d]: pid %d is ready", w->name, p->wid, (int)p->pid);
-	w->busy++;
 	process_dispatch(p, PE_READY);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -488,6 +482,22 @@ static bool any_fatal(const struct watcher *w)
 	return watcher_count_state(w, PS_FATAL) > 0;
 }
 
+/* A kill's processes have all exited (each reaped one lost its pid, or has a new one). */
+static bool killed(struct watcher *w, const struct waiter *wt)
+{
+	for (int i = 0; i < wt->npids; i++)
+		if (watcher_find_pid(w, wt->pids[i]))
+			return false;
+	return true;
+}
+
+static void waiter_free(struct watcher *w, struct waiter *wt)
+{
+	ev_timer_stop(w->loop, &wt->grace);
+	free(wt->pids);
+	free(wt);
+}
+
 /* Detaches the waiters whose condition holds and calls them; they may re-enter the watcher. */
 static void fire_waiters(struct watcher *w)
 {
@@ -498,7 +508,8 @@ static void fire_waiters(struct watcher *w)
 	while (*link) {
 		struct waiter *wt = *link;
 		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
-		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced)) {
+		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced) ||
+		    (wt->kind == WAIT_KILLED && killed(w, wt))) {
 			*link = wt->next;
 			wt->next = ready;
 			ready = wt;
@@ -508,13 +519,14 @@ static void fire_waiters(struct watcher *w)
 	}
 	while (ready) {
 		struct waiter *wt = ready;
+		bool may_give_up = wt->kind != WAIT_STOPPED && wt->kind != WAIT_KILLED;
 		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
-					       : wt->kind != WAIT_STOPPED && any_fatal(w)
+					       : may_give_up && any_fatal(w)
 					       ? WATCHER_GAVE_UP : WATCHER_DONE;
 		ready = wt->next;
 		if (wt->done)
 			wt->done(w, outcome, wt->arg);
-		free(wt);
+		waiter_free(w, wt);
 	}
 }
 
@@ -546,9 +558,24 @@ static bool begin_queued_reload(struct watcher *w)
 	return true;
 }
 
+/* Every waiter not answered yet is told OUTCOME now. */
+static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
+{
+	for (struct waiter *wt = w->waiters; wt; wt = wt->next) {
+		if (!wt->cancelled) {
+			wt->cancelled = true;
+			wt->outcome = outcome;
+		}
+	}
+	fire_waiters(w);
+}
+
 static void watcher_update(struct watcher *w)
 {
-	w->busy++;
+	if (w->dead) {  /* nothing runs; a waiter added by a late caller is answered at once */
+		answer_waiters(w, WATCHER_REMOVED);
+		return;
+	}
 	reconcile(w);
 	fire_waiters(w);
 	/* After the waiters of the replacement that just ended: they need not wait for the next. */
@@ -556,10 +583,22 @@ static void watcher_update(struct watcher *w)
 		reconcile(w);
 		fire_waiters(w);
 	}
-	w->busy--;
-	/* The idle hook may free the watcher: nothing touches w after it. */
-	if (w->busy == 0 && watcher_is_idle(w) && w->on_idle)
+	if (!w->dead && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
+}
+
+static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
+				 void *arg)
+{
+	struct waiter *wt = calloc(1, sizeof(*wt));
+
+	if (wt == NULL)
+		return NULL;
+	wt->kind = kind;
+	wt->done = done;
+	wt->arg = arg;
+	wt->watcher = w;
+	return wt;
 }
 
 static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn done, void *arg)
@@ -568,14 +607,11 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 
 	if (done == NULL)
 		return;
-	wt = calloc(1, sizeof(*wt));
+	wt = waiter_new(w, kind, done, arg);
 	if (wt == NULL) {
 		done(w, WATCHER_NO_MEMORY, arg);
 		return;
 	}
-	wt->kind = kind;
-	wt->done = done;
-	wt->arg = arg;
 	wt->next = w->waiters;
 	w->waiters = wt;
 }
@@ -634,22 +670,25 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 	return w;
 }
 
-void watcher_free(struct watcher *w)
+void watcher_detach(struct watcher *w)
 {
-	/* Each waiter holds a request: all must be answered. */
-	cancel_waiters(w, WAIT_STARTED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_STOPPED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_REPLACED, WATCHER_REMOVED);
-	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_REMOVED);
-	w->on_idle = NULL;
-	fire_waiters(w);
+	w->dead = true;
+	answer_waiters(w, WATCHER_REMOVED);  /* each holds a request: all must be answered */
 	if (w->successor)  /* the caller tells it (watcher_predecessor_gone) */
 		w->successor->predecessor = NULL;
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
+	w->successor = w->predecessor = NULL;
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
+}
+
+void watcher_free(struct watcher *w)
+{
+	if (!w->dead)
+		watcher_detach(w);
+	answer_waiters(w, WATCHER_REMOVED);  /* added after the detach */
 	watcher_config_free(w->config);
 	free(w);
 }
@@ -692,12 +731,10 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = false;
 	drop_start_intents(w);
-	w->busy++;
 	for (p = w->processes; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
 	}
-	w->busy--;
 	add_waiter(w, WAIT_STOPPED, done, arg);
 	watcher_update(w);
 }
@@ -719,12 +756,10 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
 	promote_queued_reloads(w);
 	ev_timer_stop(w->loop, &w->warmup);
-	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);  /* a STOPPING process still counts: nothing spawns */
 	}
-	w->busy--;
 	add_waiter(w, WAIT_REPLACED, done, arg);
 	watcher_update(w);
 }
@@ -747,14 +782,12 @@ void watcher_kill(struct watcher *w)
 {
 	w->wanted = false;
 	drop_start_intents(w);
-	w->busy++;
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
 	}
 	for (struct process *p = w->processes; p; p = p->next)
 		send_signal(p, SIGKILL, true);
-	w->busy--;
 	watcher_update(w);
 }
 
@@ -784,6 +817,69 @@ int watcher_signal(struct watcher *w, int signum, bool to_group)
 			n++;
 		}
 	}
+	return n;
+}
+
+int process_signal(struct process *p, int signum, bool to_group)
+{
+	return kill(to_group ? -p->pid : p->pid, signum);
+}
+
+/* The kill's grace is over: SIGKILL to what is left. A removed watcher's own stop deals with its
+ * processes: the kill is over unless a successor has taken the name (then it waits on). */
+static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct waiter *wt = t->data;
+	struct watcher *w = wt->watcher;
+
+	(void)loop;
+	(void)revents;
+	if (w->removing) {
+		if (w->successor == NULL) {
+			wt->cancelled = true;
+			wt->outcome = WATCHER_REMOVED;
+			watcher_update(w);
+		}
+		return;
+	}
+	for (int i = 0; i < wt->npids; i++) {
+		struct process *p = watcher_find_pid(w, wt->pids[i]);
+		if (p) {
+			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
+				 "SIGKILL", w->name, p->wid, (int)p->pid);
+			process_signal(p, SIGKILL, w->config->stop_children);
+		}
+	}
+}
+
+int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
+			   watcher_done_fn done, void *arg)
+{
+	struct waiter *wt = waiter_new(w, WAIT_KILLED, done, arg);
+
+	if (wt)
+		wt->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	if (wt == NULL || wt->pids == NULL) {
+		free(wt);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid <= 0 || (pid && p->pid != pid))
+			continue;
+		if (process_signal(p, signum, w->config->stop_children) == 0)
+			wt->pids[wt->npids++] = p->pid;
+	}
+	int n = wt->npids;
+	if (n == 0) {
+		waiter_free(w, wt);
+		return 0;
+	}
+	ev_timer_init(&wt->grace, on_kill_grace, grace, 0);
+	wt->grace.data = wt;
+	ev_timer_start(w->loop, &wt->grace);
+	wt->next = w->waiters;
+	w->waiters = wt;
 	return n;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "ready.h"
 #include "state.h"
 
 struct watcher;
@@ -56,16 +57,8 @@ struct process {
 	ev_timer timer;               /* the one timer of the current state: start grace or
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
 				       * backoff (BACKOFF) */
-	ev_timer probe;               /* ready: tcp/unix, connection attempts while STARTING */
-	int probe_fd;                 /* a connection attempt in progress, or -1 */
-	ev_io notify;                 /* ready: notify, the child's NOTIFY_SOCKET */
-	int notify_fd;                /* -1 when none */
-	char *notify_path;
-	char *status;                 /* the child's last STATUS= (sd_notify), or NULL */
+	struct readiness ready;       /* probes and NOTIFY_SOCKET, watched while STARTING */
 };
-
-/* The process became ready (ready.c): STARTING -> RUNNING. */
-void process_ready(struct process *p);
 
 enum waiter_kind {
 	WAIT_STARTED,        /* every wanted process up (start, incr/decr) */
@@ -74,6 +67,7 @@ enum waiter_kind {
 			      * restart) */
 	WAIT_REPLACE_QUEUED, /* a reload behind the replacement in flight: WAIT_REPLACED once
 			      * its own replacement begins */
+	WAIT_KILLED,         /* every process a kill signalled has exited (pids) */
 };
 
 struct waiter {
@@ -83,6 +77,11 @@ struct waiter {
 	enum watcher_outcome outcome;
 	watcher_done_fn done;
 	void *arg;
+	struct watcher *watcher;      /* WAIT_KILLED: the owner, for the grace timer */
+	pid_t *pids;                  /* WAIT_KILLED: the pids signalled; each reaped one is gone from
+				       * the watcher's processes */
+	int npids;
+	ev_timer grace;               /* WAIT_KILLED: SIGKILL to the pids left when it fires */
 };
 
 struct watcher {
@@ -92,6 +91,8 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
+	bool dead;                    /* detached (watcher_detach): nothing of it runs any more */
+	struct watcher *next_dead;    /* in the owner's list of watchers to free */
 	/* A name is never run by two watchers at once: a watcher that takes the name of a
 	 * removed one still stopping spawns nothing, and counts as not stopped, until the
 	 * predecessor is gone (rm then add, a changed definition, a reload). */
@@ -107,7 +108,6 @@ struct watcher {
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
-	int busy;                     /* update depth: idle hooks run only at depth 0 */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
 	watcher_idle_fn on_idle;
@@ -117,7 +117,12 @@ struct watcher {
 
 /* Takes ownership of CONFIG. Nothing runs until watcher_start. */
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd);
-/* Only for an idle watcher (no process): pending waiters are told ok=false. */
+/* W is done with (removed and idle): its waiters are answered WATCHER_REMOVED, it lets go of
+ * its predecessor and successor, and every timer, child and io watcher of it stops. Nothing of
+ * W runs afterwards, but its memory stays valid for the callers still on the stack: the owner
+ * frees it later (from an ev_prepare pass), with watcher_free. */
+void watcher_detach(struct watcher *w);
+/* Detaches W if need be, and frees it. */
 void watcher_free(struct watcher *w);
 
 void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
@@ -148,6 +153,14 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 const char *watcher_status(const struct watcher *w);
 /* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */
 int watcher_signal(struct watcher *w, int signum, bool to_group);
+/* Sends SIGNUM to P (to its group when TO_GROUP): 0, or -1 with errno. */
+int process_signal(struct process *p, int signum, bool to_group);
+/* Circus's kill: SIGNUM to process PID (to every process when 0), to its group with
+ * stop_children; SIGKILL to those still there after GRACE seconds; DONE once each has exited
+ * (the watcher respawns them as for any death). Returns how many were signalled, DONE being
+ * called only when that is not 0; -1 (ENOMEM) when it could not wait, nothing sent. */
+int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
+			   watcher_done_fn done, void *arg);
 /* The process with this pid, or NULL. */
 struct process *watcher_find_pid(struct watcher *w, pid_t pid);
 

@@ -3,8 +3,6 @@
 #include "check.h"
 #include "state.h"
 
-#define NSTATES (PS_STOPPED + 1)
-#define NEVENTS (PE_MAX_AGE + 1)
 
 /* A policy: wanted, respawn, failures (counting the one being decided), max_retry. */
 static struct proc_policy policy(bool wanted, bool respawn, int failures, int max_retry)
@@ -20,7 +18,7 @@ static const struct proc_policy normal = { .wanted = true, .respawn = true, .fai
 /* proc_state_name, safe for an out-of-range state (which would be a bug in the table). */
 static const char *state_name(enum proc_state s)
 {
-	return (int)s >= 0 && (int)s < NSTATES ? proc_state_name(s) : "(out of range)";
+	return (int)s >= 0 && (int)s < PS_COUNT ? proc_state_name(s) : "(out of range)";
 }
 
 /* Checks one transition; the names of the expected values end up in the failure message. */
@@ -122,49 +120,80 @@ TEST(resting_states)
 	CHECK_TRANSITION(PS_STOPPED, PE_BACKOFF_TIMEOUT, normal, PS_STOPPED, PA_NONE);
 }
 
-/* The (state, event) pairs that do something; every other pair must be "stay, PA_NONE". */
-static bool applies(enum proc_state s, enum proc_event e)
+/* An independent statement of the table, written from state.h's comments rather than from
+ * state.c: what each (state, event) pair should do under a policy. */
+static struct transition expected(enum proc_state s, enum proc_event e,
+				  const struct proc_policy *p)
 {
-	switch (s) {
-	case PS_STARTING:
-		return e == PE_SPAWN_FAILED || e == PE_READY || e == PE_EXITED || e == PE_STOP;
-	case PS_RUNNING:
-		return e == PE_EXITED || e == PE_STOP || e == PE_MAX_AGE;
-	case PS_STOPPING:
-		return e == PE_EXITED || e == PE_GRACE_TIMEOUT;
-	case PS_BACKOFF:
-		return e == PE_BACKOFF_TIMEOUT || e == PE_STOP;
-	case PS_FATAL:
-	case PS_EXITED:
-		return e == PE_STOP;
-	case PS_STOPPED:
-		return false;
+	bool over_retry = p->max_retry >= 0 && p->failures > p->max_retry;
+	struct transition none = { s, PA_NONE };
+
+	if (s == PS_STARTING && (e == PE_SPAWN_FAILED || e == PE_EXITED)) {
+		if (!p->wanted)
+			return (struct transition){ PS_STOPPED, PA_REMOVE };
+		if (e == PE_EXITED && !p->respawn)
+			return (struct transition){ PS_EXITED, PA_NOTE_EXIT };
+		return over_retry ? (struct transition){ PS_FATAL, PA_GIVE_UP }
+				  : (struct transition){ PS_BACKOFF, PA_BACKOFF };
 	}
-	return false;
+	if (s == PS_STARTING && e == PE_READY)
+		return (struct transition){ PS_RUNNING, PA_BECAME_RUNNING };
+	if (s == PS_STARTING && e == PE_READY_TIMEOUT)
+		return (struct transition){ PS_STARTING, PA_KILL_UNREADY };
+	if ((s == PS_STARTING || s == PS_RUNNING) && e == PE_STOP)
+		return (struct transition){ PS_STOPPING, PA_SEND_STOP };
+	if (s == PS_RUNNING && e == PE_EXITED) {
+		if (!p->wanted)
+			return (struct transition){ PS_STOPPED, PA_REMOVE };
+		return p->respawn ? (struct transition){ PS_STARTING, PA_RESPAWN }
+				  : (struct transition){ PS_EXITED, PA_NOTE_EXIT };
+	}
+	if (s == PS_RUNNING && e == PE_MAX_AGE)
+		return p->wanted ? (struct transition){ PS_RUNNING, PA_REPLACE } : none;
+	if (s == PS_STOPPING && e == PE_EXITED)
+		return (struct transition){ PS_STOPPED, PA_REMOVE };
+	if (s == PS_STOPPING && e == PE_GRACE_TIMEOUT)
+		return (struct transition){ PS_STOPPING, PA_KILL };
+	if (s == PS_BACKOFF && e == PE_BACKOFF_TIMEOUT)
+		return p->wanted ? (struct transition){ PS_STARTING, PA_RESPAWN }
+				 : (struct transition){ PS_STOPPED, PA_REMOVE };
+	if ((s == PS_BACKOFF || s == PS_FATAL || s == PS_EXITED) && e == PE_STOP)
+		return (struct transition){ PS_STOPPED, PA_REMOVE };
+	return none;
 }
 
+TEST(starting_ready_timeout)
+{
+	CHECK_TRANSITION(PS_STARTING, PE_READY_TIMEOUT, normal, PS_STARTING, PA_KILL_UNREADY);
+	CHECK_TRANSITION(PS_STARTING, PE_READY_TIMEOUT, policy(false, false, 9, 0), PS_STARTING,
+			 PA_KILL_UNREADY);
+	CHECK_TRANSITION(PS_RUNNING, PE_READY_TIMEOUT, normal, PS_RUNNING, PA_NONE);
+	CHECK_TRANSITION(PS_STOPPING, PE_READY_TIMEOUT, normal, PS_STOPPING, PA_NONE);
+}
+
+/* Every (state, event) pair under policies that cover each branch, against expected(). */
 TEST(every_pair)
 {
 	const struct proc_policy policies[] = {
-		policy(true, true, 1, 5),  policy(true, true, 6, 5),  policy(true, false, 1, 5),
-		policy(false, true, 1, 5), policy(false, false, 9, 0), policy(true, true, 99, -1),
+		policy(true, true, 1, 5),   policy(true, true, 5, 5),   policy(true, true, 6, 5),
+		policy(true, false, 1, 5),  policy(true, false, 6, 5),  policy(false, true, 1, 5),
+		policy(false, false, 9, 0), policy(true, true, 99, -1), policy(true, true, 0, 0),
+		policy(true, true, 1, 0),
 	};
+	int pairs = 0;
 
-	for (int s = 0; s < NSTATES; s++) {
-		for (int e = 0; e < NEVENTS; e++) {
+	for (int s = 0; s < PS_COUNT; s++) {
+		for (int e = 0; e < PE_COUNT; e++, pairs++) {
 			for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
 				struct transition t = proc_transition(s, e, &policies[i]);
-				bool in_range = (int)t.next >= 0 && (int)t.next < NSTATES &&
-						(int)t.action >= PA_NONE && (int)t.action <= PA_NOTE_EXIT;
-				bool ok = in_range;
+				struct transition want = expected(s, e, &policies[i]);
+				bool in_range = (int)t.next >= 0 && (int)t.next < PS_COUNT &&
+						(int)t.action >= 0 && (int)t.action < PA_COUNT;
 
-				if (!applies(s, e))
-					ok = ok && (int)t.next == s && t.action == PA_NONE;
-				else  /* every applicable pair does something, or (MAX_AGE) stays put */
-					ok = ok && (t.action != PA_NONE || (int)t.next == s);
-				if (!CHECK(ok))
-					printf("     state %d event %d policy #%zu -> next %d action %d\n",
-					       s, e, i, (int)t.next, (int)t.action);
+				if (!CHECK(in_range && t.next == want.next && t.action == want.action))
+					printf("     state %s event %d policy #%zu -> next %d action %d,"
+					       " want %d %d\n", state_name(s), e, i, (int)t.next,
+					       (int)t.action, (int)want.next, (int)want.action);
 				/* Nothing leads back to STARTING except a respawn. */
 				if (in_range && t.next == PS_STARTING && s != PS_STARTING)
 					CHECK_INT(t.action, PA_RESPAWN);
@@ -174,6 +203,7 @@ TEST(every_pair)
 			}
 		}
 	}
+	CHECK_INT(pairs, 7 * 8);  /* a new state or event must be added to expected() too */
 }
 
 TEST(backoff_delay)
@@ -223,6 +253,7 @@ int main(void)
 	RUN(stopping);
 	RUN(backoff);
 	RUN(resting_states);
+	RUN(starting_ready_timeout);
 	RUN(every_pair);
 	RUN(backoff_delay);
 	RUN(state_names);

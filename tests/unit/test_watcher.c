@@ -1,0 +1,428 @@
+/* test_watcher.c - unit tests of watcher.c and arbiter.c without real processes: a real libev loop,
+ * spawn.c replaced by tests/fuzz/spawn_stub.c (made-up pids), and kill() replaced here, so that a
+ * signal ends a made-up process by feeding its ev_child the exit. Covers reconcile (start N,
+ * incr/decr), the waiters (start, stop, restart, kill, rm while waiting), priority level runs,
+ * and the deferred free of removed watchers. */
+#include "check.h"
+
+#include "arbiter.h"
+#include "config.h"
+#include "log.h"
+#include "spawn_stub.h"
+#include "stream.h"
+#include "watcher.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct ev_loop *loop;
+static struct arbiter arb;
+
+/* --- made-up processes ------------------------------------------------------------------------ */
+
+static bool ignore_term;          /* SIGTERM is ignored (SIGKILL still ends a process) */
+static int nkills;                /* signals sent to made-up processes */
+static int nkilled_by_sigkill;
+static char stop_order[64];       /* first letter of each watcher whose process got SIGTERM */
+static char spawn_order[64];      /* argv[1][0] of each spawn */
+
+static struct process *find_fake(pid_t pid)
+{
+	struct watcher *lists[] = { arb.watchers, arb.removed };
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (struct watcher *w = lists[i]; w; w = w->next)
+			for (struct process *p = w->processes; p; p = p->next)
+				if (p->pid == pid)
+					return p;
+	return NULL;
+}
+
+static void append(char *order, char c)
+{
+	size_t n = strlen(order);
+
+	if (n + 1 < 64)
+		order[n] = c, order[n + 1] = '\0';
+}
+
+/* Replaces libc's kill for the whole test: a real pid is passed on, a made-up one "exits". */
+int kill(pid_t target, int sig)
+{
+	pid_t pid = target < 0 ? -target : target;
+	struct process *p;
+
+	if (pid < SPAWN_STUB_FIRST_PID)
+		return (int)syscall(SYS_kill, target, sig);
+	p = find_fake(pid);
+	if (p == NULL) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (sig == 0)
+		return 0;
+	nkills++;
+	if (sig == SIGTERM)
+		append(stop_order, p->watcher->name[0]);
+	if (sig == SIGKILL)
+		nkilled_by_sigkill++;
+	if (sig == SIGTERM && ignore_term)
+		return 0;
+	p->child.rpid = pid;
+	p->child.rstatus = sig;  /* killed by SIG */
+	ev_feed_event(loop, &p->child, EV_CHILD);
+	return 0;
+}
+
+static void on_spawn(const struct spawn_request *req, pid_t pid)
+{
+	(void)pid;
+	append(spawn_order, req->argv[1] ? req->argv[1][0] : '?');
+}
+
+/* --- the loop --------------------------------------------------------------------------------- */
+
+/* Keeps the loop waking every 5 ms, so that a check runs often. */
+static ev_timer tick;
+
+static void on_tick(struct ev_loop *l, ev_timer *t, int revents)
+{
+	(void)l, (void)t, (void)revents;
+}
+
+/* Runs the loop until COND holds (5 seconds at most), then checks it. */
+#define CHECK_EVENTUALLY(cond)                                                  \
+	do {                                                                    \
+		double end_ = ev_time() + 5;                                    \
+		while (!(cond) && ev_time() < end_)                             \
+			ev_run(loop, EVRUN_ONCE);                               \
+		CHECK(cond);                                                    \
+	} while (0)
+
+/* Runs the loop for SECONDS. */
+static void run_for(double seconds)
+{
+	double end = ev_time() + seconds;
+
+	while (ev_time() < end)
+		ev_run(loop, EVRUN_ONCE);
+}
+
+/* --- set-up ----------------------------------------------------------------------------------- */
+
+static char config_path[] = "/tmp/cirque-test-watcher.XXXXXX";
+
+static void daemon_up(const char *yaml)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	int fd = mkstemp(config_path);
+
+	if (fd < 0 || write(fd, yaml, strlen(yaml)) < 0)
+		abort();
+	close(fd);
+	if (config_load(config_path, &config, &errors) < 0 || arbiter_init(&arb, loop, config) < 0) {
+		printf("cannot load the test configuration\n");
+		abort();
+	}
+	unlink(config_path);
+	strcpy(config_path, "/tmp/cirque-test-watcher.XXXXXX");
+	ignore_term = false;
+	nkills = nkilled_by_sigkill = 0;
+	stop_order[0] = spawn_order[0] = '\0';
+}
+
+static void daemon_down(void)
+{
+	arbiter_free(&arb);
+}
+
+/* What a waiter was told. */
+struct answer {
+	bool called;
+	int times;
+	enum watcher_outcome outcome;
+};
+
+static void on_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
+{
+	struct answer *answer = arg;
+
+	(void)w;
+	answer->called = true;
+	answer->times++;
+	answer->outcome = outcome;
+}
+
+static void on_level_run_done(struct arbiter *a, void *arg)
+{
+	(void)a;
+	*(bool *)arg = true;
+}
+
+static bool all_in_state(struct watcher *w, enum proc_state state, int n)
+{
+	return w->nprocesses == n && watcher_count_state(w, state) == n;
+}
+
+/* Every wid 1..N held by exactly one process not retiring. */
+static bool wids_are_1_to(struct watcher *w, int n)
+{
+	int seen[16] = { 0 };
+
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && p->wid >= 1 && p->wid <= n && n < 16)
+			seen[p->wid]++;
+	for (int wid = 1; wid <= n; wid++)
+		if (seen[wid] != 1)
+			return false;
+	return true;
+}
+
+/* --- the tests -------------------------------------------------------------------------------- */
+
+TEST(start_n_then_stop)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 3, autostart: false, ready: {delay: 0.02}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, stopped = { 0 };
+
+	CHECK(w != NULL);
+	watcher_start(w, on_done, &started);
+	CHECK(!started.called);  /* STARTING until the ready delay */
+	CHECK_INT(watcher_count_state(w, PS_STARTING), 3);
+	CHECK_STR(watcher_status(w), "starting");
+	CHECK_EVENTUALLY((started.called));
+	CHECK_INT(started.outcome, WATCHER_DONE);
+	CHECK(all_in_state(w, PS_RUNNING, 3));
+	CHECK(wids_are_1_to(w, 3));
+	CHECK_STR(watcher_status(w), "active");
+	CHECK_STR(spawn_order, "www");
+
+	watcher_stop(w, on_done, &stopped);
+	CHECK_INT(watcher_count_state(w, PS_STOPPING), 3);
+	CHECK_EVENTUALLY((stopped.called));
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	CHECK_INT(stopped.times, 1);
+	CHECK_INT(started.times, 1);
+	CHECK_INT(w->nprocesses, 0);
+	CHECK_INT(nkills, 3);
+	CHECK_STR(watcher_status(w), "stopped");
+	daemon_down();
+}
+
+TEST(stop_on_idle_watcher_answers_at_once)
+{
+	daemon_up("watchers:\n  idle: {cmd: /bin/true i, autostart: false}\n");
+	struct answer stopped = { 0 };
+
+	watcher_stop(arbiter_find(&arb, "idle"), on_done, &stopped);
+	CHECK(stopped.called);
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	daemon_down();
+}
+
+TEST(reconcile_incr_decr)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 };
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	watcher_set_numprocesses(w, 5);
+	CHECK_INT(w->nprocesses, 5);
+	CHECK_EVENTUALLY((all_in_state(w, PS_RUNNING, 5)));
+	CHECK(wids_are_1_to(w, 5));
+	/* The highest wids go. */
+	watcher_set_numprocesses(w, 2);
+	CHECK_INT(watcher_count_state(w, PS_STOPPING), 3);
+	CHECK_EVENTUALLY((all_in_state(w, PS_RUNNING, 2)));
+	CHECK(wids_are_1_to(w, 2));
+	watcher_set_numprocesses(w, -4);
+	CHECK_INT(w->numprocesses, 0);
+	CHECK_EVENTUALLY((w->nprocesses == 0));
+	daemon_down();
+}
+
+TEST(restart_replaces_every_pid)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, restarted = { 0 };
+	pid_t old[2] = { 0, 0 };
+	int n = 0;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	for (struct process *p = w->processes; p && n < 2; p = p->next)
+		old[n++] = p->pid;
+	watcher_restart(w, on_done, &restarted);
+	/* Stop first: nothing spawns while an old process is still there. */
+	CHECK_INT(watcher_count_state(w, PS_STOPPING), 2);
+	CHECK_INT(watcher_count_state(w, PS_STARTING), 0);
+	CHECK_EVENTUALLY((restarted.called));
+	CHECK_INT(restarted.outcome, WATCHER_DONE);
+	CHECK(all_in_state(w, PS_RUNNING, 2));
+	CHECK_INT(n, 2);
+	CHECK(watcher_find_pid(w, old[0]) == NULL);
+	CHECK(watcher_find_pid(w, old[1]) == NULL);
+	CHECK_STR(spawn_order, "wwww");
+	daemon_down();
+}
+
+TEST(stop_overtakes_start)
+{
+	/* Never ready within the test: the start waits until the stop undoes it. */
+	daemon_up("watchers:\n"
+		  "  slow: {cmd: /bin/true s, autostart: false, ready: {delay: 60}}\n");
+	struct watcher *w = arbiter_find(&arb, "slow");
+	struct answer started = { 0 }, stopped = { 0 };
+
+	watcher_start(w, on_done, &started);
+	run_for(0.02);
+	CHECK(!started.called);
+	watcher_stop(w, on_done, &stopped);
+	CHECK_EVENTUALLY((started.called && stopped.called));
+	CHECK_INT(started.outcome, WATCHER_STOPPED_SINCE);
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	daemon_down();
+}
+
+TEST(remove_while_waiting)
+{
+	/* The process ignores SIGTERM: the stop lasts until graceful_timeout's SIGKILL. */
+	daemon_up("watchers:\n"
+		  "  stubborn: {cmd: /bin/true s, autostart: false, numprocesses: 2,\n"
+		  "             graceful_timeout: 0.05, ready: {delay: 0.01}}\n"
+		  "  other: {cmd: /bin/true o, autostart: false}\n");
+	struct watcher *w = arbiter_find(&arb, "stubborn");
+	struct answer started = { 0 }, stopped = { 0 }, late_start = { 0 };
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	ignore_term = true;
+	watcher_stop(w, on_done, &stopped);
+	arbiter_remove_watcher(&arb, w);
+	CHECK(arbiter_find(&arb, "stubborn") == NULL);
+	CHECK(arb.removed == w);
+	CHECK(!stopped.called);
+	/* A start on a removed watcher does not bring it back. */
+	watcher_start(w, on_done, &late_start);
+	CHECK(late_start.called);
+	CHECK_INT(late_start.outcome, WATCHER_REMOVED);
+	CHECK_EVENTUALLY((stopped.called));
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	CHECK_INT(nkilled_by_sigkill, 2);
+	/* Idle now: detached and unlinked at once, freed before the loop sleeps (ASan checks
+	 * that nothing touches it afterwards). */
+	CHECK(arb.removed == NULL);
+	CHECK_EVENTUALLY((arb.dead == NULL));
+	CHECK(arbiter_find(&arb, "other") != NULL);
+	daemon_down();
+}
+
+TEST(remove_idle_watcher_is_freed_later)
+{
+	daemon_up("watchers:\n  gone: {cmd: /bin/true g, autostart: false}\n");
+	struct watcher *w = arbiter_find(&arb, "gone");
+
+	arbiter_remove_watcher(&arb, w);
+	/* Idle at once: detached, but still valid memory until the reaper runs. */
+	CHECK(arb.dead == w);
+	CHECK(w->dead);
+	CHECK(arb.removed == NULL);
+	CHECK_EVENTUALLY((arb.dead == NULL));
+	daemon_down();
+}
+
+TEST(kill_waits_for_the_exits)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, killed = { 0 };
+	int n;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	ignore_term = true;
+	n = watcher_kill_processes(w, 0, SIGTERM, 0.05, on_done, &killed);
+	CHECK_INT(n, 2);
+	run_for(0.02);
+	CHECK(!killed.called);  /* they ignore SIGTERM until the grace is over */
+	CHECK_EVENTUALLY((killed.called));
+	CHECK_INT(killed.outcome, WATCHER_DONE);
+	CHECK_INT(nkilled_by_sigkill, 2);
+	/* The watcher respawns them as for any death. */
+	CHECK_EVENTUALLY((all_in_state(w, PS_RUNNING, 2)));
+	/* A pid it does not have: nothing is sent, nothing waits. */
+	CHECK_INT(watcher_kill_processes(w, 12345, SIGTERM, 1, on_done, &killed), 0);
+	CHECK_INT(killed.times, 1);
+	daemon_down();
+}
+
+TEST(priority_levels)
+{
+	/* Start: highest priority first, a level only once the one before is up; stop: the
+	 * reverse. */
+	daemon_up("watchers:\n"
+		  "  low: {cmd: /bin/true l, priority: 1, ready: {delay: 0.02}}\n"
+		  "  high: {cmd: /bin/true h, priority: 3, numprocesses: 2, ready: {delay: 0.02}}\n"
+		  "  mid: {cmd: /bin/true m, priority: 2, ready: {delay: 0.02}}\n"
+		  "  mid2: {cmd: /bin/true n, priority: 2, ready: {delay: 0.02}}\n");
+	bool started = false, stopped = false;
+
+	CHECK_INT(arbiter_start_all(&arb, on_level_run_done, &started), 0);
+	CHECK_STR(spawn_order, "hh");  /* the next level waits for this one */
+	CHECK_EVENTUALLY((started));
+	/* Within a level, concurrently (configuration order). */
+	CHECK_STR(spawn_order, "hhmnl");
+	CHECK(all_in_state(arbiter_find(&arb, "low"), PS_RUNNING, 1));
+	CHECK_INT(arbiter_stop_all(&arb, on_level_run_done, &stopped), 0);
+	CHECK_EVENTUALLY((stopped));
+	CHECK_STR(stop_order, "lmmhh");
+	for (struct watcher *w = arb.watchers; w; w = w->next)
+		CHECK_INT(w->nprocesses, 0);
+	daemon_down();
+}
+
+TEST(free_answers_waiters)
+{
+	daemon_up("watchers:\n  slow: {cmd: /bin/true s, autostart: false, ready: {delay: 60}}\n");
+	struct answer started = { 0 };
+
+	watcher_start(arbiter_find(&arb, "slow"), on_done, &started);
+	daemon_down();
+	CHECK(started.called);
+	CHECK_INT(started.outcome, WATCHER_REMOVED);
+}
+
+int main(void)
+{
+	log_set_level(LL_CRITICAL);
+	loop = ev_default_loop(0);
+	streams_init(loop, NULL);
+	spawn_stub_fake_pids = true;
+	spawn_stub_on_spawn = on_spawn;
+	ev_timer_init(&tick, on_tick, 0.005, 0.005);
+	ev_timer_start(loop, &tick);
+	RUN(start_n_then_stop);
+	RUN(stop_on_idle_watcher_answers_at_once);
+	RUN(reconcile_incr_decr);
+	RUN(restart_replaces_every_pid);
+	RUN(stop_overtakes_start);
+	RUN(remove_while_waiting);
+	RUN(remove_idle_watcher_is_freed_later);
+	RUN(kill_waits_for_the_exits);
+	RUN(priority_levels);
+	RUN(free_answers_waiters);
+	return check_summary();
+}
