@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "safefs.h"
 #include "parse.h"
+#include "protocol.h"
 #include "text.h"
 #include "version.h"
 
@@ -233,9 +234,11 @@ static const char *reply_reason(json_t *reply)
 	return reason ? shown(reason) : "unknown error";
 }
 
+/* The reply's machine code (protocol.h), never its text, says which error it is. */
 static bool is_no_such(json_t *reply)
 {
-	return !reply_ok(reply) && strstr(reply_reason(reply), "not found");
+	return !reply_ok(reply) &&
+	       reply_code_parse(json_string_value(json_object_get(reply, "code"))) == REPLY_ENOENT;
 }
 
 static void print_json(json_t *reply)

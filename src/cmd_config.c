@@ -42,9 +42,10 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props)
 		json_t *list = json_array();
 		for (int i = 0; i < errors.count; i++)
 			json_array_append_new(list, json_string(errors.lines[i]));
-		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:n, s:o}", "status", "error",
+		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
 						 "reason", "the configuration has errors", "errno",
-						 CONTROL_ECOMMAND, "tb", "errors", list));
+						 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL),
+						 "tb", "errors", list));
 		config_errors_free(&errors);
 		return;
 	}
@@ -190,7 +191,7 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (arbiter_find(a, name)) {
-		control_error(req, CONTROL_ECOMMAND, "watcher %s already exists", name);
+		control_fail(req, REPLY_EEXIST, "watcher %s already exists", name);
 		return;
 	}
 	if (options && !json_is_object(options)) {
@@ -250,7 +251,7 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 	if (pid != 0) {
 		struct process *p = find_process(w, pid);
 		if (p == NULL) {
-			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+			control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 			return;
 		}
 		if (kill(group ? -p->pid : p->pid, sig) < 0) {

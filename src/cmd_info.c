@@ -283,7 +283,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
 		}
 		if (pid) {
 			if (find_process(w, pid) == NULL) {
-				control_error(req, CONTROL_EMESSAGE, "process %ld not found", pid);
+				control_fail(req, REPLY_ESRCH, "process %ld not found", pid);
 				return;
 			}
 			control_reply(req, json_pack("{s:s, s:i, s:o}", "name", w->name, "process",

@@ -205,7 +205,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 					       kind != OP_RESTART))
 		return false;
 	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return true;
 	}
 	op = calloc(1, sizeof(*op));
@@ -231,7 +231,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 void cmd_start(struct arbiter *a, struct request *req, json_t *props)
 {
 	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return;
 	}
 	if (!run_on_all(a, req, props, OP_START))
@@ -247,7 +247,7 @@ void cmd_stop(struct arbiter *a, struct request *req, json_t *props)
 void cmd_restart(struct arbiter *a, struct request *req, json_t *props)
 {
 	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return;
 	}
 	if (!run_on_all(a, req, props, OP_RESTART))
@@ -257,7 +257,7 @@ void cmd_restart(struct arbiter *a, struct request *req, json_t *props)
 void cmd_reload(struct arbiter *a, struct request *req, json_t *props)
 {
 	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return;
 	}
 	/* graceful (default): new processes first; otherwise a plain restart. */
@@ -427,7 +427,7 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 	if (pid && n == 0) {
 		free(job->pids);
 		free(job);
-		control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+		control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 		return;
 	}
 	log_info("watcher %s: kill: SIG%s to %d process%s", w->name,

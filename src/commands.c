@@ -89,7 +89,7 @@ struct watcher *need_watcher(struct arbiter *a, struct request *req, json_t *pro
 	}
 	w = arbiter_find(a, json_string_value(name));
 	if (w == NULL)
-		control_error(req, CONTROL_EMESSAGE, "program %s not found", json_string_value(name));
+		control_fail(req, REPLY_ENOENT, "program %s not found", json_string_value(name));
 	return w;
 }
 
@@ -143,7 +143,7 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 	}
 	if (name && n == 0) {
 		free(list);
-		control_error(req, CONTROL_EMESSAGE, "program %s not found", name);
+		control_fail(req, REPLY_ENOENT, "program %s not found", name);
 		return -1;
 	}
 	*out = list;
