@@ -4,7 +4,8 @@
 #ifndef CIRQUE_PROTOCOL_H
 #define CIRQUE_PROTOCOL_H
 
-/* A command's flags (commands.def); the daemon's dispatcher acts on the first three. */
+/* A command's flags (commands.def): the daemon's dispatcher makes the checks of the first three,
+ * cirquectl gives a waiting request of a CMD_WAITABLE command an hour to answer. */
 enum command_flags {
 	CMD_WATCHER = 1 << 0,          /* "name" is required and must name a watcher */
 	CMD_WATCHER_IF_NAMED = 1 << 1, /* a "name", when given, must name a watcher */
