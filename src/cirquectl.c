@@ -1,7 +1,8 @@
 /* cirquectl.c - the command-line client: supervisorctl-style verbs over Circus's protocol.
  *
- * Each verb is a row of a table: its name, usage, and a function that sends one or more requests
- * and prints the replies the way supervisorctl does. --json prints the raw replies instead.
+ * Each verb is a row of commands.def, the daemon's command table: its name, argument counts,
+ * usage, help, and a function here (ctl_<verb>) that sends one or more requests and prints the
+ * replies the way supervisorctl does. --json prints the raw replies instead.
  * Strings from the daemon may quote what children and clients chose (a STATUS=, a command line,
  * a name in an error): they are printed through shown(), with control characters escaped.
  * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
@@ -10,6 +11,7 @@
 #include "endpoint.h"
 #include "safefs.h"
 #include "parse.h"
+#include "protocol.h"
 #include "text.h"
 #include "version.h"
 
@@ -233,9 +235,11 @@ static const char *reply_reason(json_t *reply)
 	return reason ? shown(reason) : "unknown error";
 }
 
+/* The reply's machine code (protocol.h), never its text, says which error it is. */
 static bool is_no_such(json_t *reply)
 {
-	return !reply_ok(reply) && strstr(reply_reason(reply), "not found");
+	return !reply_ok(reply) &&
+	       reply_code_parse(json_string_value(json_object_get(reply, "code"))) == REPLY_ENOENT;
 }
 
 static void print_json(json_t *reply)
@@ -263,6 +267,9 @@ static int simple(struct client *c, const char *command, json_t *props, json_t *
 		json_decref(reply);
 	return rc;
 }
+
+static int usage_error(const char *verb);
+static double reply_timeout(const struct client *c, const char *command, bool wait);
 
 /* --- status ----------------------------------------------------------------------------------- */
 
@@ -360,7 +367,7 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 	return not_running;
 }
 
-static int cmd_status(struct client *c, int argc, char **argv)
+static int ctl_status(struct client *c, int argc, char **argv)
 {
 	json_t *props = json_pack("{s:b}", "processes", 1), *reply;
 	struct status_line *lines = malloc(sizeof(*lines) * 16);
@@ -456,12 +463,10 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 {
 	bool wait;
 	int names = parse_wait(argc, argv, &wait), rc = EXIT_OK;
-	double timeout = c->timeout >= 0 ? c->timeout : (wait ? 3600 : 5);
+	double timeout = reply_timeout(c, command, wait);
 
-	if (names == 0) {
-		fprintf(stderr, "usage: cirquectl %s name...|all [--no-wait]\n", command);
-		return EXIT_USAGE;
-	}
+	if (names == 0)
+		return usage_error(command);
 	for (int i = 0; i < names; i++) {
 		bool all = strcmp(argv[i], "all") == 0;
 		json_t *props = json_pack("{s:b}", "waiting", wait);
@@ -507,14 +512,14 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 	return rc;
 }
 
-static int cmd_start(struct client *c, int argc, char **argv)
+static int ctl_start(struct client *c, int argc, char **argv)
 { return lifecycle(c, "start", "started", argc, argv); }
-static int cmd_stop(struct client *c, int argc, char **argv)
+static int ctl_stop(struct client *c, int argc, char **argv)
 { return lifecycle(c, "stop", "stopped", argc, argv); }
-static int cmd_restart(struct client *c, int argc, char **argv)
+static int ctl_restart(struct client *c, int argc, char **argv)
 { return lifecycle(c, "restart", "restarted", argc, argv); }
 
-static int cmd_reload(struct client *c, int argc, char **argv)
+static int ctl_reload(struct client *c, int argc, char **argv)
 {
 	char *all[] = { "all", "--no-wait", NULL };
 	bool names = false, no_wait = false;
@@ -551,7 +556,7 @@ static int print_changes(json_t *changes, const char *verb_added, const char *ve
 	return n;
 }
 
-static int cmd_reread(struct client *c, int argc, char **argv)
+static int ctl_reread(struct client *c, int argc, char **argv)
 {
 	json_t *reply;
 	int rc;
@@ -575,7 +580,7 @@ static int cmd_reread(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_update(struct client *c, int argc, char **argv)
+static int ctl_update(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *changes;
 	int rc;
@@ -611,14 +616,10 @@ static int cmd_update(struct client *c, int argc, char **argv)
 
 /* --- the other verbs -------------------------------------------------------------------------- */
 
-static int cmd_signal(struct client *c, int argc, char **argv)
+static int ctl_signal(struct client *c, int argc, char **argv)
 {
 	int rc = EXIT_OK;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: cirquectl signal SIG name...|all\n");
-		return EXIT_USAGE;
-	}
 	for (int i = 1; i < argc; i++) {
 		json_t *list = NULL;
 		if (strcmp(argv[i], "all") == 0) {
@@ -658,10 +659,8 @@ static int change_count(struct client *c, const char *command, int argc, char **
 	long nb = 1;
 	int rc;
 
-	if (argc < 1 || argc > 2 || (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))) {
-		fprintf(stderr, "usage: cirquectl %s name [n]\n", command);
-		return EXIT_USAGE;
-	}
+	if (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))
+		return usage_error(command);
 	/* The count goes whole: the daemon says what it allows. */
 	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
@@ -677,20 +676,16 @@ static int change_count(struct client *c, const char *command, int argc, char **
 	return rc;
 }
 
-static int cmd_incr(struct client *c, int argc, char **argv)
+static int ctl_incr(struct client *c, int argc, char **argv)
 { return change_count(c, "incr", argc, argv); }
-static int cmd_decr(struct client *c, int argc, char **argv)
+static int ctl_decr(struct client *c, int argc, char **argv)
 { return change_count(c, "decr", argc, argv); }
 
-static int cmd_add(struct client *c, int argc, char **argv)
+static int ctl_add(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *args;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: cirquectl add name cmd [arg...]\n");
-		return EXIT_USAGE;
-	}
 	args = json_array();
 	for (int i = 2; i < argc; i++)
 		json_array_append_new(args, json_string(argv[i]));
@@ -706,17 +701,13 @@ static int cmd_add(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_remove(struct client *c, int argc, char **argv)
+static int ctl_remove(struct client *c, int argc, char **argv)
 {
 	int rc = EXIT_OK;
 
-	if (argc < 1) {
-		fprintf(stderr, "usage: cirquectl remove name...\n");
-		return EXIT_USAGE;
-	}
 	for (int i = 0; i < argc; i++) {
 		json_t *reply = call(c, "rm", json_pack("{s:s, s:b}", "name", argv[i], "waiting", 1),
-				     c->timeout >= 0 ? c->timeout : 3600);
+				     reply_timeout(c, "rm", true));
 		if (c->json)
 			print_json(reply);
 		else if (reply_ok(reply))
@@ -731,7 +722,7 @@ static int cmd_remove(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_pid(struct client *c, int argc, char **argv)
+static int ctl_pid(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *pid;
 	size_t i;
@@ -757,17 +748,12 @@ static int cmd_pid(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_get(struct client *c, int argc, char **argv)
+static int ctl_get(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *keys = json_array(), *value;
 	const char *key;
 	int rc;
 
-	if (argc < 2) {
-		json_decref(keys);
-		fprintf(stderr, "usage: cirquectl get name key...\n");
-		return EXIT_USAGE;
-	}
 	for (int i = 1; i < argc; i++)
 		json_array_append_new(keys, json_string(argv[i]));
 	rc = simple(c, "get", json_pack("{s:s, s:o}", "name", argv[0], "keys", keys), &reply);
@@ -789,15 +775,12 @@ static int cmd_get(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_set(struct client *c, int argc, char **argv)
+static int ctl_set(struct client *c, int argc, char **argv)
 {
 	json_t *reply;
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: cirquectl set name key value\n");
-		return EXIT_USAGE;
-	}
+	(void)argc;  /* 3 (commands.def) */
 	/* Values are passed as text: the daemon validates them as it does the file's. */
 	rc = simple(c, "set", json_pack("{s:s, s:{s:s}}", "name", argv[0], "options", argv[1],
 					argv[2]), &reply);
@@ -811,7 +794,7 @@ static int cmd_set(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_stats(struct client *c, int argc, char **argv)
+static int ctl_stats(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *watchers, *procs, *info;
 	const char *wname, *pid;
@@ -847,7 +830,7 @@ static int cmd_stats(struct client *c, int argc, char **argv)
 }
 
 /* The daemon's listening sockets (listsockets), one per line: "web  127.0.0.1:8080  fd 5". */
-static int cmd_sockets(struct client *c, int argc, char **argv)
+static int ctl_sockets(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *sock;
 	size_t i;
@@ -882,7 +865,7 @@ static int cmd_sockets(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_version(struct client *c, int argc, char **argv)
+static int ctl_version(struct client *c, int argc, char **argv)
 {
 	(void)c;
 	(void)argc;
@@ -891,15 +874,14 @@ static int cmd_version(struct client *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_shutdown(struct client *c, int argc, char **argv)
+static int ctl_shutdown(struct client *c, int argc, char **argv)
 {
 	json_t *reply;
 	int rc;
 
 	(void)argc;
 	(void)argv;
-	reply = call(c, "quit", json_pack("{s:b}", "waiting", 1),
-		     c->timeout >= 0 ? c->timeout : 3600);
+	reply = call(c, "quit", json_pack("{s:b}", "waiting", 1), reply_timeout(c, "quit", true));
 	rc = reply_ok(reply) ? EXIT_OK : EXIT_ERROR;
 	if (c->json)
 		print_json(reply);
@@ -1113,7 +1095,7 @@ static void *subscribe_output(struct client *c, const char *name)
 	return sub;
 }
 
-static int cmd_tail(struct client *c, int argc, char **argv)
+static int ctl_tail(struct client *c, int argc, char **argv)
 {
 	struct tail_options o;
 	void *sub = NULL;
@@ -1121,10 +1103,8 @@ static int cmd_tail(struct client *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if (parse_tail_options(argc, argv, &o) < 0) {
-		fprintf(stderr, "usage: cirquectl tail [-f] [-n N] [--stderr] [--raw] name[:wid]\n");
-		return EXIT_USAGE;
-	}
+	if (parse_tail_options(argc, argv, &o) < 0)
+		return usage_error("tail");
 	const char *stream = o.stderr_stream ? "stderr" : "stdout";
 	if (o.follow)
 		sub = subscribe_output(c, o.name);
@@ -1157,7 +1137,7 @@ static int cmd_tail(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_reopen(struct client *c, int argc, char **argv)
+static int ctl_reopen(struct client *c, int argc, char **argv)
 {
 	int rc;
 
@@ -1171,7 +1151,7 @@ static int cmd_reopen(struct client *c, int argc, char **argv)
 
 /* A new CURVE key pair: the public key goes in the daemon's curve_allowed_clients (or is the
  * daemon's server key), the secret key into a file readable only by its owner. */
-static int cmd_keygen(struct client *c, int argc, char **argv)
+static int ctl_keygen(struct client *c, int argc, char **argv)
 {
 	char public_key[CURVE_KEY_LEN + 1], secret[CURVE_KEY_LEN + 1];
 
@@ -1186,57 +1166,89 @@ static int cmd_keygen(struct client *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_help(struct client *c, int argc, char **argv);
+static int ctl_help(struct client *c, int argc, char **argv);
 
 static const struct verb {
-	const char *name;
-	const char *usage;
+	const char *command;          /* the protocol command, NULL for a verb of cirquectl alone */
+	unsigned flags;               /* the command's (enum command_flags) */
+	const char *name;             /* NULL: the command is no verb */
 	int (*run)(struct client *c, int argc, char **argv);
+	int min_args, max_args;       /* max -1: any number */
+	const char *usage, *help;
 } verbs[] = {
-	{ "status", "status [name...]            processes and their states", cmd_status },
-	{ "start", "start name...|all [--no-wait] start watchers, wait until they run", cmd_start },
-	{ "stop", "stop name...|all [--no-wait]  stop watchers gracefully", cmd_stop },
-	{ "restart", "restart name...|all [--no-wait]", cmd_restart },
-	{ "reload", "reload [name...] [--no-wait]  graceful reload: new processes first", cmd_reload },
-	{ "reread", "reread                      validate the file, show what would change", cmd_reread },
-	{ "update", "update                      apply the file's changes", cmd_update },
-	{ "signal", "signal SIG name...|all      send a signal to every process", cmd_signal },
-	{ "incr", "incr name [n]               add n processes (default 1)", cmd_incr },
-	{ "decr", "decr name [n]               remove n processes", cmd_decr },
-	{ "add", "add name cmd [arg...]       add and start a watcher", cmd_add },
-	{ "remove", "remove name...              stop and remove watchers", cmd_remove },
-	{ "pid", "pid [name]                  the daemon's pid, or a watcher's pids", cmd_pid },
-	{ "get", "get name key...             watcher options", cmd_get },
-	{ "set", "set name key value          change an option (restarts if needed)", cmd_set },
-	{ "stats", "stats [name]                cpu, memory, age of processes", cmd_stats },
-	{ "sockets", "sockets                     listening sockets passed to watchers", cmd_sockets },
-	{ "tail", "tail [-f] [-n N] [--stderr] [--raw] name[:wid]  last lines of output; -f follows",
-	  cmd_tail },
-	{ "reopen", "reopen                      reopen log files (after logrotate)", cmd_reopen },
-	{ "version", "version                     cirquectl's version", cmd_version },
-	{ "keygen", "keygen                      print a new CURVE key pair", cmd_keygen },
-	{ "shutdown", "shutdown                    stop everything and the daemon", cmd_shutdown },
-	{ "help", "help                        this list", cmd_help },
+#define CMD(name, flags, prop, prop_type, verb, cli, min, max, usage, help) \
+	{ #name, flags, verb, cli, min, max, usage, help },
+#define VERB(verb, cli, min, max, usage, help) \
+	{ NULL, 0, verb, cli, min, max, usage, help },
+#include "commands.def"
+#undef CMD
+#undef VERB
 };
 
-static int cmd_help(struct client *c, int argc, char **argv)
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static const struct verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].name && strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static int usage_error(const char *verb)
+{
+	fprintf(stderr, "usage: cirquectl %s\n", find_verb(verb)->usage);
+	return EXIT_USAGE;
+}
+
+/* How long to wait for the reply to COMMAND: --timeout, else as long as a waiting command may
+ * take (an hour), else 5 s. */
+static double reply_timeout(const struct client *c, const char *command, bool wait)
+{
+	if (c->timeout >= 0)
+		return c->timeout;
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].command && strcmp(verbs[i].command, command) == 0)
+			return wait && (verbs[i].flags & CMD_WAITABLE) ? 3600 : 5;
+	return 5;
+}
+
+/* The verbs, one per line: help's list (and, with USAGE, the usage text of each). */
+static void list_verbs(FILE *out, bool usage)
+{
+	for (size_t i = 0; i < NVERBS; i++) {
+		if (verbs[i].name == NULL)
+			continue;
+		if (!usage)
+			fprintf(out, "%s\n", verbs[i].name);
+		else if (verbs[i].help)
+			fprintf(out, "  %-26s  %s\n", verbs[i].usage, verbs[i].help);
+		else
+			fprintf(out, "  %s\n", verbs[i].usage);
+	}
+}
+
+static int ctl_help(struct client *c, int argc, char **argv)
 {
 	(void)c;
 	(void)argc;
 	(void)argv;
 	printf("commands:\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		printf("  %s\n", verbs[i].usage);
+	list_verbs(stdout, true);
 	return EXIT_OK;
 }
 
 static int run_verb(struct client *c, int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[0], verbs[i].name) == 0)
-			return verbs[i].run(c, argc - 1, argv + 1);
-	fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n", argv[0]);
-	return EXIT_USAGE;
+	const struct verb *v = find_verb(argv[0]);
+
+	if (v == NULL) {
+		fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (argc - 1 < v->min_args || (v->max_args >= 0 && argc - 1 > v->max_args))
+		return usage_error(v->name);
+	return v->run(c, argc - 1, argv + 1);
 }
 
 /* Splits LINE in place into at most MAX-1 words (blank-separated), NULL-terminated. */
@@ -1302,8 +1314,7 @@ static void usage(FILE *out)
 		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
 		     "Exit codes: 0 ok, 1 error, 2 usage, 3 a process is not running (status),\n"
 		     "4 no such watcher, 7 cirqued cannot be reached.\n\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %s\n", verbs[i].usage);
+	list_verbs(out, true);
 }
 
 int main(int argc, char **argv)
@@ -1316,6 +1327,7 @@ int main(int argc, char **argv)
 		{ "curve-secret-key-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
+		{ "list-commands", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client c = { .timeout = -1 };
@@ -1338,6 +1350,7 @@ int main(int argc, char **argv)
 		case 'K': c.curve_secret_file = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'v': printf("cirquectl %s\n", CIRQUE_VERSION); return EXIT_OK;
+		case 'l': list_verbs(stdout, false); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

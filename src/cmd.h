@@ -1,5 +1,5 @@
 /* cmd.h - what the command handlers (cmd_*.c) share: property readers, watcher selection, and
- * the handlers themselves, listed in commands.c's table. */
+ * the handlers themselves, one per row of commands.def. */
 #ifndef CIRQUE_CMD_H
 #define CIRQUE_CMD_H
 
@@ -12,15 +12,28 @@ struct arbiter;
 struct process;
 struct watcher;
 
-typedef void (*command_fn)(struct arbiter *a, struct request *req, json_t *props);
+/* A handler. The dispatcher (commands.c) has made the checks of the command's row first: W is
+ * the watcher named by "name" for CMD_WATCHER (and CMD_WATCHER_IF_NAMED when a name is given),
+ * NULL otherwise. */
+typedef void (*command_fn)(struct arbiter *a, struct request *req, json_t *props,
+			   struct watcher *w);
+
+/* Why a property is invalid: the reply "message invalid '<key>' <why>" (Circus's errno 3). */
+enum invalid_why {
+	INVALID_MISSING,
+	INVALID_NOT_STRING,
+	INVALID_NOT_LIST,
+	INVALID_NOT_OBJECT,
+	INVALID_NOT_INTEGER,
+	INVALID_UNSPECIFIED,           /* "message invalid '<key>'" alone */
+};
+void reply_invalid(struct request *req, const char *key, enum invalid_why why);
 
 const char *prop_string(json_t *props, const char *key);
 bool prop_bool(json_t *props, const char *key, bool fallback);
 /* An integer given as a number or a numeric string; -1 if present but bad. */
 int prop_int(json_t *props, const char *key, long fallback, long *out);
 bool waiting(json_t *props);
-/* The watcher named by the required property "name", or an error reply and NULL. */
-struct watcher *need_watcher(struct arbiter *a, struct request *req, json_t *props);
 /* Watchers selected by name and match (simple, glob, regex); NULL name = all. Returns the count
  * (list in *out, malloc'd), or -1 after an error reply. */
 int select_watchers(struct arbiter *a, struct request *req, json_t *props, struct watcher ***out);
@@ -30,31 +43,12 @@ json_t *pids_of(const struct watcher *w);
 json_t *pids_except(json_t *pids, json_t *exclude);
 bool signal_from_json(json_t *v, int *sig);
 
-void cmd_add(struct arbiter *a, struct request *req, json_t *props);
-void cmd_decr(struct arbiter *a, struct request *req, json_t *props);
-void cmd_dstats(struct arbiter *a, struct request *req, json_t *props);
-void cmd_get(struct arbiter *a, struct request *req, json_t *props);
-void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props);
-void cmd_incr(struct arbiter *a, struct request *req, json_t *props);
-void cmd_kill(struct arbiter *a, struct request *req, json_t *props);
-void cmd_list(struct arbiter *a, struct request *req, json_t *props);
-void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props);
-void cmd_numprocesses(struct arbiter *a, struct request *req, json_t *props);
-void cmd_numwatchers(struct arbiter *a, struct request *req, json_t *props);
-void cmd_options(struct arbiter *a, struct request *req, json_t *props);
-void cmd_quit(struct arbiter *a, struct request *req, json_t *props);
-void cmd_reload(struct arbiter *a, struct request *req, json_t *props);
-void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props);
-void cmd_reopen(struct arbiter *a, struct request *req, json_t *props);
-void cmd_reread(struct arbiter *a, struct request *req, json_t *props);
-void cmd_restart(struct arbiter *a, struct request *req, json_t *props);
-void cmd_rm(struct arbiter *a, struct request *req, json_t *props);
-void cmd_set(struct arbiter *a, struct request *req, json_t *props);
-void cmd_signal(struct arbiter *a, struct request *req, json_t *props);
-void cmd_start(struct arbiter *a, struct request *req, json_t *props);
-void cmd_stats(struct arbiter *a, struct request *req, json_t *props);
-void cmd_status(struct arbiter *a, struct request *req, json_t *props);
-void cmd_stop(struct arbiter *a, struct request *req, json_t *props);
-void cmd_tail(struct arbiter *a, struct request *req, json_t *props);
+/* The handlers, cmd_<name> for each row of commands.def. */
+#define CMD(name, flags, prop, prop_type, verb, cli, min, max, usage, help) \
+	void cmd_##name(struct arbiter *a, struct request *req, json_t *props, struct watcher *w);
+#define VERB(verb, cli, min, max, usage, help)
+#include "commands.def"
+#undef CMD
+#undef VERB
 
 #endif

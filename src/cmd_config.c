@@ -19,8 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props)
+void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
+	(void)w;
 	(void)props;
 	if (arbiter_reload(a) < 0) {
 		control_error(req, CONTROL_ECOMMAND, "reload failed, the running configuration is "
@@ -31,20 +32,22 @@ void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props)
 }
 
 /* cirque's extension: validate the file and say what a reloadconfig would change. */
-void cmd_reread(struct arbiter *a, struct request *req, json_t *props)
+void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	struct config_errors errors = { 0 };
 	struct config *config;
 	json_t *changes;
 
 	(void)props;
+	(void)w;
 	if (config_load(a->config_path, &config, &errors) < 0) {
 		json_t *list = json_array();
 		for (int i = 0; i < errors.count; i++)
 			json_array_append_new(list, json_string(errors.lines[i]));
-		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:n, s:o}", "status", "error",
+		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
 						 "reason", "the configuration has errors", "errno",
-						 CONTROL_ECOMMAND, "tb", "errors", list));
+						 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL),
+						 "tb", "errors", list));
 		config_errors_free(&errors);
 		return;
 	}
@@ -133,19 +136,12 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 	json_object_set(raw, key, value);
 }
 
-void cmd_set(struct arbiter *a, struct request *req, json_t *props)
+void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	json_t *options = json_object_get(props, "options"), *raw, *value;
 	struct watcher_config *wc;
 	const char *key;
 
-	if (w == NULL)
-		return;
-	if (!json_is_object(options)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'options' must be an object");
-		return;
-	}
 	raw = json_deep_copy(w->config->raw);
 	json_object_foreach(options, key, value)
 		fold_option(raw, key, value);
@@ -179,7 +175,7 @@ static void added_and_started(struct watcher *w, enum watcher_outcome outcome, v
  * the new watcher starts once they are gone, and is "starting" (or "stopping") meanwhile.
  * Refusing instead would make `rm NAME; add NAME` succeed or fail by the graceful_timeout
  * and leave every script to retry in a loop: the daemon does that waiting for it. */
-void cmd_add(struct arbiter *a, struct request *req, json_t *props)
+void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watcher *unused)
 {
 	const char *name = prop_string(props, "name"), *key;
 	json_t *cmd = json_object_get(props, "cmd"), *options = json_object_get(props, "options");
@@ -187,17 +183,17 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 	struct watcher_config *wc;
 	struct watcher *w;
 
+	(void)unused;
 	if (name == NULL || !json_is_string(cmd)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid '%s' is missing",
-			      name == NULL ? "name" : "cmd");
+		reply_invalid(req, name == NULL ? "name" : "cmd", INVALID_MISSING);
 		return;
 	}
 	if (arbiter_find(a, name)) {
-		control_error(req, CONTROL_ECOMMAND, "watcher %s already exists", name);
+		control_fail(req, REPLY_EEXIST, "watcher %s already exists", name);
 		return;
 	}
 	if (options && !json_is_object(options)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'options' must be an object");
+		reply_invalid(req, "options", INVALID_NOT_OBJECT);
 		return;
 	}
 	raw = json_object();
@@ -226,20 +222,14 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props)
 	}
 }
 
-void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
+void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	json_t *signum = json_object_get(props, "signum");
 	bool group = prop_bool(props, "children", false) || prop_bool(props, "recursive", false);
 	long pid;
 	int sig;
 
-	if (w == NULL)
-		return;
-	if (signum == NULL) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'signum' is missing");
-		return;
-	}
+	(void)a;
 	if (!signal_from_json(signum, &sig)) {
 		char *text = json_dumps(signum, JSON_ENCODE_ANY);
 		control_error(req, CONTROL_EMESSAGE, "unknown signal %s", text ? text : "?");
@@ -247,13 +237,13 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (prop_int(props, "pid", 0, &pid) < 0) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
+		reply_invalid(req, "pid", INVALID_NOT_INTEGER);
 		return;
 	}
 	if (pid != 0) {
 		struct process *p = find_process(w, pid);
 		if (p == NULL) {
-			control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+			control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 			return;
 		}
 		if (process_signal(p, sig, group) < 0) {
@@ -268,8 +258,9 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props)
 	control_ok(req);
 }
 
-void cmd_reopen(struct arbiter *a, struct request *req, json_t *props)
+void cmd_reopen(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
+	(void)w;
 	(void)a;
 	(void)props;
 	log_info("reopening log files (reopen command)");

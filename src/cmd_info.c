@@ -49,16 +49,15 @@ static struct watcher **sorted_watchers(struct arbiter *a, int *n)
 	return list;
 }
 
-void cmd_list(struct arbiter *a, struct request *req, json_t *props)
+void cmd_list(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	int n;
 	struct watcher **list;
 	json_t *names;
 
-	if (json_object_get(props, "name")) {
-		struct watcher *w = need_watcher(a, req, props);
-		if (w)
-			control_reply(req, json_pack("{s:o}", "pids", pids_of(w)));
+	(void)props;
+	if (w) {
+		control_reply(req, json_pack("{s:o}", "pids", pids_of(w)));
 		return;
 	}
 	list = sorted_watchers(a, &n);
@@ -100,7 +99,7 @@ static json_t *process_details(const struct watcher *w, double now)
 	return out;
 }
 
-void cmd_status(struct arbiter *a, struct request *req, json_t *props)
+void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	bool details = prop_bool(props, "processes", false);
 	double now = ev_now(a->loop);
@@ -108,10 +107,7 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props)
 	struct watcher **list;
 	int n;
 
-	if (json_object_get(props, "name")) {
-		struct watcher *w = need_watcher(a, req, props);
-		if (w == NULL)
-			return;
+	if (w) {
 		json_t *reply = json_pack("{s:s}", "status", watcher_status(w));
 		if (details)
 			json_object_set_new(reply, "processes", process_details(w, now));
@@ -135,30 +131,29 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, reply);
 }
 
-void cmd_numprocesses(struct arbiter *a, struct request *req, json_t *props)
+void cmd_numprocesses(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	int total = 0;
 
-	if (json_object_get(props, "name")) {
-		struct watcher *w = need_watcher(a, req, props);
-		if (w)
-			control_reply(req, json_pack("{s:i, s:s}", "numprocesses", w->numprocesses,
-						     "watcher_name", w->name));
+	(void)props;
+	if (w) {
+		control_reply(req, json_pack("{s:i, s:s}", "numprocesses", w->numprocesses,
+					     "watcher_name", w->name));
 		return;
 	}
 	/* As Circus: without a name, the processes that exist (with one, the wanted count). */
-	for (struct watcher *w = a->watchers; w; w = w->next)
+	for (w = a->watchers; w; w = w->next)
 		for (struct process *p = w->processes; p; p = p->next)
 			total += p->pid > 0;
 	control_reply(req, json_pack("{s:i}", "numprocesses", total));
 }
 
-void cmd_numwatchers(struct arbiter *a, struct request *req, json_t *props)
+void cmd_numwatchers(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	int n = 0;
 
 	(void)props;
-	for (struct watcher *w = a->watchers; w; w = w->next)
+	for (w = a->watchers; w; w = w->next)
 		n++;
 	control_reply(req, json_pack("{s:i}", "numwatchers", n));
 }
@@ -172,26 +167,19 @@ static json_t *watcher_options(const struct watcher *w)
 	return o;
 }
 
-void cmd_options(struct arbiter *a, struct request *req, json_t *props)
+void cmd_options(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
-
-	if (w)
-		control_reply(req, json_pack("{s:o}", "options", watcher_options(w)));
+	(void)a;
+	(void)props;
+	control_reply(req, json_pack("{s:o}", "options", watcher_options(w)));
 }
 
-void cmd_get(struct arbiter *a, struct request *req, json_t *props)
+void cmd_get(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	json_t *keys = json_object_get(props, "keys"), *key, *all, *out;
 	size_t i;
 
-	if (w == NULL)
-		return;
-	if (!json_is_array(keys)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'keys' must be a list");
-		return;
-	}
+	(void)a;
 	all = watcher_options(w);
 	out = json_object();
 	json_array_foreach(keys, i, key) {
@@ -209,7 +197,7 @@ void cmd_get(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, json_pack("{s:o}", "options", out));
 }
 
-void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props)
+void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	const struct daemon_config *d = &a->daemon;
 	const char *option = prop_string(props, "option");
@@ -221,6 +209,7 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props)
 				"logoutput", d->logoutput, "pidfile", d->pidfile,
 				"check_delay", 0.0, "numwatchers", 0);
 
+	(void)w;
 	json_object_del(all, "numwatchers");
 	if (option) {
 		json_t *value = json_object_get(all, option);
@@ -237,22 +226,19 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, json_pack("{s:o}", "options", all));
 }
 
-void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
+void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *infos;
 	long pid;
 
-	if (json_object_get(props, "name")) {
-		struct watcher *w = need_watcher(a, req, props);
-		if (w == NULL)
-			return;
+	if (w) {
 		if (prop_int(props, "process", 0, &pid) < 0) {
-			control_error(req, CONTROL_EMESSAGE, "message invalid 'process'");
+			reply_invalid(req, "process", INVALID_UNSPECIFIED);
 			return;
 		}
 		if (pid) {
 			if (find_process(w, pid) == NULL) {
-				control_error(req, CONTROL_EMESSAGE, "process %ld not found", pid);
+				control_fail(req, REPLY_ESRCH, "process %ld not found", pid);
 				return;
 			}
 			control_reply(req, json_pack("{s:s, s:i, s:o}", "name", w->name, "process",
@@ -270,7 +256,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	infos = json_object();
-	for (struct watcher *w = a->watchers; w; w = w->next) {
+	for (w = a->watchers; w; w = w->next) {
 		json_t *one = json_object();
 		for (struct process *p = w->processes; p; p = p->next)
 			if (p->pid > 0) {
@@ -283,26 +269,25 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props)
 	control_reply(req, json_pack("{s:o}", "infos", infos));
 }
 
-void cmd_dstats(struct arbiter *a, struct request *req, json_t *props)
+void cmd_dstats(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)a;
 	(void)props;
+	(void)w;
 	control_reply(req, json_pack("{s:o}", "info", proc_info(getpid())));
 }
 
 /* cirque's extension: the last lines of a watcher's output. Properties: name, wid (0: all),
  * stream ("stdout" or "stderr"), lines (10), encoding: "text" (default: each line a string,
  * exact when it is UTF-8, a byte that is not shown as U+FFFD) or "base64" (every byte). */
-void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
+void cmd_tail(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	const char *stream = prop_string(props, "stream");
 	const char *encoding = prop_string(props, "encoding");
 	long wid, n;
 	json_t *lines;
 
-	if (w == NULL)
-		return;
+	(void)a;
 	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr")) {
 		control_error(req, CONTROL_EMESSAGE, "stream must be stdout or stderr");
 		return;
@@ -332,9 +317,10 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props)
 				     base64 ? "base64" : "text"));
 }
 
-void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props)
+void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)a;
 	(void)props;
+	(void)w;
 	control_reply(req, json_pack("{s:o}", "sockets", sockets_describe()));
 }

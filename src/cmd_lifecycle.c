@@ -204,7 +204,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 					       kind != OP_RESTART))
 		return false;
 	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return true;
 	}
 	op = calloc(1, sizeof(*op));
@@ -227,50 +227,39 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 	return true;
 }
 
-void cmd_start(struct arbiter *a, struct request *req, json_t *props)
+void cmd_start(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
-		return;
-	}
+	(void)w;
 	if (!run_on_all(a, req, props, OP_START))
 		run_on_watchers(a, req, props, OP_START);
 }
 
-void cmd_stop(struct arbiter *a, struct request *req, json_t *props)
+void cmd_stop(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
+	(void)w;
 	if (!run_on_all(a, req, props, OP_STOP))
 		run_on_watchers(a, req, props, OP_STOP);
 }
 
-void cmd_restart(struct arbiter *a, struct request *req, json_t *props)
+void cmd_restart(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
-		return;
-	}
+	(void)w;
 	if (!run_on_all(a, req, props, OP_RESTART))
 		run_on_watchers(a, req, props, OP_RESTART);
 }
 
-void cmd_reload(struct arbiter *a, struct request *req, json_t *props)
+void cmd_reload(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	if (a->shutting_down) {
-		control_error(req, CONTROL_ECOMMAND, "the daemon is shutting down");
-		return;
-	}
+	(void)w;
 	/* graceful (default): new processes first; otherwise a plain restart. */
 	run_on_watchers(a, req, props, prop_bool(props, "graceful", true) ? OP_RELOAD : OP_RESTART);
 }
 
-static void change_count(struct arbiter *a, struct request *req, json_t *props, int sign)
+static void change_count(struct request *req, json_t *props, struct watcher *w, int sign)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	long nb;
 	struct op *op;
 
-	if (w == NULL)
-		return;
 	if (prop_int(props, "nb", 1, &nb) < 0 || nb < 0 || nb > 100000) {
 		control_error(req, CONTROL_EMESSAGE, "nb must be a non-negative integer");
 		return;
@@ -294,14 +283,16 @@ static void change_count(struct arbiter *a, struct request *req, json_t *props, 
 	op_release(op, w);
 }
 
-void cmd_incr(struct arbiter *a, struct request *req, json_t *props)
+void cmd_incr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	change_count(a, req, props, +1);
+	(void)a;
+	change_count(req, props, w, +1);
 }
 
-void cmd_decr(struct arbiter *a, struct request *req, json_t *props)
+void cmd_decr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	change_count(a, req, props, -1);
+	(void)a;
+	change_count(req, props, w, -1);
 }
 
 /* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL
@@ -327,16 +318,14 @@ static bool duration_from_json(json_t *v, double *seconds)
 	return json_is_string(v) && parse_duration(json_string_value(v), seconds) == 0;
 }
 
-void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
+void cmd_kill(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	json_t *signum = json_object_get(props, "signum"), *grace_prop;
 	double grace;
 	long pid;
 	int sig, n;
 
-	if (w == NULL)
-		return;
+	(void)a;
 	sig = w->config->stop_signal;
 	if (signum && !signal_from_json(signum, &sig)) {
 		control_error(req, CONTROL_EMESSAGE, "signal invalid");
@@ -350,7 +339,7 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (prop_int(props, "pid", 0, &pid) < 0) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'pid' must be an integer");
+		reply_invalid(req, "pid", INVALID_NOT_INTEGER);
 		return;
 	}
 	/* find_process first: a pid beyond pid_t is none (2^32 + n is not n). */
@@ -361,7 +350,7 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 		return;
 	}
 	if (pid && n == 0) {
-		control_error(req, CONTROL_EMESSAGE, "process %ld not found in %s", pid, w->name);
+		control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 		return;
 	}
 	log_info("watcher %s: kill: SIG%s to %d process%s", w->name,
@@ -373,13 +362,10 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props)
 /* rm: the watcher stops, then is forgotten. A waiting rm answers once every process of that
  * name is gone, those of a watcher it replaced still stopping included. The name is free at
  * once: a watcher added under it starts only after those processes (see add_watcher). */
-void cmd_rm(struct arbiter *a, struct request *req, json_t *props)
+void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	struct watcher *w = need_watcher(a, req, props);
 	struct op *op;
 
-	if (w == NULL)
-		return;
 	events_publish_watcher(a->events, w->name, "remove", NULL);
 	if (!waiting(props)) {
 		arbiter_remove_watcher(a, w);

@@ -1,9 +1,12 @@
-/* commands.c - the command table, request dispatch and what handlers share (Circus's protocol,
- * see shared PROTOCOL.md). The handlers live in cmd_lifecycle.c, cmd_info.c and cmd_config.c.
+/* commands.c - request dispatch over the command table (commands.def) and what handlers share
+ * (Circus's protocol, see shared PROTOCOL.md). The handlers live in cmd_lifecycle.c, cmd_info.c
+ * and cmd_config.c.
  *
- * A handler reads its properties, acts on the arbiter and answers at once, or, when the request
- * is `waiting`, hands the request to the operation's completion callback. Nothing is locked: an
- * operation on one watcher never makes a command on another fail. */
+ * The dispatcher makes the checks a command's row asks for (not while shutting down, the watcher
+ * named, a required property), then calls its handler. A handler reads its other properties,
+ * acts on the arbiter and answers at once, or, when the request is `waiting`, hands the request
+ * to the operation's completion callback. Nothing is locked: an operation on one watcher never
+ * makes a command on another fail. */
 #include "commands.h"
 #include "cmd.h"
 
@@ -73,23 +76,34 @@ bool waiting(json_t *props)
 	return prop_bool(props, "waiting", false);
 }
 
+void reply_invalid(struct request *req, const char *key, enum invalid_why why)
+{
+	static const char *const whys[] = {
+		[INVALID_MISSING] = " is missing", [INVALID_NOT_STRING] = " must be a string",
+		[INVALID_NOT_LIST] = " must be a list", [INVALID_NOT_OBJECT] = " must be an object",
+		[INVALID_NOT_INTEGER] = " must be an integer", [INVALID_UNSPECIFIED] = "",
+	};
+
+	control_error(req, CONTROL_EMESSAGE, "message invalid '%s'%s", key, whys[why]);
+}
+
 /* The watcher named by the required property "name", or an error reply and NULL. */
-struct watcher *need_watcher(struct arbiter *a, struct request *req, json_t *props)
+static struct watcher *need_watcher(struct arbiter *a, struct request *req, json_t *props)
 {
 	json_t *name = json_object_get(props, "name");
 	struct watcher *w;
 
 	if (name == NULL) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'name' is missing");
+		reply_invalid(req, "name", INVALID_MISSING);
 		return NULL;
 	}
 	if (!json_is_string(name)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'name' must be a string");
+		reply_invalid(req, "name", INVALID_NOT_STRING);
 		return NULL;
 	}
 	w = arbiter_find(a, json_string_value(name));
 	if (w == NULL)
-		control_error(req, CONTROL_EMESSAGE, "program %s not found", json_string_value(name));
+		control_fail(req, REPLY_ENOENT, "program %s not found", json_string_value(name));
 	return w;
 }
 
@@ -105,7 +119,7 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 	struct watcher **list;
 
 	if (json_object_get(props, "name") && name == NULL) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'name' must be a string");
+		reply_invalid(req, "name", INVALID_NOT_STRING);
 		return -1;
 	}
 	if (match == NULL)
@@ -143,7 +157,7 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 	}
 	if (name && n == 0) {
 		free(list);
-		control_error(req, CONTROL_EMESSAGE, "program %s not found", name);
+		control_fail(req, REPLY_ENOENT, "program %s not found", name);
 		return -1;
 	}
 	*out = list;
@@ -197,8 +211,9 @@ bool signal_from_json(json_t *v, int *sig)
 static struct request *quit_waiters[16];
 static int nquit_waiters;
 
-void cmd_quit(struct arbiter *a, struct request *req, json_t *props)
+void cmd_quit(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
+	(void)w;
 	if (waiting(props) && nquit_waiters < (int)(sizeof(quit_waiters) / sizeof(quit_waiters[0])))
 		quit_waiters[nquit_waiters++] = req;
 	else
@@ -216,34 +231,48 @@ void commands_shutdown_complete(void)
 static const struct command {
 	const char *name;
 	command_fn run;
+	unsigned flags;               /* enum command_flags */
+	const char *prop;             /* required besides name, or NULL */
+	enum prop_type prop_type;
 } commands[] = {
-	{ "add", cmd_add },
-	{ "decr", cmd_decr },
-	{ "dstats", cmd_dstats },
-	{ "get", cmd_get },
-	{ "globaloptions", cmd_globaloptions },
-	{ "incr", cmd_incr },
-	{ "kill", cmd_kill },
-	{ "list", cmd_list },
-	{ "listsockets", cmd_listsockets },
-	{ "numprocesses", cmd_numprocesses },
-	{ "numwatchers", cmd_numwatchers },
-	{ "options", cmd_options },
-	{ "quit", cmd_quit },
-	{ "reload", cmd_reload },
-	{ "reloadconfig", cmd_reloadconfig },
-	{ "reopen", cmd_reopen },
-	{ "reread", cmd_reread },
-	{ "restart", cmd_restart },
-	{ "rm", cmd_rm },
-	{ "set", cmd_set },
-	{ "signal", cmd_signal },
-	{ "start", cmd_start },
-	{ "stats", cmd_stats },
-	{ "status", cmd_status },
-	{ "stop", cmd_stop },
-	{ "tail", cmd_tail },
+#define CMD(name, flags, prop, prop_type, verb, cli, min, max, usage, help) \
+	{ #name, cmd_##name, flags, prop, prop_type },
+#define VERB(verb, cli, min, max, usage, help)
+#include "commands.def"
+#undef CMD
+#undef VERB
 };
+
+/* A required property of type TYPE: missing (PROP_ANY), or not of that type. */
+static bool prop_valid(struct request *req, const char *key, enum prop_type type, json_t *value)
+{
+	if (type == PROP_ANY && value == NULL)
+		reply_invalid(req, key, INVALID_MISSING);
+	else if (type == PROP_LIST && !json_is_array(value))
+		reply_invalid(req, key, INVALID_NOT_LIST);
+	else if (type == PROP_OBJECT && !json_is_object(value))
+		reply_invalid(req, key, INVALID_NOT_OBJECT);
+	else
+		return true;
+	return false;
+}
+
+/* The checks of CMD's row, in this order; false after an error reply. */
+static bool command_checks(const struct command *cmd, struct arbiter *a, struct request *req,
+			   json_t *props, struct watcher **w)
+{
+	*w = NULL;
+	if ((cmd->flags & CMD_NOT_SHUTTING_DOWN) && a->shutting_down) {
+		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
+		return false;
+	}
+	if (((cmd->flags & CMD_WATCHER) ||
+	     ((cmd->flags & CMD_WATCHER_IF_NAMED) && json_object_get(props, "name"))) &&
+	    (*w = need_watcher(a, req, props)) == NULL)
+		return false;
+	return cmd->prop == NULL ||
+	       prop_valid(req, cmd->prop, cmd->prop_type, json_object_get(props, cmd->prop));
+}
 
 void commands_handle(struct request *req, json_t *message, void *arg)
 {
@@ -251,9 +280,10 @@ void commands_handle(struct request *req, json_t *message, void *arg)
 	json_t *command = json_object_get(message, "command");
 	json_t *props = json_object_get(message, "properties");
 	json_t *empty = NULL;
+	struct watcher *w;
 
 	if (!json_is_string(command)) {
-		control_error(req, CONTROL_EMESSAGE, "message invalid 'command' is missing");
+		reply_invalid(req, "command", INVALID_MISSING);
 		return;
 	}
 	if (props != NULL && !json_is_object(props) && !json_is_null(props)) {
@@ -265,7 +295,8 @@ void commands_handle(struct request *req, json_t *message, void *arg)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcasecmp(commands[i].name, json_string_value(command)) == 0) {
 			log_debug("control: %s", commands[i].name);
-			commands[i].run(a, req, props);
+			if (command_checks(&commands[i], a, req, props, &w))
+				commands[i].run(a, req, props, w);
 			json_decref(empty);
 			return;
 		}

@@ -398,7 +398,7 @@ static char *fallback_reply(const struct request *req)
 	char *body;
 
 	if (asprintf(&body, "{\"status\":\"error\",\"reason\":\"internal error: the reply could "
-		     "not be built\",\"tb\":null,\"errno\":%d,\"time\":%.6f,\"id\":%s}",
+		     "not be built\",\"tb\":null,\"errno\":%d,\"code\":\"EFAIL\",\"time\":%.6f,\"id\":%s}",
 		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null") < 0)
 		body = NULL;
 	free(id);
@@ -454,19 +454,59 @@ void control_reply(struct request *req, json_t *fields)
 	finish(req, fields);
 }
 
-void control_error(struct request *req, int errnum, const char *fmt, ...)
+/* The code an error reply carries when the caller gave only Circus's errno. */
+static enum reply_code code_of_errno(int errnum)
+{
+	switch (errnum) {
+	case CONTROL_EINVALIDJSON:
+	case CONTROL_EBADDATA: return REPLY_EBADMSG;
+	case CONTROL_EUNKNOWNCOMMAND: return REPLY_ENOSYS;
+	case CONTROL_EMESSAGE: return REPLY_EINVAL;
+	case CONTROL_EOS: return REPLY_EIO;
+	default: return REPLY_EFAIL;
+	}
+}
+
+static int errno_of_code(enum reply_code code)
+{
+	switch (code) {
+	case REPLY_EBADMSG: return CONTROL_EBADDATA;
+	case REPLY_ENOSYS: return CONTROL_EUNKNOWNCOMMAND;
+	case REPLY_EINVAL:
+	case REPLY_ENOENT:
+	case REPLY_ESRCH: return CONTROL_EMESSAGE;
+	case REPLY_EIO: return CONTROL_EOS;
+	default: return CONTROL_ECOMMAND;
+	}
+}
+
+static void send_error(struct request *req, int errnum, enum reply_code code, const char *fmt,
+		       va_list ap)
 {
 	char reason[REASON_MAX];
+
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	make_valid_utf8(reason);
+	finish(req, json_pack("{s:s, s:s, s:n, s:i, s:s}", "status", "error", "reason", reason, "tb",
+			      "errno", errnum, "code", reply_code_name(code)));
+}
+
+void control_error(struct request *req, int errnum, const char *fmt, ...)
+{
 	va_list ap;
-	json_t *reply;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	send_error(req, errnum, code_of_errno(errnum), fmt, ap);
 	va_end(ap);
-	make_valid_utf8(reason);
-	reply = json_pack("{s:s, s:s, s:n, s:i}", "status", "error", "reason", reason, "tb",
-			  "errno", errnum);
-	finish(req, reply);
+}
+
+void control_fail(struct request *req, enum reply_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_error(req, errno_of_code(code), code, fmt, ap);
+	va_end(ap);
 }
 
 /* Reads one whole message (all its frames). Returns the number of frames, 0 when nothing is
@@ -528,7 +568,7 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool delimiter)
 {
 	static const char body[] = "{\"status\":\"error\",\"reason\":\"out of memory\",\"tb\":null,"
-				   "\"errno\":4,\"id\":null}";
+				   "\"errno\":4,\"code\":\"EIO\",\"id\":null}";
 
 	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
 			  sizeof(body) - 1) != 0)
@@ -654,7 +694,7 @@ void control_close(struct control *c)
 		return;
 	/* The watchers are gone and have answered their waiters: anything left is answered here. */
 	while (c->pending.next != &c->pending)
-		control_error(c->pending.next, CONTROL_ECOMMAND, "the daemon is shutting down");
+		control_fail(c->pending.next, REPLY_ESHUTDOWN, "the daemon is shutting down");
 	/* What is still queued goes out if there is room now; the rest is lost with the daemon. */
 	flush_outboxes(&c->watch);
 	while (c->outboxes)

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protocol.h"
+
 /* Requests larger than this are refused by libzmq itself (the peer is disconnected). */
 #define CONTROL_MAX_MESSAGE (1024 * 1024)
 /* Replies libzmq holds for one client (its pipe, ZMQ_SNDHWM). When that is full, the next ones
@@ -55,8 +57,12 @@ void control_ok(struct request *req);
  * building them failed (json_pack gives NULL for lack of memory or a string that is not UTF-8):
  * the client gets an error reply instead, never silence. */
 void control_reply(struct request *req, json_t *fields);
-/* Sends status "error" with reason, errno (Circus's codes below), time and id; frees REQ. */
+/* Sends status "error" with reason, errno (Circus's codes below), code (protocol.h: the one
+ * that errno implies), time and id; frees REQ. */
 void control_error(struct request *req, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same with a code more precise than the errno (no such watcher...), and its errno. */
+void control_fail(struct request *req, enum reply_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Like control_reply but FIELDS may set "status" itself (Circus's `status NAME` quirk). */
 void control_reply_raw(struct request *req, json_t *fields);
