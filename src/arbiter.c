@@ -200,8 +200,8 @@ static void on_orphan_check(struct ev_loop *loop, ev_timer *t, int revents)
 		return;
 	}
 	if (ev_now(loop) - a->orphans_since >= ORPHAN_GRACE && !a->orphans_killed) {
-		log_warn("%d orphaned process%s still running after %gs, sending SIGKILL", n,
-			 n == 1 ? "" : "es", ORPHAN_GRACE);
+		log_warnx("%d orphaned process%s still running after %gs, sending SIGKILL", n,
+			  n == 1 ? "" : "es", ORPHAN_GRACE);
 		for (int i = 0; i < n; i++)
 			kill(pids[i], SIGKILL);
 		a->orphans_killed = true;
@@ -325,7 +325,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 	struct watcher *namesake;
 
 	if (w == NULL) {
-		log_error("watcher %s: out of memory", wc->name);
+		log_errorx("watcher %s: out of memory", wc->name);
 		watcher_config_free(wc);
 		return NULL;
 	}
@@ -408,7 +408,7 @@ static int take_sockets(struct config *config, char ***rebound)
 	char *error = NULL;
 
 	if (sockets_apply(config->sockets, config->nsockets, rebound, &error) < 0) {
-		log_error("%s", error ? error : "cannot bind the sockets: out of memory");
+		log_errorx("%s", error ? error : "cannot bind the sockets: out of memory");
 		free(error);
 		return -1;
 	}
@@ -474,8 +474,8 @@ static void raise_nofile(struct arbiter *a)
 	raised = a->child_nofile;
 	raised.rlim_cur = raised.rlim_max;
 	if (raised.rlim_cur != a->child_nofile.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) < 0)
-		log_errno(LL_WARNING, "cannot raise the descriptor limit to %llu",
-			  (unsigned long long)raised.rlim_cur);
+		log_warn("cannot raise the descriptor limit to %llu",
+	     (unsigned long long)raised.rlim_cur);
 }
 
 static void watch_signal(struct arbiter *a, ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int),
@@ -566,7 +566,7 @@ void arbiter_start(struct arbiter *a)
 		run->only_autostart = true;
 
 	if (run == NULL) {
-		log_error("out of memory starting watchers");
+		log_errorx("out of memory starting watchers");
 		return;
 	}
 	level_run_next(run);
@@ -741,22 +741,22 @@ int arbiter_reload(struct arbiter *a)
 	int count;
 
 	if (a->shutting_down) {
-		log_warn("reload ignored: shutting down");
+		log_warnx("reload ignored: shutting down");
 		return -1;
 	}
 	notify_send("RELOADING=1\nSTATUS=reloading %s", a->config_path);
 	if (config_load(a->config_path, &config, &errors) < 0) {
 		for (int i = 0; i < errors.count; i++)
-			log_error("%s", errors.lines[i]);
-		log_error("reload failed: %d error%s in the configuration; keeping the running one",
-			  errors.count, errors.count == 1 ? "" : "s");
+			log_errorx("%s", errors.lines[i]);
+		log_errorx("reload failed: %d error%s in the configuration; keeping the running one",
+			   errors.count, errors.count == 1 ? "" : "s");
 		config_errors_free(&errors);
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
 	char **rebound = NULL;
 	if (take_sockets(config, &rebound) < 0) {
-		log_error("reload failed: keeping the running configuration");
+		log_errorx("reload failed: keeping the running configuration");
 		config_free(config);
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;

@@ -142,9 +142,13 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 		if (!hit)
 			continue;
 		if (n == cap) {
+			/* Never act on a subset: out of memory fails the whole request. */
 			struct watcher **grown = realloc(list, sizeof(*list) * (size_t)(cap *= 2));
-			if (grown == NULL)
+			if (grown == NULL) {
+				free(list);
+				list = NULL;
 				break;
+			}
 			list = grown;
 		}
 		list[n++] = w;

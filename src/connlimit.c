@@ -170,8 +170,8 @@ static void note_refusal(struct watched *w, const char *why)
 	w->refused++;
 	if (w->last_warning > 0 && now - w->last_warning < WARNING_INTERVAL)
 		return;
-	log_warn("%s: refusing connections: %s (%ld refused%s)", w->name, why, w->refused,
-		 w->last_warning > 0 ? " since the last message" : "");
+	log_warnx("%s: refusing connections: %s (%ld refused%s)", w->name, why, w->refused,
+		  w->last_warning > 0 ? " since the last message" : "");
 	w->last_warning = now;
 	w->refused = 0;
 }
@@ -186,7 +186,7 @@ static void connection_opened(struct watched *w, int fd)
 		int capacity = cl->capacity ? cl->capacity * 2 : 64;
 		struct connection *grown = realloc(cl->open, sizeof(*grown) * (size_t)capacity);
 		if (grown == NULL) {
-			log_error("%s: out of memory: a connection is not counted", w->name);
+			log_errorx("%s: out of memory: a connection is not counted", w->name);
 			return;
 		}
 		cl->open = grown;
@@ -289,13 +289,13 @@ int connlimit_watch(struct connlimit *cl, void *socket, const char *name)
 	*w = (struct watched){ .owner = cl, .socket = socket };
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	if (learn_local_address(w) < 0) {
-		log_error("%s: cannot tell the address of the socket", name);
+		log_errorx("%s: cannot tell the address of the socket", name);
 		return -1;
 	}
 	snprintf(endpoint, sizeof(endpoint), "inproc://cirque-connlimit-%d", cl->nsockets);
 	if (zmq_socket_monitor(socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
 					 ZMQ_EVENT_ACCEPT_FAILED) < 0) {
-		log_error("%s: cannot monitor the socket: %s", name, zmq_strerror(zmq_errno()));
+		log_errorx("%s: cannot monitor the socket: %s", name, zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	/* libzmq sends events from its I/O thread and blocks it when our pipe is full: no limit
@@ -305,7 +305,7 @@ int connlimit_watch(struct connlimit *cl, void *socket, const char *name)
 	    zmq_setsockopt(w->monitor, ZMQ_RCVHWM, &zero, sizeof(zero)) < 0 ||
 	    zmq_connect(w->monitor, endpoint) < 0 ||
 	    zwatch_start(&w->watch, cl->loop, w->monitor, on_monitor_input, w) < 0) {
-		log_error("%s: cannot monitor the socket: %s", name, zmq_strerror(zmq_errno()));
+		log_errorx("%s: cannot monitor the socket: %s", name, zmq_strerror(zmq_errno()));
 		zmq_socket_monitor(socket, NULL, 0);
 		if (w->monitor)
 			zmq_close(w->monitor);

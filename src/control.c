@@ -310,13 +310,13 @@ static void drop_client(struct control *c, struct outbox *box)
 	bool known = box->fd >= 0 && is_connection_of(box->fd, box->peer, box->ino);
 
 	describe_client(box->identity, box->identity_len, known ? box->fd : -1, who, sizeof(who));
-	log_warn("control: client %s does not read its replies: %zu waiting (%zu bytes; the limit is "
-		 "%d replies or %d MiB): dropping them, and its next ones, and %s", who, box->count,
-		 box->bytes, CONTROL_OUTBOX_MAX_REPLIES, CONTROL_OUTBOX_MAX_BYTES >> 20,
-		 known ? "closing its connection" : "keeping its connection (not found)");
+	log_warnx("control: client %s does not read its replies: %zu waiting (%zu bytes; the limit is "
+		  "%d replies or %d MiB): dropping them, and its next ones, and %s", who, box->count,
+		  box->bytes, CONTROL_OUTBOX_MAX_REPLIES, CONTROL_OUTBOX_MAX_BYTES >> 20,
+		  known ? "closing its connection" : "keeping its connection (not found)");
 	/* libzmq sees the end of the stream and closes the connection, and the pipe, itself. */
 	if (known && shutdown(box->fd, SHUT_RDWR) < 0)
-		log_errno(LL_WARNING, "control: cannot close the connection of client %s", who);
+		log_warn("control: cannot close the connection of client %s", who);
 	while (box->head)
 		outbox_pop(box);
 	box->dropped = true;
@@ -352,7 +352,7 @@ static void deliver(struct control *c, const struct request *req, char *body)
 	}
 	if (box == NULL || outbox_push(box, body, len, req->delimiter) < 0) {
 		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
-		log_error("control: out of memory: a reply to client %s is lost", who);
+		log_errorx("control: out of memory: a reply to client %s is lost", who);
 		free(body);
 	} else if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
 		drop_client(c, box);
@@ -417,14 +417,14 @@ static void send_reply(struct request *req, json_t *reply)
 	}
 	if (body == NULL) {
 		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
-		log_error("control: the reply to client %s could not be built (out of memory, or a "
-			  "string that is not UTF-8): sending an error instead", who);
+		log_errorx("control: the reply to client %s could not be built (out of memory, or a "
+			   "string that is not UTF-8): sending an error instead", who);
 		body = fallback_reply(req);
 	}
 	if (body)
 		deliver(req->control, req, body);
 	else
-		log_error("control: out of memory: a reply to client %s is lost", who);
+		log_errorx("control: out of memory: a reply to client %s is lost", who);
 }
 
 static void finish(struct request *req, json_t *reply)
@@ -572,7 +572,7 @@ static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool de
 
 	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
 			  sizeof(body) - 1) != 0)
-		log_error("control: out of memory: a request is lost");
+		log_errorx("control: out of memory: a request is lost");
 	zwatch_rearm(&c->watch);
 }
 
@@ -654,28 +654,28 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 	c->socket = zmq_socket(zmq_context, ZMQ_ROUTER);
 	if (c->socket == NULL)
 		goto fail;
-	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_setsockopt(c->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size));
-	/* A full pipe is EAGAIN (the reply waits in an outbox), not a silent drop. */
-	if (zmq_setsockopt(c->socket, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0) {
-		log_error("control: cannot set ZMQ_ROUTER_MANDATORY: %s", zmq_strerror(zmq_errno()));
+	/* A full pipe is EAGAIN (the reply waits in an outbox), not a silent drop. What a client
+	 * that does not read costs is this pipe plus its outbox; a connection that never completes
+	 * its handshake is closed after a few seconds. */
+	if (zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
+	    zmq_setsockopt(c->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size)) < 0 ||
+	    zmq_setsockopt(c->socket, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
+	    zmq_setsockopt(c->socket, ZMQ_SNDHWM, &pipe_replies, sizeof(pipe_replies)) < 0 ||
+	    zmq_setsockopt(c->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms)) < 0) {
+		log_errorx("control: cannot set the socket's options: %s", zmq_strerror(zmq_errno()));
 		goto fail;
 	}
-	/* What a client that does not read costs is this pipe plus its outbox; a connection that
-	 * never completes its handshake is closed after a few seconds. */
-	zmq_setsockopt(c->socket, ZMQ_SNDHWM, &pipe_replies, sizeof(pipe_replies));
-	zmq_setsockopt(c->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
 	if (curve_secret) {
 		if (zmq_setsockopt(c->socket, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
 		    zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, curve_secret,
 				   strlen(curve_secret)) < 0 ||
 		    zmq_setsockopt(c->socket, ZMQ_ZAP_DOMAIN, "cirque", 6) < 0) {
-			log_error("control: cannot enable CURVE: %s", zmq_strerror(zmq_errno()));
+			log_errorx("control: cannot enable CURVE: %s", zmq_strerror(zmq_errno()));
 			goto fail;
 		}
 	}
 	if (zmq_bind(c->socket, endpoint) < 0) {
-		log_error("control: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+		log_errorx("control: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		goto fail;
 	}
 	if (zwatch_start(&c->watch, loop, c->socket, drain_input, c) < 0)
@@ -705,11 +705,6 @@ void control_close(struct control *c)
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_close(c->socket);
 	free(c);
-}
-
-int control_pending_count(const struct control *c)
-{
-	return c->npending;
 }
 
 void *control_socket(struct control *c)

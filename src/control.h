@@ -78,7 +78,6 @@ enum {
 	CONTROL_EBADDATA = 6,
 };
 
-int control_pending_count(const struct control *c);
 /* The ROUTER itself, to monitor its connections (connlimit.h); nothing else may use it. */
 void *control_socket(struct control *c);
 

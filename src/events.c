@@ -27,13 +27,13 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 		free(e);
 		return NULL;
 	}
-	zmq_setsockopt(e->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	/* A subscriber that stops reading costs at most this many messages (a stream line is at
 	 * most 64 KiB); a connection that never completes its handshake goes after 5 s. */
-	zmq_setsockopt(e->socket, ZMQ_SNDHWM, &queue, sizeof(queue));
-	zmq_setsockopt(e->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms));
-	if (zmq_bind(e->socket, endpoint) < 0) {
-		log_error("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+	if (zmq_setsockopt(e->socket, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
+	    zmq_setsockopt(e->socket, ZMQ_SNDHWM, &queue, sizeof(queue)) < 0 ||
+	    zmq_setsockopt(e->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms)) < 0 ||
+	    zmq_bind(e->socket, endpoint) < 0) {
+		log_errorx("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zmq_close(e->socket);
 		free(e);
 		return NULL;
@@ -96,12 +96,4 @@ void events_publish_raw(struct events *e, const char *topic, const char *data, s
 		return;
 	if (zsend(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 		zsend(e->socket, data, len, ZMQ_DONTWAIT);
-}
-
-void events_publish_arbiter(struct events *e, const char *event, json_t *payload)
-{
-	char topic[128];
-
-	snprintf(topic, sizeof(topic), "arbiter.%s", event);
-	publish(e, topic, payload ? payload : json_object());
 }

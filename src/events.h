@@ -19,7 +19,5 @@ void events_publish_watcher(struct events *e, const char *watcher, const char *e
 			    json_t *payload);
 /* [topic, raw bytes]: the output streams (stream.<name>.<wid>.<stdout|stderr>). */
 void events_publish_raw(struct events *e, const char *topic, const char *data, size_t len);
-/* "arbiter.<event>" topics. */
-void events_publish_arbiter(struct events *e, const char *event, json_t *payload);
 
 #endif

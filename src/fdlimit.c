@@ -70,11 +70,6 @@ int fd_keep_pair(int fds[2])
 	return -1;
 }
 
-int fd_reserve_size(void)
-{
-	return reserve;
-}
-
 int fd_connection_limit(void)
 {
 	return connections;

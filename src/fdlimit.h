@@ -24,8 +24,6 @@ void fd_reserve_init(void);
 int fd_keep(int fd);
 /* The same for both ends of a pipe: 0, or -1 (EMFILE) with both closed. */
 int fd_keep_pair(int fds[2]);
-/* The reserve's size, for messages. */
-int fd_reserve_size(void);
 /* How many connections the control and event sockets may hold together. */
 int fd_connection_limit(void);
 /* RLIMIT_NOFILE as fd_reserve_init found it (0: unlimited), for messages. */

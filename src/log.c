@@ -128,6 +128,17 @@ void log_errno(enum log_level level, const char *fmt, ...)
 
 void fatal(const char *fmt, ...)
 {
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_write(LL_CRITICAL, fmt, ap, saved);
+	va_end(ap);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);

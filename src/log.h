@@ -31,10 +31,15 @@ void log_errno(enum log_level level, const char *fmt, ...) __attribute__((format
 
 #define log_debug(...) log_msg(LL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LL_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LL_WARNING, __VA_ARGS__)
-#define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
+/* OpenBSD's naming: the plain name appends ": <strerror(errno)>", the x form does not. */
+#define log_warn(...) log_errno(LL_WARNING, __VA_ARGS__)
+#define log_warnx(...) log_msg(LL_WARNING, __VA_ARGS__)
+#define log_error(...) log_errno(LL_ERROR, __VA_ARGS__)
+#define log_errorx(...) log_msg(LL_ERROR, __VA_ARGS__)
 
-/* Start-up only: log at CRITICAL and exit(1). Once the loop runs nothing is fatal. */
+/* Start-up only: log at CRITICAL and exit(1), with errno (fatal) or without (fatalx). Once the
+ * loop runs nothing is fatal. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

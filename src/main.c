@@ -123,7 +123,7 @@ static struct config *load_config(const char *path, bool quiet_ok)
 static void become_subreaper(void)
 {
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_errno(LL_WARNING, "cannot become a child subreaper");
+		log_warn("cannot become a child subreaper");
 }
 
 /* Descriptors inherited from whoever started us must not leak into every child we spawn. */
@@ -159,7 +159,7 @@ static void write_pidfile(const char *path)
 		created = false;
 		if (errno != EEXIST ||
 		    safe_file_open(path, O_WRONLY | O_CREAT, 0644, false, &f, &pidfile_dir, why) < 0)
-			fatal("cannot write pidfile %s: %s", path, why);
+			fatalx("cannot write pidfile %s: %s", path, why);
 	}
 	refused[0] = '\0';
 	if (f.st.st_uid != geteuid())
@@ -176,15 +176,15 @@ static void write_pidfile(const char *path)
 	if (refused[0]) {
 		if (created)
 			unlinkat(pidfile_dir.fd, f.name, 0);
-		fatal("refusing pidfile %s: %s (put it in a directory only root can change, such as "
-		      "/run)", path, refused);
+		fatalx("refusing pidfile %s: %s (put it in a directory only root can change, such as "
+		       "/run)", path, refused);
 	}
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
-		fatal("cannot write pidfile %s: %s", path, strerror(errno));
+		fatal("cannot write pidfile %s", path);
 	pidfile_name = strdup(f.name);  /* the file written, a link's target if one was followed */
 	if (pidfile_name == NULL)
-		fatal("out of memory");
+		fatalx("out of memory");
 }
 
 static void remove_pidfile(void)
@@ -192,7 +192,7 @@ static void remove_pidfile(void)
 	if (pidfile_dir.fd < 0)
 		return;
 	if (unlinkat(pidfile_dir.fd, pidfile_name, 0) < 0 && errno != ENOENT)
-		log_errno(LL_WARNING, "cannot remove the pidfile %s", pidfile_name);
+		log_warn("cannot remove the pidfile %s", pidfile_name);
 	close(pidfile_dir.fd);
 	pidfile_dir.fd = -1;
 	free(pidfile_name);
@@ -210,14 +210,14 @@ static void lock_ipc_endpoint(const char *endpoint)
 	if (strncmp(endpoint, "ipc:///", 7) != 0)
 		return;
 	if (asprintf(&path, "%s.lock", endpoint + 6) < 0)
-		fatal("out of memory");
+		fatalx("out of memory");
 	if (safe_file_open(path, O_RDWR | O_CREAT, 0600, false, &f, NULL, why) < 0)
-		fatal("cannot open the lock file %s: %s", path, why);
+		fatalx("cannot open the lock file %s: %s", path, why);
 	if (f.st.st_uid != geteuid())
-		fatal("the lock file %s is owned by uid %u, not by the daemon's user: remove it", path,
-		      (unsigned)f.st.st_uid);
+		fatalx("the lock file %s is owned by uid %u, not by the daemon's user: remove it", path,
+		       (unsigned)f.st.st_uid);
 	if (flock(f.fd, LOCK_EX | LOCK_NB) < 0)
-		fatal("another cirqued is already running on %s (%s is locked)", endpoint, path);
+		fatalx("another cirqued is already running on %s (%s is locked)", endpoint, path);
 	free(path);
 	/* kept open (and locked) until exit */
 }
@@ -233,15 +233,15 @@ static void prepare_ipc_dir(const char *endpoint)
 		goto out;
 	if (runtime && strcmp(dir, runtime) == 0) {
 		if (prepare_runtime_dir(dir, why) < 0)
-			fatal("runtime directory: %s", why);
+			fatalx("runtime directory: %s", why);
 	} else {
 		if (safe_dir_open(dir, false, &d, why) < 0)
-			fatal("the directory of %s: %s", endpoint, why);
+			fatalx("the directory of %s: %s", endpoint, why);
 		close(d.fd);
 		if (!d.trusted && !d.sticky_ok)
-			fatal("refusing %s: its directory %s (owner uid %u, mode %04o) can be changed by "
-			      "others, who could replace the socket", endpoint, dir, (unsigned)d.owner,
-			      (unsigned)(d.mode & 07777));
+			fatalx("refusing %s: its directory %s (owner uid %u, mode %04o) can be changed by "
+			       "others, who could replace the socket", endpoint, dir, (unsigned)d.owner,
+			       (unsigned)(d.mode & 07777));
 	}
 out:
 	free(dir);
@@ -259,7 +259,7 @@ static void *open_zmq_context(void)
 	ctx = zmq_ctx_new();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ctx == NULL)
-		fatal("cannot create the ZeroMQ context: %s", zmq_strerror(zmq_errno()));
+		fatalx("cannot create the ZeroMQ context: %s", zmq_strerror(zmq_errno()));
 	return ctx;
 }
 
@@ -275,11 +275,11 @@ static void claim_endpoints(const struct daemon_config *d, char **control, char 
 	*control = d->endpoint ? strdup(d->endpoint) : default_endpoint("control.sock");
 	*pubsub = d->pubsub_endpoint ? strdup(d->pubsub_endpoint) : default_endpoint("events.sock");
 	if (*control == NULL || *pubsub == NULL)
-		fatal("out of memory");
+		fatalx("out of memory");
 	if ((why = endpoint_refusal(*control, true, d->curve_secret_key_file != NULL)))
-		fatal("refusing the control socket %s: it %s", *control, why);
+		fatalx("refusing the control socket %s: it %s", *control, why);
 	if ((why = endpoint_refusal(*pubsub, false, false)))
-		fatal("refusing the event socket %s: it %s", *pubsub, why);
+		fatalx("refusing the event socket %s: it %s", *pubsub, why);
 	prepare_ipc_dir(*control);
 	prepare_ipc_dir(*pubsub);
 	lock_ipc_endpoint(*control);
@@ -293,35 +293,35 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	mode_t old_umask;
 
 	if (curve_file && curve_load_secret(curve_file, secret, public_key, &why) < 0)
-		fatal("curve_secret_key_file %s: %s", curve_file, why);
+		fatalx("curve_secret_key_file %s: %s", curve_file, why);
 	if (!endpoint_is_local(pubsub))
-		log_warn("the event socket %s is reachable from the network", pubsub);
+		log_warnx("the event socket %s is reachable from the network", pubsub);
 	if (strncmp(control, "tcp://", 6) == 0 && curve_file == NULL && geteuid() == 0)
-		log_warn("the control socket %s admits every local user, and through it they can run "
-			 "programs as root: prefer ipc:// (the default, in a 0700 directory) or CURVE",
-			 control);
+		log_warnx("the control socket %s admits every local user, and through it they can run "
+			  "programs as root: prefer ipc:// (the default, in a 0700 directory) or CURVE",
+			  control);
 	a->zmq = open_zmq_context();
 	if (curve_file) {
 		/* The authenticator must be bound before the CURVE socket sees its first client. */
 		a->zap = zap_open(a->loop, a->zmq, a->daemon.curve_allowed_clients);
 		if (a->zap == NULL)
-			fatal("cannot start the CURVE authenticator");
+			fatalx("cannot start the CURVE authenticator");
 		log_info("control socket uses CURVE; server public key %s", public_key);
 	}
 	old_umask = umask(077);  /* ipc socket files are created 0600 */
 	a->control = control_open(a->loop, a->zmq, control, curve_file ? secret : NULL,
 				  commands_handle, a);
 	if (a->control == NULL)
-		fatal("cannot open the control socket %s", control);
+		fatalx("cannot open the control socket %s", control);
 	a->events = events_open(a->zmq, pubsub);
 	umask(old_umask);
 	if (a->events == NULL)
-		fatal("cannot open the event socket %s", pubsub);
+		fatalx("cannot open the event socket %s", pubsub);
 	connection_limit = connlimit_open(a->loop, a->zmq, fd_connection_limit());
 	if (connection_limit == NULL ||
 	    connlimit_watch(connection_limit, control_socket(a->control), "control") < 0 ||
 	    connlimit_watch(connection_limit, events_socket(a->events), "events") < 0)
-		log_warn("the number of clients is not limited (see above)");
+		log_warnx("the number of clients is not limited (see above)");
 	explicit_bzero(secret, sizeof(secret));
 	log_info("control socket %s, events %s", control, pubsub);
 	a->control_endpoint = control;  /* for globaloptions */
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (loop == NULL)
-		fatal("cannot initialise libev (bad $LIBEV_FLAGS?)");
+		fatalx("cannot initialise libev (bad $LIBEV_FLAGS?)");
 	if (arbiter_init(&arbiter, loop, config) < 0)
 		return 1;
 	/* The command line wins over the configuration. */
@@ -386,7 +386,7 @@ int main(int argc, char **argv)
 		 opt.config_path);
 	open_control_plane(&arbiter, control, pubsub);
 	if (streams_init(loop, arbiter.events) < 0)
-		fatal("cannot start the log writer thread: %s", strerror(errno));
+		fatalx("cannot start the log writer thread: %s", strerror(errno));
 	notify_start_watchdog(loop);
 	arbiter_start(&arbiter);
 	ev_run(loop, 0);

@@ -595,13 +595,6 @@ struct sink *sink_syslog(int facility, const char *tag)
 	return s;
 }
 
-void sink_ref(struct sink *s)
-{
-	pthread_mutex_lock(&lock);
-	s->refs++;
-	pthread_mutex_unlock(&lock);
-}
-
 /* Sinks stay registered until exit (one per path); a file without readers is closed by the
  * writer once its queue is written, and opened again if a reader comes back. */
 void sink_unref(struct sink *s)
@@ -669,19 +662,4 @@ bool sink_write(struct sink *s, const char *data, size_t len)
 void sink_write_final(struct sink *s, const char *data, size_t len)
 {
 	sink_append(s, data, len, true);
-}
-
-bool sink_is_full(const struct sink *s)
-{
-	bool full;
-
-	pthread_mutex_lock(&lock);
-	full = s->refused;
-	pthread_mutex_unlock(&lock);
-	return full;
-}
-
-const char *sink_describe(const struct sink *s)
-{
-	return s->label;
 }

@@ -30,7 +30,6 @@ struct sink *sink_file(const char *path, const struct stream_config *sc);
 /* The daemon's stdout (1) or stderr (2). */
 struct sink *sink_fd(int fd);
 struct sink *sink_syslog(int facility, const char *tag);
-void sink_ref(struct sink *s);
 void sink_unref(struct sink *s);
 
 /* Queues LEN bytes of whole lines. Returns false (nothing queued) when the queue is full: the
@@ -38,7 +37,5 @@ void sink_unref(struct sink *s);
 bool sink_write(struct sink *s, const char *data, size_t len);
 /* Queues whatever the queue holds already: for the last output of a pipe, which is bounded. */
 void sink_write_final(struct sink *s, const char *data, size_t len);
-bool sink_is_full(const struct sink *s);
-const char *sink_describe(const struct sink *s);  /* its path, "stdout", "syslog" */
 
 #endif

@@ -303,11 +303,6 @@ static struct listen_socket *find_open(const char *name)
 	return NULL;
 }
 
-const struct listen_socket *sockets_find(const char *name)
-{
-	return find_open(name);
-}
-
 static void push_name(char ***names, int *n, const char *name)
 {
 	char **grown = realloc(*names, sizeof(char *) * (size_t)(*n + 2));
@@ -323,8 +318,8 @@ static void push_name(char ***names, int *n, const char *name)
 static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
 {
 	if (ls->config->backlog != sc->backlog && listen(ls->fd, sc->backlog) < 0)
-		log_errno(LL_WARNING, "socket %s: cannot change the backlog to %d", sc->name,
-			  sc->backlog);
+		log_warn("socket %s: cannot change the backlog to %d", sc->name,
+	     sc->backlog);
 	if (sc->family == AF_UNIX) {
 		bool mode = ls->config->mode != sc->mode;
 		bool owner = ls->config->owner != sc->owner || ls->config->group != sc->group;
@@ -334,8 +329,8 @@ static void adjust_in_place(struct listen_socket *ls, struct socket_config *sc)
 				pl.why);
 		else if ((mode || owner) &&
 			 set_socket_file(&pl, sc, mode, owner, ls->config->owner) < 0)
-			log_errno(LL_WARNING, "socket %s: cannot change the mode or owner of %s",
-				  sc->name, sc->path);
+			log_warn("socket %s: cannot change the mode or owner of %s",
+		     sc->name, sc->path);
 		if (mode || owner)
 			place_close(&pl);
 	}

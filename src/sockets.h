@@ -23,7 +23,6 @@ struct listen_socket {
  * configured, and sets *rebound to the NULL-terminated names of sockets whose descriptor is new
  * while the name existed before (their users need new processes), or NULL. */
 int sockets_apply(struct socket_config **configs, int n, char ***rebound, char **error);
-const struct listen_socket *sockets_find(const char *name);
 /* The sockets WC gets, in the order of its descriptors (3, 4, ...): at most MAX names and fds.
  * Returns the count, or -1 with *missing set to a name that is not an open socket. */
 int sockets_of_watcher(const struct watcher_config *wc, char **names, int *fds, int max,

@@ -394,6 +394,16 @@ void streams_abort(struct stream_pipes *p)
 	}
 }
 
+/* Undoes a half-made streams_prepare, errno kept: -1. */
+static int abort_prepare(struct stream_pipes *p)
+{
+	int saved = errno;
+
+	streams_abort(p);
+	errno = saved;
+	return -1;
+}
+
 int streams_prepare(const struct watcher_config *config, int devnull_fd, struct stream_pipes *p)
 {
 	for (int i = 0; i < 2; i++)
@@ -410,14 +420,16 @@ int streams_prepare(const struct watcher_config *config, int devnull_fd, struct 
 			p->child_fd[1] = p->child_fd[0];
 			continue;
 		}
-		if (pipe2(fds, O_CLOEXEC) < 0 || fd_keep_pair(fds) < 0) {
-			int saved = errno;
-			streams_abort(p);
-			errno = saved;
-			return -1;
-		}
+		if (pipe2(fds, O_CLOEXEC) < 0 || fd_keep_pair(fds) < 0)
+			return abort_prepare(p);
 		/* Our end never blocks; the child's end does, which is the back-pressure. */
-		fcntl(fds[0], F_SETFL, O_NONBLOCK);
+		if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+			int saved = errno;
+			close(fds[0]);
+			close(fds[1]);
+			errno = saved;
+			return abort_prepare(p);
+		}
 		p->read_fd[i] = fds[0];
 		p->write_fd[i] = p->child_fd[i] = fds[1];
 	}
@@ -504,11 +516,6 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		readers.prev = r;
 		nreaders++;
 	}
-}
-
-int streams_open_readers(void)
-{
-	return nreaders;
 }
 
 void streams_drain_all(void)

@@ -35,8 +35,6 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 /* After a failed spawn: closes everything. */
 void streams_abort(struct stream_pipes *p);
 
-/* Readers still waiting for their EOF. */
-int streams_open_readers(void);
 /* At shutdown, once every process is gone: read what is left without waiting and close. */
 void streams_drain_all(void);
 /* SIGUSR1 and the reopen command. */

@@ -95,7 +95,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	struct process *p = calloc(1, sizeof(*p)), **tail;
 
 	if (p == NULL) {
-		log_error("watcher %s[%d]: out of memory", w->name, wid);
+		log_errorx("watcher %s[%d]: out of memory", w->name, wid);
 		return NULL;
 	}
 	p->watcher = w;
@@ -180,7 +180,7 @@ static void spawn_failed(struct process *p, const char *step)
 	free(p->spawn_error);
 	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
 		p->spawn_error = NULL;
-	log_error("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
+	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
 	if (p->short_of_resources)
 		p->shortages++;
@@ -235,8 +235,8 @@ static void send_signal(struct process *p, int sig, bool to_group)
 	if (p->pid <= 0)
 		return;
 	if (kill(to_group ? -p->pid : p->pid, sig) < 0 && errno != ESRCH)
-		log_errno(LL_WARNING, "watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
-			  p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
+		log_warn("watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
+	     p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
 }
 
 static double max_age_with_variance(const struct watcher_config *c)
@@ -279,21 +279,21 @@ static void perform(struct process *p, enum proc_action action)
 	case PA_BACKOFF: {
 		double delay = backoff_delay(p->failures + p->shortages);
 		if (p->short_of_resources)
-			log_warn("watcher %s[%d]: start failed for want of resources, retry in %.2fs "
-				 "(this does not count towards max_retry)", w->name, p->wid, delay);
+			log_warnx("watcher %s[%d]: start failed for want of resources, retry in %.2fs "
+				  "(this does not count towards max_retry)", w->name, p->wid, delay);
 		else if (c->max_retry >= 0)
-			log_warn("watcher %s[%d]: start failed, retry %d of %d in %.2fs", w->name,
-				 p->wid, p->failures, c->max_retry, delay);
+			log_warnx("watcher %s[%d]: start failed, retry %d of %d in %.2fs", w->name,
+				  p->wid, p->failures, c->max_retry, delay);
 		else
-			log_warn("watcher %s[%d]: start failed, retry %d in %.2fs", w->name, p->wid,
-				 p->failures, delay);
+			log_warnx("watcher %s[%d]: start failed, retry %d in %.2fs", w->name, p->wid,
+				  p->failures, delay);
 		arm_timer(p, delay);
 		break;
 	}
 	case PA_GIVE_UP:
 		release_predecessors(p);
-		log_error("watcher %s[%d]: gave up after %d failed starts (max_retry %d): too many "
-			  "failures", w->name, p->wid, p->failures, c->max_retry);
+		log_errorx("watcher %s[%d]: gave up after %d failed starts (max_retry %d): too many "
+			   "failures", w->name, p->wid, p->failures, c->max_retry);
 		break;
 	case PA_SEND_STOP:
 		if (p->pid > 0)
@@ -302,8 +302,8 @@ static void perform(struct process *p, enum proc_action action)
 		arm_timer(p, c->graceful_timeout);
 		break;
 	case PA_KILL:
-		log_warn("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
-			 "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
+		log_warnx("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
+			  "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_REMOVE:
@@ -317,8 +317,8 @@ static void perform(struct process *p, enum proc_action action)
 	case PA_NOTE_EXIT:
 		break;
 	case PA_KILL_UNREADY:
-		log_warn("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
-			 w->name, p->wid, (int)p->pid, c->ready_timeout);
+		log_warnx("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
+			  w->name, p->wid, (int)p->pid, c->ready_timeout);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	}
@@ -845,8 +845,8 @@ static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
 	for (int i = 0; i < wt->npids; i++) {
 		struct process *p = watcher_find_pid(w, wt->pids[i]);
 		if (p) {
-			log_warn("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
-				 "SIGKILL", w->name, p->wid, (int)p->pid);
+			log_warnx("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
+				  "SIGKILL", w->name, p->wid, (int)p->pid);
 			process_signal(p, SIGKILL, w->config->stop_children);
 		}
 	}

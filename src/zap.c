@@ -75,7 +75,7 @@ static void on_zap_input(struct zwatch *z)
 				  memcmp(zmq_msg_data(&frames[5]), "CURVE", 5) == 0 &&
 				  admitted(zap, zmq_msg_data(&frames[6]), zmq_msg_size(&frames[6]));
 			if (!ok)
-				log_warn("control: refused a CURVE client whose key is not allowed");
+				log_warnx("control: refused a CURVE client whose key is not allowed");
 			reply(zap, &frames[0], &frames[1], ok);
 		}
 		for (int k = 0; k < n && k < ZAP_FRAMES; k++)
@@ -104,7 +104,7 @@ struct zap *zap_open(struct ev_loop *loop, void *zmq_context, char **keys)
 		goto fail;
 	return zap;
 fail:
-	log_error("control: cannot start the CURVE authenticator: %s", zmq_strerror(zmq_errno()));
+	log_errorx("control: cannot start the CURVE authenticator: %s", zmq_strerror(zmq_errno()));
 	zap_close(zap);
 	return NULL;
 }
