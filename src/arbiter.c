@@ -366,29 +366,13 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 
 /* --- daemon settings -------------------------------------------------------------------------- */
 
-static bool str_equal(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-static void free_daemon_settings(struct daemon_config *d)
-{
-	free(d->endpoint);
-	free(d->pubsub_endpoint);
-	free(d->stats_endpoint);
-	free(d->logoutput);
-	free(d->pidfile);
-	free(d->curve_secret_key_file);
-	free_words(d->curve_allowed_clients);
-}
-
 static void take_daemon_settings(struct arbiter *a, struct config *config)
 {
 	struct daemon_config *old = &a->daemon;
 
-	bool new_output = !str_equal(old->logoutput, config->daemon.logoutput);
+	bool new_output = !same_text(old->logoutput, config->daemon.logoutput);
 
-	free_daemon_settings(old);
+	daemon_config_free(old);
 	*old = config->daemon;
 	memset(&config->daemon, 0, sizeof(config->daemon));
 	if (old->loglevel >= 0)
@@ -813,7 +797,7 @@ void arbiter_free(struct arbiter *a)
 	ev_timer_stop(a->loop, &a->orphan_timer);
 	if (a->devnull_fd >= 0)
 		close(a->devnull_fd);
-	free_daemon_settings(&a->daemon);
+	daemon_config_free(&a->daemon);
 	free(a->initial_children);
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);

@@ -141,6 +141,7 @@ int config_load_text(const char *name, const char *text, struct config **out,
 int config_load_string(const char *name, const char *text, size_t len, struct config **out,
 		       struct config_errors *errors);
 void config_free(struct config *config);
+void daemon_config_free(struct daemon_config *d);
 void config_errors_free(struct config_errors *errors);
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name);

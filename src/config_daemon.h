@@ -10,6 +10,5 @@ void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, y
 /* The checks that need the whole section (endpoints, CURVE), reported as "PATH: ...". */
 void check_daemon_config(const struct daemon_config *d, const char *path,
 			 struct config_errors *errors);
-void daemon_config_free(struct daemon_config *d);
 
 #endif
