@@ -10,6 +10,7 @@
 #include "log.h"
 #include "safefs.h"
 #include "parse.h"
+#include "xmalloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -104,14 +105,14 @@ static void level_run_next(struct level_run *run)
 static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter_done_fn done,
 				       void *done_arg)
 {
-	struct level_run *run = calloc(1, sizeof(*run));
+	struct level_run *run = xcalloc(1, sizeof(*run));
 	int n = 0;
 
 	if (run == NULL)
 		return NULL;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		n++;
-	run->levels = malloc(sizeof(int) * (size_t)(n ? n : 1));
+	run->levels = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
 	if (run->levels == NULL) {
 		free(run);
 		return NULL;
@@ -499,12 +500,12 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->reaper.data = a;
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
-	a->config_path = strdup(config->path);
+	a->config_path = xstrdup(config->path);
 	raise_nofile(a);
 	fd_reserve_init();
 	/* Children we have before spawning anything came with the process that exec'd us (a
 	 * wrapper's `2> >(logger)`): they are not orphans of our watchers. */
-	a->initial_children = malloc(sizeof(pid_t) * 64);
+	a->initial_children = xmalloc(sizeof(pid_t) * 64);
 	if (a->initial_children)
 		a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -10,6 +10,7 @@
 #include "proc_info.h"
 #include "stream.h"
 #include "watcher_options.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 			map = json_object();
 			json_object_set_new(raw, alias->key, map);
 		}
-		char *text = json_is_string(value) ? strdup(json_string_value(value))
+		char *text = json_is_string(value) ? xstrdup(json_string_value(value))
 						   : json_dumps(value, JSON_ENCODE_ANY);
 		json_object_set_new(map, entry, json_string(text ? text : ""));
 		free(text);

@@ -8,6 +8,7 @@
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,7 +36,7 @@ struct op {
 
 static struct op *op_new(struct request *req, enum op_kind kind, bool single)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op = xcalloc(1, sizeof(*op));
 
 	if (op == NULL) {
 		if (req)
@@ -207,7 +208,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return true;
 	}
-	op = calloc(1, sizeof(*op));
+	op = xcalloc(1, sizeof(*op));
 	if (op == NULL) {
 		control_error(req, CONTROL_EOS, "out of memory");
 		return true;

@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -133,7 +134,7 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 		control_error(req, CONTROL_EMESSAGE, "invalid regex '%s'", name);
 		return -1;
 	}
-	list = malloc(sizeof(*list) * (size_t)cap);
+	list = xmalloc(sizeof(*list) * (size_t)cap);
 	for (struct watcher *w = a->watchers; list && w; w = w->next) {
 		bool hit = name == NULL ||
 			   (strcmp(match, "simple") == 0 && strcmp(w->name, name) == 0) ||
@@ -143,7 +144,7 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 			continue;
 		if (n == cap) {
 			/* Never act on a subset: out of memory fails the whole request. */
-			struct watcher **grown = realloc(list, sizeof(*list) * (size_t)(cap *= 2));
+			struct watcher **grown = xreallocarray(list, cap *= 2, sizeof(*list));
 			if (grown == NULL) {
 				free(list);
 				list = NULL;

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
 
 	if (get_string(ld, path, v, &copy) < 0)
 		return -1;
-	grown = realloc(ld->includes, sizeof(char *) * (size_t)(ld->nincludes + 1));
+	grown = xreallocarray(ld->includes, ld->nincludes + 1, sizeof(char *));
 	if (grown == NULL) {
 		free(copy);
 		return -1;
@@ -104,7 +105,7 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 		return -1;
 	}
 	free_words(d->curve_allowed_clients);
-	d->curve_allowed_clients = calloc((size_t)(v->data.sequence.items.top -
+	d->curve_allowed_clients = xcalloc((size_t)(v->data.sequence.items.top -
 						   v->data.sequence.items.start) + 1, sizeof(char *));
 	if (d->curve_allowed_clients == NULL)
 		return -1;
@@ -117,7 +118,7 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 				  "cirquectl keygen)", path);
 			continue;
 		}
-		d->curve_allowed_clients[n++] = strdup(key);
+		d->curve_allowed_clients[n++] = xstrdup(key);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "safefs.h"
 #include "watcher_options.h"
 #include "yaml_node.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,7 +188,7 @@ static int note_glob_error(const char *path, int error)
 
 static void load_includes(struct loader *ld, const char *main_file)
 {
-	char *copy = strdup(main_file);
+	char *copy = xstrdup(main_file);
 	const char *dir = copy ? dirname(copy) : ".";
 
 	for (int i = 0; i < ld->nincludes; i++) {
@@ -195,7 +196,7 @@ static void load_includes(struct loader *ld, const char *main_file)
 		glob_t g;
 
 		if (ld->includes[i][0] == '/')
-			pattern = strdup(ld->includes[i]);
+			pattern = xstrdup(ld->includes[i]);
 		else if (asprintf(&pattern, "%s/%s", dir, ld->includes[i]) < 0)
 			pattern = NULL;
 		if (pattern == NULL)
@@ -230,11 +231,11 @@ static void load_includes(struct loader *ld, const char *main_file)
 /* An empty configuration named NAME, with "not set" daemon settings. */
 static struct config *config_new(const char *name)
 {
-	struct config *config = calloc(1, sizeof(*config));
+	struct config *config = xcalloc(1, sizeof(*config));
 
 	if (config == NULL)
 		return NULL;
-	config->path = strdup(name);
+	config->path = xstrdup(name);
 	config->daemon.loglevel = -1;
 	config->daemon.umask = -1;
 	return config;

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "zwatch.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -193,10 +194,10 @@ static bool is_connection_of(int fd, const char *peer, ino_t ino)
  * on, if it is still there, to close it should the client not read. */
 static struct outbox *outbox_new(struct control *c, const struct request *req)
 {
-	struct outbox *box = calloc(1, sizeof(*box));
+	struct outbox *box = xcalloc(1, sizeof(*box));
 	struct stat st;
 
-	if (box == NULL || (box->identity = malloc(req->identity_len + 1)) == NULL) {
+	if (box == NULL || (box->identity = xmalloc(req->identity_len + 1)) == NULL) {
 		free(box);
 		return NULL;
 	}
@@ -216,7 +217,7 @@ static struct outbox *outbox_new(struct control *c, const struct request *req)
 
 static int outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
 {
-	struct queued_reply *r = malloc(sizeof(*r));
+	struct queued_reply *r = xmalloc(sizeof(*r));
 
 	if (r == NULL)
 		return -1;
@@ -536,13 +537,13 @@ static int receive_message(struct control *c, zmq_msg_t *frames)
 static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_msg_t *source,
 				   bool delimiter)
 {
-	struct request *req = calloc(1, sizeof(*req));
+	struct request *req = xcalloc(1, sizeof(*req));
 
 	if (req == NULL)
 		return NULL;
 	req->control = c;
 	req->identity_len = zmq_msg_size(identity);
-	req->identity = malloc(req->identity_len ? req->identity_len : 1);
+	req->identity = xmalloc(req->identity_len ? req->identity_len : 1);
 	if (req->identity == NULL) {
 		free(req);
 		return NULL;
@@ -640,7 +641,7 @@ static void drain_input(struct zwatch *z)
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
 			     const char *curve_secret, control_handler_fn handler, void *arg)
 {
-	struct control *c = calloc(1, sizeof(*c));
+	struct control *c = xcalloc(1, sizeof(*c));
 	int zero = 0, one = 1, pipe_replies = CONTROL_PIPE_REPLIES;
 	int handshake_ms = CONTROL_HANDSHAKE_MS;
 	int64_t max_size = CONTROL_MAX_MESSAGE;

@@ -2,6 +2,7 @@
 #include "endpoint.h"
 
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <fcntl.h>
 
@@ -19,9 +20,9 @@ char *runtime_dir(void)
 	char *dir = NULL;
 
 	if (own && *own == '/')  /* several daemons on one machine (tests, per-user instances) */
-		return strdup(own);
+		return xstrdup(own);
 	if (geteuid() == 0)
-		return strdup("/run/cirque");
+		return xstrdup("/run/cirque");
 	if (xdg && *xdg == '/') {
 		if (asprintf(&dir, "%s/cirque", xdg) < 0)
 			return NULL;
@@ -75,7 +76,7 @@ char *endpoint_ipc_dir(const char *endpoint)
 	slash = strrchr(path, '/');
 	if (slash == NULL || slash == path)
 		return NULL;
-	return strndup(path, (size_t)(slash - path));
+	return xstrndup(path, (size_t)(slash - path));
 }
 
 const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve)

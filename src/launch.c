@@ -3,6 +3,7 @@
 
 #include "parse.h"
 #include "sockets.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static char **substitute_words(char **words, int wid, char **sockets, int nsocke
 
 	while (words[n])
 		n++;
-	copy = calloc((size_t)n + 1, sizeof(char *));
+	copy = xcalloc((size_t)n + 1, sizeof(char *));
 	for (int i = 0; copy && i < n; i++) {
 		if ((copy[i] = substitute_vars(words[i], wid, sockets, nsockets)) == NULL) {
 			free_words(copy);
@@ -65,7 +66,7 @@ static char *fdnames_entry(char **names, int n)
 
 	for (int i = 0; i < n; i++)
 		len += strlen(names[i]) + 1;
-	if ((entry = malloc(len)) == NULL)
+	if ((entry = xmalloc(len)) == NULL)
 		return NULL;
 	strcpy(entry, "LISTEN_FDNAMES=");
 	for (int i = 0; i < n; i++) {
@@ -83,7 +84,7 @@ static int add_socket_variables(struct launch *l, int *n, char **names)
 	if (asprintf(&fds_entry, "LISTEN_FDS=%d", l->nlisten) < 0 ||
 	    add_variable(l, n, fds_entry) < 0)
 		return -1;
-	if ((pid_entry = calloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
+	if ((pid_entry = xcalloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
 		return -1;
 	strcpy(pid_entry, "LISTEN_PID=");
 	l->listen_pid = pid_entry + strlen("LISTEN_PID=");
@@ -98,8 +99,8 @@ static int build_envp(const struct process *p, struct launch *l, char **env, cha
 
 	while (env[base])
 		base++;
-	l->added = calloc(5, sizeof(char *));
-	l->own_envp = calloc((size_t)base + 5, sizeof(char *));
+	l->added = xcalloc(5, sizeof(char *));
+	l->own_envp = xcalloc((size_t)base + 5, sizeof(char *));
 	if (l->added == NULL || l->own_envp == NULL)
 		return -1;
 	if (p->ready.notify_path) {

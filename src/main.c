@@ -15,6 +15,7 @@
 #include "stream.h"
 #include "version.h"
 #include "zap.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,7 +183,7 @@ static void write_pidfile(const char *path)
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s", path);
-	pidfile_name = strdup(f.name);  /* the file written, a link's target if one was followed */
+	pidfile_name = xstrdup(f.name);  /* the file written, a link's target if one was followed */
 	if (pidfile_name == NULL)
 		fatalx("out of memory");
 }
@@ -272,8 +273,8 @@ static void claim_endpoints(const struct daemon_config *d, char **control, char 
 {
 	const char *why;
 
-	*control = d->endpoint ? strdup(d->endpoint) : default_endpoint("control.sock");
-	*pubsub = d->pubsub_endpoint ? strdup(d->pubsub_endpoint) : default_endpoint("events.sock");
+	*control = d->endpoint ? xstrdup(d->endpoint) : default_endpoint("control.sock");
+	*pubsub = d->pubsub_endpoint ? xstrdup(d->pubsub_endpoint) : default_endpoint("events.sock");
 	if (*control == NULL || *pubsub == NULL)
 		fatalx("out of memory");
 	if ((why = endpoint_refusal(*control, true, d->curve_secret_key_file != NULL)))

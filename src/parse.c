@@ -1,5 +1,6 @@
 /* parse.c - pure parsers for configuration values. No I/O, no global state: unit-tested. */
 #include "parse.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -253,7 +254,7 @@ static void sb_put(struct strbuf *sb, const char *s, size_t n)
 		size_t cap = sb->cap ? sb->cap : 32;
 		while (cap < sb->len + n + 1)
 			cap *= 2;
-		char *grown = realloc(sb->data, cap);
+		char *grown = xreallocarray(sb->data, cap, 1);
 		if (grown == NULL) {
 			sb->failed = true;
 			return;
@@ -278,7 +279,7 @@ static char *sb_take(struct strbuf *sb)
 		*sb = (struct strbuf){ 0 };
 		return NULL;
 	}
-	s = sb->data ? sb->data : strdup("");
+	s = sb->data ? sb->data : xstrdup("");
 	*sb = (struct strbuf){ 0 };
 	return s;
 }
@@ -303,7 +304,7 @@ static int push_word(char ***words, int *count, char *word)
 
 	if (word == NULL)
 		return -1;
-	grown = realloc(*words, sizeof(char *) * (size_t)(*count + 2));
+	grown = xreallocarray(*words, *count + 2, sizeof(char *));
 	if (grown == NULL) {
 		free(word);
 		return -1;
@@ -323,7 +324,7 @@ int split_words(const char *text, char ***words_out, const char **error)
 	const char *p;
 
 	*error = NULL;
-	words = calloc(1, sizeof(char *));
+	words = xcalloc(1, sizeof(char *));
 	if (words == NULL)
 		goto nomem;
 	for (p = text; *p; p++) {
@@ -403,7 +404,7 @@ int append_words(char ***words, char **extra)
 		count++;
 	while (extra[more])
 		more++;
-	grown = realloc(*words, sizeof(char *) * (size_t)(count + more + 1));
+	grown = xreallocarray(*words, count + more + 1, sizeof(char *));
 	if (grown == NULL)
 		return -1;
 	memcpy(grown + count, extra, sizeof(char *) * (size_t)(more + 1));

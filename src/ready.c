@@ -5,6 +5,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -199,7 +200,7 @@ static void handle_datagram(struct readiness *r, char *data, size_t len)
 			ready = true;
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
 			free(r->status);
-			r->status = strdup(line + 7);
+			r->status = xstrdup(line + 7);
 		}
 	}
 	if (ready && r->watching)

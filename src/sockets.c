@@ -5,6 +5,7 @@
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -236,12 +237,12 @@ static int bound_port(int fd)
 /* Binds and listens; the result is blocking, as systemd passes sockets unless told otherwise. */
 static struct listen_socket *listen_socket_open(struct socket_config *sc, char **error)
 {
-	struct listen_socket *ls = calloc(1, sizeof(*ls));
+	struct listen_socket *ls = xcalloc(1, sizeof(*ls));
 	char where[160];
 	int fd;
 
 	if (ls == NULL) {
-		*error = strdup("out of memory");
+		*error = xstrdup("out of memory");
 		return NULL;
 	}
 	fd = fd_keep(socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -305,12 +306,12 @@ static struct listen_socket *find_open(const char *name)
 
 static void push_name(char ***names, int *n, const char *name)
 {
-	char **grown = realloc(*names, sizeof(char *) * (size_t)(*n + 2));
+	char **grown = xreallocarray(*names, *n + 2, sizeof(char *));
 
 	if (grown == NULL)
 		return;
 	*names = grown;
-	(*names)[(*n)++] = strdup(name);
+	(*names)[(*n)++] = xstrdup(name);
 	(*names)[*n] = NULL;
 }
 
@@ -349,13 +350,13 @@ static bool path_in_list(const struct listen_socket *list, const char *path)
 int sockets_apply(struct socket_config **configs, int n, char ***rebound, char **error)
 {
 	struct listen_socket *fresh = NULL, **tail = &fresh;
-	struct listen_socket **reused = calloc((size_t)n + 1, sizeof(*reused));
+	struct listen_socket **reused = xcalloc((size_t)n + 1, sizeof(*reused));
 	int nrebound = 0;
 
 	*rebound = NULL;
 	*error = NULL;
 	if (reused == NULL) {
-		*error = strdup("out of memory");
+		*error = xstrdup("out of memory");
 		return -1;
 	}
 	/* First bind what is new, touching nothing that is open: a failure changes nothing. */

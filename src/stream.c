@@ -7,6 +7,7 @@
 #include "safefs.h"
 #include "sink.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,10 +64,10 @@ static struct tail_ring *ring_for(const char *name, int which)
 	for (r = rings; r; r = r->next)
 		if (r->which == which && strcmp(r->name, name) == 0)
 			return r;
-	r = calloc(1, sizeof(*r));
+	r = xcalloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	r->name = strdup(name);
+	r->name = xstrdup(name);
 	r->which = which;
 	r->next = rings;
 	rings = r;
@@ -77,7 +78,7 @@ static void ring_put(struct tail_ring *r, const char *data, size_t len)
 {
 	if (r == NULL)
 		return;
-	if (r->data == NULL && (r->data = malloc(TAIL_BYTES)) == NULL)
+	if (r->data == NULL && (r->data = xmalloc(TAIL_BYTES)) == NULL)
 		return;
 	while (len > 0) {
 		size_t n = TAIL_BYTES - r->head < len ? TAIL_BYTES - r->head : len;
@@ -125,7 +126,7 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 	if (r == NULL || r->data == NULL)
 		return lines;
 	len = r->wrapped ? TAIL_BYTES : r->head;
-	linear = malloc(len + 1);
+	linear = xmalloc(len + 1);
 	if (linear == NULL)
 		return lines;
 	if (r->wrapped) {
@@ -169,7 +170,7 @@ static bool pending_add(struct reader *r, const char *data, size_t len)
 		size_t cap = r->pending_cap ? r->pending_cap : 4096;
 		while (cap < r->pending_len + len)
 			cap *= 2;
-		char *grown = realloc(r->pending, cap);
+		char *grown = xreallocarray(r->pending, cap, 1);
 		if (grown == NULL)
 			return false;
 		r->pending = grown;
@@ -222,7 +223,7 @@ static bool partial_reserve(struct reader *r, size_t n)
 		cap *= 2;
 	if (cap > LINE_LIMIT)
 		cap = LINE_LIMIT;
-	char *grown = realloc(r->partial, cap);
+	char *grown = xreallocarray(r->partial, cap, 1);
 	if (grown == NULL)
 		return false;
 	r->partial = grown;
@@ -456,7 +457,7 @@ static char *expand_path(const char *template, const char *name, int wid)
 			n = sizeof(out) - 1;
 	}
 	out[n] = '\0';
-	return strdup(out);
+	return xstrdup(out);
 }
 
 static struct sink *sink_for(const struct watcher_config *config, int wid, int which)
@@ -492,12 +493,12 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		close_fd(&p->write_fd[i]);
 		if (p->read_fd[i] < 0)
 			continue;
-		struct reader *r = calloc(1, sizeof(*r));
+		struct reader *r = xcalloc(1, sizeof(*r));
 		if (r == NULL) {
 			close_fd(&p->read_fd[i]);  /* the child gets EPIPE: better than a leak */
 			continue;
 		}
-		r->name = strdup(config->name);
+		r->name = xstrdup(config->name);
 		r->wid = wid;
 		r->which = i;
 		r->fd = p->read_fd[i];
@@ -505,7 +506,7 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		r->sink = sink_for(config, wid, i);
 		r->prefix = config->streams[i].kind == STREAM_INHERIT;
 		if (config->streams[i].time_format)
-			r->time_format = strdup(config->streams[i].time_format);
+			r->time_format = xstrdup(config->streams[i].time_format);
 		r->ring = ring_for(config->name, i);
 		ev_io_init(&r->io, on_readable, r->fd, EV_READ);
 		r->io.data = r;

@@ -6,6 +6,7 @@
 #include "parse.h"
 #include "spawn.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -92,7 +93,7 @@ static void arm_timer(struct process *p, double seconds)
 
 static struct process *process_new(struct watcher *w, int wid)
 {
-	struct process *p = calloc(1, sizeof(*p)), **tail;
+	struct process *p = xcalloc(1, sizeof(*p)), **tail;
 
 	if (p == NULL) {
 		log_errorx("watcher %s[%d]: out of memory", w->name, wid);
@@ -436,7 +437,7 @@ static void reconcile(struct watcher *w)
 	}
 	if (wanted == w->numprocesses || ev_is_active(&w->warmup))
 		return;
-	used = malloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
+	used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
 	if (used == NULL)
 		return;
 	while (wanted < w->numprocesses) {
@@ -590,7 +591,7 @@ static void watcher_update(struct watcher *w)
 static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
 				 void *arg)
 {
-	struct waiter *wt = calloc(1, sizeof(*wt));
+	struct waiter *wt = xcalloc(1, sizeof(*wt));
 
 	if (wt == NULL)
 		return NULL;
@@ -653,7 +654,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
 {
-	struct watcher *w = calloc(1, sizeof(*w));
+	struct watcher *w = xcalloc(1, sizeof(*w));
 
 	if (w == NULL)
 		return NULL;
@@ -858,7 +859,7 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 	struct waiter *wt = waiter_new(w, WAIT_KILLED, done, arg);
 
 	if (wt)
-		wt->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+		wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
 	if (wt == NULL || wt->pids == NULL) {
 		free(wt);
 		errno = ENOMEM;

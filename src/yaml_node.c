@@ -4,6 +4,7 @@
 
 #include "parse.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ void add_error_line(struct config_errors *errors, char *line)
 		free(line);
 		return;
 	}
-	grown = realloc(errors->lines, sizeof(char *) * (size_t)(errors->count + 1));
+	grown = xreallocarray(errors->lines, errors->count + 1, sizeof(char *));
 	if (grown == NULL) {
 		free(line);
 		return;
@@ -101,7 +102,7 @@ int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **ou
 		return -1;
 	}
 	free(*out);
-	*out = strdup(s);
+	*out = xstrdup(s);
 	return *out ? 0 : -1;
 }
 
