@@ -1273,8 +1273,8 @@ static int shell(struct client *c)
 	int rc = EXIT_OK;
 
 	if (tty) {
-		if (home && asprintf(&history_file, "%s/.cirquectl_history", home) < 0)
-			history_file = NULL;
+		if (home)
+			history_file = xasprintf("%s/.cirquectl_history", home);
 		using_history();
 		if (history_file)
 			read_history(history_file);

@@ -398,10 +398,9 @@ static char *fallback_reply(const struct request *req)
 	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
 	char *body;
 
-	if (asprintf(&body, "{\"status\":\"error\",\"reason\":\"internal error: the reply could "
+	body = xasprintf("{\"status\":\"error\",\"reason\":\"internal error: the reply could "
 		     "not be built\",\"tb\":null,\"errno\":%d,\"code\":\"EFAIL\",\"time\":%.6f,\"id\":%s}",
-		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null") < 0)
-		body = NULL;
+		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null");
 	free(id);
 	return body;
 }

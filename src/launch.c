@@ -81,8 +81,8 @@ static int add_socket_variables(struct launch *l, int *n, char **names)
 {
 	char *pid_entry, *fds_entry;
 
-	if (asprintf(&fds_entry, "LISTEN_FDS=%d", l->nlisten) < 0 ||
-	    add_variable(l, n, fds_entry) < 0)
+	fds_entry = xasprintf("LISTEN_FDS=%d", l->nlisten);
+	if (add_variable(l, n, fds_entry) < 0)
 		return -1;
 	if ((pid_entry = xcalloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
 		return -1;
@@ -104,10 +104,7 @@ static int build_envp(const struct process *p, struct launch *l, char **env, cha
 	if (l->added == NULL || l->own_envp == NULL)
 		return -1;
 	if (p->ready.notify_path) {
-		char *entry;
-		if (asprintf(&entry, "NOTIFY_SOCKET=%s", p->ready.notify_path) < 0)
-			return -1;
-		add_variable(l, &added, entry);
+		add_variable(l, &added, xasprintf("NOTIFY_SOCKET=%s", p->ready.notify_path));
 	}
 	if (l->nlisten > 0 && add_socket_variables(l, &added, names) < 0)
 		return -1;

@@ -210,8 +210,7 @@ static void lock_ipc_endpoint(const char *endpoint)
 
 	if (strncmp(endpoint, "ipc:///", 7) != 0)
 		return;
-	if (asprintf(&path, "%s.lock", endpoint + 6) < 0)
-		fatalx("out of memory");
+	path = xasprintf("%s.lock", endpoint + 6);
 	if (safe_file_open(path, O_RDWR | O_CREAT, 0600, false, &f, NULL, why) < 0)
 		fatalx("cannot open the lock file %s: %s", path, why);
 	if (f.st.st_uid != geteuid())

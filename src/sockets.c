@@ -34,14 +34,11 @@ static void describe_address(const struct socket_config *sc, int port, char *out
 
 static char *describe_error(const struct socket_config *sc, const char *step)
 {
-	char where[160], *text;
+	char where[160];
 	int saved = errno;
 
 	describe_address(sc, sc->port, where, sizeof(where));
-	if (asprintf(&text, "socket %s: cannot %s %s: %s", sc->name, step, where,
-		     strerror(saved)) < 0)
-		text = NULL;
-	return text;
+	return xasprintf("socket %s: cannot %s %s: %s", sc->name, step, where, strerror(saved));
 }
 
 static socklen_t tcp_address(const struct socket_config *sc, struct sockaddr_storage *ss)
@@ -180,8 +177,7 @@ static int bind_unix_address(const struct socket_config *sc, int fd, char **erro
 	int rc = -1;
 
 	if (place_open(sc->path, &pl) < 0) {
-		if (asprintf(error, "socket %s: cannot bind %s: %s", sc->name, sc->path, pl.why) < 0)
-			*error = NULL;
+		*error = xasprintf("socket %s: cannot bind %s: %s", sc->name, sc->path, pl.why);
 	} else if (clear_unix_path(&pl) < 0) {
 		*error = describe_error(sc, "replace");
 	} else if (bind_unix(fd, &pl, sc->path) < 0) {

@@ -179,8 +179,7 @@ static void spawn_failed(struct process *p, const char *step)
 
 	ready_unwatch(&p->ready, true);
 	free(p->spawn_error);
-	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
-		p->spawn_error = NULL;
+	p->spawn_error = xasprintf("cannot %s %s: %s", step, what, strerror(error));
 	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
 	if (p->short_of_resources)

@@ -787,10 +787,8 @@ static const char *lookup_daemon_env(const char *name, void *arg)
 static int env_set(char ***env, int *count, const char *name, const char *value)
 {
 	size_t len = strlen(name);
-	char *entry;
+	char *entry = xasprintf("%s=%s", name, value);
 
-	if (asprintf(&entry, "%s=%s", name, value) < 0)
-		return -1;
 	for (int i = 0; i < *count; i++) {
 		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
 			free((*env)[i]);
@@ -887,10 +885,8 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		return;
 	}
 	if (wc->shell) {
-		char *script = NULL;
-		if (asprintf(&script, "%s%s%s", wc->cmd, wc->args ? " " : "",
-			     wc->args ? wc->args : "") < 0)
-			return;
+		char *script = xasprintf("%s%s%s", wc->cmd, wc->args ? " " : "",
+					 wc->args ? wc->args : "");
 		wc->argv = xcalloc(4, sizeof(char *));
 		if (wc->argv) {
 			wc->argv[0] = xstrdup("/bin/sh");

@@ -21,8 +21,7 @@ char *strdup_printf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&out, fmt, ap) < 0)
-		out = NULL;
+	out = xvasprintf(fmt, ap);
 	va_end(ap);
 	return out;
 }
@@ -48,7 +47,7 @@ void add_error_line(struct config_errors *errors, char *line)
 
 void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
-	char raw[1024], message[1024], *line;
+	char raw[1024], message[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -56,11 +55,12 @@ void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 	va_end(ap);
 	/* Errors quote values (from a client's `add` or `set` too): printed escaped wherever they go. */
 	text_escape(message, sizeof(message), raw, strlen(raw), 0);
-	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
-			     node->start_mark.column + 1, message) >= 0)
-		add_error_line(ld->errors, line);
-	else if (!node && asprintf(&line, "%s: %s", ld->file, message) >= 0)
-		add_error_line(ld->errors, line);
+	if (node)
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: %s", ld->file,
+						     node->start_mark.line + 1,
+						     node->start_mark.column + 1, message));
+	else
+		add_error_line(ld->errors, xasprintf("%s: %s", ld->file, message));
 }
 
 void config_errors_free(struct config_errors *errors)
