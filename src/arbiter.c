@@ -108,15 +108,9 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter
 	struct level_run *run = xcalloc(1, sizeof(*run));
 	int n = 0;
 
-	if (run == NULL)
-		return NULL;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		n++;
 	run->levels = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
-	if (run->levels == NULL) {
-		free(run);
-		return NULL;
-	}
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		bool seen = false;
 		for (int i = 0; i < run->nlevels; i++)
@@ -506,8 +500,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	/* Children we have before spawning anything came with the process that exec'd us (a
 	 * wrapper's `2> >(logger)`): they are not orphans of our watchers. */
 	a->initial_children = xmalloc(sizeof(pid_t) * 64);
-	if (a->initial_children)
-		a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
+	a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->devnull_fd < 0) {
 		log_errno(LL_CRITICAL, "cannot open /dev/null");

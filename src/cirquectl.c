@@ -339,8 +339,8 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 
 	if (count == 0) {
 		/* No process: a stopped (or stopping) watcher. */
-		if (*n == *cap && !(*lines = xreallocarray(*lines, *cap *= 2, sizeof(**lines))))
-			exit(EXIT_ERROR);
+		if (*n == *cap)
+			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s",
@@ -351,8 +351,8 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
-		if (*n == *cap && !(*lines = xreallocarray(*lines, *cap *= 2, sizeof(**lines))))
-			exit(EXIT_ERROR);
+		if (*n == *cap)
+			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		if (count == 1 && wid == 1)
 			snprintf(l->name, sizeof(l->name), "%s", shown(name));
@@ -448,7 +448,7 @@ static char *watcher_state(struct client *c, const char *name)
 		state = xstrdup(json_string_value(json_object_get(reply, "status")));
 		json_array_foreach(json_object_get(reply, "processes"), i, proc) {
 			const char *ps = json_string_value(json_object_get(proc, "state"));
-			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0) && state) {
+			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0)) {
 				free(state);
 				state = xstrdup("partly stopped");
 				break;
@@ -941,7 +941,7 @@ static int parse_tail_options(int argc, char **argv, struct tail_options *o)
 	if (spec == NULL || (count && (parse_long(count, &o->lines) < 0 || o->lines < 0)))
 		return -1;
 	o->name = xstrdup(spec);
-	char *colon = o->name ? strrchr(o->name, ':') : NULL;
+	char *colon = strrchr(o->name, ':');
 	if (colon) {
 		*colon = '\0';
 		if (parse_long(colon + 1, &o->wid) < 0 || o->wid < 0) {
@@ -1016,9 +1016,7 @@ static void print_piece(struct follow_carry *carry, const char *data, size_t len
 		write_output(data, len, true, 0);
 		return;
 	}
-	joined = xmalloc(total ? total : 1);
-	if (joined == NULL)
-		return;
+	joined = xmalloc(total);
 	memcpy(joined, carry ? carry->bytes : "", held);
 	memcpy(joined + held, data, len);
 	keep = carry ? text_incomplete_tail(joined, total) : 0;
@@ -1127,7 +1125,7 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 	const char *carrier = json_string_value(json_object_get(reply, "stream"));
 	char *follow_stream = xstrdup(carrier ? carrier : stream);
 	json_decref(reply);
-	if (rc == EXIT_OK && o.follow && follow_stream) {
+	if (rc == EXIT_OK && o.follow) {
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
 		rc = follow(&o, follow_stream, sub);
 	}

@@ -38,10 +38,6 @@ static struct watcher **sorted_watchers(struct arbiter *a, int *n)
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		count++;
 	list = xmalloc(sizeof(*list) * (size_t)(count ? count : 1));
-	if (list == NULL) {
-		*n = 0;
-		return NULL;
-	}
 	count = 0;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		list[count++] = w;

@@ -38,11 +38,6 @@ static struct op *op_new(struct request *req, enum op_kind kind, bool single)
 {
 	struct op *op = xcalloc(1, sizeof(*op));
 
-	if (op == NULL) {
-		if (req)
-			control_error(req, CONTROL_EOS, "out of memory");
-		return NULL;
-	}
 	op->req = req;
 	op->kind = kind;
 	op->single = single;
@@ -209,10 +204,6 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 		return true;
 	}
 	op = xcalloc(1, sizeof(*op));
-	if (op == NULL) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return true;
-	}
 	op->req = waiting(props) ? req : NULL;
 	op->restart = kind == OP_RESTART;
 	if (kind == OP_START)

@@ -44,17 +44,11 @@ static int daemon_loglevel(struct loader *ld, const char *path, yaml_node_t *v)
 
 static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
 {
-	char **grown;
 	char *copy = NULL;
 
 	if (get_string(ld, path, v, &copy) < 0)
 		return -1;
-	grown = xreallocarray(ld->includes, ld->nincludes + 1, sizeof(char *));
-	if (grown == NULL) {
-		free(copy);
-		return -1;
-	}
-	ld->includes = grown;
+	ld->includes = xreallocarray(ld->includes, (size_t)ld->nincludes + 1, sizeof(char *));
 	ld->includes[ld->nincludes++] = copy;
 	return 0;
 }
@@ -107,8 +101,6 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 	free_words(d->curve_allowed_clients);
 	d->curve_allowed_clients = xcalloc((size_t)(v->data.sequence.items.top -
 						   v->data.sequence.items.start) + 1, sizeof(char *));
-	if (d->curve_allowed_clients == NULL)
-		return -1;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(ld, *it);
 		const char *key = scalar(item);

@@ -185,12 +185,7 @@ static void connection_opened(struct watched *w, int fd)
 
 	if (i < 0 && cl->nopen == cl->capacity) {
 		int capacity = cl->capacity ? cl->capacity * 2 : 64;
-		struct connection *grown = xreallocarray(cl->open, capacity, sizeof(*grown));
-		if (grown == NULL) {
-			log_errorx("%s: out of memory: a connection is not counted", w->name);
-			return;
-		}
-		cl->open = grown;
+		cl->open = xreallocarray(cl->open, (size_t)capacity, sizeof(*cl->open));
 		cl->capacity = capacity;
 	}
 	if (i < 0)
@@ -271,8 +266,6 @@ struct connlimit *connlimit_open(struct ev_loop *loop, void *zmq_context, int li
 {
 	struct connlimit *cl = xcalloc(1, sizeof(*cl));
 
-	if (cl == NULL)
-		return NULL;
 	cl->loop = loop;
 	cl->zmq = zmq_context;
 	cl->limit = limit;
