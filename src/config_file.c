@@ -187,7 +187,7 @@ static int note_glob_error(const char *path, int error)
 static void load_includes(struct loader *ld, const char *main_file)
 {
 	char *copy = xstrdup(main_file);
-	const char *dir = copy ? dirname(copy) : ".";
+	const char *dir = dirname(copy);
 
 	for (int i = 0; i < ld->nincludes; i++) {
 		char *pattern;
@@ -225,8 +225,6 @@ static struct config *config_new(const char *name)
 {
 	struct config *config = xcalloc(1, sizeof(*config));
 
-	if (config == NULL)
-		return NULL;
 	config->path = xstrdup(name);
 	config->daemon.loglevel = -1;
 	config->daemon.umask = -1;

@@ -165,7 +165,7 @@ static void resolve_socket(struct loader *ld, const char *path, yaml_node_t *key
 	} else {
 		if (sc->host == NULL)
 			sc->host = xstrdup("127.0.0.1");
-		size_t len = sc->host ? strlen(sc->host) : 0;
+		size_t len = strlen(sc->host);
 		if (len > 2 && sc->host[0] == '[' && sc->host[len - 1] == ']') {  /* "[::1]" -> "::1" */
 			memmove(sc->host, sc->host + 1, len - 2);
 			sc->host[len - 2] = '\0';
@@ -204,8 +204,6 @@ static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key
 		return;
 	}
 	d.sc = xcalloc(1, sizeof(*d.sc));
-	if (d.sc == NULL)
-		return;
 	d.sc->name = xstrdup(name);
 	d.sc->origin = strdup_printf("%s:%zu", ld->file, key->start_mark.line + 1);
 	d.sc->backlog = DEFAULT_BACKLOG;
@@ -214,13 +212,8 @@ static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key
 	d.sc->group = (gid_t)-1;
 	walk_mapping(ld, path, value, visit_socket_key, &d);
 	resolve_socket(ld, path, key, &d);
-	struct socket_config **grown =
-		xreallocarray(config->sockets, config->nsockets + 1, sizeof(*grown));
-	if (grown == NULL) {
-		socket_config_free(d.sc);
-		return;
-	}
-	config->sockets = grown;
+	config->sockets = xreallocarray(config->sockets, (size_t)config->nsockets + 1,
+				       sizeof(*config->sockets));
 	config->sockets[config->nsockets++] = d.sc;
 }
 
@@ -232,11 +225,7 @@ void load_sockets_section(struct loader *ld, yaml_node_t *map)
 static void remember_ref(struct loader *ld, const yaml_node_t *node, const char *path,
 			 const char *name)
 {
-	struct socket_ref *grown = xreallocarray(ld->refs, ld->nrefs + 1, sizeof(*grown));
-
-	if (grown == NULL)
-		return;
-	ld->refs = grown;
+	ld->refs = xreallocarray(ld->refs, (size_t)ld->nrefs + 1, sizeof(*ld->refs));
 	ld->refs[ld->nrefs].where = strdup_printf("%s:%zu:%zu: %s", ld->file,
 						  node->start_mark.line + 1,
 						  node->start_mark.column + 1, path);
@@ -256,7 +245,6 @@ static int add_socket_name(struct loader *ld, const char *path, yaml_node_t *ite
 			   struct watcher_config *wc, int *count)
 {
 	const char *name = scalar(item);
-	char **grown;
 
 	if (name == NULL || is_null(item)) {
 		add_error(ld, item, "%s: each entry must be a socket name", path);
@@ -266,10 +254,7 @@ static int add_socket_name(struct loader *ld, const char *path, yaml_node_t *ite
 		add_error(ld, item, "%s: socket '%s' is listed twice", path, name);
 		return -1;
 	}
-	grown = xreallocarray(wc->use_sockets, *count + 2, sizeof(char *));
-	if (grown == NULL)
-		return -1;
-	wc->use_sockets = grown;
+	wc->use_sockets = xreallocarray(wc->use_sockets, (size_t)*count + 2, sizeof(char *));
 	wc->use_sockets[(*count)++] = xstrdup(name);
 	wc->use_sockets[*count] = NULL;
 	remember_ref(ld, item, path, name);
@@ -308,10 +293,7 @@ static void collect_socket_vars(const char *word, char ***names, int *n)
 		const char *start = p + marker_len, *end = strchr(start, ')');
 		if (end == NULL)
 			return;
-		char **grown = xreallocarray(*names, *n + 2, sizeof(char *));
-		if (grown == NULL)
-			return;
-		*names = grown;
+		*names = xreallocarray(*names, (size_t)*n + 2, sizeof(char *));
 		(*names)[(*n)++] = xstrndup(start, (size_t)(end - start));
 		(*names)[*n] = NULL;
 	}

@@ -197,10 +197,7 @@ static struct outbox *outbox_new(struct control *c, const struct request *req)
 	struct outbox *box = xcalloc(1, sizeof(*box));
 	struct stat st;
 
-	if (box == NULL || (box->identity = xmalloc(req->identity_len + 1)) == NULL) {
-		free(box);
-		return NULL;
-	}
+	box->identity = xmalloc(req->identity_len + 1);
 	memcpy(box->identity, req->identity, req->identity_len);
 	box->identity_len = req->identity_len;
 	box->fd = -1;
@@ -219,8 +216,6 @@ static int outbox_push(struct outbox *box, char *body, size_t len, bool delimite
 {
 	struct queued_reply *r = xmalloc(sizeof(*r));
 
-	if (r == NULL)
-		return -1;
 	*r = (struct queued_reply){ .body = body, .len = len, .delimiter = delimiter };
 	if (box->tail)
 		box->tail->next = r;
@@ -538,15 +533,9 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 {
 	struct request *req = xcalloc(1, sizeof(*req));
 
-	if (req == NULL)
-		return NULL;
 	req->control = c;
 	req->identity_len = zmq_msg_size(identity);
-	req->identity = xmalloc(req->identity_len ? req->identity_len : 1);
-	if (req->identity == NULL) {
-		free(req);
-		return NULL;
-	}
+	req->identity = xmalloc(req->identity_len);
 	memcpy(req->identity, zmq_msg_data(identity), req->identity_len);
 	req->delimiter = delimiter;
 	/* The connection the request came on (libzmq's deprecated but working ZMQ_SRCFD, -1 when
@@ -645,8 +634,6 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 	int handshake_ms = CONTROL_HANDSHAKE_MS;
 	int64_t max_size = CONTROL_MAX_MESSAGE;
 
-	if (c == NULL)
-		return NULL;
 	c->loop = loop;
 	c->handler = handler;
 	c->handler_arg = arg;

@@ -33,7 +33,7 @@ static char **substitute_words(char **words, int wid, char **sockets, int nsocke
 	while (words[n])
 		n++;
 	copy = xcalloc((size_t)n + 1, sizeof(char *));
-	for (int i = 0; copy && i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		if ((copy[i] = substitute_vars(words[i], wid, sockets, nsockets)) == NULL) {
 			free_words(copy);
 			return NULL;
@@ -66,8 +66,7 @@ static char *fdnames_entry(char **names, int n)
 
 	for (int i = 0; i < n; i++)
 		len += strlen(names[i]) + 1;
-	if ((entry = xmalloc(len)) == NULL)
-		return NULL;
+	entry = xmalloc(len);
 	strcpy(entry, "LISTEN_FDNAMES=");
 	for (int i = 0; i < n; i++) {
 		if (i > 0)
@@ -84,8 +83,7 @@ static int add_socket_variables(struct launch *l, int *n, char **names)
 	fds_entry = xasprintf("LISTEN_FDS=%d", l->nlisten);
 	if (add_variable(l, n, fds_entry) < 0)
 		return -1;
-	if ((pid_entry = xcalloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
-		return -1;
+	pid_entry = xcalloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1);
 	strcpy(pid_entry, "LISTEN_PID=");
 	l->listen_pid = pid_entry + strlen("LISTEN_PID=");
 	add_variable(l, n, pid_entry);
@@ -101,11 +99,8 @@ static int build_envp(const struct process *p, struct launch *l, char **env, cha
 		base++;
 	l->added = xcalloc(5, sizeof(char *));
 	l->own_envp = xcalloc((size_t)base + 5, sizeof(char *));
-	if (l->added == NULL || l->own_envp == NULL)
-		return -1;
-	if (p->ready.notify_path) {
+	if (p->ready.notify_path)
 		add_variable(l, &added, xasprintf("NOTIFY_SOCKET=%s", p->ready.notify_path));
-	}
 	if (l->nlisten > 0 && add_socket_variables(l, &added, names) < 0)
 		return -1;
 	for (int i = 0; i < base; i++)

@@ -184,8 +184,6 @@ static void write_pidfile(const char *path)
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s", path);
 	pidfile_name = xstrdup(f.name);  /* the file written, a link's target if one was followed */
-	if (pidfile_name == NULL)
-		fatalx("out of memory");
 }
 
 static void remove_pidfile(void)
@@ -274,8 +272,6 @@ static void claim_endpoints(const struct daemon_config *d, char **control, char 
 
 	*control = d->endpoint ? xstrdup(d->endpoint) : default_endpoint("control.sock");
 	*pubsub = d->pubsub_endpoint ? xstrdup(d->pubsub_endpoint) : default_endpoint("events.sock");
-	if (*control == NULL || *pubsub == NULL)
-		fatalx("out of memory");
 	if ((why = endpoint_refusal(*control, true, d->curve_secret_key_file != NULL)))
 		fatalx("refusing the control socket %s: it %s", *control, why);
 	if ((why = endpoint_refusal(*pubsub, false, false)))

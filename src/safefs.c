@@ -273,8 +273,6 @@ static int walk_path(struct walk *w, const char *path, bool create)
 			return 0;
 		len = strcspn(todo, "/");
 		name = xstrndup(todo, len);
-		if (name == NULL)
-			return refuse(w, ENOMEM, "out of memory");
 		memmove(todo, todo + len, strlen(todo + len) + 1);
 		int rc = 0;
 		if (strcmp(name, "..") == 0) {
@@ -346,7 +344,7 @@ int safefs_split(const char *path, char **dir, char **base)
 	*base = xstrdup(slash ? slash + 1 : path);
 	*dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/")
 					   : xstrndup(path, (size_t)(slash - path));
-	if (*dir == NULL || *base == NULL || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
+	if (strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
 		free(*dir);
 		free(*base);
 		*dir = *base = NULL;
