@@ -526,8 +526,6 @@ static struct sink *sink_new(enum sink_type type, const char *label)
 {
 	struct sink *s = xcalloc(1, sizeof(*s));
 
-	if (s == NULL)
-		return NULL;
 	s->type = type;
 	s->label = xstrdup(label);
 	s->fd = -1;
@@ -635,10 +633,6 @@ static bool sink_append(struct sink *s, const char *data, size_t len, bool force
 	if (c == NULL || c->len + len > 64 * 1024) {
 		size_t cap = len > 64 * 1024 ? len : 64 * 1024;
 		c = xmalloc(sizeof(*c) + cap);
-		if (c == NULL) {
-			pthread_mutex_unlock(&lock);
-			return false;
-		}
 		c->next = NULL;
 		c->len = 0;
 		if (s->tail)

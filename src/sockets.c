@@ -237,10 +237,6 @@ static struct listen_socket *listen_socket_open(struct socket_config *sc, char *
 	char where[160];
 	int fd;
 
-	if (ls == NULL) {
-		*error = xstrdup("out of memory");
-		return NULL;
-	}
 	fd = fd_keep(socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	if (fd < 0) {
 		*error = describe_error(sc, "create a socket for");
@@ -302,11 +298,7 @@ static struct listen_socket *find_open(const char *name)
 
 static void push_name(char ***names, int *n, const char *name)
 {
-	char **grown = xreallocarray(*names, *n + 2, sizeof(char *));
-
-	if (grown == NULL)
-		return;
-	*names = grown;
+	*names = xreallocarray(*names, (size_t)*n + 2, sizeof(char *));
 	(*names)[(*n)++] = xstrdup(name);
 	(*names)[*n] = NULL;
 }
@@ -351,10 +343,6 @@ int sockets_apply(struct socket_config **configs, int n, char ***rebound, char *
 
 	*rebound = NULL;
 	*error = NULL;
-	if (reused == NULL) {
-		*error = xstrdup("out of memory");
-		return -1;
-	}
 	/* First bind what is new, touching nothing that is open: a failure changes nothing. */
 	for (int i = 0; i < n; i++) {
 		struct listen_socket *old = find_open(configs[i]->name);

@@ -65,8 +65,6 @@ static struct tail_ring *ring_for(const char *name, int which)
 		if (r->which == which && strcmp(r->name, name) == 0)
 			return r;
 	r = xcalloc(1, sizeof(*r));
-	if (r == NULL)
-		return NULL;
 	r->name = xstrdup(name);
 	r->which = which;
 	r->next = rings;
@@ -78,8 +76,8 @@ static void ring_put(struct tail_ring *r, const char *data, size_t len)
 {
 	if (r == NULL)
 		return;
-	if (r->data == NULL && (r->data = xmalloc(TAIL_BYTES)) == NULL)
-		return;
+	if (r->data == NULL)
+		r->data = xmalloc(TAIL_BYTES);
 	while (len > 0) {
 		size_t n = TAIL_BYTES - r->head < len ? TAIL_BYTES - r->head : len;
 		memcpy(r->data + r->head, data, n);
@@ -127,8 +125,6 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 		return lines;
 	len = r->wrapped ? TAIL_BYTES : r->head;
 	linear = xmalloc(len + 1);
-	if (linear == NULL)
-		return lines;
 	if (r->wrapped) {
 		memcpy(linear, r->data + r->head, TAIL_BYTES - r->head);
 		memcpy(linear + TAIL_BYTES - r->head, r->data, r->head);
@@ -170,10 +166,7 @@ static bool pending_add(struct reader *r, const char *data, size_t len)
 		size_t cap = r->pending_cap ? r->pending_cap : 4096;
 		while (cap < r->pending_len + len)
 			cap *= 2;
-		char *grown = xreallocarray(r->pending, cap, 1);
-		if (grown == NULL)
-			return false;
-		r->pending = grown;
+		r->pending = xreallocarray(r->pending, cap, 1);
 		r->pending_cap = cap;
 	}
 	memcpy(r->pending + r->pending_len, data, len);
@@ -223,10 +216,7 @@ static bool partial_reserve(struct reader *r, size_t n)
 		cap *= 2;
 	if (cap > LINE_LIMIT)
 		cap = LINE_LIMIT;
-	char *grown = xreallocarray(r->partial, cap, 1);
-	if (grown == NULL)
-		return false;
-	r->partial = grown;
+	r->partial = xreallocarray(r->partial, cap, 1);
 	r->partial_cap = cap;
 	return true;
 }
@@ -494,10 +484,6 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		if (p->read_fd[i] < 0)
 			continue;
 		struct reader *r = xcalloc(1, sizeof(*r));
-		if (r == NULL) {
-			close_fd(&p->read_fd[i]);  /* the child gets EPIPE: better than a leak */
-			continue;
-		}
 		r->name = xstrdup(config->name);
 		r->wid = wid;
 		r->which = i;

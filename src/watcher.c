@@ -95,10 +95,6 @@ static struct process *process_new(struct watcher *w, int wid)
 {
 	struct process *p = xcalloc(1, sizeof(*p)), **tail;
 
-	if (p == NULL) {
-		log_errorx("watcher %s[%d]: out of memory", w->name, wid);
-		return NULL;
-	}
 	p->watcher = w;
 	p->wid = wid;
 	p->state = PS_STARTING;
@@ -437,8 +433,6 @@ static void reconcile(struct watcher *w)
 	if (wanted == w->numprocesses || ev_is_active(&w->warmup))
 		return;
 	used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
-	if (used == NULL)
-		return;
 	while (wanted < w->numprocesses) {
 		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
 		if (w->config->warmup_delay > 0 && wait > 0) {
@@ -592,8 +586,6 @@ static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watch
 {
 	struct waiter *wt = xcalloc(1, sizeof(*wt));
 
-	if (wt == NULL)
-		return NULL;
 	wt->kind = kind;
 	wt->done = done;
 	wt->arg = arg;
@@ -655,8 +647,6 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 {
 	struct watcher *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL)
-		return NULL;
 	w->loop = loop;
 	w->config = config;
 	w->name = config->name;
@@ -857,13 +847,7 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 {
 	struct waiter *wt = waiter_new(w, WAIT_KILLED, done, arg);
 
-	if (wt)
-		wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
-	if (wt == NULL || wt->pids == NULL) {
-		free(wt);
-		errno = ENOMEM;
-		return -1;
-	}
+	wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || (pid && p->pid != pid))
 			continue;

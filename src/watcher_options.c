@@ -54,8 +54,6 @@ static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct 
 	}
 	d->args = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
 			 sizeof(char *));
-	if (d->args == NULL)
-		return -1;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(ld, *it);
 		const char *s = scalar(item);
@@ -137,11 +135,8 @@ static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 				  path, name);
 			continue;
 		}
-		struct rlimit_setting *grown =
-			xreallocarray(wc->rlimits, wc->nrlimits + 1, sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		wc->rlimits = grown;
+		wc->rlimits = xreallocarray(wc->rlimits, (size_t)wc->nrlimits + 1,
+					    sizeof(*wc->rlimits));
 		wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
 	}
 	return 0;
@@ -367,8 +362,7 @@ static void env_json(const struct watcher_config *wc, json_t *out)
 		char *eq = strchr(*e, '=');
 		if (eq) {
 			char *name = xstrndup(*e, (size_t)(eq - *e));
-			if (name)
-				json_object_set_new(env, name, json_string(eq + 1));
+			json_object_set_new(env, name, json_string(eq + 1));
 			free(name);
 		}
 	}
@@ -796,11 +790,7 @@ static int env_set(char ***env, int *count, const char *name, const char *value)
 			return 0;
 		}
 	}
-	char **grown = xreallocarray(*env, *count + 2, sizeof(char *));
-	if (grown == NULL) {
-		free(entry);
-		return -1;
-	}
+	char **grown = xreallocarray(*env, (size_t)*count + 2, sizeof(char *));
 	grown[(*count)++] = entry;
 	grown[*count] = NULL;
 	*env = grown;
@@ -813,16 +803,13 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 	int count = 0;
 
 	wc->env = xcalloc(1, sizeof(char *));
-	if (wc->env == NULL)
-		return;
 	if (wc->copy_env)
 		for (char **e = environ; *e; e++) {
 			char *eq = strchr(*e, '=');
 			if (eq == NULL)
 				continue;
 			char *name = xstrndup(*e, (size_t)(eq - *e));
-			if (name)
-				env_set(&wc->env, &count, name, eq + 1);
+			env_set(&wc->env, &count, name, eq + 1);
 			free(name);
 		}
 	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
@@ -872,7 +859,7 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		for (char **a = d->args; *a; a++)
 			len += strlen(*a) + 1;
 		wc->args = xcalloc(1, len + 1);
-		for (char **a = d->args; wc->args && *a; a++) {
+		for (char **a = d->args; *a; a++) {
 			if (a != d->args)
 				strcat(wc->args, " ");
 			strcat(wc->args, *a);
@@ -888,13 +875,9 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		char *script = xasprintf("%s%s%s", wc->cmd, wc->args ? " " : "",
 					 wc->args ? wc->args : "");
 		wc->argv = xcalloc(4, sizeof(char *));
-		if (wc->argv) {
-			wc->argv[0] = xstrdup("/bin/sh");
-			wc->argv[1] = xstrdup("-c");
-			wc->argv[2] = script;
-		} else {
-			free(script);
-		}
+		wc->argv[0] = xstrdup("/bin/sh");
+		wc->argv[1] = xstrdup("-c");
+		wc->argv[2] = script;
 		return;
 	}
 	if (split_words(wc->cmd, &wc->argv, &error) < 0) {
@@ -995,8 +978,6 @@ static void resolve_ids(struct loader *ld, const char *path, struct watcher_draf
 		for (int tries = 0; tries < 4; tries++) {
 			gid_t *groups = xmalloc(sizeof(gid_t) * (size_t)n);
 			int want = n;
-			if (groups == NULL)
-				return;
 			if (getgrouplist(pw.pw_name, wc->gid, groups, &want) >= 0) {
 				wc->groups = groups;
 				wc->ngroups = want;
@@ -1028,8 +1009,6 @@ static struct watcher_config *watcher_config_new(const char *name, const char *o
 {
 	struct watcher_config *wc = xcalloc(1, sizeof(*wc));
 
-	if (wc == NULL)
-		return NULL;
 	for (size_t i = 0; i < watcher_option_count; i++)
 		init_option(&watcher_option_table[i], wc);
 	wc->name = xstrdup(name);
@@ -1107,13 +1086,8 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 	free(d.args_text);
 	free(d.uid_text);
 	free(d.gid_text);
-	struct watcher_config **grown =
-		xreallocarray(config->watchers, config->nwatchers + 1, sizeof(*grown));
-	if (grown == NULL) {
-		watcher_config_free(d.wc);
-		return;
-	}
-	config->watchers = grown;
+	config->watchers = xreallocarray(config->watchers, (size_t)config->nwatchers + 1,
+					sizeof(*config->watchers));
 	config->watchers[config->nwatchers++] = d.wc;
 }
 

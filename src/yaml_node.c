@@ -28,20 +28,12 @@ char *strdup_printf(const char *fmt, ...)
 
 void add_error_line(struct config_errors *errors, char *line)
 {
-	char **grown;
 
-	if (line == NULL)
-		return;
 	if (errors->count >= MAX_ERRORS) {
 		free(line);
 		return;
 	}
-	grown = xreallocarray(errors->lines, errors->count + 1, sizeof(char *));
-	if (grown == NULL) {
-		free(line);
-		return;
-	}
-	errors->lines = grown;
+	errors->lines = xreallocarray(errors->lines, (size_t)errors->count + 1, sizeof(char *));
 	errors->lines[errors->count++] = line;
 }
 
@@ -103,7 +95,7 @@ int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **ou
 	}
 	free(*out);
 	*out = xstrdup(s);
-	return *out ? 0 : -1;
+	return 0;
 }
 
 int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)
