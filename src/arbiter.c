@@ -319,11 +319,6 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 	struct watcher *w = watcher_new(a->loop, wc, a->devnull_fd), **tail;
 	struct watcher *namesake;
 
-	if (w == NULL) {
-		log_errorx("watcher %s: out of memory", wc->name);
-		watcher_config_free(wc);
-		return NULL;
-	}
 	w->child_nofile = &a->child_nofile;
 	w->on_idle = on_watcher_idle;
 	w->on_event = on_watcher_event;
@@ -556,13 +551,7 @@ void arbiter_start(struct arbiter *a)
 {
 	struct level_run *run = level_run_new(a, true, on_started, NULL);
 
-	if (run)
-		run->only_autostart = true;
-
-	if (run == NULL) {
-		log_errorx("out of memory starting watchers");
-		return;
-	}
+	run->only_autostart = true;
 	level_run_next(run);
 }
 
@@ -573,9 +562,6 @@ int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 	if (a->shutting_down)
 		return -1;
 	run = level_run_new(a, true, done, arg);
-
-	if (run == NULL)
-		return -1;
 	level_run_next(run);
 	return 0;
 }
@@ -584,8 +570,6 @@ int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 {
 	struct level_run *run = level_run_new(a, false, done, arg);
 
-	if (run == NULL)
-		return -1;
 	level_run_next(run);
 	return 0;
 }
@@ -621,10 +605,6 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 	}
 	log_info("stopping all watchers");
 	struct level_run *run = level_run_new(a, false, on_all_stopped, NULL);
-	if (run == NULL) {
-		arbiter_shutdown(a, true);
-		return;
-	}
 	level_run_next(run);
 }
 
@@ -640,7 +620,7 @@ static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
 	log_info("watcher %s: definition changed, restarting it", old->name);
 	retire_watcher(a, old);
 	nw = add_watcher(a, wc);
-	if (nw && start)
+	if (start)
 		watcher_start(nw, NULL, NULL);
 	return nw;
 }
@@ -721,7 +701,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
-			if (nw && nw->config->autostart)
+			if (nw->config->autostart)
 				watcher_start(nw, NULL, NULL);
 		}
 	}

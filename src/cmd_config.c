@@ -208,10 +208,6 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	if (wc == NULL)
 		return;
 	w = arbiter_add_watcher(a, wc);
-	if (w == NULL) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return;
-	}
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {
 		control_ok(req);

@@ -337,10 +337,6 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props, struct watc
 	/* find_process first: a pid beyond pid_t is none (2^32 + n is not n). */
 	n = pid && find_process(w, pid) == NULL ? 0
 	    : watcher_kill_processes(w, (pid_t)pid, sig, grace, on_killed, req);
-	if (n < 0) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return;
-	}
 	if (pid && n == 0) {
 		control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 		return;

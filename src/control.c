@@ -416,10 +416,7 @@ static void send_reply(struct request *req, json_t *reply)
 			   "string that is not UTF-8): sending an error instead", who);
 		body = fallback_reply(req);
 	}
-	if (body)
-		deliver(req->control, req, body);
-	else
-		log_errorx("control: out of memory: a reply to client %s is lost", who);
+	deliver(req->control, req, body);
 }
 
 static void finish(struct request *req, json_t *reply)
@@ -553,18 +550,6 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 	return req;
 }
 
-/* The answer when there is no memory to keep the request: straight out, or lost (logged). */
-static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool delimiter)
-{
-	static const char body[] = "{\"status\":\"error\",\"reason\":\"out of memory\",\"tb\":null,"
-				   "\"errno\":4,\"code\":\"EIO\",\"id\":null}";
-
-	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
-			  sizeof(body) - 1) != 0)
-		log_errorx("control: out of memory: a request is lost");
-	zwatch_rearm(&c->watch);
-}
-
 /* Validates the envelope and the JSON, then hands the request to the handler. */
 static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 {
@@ -576,10 +561,6 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 
 	req = request_new(c, &frames[0], &frames[(nframes < MAX_FRAMES ? nframes : MAX_FRAMES) - 1],
 			  delimiter);
-	if (req == NULL) {
-		answer_out_of_memory(c, &frames[0], delimiter);
-		return;
-	}
 	if (nframes != 2 && !delimiter) {
 		/* [identity, json] from a DEALER, or [identity, "", json] from a REQ. */
 		control_error(req, CONTROL_EBADDATA, "bad message: expected one JSON frame, got %d",

@@ -600,10 +600,6 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 	if (done == NULL)
 		return;
 	wt = waiter_new(w, kind, done, arg);
-	if (wt == NULL) {
-		done(w, WATCHER_NO_MEMORY, arg);
-		return;
-	}
 	wt->next = w->waiters;
 	w->waiters = wt;
 }
