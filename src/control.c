@@ -212,7 +212,7 @@ static struct outbox *outbox_new(struct control *c, const struct request *req)
 	return box;
 }
 
-static int outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
+static void outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
 {
 	struct queued_reply *r = xmalloc(sizeof(*r));
 
@@ -224,7 +224,6 @@ static int outbox_push(struct outbox *box, char *body, size_t len, bool delimite
 	box->tail = r;
 	box->count++;
 	box->bytes += len;
-	return 0;
 }
 
 static void outbox_pop(struct outbox *box)
@@ -346,11 +345,8 @@ static void deliver(struct control *c, const struct request *req, char *body)
 			return;
 		}
 	}
-	if (box == NULL || outbox_push(box, body, len, req->delimiter) < 0) {
-		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
-		log_errorx("control: out of memory: a reply to client %s is lost", who);
-		free(body);
-	} else if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
+	outbox_push(box, body, len, req->delimiter);
+	if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
 		drop_client(c, box);
 	} else {
 		zwatch_want_output(&c->watch, flush_outboxes);

@@ -158,10 +158,10 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 
 /* --- readers ---------------------------------------------------------------------------------- */
 
-static bool pending_add(struct reader *r, const char *data, size_t len)
+static void pending_add(struct reader *r, const char *data, size_t len)
 {
 	if (len == 0)
-		return true;  /* and no memcpy into a buffer that may not exist yet */
+		return;  /* and no memcpy into a buffer that may not exist yet */
 	if (r->pending_len + len > r->pending_cap) {
 		size_t cap = r->pending_cap ? r->pending_cap : 4096;
 		while (cap < r->pending_len + len)
@@ -171,7 +171,6 @@ static bool pending_add(struct reader *r, const char *data, size_t len)
 	}
 	memcpy(r->pending + r->pending_len, data, len);
 	r->pending_len += len;
-	return true;
 }
 
 /* Formats one whole line (without its newline) into the reader's pending output. */
@@ -206,19 +205,18 @@ static void emit_line(struct reader *r, const char *line, size_t len)
 }
 
 /* Room for N more bytes of partial line (grown on demand: most children never need it). */
-static bool partial_reserve(struct reader *r, size_t n)
+static void partial_reserve(struct reader *r, size_t n)
 {
 	size_t need = r->partial_len + n, cap = r->partial_cap ? r->partial_cap : 256;
 
 	if (need <= r->partial_cap && r->partial)
-		return true;
+		return;
 	while (cap < need)
 		cap *= 2;
 	if (cap > LINE_LIMIT)
 		cap = LINE_LIMIT;
 	r->partial = xreallocarray(r->partial, cap, 1);
 	r->partial_cap = cap;
-	return true;
 }
 
 /* Splits DATA into lines, joining the partial line kept from the last read. */
@@ -231,8 +229,7 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 		if (r->partial_len + n > LINE_LIMIT) {
 			/* Too long to hold: pass on what we have as a piece of its own. */
 			size_t room = LINE_LIMIT - r->partial_len;
-			if (!partial_reserve(r, room))
-				return;
+			partial_reserve(r, room);
 			memcpy(r->partial + r->partial_len, data, room);
 			emit_line(r, r->partial, LINE_LIMIT);
 			r->partial_len = 0;
@@ -241,15 +238,13 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 			continue;
 		}
 		if (nl == NULL) {
-			if (!partial_reserve(r, n))
-				return;  /* out of memory: this piece is lost, the loop goes on */
+			partial_reserve(r, n);
 			memcpy(r->partial + r->partial_len, data, n);
 			r->partial_len += n;
 			return;
 		}
 		if (r->partial_len) {
-			if (!partial_reserve(r, n))
-				return;
+			partial_reserve(r, n);
 			memcpy(r->partial + r->partial_len, data, n);
 			emit_line(r, r->partial, r->partial_len + n);
 			r->partial_len = 0;
