@@ -146,12 +146,6 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	if (n < 0)
 		return;
 	op = op_new(wait ? req : NULL, kind, prop_string(props, "name") && n == 1);
-	if (op == NULL) {
-		free(list);
-		if (!wait)
-			control_ok(req);
-		return;
-	}
 	if (op->single)
 		op->before = pids_of(list[0]);
 	for (int i = 0; i < n; i++)
@@ -268,8 +262,6 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 		return;
 	}
 	op = op_new(req, OP_COUNT, true);
-	if (op == NULL)
-		return;
 	op->pending++;
 	watcher_start(w, op_watcher_done, op);  /* wanted already: just waits until settled */
 	op_release(op, w);
@@ -361,8 +353,6 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watche
 		return;
 	}
 	op = op_new(req, OP_STOP, true);
-	if (op == NULL)
-		return;
 	op->pending++;
 	watcher_stop(w, op_watcher_done, op);
 	arbiter_remove_watcher(a, w);
