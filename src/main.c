@@ -229,7 +229,7 @@ static void prepare_ipc_dir(const char *endpoint)
 
 	if (dir == NULL || strncmp(endpoint, "ipc:///", 7) != 0)
 		goto out;
-	if (runtime && strcmp(dir, runtime) == 0) {
+	if (strcmp(dir, runtime) == 0) {
 		if (prepare_runtime_dir(dir, why) < 0)
 			fatalx("runtime directory: %s", why);
 	} else {

@@ -1065,8 +1065,6 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 	snprintf(origin, sizeof(origin), "%s:%zu", ld->file, key->start_mark.line + 1);
 	d.wc = watcher_config_new(name, origin);
 	d.key_node = key;
-	if (d.wc == NULL)
-		return;
 	if (value->type != YAML_MAPPING_NODE) {
 		add_error(ld, value, "%s: must be a mapping of options (at least cmd)", path);
 		watcher_config_free(d.wc);
