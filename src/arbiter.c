@@ -10,6 +10,7 @@
 #include "log.h"
 #include "safefs.h"
 #include "parse.h"
+#include "xmalloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -104,18 +105,12 @@ static void level_run_next(struct level_run *run)
 static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter_done_fn done,
 				       void *done_arg)
 {
-	struct level_run *run = calloc(1, sizeof(*run));
+	struct level_run *run = xcalloc(1, sizeof(*run));
 	int n = 0;
 
-	if (run == NULL)
-		return NULL;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		n++;
-	run->levels = malloc(sizeof(int) * (size_t)(n ? n : 1));
-	if (run->levels == NULL) {
-		free(run);
-		return NULL;
-	}
+	run->levels = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		bool seen = false;
 		for (int i = 0; i < run->nlevels; i++)
@@ -324,11 +319,6 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 	struct watcher *w = watcher_new(a->loop, wc, a->devnull_fd), **tail;
 	struct watcher *namesake;
 
-	if (w == NULL) {
-		log_errorx("watcher %s: out of memory", wc->name);
-		watcher_config_free(wc);
-		return NULL;
-	}
 	w->child_nofile = &a->child_nofile;
 	w->on_idle = on_watcher_idle;
 	w->on_event = on_watcher_event;
@@ -483,14 +473,13 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->reaper.data = a;
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
-	a->config_path = strdup(config->path);
+	a->config_path = xstrdup(config->path);
 	raise_nofile(a);
 	fd_reserve_init();
 	/* Children we have before spawning anything came with the process that exec'd us (a
 	 * wrapper's `2> >(logger)`): they are not orphans of our watchers. */
-	a->initial_children = malloc(sizeof(pid_t) * 64);
-	if (a->initial_children)
-		a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
+	a->initial_children = xmalloc(sizeof(pid_t) * 64);
+	a->ninitial_children = adopted_children(NULL, a->initial_children, 64);
 	a->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->devnull_fd < 0) {
 		log_errno(LL_CRITICAL, "cannot open /dev/null");
@@ -546,13 +535,7 @@ void arbiter_start(struct arbiter *a)
 {
 	struct level_run *run = level_run_new(a, true, on_started, NULL);
 
-	if (run)
-		run->only_autostart = true;
-
-	if (run == NULL) {
-		log_errorx("out of memory starting watchers");
-		return;
-	}
+	run->only_autostart = true;
 	level_run_next(run);
 }
 
@@ -563,9 +546,6 @@ int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 	if (a->shutting_down)
 		return -1;
 	run = level_run_new(a, true, done, arg);
-
-	if (run == NULL)
-		return -1;
 	level_run_next(run);
 	return 0;
 }
@@ -574,8 +554,6 @@ int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 {
 	struct level_run *run = level_run_new(a, false, done, arg);
 
-	if (run == NULL)
-		return -1;
 	level_run_next(run);
 	return 0;
 }
@@ -611,10 +589,6 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 	}
 	log_info("stopping all watchers");
 	struct level_run *run = level_run_new(a, false, on_all_stopped, NULL);
-	if (run == NULL) {
-		arbiter_shutdown(a, true);
-		return;
-	}
 	level_run_next(run);
 }
 
@@ -630,7 +604,7 @@ static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
 	log_info("watcher %s: definition changed, restarting it", old->name);
 	retire_watcher(a, old);
 	nw = add_watcher(a, wc);
-	if (nw && start)
+	if (start)
 		watcher_start(nw, NULL, NULL);
 	return nw;
 }
@@ -711,7 +685,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
-			if (nw && nw->config->autostart)
+			if (nw->config->autostart)
 				watcher_start(nw, NULL, NULL);
 		}
 	}

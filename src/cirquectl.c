@@ -14,6 +14,7 @@
 #include "protocol.h"
 #include "text.h"
 #include "version.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -338,8 +339,8 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 
 	if (count == 0) {
 		/* No process: a stopped (or stopping) watcher. */
-		if (*n == *cap && !(*lines = realloc(*lines, sizeof(**lines) * (size_t)(*cap *= 2))))
-			exit(EXIT_ERROR);
+		if (*n == *cap)
+			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s",
@@ -350,8 +351,8 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
-		if (*n == *cap && !(*lines = realloc(*lines, sizeof(**lines) * (size_t)(*cap *= 2))))
-			exit(EXIT_ERROR);
+		if (*n == *cap)
+			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		if (count == 1 && wid == 1)
 			snprintf(l->name, sizeof(l->name), "%s", shown(name));
@@ -370,7 +371,7 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 static int ctl_status(struct client *c, int argc, char **argv)
 {
 	json_t *props = json_pack("{s:b}", "processes", 1), *reply;
-	struct status_line *lines = malloc(sizeof(*lines) * 16);
+	struct status_line *lines = xmalloc(sizeof(*lines) * 16);
 	int n = 0, cap = 16, width = 30, not_running = 0, rc = EXIT_OK;
 	const char *name;
 	json_t *state;
@@ -444,12 +445,12 @@ static char *watcher_state(struct client *c, const char *name)
 	size_t i;
 
 	if (reply_ok(reply)) {
-		state = strdup(json_string_value(json_object_get(reply, "status")));
+		state = xstrdup(json_string_value(json_object_get(reply, "status")));
 		json_array_foreach(json_object_get(reply, "processes"), i, proc) {
 			const char *ps = json_string_value(json_object_get(proc, "state"));
-			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0) && state) {
+			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0)) {
 				free(state);
-				state = strdup("partly stopped");
+				state = xstrdup("partly stopped");
 				break;
 			}
 		}
@@ -899,7 +900,7 @@ static char *pubsub_endpoint(struct client *c)
 	json_t *reply = call(c, "globaloptions", NULL, 5);
 	const char *ep = json_string_value(json_object_get(json_object_get(reply, "options"),
 							   "pubsub_endpoint"));
-	char *out = ep ? strdup(ep) : default_endpoint("events.sock");
+	char *out = ep ? xstrdup(ep) : default_endpoint("events.sock");
 
 	json_decref(reply);
 	return out;
@@ -939,8 +940,8 @@ static int parse_tail_options(int argc, char **argv, struct tail_options *o)
 	}
 	if (spec == NULL || (count && (parse_long(count, &o->lines) < 0 || o->lines < 0)))
 		return -1;
-	o->name = strdup(spec);
-	char *colon = o->name ? strrchr(o->name, ':') : NULL;
+	o->name = xstrdup(spec);
+	char *colon = strrchr(o->name, ':');
 	if (colon) {
 		*colon = '\0';
 		if (parse_long(colon + 1, &o->wid) < 0 || o->wid < 0) {
@@ -1015,9 +1016,7 @@ static void print_piece(struct follow_carry *carry, const char *data, size_t len
 		write_output(data, len, true, 0);
 		return;
 	}
-	joined = malloc(total ? total : 1);
-	if (joined == NULL)
-		return;
+	joined = xmalloc(total);
 	memcpy(joined, carry ? carry->bytes : "", held);
 	memcpy(joined + held, data, len);
 	keep = carry ? text_incomplete_tail(joined, total) : 0;
@@ -1124,9 +1123,9 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 			is_no_such(reply) ? "no such process" : reply_reason(reply));
 	}
 	const char *carrier = json_string_value(json_object_get(reply, "stream"));
-	char *follow_stream = strdup(carrier ? carrier : stream);
+	char *follow_stream = xstrdup(carrier ? carrier : stream);
 	json_decref(reply);
-	if (rc == EXIT_OK && o.follow && follow_stream) {
+	if (rc == EXIT_OK && o.follow) {
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
 		rc = follow(&o, follow_stream, sub);
 	}
@@ -1272,8 +1271,8 @@ static int shell(struct client *c)
 	int rc = EXIT_OK;
 
 	if (tty) {
-		if (home && asprintf(&history_file, "%s/.cirquectl_history", home) < 0)
-			history_file = NULL;
+		if (home)
+			history_file = xasprintf("%s/.cirquectl_history", home);
 		using_history();
 		if (history_file)
 			read_history(history_file);
@@ -1282,7 +1281,7 @@ static int shell(struct client *c)
 		if (tty) {
 			line = readline("cirque> ");
 		} else {
-			line = fgets(buf, sizeof(buf), stdin) ? strdup(buf) : NULL;
+			line = fgets(buf, sizeof(buf), stdin) ? xstrdup(buf) : NULL;
 		}
 		if (line == NULL)
 			break;

@@ -10,6 +10,7 @@
 #include "proc_info.h"
 #include "stream.h"
 #include "watcher_options.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 			map = json_object();
 			json_object_set_new(raw, alias->key, map);
 		}
-		char *text = json_is_string(value) ? strdup(json_string_value(value))
+		char *text = json_is_string(value) ? xstrdup(json_string_value(value))
 						   : json_dumps(value, JSON_ENCODE_ANY);
 		json_object_set_new(map, entry, json_string(text ? text : ""));
 		free(text);
@@ -207,10 +208,6 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	if (wc == NULL)
 		return;
 	w = arbiter_add_watcher(a, wc);
-	if (w == NULL) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return;
-	}
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {
 		control_ok(req);

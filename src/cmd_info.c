@@ -10,6 +10,7 @@
 #include "stream.h"
 #include "text.h"
 #include "watcher_options.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,11 +37,7 @@ static struct watcher **sorted_watchers(struct arbiter *a, int *n)
 
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		count++;
-	list = malloc(sizeof(*list) * (size_t)(count ? count : 1));
-	if (list == NULL) {
-		*n = 0;
-		return NULL;
-	}
+	list = xmalloc(sizeof(*list) * (size_t)(count ? count : 1));
 	count = 0;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		list[count++] = w;

@@ -8,6 +8,7 @@
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,13 +36,8 @@ struct op {
 
 static struct op *op_new(struct request *req, enum op_kind kind, bool single)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op = xcalloc(1, sizeof(*op));
 
-	if (op == NULL) {
-		if (req)
-			control_error(req, CONTROL_EOS, "out of memory");
-		return NULL;
-	}
 	op->req = req;
 	op->kind = kind;
 	op->single = single;
@@ -150,12 +146,6 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	if (n < 0)
 		return;
 	op = op_new(wait ? req : NULL, kind, prop_string(props, "name") && n == 1);
-	if (op == NULL) {
-		free(list);
-		if (!wait)
-			control_ok(req);
-		return;
-	}
 	if (op->single)
 		op->before = pids_of(list[0]);
 	for (int i = 0; i < n; i++)
@@ -207,11 +197,7 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return true;
 	}
-	op = calloc(1, sizeof(*op));
-	if (op == NULL) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return true;
-	}
+	op = xcalloc(1, sizeof(*op));
 	op->req = waiting(props) ? req : NULL;
 	op->restart = kind == OP_RESTART;
 	if (kind == OP_START)
@@ -276,8 +262,6 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 		return;
 	}
 	op = op_new(req, OP_COUNT, true);
-	if (op == NULL)
-		return;
 	op->pending++;
 	watcher_start(w, op_watcher_done, op);  /* wanted already: just waits until settled */
 	op_release(op, w);
@@ -345,10 +329,6 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props, struct watc
 	/* find_process first: a pid beyond pid_t is none (2^32 + n is not n). */
 	n = pid && find_process(w, pid) == NULL ? 0
 	    : watcher_kill_processes(w, (pid_t)pid, sig, grace, on_killed, req);
-	if (n < 0) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return;
-	}
 	if (pid && n == 0) {
 		control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 		return;
@@ -373,8 +353,6 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watche
 		return;
 	}
 	op = op_new(req, OP_STOP, true);
-	if (op == NULL)
-		return;
 	op->pending++;
 	watcher_stop(w, op_watcher_done, op);
 	arbiter_remove_watcher(a, w);

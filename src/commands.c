@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "proc_info.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -133,32 +134,20 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 		control_error(req, CONTROL_EMESSAGE, "invalid regex '%s'", name);
 		return -1;
 	}
-	list = malloc(sizeof(*list) * (size_t)cap);
-	for (struct watcher *w = a->watchers; list && w; w = w->next) {
+	list = xmalloc(sizeof(*list) * (size_t)cap);
+	for (struct watcher *w = a->watchers; w; w = w->next) {
 		bool hit = name == NULL ||
 			   (strcmp(match, "simple") == 0 && strcmp(w->name, name) == 0) ||
 			   (strcmp(match, "glob") == 0 && fnmatch(name, w->name, 0) == 0) ||
 			   (strcmp(match, "regex") == 0 && regexec(&re, w->name, 0, NULL, 0) == 0);
 		if (!hit)
 			continue;
-		if (n == cap) {
-			/* Never act on a subset: out of memory fails the whole request. */
-			struct watcher **grown = realloc(list, sizeof(*list) * (size_t)(cap *= 2));
-			if (grown == NULL) {
-				free(list);
-				list = NULL;
-				break;
-			}
-			list = grown;
-		}
+		if (n == cap)
+			list = xreallocarray(list, (size_t)(cap *= 2), sizeof(*list));
 		list[n++] = w;
 	}
 	if (name && strcmp(match, "regex") == 0)
 		regfree(&re);
-	if (list == NULL) {
-		control_error(req, CONTROL_EOS, "out of memory");
-		return -1;
-	}
 	if (name && n == 0) {
 		free(list);
 		control_fail(req, REPLY_ENOENT, "program %s not found", name);

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,17 +44,11 @@ static int daemon_loglevel(struct loader *ld, const char *path, yaml_node_t *v)
 
 static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
 {
-	char **grown;
 	char *copy = NULL;
 
 	if (get_string(ld, path, v, &copy) < 0)
 		return -1;
-	grown = realloc(ld->includes, sizeof(char *) * (size_t)(ld->nincludes + 1));
-	if (grown == NULL) {
-		free(copy);
-		return -1;
-	}
-	ld->includes = grown;
+	ld->includes = xreallocarray(ld->includes, (size_t)ld->nincludes + 1, sizeof(char *));
 	ld->includes[ld->nincludes++] = copy;
 	return 0;
 }
@@ -104,10 +99,8 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 		return -1;
 	}
 	free_words(d->curve_allowed_clients);
-	d->curve_allowed_clients = calloc((size_t)(v->data.sequence.items.top -
+	d->curve_allowed_clients = xcalloc((size_t)(v->data.sequence.items.top -
 						   v->data.sequence.items.start) + 1, sizeof(char *));
-	if (d->curve_allowed_clients == NULL)
-		return -1;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(ld, *it);
 		const char *key = scalar(item);
@@ -117,7 +110,7 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 				  "cirquectl keygen)", path);
 			continue;
 		}
-		d->curve_allowed_clients[n++] = strdup(key);
+		d->curve_allowed_clients[n++] = xstrdup(key);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "safefs.h"
 #include "watcher_options.h"
 #include "yaml_node.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,14 +57,14 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
 {
 	yaml_document_t next;
-	char *line;
 
 	if (!yaml_parser_load(parser, &next))
 		return;  /* a syntax error after the first document: reported as such below */
 	yaml_node_t *root = yaml_document_get_root_node(&next);
-	if (root && asprintf(&line, "%s:%zu:%zu: only one YAML document per file is allowed",
-			     ld->file, next.start_mark.line + 1, next.start_mark.column + 1) >= 0)
-		add_error_line(ld->errors, line);
+	if (root)
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: only one YAML document per file is allowed",
+						     ld->file, next.start_mark.line + 1,
+						     next.start_mark.column + 1));
 	yaml_document_delete(&next);
 }
 
@@ -72,22 +73,20 @@ static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main
 {
 	yaml_document_t doc;
 	struct top_arg top = { is_main };
-	char *line;
 
 	if (!yaml_parser_load(parser, &doc)) {
-		if (asprintf(&line, "%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
 			     parser->problem_mark.line + 1, parser->problem_mark.column + 1,
 			     parser->problem ? parser->problem : "unknown problem",
-			     parser->context ? " " : "", parser->context ? parser->context : "") >= 0)
-			add_error_line(ld->errors, line);
+			     parser->context ? " " : "", parser->context ? parser->context : ""));
 		return;
 	}
 	ld->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
-		if (is_main && asprintf(&line, "%s: the file is empty (expected watchers:)",
-					ld->file) >= 0)
-			add_error_line(ld->errors, line);
+		if (is_main)
+			add_error_line(ld->errors,
+				       xasprintf("%s: the file is empty (expected watchers:)", ld->file));
 	} else {
 		walk_mapping(ld, "top level", root, visit_top_key, &top);
 	}
@@ -187,27 +186,23 @@ static int note_glob_error(const char *path, int error)
 
 static void load_includes(struct loader *ld, const char *main_file)
 {
-	char *copy = strdup(main_file);
-	const char *dir = copy ? dirname(copy) : ".";
+	char *copy = xstrdup(main_file);
+	const char *dir = dirname(copy);
 
 	for (int i = 0; i < ld->nincludes; i++) {
 		char *pattern;
 		glob_t g;
 
 		if (ld->includes[i][0] == '/')
-			pattern = strdup(ld->includes[i]);
-		else if (asprintf(&pattern, "%s/%s", dir, ld->includes[i]) < 0)
-			pattern = NULL;
-		if (pattern == NULL)
-			continue;
+			pattern = xstrdup(ld->includes[i]);
+		else
+			pattern = xasprintf("%s/%s", dir, ld->includes[i]);
 		/* A glob that matches nothing is fine (an empty conf.d); a plain missing path is not. */
 		glob_error = 0;
 		int rc = glob(pattern, 0, note_glob_error, &g);
 		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
-			char *line;
-			if (asprintf(&line, "%s: include '%s': no such file", main_file,
-				     ld->includes[i]) >= 0)
-				add_error_line(ld->errors, line);
+			add_error_line(ld->errors, xasprintf("%s: include '%s': no such file", main_file,
+							     ld->includes[i]));
 		} else if (rc == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++)
 				load_file(ld, g.gl_pathv[k], false);
@@ -215,10 +210,8 @@ static void load_includes(struct loader *ld, const char *main_file)
 		if (rc != 0 && rc != GLOB_NOMATCH)
 			glob_error = glob_error ? glob_error : EIO;
 		if (glob_error) {
-			char *line;
-			if (asprintf(&line, "%s: include '%s': %s", main_file, ld->includes[i],
-				     strerror(glob_error)) >= 0)
-				add_error_line(ld->errors, line);
+			add_error_line(ld->errors, xasprintf("%s: include '%s': %s", main_file,
+							     ld->includes[i], strerror(glob_error)));
 		}
 		if (rc == 0 || rc == GLOB_NOMATCH)
 			globfree(&g);
@@ -230,11 +223,9 @@ static void load_includes(struct loader *ld, const char *main_file)
 /* An empty configuration named NAME, with "not set" daemon settings. */
 static struct config *config_new(const char *name)
 {
-	struct config *config = calloc(1, sizeof(*config));
+	struct config *config = xcalloc(1, sizeof(*config));
 
-	if (config == NULL)
-		return NULL;
-	config->path = strdup(name);
+	config->path = xstrdup(name);
 	config->daemon.loglevel = -1;
 	config->daemon.umask = -1;
 	return config;

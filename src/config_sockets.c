@@ -11,6 +11,7 @@
 #include "config_sockets.h"
 
 #include "parse.h"
+#include "xmalloc.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -163,8 +164,8 @@ static void resolve_socket(struct loader *ld, const char *path, yaml_node_t *key
 		add_error(ld, key, "%s: needs port (with an optional host) or path", path);
 	} else {
 		if (sc->host == NULL)
-			sc->host = strdup("127.0.0.1");
-		size_t len = sc->host ? strlen(sc->host) : 0;
+			sc->host = xstrdup("127.0.0.1");
+		size_t len = strlen(sc->host);
 		if (len > 2 && sc->host[0] == '[' && sc->host[len - 1] == ']') {  /* "[::1]" -> "::1" */
 			memmove(sc->host, sc->host + 1, len - 2);
 			sc->host[len - 2] = '\0';
@@ -202,10 +203,8 @@ static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key
 		add_error(ld, value, "%s: must be a mapping (host and port, or path)", path);
 		return;
 	}
-	d.sc = calloc(1, sizeof(*d.sc));
-	if (d.sc == NULL)
-		return;
-	d.sc->name = strdup(name);
+	d.sc = xcalloc(1, sizeof(*d.sc));
+	d.sc->name = xstrdup(name);
 	d.sc->origin = strdup_printf("%s:%zu", ld->file, key->start_mark.line + 1);
 	d.sc->backlog = DEFAULT_BACKLOG;
 	d.sc->mode = DEFAULT_SOCKET_MODE;
@@ -213,13 +212,8 @@ static void visit_socket(struct loader *ld, const char *parent, yaml_node_t *key
 	d.sc->group = (gid_t)-1;
 	walk_mapping(ld, path, value, visit_socket_key, &d);
 	resolve_socket(ld, path, key, &d);
-	struct socket_config **grown =
-		realloc(config->sockets, sizeof(*grown) * (size_t)(config->nsockets + 1));
-	if (grown == NULL) {
-		socket_config_free(d.sc);
-		return;
-	}
-	config->sockets = grown;
+	config->sockets = xreallocarray(config->sockets, (size_t)config->nsockets + 1,
+				       sizeof(*config->sockets));
 	config->sockets[config->nsockets++] = d.sc;
 }
 
@@ -231,15 +225,11 @@ void load_sockets_section(struct loader *ld, yaml_node_t *map)
 static void remember_ref(struct loader *ld, const yaml_node_t *node, const char *path,
 			 const char *name)
 {
-	struct socket_ref *grown = realloc(ld->refs, sizeof(*grown) * (size_t)(ld->nrefs + 1));
-
-	if (grown == NULL)
-		return;
-	ld->refs = grown;
+	ld->refs = xreallocarray(ld->refs, (size_t)ld->nrefs + 1, sizeof(*ld->refs));
 	ld->refs[ld->nrefs].where = strdup_printf("%s:%zu:%zu: %s", ld->file,
 						  node->start_mark.line + 1,
 						  node->start_mark.column + 1, path);
-	ld->refs[ld->nrefs].name = strdup(name);
+	ld->refs[ld->nrefs].name = xstrdup(name);
 	ld->nrefs++;
 }
 
@@ -255,7 +245,6 @@ static int add_socket_name(struct loader *ld, const char *path, yaml_node_t *ite
 			   struct watcher_config *wc, int *count)
 {
 	const char *name = scalar(item);
-	char **grown;
 
 	if (name == NULL || is_null(item)) {
 		add_error(ld, item, "%s: each entry must be a socket name", path);
@@ -265,11 +254,8 @@ static int add_socket_name(struct loader *ld, const char *path, yaml_node_t *ite
 		add_error(ld, item, "%s: socket '%s' is listed twice", path, name);
 		return -1;
 	}
-	grown = realloc(wc->use_sockets, sizeof(char *) * (size_t)(*count + 2));
-	if (grown == NULL)
-		return -1;
-	wc->use_sockets = grown;
-	wc->use_sockets[(*count)++] = strdup(name);
+	wc->use_sockets = xreallocarray(wc->use_sockets, (size_t)*count + 2, sizeof(char *));
+	wc->use_sockets[(*count)++] = xstrdup(name);
 	wc->use_sockets[*count] = NULL;
 	remember_ref(ld, item, path, name);
 	return 0;
@@ -307,11 +293,8 @@ static void collect_socket_vars(const char *word, char ***names, int *n)
 		const char *start = p + marker_len, *end = strchr(start, ')');
 		if (end == NULL)
 			return;
-		char **grown = realloc(*names, sizeof(char *) * (size_t)(*n + 2));
-		if (grown == NULL)
-			return;
-		*names = grown;
-		(*names)[(*n)++] = strndup(start, (size_t)(end - start));
+		*names = xreallocarray(*names, (size_t)*n + 2, sizeof(char *));
+		(*names)[(*n)++] = xstrndup(start, (size_t)(end - start));
 		(*names)[*n] = NULL;
 	}
 }

@@ -19,6 +19,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "zwatch.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -184,12 +185,7 @@ static void connection_opened(struct watched *w, int fd)
 
 	if (i < 0 && cl->nopen == cl->capacity) {
 		int capacity = cl->capacity ? cl->capacity * 2 : 64;
-		struct connection *grown = realloc(cl->open, sizeof(*grown) * (size_t)capacity);
-		if (grown == NULL) {
-			log_errorx("%s: out of memory: a connection is not counted", w->name);
-			return;
-		}
-		cl->open = grown;
+		cl->open = xreallocarray(cl->open, (size_t)capacity, sizeof(*cl->open));
 		cl->capacity = capacity;
 	}
 	if (i < 0)
@@ -268,10 +264,8 @@ static void on_monitor_input(struct zwatch *z)
 
 struct connlimit *connlimit_open(struct ev_loop *loop, void *zmq_context, int limit)
 {
-	struct connlimit *cl = calloc(1, sizeof(*cl));
+	struct connlimit *cl = xcalloc(1, sizeof(*cl));
 
-	if (cl == NULL)
-		return NULL;
 	cl->loop = loop;
 	cl->zmq = zmq_context;
 	cl->limit = limit;

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "zwatch.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -193,13 +194,10 @@ static bool is_connection_of(int fd, const char *peer, ino_t ino)
  * on, if it is still there, to close it should the client not read. */
 static struct outbox *outbox_new(struct control *c, const struct request *req)
 {
-	struct outbox *box = calloc(1, sizeof(*box));
+	struct outbox *box = xcalloc(1, sizeof(*box));
 	struct stat st;
 
-	if (box == NULL || (box->identity = malloc(req->identity_len + 1)) == NULL) {
-		free(box);
-		return NULL;
-	}
+	box->identity = xmalloc(req->identity_len + 1);
 	memcpy(box->identity, req->identity, req->identity_len);
 	box->identity_len = req->identity_len;
 	box->fd = -1;
@@ -214,12 +212,10 @@ static struct outbox *outbox_new(struct control *c, const struct request *req)
 	return box;
 }
 
-static int outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
+static void outbox_push(struct outbox *box, char *body, size_t len, bool delimiter)
 {
-	struct queued_reply *r = malloc(sizeof(*r));
+	struct queued_reply *r = xmalloc(sizeof(*r));
 
-	if (r == NULL)
-		return -1;
 	*r = (struct queued_reply){ .body = body, .len = len, .delimiter = delimiter };
 	if (box->tail)
 		box->tail->next = r;
@@ -228,7 +224,6 @@ static int outbox_push(struct outbox *box, char *body, size_t len, bool delimite
 	box->tail = r;
 	box->count++;
 	box->bytes += len;
-	return 0;
 }
 
 static void outbox_pop(struct outbox *box)
@@ -350,11 +345,8 @@ static void deliver(struct control *c, const struct request *req, char *body)
 			return;
 		}
 	}
-	if (box == NULL || outbox_push(box, body, len, req->delimiter) < 0) {
-		describe_client(req->identity, req->identity_len, -1, who, sizeof(who));
-		log_errorx("control: out of memory: a reply to client %s is lost", who);
-		free(body);
-	} else if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
+	outbox_push(box, body, len, req->delimiter);
+	if (box->count > CONTROL_OUTBOX_MAX_REPLIES || box->bytes > CONTROL_OUTBOX_MAX_BYTES) {
 		drop_client(c, box);
 	} else {
 		zwatch_want_output(&c->watch, flush_outboxes);
@@ -397,10 +389,9 @@ static char *fallback_reply(const struct request *req)
 	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
 	char *body;
 
-	if (asprintf(&body, "{\"status\":\"error\",\"reason\":\"internal error: the reply could "
+	body = xasprintf("{\"status\":\"error\",\"reason\":\"internal error: the reply could "
 		     "not be built\",\"tb\":null,\"errno\":%d,\"code\":\"EFAIL\",\"time\":%.6f,\"id\":%s}",
-		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null") < 0)
-		body = NULL;
+		     CONTROL_ECOMMAND, now_seconds(), id ? id : "null");
 	free(id);
 	return body;
 }
@@ -421,10 +412,7 @@ static void send_reply(struct request *req, json_t *reply)
 			   "string that is not UTF-8): sending an error instead", who);
 		body = fallback_reply(req);
 	}
-	if (body)
-		deliver(req->control, req, body);
-	else
-		log_errorx("control: out of memory: a reply to client %s is lost", who);
+	deliver(req->control, req, body);
 }
 
 static void finish(struct request *req, json_t *reply)
@@ -536,17 +524,11 @@ static int receive_message(struct control *c, zmq_msg_t *frames)
 static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_msg_t *source,
 				   bool delimiter)
 {
-	struct request *req = calloc(1, sizeof(*req));
+	struct request *req = xcalloc(1, sizeof(*req));
 
-	if (req == NULL)
-		return NULL;
 	req->control = c;
 	req->identity_len = zmq_msg_size(identity);
-	req->identity = malloc(req->identity_len ? req->identity_len : 1);
-	if (req->identity == NULL) {
-		free(req);
-		return NULL;
-	}
+	req->identity = xmalloc(req->identity_len);
 	memcpy(req->identity, zmq_msg_data(identity), req->identity_len);
 	req->delimiter = delimiter;
 	/* The connection the request came on (libzmq's deprecated but working ZMQ_SRCFD, -1 when
@@ -564,18 +546,6 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 	return req;
 }
 
-/* The answer when there is no memory to keep the request: straight out, or lost (logged). */
-static void answer_out_of_memory(struct control *c, zmq_msg_t *identity, bool delimiter)
-{
-	static const char body[] = "{\"status\":\"error\",\"reason\":\"out of memory\",\"tb\":null,"
-				   "\"errno\":4,\"code\":\"EIO\",\"id\":null}";
-
-	if (send_envelope(c->socket, zmq_msg_data(identity), zmq_msg_size(identity), delimiter, body,
-			  sizeof(body) - 1) != 0)
-		log_errorx("control: out of memory: a request is lost");
-	zwatch_rearm(&c->watch);
-}
-
 /* Validates the envelope and the JSON, then hands the request to the handler. */
 static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 {
@@ -587,10 +557,6 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 
 	req = request_new(c, &frames[0], &frames[(nframes < MAX_FRAMES ? nframes : MAX_FRAMES) - 1],
 			  delimiter);
-	if (req == NULL) {
-		answer_out_of_memory(c, &frames[0], delimiter);
-		return;
-	}
 	if (nframes != 2 && !delimiter) {
 		/* [identity, json] from a DEALER, or [identity, "", json] from a REQ. */
 		control_error(req, CONTROL_EBADDATA, "bad message: expected one JSON frame, got %d",
@@ -640,13 +606,11 @@ static void drain_input(struct zwatch *z)
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
 			     const char *curve_secret, control_handler_fn handler, void *arg)
 {
-	struct control *c = calloc(1, sizeof(*c));
+	struct control *c = xcalloc(1, sizeof(*c));
 	int zero = 0, one = 1, pipe_replies = CONTROL_PIPE_REPLIES;
 	int handshake_ms = CONTROL_HANDSHAKE_MS;
 	int64_t max_size = CONTROL_MAX_MESSAGE;
 
-	if (c == NULL)
-		return NULL;
 	c->loop = loop;
 	c->handler = handler;
 	c->handler_arg = arg;

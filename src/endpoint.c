@@ -2,6 +2,7 @@
 #include "endpoint.h"
 
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <fcntl.h>
 
@@ -16,28 +17,21 @@ char *runtime_dir(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	const char *own = getenv("CIRQUE_RUNTIME_DIR");
-	char *dir = NULL;
 
 	if (own && *own == '/')  /* several daemons on one machine (tests, per-user instances) */
-		return strdup(own);
+		return xstrdup(own);
 	if (geteuid() == 0)
-		return strdup("/run/cirque");
-	if (xdg && *xdg == '/') {
-		if (asprintf(&dir, "%s/cirque", xdg) < 0)
-			return NULL;
-		return dir;
-	}
-	if (asprintf(&dir, "/tmp/cirque-%u", (unsigned)geteuid()) < 0)
-		return NULL;
-	return dir;
+		return xstrdup("/run/cirque");
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/cirque", xdg);
+	return xasprintf("/tmp/cirque-%u", (unsigned)geteuid());
 }
 
 char *default_endpoint(const char *file)
 {
-	char *dir = runtime_dir(), *endpoint = NULL;
+	char *dir = runtime_dir();
+	char *endpoint = xasprintf("ipc://%s/%s", dir, file);
 
-	if (dir && asprintf(&endpoint, "ipc://%s/%s", dir, file) < 0)
-		endpoint = NULL;
 	free(dir);
 	return endpoint;
 }
@@ -75,7 +69,7 @@ char *endpoint_ipc_dir(const char *endpoint)
 	slash = strrchr(path, '/');
 	if (slash == NULL || slash == path)
 		return NULL;
-	return strndup(path, (size_t)(slash - path));
+	return xstrndup(path, (size_t)(slash - path));
 }
 
 const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve)

@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "zwatch.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,11 +18,9 @@ struct events {
 
 struct events *events_open(void *zmq_context, const char *endpoint)
 {
-	struct events *e = calloc(1, sizeof(*e));
+	struct events *e = xcalloc(1, sizeof(*e));
 	int zero = 0, queue = 256, handshake_ms = 5000;
 
-	if (e == NULL)
-		return NULL;
 	e->socket = zmq_socket(zmq_context, ZMQ_PUB);
 	if (e->socket == NULL) {
 		free(e);

@@ -3,6 +3,7 @@
 
 #include "parse.h"
 #include "sockets.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static bool mentions_variables(char **words)
 	return false;
 }
 
-/* WORDS with every variable substituted; NULL on allocation failure. */
+/* WORDS with every variable substituted. */
 static char **substitute_words(char **words, int wid, char **sockets, int nsockets)
 {
 	int n = 0;
@@ -31,13 +32,9 @@ static char **substitute_words(char **words, int wid, char **sockets, int nsocke
 
 	while (words[n])
 		n++;
-	copy = calloc((size_t)n + 1, sizeof(char *));
-	for (int i = 0; copy && i < n; i++) {
-		if ((copy[i] = substitute_vars(words[i], wid, sockets, nsockets)) == NULL) {
-			free_words(copy);
-			return NULL;
-		}
-	}
+	copy = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		copy[i] = substitute_vars(words[i], wid, sockets, nsockets);
 	return copy;
 }
 
@@ -49,12 +46,9 @@ static bool is_added_by_us(const char *entry)
 	return false;
 }
 
-static int add_variable(struct launch *l, int *n, char *entry)
+static void add_variable(struct launch *l, int *n, char *entry)
 {
-	if (entry == NULL)
-		return -1;
 	l->added[(*n)++] = entry;
-	return 0;
 }
 
 /* LISTEN_FDNAMES: the names joined with ':' (each name is [A-Za-z0-9._-], so no escaping). */
@@ -65,8 +59,7 @@ static char *fdnames_entry(char **names, int n)
 
 	for (int i = 0; i < n; i++)
 		len += strlen(names[i]) + 1;
-	if ((entry = malloc(len)) == NULL)
-		return NULL;
+	entry = xmalloc(len);
 	strcpy(entry, "LISTEN_FDNAMES=");
 	for (int i = 0; i < n; i++) {
 		if (i > 0)
@@ -76,47 +69,37 @@ static char *fdnames_entry(char **names, int n)
 	return entry;
 }
 
-static int add_socket_variables(struct launch *l, int *n, char **names)
+static void add_socket_variables(struct launch *l, int *n, char **names)
 {
-	char *pid_entry, *fds_entry;
+	char *pid_entry;
 
-	if (asprintf(&fds_entry, "LISTEN_FDS=%d", l->nlisten) < 0 ||
-	    add_variable(l, n, fds_entry) < 0)
-		return -1;
-	if ((pid_entry = calloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1)) == NULL)
-		return -1;
+	add_variable(l, n, xasprintf("LISTEN_FDS=%d", l->nlisten));
+	pid_entry = xcalloc(1, strlen("LISTEN_PID=") + PID_DIGITS + 1);
 	strcpy(pid_entry, "LISTEN_PID=");
 	l->listen_pid = pid_entry + strlen("LISTEN_PID=");
 	add_variable(l, n, pid_entry);
-	return add_variable(l, n, fdnames_entry(names, l->nlisten));
+	add_variable(l, n, fdnames_entry(names, l->nlisten));
 }
 
 /* The child's environment: ENV without what we set, then our variables. */
-static int build_envp(const struct process *p, struct launch *l, char **env, char **names)
+static void build_envp(const struct process *p, struct launch *l, char **env, char **names)
 {
 	int base = 0, added = 0, k = 0;
 
 	while (env[base])
 		base++;
-	l->added = calloc(5, sizeof(char *));
-	l->own_envp = calloc((size_t)base + 5, sizeof(char *));
-	if (l->added == NULL || l->own_envp == NULL)
-		return -1;
-	if (p->ready.notify_path) {
-		char *entry;
-		if (asprintf(&entry, "NOTIFY_SOCKET=%s", p->ready.notify_path) < 0)
-			return -1;
-		add_variable(l, &added, entry);
-	}
-	if (l->nlisten > 0 && add_socket_variables(l, &added, names) < 0)
-		return -1;
+	l->added = xcalloc(5, sizeof(char *));
+	l->own_envp = xcalloc((size_t)base + 5, sizeof(char *));
+	if (p->ready.notify_path)
+		add_variable(l, &added, xasprintf("NOTIFY_SOCKET=%s", p->ready.notify_path));
+	if (l->nlisten > 0)
+		add_socket_variables(l, &added, names);
 	for (int i = 0; i < base; i++)
 		if (added == 0 || !is_added_by_us(env[i]))
 			l->own_envp[k++] = env[i];
 	for (int i = 0; i < added; i++)
 		l->own_envp[k++] = l->added[i];
 	l->envp = l->own_envp;
-	return 0;
 }
 
 /* The PATH a bare command name is looked up in: the child's own (as Circus does), else the
@@ -151,11 +134,12 @@ int launch_prepare(const struct process *p, struct launch *l)
 		l->argv = l->own_argv;
 		env = l->own_env;
 	}
-	if (l->argv == NULL || env == NULL || build_envp(p, l, env, names) < 0) {
+	if (l->argv == NULL || env == NULL) {
 		snprintf(l->failed_step, sizeof(l->failed_step), "prepare arguments for");
 		errno = ENOMEM;
 		return -1;
 	}
+	build_envp(p, l, env, names);
 	l->search_path = search_path(l->envp);
 	return 0;
 }

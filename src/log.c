@@ -3,6 +3,7 @@
 
 #include "safefs.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,7 @@ int log_set_output(const char *path, char *why)
 	output_fd = fd;
 	if (path != output_path) {
 		free(output_path);
-		output_path = fd > STDERR_FILENO ? strdup(path) : NULL;
+		output_path = fd > STDERR_FILENO ? xstrdup(path) : NULL;
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "stream.h"
 #include "version.h"
 #include "zap.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,9 +183,7 @@ static void write_pidfile(const char *path)
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (ftruncate(f.fd, 0) < 0 || write(f.fd, text, (size_t)len) != len || close(f.fd) < 0)
 		fatal("cannot write pidfile %s", path);
-	pidfile_name = strdup(f.name);  /* the file written, a link's target if one was followed */
-	if (pidfile_name == NULL)
-		fatalx("out of memory");
+	pidfile_name = xstrdup(f.name);  /* the file written, a link's target if one was followed */
 }
 
 static void remove_pidfile(void)
@@ -209,8 +208,7 @@ static void lock_ipc_endpoint(const char *endpoint)
 
 	if (strncmp(endpoint, "ipc:///", 7) != 0)
 		return;
-	if (asprintf(&path, "%s.lock", endpoint + 6) < 0)
-		fatalx("out of memory");
+	path = xasprintf("%s.lock", endpoint + 6);
 	if (safe_file_open(path, O_RDWR | O_CREAT, 0600, false, &f, NULL, why) < 0)
 		fatalx("cannot open the lock file %s: %s", path, why);
 	if (f.st.st_uid != geteuid())
@@ -231,7 +229,7 @@ static void prepare_ipc_dir(const char *endpoint)
 
 	if (dir == NULL || strncmp(endpoint, "ipc:///", 7) != 0)
 		goto out;
-	if (runtime && strcmp(dir, runtime) == 0) {
+	if (strcmp(dir, runtime) == 0) {
 		if (prepare_runtime_dir(dir, why) < 0)
 			fatalx("runtime directory: %s", why);
 	} else {
@@ -272,10 +270,8 @@ static void claim_endpoints(const struct daemon_config *d, char **control, char 
 {
 	const char *why;
 
-	*control = d->endpoint ? strdup(d->endpoint) : default_endpoint("control.sock");
-	*pubsub = d->pubsub_endpoint ? strdup(d->pubsub_endpoint) : default_endpoint("events.sock");
-	if (*control == NULL || *pubsub == NULL)
-		fatalx("out of memory");
+	*control = d->endpoint ? xstrdup(d->endpoint) : default_endpoint("control.sock");
+	*pubsub = d->pubsub_endpoint ? xstrdup(d->pubsub_endpoint) : default_endpoint("events.sock");
 	if ((why = endpoint_refusal(*control, true, d->curve_secret_key_file != NULL)))
 		fatalx("refusing the control socket %s: it %s", *control, why);
 	if ((why = endpoint_refusal(*pubsub, false, false)))

@@ -1,5 +1,6 @@
 /* parse.c - pure parsers for configuration values. No I/O, no global state: unit-tested. */
 #include "parse.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -242,23 +243,15 @@ int parse_rlimit_value(const char *text, unsigned long long *value)
 struct strbuf {
 	char *data;
 	size_t len, cap;
-	bool failed;
 };
 
 static void sb_put(struct strbuf *sb, const char *s, size_t n)
 {
-	if (sb->failed)
-		return;
 	if (sb->len + n + 1 > sb->cap) {
 		size_t cap = sb->cap ? sb->cap : 32;
 		while (cap < sb->len + n + 1)
 			cap *= 2;
-		char *grown = realloc(sb->data, cap);
-		if (grown == NULL) {
-			sb->failed = true;
-			return;
-		}
-		sb->data = grown;
+		sb->data = xreallocarray(sb->data, cap, 1);
 		sb->cap = cap;
 	}
 	memcpy(sb->data + sb->len, s, n);
@@ -268,17 +261,12 @@ static void sb_put(struct strbuf *sb, const char *s, size_t n)
 
 static void sb_putc(struct strbuf *sb, char c) { sb_put(sb, &c, 1); }
 
-/* Takes the finished string (never NULL unless allocation failed) and resets the buffer. */
+/* Takes the finished string (never NULL) and resets the buffer. */
 static char *sb_take(struct strbuf *sb)
 {
 	char *s;
 
-	if (sb->failed) {
-		free(sb->data);
-		*sb = (struct strbuf){ 0 };
-		return NULL;
-	}
-	s = sb->data ? sb->data : strdup("");
+	s = sb->data ? sb->data : xstrdup("");
 	*sb = (struct strbuf){ 0 };
 	return s;
 }
@@ -297,21 +285,14 @@ bool same_text(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-static int push_word(char ***words, int *count, char *word)
+static void push_word(char ***words, int *count, char *word)
 {
 	char **grown;
 
-	if (word == NULL)
-		return -1;
-	grown = realloc(*words, sizeof(char *) * (size_t)(*count + 2));
-	if (grown == NULL) {
-		free(word);
-		return -1;
-	}
+	grown = xreallocarray(*words, (size_t)*count + 2, sizeof(char *));
 	grown[(*count)++] = word;
 	grown[*count] = NULL;
 	*words = grown;
-	return 0;
 }
 
 int split_words(const char *text, char ***words_out, const char **error)
@@ -323,17 +304,15 @@ int split_words(const char *text, char ***words_out, const char **error)
 	const char *p;
 
 	*error = NULL;
-	words = calloc(1, sizeof(char *));
-	if (words == NULL)
-		goto nomem;
+	words = xcalloc(1, sizeof(char *));
 	for (p = text; *p; p++) {
 		char c = *p;
 		switch (mode) {
 		case BLANK:
 		case WORD:
 			if (c == ' ' || c == '\t' || c == '\n') {
-				if (mode == WORD && push_word(&words, &count, sb_take(&sb)) < 0)
-					goto nomem;
+				if (mode == WORD)
+					push_word(&words, &count, sb_take(&sb));
 				mode = BLANK;
 				continue;
 			}
@@ -380,14 +359,10 @@ int split_words(const char *text, char ***words_out, const char **error)
 		goto fail;
 	}
 	/* An empty quoted word ('' or "") is still a word, so WORD mode decides, not the length. */
-	if (mode == WORD && push_word(&words, &count, sb_take(&sb)) < 0)
-		goto nomem;
-	if (sb.failed)
-		goto nomem;
+	if (mode == WORD)
+		push_word(&words, &count, sb_take(&sb));
 	*words_out = words;
 	return count;
-nomem:
-	*error = "out of memory";
 fail:
 	free(sb_take(&sb));
 	free_words(words);
@@ -403,9 +378,7 @@ int append_words(char ***words, char **extra)
 		count++;
 	while (extra[more])
 		more++;
-	grown = realloc(*words, sizeof(char *) * (size_t)(count + more + 1));
-	if (grown == NULL)
-		return -1;
+	grown = xreallocarray(*words, (size_t)(count + more + 1), sizeof(char *));
 	memcpy(grown + count, extra, sizeof(char *) * (size_t)(more + 1));
 	free(extra);
 	*words = grown;

@@ -2,6 +2,7 @@
 #include "proc_info.h"
 
 #include "text.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,7 +126,7 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
 	/* Up to 100000 children: "pid " is at most 8 bytes each. */
 	size_t list_size = 800 * 1024;
-	char *list = depth < 3 ? malloc(list_size) : NULL;
+	char *list = depth < 3 ? xmalloc(list_size) : NULL;
 	if (list && read_small_file(path, list, list_size) > 0)
 		/* strtok_r: the recursion below must not reset this loop's position. */
 		for (char *save, *tok = strtok_r(list, " \n", &save); tok;

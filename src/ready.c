@@ -5,6 +5,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -129,12 +130,7 @@ static int open_notify_dir(void)
 	run = runtime_dir();
 	free(notify_dir);
 	notify_dir = NULL;
-	if (run == NULL || asprintf(&notify_dir, "%s-notify", run) < 0) {
-		free(run);
-		notify_dir = NULL;
-		errno = ENOMEM;
-		return -1;
-	}
+	notify_dir = xasprintf("%s-notify", run);
 	free(run);
 	notify_dirfd = safe_mkdir_own(notify_dir, 0711, why);
 	if (notify_dirfd < 0) {
@@ -158,9 +154,8 @@ static int open_notify_socket(struct readiness *r)
 		return -1;
 	snprintf(name, sizeof(name), "%d-%u.sock", (int)getpid(), counter++);
 	free(r->notify_path);
-	if (asprintf(&r->notify_path, "%s/%s", notify_dir, name) < 0)
-		r->notify_path = NULL;
-	if (r->notify_path == NULL || strlen(r->notify_path) >= sizeof(sun.sun_path)) {
+	r->notify_path = xasprintf("%s/%s", notify_dir, name);
+	if (strlen(r->notify_path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -199,7 +194,7 @@ static void handle_datagram(struct readiness *r, char *data, size_t len)
 			ready = true;
 		} else if (strncmp(line, "STATUS=", 7) == 0) {
 			free(r->status);
-			r->status = strdup(line + 7);
+			r->status = xstrdup(line + 7);
 		}
 	}
 	if (ready && r->watching)

@@ -4,6 +4,7 @@
  * know of it, so that ".." goes back to the directory we actually came from and a symbolic
  * link's target is resolved from where the link was. */
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -271,9 +272,7 @@ static int walk_path(struct walk *w, const char *path, bool create)
 		if (todo[0] == '\0')
 			return 0;
 		len = strcspn(todo, "/");
-		name = strndup(todo, len);
-		if (name == NULL)
-			return refuse(w, ENOMEM, "out of memory");
+		name = xstrndup(todo, len);
 		memmove(todo, todo + len, strlen(todo + len) + 1);
 		int rc = 0;
 		if (strcmp(name, "..") == 0) {
@@ -342,10 +341,10 @@ int safefs_split(const char *path, char **dir, char **base)
 		return -1;
 	}
 	slash = strrchr(path, '/');
-	*base = strdup(slash ? slash + 1 : path);
-	*dir = slash == NULL ? strdup(".") : slash == path ? strdup("/")
-					   : strndup(path, (size_t)(slash - path));
-	if (*dir == NULL || *base == NULL || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
+	*base = xstrdup(slash ? slash + 1 : path);
+	*dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/")
+					   : xstrndup(path, (size_t)(slash - path));
+	if (strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
 		free(*dir);
 		free(*base);
 		*dir = *base = NULL;

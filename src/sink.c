@@ -7,6 +7,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -523,12 +524,10 @@ void sinks_reopen_all(void)
 
 static struct sink *sink_new(enum sink_type type, const char *label)
 {
-	struct sink *s = calloc(1, sizeof(*s));
+	struct sink *s = xcalloc(1, sizeof(*s));
 
-	if (s == NULL)
-		return NULL;
 	s->type = type;
-	s->label = strdup(label);
+	s->label = xstrdup(label);
 	s->fd = -1;
 	s->refs = 1;
 	pthread_mutex_lock(&lock);
@@ -590,7 +589,7 @@ struct sink *sink_syslog(int facility, const char *tag)
 
 	if (s) {
 		s->facility = facility;
-		s->tag = strdup(tag);
+		s->tag = xstrdup(tag);
 	}
 	return s;
 }
@@ -633,11 +632,7 @@ static bool sink_append(struct sink *s, const char *data, size_t len, bool force
 	c = s->tail;
 	if (c == NULL || c->len + len > 64 * 1024) {
 		size_t cap = len > 64 * 1024 ? len : 64 * 1024;
-		c = malloc(sizeof(*c) + cap);
-		if (c == NULL) {
-			pthread_mutex_unlock(&lock);
-			return false;
-		}
+		c = xmalloc(sizeof(*c) + cap);
 		c->next = NULL;
 		c->len = 0;
 		if (s->tail)

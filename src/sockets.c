@@ -5,6 +5,7 @@
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
+#include "xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,14 +34,11 @@ static void describe_address(const struct socket_config *sc, int port, char *out
 
 static char *describe_error(const struct socket_config *sc, const char *step)
 {
-	char where[160], *text;
+	char where[160];
 	int saved = errno;
 
 	describe_address(sc, sc->port, where, sizeof(where));
-	if (asprintf(&text, "socket %s: cannot %s %s: %s", sc->name, step, where,
-		     strerror(saved)) < 0)
-		text = NULL;
-	return text;
+	return xasprintf("socket %s: cannot %s %s: %s", sc->name, step, where, strerror(saved));
 }
 
 static socklen_t tcp_address(const struct socket_config *sc, struct sockaddr_storage *ss)
@@ -179,8 +177,7 @@ static int bind_unix_address(const struct socket_config *sc, int fd, char **erro
 	int rc = -1;
 
 	if (place_open(sc->path, &pl) < 0) {
-		if (asprintf(error, "socket %s: cannot bind %s: %s", sc->name, sc->path, pl.why) < 0)
-			*error = NULL;
+		*error = xasprintf("socket %s: cannot bind %s: %s", sc->name, sc->path, pl.why);
 	} else if (clear_unix_path(&pl) < 0) {
 		*error = describe_error(sc, "replace");
 	} else if (bind_unix(fd, &pl, sc->path) < 0) {
@@ -236,14 +233,10 @@ static int bound_port(int fd)
 /* Binds and listens; the result is blocking, as systemd passes sockets unless told otherwise. */
 static struct listen_socket *listen_socket_open(struct socket_config *sc, char **error)
 {
-	struct listen_socket *ls = calloc(1, sizeof(*ls));
+	struct listen_socket *ls = xcalloc(1, sizeof(*ls));
 	char where[160];
 	int fd;
 
-	if (ls == NULL) {
-		*error = strdup("out of memory");
-		return NULL;
-	}
 	fd = fd_keep(socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	if (fd < 0) {
 		*error = describe_error(sc, "create a socket for");
@@ -305,12 +298,8 @@ static struct listen_socket *find_open(const char *name)
 
 static void push_name(char ***names, int *n, const char *name)
 {
-	char **grown = realloc(*names, sizeof(char *) * (size_t)(*n + 2));
-
-	if (grown == NULL)
-		return;
-	*names = grown;
-	(*names)[(*n)++] = strdup(name);
+	*names = xreallocarray(*names, (size_t)*n + 2, sizeof(char *));
+	(*names)[(*n)++] = xstrdup(name);
 	(*names)[*n] = NULL;
 }
 
@@ -349,15 +338,11 @@ static bool path_in_list(const struct listen_socket *list, const char *path)
 int sockets_apply(struct socket_config **configs, int n, char ***rebound, char **error)
 {
 	struct listen_socket *fresh = NULL, **tail = &fresh;
-	struct listen_socket **reused = calloc((size_t)n + 1, sizeof(*reused));
+	struct listen_socket **reused = xcalloc((size_t)n + 1, sizeof(*reused));
 	int nrebound = 0;
 
 	*rebound = NULL;
 	*error = NULL;
-	if (reused == NULL) {
-		*error = strdup("out of memory");
-		return -1;
-	}
 	/* First bind what is new, touching nothing that is open: a failure changes nothing. */
 	for (int i = 0; i < n; i++) {
 		struct listen_socket *old = find_open(configs[i]->name);

@@ -7,6 +7,7 @@
 #include "safefs.h"
 #include "sink.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,10 +64,8 @@ static struct tail_ring *ring_for(const char *name, int which)
 	for (r = rings; r; r = r->next)
 		if (r->which == which && strcmp(r->name, name) == 0)
 			return r;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return NULL;
-	r->name = strdup(name);
+	r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(name);
 	r->which = which;
 	r->next = rings;
 	rings = r;
@@ -77,8 +76,8 @@ static void ring_put(struct tail_ring *r, const char *data, size_t len)
 {
 	if (r == NULL)
 		return;
-	if (r->data == NULL && (r->data = malloc(TAIL_BYTES)) == NULL)
-		return;
+	if (r->data == NULL)
+		r->data = xmalloc(TAIL_BYTES);
 	while (len > 0) {
 		size_t n = TAIL_BYTES - r->head < len ? TAIL_BYTES - r->head : len;
 		memcpy(r->data + r->head, data, n);
@@ -125,9 +124,7 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 	if (r == NULL || r->data == NULL)
 		return lines;
 	len = r->wrapped ? TAIL_BYTES : r->head;
-	linear = malloc(len + 1);
-	if (linear == NULL)
-		return lines;
+	linear = xmalloc(len + 1);
 	if (r->wrapped) {
 		memcpy(linear, r->data + r->head, TAIL_BYTES - r->head);
 		memcpy(linear + TAIL_BYTES - r->head, r->data, r->head);
@@ -161,23 +158,19 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 
 /* --- readers ---------------------------------------------------------------------------------- */
 
-static bool pending_add(struct reader *r, const char *data, size_t len)
+static void pending_add(struct reader *r, const char *data, size_t len)
 {
 	if (len == 0)
-		return true;  /* and no memcpy into a buffer that may not exist yet */
+		return;  /* and no memcpy into a buffer that may not exist yet */
 	if (r->pending_len + len > r->pending_cap) {
 		size_t cap = r->pending_cap ? r->pending_cap : 4096;
 		while (cap < r->pending_len + len)
 			cap *= 2;
-		char *grown = realloc(r->pending, cap);
-		if (grown == NULL)
-			return false;
-		r->pending = grown;
+		r->pending = xreallocarray(r->pending, cap, 1);
 		r->pending_cap = cap;
 	}
 	memcpy(r->pending + r->pending_len, data, len);
 	r->pending_len += len;
-	return true;
 }
 
 /* Formats one whole line (without its newline) into the reader's pending output. */
@@ -212,22 +205,18 @@ static void emit_line(struct reader *r, const char *line, size_t len)
 }
 
 /* Room for N more bytes of partial line (grown on demand: most children never need it). */
-static bool partial_reserve(struct reader *r, size_t n)
+static void partial_reserve(struct reader *r, size_t n)
 {
 	size_t need = r->partial_len + n, cap = r->partial_cap ? r->partial_cap : 256;
 
 	if (need <= r->partial_cap && r->partial)
-		return true;
+		return;
 	while (cap < need)
 		cap *= 2;
 	if (cap > LINE_LIMIT)
 		cap = LINE_LIMIT;
-	char *grown = realloc(r->partial, cap);
-	if (grown == NULL)
-		return false;
-	r->partial = grown;
+	r->partial = xreallocarray(r->partial, cap, 1);
 	r->partial_cap = cap;
-	return true;
 }
 
 /* Splits DATA into lines, joining the partial line kept from the last read. */
@@ -240,8 +229,7 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 		if (r->partial_len + n > LINE_LIMIT) {
 			/* Too long to hold: pass on what we have as a piece of its own. */
 			size_t room = LINE_LIMIT - r->partial_len;
-			if (!partial_reserve(r, room))
-				return;
+			partial_reserve(r, room);
 			memcpy(r->partial + r->partial_len, data, room);
 			emit_line(r, r->partial, LINE_LIMIT);
 			r->partial_len = 0;
@@ -250,15 +238,13 @@ static void split_lines(struct reader *r, const char *data, size_t len)
 			continue;
 		}
 		if (nl == NULL) {
-			if (!partial_reserve(r, n))
-				return;  /* out of memory: this piece is lost, the loop goes on */
+			partial_reserve(r, n);
 			memcpy(r->partial + r->partial_len, data, n);
 			r->partial_len += n;
 			return;
 		}
 		if (r->partial_len) {
-			if (!partial_reserve(r, n))
-				return;
+			partial_reserve(r, n);
 			memcpy(r->partial + r->partial_len, data, n);
 			emit_line(r, r->partial, r->partial_len + n);
 			r->partial_len = 0;
@@ -456,7 +442,7 @@ static char *expand_path(const char *template, const char *name, int wid)
 			n = sizeof(out) - 1;
 	}
 	out[n] = '\0';
-	return strdup(out);
+	return xstrdup(out);
 }
 
 static struct sink *sink_for(const struct watcher_config *config, int wid, int which)
@@ -492,12 +478,8 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		close_fd(&p->write_fd[i]);
 		if (p->read_fd[i] < 0)
 			continue;
-		struct reader *r = calloc(1, sizeof(*r));
-		if (r == NULL) {
-			close_fd(&p->read_fd[i]);  /* the child gets EPIPE: better than a leak */
-			continue;
-		}
-		r->name = strdup(config->name);
+		struct reader *r = xcalloc(1, sizeof(*r));
+		r->name = xstrdup(config->name);
 		r->wid = wid;
 		r->which = i;
 		r->fd = p->read_fd[i];
@@ -505,7 +487,7 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		r->sink = sink_for(config, wid, i);
 		r->prefix = config->streams[i].kind == STREAM_INHERIT;
 		if (config->streams[i].time_format)
-			r->time_format = strdup(config->streams[i].time_format);
+			r->time_format = xstrdup(config->streams[i].time_format);
 		r->ring = ring_for(config->name, i);
 		ev_io_init(&r->io, on_readable, r->fd, EV_READ);
 		r->io.data = r;

@@ -1,5 +1,6 @@
 /* text.c - escaping for people, UTF-8 checks and base64 for JSON (see text.h). Pure: unit-tested. */
 #include "text.h"
+#include "xmalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -99,9 +100,8 @@ char *text_escape_dup(const char *data, size_t len, unsigned keep)
 
 	if (len > (SIZE_MAX - 1) / 4)
 		return NULL;
-	out = malloc(len * 4 + 1);  /* every byte as \xHH at most */
-	if (out)
-		text_escape(out, len * 4 + 1, data, len, keep);
+	out = xmalloc(len * 4 + 1);  /* every byte as \xHH at most */
+	text_escape(out, len * 4 + 1, data, len, keep);
 	return out;
 }
 
@@ -129,9 +129,7 @@ json_t *text_to_json(const char *data, size_t len)
 
 	if (exact || len > SIZE_MAX / 3)
 		return exact;
-	copy = malloc(len * 3);
-	if (copy == NULL)
-		return NULL;
+	copy = xmalloc(len * 3);
 	for (size_t i = 0; i < len;) {
 		size_t k = utf8_length(s + i, len - i);
 		if (k == 0) {
@@ -159,9 +157,7 @@ char *base64_encode(const char *data, size_t len)
 
 	if (len > (SIZE_MAX - 1) / 4 * 3 - 2)
 		return NULL;
-	out = o = malloc((len + 2) / 3 * 4 + 1);
-	if (out == NULL)
-		return NULL;
+	out = o = xmalloc((len + 2) / 3 * 4 + 1);
 	for (size_t i = 0; i < len; i += 3) {
 		uint32_t group = (uint32_t)s[i] << 16;
 		if (i + 1 < len)
@@ -192,9 +188,7 @@ char *base64_decode(const char *text, size_t *len)
 
 	if (text_len % 4 != 0)
 		return NULL;
-	out = malloc(text_len / 4 * 3 + 1);
-	if (out == NULL)
-		return NULL;
+	out = xmalloc(text_len / 4 * 3 + 1);
 	for (size_t i = 0; i < text_len; i += 4) {
 		bool last = i + 4 == text_len;
 		int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;

@@ -24,7 +24,7 @@ enum {
  * lists characters to copy as they are. What does not fit is left out whole: an escape or a
  * character is never cut. Returns the length written (without the NUL). */
 size_t text_escape(char *out, size_t size, const char *data, size_t len, unsigned keep);
-/* The same into a new string; NULL only when out of memory. */
+/* The same into a new string. */
 char *text_escape_dup(const char *data, size_t len, unsigned keep);
 
 /* How many bytes at the end of DATA (0 to 3) begin a UTF-8 character that is not complete yet:

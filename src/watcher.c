@@ -6,6 +6,7 @@
 #include "parse.h"
 #include "spawn.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -92,12 +93,8 @@ static void arm_timer(struct process *p, double seconds)
 
 static struct process *process_new(struct watcher *w, int wid)
 {
-	struct process *p = calloc(1, sizeof(*p)), **tail;
+	struct process *p = xcalloc(1, sizeof(*p)), **tail;
 
-	if (p == NULL) {
-		log_errorx("watcher %s[%d]: out of memory", w->name, wid);
-		return NULL;
-	}
 	p->watcher = w;
 	p->wid = wid;
 	p->state = PS_STARTING;
@@ -178,8 +175,7 @@ static void spawn_failed(struct process *p, const char *step)
 
 	ready_unwatch(&p->ready, true);
 	free(p->spawn_error);
-	if (asprintf(&p->spawn_error, "cannot %s %s: %s", step, what, strerror(error)) < 0)
-		p->spawn_error = NULL;
+	p->spawn_error = xasprintf("cannot %s %s: %s", step, what, strerror(error));
 	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
 	if (p->short_of_resources)
@@ -436,9 +432,7 @@ static void reconcile(struct watcher *w)
 	}
 	if (wanted == w->numprocesses || ev_is_active(&w->warmup))
 		return;
-	used = malloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
-	if (used == NULL)
-		return;
+	used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
 	while (wanted < w->numprocesses) {
 		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
 		if (w->config->warmup_delay > 0 && wait > 0) {
@@ -590,10 +584,8 @@ static void watcher_update(struct watcher *w)
 static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
 				 void *arg)
 {
-	struct waiter *wt = calloc(1, sizeof(*wt));
+	struct waiter *wt = xcalloc(1, sizeof(*wt));
 
-	if (wt == NULL)
-		return NULL;
 	wt->kind = kind;
 	wt->done = done;
 	wt->arg = arg;
@@ -608,10 +600,6 @@ static void add_waiter(struct watcher *w, enum waiter_kind kind, watcher_done_fn
 	if (done == NULL)
 		return;
 	wt = waiter_new(w, kind, done, arg);
-	if (wt == NULL) {
-		done(w, WATCHER_NO_MEMORY, arg);
-		return;
-	}
 	wt->next = w->waiters;
 	w->waiters = wt;
 }
@@ -653,10 +641,8 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
 {
-	struct watcher *w = calloc(1, sizeof(*w));
+	struct watcher *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL)
-		return NULL;
 	w->loop = loop;
 	w->config = config;
 	w->name = config->name;
@@ -857,13 +843,7 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 {
 	struct waiter *wt = waiter_new(w, WAIT_KILLED, done, arg);
 
-	if (wt)
-		wt->pids = calloc((size_t)w->nprocesses + 1, sizeof(pid_t));
-	if (wt == NULL || wt->pids == NULL) {
-		free(wt);
-		errno = ENOMEM;
-		return -1;
-	}
+	wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || (pid && p->pid != pid))
 			continue;

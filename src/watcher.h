@@ -158,7 +158,7 @@ int process_signal(struct process *p, int signum, bool to_group);
 /* Circus's kill: SIGNUM to process PID (to every process when 0), to its group with
  * stop_children; SIGKILL to those still there after GRACE seconds; DONE once each has exited
  * (the watcher respawns them as for any death). Returns how many were signalled, DONE being
- * called only when that is not 0; -1 (ENOMEM) when it could not wait, nothing sent. */
+ * called only when that is not 0. */
 int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
 			   watcher_done_fn done, void *arg);
 /* The process with this pid, or NULL. */

@@ -6,6 +6,7 @@
 #include "config_sockets.h"
 #include "parse.h"
 #include "yaml_node.h"
+#include "xmalloc.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -51,10 +52,8 @@ static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct 
 		add_error(ld, v, "%s: must be a string or a list of strings", path);
 		return -1;
 	}
-	d->args = calloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+	d->args = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
 			 sizeof(char *));
-	if (d->args == NULL)
-		return -1;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(ld, *it);
 		const char *s = scalar(item);
@@ -62,7 +61,7 @@ static int opt_args(struct loader *ld, const char *path, yaml_node_t *v, struct 
 			add_error(ld, item, "%s: each argument must be a string", path);
 			return -1;
 		}
-		d->args[n++] = strdup(s);
+		d->args[n++] = xstrdup(s);
 	}
 	return 0;
 }
@@ -136,11 +135,8 @@ static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 				  path, name);
 			continue;
 		}
-		struct rlimit_setting *grown =
-			realloc(wc->rlimits, sizeof(*grown) * (size_t)(wc->nrlimits + 1));
-		if (grown == NULL)
-			return -1;
-		wc->rlimits = grown;
+		wc->rlimits = xreallocarray(wc->rlimits, (size_t)wc->nrlimits + 1,
+					    sizeof(*wc->rlimits));
 		wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
 	}
 	return 0;
@@ -306,7 +302,7 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 		const char *colon = text ? strrchr(text, ':') : NULL;
 		wc->ready = READY_TCP;
 		free(wc->ready_host);
-		wc->ready_host = colon ? strndup(text, (size_t)(colon - text)) : strdup("127.0.0.1");
+		wc->ready_host = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup("127.0.0.1");
 		if (text == NULL || parse_long(colon ? colon + 1 : text, &port) < 0 || port < 1 ||
 		    port > 65535) {
 			add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", sub);
@@ -365,9 +361,8 @@ static void env_json(const struct watcher_config *wc, json_t *out)
 	for (char **e = wc->env; e && *e; e++) {
 		char *eq = strchr(*e, '=');
 		if (eq) {
-			char *name = strndup(*e, (size_t)(eq - *e));
-			if (name)
-				json_object_set_new(env, name, json_string(eq + 1));
+			char *name = xstrndup(*e, (size_t)(eq - *e));
+			json_object_set_new(env, name, json_string(eq + 1));
 			free(name);
 		}
 	}
@@ -786,10 +781,8 @@ static const char *lookup_daemon_env(const char *name, void *arg)
 static int env_set(char ***env, int *count, const char *name, const char *value)
 {
 	size_t len = strlen(name);
-	char *entry;
+	char *entry = xasprintf("%s=%s", name, value);
 
-	if (asprintf(&entry, "%s=%s", name, value) < 0)
-		return -1;
 	for (int i = 0; i < *count; i++) {
 		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
 			free((*env)[i]);
@@ -797,11 +790,7 @@ static int env_set(char ***env, int *count, const char *name, const char *value)
 			return 0;
 		}
 	}
-	char **grown = realloc(*env, sizeof(char *) * (size_t)(*count + 2));
-	if (grown == NULL) {
-		free(entry);
-		return -1;
-	}
+	char **grown = xreallocarray(*env, (size_t)*count + 2, sizeof(char *));
 	grown[(*count)++] = entry;
 	grown[*count] = NULL;
 	*env = grown;
@@ -813,17 +802,14 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 	struct watcher_config *wc = d->wc;
 	int count = 0;
 
-	wc->env = calloc(1, sizeof(char *));
-	if (wc->env == NULL)
-		return;
+	wc->env = xcalloc(1, sizeof(char *));
 	if (wc->copy_env)
 		for (char **e = environ; *e; e++) {
 			char *eq = strchr(*e, '=');
 			if (eq == NULL)
 				continue;
-			char *name = strndup(*e, (size_t)(eq - *e));
-			if (name)
-				env_set(&wc->env, &count, name, eq + 1);
+			char *name = xstrndup(*e, (size_t)(eq - *e));
+			env_set(&wc->env, &count, name, eq + 1);
 			free(name);
 		}
 	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
@@ -846,7 +832,7 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 			add_error(ld, value, "%s.env.%s: must be a string", path, name);
 			continue;
 		}
-		expanded = is_null(value) ? strdup("") : expand_vars(text, lookup_daemon_env, NULL);
+		expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, NULL);
 		if (expanded == NULL) {
 			add_error(ld, value, "%s.env.%s: unterminated ${", path, name);
 			continue;
@@ -872,32 +858,26 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		size_t len = 0;
 		for (char **a = d->args; *a; a++)
 			len += strlen(*a) + 1;
-		wc->args = calloc(1, len + 1);
-		for (char **a = d->args; wc->args && *a; a++) {
+		wc->args = xcalloc(1, len + 1);
+		for (char **a = d->args; *a; a++) {
 			if (a != d->args)
 				strcat(wc->args, " ");
 			strcat(wc->args, *a);
 		}
 	} else if (d->args_text) {
-		wc->args = strdup(d->args_text);
+		wc->args = xstrdup(d->args_text);
 	}
 	if (wc->cmd[strspn(wc->cmd, " \t\n")] == '\0') {
 		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
 		return;
 	}
 	if (wc->shell) {
-		char *script = NULL;
-		if (asprintf(&script, "%s%s%s", wc->cmd, wc->args ? " " : "",
-			     wc->args ? wc->args : "") < 0)
-			return;
-		wc->argv = calloc(4, sizeof(char *));
-		if (wc->argv) {
-			wc->argv[0] = strdup("/bin/sh");
-			wc->argv[1] = strdup("-c");
-			wc->argv[2] = script;
-		} else {
-			free(script);
-		}
+		char *script = xasprintf("%s%s%s", wc->cmd, wc->args ? " " : "",
+					 wc->args ? wc->args : "");
+		wc->argv = xcalloc(4, sizeof(char *));
+		wc->argv[0] = xstrdup("/bin/sh");
+		wc->argv[1] = xstrdup("-c");
+		wc->argv[2] = script;
 		return;
 	}
 	if (split_words(wc->cmd, &wc->argv, &error) < 0) {
@@ -996,10 +976,8 @@ static void resolve_ids(struct loader *ld, const char *path, struct watcher_draf
 		/* Supplementary groups are computed now: initgroups() is not safe between vfork and exec. */
 		int n = 64;
 		for (int tries = 0; tries < 4; tries++) {
-			gid_t *groups = malloc(sizeof(gid_t) * (size_t)n);
+			gid_t *groups = xmalloc(sizeof(gid_t) * (size_t)n);
 			int want = n;
-			if (groups == NULL)
-				return;
 			if (getgrouplist(pw.pw_name, wc->gid, groups, &want) >= 0) {
 				wc->groups = groups;
 				wc->ngroups = want;
@@ -1029,14 +1007,12 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 
 static struct watcher_config *watcher_config_new(const char *name, const char *origin)
 {
-	struct watcher_config *wc = calloc(1, sizeof(*wc));
+	struct watcher_config *wc = xcalloc(1, sizeof(*wc));
 
-	if (wc == NULL)
-		return NULL;
 	for (size_t i = 0; i < watcher_option_count; i++)
 		init_option(&watcher_option_table[i], wc);
-	wc->name = strdup(name);
-	wc->origin = strdup(origin);
+	wc->name = xstrdup(name);
+	wc->origin = xstrdup(origin);
 	return wc;
 }
 
@@ -1089,8 +1065,6 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 	snprintf(origin, sizeof(origin), "%s:%zu", ld->file, key->start_mark.line + 1);
 	d.wc = watcher_config_new(name, origin);
 	d.key_node = key;
-	if (d.wc == NULL)
-		return;
 	if (value->type != YAML_MAPPING_NODE) {
 		add_error(ld, value, "%s: must be a mapping of options (at least cmd)", path);
 		watcher_config_free(d.wc);
@@ -1110,13 +1084,8 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 	free(d.args_text);
 	free(d.uid_text);
 	free(d.gid_text);
-	struct watcher_config **grown =
-		realloc(config->watchers, sizeof(*grown) * (size_t)(config->nwatchers + 1));
-	if (grown == NULL) {
-		watcher_config_free(d.wc);
-		return;
-	}
-	config->watchers = grown;
+	config->watchers = xreallocarray(config->watchers, (size_t)config->nwatchers + 1,
+					sizeof(*config->watchers));
 	config->watchers[config->nwatchers++] = d.wc;
 }
 

@@ -4,6 +4,7 @@
 
 #include "parse.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,34 +21,25 @@ char *strdup_printf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&out, fmt, ap) < 0)
-		out = NULL;
+	out = xvasprintf(fmt, ap);
 	va_end(ap);
 	return out;
 }
 
 void add_error_line(struct config_errors *errors, char *line)
 {
-	char **grown;
 
-	if (line == NULL)
-		return;
 	if (errors->count >= MAX_ERRORS) {
 		free(line);
 		return;
 	}
-	grown = realloc(errors->lines, sizeof(char *) * (size_t)(errors->count + 1));
-	if (grown == NULL) {
-		free(line);
-		return;
-	}
-	errors->lines = grown;
+	errors->lines = xreallocarray(errors->lines, (size_t)errors->count + 1, sizeof(char *));
 	errors->lines[errors->count++] = line;
 }
 
 void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
-	char raw[1024], message[1024], *line;
+	char raw[1024], message[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -55,11 +47,12 @@ void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 	va_end(ap);
 	/* Errors quote values (from a client's `add` or `set` too): printed escaped wherever they go. */
 	text_escape(message, sizeof(message), raw, strlen(raw), 0);
-	if (node && asprintf(&line, "%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
-			     node->start_mark.column + 1, message) >= 0)
-		add_error_line(ld->errors, line);
-	else if (!node && asprintf(&line, "%s: %s", ld->file, message) >= 0)
-		add_error_line(ld->errors, line);
+	if (node)
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: %s", ld->file,
+						     node->start_mark.line + 1,
+						     node->start_mark.column + 1, message));
+	else
+		add_error_line(ld->errors, xasprintf("%s: %s", ld->file, message));
 }
 
 void config_errors_free(struct config_errors *errors)
@@ -101,8 +94,8 @@ int get_string(struct loader *ld, const char *path, yaml_node_t *node, char **ou
 		return -1;
 	}
 	free(*out);
-	*out = strdup(s);
-	return *out ? 0 : -1;
+	*out = xstrdup(s);
+	return 0;
 }
 
 int get_int(struct loader *ld, const char *path, yaml_node_t *node, long min, long *out)

@@ -4,6 +4,7 @@
 #include "curve.h"
 #include "log.h"
 #include "zwatch.h"
+#include "xmalloc.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -85,18 +86,16 @@ static void on_zap_input(struct zwatch *z)
 
 struct zap *zap_open(struct ev_loop *loop, void *zmq_context, char **keys)
 {
-	struct zap *zap = calloc(1, sizeof(*zap));
+	struct zap *zap = xcalloc(1, sizeof(*zap));
 	int count = 0, zero = 0;
 
-	if (zap == NULL)
-		return NULL;
 	while (keys && keys[count])
 		count++;
-	zap->keys = calloc((size_t)count + 1, sizeof(char *));
-	for (int i = 0; zap->keys && i < count; i++)
-		zap->keys[i] = strdup(keys[i]);
+	zap->keys = xcalloc((size_t)count + 1, sizeof(char *));
+	for (int i = 0; i < count; i++)
+		zap->keys[i] = xstrdup(keys[i]);
 	zap->socket = zmq_socket(zmq_context, ZMQ_REP);
-	if (zap->keys == NULL || zap->socket == NULL)
+	if (zap->socket == NULL)
 		goto fail;
 	zmq_setsockopt(zap->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	if (zmq_bind(zap->socket, "inproc://zeromq.zap.01") < 0 ||
