@@ -116,6 +116,30 @@ sleeper() {
 	echo "$T/$1"
 }
 
+# free_port: a TCP port that nothing uses now, for a test that needs a fixed one. Random (tests
+# run at once), and below the kernel's ephemeral range, from which bind(0) and outgoing
+# connections take theirs, so that no other program picks it meanwhile.
+free_port() {
+	/usr/bin/python3 - <<'PYEOF'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+high = max(min(low, 32768) - 1, 2024)
+for _ in range(500):
+    port = random.randint(max(high - 12000, 1024), high)
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
+PYEOF
+}
+
 # request JSON: sends one request to the control socket over ZeroMQ (with Debian's python3-zmq)
 # and prints the reply, one line of JSON. Fails after 5 s without a reply.
 request() {

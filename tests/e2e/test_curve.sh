@@ -2,7 +2,7 @@
 # CURVE only the listed client keys get answers, and a refused client is logged.
 . "$(dirname "$0")/lib.sh"
 
-port=$(( 40000 + RANDOM % 20000 ))
+port=$(free_port) || fail "no free TCP port"
 S=$(sleeper curved)
 cat >"$CONF" <<YAML
 cirque:

@@ -4,7 +4,7 @@
 # start; a higher priority watcher is ready before a lower one starts.
 . "$(dirname "$0")/lib.sh"
 
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(free_port) || fail "no free TCP port"
 N=$(sleeper never)
 cat >"$T/listen_later.py" <<'PYEOF'
 import socket, sys, time

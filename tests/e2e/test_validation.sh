@@ -23,7 +23,7 @@ accepted() {
 }
 
 # --- CURVE secret key files, before any daemon runs ------------------------------------------------
-port=$(( 40000 + RANDOM % 20000 ))
+port=$(free_port) || fail "no free TCP port"
 "$CTL" keygen >"$T/server.keys"
 awk '$1 == "secret:" {print $2}' "$T/server.keys" >"$T/server.secret"
 client_public=$(awk '$1 == "public:" {print $2}' "$T/server.keys")
