@@ -22,9 +22,11 @@ limit=${TEST_TIMEOUT:-180}
 [[ "$limit" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: TEST_TIMEOUT must be a positive number" >&2; exit 2; }
 passed=0 failed=0 failures=()
 logdir=$(mktemp -d /tmp/cirque-tests.XXXXXX)
+state=$logdir/.state
+mkdir "$state"
 
-# Each test's output is in $logdir/NAME.log; N.rc (its exit status, written last) and N.ms (its
-# run time, in ms) are named after its index N in the print order.
+# Each test's output is in $logdir/NAME.log; $state/N.rc (its exit status, written last) and
+# $state/N.ms (its run time, in ms) are named after its index N in the print order.
 names=() commands=()
 
 add_test() {
@@ -42,8 +44,8 @@ start_test() {
 		start=$(date +%s%N)
 		eval "timeout $limit ${commands[$i]}" </dev/null >"$(log_of "$i")" 2>&1
 		rc=$?
-		echo $(( ($(date +%s%N) - start) / 1000000 )) >"$logdir/$i.ms"
-		echo "$rc" >"$logdir/$i.rc.tmp" && mv "$logdir/$i.rc.tmp" "$logdir/$i.rc"
+		echo $(( ($(date +%s%N) - start) / 1000000 )) >"$state/$i.ms"
+		echo "$rc" >"$state/$i.rc.tmp" && mv "$state/$i.rc.tmp" "$state/$i.rc"
 	) &
 }
 
@@ -51,7 +53,7 @@ start_test() {
 next_report=0
 report() {
 	local i=$1 rc ms
-	rc=$(cat "$logdir/$i.rc") ms=$(cat "$logdir/$i.ms")
+	rc=$(cat "$state/$i.rc") ms=$(cat "$state/$i.ms")
 	if [ "$rc" -eq 0 ]; then
 		printf 'PASS  %-40s %4d.%01ds\n' "${names[$i]}" $((ms / 1000)) $((ms / 100 % 10))
 		passed=$((passed + 1))
@@ -65,7 +67,7 @@ report() {
 }
 # report_done: reports the finished tests that come next in the print order.
 report_done() {
-	while [ "$next_report" -lt "${#names[@]}" ] && [ -e "$logdir/$next_report.rc" ]; do
+	while [ "$next_report" -lt "${#names[@]}" ] && [ -e "$state/$next_report.rc" ]; do
 		report "$next_report"
 		next_report=$((next_report + 1))
 	done
@@ -131,4 +133,5 @@ run_group "$jobs" "${long[@]}" "${rest[@]}"
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && rm -rf "$logdir"
+rm -rf "$state"
 [ "$failed" -eq 0 ] || { printf 'failed: %s\n' "${failures[@]}"; echo "logs in $logdir"; exit 1; }

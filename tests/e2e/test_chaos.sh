@@ -4,6 +4,7 @@
 # processes, no zombie, every request answered, fds back to their start value, RSS within its
 # margin, no unexpected error in the log. The daemon logs to $DLOG, so a sanitizer report fails the
 # test too. The long version is `make soak` (chaos.py's defaults: 600 s, 200 processes).
+# serial: loads the CPU (100 processes, random signals, 4 clients, 20 s)
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

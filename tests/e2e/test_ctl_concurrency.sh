@@ -2,6 +2,7 @@
 # blocks nobody: meanwhile other clients get status answers at once and can stop, start and
 # restart other watchers; a second waiting stop of the same watcher returns when it is done; the
 # first stop returns after about 5 s with exit 0.
+# serial: asserts that replies come within a bound while a stop waits
 . "$(dirname "$0")/lib.sh"
 
 OTHER=$(sleeper other); THIRD=$(sleeper third)

@@ -5,6 +5,7 @@
 # CIRQUE_SPAWN_FORK=1, since valgrind cannot follow clone(CLONE_VM)); valgrind must report no
 # invalid access and no definite or indirect leak. With SANITIZE=1 the same lifecycle runs under
 # ASan/LSan, whose report at exit fails the test through lib.sh.
+# serial: loads the CPU (the daemon under valgrind)
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

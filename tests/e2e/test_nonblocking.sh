@@ -1,5 +1,6 @@
 # The loop never blocks: while one watcher waits out a long graceful stop (removed by a reload),
 # another watcher's killed process is respawned at once and reloads still apply.
+# serial: asserts that respawns come within a bound while another watcher stops
 . "$(dirname "$0")/lib.sh"
 
 S=$(sleeper busy); N=$(sleeper newcomer)

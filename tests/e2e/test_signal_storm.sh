@@ -2,6 +2,7 @@
 # signals arrive while the daemon is inside libzmq, whose calls then fail with EINTR having done
 # nothing. Each must be retried: before, 1 to 3% of the replies were silently dropped (the
 # client timed out) and a half-sent multipart reply could corrupt the next one.
+# serial: loads the CPU (600 requests that each signal 200 processes)
 . "$(dirname "$0")/lib.sh"
 
 S=$(sleeper storm)

@@ -4,16 +4,20 @@
 # retry), the daemon keeps answering, the child keeps running with the same pid, and once writing
 # works again "writable again" is logged (as a warning) and new lines arrive. Nothing is dropped
 # while the 1 MiB queue has room: after a full disk every line is in the file, once, whole.
+# long: about 40 s (counters at 50 lines a second fill the files)
 . "$(dirname "$0")/lib.sh"
 
-# 50 numbered lines a second, 101 bytes each.
+# 50 numbered lines a second, 101 bytes each (one write each), 5 at a time: one fork (sleep) per
+# 5 lines, so that a busy machine does not slow it down much.
 cat >"$T/counter.sh" <<'SH'
 pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 i=0
 while :; do
-	i=$((i + 1))
-	echo "n $(printf %06d $i) $pad"
-	sleep 0.02
+	for _ in 1 2 3 4 5; do
+		i=$((i + 1))
+		printf 'n %06d %s\n' "$i" "$pad"
+	done
+	sleep 0.1
 done
 SH
 LINE_RE='^n [0-9]{6} x{91}$'
