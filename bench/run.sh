@@ -653,12 +653,24 @@ if [ "$WITH_RATE" = 1 ]; then
 fi
 if [ "$WITH_CTL" = 1 ]; then
 	check_replies "f, status on a live connection" 1 "$CTL_RTT"
+	[ "$CTL_BAD" = 0 ] ||
+		REPLY_PROBLEMS+="  f, cirquectl status: $CTL_BAD of $CTL_RUNS runs failed (no reply, an error, or not $N lines)"$'\n'
 fi
+# The other counts of cirqued's failures: a respawn that never came (timeout), an exit status
+# other than 0, an error in its log. (supervisord's are only shown: it is the comparison.)
+[ -n "$CQ_RESPAWN" ] && [ "$CQ_N" = "$RESPAWN_ROUNDS" ] ||
+	REPLY_PROBLEMS+="  b, respawn: $CQ_N of $RESPAWN_ROUNDS rounds measured (respawn_latency failed)"$'\n'
+[ "$CQ_TO" = 0 ] || REPLY_PROBLEMS+="  b, respawn: $CQ_TO timeouts (no new process within 5 s of a kill -9)"$'\n'
+[ "$CQ_BADEXIT" = 0 ] && [ "$CQ_E_STATUS" = 0 ] && { [ "$CQ_FG_STOPS" = 0 ] || [ "$CQ_FG_STATUS" = 0 ]; } ||
+	REPLY_PROBLEMS+="  cirqued exit status (n/a: no exit within 120 s): $CQ_BADEXIT of the $REPS stops of a not 0; e: $CQ_E_STATUS; f/g: $CQ_FG_STATUS"$'\n'
+[ "$CQ_LOG_ERRORS" = 0 ] ||
+	REPLY_PROBLEMS+="  cirqued log: $CQ_LOG_ERRORS errors (or sanitizer reports)"$'\n'
 if [ -n "$REPLY_PROBLEMS" ]; then
 	echo
-	echo "FAILED: replies were lost, were errors, or did not match a request:"
+	echo "FAILED: replies were lost, were errors, or did not match a request; or cirqued failed:"
 	printf '%s' "$REPLY_PROBLEMS"
-	echo "Every request must get exactly one good reply: this is a bug, not noise."
-	say "bench: FAILED: lost, error or unmatched replies (see the end of the summary)"
+	echo "Every request must get exactly one good reply, every respawn must come, cirqued must"
+	echo "exit 0 and log no error: this is a bug, not noise."
+	say "bench: FAILED: lost, error or unmatched replies, timeouts or errors (see the end of the summary)"
 	exit 1
 fi

@@ -2,7 +2,9 @@
 # bench/streams.sh - output-stream throughput: one child writes BYTES (1 GiB) of lines through
 # cirqued into a log file, next to the floor (the same producer piped through `cat` into a file),
 # in the same run. While cirqued copies, a second watcher's respawn after kill -9 and a
-# `cirquectl status` are timed, to show that the loop stays responsive. Never fails on timings.
+# `cirquectl status` are timed, to show that the loop stays responsive. Never fails on timings,
+# but fails (exit 1) when bytes are missing or lines are not intact, a respawn never comes within
+# 10 s, or `cirquectl status` fails: those are bugs, not noise.
 set -uo pipefail
 umask 022  # as root, cirqued refuses configuration files that group or others could change
 
@@ -57,7 +59,8 @@ done
 sleep 1.5  # the sleepers are past their start grace: a kill is a plain respawn
 
 t0=$(now_ns)
-"$T/cirquectl" start --no-wait writer >/dev/null
+PROBLEMS=""
+"$T/cirquectl" start --no-wait writer >/dev/null || PROBLEMS+="  cirquectl start --no-wait writer failed"$'\n'
 respawns=() statuses=()
 deadline=$(( $(now_ns) + 600000000000 ))
 while [ "$(size_of "$T/cirque.out")" -lt "$BYTES" ] && [ "$(now_ns)" -lt "$deadline" ]; do
@@ -67,17 +70,23 @@ while [ "$(size_of "$T/cirque.out")" -lt "$BYTES" ] && [ "$(now_ns)" -lt "$deadl
 		k0=$(now_ns)
 		kill -9 "$victim"
 		until [ "$(for p in $(cat "/proc/$DPID/task/$DPID/children"); do
-			[ "$(cat /proc/$p/comm 2>/dev/null)" = sleeper ] && echo "$p"; done | grep -vx "$victim" | wc -l)" -ge 5 ]; do :; done
+			[ "$(cat /proc/$p/comm 2>/dev/null)" = sleeper ] && echo "$p"; done | grep -vx "$victim" | wc -l)" -ge 5 ]; do
+			[ $(( $(now_ns) - k0 )) -lt 10000000000 ] && continue
+			PROBLEMS+="  no respawn within 10 s of kill -9 $victim"$'\n'
+			break
+		done
 		respawns+=($(( ($(now_ns) - k0) / 1000 )))
 		s0=$(now_ns)
-		"$T/cirquectl" status >/dev/null || true
+		"$T/cirquectl" status >/dev/null || PROBLEMS+="  cirquectl status failed during the copy (exit $?)"$'\n'
 		statuses+=($(( ($(now_ns) - s0) / 1000 )))
 	fi
 	sleep 0.01
 done
 cirque_ns=$(( $(now_ns) - t0 ))
-[ "$(size_of "$T/cirque.out")" -ge "$BYTES" ] || echo "  WARNING: only $(size_of "$T/cirque.out") of $BYTES bytes arrived within 10 minutes"
+[ "$(size_of "$T/cirque.out")" -ge "$BYTES" ] ||
+	PROBLEMS+="  only $(size_of "$T/cirque.out") of $BYTES bytes arrived within 10 minutes"$'\n'
 lines_ok=$(awk 'NR != $1 + 1 { bad++ } END { print (bad ? "NO (" bad " bad lines)" : "yes") }' "$T/cirque.out")
+[ "$lines_ok" = yes ] || PROBLEMS+="  lines lost, doubled or torn: $lines_ok"$'\n'
 
 echo "cirque output-stream benchmark: $((BYTES / 1048576)) MiB of 100-byte lines, $(date -u +%FT%TZ)"
 printf '  %-44s %8s MiB/s   %s\n' "floor: producer | cat > file" "$(mbps "$BYTES" "$floor_ns")" "$((floor_ns / 1000000)) ms"
@@ -89,5 +98,11 @@ echo "    respawn after kill -9 (us): ${respawns[*]:-none}"
 echo "    cirquectl status (us):      ${statuses[*]:-none}"
 echo "  daemon RSS after: $(awk '/VmRSS/ {print $2, $3}' /proc/$DPID/status)"
 kill -TERM "$DPID"
-wait "$DPID" || true
+wait "$DPID" || PROBLEMS+="  cirqued exited with status $?"$'\n'
 DPID=""
+if [ -n "$PROBLEMS" ]; then
+	echo
+	echo "FAILED (a bug, not noise):"
+	printf '%s' "$PROBLEMS"
+	exit 1
+fi
