@@ -1,6 +1,7 @@
 # cirquectl start/stop/restart/reload wait by default (when they return, /proc already shows the
 # result), print supervisorctl's messages, --no-wait returns at once, `all` works; signal reaches
 # the processes; pid; incr/decr change the number of processes; shutdown leaves no child behind.
+# long: about 15 s (graceful timeouts, warmup delays, start grace)
 . "$(dirname "$0")/lib.sh"
 
 WEB=$(sleeper web); WORKER=$(sleeper worker); PACED=$(sleeper paced); FLAKY=$(sleeper flaky)

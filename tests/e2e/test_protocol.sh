@@ -2,7 +2,7 @@
 # from protocol_client.py: replies, error numbers, malformed and oversized messages, casts, clients
 # that leave before their waiting reply, the informational commands, and the events of a killed
 # process. Afterwards the daemon is alive, answers, and exits 0 on SIGTERM.
-# long: about 30 s
+# long: about 14 s
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

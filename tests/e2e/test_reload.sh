@@ -1,7 +1,6 @@
 # SIGHUP reloads: added watchers start, removed ones stop, changed ones restart (new pids),
 # unchanged ones keep their pids, a count change keeps the existing processes; a broken file is
 # rejected with its errors and the running configuration is kept.
-# long: about 30 s
 . "$(dirname "$0")/lib.sh"
 
 K=$(sleeper keep); C=$(sleeper change); R=$(sleeper remove); N=$(sleeper new); G=$(sleeper grow)

@@ -9,6 +9,7 @@
 # storms over a file that changes each time (stop-then-start watchers and a socket watcher, which
 # is replaced new-first). Waiting replies are checked against /proc: the pids said `stopped` are
 # gone, the pids said `started` were children of the daemon.
+# long: about 12 s (storms of reloads and restarts)
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

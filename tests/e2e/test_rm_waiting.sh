@@ -10,6 +10,7 @@
 # A sampler reads the daemon's children from /proc all along: never more than numprocesses (2)
 # processes of `stub` at once, and never an old and a new one side by side (a process is a child
 # until the daemon reaps it, and it spawns the new ones after that).
+# long: about 15 s (six cases that each wait out a graceful_timeout of 2 s)
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

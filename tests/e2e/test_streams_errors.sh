@@ -4,7 +4,7 @@
 # retry), the daemon keeps answering, the child keeps running with the same pid, and once writing
 # works again "writable again" is logged (as a warning) and new lines arrive. Nothing is dropped
 # while the 1 MiB queue has room: after a full disk every line is in the file, once, whole.
-# long: about 40 s (counters at 50 lines a second fill the files)
+# long: about 25 s (counters at 50 lines a second fill the files)
 . "$(dirname "$0")/lib.sh"
 
 # 50 numbered lines a second, 101 bytes each (one write each), 5 at a time: one fork (sleep) per
