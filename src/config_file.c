@@ -10,6 +10,7 @@
 
 #include "config_daemon.h"
 #include "config_sockets.h"
+#include "parse.h"
 #include "safefs.h"
 #include "watcher_options.h"
 #include "yaml_node.h"
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +295,133 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
 		       struct config_errors *errors)
 {
 	return load_text(name, text, len, true, out, errors);
+}
+
+/* --- warnings (cirqued --check) ---------------------------------------------------------------- */
+
+static void warn(struct config_errors *warnings, const struct watcher_config *wc, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
+
+static void warn(struct config_errors *warnings, const struct watcher_config *wc, const char *fmt,
+		 ...)
+{
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	add_error_line(warnings, xasprintf("%s: warning: watchers.%s.%s", wc->origin, wc->name,
+					   message));
+}
+
+/* The PATH a bare command is looked up in: the child's own, else the daemon's (as launch.c). */
+static const char *command_search_path(const struct watcher_config *wc)
+{
+	for (char **e = wc->env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return getenv("PATH");
+}
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static void warn_missing_command(const struct watcher_config *wc, struct config_errors *warnings)
+{
+	const char *file = wc->argv ? wc->argv[0] : NULL;
+
+	if (file == NULL || wc->shell || strstr(file, "$("))
+		return;  /* a shell command line, or a name known only at spawn */
+	if (strchr(file, '/')) {
+		char *path = file[0] != '/' && wc->working_dir
+			     ? xasprintf("%s/%s", wc->working_dir, file) : xstrdup(file);
+		if (!is_executable_file(path))
+			warn(warnings, wc, "cmd: %s: %s", path, access(path, F_OK) == 0
+			     ? "not an executable file" : "no such file");
+		free(path);
+		return;
+	}
+	const char *search = command_search_path(wc);
+	char *dirs = xstrdup(search ? search : "");
+	bool found = false;
+	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *path = xasprintf("%s/%s", dir, file);
+		found = is_executable_file(path);
+		free(path);
+	}
+	free(dirs);
+	if (!found)
+		warn(warnings, wc, "cmd: '%s' not found in PATH (%s)", file, search ? search : "unset");
+}
+
+static void warn_missing_working_dir(const struct watcher_config *wc,
+				     struct config_errors *warnings)
+{
+	struct stat st;
+
+	if (wc->working_dir == NULL || strstr(wc->working_dir, "$("))
+		return;
+	if (stat(wc->working_dir, &st) < 0)
+		warn(warnings, wc, "working_dir: %s: %s", wc->working_dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		warn(warnings, wc, "working_dir: %s: not a directory", wc->working_dir);
+}
+
+/* A log file's directory is made when the file is first opened: say so, a typo makes one too. */
+static void warn_missing_log_dir(const struct watcher_config *wc, int which,
+				 struct config_errors *warnings)
+{
+	const struct stream_config *sc = &wc->streams[which];
+	const char *key = which == 0 ? "stdout" : "stderr";
+	struct stat st;
+
+	if (sc->kind != STREAM_FILE || sc->path == NULL || strchr(sc->path, '{') ||
+	    strstr(sc->path, "$("))
+		return;  /* {name}, {wid}: one directory per process, not checked */
+	char *copy = xstrdup(sc->path);
+	const char *dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		warn(warnings, wc, "%s.file: the directory %s does not exist (%s); cirqued will "
+		     "create it", key, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		warn(warnings, wc, "%s.file: %s is not a directory", key, dir);
+	free(copy);
+}
+
+/* A $(circus.env.NAME) still in TEXT named a variable no environment has: left as written. */
+static void warn_unknown_env(const struct watcher_config *wc, const char *key, const char *text,
+			     struct config_errors *warnings)
+{
+	char name[256];
+
+	for (const char *p = text ? strstr(text, "$(") : NULL; p; p = strstr(p + 1, "$("))
+		if (env_reference_at(p, name, sizeof(name)) > 0)
+			warn(warnings, wc, "%s: $(circus.env.%s): no such variable in the watcher's or "
+			     "the daemon's environment, left as written", key, name);
+}
+
+void config_warnings(const struct config *config, struct config_errors *warnings)
+{
+	for (int i = 0; i < config->nwatchers; i++) {
+		const struct watcher_config *wc = config->watchers[i];
+		for (char **a = wc->argv; a && *a; a++)
+			warn_unknown_env(wc, "cmd", *a, warnings);
+		for (char **e = wc->env; e && *e; e++)
+			warn_unknown_env(wc, "env", *e, warnings);
+		warn_unknown_env(wc, "working_dir", wc->working_dir, warnings);
+		warn_unknown_env(wc, "stdout.file", wc->streams[0].path, warnings);
+		warn_unknown_env(wc, "stderr.file", wc->streams[1].path, warnings);
+		warn_missing_command(wc, warnings);
+		warn_missing_working_dir(wc, warnings);
+		warn_missing_log_dir(wc, 0, warnings);
+		warn_missing_log_dir(wc, 1, warnings);
+	}
 }
 
 void config_free(struct config *config)

@@ -114,6 +114,11 @@ static struct config *load_config(const char *path, bool quiet_ok)
 	}
 	if (!quiet_ok)
 		return config;
+	struct config_errors warnings = { 0 };
+	config_warnings(config, &warnings);
+	for (int i = 0; i < warnings.count; i++)
+		fprintf(stderr, "%s\n", warnings.lines[i]);
+	config_errors_free(&warnings);
 	printf("%s: ok (%d watcher%s)\n", path, config->nwatchers, config->nwatchers == 1 ? "" : "s");
 	return config;
 }
