@@ -50,9 +50,12 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 	else if (strcmp(name, "cirque") == 0 || strcmp(name, "sockets") == 0)
 		add_error(ld, key, "'%s:' settings belong in the main file, not in an include",
 			  name);
-	else
-		add_error(ld, key, "unknown top-level key '%s' (expected %s)", name,
+	else {
+		static const char *const keys[] = { "watchers", "cirque", "sockets" };
+		add_error(ld, key, "unknown top-level key '%s'%s (expected %s)", name,
+			  did_you_mean(name, keys, top->is_main ? 3 : 1),
 			  top->is_main ? "cirque, sockets or watchers" : "watchers");
+	}
 }
 
 /* One file holds one document: a second one (after ---) would otherwise be ignored silently. */
@@ -70,17 +73,47 @@ static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
 	yaml_document_delete(&next);
 }
 
-/* Walks the one document PARSER yields (its input already set) as the file named ld->file. */
-static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main)
+/* The character at LINE and COLUMN (from 0, COLUMN in characters) of SOURCE, -1 if none. */
+static int char_at(FILE *source, size_t line, size_t column)
+{
+	int c;
+
+	if (source == NULL || fseek(source, 0, SEEK_SET) < 0)
+		return -1;
+	while (line > 0 && (c = getc(source)) != EOF)
+		if (c == '\n')
+			line--;
+	while ((c = getc(source)) != EOF && c != '\n') {
+		if (((unsigned)c & 0xC0) == 0x80)
+			continue;  /* a UTF-8 continuation byte: the same character */
+		if (column-- == 0)
+			return c;
+	}
+	return -1;
+}
+
+/* libyaml's words for a tab where a token should start, for which it gives no reason. */
+static const char *syntax_hint(yaml_parser_t *parser, FILE *source)
+{
+	if (parser->problem && strstr(parser->problem, "cannot start any token") &&
+	    char_at(source, parser->problem_mark.line, parser->problem_mark.column) == '\t')
+		return " (a tab: tabs are not allowed for indentation in YAML, use spaces)";
+	return "";
+}
+
+/* Walks the one document PARSER yields (its input already set, from SOURCE when it is a file,
+ * for the hints of syntax errors) as the file named ld->file. */
+static void load_document(struct loader *ld, yaml_parser_t *parser, FILE *source, bool is_main)
 {
 	yaml_document_t doc;
 	struct top_arg top = { is_main };
 
 	if (!yaml_parser_load(parser, &doc)) {
-		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
-			     parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: YAML syntax error: %s%s%s%s",
+			     ld->file, parser->problem_mark.line + 1, parser->problem_mark.column + 1,
 			     parser->problem ? parser->problem : "unknown problem",
-			     parser->context ? " " : "", parser->context ? parser->context : ""));
+			     parser->context ? " " : "", parser->context ? parser->context : "",
+			     syntax_hint(parser, source)));
 		return;
 	}
 	ld->doc = &doc;
@@ -169,7 +202,7 @@ static void load_file(struct loader *ld, const char *file, bool is_main)
 		return;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
-	load_document(ld, &parser, is_main);
+	load_document(ld, &parser, fp, is_main);
 	yaml_parser_delete(&parser);
 	fclose(fp);
 }
@@ -203,7 +236,10 @@ static void load_includes(struct loader *ld, const char *main_file)
 		glob_error = 0;
 		int rc = glob(pattern, 0, note_glob_error, &g);
 		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
-			add_error_line(ld->errors, xasprintf("%s: include '%s': no such file", main_file,
+			add_error_line(ld->errors, xasprintf("%s:%zu:%zu: include '%s': no such file",
+							     main_file,
+							     ld->include_marks[i].line + 1,
+							     ld->include_marks[i].column + 1,
 							     ld->includes[i]));
 		} else if (rc == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++)
@@ -212,7 +248,9 @@ static void load_includes(struct loader *ld, const char *main_file)
 		if (rc != 0 && rc != GLOB_NOMATCH)
 			glob_error = glob_error ? glob_error : EIO;
 		if (glob_error) {
-			add_error_line(ld->errors, xasprintf("%s: include '%s': %s", main_file,
+			add_error_line(ld->errors, xasprintf("%s:%zu:%zu: include '%s': %s", main_file,
+							     ld->include_marks[i].line + 1,
+							     ld->include_marks[i].column + 1,
 							     ld->includes[i], strerror(glob_error)));
 		}
 		if (rc == 0 || rc == GLOB_NOMATCH)
@@ -239,6 +277,7 @@ static int finish_load(struct loader *ld, struct config **out)
 	for (int i = 0; i < ld->nincludes; i++)
 		free(ld->includes[i]);
 	free(ld->includes);
+	free(ld->include_marks);
 	if (ld->errors->count > 0) {
 		config_free(ld->config);
 		return -1;
@@ -277,7 +316,10 @@ static int load_text(const char *name, const char *text, size_t len, bool is_mai
 		return -1;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	load_document(&ld, &parser, is_main);
+	FILE *source = len > 0 ? fmemopen((void *)text, len, "r") : NULL;
+	load_document(&ld, &parser, source, is_main);
+	if (source)
+		fclose(source);
 	yaml_parser_delete(&parser);
 	if (is_main)
 		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */

@@ -215,8 +215,12 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 		if (text == NULL || strcmp(text, "stdout") != 0)
 			add_error(ld, value, "%s: only 'stdout' can be merged into", path);
 	} else {
-		add_error(ld, key, "%s: unknown key '%s' (file, max_bytes, backup_count, rotate, "
+		static const char *const keys[] = { "file", "max_bytes", "backup_count", "rotate",
+						    "time_format", "syslog", "facility", "tag",
+						    "merge" };
+		add_error(ld, key, "%s: unknown key '%s'%s (file, max_bytes, backup_count, rotate, "
 			  "time_format, syslog, facility, tag%s)", parent, name,
+			  did_you_mean(name, keys, d->is_stderr ? 9 : 8),
 			  d->is_stderr ? ", merge" : "");
 	}
 }
@@ -607,6 +611,19 @@ static int parse_option(const struct watcher_option *o, struct loader *ld, const
 	return 0;
 }
 
+/* "unknown key 'numprocess' (did you mean 'numprocesses'?)": the hint from the file's keys. */
+static void report_unknown_option(struct loader *ld, const char *parent, yaml_node_t *key,
+				  const char *name)
+{
+	const char *keys[sizeof(watcher_option_table) / sizeof(watcher_option_table[0])];
+	size_t n = 0;
+
+	for (size_t i = 0; i < watcher_option_count; i++)
+		if (watcher_option_table[i].flags & OPT_FILE)
+			keys[n++] = watcher_option_table[i].key;
+	add_error(ld, key, "%s: unknown key '%s'%s", parent, name, did_you_mean(name, keys, n));
+}
+
 static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			      yaml_node_t *value, void *arg)
 {
@@ -624,7 +641,7 @@ static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t
 			return;
 		}
 	}
-	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+	report_unknown_option(ld, parent, key, name);
 }
 
 static void init_option(const struct watcher_option *o, struct watcher_config *wc)
