@@ -10,6 +10,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "notify.h"
+#include "ready.h"
 #include "safefs.h"
 #include "spawn.h"
 #include "stream.h"
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	ready_cleanup();  /* every process is gone: so is every notify socket's use */
 	streams_shutdown();  /* every queued line reaches its file before we exit */
 	close_control_plane(&arbiter);
 	ev_loop_destroy(loop);
