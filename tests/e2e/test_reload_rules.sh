@@ -31,7 +31,8 @@ other_pid=$(children_matching "$OTHER")
 # The file did not change: nothing to do, and a reload keeps the run-time changes.
 out=$("$CTL" reread) || fail "reread: $out"
 [ "$out" = "No config updates to processes" ] || fail "reread with an unchanged file: '$out'"
-request '{"command": "reloadconfig", "properties": {}}' | grep -q '"ok"' || fail "reloadconfig"
+out=$("$CTL" update) || fail "update: $out"   # reread, then reloadconfig: a reload all the same
+[ "$out" = "No config updates to processes" ] || fail "update with an unchanged file: '$out'"
 [ "$(children_matching "$APP" | sort)" = "$app_pids" ] || fail "a reload of an unchanged file restarted app"
 out=$("$CTL" get app graceful_timeout numprocesses)
 echo "$out" | grep -qxE "graceful_timeout: 7(\.0*)?" && echo "$out" | grep -qx "numprocesses: 2" ||
