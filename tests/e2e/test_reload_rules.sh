@@ -33,6 +33,8 @@ out=$("$CTL" reread) || fail "reread: $out"
 [ "$out" = "No config updates to processes" ] || fail "reread with an unchanged file: '$out'"
 out=$("$CTL" update) || fail "update: $out"   # reread, then reloadconfig: a reload all the same
 [ "$out" = "No config updates to processes" ] || fail "update with an unchanged file: '$out'"
+[ "$(log_count "reload complete")" = 1 ] || fail "update did not reload"
+
 [ "$(children_matching "$APP" | sort)" = "$app_pids" ] || fail "a reload of an unchanged file restarted app"
 out=$("$CTL" get app graceful_timeout numprocesses)
 echo "$out" | grep -qxE "graceful_timeout: 7(\.0*)?" && echo "$out" | grep -qx "numprocesses: 2" ||
