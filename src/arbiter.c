@@ -401,6 +401,71 @@ static struct watcher_config **take_watcher_configs(struct config *config, int *
 	return list;
 }
 
+/* Each watcher's definition as the file gives it, taken before the watchers own the configs. */
+static json_t *file_definitions_of(struct watcher_config **configs, int count)
+{
+	json_t *defs = json_object();
+
+	for (int i = 0; i < count; i++)
+		json_object_set_new(defs, configs[i]->name,
+				    json_pack("{s:O, s:i}", "raw", configs[i]->raw, "numprocesses",
+					      configs[i]->numprocesses));
+	return defs;
+}
+
+bool arbiter_file_changed(const struct arbiter *a, const struct watcher_config *wc)
+{
+	json_t *before = json_object_get(a->file_definitions, wc->name);
+
+	return before == NULL || !json_equal(json_object_get(before, "raw"), wc->raw);
+}
+
+static int compare_names(const void *x, const void *y)
+{
+	return strcmp(json_string_value(*(json_t *const *)x), json_string_value(*(json_t *const *)y));
+}
+
+/* KEY of the raw options differs between A and B (a missing key differs from any value). */
+static bool raw_differs(json_t *a, json_t *b, const char *key)
+{
+	return !json_equal(json_object_get(a, key), json_object_get(b, key));
+}
+
+json_t *arbiter_runtime_changes(const struct arbiter *a, const struct watcher *w,
+				const struct watcher_config *wc)
+{
+	json_t *before = json_object_get(a->file_definitions, w->name);
+	json_t *file_raw = json_object_get(before, "raw"), *now = w->config->raw, *value, *list;
+	const char *key;
+	size_t n = 0;
+
+	list = json_array();
+	if (before == NULL)
+		return list;  /* added at run time: nothing the file defined to undo */
+	/* `set` rewrites the raw options; incr and decr only the running count */
+	json_object_foreach(now, key, value)
+		if (strcmp(key, "numprocesses") != 0 && raw_differs(now, file_raw, key) &&
+		    raw_differs(now, wc->raw, key))
+			json_array_append_new(list, json_string(key));
+	json_object_foreach(file_raw, key, value)
+		if (strcmp(key, "numprocesses") != 0 && json_object_get(now, key) == NULL &&
+		    json_object_get(wc->raw, key) != NULL)
+			json_array_append_new(list, json_string(key));
+	if (w->numprocesses != json_integer_value(json_object_get(before, "numprocesses")) &&
+	    w->numprocesses != wc->numprocesses)
+		json_array_append_new(list, json_string("numprocesses"));
+	n = json_array_size(list);
+	json_t **items = xcalloc(n + 1, sizeof(json_t *));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(list, i));
+	qsort(items, n, sizeof(json_t *), compare_names);
+	json_array_clear(list);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, items[i]);
+	free(items);
+	return list;
+}
+
 /* --- signals ---------------------------------------------------------------------------------- */
 
 static void on_terminate(struct ev_loop *loop, ev_signal *sig, int revents)
@@ -493,6 +558,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	}
 	take_daemon_settings(a, config);
 	configs = take_watcher_configs(config, &count);
+	a->file_definitions = file_definitions_of(configs, count);
 	for (int i = 0; i < count; i++)
 		add_watcher(a, configs[i]);
 	free(configs);
@@ -623,8 +689,9 @@ static bool replace_gracefully(const struct watcher *w, const struct watcher_con
 /* A new definition WC for W: identical -> untouched; same processes -> options changed in place
  * (numprocesses starts or stops only the difference); otherwise W is replaced (stop, then start
  * when START; new first for socket users), as it is when RENEW (a socket it uses was re-bound).
- * The count compared is the configured one for a reload (a count changed at run time by
- * incr/decr survives reloads that do not touch it), the running one for `set` (RUNTIME_COUNT).
+ * The count compared is the running one (RUNTIME_COUNT, set and reloads: the new definition's
+ * count wins) or the configured one. A reload calls it only for watchers whose definition in
+ * the file changed: the others keep their run-time changes (apply_watcher_configs).
  * Returns the watcher that now holds the name. Takes WC. */
 static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 					struct watcher_config *wc, bool start, bool runtime_count,
@@ -681,7 +748,13 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		w = arbiter_find(a, wc->name);
 		if (w) {
 			bool renew = sockets_watcher_uses(wc, rebound);
-			apply_definition(a, w, wc, w->wanted || wc->autostart, false, renew);
+			/* Unchanged in the file: untouched, its run-time changes (set, incr) stay.
+			 * Changed: the file's definition wins, count included. */
+			if (!renew && !arbiter_file_changed(a, wc)) {
+				watcher_config_free(wc);
+				continue;
+			}
+			apply_definition(a, w, wc, w->wanted || wc->autostart, true, renew);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
@@ -721,7 +794,10 @@ int arbiter_reload(struct arbiter *a)
 	}
 	take_daemon_settings(a, config);
 	configs = take_watcher_configs(config, &count);
-	apply_watcher_configs(a, configs, count, rebound);
+	json_t *current = file_definitions_of(configs, count);
+	apply_watcher_configs(a, configs, count, rebound);  /* compares with the previous load */
+	json_decref(a->file_definitions);
+	a->file_definitions = current;
 	free(configs);
 	free_words(rebound);
 	log_info("reload complete");
@@ -776,5 +852,6 @@ void arbiter_free(struct arbiter *a)
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);
+	json_decref(a->file_definitions);
 	sockets_close_all();
 }

@@ -43,6 +43,9 @@ struct arbiter {
 	struct zap *zap;              /* CURVE authenticator of the control socket, or NULL */
 	char *control_endpoint;       /* the endpoints in use (defaults resolved) */
 	char *pubsub_endpoint;
+	json_t *file_definitions;     /* watcher name -> {raw, numprocesses}: its definition as the
+				       * file last gave it, so that a reload touches only the
+				       * watchers whose definition in the file changed */
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */
@@ -62,6 +65,13 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name);
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
 /* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */
 void arbiter_remove_watcher(struct arbiter *a, struct watcher *w);
+/* True when the file's definition WC of a watcher differs from the one the last load gave
+ * (or there was none): a reload applies it, undoing run-time changes (set, incr, decr). */
+bool arbiter_file_changed(const struct arbiter *a, const struct watcher_config *wc);
+/* The options of W changed at run time since the file last defined it (set, incr, decr) that
+ * the file's new definition WC would undo: a sorted JSON array of option names, maybe empty. */
+json_t *arbiter_runtime_changes(const struct arbiter *a, const struct watcher *w,
+				const struct watcher_config *wc);
 /* Applies a new definition to W as a reload would (untouched, count change, or stop old and
  * start new); takes WC. Returns the watcher now under that name (W itself or its successor). */
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,

@@ -557,6 +557,21 @@ static int print_changes(json_t *changes, const char *verb_added, const char *ve
 	return n;
 }
 
+/* reread: "web: a reload undoes its run-time changes to graceful_timeout, numprocesses". */
+static void print_undone(json_t *undone)
+{
+	const char *name;
+	json_t *options, *option;
+	size_t i;
+
+	json_object_foreach(undone, name, options) {
+		printf("%s: a reload undoes its run-time changes to", shown(name));
+		json_array_foreach(options, i, option)
+			printf("%s %s", i ? "," : "", shown(json_string_value(option)));
+		printf("\n");
+	}
+}
+
 static int ctl_reread(struct client *c, int argc, char **argv)
 {
 	json_t *reply;
@@ -569,6 +584,7 @@ static int ctl_reread(struct client *c, int argc, char **argv)
 		if (rc == EXIT_OK) {
 			print_changes(json_object_get(reply, "changes"), "available", "changed",
 				      "disappeared");
+			print_undone(json_object_get(reply, "undone"));
 		} else {
 			json_t *errors = json_object_get(reply, "errors"), *e;
 			size_t i;

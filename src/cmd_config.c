@@ -32,12 +32,22 @@ void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props, str
 	control_ok(req);
 }
 
-/* cirque's extension: validate the file and say what a reloadconfig would change. */
+/* A reload applies WC to W only when the file's definition changed since it was last loaded,
+ * and that changes something when WC differs from what runs (run-time changes included). */
+static bool reload_would_change(struct arbiter *a, struct watcher *w,
+				const struct watcher_config *wc)
+{
+	return arbiter_file_changed(a, wc) &&
+	       (!watcher_config_equal(w->config, wc, true) || w->numprocesses != wc->numprocesses);
+}
+
+/* cirque's extension: validate the file and say what a reloadconfig would change; "undone"
+ * names, for each changed watcher, the options changed at run time that the file overrides. */
 void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	struct config_errors errors = { 0 };
 	struct config *config;
-	json_t *changes;
+	json_t *changes, *undone;
 
 	(void)props;
 	(void)w;
@@ -53,18 +63,25 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct wa
 		return;
 	}
 	changes = json_object();
+	undone = json_object();
 	for (int i = 0; i < config->nwatchers; i++) {
-		struct watcher *w = arbiter_find(a, config->watchers[i]->name);
-		if (w == NULL)
-			json_object_set_new(changes, config->watchers[i]->name, json_string("added"));
-		else if (!watcher_config_equal(w->config, config->watchers[i], false))
+		struct watcher_config *wc = config->watchers[i];
+		struct watcher *w = arbiter_find(a, wc->name);
+		if (w == NULL) {
+			json_object_set_new(changes, wc->name, json_string("added"));
+		} else if (reload_would_change(a, w, wc)) {
 			json_object_set_new(changes, w->name, json_string("changed"));
+			json_t *runtime = arbiter_runtime_changes(a, w, wc);
+			if (json_array_size(runtime) > 0)
+				json_object_set(undone, w->name, runtime);
+			json_decref(runtime);
+		}
 	}
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		if (config_find_watcher(config, w->name) == NULL)
 			json_object_set_new(changes, w->name, json_string("removed"));
 	config_free(config);
-	control_reply(req, json_pack("{s:o}", "changes", changes));
+	control_reply(req, json_pack("{s:o, s:o}", "changes", changes, "undone", undone));
 }
 
 /* --- changing the set of watchers ------------------------------------------------------------- */

@@ -140,6 +140,11 @@ int config_load_text(const char *name, const char *text, struct config **out,
  * fuzzing, which must not open files a random input names. */
 int config_load_string(const char *name, const char *text, size_t len, struct config **out,
 		       struct config_errors *errors);
+/* What `cirqued --check` warns about without rejecting the file (each "file:line: warning:
+ * ..."), added to WARNINGS: a command not found or not executable, a missing working_dir, a
+ * log file's directory that does not exist yet, a $(circus.env.NAME) no environment knows. These
+ * can change before the processes start (a mount, a deploy), so they are not errors. */
+void config_warnings(const struct config *config, struct config_errors *warnings);
 void config_free(struct config *config);
 void daemon_config_free(struct daemon_config *d);
 void config_errors_free(struct config_errors *errors);

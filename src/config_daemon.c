@@ -49,6 +49,9 @@ static int add_include(struct loader *ld, const char *path, yaml_node_t *v)
 	if (get_string(ld, path, v, &copy) < 0)
 		return -1;
 	ld->includes = xreallocarray(ld->includes, (size_t)ld->nincludes + 1, sizeof(char *));
+	ld->include_marks = xreallocarray(ld->include_marks, (size_t)ld->nincludes + 1,
+					  sizeof(yaml_mark_t));
+	ld->include_marks[ld->nincludes] = v->start_mark;
 	ld->includes[ld->nincludes++] = copy;
 	return 0;
 }
@@ -141,7 +144,11 @@ void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, y
 			return;
 		}
 	}
-	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+	const char *keys[sizeof(daemon_keys) / sizeof(daemon_keys[0])];
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		keys[i] = daemon_keys[i].key;
+	add_error(ld, key, "%s: unknown key '%s'%s", parent, name,
+		  did_you_mean(name, keys, sizeof(keys) / sizeof(keys[0])));
 }
 
 static void check_endpoint(struct config_errors *errors, const char *path, const char *key,

@@ -10,6 +10,7 @@
 
 #include "config_daemon.h"
 #include "config_sockets.h"
+#include "parse.h"
 #include "safefs.h"
 #include "watcher_options.h"
 #include "yaml_node.h"
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +50,12 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 	else if (strcmp(name, "cirque") == 0 || strcmp(name, "sockets") == 0)
 		add_error(ld, key, "'%s:' settings belong in the main file, not in an include",
 			  name);
-	else
-		add_error(ld, key, "unknown top-level key '%s' (expected %s)", name,
+	else {
+		static const char *const keys[] = { "watchers", "cirque", "sockets" };
+		add_error(ld, key, "unknown top-level key '%s'%s (expected %s)", name,
+			  did_you_mean(name, keys, top->is_main ? 3 : 1),
 			  top->is_main ? "cirque, sockets or watchers" : "watchers");
+	}
 }
 
 /* One file holds one document: a second one (after ---) would otherwise be ignored silently. */
@@ -68,17 +73,47 @@ static void reject_more_documents(struct loader *ld, yaml_parser_t *parser)
 	yaml_document_delete(&next);
 }
 
-/* Walks the one document PARSER yields (its input already set) as the file named ld->file. */
-static void load_document(struct loader *ld, yaml_parser_t *parser, bool is_main)
+/* The character at LINE and COLUMN (from 0, COLUMN in characters) of SOURCE, -1 if none. */
+static int char_at(FILE *source, size_t line, size_t column)
+{
+	int c;
+
+	if (source == NULL || fseek(source, 0, SEEK_SET) < 0)
+		return -1;
+	while (line > 0 && (c = getc(source)) != EOF)
+		if (c == '\n')
+			line--;
+	while ((c = getc(source)) != EOF && c != '\n') {
+		if (((unsigned)c & 0xC0) == 0x80)
+			continue;  /* a UTF-8 continuation byte: the same character */
+		if (column-- == 0)
+			return c;
+	}
+	return -1;
+}
+
+/* libyaml's words for a tab where a token should start, for which it gives no reason. */
+static const char *syntax_hint(yaml_parser_t *parser, FILE *source)
+{
+	if (parser->problem && strstr(parser->problem, "cannot start any token") &&
+	    char_at(source, parser->problem_mark.line, parser->problem_mark.column) == '\t')
+		return " (a tab: tabs are not allowed for indentation in YAML, use spaces)";
+	return "";
+}
+
+/* Walks the one document PARSER yields (its input already set, from SOURCE when it is a file,
+ * for the hints of syntax errors) as the file named ld->file. */
+static void load_document(struct loader *ld, yaml_parser_t *parser, FILE *source, bool is_main)
 {
 	yaml_document_t doc;
 	struct top_arg top = { is_main };
 
 	if (!yaml_parser_load(parser, &doc)) {
-		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: YAML syntax error: %s%s%s", ld->file,
-			     parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+		add_error_line(ld->errors, xasprintf("%s:%zu:%zu: YAML syntax error: %s%s%s%s",
+			     ld->file, parser->problem_mark.line + 1, parser->problem_mark.column + 1,
 			     parser->problem ? parser->problem : "unknown problem",
-			     parser->context ? " " : "", parser->context ? parser->context : ""));
+			     parser->context ? " " : "", parser->context ? parser->context : "",
+			     syntax_hint(parser, source)));
 		return;
 	}
 	ld->doc = &doc;
@@ -167,7 +202,7 @@ static void load_file(struct loader *ld, const char *file, bool is_main)
 		return;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
-	load_document(ld, &parser, is_main);
+	load_document(ld, &parser, fp, is_main);
 	yaml_parser_delete(&parser);
 	fclose(fp);
 }
@@ -201,7 +236,10 @@ static void load_includes(struct loader *ld, const char *main_file)
 		glob_error = 0;
 		int rc = glob(pattern, 0, note_glob_error, &g);
 		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
-			add_error_line(ld->errors, xasprintf("%s: include '%s': no such file", main_file,
+			add_error_line(ld->errors, xasprintf("%s:%zu:%zu: include '%s': no such file",
+							     main_file,
+							     ld->include_marks[i].line + 1,
+							     ld->include_marks[i].column + 1,
 							     ld->includes[i]));
 		} else if (rc == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++)
@@ -210,7 +248,9 @@ static void load_includes(struct loader *ld, const char *main_file)
 		if (rc != 0 && rc != GLOB_NOMATCH)
 			glob_error = glob_error ? glob_error : EIO;
 		if (glob_error) {
-			add_error_line(ld->errors, xasprintf("%s: include '%s': %s", main_file,
+			add_error_line(ld->errors, xasprintf("%s:%zu:%zu: include '%s': %s", main_file,
+							     ld->include_marks[i].line + 1,
+							     ld->include_marks[i].column + 1,
 							     ld->includes[i], strerror(glob_error)));
 		}
 		if (rc == 0 || rc == GLOB_NOMATCH)
@@ -237,6 +277,7 @@ static int finish_load(struct loader *ld, struct config **out)
 	for (int i = 0; i < ld->nincludes; i++)
 		free(ld->includes[i]);
 	free(ld->includes);
+	free(ld->include_marks);
 	if (ld->errors->count > 0) {
 		config_free(ld->config);
 		return -1;
@@ -275,7 +316,10 @@ static int load_text(const char *name, const char *text, size_t len, bool is_mai
 		return -1;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	load_document(&ld, &parser, is_main);
+	FILE *source = len > 0 ? fmemopen((void *)text, len, "r") : NULL;
+	load_document(&ld, &parser, source, is_main);
+	if (source)
+		fclose(source);
 	yaml_parser_delete(&parser);
 	if (is_main)
 		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
@@ -293,6 +337,133 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
 		       struct config_errors *errors)
 {
 	return load_text(name, text, len, true, out, errors);
+}
+
+/* --- warnings (cirqued --check) ---------------------------------------------------------------- */
+
+static void warn(struct config_errors *warnings, const struct watcher_config *wc, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
+
+static void warn(struct config_errors *warnings, const struct watcher_config *wc, const char *fmt,
+		 ...)
+{
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	add_error_line(warnings, xasprintf("%s: warning: watchers.%s.%s", wc->origin, wc->name,
+					   message));
+}
+
+/* The PATH a bare command is looked up in: the child's own, else the daemon's (as launch.c). */
+static const char *command_search_path(const struct watcher_config *wc)
+{
+	for (char **e = wc->env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return getenv("PATH");
+}
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static void warn_missing_command(const struct watcher_config *wc, struct config_errors *warnings)
+{
+	const char *file = wc->argv ? wc->argv[0] : NULL;
+
+	if (file == NULL || wc->shell || strstr(file, "$("))
+		return;  /* a shell command line, or a name known only at spawn */
+	if (strchr(file, '/')) {
+		char *path = file[0] != '/' && wc->working_dir
+			     ? xasprintf("%s/%s", wc->working_dir, file) : xstrdup(file);
+		if (!is_executable_file(path))
+			warn(warnings, wc, "cmd: %s: %s", path, access(path, F_OK) == 0
+			     ? "not an executable file" : "no such file");
+		free(path);
+		return;
+	}
+	const char *search = command_search_path(wc);
+	char *dirs = xstrdup(search ? search : "");
+	bool found = false;
+	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *path = xasprintf("%s/%s", dir, file);
+		found = is_executable_file(path);
+		free(path);
+	}
+	free(dirs);
+	if (!found)
+		warn(warnings, wc, "cmd: '%s' not found in PATH (%s)", file, search ? search : "unset");
+}
+
+static void warn_missing_working_dir(const struct watcher_config *wc,
+				     struct config_errors *warnings)
+{
+	struct stat st;
+
+	if (wc->working_dir == NULL || strstr(wc->working_dir, "$("))
+		return;
+	if (stat(wc->working_dir, &st) < 0)
+		warn(warnings, wc, "working_dir: %s: %s", wc->working_dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		warn(warnings, wc, "working_dir: %s: not a directory", wc->working_dir);
+}
+
+/* A log file's directory is made when the file is first opened: say so, a typo makes one too. */
+static void warn_missing_log_dir(const struct watcher_config *wc, int which,
+				 struct config_errors *warnings)
+{
+	const struct stream_config *sc = &wc->streams[which];
+	const char *key = which == 0 ? "stdout" : "stderr";
+	struct stat st;
+
+	if (sc->kind != STREAM_FILE || sc->path == NULL || strchr(sc->path, '{') ||
+	    strstr(sc->path, "$("))
+		return;  /* {name}, {wid}: one directory per process, not checked */
+	char *copy = xstrdup(sc->path);
+	const char *dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		warn(warnings, wc, "%s.file: the directory %s does not exist (%s); cirqued will "
+		     "create it", key, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		warn(warnings, wc, "%s.file: %s is not a directory", key, dir);
+	free(copy);
+}
+
+/* A $(circus.env.NAME) still in TEXT named a variable no environment has: left as written. */
+static void warn_unknown_env(const struct watcher_config *wc, const char *key, const char *text,
+			     struct config_errors *warnings)
+{
+	char name[256];
+
+	for (const char *p = text ? strstr(text, "$(") : NULL; p; p = strstr(p + 1, "$("))
+		if (env_reference_at(p, name, sizeof(name)) > 0)
+			warn(warnings, wc, "%s: $(circus.env.%s): no such variable in the watcher's or "
+			     "the daemon's environment, left as written", key, name);
+}
+
+void config_warnings(const struct config *config, struct config_errors *warnings)
+{
+	for (int i = 0; i < config->nwatchers; i++) {
+		const struct watcher_config *wc = config->watchers[i];
+		for (char **a = wc->argv; a && *a; a++)
+			warn_unknown_env(wc, "cmd", *a, warnings);
+		for (char **e = wc->env; e && *e; e++)
+			warn_unknown_env(wc, "env", *e, warnings);
+		warn_unknown_env(wc, "working_dir", wc->working_dir, warnings);
+		warn_unknown_env(wc, "stdout.file", wc->streams[0].path, warnings);
+		warn_unknown_env(wc, "stderr.file", wc->streams[1].path, warnings);
+		warn_missing_command(wc, warnings);
+		warn_missing_working_dir(wc, warnings);
+		warn_missing_log_dir(wc, 0, warnings);
+		warn_missing_log_dir(wc, 1, warnings);
+	}
 }
 
 void config_free(struct config *config)

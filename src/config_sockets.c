@@ -139,8 +139,11 @@ static void visit_socket_key(struct loader *ld, const char *parent, yaml_node_t 
 	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
 		get_owner(ld, path, value, name[0] == 'g', d);
 	} else {
-		add_error(ld, key, "%s: unknown key '%s' (expected host, port, path, backlog, mode, "
-			  "user, group, reuseport)", parent, name);
+		static const char *const keys[] = { "host", "port", "path", "backlog", "mode",
+						    "user", "group", "reuseport" };
+		add_error(ld, key, "%s: unknown key '%s'%s (expected host, port, path, backlog, mode, "
+			  "user, group, reuseport)", parent, name,
+			  did_you_mean(name, keys, sizeof(keys) / sizeof(keys[0])));
 	}
 }
 

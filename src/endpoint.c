@@ -1,4 +1,4 @@
-/* endpoint.c - default endpoints in a private runtime directory (shared by cirqued and cirquectl). */
+/* endpoint.c - default endpoints in a runtime directory of the daemon's own (shared by cirqued and cirquectl). */
 #include "endpoint.h"
 
 #include "safefs.h"
@@ -38,7 +38,7 @@ char *default_endpoint(const char *file)
 
 int prepare_runtime_dir(const char *dir, char *why)
 {
-	int fd = safe_mkdir_own(dir, 0700, why);
+	int fd = safe_mkdir_own(dir, RUNTIME_DIR_MODE, why);
 
 	if (fd < 0)
 		return -1;

@@ -9,9 +9,12 @@
 char *runtime_dir(void);
 /* "ipc://<runtime_dir>/<file>", malloc'd. */
 char *default_endpoint(const char *file);
-/* Creates the runtime directory 0700 (or checks that an existing one is ours, not a link, and
- * in a directory nobody else can change; then makes it private). Returns -1 with errno and WHY
- * (SAFEFS_WHY bytes) on failure. */
+/* The runtime directory's mode: searchable by the children that run as other users, for their
+ * notify socket in its notify/ (ready.c), but not listable; what else it holds is 0600. */
+#define RUNTIME_DIR_MODE 0711
+/* Creates the runtime directory RUNTIME_DIR_MODE (or checks that an existing one is ours, not a
+ * link, and in a directory nobody else can change; then gives it that mode). Returns -1 with
+ * errno and WHY (SAFEFS_WHY bytes) on failure. */
 int prepare_runtime_dir(const char *dir, char *why);
 /* True for ipc:// endpoints and tcp:// on a loopback address: only local users can reach them. A
  * tcp endpoint elsewhere lets anyone on the network command the daemon. */

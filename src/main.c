@@ -10,6 +10,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "notify.h"
+#include "ready.h"
 #include "safefs.h"
 #include "spawn.h"
 #include "stream.h"
@@ -114,6 +115,11 @@ static struct config *load_config(const char *path, bool quiet_ok)
 	}
 	if (!quiet_ok)
 		return config;
+	struct config_errors warnings = { 0 };
+	config_warnings(config, &warnings);
+	for (int i = 0; i < warnings.count; i++)
+		fprintf(stderr, "%s\n", warnings.lines[i]);
+	config_errors_free(&warnings);
 	printf("%s: ok (%d watcher%s)\n", path, config->nwatchers, config->nwatchers == 1 ? "" : "s");
 	return config;
 }
@@ -390,6 +396,7 @@ int main(int argc, char **argv)
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	ready_cleanup();  /* every process is gone: so is every notify socket's use */
 	streams_shutdown();  /* every queued line reaches its file before we exit */
 	close_control_plane(&arbiter);
 	ev_loop_destroy(loop);

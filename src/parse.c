@@ -432,6 +432,44 @@ char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
 	return sb_take(&sb);
 }
 
+size_t env_reference_at(const char *p, char *name, size_t size)
+{
+	static const char *const markers[] = { "$(circus.env.", "$(cirque.env." };
+	const size_t marker_len = strlen(markers[0]);
+	size_t n = 0;
+
+	if (strncasecmp(p, markers[0], marker_len) != 0 &&
+	    strncasecmp(p, markers[1], marker_len) != 0)
+		return 0;
+	p += marker_len;
+	while (is_name_char(p[n]))
+		n++;
+	if (n == 0 || p[n] != ')' || n >= size)
+		return 0;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return marker_len + n + 1;
+}
+
+char *substitute_env_references(const char *text, env_lookup_fn lookup, void *arg)
+{
+	struct strbuf sb = { 0 };
+	char name[256];
+	const char *value;
+	size_t len;
+
+	for (const char *p = text; *p;) {
+		if ((len = env_reference_at(p, name, sizeof(name))) > 0 &&
+		    (value = lookup(name, arg)) != NULL) {
+			sb_put(&sb, value, strlen(value));
+			p += len;
+		} else {
+			sb_putc(&sb, *p++);
+		}
+	}
+	return sb_take(&sb);
+}
+
 size_t socket_marker_len(const char *p)
 {
 	static const char *const markers[] = { "$(circus.sockets.", "$(cirque.sockets." };

@@ -49,6 +49,13 @@ int append_words(char ***words, char **extra);
 typedef const char *(*env_lookup_fn)(const char *name, void *arg);
 char *expand_vars(const char *text, env_lookup_fn lookup, void *arg);
 
+/* The "$(circus.env.NAME)" or "$(cirque.env.NAME)" (prefix in any case; NAME of letters, digits
+ * and '_') at P: returns its length and copies NAME into NAME (SIZE bytes); 0 if there is none. */
+size_t env_reference_at(const char *p, char *name, size_t size);
+/* TEXT with each "$(circus.env.NAME)" replaced by LOOKUP(NAME); a name LOOKUP does not know
+ * (NULL) is left as written, as Circus does. Returns a malloc'd string. */
+char *substitute_env_references(const char *text, env_lookup_fn lookup, void *arg);
+
 /* Length of "$(circus.sockets." or "$(cirque.sockets." (any case) at P, 0 if neither is there. */
 size_t socket_marker_len(const char *p);
 

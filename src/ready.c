@@ -8,6 +8,7 @@
 #include "xmalloc.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -114,11 +115,14 @@ static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* --- notify: the child's own datagram socket ------------------------------------------------- */
 
-/* The directory of every notify socket: made once, then kept open. It sits beside the private
- * runtime directory, as children that run as other users must reach their socket: searchable
- * (0711) but not listable, owned by us, and nobody else can create, swap or link anything in
- * it (safe_mkdir_own checks an existing one); each socket is 0600 and owned by its child. */
+/* The directory of every notify socket, "notify" in the runtime directory: made once, then kept
+ * open, and removed at exit (ready_cleanup). Children that run as other users must reach their
+ * socket, so both directories are searchable (0711) but not listable; everything else in the
+ * runtime directory is 0600 (the control and event sockets, the lock). Both are owned by us, and
+ * nobody else can create, swap or link anything in them (safe_mkdir_own checks existing ones);
+ * each socket is 0600 and owned by its child. */
 static int notify_dirfd = -1;
+static int runtime_dirfd = -1;    /* the parent of notify_dir, to remove it at exit */
 static char *notify_dir;
 
 static int open_notify_dir(void)
@@ -129,10 +133,12 @@ static int open_notify_dir(void)
 		return 0;
 	run = runtime_dir();
 	free(notify_dir);
-	notify_dir = NULL;
-	notify_dir = xasprintf("%s-notify", run);
+	notify_dir = xasprintf("%s/notify", run);
+	if (runtime_dirfd < 0)
+		runtime_dirfd = safe_mkdir_own(run, RUNTIME_DIR_MODE, why);
 	free(run);
-	notify_dirfd = safe_mkdir_own(notify_dir, 0711, why);
+	if (runtime_dirfd >= 0)
+		notify_dirfd = safe_mkdir_own(notify_dir, 0711, why);
 	if (notify_dirfd < 0) {
 		int saved = errno;
 		log_msg(LL_ERROR, "notify sockets: %s", why);
@@ -140,6 +146,33 @@ static int open_notify_dir(void)
 		return -1;
 	}
 	return 0;
+}
+
+void ready_cleanup(void)
+{
+	DIR *dir;
+	struct dirent *e;
+	int fd;
+
+	if (notify_dirfd < 0)
+		return;
+	/* Only our sockets can be in it; any a process left behind go with it. */
+	fd = dup(notify_dirfd);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	while (dir && (e = readdir(dir)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(notify_dirfd, e->d_name, 0);
+	if (dir)
+		closedir(dir);
+	else if (fd >= 0)
+		close(fd);
+	if (unlinkat(runtime_dirfd, "notify", AT_REMOVEDIR) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s", notify_dir);
+	close(notify_dirfd);
+	close(runtime_dirfd);
+	notify_dirfd = runtime_dirfd = -1;
+	free(notify_dir);
+	notify_dir = NULL;
 }
 
 static int open_notify_socket(struct readiness *r)

@@ -39,5 +39,8 @@ void ready_watch(struct readiness *r);
 void ready_unwatch(struct readiness *r, bool close_socket);
 /* Unwatches, closes and frees everything. */
 void ready_free(struct readiness *r);
+/* At exit: removes the notify sockets' directory (in the runtime directory) and what is left in
+ * it. */
+void ready_cleanup(void);
 
 #endif

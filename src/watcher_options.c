@@ -215,8 +215,12 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 		if (text == NULL || strcmp(text, "stdout") != 0)
 			add_error(ld, value, "%s: only 'stdout' can be merged into", path);
 	} else {
-		add_error(ld, key, "%s: unknown key '%s' (file, max_bytes, backup_count, rotate, "
+		static const char *const keys[] = { "file", "max_bytes", "backup_count", "rotate",
+						    "time_format", "syslog", "facility", "tag",
+						    "merge" };
+		add_error(ld, key, "%s: unknown key '%s'%s (file, max_bytes, backup_count, rotate, "
 			  "time_format, syslog, facility, tag%s)", parent, name,
+			  did_you_mean(name, keys, d->is_stderr ? 9 : 8),
 			  d->is_stderr ? ", merge" : "");
 	}
 }
@@ -607,6 +611,19 @@ static int parse_option(const struct watcher_option *o, struct loader *ld, const
 	return 0;
 }
 
+/* "unknown key 'numprocess' (did you mean 'numprocesses'?)": the hint from the file's keys. */
+static void report_unknown_option(struct loader *ld, const char *parent, yaml_node_t *key,
+				  const char *name)
+{
+	const char *keys[sizeof(watcher_option_table) / sizeof(watcher_option_table[0])];
+	size_t n = 0;
+
+	for (size_t i = 0; i < watcher_option_count; i++)
+		if (watcher_option_table[i].flags & OPT_FILE)
+			keys[n++] = watcher_option_table[i].key;
+	add_error(ld, key, "%s: unknown key '%s'%s", parent, name, did_you_mean(name, keys, n));
+}
+
 static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			      yaml_node_t *value, void *arg)
 {
@@ -624,7 +641,7 @@ static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t
 			return;
 		}
 	}
-	add_error(ld, key, "%s: unknown key '%s'", parent, name);
+	report_unknown_option(ld, parent, key, name);
 }
 
 static void init_option(const struct watcher_option *o, struct watcher_config *wc)
@@ -989,12 +1006,78 @@ static void resolve_ids(struct loader *ld, const char *path, struct watcher_draf
 	}
 }
 
+/* NAME's value in ENV (NAME=VALUE entries), the name compared with CMP's first LEN bytes. */
+static const char *env_entry(char **env, const char *name,
+			     int (*cmp)(const char *, const char *, size_t))
+{
+	size_t len = strlen(name);
+
+	for (; env && *env; env++)
+		if (cmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* $(circus.env.NAME): the watcher's environment (env, on top of the daemon's with copy_env),
+ * then the daemon's; the name as written, else in any case (Circus lowercases both sides). */
+static const char *lookup_watcher_env(const char *name, void *arg)
+{
+	char **env = arg;
+	const char *value = env_entry(env, name, strncmp);
+
+	if (value == NULL)
+		value = env_entry(environ, name, strncmp);
+	if (value == NULL)
+		value = env_entry(env, name, strncasecmp);
+	if (value == NULL)
+		value = env_entry(environ, name, strncasecmp);
+	return value;
+}
+
+/* *TEXT with its $(circus.env.NAME) references replaced, looked up in ENV. */
+static void substitute_in(char **text, char **env)
+{
+	if (*text == NULL || strstr(*text, "$(") == NULL)
+		return;
+	char *done = substitute_env_references(*text, lookup_watcher_env, env);
+	free(*text);
+	*text = done;
+}
+
+/* $(circus.env.NAME) in the argv, the env values, working_dir and the log file paths, as Circus
+ * substitutes it in its configuration. Every lookup sees the environment as configured, before
+ * this pass: a value is never substituted twice. */
+static void resolve_env_references(struct watcher_config *wc)
+{
+	char **env = wc->env, **values;
+	int n = 0;
+
+	while (env && env[n])
+		n++;
+	values = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(env[i], '=');
+		char *value = xstrdup(eq + 1);
+		substitute_in(&value, env);
+		values[i] = xasprintf("%.*s=%s", (int)(eq - env[i]), env[i], value);
+		free(value);
+	}
+	for (char **a = wc->argv; a && *a; a++)
+		substitute_in(a, env);
+	substitute_in(&wc->working_dir, env);
+	substitute_in(&wc->streams[0].path, env);
+	substitute_in(&wc->streams[1].path, env);
+	wc->env = values;
+	free_words(env);
+}
+
 static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
 
 	resolve_argv(ld, path, d);
 	resolve_env(ld, path, d);
+	resolve_env_references(wc);
 	resolve_ids(ld, path, d);
 	char cmd_path[300];
 	snprintf(cmd_path, sizeof(cmd_path), "%s.cmd", path);

@@ -18,6 +18,7 @@ struct loader {
 	struct config *config;
 	struct config_errors *errors;
 	char **includes;              /* globs from cirque.include, relative to the main file */
+	yaml_mark_t *include_marks;   /* where each is written, for "file:line:col: include ..." */
 	int nincludes;
 	struct socket_ref *refs;      /* sockets named by watchers, checked once all is read */
 	int nrefs;
@@ -28,6 +29,11 @@ void add_error_line(struct config_errors *errors, char *line);
 /* "file:line:column: message" at NODE (or "file: message" without one). */
 void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* " (did you mean 'KEY'?)" for the key of KEYS (N of them) closest to WORD, when one is close
+ * enough to be a typo (Levenshtein distance at most 2, and less than WORD's length; case
+ * ignored), else "". Points to a static buffer. */
+const char *did_you_mean(const char *word, const char *const *keys, size_t n);
 
 yaml_node_t *node_at(struct loader *ld, int index);
 const char *scalar(const yaml_node_t *node);

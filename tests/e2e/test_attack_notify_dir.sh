@@ -1,12 +1,13 @@
 # Attack: the notify socket directory. With CIRQUE_RUNTIME_DIR in a world-writable place (here a
-# 1777 directory, like /tmp), the notify sockets of `ready: notify` watchers live in
-# "$CIRQUE_RUNTIME_DIR-notify", which another user can create first. If cirqued accepts that
-# directory, its owner swaps each new socket for a symbolic link between cirqued's bind() and its
-# chmod()/chown() of the path, and the chown (to the watcher's uid) lands on whatever the link
-# names: here a root-only file, which then belongs to nobody.
-# Expected: cirqued refuses a notify directory it does not own or that others can write (the
-# watcher fails to start with an error naming the directory, or the daemon refuses to start), and
-# never chmods/chowns through a link: the secret stays root's, 0600, same content.
+# 1777 directory, like /tmp), another user can create the directories first: the runtime
+# directory itself, with a notify/ in it where the sockets of `ready: notify` watchers go (and
+# the old place, "$CIRQUE_RUNTIME_DIR-notify"). If cirqued accepts such a directory, its owner
+# swaps each new socket for a symbolic link between cirqued's bind() and its chmod()/chown() of
+# the path, and the chown (to the watcher's uid) lands on whatever the link names: here a
+# root-only file, which then belongs to nobody.
+# Expected: cirqued refuses a runtime or notify directory it does not own or that others can
+# write (the watcher fails to start with an error naming the directory, or the daemon refuses to
+# start), and never chmods/chowns through a link: the secret stays root's, 0600, same content.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/attack_lib.sh"
 
@@ -21,8 +22,10 @@ mkdir -m 1777 "$PUB"
 export CIRQUE_RUNTIME_DIR=$PUB/run
 SECRET=$T/secret
 make_secret "$SECRET"
-# The attacker gets there first: the notify directory is theirs.
-as_nobody mkdir -m 755 "$PUB/run-notify" || fail "nobody cannot create $PUB/run-notify"
+# The attacker gets there first: the runtime directory and its notify/ are theirs (and the
+# notify directory of older versions, beside it).
+as_nobody mkdir -m 777 "$PUB/run" || fail "nobody cannot create $PUB/run"
+as_nobody mkdir -m 755 "$PUB/run/notify" "$PUB/run-notify" || fail "nobody cannot create the notify directories"
 
 S=$(sleeper notified)
 cat >"$CONF" <<YAML
@@ -43,10 +46,10 @@ wait_for 10 'grep -qs "\] started: " "$DLOG" || ! kill -0 $DPID 2>/dev/null' || 
 
 # The refusal is explained, naming the directory (loose wording: the fix is being written).
 refusal() {
-	grep -iF "$PUB/run-notify" "$DLOG" | grep -qiE "refus|not owned|owned by|writable|insecure|unsafe|permission"
+	grep -iF "$PUB/run" "$DLOG" | grep -qiE "refus|not owned|owned by|writable|insecure|unsafe|permission"
 }
 if kill -0 "$DPID" 2>/dev/null; then
-	"${AS_NOBODY[@]}" "$T/racer" "$PUB/run-notify" "$DPID" "$SECRET" $((SPAWNS * ROUNDS)) >"$T/racer.out" 2>&1 &
+	"${AS_NOBODY[@]}" "$T/racer" "$PUB/run/notify" "$DPID" "$SECRET" $((SPAWNS * ROUNDS)) >"$T/racer.out" 2>&1 &
 	RPID=$!
 	outcomes() { grep -cE "watcher notified\[[0-9]+\]: (spawned pid|gave up)" "$DLOG" || true; }
 	# Rounds of SPAWNS spawns, until the secret changed or cirqued said why not: one round wins
@@ -69,7 +72,7 @@ else
 fi
 
 check_secret "$SECRET" "chown/chmod of a notify socket swapped for a link"
-refusal || attack_succeeded "no error in the daemon log names $PUB/run-notify and why it is refused"
+refusal || attack_succeeded "no error in the daemon log names $PUB/run (or its notify/) and why it is refused"
 if kill -0 "$DPID" 2>/dev/null; then
 	stop_daemon TERM
 fi

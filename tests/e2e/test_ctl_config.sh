@@ -106,7 +106,7 @@ run stats
 run stats nosuch; [ "$rc" -eq 4 ] || fail "stats nosuch: exit $rc, expected 4"
 
 # --- reread: what the file would change; update: apply it ---------------------------------------------
-run reread; expect 0 "grow: changed"   # the file still says numprocesses 1, graceful_timeout 30
+run reread; expect 0 "No config updates to processes"   # grow was set, but the file did not change
 keep_pid=$(children_matching "$KEEP")
 before=$(children | sort)
 cat >"$CONF" <<YAML

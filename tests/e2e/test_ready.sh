@@ -61,6 +61,15 @@ elapsed=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ -s "$T/notified" ] || fail "start returned before the process notified (${elapsed} ms)"
 "$CTL" status notifier | grep -q RUNNING || fail "notifier not RUNNING after READY=1"
 note "waiting start of a notify watcher returned after ${elapsed} ms"
+# Its socket is in notify/ of the runtime directory (0711: children of other users reach it).
+npid=$(children_matching "sleep 3600" | while read -r p; do
+	proc_env "$p" | grep -q "^NOTIFY_SOCKET=" && echo "$p"; done | head -n 1)
+[ -n "$npid" ] || fail "no child with a NOTIFY_SOCKET"
+proc_env "$npid" | grep -qx "NOTIFY_SOCKET=$CIRQUE_RUNTIME_DIR/notify/[0-9]*-[0-9]*.sock" ||
+	fail "the notify socket is not in the runtime directory: $(proc_env "$npid" | grep NOTIFY_SOCKET)"
+[ "$(stat -c %a "$CIRQUE_RUNTIME_DIR") $(stat -c %a "$CIRQUE_RUNTIME_DIR/notify")" = "711 711" ] ||
+	fail "modes of the runtime and notify directories: $(stat -c '%n %a' "$CIRQUE_RUNTIME_DIR" "$CIRQUE_RUNTIME_DIR/notify")"
+[ ! -e "$CIRQUE_RUNTIME_DIR-notify" ] || fail "a notify directory beside the runtime directory"
 
 # Never ready: killed at ready_timeout, counted as a failed start, then FATAL (max_retry 0).
 "$CTL" start --no-wait never >/dev/null
@@ -70,4 +79,5 @@ wait_for 10 '"$CTL" status never | grep -q FATAL' || fail "never-ready watcher n
 [ "$(count_matching "$N")" -eq 0 ] || fail "the unready process is still alive"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+[ ! -e "$CIRQUE_RUNTIME_DIR/notify" ] || fail "the notify directory outlived the daemon: $(ls -la "$CIRQUE_RUNTIME_DIR/notify")"
 echo ok

@@ -605,6 +605,28 @@ TEST(error_unknown_keys)
 		     "watchers.web: unknown key 'numprocess'");
 	EXPECT_ERROR("cirque:\n  loglevel: info\n  colour: blue\nwatchers:\n", 3, 3,
 		     "cirque: unknown key 'colour'");
+	/* a typo gets the closest key of its section, in any case; no hint for what is not one */
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    numprocess: 2\n", 4, 5,
+		     "watchers.web: unknown key 'numprocess' (did you mean 'numprocesses'?)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    Stop_Signal: 2\n", 4, 5,
+		     "unknown key 'Stop_Signal' (did you mean 'stop_signal'?)");
+	EXPECT_ERROR("cirque:\n  loglevl: info\nwatchers:\n", 2, 3,
+		     "cirque: unknown key 'loglevl' (did you mean 'loglevel'?)");
+	EXPECT_ERROR("watcher:\n  web:\n    cmd: sleep 1\n", 1, 1,
+		     "unknown top-level key 'watcher' (did you mean 'watchers'?)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    stdout: {fille: /x.log}\n", 4, 14,
+		     "watchers.web.stdout: unknown key 'fille' (did you mean 'file'?)");
+	EXPECT_ERROR("sockets:\n  s: {hots: 127.0.0.1}\nwatchers:\n", 2, 7,
+		     "sockets.s: unknown key 'hots' (did you mean 'host'?)");
+	/* libyaml's "cannot start any token" at a tab gets the reason */
+	EXPECT_ERROR("watchers:\n  web:\n\tcmd: sleep 1\n", 3, 1,
+		     "(a tab: tabs are not allowed for indentation in YAML, use spaces)");
+	struct config_errors e = { 0 };
+	CHECK_REJECTED(write_file("bad.yaml", "watchers:\n  web:\n    cmd: sleep 1\n    zzzzzz: 2\n"),
+		       &e);
+	CHECK(e.count == 1 && strstr(e.lines[0], "unknown key 'zzzzzz'") &&
+	      strstr(e.lines[0], "did you mean") == NULL);
+	config_errors_free(&e);
 }
 
 TEST(error_types)
@@ -790,7 +812,7 @@ TEST(error_files)
 	/* An include naming a missing file (not a glob) is an error. */
 	path = write_file("missing-inc.yaml", "cirque:\n  include: [\"nothere.yaml\"]\n");
 	CHECK_REJECTED(path, &errors);
-	CHECK_HAS_ERROR(&errors, path, 0, 0, "include 'nothere.yaml': no such file");
+	CHECK_HAS_ERROR(&errors, path, 2, 13, "include 'nothere.yaml': no such file");
 	config_errors_free(&errors);
 
 	/* An error in an included file names that file. */

@@ -516,6 +516,34 @@ TEST(substitute_sockets)
 	CHECK_STR(vars("$(circus.sockets.)", 1), "$(circus.sockets.)");
 }
 
+static const char *env_of_test(const char *name, void *arg)
+{
+	(void)arg;
+	return strcmp(name, "HOME") == 0 ? "/home/x" : strcmp(name, "EMPTY") == 0 ? "" : NULL;
+}
+
+static const char *env_refs(const char *text)
+{
+	static char out[1024];
+	char *s = substitute_env_references(text, env_of_test, NULL);
+
+	snprintf(out, sizeof(out), "%s", s);
+	free(s);
+	return out;
+}
+
+TEST(substitute_env_references)
+{
+	CHECK_STR(env_refs("$(circus.env.HOME)/bin"), "/home/x/bin");
+	CHECK_STR(env_refs("a$(CIRQUE.ENV.HOME)b$(circus.env.EMPTY)c"), "a/home/xbc");
+	/* unknown, unterminated, empty or odd names stay as written; other markers are not ours */
+	CHECK_STR(env_refs("$(circus.env.NOPE) $(circus.env.HOME"),
+		  "$(circus.env.NOPE) $(circus.env.HOME");
+	CHECK_STR(env_refs("$(circus.env.) $(circus.env.A-B) $(circus.wid)"),
+		  "$(circus.env.) $(circus.env.A-B) $(circus.wid)");
+	CHECK_STR(env_refs("$$(circus.env.HOME)"), "$/home/x");
+}
+
 int main(void)
 {
 	RUN(duration_plain_and_decimal);
@@ -541,6 +569,7 @@ int main(void)
 	RUN(expand_vars);
 	RUN(substitute_wid);
 	RUN(substitute_sockets);
+	RUN(substitute_env_references);
 #if 1 /* regressions of bugs found and fixed */
 	/* split_words: a backslash-newline between words yields an extra empty word (see report). */
 	check_test_name = "known_bugs";

@@ -1,0 +1,64 @@
+# cirqued --check helps: "did you mean" for a mistyped key, the reason of a YAML error at a tab,
+# the line:column of a missing include; and warnings that leave the exit status 0 for what may
+# be fixed before the processes start: a command not found or not executable, a missing
+# working_dir, a log file's directory that does not exist yet. A clean file has no warning.
+. "$(dirname "$0")/lib.sh"
+
+check() { out=$("$CIRQUED" -c "$CONF" --check 2>&1); rc=$?; }
+has() { echo "$out" | grep -qF -- "$1" || fail "--check: no '$1' in: $out"; }
+
+cat >"$CONF" <<'YAML'
+cirque:
+  loglevl: info
+watchers:
+  web:
+    cmd: /bin/sleep 10
+    numprocess: 2
+    stdout: {fiel: /tmp/x.log}
+YAML
+check; [ "$rc" = 1 ] || fail "--check accepted mistyped keys: $out"
+has "$CONF:2:3: cirque: unknown key 'loglevl' (did you mean 'loglevel'?)"
+has "$CONF:6:5: watchers.web: unknown key 'numprocess' (did you mean 'numprocesses'?)"
+has "$CONF:7:14: watchers.web.stdout: unknown key 'fiel' (did you mean 'file'?)"
+
+printf 'watchers:\n  web:\n\tcmd: /bin/sleep 10\n' >"$CONF"
+check; [ "$rc" = 1 ] || fail "--check accepted a tab: $out"
+has "$CONF:3:1: YAML syntax error: found character that cannot start any token"
+has "tabs are not allowed for indentation in YAML, use spaces"
+
+printf 'cirque:\n  include:\n    - "conf.d/*.yaml"\n    - other.yaml\nwatchers:\n  web: {cmd: /bin/sleep 10}\n' >"$CONF"
+check; [ "$rc" = 1 ] || fail "--check accepted a missing include: $out"
+has "$CONF:4:7: include 'other.yaml': no such file"
+
+mkdir "$T/logs" "$T/wd"; printf '#!/bin/sh\n' >"$T/noexec"; chmod 644 "$T/noexec"
+cat >"$CONF" <<YAML
+watchers:
+  clean:
+    cmd: sleep 10
+    working_dir: $T/wd
+    stdout: {file: $T/logs/clean.log}
+    stderr: {file: "$T/nolog/{name}.log"}
+  missing:
+    cmd: no-such-program-cirque --flag
+    working_dir: $T/nowhere
+    stdout: {file: $T/nolog/out.log}
+  noexec:
+    cmd: $T/noexec
+  relative:
+    cmd: ./noexec
+    working_dir: $T
+  later:
+    cmd: "\$(circus.env.NO_SUCH_VAR_CIRQUE)/bin/app"
+    shell: false
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected a file that only has warnings: $out"
+has "$CONF: ok (5 watchers)"
+has "$CONF:7: warning: watchers.missing.cmd: 'no-such-program-cirque' not found in PATH"
+has "$CONF:7: warning: watchers.missing.working_dir: $T/nowhere: No such file or directory"
+has "$CONF:7: warning: watchers.missing.stdout.file: the directory $T/nolog does not exist"
+has "$CONF:11: warning: watchers.noexec.cmd: $T/noexec: not an executable file"
+has "$CONF:13: warning: watchers.relative.cmd: $T/./noexec: not an executable file"
+has "$CONF:16: warning: watchers.later.cmd: \$(circus.env.NO_SUCH_VAR_CIRQUE): no such variable"
+echo "$out" | grep -q "watchers.clean" && fail "warnings for a clean watcher: $out"
+[ "$(echo "$out" | grep -c warning)" = 6 ] || fail "expected 6 warnings: $out"
+echo ok
