@@ -52,6 +52,7 @@ struct process {
 	bool short_of_resources;      /* the last spawn failed for a shortage */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
 	int last_status;              /* wait status of the last exit, -1 if none */
+	bool exit_expected;           /* that exit's status was in exitcodes (as they were then) */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_child child;               /* reaping of pid */
 	ev_timer timer;               /* the one timer of the current state: start grace or
