@@ -75,11 +75,39 @@ grep -qE "watcher (once|of_ok|codes|legacy|loop)\[1\]: start failed" "$DLOG" &&
 	fail "an expected exit counted as a failed start: $(grep 'start failed' "$DLOG" | head -3)"
 grep -q "watcher crash\[1\]: pid [0-9]* exited unexpectedly with status 3" "$DLOG" || fail "crash's exit not logged as unexpected"
 
+# Events: an expected exit is Circus's reap (with exit_code 0), nothing of cirque's own.
+/usr/bin/python3 - "ipc://$CIRQUE_RUNTIME_DIR/events.sock" "$T/events" <<'PYEOF' &
+import json, sys, time, zmq
+sub = zmq.Context().socket(zmq.SUB)
+sub.setsockopt(zmq.LINGER, 0)
+sub.setsockopt(zmq.SUBSCRIBE, b"watcher.once.")
+sub.connect(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        if sub.poll(100):
+            topic, body = sub.recv_multipart()
+            out.write("%s %s\n" % (topic.decode(), json.dumps(json.loads(body), sort_keys=True)))
+            out.flush()
+            if topic.endswith(b".reap"):
+                break
+        else:
+            out.write("waiting\n")  # subscribed by now (the first poll)
+            out.flush()
+PYEOF
+SUBPID=$!
+wait_for 10 'grep -qs waiting "$T/events"' || fail "event subscriber did not start"
+
 # start of a job that is gone at once: how it ended, not just "started".
 out=$("$CTL" start once); rc=$?
 [ "$rc" -eq 0 ] || fail "start once: exit $rc ($out)"
 [ "$out" = "once: started, exited with status 0 (expected)" ] || fail "start once said: $out"
 [ "$(spawns once)" -eq 2 ] || fail "start once did not run it again ($(spawns once) spawns)"
+wait "$SUBPID" || fail "event subscriber failed"
+events=$(grep -v '^waiting$' "$T/events" | awk '{print $1}' | tr '\n' ' ')
+[ "$events" = "watcher.once.spawn watcher.once.reap " ] || fail "events of start once: $events"
+grep -q '^watcher.once.reap {"exit_code": 0, "process_pid": [0-9]*, "time": ' "$T/events" ||
+	fail "reap event: $(grep reap "$T/events")"
 out=$("$CTL" start crash); rc=$?
 [ "$rc" -eq 1 ] || fail "start crash (exit 3 under never): exit $rc, expected 1 ($out)"
 [ "$out" = "crash: ERROR (exited with status 3)" ] || fail "start crash said: $out"
