@@ -42,7 +42,7 @@ static void log_exit(const struct process *p, pid_t pid, int status)
 		const char *name = signal_name(WTERMSIG(status));
 		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s", p->watcher->name, p->wid,
 			(int)pid, how, name ? name : "?");
-	} else if (p->exit_expected) {
+	} else if (p->exit_expected && p->state != PS_STOPPING) {
 		log_info("watcher %s[%d]: pid %d exited (expected, status %d)", p->watcher->name,
 			 p->wid, (int)pid, WEXITSTATUS(status));
 	} else {
@@ -325,6 +325,9 @@ static void perform(struct process *p, enum proc_action action)
 		p->retiring = true;
 		break;
 	case PA_NOTE_EXIT:
+		/* A successor that ended before ready is not restarted: the process it was to
+		 * replace (reload, max_age) stops now, or the replacement would never end. */
+		release_predecessors(p);
 		break;
 	case PA_KILL_UNREADY:
 		log_warnx("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
@@ -332,6 +335,7 @@ static void perform(struct process *p, enum proc_action action)
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_PAUSE:
+		release_predecessors(p);  /* it ran as it should: the process it replaces may go */
 		log_info("watcher %s[%d]: restarting in %.2fs (restart: always)", w->name, p->wid,
 			 FINISHED_PAUSE);
 		arm_timer(p, FINISHED_PAUSE);

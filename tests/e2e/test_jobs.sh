@@ -6,7 +6,8 @@
 # get/set see the options.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$CONF" <<'YAML'
+SVC=$(sleeper svc)
+cat >"$CONF" <<YAML
 watchers:
   once:
     cmd: /bin/sh -c 'exit 0'
@@ -32,6 +33,11 @@ watchers:
   legacy:
     cmd: /bin/sh -c 'exit 0'
     respawn: false
+  svc:
+    cmd: /bin/sh -c 'if [ -e $T/finish ]; then exit 0; fi; exec $SVC 3600'
+    restart: on-failure
+    graceful_timeout: 1
+    ready: {delay: 0.2s}
 YAML
 start_daemon
 
@@ -127,6 +133,16 @@ echo "$out" | grep -q '"respawn": *true' || fail "get legacy respawn after set: 
 echo "$out" | grep -qE '"exitcodes": *\[ *0, *4 *\]' || fail "get legacy exitcodes after set: $out"
 out=$("$CTL" set legacy restart sometimes 2>&1) && fail "set restart sometimes accepted: $out"
 echo "$out" | grep -q "restart: must be always, on-failure or never" || fail "set restart sometimes: $out"
+
+# A graceful reload whose new process finishes (exit 0) before it is ready, not restarted
+# (on-failure): the process it replaces stops, and the reload ends.
+wait_for 10 '"$CTL" status svc | grep -q RUNNING' || fail "svc not RUNNING: $(line_of svc)"
+touch "$T/finish"
+out=$(timeout 20 "$CTL" reload svc 2>&1) || fail "reload svc: exit $? ($out)"
+wait_count "$SVC" 0
+out=$("$CTL" status svc); rc=$?
+[ "$rc" -eq 0 ] || fail "status svc after its reload: exit $rc ($out)"
+echo "$out" | grep -qE "^svc +EXITED +exit status 0 \(expected\)\$" || fail "svc after its reload: $out"
 
 # Contradictory settings are refused, with file:line:col.
 BAD="$T/bad.yaml"
