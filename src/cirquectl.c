@@ -482,11 +482,11 @@ static int start_outcome(struct client *c, const char *name, char *out, size_t s
 	int rc = EXIT_OK;
 
 	*out = '\0';
-	json_array_foreach(json_object_get(reply, "processes"), i, proc) {
+	json_array_foreach(reply_ok(reply) ? json_object_get(reply, "processes") : NULL, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_t *code = json_object_get(proc, "exit_code");
 		json_int_t v = json_integer_value(code);
-		if (state == NULL || code == NULL || !reply_ok(reply))
+		if (state == NULL || code == NULL)
 			continue;
 		if (finished(state, proc) && *out == '\0') {
 			snprintf(out, size, "exited with status %lld (expected)%s", (long long)v,
