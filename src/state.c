@@ -75,8 +75,8 @@ static struct transition running_exited(enum proc_state s, const struct proc_pol
 	return to(PS_STARTING, PA_RESPAWN);
 }
 
-/* An expected exit before ready: done (EXITED), or restarted after a short pause (always), so that
- * a job that exits at once is not run in a tight loop. Not a failed start. */
+/* An expected exit before ready: done (EXITED), or restarted after a pause (always), so that a
+ * job that exits at once is not run in a tight loop. Not a failed start. */
 static struct transition start_finished(enum proc_state s, const struct proc_policy *p)
 {
 	(void)s;

@@ -45,7 +45,7 @@ enum proc_action {
 	PA_NOTE_EXIT,        /* record the exit (not restarted) */
 	PA_KILL_UNREADY,     /* SIGKILL a process that never became ready: its exit is a failed start */
 	PA_PAUSE,            /* an expected exit before ready, to be restarted: arm the backoff timer
-			      * for a short pause (not a failure, never towards max_retry) */
+			      * (not a failure: never towards max_retry, never FATAL) */
 	PA_COUNT
 };
 

@@ -263,10 +263,6 @@ static void release_predecessors(struct process *successor)
 	}
 }
 
-/* Seconds between an expected exit before ready and the restart (restart: always): a job that
- * exits at once runs a few times a second, not in a tight loop. */
-#define FINISHED_PAUSE 0.25
-
 static void perform(struct process *p, enum proc_action action)
 {
 	struct watcher *w = p->watcher;
@@ -279,6 +275,7 @@ static void perform(struct process *p, enum proc_action action)
 	case PA_BECAME_RUNNING:
 		p->failures = 0;
 		p->shortages = 0;
+		p->quick_finishes = 0;
 		if (c->max_age > 0)
 			arm_timer(p, max_age_with_variance(c));
 		release_predecessors(p);
@@ -334,12 +331,16 @@ static void perform(struct process *p, enum proc_action action)
 			  w->name, p->wid, (int)p->pid, c->ready_timeout);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
-	case PA_PAUSE:
+	case PA_PAUSE: {
+		/* As a backoff, so that a program that puts itself in the background (and so
+		 * exits 0 at once) is not spawned a few times a second for ever. */
+		double delay = backoff_delay(++p->quick_finishes);
 		release_predecessors(p);  /* it ran as it should: the process it replaces may go */
-		log_info("watcher %s[%d]: restarting in %.2fs (restart: always)", w->name, p->wid,
-			 FINISHED_PAUSE);
-		arm_timer(p, FINISHED_PAUSE);
+		log_info("watcher %s[%d]: finished before it was ready, restarting in %.2fs "
+			 "(restart: always)", w->name, p->wid, delay);
+		arm_timer(p, delay);
 		break;
+	}
 	}
 }
 
