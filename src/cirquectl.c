@@ -285,6 +285,14 @@ static void format_uptime(char *out, size_t size, double seconds)
 		snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
 }
 
+/* The process's last exit had a status in exitcodes and nothing has run since: it finished as
+ * expected (EXITED, or BACKOFF for the pause before restart: always runs it again). */
+static bool finished(const char *state, json_t *proc)
+{
+	return (strcmp(state, "EXITED") == 0 || strcmp(state, "BACKOFF") == 0) &&
+	       json_is_true(json_object_get(proc, "expected"));
+}
+
 static void describe(char *out, size_t size, const char *state, json_t *proc)
 {
 	json_int_t pid = json_integer_value(json_object_get(proc, "pid"));
@@ -306,6 +314,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	} else if (spawn_error && strcmp(state, "FATAL") == 0) {
 		snprintf(out, size, "%s: gave up after %lld failed starts", shown(spawn_error),
 			 (long long)failures);
+	} else if (strcmp(state, "BACKOFF") == 0 && finished(state, proc)) {
+		snprintf(out, size, "exit status %lld (expected), restarting",
+			 (long long)json_integer_value(code));
 	} else if (strcmp(state, "BACKOFF") == 0) {
 		snprintf(out, size, "Exited too quickly (failed start %lld, retrying)",
 			 (long long)failures);
@@ -317,7 +328,8 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 		if (v < 0)
 			snprintf(out, size, "killed by signal %lld", (long long)-v);
 		else
-			snprintf(out, size, "exit status %lld", (long long)v);
+			snprintf(out, size, "exit status %lld%s", (long long)v,
+				 finished(state, proc) ? " (expected)" : "");
 	} else {
 		*out = '\0';
 	}
@@ -360,9 +372,10 @@ static int collect_lines(json_t *processes, const char *name, const char *wstate
 			snprintf(l->name, sizeof(l->name), "%s:%lld", shown(name), (long long)wid);
 		snprintf(l->state, sizeof(l->state), "%s", state ? shown(state) : "UNKNOWN");
 		describe(l->desc, sizeof(l->desc), l->state, proc);
-		/* As supervisorctl: STARTING and BACKOFF count as running for the exit code. */
+		/* As supervisorctl: STARTING and BACKOFF count as running for the exit code; a job
+		 * that finished as expected is no failure either. */
 		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
-		    strcmp(l->state, "BACKOFF"))
+		    strcmp(l->state, "BACKOFF") && !finished(l->state, proc))
 			not_running++;
 	}
 	return not_running;
@@ -459,6 +472,38 @@ static char *watcher_state(struct client *c, const char *name)
 	return state;
 }
 
+/* What became of NAME's processes once its start (or restart) settled: "" when they run, or how
+ * one exited ("exited with status 0 (expected)"). An unexpected exit returns EXIT_ERROR. */
+static int start_outcome(struct client *c, const char *name, char *out, size_t size)
+{
+	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", name, "processes", 1), 5);
+	json_t *proc;
+	size_t i;
+	int rc = EXIT_OK;
+
+	*out = '\0';
+	json_array_foreach(reply_ok(reply) ? json_object_get(reply, "processes") : NULL, i, proc) {
+		const char *state = json_string_value(json_object_get(proc, "state"));
+		json_t *code = json_object_get(proc, "exit_code");
+		json_int_t v = json_integer_value(code);
+		if (state == NULL || code == NULL)
+			continue;
+		if (finished(state, proc) && *out == '\0') {
+			snprintf(out, size, "exited with status %lld (expected)%s", (long long)v,
+				 strcmp(state, "BACKOFF") == 0 ? ", restarting" : "");
+		} else if (strcmp(state, "EXITED") == 0 && !finished(state, proc)) {
+			if (v < 0)
+				snprintf(out, size, "killed by signal %lld", (long long)-v);
+			else
+				snprintf(out, size, "exited with status %lld", (long long)v);
+			rc = EXIT_ERROR;
+			break;
+		}
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
 		     char **argv)
 {
@@ -498,8 +543,18 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 			free(state);
 		}
 		json_t *reply = call(c, command, props, timeout);
+		char outcome[200] = "";
+		int outcome_rc = EXIT_OK;
+		/* A job may be gone already: say how it ended rather than just "started". */
+		if (!c->json && !all && wait && reply_ok(reply) &&
+		    (strcmp(command, "start") == 0 || strcmp(command, "restart") == 0))
+			outcome_rc = start_outcome(c, argv[i], outcome, sizeof(outcome));
 		if (c->json)
 			print_json(reply);
+		else if (outcome_rc != EXIT_OK)
+			printf("%s: ERROR (%s)\n", argv[i], outcome);
+		else if (reply_ok(reply) && *outcome)
+			printf("%s: %s, %s\n", argv[i], done_word, outcome);
 		else if (reply_ok(reply))
 			printf("%s: %s\n", all ? "all" : argv[i], done_word);
 		else if (is_no_such(reply))
@@ -508,6 +563,8 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 			printf("%s: ERROR (%s)\n", argv[i], reply_reason(reply));
 		if (!reply_ok(reply))
 			rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+		else if (outcome_rc != EXIT_OK)
+			rc = outcome_rc;
 		json_decref(reply);
 	}
 	return rc;

@@ -154,6 +154,19 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 	json_object_set(raw, key, value);
 }
 
+/* respawn (Circus's) and restart are one setting: the one being set replaces the other as it
+ * was written, or setting respawn on a watcher with restart: on-failure would contradict it. */
+static void drop_replaced_synonym(json_t *raw, json_t *options)
+{
+	bool respawn = json_object_get(options, "respawn") != NULL;
+	bool restart = json_object_get(options, "restart") != NULL;
+
+	if (respawn && !restart)
+		json_object_del(raw, "restart");
+	else if (restart && !respawn)
+		json_object_del(raw, "respawn");
+}
+
 void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *options = json_object_get(props, "options"), *raw, *value;
@@ -163,6 +176,7 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watch
 	raw = json_deep_copy(w->config->raw);
 	json_object_foreach(options, key, value)
 		fold_option(raw, key, value);
+	drop_replaced_synonym(raw, options);
 	if (json_object_get(options, "numprocesses") == NULL) {
 		/* keep a count changed by incr/decr */
 		char count[16];

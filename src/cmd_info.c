@@ -81,6 +81,8 @@ static json_t *process_details(const struct watcher *w, double now)
 			int st = p->last_status;
 			json_object_set_new(item, "exit_code", json_integer(
 				WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st)));
+			/* in exitcodes: the job finished as it should */
+			json_object_set_new(item, "expected", json_boolean(p->exit_expected));
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));

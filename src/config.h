@@ -22,6 +22,24 @@ enum stream_kind {
 
 enum rotate_period { ROTATE_NONE, ROTATE_HOURLY, ROTATE_DAILY };
 
+/* When a process that exits on its own is started again (supervisord's autorestart
+ * true/unexpected/false; Circus's respawn true/false is always/never). */
+enum restart_policy {
+	RESTART_ALWAYS,               /* after any exit */
+	RESTART_ON_FAILURE,           /* after an unexpected exit: killed, or a status not in exitcodes */
+	RESTART_NEVER,                /* never: it stays EXITED */
+};
+
+/* The exit statuses 0..255 that mean "finished as expected", as bits. */
+struct exit_codes {
+	unsigned char bits[32];
+};
+
+static inline bool exit_code_expected(const struct exit_codes *codes, int status)
+{
+	return status >= 0 && status < 256 && (codes->bits[status / 8] >> (status % 8)) & 1;
+}
+
 struct stream_config {
 	enum stream_kind kind;
 	char *path;                   /* FILE: may contain {name} and {wid} */
@@ -82,7 +100,8 @@ struct watcher_config {
 	double graceful_timeout;      /* seconds between stop_signal and SIGKILL */
 	int stop_signal;
 	bool stop_children;           /* signal the whole process group */
-	bool respawn;                 /* restart processes that exit on their own */
+	enum restart_policy restart;  /* restart processes that exit on their own (respawn maps here) */
+	struct exit_codes exitcodes;  /* expected exit statuses (default: 0) */
 	bool autostart;               /* start with the daemon */
 	bool singleton;               /* never more than one process */
 	int priority;                 /* higher starts first and stops last */

@@ -2,7 +2,8 @@
  *
  * As in s6-supervise, the whole behaviour is one literal table, actions[state][event]; each cell
  * names a rule, and a rule only looks at the policy where the answer depends on it (wanted,
- * respawn, failures against max_retry). */
+ * respawn, respawn_finished, failures against max_retry). An expected exit (PE_FINISHED) is never
+ * a failure: it does not count towards max_retry and never leads to FATAL. */
 #include "state.h"
 
 typedef struct transition (*rule)(enum proc_state state, const struct proc_policy *p);
@@ -74,6 +75,29 @@ static struct transition running_exited(enum proc_state s, const struct proc_pol
 	return to(PS_STARTING, PA_RESPAWN);
 }
 
+/* An expected exit before ready: done (EXITED), or restarted after a pause (always), so that a
+ * job that exits at once is not run in a tight loop. Not a failed start. */
+static struct transition start_finished(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s;
+	if (!p->wanted)
+		return to(PS_STOPPED, PA_REMOVE);
+	if (!p->respawn_finished)
+		return to(PS_EXITED, PA_NOTE_EXIT);
+	return to(PS_BACKOFF, PA_PAUSE);
+}
+
+/* An expected exit of a running process: done, or respawned at once (always). */
+static struct transition running_finished(enum proc_state s, const struct proc_policy *p)
+{
+	(void)s;
+	if (!p->wanted)
+		return to(PS_STOPPED, PA_REMOVE);
+	if (!p->respawn_finished)
+		return to(PS_EXITED, PA_NOTE_EXIT);
+	return to(PS_STARTING, PA_RESPAWN);
+}
+
 static struct transition replace(enum proc_state s, const struct proc_policy *p)
 {
 	return p->wanted ? to(PS_RUNNING, PA_REPLACE) : to(s, PA_NONE);
@@ -94,22 +118,22 @@ static struct transition backoff_over(enum proc_state s, const struct proc_polic
 /* FATAL and EXITED hold a place (no process) until a stop or an explicit start clears them; a
  * second stop while STOPPING changes nothing. */
 static const rule actions[PS_COUNT][PE_COUNT] = {
-	/*             SPAWN_FAILED  READY           EXITED          STOP       GRACE_TIMEOUT
-	 *             BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
-	[PS_STARTING] = { start_failed, became_running, start_exited,   send_stop, stay,
-			  stay,          stay,    kill_unready },
-	[PS_RUNNING] =  { stay,         stay,           running_exited, send_stop, stay,
-			  stay,          replace, stay },
-	[PS_STOPPING] = { stay,         stay,           removed,        stay,      kill,
-			  stay,          stay,    stay },
-	[PS_BACKOFF] =  { stay,         stay,           stay,           removed,   stay,
-			  backoff_over,  stay,    stay },
-	[PS_FATAL] =    { stay,         stay,           stay,           removed,   stay,
-			  stay,          stay,    stay },
-	[PS_EXITED] =   { stay,         stay,           stay,           removed,   stay,
-			  stay,          stay,    stay },
-	[PS_STOPPED] =  { stay,         stay,           stay,           stay,      stay,
-			  stay,          stay,    stay },
+	/*             SPAWN_FAILED  READY           EXITED          FINISHED
+	 *             STOP       GRACE_TIMEOUT  BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
+	[PS_STARTING] = { start_failed, became_running, start_exited,   start_finished,
+			  send_stop, stay,          stay,          stay,    kill_unready },
+	[PS_RUNNING] =  { stay,         stay,           running_exited, running_finished,
+			  send_stop, stay,          stay,          replace, stay },
+	[PS_STOPPING] = { stay,         stay,           removed,        removed,
+			  stay,      kill,          stay,          stay,    stay },
+	[PS_BACKOFF] =  { stay,         stay,           stay,           stay,
+			  removed,   stay,          backoff_over,  stay,    stay },
+	[PS_FATAL] =    { stay,         stay,           stay,           stay,
+			  removed,   stay,          stay,          stay,    stay },
+	[PS_EXITED] =   { stay,         stay,           stay,           stay,
+			  removed,   stay,          stay,          stay,    stay },
+	[PS_STOPPED] =  { stay,         stay,           stay,           stay,
+			  stay,      stay,          stay,          stay,    stay },
 };
 
 struct transition proc_transition(enum proc_state state, enum proc_event event,

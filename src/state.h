@@ -13,7 +13,8 @@ enum proc_state {
 	PS_STOPPING,   /* stop signal sent, waiting for the exit (SIGKILL after the grace time) */
 	PS_BACKOFF,    /* a failed start: waiting before the next attempt */
 	PS_FATAL,      /* too many failed starts: given up until an explicit start */
-	PS_EXITED,     /* exited on its own and respawn is off */
+	PS_EXITED,     /* exited on its own and not restarted (restart: never, or on-failure after
+		        * an expected exit status) */
 	PS_STOPPED,    /* gone: the process object is removed */
 	PS_COUNT
 };
@@ -21,7 +22,8 @@ enum proc_state {
 enum proc_event {
 	PE_SPAWN_FAILED,     /* fork or exec failed */
 	PE_READY,            /* ready: up for the start grace, port open, or READY=1 */
-	PE_EXITED,           /* reaped */
+	PE_EXITED,           /* reaped: killed, or exited with a status not in exitcodes */
+	PE_FINISHED,         /* reaped: exited with a status in exitcodes (an expected exit) */
 	PE_STOP,             /* stop requested (operator, decr, shutdown, reload) */
 	PE_GRACE_TIMEOUT,    /* graceful_timeout passed while STOPPING */
 	PE_BACKOFF_TIMEOUT,  /* backoff delay passed */
@@ -40,14 +42,17 @@ enum proc_action {
 	PA_KILL,             /* send SIGKILL */
 	PA_REMOVE,           /* forget the process */
 	PA_REPLACE,          /* spawn a successor first; this one stops once the successor is up */
-	PA_NOTE_EXIT,        /* record the exit (respawn off) */
+	PA_NOTE_EXIT,        /* record the exit (not restarted) */
 	PA_KILL_UNREADY,     /* SIGKILL a process that never became ready: its exit is a failed start */
+	PA_PAUSE,            /* an expected exit before ready, to be restarted: arm the backoff timer
+			      * (not a failure: never towards max_retry, never FATAL) */
 	PA_COUNT
 };
 
 struct proc_policy {
 	bool wanted;         /* the watcher wants this process (running and not retiring) */
-	bool respawn;        /* watcher option respawn */
+	bool respawn;        /* restart after an unexpected exit (restart: always or on-failure) */
+	bool respawn_finished;  /* restart after an expected exit too (restart: always) */
 	int failures;        /* consecutive failed starts, counting the one being decided */
 	int max_retry;       /* -1: retry forever */
 };

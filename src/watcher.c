@@ -27,6 +27,12 @@ static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 
 /* --- processes -------------------------------------------------------------------------------- */
 
+/* An exit with a status in exitcodes (a signal never is): the program finished as it should. */
+static bool exit_is_expected(const struct watcher_config *c, int status)
+{
+	return WIFEXITED(status) && exit_code_expected(&c->exitcodes, WEXITSTATUS(status));
+}
+
 static void log_exit(const struct process *p, pid_t pid, int status)
 {
 	enum log_level level = p->state == PS_STOPPING ? LL_INFO : LL_WARNING;
@@ -36,6 +42,9 @@ static void log_exit(const struct process *p, pid_t pid, int status)
 		const char *name = signal_name(WTERMSIG(status));
 		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s", p->watcher->name, p->wid,
 			(int)pid, how, name ? name : "?");
+	} else if (p->exit_expected && p->state != PS_STOPPING) {
+		log_info("watcher %s[%d]: pid %d exited (expected, status %d)", p->watcher->name,
+			 p->wid, (int)pid, WEXITSTATUS(status));
 	} else {
 		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d", p->watcher->name,
 			p->wid, (int)pid, how, WEXITSTATUS(status));
@@ -50,14 +59,15 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	(void)revents;
 	ev_child_stop(loop, child);
 	ready_unwatch(&p->ready, true);
+	p->exit_expected = exit_is_expected(w->config, child->rstatus);
 	log_exit(p, p->pid, child->rstatus);
 	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
 							     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
-	if (p->state == PS_STARTING)
-		p->failures++;
-	process_dispatch(p, PE_EXITED);
+	if (p->state == PS_STARTING && !p->exit_expected)
+		p->failures++;  /* an expected exit is never a failed start */
+	process_dispatch(p, p->exit_expected ? PE_FINISHED : PE_EXITED);
 	watcher_update(w);
 }
 
@@ -265,6 +275,7 @@ static void perform(struct process *p, enum proc_action action)
 	case PA_BECAME_RUNNING:
 		p->failures = 0;
 		p->shortages = 0;
+		p->quick_finishes = 0;
 		if (c->max_age > 0)
 			arm_timer(p, max_age_with_variance(c));
 		release_predecessors(p);
@@ -311,12 +322,25 @@ static void perform(struct process *p, enum proc_action action)
 		p->retiring = true;
 		break;
 	case PA_NOTE_EXIT:
+		/* A successor that ended before ready is not restarted: the process it was to
+		 * replace (reload, max_age) stops now, or the replacement would never end. */
+		release_predecessors(p);
 		break;
 	case PA_KILL_UNREADY:
 		log_warnx("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
 			  w->name, p->wid, (int)p->pid, c->ready_timeout);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
+	case PA_PAUSE: {
+		/* As a backoff, so that a program that puts itself in the background (and so
+		 * exits 0 at once) is not spawned a few times a second for ever. */
+		double delay = backoff_delay(++p->quick_finishes);
+		release_predecessors(p);  /* it ran as it should: the process it replaces may go */
+		log_info("watcher %s[%d]: finished before it was ready, restarting in %.2fs "
+			 "(restart: always)", w->name, p->wid, delay);
+		arm_timer(p, delay);
+		break;
+	}
 	}
 }
 
@@ -326,7 +350,8 @@ static void process_dispatch(struct process *p, enum proc_event event)
 	struct watcher *w = p->watcher;
 	struct proc_policy policy = {
 		.wanted = w->wanted && !p->retiring,
-		.respawn = w->config->respawn,
+		.respawn = w->config->restart != RESTART_NEVER,
+		.respawn_finished = w->config->restart == RESTART_ALWAYS,
 		.failures = p->failures,
 		.max_retry = w->config->max_retry,
 	};
@@ -449,15 +474,21 @@ static void reconcile(struct watcher *w)
 	free(used);
 }
 
-/* Every wanted process is up (or has given up): none is starting, backing off, or still
- * stopping from a stop that a start overtook. */
+/* In BACKOFF for the pause after an expected exit (restart: always), not after a failure. */
+static bool pausing(const struct process *p)
+{
+	return p->state == PS_BACKOFF && p->exit_expected && p->spawn_error == NULL;
+}
+
+/* Every wanted process is up, has finished (an expected exit), or has given up: none is
+ * starting, backing off from a failure, or still stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
 	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != w->numprocesses)
 		return false;
 	for (const struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_BACKOFF ||
-				     p->state == PS_STOPPING))
+		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_STOPPING ||
+				     (p->state == PS_BACKOFF && !pausing(p))))
 			return false;
 	return true;
 }

@@ -50,8 +50,12 @@ struct process {
 	int shortages;                /* consecutive spawns refused for want of resources (EAGAIN,
 				       * EMFILE...): they back off like failures but never give up */
 	bool short_of_resources;      /* the last spawn failed for a shortage */
+	int quick_finishes;           /* consecutive expected exits before ready (restart: always):
+				       * the pause before the next start grows with them, but they
+				       * never count towards max_retry */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
 	int last_status;              /* wait status of the last exit, -1 if none */
+	bool exit_expected;           /* that exit's status was in exitcodes (as they were then) */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_child child;               /* reaping of pid */
 	ev_timer timer;               /* the one timer of the current state: start grace or

@@ -31,6 +31,8 @@ struct watcher_draft {
 	char **args;                  /* from a list-valued args: taken literally, not split */
 	char *args_text;              /* from a string-valued args: split like cmd */
 	char *uid_text, *gid_text;
+	yaml_node_t *respawn_node, *restart_node;  /* respawn maps onto restart: checked together */
+	bool respawn;                 /* respawn's value, when respawn_node */
 };
 
 /* --- parsers of the options the types do not cover -------------------------------------------- */
@@ -326,6 +328,85 @@ static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 	return parse_use_sockets(ld, path, v, d->wc);
 }
 
+/* respawn (Circus) is restart's true/false: always or never. Both are resolved together
+ * (resolve_restart), so that either may come first in the mapping. */
+static int opt_respawn(struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	if (get_bool(ld, path, v, &d->respawn) < 0)
+		return -1;
+	d->respawn_node = v;
+	return 0;
+}
+
+static const char *const restart_names[] = {
+	[RESTART_ALWAYS] = "always", [RESTART_ON_FAILURE] = "on-failure", [RESTART_NEVER] = "never",
+};
+
+/* restart: always | on-failure | never */
+static int opt_restart(struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	const char *text = scalar(v);
+
+	for (int i = RESTART_ALWAYS; i <= RESTART_NEVER; i++) {
+		if (text && !is_null(v) && strcmp(text, restart_names[i]) == 0) {
+			d->wc->restart = i;
+			d->restart_node = v;
+			return 0;
+		}
+	}
+	add_error(ld, v, "%s: must be always, on-failure or never", path);
+	return -1;
+}
+
+/* One exit status 0..255 from TEXT (an item of exitcodes), added to CODES. */
+static int add_exit_code(const char *text, struct exit_codes *codes)
+{
+	long n;
+
+	if (text == NULL || parse_long(text, &n) < 0 || n < 0 || n > 255)
+		return -1;
+	codes->bits[n / 8] |= (unsigned char)(1u << (n % 8));
+	return 0;
+}
+
+/* exitcodes: [0, 2] | 0 | "0,2" (supervisord's way). An empty list: every exit is unexpected. */
+static int opt_exitcodes(struct loader *ld, const char *path, yaml_node_t *v,
+			 struct watcher_draft *d)
+{
+	struct exit_codes codes = { 0 };
+	const char *text = scalar(v);
+	static const char *const rule = "must be a list of exit statuses 0..255, such as [0, 2]";
+
+	if (text && !is_null(v)) {
+		char *copy = xstrdup(text), *save = NULL;
+		int rc = 0;
+		for (char *item = strtok_r(copy, ", ", &save); item && rc == 0;
+		     item = strtok_r(NULL, ", ", &save))
+			rc = add_exit_code(item, &codes);
+		free(copy);
+		if (rc < 0) {
+			add_error(ld, v, "%s: %s", path, rule);
+			return -1;
+		}
+	} else if (v->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *item = node_at(ld, *it);
+			if (add_exit_code(scalar(item), &codes) < 0) {
+				add_error(ld, item, "%s: %s", path, rule);
+				return -1;
+			}
+		}
+	} else if (!is_null(v)) {
+		add_error(ld, v, "%s: %s", path, rule);
+		return -1;
+	}
+	d->wc->exitcodes = codes;
+	return 0;
+}
+
 /* --- hooks of the options the types do not cover --------------------------------------------- */
 
 static bool words_equal(char **a, char **b)
@@ -464,6 +545,32 @@ static bool ready_details_equal(const struct watcher_config *a, const struct wat
 	       a->ready_port == b->ready_port && same_text(a->ready_path, b->ready_path);
 }
 
+static bool respawn_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return (a->restart == RESTART_NEVER) == (b->restart == RESTART_NEVER); }
+/* Circus's respawn: whether an exit may be followed by a restart. */
+static void respawn_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "respawn", json_boolean(wc->restart != RESTART_NEVER)); }
+static void restart_init(struct watcher_config *wc)
+{ wc->restart = RESTART_ALWAYS; }
+static bool restart_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return a->restart == b->restart; }
+static void restart_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "restart", json_string(restart_names[wc->restart])); }
+
+static void exitcodes_init(struct watcher_config *wc)
+{ wc->exitcodes.bits[0] = 1; }  /* 0 */
+static bool exitcodes_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return memcmp(&a->exitcodes, &b->exitcodes, sizeof(a->exitcodes)) == 0; }
+static void exitcodes_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *list = json_array();
+
+	for (int code = 0; code < 256; code++)
+		if (exit_code_expected(&wc->exitcodes, code))
+			json_array_append_new(list, json_integer(code));
+	json_object_set_new(out, "exitcodes", list);
+}
+
 static void free_use_sockets(struct watcher_config *wc)
 { free_words(wc->use_sockets); }
 static bool use_sockets_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -506,8 +613,14 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_IN_PLACE },
 	{ .key = "max_age_variance", .type = OPT_DURATION, .offset = FIELD(max_age_variance),
 	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 30 },
-	{ .key = "respawn", .type = OPT_BOOL, .offset = FIELD(respawn), .flags = SHOWN,
-	  .change = CHANGE_IN_PLACE, .def = true },
+	{ .key = "respawn", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_respawn, .same = respawn_equal, .to_json = respawn_json },
+	{ .key = "restart", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_restart, .init = restart_init, .same = restart_equal,
+	  .to_json = restart_json },
+	{ .key = "exitcodes", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_exitcodes, .init = exitcodes_init, .same = exitcodes_equal,
+	  .to_json = exitcodes_json },
 	{ .key = "singleton", .type = OPT_BOOL, .offset = FIELD(singleton), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE },
 	{ .key = "stop_children", .type = OPT_BOOL, .offset = FIELD(stop_children), .flags = SHOWN,
@@ -1071,11 +1184,31 @@ static void resolve_env_references(struct watcher_config *wc)
 	free_words(env);
 }
 
+/* respawn: true goes with restart: always or on-failure (both restart after a failure), false
+ * with never; alone, it sets restart. */
+static void resolve_restart(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+
+	if (d->respawn_node == NULL)
+		return;
+	if (d->restart_node == NULL) {
+		wc->restart = d->respawn ? RESTART_ALWAYS : RESTART_NEVER;
+		return;
+	}
+	if (d->respawn != (wc->restart != RESTART_NEVER))
+		add_error(ld, d->restart_node, "%s.restart: %s contradicts respawn: %s (line %zu); "
+			  "respawn: true is restart: always, false is never: keep one of them", path,
+			  restart_names[wc->restart], d->respawn ? "true" : "false",
+			  d->respawn_node->start_mark.line + 1);
+}
+
 static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
 
 	resolve_argv(ld, path, d);
+	resolve_restart(ld, path, d);
 	resolve_env(ld, path, d);
 	resolve_env_references(wc);
 	resolve_ids(ld, path, d);

@@ -283,7 +283,7 @@ TEST(full_watcher)
 	CHECK_DBL(w->graceful_timeout, 0.5);
 	CHECK_INT(w->stop_signal, SIGQUIT);
 	CHECK(w->stop_children);
-	CHECK(!w->respawn);
+	CHECK_INT(w->restart, RESTART_NEVER);  /* respawn: false */
 	CHECK(!w->autostart);
 	CHECK_INT(w->priority, -5);
 	CHECK(!w->singleton);
@@ -436,7 +436,9 @@ TEST(defaults)
 		CHECK_DBL(w->graceful_timeout, 30);
 		CHECK_INT(w->stop_signal, SIGTERM);
 		CHECK(!w->stop_children);
-		CHECK(w->respawn);
+		CHECK_INT(w->restart, RESTART_ALWAYS);
+		CHECK(exit_code_expected(&w->exitcodes, 0));
+		CHECK(!exit_code_expected(&w->exitcodes, 1));
 		CHECK(w->autostart);
 		CHECK(!w->singleton);
 		CHECK_INT(w->priority, 0);
@@ -657,6 +659,68 @@ TEST(error_types)
 		     "watchers.web.env.A: unterminated ${");
 	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    args: {a: b}\n", 4, 11,
 		     "watchers.web.args: must be a string or a list of strings");
+}
+
+/* restart, exitcodes, and Circus's respawn mapped onto restart. */
+TEST(restart_and_exitcodes)
+{
+	static const struct { const char *lines; enum restart_policy want; } policies[] = {
+		{ "    restart: always\n", RESTART_ALWAYS },
+		{ "    restart: on-failure\n", RESTART_ON_FAILURE },
+		{ "    restart: never\n", RESTART_NEVER },
+		{ "    respawn: true\n", RESTART_ALWAYS },
+		{ "    respawn: false\n", RESTART_NEVER },
+		{ "    respawn: false\n    restart: never\n", RESTART_NEVER },
+		{ "    restart: on-failure\n    respawn: true\n", RESTART_ON_FAILURE },
+		{ "    respawn: true\n    restart: always\n", RESTART_ALWAYS },
+	};
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "watchers:\n  job:\n    cmd: \"true\"\n%s",
+			 policies[i].lines);
+		struct config *c = load_ok(write_file("restart.yaml", text));
+		if (c && !CHECK(c->watchers[0]->restart == policies[i].want))
+			printf("     (%s)", policies[i].lines);
+		config_free(c);
+	}
+
+	struct config *c = load_ok(write_file("codes.yaml", "watchers:\n  a:\n    cmd: \"true\"\n"
+					      "    exitcodes: [0, 3, 255]\n  b:\n    cmd: \"true\"\n"
+					      "    exitcodes: 2,4\n  c:\n    cmd: \"true\"\n"
+					      "    exitcodes: []\n"));
+	if (c) {
+		const struct exit_codes *a = &c->watchers[0]->exitcodes;
+		const struct exit_codes *b = &c->watchers[1]->exitcodes;
+		const struct exit_codes *none = &c->watchers[2]->exitcodes;
+		CHECK(exit_code_expected(a, 0) && exit_code_expected(a, 3) && exit_code_expected(a, 255));
+		CHECK(!exit_code_expected(a, 1) && !exit_code_expected(a, 256) &&
+		      !exit_code_expected(a, -1));
+		CHECK(!exit_code_expected(b, 0) && exit_code_expected(b, 2) && exit_code_expected(b, 4));
+		for (int code = 0; code < 256; code++)
+			if (!CHECK(!exit_code_expected(none, code)))
+				break;
+	}
+	config_free(c);
+
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    respawn: false\n"
+		     "    restart: always\n", 5, 14,
+		     "watchers.job.restart: always contradicts respawn: false (line 4)");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    restart: on-failure\n"
+		     "    respawn: false\n", 4, 14,
+		     "watchers.job.restart: on-failure contradicts respawn: false (line 5)");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    restart: never\n"
+		     "    respawn: true\n", 4, 14,
+		     "watchers.job.restart: never contradicts respawn: true");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    restart: sometimes\n", 4, 14,
+		     "watchers.job.restart: must be always, on-failure or never");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    exitcodes: [0, 256]\n", 4, 20,
+		     "watchers.job.exitcodes: must be a list of exit statuses 0..255");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    exitcodes: [0, -1]\n", 4, 20,
+		     "watchers.job.exitcodes: must be a list of exit statuses 0..255");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    exitcodes: zero\n", 4, 16,
+		     "watchers.job.exitcodes: must be a list of exit statuses 0..255");
+	EXPECT_ERROR("watchers:\n  job:\n    cmd: \"true\"\n    exitcodes: {a: 1}\n", 4, 16,
+		     "watchers.job.exitcodes: must be a list of exit statuses 0..255");
 }
 
 TEST(error_signal_duration)
@@ -1067,6 +1131,7 @@ TEST(watcher_config_equal)
 		"    working_dir: /var\n", "    env: {A: c}\n", "    copy_env: true\n",
 		"    umask: \"027\"\n", "    rlimits: {nofile: 10}\n", "    graceful_timeout: 5\n",
 		"    stop_children: true\n", "    respawn: false\n", "    autostart: false\n",
+		"    restart: on-failure\n", "    exitcodes: [0, 2]\n",
 		"    singleton: true\n", "    priority: 1\n", "    warmup_delay: 1\n",
 		"    max_retry: 0\n", "    max_age: 2h\n", "    max_age_variance: 0\n",
 		"    shell: true\n", "    args: [\"8001\"]\n",
@@ -1229,6 +1294,7 @@ int main(void)
 	RUN(includes);
 	RUN(error_unknown_keys);
 	RUN(error_types);
+	RUN(restart_and_exitcodes);
 	RUN(error_signal_duration);
 	RUN(error_ids);
 	RUN(error_duplicates);

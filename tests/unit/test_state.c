@@ -4,15 +4,25 @@
 #include "state.h"
 
 
-/* A policy: wanted, respawn, failures (counting the one being decided), max_retry. */
+/* A policy: wanted, respawn (restart: always when true, never when false), failures (counting
+ * the one being decided), max_retry. */
 static struct proc_policy policy(bool wanted, bool respawn, int failures, int max_retry)
 {
-	return (struct proc_policy){ .wanted = wanted, .respawn = respawn, .failures = failures,
+	return (struct proc_policy){ .wanted = wanted, .respawn = respawn,
+				     .respawn_finished = respawn, .failures = failures,
 				     .max_retry = max_retry };
 }
 
-/* The usual case: wanted, respawn on, first failure, default max_retry 5. */
-static const struct proc_policy normal = { .wanted = true, .respawn = true, .failures = 1,
+/* The same under restart: on-failure (respawned after an unexpected exit only). */
+static struct proc_policy on_failure(bool wanted, int failures, int max_retry)
+{
+	return (struct proc_policy){ .wanted = wanted, .respawn = true, .respawn_finished = false,
+				     .failures = failures, .max_retry = max_retry };
+}
+
+/* The usual case: wanted, restart: always, first failure, default max_retry 5. */
+static const struct proc_policy normal = { .wanted = true, .respawn = true,
+					   .respawn_finished = true, .failures = 1,
 					   .max_retry = 5 };
 
 /* proc_state_name, safe for an out-of-range state (which would be a bug in the table). */
@@ -78,6 +88,32 @@ TEST(starting_spawn_failed)
 			 PA_REMOVE);
 }
 
+/* An expected exit (a status in exitcodes) is never a failed start, whatever the count. */
+TEST(finished)
+{
+	/* Before ready: restart: always pauses, then restarts; never FATAL, even past max_retry. */
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, policy(true, true, 0, 5), PS_BACKOFF, PA_PAUSE);
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, policy(true, true, 9, 5), PS_BACKOFF, PA_PAUSE);
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, policy(true, true, 1, 0), PS_BACKOFF, PA_PAUSE);
+	/* on-failure and never: done. */
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, on_failure(true, 0, 5), PS_EXITED, PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, policy(true, false, 0, 5), PS_EXITED,
+			 PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, policy(false, true, 0, 5), PS_STOPPED, PA_REMOVE);
+	/* A running process: always respawns at once, the others are done. */
+	CHECK_TRANSITION(PS_RUNNING, PE_FINISHED, normal, PS_STARTING, PA_RESPAWN);
+	CHECK_TRANSITION(PS_RUNNING, PE_FINISHED, on_failure(true, 0, 5), PS_EXITED, PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_RUNNING, PE_FINISHED, policy(true, false, 0, 5), PS_EXITED,
+			 PA_NOTE_EXIT);
+	CHECK_TRANSITION(PS_RUNNING, PE_FINISHED, on_failure(false, 0, 5), PS_STOPPED, PA_REMOVE);
+	/* Stopping: gone, as for any exit. */
+	CHECK_TRANSITION(PS_STOPPING, PE_FINISHED, normal, PS_STOPPED, PA_REMOVE);
+	/* on-failure after an unexpected exit: as always. */
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, on_failure(true, 1, 5), PS_BACKOFF, PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, on_failure(true, 6, 5), PS_FATAL, PA_GIVE_UP);
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, on_failure(true, 0, 5), PS_STARTING, PA_RESPAWN);
+}
+
 TEST(running)
 {
 	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, normal, PS_STARTING, PA_RESPAWN);
@@ -136,6 +172,14 @@ static struct transition expected(enum proc_state s, enum proc_event e,
 		return over_retry ? (struct transition){ PS_FATAL, PA_GIVE_UP }
 				  : (struct transition){ PS_BACKOFF, PA_BACKOFF };
 	}
+	if ((s == PS_STARTING || s == PS_RUNNING) && e == PE_FINISHED) {
+		if (!p->wanted)
+			return (struct transition){ PS_STOPPED, PA_REMOVE };
+		if (!p->respawn_finished)
+			return (struct transition){ PS_EXITED, PA_NOTE_EXIT };
+		return s == PS_STARTING ? (struct transition){ PS_BACKOFF, PA_PAUSE }
+					: (struct transition){ PS_STARTING, PA_RESPAWN };
+	}
 	if (s == PS_STARTING && e == PE_READY)
 		return (struct transition){ PS_RUNNING, PA_BECAME_RUNNING };
 	if (s == PS_STARTING && e == PE_READY_TIMEOUT)
@@ -150,7 +194,7 @@ static struct transition expected(enum proc_state s, enum proc_event e,
 	}
 	if (s == PS_RUNNING && e == PE_MAX_AGE)
 		return p->wanted ? (struct transition){ PS_RUNNING, PA_REPLACE } : none;
-	if (s == PS_STOPPING && e == PE_EXITED)
+	if (s == PS_STOPPING && (e == PE_EXITED || e == PE_FINISHED))
 		return (struct transition){ PS_STOPPED, PA_REMOVE };
 	if (s == PS_STOPPING && e == PE_GRACE_TIMEOUT)
 		return (struct transition){ PS_STOPPING, PA_KILL };
@@ -178,7 +222,8 @@ TEST(every_pair)
 		policy(true, true, 1, 5),   policy(true, true, 5, 5),   policy(true, true, 6, 5),
 		policy(true, false, 1, 5),  policy(true, false, 6, 5),  policy(false, true, 1, 5),
 		policy(false, false, 9, 0), policy(true, true, 99, -1), policy(true, true, 0, 0),
-		policy(true, true, 1, 0),
+		policy(true, true, 1, 0),   on_failure(true, 1, 5),   on_failure(true, 6, 5),
+		on_failure(false, 1, 5),
 	};
 	int pairs = 0;
 
@@ -197,13 +242,17 @@ TEST(every_pair)
 				/* Nothing leads back to STARTING except a respawn. */
 				if (in_range && t.next == PS_STARTING && s != PS_STARTING)
 					CHECK_INT(t.action, PA_RESPAWN);
+				/* An expected exit never gives up. */
+				if (in_range && e == PE_FINISHED)
+					CHECK((t.next != PS_FATAL || s == PS_FATAL) &&
+					      t.action != PA_GIVE_UP);
 				/* STOPPED is reached only by forgetting the process. */
 				if (in_range && t.next == PS_STOPPED && s != PS_STOPPED)
 					CHECK_INT(t.action, PA_REMOVE);
 			}
 		}
 	}
-	CHECK_INT(pairs, 7 * 8);  /* a new state or event must be added to expected() too */
+	CHECK_INT(pairs, 7 * 9);  /* a new state or event must be added to expected() too */
 }
 
 TEST(backoff_delay)
@@ -249,6 +298,7 @@ int main(void)
 	RUN(starting);
 	RUN(starting_exited);
 	RUN(starting_spawn_failed);
+	RUN(finished);
 	RUN(running);
 	RUN(stopping);
 	RUN(backoff);
