@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "sockets.h"
 #include "stream.h"
+#include "text.h"
 #include "fdlimit.h"
 #include "log.h"
 #include "safefs.h"
@@ -294,8 +295,13 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 
 	if (a->events == NULL)
 		return;
-	if (strcmp(event, "reap") == 0)
+	if (strcmp(event, "reap") == 0) {
+		struct process *p = watcher_find_pid(w, pid);
 		payload = json_pack("{s:i, s:i}", "process_pid", (int)pid, "exit_code", exit_code);
+		if (p && p->start_error)  /* killed while starting (not ready): why */
+			json_object_set_new(payload, "reason",
+					    text_to_json(p->start_error, strlen(p->start_error)));
+	}
 	else if (pid > 0)
 		payload = json_pack("{s:i}", "process_pid", (int)pid);
 	else

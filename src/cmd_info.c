@@ -91,6 +91,12 @@ static json_t *process_details(const struct watcher *w, double now)
 		if (p->spawn_error)  /* it never ran: why */
 			json_object_set_new(item, "spawn_error",
 					    text_to_json(p->spawn_error, strlen(p->spawn_error)));
+		if (p->start_error)  /* killed while starting: why */
+			json_object_set_new(item, "start_error",
+					    text_to_json(p->start_error, strlen(p->start_error)));
+		if (p->state == PS_STARTING && p->ready.failure)  /* why it is not ready yet */
+			json_object_set_new(item, "probe_error",
+					    text_to_json(p->ready.failure, strlen(p->ready.failure)));
 		json_array_append_new(out, item);
 	}
 	return out;

@@ -30,15 +30,19 @@ static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 static void log_exit(const struct process *p, pid_t pid, int status)
 {
 	enum log_level level = p->state == PS_STOPPING ? LL_INFO : LL_WARNING;
-	const char *how = p->state == PS_STOPPING ? "" : " unexpectedly";
+	/* Killed by us for not being ready: no surprise, and the reason goes with it. */
+	bool unready = p->state == PS_STARTING && p->start_error;
+	const char *how = p->state == PS_STOPPING || unready ? "" : " unexpectedly";
 
 	if (WIFSIGNALED(status)) {
 		const char *name = signal_name(WTERMSIG(status));
-		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s", p->watcher->name, p->wid,
-			(int)pid, how, name ? name : "?");
+		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s%s%s", p->watcher->name,
+			p->wid, (int)pid, how, name ? name : "?", unready ? ": " : "",
+			unready ? p->start_error : "");
 	} else {
-		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d", p->watcher->name,
-			p->wid, (int)pid, how, WEXITSTATUS(status));
+		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d%s%s", p->watcher->name,
+			p->wid, (int)pid, how, WEXITSTATUS(status), unready ? ": " : "",
+			unready ? p->start_error : "");
 	}
 }
 
@@ -99,7 +103,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->wid = wid;
 	p->state = PS_STARTING;
 	p->last_status = -1;
-	ready_init(&p->ready, w->loop, &w->config, on_process_ready, p);
+	ready_init(&p->ready, w->loop, &w->config, wid, on_process_ready, p);
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
@@ -119,6 +123,7 @@ static void process_free(struct process *p)
 	ev_timer_stop(w->loop, &p->timer);
 	ready_free(&p->ready);
 	free(p->spawn_error);
+	free(p->start_error);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
@@ -213,6 +218,8 @@ static void process_spawn(struct process *p)
 	}
 	free(p->spawn_error);
 	p->spawn_error = NULL;
+	free(p->start_error);
+	p->start_error = NULL;
 	p->short_of_resources = false;
 	p->pid = pid;
 	p->started_at = ev_now(w->loop);
@@ -312,11 +319,16 @@ static void perform(struct process *p, enum proc_action action)
 		break;
 	case PA_NOTE_EXIT:
 		break;
-	case PA_KILL_UNREADY:
-		log_warnx("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
-			  w->name, p->wid, (int)p->pid, c->ready_timeout);
+	case PA_KILL_UNREADY: {
+		char why[320];
+		ready_why_not(&p->ready, why, sizeof(why));
+		free(p->start_error);
+		p->start_error = xasprintf("not ready after %g s (%s)", c->ready_timeout, why);
+		log_warnx("watcher %s[%d]: pid %d not ready after ready_timeout %g s (%s), killing it",
+			  w->name, p->wid, (int)p->pid, c->ready_timeout, why);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
+	}
 	}
 }
 

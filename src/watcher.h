@@ -51,6 +51,9 @@ struct process {
 				       * EMFILE...): they back off like failures but never give up */
 	bool short_of_resources;      /* the last spawn failed for a shortage */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
+	char *start_error;            /* why cirqued killed the last one while it was starting ("not
+				       * ready after 5 s (tcp 127.0.0.1:8080 refused)"), or NULL;
+				       * cleared at the next spawn */
 	int last_status;              /* wait status of the last exit, -1 if none */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_child child;               /* reaping of pid */

@@ -253,6 +253,76 @@ static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struc
 static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 { return opt_stream(ld, path, v, d, 1); }
 
+/* The probe's address as a process with worker id 1 would have it: checked at load time, so
+ * that a mistake shows there and not as a process that is never ready. $(circus.sockets.NAME)
+ * is refused: it stands for a descriptor number in the child, not for a port or a path. */
+static char *sample_probe_text(struct loader *ld, const char *path, yaml_node_t *value,
+			       const char *text)
+{
+	for (const char *p = strstr(text, "$("); p; p = strstr(p + 2, "$(")) {
+		if (socket_marker_len(p) > 0) {
+			add_error(ld, value, "%s: $(circus.sockets.NAME) is a descriptor number in the "
+				  "child, not an address to probe (only $(circus.wid) is substituted "
+				  "here)", path);
+			return NULL;
+		}
+	}
+	return substitute_vars(text, 1, NULL, 0);
+}
+
+static int opt_ready_unix(struct loader *ld, const char *path, yaml_node_t *value,
+			  struct watcher_config *wc)
+{
+	char *sample;
+	size_t len;
+
+	wc->ready = READY_UNIX;
+	free(wc->ready_path);
+	wc->ready_path = NULL;
+	if (get_string(ld, path, value, &wc->ready_path) < 0)
+		return -1;
+	if ((sample = sample_probe_text(ld, path, value, wc->ready_path)) == NULL)
+		return -1;
+	len = strlen(sample);
+	free(sample);
+	if (len >= 108) {
+		add_error(ld, value, "%s: a unix socket path has at most 107 characters", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* {tcp: PORT} or {tcp: "HOST:PORT"} ("[::1]:PORT" for IPv6); numeric addresses only. */
+static int opt_ready_tcp(struct loader *ld, const char *path, yaml_node_t *value,
+			 struct watcher_config *wc)
+{
+	const char *text = scalar(value), *colon = text ? strrchr(text, ':') : NULL;
+	char *host, *port, why[256];
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int rc = 0;
+
+	wc->ready = READY_TCP;
+	free(wc->ready_host);
+	free(wc->ready_port);
+	wc->ready_host = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup("127.0.0.1");
+	wc->ready_port = xstrdup(colon ? colon + 1 : text ? text : "");
+	if (text == NULL || is_null(value) || wc->ready_port[0] == '\0') {
+		add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", path);
+		return -1;
+	}
+	host = sample_probe_text(ld, path, value, wc->ready_host);
+	port = host ? sample_probe_text(ld, path, value, wc->ready_port) : NULL;
+	if (port && parse_tcp_address(host, port, &addr, &len, why, sizeof(why)) < 0) {
+		add_error(ld, value, "%s: %s%s", path, why, strstr(text, "$(") ?
+			  " (with $(circus.wid) = 1)" : "");
+		rc = -1;
+	}
+	free(host);
+	free(port);
+	return port ? rc : -1;
+}
+
 /* ready: notify | {delay: 2s} | {tcp: 8080} | {tcp: "127.0.0.1:8080"} | {unix: PATH} |
  * {notify: true} */
 static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
@@ -263,7 +333,6 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	yaml_node_t *value;
 	const char *kind;
 	char sub[512];
-	long port;
 
 	if (text && strcmp(text, "notify") == 0) {
 		wc->ready = READY_NOTIFY;
@@ -278,7 +347,6 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	pair = v->data.mapping.pairs.start;
 	kind = scalar(node_at(ld, pair->key));
 	value = node_at(ld, pair->value);
-	text = scalar(value);
 	snprintf(sub, sizeof(sub), "%s.%s", path, kind ? kind : "?");
 	if (kind && strcmp(kind, "delay") == 0) {
 		wc->ready = READY_DELAY;
@@ -288,29 +356,10 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 		wc->ready = READY_NOTIFY;
 		return 0;
 	}
-	if (kind && strcmp(kind, "unix") == 0) {
-		wc->ready = READY_UNIX;
-		if (get_string(ld, sub, value, &wc->ready_path) < 0)
-			return -1;
-		if (strlen(wc->ready_path) >= 108) {
-			add_error(ld, value, "%s: a unix socket path has at most 107 characters", sub);
-			return -1;
-		}
-		return 0;
-	}
-	if (kind && strcmp(kind, "tcp") == 0) {
-		const char *colon = text ? strrchr(text, ':') : NULL;
-		wc->ready = READY_TCP;
-		free(wc->ready_host);
-		wc->ready_host = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup("127.0.0.1");
-		if (text == NULL || parse_long(colon ? colon + 1 : text, &port) < 0 || port < 1 ||
-		    port > 65535) {
-			add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", sub);
-			return -1;
-		}
-		wc->ready_port = (int)port;
-		return 0;
-	}
+	if (kind && strcmp(kind, "unix") == 0)
+		return opt_ready_unix(ld, sub, value, wc);
+	if (kind && strcmp(kind, "tcp") == 0)
+		return opt_ready_tcp(ld, sub, value, wc);
 	add_error(ld, node_at(ld, pair->key), "%s: unknown readiness '%s' (delay, tcp, unix, notify)",
 		  path, kind ? kind : "");
 	return -1;
@@ -450,6 +499,7 @@ static void ready_init(struct watcher_config *wc)
 static void ready_free(struct watcher_config *wc)
 {
 	free(wc->ready_host);
+	free(wc->ready_port);
 	free(wc->ready_path);
 }
 static bool ready_kind_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -457,7 +507,7 @@ static bool ready_kind_equal(const struct watcher_config *a, const struct watche
 static bool ready_details_equal(const struct watcher_config *a, const struct watcher_config *b)
 {
 	return a->ready_delay == b->ready_delay && same_text(a->ready_host, b->ready_host) &&
-	       a->ready_port == b->ready_port && same_text(a->ready_path, b->ready_path);
+	       same_text(a->ready_port, b->ready_port) && same_text(a->ready_path, b->ready_path);
 }
 
 static void free_use_sockets(struct watcher_config *wc)
