@@ -341,23 +341,28 @@ struct status_line {
 	char desc[320];
 };
 
-static int collect_lines(json_t *processes, const char *name, const char *wstate,
-			 struct status_line **lines, int *n, int *cap)
+static int collect_lines(json_t *processes, json_t *waiting, const char *name,
+			 const char *wstate, struct status_line **lines, int *n, int *cap)
 {
 	json_t *list = json_object_get(processes, name), *proc;
 	size_t i, count = json_array_size(list);
+	const char *waiting_for = json_string_value(json_object_get(waiting, name));
 	int not_running = 0;
 
 	if (count == 0) {
-		/* No process: a stopped (or stopping) watcher. */
+		/* No process: a stopped (or stopping) watcher, or one whose start waits for a
+		 * higher priority level (STARTING, as it is on its way). */
 		if (*n == *cap)
 			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
-		snprintf(l->state, sizeof(l->state), "%s",
+		snprintf(l->state, sizeof(l->state), "%s", waiting_for ? "STARTING" :
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
-		snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
-		return 1;
+		if (waiting_for)
+			snprintf(l->desc, sizeof(l->desc), "waiting for %s", shown(waiting_for));
+		else
+			snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
+		return waiting_for ? 0 : 1;
 	}
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
@@ -414,8 +419,9 @@ static int ctl_status(struct client *c, int argc, char **argv)
 		for (int i = 0; i < argc && !wanted; i++)
 			wanted = strcmp(argv[i], name) == 0;
 		if (wanted)
-			not_running += collect_lines(processes, name, json_string_value(state), &lines,
-						     &n, &cap);
+			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
+						     name, json_string_value(state), &lines, &n,
+						     &cap);
 	}
 	for (int i = 0; i < n; i++)
 		if ((int)strlen(lines[i].name) + 3 > width)

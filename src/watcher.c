@@ -59,8 +59,10 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 							     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
-	if (p->state == PS_STARTING)
+	if (p->state == PS_STARTING) {
 		p->failures++;
+		w->failed_starts++;
+	}
 	process_dispatch(p, PE_EXITED);
 	watcher_update(w);
 }
@@ -183,6 +185,7 @@ static void spawn_failed(struct process *p, const char *step)
 	p->spawn_error = xasprintf("cannot %s %s: %s", step, what, strerror(error));
 	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
+	w->failed_starts++;
 	if (p->short_of_resources)
 		p->shortages++;
 	else
@@ -513,7 +516,9 @@ static void fire_waiters(struct watcher *w)
 
 	while (*link) {
 		struct waiter *wt = *link;
+		bool decided = started || w->failed_starts != wt->failed_starts;
 		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
+		    (wt->kind == WAIT_DECIDED && decided) ||
 		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced) ||
 		    (wt->kind == WAIT_KILLED && killed(w, wt))) {
 			*link = wt->next;
@@ -529,6 +534,8 @@ static void fire_waiters(struct watcher *w)
 		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
 					       : may_give_up && any_fatal(w)
 					       ? WATCHER_GAVE_UP : WATCHER_DONE;
+		if (!wt->cancelled && wt->kind == WAIT_DECIDED && !started)
+			outcome = WATCHER_FAILING;
 		ready = wt->next;
 		if (wt->done)
 			wt->done(w, outcome, wt->arg);
@@ -602,6 +609,7 @@ static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watch
 	wt->done = done;
 	wt->arg = arg;
 	wt->watcher = w;
+	wt->failed_starts = w->failed_starts;
 	return wt;
 }
 
@@ -631,6 +639,7 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watche
 static void drop_start_intents(struct watcher *w)
 {
 	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_REPLACED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
 	w->reload_queued = false;
@@ -643,6 +652,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	switch (outcome) {
 	case WATCHER_DONE: return "done";
 	case WATCHER_GAVE_UP: return "a process gave up (FATAL)";
+	case WATCHER_FAILING: return "a process failed to start (it is being retried)";
 	case WATCHER_STOPPED_SINCE: return "a later stop (or rm) stopped it first";
 	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
 	case WATCHER_REMOVED: return "the watcher was removed";
@@ -691,7 +701,8 @@ void watcher_free(struct watcher *w)
 	free(w);
 }
 
-void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
+static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
+			  void *arg)
 {
 	struct process *p, *next;
 
@@ -715,8 +726,18 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 		if (p->state == PS_FATAL || p->state == PS_EXITED)
 			process_free(p);
 	}
-	add_waiter(w, WAIT_STARTED, done, arg);
+	add_waiter(w, kind, done, arg);
 	watcher_update(w);
+}
+
+void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	start_waiting(w, WAIT_STARTED, done, arg);
+}
+
+void watcher_start_decided(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	start_waiting(w, WAIT_DECIDED, done, arg);
 }
 
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
