@@ -53,6 +53,22 @@ static bool takes_part(const struct level_run *run, const struct watcher *w)
 	return !run->only_autostart || w->config->autostart;
 }
 
+/* W is started (or stopped) when the run reaches its level. A start leaves out the watchers
+ * stopped since it began (and those added since, unless started already): it waits for the
+ * ones queued or running. */
+static bool in_level(const struct level_run *run, const struct watcher *w)
+{
+	return takes_part(run, w) && (!run->starting || w->start_queued || w->wanted);
+}
+
+/* A start run's watchers wait for their level (status shows it); see in_level. */
+static void queue_starts(struct level_run *run)
+{
+	for (struct watcher *w = run->arbiter->watchers; w; w = w->next)
+		if (takes_part(run, w))
+			w->start_queued = true;
+}
+
 static void level_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct level_run *run = arg;
@@ -147,13 +163,14 @@ static void level_run_next(struct level_run *run)
 					     sizeof(*run->holding));
 		run->nholding = 0;
 		for (struct watcher *w = a->watchers; w; w = w->next)
-			if (w->config->priority == level && takes_part(run, w))
+			if (w->config->priority == level && in_level(run, w))
 				run->holding[run->nholding++] = w;
 		announce_level(run, level);
 		for (struct watcher *w = a->watchers; w; w = w->next) {
-			if (w->config->priority != level || !takes_part(run, w))
+			if (w->config->priority != level || !in_level(run, w))
 				continue;
 			run->pending++;
+			w->start_queued = false;
 			if (run->starting)  /* decided: up, or failed a start (retried meanwhile) */
 				watcher_start_decided(w, level_watcher_done, run);
 			else
@@ -627,11 +644,11 @@ static void on_started(struct arbiter *a, void *arg)
 
 bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char *out, size_t size)
 {
-	if (w->wanted || !watcher_is_idle(w))
+	if (!w->start_queued || w->wanted || !watcher_is_idle(w))
 		return false;
 	for (const struct level_run *run = a->runs; run; run = run->next) {
 		bool later = false;
-		if (!run->starting || run->cancelled || run->next_level == 0 || !takes_part(run, w))
+		if (!run->starting || run->cancelled || run->next_level == 0 || !in_level(run, w))
 			continue;
 		for (int i = run->next_level; i < run->nlevels; i++)
 			later = later || run->levels[i] == w->config->priority;
@@ -651,6 +668,7 @@ void arbiter_start(struct arbiter *a)
 	struct level_run *run = level_run_new(a, true, on_started, NULL);
 
 	run->only_autostart = true;
+	queue_starts(run);
 	level_run_next(run);
 }
 
@@ -661,6 +679,7 @@ int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 	if (a->shutting_down)
 		return -1;
 	run = level_run_new(a, true, done, arg);
+	queue_starts(run);
 	level_run_next(run);
 	return 0;
 }

@@ -638,6 +638,7 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watche
 /* A stop or a kill: the starts, restarts and reloads waiting are over, undone by it. */
 static void drop_start_intents(struct watcher *w)
 {
+	w->start_queued = false;  /* a priority level not reached yet no longer starts it */
 	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_DECIDED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_REPLACED, WATCHER_STOPPED_SINCE);

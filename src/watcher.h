@@ -97,6 +97,8 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
+	bool start_queued;            /* a start by priority level will start it when its level
+				       * comes; a stop (or kill) meanwhile cancels that */
 	bool dead;                    /* detached (watcher_detach): nothing of it runs any more */
 	struct watcher *next_dead;    /* in the owner's list of watchers to free */
 	/* A name is never run by two watchers at once: a watcher that takes the name of a

@@ -4,7 +4,7 @@
 # EXTEND_TIMEOUT_USEC= (its longest possible hold) so that a slow start does not trip systemd's
 # TimeoutStartSec; a watcher that never becomes ready (max_retry -1: it never gives up) holds
 # the lower levels only until its first failed start, and READY=1 comes once every level is
-# decided.
+# decided. A watcher stopped while it waits for its level is not started by it.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -53,6 +53,9 @@ watchers:
     cmd: $S 3602
     ready: {delay: 0.1}
     priority: 1
+  unwanted:
+    cmd: $S 3603
+    priority: 1
 YAML
 NOTIFY_SOCKET=$T/notify.sock start_daemon
 
@@ -66,6 +69,9 @@ echo "$out" | grep -q "^app  *STARTING  waiting for db (priority 10)$" || fail "
 echo "$out" | grep -q "^last  *STARTING  waiting for db (priority 10)$" || fail "last not shown waiting: $out"
 request '{"command": "status", "properties": {"name": "app"}}' | grep -q '"status": *"starting"' ||
 	fail "a waiting watcher is not starting for the protocol"
+# Stopped while it waits: its level no longer starts it.
+"$CTL" stop unwanted | grep -qx "unwanted: stopped" || fail "stop of a waiting watcher"
+"$CTL" status unwanted | grep -q "^unwanted  *STOPPED  *Not running$" || fail "unwanted: $("$CTL" status unwanted)"
 ! grep -q "READY=1" "$T/notify.log" || fail "READY=1 before db was ready"
 [ "$(count_matching "$S")" -eq 0 ] || fail "a lower priority started before db was ready"
 
@@ -77,12 +83,14 @@ wait_for 10 'grep -q "EXTEND_TIMEOUT_USEC=11000000|STATUS=starting priority 3: b
 out=$("$CTL" status last)
 echo "$out" | grep -q "^last  *STARTING  waiting for broken (priority 3)$" || note "last seen as: $out"
 wait_for 15 'grep -q "READY=1" "$T/notify.log"' || fail "no READY=1 while broken keeps failing: $(cat "$T/notify.log")"
-grep "READY=1" "$T/notify.log" | grep -q "STATUS=4 watchers, 3 processes running; not ready: broken" ||
+grep "READY=1" "$T/notify.log" | grep -q "STATUS=5 watchers, 3 processes running; not ready: broken" ||
 	fail "READY=1 status: $(grep READY=1 "$T/notify.log")"
 grep -q "watcher broken: a process failed to start: the lower priorities no longer wait for it" "$DLOG" ||
 	fail "the release of the level is not logged"
 "$CTL" status last | grep -q RUNNING || fail "last is not running: $("$CTL" status)"
 "$CTL" status broken | grep -qvE "FATAL" || fail "broken gave up (max_retry -1)"
+[ "$(count_matching "$S 3603")" -eq 0 ] || fail "the level started a watcher stopped while it waited"
+grep -q "watcher unwanted: starting" "$DLOG" && fail "unwanted was started"
 # Every EXTEND_TIMEOUT_USEC came before READY=1.
 [ "$(grep -n . "$T/notify.log" | grep -E "EXTEND|READY" | tail -n 1 | grep -c READY=1)" = 1 ] ||
 	fail "EXTEND_TIMEOUT_USEC after READY=1: $(cat "$T/notify.log")"
