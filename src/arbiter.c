@@ -140,8 +140,8 @@ static void announce_level(const struct level_run *run, int level)
 {
 	char names[256];
 
-	if (!run->only_autostart || !run->starting)
-		return;
+	if (!run->only_autostart || !run->starting || run->nholding == 0)
+		return;  /* a level of watchers without autostart: nothing to wait for */
 	holding_names(run, names, sizeof(names));
 	notify_send("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=starting priority %d: %s",
 		    (unsigned long long)(level_bound(run, level) * 1e6), level, names);
