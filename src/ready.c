@@ -31,17 +31,16 @@ static void note_failure(struct readiness *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void note_failure(struct readiness *r, const char *fmt, ...)
 {
+	char text[512];
 	va_list ap;
-	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (text == NULL)
-		return;  /* the previous reason stays */
+	if (r->failure && strcmp(r->failure, text) == 0)
+		return;  /* the same as 100 ms ago */
 	free(r->failure);
-	r->failure = text;
+	r->failure = xstrdup(text);
 }
 
 /* What this process's probe connects to, $(circus.wid) substituted now: its address (tcp) or path
