@@ -8,7 +8,6 @@
 #include "safefs.h"
 #include "xmalloc.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
