@@ -17,13 +17,18 @@ watchers:
   per_worker:
     cmd: sleep 10
     ready: {tcp: "[::1]:80$(circus.wid)0"}
+  named_map:
+    cmd: sleep 10
+    ready: {tcp: {host: db.example, port: 5432}}
 YAML
 out=$("$CIRQUED" -c "$CONF" --check 2>&1) && fail "--check accepted a host name: $out"
 echo "$out" | grep -q "$CONF:4:18: watchers.named.ready.tcp: 'db.example' is not a numeric IPv4 or IPv6 address (host names are not resolved" ||
 	fail "host name error: $out"
 echo "$out" | grep -q "$CONF:7:18: watchers.fd.ready.tcp: \$(circus.sockets.NAME) is a descriptor number" ||
 	fail "socket marker error: $out"
-[ "$(echo "$out" | grep -c "$CONF:[0-9]")" = 2 ] || fail "per-worker port refused: $out"
+echo "$out" | grep -q "$CONF:13:25: watchers.named_map.ready.tcp.host: 'db.example' is not a numeric" ||
+	fail "host name error in {host:, port:}: $out"
+[ "$(echo "$out" | grep -c "$CONF:[0-9]")" = 3 ] || fail "per-worker port refused: $out"
 
 pre=$(( 2000 + RANDOM % 4000 ))   # worker N listens on port ${pre}N
 closed=$(( 40000 + RANDOM % 20000 ))
@@ -54,7 +59,7 @@ watchers:
     ready: {tcp: "127.0.0.1:${pre}\$(circus.wid)"}
   never:
     cmd: $S 3600
-    ready: {tcp: "localhost:$closed"}
+    ready: {tcp: {host: localhost, port: $closed}}
     ready_timeout: 1s
     max_retry: 0
     autostart: false
