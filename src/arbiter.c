@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "sockets.h"
 #include "stream.h"
+#include "text.h"
 #include "fdlimit.h"
 #include "log.h"
 #include "safefs.h"
@@ -31,6 +32,8 @@ struct level_run {
 	int nlevels;
 	int next_level;
 	int pending;                  /* watchers of the current level not yet done */
+	struct watcher **holding;     /* those watchers (for status: what the next levels wait for) */
+	int nholding;
 	bool cancelled;               /* the arbiter no longer cares (shutdown began) */
 	arbiter_done_fn done;         /* called once at the end, cancelled or not */
 	void *done_arg;
@@ -50,12 +53,35 @@ static bool takes_part(const struct level_run *run, const struct watcher *w)
 	return !run->only_autostart || w->config->autostart;
 }
 
+/* W is started (or stopped) when the run reaches its level. A start leaves out the watchers
+ * stopped since it began (and those added since, unless started already): it waits for the
+ * ones queued or running. */
+static bool in_level(const struct level_run *run, const struct watcher *w)
+{
+	return takes_part(run, w) && (!run->starting || w->start_queued || w->wanted);
+}
+
+/* A start run's watchers wait for their level (status shows it); see in_level. */
+static void queue_starts(struct level_run *run)
+{
+	for (struct watcher *w = run->arbiter->watchers; w; w = w->next)
+		if (takes_part(run, w))
+			w->start_queued = true;
+}
+
 static void level_watcher_done(struct watcher *w, enum watcher_outcome outcome, void *arg)
 {
 	struct level_run *run = arg;
 
-	(void)w;
-	(void)outcome;
+	for (int i = 0; i < run->nholding; i++) {
+		if (run->holding[i] == w) {
+			run->holding[i] = run->holding[--run->nholding];
+			break;
+		}
+	}
+	if (outcome == WATCHER_FAILING && !run->cancelled && run->next_level < run->nlevels)
+		log_warnx("watcher %s: a process failed to start: the lower priorities no longer wait "
+			  "for it (it is retried meanwhile)", w->name);
 	if (--run->pending == 0)
 		level_run_next(run);
 }
@@ -69,7 +95,56 @@ static void level_run_free(struct level_run *run)
 		}
 	}
 	free(run->levels);
+	free(run->holding);
 	free(run);
+}
+
+/* Spare time for systemd beyond the longest a level can take (a SIGKILLed process's exit). */
+#define EXTEND_MARGIN 10.0
+
+/* The longest the start of LEVEL can hold the next one: a watcher is decided once its processes
+ * are up or one has failed a start, which happens by ready_timeout (or the ready delay) after
+ * its spawn, the spawns being paced by warmup_delay. */
+static double level_bound(const struct level_run *run, int level)
+{
+	double longest = 0;
+
+	for (const struct watcher *w = run->arbiter->watchers; w; w = w->next) {
+		const struct watcher_config *c = w->config;
+		if (c->priority != level || !takes_part(run, w))
+			continue;
+		double t = (c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout) +
+			   c->warmup_delay * (w->numprocesses > 1 ? w->numprocesses - 1 : 0);
+		if (t > longest)
+			longest = t;
+	}
+	return longest + EXTEND_MARGIN;
+}
+
+/* "db, cache" for logs and status: the watchers of the current level not decided yet. */
+static void holding_names(const struct level_run *run, char *out, size_t size)
+{
+	size_t used = 0;
+
+	*out = '\0';
+	for (int i = 0; i < run->nholding && used < size; i++) {
+		int n = snprintf(out + used, size - used, "%s%s", i ? ", " : "", run->holding[i]->name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* The daemon's own start-up, under systemd: each level tells how long it may take at most
+ * (EXTEND_TIMEOUT_USEC), so that a slow start that still progresses does not run into
+ * TimeoutStartSec, while one that hangs still does. */
+static void announce_level(const struct level_run *run, int level)
+{
+	char names[256];
+
+	if (!run->only_autostart || !run->starting || run->nholding == 0)
+		return;  /* a level of watchers without autostart: nothing to wait for */
+	holding_names(run, names, sizeof(names));
+	notify_send("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=starting priority %d: %s",
+		    (unsigned long long)(level_bound(run, level) * 1e6), level, names);
 }
 
 static void level_run_next(struct level_run *run)
@@ -81,12 +156,23 @@ static void level_run_next(struct level_run *run)
 		/* pending starts at 1 so that a watcher finishing synchronously cannot end the level
 		 * while the others are still being launched. */
 		run->pending = 1;
+		int count = 0;
+		for (struct watcher *w = a->watchers; w; w = w->next)
+			count++;  /* watchers may have been added since the run began */
+		run->holding = xreallocarray(run->holding, (size_t)(count ? count : 1),
+					     sizeof(*run->holding));
+		run->nholding = 0;
+		for (struct watcher *w = a->watchers; w; w = w->next)
+			if (w->config->priority == level && in_level(run, w))
+				run->holding[run->nholding++] = w;
+		announce_level(run, level);
 		for (struct watcher *w = a->watchers; w; w = w->next) {
-			if (w->config->priority != level || !takes_part(run, w))
+			if (w->config->priority != level || !in_level(run, w))
 				continue;
 			run->pending++;
-			if (run->starting)
-				watcher_start(w, level_watcher_done, run);
+			w->start_queued = false;
+			if (run->starting)  /* decided: up, or failed a start (retried meanwhile) */
+				watcher_start_decided(w, level_watcher_done, run);
 			else
 				watcher_stop(w, level_watcher_done, run);
 		}
@@ -294,8 +380,13 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 
 	if (a->events == NULL)
 		return;
-	if (strcmp(event, "reap") == 0)
+	if (strcmp(event, "reap") == 0) {
+		struct process *p = watcher_find_pid(w, pid);
 		payload = json_pack("{s:i, s:i}", "process_pid", (int)pid, "exit_code", exit_code);
+		if (p && p->start_error)  /* killed while starting (not ready): why */
+			json_object_set_new(payload, "reason",
+					    text_to_json(p->start_error, strlen(p->start_error)));
+	}
 	else if (pid > 0)
 		payload = json_pack("{s:i}", "process_pid", (int)pid);
 	else
@@ -584,17 +675,58 @@ static void describe_state(struct arbiter *a, char *out, size_t size)
 		 processes == 1 ? "" : "es");
 }
 
+/* "; not ready: db, cache" when some wanted watcher has a process that is not up: one that
+ * failed to start and is retried (or gave up). Empty otherwise. */
+static void describe_not_ready(struct arbiter *a, char *out, size_t size)
+{
+	size_t used = 0;
+
+	*out = '\0';
+	for (struct watcher *w = a->watchers; w && used < size; w = w->next) {
+		bool up = strcmp(watcher_status(w), "active") == 0 &&
+			  watcher_count_state(w, PS_FATAL) == 0;
+		if (!w->wanted || up)
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s", used ? ", " : "; not ready: ",
+				 w->name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
 static void on_started(struct arbiter *a, void *arg)
 {
-	char state[128];
+	char state[128], not_ready[256];
 
 	(void)arg;
 	if (a->shutting_down)
 		return;
 	describe_state(a, state, sizeof(state));
-	log_info("started: %s", state);
-	/* Every autostart watcher has started (priority level by level): we are ready. */
-	notify_send("READY=1\nSTATUS=%s", state);
+	describe_not_ready(a, not_ready, sizeof(not_ready));
+	log_info("started: %s%s", state, not_ready);
+	/* Every priority level is decided (each of its watchers up, or failed a start and being
+	 * retried): we are ready. */
+	notify_send("READY=1\nSTATUS=%s%s", state, not_ready);
+}
+
+bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char *out, size_t size)
+{
+	if (!w->start_queued || w->wanted || !watcher_is_idle(w))
+		return false;
+	for (const struct level_run *run = a->runs; run; run = run->next) {
+		bool later = false;
+		if (!run->starting || run->cancelled || run->next_level == 0 || !in_level(run, w))
+			continue;
+		for (int i = run->next_level; i < run->nlevels; i++)
+			later = later || run->levels[i] == w->config->priority;
+		if (!later)
+			continue;
+		char names[200];
+		holding_names(run, names, sizeof(names));
+		snprintf(out, size, "%s%s(priority %d)", names, names[0] ? " " : "",
+			 run->levels[run->next_level - 1]);
+		return true;
+	}
+	return false;
 }
 
 void arbiter_start(struct arbiter *a)
@@ -602,6 +734,7 @@ void arbiter_start(struct arbiter *a)
 	struct level_run *run = level_run_new(a, true, on_started, NULL);
 
 	run->only_autostart = true;
+	queue_starts(run);
 	level_run_next(run);
 }
 
@@ -612,6 +745,7 @@ int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
 	if (a->shutting_down)
 		return -1;
 	run = level_run_new(a, true, done, arg);
+	queue_starts(run);
 	level_run_next(run);
 	return 0;
 }

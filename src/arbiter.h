@@ -61,6 +61,9 @@ int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg);
 void arbiter_free(struct arbiter *a);
 
 struct watcher *arbiter_find(struct arbiter *a, const char *name);
+/* W is not started yet because a start in progress (the daemon's, or `start` of all) is still
+ * on a higher priority level: true, with what it waits for in OUT ("db, cache (priority 10)"). */
+bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char *out, size_t size);
 /* Adds a watcher (not started); takes WC. */
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
 /* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */

@@ -299,20 +299,31 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	json_int_t failures = json_integer_value(json_object_get(proc, "failures"));
 	json_t *code = json_object_get(proc, "exit_code");
 	const char *spawn_error = json_string_value(json_object_get(proc, "spawn_error"));
+	/* Why the last start failed when it was not the program's own exit: no exec, or killed
+	 * for not being ready in time. */
+	const char *start_error = json_string_value(json_object_get(proc, "start_error"));
+	char killed[256];
+	snprintf(killed, sizeof(killed), "%s, killed", shown(start_error));
+	const char *why = spawn_error ? shown(spawn_error) : start_error ? killed : NULL;
+	const char *said = json_string_value(json_object_get(proc, "notify_status"));
+	const char *probe = json_string_value(json_object_get(proc, "probe_error"));
 	char uptime[64];
 
 	if (strcmp(state, "RUNNING") == 0) {
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
-		const char *said = json_string_value(json_object_get(proc, "notify_status"));
 		snprintf(out, size, "pid %lld, uptime %s%s%s", (long long)pid, uptime,
 			 said ? ", " : "", shown(said));
-	} else if (strcmp(state, "STARTING") == 0 || strcmp(state, "STOPPING") == 0) {
+	} else if (strcmp(state, "STARTING") == 0) {
+		/* What the program says of itself (STATUS=), or why its probe fails so far. */
+		snprintf(out, size, "pid %lld%s%s%s%s", (long long)pid, said ? ", " : "", shown(said),
+			 probe ? ", not ready: " : "", shown(probe));
+	} else if (strcmp(state, "STOPPING") == 0) {
 		snprintf(out, size, "pid %lld", (long long)pid);
-	} else if (spawn_error && strcmp(state, "BACKOFF") == 0) {
-		snprintf(out, size, "%s (retrying)", shown(spawn_error));
-	} else if (spawn_error && strcmp(state, "FATAL") == 0) {
-		snprintf(out, size, "%s: gave up after %lld failed starts", shown(spawn_error),
+	} else if (why && strcmp(state, "BACKOFF") == 0) {
+		snprintf(out, size, "%s (retrying)", why);
+	} else if (why && strcmp(state, "FATAL") == 0) {
+		snprintf(out, size, "%s: gave up after %lld failed starts", why,
 			 (long long)failures);
 	} else if (strcmp(state, "BACKOFF") == 0 && finished(state, proc)) {
 		snprintf(out, size, "exit status %lld (expected), restarting",
@@ -339,26 +350,31 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 struct status_line {
 	char name[160];
 	char state[16];
-	char desc[160];
+	char desc[320];
 };
 
-static int collect_lines(json_t *processes, const char *name, const char *wstate,
-			 struct status_line **lines, int *n, int *cap)
+static int collect_lines(json_t *processes, json_t *waiting, const char *name,
+			 const char *wstate, struct status_line **lines, int *n, int *cap)
 {
 	json_t *list = json_object_get(processes, name), *proc;
 	size_t i, count = json_array_size(list);
+	const char *waiting_for = json_string_value(json_object_get(waiting, name));
 	int not_running = 0;
 
 	if (count == 0) {
-		/* No process: a stopped (or stopping) watcher. */
+		/* No process: a stopped (or stopping) watcher, or one whose start waits for a
+		 * higher priority level (STARTING, as it is on its way). */
 		if (*n == *cap)
 			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
 		struct status_line *l = &(*lines)[(*n)++];
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
-		snprintf(l->state, sizeof(l->state), "%s",
+		snprintf(l->state, sizeof(l->state), "%s", waiting_for ? "STARTING" :
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
-		snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
-		return 1;
+		if (waiting_for)
+			snprintf(l->desc, sizeof(l->desc), "waiting for %s", shown(waiting_for));
+		else
+			snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
+		return waiting_for ? 0 : 1;
 	}
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
@@ -416,8 +432,9 @@ static int ctl_status(struct client *c, int argc, char **argv)
 		for (int i = 0; i < argc && !wanted; i++)
 			wanted = strcmp(argv[i], name) == 0;
 		if (wanted)
-			not_running += collect_lines(processes, name, json_string_value(state), &lines,
-						     &n, &cap);
+			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
+						     name, json_string_value(state), &lines, &n,
+						     &cap);
 	}
 	for (int i = 0; i < n; i++)
 		if ((int)strlen(lines[i].name) + 3 > width)

@@ -93,40 +93,68 @@ static json_t *process_details(const struct watcher *w, double now)
 		if (p->spawn_error)  /* it never ran: why */
 			json_object_set_new(item, "spawn_error",
 					    text_to_json(p->spawn_error, strlen(p->spawn_error)));
+		if (p->start_error)  /* killed while starting: why */
+			json_object_set_new(item, "start_error",
+					    text_to_json(p->start_error, strlen(p->start_error)));
+		if (p->state == PS_STARTING && p->ready.failure)  /* why it is not ready yet */
+			json_object_set_new(item, "probe_error",
+					    text_to_json(p->ready.failure, strlen(p->ready.failure)));
 		json_array_append_new(out, item);
 	}
 	return out;
+}
+
+/* A watcher that a start in progress has not reached yet (a higher priority level is still
+ * starting) is "starting", not "stopped": *WAITING_FOR says for what ("db (priority 10)"). */
+static const char *status_of(struct arbiter *a, const struct watcher *w, char *waiting_for,
+			     size_t size)
+{
+	if (arbiter_waiting_for(a, w, waiting_for, size))
+		return "starting";
+	*waiting_for = '\0';
+	return watcher_status(w);
 }
 
 void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	bool details = prop_bool(props, "processes", false);
 	double now = ev_now(a->loop);
-	json_t *statuses, *processes;
+	json_t *statuses, *processes, *waiting;
 	struct watcher **list;
+	char waiting_for[256];
 	int n;
 
 	if (w) {
-		json_t *reply = json_pack("{s:s}", "status", watcher_status(w));
+		json_t *reply = json_pack("{s:s}", "status",
+					  status_of(a, w, waiting_for, sizeof(waiting_for)));
 		if (details)
 			json_object_set_new(reply, "processes", process_details(w, now));
+		if (details && waiting_for[0])
+			json_object_set_new(reply, "waiting_for", json_string(waiting_for));
 		control_reply_raw(req, reply);  /* Circus's quirk: the state in `status` */
 		return;
 	}
 	statuses = json_object();
 	processes = json_object();
+	waiting = json_object();  /* cirque's: {name: what it waits for}, with processes */
 	list = sorted_watchers(a, &n);
 	for (int i = 0; i < n; i++) {
-		json_object_set_new(statuses, list[i]->name, json_string(watcher_status(list[i])));
+		const char *state = status_of(a, list[i], waiting_for, sizeof(waiting_for));
+		json_object_set_new(statuses, list[i]->name, json_string(state));
 		if (details)
 			json_object_set_new(processes, list[i]->name, process_details(list[i], now));
+		if (details && waiting_for[0])
+			json_object_set_new(waiting, list[i]->name, json_string(waiting_for));
 	}
 	free(list);
 	json_t *reply = json_pack("{s:o}", "statuses", statuses);
-	if (details)
+	if (details) {
 		json_object_set_new(reply, "processes", processes);
-	else
+		json_object_set_new(reply, "waiting", waiting);
+	} else {
 		json_decref(processes);
+		json_decref(waiting);
+	}
 	control_reply(req, reply);
 }
 

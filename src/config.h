@@ -112,9 +112,9 @@ struct watcher_config {
 	struct stream_config streams[2];  /* [0] stdout, [1] stderr */
 	enum ready_kind ready;        /* when a new process counts as started */
 	double ready_delay;           /* READY_DELAY: up this long (default 1 s) */
-	char *ready_host;             /* READY_TCP: connect to host:port */
-	int ready_port;
-	char *ready_path;             /* READY_UNIX: connect to this socket */
+	char *ready_host;             /* READY_TCP: connect to host:port; both may hold $(circus.wid), */
+	char *ready_port;             /* substituted per process when it is probed (text) */
+	char *ready_path;             /* READY_UNIX: connect to this socket ($(circus.wid) too) */
 	double ready_timeout;         /* not ready by then: a failed start (default 60 s) */
 	char **use_sockets;           /* sockets passed as fds 3, 4, ... in this order (NULL: none) */
 	bool use_all_sockets;         /* use_sockets: true, every socket in the order defined */

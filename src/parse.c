@@ -2,6 +2,7 @@
 #include "parse.h"
 #include "xmalloc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -520,4 +521,44 @@ char *substitute_vars(const char *text, int wid, char *const *sockets, int nsock
 		}
 	}
 	return sb_take(&sb);
+}
+
+int parse_tcp_address(const char *host, const char *port, struct sockaddr_storage *addr,
+		      socklen_t *len, char *why, size_t size)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	char inner[INET6_ADDRSTRLEN + 2];
+	size_t host_len = strlen(host);
+	long number;
+
+	memset(addr, 0, sizeof(*addr));
+	if (parse_long(port, &number) < 0 || number < 1 || number > 65535) {
+		snprintf(why, size, "'%s' is not a port (1-65535)", port);
+		return -1;
+	}
+	if (strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		if (strcmp(host, "localhost") == 0)
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)number);
+		*len = sizeof(*in);
+		return 0;
+	}
+	if (host_len > 2 && host[0] == '[' && host[host_len - 1] == ']' &&
+	    host_len - 2 < sizeof(inner)) {
+		memcpy(inner, host + 1, host_len - 2);
+		inner[host_len - 2] = '\0';
+		host = inner;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)number);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	snprintf(why, size, "'%s' is not a numeric IPv4 or IPv6 address (host names are not "
+		 "resolved, as resolving could block the daemon: give an address such as 127.0.0.1 "
+		 "or ::1)", host);
+	return -1;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 /* "30", "1.5", "500ms", "30s", "5m", "2h", "1d" -> seconds. -1 on anything else or negative. */
 int parse_duration(const char *text, double *seconds);
@@ -63,5 +64,11 @@ size_t socket_marker_len(const char *p);
  * (or cirque.) with the descriptor SOCKETS[i] is passed on: 3 + i, systemd's
  * SD_LISTEN_FDS_START. Unknown names are left as written. Returns a malloc'd string. */
 char *substitute_vars(const char *text, int wid, char *const *sockets, int nsockets);
+
+/* A numeric TCP address for a connection: HOST is an IPv4 or IPv6 address ("[::1]" too), or
+ * "localhost" for 127.0.0.1; PORT is 1..65535. No name is resolved (resolving can block). Fills
+ * *ADDR and *LEN; -1 with WHY (SIZE bytes) saying what is wrong. */
+int parse_tcp_address(const char *host, const char *port, struct sockaddr_storage *addr,
+		      socklen_t *len, char *why, size_t size);
 
 #endif

@@ -4,15 +4,16 @@
 #include "endpoint.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "parse.h"
 #include "safefs.h"
 #include "xmalloc.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,42 +26,124 @@
 
 /* --- tcp / unix: a connection attempt every PROBE_INTERVAL ------------------------------------ */
 
-/* Starts a non-blocking connection attempt: 1 connected, 0 in progress (*fd kept), -1 failed. */
-static int start_connect(const struct watcher_config *c, int *fd_out)
+/* Remembers why the last attempt failed, for status and for the ready_timeout message. */
+static void note_failure(struct readiness *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note_failure(struct readiness *r, const char *fmt, ...)
 {
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (r->failure && strcmp(r->failure, text) == 0)
+		return;  /* the same as 100 ms ago */
+	free(r->failure);
+	r->failure = xstrdup(text);
+}
+
+/* What this process's probe connects to, $(circus.wid) substituted now: its address (tcp) or path
+ * (unix), and "tcp 127.0.0.1:8081" or "unix /run/app-1.sock" in NAME. -1 (reason noted) when the
+ * substitution gives no valid address. */
+struct probe_target {
+	char name[256];
+	struct sockaddr_storage addr;
+	socklen_t len;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static int resolve_target(struct readiness *r, struct probe_target *t)
+{
+	const struct watcher_config *c = *r->config;
+	char why[256];
+	int rc = 0;
+
+	if (c->ready == READY_UNIX) {
+		char *path = substitute_vars(c->ready_path, r->wid, NULL, 0);
+		snprintf(t->name, sizeof(t->name), "unix %s", path);
+		if (strlen(path) >= sizeof(t->path)) {
+			note_failure(r, "%s: longer than a unix socket path can be", t->name);
+			rc = -1;
+		} else {
+			strcpy(t->path, path);
+		}
+		free(path);
+		return rc;
+	}
+	char *host = substitute_vars(c->ready_host, r->wid, NULL, 0);
+	char *port = substitute_vars(c->ready_port, r->wid, NULL, 0);
+	bool v6 = strchr(host, ':') && host[0] != '[';
+	snprintf(t->name, sizeof(t->name), v6 ? "tcp [%s]:%s" : "tcp %s:%s", host, port);
+	if (parse_tcp_address(host, port, &t->addr, &t->len, why, sizeof(why)) < 0) {
+		note_failure(r, "%s: %s", t->name, why);
+		rc = -1;
+	}
+	free(host);
+	free(port);
+	return rc;
+}
+
+/* A failed connect(2) to T, noted: "tcp 127.0.0.1:8080 refused", "...: Network unreachable". */
+static void note_connect_failure(struct readiness *r, const char *target, int error)
+{
+	if (error == ECONNREFUSED)
+		note_failure(r, "%s refused", target);
+	else
+		note_failure(r, "%s: %s", target, strerror(error));
+}
+
+/* The unix socket, found by a safe walk: a refusal other than "not there yet" (a link someone
+ * planted, a directory others can change) will not go away by waiting: it is logged, once. */
+static int open_unix_target(struct readiness *r, const struct probe_target *t, int *sock_fd)
+{
+	char why[SAFEFS_WHY];
+	struct safe_file sock;
+
+	if (safe_socket_open(t->path, &sock, NULL, why) < 0) {
+		int error = errno;
+		if (error != ENOENT && !r->refusal_logged) {
+			log_warnx("watcher %s[%d]: ready probe refused: %s", (*r->config)->name, r->wid,
+				  why);
+			r->refusal_logged = true;
+		}
+		note_failure(r, "unix %s", why);
+		return -1;
+	}
+	*sock_fd = sock.fd;
+	return 0;
+}
+
+/* Starts a non-blocking connection attempt: 1 connected, 0 in progress (*fd kept), -1 failed. */
+static int start_connect(struct readiness *r, int *fd_out)
+{
+	const struct watcher_config *c = *r->config;
+	struct probe_target t;
 	int fd, rc;
 
+	if (resolve_target(r, &t) < 0)
+		return -1;
+	snprintf(r->target, sizeof(r->target), "%s", t.name);
 	if (c->ready == READY_UNIX) {
 		/* As root, through no link the program's user planted: the socket found by a safe
 		 * walk, reached by its descriptor (safefs.h). */
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		char why[SAFEFS_WHY];
-		struct safe_file sock;
-		if (safe_socket_open(c->ready_path, &sock, NULL, why) < 0)
+		int sock_fd;
+		if (open_unix_target(r, &t, &sock_fd) < 0)
 			return -1;  /* not there yet, or refused */
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", sock.fd);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d", sock_fd);
 		fd = fd_keep(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 		rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 		int saved = errno;
-		close(sock.fd);
+		close(sock_fd);
 		errno = saved;
-		if (fd < 0)
-			return -1;
 	} else {
-		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-					     .sin6_port = htons((uint16_t)c->ready_port) };
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_port = htons((uint16_t)c->ready_port) };
-		bool v6 = inet_pton(AF_INET6, c->ready_host, &sin6.sin6_addr) == 1;
-		if (!v6 && inet_pton(AF_INET, strcmp(c->ready_host, "localhost") == 0 ? "127.0.0.1"
-							: c->ready_host, &sin.sin_addr) != 1)
-			return -1;  /* names are not resolved here: resolving could block */
-		fd = fd_keep(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				    0));
-		if (fd < 0)
-			return -1;
-		rc = v6 ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
-			: connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		fd = fd_keep(socket(t.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+		rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&t.addr, t.len);
+	}
+	if (fd < 0) {
+		note_failure(r, "%s: cannot make a socket: %s", t.name, strerror(errno));
+		return -1;
 	}
 	if (rc == 0) {
 		close(fd);
@@ -70,12 +153,13 @@ static int start_connect(const struct watcher_config *c, int *fd_out)
 		*fd_out = fd;
 		return 0;
 	}
+	note_connect_failure(r, t.name, errno);
 	close(fd);
 	return -1;
 }
 
 /* A connection in progress: 1 it succeeded, 0 still going, -1 it failed. Never waits. */
-static int finish_connect(int fd)
+static int finish_connect(struct readiness *r, int fd)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
 	int error = 0;
@@ -83,8 +167,12 @@ static int finish_connect(int fd)
 
 	if (poll(&pfd, 1, 0) == 0)
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0 || error != 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+		error = errno;
+	if (error != 0) {
+		note_connect_failure(r, r->target, error);
 		return -1;
+	}
 	return 1;
 }
 
@@ -99,13 +187,13 @@ static void on_probe(struct ev_loop *loop, ev_timer *t, int revents)
 	if (!r->watching)
 		return;
 	if (r->probe_fd >= 0) {
-		rc = finish_connect(r->probe_fd);
+		rc = finish_connect(r, r->probe_fd);
 		if (rc != 0) {
 			close(r->probe_fd);
 			r->probe_fd = -1;
 		}
 	} else {
-		rc = start_connect(*r->config, &r->probe_fd);
+		rc = start_connect(r, &r->probe_fd);
 	}
 	if (rc == 1) {
 		ev_timer_stop(loop, t);
@@ -264,10 +352,10 @@ static void on_notify(struct ev_loop *loop, ev_io *io, int revents)
 }
 
 void ready_init(struct readiness *r, struct ev_loop *loop, struct watcher_config *const *config,
-		ready_fn on_ready, void *arg)
+		int wid, ready_fn on_ready, void *arg)
 {
-	*r = (struct readiness){ .loop = loop, .config = config, .on_ready = on_ready, .arg = arg,
-				 .probe_fd = -1, .notify_fd = -1 };
+	*r = (struct readiness){ .loop = loop, .config = config, .wid = wid, .on_ready = on_ready,
+				 .arg = arg, .probe_fd = -1, .notify_fd = -1 };
 }
 
 int ready_prepare(struct readiness *r)
@@ -283,6 +371,10 @@ void ready_watch(struct readiness *r)
 	const struct watcher_config *c = *r->config;
 
 	r->watching = true;
+	free(r->failure);
+	r->failure = NULL;
+	r->target[0] = '\0';
+	r->refusal_logged = false;
 	if (c->ready == READY_TCP || c->ready == READY_UNIX) {
 		ev_timer_init(&r->probe, on_probe, PROBE_INTERVAL / 2, PROBE_INTERVAL);
 		r->probe.data = r;
@@ -316,6 +408,24 @@ void ready_free(struct readiness *r)
 	ready_unwatch(r, true);
 	free(r->notify_path);
 	free(r->status);
+	free(r->failure);
 	r->notify_path = NULL;
 	r->status = NULL;
+	r->failure = NULL;
+}
+
+void ready_why_not(const struct readiness *r, char *out, size_t size)
+{
+	const struct watcher_config *c = *r->config;
+
+	if (r->failure)
+		snprintf(out, size, "%s", r->failure);
+	else if (c->ready == READY_NOTIFY && r->status)
+		snprintf(out, size, "no READY=1 yet; its STATUS: %s", r->status);
+	else if (c->ready == READY_NOTIFY)
+		snprintf(out, size, "no READY=1 on its NOTIFY_SOCKET");
+	else if (r->probe_fd >= 0 && r->target[0])
+		snprintf(out, size, "%s: no answer yet", r->target);
+	else
+		snprintf(out, size, "not probed yet");
 }

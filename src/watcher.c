@@ -36,18 +36,22 @@ static bool exit_is_expected(const struct watcher_config *c, int status)
 static void log_exit(const struct process *p, pid_t pid, int status)
 {
 	enum log_level level = p->state == PS_STOPPING ? LL_INFO : LL_WARNING;
-	const char *how = p->state == PS_STOPPING ? "" : " unexpectedly";
+	/* Killed by us for not being ready: no surprise, and the reason goes with it. */
+	bool unready = p->state == PS_STARTING && p->start_error;
+	const char *how = p->state == PS_STOPPING || unready ? "" : " unexpectedly";
 
 	if (WIFSIGNALED(status)) {
 		const char *name = signal_name(WTERMSIG(status));
-		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s", p->watcher->name, p->wid,
-			(int)pid, how, name ? name : "?");
+		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s%s%s", p->watcher->name,
+			p->wid, (int)pid, how, name ? name : "?", unready ? ": " : "",
+			unready ? p->start_error : "");
 	} else if (p->exit_expected && p->state != PS_STOPPING) {
 		log_info("watcher %s[%d]: pid %d exited (expected, status %d)", p->watcher->name,
 			 p->wid, (int)pid, WEXITSTATUS(status));
 	} else {
-		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d", p->watcher->name,
-			p->wid, (int)pid, how, WEXITSTATUS(status));
+		log_msg(level, "watcher %s[%d]: pid %d exited%s with status %d%s%s", p->watcher->name,
+			p->wid, (int)pid, how, WEXITSTATUS(status), unready ? ": " : "",
+			unready ? p->start_error : "");
 	}
 }
 
@@ -65,8 +69,10 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 							     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
-	if (p->state == PS_STARTING && !p->exit_expected)
+	if (p->state == PS_STARTING && !p->exit_expected) {
 		p->failures++;  /* an expected exit is never a failed start */
+		w->failed_starts++;
+	}
 	process_dispatch(p, p->exit_expected ? PE_FINISHED : PE_EXITED);
 	watcher_update(w);
 }
@@ -109,7 +115,7 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->wid = wid;
 	p->state = PS_STARTING;
 	p->last_status = -1;
-	ready_init(&p->ready, w->loop, &w->config, on_process_ready, p);
+	ready_init(&p->ready, w->loop, &w->config, wid, on_process_ready, p);
 	ev_init(&p->child, on_child_exit);
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
@@ -129,6 +135,7 @@ static void process_free(struct process *p)
 	ev_timer_stop(w->loop, &p->timer);
 	ready_free(&p->ready);
 	free(p->spawn_error);
+	free(p->start_error);
 	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
@@ -188,6 +195,7 @@ static void spawn_failed(struct process *p, const char *step)
 	p->spawn_error = xasprintf("cannot %s %s: %s", step, what, strerror(error));
 	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
+	w->failed_starts++;
 	if (p->short_of_resources)
 		p->shortages++;
 	else
@@ -223,6 +231,8 @@ static void process_spawn(struct process *p)
 	}
 	free(p->spawn_error);
 	p->spawn_error = NULL;
+	free(p->start_error);
+	p->start_error = NULL;
 	p->short_of_resources = false;
 	p->pid = pid;
 	p->started_at = ev_now(w->loop);
@@ -326,9 +336,13 @@ static void perform(struct process *p, enum proc_action action)
 		 * replace (reload, max_age) stops now, or the replacement would never end. */
 		release_predecessors(p);
 		break;
-	case PA_KILL_UNREADY:
-		log_warnx("watcher %s[%d]: pid %d not ready within ready_timeout %gs, killing it",
-			  w->name, p->wid, (int)p->pid, c->ready_timeout);
+	case PA_KILL_UNREADY: {
+		char why[320];
+		ready_why_not(&p->ready, why, sizeof(why));
+		free(p->start_error);
+		p->start_error = xasprintf("not ready after %g s (%s)", c->ready_timeout, why);
+		log_warnx("watcher %s[%d]: pid %d not ready after ready_timeout %g s (%s), killing it",
+			  w->name, p->wid, (int)p->pid, c->ready_timeout, why);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_PAUSE: {
@@ -340,6 +354,7 @@ static void perform(struct process *p, enum proc_action action)
 			 "(restart: always)", w->name, p->wid, delay);
 		arm_timer(p, delay);
 		break;
+	}
 	}
 	}
 }
@@ -532,7 +547,9 @@ static void fire_waiters(struct watcher *w)
 
 	while (*link) {
 		struct waiter *wt = *link;
+		bool decided = started || w->failed_starts != wt->failed_starts;
 		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
+		    (wt->kind == WAIT_DECIDED && decided) ||
 		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced) ||
 		    (wt->kind == WAIT_KILLED && killed(w, wt))) {
 			*link = wt->next;
@@ -548,6 +565,8 @@ static void fire_waiters(struct watcher *w)
 		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
 					       : may_give_up && any_fatal(w)
 					       ? WATCHER_GAVE_UP : WATCHER_DONE;
+		if (!wt->cancelled && wt->kind == WAIT_DECIDED && !started)
+			outcome = WATCHER_FAILING;
 		ready = wt->next;
 		if (wt->done)
 			wt->done(w, outcome, wt->arg);
@@ -621,6 +640,7 @@ static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watch
 	wt->done = done;
 	wt->arg = arg;
 	wt->watcher = w;
+	wt->failed_starts = w->failed_starts;
 	return wt;
 }
 
@@ -649,7 +669,9 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watche
 /* A stop or a kill: the starts, restarts and reloads waiting are over, undone by it. */
 static void drop_start_intents(struct watcher *w)
 {
+	w->start_queued = false;  /* a priority level not reached yet no longer starts it */
 	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_REPLACED, WATCHER_STOPPED_SINCE);
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
 	w->reload_queued = false;
@@ -662,6 +684,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	switch (outcome) {
 	case WATCHER_DONE: return "done";
 	case WATCHER_GAVE_UP: return "a process gave up (FATAL)";
+	case WATCHER_FAILING: return "a process failed to start (it is being retried)";
 	case WATCHER_STOPPED_SINCE: return "a later stop (or rm) stopped it first";
 	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
 	case WATCHER_REMOVED: return "the watcher was removed";
@@ -710,7 +733,8 @@ void watcher_free(struct watcher *w)
 	free(w);
 }
 
-void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
+static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
+			  void *arg)
 {
 	struct process *p, *next;
 
@@ -734,8 +758,18 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 		if (p->state == PS_FATAL || p->state == PS_EXITED)
 			process_free(p);
 	}
-	add_waiter(w, WAIT_STARTED, done, arg);
+	add_waiter(w, kind, done, arg);
 	watcher_update(w);
+}
+
+void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	start_waiting(w, WAIT_STARTED, done, arg);
+}
+
+void watcher_start_decided(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	start_waiting(w, WAIT_DECIDED, done, arg);
 }
 
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)

@@ -21,6 +21,7 @@ struct watcher;
 enum watcher_outcome {
 	WATCHER_DONE,            /* what was asked for holds */
 	WATCHER_GAVE_UP,         /* the processes started, but one gave up (FATAL) */
+	WATCHER_FAILING,         /* a process failed a start, and is being retried (DECIDED) */
 	WATCHER_STOPPED_SINCE,   /* a later stop (or rm) undid the start, restart or reload */
 	WATCHER_STARTED_SINCE,   /* a later start, restart or reload undid the stop */
 	WATCHER_REMOVED,         /* the watcher was removed (or the daemon is ending) */
@@ -54,6 +55,9 @@ struct process {
 				       * the pause before the next start grows with them, but they
 				       * never count towards max_retry */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
+	char *start_error;            /* why cirqued killed the last one while it was starting ("not
+				       * ready after 5 s (tcp 127.0.0.1:8080 refused)"), or NULL;
+				       * cleared at the next spawn */
 	int last_status;              /* wait status of the last exit, -1 if none */
 	bool exit_expected;           /* that exit's status was in exitcodes (as they were then) */
 	ev_tstamp started_at;         /* when the current pid was spawned */
@@ -66,6 +70,7 @@ struct process {
 
 enum waiter_kind {
 	WAIT_STARTED,        /* every wanted process up (start, incr/decr) */
+	WAIT_DECIDED,        /* the same, or a process failed a start (priority levels) */
 	WAIT_STOPPED,        /* no process left, the predecessor's included (stop, rm) */
 	WAIT_REPLACED,       /* started, and no process older than the request left (reload,
 			      * restart) */
@@ -86,6 +91,7 @@ struct waiter {
 				       * the watcher's processes */
 	int npids;
 	ev_timer grace;               /* WAIT_KILLED: SIGKILL to the pids left when it fires */
+	unsigned failed_starts;       /* WAIT_DECIDED: the watcher's count when it began */
 };
 
 struct watcher {
@@ -95,6 +101,8 @@ struct watcher {
 	const char *name;             /* config->name */
 	bool wanted;                  /* the operator wants it running */
 	bool removing;                /* dropped from the configuration: freed once it is idle */
+	bool start_queued;            /* a start by priority level will start it when its level
+				       * comes; a stop (or kill) meanwhile cancels that */
 	bool dead;                    /* detached (watcher_detach): nothing of it runs any more */
 	struct watcher *next_dead;    /* in the owner's list of watchers to free */
 	/* A name is never run by two watchers at once: a watcher that takes the name of a
@@ -112,6 +120,8 @@ struct watcher {
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
+	unsigned failed_starts;       /* starts that failed so far (died or killed before ready, no
+				       * spawn): WAIT_DECIDED waiters see a new one */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
 	watcher_idle_fn on_idle;
@@ -130,6 +140,9 @@ void watcher_detach(struct watcher *w);
 void watcher_free(struct watcher *w);
 
 void watcher_start(struct watcher *w, watcher_done_fn done, void *arg);
+/* The same, but DONE as soon as it is decided: every process up (or FATAL), or one has failed
+ * a start (WATCHER_FAILING; it goes on retrying). What a priority level waits for. */
+void watcher_start_decided(struct watcher *w, watcher_done_fn done, void *arg);
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
 /* Stop, then start: every process is stopped; new ones spawn once all are gone. DONE when
  * they have started. A restart satisfies the reloads queued or in flight: they end with it. */

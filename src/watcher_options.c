@@ -259,6 +259,134 @@ static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struc
 static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 { return opt_stream(ld, path, v, d, 1); }
 
+/* The probe's address as a process with worker id 1 would have it: checked at load time, so
+ * that a mistake shows there and not as a process that is never ready. $(circus.sockets.NAME)
+ * is refused: it stands for a descriptor number in the child, not for a port or a path. */
+static char *sample_probe_text(struct loader *ld, const char *path, yaml_node_t *value,
+			       const char *text)
+{
+	for (const char *p = strstr(text, "$("); p; p = strstr(p + 2, "$(")) {
+		if (socket_marker_len(p) > 0) {
+			add_error(ld, value, "%s: $(circus.sockets.NAME) is a descriptor number in the "
+				  "child, not an address to probe (only $(circus.wid) is substituted "
+				  "here)", path);
+			return NULL;
+		}
+	}
+	return substitute_vars(text, 1, NULL, 0);
+}
+
+static int opt_ready_unix(struct loader *ld, const char *path, yaml_node_t *value,
+			  struct watcher_config *wc)
+{
+	char *sample;
+	size_t len;
+
+	wc->ready = READY_UNIX;
+	free(wc->ready_path);
+	wc->ready_path = NULL;
+	if (get_string(ld, path, value, &wc->ready_path) < 0)
+		return -1;
+	if ((sample = sample_probe_text(ld, path, value, wc->ready_path)) == NULL)
+		return -1;
+	len = strlen(sample);
+	free(sample);
+	if (len >= 108) {
+		add_error(ld, value, "%s: a unix socket path has at most 107 characters", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The probe's host and port as worker 1 would have them: each error points at its own node. */
+static int check_tcp_probe(struct loader *ld, const char *host_path, yaml_node_t *host_node,
+			   const char *port_path, yaml_node_t *port_node,
+			   const struct watcher_config *wc)
+{
+	char *host = NULL, *port, why[256];
+	struct sockaddr_storage addr;
+	socklen_t len;
+	long number;
+	int rc = -1;
+
+	port = sample_probe_text(ld, port_path, port_node, wc->ready_port);
+	if (port == NULL)
+		return -1;
+	if (parse_long(port, &number) < 0 || number < 1 || number > 65535) {
+		add_error(ld, port_node, "%s: '%s' is not a port (1-65535)%s", port_path, port,
+			  strstr(wc->ready_port, "$(") ? " (with $(circus.wid) = 1)" : "");
+	} else if ((host = sample_probe_text(ld, host_path, host_node, wc->ready_host)) != NULL) {
+		if (parse_tcp_address(host, port, &addr, &len, why, sizeof(why)) < 0)
+			add_error(ld, host_node, "%s: %s%s", host_path, why,
+				  strstr(wc->ready_host, "$(") ? " (with $(circus.wid) = 1)" : "");
+		else
+			rc = 0;
+	}
+	free(host);
+	free(port);
+	return rc;
+}
+
+struct tcp_draft {
+	yaml_node_t *host, *port;
+};
+
+static void visit_tcp_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			  yaml_node_t *value, void *arg)
+{
+	struct tcp_draft *d = arg;
+	const char *name = scalar(key);
+
+	if (strcmp(name, "host") == 0)
+		d->host = value;
+	else if (strcmp(name, "port") == 0)
+		d->port = value;
+	else
+		add_error(ld, key, "%s: unknown key '%s' (host, port)", parent, name);
+}
+
+/* {tcp: PORT}, {tcp: "HOST:PORT"} ("[::1]:PORT" for IPv6) or {tcp: {host: HOST, port: PORT}}:
+ * numeric addresses only (127.0.0.1 by default). */
+static int opt_ready_tcp(struct loader *ld, const char *path, yaml_node_t *value,
+			 struct watcher_config *wc)
+{
+	struct tcp_draft d = { value, value };
+	const char *text;
+
+	wc->ready = READY_TCP;
+	free(wc->ready_host);
+	free(wc->ready_port);
+	wc->ready_host = wc->ready_port = NULL;
+	if (value->type == YAML_MAPPING_NODE) {
+		d.host = d.port = NULL;
+		walk_mapping(ld, path, value, visit_tcp_key, &d);
+		const char *host = d.host ? scalar(d.host) : "127.0.0.1";
+		const char *port = d.port ? scalar(d.port) : NULL;
+		if (port == NULL || is_null(d.port) || host == NULL || is_null(d.host)) {
+			add_error(ld, d.port && port == NULL ? d.port : d.host && host == NULL ? d.host
+				  : value, "%s: needs port: (1-65535), and host: a numeric address if "
+				  "not 127.0.0.1", path);
+			return -1;
+		}
+		char host_path[560], port_path[560];
+		snprintf(host_path, sizeof(host_path), "%s.host", path);
+		snprintf(port_path, sizeof(port_path), "%s.port", path);
+		wc->ready_host = xstrdup(host);
+		wc->ready_port = xstrdup(port);
+		return check_tcp_probe(ld, host_path, d.host ? d.host : value, port_path, d.port, wc);
+	}
+	text = scalar(value);
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	if (text == NULL || is_null(value) || (colon ? colon[1] : text[0]) == '\0') {
+		add_error(ld, value, "%s: must be a port (1-65535), HOST:PORT or {host: HOST, port: "
+			  "PORT}", path);
+		return -1;
+	}
+	wc->ready_host = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup("127.0.0.1");
+	wc->ready_port = xstrdup(colon ? colon + 1 : text);
+	return check_tcp_probe(ld, path, value, path, value, wc);
+}
+
 /* ready: notify | {delay: 2s} | {tcp: 8080} | {tcp: "127.0.0.1:8080"} | {unix: PATH} |
  * {notify: true} */
 static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
@@ -269,7 +397,6 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	yaml_node_t *value;
 	const char *kind;
 	char sub[512];
-	long port;
 
 	if (text && strcmp(text, "notify") == 0) {
 		wc->ready = READY_NOTIFY;
@@ -278,13 +405,12 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	if (v->type != YAML_MAPPING_NODE ||
 	    v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1) {
 		add_error(ld, v, "%s: must be notify, or one of {delay: 2s}, {tcp: PORT or HOST:PORT}, "
-			  "{unix: PATH}", path);
+			  "{tcp: {host: HOST, port: PORT}}, {unix: PATH}", path);
 		return -1;
 	}
 	pair = v->data.mapping.pairs.start;
 	kind = scalar(node_at(ld, pair->key));
 	value = node_at(ld, pair->value);
-	text = scalar(value);
 	snprintf(sub, sizeof(sub), "%s.%s", path, kind ? kind : "?");
 	if (kind && strcmp(kind, "delay") == 0) {
 		wc->ready = READY_DELAY;
@@ -294,29 +420,10 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 		wc->ready = READY_NOTIFY;
 		return 0;
 	}
-	if (kind && strcmp(kind, "unix") == 0) {
-		wc->ready = READY_UNIX;
-		if (get_string(ld, sub, value, &wc->ready_path) < 0)
-			return -1;
-		if (strlen(wc->ready_path) >= 108) {
-			add_error(ld, value, "%s: a unix socket path has at most 107 characters", sub);
-			return -1;
-		}
-		return 0;
-	}
-	if (kind && strcmp(kind, "tcp") == 0) {
-		const char *colon = text ? strrchr(text, ':') : NULL;
-		wc->ready = READY_TCP;
-		free(wc->ready_host);
-		wc->ready_host = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup("127.0.0.1");
-		if (text == NULL || parse_long(colon ? colon + 1 : text, &port) < 0 || port < 1 ||
-		    port > 65535) {
-			add_error(ld, value, "%s: must be a port (1-65535) or HOST:PORT", sub);
-			return -1;
-		}
-		wc->ready_port = (int)port;
-		return 0;
-	}
+	if (kind && strcmp(kind, "unix") == 0)
+		return opt_ready_unix(ld, sub, value, wc);
+	if (kind && strcmp(kind, "tcp") == 0)
+		return opt_ready_tcp(ld, sub, value, wc);
 	add_error(ld, node_at(ld, pair->key), "%s: unknown readiness '%s' (delay, tcp, unix, notify)",
 		  path, kind ? kind : "");
 	return -1;
@@ -535,6 +642,7 @@ static void ready_init(struct watcher_config *wc)
 static void ready_free(struct watcher_config *wc)
 {
 	free(wc->ready_host);
+	free(wc->ready_port);
 	free(wc->ready_path);
 }
 static bool ready_kind_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -542,7 +650,7 @@ static bool ready_kind_equal(const struct watcher_config *a, const struct watche
 static bool ready_details_equal(const struct watcher_config *a, const struct watcher_config *b)
 {
 	return a->ready_delay == b->ready_delay && same_text(a->ready_host, b->ready_host) &&
-	       a->ready_port == b->ready_port && same_text(a->ready_path, b->ready_path);
+	       same_text(a->ready_port, b->ready_port) && same_text(a->ready_path, b->ready_path);
 }
 
 static bool respawn_equal(const struct watcher_config *a, const struct watcher_config *b)

@@ -87,4 +87,7 @@ done
 
 kill "$LPID" 2>/dev/null
 kill -0 "$DPID" 2>/dev/null || fail "the daemon died"
+# The refusal is not silent: a link that will not be followed is said once, in the log.
+grep -q "watcher last\[1\]: ready probe refused: .*link.*not followed" "$DLOG" ||
+	fail "the refused probe was not logged"
 finish

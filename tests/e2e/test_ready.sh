@@ -73,7 +73,7 @@ proc_env "$npid" | grep -qx "NOTIFY_SOCKET=$CIRQUE_RUNTIME_DIR/notify/[0-9]*-[0-
 
 # Never ready: killed at ready_timeout, counted as a failed start, then FATAL (max_retry 0).
 "$CTL" start --no-wait never >/dev/null
-wait_for 10 'grep -q "watcher never\[1\]: pid [0-9]* not ready within ready_timeout 1s, killing it" "$DLOG"' ||
+wait_for 10 'grep -q "watcher never\[1\]: pid [0-9]* not ready after ready_timeout 1 s (tcp 127.0.0.1:1 refused), killing it" "$DLOG"' ||
 	fail "no ready_timeout kill"
 wait_for 10 '"$CTL" status never | grep -q FATAL' || fail "never-ready watcher not FATAL: $("$CTL" status never)"
 [ "$(count_matching "$N")" -eq 0 ] || fail "the unready process is still alive"

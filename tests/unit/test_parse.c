@@ -2,6 +2,7 @@
 #include "check.h"
 #include "parse.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -544,6 +545,36 @@ TEST(substitute_env_references)
 	CHECK_STR(env_refs("$$(circus.env.HOME)"), "$/home/x");
 }
 
+TEST(tcp_address)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	char why[256];
+
+	CHECK_INT(parse_tcp_address("127.0.0.1", "8080", &ss, &len, why, sizeof(why)), 0);
+	CHECK_INT(in->sin_family, AF_INET);
+	CHECK_INT(ntohs(in->sin_port), 8080);
+	CHECK_INT((int)len, (int)sizeof(*in));
+	CHECK_INT(parse_tcp_address("localhost", "1", &ss, &len, why, sizeof(why)), 0);
+	CHECK_INT(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
+	CHECK_INT(parse_tcp_address("[::1]", "65535", &ss, &len, why, sizeof(why)), 0);
+	CHECK_INT(in6->sin6_family, AF_INET6);
+	CHECK_INT(ntohs(in6->sin6_port), 65535);
+	CHECK_INT(parse_tcp_address("::1", "80", &ss, &len, why, sizeof(why)), 0);
+	CHECK_INT(in6->sin6_family, AF_INET6);
+	/* Never resolved: a name is refused, and says why. */
+	CHECK_INT(parse_tcp_address("db.example", "80", &ss, &len, why, sizeof(why)), -1);
+	CHECK(strstr(why, "'db.example' is not a numeric") != NULL);
+	CHECK_INT(parse_tcp_address("", "80", &ss, &len, why, sizeof(why)), -1);
+	CHECK_INT(parse_tcp_address("127.0.0.1", "0", &ss, &len, why, sizeof(why)), -1);
+	CHECK(strstr(why, "'0' is not a port") != NULL);
+	CHECK_INT(parse_tcp_address("127.0.0.1", "65536", &ss, &len, why, sizeof(why)), -1);
+	CHECK_INT(parse_tcp_address("127.0.0.1", "80x", &ss, &len, why, sizeof(why)), -1);
+	CHECK_INT(parse_tcp_address("127.0.0.1", "", &ss, &len, why, sizeof(why)), -1);
+}
+
 int main(void)
 {
 	RUN(duration_plain_and_decimal);
@@ -570,6 +601,7 @@ int main(void)
 	RUN(substitute_wid);
 	RUN(substitute_sockets);
 	RUN(substitute_env_references);
+	RUN(tcp_address);
 #if 1 /* regressions of bugs found and fixed */
 	/* split_words: a backslash-newline between words yields an extra empty word (see report). */
 	check_test_name = "known_bugs";

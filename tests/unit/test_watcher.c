@@ -394,6 +394,27 @@ TEST(priority_levels)
 	daemon_down();
 }
 
+TEST(failing_level_holds_only_until_its_first_failed_start)
+{
+	/* high is never ready (nothing listens on port 1) and never gives up: low starts once
+	 * high's first start has failed, and the run ends while high is retried. */
+	daemon_up("watchers:\n"
+		  "  high: {cmd: /bin/true h, priority: 2, max_retry: -1, ready: {tcp: 1},\n"
+		  "         ready_timeout: 0.05}\n"
+		  "  low: {cmd: /bin/true l, priority: 1, ready: {delay: 0.02}}\n");
+	bool started = false;
+
+	CHECK_INT(arbiter_start_all(&arb, on_level_run_done, &started), 0);
+	CHECK_STR(spawn_order, "h");
+	CHECK_EVENTUALLY((started));
+	CHECK(strchr(spawn_order, 'l') != NULL);
+	CHECK(all_in_state(arbiter_find(&arb, "low"), PS_RUNNING, 1));
+	CHECK_INT(watcher_count_state(arbiter_find(&arb, "high"), PS_RUNNING), 0);
+	CHECK_INT(watcher_count_state(arbiter_find(&arb, "high"), PS_FATAL), 0);
+	CHECK(nkilled_by_sigkill >= 1);
+	daemon_down();
+}
+
 TEST(free_answers_waiters)
 {
 	daemon_up("watchers:\n  slow: {cmd: /bin/true s, autostart: false, ready: {delay: 60}}\n");
@@ -418,6 +439,7 @@ int main(void)
 	RUN(stop_on_idle_watcher_answers_at_once);
 	RUN(reconcile_incr_decr);
 	RUN(restart_replaces_every_pid);
+	RUN(failing_level_holds_only_until_its_first_failed_start);
 	RUN(stop_overtakes_start);
 	RUN(remove_while_waiting);
 	RUN(remove_idle_watcher_is_freed_later);
