@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* --- running an operation over watchers, one priority level at a time ------------------------- */
@@ -161,6 +162,8 @@ static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 			bool ours_from_start = false;  /* e.g. a logger on our stderr: not to be stopped */
 			for (int i = 0; a && i < a->ninitial_children; i++)
 				ours_from_start = ours_from_start || a->initial_children[i] == pid;
+			for (int i = 0; a && i < a->nreleased; i++)  /* rm with nostop */
+				ours_from_start = ours_from_start || a->released[i] == pid;
 			if (!ours_from_start)
 				pids[n++] = pid;
 		}
@@ -307,7 +310,7 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 static struct watcher *stopping_namesake(struct arbiter *a, const char *name)
 {
 	for (struct watcher *w = a->removed; w; w = w->next)  /* newest first */
-		if (strcmp(w->name, name) == 0 && w->successor == NULL)
+		if (strcasecmp(w->name, name) == 0 && w->successor == NULL)
 			return w;
 	return NULL;
 }
@@ -338,7 +341,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 struct watcher *arbiter_find(struct arbiter *a, const char *name)
 {
 	for (struct watcher *w = a->watchers; w; w = w->next)
-		if (strcmp(w->name, name) == 0)
+		if (strcasecmp(w->name, name) == 0)  /* names are case-insensitive, as in Circus */
 			return w;
 	return NULL;
 }
@@ -670,7 +673,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		bool kept = false;
 		next = w->next;
 		for (int i = 0; i < count && !kept; i++)
-			kept = configs[i] && strcmp(configs[i]->name, w->name) == 0;
+			kept = configs[i] && strcasecmp(configs[i]->name, w->name) == 0;
 		if (!kept) {
 			log_info("reload: watcher %s removed", w->name);
 			retire_watcher(a, w);
@@ -741,6 +744,26 @@ void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
 	retire_watcher(a, w);
 }
 
+void arbiter_release_watcher(struct arbiter *a, struct watcher *w)
+{
+	pid_t *pids;
+	int n = watcher_release(w, &pids), kept = 0;
+
+	/* Those released before that have exited since (and were reaped) are forgotten. */
+	for (int i = 0; i < a->nreleased; i++)
+		if (kill(a->released[i], 0) == 0)
+			a->released[kept++] = a->released[i];
+	a->released = xreallocarray(a->released, (size_t)(kept + n + 1), sizeof(pid_t));
+	memcpy(a->released + kept, pids, sizeof(pid_t) * (size_t)n);
+	a->nreleased = kept + n;
+	free(pids);
+	unlink_watcher(&a->watchers, w);
+	w->removing = true;
+	log_info("watcher %s: removed, %d process%s left running (nostop)", w->name, n,
+		 n == 1 ? "" : "es");
+	bury(a, w);
+}
+
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc)
 {
@@ -773,6 +796,7 @@ void arbiter_free(struct arbiter *a)
 		close(a->devnull_fd);
 	daemon_config_free(&a->daemon);
 	free(a->initial_children);
+	free(a->released);
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);

@@ -34,6 +34,8 @@ struct arbiter {
 	bool orphans_killed;
 	pid_t *initial_children;      /* children we had before spawning (not ours to stop) */
 	int ninitial_children;
+	pid_t *released;              /* let go by rm with nostop: not ours to stop either */
+	int nreleased;
 	int exit_code;
 	ev_signal sigterm, sigint, sigquit, sighup, sigusr1;
 	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */
@@ -62,6 +64,9 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name);
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
 /* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */
 void arbiter_remove_watcher(struct arbiter *a, struct watcher *w);
+/* rm with nostop: forgets W at once, leaving its processes running (watcher_release); a
+ * shutdown does not stop them either. */
+void arbiter_release_watcher(struct arbiter *a, struct watcher *w);
 /* Applies a new definition to W as a reload would (untouched, count change, or stop old and
  * start new); takes WC. Returns the watcher now under that name (W itself or its successor). */
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,

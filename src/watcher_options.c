@@ -1092,7 +1092,7 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 struct watcher_config *config_find_watcher(const struct config *config, const char *name)
 {
 	for (int i = 0; i < config->nwatchers; i++)
-		if (strcmp(config->watchers[i]->name, name) == 0)
+		if (strcasecmp(config->watchers[i]->name, name) == 0)  /* case-insensitive names */
 			return config->watchers[i];
 	return NULL;
 }
