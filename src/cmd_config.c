@@ -227,17 +227,19 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
  * -1 (errno) when the one signal asked for failed. */
 static int signal_process_tree(pid_t pid, int sig, long childpid, bool children, bool recursive)
 {
-	pid_t *kids;
-	int n, sent = 0;
+	pid_t *kids = NULL;
+	int n = 0, sent = 0;
 
+	/* The tree is read first: once the process is gone, so are its children in /proc. */
+	if (childpid || children || recursive)
+		n = proc_children(pid, childpid == 0 && recursive, &kids);
 	if (childpid == 0 && !children) {
-		if (kill(pid, sig) < 0)
+		if (kill(pid, sig) < 0) {
+			free(kids);
 			return -1;
+		}
 		sent++;
-		if (!recursive)
-			return sent;
 	}
-	n = proc_children(pid, childpid == 0 && recursive, &kids);
 	for (int i = 0; i < n; i++) {
 		if (childpid && kids[i] != childpid)
 			continue;
