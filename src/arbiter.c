@@ -694,6 +694,20 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 	}
 }
 
+/* The processes the watchers would want after applying CONFIGS (a count changed at run time
+ * survives when the file's does not change, as apply_definition keeps it). */
+static long planned_processes(struct arbiter *a, struct watcher_config **configs, int count)
+{
+	long total = 0;
+
+	for (int i = 0; i < count; i++) {
+		struct watcher *w = arbiter_find(a, configs[i]->name);
+		total += w && w->config->numprocesses == configs[i]->numprocesses ? w->numprocesses
+										     : configs[i]->numprocesses;
+	}
+	return total;
+}
+
 int arbiter_reload(struct arbiter *a)
 {
 	struct config_errors errors = { 0 };
@@ -715,6 +729,16 @@ int arbiter_reload(struct arbiter *a)
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
+	long planned = planned_processes(a, config->watchers, config->nwatchers);
+	long max = daemon_max_processes(&config->daemon);
+	if (planned > max) {
+		log_errorx("reload failed: with the counts changed at run time (incr, decr, set), the "
+			   "watchers would want %ld processes, more than max_processes %ld; keeping the "
+			   "running configuration", planned, max);
+		config_free(config);
+		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
+		return -1;
+	}
 	char **rebound = NULL;
 	if (take_sockets(config, &rebound) < 0) {
 		log_errorx("reload failed: keeping the running configuration");
@@ -732,6 +756,15 @@ int arbiter_reload(struct arbiter *a)
 	describe_state(a, state, sizeof(state));
 	notify_send("READY=1\nSTATUS=%s", state);
 	return 0;
+}
+
+long arbiter_processes_with(const struct arbiter *a, const struct watcher *w, long n)
+{
+	long total = w ? 0 : n;
+
+	for (const struct watcher *x = a->watchers; x; x = x->next)
+		total += x == w ? n : x->numprocesses;
+	return total;
 }
 
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc)

@@ -64,6 +64,9 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name);
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
 /* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */
 void arbiter_remove_watcher(struct arbiter *a, struct watcher *w);
+/* The processes all watchers want together (their numprocesses) if W's count were N (W NULL:
+ * a new watcher of N). */
+long arbiter_processes_with(const struct arbiter *a, const struct watcher *w, long n);
 /* rm with nostop: forgets W at once, leaving its processes running (watcher_release); a
  * shutdown does not stop them either. */
 void arbiter_release_watcher(struct arbiter *a, struct watcher *w);

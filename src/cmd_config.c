@@ -158,6 +158,10 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watch
 	json_decref(raw);
 	if (wc == NULL)
 		return;
+	if (!within_max_processes(a, req, w, w->name, wc->numprocesses)) {
+		watcher_config_free(wc);
+		return;
+	}
 	arbiter_change_watcher(a, w, wc);
 	control_ok(req);
 }
@@ -209,6 +213,10 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	json_decref(raw);
 	if (wc == NULL)
 		return;
+	if (!within_max_processes(a, req, NULL, name, wc->numprocesses)) {
+		watcher_config_free(wc);
+		return;
+	}
 	w = arbiter_add_watcher(a, wc);
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {

@@ -244,7 +244,8 @@ void cmd_reload(struct arbiter *a, struct request *req, json_t *props, struct wa
 /* incr/decr as Circus answers them: a singleton's count never changes ({numprocesses, singleton:
  * true}, waiting or not); otherwise a plain ok at once, or {numprocesses} with waiting, once the
  * processes have settled. */
-static void change_count(struct request *req, json_t *props, struct watcher *w, int sign)
+static void change_count(struct arbiter *a, struct request *req, json_t *props, struct watcher *w,
+			 int sign)
 {
 	long nb;
 	struct op *op;
@@ -261,6 +262,8 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 	long target = w->numprocesses + sign * nb;
 	if (target > 100000)
 		target = 100000;
+	if (!within_max_processes(a, req, w, w->name, target))
+		return;  /* refused: nothing spawns */
 	watcher_set_numprocesses(w, (int)(target < 0 ? 0 : target));
 	if (!waiting(props)) {
 		control_ok(req);
@@ -278,14 +281,12 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 
 void cmd_incr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	(void)a;
-	change_count(req, props, w, +1);
+	change_count(a, req, props, w, +1);
 }
 
 void cmd_decr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	(void)a;
-	change_count(req, props, w, -1);
+	change_count(a, req, props, w, -1);
 }
 
 /* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL

@@ -202,6 +202,19 @@ bool signal_from_json(json_t *v, int *sig)
 	return json_is_string(v) && (*sig = parse_signal(json_string_value(v))) > 0;
 }
 
+bool within_max_processes(struct arbiter *a, struct request *req, const struct watcher *w,
+			  const char *name, long n)
+{
+	long max = daemon_max_processes(&a->daemon), total = arbiter_processes_with(a, w, n);
+
+	if (total <= max || (w && n <= w->numprocesses))  /* fewer is always fine */
+		return true;
+	control_fail(req, REPLY_EINVAL, "%s: %ld processes would make %ld in all, more than "
+		     "max_processes %ld (cirque.max_processes in the configuration file raises it)",
+		     name, n, total, max);
+	return false;
+}
+
 /* Waiting quit requests, answered when every process is gone. */
 static struct request *quit_waiters[16];
 static int nquit_waiters;
