@@ -122,7 +122,8 @@ static int daemon_max_processes_key(struct loader *ld, const char *path, yaml_no
 	return get_int(ld, path, v, 1, &ld->config->daemon.max_processes);
 }
 
-/* Descriptors the daemon keeps for itself below the ceiling: log files, sockets, /proc reads. */
+/* Descriptors the daemon keeps for itself below the ceiling (log files, sockets, /proc reads):
+ * 64, or a quarter of what is below the ceiling in a small table. */
 #define OWN_DESCRIPTORS 64
 /* What one process costs the daemon: the read ends of its stdout and stderr pipes. */
 #define DESCRIPTORS_PER_PROCESS 2
@@ -137,8 +138,8 @@ long daemon_max_processes(const struct daemon_config *d)
 	/* cirqued raises its soft limit to the hard one (arbiter.c) */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max < (rlim_t)max * DESCRIPTORS_PER_PROCESS) {
-		long table = (long)rl.rlim_max;
-		long budget = table - fd_reserve_of(table) - OWN_DESCRIPTORS;
+		long table = (long)rl.rlim_max, ceiling = table - fd_reserve_of(table);
+		long budget = ceiling - (ceiling / 4 < OWN_DESCRIPTORS ? ceiling / 4 : OWN_DESCRIPTORS);
 		max = budget > DESCRIPTORS_PER_PROCESS ? budget / DESCRIPTORS_PER_PROCESS : 1;
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
