@@ -271,8 +271,12 @@ def watcher_names_ignore_case():
     r = call("add", name="MIXED", cmd="/bin/true")
     assert r.get("status") == "error", "a second watcher differing only in case: %r" % r
     mark = len(events)
+    old = pids("mix")
     ok(call("restart", name="MIXED", waiting=True))
     wait_until(lambda: ("start", None) in of("mixed", mark), 5, "watcher.mixed.start")
+    # A restart: the stop's events (kill, reap, stop), then the start's (spawn, start).
+    assert of("mixed", mark) == [("kill", old[0]), ("reap", old[0]), ("stop", None),
+                                 ("spawn", pids("mix")[0]), ("start", None)], of("mixed", mark)
 
 sys.exit(1 if failures else 0)
 PYEOF
