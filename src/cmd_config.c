@@ -162,6 +162,9 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watch
 		watcher_config_free(wc);
 		return;
 	}
+	/* Circus publishes "updated" for every set; a change publishes it on its own. */
+	if (watcher_config_equal(w->config, wc, true) && wc->numprocesses == w->numprocesses)
+		events_publish_watcher(a->events, w->name, "updated", NULL);
 	arbiter_change_watcher(a, w, wc);
 	control_ok(req);
 }

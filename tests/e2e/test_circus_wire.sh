@@ -207,6 +207,15 @@ def incr_answers_as_circusd():
             assert r.get("numprocesses") == 1 and r.get("singleton") is True, (command, r)
     assert len(pids("solo")) == 1 and ok(call("numprocesses", name="solo"))["numprocesses"] == 1
 
+@check
+def set_publishes_updated_even_without_a_change():
+    for value in (3, 3):  # a change, then the same value again
+        mark = len(events)
+        ok(call("set", name="solo", options={"graceful_timeout": value}))
+        wait_until(lambda: of("solo", mark), 5, "watcher.solo.updated")
+        pump(0.1)
+        assert of("solo", mark) == [("updated", None)], of("solo", mark)
+
 def tree():
     p = pids("tree-p")
     assert len(p) == 1, p
