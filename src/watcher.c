@@ -4,6 +4,7 @@
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
+#include "proc_info.h"
 #include "spawn.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -240,6 +241,26 @@ static void send_signal(struct process *p, int sig, bool to_group)
 	     p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
 }
 
+/* Circus's "kill" events for a signal that stops P: one for P, and with stop_children (the
+ * signal goes to its group) one for each child, or each descendant when RECURSIVE (SIGKILL),
+ * read from /proc before the signal is sent. */
+static void emit_kills(struct process *p, bool recursive)
+{
+	struct watcher *w = p->watcher;
+	pid_t *kids;
+	int n;
+
+	if (p->pid <= 0)
+		return;
+	emit(w, "kill", p->pid, 0);
+	if (!w->config->stop_children || w->on_event == NULL)
+		return;
+	n = proc_children(p->pid, recursive, &kids);
+	for (int i = 0; i < n; i++)
+		emit(w, "kill", kids[i], 0);
+	free(kids);
+}
+
 static double max_age_with_variance(const struct watcher_config *c)
 {
 	return c->max_age + c->max_age_variance * ((double)random() / (double)RAND_MAX);
@@ -297,16 +318,14 @@ static void perform(struct process *p, enum proc_action action)
 			   "failures", w->name, p->wid, p->failures, c->max_retry);
 		break;
 	case PA_SEND_STOP:
-		if (p->pid > 0)
-			emit(w, "kill", p->pid, 0);
+		emit_kills(p, false);
 		send_signal(p, c->stop_signal, c->stop_children);
 		arm_timer(p, c->graceful_timeout);
 		break;
 	case PA_KILL:
 		log_warnx("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
 			  "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
-		if (p->pid > 0)
-			emit(w, "kill", p->pid, 0);
+		emit_kills(p, true);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_REMOVE:
