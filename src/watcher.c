@@ -922,7 +922,7 @@ static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
 		if (p) {
 			log_warnx("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
 				  "SIGKILL", w->name, p->wid, (int)p->pid);
-			emit(w, "kill", p->pid, 0);
+			emit_kills(p, true);
 			process_signal(p, SIGKILL, w->config->stop_children);
 		}
 	}
@@ -937,10 +937,10 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || (pid && p->pid != pid))
 			continue;
+		emit_kills(p, false);  /* before the signal: the children are read first */
 		if (process_signal(p, signum, w->config->stop_children) == 0) {
 			wt->pids[wt->npids++] = p->pid;
 			p->quiet_exit = true;
-			emit(w, "kill", p->pid, 0);
 		}
 	}
 	int n = wt->npids;
