@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* --- running an operation over watchers, one priority level at a time ------------------------- */
@@ -247,6 +248,8 @@ static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 			bool ours_from_start = false;  /* e.g. a logger on our stderr: not to be stopped */
 			for (int i = 0; a && i < a->ninitial_children; i++)
 				ours_from_start = ours_from_start || a->initial_children[i] == pid;
+			for (int i = 0; a && i < a->nreleased; i++)  /* rm with nostop */
+				ours_from_start = ours_from_start || a->released[i] == pid;
 			if (!ours_from_start)
 				pids[n++] = pid;
 		}
@@ -398,7 +401,7 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 static struct watcher *stopping_namesake(struct arbiter *a, const char *name)
 {
 	for (struct watcher *w = a->removed; w; w = w->next)  /* newest first */
-		if (strcmp(w->name, name) == 0 && w->successor == NULL)
+		if (strcasecmp(w->name, name) == 0 && w->successor == NULL)
 			return w;
 	return NULL;
 }
@@ -429,7 +432,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 struct watcher *arbiter_find(struct arbiter *a, const char *name)
 {
 	for (struct watcher *w = a->watchers; w; w = w->next)
-		if (strcmp(w->name, name) == 0)
+		if (strcasecmp(w->name, name) == 0)  /* names are case-insensitive, as in Circus */
 			return w;
 	return NULL;
 }
@@ -871,7 +874,7 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 		bool kept = false;
 		next = w->next;
 		for (int i = 0; i < count && !kept; i++)
-			kept = configs[i] && strcmp(configs[i]->name, w->name) == 0;
+			kept = configs[i] && strcasecmp(configs[i]->name, w->name) == 0;
 		if (!kept) {
 			log_info("reload: watcher %s removed", w->name);
 			retire_watcher(a, w);
@@ -898,6 +901,20 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 	}
 }
 
+/* The processes the watchers would want after applying CONFIGS (a count changed at run time
+ * survives when the file's does not change, as apply_definition keeps it). */
+static long planned_processes(struct arbiter *a, struct watcher_config **configs, int count)
+{
+	long total = 0;
+
+	for (int i = 0; i < count; i++) {
+		struct watcher *w = arbiter_find(a, configs[i]->name);
+		total += w && w->config->numprocesses == configs[i]->numprocesses ? w->numprocesses
+										     : configs[i]->numprocesses;
+	}
+	return total;
+}
+
 int arbiter_reload(struct arbiter *a)
 {
 	struct config_errors errors = { 0 };
@@ -916,6 +933,16 @@ int arbiter_reload(struct arbiter *a)
 		log_errorx("reload failed: %d error%s in the configuration; keeping the running one",
 			   errors.count, errors.count == 1 ? "" : "s");
 		config_errors_free(&errors);
+		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
+		return -1;
+	}
+	long planned = planned_processes(a, config->watchers, config->nwatchers);
+	long max = daemon_max_processes(&config->daemon);
+	if (planned > max) {
+		log_errorx("reload failed: with the counts changed at run time (incr, decr, set), the "
+			   "watchers would want %ld processes, more than max_processes %ld; keeping the "
+			   "running configuration", planned, max);
+		config_free(config);
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
@@ -941,6 +968,15 @@ int arbiter_reload(struct arbiter *a)
 	return 0;
 }
 
+long arbiter_processes_with(const struct arbiter *a, const struct watcher *w, long n)
+{
+	long total = w ? 0 : n;
+
+	for (const struct watcher *x = a->watchers; x; x = x->next)
+		total += x == w ? n : x->numprocesses;
+	return total;
+}
+
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc)
 {
 	return add_watcher(a, wc);
@@ -949,6 +985,26 @@ struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc
 void arbiter_remove_watcher(struct arbiter *a, struct watcher *w)
 {
 	retire_watcher(a, w);
+}
+
+void arbiter_release_watcher(struct arbiter *a, struct watcher *w)
+{
+	pid_t *pids;
+	int n = watcher_release(w, &pids), kept = 0;
+
+	/* Those released before that have exited since (and were reaped) are forgotten. */
+	for (int i = 0; i < a->nreleased; i++)
+		if (kill(a->released[i], 0) == 0)
+			a->released[kept++] = a->released[i];
+	a->released = xreallocarray(a->released, (size_t)(kept + n + 1), sizeof(pid_t));
+	memcpy(a->released + kept, pids, sizeof(pid_t) * (size_t)n);
+	a->nreleased = kept + n;
+	free(pids);
+	unlink_watcher(&a->watchers, w);
+	w->removing = true;
+	log_info("watcher %s: removed, %d process%s left running (nostop)", w->name, n,
+		 n == 1 ? "" : "es");
+	bury(a, w);
 }
 
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
@@ -983,6 +1039,7 @@ void arbiter_free(struct arbiter *a)
 		close(a->devnull_fd);
 	daemon_config_free(&a->daemon);
 	free(a->initial_children);
+	free(a->released);
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);

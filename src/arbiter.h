@@ -34,6 +34,8 @@ struct arbiter {
 	bool orphans_killed;
 	pid_t *initial_children;      /* children we had before spawning (not ours to stop) */
 	int ninitial_children;
+	pid_t *released;              /* let go by rm with nostop: not ours to stop either */
+	int nreleased;
 	int exit_code;
 	ev_signal sigterm, sigint, sigquit, sighup, sigusr1;
 	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */
@@ -75,6 +77,12 @@ bool arbiter_file_changed(const struct arbiter *a, const struct watcher_config *
  * the file's new definition WC would undo: a sorted JSON array of option names, maybe empty. */
 json_t *arbiter_runtime_changes(const struct arbiter *a, const struct watcher *w,
 				const struct watcher_config *wc);
+/* The processes all watchers want together (their numprocesses) if W's count were N (W NULL:
+ * a new watcher of N). */
+long arbiter_processes_with(const struct arbiter *a, const struct watcher *w, long n);
+/* rm with nostop: forgets W at once, leaving its processes running (watcher_release); a
+ * shutdown does not stop them either. */
+void arbiter_release_watcher(struct arbiter *a, struct watcher *w);
 /* Applies a new definition to W as a reload would (untouched, count change, or stop old and
  * start new); takes WC. Returns the watcher now under that name (W itself or its successor). */
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,

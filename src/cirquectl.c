@@ -16,6 +16,7 @@
 #include "version.h"
 #include "xmalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -422,7 +423,10 @@ static int ctl_status(struct client *c, int argc, char **argv)
 	json_t *statuses = json_object_get(reply, "statuses");
 	json_t *processes = json_object_get(reply, "processes");
 	for (int i = 0; i < argc; i++) {
-		if (json_object_get(statuses, argv[i]) == NULL) {
+		bool found = false;
+		json_object_foreach(statuses, name, state)  /* names are case-insensitive */
+			found = found || strcasecmp(argv[i], name) == 0;
+		if (!found) {
 			printf("%s: ERROR (no such process)\n", argv[i]);
 			rc = EXIT_NO_SUCH;
 		}
@@ -430,7 +434,7 @@ static int ctl_status(struct client *c, int argc, char **argv)
 	json_object_foreach(statuses, name, state) {
 		bool wanted = argc == 0;
 		for (int i = 0; i < argc && !wanted; i++)
-			wanted = strcmp(argv[i], name) == 0;
+			wanted = strcasecmp(argv[i], name) == 0;
 		if (wanted)
 			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
 						     name, json_string_value(state), &lines, &n,
@@ -756,10 +760,19 @@ static int change_count(struct client *c, const char *command, int argc, char **
 	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
 	if (!c->json) {
-		if (rc == EXIT_OK)
-			printf("%s: %lld processes\n", argv[0],
-			       (long long)json_integer_value(json_object_get(reply, "numprocesses")));
-		else
+		/* As circusd: a plain ok (the count is the numprocesses command's); a singleton's
+		 * count does not change. */
+		if (rc == EXIT_OK && json_is_true(json_object_get(reply, "singleton"))) {
+			printf("%s: a singleton, not changing the number of processes (%lld)\n",
+			       argv[0], json_integer_value(json_object_get(reply, "numprocesses")));
+		} else if (rc == EXIT_OK) {
+			json_t *count = NULL;
+			if (!json_object_get(reply, "numprocesses"))
+				simple(c, "numprocesses", json_pack("{s:s}", "name", argv[0]), &count);
+			printf("%s: %lld processes\n", argv[0], json_integer_value(json_object_get(
+				       count ? count : reply, "numprocesses")));
+			json_decref(count);
+		} else
 			printf("%s: ERROR (%s)\n", argv[0], is_no_such(reply) ? "no such process"
 									  : reply_reason(reply));
 	}
@@ -1118,6 +1131,16 @@ static void print_piece(struct follow_carry *carry, const char *data, size_t len
 	free(joined);
 }
 
+/* "stream.<name>.": watcher names are case-insensitive, their topics lower-cased (events.h). */
+static size_t stream_topic(char *out, size_t size, const char *name)
+{
+	size_t n = (size_t)snprintf(out, size, "stream.%s.", name);
+
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return n < size ? n : size - 1;
+}
+
 /* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C. */
 static int follow(const struct tail_options *o, const char *stream, void *sub)
 {
@@ -1125,7 +1148,7 @@ static int follow(const struct tail_options *o, const char *stream, void *sub)
 	char prefix[300];
 	size_t prefix_len;
 
-	prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "stream.%s.", o->name);
+	prefix_len = stream_topic(prefix, sizeof(prefix), o->name);
 	while (!interrupted) {
 		zmq_msg_t topic, data;
 		int more = 0;
@@ -1175,7 +1198,7 @@ static void *subscribe_output(struct client *c, const char *name)
 	void *sub = zmq_socket(c->ctx, ZMQ_SUB);
 	int zero = 0;
 
-	snprintf(topic, sizeof(topic), "stream.%s.", name);
+	stream_topic(topic, sizeof(topic), name);
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
 	zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
 	if (zmq_connect(sub, ep) < 0)

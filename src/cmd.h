@@ -42,6 +42,10 @@ struct process *find_process(struct watcher *w, long pid);
 json_t *pids_of(const struct watcher *w);
 json_t *pids_except(json_t *pids, json_t *exclude);
 bool signal_from_json(json_t *v, int *sig);
+/* Whether NAME (watcher W, or a new one when NULL) may want N processes under max_processes;
+ * otherwise an EINVAL reply and false. */
+bool within_max_processes(struct arbiter *a, struct request *req, const struct watcher *w,
+			  const char *name, long n);
 
 /* The handlers, cmd_<name> for each row of commands.def. */
 #define CMD(name, flags, prop, prop_type, verb, cli, min, max, usage, help) \

@@ -13,6 +13,8 @@
 #include "xmalloc.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +189,13 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watch
 	json_decref(raw);
 	if (wc == NULL)
 		return;
+	if (!within_max_processes(a, req, w, w->name, wc->numprocesses)) {
+		watcher_config_free(wc);
+		return;
+	}
+	/* Circus publishes "updated" for every set; a change publishes it on its own. */
+	if (watcher_config_equal(w->config, wc, true) && wc->numprocesses == w->numprocesses)
+		events_publish_watcher(a->events, w->name, "updated", NULL);
 	arbiter_change_watcher(a, w, wc);
 	control_ok(req);
 }
@@ -238,6 +247,10 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	json_decref(raw);
 	if (wc == NULL)
 		return;
+	if (!within_max_processes(a, req, NULL, name, wc->numprocesses)) {
+		watcher_config_free(wc);
+		return;
+	}
 	w = arbiter_add_watcher(a, wc);
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {
@@ -250,11 +263,47 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	}
 }
 
+/* Circus's signal to one process P: to the process only; with CHILDPID to that child of it
+ * only (ESRCH if it is none); with CHILDREN to its children only; with RECURSIVE to it and every
+ * descendant. Children are found in /proc at this moment. Returns how many were signalled, or
+ * -1 (errno) when the one signal asked for failed. */
+static int signal_process_tree(pid_t pid, int sig, long childpid, bool children, bool recursive)
+{
+	pid_t *kids = NULL;
+	int n = 0, sent = 0;
+
+	/* The tree is read first: once the process is gone, so are its children in /proc. */
+	if (childpid || children || recursive)
+		n = proc_children(pid, childpid == 0 && recursive, &kids);
+	if (childpid == 0 && !children) {
+		if (kill(pid, sig) < 0) {
+			free(kids);
+			return -1;
+		}
+		sent++;
+	}
+	for (int i = 0; i < n; i++) {
+		if (childpid && kids[i] != childpid)
+			continue;
+		if (kill(kids[i], sig) == 0)
+			sent++;
+		if (childpid)
+			break;
+	}
+	free(kids);
+	if (childpid && sent == 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return sent;
+}
+
 void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *signum = json_object_get(props, "signum");
-	bool group = prop_bool(props, "children", false) || prop_bool(props, "recursive", false);
-	long pid;
+	bool children = prop_bool(props, "children", false);
+	bool recursive = prop_bool(props, "recursive", false);
+	long pid, childpid;
 	int sig;
 
 	(void)a;
@@ -268,21 +317,37 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct wa
 		reply_invalid(req, "pid", INVALID_NOT_INTEGER);
 		return;
 	}
+	if (prop_int(props, "childpid", 0, &childpid) < 0 || childpid < 0 || childpid > INT_MAX) {
+		reply_invalid(req, "childpid", INVALID_NOT_INTEGER);
+		return;
+	}
+	if (childpid && pid == 0) {
+		control_error(req, CONTROL_EMESSAGE, "cannot specify childpid without pid");
+		return;
+	}
 	if (pid != 0) {
 		struct process *p = find_process(w, pid);
 		if (p == NULL) {
 			control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 			return;
 		}
-		if (process_signal(p, sig, group) < 0) {
-			control_error(req, CONTROL_EOS, "cannot signal %ld: %s", pid, strerror(errno));
+		if (signal_process_tree(p->pid, sig, childpid, children, recursive) < 0) {
+			if (errno == ESRCH && childpid)
+				control_fail(req, REPLY_ESRCH, "process %ld is not a child of %ld",
+					     childpid, pid);
+			else
+				control_error(req, CONTROL_EOS, "cannot signal %ld: %s", pid,
+					      strerror(errno));
 			return;
 		}
 	} else {
-		watcher_signal(w, sig, group);
+		for (struct process *p = w->processes; p; p = p->next)
+			if (p->pid > 0)
+				signal_process_tree(p->pid, sig, 0, children, recursive);
 	}
-	log_info("watcher %s: sent SIG%s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
-		 pid ? " to one process" : "");
+	log_info("watcher %s: sent SIG%s to %s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
+		 childpid ? "one child of " : children ? "the children of " : "",
+		 pid ? "one process" : "every process");
 	control_ok(req);
 }
 

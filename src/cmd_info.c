@@ -228,13 +228,14 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 {
 	const struct daemon_config *d = &a->daemon;
 	const char *option = prop_string(props, "option");
-	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i}",
+	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i, s:I}",
 				"endpoint", a->control_endpoint,
 				"pubsub_endpoint", a->pubsub_endpoint,
 				"stats_endpoint", d->stats_endpoint,
 				"loglevel", log_level_name(log_get_level()),
 				"logoutput", d->logoutput, "pidfile", d->pidfile,
-				"check_delay", 0.0, "numwatchers", 0);
+				"check_delay", 0.0, "numwatchers", 0,
+				"max_processes", (json_int_t)daemon_max_processes(d));
 
 	(void)w;
 	json_object_del(all, "numwatchers");

@@ -241,7 +241,11 @@ void cmd_reload(struct arbiter *a, struct request *req, json_t *props, struct wa
 	run_on_watchers(a, req, props, prop_bool(props, "graceful", true) ? OP_RELOAD : OP_RESTART);
 }
 
-static void change_count(struct request *req, json_t *props, struct watcher *w, int sign)
+/* incr/decr as Circus answers them: a singleton's count never changes ({numprocesses, singleton:
+ * true}, waiting or not); otherwise a plain ok at once, or {numprocesses} with waiting, once the
+ * processes have settled. */
+static void change_count(struct arbiter *a, struct request *req, json_t *props, struct watcher *w,
+			 int sign)
 {
 	long nb;
 	struct op *op;
@@ -250,15 +254,23 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 		control_error(req, CONTROL_EMESSAGE, "nb must be a non-negative integer");
 		return;
 	}
+	if (w->config->singleton) {
+		control_reply(req, json_pack("{s:i, s:b}", "numprocesses", w->numprocesses,
+					     "singleton", 1));
+		return;
+	}
 	long target = w->numprocesses + sign * nb;
 	if (target > 100000)
 		target = 100000;
+	if (!within_max_processes(a, req, w, w->name, target))
+		return;  /* refused: nothing spawns */
 	watcher_set_numprocesses(w, (int)(target < 0 ? 0 : target));
-	if (!waiting(props) || !w->wanted) {
-		json_t *reply = json_pack("{s:i}", "numprocesses", w->numprocesses);
-		if (w->config->singleton)
-			json_object_set_new(reply, "singleton", json_true());
-		control_reply(req, reply);
+	if (!waiting(props)) {
+		control_ok(req);
+		return;
+	}
+	if (!w->wanted) {
+		control_reply(req, json_pack("{s:i}", "numprocesses", w->numprocesses));
 		return;
 	}
 	op = op_new(req, OP_COUNT, true);
@@ -269,14 +281,12 @@ static void change_count(struct request *req, json_t *props, struct watcher *w, 
 
 void cmd_incr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	(void)a;
-	change_count(req, props, w, +1);
+	change_count(a, req, props, w, +1);
 }
 
 void cmd_decr(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
-	(void)a;
-	change_count(req, props, w, -1);
+	change_count(a, req, props, w, -1);
 }
 
 /* Circus's kill: signal processes (the watcher's stop_signal unless signum is given), SIGKILL
@@ -339,7 +349,7 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props, struct watc
 		control_ok(req);
 }
 
-/* rm: the watcher stops, then is forgotten. A waiting rm answers once every process of that
+/* rm: the watcher stops, then is forgotten (with nostop, at once, its processes left running). A waiting rm answers once every process of that
  * name is gone, those of a watcher it replaced still stopping included. The name is free at
  * once: a watcher added under it starts only after those processes (see add_watcher). */
 void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
@@ -347,6 +357,11 @@ void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watche
 	struct op *op;
 
 	events_publish_watcher(a->events, w->name, "remove", NULL);
+	if (prop_bool(props, "nostop", false)) {  /* Circus: forgotten, its processes run on */
+		arbiter_release_watcher(a, w);
+		control_ok(req);
+		return;
+	}
 	if (!waiting(props)) {
 		arbiter_remove_watcher(a, w);
 		control_ok(req);

@@ -108,7 +108,8 @@ static struct watcher *need_watcher(struct arbiter *a, struct request *req, json
 	return w;
 }
 
-/* Watchers selected by name and match (simple, glob (default), regex). NULL name = all.
+/* Watchers selected by name and match (simple, glob (default), regex), ignoring case as every
+ * watcher name does. NULL name = all.
  * Returns the count (list in *out, malloc'd), or -1 after an error reply. */
 int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 			   struct watcher ***out)
@@ -130,15 +131,16 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 			      match);
 		return -1;
 	}
-	if (name && strcmp(match, "regex") == 0 && regcomp(&re, name, REG_EXTENDED | REG_NOSUB)) {
+	if (name && strcmp(match, "regex") == 0 &&
+	    regcomp(&re, name, REG_EXTENDED | REG_NOSUB | REG_ICASE)) {
 		control_error(req, CONTROL_EMESSAGE, "invalid regex '%s'", name);
 		return -1;
 	}
 	list = xmalloc(sizeof(*list) * (size_t)cap);
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		bool hit = name == NULL ||
-			   (strcmp(match, "simple") == 0 && strcmp(w->name, name) == 0) ||
-			   (strcmp(match, "glob") == 0 && fnmatch(name, w->name, 0) == 0) ||
+			   (strcmp(match, "simple") == 0 && strcasecmp(w->name, name) == 0) ||
+			   (strcmp(match, "glob") == 0 && fnmatch(name, w->name, FNM_CASEFOLD) == 0) ||
 			   (strcmp(match, "regex") == 0 && regexec(&re, w->name, 0, NULL, 0) == 0);
 		if (!hit)
 			continue;
@@ -198,6 +200,19 @@ bool signal_from_json(json_t *v, int *sig)
 		return true;
 	}
 	return json_is_string(v) && (*sig = parse_signal(json_string_value(v))) > 0;
+}
+
+bool within_max_processes(struct arbiter *a, struct request *req, const struct watcher *w,
+			  const char *name, long n)
+{
+	long max = daemon_max_processes(&a->daemon), total = arbiter_processes_with(a, w, n);
+
+	if (total <= max || (w && n <= w->numprocesses))  /* fewer is always fine */
+		return true;
+	control_fail(req, REPLY_EINVAL, "%s: %ld processes would make %ld in all, more than "
+		     "max_processes %ld (cirque.max_processes in the configuration file raises it)",
+		     name, n, total, max);
+	return false;
 }
 
 /* Waiting quit requests, answered when every process is gone. */

@@ -131,6 +131,8 @@ struct daemon_config {
 	int umask;                    /* -1 when not set */
 	char *curve_secret_key_file;  /* the control socket's CURVE secret key (Z85, first line) */
 	char **curve_allowed_clients; /* Z85 public keys admitted with CURVE, NULL-terminated */
+	long max_processes;           /* processes of all watchers together; 0: not set (the
+				       * default, daemon_max_processes) */
 };
 
 struct config {
@@ -166,6 +168,10 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
 void config_warnings(const struct config *config, struct config_errors *warnings);
 void config_free(struct config *config);
 void daemon_config_free(struct daemon_config *d);
+/* D's max_processes, or the default: what the descriptor limit cirqued raises itself to allows
+ * (each process costs it 2, the read ends of its stdout and stderr pipes, beyond a margin for
+ * its own), and no more than RLIMIT_NPROC. */
+long daemon_max_processes(const struct daemon_config *d);
 void config_errors_free(struct config_errors *errors);
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name);

@@ -2,6 +2,7 @@
 #include "config_daemon.h"
 
 #include "endpoint.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -118,6 +120,37 @@ static int daemon_curve_clients(struct loader *ld, const char *path, yaml_node_t
 	return 0;
 }
 
+static int daemon_max_processes_key(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	return get_int(ld, path, v, 1, &ld->config->daemon.max_processes);
+}
+
+/* Descriptors the daemon keeps for itself below the ceiling (log files, sockets, /proc reads):
+ * 64, or a quarter of what is below the ceiling in a small table. */
+#define OWN_DESCRIPTORS 64
+/* What one process costs the daemon: the read ends of its stdout and stderr pipes. */
+#define DESCRIPTORS_PER_PROCESS 2
+
+long daemon_max_processes(const struct daemon_config *d)
+{
+	struct rlimit rl;
+	long max = 1000000;
+
+	if (d->max_processes > 0)
+		return d->max_processes;
+	/* cirqued raises its soft limit to the hard one (arbiter.c) */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < (rlim_t)max * DESCRIPTORS_PER_PROCESS) {
+		long table = (long)rl.rlim_max, ceiling = table - fd_reserve_of(table);
+		long budget = ceiling - (ceiling / 4 < OWN_DESCRIPTORS ? ceiling / 4 : OWN_DESCRIPTORS);
+		max = budget > DESCRIPTORS_PER_PROCESS ? budget / DESCRIPTORS_PER_PROCESS : 1;
+	}
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = rl.rlim_cur > 0 ? (long)rl.rlim_cur : 1;
+	return max;
+}
+
 static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
@@ -125,6 +158,7 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "umask", daemon_umask }, { "include", daemon_include },
 	{ "curve_secret_key_file", daemon_curve_secret },
 	{ "curve_allowed_clients", daemon_curve_clients },
+	{ "max_processes", daemon_max_processes_key },
 };
 
 void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,

@@ -271,6 +271,26 @@ static struct config *config_new(const char *name)
 	return config;
 }
 
+/* The watchers' numprocesses together within cirque.max_processes: the error is at the count
+ * that goes over. */
+static void check_max_processes(struct loader *ld)
+{
+	const struct config *c = ld->config;
+	long max = daemon_max_processes(&c->daemon), total = 0;
+
+	for (int i = 0; i < c->nwatchers && i < ld->ncount_marks; i++) {
+		total += c->watchers[i]->numprocesses;
+		if (total > max) {
+			add_error_line(ld->errors, xasprintf("%s: watchers.%s.numprocesses: %ld "
+				"processes in all, more than cirque.max_processes %ld%s", ld->count_marks[i],
+				c->watchers[i]->name, total, max, c->daemon.max_processes ? "" :
+				" (the default, from the descriptor and process limits: set "
+				"cirque.max_processes to change it)"));
+			return;
+		}
+	}
+}
+
 /* The end of every load: the configuration, or every error and nothing. */
 static int finish_load(struct loader *ld, struct config **out)
 {
@@ -278,6 +298,9 @@ static int finish_load(struct loader *ld, struct config **out)
 		free(ld->includes[i]);
 	free(ld->includes);
 	free(ld->include_marks);
+	for (int i = 0; i < ld->ncount_marks; i++)
+		free(ld->count_marks[i]);
+	free(ld->count_marks);
 	if (ld->errors->count > 0) {
 		config_free(ld->config);
 		return -1;
@@ -299,6 +322,7 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	resolve_socket_refs(&ld);
 	free_socket_refs(&ld);
 	check_daemon_config(&config->daemon, path, errors);
+	check_max_processes(&ld);
 	return finish_load(&ld, out);
 }
 

@@ -8,8 +8,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define MIN_RESERVE 32
-#define MAX_RESERVE 1024
 #define MIN_GUARD 8
 #define MAX_GUARD 64
 /* With no descriptor limit to divide. */
@@ -29,14 +27,7 @@ void fd_reserve_init(void)
 	    rl.rlim_cur > INT_MAX)
 		return;
 	table_size = (int)rl.rlim_cur;
-	/* A tenth of the table, within bounds: room for many clients connecting at once. */
-	reserve = table_size / 10;
-	if (reserve < MIN_RESERVE)
-		reserve = MIN_RESERVE;
-	if (reserve > MAX_RESERVE)
-		reserve = MAX_RESERVE;
-	if (reserve > table_size / 2)
-		reserve = table_size / 2;
+	reserve = (int)fd_reserve_of(table_size);
 	ceiling = table_size - reserve;
 	/* The reserve's top quarter is the daemon's own (a /proc file, the configuration on a
 	 * reload, the log): no connection may take it. The rest is the connections'. */

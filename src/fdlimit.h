@@ -17,6 +17,23 @@
 #ifndef CIRQUE_FDLIMIT_H
 #define CIRQUE_FDLIMIT_H
 
+#define FD_MIN_RESERVE 32
+#define FD_MAX_RESERVE 1024
+
+/* The reserve of a table of TABLE descriptors (a tenth, within bounds: room for many clients
+ * connecting at once); the descriptors below TABLE minus it are for children. Inline: the
+ * configuration loader uses it without the rest of this module. */
+static inline long fd_reserve_of(long table)
+{
+	long r = table / 10;
+
+	if (r < FD_MIN_RESERVE)
+		r = FD_MIN_RESERVE;
+	if (r > FD_MAX_RESERVE)
+		r = FD_MAX_RESERVE;
+	return r > table / 2 ? table / 2 : r;
+}
+
 /* Sets the ceiling from RLIMIT_NOFILE (call after raising it, before any thread starts). */
 void fd_reserve_init(void);
 /* FD itself, or -1 with errno EMFILE after closing it when it lies in the reserve. A negative

@@ -4,6 +4,7 @@
 #include "text.h"
 #include "xmalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -135,4 +136,48 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 	free(list);
 	json_object_set_new(info, "children", children);
 	return info;
+}
+
+#define MAX_CHILDREN 100000
+
+/* Appends the children of PID (every thread's /proc/PID/task/TID/children) to LIST. */
+static void append_children(pid_t pid, pid_t **list, int *n, int *cap)
+{
+	char path[64];
+	DIR *tasks;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((tasks = opendir(path)) == NULL)
+		return;
+	char *buf = xmalloc(64 * 1024);
+	while ((de = readdir(tasks)) != NULL && *n < MAX_CHILDREN) {
+		char file[300];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", (int)pid, de->d_name);
+		if (read_small_file(file, buf, 64 * 1024) <= 0)
+			continue;
+		for (char *save, *tok = strtok_r(buf, " \n", &save); tok && *n < MAX_CHILDREN;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			if (*n == *cap)
+				*list = xreallocarray(*list, (size_t)(*cap *= 2), sizeof(pid_t));
+			(*list)[(*n)++] = (pid_t)atoi(tok);
+		}
+	}
+	free(buf);
+	closedir(tasks);
+}
+
+int proc_children(pid_t pid, bool recursive, pid_t **out)
+{
+	int n = 0, cap = 16;
+	pid_t *list = xmalloc(sizeof(pid_t) * (size_t)cap);
+
+	append_children(pid, &list, &n, &cap);
+	/* Breadth first: each child found is searched in turn. */
+	for (int i = 0; recursive && i < n; i++)
+		append_children(list[i], &list, &n, &cap);
+	*out = list;
+	return n;
 }

@@ -9,6 +9,7 @@
 #include "text.h"
 #include "xmalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -280,8 +281,11 @@ static void publish(struct reader *r, const char *data, size_t len)
 {
 	char topic[300];
 
-	snprintf(topic, sizeof(topic), "stream.%s.%d.%s", r->name, r->wid,
-		 r->which ? "stderr" : "stdout");
+	int n = snprintf(topic, sizeof(topic), "stream.%s.%d.%s", r->name, r->wid,
+			 r->which ? "stderr" : "stdout");
+	/* Lower-cased as the watcher topics (events.h): names are case-insensitive. */
+	for (int i = 7; i < n && (size_t)i < sizeof(topic); i++)
+		topic[i] = (char)tolower((unsigned char)topic[i]);
 	events_publish_raw(events, topic, data, len);
 }
 

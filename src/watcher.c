@@ -4,6 +4,7 @@
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
+#include "proc_info.h"
 #include "spawn.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -65,8 +66,13 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	ready_unwatch(&p->ready, true);
 	p->exit_expected = exit_is_expected(w->config, child->rstatus);
 	log_exit(p, p->pid, child->rstatus);
-	emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
-							     : WEXITSTATUS(child->rstatus));
+	/* As Circus: a process stopped alone (decr, reload, max_age: retiring while the watcher
+	 * runs; the kill command) is not reaped on the event stream, nor in its own stop. */
+	bool quiet = p->quiet_exit || (p->retiring && p->state == PS_STOPPING && w->wanted);
+	p->quiet_exit = false;
+	if (!quiet)
+		emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
+								     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
 	if (p->state == PS_STARTING && !p->exit_expected) {
@@ -255,6 +261,26 @@ static void send_signal(struct process *p, int sig, bool to_group)
 	     p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
 }
 
+/* Circus's "kill" events for a signal that stops P: one for P, and with stop_children (the
+ * signal goes to its group) one for each child, or each descendant when RECURSIVE (SIGKILL),
+ * read from /proc before the signal is sent. */
+static void emit_kills(struct process *p, bool recursive)
+{
+	struct watcher *w = p->watcher;
+	pid_t *kids;
+	int n;
+
+	if (p->pid <= 0)
+		return;
+	emit(w, "kill", p->pid, 0);
+	if (!w->config->stop_children || w->on_event == NULL)
+		return;
+	n = proc_children(p->pid, recursive, &kids);
+	for (int i = 0; i < n; i++)
+		emit(w, "kill", kids[i], 0);
+	free(kids);
+}
+
 static double max_age_with_variance(const struct watcher_config *c)
 {
 	return c->max_age + c->max_age_variance * ((double)random() / (double)RAND_MAX);
@@ -313,14 +339,14 @@ static void perform(struct process *p, enum proc_action action)
 			   "failures", w->name, p->wid, p->failures, c->max_retry);
 		break;
 	case PA_SEND_STOP:
-		if (p->pid > 0)
-			emit(w, "kill", p->pid, 0);
+		emit_kills(p, false);
 		send_signal(p, c->stop_signal, c->stop_children);
 		arm_timer(p, c->graceful_timeout);
 		break;
 	case PA_KILL:
 		log_warnx("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
 			  "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
+		emit_kills(p, true);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_REMOVE:
@@ -343,6 +369,8 @@ static void perform(struct process *p, enum proc_action action)
 		p->start_error = xasprintf("not ready after %g s (%s)", c->ready_timeout, why);
 		log_warnx("watcher %s[%d]: pid %d not ready after ready_timeout %g s (%s), killing it",
 			  w->name, p->wid, (int)p->pid, c->ready_timeout, why);
+		if (p->pid > 0)
+			emit(w, "kill", p->pid, 0);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
 	case PA_PAUSE: {
@@ -443,7 +471,7 @@ static bool in_restart_stop_phase(struct watcher *w)
 	w->restarting = false;
 	log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
 		 w->numprocesses == 1 ? "" : "es");
-	emit(w, "start", 0, 0);
+	w->announce_start = true;
 	return false;
 }
 
@@ -581,7 +609,7 @@ static void begin_reload(struct watcher *w)
 	for (struct process *p = w->processes; p; p = p->next)
 		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
 			p->retiring = true;
-	emit(w, "reload", 0, 0);
+	w->announce_reload = true;
 }
 
 static void promote_queued_reloads(struct watcher *w)
@@ -614,13 +642,50 @@ static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
 	fire_waiters(w);
 }
 
+/* Each wanted slot has a process of this start (none is a stopped one still exiting). */
+static bool all_spawned(const struct watcher *w)
+{
+	int n = 0;
+
+	if (!w->wanted || w->predecessor || w->restarting)
+		return false;
+	for (const struct process *p = w->processes; p; p = p->next)
+		n += !p->retiring && p->state != PS_STOPPING;
+	return n >= w->numprocesses;
+}
+
+/* The events Circus publishes once something is over: "stop" after the reaps of the stopped
+ * processes (before a start that follows spawns anything), "start" after the spawns, "reload"
+ * when no old process is left. */
+static void announce_stopped(struct watcher *w)
+{
+	if (w->announce_stop && watcher_count_state(w, PS_STOPPING) == 0) {
+		w->announce_stop = false;
+		emit(w, "stop", 0, 0);
+	}
+}
+
+static void announce_started(struct watcher *w)
+{
+	if (w->announce_start && all_spawned(w)) {
+		w->announce_start = false;
+		emit(w, "start", 0, 0);
+	}
+	if (w->announce_reload && !w->announce_start && start_settled(w) && !replacing(w)) {
+		w->announce_reload = false;
+		emit(w, "reload", 0, 0);
+	}
+}
+
 static void watcher_update(struct watcher *w)
 {
 	if (w->dead) {  /* nothing runs; a waiter added by a late caller is answered at once */
 		answer_waiters(w, WATCHER_REMOVED);
 		return;
 	}
+	announce_stopped(w);
 	reconcile(w);
+	announce_started(w);
 	fire_waiters(w);
 	/* After the waiters of the replacement that just ended: they need not wait for the next. */
 	if (begin_queued_reload(w)) {
@@ -676,6 +741,8 @@ static void drop_start_intents(struct watcher *w)
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
 	w->reload_queued = false;
 	w->restarting = false;
+	w->announce_start = false;
+	w->announce_reload = false;
 	ev_timer_stop(w->loop, &w->warmup);
 }
 
@@ -748,7 +815,7 @@ static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done
 		log_info("watcher %s: starting %d process%s%s", w->name, w->numprocesses,
 			 w->numprocesses == 1 ? "" : "es", w->predecessor ? " once those of the "
 			 "watcher it replaces are gone" : "");
-		emit(w, "start", 0, 0);
+		w->announce_start = true;
 	}
 	w->wanted = true;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
@@ -778,7 +845,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 
 	if (w->wanted) {
 		log_info("watcher %s: stopping", w->name);
-		emit(w, "stop", 0, 0);
+		w->announce_stop = true;
 	}
 	w->wanted = false;
 	drop_start_intents(w);
@@ -799,7 +866,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	if (w->wanted) {
 		log_info("watcher %s: restarting: every process stops, then new ones start", w->name);
-		emit(w, "stop", 0, 0);
+		w->announce_stop = true;
 	}
 	w->wanted = true;
 	w->restarting = true;
@@ -829,8 +896,30 @@ void watcher_predecessor_gone(struct watcher *w)
 	watcher_update(w);
 }
 
+int watcher_release(struct watcher *w, pid_t **pids)
+{
+	int n = 0;
+
+	*pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	w->wanted = false;
+	drop_start_intents(w);
+	w->announce_stop = false;
+	while (w->processes) {
+		struct process *p = w->processes;
+		if (p->pid > 0) {
+			log_info("watcher %s[%d]: pid %d released: it keeps running, unsupervised",
+				 w->name, p->wid, (int)p->pid);
+			(*pids)[n++] = p->pid;
+		}
+		process_free(p);
+	}
+	watcher_update(w);
+	return n;
+}
+
 void watcher_kill(struct watcher *w)
 {
+	w->announce_stop = w->announce_stop || w->wanted;
 	w->wanted = false;
 	drop_start_intents(w);
 	for (struct process *p = w->processes, *next; p; p = next) {
@@ -898,6 +987,7 @@ static void on_kill_grace(struct ev_loop *loop, ev_timer *t, int revents)
 		if (p) {
 			log_warnx("watcher %s[%d]: pid %d outlived the kill's graceful_timeout, sending "
 				  "SIGKILL", w->name, p->wid, (int)p->pid);
+			emit_kills(p, true);
 			process_signal(p, SIGKILL, w->config->stop_children);
 		}
 	}
@@ -912,8 +1002,11 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || (pid && p->pid != pid))
 			continue;
-		if (process_signal(p, signum, w->config->stop_children) == 0)
+		emit_kills(p, false);  /* before the signal: the children are read first */
+		if (process_signal(p, signum, w->config->stop_children) == 0) {
 			wt->pids[wt->npids++] = p->pid;
+			p->quiet_exit = true;
+		}
 	}
 	int n = wt->npids;
 	if (n == 0) {

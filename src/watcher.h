@@ -34,9 +34,11 @@ const char *watcher_outcome_text(enum watcher_outcome outcome);
 typedef void (*watcher_done_fn)(struct watcher *w, enum watcher_outcome outcome, void *arg);
 /* Called whenever the watcher has no process left (after a stop, or when it never had any). */
 typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
-/* Called as things happen, with Circus's event names: "spawn" (pid), "reap" (pid, exit_code:
- * the status, or -signum when killed), "kill" (pid, a signal was sent to stop it), "start",
- * "stop" (pid 0). */
+/* Called as things happen, with Circus's event names and in its order: "spawn" (pid), "reap"
+ * (pid, exit_code: the status, or -signum when killed; not for a process stopped alone by a
+ * decr, a reload, max_age or the kill command), "kill" (pid, each signal sent to stop it, the
+ * SIGKILL of an escalation included), "start" (after the spawns), "stop" (after the reaps),
+ * "reload" (once the old processes are gone), pid 0 for the last three. */
 typedef void (*watcher_event_fn)(struct watcher *w, const char *event, pid_t pid, int exit_code,
 				 void *arg);
 
@@ -54,6 +56,8 @@ struct process {
 	int quick_finishes;           /* consecutive expected exits before ready (restart: always):
 				       * the pause before the next start grows with them, but they
 				       * never count towards max_retry */
+	bool quiet_exit;              /* signalled by the kill command: its exit publishes no
+				       * "reap" (as Circus) */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
 	char *start_error;            /* why cirqued killed the last one while it was starting ("not
 				       * ready after 5 s (tcp 127.0.0.1:8080 refused)"), or NULL;
@@ -114,6 +118,11 @@ struct watcher {
 				       * are gone (stop, then start) */
 	bool reload_queued;           /* a reload asked for during a replacement in flight: it
 				       * begins once that one is over (reloads coalesce) */
+	/* Circus's order of events: "stop" once the processes a stop signalled are reaped,
+	 * "start" once the processes of a start are spawned, "reload" once a reload is over. */
+	bool announce_stop;
+	bool announce_start;
+	bool announce_reload;
 	int numprocesses;             /* wanted number of processes (config, incr/decr) */
 	struct process *processes;
 	int nprocesses;               /* length of processes, retiring ones included */
@@ -151,6 +160,11 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg);
  * watcher_predecessor_gone. */
 void watcher_follow(struct watcher *w, struct watcher *predecessor);
 void watcher_predecessor_gone(struct watcher *w);
+/* rm with nostop (Circus): W lets go of its processes without signalling them. Their child,
+ * timer and readiness watchers stop, their output pipes stay read until EOF (stream.h); their
+ * exits are reaped but nothing is published or respawned. Returns how many pids were let go,
+ * in *PIDS (malloc'd, free it even when 0). W then holds nothing and is idle. */
+int watcher_release(struct watcher *w, pid_t **pids);
 /* Fast stop: SIGKILL to every process (and group) at once. */
 void watcher_kill(struct watcher *w);
 void watcher_set_numprocesses(struct watcher *w, int n);

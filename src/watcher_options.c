@@ -1411,12 +1411,18 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 	config->watchers = xreallocarray(config->watchers, (size_t)config->nwatchers + 1,
 					sizeof(*config->watchers));
 	config->watchers[config->nwatchers++] = d.wc;
+	const yaml_node_t *count = d.numprocesses_node ? d.numprocesses_node : key;
+	ld->count_marks = xreallocarray(ld->count_marks, (size_t)ld->ncount_marks + 1,
+					sizeof(char *));
+	ld->count_marks[ld->ncount_marks++] = xasprintf("%s:%zu:%zu", ld->file,
+							count->start_mark.line + 1,
+							count->start_mark.column + 1);
 }
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name)
 {
 	for (int i = 0; i < config->nwatchers; i++)
-		if (strcmp(config->watchers[i]->name, name) == 0)
+		if (strcasecmp(config->watchers[i]->name, name) == 0)  /* case-insensitive names */
 			return config->watchers[i];
 	return NULL;
 }

@@ -22,6 +22,9 @@ struct loader {
 	int nincludes;
 	struct socket_ref *refs;      /* sockets named by watchers, checked once all is read */
 	int nrefs;
+	char **count_marks;           /* "file:line:column" of each watcher's numprocesses (or
+				       * name), for the max_processes check once all is read */
+	int ncount_marks;
 };
 
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -339,15 +339,18 @@ def waiting_restart_returns_stopped_and_started():
 
 
 @check
-def incr_and_decr_return_numprocesses():
+def incr_and_decr_answer_as_circusd():
     r = ok(call("incr", {"name": "beta", "waiting": True}))
     assert r["numprocesses"] == 3, r
     assert len(pids_of("beta")) == 3, pids_of("beta")
+    # Without waiting, circusd answers a plain ok (circusctl then prints "ok").
     r = ok(call("incr", {"name": "beta", "nb": 2}))
-    assert r["numprocesses"] == 5, r
+    assert "numprocesses" not in r, r
+    assert ok(call("numprocesses", {"name": "beta"}))["numprocesses"] == 5
     wait_until(lambda: len(pids_of("beta")) == 5, 5, "5 beta processes")
     r = ok(call("decr", {"name": "beta", "nb": 3}))
-    assert r["numprocesses"] == 2, r
+    assert "numprocesses" not in r, r
+    assert ok(call("numprocesses", {"name": "beta"}))["numprocesses"] == 2
     wait_until(lambda: len(pids_of("beta")) == 2, 5, "2 beta processes")
     error(call("incr", {}), 3)
 

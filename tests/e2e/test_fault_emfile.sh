@@ -14,7 +14,11 @@ PY=/usr/bin/python3
 
 LIMIT=96
 S=$(sleeper fdhog)
+# max_processes is raised past the default (2 descriptors per process): this test is about what
+# happens when the table runs out anyway.
 cat >"$CONF" <<YAML
+cirque:
+  max_processes: 1000
 watchers:
   w:
     cmd: $S 3600

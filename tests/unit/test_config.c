@@ -766,6 +766,28 @@ TEST(error_duplicates)
 	config_errors_free(&errors);
 }
 
+TEST(error_case_and_max_processes)
+{
+	/* Names are case-insensitive: two that differ only in case are one name twice. */
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n  WEB:\n    cmd: sleep 2\n", 4, 3,
+		     "duplicate watcher name 'WEB'");
+	/* The count that goes over max_processes is the error (or the name, without a count). */
+	EXPECT_ERROR("cirque:\n  max_processes: 3\nwatchers:\n  a:\n    cmd: sleep 1\n"
+		     "    numprocesses: 2\n  b:\n    cmd: sleep 1\n    numprocesses: 2\n", 9, 19,
+		     "watchers.b.numprocesses: 4 processes in all, more than cirque.max_processes 3");
+	EXPECT_ERROR("cirque:\n  max_processes: 2\nwatchers:\n  a:\n    cmd: sleep 1\n"
+		     "    numprocesses: 2\n  b:\n    cmd: sleep 1\n", 7, 3,
+		     "watchers.b.numprocesses: 3 processes in all");
+	EXPECT_ERROR("cirque:\n  max_processes: 0\nwatchers:\n  a:\n    cmd: sleep 1\n", 2, 18,
+		     "cirque.max_processes");
+	struct config *c = load_ok(write_file("max.yaml", "cirque:\n  max_processes: 4\nwatchers:\n"
+					      "  a:\n    cmd: sleep 1\n    numprocesses: 4\n"));
+	if (c) {
+		CHECK(daemon_max_processes(&c->daemon) == 4);
+		config_free(c);
+	}
+}
+
 TEST(error_cmd)
 {
 	/* Located at the watcher's key, like every other error. */
@@ -1298,6 +1320,7 @@ int main(void)
 	RUN(error_signal_duration);
 	RUN(error_ids);
 	RUN(error_duplicates);
+	RUN(error_case_and_max_processes);
 	RUN(error_cmd);
 	RUN(error_yaml_syntax);
 	RUN(error_structure);
