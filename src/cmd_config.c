@@ -237,6 +237,8 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct wa
 		reply_invalid(req, "pid", INVALID_NOT_INTEGER);
 		return;
 	}
+	if (slot_pid(req, props, w, &pid) < 0)  /* cirque's "wid": that slot's process */
+		return;
 	if (pid != 0) {
 		struct process *p = find_process(w, pid);
 		if (p == NULL) {
