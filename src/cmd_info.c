@@ -96,17 +96,17 @@ static json_t *sorted_by_wid(json_t *items)
 	return out;
 }
 
-/* cirque's extension to status (properties.processes = true): each process's state, by wid; a
- * slot stopped alone (stop name:wid) is shown STOPPED, without a pid. */
-static json_t *process_details(const struct watcher *w, double now)
+/* cirque's extension to status (properties.processes = true): each process's state, by wid. A
+ * slot without a process is shown STOPPED (no pid) when it was stopped: the watcher, or that
+ * slot alone (stop name:wid). */
+static json_t *process_details(struct watcher *w, double now)
 {
 	json_t *out = json_array();
 
-	for (int i = 0; i < w->nheld; i++)
-		if (watcher_slot_held(w, w->held[i].wid) && w->held[i].wid <= w->numprocesses &&
-		    watcher_find_wid((struct watcher *)w, w->held[i].wid) == NULL)
-			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", w->held[i].wid,
-							     "state", "STOPPED", "retiring", 0));
+	for (int wid = 1; wid <= w->numprocesses; wid++)
+		if ((!w->wanted || watcher_slot_held(w, wid)) && watcher_find_wid(w, wid) == NULL)
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", wid, "state",
+							     "STOPPED", "retiring", 0));
 	for (const struct process *p = w->processes; p; p = p->next) {
 		json_t *item = json_pack("{s:i, s:s, s:b}", "wid", p->wid, "state",
 					 proc_state_name(p->state), "retiring", p->retiring);

@@ -272,6 +272,11 @@ void cmd_restart(struct arbiter *a, struct request *req, json_t *props, struct w
 void cmd_reload(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)w;
+	if (json_object_get(props, "wid")) {
+		control_fail(req, REPLY_EINVAL, "reload replaces every process of a watcher: restart "
+			     "one process (wid) instead");
+		return;
+	}
 	/* graceful (default): new processes first; otherwise a plain restart. */
 	run_on_watchers(a, req, props, prop_bool(props, "graceful", true) ? OP_RELOAD : OP_RESTART);
 }

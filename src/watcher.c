@@ -776,8 +776,9 @@ void watcher_free(struct watcher *w)
 static void become_wanted(struct watcher *w)
 {
 	if (!w->wanted) {
-		log_info("watcher %s: starting %d process%s%s", w->name, w->numprocesses,
-			 w->numprocesses == 1 ? "" : "es", w->predecessor ? " once those of the "
+		int n = target_count(w);
+		log_info("watcher %s: starting %d process%s%s", w->name, n, n == 1 ? "" : "es",
+			 w->predecessor ? " once those of the "
 			 "watcher it replaces are gone" : "");
 		emit(w, "start", 0, 0);
 	}
@@ -802,8 +803,8 @@ void watcher_start(struct watcher *w, watcher_done_fn done, void *arg)
 			done(w, WATCHER_REMOVED, arg);
 		return;
 	}
-	become_wanted(w);
 	w->nheld = 0;  /* every slot runs */
+	become_wanted(w);
 	clear_given_up(w, 0);
 	add_waiter(w, WAIT_STARTED, done, arg);
 	watcher_update(w);
