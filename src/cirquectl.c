@@ -5,8 +5,9 @@
  * replies the way supervisorctl does. --json prints the raw replies instead.
  * Strings from the daemon may quote what children and clients chose (a STATUS=, a command line,
  * a name in an error): they are printed through shown(), with control characters escaped.
- * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
- * watcher, 7 the daemon cannot be reached. */
+ * Exit codes (README.md's table, cirquectl(1)): 0 ok (also a start or stop with nothing to do),
+ * 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such watcher or process,
+ * 7 the daemon cannot be reached. */
 #include "curve.h"
 #include "endpoint.h"
 #include "safefs.h"
