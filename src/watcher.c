@@ -491,10 +491,11 @@ static void reconcile(struct watcher *w)
 	if (!w->wanted || w->predecessor || in_restart_stop_phase(w))
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
-	 * drops below that wid (decr during a reload), none will come, so it stops now. */
+	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
+	 * come, so it stops now. */
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
-		if (p->retiring && p->wid > w->numprocesses &&
+		if (p->retiring && (p->wid > w->numprocesses || watcher_slot_held(w, p->wid)) &&
 		    (p->state == PS_RUNNING || p->state == PS_STARTING))
 			process_dispatch(p, PE_STOP);
 	}
@@ -816,17 +817,19 @@ void watcher_wait_started(struct watcher *w, watcher_done_fn done, void *arg)
 	watcher_update(w);
 }
 
-/* DONE once the process of slot WID (if any) has exited. */
-static void add_slot_stop_waiter(struct watcher *w, pid_t pid, watcher_done_fn done, void *arg)
+/* DONE once the processes of slot WID alive now have exited: each is on its way out (the one
+ * stopped, a retiring one that reconcile stops, one a restart of the slot stopped). */
+static void add_slot_stop_waiter(struct watcher *w, int wid, watcher_done_fn done, void *arg)
 {
 	struct waiter *wt;
 
 	if (done == NULL)
 		return;
 	wt = waiter_new(w, WAIT_KILLED, done, arg);
-	wt->pids = xcalloc(1, sizeof(pid_t));
-	wt->pids[0] = pid;
-	wt->npids = pid > 0;
+	wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	for (struct process *p = w->processes; p; p = p->next)
+		if (p->wid == wid && p->pid > 0)
+			wt->pids[wt->npids++] = p->pid;
 	wt->next = w->waiters;
 	w->waiters = wt;
 }
@@ -860,15 +863,12 @@ static pid_t stop_slot_process(struct watcher *w, int wid)
 
 void watcher_stop_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg)
 {
-	const struct held_slot *h = held_slot(w, wid);
-	pid_t pid = h ? h->restarting : 0;  /* a restart's: still to wait for */
-
 	if (w->wanted && !watcher_slot_held(w, wid)) {
 		log_info("watcher %s[%d]: stopping this process alone", w->name, wid);
 		hold_slot(w, wid, 0);
-		pid = stop_slot_process(w, wid);
+		stop_slot_process(w, wid);
 	}
-	add_slot_stop_waiter(w, pid, done, arg);
+	add_slot_stop_waiter(w, wid, done, arg);
 	watcher_update(w);
 }
 
