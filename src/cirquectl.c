@@ -1528,6 +1528,37 @@ static int split_line(char *line, char **words, int max)
 	return n;
 }
 
+static int take_late_options(struct client *c, int argc, char **argv);
+
+/* One line of the shell: its options (`status web --json`) hold for that line alone; with
+ * another endpoint or key, over a connection of its own. */
+static int run_line(struct client *c, int argc, char **argv)
+{
+	struct client line = *c;
+	int n = take_late_options(&line, argc, argv), rc;
+	bool elsewhere = line.endpoint != c->endpoint || line.curve_server_key != c->curve_server_key ||
+			 line.curve_secret_file != c->curve_secret_file;
+
+	if (n < 0)
+		return -1 - n;
+	if (elsewhere) {
+		line.ctx = line.socket = NULL;
+		line.guessed_endpoint = false;
+	}
+	rc = n > 0 ? run_verb(&line, n, argv) : EXIT_OK;
+	if (elsewhere) {
+		if (line.socket)
+			zmq_close(line.socket);
+		if (line.ctx)
+			zmq_ctx_term(line.ctx);
+	} else {
+		c->ctx = line.ctx;
+		c->socket = line.socket;
+		c->sequence = line.sequence;
+	}
+	return rc;
+}
+
 /* No command: an interactive shell with line editing and history (libedit) on a terminal,
  * or commands read one per line from a pipe. */
 static int shell(struct client *c)
@@ -1560,7 +1591,7 @@ static int shell(struct client *c)
 			break;
 		}
 		if (n > 0)
-			rc = run_verb(c, n, words);
+			rc = run_line(c, n, words);
 		free(line);
 	}
 	if (tty) {

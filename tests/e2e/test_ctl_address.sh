@@ -152,6 +152,10 @@ i = r["e"]["infos"]
 assert list(i) == ["web"] and [v["wid"] for v in i["web"].values()] == [1], r["e"]
 assert list(r["f"]["infos"]) == ["one"] and r["f"]["status"] == "error", r["f"]
 PYEOF
+# in the shell too, for that line alone
+out=$(printf 'status one --json\nstatus one\n' | "$CTL" 2>&1)
+echo "$out" | grep -q '"statuses": {' && echo "$out" | grep -qE '^one +RUNNING +pid ' ||
+	fail "the shell's options per line: $out"
 run status one --endpoint "ipc://$T/nothing.sock"
 [ "$rc" -eq 7 ] || fail "status one --endpoint <nowhere>: exit $rc, $out"
 run status one --timeout; [ "$rc" -eq 2 ] || fail "--timeout without a value: exit $rc"
