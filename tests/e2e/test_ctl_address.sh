@@ -120,8 +120,7 @@ for cmd in "status web:9" "stop web:9" "start web:0" "restart web:x" "signal HUP
 	"stats web:9" "status nosuch" "stop nosuch" "signal HUP nosuch" "stats nosuch" \
 	"get nosuch cmd" "set nosuch graceful_timeout 2" "incr nosuch" "remove nosuch" "pid nosuch"; do
 	run $cmd
-	what=$(echo "$cmd" | awk '{print $NF == "cmd" || $NF ~ /^[0-9]$/ ? $(NF-1) : $NF}')
-	case $cmd in get*|set*) what=nosuch ;; esac
+	what=$(echo "$cmd" | awk '{print $1 == "signal" ? $3 : $2}')
 	[ "$rc" -eq 4 ] && [ "$out" = "$what: ERROR (no such process)" ] ||
 		fail "cirquectl $cmd: exit $rc, '$out' (expected exit 4, '$what: ERROR (no such process)')"
 done
