@@ -5,8 +5,9 @@
  * replies the way supervisorctl does. --json prints the raw replies instead.
  * Strings from the daemon may quote what children and clients chose (a STATUS=, a command line,
  * a name in an error): they are printed through shown(), with control characters escaped.
- * Exit codes: 0 ok, 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such
- * watcher, 7 the daemon cannot be reached. */
+ * Exit codes (README.md's table, cirquectl(1)): 0 ok (also a start or stop with nothing to do),
+ * 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such watcher or process,
+ * 7 the daemon cannot be reached. */
 #include "curve.h"
 #include "endpoint.h"
 #include "safefs.h"
@@ -237,11 +238,58 @@ static const char *reply_reason(json_t *reply)
 	return reason ? shown(reason) : "unknown error";
 }
 
-/* The reply's machine code (protocol.h), never its text, says which error it is. */
+/* The reply's machine code (protocol.h), never its text, says which error it is: no such
+ * watcher (ENOENT), or no such process of it (ESRCH: a wid beyond its count). */
 static bool is_no_such(json_t *reply)
 {
-	return !reply_ok(reply) &&
-	       reply_code_parse(json_string_value(json_object_get(reply, "code"))) == REPLY_ENOENT;
+	enum reply_code code;
+
+	if (reply_ok(reply))
+		return false;
+	code = reply_code_parse(json_string_value(json_object_get(reply, "code")));
+	return code == REPLY_ENOENT || code == REPLY_ESRCH;
+}
+
+/* The one form of "no such watcher or process", for every verb (supervisorctl's). */
+static void print_no_such(FILE *out, const char *what)
+{
+	fprintf(out, "%s: ERROR (no such process)\n", shown(what));
+}
+
+/* The exit code of a reply: 0, 4 (no such), or 1. */
+static int reply_rc(json_t *reply)
+{
+	return reply_ok(reply) ? EXIT_OK : is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+}
+
+/* What a verb's argument names: a watcher (name, or name:* for all its processes), or one of
+ * its processes (name:wid, as `status` shows them). A name never holds ':'. */
+struct target {
+	char *name;                   /* malloc'd */
+	long wid;                     /* 0: the whole watcher; -1: not a number (no such) */
+};
+
+static struct target parse_target(const char *arg)
+{
+	struct target t = { xstrdup(arg), 0 };
+	char *colon = strrchr(t.name, ':');
+
+	if (colon) {
+		*colon = '\0';
+		if (strcmp(colon + 1, "*") != 0 && (parse_long(colon + 1, &t.wid) < 0 || t.wid < 1))
+			t.wid = -1;
+	}
+	return t;
+}
+
+/* The request's properties for target T: name (matched as is) and, for one process, wid. */
+static json_t *target_props(const struct target *t)
+{
+	json_t *props = json_pack("{s:s, s:s}", "name", t->name, "match", "simple");
+
+	if (t->wid)
+		json_object_set_new(props, "wid", json_integer(t->wid));
+	return props;
 }
 
 static void print_json(json_t *reply)
@@ -294,6 +342,20 @@ static bool finished(const char *state, json_t *proc)
 	       json_is_true(json_object_get(proc, "expected"));
 }
 
+/* An exit_code of the protocol (the status, or -signum): "status 1", "SIGKILL". */
+static void describe_exit(char *out, size_t size, const char *before, json_int_t code,
+			  const char *after)
+{
+	const char *name = code < 0 && code > -1000 ? signal_name((int)-code) : NULL;
+
+	if (name)
+		snprintf(out, size, "%sSIG%s%s", before, name, after);
+	else if (code < 0)
+		snprintf(out, size, "%ssignal %lld%s", before, (long long)-code, after);
+	else
+		snprintf(out, size, "%sstatus %lld%s", before, (long long)code, after);
+}
+
 static void describe(char *out, size_t size, const char *state, json_t *proc)
 {
 	json_int_t pid = json_integer_value(json_object_get(proc, "pid"));
@@ -311,10 +373,16 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	char uptime[64];
 
 	if (strcmp(state, "RUNNING") == 0) {
+		char last[64] = "";
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
-		snprintf(out, size, "pid %lld, uptime %s%s%s", (long long)pid, uptime,
-			 said ? ", " : "", shown(said));
+		if (code)  /* how the process before it in this slot ended (it was respawned) */
+			describe_exit(last, sizeof(last), " (last exit: ", json_integer_value(code),
+				      ")");
+		snprintf(out, size, "pid %lld, uptime %s%s%s%s", (long long)pid, uptime,
+			 said ? ", " : "", shown(said), last);
+	} else if (strcmp(state, "STOPPED") == 0) {
+		snprintf(out, size, "Not running");
 	} else if (strcmp(state, "STARTING") == 0) {
 		/* What the program says of itself (STATUS=), or why its probe fails so far. */
 		snprintf(out, size, "pid %lld%s%s%s%s", (long long)pid, said ? ", " : "", shown(said),
@@ -354,8 +422,52 @@ struct status_line {
 	char desc[320];
 };
 
+/* Whether process WID of watcher NAME is asked for by one of the N targets (none: all). */
+static bool asked_for(const struct target *t, int n, const char *name, json_int_t wid)
+{
+	if (n == 0)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (strcasecmp(t[i].name, name) == 0 && (t[i].wid == 0 || t[i].wid == wid))
+			return true;
+	return false;
+}
+
+/* The status reply's entry of process WID in LIST, or NULL. */
+static json_t *process_entry(json_t *list, long wid)
+{
+	json_t *proc;
+	size_t i;
+
+	json_array_foreach(list, i, proc)
+		if (json_integer_value(json_object_get(proc, "wid")) == wid &&
+		    !json_is_true(json_object_get(proc, "retiring")))
+			return proc;
+	return NULL;
+}
+
+/* Whether a status reply (with processes) knows target T: the watcher, and the process. */
+static bool target_known(json_t *reply, const struct target *t)
+{
+	json_t *processes = json_object_get(reply, "processes"), *list;
+	const char *name;
+
+	json_object_foreach(processes, name, list)  /* names are case-insensitive */
+		if (strcasecmp(name, t->name) == 0)
+			return t->wid == 0 || process_entry(list, t->wid) != NULL;
+	return false;
+}
+
+static struct status_line *new_line(struct status_line **lines, int *n, int *cap)
+{
+	if (*n == *cap)
+		*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
+	return &(*lines)[(*n)++];
+}
+
 static int collect_lines(json_t *processes, json_t *waiting, const char *name,
-			 const char *wstate, struct status_line **lines, int *n, int *cap)
+			 const char *wstate, const struct target *targets, int ntargets,
+			 struct status_line **lines, int *n, int *cap)
 {
 	json_t *list = json_object_get(processes, name), *proc;
 	size_t i, count = json_array_size(list);
@@ -363,11 +475,9 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 	int not_running = 0;
 
 	if (count == 0) {
-		/* No process: a stopped (or stopping) watcher, or one whose start waits for a
-		 * higher priority level (STARTING, as it is on its way). */
-		if (*n == *cap)
-			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
-		struct status_line *l = &(*lines)[(*n)++];
+		/* No process: a watcher of no process (numprocesses 0), a stopping one, or one whose
+		 * start waits for a higher priority level (STARTING, as it is on its way). */
+		struct status_line *l = new_line(lines, n, cap);
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s", waiting_for ? "STARTING" :
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
@@ -380,15 +490,20 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
-		if (*n == *cap)
-			*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
-		struct status_line *l = &(*lines)[(*n)++];
+		if (!asked_for(targets, ntargets, name, wid))
+			continue;
+		struct status_line *l = new_line(lines, n, cap);
 		if (count == 1 && wid == 1)
 			snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		else
 			snprintf(l->name, sizeof(l->name), "%s:%lld", shown(name), (long long)wid);
 		snprintf(l->state, sizeof(l->state), "%s", state ? shown(state) : "UNKNOWN");
 		describe(l->desc, sizeof(l->desc), l->state, proc);
+		if (waiting_for && strcmp(l->state, "STOPPED") == 0) {
+			/* its start waits for a higher priority level: on its way */
+			snprintf(l->state, sizeof(l->state), "STARTING");
+			snprintf(l->desc, sizeof(l->desc), "waiting for %s", shown(waiting_for));
+		}
 		/* As supervisorctl: STARTING and BACKOFF count as running for the exit code; a job
 		 * that finished as expected is no failure either. */
 		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
@@ -398,47 +513,105 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 	return not_running;
 }
 
+/* The status reply with only what the N targets ask for (a copy; all of it when N is 0). */
+static json_t *filtered_status(json_t *reply, const struct target *t, int n)
+{
+	json_t *out = json_copy(reply), *statuses = json_object(), *processes = json_object();
+	json_t *state, *proc;
+	const char *name;
+	size_t i;
+
+	if (n == 0) {
+		json_decref(statuses);
+		json_decref(processes);
+		return out;
+	}
+	json_object_foreach(json_object_get(reply, "statuses"), name, state) {
+		json_t *kept = json_array();
+		bool any = false;
+		for (int k = 0; k < n; k++)
+			any = any || strcasecmp(t[k].name, name) == 0;
+		if (!any) {
+			json_decref(kept);
+			continue;
+		}
+		json_object_set(statuses, name, state);
+		json_array_foreach(json_object_get(json_object_get(reply, "processes"), name), i, proc)
+			if (asked_for(t, n, name, json_integer_value(json_object_get(proc, "wid"))))
+				json_array_append(kept, proc);
+		json_object_set_new(processes, name, kept);
+	}
+	json_object_set_new(out, "statuses", statuses);
+	json_object_set_new(out, "processes", processes);
+	return out;
+}
+
+static void free_targets(struct target *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(t[i].name);
+	free(t);
+}
+
+static struct target *parse_targets(int argc, char **argv)
+{
+	struct target *t = xcalloc((size_t)argc + 1, sizeof(*t));
+
+	for (int i = 0; i < argc; i++)
+		t[i] = parse_target(argv[i]);
+	return t;
+}
+
 static int ctl_status(struct client *c, int argc, char **argv)
 {
 	json_t *props = json_pack("{s:b}", "processes", 1), *reply;
 	struct status_line *lines = xmalloc(sizeof(*lines) * 16);
+	struct target *targets = parse_targets(argc, argv);
 	int n = 0, cap = 16, width = 30, not_running = 0, rc = EXIT_OK;
 	const char *name;
 	json_t *state;
 
 	reply = call(c, "status", props, c->timeout < 0 ? 5 : c->timeout);
-	if (c->json) {
-		print_json(reply);
-		int ok = reply_ok(reply);
-		json_decref(reply);
-		free(lines);
-		return ok ? EXIT_OK : EXIT_ERROR;
-	}
 	if (!reply_ok(reply)) {
-		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		if (c->json)
+			print_json(reply);
+		else
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 		json_decref(reply);
 		free(lines);
+		free_targets(targets, argc);
 		return EXIT_ERROR;
 	}
-	json_t *statuses = json_object_get(reply, "statuses");
-	json_t *processes = json_object_get(reply, "processes");
 	for (int i = 0; i < argc; i++) {
-		bool found = false;
-		json_object_foreach(statuses, name, state)  /* names are case-insensitive */
-			found = found || strcasecmp(argv[i], name) == 0;
-		if (!found) {
-			printf("%s: ERROR (no such process)\n", argv[i]);
+		if (!target_known(reply, &targets[i])) {
+			print_no_such(c->json ? stderr : stdout, argv[i]);
 			rc = EXIT_NO_SUCH;
 		}
 	}
+	if (c->json) {
+		json_t *out = filtered_status(reply, targets, argc);
+		if (rc != EXIT_OK) {  /* what was found is there; the reply says what was not */
+			json_object_set_new(out, "status", json_string("error"));
+			json_object_set_new(out, "reason", json_string("no such process"));
+			json_object_set_new(out, "code", json_string(reply_code_name(REPLY_ENOENT)));
+		}
+		print_json(out);
+		json_decref(out);
+		json_decref(reply);
+		free(lines);
+		free_targets(targets, argc);
+		return rc;
+	}
+	json_t *statuses = json_object_get(reply, "statuses");
+	json_t *processes = json_object_get(reply, "processes");
 	json_object_foreach(statuses, name, state) {
 		bool wanted = argc == 0;
 		for (int i = 0; i < argc && !wanted; i++)
-			wanted = strcasecmp(argv[i], name) == 0;
+			wanted = strcasecmp(targets[i].name, name) == 0;
 		if (wanted)
 			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
-						     name, json_string_value(state), &lines, &n,
-						     &cap);
+						     name, json_string_value(state), targets, argc,
+						     &lines, &n, &cap);
 	}
 	for (int i = 0; i < n; i++)
 		if ((int)strlen(lines[i].name) + 3 > width)
@@ -446,6 +619,7 @@ static int ctl_status(struct client *c, int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		printf("%-*s%-10s%s\n", width, lines[i].name, lines[i].state, lines[i].desc);
 	free(lines);
+	free_targets(targets, argc);
 	json_decref(reply);
 	if (rc != EXIT_OK)
 		return rc;
@@ -469,35 +643,47 @@ static int parse_wait(int argc, char **argv, bool *wait)
 	return n;
 }
 
-/* The state of one watcher: "active" only when every process runs (or is on its way), so that
- * `start` retries FATAL or EXITED ones; NULL if there is no such watcher. */
-static char *watcher_state(struct client *c, const char *name)
+/* The state of target T: for a watcher "active" only when every process runs (or is on its
+ * way), so that `start` retries FATAL, EXITED or STOPPED ones ("partly stopped"); for one
+ * process its state ("RUNNING", "STOPPED"...). NULL if there is no such watcher or process. */
+static char *target_state(struct client *c, const struct target *t)
 {
-	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", name, "processes", 1), 5);
+	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", t->name, "processes", 1),
+			     5);
+	json_t *list = json_object_get(reply, "processes"), *proc;
 	char *state = NULL;
-	json_t *proc;
 	size_t i;
 
-	if (reply_ok(reply)) {
-		state = xstrdup(json_string_value(json_object_get(reply, "status")));
-		json_array_foreach(json_object_get(reply, "processes"), i, proc) {
-			const char *ps = json_string_value(json_object_get(proc, "state"));
-			if (ps && (strcmp(ps, "FATAL") == 0 || strcmp(ps, "EXITED") == 0)) {
-				free(state);
-				state = xstrdup("partly stopped");
-				break;
-			}
+	if (!reply_ok(reply)) {
+		json_decref(reply);
+		return NULL;
+	}
+	if (t->wid) {
+		proc = process_entry(list, t->wid);
+		state = proc ? xstrdup(json_string_value(json_object_get(proc, "state"))) : NULL;
+		json_decref(reply);
+		return state;
+	}
+	state = xstrdup(json_string_value(json_object_get(reply, "status")));
+	json_array_foreach(list, i, proc) {
+		const char *ps = json_string_value(json_object_get(proc, "state"));
+		if (strcmp(state, "active") == 0 && ps && (strcmp(ps, "FATAL") == 0 ||
+		    strcmp(ps, "EXITED") == 0 || strcmp(ps, "STOPPED") == 0)) {
+			free(state);
+			state = xstrdup("partly stopped");
+			break;
 		}
 	}
 	json_decref(reply);
 	return state;
 }
 
-/* What became of NAME's processes once its start (or restart) settled: "" when they run, or how
+/* What became of T's processes once its start (or restart) settled: "" when they run, or how
  * one exited ("exited with status 0 (expected)"). An unexpected exit returns EXIT_ERROR. */
-static int start_outcome(struct client *c, const char *name, char *out, size_t size)
+static int start_outcome(struct client *c, const struct target *t, char *out, size_t size)
 {
-	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", name, "processes", 1), 5);
+	json_t *reply = call(c, "status", json_pack("{s:s, s:b}", "name", t->name, "processes", 1),
+			     5);
 	json_t *proc;
 	size_t i;
 	int rc = EXIT_OK;
@@ -507,7 +693,8 @@ static int start_outcome(struct client *c, const char *name, char *out, size_t s
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_t *code = json_object_get(proc, "exit_code");
 		json_int_t v = json_integer_value(code);
-		if (state == NULL || code == NULL)
+		if (state == NULL || code == NULL ||
+		    (t->wid && json_integer_value(json_object_get(proc, "wid")) != t->wid))
 			continue;
 		if (finished(state, proc) && *out == '\0') {
 			snprintf(out, size, "exited with status %lld (expected)%s", (long long)v,
@@ -525,6 +712,31 @@ static int start_outcome(struct client *c, const char *name, char *out, size_t s
 	return rc;
 }
 
+/* What start or stop would do nothing to: supervisorctl's "already started" (RUNNING,
+ * STARTING, BACKOFF: running or on its way) and "not running" (STOPPED). Those are no error:
+ * exit 0, so that a deploy script may say start (or stop) whatever the state. */
+static const char *nothing_to_do(struct client *c, const char *command, const struct target *t)
+{
+	const char *why = NULL;
+	char *state;
+
+	if (strcmp(command, "start") && strcmp(command, "stop"))
+		return NULL;
+	state = target_state(c, t);
+	if (state == NULL)
+		return NULL;  /* no such: the daemon says so */
+	if (strcmp(command, "start") == 0 &&
+	    (t->wid ? strcmp(state, "RUNNING") == 0 || strcmp(state, "STARTING") == 0 ||
+		      strcmp(state, "BACKOFF") == 0
+		    : strcmp(state, "active") == 0))
+		why = "already started";
+	if (strcmp(command, "stop") == 0 &&
+	    strcmp(state, t->wid ? "STOPPED" : "stopped") == 0)
+		why = "not running";
+	free(state);
+	return why;
+}
+
 static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
 		     char **argv)
 {
@@ -536,40 +748,24 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 		return usage_error(command);
 	for (int i = 0; i < names; i++) {
 		bool all = strcmp(argv[i], "all") == 0;
-		json_t *props = json_pack("{s:b}", "waiting", wait);
-		if (!all) {
-			json_object_set_new(props, "name", json_string(argv[i]));
-			json_object_set_new(props, "match", json_string("simple"));
+		struct target t = parse_target(argv[i]);
+		json_t *props = all ? json_object() : target_props(&t);
+		const char *why = all || c->json ? NULL : nothing_to_do(c, command, &t);
+		if (why) {
+			printf("%s: ERROR (%s)\n", shown(argv[i]), why);
+			json_decref(props);
+			free(t.name);
+			continue;
 		}
-		if (!all && !c->json && strcmp(command, "start") == 0) {
-			char *state = watcher_state(c, argv[i]);
-			if (state && strcmp(state, "active") == 0) {
-				printf("%s: ERROR (already started)\n", argv[i]);
-				free(state);
-				json_decref(props);
-				rc = rc ? rc : EXIT_ERROR;
-				continue;
-			}
-			free(state);
-		}
-		if (!all && !c->json && strcmp(command, "stop") == 0) {
-			char *state = watcher_state(c, argv[i]);
-			if (state && strcmp(state, "stopped") == 0) {
-				printf("%s: ERROR (not running)\n", argv[i]);
-				free(state);
-				json_decref(props);
-				rc = rc ? rc : EXIT_ERROR;
-				continue;
-			}
-			free(state);
-		}
+		json_object_set_new(props, "waiting", json_boolean(wait));
 		json_t *reply = call(c, command, props, timeout);
 		char outcome[200] = "";
 		int outcome_rc = EXIT_OK;
 		/* A job may be gone already: say how it ended rather than just "started". */
 		if (!c->json && !all && wait && reply_ok(reply) &&
 		    (strcmp(command, "start") == 0 || strcmp(command, "restart") == 0))
-			outcome_rc = start_outcome(c, argv[i], outcome, sizeof(outcome));
+			outcome_rc = start_outcome(c, &t, outcome, sizeof(outcome));
+		free(t.name);
 		if (c->json)
 			print_json(reply);
 		else if (outcome_rc != EXIT_OK)
@@ -577,13 +773,13 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 		else if (reply_ok(reply) && *outcome)
 			printf("%s: %s, %s\n", argv[i], done_word, outcome);
 		else if (reply_ok(reply))
-			printf("%s: %s\n", all ? "all" : argv[i], done_word);
+			printf("%s: %s\n", all ? "all" : shown(argv[i]), done_word);
 		else if (is_no_such(reply))
-			printf("%s: ERROR (no such process)\n", argv[i]);
+			print_no_such(stdout, argv[i]);
 		else
-			printf("%s: ERROR (%s)\n", argv[i], reply_reason(reply));
+			printf("%s: ERROR (%s)\n", shown(argv[i]), reply_reason(reply));
 		if (!reply_ok(reply))
-			rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+			rc = reply_rc(reply);
 		else if (outcome_rc != EXIT_OK)
 			rc = outcome_rc;
 		json_decref(reply);
@@ -728,19 +924,23 @@ static int ctl_signal(struct client *c, int argc, char **argv)
 		size_t k;
 		json_t *name;
 		json_array_foreach(list, k, name) {
-			json_t *reply = call(c, "signal", json_pack("{s:O, s:s}", "name", name, "signum",
-								    argv[0]), 5);
+			/* name:wid: that process alone */
+			struct target t = parse_target(json_string_value(name));
+			json_t *props = target_props(&t);
+			free(t.name);
+			json_object_set_new(props, "signum", json_string(argv[0]));
+			json_t *reply = call(c, "signal", props, c->timeout < 0 ? 5 : c->timeout);
 			const char *n = shown(json_string_value(name));
 			if (c->json)
 				print_json(reply);
 			else if (reply_ok(reply))
 				printf("%s: signalled\n", n);
 			else if (is_no_such(reply))
-				printf("%s: ERROR (no such process)\n", n);
+				print_no_such(stdout, json_string_value(name));
 			else
 				printf("%s: ERROR (%s)\n", n, reply_reason(reply));
 			if (!reply_ok(reply))
-				rc = is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
+				rc = reply_rc(reply);
 			json_decref(reply);
 		}
 		json_decref(list);
@@ -871,6 +1071,8 @@ static int ctl_get(struct client *c, int argc, char **argv)
 					printf("%s: %s\n", shown(key), text ? shown(text) : "?");
 				free(text);
 			}
+		} else if (is_no_such(reply)) {
+			print_no_such(stderr, argv[0]);
 		} else {
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 		}
@@ -891,6 +1093,8 @@ static int ctl_set(struct client *c, int argc, char **argv)
 	if (!c->json) {
 		if (rc == EXIT_OK)
 			printf("%s: %s set to %s\n", argv[0], argv[1], argv[2]);
+		else if (is_no_such(reply))
+			print_no_such(stderr, argv[0]);
 		else
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 	}
@@ -898,38 +1102,108 @@ static int ctl_set(struct client *c, int argc, char **argv)
 	return rc;
 }
 
-static int ctl_stats(struct client *c, int argc, char **argv)
+/* One watcher's rows of the stats table, by wid. PROCS: {pid: info}, each info with its wid. */
+static void print_stats_rows(const char *wname, json_t *procs)
 {
-	json_t *reply, *watchers, *procs, *info;
-	const char *wname, *pid;
-	int rc;
+	size_t n = json_object_size(procs), k = 0;
+	json_t **infos = xmalloc(sizeof(*infos) * (n ? n : 1)), *info;
+	const char *pid;
 
-	rc = simple(c, "stats", argc ? json_pack("{s:s}", "name", argv[0]) : NULL, &reply);
-	if (c->json || rc != EXIT_OK) {
-		if (!c->json)
-			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
-		json_decref(reply);
-		return rc;
+	json_object_foreach(procs, pid, info)
+		infos[k++] = info;
+	for (size_t i = 1; i < n; i++)  /* insertion sort: few processes */
+		for (size_t j = i; j > 0 && json_integer_value(json_object_get(infos[j - 1], "wid")) >
+					  json_integer_value(json_object_get(infos[j], "wid")); j--) {
+			json_t *swap = infos[j];
+			infos[j] = infos[j - 1];
+			infos[j - 1] = swap;
+		}
+	for (size_t i = 0; i < n; i++) {
+		char age[64];
+		info = infos[i];
+		format_uptime(age, sizeof(age), json_real_value(json_object_get(info, "age")));
+		printf("%-24s %4lld %8lld %6.1f %6.1f %8s %10s %s\n", shown(wname),
+		       (long long)json_integer_value(json_object_get(info, "wid")),
+		       (long long)json_integer_value(json_object_get(info, "pid")),
+		       json_real_value(json_object_get(info, "cpu")),
+		       json_real_value(json_object_get(info, "mem")),
+		       shown(json_string_value(json_object_get(info, "mem_info1"))), age,
+		       shown(json_string_value(json_object_get(info, "cmdline"))));
 	}
-	if (argc)
-		watchers = json_pack("{s:O}", argv[0], json_object_get(reply, "info"));
-	else
-		watchers = json_incref(json_object_get(reply, "infos"));
-	printf("%-24s %8s %6s %6s %8s %10s %s\n", "NAME", "PID", "CPU%", "MEM%", "RSS", "AGE",
-	       "CMDLINE");
-	json_object_foreach(watchers, wname, procs) {
-		json_object_foreach(procs, pid, info) {
-			char age[64];
-			format_uptime(age, sizeof(age), json_real_value(json_object_get(info, "age")));
-			printf("%-24s %8s %6.1f %6.1f %8s %10s %s\n", shown(wname), shown(pid),
-			       json_real_value(json_object_get(info, "cpu")),
-			       json_real_value(json_object_get(info, "mem")),
-			       shown(json_string_value(json_object_get(info, "mem_info1"))), age,
-			       shown(json_string_value(json_object_get(info, "cmdline"))));
+	free(infos);
+}
+
+/* The stats of target T into INFOS ({watcher: {pid: info}}); the reply's exit code. */
+static int stats_of(struct client *c, const char *arg, json_t *infos)
+{
+	struct target t = parse_target(arg);
+	json_t *reply = call(c, "stats", target_props(&t), c->timeout < 0 ? 5 : c->timeout);
+	json_t *info = json_object_get(reply, "info"), *procs = json_object_get(infos, t.name);
+	int rc = reply_rc(reply);
+
+	if (rc != EXIT_OK) {
+		if (is_no_such(reply))
+			print_no_such(stderr, arg);
+		else
+			fprintf(stderr, "%s: ERROR (%s)\n", shown(arg), reply_reason(reply));
+	} else {
+		if (procs == NULL)
+			json_object_set_new(infos, t.name, procs = json_object());
+		if (json_object_get(reply, "process")) {  /* one process: its info alone */
+			char key[32];
+			snprintf(key, sizeof(key), "%lld",
+				 (long long)json_integer_value(json_object_get(reply, "process")));
+			json_object_set(procs, key, info);
+		} else {
+			json_object_update(procs, info);
 		}
 	}
-	json_decref(watchers);
 	json_decref(reply);
+	free(t.name);
+	return rc;
+}
+
+static int ctl_stats(struct client *c, int argc, char **argv)
+{
+	json_t *reply, *infos, *procs;
+	const char *wname;
+	int rc = EXIT_OK;
+
+	if (argc == 0) {
+		rc = simple(c, "stats", NULL, &reply);
+		if (c->json || rc != EXIT_OK) {
+			if (!c->json)
+				fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+			json_decref(reply);
+			return rc;
+		}
+		infos = json_incref(json_object_get(reply, "infos"));
+		json_decref(reply);
+	} else {
+		infos = json_object();
+		for (int i = 0; i < argc; i++) {
+			int one = stats_of(c, argv[i], infos);
+			if (one != EXIT_OK)
+				rc = one;
+		}
+		if (c->json) {
+			reply = json_pack("{s:s, s:O}", "status", rc == EXIT_OK ? "ok" : "error",
+					  "infos", infos);
+			if (rc != EXIT_OK)
+				json_object_set_new(reply, "reason", json_string(
+					rc == EXIT_NO_SUCH ? "no such process" : "stats failed"));
+			print_json(reply);
+			json_decref(reply);
+			json_decref(infos);
+			return rc;
+		}
+	}
+	if (argc == 0 || json_object_size(infos) > 0)
+		printf("%-24s %4s %8s %6s %6s %8s %10s %s\n", "NAME", "WID", "PID", "CPU%", "MEM%",
+		       "RSS", "AGE", "CMDLINE");
+	json_object_foreach(infos, wname, procs)
+		print_stats_rows(wname, procs);
+	json_decref(infos);
 	return rc;
 }
 
@@ -1374,6 +1648,37 @@ static int split_line(char *line, char **words, int max)
 	return n;
 }
 
+static int take_late_options(struct client *c, int argc, char **argv);
+
+/* One line of the shell: its options (`status web --json`) hold for that line alone; with
+ * another endpoint or key, over a connection of its own. */
+static int run_line(struct client *c, int argc, char **argv)
+{
+	struct client line = *c;
+	int n = take_late_options(&line, argc, argv), rc;
+	bool elsewhere = line.endpoint != c->endpoint || line.curve_server_key != c->curve_server_key ||
+			 line.curve_secret_file != c->curve_secret_file;
+
+	if (n < 0)
+		return -1 - n;
+	if (elsewhere) {
+		line.ctx = line.socket = NULL;
+		line.guessed_endpoint = false;
+	}
+	rc = n > 0 ? run_verb(&line, n, argv) : EXIT_OK;
+	if (elsewhere) {
+		if (line.socket)
+			zmq_close(line.socket);
+		if (line.ctx)
+			zmq_ctx_term(line.ctx);
+	} else {
+		c->ctx = line.ctx;
+		c->socket = line.socket;
+		c->sequence = line.sequence;
+	}
+	return rc;
+}
+
 /* No command: an interactive shell with line editing and history (libedit) on a terminal,
  * or commands read one per line from a pipe. */
 static int shell(struct client *c)
@@ -1406,7 +1711,7 @@ static int shell(struct client *c)
 			break;
 		}
 		if (n > 0)
-			rc = run_verb(c, n, words);
+			rc = run_line(c, n, words);
 		free(line);
 	}
 	if (tty) {
@@ -1422,50 +1727,131 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json]\n"
 		     "                 [--curve-server-key KEY --curve-secret-key-file F] COMMAND [args]\n\n"
+		     "Options may also follow the command (not after --). A process is name:wid,\n"
+		     "and name:* is all of name's.\n"
 		     "The endpoint defaults to $CIRQUE_ENDPOINT, else the daemon's default.\n"
 		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
-		     "Exit codes: 0 ok, 1 error, 2 usage, 3 a process is not running (status),\n"
-		     "4 no such watcher, 7 cirqued cannot be reached.\n\n");
+		     "Exit codes: 0 ok (also: already started, not running), 1 error, 2 usage,\n"
+		     "3 a process is not running (status), 4 no such watcher or process,\n"
+		     "7 cirqued cannot be reached.\n\n");
 	list_verbs(out, true);
+}
+
+static const struct option longopts[] = {
+	{ "endpoint", required_argument, NULL, 'e' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "curve-server-key", required_argument, NULL, 'S' },
+	{ "curve-secret-key-file", required_argument, NULL, 'K' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
+	{ "list-commands", no_argument, NULL, 'l' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Applies option OPT (ARG: its value): -1 to go on, else the exit code to end with now. */
+static int apply_option(struct client *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'e': c->endpoint = arg; break;
+	case 't':
+		/* Whole and finite: strtod would take "5x", "nan" and "inf". */
+		if (parse_duration(arg, &c->timeout) < 0 || c->timeout <= 0) {
+			fprintf(stderr, "cirquectl: --timeout must be a positive number of "
+				"seconds (or 500ms, 2m)\n");
+			return EXIT_USAGE;
+		}
+		break;
+	case 'j': c->json = true; break;
+	case 'S': c->curve_server_key = arg; break;
+	case 'K': c->curve_secret_file = arg; break;
+	case 'h': usage(stdout); return EXIT_OK;
+	case 'v': printf("cirquectl %s\n", CIRQUE_VERSION); return EXIT_OK;
+	case 'l': list_verbs(stdout, false); return EXIT_OK;
+	default: usage(stderr); return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The option ARG names, as getopt's code (*HAS_ARG: it takes a value), or 0 for none of
+ * cirquectl's: --json, --timeout=5, --timeout 5, -j, -t 5, -e E (the verbs' own, such as
+ * --no-wait or tail's -n, are left to them). *INLINE: the value after '=', if any. */
+static int option_code(const char *arg, bool *has_arg, const char **inline_value)
+{
+	*inline_value = NULL;
+	if (strncmp(arg, "--", 2) == 0 && arg[2]) {
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		for (const struct option *o = longopts; o->name; o++) {
+			if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0) {
+				*has_arg = o->has_arg == required_argument;
+				*inline_value = eq ? eq + 1 : NULL;
+				return eq && !*has_arg ? '?' : o->val;
+			}
+		}
+		return 0;
+	}
+	if (arg[0] == '-' && strchr("jet", arg[1]) && arg[1] && arg[2] == '\0') {
+		*has_arg = arg[1] != 'j';
+		return arg[1];
+	}
+	return 0;
+}
+
+/* Options after the verb (`status --json`, `stop web --timeout 9`) as before it; they are taken
+ * out of ARGV. Not after `--`, which is dropped, nor among add's program arguments (after its
+ * name and command): those are the program's. Returns the arguments left, or -1 - the exit
+ * code to end with. */
+static int take_late_options(struct client *c, int argc, char **argv)
+{
+	bool is_add = argc > 0 && strcmp(argv[0], "add") == 0;
+	int n = 0, positional = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *value;
+		bool has_arg = false;
+		int code = strcmp(argv[i], "--") == 0 || (is_add && positional >= 3) ? 0
+			   : option_code(argv[i], &has_arg, &value);
+		if (strcmp(argv[i], "--") == 0 && !(is_add && positional >= 3)) {
+			while (++i < argc)
+				argv[n++] = argv[i];
+			break;
+		}
+		if (code == 0) {
+			positional += argv[i][0] != '-';
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (has_arg && value == NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "cirquectl: %s needs a value\n", argv[i]);
+				return -1 - EXIT_USAGE;
+			}
+			value = argv[++i];
+		}
+		int rc = apply_option(c, code, value);
+		if (rc >= 0)
+			return -1 - rc;
+	}
+	argv[n] = NULL;
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "endpoint", required_argument, NULL, 'e' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "curve-server-key", required_argument, NULL, 'S' },
-		{ "curve-secret-key-file", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
-		{ "list-commands", no_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct client c = { .timeout = -1 };
 	char *fallback = NULL;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+e:t:jhv", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'e': c.endpoint = optarg; break;
-		case 't':
-			/* Whole and finite: strtod would take "5x", "nan" and "inf". */
-			if (parse_duration(optarg, &c.timeout) < 0 || c.timeout <= 0) {
-				fprintf(stderr, "cirquectl: --timeout must be a positive number of "
-					"seconds (or 500ms, 2m)\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j': c.json = true; break;
-		case 'S': c.curve_server_key = optarg; break;
-		case 'K': c.curve_secret_file = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'v': printf("cirquectl %s\n", CIRQUE_VERSION); return EXIT_OK;
-		case 'l': list_verbs(stdout, false); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
+		rc = apply_option(&c, opt, optarg);
+		if (rc >= 0)
+			return rc;
 	}
+	rc = take_late_options(&c, argc - optind, argv + optind);
+	if (rc < 0)
+		return -1 - rc;
+	argc = optind + rc;
 	if (c.endpoint == NULL)
 		c.endpoint = getenv("CIRQUE_ENDPOINT");
 	if (c.curve_server_key == NULL)

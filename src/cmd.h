@@ -37,6 +37,15 @@ bool waiting(json_t *props);
 /* Watchers selected by name and match (simple, glob, regex); NULL name = all. Returns the count
  * (list in *out, malloc'd), or -1 after an error reply. */
 int select_watchers(struct arbiter *a, struct request *req, json_t *props, struct watcher ***out);
+/* cirque's extension: "wid" names one slot (process) of a watcher, 1..numprocesses.
+ * prop_slot: 0 when absent, 1 with *WID, -1 after an error reply (not an integer, no such slot).
+ * select_slot: the same, with the watcher named by "name" in *W.
+ * slot_pid: the pid of the slot's process in *PID (1), 0 when absent, -1 after an error reply
+ * (also when the slot runs no process). */
+int prop_slot(struct request *req, json_t *props, struct watcher *w, int *wid);
+int select_slot(struct arbiter *a, struct request *req, json_t *props, struct watcher **w,
+		int *wid);
+int slot_pid(struct request *req, json_t *props, struct watcher *w, long *pid);
 /* W's process PID; NULL if none, and for a number beyond pid_t (2^32 + n is not n). */
 struct process *find_process(struct watcher *w, long pid);
 json_t *pids_of(const struct watcher *w);

@@ -317,6 +317,8 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct wa
 		reply_invalid(req, "pid", INVALID_NOT_INTEGER);
 		return;
 	}
+	if (slot_pid(req, props, w, &pid) < 0)  /* cirque's "wid": that slot's process */
+		return;
 	if (prop_int(props, "childpid", 0, &childpid) < 0 || childpid < 0 || childpid > INT_MAX) {
 		reply_invalid(req, "childpid", INVALID_NOT_INTEGER);
 		return;

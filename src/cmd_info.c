@@ -65,11 +65,48 @@ void cmd_list(struct arbiter *a, struct request *req, json_t *props, struct watc
 	control_reply(req, json_pack("{s:o}", "watchers", names));
 }
 
-/* cirque's extension to status (properties.processes = true): each process's state. */
-static json_t *process_details(const struct watcher *w, double now)
+static int compare_wids(const void *x, const void *y)
+{
+	json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "wid"));
+	json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "wid"));
+
+	return (a > b) - (a < b);
+}
+
+/* ITEMS (an array of objects with a "wid") in the order of their wids; equal ones (an old
+ * process and its successor) keep their order. */
+static json_t *sorted_by_wid(json_t *items)
+{
+	size_t n = json_array_size(items);
+	json_t **list = xmalloc(sizeof(*list) * (n ? n : 1)), *out = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		list[i] = json_array_get(items, i);
+	/* insertion sort: stable, and a watcher has few processes */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && compare_wids(&list[k - 1], &list[k]) > 0; k--) {
+			json_t *t = list[k];
+			list[k] = list[k - 1];
+			list[k - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, list[i]);
+	free(list);
+	json_decref(items);
+	return out;
+}
+
+/* cirque's extension to status (properties.processes = true): each process's state, by wid. A
+ * slot without a process is shown STOPPED (no pid) when it was stopped: the watcher, or that
+ * slot alone (stop name:wid). */
+static json_t *process_details(struct watcher *w, double now)
 {
 	json_t *out = json_array();
 
+	for (int wid = 1; wid <= w->numprocesses; wid++)
+		if ((!w->wanted || watcher_slot_held(w, wid)) && watcher_find_wid(w, wid) == NULL)
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", wid, "state",
+							     "STOPPED", "retiring", 0));
 	for (const struct process *p = w->processes; p; p = p->next) {
 		json_t *item = json_pack("{s:i, s:s, s:b}", "wid", p->wid, "state",
 					 proc_state_name(p->state), "retiring", p->retiring);
@@ -101,7 +138,7 @@ static json_t *process_details(const struct watcher *w, double now)
 					    text_to_json(p->ready.failure, strlen(p->ready.failure)));
 		json_array_append_new(out, item);
 	}
-	return out;
+	return sorted_by_wid(out);
 }
 
 /* A watcher that a start in progress has not reached yet (a higher priority level is still
@@ -254,6 +291,15 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 	control_reply(req, json_pack("{s:o}", "options", all));
 }
 
+/* A process's stats, with its slot (cirque's extension: "wid"). */
+static json_t *process_stats(const struct process *p)
+{
+	json_t *info = proc_info(p->pid);
+
+	json_object_set_new(info, "wid", json_integer(p->wid));
+	return info;
+}
+
 void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *infos;
@@ -264,13 +310,16 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct wat
 			reply_invalid(req, "process", INVALID_UNSPECIFIED);
 			return;
 		}
+		if (pid == 0 && slot_pid(req, props, w, &pid) < 0)  /* cirque's "wid" */
+			return;
 		if (pid) {
 			if (find_process(w, pid) == NULL) {
 				control_fail(req, REPLY_ESRCH, "process %ld not found", pid);
 				return;
 			}
 			control_reply(req, json_pack("{s:s, s:i, s:o}", "name", w->name, "process",
-						     (int)pid, "info", proc_info((pid_t)pid)));
+						     (int)pid, "info",
+						     process_stats(find_process(w, pid))));
 			return;
 		}
 		infos = json_object();
@@ -278,7 +327,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct wat
 			if (p->pid > 0) {
 				char key[16];
 				snprintf(key, sizeof(key), "%d", (int)p->pid);
-				json_object_set_new(infos, key, proc_info(p->pid));
+				json_object_set_new(infos, key, process_stats(p));
 			}
 		control_reply(req, json_pack("{s:s, s:o}", "name", w->name, "info", infos));
 		return;
@@ -290,7 +339,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct wat
 			if (p->pid > 0) {
 				char key[16];
 				snprintf(key, sizeof(key), "%d", (int)p->pid);
-				json_object_set_new(one, key, proc_info(p->pid));
+				json_object_set_new(one, key, process_stats(p));
 			}
 		json_object_set_new(infos, w->name, one);
 	}

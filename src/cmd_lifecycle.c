@@ -29,6 +29,7 @@ struct op {
 	enum op_kind kind;
 	int pending;                  /* watchers not done yet (+1 while launching) */
 	bool single;                  /* one watcher by name: the reply carries `info` */
+	int wid;                      /* one slot of it (cirque's "wid"): a plain ok */
 	enum watcher_outcome outcome; /* the first watcher that did not end WATCHER_DONE */
 	json_t *before;               /* single: pids before the operation */
 	json_t *stopped;              /* single restart: pids that were stopped */
@@ -53,6 +54,8 @@ static void op_reply(struct op *op, struct watcher *w)
 
 	if (op->kind == OP_COUNT && w) {
 		control_reply(op->req, json_pack("{s:i}", "numprocesses", w->numprocesses));
+	} else if (op->wid) {
+		control_ok(op->req);
 	} else if (!op->single || w == NULL) {
 		control_ok(op->req);
 	} else if (op->kind == OP_STOP) {
@@ -87,7 +90,11 @@ static void op_release(struct op *op, struct watcher *w)
 	if (--op->pending > 0)
 		return;
 	if (op->req) {
-		if (!op_succeeded(op))
+		if (!op_succeeded(op) && op->wid && w)
+			control_error(op->req, CONTROL_ECOMMAND, "%s of %s:%d did not settle: %s",
+				      verbs[op->kind], w->name, op->wid,
+				      watcher_outcome_text(op->outcome));
+		else if (!op_succeeded(op))
 			control_error(op->req, CONTROL_ECOMMAND, "%s of %s did not settle: %s",
 				      verbs[op->kind], op->single && w ? w->name : "some watchers",
 				      watcher_outcome_text(op->outcome));
@@ -156,6 +163,34 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	free(list);
 }
 
+/* cirque's extension: start, stop or restart of one slot ("name" and "wid"). Returns false
+ * when no wid is given. */
+static bool run_on_slot(struct arbiter *a, struct request *req, json_t *props,
+			enum op_kind kind)
+{
+	struct watcher *w;
+	struct op *op;
+	int wid, rc = select_slot(a, req, props, &w, &wid);
+
+	if (rc == 0)
+		return false;
+	if (rc < 0)
+		return true;
+	op = op_new(waiting(props) ? req : NULL, kind, true);
+	op->wid = wid;
+	op->pending++;
+	if (kind == OP_START)
+		watcher_start_slot(w, wid, op_watcher_done, op);
+	else if (kind == OP_STOP)
+		watcher_stop_slot(w, wid, op_watcher_done, op);
+	else
+		watcher_restart_slot(w, wid, op_watcher_done, op);
+	if (!waiting(props))
+		control_ok(req);
+	op_release(op, w);
+	return true;
+}
+
 struct all_op {
 	struct request *req;          /* NULL when not waiting */
 	bool restart;                 /* stop all, re-read the file, start all */
@@ -216,27 +251,32 @@ static bool run_on_all(struct arbiter *a, struct request *req, json_t *props, en
 void cmd_start(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)w;
-	if (!run_on_all(a, req, props, OP_START))
+	if (!run_on_slot(a, req, props, OP_START) && !run_on_all(a, req, props, OP_START))
 		run_on_watchers(a, req, props, OP_START);
 }
 
 void cmd_stop(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)w;
-	if (!run_on_all(a, req, props, OP_STOP))
+	if (!run_on_slot(a, req, props, OP_STOP) && !run_on_all(a, req, props, OP_STOP))
 		run_on_watchers(a, req, props, OP_STOP);
 }
 
 void cmd_restart(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)w;
-	if (!run_on_all(a, req, props, OP_RESTART))
+	if (!run_on_slot(a, req, props, OP_RESTART) && !run_on_all(a, req, props, OP_RESTART))
 		run_on_watchers(a, req, props, OP_RESTART);
 }
 
 void cmd_reload(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	(void)w;
+	if (json_object_get(props, "wid")) {
+		control_fail(req, REPLY_EINVAL, "reload replaces every process of a watcher: restart "
+			     "one process (wid) instead");
+		return;
+	}
 	/* graceful (default): new processes first; otherwise a plain restart. */
 	run_on_watchers(a, req, props, prop_bool(props, "graceful", true) ? OP_RELOAD : OP_RESTART);
 }
@@ -275,7 +315,7 @@ static void change_count(struct arbiter *a, struct request *req, json_t *props, 
 	}
 	op = op_new(req, OP_COUNT, true);
 	op->pending++;
-	watcher_start(w, op_watcher_done, op);  /* wanted already: just waits until settled */
+	watcher_wait_started(w, op_watcher_done, op);  /* wanted already: waits until settled */
 	op_release(op, w);
 }
 

@@ -159,6 +159,50 @@ int select_watchers(struct arbiter *a, struct request *req, json_t *props,
 	return n;
 }
 
+int prop_slot(struct request *req, json_t *props, struct watcher *w, int *wid)
+{
+	long n;
+
+	if (json_object_get(props, "wid") == NULL)
+		return 0;
+	if (prop_int(props, "wid", 0, &n) < 0) {
+		reply_invalid(req, "wid", INVALID_NOT_INTEGER);
+		return -1;
+	}
+	if (n < 1 || n > w->numprocesses) {
+		control_fail(req, REPLY_ESRCH, "process %s:%ld not found (%s has %d)", w->name, n,
+			     w->name, w->numprocesses);
+		return -1;
+	}
+	*wid = (int)n;
+	return 1;
+}
+
+int select_slot(struct arbiter *a, struct request *req, json_t *props, struct watcher **w,
+		int *wid)
+{
+	if (json_object_get(props, "wid") == NULL)
+		return 0;
+	*w = need_watcher(a, req, props);
+	return *w ? prop_slot(req, props, *w, wid) : -1;
+}
+
+int slot_pid(struct request *req, json_t *props, struct watcher *w, long *pid)
+{
+	struct process *p;
+	int wid, rc = prop_slot(req, props, w, &wid);
+
+	if (rc <= 0)
+		return rc;
+	p = watcher_find_wid(w, wid);
+	if (p == NULL || p->pid <= 0) {
+		control_fail(req, REPLY_EFAIL, "process %s:%d is not running", w->name, wid);
+		return -1;
+	}
+	*pid = p->pid;
+	return 1;
+}
+
 struct process *find_process(struct watcher *w, long pid)
 {
 	return pid > 0 && pid <= INT_MAX ? watcher_find_pid(w, (pid_t)pid) : NULL;

@@ -252,6 +252,60 @@ out:
 	free(runtime);
 }
 
+/* An ipc socket file this daemon bound, removed at exit: libzmq leaves it, and a client would
+ * find a file nobody listens on. Only the very file bound is removed (same device and inode, a
+ * socket), through the directory opened when it was bound: never something put there since. */
+struct socket_file {
+	int dir_fd;                   /* O_PATH, -1: nothing to remove */
+	char *name;
+	dev_t dev;
+	ino_t ino;
+};
+static struct socket_file socket_files[2] = { { .dir_fd = -1 }, { .dir_fd = -1 } };
+
+static void remember_socket_file(struct socket_file *f, const char *endpoint)
+{
+	char *dir = NULL, *name = NULL, why[SAFEFS_WHY];
+	struct safe_dir d = { .fd = -1 };
+	struct stat st;
+
+	if (strncmp(endpoint, "ipc:///", 7) != 0 || safefs_split(endpoint + 6, &dir, &name) < 0)
+		goto out;
+	if (safe_dir_open(dir, false, &d, why) < 0) {
+		log_warnx("%s will not be removed at exit: %s", endpoint + 6, why);
+		goto out;
+	}
+	if (fstatat(d.fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(d.fd);
+		goto out;
+	}
+	f->dir_fd = d.fd;
+	f->name = name;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	name = NULL;
+out:
+	free(dir);
+	free(name);
+}
+
+static void remove_socket_file(struct socket_file *f)
+{
+	struct stat st;
+
+	if (f->dir_fd < 0)
+		return;
+	if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == f->dev && st.st_ino == f->ino && unlinkat(f->dir_fd, f->name, 0) < 0 &&
+	    errno != ENOENT)
+		log_warn("cannot remove the socket file %s", f->name);
+	close(f->dir_fd);
+	f->dir_fd = -1;
+	free(f->name);
+	f->name = NULL;
+}
+
 static void *open_zmq_context(void)
 {
 	sigset_t all, old;
@@ -325,6 +379,8 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	    connlimit_watch(connection_limit, events_socket(a->events), "events") < 0)
 		log_warnx("the number of clients is not limited (see above)");
 	explicit_bzero(secret, sizeof(secret));
+	remember_socket_file(&socket_files[0], control);
+	remember_socket_file(&socket_files[1], pubsub);
 	log_info("control socket %s, events %s", control, pubsub);
 	a->control_endpoint = control;  /* for globaloptions */
 	a->pubsub_endpoint = pubsub;
@@ -344,6 +400,10 @@ static void close_control_plane(struct arbiter *a)
 	if (a->zmq)
 		zmq_ctx_term(a->zmq);
 	a->zmq = NULL;
+	/* Once nothing listens on them; the lock file stays (removing it could let two daemons
+	 * lock two files of one name). */
+	remove_socket_file(&socket_files[0]);
+	remove_socket_file(&socket_files[1]);
 }
 
 int main(int argc, char **argv)

@@ -430,6 +430,75 @@ static int count_wanted(const struct watcher *w)
 	return n;
 }
 
+/* --- slots stopped alone (stop name:wid) --- */
+
+static struct held_slot *held_slot(const struct watcher *w, int wid)
+{
+	for (int i = 0; i < w->nheld; i++)
+		if (w->held[i].wid == wid)
+			return &w->held[i];
+	return NULL;
+}
+
+bool watcher_slot_held(const struct watcher *w, int wid)
+{
+	const struct held_slot *h = held_slot(w, wid);
+
+	return h && h->restarting == 0;
+}
+
+static void hold_slot(struct watcher *w, int wid, pid_t restarting)
+{
+	struct held_slot *h = held_slot(w, wid);
+
+	if (h == NULL) {
+		w->held = xreallocarray(w->held, (size_t)w->nheld + 1, sizeof(*w->held));
+		h = &w->held[w->nheld++];
+		h->wid = wid;
+	}
+	h->restarting = restarting;
+}
+
+static void release_slot(struct watcher *w, int wid)
+{
+	struct held_slot *h = held_slot(w, wid);
+
+	if (h)
+		*h = w->held[--w->nheld];
+}
+
+/* A slot above the count is forgotten (decr); a restarted one runs again once the process it
+ * stopped is gone. */
+static void prune_held_slots(struct watcher *w)
+{
+	for (int i = 0; i < w->nheld;) {
+		struct held_slot *h = &w->held[i];
+		if (h->wid > w->numprocesses ||
+		    (h->restarting && watcher_find_pid(w, h->restarting) == NULL))
+			*h = w->held[--w->nheld];
+		else
+			i++;
+	}
+}
+
+/* How many processes should run: numprocesses less the slots held. */
+static int target_count(const struct watcher *w)
+{
+	int n = w->numprocesses;
+
+	for (int i = 0; i < w->nheld; i++)
+		n -= w->held[i].wid <= w->numprocesses;
+	return n;
+}
+
+struct process *watcher_find_wid(struct watcher *w, int wid)
+{
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && p->wid == wid)
+			return p;
+	return NULL;
+}
+
 static struct process *highest_wanted(struct watcher *w)
 {
 	struct process *best = NULL;
@@ -447,6 +516,9 @@ static int free_wid(const struct watcher *w, bool *used)
 	for (const struct process *p = w->processes; p; p = p->next)
 		if (!p->retiring && p->wid <= w->numprocesses)
 			used[p->wid] = true;
+	for (int i = 0; i < w->nheld; i++)
+		if (w->held[i].wid <= w->numprocesses)
+			used[w->held[i].wid] = true;
 	for (int wid = 1; wid <= w->numprocesses; wid++)
 		if (!used[wid])
 			return wid;
@@ -479,29 +551,32 @@ static bool in_restart_stop_phase(struct watcher *w)
  * missing ones spawned (paced by warmup_delay). */
 static void reconcile(struct watcher *w)
 {
-	int wanted = count_wanted(w);
+	int wanted = count_wanted(w), target;
 	bool *used;
 
+	prune_held_slots(w);
+	target = target_count(w);
 	if (!w->wanted || w->predecessor || in_restart_stop_phase(w))
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
-	 * drops below that wid (decr during a reload), none will come, so it stops now. */
+	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
+	 * come, so it stops now. */
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
-		if (p->retiring && p->wid > w->numprocesses &&
+		if (p->retiring && (p->wid > w->numprocesses || watcher_slot_held(w, p->wid)) &&
 		    (p->state == PS_RUNNING || p->state == PS_STARTING))
 			process_dispatch(p, PE_STOP);
 	}
-	while (wanted > w->numprocesses) {
+	while (wanted > target) {
 		struct process *p = highest_wanted(w);
 		p->retiring = true;
 		process_dispatch(p, PE_STOP);
 		wanted--;
 	}
-	if (wanted == w->numprocesses || ev_is_active(&w->warmup))
+	if (wanted >= target || ev_is_active(&w->warmup))
 		return;
 	used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
-	while (wanted < w->numprocesses) {
+	while (wanted < target) {
 		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
 		if (w->config->warmup_delay > 0 && wait > 0) {
 			ev_timer_set(&w->warmup, wait, 0);
@@ -527,7 +602,7 @@ static bool pausing(const struct process *p)
  * starting, backing off from a failure, or still stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != w->numprocesses)
+	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != target_count(w))
 		return false;
 	for (const struct process *p = w->processes; p; p = p->next)
 		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_STOPPING ||
@@ -566,6 +641,23 @@ static void waiter_free(struct watcher *w, struct waiter *wt)
 	free(wt);
 }
 
+/* A start or restart of slot WT->wid is over: its process is up (or gave up), or the slot (or
+ * the watcher) was stopped since. Sets the waiter's outcome. */
+static bool slot_started(struct watcher *w, struct waiter *wt)
+{
+	const struct held_slot *h = held_slot(w, wt->wid);
+	const struct process *p;
+
+	if (!w->wanted || (h && h->restarting == 0) || wt->wid > w->numprocesses) {
+		wt->outcome = WATCHER_STOPPED_SINCE;
+		return true;
+	}
+	if (h || w->predecessor || w->restarting || (p = watcher_find_wid(w, wt->wid)) == NULL)
+		return false;
+	wt->outcome = p->state == PS_FATAL ? WATCHER_GAVE_UP : WATCHER_DONE;
+	return p->state == PS_RUNNING || p->state == PS_FATAL || p->state == PS_EXITED;
+}
+
 /* Detaches the waiters whose condition holds and calls them; they may re-enter the watcher. */
 static void fire_waiters(struct watcher *w)
 {
@@ -579,7 +671,8 @@ static void fire_waiters(struct watcher *w)
 		if (wt->cancelled || (wt->kind == WAIT_STARTED && started) ||
 		    (wt->kind == WAIT_DECIDED && decided) ||
 		    (wt->kind == WAIT_STOPPED && stopped) || (wt->kind == WAIT_REPLACED && replaced) ||
-		    (wt->kind == WAIT_KILLED && killed(w, wt))) {
+		    (wt->kind == WAIT_KILLED && killed(w, wt)) ||
+		    (wt->kind == WAIT_SLOT_STARTED && slot_started(w, wt))) {
 			*link = wt->next;
 			wt->next = ready;
 			ready = wt;
@@ -590,8 +683,8 @@ static void fire_waiters(struct watcher *w)
 	while (ready) {
 		struct waiter *wt = ready;
 		bool may_give_up = wt->kind != WAIT_STOPPED && wt->kind != WAIT_KILLED;
-		enum watcher_outcome outcome = wt->cancelled ? wt->outcome
-					       : may_give_up && any_fatal(w)
+		enum watcher_outcome outcome = wt->cancelled || wt->kind == WAIT_SLOT_STARTED
+					       ? wt->outcome : may_give_up && any_fatal(w)
 					       ? WATCHER_GAVE_UP : WATCHER_DONE;
 		if (!wt->cancelled && wt->kind == WAIT_DECIDED && !started)
 			outcome = WATCHER_FAILING;
@@ -797,34 +890,45 @@ void watcher_free(struct watcher *w)
 		watcher_detach(w);
 	answer_waiters(w, WATCHER_REMOVED);  /* added after the detach */
 	watcher_config_free(w->config);
+	free(w->held);
 	free(w);
 }
 
-static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
-			  void *arg)
+/* The watcher becomes wanted (logged and published once). */
+static void become_wanted(struct watcher *w)
 {
-	struct process *p, *next;
-
-	if (w->removing) {  /* on its way out: a late restart must not bring it back */
-		if (done)
-			done(w, WATCHER_REMOVED, arg);
-		return;
-	}
-
 	if (!w->wanted) {
-		log_info("watcher %s: starting %d process%s%s", w->name, w->numprocesses,
-			 w->numprocesses == 1 ? "" : "es", w->predecessor ? " once those of the "
+		int n = target_count(w);
+		log_info("watcher %s: starting %d process%s%s", w->name, n, n == 1 ? "" : "es",
+			 w->predecessor ? " once those of the "
 			 "watcher it replaces are gone" : "");
 		w->announce_start = true;
 	}
 	w->wanted = true;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
-	/* An explicit start retries what had given up or exited. */
-	for (p = w->processes; p; p = next) {
+}
+
+/* An explicit start retries what had given up or exited (in slot WID, or in every one: 0). */
+static void clear_given_up(struct watcher *w, int wid)
+{
+	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
-		if (p->state == PS_FATAL || p->state == PS_EXITED)
+		if ((wid == 0 || p->wid == wid) && (p->state == PS_FATAL || p->state == PS_EXITED))
 			process_free(p);
 	}
+}
+
+static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
+			  void *arg)
+{
+	if (w->removing) {  /* on its way out: a late restart must not bring it back */
+		if (done)
+			done(w, WATCHER_REMOVED, arg);
+		return;
+	}
+	w->nheld = 0;  /* every slot runs */
+	become_wanted(w);
+	clear_given_up(w, 0);
 	add_waiter(w, kind, done, arg);
 	watcher_update(w);
 }
@@ -839,6 +943,107 @@ void watcher_start_decided(struct watcher *w, watcher_done_fn done, void *arg)
 	start_waiting(w, WAIT_DECIDED, done, arg);
 }
 
+void watcher_wait_started(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	add_waiter(w, WAIT_STARTED, done, arg);
+	watcher_update(w);
+}
+
+/* DONE once the processes of slot WID alive now have exited: each is on its way out (the one
+ * stopped, a retiring one that reconcile stops, one a restart of the slot stopped). */
+static void add_slot_stop_waiter(struct watcher *w, int wid, watcher_done_fn done, void *arg)
+{
+	struct waiter *wt;
+
+	if (done == NULL)
+		return;
+	wt = waiter_new(w, WAIT_KILLED, done, arg);
+	wt->pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
+	for (struct process *p = w->processes; p; p = p->next)
+		if (p->wid == wid && p->pid > 0)
+			wt->pids[wt->npids++] = p->pid;
+	wt->next = w->waiters;
+	w->waiters = wt;
+}
+
+static void add_slot_start_waiter(struct watcher *w, int wid, watcher_done_fn done, void *arg)
+{
+	struct waiter *wt;
+
+	if (done == NULL)
+		return;
+	wt = waiter_new(w, WAIT_SLOT_STARTED, done, arg);
+	wt->wid = wid;
+	wt->next = w->waiters;
+	w->waiters = wt;
+}
+
+/* The process of slot WID leaves: it no longer counts as wanted, and stops. Returns its pid (0
+ * when it had none, or there was none). */
+static pid_t stop_slot_process(struct watcher *w, int wid)
+{
+	struct process *p = watcher_find_wid(w, wid);
+	pid_t pid;
+
+	if (p == NULL)
+		return 0;
+	pid = p->pid;
+	p->retiring = true;
+	process_dispatch(p, PE_STOP);
+	return pid;
+}
+
+void watcher_stop_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg)
+{
+	if (w->wanted && !watcher_slot_held(w, wid)) {
+		log_info("watcher %s[%d]: stopping this process alone", w->name, wid);
+		hold_slot(w, wid, 0);
+		stop_slot_process(w, wid);
+	}
+	add_slot_stop_waiter(w, wid, done, arg);
+	watcher_update(w);
+}
+
+void watcher_start_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg)
+{
+	if (w->removing) {
+		if (done)
+			done(w, WATCHER_REMOVED, arg);
+		return;
+	}
+	if (!w->wanted) {  /* this slot alone: the others stay stopped */
+		w->nheld = 0;
+		for (int other = 1; other <= w->numprocesses; other++)
+			if (other != wid)
+				hold_slot(w, other, 0);
+		become_wanted(w);
+	} else if (watcher_slot_held(w, wid)) {
+		release_slot(w, wid);
+	}
+	log_info("watcher %s[%d]: starting this process", w->name, wid);
+	clear_given_up(w, wid);
+	add_slot_start_waiter(w, wid, done, arg);
+	watcher_update(w);
+}
+
+void watcher_restart_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg)
+{
+	pid_t pid;
+
+	if (!w->wanted || watcher_slot_held(w, wid)) {
+		watcher_start_slot(w, wid, done, arg);
+		return;
+	}
+	log_info("watcher %s[%d]: restarting this process: it stops, then a new one starts",
+		 w->name, wid);
+	/* Held until the process is gone (prune_held_slots), so that the two never overlap. */
+	pid = stop_slot_process(w, wid);
+	if (pid > 0)
+		hold_slot(w, wid, pid);
+	add_slot_start_waiter(w, wid, done, arg);
+	watcher_update(w);
+}
+
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	struct process *p, *next;
@@ -848,6 +1053,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 		w->announce_stop = true;
 	}
 	w->wanted = false;
+	w->nheld = 0;  /* stopped, all: a start runs every slot */
 	drop_start_intents(w);
 	for (p = w->processes; p; p = next) {
 		next = p->next;
@@ -870,6 +1076,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = true;
 	w->restarting = true;
+	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
 	promote_queued_reloads(w);
@@ -921,6 +1128,7 @@ void watcher_kill(struct watcher *w)
 {
 	w->announce_stop = w->announce_stop || w->wanted;
 	w->wanted = false;
+	w->nheld = 0;
 	drop_start_intents(w);
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;

@@ -80,7 +80,10 @@ enum waiter_kind {
 			      * restart) */
 	WAIT_REPLACE_QUEUED, /* a reload behind the replacement in flight: WAIT_REPLACED once
 			      * its own replacement begins */
-	WAIT_KILLED,         /* every process a kill signalled has exited (pids) */
+	WAIT_KILLED,         /* every process a kill signalled has exited (pids); also a stop of
+			      * one slot (its pid) */
+	WAIT_SLOT_STARTED,   /* the process of slot wid is up (or gave up), or the slot was
+			      * stopped again since (start or restart of name:wid) */
 };
 
 struct waiter {
@@ -94,8 +97,17 @@ struct waiter {
 	pid_t *pids;                  /* WAIT_KILLED: the pids signalled; each reaped one is gone from
 				       * the watcher's processes */
 	int npids;
+	int wid;                      /* WAIT_SLOT_STARTED: the slot */
 	ev_timer grace;               /* WAIT_KILLED: SIGKILL to the pids left when it fires */
 	unsigned failed_starts;       /* WAIT_DECIDED: the watcher's count when it began */
+};
+
+/* A slot (wid) the operator stopped alone (stop name:wid): nothing is spawned for it until it is
+ * started again (start name:wid, or a start or restart of the whole watcher). A restart of the
+ * slot holds it too, until the process it stopped is gone. */
+struct held_slot {
+	int wid;
+	pid_t restarting;             /* restart name:wid: the pid being stopped; 0: stopped */
 };
 
 struct watcher {
@@ -126,6 +138,8 @@ struct watcher {
 	int numprocesses;             /* wanted number of processes (config, incr/decr) */
 	struct process *processes;
 	int nprocesses;               /* length of processes, retiring ones included */
+	struct held_slot *held;       /* the slots stopped alone, wid <= numprocesses */
+	int nheld;
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
@@ -156,6 +170,19 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg);
 /* Stop, then start: every process is stopped; new ones spawn once all are gone. DONE when
  * they have started. A restart satisfies the reloads queued or in flight: they end with it. */
 void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg);
+/* One slot (wid 1..numprocesses) alone. stop: its process stops and the slot stays stopped
+ * (not respawned); DONE once the process is gone. start: the slot runs again (on a stopped
+ * watcher, that slot alone starts: the others stay stopped); DONE once it runs or gave up.
+ * restart: its process stops, then a new one starts in the slot; DONE as for start. */
+void watcher_stop_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg);
+void watcher_start_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg);
+void watcher_restart_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg);
+/* Whether slot WID was stopped alone (and is not being restarted). */
+bool watcher_slot_held(const struct watcher *w, int wid);
+/* The process of slot WID (not a retiring one), or NULL. */
+struct process *watcher_find_wid(struct watcher *w, int wid);
+/* DONE once the wanted processes are up, as for a start, without starting anything. */
+void watcher_wait_started(struct watcher *w, watcher_done_fn done, void *arg);
 /* W takes the name of PREDECESSOR (removing, not idle): W spawns nothing until
  * watcher_predecessor_gone. */
 void watcher_follow(struct watcher *w, struct watcher *predecessor);

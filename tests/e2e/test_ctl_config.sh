@@ -97,12 +97,12 @@ run set grow numprocesses; [ "$rc" -eq 2 ] || fail "set without a value: exit $r
 # --- stats ---------------------------------------------------------------------------------------------
 run stats grow
 [ "$rc" -eq 0 ] || fail "stats grow: exit $rc ($err)"
-[ "$(echo "$out" | head -n 1 | awk '{print $1, $2}')" = "NAME PID" ] || fail "stats header: $out"
-[ "$(echo "$out" | awk 'NR > 1 {print $2}' | sort)" = "$grow_pids" ] || fail "stats grow pids: $out"
+[ "$(echo "$out" | head -n 1 | awk '{print $1, $2, $3}')" = "NAME WID PID" ] || fail "stats header: $out"
+[ "$(echo "$out" | awk 'NR > 1 {print $3}' | sort)" = "$grow_pids" ] || fail "stats grow pids: $out"
 echo "$out" | awk 'NR > 1' | grep -vq "^grow .*$GROW 3600\$" && fail "stats grow lines: $out"
 run stats
 [ "$rc" -eq 0 ] || fail "stats: exit $rc"
-[ "$(echo "$out" | awk 'NR > 1 {print $2}' | sort)" = "$(children | sort)" ] || fail "stats pids differ from /proc: $out"
+[ "$(echo "$out" | awk 'NR > 1 {print $3}' | sort)" = "$(children | sort)" ] || fail "stats pids differ from /proc: $out"
 run stats nosuch; [ "$rc" -eq 4 ] || fail "stats nosuch: exit $rc, expected 4"
 
 # --- reread: what the file would change; update: apply it ---------------------------------------------

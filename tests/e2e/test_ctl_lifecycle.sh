@@ -44,7 +44,7 @@ old=$(children_matching "$WORKER")
 c stop worker; expect 0 "worker: stopped"
 [ -z "$(children_matching "$WORKER")" ] || fail "stop returned while worker still runs"
 kill -0 "$old" 2>/dev/null && fail "pid $old still exists after stop returned"
-c stop worker; expect 1 "worker: ERROR (not running)"
+c stop worker; expect 0 "worker: ERROR (not running)"  # as supervisorctl: no error for a script
 c status worker
 [ "$rc" -eq 3 ] || fail "status of the stopped worker: exit $rc"
 c start worker; expect 0 "worker: started"
@@ -52,7 +52,7 @@ c start worker; expect 0 "worker: started"
 c status worker
 [ "$rc" -eq 0 ] && echo "$out" | grep -q "^worker  *RUNNING  *pid $(children_matching "$WORKER")," ||
 	fail "after a waiting start: exit $rc, '$out'"
-c start worker; expect 1 "worker: ERROR (already started)"
+c start worker; expect 0 "worker: ERROR (already started)"
 c start nosuch; expect 4 "nosuch: ERROR (no such process)"
 c stop nosuch; expect 4 "nosuch: ERROR (no such process)"
 c stop; [ "$rc" -eq 2 ] || fail "stop without a name: exit $rc, expected 2 (usage)"

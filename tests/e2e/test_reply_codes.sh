@@ -1,6 +1,6 @@
 # Error replies carry a machine code ("code", src/protocol.h) beside Circus's errno, and
 # cirquectl's exit status follows the code, never the reason's text: "no such watcher" (ENOENT)
-# exits 4, anything else 1. cirquectl used to look for "not found" in the reason, so that a
+# or "no such process" (ESRCH, a wid beyond the count) exits 4, anything else 1. cirquectl used to look for "not found" in the reason, so that a
 # reason quoting a name with those words (or "process N not found") also exited 4.
 . "$(dirname "$0")/lib.sh"
 
