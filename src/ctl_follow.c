@@ -27,6 +27,7 @@ struct follower {
 	void *sub;                    /* SUB on the daemon's PUB endpoint */
 	void *monitor;                /* PAIR: the SUB socket's connection events */
 	double heard_at;              /* when the daemon last gave a sign of life */
+	bool gone;                    /* disconnected: what was received is still read */
 };
 
 static double seconds_now(void)
@@ -92,34 +93,43 @@ static int daemon_gone(struct follower *f, const char *why)
 	return -1;
 }
 
+/* The next message if one is there: 1, else 0. */
+static int receive(struct follower *f, zmq_msg_t *t, zmq_msg_t *b)
+{
+	int more = 0;
+	size_t len = sizeof(more);
+
+	zmq_msg_init(t);
+	zmq_msg_init(b);
+	if (zmq_msg_recv(t, f->sub, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(t);
+		zmq_msg_close(b);
+		return 0;
+	}
+	zmq_getsockopt(f->sub, ZMQ_RCVMORE, &more, &len);
+	if (more)
+		zmq_msg_recv(b, f->sub, 0);
+	f->heard_at = seconds_now();
+	return 1;
+}
+
 int follower_next(struct follower *f, void *topic, void *body)
 {
-	zmq_msg_t *t = topic, *b = body;
-
 	while (!interrupted) {
 		zmq_pollitem_t items[2] = { { f->sub, 0, ZMQ_POLLIN, 0 },
 					    { f->monitor, 0, ZMQ_POLLIN, 0 } };
+		/* Messages first: the daemon's last words come before its going. */
+		if (receive(f, topic, body))
+			return 1;
+		if (f->gone)
+			return daemon_gone(f, "the event socket was closed");
 		int rc = zmq_poll(items, f->monitor ? 2 : 1, POLL_MS);
 		if (rc < 0 && zmq_errno() == EINTR)
 			continue;
 		if (f->monitor && (items[1].revents & ZMQ_POLLIN) && disconnected(f))
-			return daemon_gone(f, "the event socket was closed");
-		if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
-			int more = 0;
-			size_t len = sizeof(more);
-			zmq_msg_init(t);
-			zmq_msg_init(b);
-			if (zmq_msg_recv(t, f->sub, ZMQ_DONTWAIT) < 0) {
-				zmq_msg_close(t);
-				zmq_msg_close(b);
-				continue;
-			}
-			zmq_getsockopt(f->sub, ZMQ_RCVMORE, &more, &len);
-			if (more)
-				zmq_msg_recv(b, f->sub, 0);
-			f->heard_at = seconds_now();
-			return 1;
-		}
+			f->gone = true;
+		if (rc > 0)
+			continue;
 		if (seconds_now() - f->heard_at >= QUIET_SECONDS) {
 			const char *why = NULL;
 			json_t *reply = try_call(f->c, "numwatchers", NULL, QUIET_SECONDS, &why);

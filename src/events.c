@@ -102,6 +102,7 @@ void events_close(struct events *e)
 		return;
 	if (log_events == e) {
 		log_set_line_hook(NULL);
+		on_log_lines(log_loop, &log_wakeup, 0);  /* lines logged since the loop's last turn */
 		ev_ref(log_loop);
 		ev_async_stop(log_loop, &log_wakeup);
 		log_events = NULL;
