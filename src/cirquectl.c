@@ -1145,16 +1145,16 @@ static bool output_mixes_processes(const struct tail_options *o, json_t *reply)
 	return false;
 }
 
-/* The tail reply's error: 4 for no such watcher or process, 1 for anything else. */
-static int tail_error(const struct tail_options *o, json_t *reply)
+/* The tail reply's error (said unless --json): 4 for no such watcher or process, else 1. */
+static int tail_error(const struct tail_options *o, json_t *reply, bool say)
 {
 	bool no_process = reply_code_parse(json_string_value(json_object_get(reply, "code"))) ==
 			  REPLY_ESRCH;
 
-	if (o->wid)
+	if (say && o->wid)
 		fprintf(stderr, "%s:%ld: ERROR (%s)\n", shown(o->name), o->wid,
 			is_no_such(reply) || no_process ? "no such process" : reply_reason(reply));
-	else
+	else if (say)
 		fprintf(stderr, "%s: ERROR (%s)\n", shown(o->name),
 			is_no_such(reply) ? "no such process" : reply_reason(reply));
 	return is_no_such(reply) || no_process ? EXIT_NO_SUCH : EXIT_ERROR;
@@ -1191,8 +1191,8 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 			print_tail_line(&o, line, (long)json_integer_value(json_array_get(wids, i)),
 					base64);
 		fflush(stdout);
-	} else if (rc != EXIT_OK && !c->json) {
-		rc = tail_error(&o, reply);
+	} else if (rc != EXIT_OK) {
+		rc = tail_error(&o, reply, !c->json);
 	}
 	const char *carrier = json_string_value(json_object_get(reply, "stream"));
 	char *follow_stream = xstrdup(carrier ? carrier : stream);
