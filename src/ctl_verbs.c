@@ -106,8 +106,10 @@ int ctl_avail(struct client *c, int argc, char **argv)
 	c->json = json;
 	changes = json_object_get(reread, "changes");
 	if (json) {
-		print_json(json_pack("{s:O, s:O}", "statuses", json_object_get(status, "statuses"),
-				     "changes", changes ? changes : json_object()));
+		json_t *both = json_pack("{s:O, s:o}", "statuses", json_object_get(status, "statuses"),
+					 "changes", changes ? json_incref(changes) : json_object());
+		print_json(both);
+		json_decref(both);
 	} else {
 		json_object_foreach(json_object_get(status, "statuses"), name, state) {
 			change = json_string_value(json_object_get(changes, name));
@@ -260,9 +262,7 @@ int ctl_events(struct client *c, int argc, char **argv)
 		json = true;
 	else if (argc > 0)
 		return usage_error("events");
-	f = follower_open(c, topics);
-	/* The daemon answers once it is there: a stopped one is said at once, not followed. */
-	json_decref(call(c, "numwatchers", NULL, c->timeout < 0 ? 5 : c->timeout));
+	f = follower_open(c, topics);  /* asks the daemon its endpoint: exits 7 if it is not there */
 	fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
 	while ((got = follower_next(f, &topic, &body)) > 0) {
 		json_t *payload = json_loadb(zmq_msg_data(&body), zmq_msg_size(&body), 0, NULL);
