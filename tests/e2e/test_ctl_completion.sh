@@ -32,7 +32,10 @@ typed() {
 	wait_for 10 '[ "$(prompt)" = "$expected" ]' || fail "after typing ${*:1:$#-1}: [$(prompt)], expected [$expected]; screen: $(screen | grep .)"
 }
 wait_for 10 '[ "$(prompt)" = "cirque>" ]' || fail "no prompt: $(screen)"
-typed statu Tab "cirque> status"
+# "sta" is start, stats or status: a second TAB lists them.
+typed sta Tab Tab "cirque> sta"
+wait_for 10 'screen | grep -qE "^start +stats +status *$"' || fail "sta<TAB><TAB> lists: $(screen | grep .)"
+typed tu Tab "cirque> status"
 typed w Tab "cirque> status webapp"
 typed C-u "signal HU" Tab "cirque> signal HUP"
 typed C-u "signal SIGTE" Tab "cirque> signal SIGTERM"
