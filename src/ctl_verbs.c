@@ -69,7 +69,11 @@ int ctl_maintail(struct client *c, int argc, char **argv)
 			if (text) {
 				last = (unsigned long long)json_integer_value(
 					json_object_get(message, "seq"));
-				printf("%s\n", shown(text));
+				if (c->json)  /* one object per line: {"seq", "line"} */
+					printf("%.*s\n", (int)zmq_msg_size(&body),
+					       (const char *)zmq_msg_data(&body));
+				else
+					printf("%s\n", shown(text));
 				fflush(stdout);
 			}
 			json_decref(message);
