@@ -47,7 +47,8 @@ wait_for 10 'grep -q "Press Ctrl-C" "$T/main.f.err" && grep -q "Press Ctrl-C" "$
 # --- events, from an incr --------------------------------------------------------------------
 "$CTL" incr duo >/dev/null || fail "incr duo"
 wait_count "$D" 3
-newpid=$("$CTL" pid duo | sort -n | tail -n 1)
+wait_for 10 'grep -q "watcher duo\[3\]: spawned pid" "$DLOG"' || fail "duo[3] never spawned"
+newpid=$(sed -n 's/.*watcher duo\[3\]: spawned pid \([0-9]*\).*/\1/p' "$DLOG")
 wait_for 10 'grep -qE "^[0-9-]{10} [0-9:.]{12} duo spawn process_pid=$newpid$" "$T/events"' ||
 	fail "events: no readable spawn line for $newpid: [$(cat "$T/events")]"
 wait_for 10 'grep -q "\"process_pid\":$newpid" "$T/events.json"' || fail "events --json: no spawn of $newpid: [$(cat "$T/events.json")]"
@@ -89,7 +90,7 @@ cat >>"$CONF" <<YAML
     cmd: $S 3602
 YAML
 out=$("$CTL" avail) || fail "avail: exit $?"
-echo "$out" | grep -qE "^duo +in use +active$" || fail "avail: duo [$out]"
+echo "$out" | grep -qE "^duo +in use +(active|starting)$" || fail "avail: duo [$out]"
 echo "$out" | grep -qE "^later +avail +in the file, not loaded" || fail "avail: later (only in the file) [$out]"
 [ "$(echo "$out" | wc -l)" -eq 4 ] || fail "avail lists other lines: [$out]"
 
