@@ -7,7 +7,8 @@
  * a name in an error): they are printed through shown(), with control characters escaped.
  * Exit codes (README.md's table, cirquectl(1)): 0 ok (also a start or stop with nothing to do),
  * 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such watcher or process,
- * 7 the daemon cannot be reached. */
+ * 7 the daemon cannot be reached (or stopped while followed). */
+#include "ctl.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "safefs.h"
@@ -33,31 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
 #include <jansson.h>
 #include <zmq.h>
 
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NOT_RUNNING = 3,
-	EXIT_NO_SUCH = 4,
-	EXIT_UNREACHABLE = 7,
-};
-
-struct client {
-	const char *endpoint;
-	double timeout;               /* seconds to wait for one reply; < 0: not set by the user */
-	bool json;                    /* print raw replies */
-	const char *curve_server_key; /* the daemon's CURVE public key (Z85), or NULL */
-	const char *curve_secret_file;/* our CURVE secret key file */
-	void *ctx, *socket;
-	unsigned long sequence;       /* for request ids */
-	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
-};
-
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
 {
@@ -118,7 +98,7 @@ static void check_endpoint_owner(const char *endpoint)
 	}
 }
 
-static void unreachable(const struct client *c, const char *why)
+void unreachable(const struct client *c, const char *why)
 {
 	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
 	exit(EXIT_UNREACHABLE);
@@ -155,9 +135,10 @@ static const char *ipc_listener_missing(const char *endpoint)
 	return strerror(error);
 }
 
-/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference).
- * Exits with EXIT_UNREACHABLE when no reply comes within the timeout. */
-static json_t *call(struct client *c, const char *command, json_t *props, double timeout)
+/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
+ * or NULL with WHY when the daemon cannot be reached or no reply comes within the timeout. */
+json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
+		 const char **why)
 {
 	char id[64];
 	json_t *request;
@@ -165,28 +146,37 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 	double deadline;
 
 	if (c->socket == NULL) {
-		const char *why = ipc_listener_missing(c->endpoint);
-		if (why)
-			unreachable(c, why);
+		if ((*why = ipc_listener_missing(c->endpoint)) != NULL) {
+			json_decref(props);
+			return NULL;
+		}
 		if (c->guessed_endpoint)
 			check_endpoint_owner(c->endpoint);
-		if (connect_client(c) < 0)
-			unreachable(c, zmq_strerror(zmq_errno()));
+		if (connect_client(c) < 0) {
+			*why = zmq_strerror(zmq_errno());
+			json_decref(props);
+			return NULL;
+		}
 	}
 	snprintf(id, sizeof(id), "%d-%lu", (int)getpid(), ++c->sequence);
 	request = json_pack("{s:s, s:s, s:o}", "id", id, "command", command, "properties",
 			    props ? props : json_object());
 	text = json_dumps(request, JSON_COMPACT);
 	json_decref(request);
-	if (text == NULL || zmq_send(c->socket, text, strlen(text), 0) < 0)
-		unreachable(c, zmq_strerror(zmq_errno()));
+	if (text == NULL || zmq_send(c->socket, text, strlen(text), 0) < 0) {
+		*why = zmq_strerror(zmq_errno());
+		free(text);
+		return NULL;
+	}
 	free(text);
 	deadline = now() + timeout;
 	for (;;) {
 		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
 		double left = deadline - now();
-		if (left <= 0)
-			unreachable(c, "no reply within the timeout (is cirqued running?)");
+		if (left <= 0) {
+			*why = "no reply within the timeout (is cirqued running?)";
+			return NULL;
+		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
 		int rc = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
 		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
@@ -211,9 +201,20 @@ static json_t *call(struct client *c, const char *command, json_t *props, double
 	}
 }
 
+/* As try_call; exits with EXIT_UNREACHABLE when no reply comes. */
+json_t *call(struct client *c, const char *command, json_t *props, double timeout)
+{
+	const char *why = NULL;
+	json_t *reply = try_call(c, command, props, timeout, &why);
+
+	if (reply == NULL)
+		unreachable(c, why);
+	return reply;
+}
+
 /* S with its control characters escaped, for a terminal (text.h). The result lives until eight
  * more calls: enough for the arguments of one printf. */
-static const char *shown(const char *s)
+const char *shown(const char *s)
 {
 	static char *ring[8];
 	static unsigned next;
@@ -226,13 +227,13 @@ static const char *shown(const char *s)
 	return *slot ? *slot : "?";
 }
 
-static bool reply_ok(json_t *reply)
+bool reply_ok(json_t *reply)
 {
 	const char *status = json_string_value(json_object_get(reply, "status"));
 	return status && strcmp(status, "error") != 0;
 }
 
-static const char *reply_reason(json_t *reply)
+const char *reply_reason(json_t *reply)
 {
 	const char *reason = json_string_value(json_object_get(reply, "reason"));
 	return reason ? shown(reason) : "unknown error";
@@ -240,7 +241,7 @@ static const char *reply_reason(json_t *reply)
 
 /* The reply's machine code (protocol.h), never its text, says which error it is: no such
  * watcher (ENOENT), or no such process of it (ESRCH: a wid beyond its count). */
-static bool is_no_such(json_t *reply)
+bool is_no_such(json_t *reply)
 {
 	enum reply_code code;
 
@@ -292,7 +293,7 @@ static json_t *target_props(const struct target *t)
 	return props;
 }
 
-static void print_json(json_t *reply)
+void print_json(json_t *reply)
 {
 	char *text = json_dumps(reply, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text) {
@@ -302,7 +303,7 @@ static void print_json(json_t *reply)
 }
 
 /* One request, printed as JSON or by the caller; returns 0/1/4 as the reply says. */
-static int simple(struct client *c, const char *command, json_t *props, json_t **out)
+int simple(struct client *c, const char *command, json_t *props, json_t **out)
 {
 	json_t *reply = call(c, command, props, c->timeout < 0 ? 5 : c->timeout);
 	int rc = reply_ok(reply) ? EXIT_OK : is_no_such(reply) ? EXIT_NO_SUCH : EXIT_ERROR;
@@ -318,12 +319,11 @@ static int simple(struct client *c, const char *command, json_t *props, json_t *
 	return rc;
 }
 
-static int usage_error(const char *verb);
 static double reply_timeout(const struct client *c, const char *command, bool wait);
 
 /* --- status ----------------------------------------------------------------------------------- */
 
-static void format_uptime(char *out, size_t size, double seconds)
+void format_uptime(char *out, size_t size, double seconds)
 {
 	long s = (long)seconds;
 
@@ -1272,7 +1272,7 @@ static int ctl_shutdown(struct client *c, int argc, char **argv)
 }
 
 /* The PUB endpoint, from the daemon itself (its globaloptions). */
-static char *pubsub_endpoint(struct client *c)
+char *pubsub_endpoint(struct client *c)
 {
 	json_t *reply = call(c, "globaloptions", NULL, 5);
 	const char *ep = json_string_value(json_object_get(json_object_get(reply, "options"),
@@ -1291,6 +1291,7 @@ struct tail_options {
 	long lines;                   /* -n */
 	long wid;                     /* name:wid, 0 for every process */
 	char *name;                   /* malloc'd */
+	bool prefix;                  /* "name:wid | " before each line: the output mixes them */
 };
 
 /* Returns -1 on a usage error. */
@@ -1345,8 +1346,15 @@ static void write_output(const char *data, size_t len, bool raw, unsigned keep)
 	free(escaped);
 }
 
+/* When the output mixes processes, each line says whose it is, named as status names it. */
+static void print_prefix(const struct tail_options *o, long wid)
+{
+	if (o->prefix)
+		printf("%s:%ld | ", shown(o->name), wid);
+}
+
 /* One line of tail's reply: base64 (every byte) or, from an older daemon, text. */
-static void print_tail_line(json_t *line, bool base64, bool raw)
+static void print_tail_line(const struct tail_options *o, json_t *line, long wid, bool base64)
 {
 	const char *data = json_string_value(line);
 	size_t len = json_string_length(line);
@@ -1356,18 +1364,24 @@ static void print_tail_line(json_t *line, bool base64, bool raw)
 		data = bytes = base64_decode(data, &len);
 	if (data == NULL)
 		return;
-	write_output(data, len, raw, TEXT_KEEP_TAB);
+	print_prefix(o, wid);
+	write_output(data, len, o->raw, TEXT_KEEP_TAB);
 	putchar('\n');
 	free(bytes);
 }
 
-/* tail -f gets output in pieces, cut anywhere: the start of a UTF-8 character cut at the end of
- * a piece is held for the next piece of that process, so as not to be shown as escapes. */
+/* tail -f gets output in pieces, cut anywhere. Unprefixed, the start of a UTF-8 character cut
+ * at the end of a piece is held for the next piece of that process, so as not to be shown as
+ * escapes; prefixed, each process's line is held until it is whole (or too long to wait for),
+ * so that lines of different processes never run into each other. */
 #define FOLLOW_CARRIES 64
+#define FOLLOW_LINE_LIMIT (64 * 1024)
 struct follow_carry {
 	long wid;
 	size_t len;
 	char bytes[4];
+	char *line;                   /* prefixed: the line so far */
+	size_t line_len, line_cap;
 };
 
 static struct follow_carry *carry_for(struct follow_carry *carries, long wid)
@@ -1376,7 +1390,7 @@ static struct follow_carry *carry_for(struct follow_carry *carries, long wid)
 		if (carries[i].wid == wid)
 			return &carries[i];
 	for (int i = 0; i < FOLLOW_CARRIES; i++) {
-		if (carries[i].len == 0) {
+		if (carries[i].len == 0 && carries[i].line_len == 0) {
 			carries[i].wid = wid;
 			return &carries[i];
 		}
@@ -1415,30 +1429,56 @@ static size_t stream_topic(char *out, size_t size, const char *name)
 	return n < size ? n : size - 1;
 }
 
-/* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C. */
-static int follow(const struct tail_options *o, const char *stream, void *sub)
+static void print_held_line(const struct tail_options *o, struct follow_carry *carry)
+{
+	print_prefix(o, carry->wid);
+	write_output(carry->line, carry->line_len, false, TEXT_KEEP_TAB);
+	putchar('\n');
+	carry->line_len = 0;
+}
+
+static void print_prefixed_piece(const struct tail_options *o, struct follow_carry *carry,
+				 long wid, const char *data, size_t len)
+{
+	if (carry == NULL) {  /* nowhere to hold it: shown as it comes */
+		print_prefix(o, wid);
+		write_output(data, len, false, TEXT_KEEP_TAB | TEXT_KEEP_NEWLINE);
+		putchar('\n');
+		return;
+	}
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+		if (carry->line_len + n > carry->line_cap) {
+			carry->line_cap = carry->line_len + n + 256;
+			carry->line = xreallocarray(carry->line, carry->line_cap, 1);
+		}
+		memcpy(carry->line + carry->line_len, data, n);
+		carry->line_len += n;
+		if (nl || carry->line_len >= FOLLOW_LINE_LIMIT)
+			print_held_line(o, carry);
+		data += nl ? n + 1 : n;
+		len -= nl ? n + 1 : n;
+	}
+}
+
+/* Follows stream.<name>.<wid>.<stream> topics until Ctrl-C (0) or the daemon's end (7). */
+static int follow(struct tail_options *o, const char *stream, struct follower *f)
 {
 	struct follow_carry carries[FOLLOW_CARRIES] = { 0 };
 	char prefix[300];
 	size_t prefix_len;
+	int got_one, rc = EXIT_OK;
 
 	prefix_len = stream_topic(prefix, sizeof(prefix), o->name);
-	while (!interrupted) {
+	for (int i = 0; i < FOLLOW_CARRIES; i++)
+		carries[i].wid = -1;
+	for (;;) {
 		zmq_msg_t topic, data;
-		int more = 0;
-		size_t len = sizeof(more);
-
-		zmq_msg_init(&topic);
-		if (zmq_msg_recv(&topic, sub, 0) < 0) {
-			zmq_msg_close(&topic);
-			if (zmq_errno() == EINTR)
-				break;
-			continue;
+		if ((got_one = follower_next(f, &topic, &data)) <= 0) {
+			rc = got_one < 0 ? EXIT_UNREACHABLE : EXIT_OK;
+			break;
 		}
-		zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &len);
-		zmq_msg_init(&data);
-		if (more)
-			zmq_msg_recv(&data, sub, 0);
 		/* topic: stream.<name>.<wid>.<stdout|stderr> */
 		const char *t = zmq_msg_data(&topic);
 		size_t tlen = zmq_msg_size(&topic);
@@ -1450,41 +1490,67 @@ static int follow(const struct tail_options *o, const char *stream, void *sub)
 			char *dot = strchr(rest, '.');
 			long got = strtol(rest, NULL, 10);
 			if (dot && strcmp(dot + 1, stream) == 0 && (o->wid == 0 || o->wid == got)) {
-				print_piece(carry_for(carries, got), zmq_msg_data(&data),
-					    zmq_msg_size(&data), o->raw);
+				/* A second process showed up: from now on, whose line is whose. */
+				if (o->wid == 0 && got != 1 && !o->raw)
+					o->prefix = true;
+				if (o->prefix)
+					print_prefixed_piece(o, carry_for(carries, got), got,
+							     zmq_msg_data(&data), zmq_msg_size(&data));
+				else
+					print_piece(carry_for(carries, got), zmq_msg_data(&data),
+						    zmq_msg_size(&data), o->raw);
 				fflush(stdout);
 			}
 		}
 		zmq_msg_close(&topic);
 		zmq_msg_close(&data);
 	}
-	for (int i = 0; i < FOLLOW_CARRIES; i++)  /* characters never completed */
+	for (int i = 0; i < FOLLOW_CARRIES; i++) {  /* characters and lines never completed */
 		write_output(carries[i].bytes, carries[i].len, o->raw, 0);
+		if (carries[i].line_len)
+			print_held_line(o, &carries[i]);
+		free(carries[i].line);
+	}
 	fflush(stdout);
-	return EXIT_OK;
+	return rc;
 }
 
-/* Subscribes to NAME's output topics before the last lines are asked for, so that nothing
- * falls in between. */
-static void *subscribe_output(struct client *c, const char *name)
+/* Whether the lines of the reply come from more than one process (or the watcher runs more
+ * than one): then each line is prefixed with its process, unless --raw or a wid was asked. */
+static bool output_mixes_processes(const struct tail_options *o, json_t *reply)
 {
-	char *ep = pubsub_endpoint(c), topic[300];
-	void *sub = zmq_socket(c->ctx, ZMQ_SUB);
-	int zero = 0;
+	json_t *wid;
+	size_t i;
 
-	stream_topic(topic, sizeof(topic), name);
-	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
-	zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
-	if (zmq_connect(sub, ep) < 0)
-		unreachable(c, zmq_strerror(zmq_errno()));
-	free(ep);
-	return sub;
+	if (o->wid != 0 || o->raw)
+		return false;
+	if (json_integer_value(json_object_get(reply, "numprocesses")) > 1)
+		return true;
+	json_array_foreach(json_object_get(reply, "wids"), i, wid)
+		if (json_integer_value(wid) != 1)
+			return true;
+	return false;
+}
+
+/* The tail reply's error (said unless --json): 4 for no such watcher or process, else 1. */
+static int tail_error(const struct tail_options *o, json_t *reply, bool say)
+{
+	bool no_process = reply_code_parse(json_string_value(json_object_get(reply, "code"))) ==
+			  REPLY_ESRCH;
+
+	if (say && o->wid)
+		fprintf(stderr, "%s:%ld: ERROR (%s)\n", shown(o->name), o->wid,
+			is_no_such(reply) || no_process ? "no such process" : reply_reason(reply));
+	else if (say)
+		fprintf(stderr, "%s: ERROR (%s)\n", shown(o->name),
+			is_no_such(reply) ? "no such process" : reply_reason(reply));
+	return is_no_such(reply) || no_process ? EXIT_NO_SUCH : EXIT_ERROR;
 }
 
 static int ctl_tail(struct client *c, int argc, char **argv)
 {
 	struct tail_options o;
-	void *sub = NULL;
+	struct follower *f = NULL;
 	json_t *reply, *line;
 	size_t i;
 	int rc;
@@ -1492,8 +1558,12 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 	if (parse_tail_options(argc, argv, &o) < 0)
 		return usage_error("tail");
 	const char *stream = o.stderr_stream ? "stderr" : "stdout";
-	if (o.follow)
-		sub = subscribe_output(c, o.name);
+	if (o.follow) {
+		char topic[300];
+		const char *topics[] = { topic, NULL };
+		stream_topic(topic, sizeof(topic), o.name);
+		f = follower_open(c, topics);
+	}
 	/* base64 carries every byte a child wrote; --json shows the lines as text. */
 	rc = simple(c, "tail", json_pack("{s:s, s:I, s:s, s:I, s:s}", "name", o.name,
 					 "wid", (json_int_t)o.wid, "stream", stream,
@@ -1502,23 +1572,24 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 	if (rc == EXIT_OK && !c->json) {
 		const char *encoding = json_string_value(json_object_get(reply, "encoding"));
 		bool base64 = encoding && strcmp(encoding, "base64") == 0;
+		json_t *wids = json_object_get(reply, "wids");
+		o.prefix = output_mixes_processes(&o, reply);
 		json_array_foreach(json_object_get(reply, "lines"), i, line)
-			print_tail_line(line, base64, o.raw);
+			print_tail_line(&o, line, (long)json_integer_value(json_array_get(wids, i)),
+					base64);
 		fflush(stdout);
-	} else if (rc != EXIT_OK && !c->json) {
-		fprintf(stderr, "%s: ERROR (%s)\n", shown(o.name),
-			is_no_such(reply) ? "no such process" : reply_reason(reply));
+	} else if (rc != EXIT_OK) {
+		rc = tail_error(&o, reply, !c->json);
 	}
 	const char *carrier = json_string_value(json_object_get(reply, "stream"));
 	char *follow_stream = xstrdup(carrier ? carrier : stream);
 	json_decref(reply);
 	if (rc == EXIT_OK && o.follow) {
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
-		rc = follow(&o, follow_stream, sub);
+		rc = follow(&o, follow_stream, f);
 	}
 	free(follow_stream);
-	if (sub)
-		zmq_close(sub);
+	follower_close(f);
 	free(o.name);
 	return rc;
 }
@@ -1581,7 +1652,7 @@ static const struct verb *find_verb(const char *name)
 	return NULL;
 }
 
-static int usage_error(const char *verb)
+int usage_error(const char *verb)
 {
 	fprintf(stderr, "usage: cirquectl %s\n", find_verb(verb)->usage);
 	return EXIT_USAGE;
@@ -1597,6 +1668,20 @@ static double reply_timeout(const struct client *c, const char *command, bool wa
 		if (verbs[i].command && strcmp(verbs[i].command, command) == 0)
 			return wait && (verbs[i].flags & CMD_WAITABLE) ? 3600 : 5;
 	return 5;
+}
+
+const char *const *verb_names(void)
+{
+	static const char *names[NVERBS + 1];
+
+	if (names[0] == NULL) {
+		size_t n = 0;
+		for (size_t i = 0; i < NVERBS; i++)
+			if (verbs[i].name)
+				names[n++] = verbs[i].name;
+		names[n] = NULL;
+	}
+	return names;
 }
 
 /* The verbs, one per line: help's list (and, with USAGE, the usage text of each). */
@@ -1624,7 +1709,7 @@ static int ctl_help(struct client *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int run_verb(struct client *c, int argc, char **argv)
+int run_verb(struct client *c, int argc, char **argv)
 {
 	const struct verb *v = find_verb(argv[0]);
 
@@ -1637,22 +1722,11 @@ static int run_verb(struct client *c, int argc, char **argv)
 	return v->run(c, argc - 1, argv + 1);
 }
 
-/* Splits LINE in place into at most MAX-1 words (blank-separated), NULL-terminated. */
-static int split_line(char *line, char **words, int max)
-{
-	int n = 0;
-
-	for (char *tok = strtok(line, " \t\n"); tok && n < max - 1; tok = strtok(NULL, " \t\n"))
-		words[n++] = tok;
-	words[n] = NULL;
-	return n;
-}
-
 static int take_late_options(struct client *c, int argc, char **argv);
 
 /* One line of the shell: its options (`status web --json`) hold for that line alone; with
  * another endpoint or key, over a connection of its own. */
-static int run_line(struct client *c, int argc, char **argv)
+int run_line(struct client *c, int argc, char **argv)
 {
 	struct client line = *c;
 	int n = take_late_options(&line, argc, argv), rc;
@@ -1675,50 +1749,6 @@ static int run_line(struct client *c, int argc, char **argv)
 		c->ctx = line.ctx;
 		c->socket = line.socket;
 		c->sequence = line.sequence;
-	}
-	return rc;
-}
-
-/* No command: an interactive shell with line editing and history (libedit) on a terminal,
- * or commands read one per line from a pipe. */
-static int shell(struct client *c)
-{
-	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	char *history_file = NULL, *line, buf[4096], *words[64];
-	const char *home = getenv("HOME");
-	int rc = EXIT_OK;
-
-	if (tty) {
-		if (home)
-			history_file = xasprintf("%s/.cirquectl_history", home);
-		using_history();
-		if (history_file)
-			read_history(history_file);
-	}
-	for (;;) {
-		if (tty) {
-			line = readline("cirque> ");
-		} else {
-			line = fgets(buf, sizeof(buf), stdin) ? xstrdup(buf) : NULL;
-		}
-		if (line == NULL)
-			break;
-		if (tty && *line)
-			add_history(line);
-		int n = split_line(line, words, 64);
-		if (n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0)) {
-			free(line);
-			break;
-		}
-		if (n > 0)
-			rc = run_line(c, n, words);
-		free(line);
-	}
-	if (tty) {
-		putchar('\n');
-		if (history_file)
-			write_history(history_file);
-		free(history_file);
 	}
 	return rc;
 }

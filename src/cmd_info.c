@@ -354,6 +354,24 @@ void cmd_dstats(struct arbiter *a, struct request *req, json_t *props, struct wa
 	control_reply(req, json_pack("{s:o}", "info", proc_info(getpid())));
 }
 
+static bool has_wid(const struct watcher *w, int wid)
+{
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->wid == wid)
+			return true;
+	return false;
+}
+
+/* Whether the tail buffer holds a line of WID (tail -n 0 asks for none, but the wid is real). */
+static bool tail_has_wid(const struct watcher_config *config, int wid, bool err)
+{
+	json_t *lines = streams_tail(config, wid, err, 1, false, NULL);
+	bool some = json_array_size(lines) > 0;
+
+	json_decref(lines);
+	return some;
+}
+
 /* cirque's extension: the last lines of a watcher's output. Properties: name, wid (0: all),
  * stream ("stdout" or "stderr"), lines (10), encoding: "text" (default: each line a string,
  * exact when it is UTF-8, a byte that is not shown as U+FFFD) or "base64" (every byte). */
@@ -381,17 +399,28 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props, struct watc
 	}
 	bool err = stream && strcmp(stream, "stderr") == 0;
 	bool base64 = encoding && strcmp(encoding, "base64") == 0;
-	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n, base64);
+	json_t *wids = json_array();
+	lines = streams_tail(w->config, (int)wid, err, n > 100000 ? 100000 : (int)n, base64, wids);
 	if (lines == NULL) {
+		json_decref(wids);
 		control_error(req, CONTROL_ECOMMAND, "%s does not capture its %s (%s: null)", w->name,
 			      err ? "stderr" : "stdout", err ? "stderr" : "stdout");
 		return;
 	}
-	/* A merged stderr travels with stdout (also on the PUB topic): say where to follow it. */
+	/* A wid is a process there is, or one whose lines are still kept. */
+	if (wid > 0 && !has_wid(w, (int)wid) && json_array_size(lines) == 0 &&
+	    !tail_has_wid(w->config, (int)wid, err)) {
+		json_decref(lines);
+		json_decref(wids);
+		control_fail(req, REPLY_ESRCH, "%s has no process %ld", w->name, wid);
+		return;
+	}
+	/* A merged stderr travels with stdout (also on the PUB topic): say where to follow it.
+	 * Each line's wid and the number of processes let a client tell whose line is whose. */
 	bool merged = err && w->config->streams[1].kind == STREAM_MERGE;
-	control_reply(req, json_pack("{s:o, s:s, s:s}", "lines", lines, "stream",
-				     err && !merged ? "stderr" : "stdout", "encoding",
-				     base64 ? "base64" : "text"));
+	control_reply(req, json_pack("{s:o, s:o, s:s, s:s, s:i}", "lines", lines, "wids", wids,
+				     "stream", err && !merged ? "stderr" : "stdout", "encoding",
+				     base64 ? "base64" : "text", "numprocesses", w->numprocesses));
 }
 
 void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)

@@ -2,10 +2,12 @@
 #include "events.h"
 
 #include "log.h"
+#include "text.h"
 #include "zwatch.h"
 #include "xmalloc.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,55 @@
 struct events {
 	void *socket;                 /* ZMQ_PUB */
 };
+
+/* The daemon's own log lines on the PUB socket (daemon.log), for `maintail -f`. A line may be
+ * logged on any thread, where the PUB socket must not be touched: the line hook only wakes the
+ * loop, which publishes every line kept since the last it published. One events per daemon. */
+static struct events *log_events;
+static struct ev_loop *log_loop;
+static ev_async log_wakeup;
+static unsigned long long log_published;  /* the sequence number of the last line published */
+
+static void log_line_kept(void)
+{
+	ev_async_send(log_loop, &log_wakeup);
+}
+
+/* Under the log's lock: sends, and never logs. */
+static void publish_log_line(unsigned long long seq, const char *line, void *arg)
+{
+	struct events *e = arg;
+	static const char topic[] = "daemon.log";
+	json_t *payload = json_pack("{s:I, s:o}", "seq", (json_int_t)seq, "line",
+				    text_to_json(line, strlen(line)));
+	char *body = json_dumps(payload, JSON_COMPACT);
+
+	json_decref(payload);
+	if (body && zsend(e->socket, topic, sizeof(topic) - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zsend(e->socket, body, strlen(body), ZMQ_DONTWAIT);
+	free(body);
+}
+
+static void on_log_lines(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_published = log_recent(log_published, SIZE_MAX, publish_log_line, log_events);
+}
+
+void events_follow_log(struct events *e, struct ev_loop *loop)
+{
+	if (e == NULL || log_events)
+		return;
+	log_events = e;
+	log_loop = loop;
+	log_published = log_recent(0, 0, publish_log_line, e);  /* the lines to come */
+	ev_async_init(&log_wakeup, on_log_lines);
+	ev_async_start(loop, &log_wakeup);
+	ev_unref(loop);  /* it keeps no loop running by itself */
+	log_set_line_hook(log_line_kept);
+}
 
 struct events *events_open(void *zmq_context, const char *endpoint)
 {
@@ -49,6 +100,13 @@ void events_close(struct events *e)
 {
 	if (e == NULL)
 		return;
+	if (log_events == e) {
+		log_set_line_hook(NULL);
+		on_log_lines(log_loop, &log_wakeup, 0);  /* lines logged since the loop's last turn */
+		ev_ref(log_loop);
+		ev_async_stop(log_loop, &log_wakeup);
+		log_events = NULL;
+	}
 	zmq_close(e->socket);
 	free(e);
 }

@@ -2,6 +2,7 @@
 #ifndef CIRQUE_EVENTS_H
 #define CIRQUE_EVENTS_H
 
+#include <ev.h>
 #include <jansson.h>
 #include <sys/types.h>
 
@@ -17,6 +18,9 @@ void *events_socket(struct events *e);
  * its high-water mark, as PUB does. E may be NULL (no pubsub endpoint). */
 void events_publish_watcher(struct events *e, const char *watcher, const char *event,
 			    json_t *payload);
+/* From now on, each line the daemon logs is published as [daemon.log, {"seq", "line"}]
+ * (log.h's sequence numbers: a follower skips what it had from `maintail`). */
+void events_follow_log(struct events *e, struct ev_loop *loop);
 /* [topic, raw bytes]: the output streams (stream.<name>.<wid>.<stdout|stderr>). */
 void events_publish_raw(struct events *e, const char *topic, const char *data, size_t len);
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,14 @@ static enum log_level current_level = LL_INFO;
 static log_writer_fn writer;
 static int output_fd = STDERR_FILENO;
 static char *output_path;             /* the file output_fd is, for log_reopen; NULL: a stream */
+
+/* The last lines logged, for `maintail`: written by whichever thread logs (the loop, the sink
+ * writer), so guarded by their own lock, held only to copy a pointer in or out. */
+#define RING_LINES 500
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *ring[RING_LINES];
+static unsigned long long ring_next_seq = 1;  /* the sequence number of the next line */
+static log_line_hook_fn line_hook;
 
 static const char *const level_names[] = { "debug", "info", "warning", "error", "critical" };
 
@@ -35,6 +44,40 @@ int log_level_parse(const char *name)
 const char *log_level_name(enum log_level level) { return level_names[level]; }
 void log_set_level(enum log_level level) { current_level = level; }
 void log_set_writer(log_writer_fn fn) { writer = fn; }
+void log_set_line_hook(log_line_hook_fn fn) { line_hook = fn; }
+
+static void ring_add(const char *line, size_t len)
+{
+	char *copy = xmalloc(len + 1), *old;
+
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&ring_lock);
+	old = ring[ring_next_seq % RING_LINES];
+	ring[ring_next_seq % RING_LINES] = copy;
+	ring_next_seq++;
+	pthread_mutex_unlock(&ring_lock);
+	free(old);
+}
+
+unsigned long long log_recent(unsigned long long after, size_t max,
+			      void (*fn)(unsigned long long seq, const char *line, void *arg),
+			      void *arg)
+{
+	unsigned long long first, last;
+
+	pthread_mutex_lock(&ring_lock);
+	last = ring_next_seq - 1;
+	first = last >= RING_LINES ? last - RING_LINES + 1 : 1;
+	if (first <= after)
+		first = after + 1;
+	if (last + 1 - first > max)
+		first = last + 1 - max;
+	for (unsigned long long seq = first; seq <= last && max > 0; seq++)
+		fn(seq, ring[seq % RING_LINES], arg);
+	pthread_mutex_unlock(&ring_lock);
+	return last;
+}
 enum log_level log_get_level(void) { return current_level; }
 
 int log_set_output(const char *path, char *why)
@@ -93,6 +136,9 @@ static void log_write(enum log_level level, const char *fmt, va_list ap, int err
 		if (len > sizeof(line) - 2)
 			len = sizeof(line) - 2;
 	}
+	ring_add(line, len);
+	if (line_hook)
+		line_hook();
 	line[len++] = '\n';
 	if (writer && output_fd <= STDERR_FILENO && writer(output_fd, line, len))
 		return;

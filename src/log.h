@@ -25,6 +25,17 @@ int log_reopen(char *why);
 typedef bool (*log_writer_fn)(int fd, const char *line, size_t len);
 void log_set_writer(log_writer_fn writer);
 
+/* The last lines logged (at most 500) are kept for `maintail`, each with a sequence number
+ * (1, 2, ...). log_recent calls FN on the last MAX of those after sequence number AFTER, oldest
+ * first, under a lock (FN must neither log nor block), and returns the last line's number. */
+unsigned long long log_recent(unsigned long long after, size_t max,
+			      void (*fn)(unsigned long long seq, const char *line, void *arg),
+			      void *arg);
+/* HOOK is called after each line is kept, from the thread that logs it: it may only wake the
+ * loop (ev_async_send), which then reads the new lines with log_recent. */
+typedef void (*log_line_hook_fn)(void);
+void log_set_line_hook(log_line_hook_fn hook);
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like log_msg, with ": <strerror(errno)>" appended (errno as it was on entry). */
 void log_errno(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

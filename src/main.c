@@ -373,6 +373,7 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	umask(old_umask);
 	if (a->events == NULL)
 		fatalx("cannot open the event socket %s", pubsub);
+	events_follow_log(a->events, a->loop);
 	connection_limit = connlimit_open(a->loop, a->zmq, fd_connection_limit());
 	if (connection_limit == NULL ||
 	    connlimit_watch(connection_limit, control_socket(a->control), "control") < 0 ||

@@ -50,6 +50,7 @@ struct sink {
 	bool refused;                 /* a write was refused: resume readers when there is room */
 	bool failing;                 /* the last write or open failed */
 	bool reopen;                  /* reopen asked (SIGUSR1) */
+	bool truncate;                /* `clear` asked: empty the file after what is queued */
 	unsigned long long dropped;   /* bytes dropped while failing, reported on recovery */
 	/* writer thread only */
 	int fd;
@@ -312,7 +313,7 @@ static struct sink *next_work(time_t now, bool *any_failing)
 			*any_failing = true;
 			continue;
 		}
-		if (s->head || s->reopen || (s->failing && s->type == SINK_FILE))
+		if (s->head || s->reopen || s->truncate || (s->failing && s->type == SINK_FILE))
 			return s;
 	}
 	return NULL;
@@ -329,17 +330,42 @@ static void report_episode(struct sink *s, bool failed, int error)
 			s->label, s->dropped);
 }
 
+/* Empties the file of S (`clear`): through its descriptor, or, when it holds none (its
+ * watcher stopped), the file opened as a sink opens it (safefs), never created. */
+static void truncate_file(struct sink *s)
+{
+	struct safe_file f;
+	char why[SAFEFS_WHY] = "";
+
+	if (s->fd >= 0) {
+		if (ftruncate(s->fd, 0) < 0)
+			log_errno(LL_WARNING, "log %s: cannot clear", s->label);
+		s->size = 0;
+		return;
+	}
+	if (safe_file_open(s->label, O_WRONLY, 0, false, &f, NULL, why) < 0) {
+		if (errno != ENOENT)
+			log_msg(LL_WARNING, "log %s: cannot clear: %s", s->label,
+				why[0] ? why : strerror(errno));
+		return;
+	}
+	if (ftruncate(f.fd, 0) < 0)
+		log_errno(LL_WARNING, "log %s: cannot clear", s->label);
+	close(f.fd);
+}
+
 /* Takes S's queue, writes it without the lock, puts back what could not be written. */
 static bool serve(struct sink *s)
 {
 	struct chunk *list = s->head, *c;
-	bool reopen = s->reopen, failed = false, resume = false;
+	bool reopen = s->reopen, failed = false, resume = false, truncate = s->truncate;
 	/* A file nobody writes to any more (its watcher is gone) is closed, not recreated. */
 	bool in_use = s->refs > 0 || list != NULL;
 	int error = 0;
 
 	s->head = s->tail = NULL;
 	s->reopen = false;
+	s->truncate = false;
 	pthread_mutex_unlock(&lock);
 
 	if (reopen && s->type == SINK_FILE && s->fd >= 0) {
@@ -363,6 +389,8 @@ static bool serve(struct sink *s)
 		list = list->next;
 		free(c);
 	}
+	if (truncate && s->type == SINK_FILE)
+		truncate_file(s);  /* after the lines queued before `clear`, as they came before */
 
 	pthread_mutex_lock(&lock);
 	if (list) {  /* unwritten: back in front of whatever arrived meanwhile */
@@ -603,6 +631,14 @@ void sink_unref(struct sink *s)
 		s->reopen = true;  /* the writer's next turn closes it (after what is queued) */
 		pthread_cond_signal(&wake);
 	}
+	pthread_mutex_unlock(&lock);
+}
+
+void sink_truncate(struct sink *s)
+{
+	pthread_mutex_lock(&lock);
+	s->truncate = true;
+	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 }
 

@@ -31,6 +31,8 @@ struct sink *sink_file(const char *path, const struct stream_config *sc);
 struct sink *sink_fd(int fd);
 struct sink *sink_syslog(int facility, const char *tag);
 void sink_unref(struct sink *s);
+/* Empties S's file (`clear`) on the writer thread, once the lines queued so far are written. */
+void sink_truncate(struct sink *s);
 
 /* Queues LEN bytes of whole lines. Returns false (nothing queued) when the queue is full: the
  * caller pauses and retries after the resume callback. */

@@ -104,7 +104,7 @@ static json_t *json_line(const char *data, size_t len, bool base64)
 }
 
 json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n,
-		     bool base64)
+		     bool base64, json_t *wids)
 {
 	int which = stderr_stream ? 1 : 0;
 	const struct stream_config *sc = &config->streams[which];
@@ -139,20 +139,26 @@ json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_s
 		char *nl = memchr(linear, '\n', len);
 		start = nl ? nl + 1 : linear + len;
 	}
-	json_t *all = json_array();
+	json_t *all = json_array(), *all_wids = json_array();
 	for (char *p = start; p < linear + len;) {
 		char *nl = memchr(p, '\n', (size_t)(linear + len - p));
 		char *tab = memchr(p, '\t', nl ? (size_t)(nl - p) : 0);
 		if (nl == NULL || tab == NULL)
 			break;
-		if (wid == 0 || atoi(p) == wid)
+		if (wid == 0 || atoi(p) == wid) {
 			json_array_append_new(all, json_line(tab + 1, (size_t)(nl - tab - 1), base64));
+			json_array_append_new(all_wids, json_integer(atoi(p)));
+		}
 		p = nl + 1;
 	}
 	size_t total = json_array_size(all);
-	for (size_t i = total > (size_t)n ? total - (size_t)n : 0; i < total; i++)
+	for (size_t i = total > (size_t)n ? total - (size_t)n : 0; i < total; i++) {
 		json_array_append(lines, json_array_get(all, i));
+		if (wids)
+			json_array_append(wids, json_array_get(all_wids, i));
+	}
 	json_decref(all);
+	json_decref(all_wids);
 	free(linear);
 	return lines;
 }
@@ -447,6 +453,44 @@ static char *expand_path(const char *template, const char *name, int wid)
 	}
 	out[n] = '\0';
 	return xstrdup(out);
+}
+
+json_t *streams_clear(const struct watcher_config *config, int numprocesses)
+{
+	json_t *paths = json_array();
+
+	for (int which = 0; which < 2; which++) {
+		const struct stream_config *sc = &config->streams[which];
+		/* One file for all, or one per process ({wid}): those of the wids there are. */
+		int wids = strstr(sc->path ? sc->path : "", "{wid}") ? numprocesses : 1;
+		if (sc->kind != STREAM_FILE)
+			continue;
+		for (struct reader *r = readers.next; r != &readers; r = r->next)
+			if (strcmp(r->name, config->name) == 0 && r->wid > wids)
+				wids = r->wid;
+		for (int wid = 1; wid <= wids; wid++) {
+			char *path = expand_path(sc->path, config->name, wid);
+			json_t *known;
+			size_t i;
+			bool seen = false;
+			json_array_foreach(paths, i, known)
+				seen = seen || strcmp(json_string_value(known), path) == 0;
+			if (!seen) {
+				struct sink *s = sink_file(path, sc);
+				sink_truncate(s);
+				sink_unref(s);
+				json_array_append_new(paths, text_to_json(path, strlen(path)));
+			}
+			free(path);
+		}
+	}
+	for (struct tail_ring *r = rings; r; r = r->next) {
+		if (strcmp(r->name, config->name) == 0) {
+			r->head = 0;
+			r->wrapped = false;
+		}
+	}
+	return paths;
 }
 
 static struct sink *sink_for(const struct watcher_config *config, int wid, int which)

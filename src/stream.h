@@ -42,8 +42,13 @@ void streams_reopen(void);
 
 /* The last N lines captured from watcher NAME (wid 0: every process) on stdout or stderr, as a
  * JSON array of strings (each line in base64 if BASE64, else as text: see text_to_json); NULL
- * when that stream is not captured at all. */
+ * when that stream is not captured at all. WIDS, if not NULL, gets each line's wid. */
 json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n,
-		     bool base64);
+		     bool base64, json_t *wids);
+
+/* `clear`: empties the log files of watcher CONFIG (the file of each process, with {wid}, up
+ * to NUMPROCESSES and every process there is) on the writer thread, and its tail buffers.
+ * Returns the paths (a JSON array; empty when it writes no file). */
+json_t *streams_clear(const struct watcher_config *config, int numprocesses);
 
 #endif

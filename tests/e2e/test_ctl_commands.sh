@@ -11,9 +11,17 @@ n=$(echo "$verbs" | wc -l)
 
 help=$("$CTL" help) || fail "help: exit $?"
 usage=$("$CTL" --help) || fail "--help: exit $?"
+# (Counted by bash itself: a grep per verb costs seconds on a busy machine.)
+declare -A in_help in_usage
+while IFS= read -r line; do
+	[[ $line =~ ^\ \ ([a-z]+)(\ |$) ]] && in_help[${BASH_REMATCH[1]}]=$((${in_help[${BASH_REMATCH[1]}]:-0} + 1))
+done <<<"$help"
+while IFS= read -r line; do
+	[[ $line =~ ^\ \ ([a-z]+)(\ |$) ]] && in_usage[${BASH_REMATCH[1]}]=$((${in_usage[${BASH_REMATCH[1]}]:-0} + 1))
+done <<<"$usage"
 for v in $verbs; do
-	[ "$(echo "$help" | grep -cE "^  $v( |\$)")" -eq 1 ] || fail "help lists $v other than once: $help"
-	[ "$(echo "$usage" | grep -cE "^  $v( |\$)")" -eq 1 ] || fail "--help lists $v other than once"
+	[ "${in_help[$v]:-0}" -eq 1 ] || fail "help lists $v other than once: $help"
+	[ "${in_usage[$v]:-0}" -eq 1 ] || fail "--help lists $v other than once"
 done
 [ "$(echo "$help" | grep -c '^  ')" -eq "$n" ] || fail "help lists other lines: $help"
 
@@ -38,11 +46,14 @@ items=$(awk '/^\.SH COMMANDS/ { f = 1; next } /^\.SH/ { f = 0 } f && prev == ".T
 	"$ROOT/etc/man/cirquectl.1")
 [ -n "$items" ] || fail "no items in the man page's COMMANDS"
 for word in $(echo "$items" | sed -e 's/"[^"]*"//g' -e 's/^\.[BIR]* //' | tr ' |,' '\n' | grep -E '^[a-z]+$'); do
-	echo "$verbs" | grep -qx "$word" || fail "the man page documents '$word', which is no verb"
+	[[ $'\n'$verbs$'\n' == *$'\n'$word$'\n'* ]] || fail "the man page documents '$word', which is no verb"
 done
 for v in $verbs; do
-	echo "$items" | grep -qE "(^\.[BIR]+ |[ |\"]|\\\\fP)$v([ \"]|\$)" ||
-		fail "the man page does not document $v"
+	re='(^\.[BIR]+ |[ |"]|\\fP)'"$v"'([ "]|$)' documented=no
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] && documented=yes && break
+	done <<<"$items"
+	[ "$documented" = yes ] || fail "the man page does not document $v"
 done
 note "$n verbs, in help, --help, the completion and the man page"
 echo ok

@@ -61,6 +61,7 @@ requests = [
     ("get", {"name": "app", "keys": ["cmd", "numprocesses", "max_age"]}), ("globaloptions", {}),
     ("stats", {"name": "app"}), ("dstats", {}), ("listsockets", {}), ("reread", {}),
     ("tail", {"name": "talker", "lines": 20}), ("tail", {"name": "talker", "stream": "stderr"}),
+    ("tail", {"name": "app", "wid": 9}), ("maintail", {"lines": 50}), ("clear", {"name": "app"}),
     ("incr", {"name": "app", "nb": 2}), ("decr", {"name": "app", "nb": 2}),
     ("signal", {"name": "app", "signum": "CONT"}),
     ("set", {"name": "app", "options": {"graceful_timeout": 5}}),

@@ -105,8 +105,8 @@ expect "tail duo:1" "$(seq -f "duo 1 line %g" 1 5)" tail -n 100 duo:1
 expect "tail duo:2" "$(seq -f "duo 2 line %g" 1 5)" tail -n 100 duo:2
 expect "tail -n 2 duo:2" "$(lines "duo 2 line 4" "duo 2 line 5")" tail -n 2 duo:2
 expect "tail --stderr duo:2" "duo 2 err" tail --stderr duo:2
-[ "$("$CTL" tail -n 100 duo | sort)" = "$( (seq -f "duo 1 line %g" 1 5; seq -f "duo 2 line %g" 1 5) | sort)" ] ||
-	fail "tail duo (both wids): $("$CTL" tail -n 100 duo | tr '\n' '|')"
+[ "$("$CTL" tail -n 100 duo | sort)" = "$( (seq -f "duo:1 | duo 1 line %g" 1 5; seq -f "duo:2 | duo 2 line %g" 1 5) | sort)" ] ||
+	fail "tail duo (both wids, each line prefixed): $("$CTL" tail -n 100 duo | tr '\n' '|')"
 
 # --- inherit: the daemon's stdout and stderr, prefixed name[wid] ---
 for w in 1 2; do
@@ -193,12 +193,13 @@ gap=$(contiguous "$T/f1.out" "tick 2 ") || fail "tail -f lost lines: $gap ($(tr 
 
 follow "$T/f2.out" --stderr ticker
 now=$(grep "^tock 1 " "$T/ticker.err" | tail -n 1 | awk '{ print $3 }')
-wait_for 20 'grep -qx "tock 1 $((now + 10))" "$T/f2.out" && grep -qx "tock 2 $((now + 10))" "$T/f2.out"' ||
+# Two processes: each line says whose it is (ticker:wid | ).
+wait_for 20 'grep -qx "ticker:1 | tock 1 $((now + 10))" "$T/f2.out" && grep -qx "ticker:2 | tock 2 $((now + 10))" "$T/f2.out"' ||
 	fail "tail -f --stderr ticker did not print both processes' new lines"
 stop_follow 2
-grep -q "^tick" "$T/f2.out" && fail "tail -f --stderr printed stdout lines"
+grep -q "| tick" "$T/f2.out" && fail "tail -f --stderr printed stdout lines"
 for w in 1 2; do
-	gap=$(contiguous "$T/f2.out" "tock $w ") || fail "tail -f --stderr lost lines of wid $w: $gap"
+	gap=$(contiguous "$T/f2.out" "ticker:$w | tock $w ") || fail "tail -f --stderr lost lines of wid $w: $gap"
 done
 
 # The followed processes are the same ones (tail -f does not disturb them), the daemon is fine.

@@ -1,0 +1,85 @@
+/* ctl.h - what cirquectl's files share: the client, its requests and replies, the verbs of
+ * ctl_verbs.c, the followers of ctl_follow.c and the interactive shell of ctl_shell.c. */
+#ifndef CIRQUE_CTL_H
+#define CIRQUE_CTL_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOT_RUNNING = 3,
+	EXIT_NO_SUCH = 4,
+	EXIT_UNREACHABLE = 7,
+};
+
+struct client {
+	const char *endpoint;
+	double timeout;               /* seconds to wait for one reply; < 0: not set by the user */
+	bool json;                    /* print raw replies */
+	const char *curve_server_key; /* the daemon's CURVE public key (Z85), or NULL */
+	const char *curve_secret_file;/* our CURVE secret key file */
+	void *ctx, *socket;
+	unsigned long sequence;       /* for request ids */
+	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
+};
+
+/* Set by SIGINT. */
+extern volatile sig_atomic_t interrupted;
+
+/* cirquectl.c: one request and its reply (exits 7 when the daemon cannot be reached). */
+json_t *call(struct client *c, const char *command, json_t *props, double timeout);
+/* The same, returning NULL with WHY rather than exiting (for the shell's completion). */
+json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
+		 const char **why);
+/* One request, printed as JSON with --json; returns 0/1/4 as the reply says. The reply goes to
+ * *OUT if OUT, else an error is printed. */
+int simple(struct client *c, const char *command, json_t *props, json_t **out);
+void unreachable(const struct client *c, const char *why) __attribute__((noreturn));
+const char *shown(const char *s);
+bool reply_ok(json_t *reply);
+const char *reply_reason(json_t *reply);
+bool is_no_such(json_t *reply);
+void print_json(json_t *reply);
+int usage_error(const char *verb);
+void format_uptime(char *out, size_t size, double seconds);
+char *pubsub_endpoint(struct client *c);
+/* The verbs, NULL-terminated, for the shell's completion. */
+const char *const *verb_names(void);
+/* Runs one verb (ARGV[0]) with its arguments. */
+int run_verb(struct client *c, int argc, char **argv);
+/* One line of the shell: its options (`status web --json`) hold for that line alone. */
+int run_line(struct client *c, int argc, char **argv);
+
+/* ctl_follow.c: a SUB socket on the daemon's PUB endpoint that knows when the daemon goes. */
+struct follower;
+/* Subscribes to each of TOPICS (NULL-terminated) before anything else is asked, so that no
+ * message falls between a reply and the first message followed. */
+struct follower *follower_open(struct client *c, const char *const *topics);
+/* The next message: 1 with its topic and body (zmq_msg_t, closed by the caller), 0 when
+ * interrupted (SIGINT), -1 when the daemon closed the connection (it stopped): a message is
+ * printed on stderr. */
+int follower_next(struct follower *f, void *topic, void *body);
+void follower_close(struct follower *f);
+
+/* ctl_shell.c: the interactive shell (libedit) with completion, or commands from a pipe. */
+int shell(struct client *c);
+
+/* ctl_verbs.c: the verbs that are no protocol command of their own or that Circus names. */
+int ctl_maintail(struct client *c, int argc, char **argv);
+int ctl_avail(struct client *c, int argc, char **argv);
+int ctl_clear(struct client *c, int argc, char **argv);
+int ctl_fg(struct client *c, int argc, char **argv);
+int ctl_events(struct client *c, int argc, char **argv);
+int ctl_list(struct client *c, int argc, char **argv);
+int ctl_dstats(struct client *c, int argc, char **argv);
+int ctl_options(struct client *c, int argc, char **argv);
+int ctl_numprocesses(struct client *c, int argc, char **argv);
+int ctl_numwatchers(struct client *c, int argc, char **argv);
+int ctl_globaloptions(struct client *c, int argc, char **argv);
+
+#endif
