@@ -18,7 +18,7 @@ watchers:
 YAML
 
 # --- the documentation lists exactly the codes of the code ----------------------------------------
-codes=$(sed -n '/^enum exit_code {/,/^};/s/.*= *\([0-9]*\),.*/\1/p' "$ROOT/src/cirquectl.c" | sort -n | tr '\n' ' ')
+codes=$(sed -n '/^enum exit_code {/,/^};/s/.*= *\([0-9]*\),.*/\1/p' "$ROOT/src/ctl.h" | sort -n | tr '\n' ' ')
 [ "$codes" = "0 1 2 3 4 7 " ] || fail "cirquectl's exit codes are now '$codes': update this test and the docs"
 readme=$(sed -n '/^| exit code | meaning |/,/^$/s/^| \([0-9]*\) |.*/\1/p' "$ROOT/README.md" | tr '\n' ' ')
 [ "$readme" = "$codes" ] || fail "README's exit code table lists '$readme', the code has '$codes'"
