@@ -6,6 +6,7 @@ MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR  ?= $(PREFIX)/share/doc/cirque
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
 LDLIBS  += -lpthread -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
@@ -130,7 +131,8 @@ bench: bench-deps
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<
 
-# DESTDIR for packaging; an existing configuration is never overwritten.
+# DESTDIR for packaging; an existing configuration is never overwritten. The configuration
+# installed runs nothing (conf.d/ is where programs go); the demo of `make run` goes to DOCDIR.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/cirque $(DESTDIR)$(UNITDIR) \
@@ -144,15 +146,20 @@ install: all
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/cirqued.service.in \
 	    > $(DESTDIR)$(UNITDIR)/cirqued.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cirqued.service
-	[ -e $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml ] || \
-	    install -m 0644 etc/cirque.yaml $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml
+	install -d $(DESTDIR)$(SYSCONFDIR)/cirque/conf.d $(DESTDIR)$(DOCDIR)
+	install -m 0644 etc/cirque.yaml $(DESTDIR)$(DOCDIR)/example.yaml
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml ] || { \
+	    sed -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        etc/cirque.installed.yaml > $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml && \
+	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml; }
 
 # The configuration stays (it is the operator's).
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cirqued $(DESTDIR)$(BINDIR)/cirquectl \
 	    $(DESTDIR)$(MANDIR)/man1/cirquectl.1 $(DESTDIR)$(MANDIR)/man5/cirque.yaml.5 \
 	    $(DESTDIR)$(MANDIR)/man8/cirqued.8 $(DESTDIR)$(COMPLETIONDIR)/cirquectl \
-	    $(DESTDIR)$(UNITDIR)/cirqued.service
+	    $(DESTDIR)$(UNITDIR)/cirqued.service $(DESTDIR)$(DOCDIR)/example.yaml
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \

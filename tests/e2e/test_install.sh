@@ -1,6 +1,6 @@
 # make install into a DESTDIR: binaries, man pages, unit file (which systemd-analyze accepts),
-# bash completion, the example configuration (never overwritten); make uninstall keeps the
-# configuration.
+# bash completion, a configuration that runs nothing and includes conf.d/ (never overwritten),
+# the demo configuration as an example under share/doc; make uninstall keeps the configuration.
 . "$(dirname "$0")/lib.sh"
 
 D=$T/dest
@@ -10,16 +10,29 @@ mk() { make --no-print-directory -s -C "$ROOT" -o all "$@" DESTDIR="$D" PREFIX=/
 mk install
 for f in usr/bin/cirqued usr/bin/cirquectl usr/share/man/man8/cirqued.8 usr/share/man/man1/cirquectl.1 \
 	 usr/share/man/man5/cirque.yaml.5 lib/systemd/system/cirqued.service \
-	 usr/share/bash-completion/completions/cirquectl etc/cirque/cirque.yaml; do
+	 usr/share/bash-completion/completions/cirquectl etc/cirque/cirque.yaml \
+	 usr/share/doc/cirque/example.yaml; do
 	[ -f "$D/$f" ] || fail "missing $f after make install"
 done
 [ -x "$D/usr/bin/cirqued" ] && [ -x "$D/usr/bin/cirquectl" ] || fail "binaries not executable"
 "$D/usr/bin/cirqued" --version | grep -q '^cirqued ' || fail "installed cirqued does not run"
-"$D/usr/bin/cirqued" -c "$D/etc/cirque/cirque.yaml" --check >/dev/null || fail "installed example config invalid"
+out=$("$D/usr/bin/cirqued" -c "$D/etc/cirque/cirque.yaml" --check 2>&1) || fail "installed config invalid: $out"
+[ "$out" = "$D/etc/cirque/cirque.yaml: ok (0 watchers)" ] || fail "the installed config runs something: $out"
+grep -q '@' "$D/etc/cirque/cirque.yaml" && fail "unsubstituted @VARIABLE@ in the installed config"
+grep -q '/usr/share/doc/cirque/example.yaml' "$D/etc/cirque/cirque.yaml" || fail "the installed config does not say where the example is"
+"$D/usr/bin/cirqued" -c "$D/usr/share/doc/cirque/example.yaml" --check >/dev/null 2>&1 || fail "installed example invalid"
+# A program dropped into conf.d/ is part of the configuration.
+[ -d "$D/etc/cirque/conf.d" ] || fail "no conf.d directory"
+printf 'watchers:\n  web:\n    cmd: sleep 100\n' >"$D/etc/cirque/conf.d/web.yaml"
+out=$("$D/usr/bin/cirqued" -c "$D/etc/cirque/cirque.yaml" --check 2>&1)
+[ "$out" = "$D/etc/cirque/cirque.yaml: ok (1 watcher)" ] || fail "conf.d/web.yaml not included: $out"
+rm "$D/etc/cirque/conf.d/web.yaml"
 unit=$D/lib/systemd/system/cirqued.service
 grep -qx 'Type=notify' "$unit" || fail "unit is not Type=notify"
 grep -qx 'ExecStart=/usr/bin/cirqued -c /etc/cirque/cirque.yaml' "$unit" || fail "ExecStart: $(grep ExecStart "$unit")"
 grep -qx 'KillMode=mixed' "$unit" || fail "unit lacks KillMode=mixed"
+# systemctl reload waits for the answer, and fails on a file with errors.
+grep -qx 'ExecReload=/usr/bin/cirquectl update' "$unit" || fail "ExecReload: $(grep ExecReload "$unit")"
 grep -q '@' "$unit" && fail "unsubstituted @VARIABLE@ in the unit"
 if command -v systemd-analyze >/dev/null; then
 	# verify checks that ExecStart and the man pages exist: point it at the DESTDIR copies.
