@@ -472,8 +472,30 @@ static void warn_unknown_env(const struct watcher_config *wc, const char *key, c
 			     "the daemon's environment, left as written", key, name);
 }
 
+/* The daemon's pidfile or logoutput (KEY) in a directory that is not there: made at start. */
+static void warn_missing_daemon_dir(const struct config *config, const char *key,
+				    const char *path, struct config_errors *warnings)
+{
+	struct stat st;
+
+	if (path == NULL || path[0] != '/')
+		return;  /* stderr, stdout, "-" */
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		add_error_line(warnings, xasprintf("%s: warning: cirque.%s: the directory %s does not "
+						   "exist (%s); cirqued will create it", config->path,
+						   key, dir, strerror(errno)));
+	else if (!S_ISDIR(st.st_mode))
+		add_error_line(warnings, xasprintf("%s: warning: cirque.%s: %s is not a directory",
+						   config->path, key, dir));
+	free(copy);
+}
+
 void config_warnings(const struct config *config, struct config_errors *warnings)
 {
+	warn_missing_daemon_dir(config, "pidfile", config->daemon.pidfile, warnings);
+	warn_missing_daemon_dir(config, "logoutput", config->daemon.logoutput, warnings);
 	for (int i = 0; i < config->nwatchers; i++) {
 		const struct watcher_config *wc = config->watchers[i];
 		for (char **a = wc->argv; a && *a; a++)

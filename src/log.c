@@ -89,8 +89,8 @@ int log_set_output(const char *path, char *why)
 		fd = STDERR_FILENO;
 	else if (strcmp(path, "stdout") == 0)
 		fd = STDOUT_FILENO;
-	else if (safe_file_open(path, O_WRONLY | O_CREAT | O_APPEND, 0640, false, &f, NULL,
-				why) < 0)
+	else if (safe_file_open(path, O_WRONLY | O_CREAT | O_APPEND, 0640, true, &f, NULL,
+				why) < 0)  /* its directory is made, as a watcher's log's */
 		return -1;
 	else
 		fd = f.fd;

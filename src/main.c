@@ -160,8 +160,9 @@ static void write_pidfile(const char *path)
 	int len;
 
 	/* Created apart (O_EXCL), so that a refused one we made is removed again. EEXIST: a file
-	 * or a link there (which safefs follows only where root or we put it). */
-	if (safe_file_open(path, O_WRONLY | O_CREAT | O_EXCL, 0644, false, &f, &pidfile_dir,
+	 * or a link there (which safefs follows only where root or we put it). A missing directory
+	 * is made (0755), as /run/NAME is gone after a boot. */
+	if (safe_file_open(path, O_WRONLY | O_CREAT | O_EXCL, 0644, true, &f, &pidfile_dir,
 			   why) < 0) {
 		created = false;
 		if (errno != EEXIST ||

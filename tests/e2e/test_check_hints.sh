@@ -61,4 +61,23 @@ has "$CONF:13: warning: watchers.relative.cmd: $T/./noexec: not an executable fi
 has "$CONF:16: warning: watchers.later.cmd: \$(circus.env.NO_SUCH_VAR_CIRQUE): no such variable"
 echo "$out" | grep -q "watchers.clean" && fail "warnings for a clean watcher: $out"
 [ "$(echo "$out" | grep -c warning)" = 6 ] || fail "expected 6 warnings: $out"
+
+# The daemon's pidfile and logoutput in directories not there yet (/run/NAME after a boot):
+# --check says they will be made, and the daemon makes them rather than refusing to start.
+cat >"$CONF" <<YAML
+cirque:
+  pidfile: $T/piddir/sub/cirqued.pid
+  logoutput: $T/logdir/sub/cirqued.log
+watchers:
+  clean: {cmd: /bin/sleep 10}
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected missing daemon directories: $out"
+has "$CONF: warning: cirque.pidfile: the directory $T/piddir/sub does not exist"
+has "$CONF: warning: cirque.logoutput: the directory $T/logdir/sub does not exist"
+"$CIRQUED" -c "$CONF" >>"$DLOG" 2>&1 &
+DPID=$!
+wait_for 10 'grep -qs "watcher clean" "$T/logdir/sub/cirqued.log"' ||
+	fail "no daemon log in the directory made for it: $(cat "$DLOG")"
+wait_for 10 'test -s "$T/piddir/sub/cirqued.pid"' || fail "no pidfile in the directory made for it"
+[ "$(cat "$T/piddir/sub/cirqued.pid")" = "$DPID" ] || fail "pidfile: $(cat "$T/piddir/sub/cirqued.pid"), daemon $DPID"
 echo ok
