@@ -1380,6 +1380,11 @@ void load_watcher(struct loader *ld, const char *parent, yaml_node_t *key, yaml_
 			  parent, name);
 		return;
 	}
+	if (strcasecmp(name, "all") == 0) {  /* `stop all` means every watcher */
+		add_error(ld, key, "%s: '%s' is reserved (`cirquectl stop all` means every watcher): "
+			  "choose another name", parent, name);
+		return;
+	}
 	struct watcher_config *earlier = config_find_watcher(config, name);
 	if (earlier) {
 		add_error(ld, key, "%s: duplicate watcher name '%s' (first defined at %s)", parent,

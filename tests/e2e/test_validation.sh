@@ -73,6 +73,9 @@ for bad in .. . .hidden -rf "a/b" "$(printf 'x%.0s' $(seq 1 129))"; do
 	grep -qF "invalid watcher name" "$T/check.out" && grep -qF "letters, digits" "$T/check.out" ||
 		fail "name '$bad': the error does not say which characters are allowed: $(cat "$T/check.out")"
 done
+printf 'watchers:\n  all:\n    cmd: /bin/true\n' >"$CONF"
+"$CIRQUED" -c "$CONF" --check >"$T/check.out" 2>&1 && fail "watcher name 'all' accepted"
+grep -qF "'all' is reserved" "$T/check.out" || fail "name 'all': $(cat "$T/check.out")"
 for good in web web-1 web_1 a.b a..b api@eu x; do
 	printf 'watchers:\n  "%s":\n    cmd: /bin/true\n' "$good" >"$CONF"
 	"$CIRQUED" -c "$CONF" --check >"$T/check.out" 2>&1 || fail "watcher name '$good' refused: $(cat "$T/check.out")"
@@ -127,6 +130,7 @@ kill -0 "$victim" 2>/dev/null || fail "victim ($victim) died from a refused requ
 # add: the same names as the file.
 refused "add .." '{"command": "add", "properties": {"name": "..", "cmd": "/bin/true"}}' "letters, digits"
 refused "add -x" '{"command": "add", "properties": {"name": "-x", "cmd": "/bin/true"}}' "letters, digits"
+refused "add all" '{"command": "add", "properties": {"name": "ALL", "cmd": "/bin/true"}}' "is reserved"
 accepted "add ok.name" '{"command": "add", "properties": {"name": "ok.name", "cmd": "/bin/true"}}'
 
 # cirquectl's own numbers.

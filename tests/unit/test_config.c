@@ -875,6 +875,9 @@ TEST(watcher_names)
 	EXPECT_ERROR(text, 2, 3, "invalid watcher name");
 	/* A control character in a name is shown escaped in the error. */
 	EXPECT_ERROR("watchers:\n  \"a\\e[31m\":\n    cmd: sleep 1\n", 2, 3, "'a\\x1b[31m'");
+	/* "all" means every watcher to cirquectl: reserved, in any case. */
+	EXPECT_ERROR("watchers:\n  all:\n    cmd: sleep 1\n", 2, 3, "watchers: 'all' is reserved");
+	EXPECT_ERROR("watchers:\n  All:\n    cmd: sleep 1\n", 2, 3, "watchers: 'All' is reserved");
 }
 
 TEST(error_files)
@@ -949,7 +952,7 @@ TEST(sockets_section)
 		"  app:\n"
 		"    cmd: server --fd $(circus.sockets.web) --api $(cirque.sockets.api)\n"
 		"    use_sockets: [web, api]\n"
-		"  all: {cmd: x, use_sockets: true}\n"
+		"  every: {cmd: x, use_sockets: true}\n"
 		"  one: {cmd: x, use_sockets: six}\n"
 		"  none: {cmd: x}\n");
 	struct config *config = load_ok(path);
@@ -992,7 +995,7 @@ TEST(sockets_section)
 		CHECK(vars && vars[0] && vars[1] && !vars[2]);
 		free_words(vars);
 	}
-	struct watcher_config *all = config_find_watcher(config, "all");
+	struct watcher_config *all = config_find_watcher(config, "every");
 	CHECK(all && all->use_all_sockets && all->use_sockets == NULL);
 	struct watcher_config *one = config_find_watcher(config, "one");
 	CHECK(one && one->use_sockets && strcmp(one->use_sockets[0], "six") == 0);
