@@ -936,6 +936,7 @@ int arbiter_reload(struct arbiter *a)
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
+	config_log_warnings(config);
 	long planned = planned_processes(a, config->watchers, config->nwatchers);
 	long max = daemon_max_processes(&config->daemon);
 	if (planned > max) {

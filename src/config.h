@@ -81,6 +81,9 @@ struct socket_config {
 struct watcher_config {
 	char *name;
 	char *origin;                 /* "file:line" where the watcher is defined, for messages */
+	char **unset_env_refs;        /* "NAME: $VAR" for each env value's reference to a variable
+				       * the daemon's environment lacks (it expanded to nothing):
+				       * a warning, NULL-terminated, NULL if none */
 	char *cmd;                    /* the command as written */
 	char *args;                   /* extra arguments as written (joined), NULL if none */
 	char **argv;                  /* the resolved argv, NULL-terminated; /bin/sh -c ... when shell */
@@ -166,6 +169,8 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
  * log file's directory that does not exist yet, a $(circus.env.NAME) no environment knows. These
  * can change before the processes start (a mount, a deploy), so they are not errors. */
 void config_warnings(const struct config *config, struct config_errors *warnings);
+/* The same warnings in the daemon's log (at start-up and at each reload). */
+void config_log_warnings(const struct config *config);
 void config_free(struct config *config);
 void daemon_config_free(struct daemon_config *d);
 /* D's max_processes, or the default: what the descriptor limit cirqued raises itself to allows

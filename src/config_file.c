@@ -10,6 +10,7 @@
 
 #include "config_daemon.h"
 #include "config_sockets.h"
+#include "log.h"
 #include "parse.h"
 #include "safefs.h"
 #include "watcher_options.h"
@@ -505,6 +506,9 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 		warn_unknown_env(wc, "working_dir", wc->working_dir, warnings);
 		warn_unknown_env(wc, "stdout.file", wc->streams[0].path, warnings);
 		warn_unknown_env(wc, "stderr.file", wc->streams[1].path, warnings);
+		for (char **u = wc->unset_env_refs; u && *u; u++)
+			warn(warnings, wc, "env.%s is not set in cirqued's environment: it expands to "
+			     "nothing (write $$ for a literal $)", *u);
 		warn_missing_command(wc, warnings);
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);
@@ -525,4 +529,19 @@ void config_free(struct config *config)
 	free(config->path);
 	daemon_config_free(&config->daemon);
 	free(config);
+}
+
+void config_log_warnings(const struct config *config)
+{
+	struct config_errors warnings = { 0 };
+
+	config_warnings(config, &warnings);
+	for (int i = 0; i < warnings.count; i++) {
+		const char *line = warnings.lines[i], *tag = strstr(line, ": warning: ");
+		if (tag)  /* the log has its own [warning] */
+			log_warnx("%.*s: %s", (int)(tag - line), line, tag + strlen(": warning: "));
+		else
+			log_warnx("%s", line);
+	}
+	config_errors_free(&warnings);
 }

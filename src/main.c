@@ -113,8 +113,10 @@ static struct config *load_config(const char *path, bool quiet_ok)
 		config_errors_free(&errors);
 		return NULL;
 	}
-	if (!quiet_ok)
+	if (!quiet_ok) {
+		config_log_warnings(config);
 		return config;
+	}
 	struct config_errors warnings = { 0 };
 	config_warnings(config, &warnings);
 	for (int i = 0; i < warnings.count; i++)

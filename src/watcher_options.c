@@ -978,6 +978,7 @@ void watcher_config_free(struct watcher_config *wc)
 			free(*(char **)field_of(o, wc));
 	}
 	free(wc->origin);
+	free_words(wc->unset_env_refs);
 	json_decref(wc->raw);
 	free(wc);
 }
@@ -1010,10 +1011,28 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
 
 /* --- resolution of options that depend on each other ------------------------------------------ */
 
+/* An env value's $VAR: the daemon's environment. A variable it lacks expands to nothing (as a
+ * shell would), and is noted for a warning: a literal $ in a password is written $$. */
+struct env_lookup {
+	struct watcher_config *wc;
+	const char *variable;         /* the env variable whose value is expanded */
+};
+
 static const char *lookup_daemon_env(const char *name, void *arg)
 {
-	(void)arg;
-	return getenv(name);
+	struct env_lookup *l = arg;
+	const char *value = getenv(name);
+
+	if (value == NULL && l) {
+		int n = 0;
+		while (l->wc->unset_env_refs && l->wc->unset_env_refs[n])
+			n++;
+		l->wc->unset_env_refs = xreallocarray(l->wc->unset_env_refs, (size_t)n + 2,
+						      sizeof(char *));
+		l->wc->unset_env_refs[n] = xasprintf("%s: $%s", l->variable, name);
+		l->wc->unset_env_refs[n + 1] = NULL;
+	}
+	return value;
 }
 
 static int env_set(char ***env, int *count, const char *name, const char *value)
@@ -1070,7 +1089,8 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 			add_error(ld, value, "%s.env.%s: must be a string", path, name);
 			continue;
 		}
-		expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, NULL);
+		struct env_lookup lookup = { wc, name };
+		expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, &lookup);
 		if (expanded == NULL) {
 			add_error(ld, value, "%s.env.%s: unterminated ${", path, name);
 			continue;

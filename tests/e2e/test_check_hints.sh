@@ -62,6 +62,20 @@ has "$CONF:16: warning: watchers.later.cmd: \$(circus.env.NO_SUCH_VAR_CIRQUE): n
 echo "$out" | grep -q "watchers.clean" && fail "warnings for a clean watcher: $out"
 [ "$(echo "$out" | grep -c warning)" = 6 ] || fail "expected 6 warnings: $out"
 
+# An env value's $VAR that the daemon's environment lacks expands to nothing: said by --check
+# and in the daemon's log ($$ is a literal $, as in a password).
+cat >"$CONF" <<'YAML'
+watchers:
+  db:
+    cmd: /bin/sleep 10
+    env:
+      DB_URL: postgres://u:p$ss@host/db
+      PRICE: $$5 for $HOME
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected an unset variable: $out"
+has "$CONF:2: warning: watchers.db.env.DB_URL: \$ss is not set in cirqued's environment: it expands to nothing (write \$\$ for a literal \$)"
+[ "$(echo "$out" | grep -c warning)" = 1 ] || fail "expected 1 warning: $out"
+
 # The daemon's pidfile and logoutput in directories not there yet (/run/NAME after a boot):
 # --check says they will be made, and the daemon makes them rather than refusing to start.
 cat >"$CONF" <<YAML
@@ -79,5 +93,8 @@ DPID=$!
 wait_for 10 'grep -qs "watcher clean" "$T/logdir/sub/cirqued.log"' ||
 	fail "no daemon log in the directory made for it: $(cat "$DLOG")"
 wait_for 10 'test -s "$T/piddir/sub/cirqued.pid"' || fail "no pidfile in the directory made for it"
+# --check's warnings go to the daemon's log too (here stderr: logoutput is not open yet).
+grep -q "\[warning\] $CONF: cirque.pidfile: the directory $T/piddir/sub does not exist" "$DLOG" ||
+	fail "the daemon did not log the configuration's warnings"
 [ "$(cat "$T/piddir/sub/cirqued.pid")" = "$DPID" ] || fail "pidfile: $(cat "$T/piddir/sub/cirqued.pid"), daemon $DPID"
 echo ok
