@@ -1,4 +1,5 @@
-/* log.c - timestamped, levelled lines on one output (stderr by default, as under systemd). */
+/* log.c - timestamped, levelled lines on one output (stderr by default, as under systemd; to
+ * the journal's stream, "<N>" priority prefixes instead of the time). */
 #include "log.h"
 
 #include "safefs.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +22,8 @@ static enum log_level current_level = LL_INFO;
 static log_writer_fn writer;
 static int output_fd = STDERR_FILENO;
 static char *output_path;             /* the file output_fd is, for log_reopen; NULL: a stream */
+static int journal_checked_fd = -1;   /* the output journal_output was computed for */
+static bool journal_output;           /* output_fd is systemd's journal stream */
 
 /* The last lines logged, for `maintail`: written by whichever thread logs (the loop, the sink
  * writer), so guarded by their own lock, held only to copy a pointer in or out. */
@@ -109,6 +113,27 @@ int log_reopen(char *why)
 	return output_path ? log_set_output(output_path, why) : 0;
 }
 
+/* Whether FD is the journal's stream: systemd says which one in JOURNAL_STREAM ("DEV:INO"). */
+static bool is_journal_stream(int fd)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	return stream && sscanf(stream, "%llu:%llu%c", &dev, &ino, &end) == 2 &&
+	       fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* The journal's priority prefix (sd-daemon.h's SD_ERR and the others) for LEVEL. */
+static int journal_priority(enum log_level level)
+{
+	static const int priorities[] = { 7, 6, 4, 3, 2 };  /* debug ... critical */
+
+	return priorities[level];
+}
+
 /* One write(2) per line so that lines from this process are never torn. The message is escaped:
  * it may quote what a child or a client chose (a STATUS=, a path, a request), which must neither
  * reach a terminal as escape sequences nor forge lines of its own. */
@@ -117,14 +142,15 @@ static void log_write(enum log_level level, const char *fmt, va_list ap, int err
 	char line[2048], message[2048];
 	struct timeval tv;
 	struct tm tm;
-	size_t len;
+	size_t len, stamp_len;
 	int n;
 
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	len = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-	n = snprintf(line + len, sizeof(line) - len, ".%03ld [%s] ", (long)tv.tv_usec / 1000,
-		     level_names[level]);
+	len += (size_t)snprintf(line + len, sizeof(line) - len, ".%03ld ", (long)tv.tv_usec / 1000);
+	stamp_len = len;
+	n = snprintf(line + len, sizeof(line) - len, "[%s] ", level_names[level]);
 	len += (size_t)n;
 	n = vsnprintf(message, sizeof(message), fmt, ap);
 	if (n > 0)
@@ -140,10 +166,24 @@ static void log_write(enum log_level level, const char *fmt, va_list ap, int err
 	if (line_hook)
 		line_hook();
 	line[len++] = '\n';
-	if (writer && output_fd <= STDERR_FILENO && writer(output_fd, line, len))
+	const char *out = line;
+	char journal_line[sizeof(line) + 4];
+	if (output_fd != journal_checked_fd) {
+		journal_checked_fd = output_fd;
+		journal_output = is_journal_stream(output_fd);
+	}
+	if (journal_output) {
+		/* The journal keeps its own time, and takes the level from "<N>" (-p err works). */
+		int head = snprintf(journal_line, sizeof(journal_line), "<%d>",
+				    journal_priority(level));
+		memcpy(journal_line + head, line + stamp_len, len - stamp_len);
+		out = journal_line;
+		len = (size_t)head + len - stamp_len;
+	}
+	if (writer && output_fd <= STDERR_FILENO && writer(output_fd, out, len))
 		return;
 	/* A full or broken log output must not stop the daemon: the result is deliberately ignored. */
-	ssize_t ignored = write(output_fd, line, len);
+	ssize_t ignored = write(output_fd, out, len);
 	(void)ignored;
 }
 
