@@ -1331,6 +1331,47 @@ static void resolve_restart(struct loader *ld, const char *path, struct watcher_
 			  d->respawn_node->start_mark.line + 1);
 }
 
+/* What systemd gives every service, when env (and copy_env) left them out: a PATH, and for a
+ * uid with a passwd entry HOME, USER, LOGNAME and SHELL, so that a program run as nobody knows
+ * who it is, and what it runs by name is found (launch.c searches the child's PATH). */
+#define DEFAULT_CHILD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static bool env_has(char **env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; env && *env; env++)
+		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return true;
+	return false;
+}
+
+static void env_default(struct watcher_config *wc, const char *name, const char *value)
+{
+	int count = 0;
+
+	if (value == NULL || env_has(wc->env, name))
+		return;
+	while (wc->env && wc->env[count])
+		count++;
+	env_set(&wc->env, &count, name, value);
+}
+
+static void resolve_env_defaults(struct watcher_draft *d)
+{
+	struct watcher_config *wc = d->wc;
+	struct passwd pw;
+	char buf[4096];
+
+	env_default(wc, "PATH", DEFAULT_CHILD_PATH);
+	if (d->uid_text && lookup_user(d->uid_text, &pw, buf, sizeof(buf)) == 0) {
+		env_default(wc, "HOME", pw.pw_dir);
+		env_default(wc, "USER", pw.pw_name);
+		env_default(wc, "LOGNAME", pw.pw_name);
+		env_default(wc, "SHELL", pw.pw_shell);
+	}
+}
+
 static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
@@ -1340,6 +1381,7 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 	resolve_env(ld, path, d);
 	resolve_env_references(wc);
 	resolve_ids(ld, path, d);
+	resolve_env_defaults(d);
 	char cmd_path[300];
 	snprintf(cmd_path, sizeof(cmd_path), "%s.cmd", path);
 	check_socket_vars(ld, d->cmd_node ? cmd_path : path, d->cmd_node ? d->cmd_node : d->key_node,

@@ -47,4 +47,25 @@ wait_for 10 'grep -qs "to the log" "$T/logs/app.log"' || fail "the stdout file p
 "$CTL" get app cmd | grep -qF 'cmd: $(circus.env.E2E_DIR)/show' || fail "get cmd does not show the command as written"
 stop_daemon TERM
 [ "$DSTATUS" = 0 ] || fail "exit status $DSTATUS"
+
+# As systemd gives a service: a PATH when env has none, and for a uid its HOME, USER, LOGNAME
+# and SHELL (env's own values win). Without copy_env nothing else of the daemon's.
+MARK="sleep 3600.$RANDOM"  # nobody cannot run a sleeper in the private test directory
+cat >"$CONF" <<YAML
+watchers:
+  asnobody:
+    cmd: /bin/$MARK
+    uid: nobody
+    env: {LOGNAME: custom}
+YAML
+start_daemon
+wait_count "$MARK" 1
+env_of=$(proc_env "$(children_matching "$MARK")" | sort)
+home=$(getent passwd nobody | cut -d: -f6); shell=$(getent passwd nobody | cut -d: -f7)
+expected=$(printf '%s\n' "HOME=$home" "LOGNAME=custom" \
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "SHELL=$shell" "USER=nobody" | sort)
+[ "$env_of" = "$expected" ] || fail "the environment of a uid: nobody process:
+$env_of
+expected
+$expected"
 echo ok

@@ -259,7 +259,7 @@ TEST(full_watcher)
 	CHECK(!w->shell);
 	CHECK_INT(w->numprocesses, 4);
 	CHECK_STR(w->working_dir, "/srv/app");
-	if (CHECK_INT(count_words(w->env), 7)) {  /* copy_env is off: exactly env */
+	if (CHECK_INT(count_words(w->env), 8)) {  /* copy_env is off: env, and a PATH */
 		CHECK_STR(w->env[0], "PLAIN=hello");
 		CHECK_STR(w->env[1], "FROM_VAR=/opt/cirque/bin");
 		CHECK_STR(w->env[2], "BRACED=/opt/cirque_x");
@@ -267,9 +267,11 @@ TEST(full_watcher)
 		CHECK_STR(w->env[4], "UNKNOWN=[]");
 		CHECK_STR(w->env[5], "EMPTY=");
 		CHECK_STR(w->env[6], "NUMBER=8080");
+		CHECK_STR(w->env[7], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	}
 	CHECK(!w->copy_env);
-	CHECK_INT(env_count_name(w->env, "PATH"), 0);
+	CHECK_INT(env_count_name(w->env, "PATH"), 1);
+	CHECK_INT(env_count_name(w->env, "HOME"), 0);  /* no uid: the daemon's user, as systemd */
 	CHECK(!w->set_ids);
 	CHECK_INT(w->umask, 022);
 	if (CHECK_INT(w->nrlimits, 3)) {
@@ -427,8 +429,10 @@ TEST(defaults)
 		CHECK(!w->shell);
 		CHECK_INT(w->numprocesses, 1);
 		CHECK_STR(w->working_dir, NULL);
-		CHECK(w->env != NULL);
-		CHECK_INT(count_words(w->env), 0);
+		/* As systemd gives every service: a PATH, even when env says nothing. */
+		if (CHECK_INT(count_words(w->env), 1))
+			CHECK_STR(w->env[0],
+				  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 		CHECK(!w->copy_env);
 		CHECK(!w->set_ids);
 		CHECK_INT(w->umask, -1);
@@ -455,8 +459,25 @@ TEST(defaults)
 	config = load_ok(path);
 	if (config && CHECK_INT(config->nwatchers, 1)) {
 		CHECK_INT(config->watchers[0]->numprocesses, 0);
-		CHECK_INT(count_words(config->watchers[0]->env), 0);
+		CHECK_INT(count_words(config->watchers[0]->env), 1);  /* PATH */
 		CHECK_INT(config->watchers[0]->nrlimits, 0);
+	}
+	config_free(config);
+
+	/* A uid with a passwd entry: HOME, USER, LOGNAME and SHELL from it, unless env sets them;
+	 * env's own PATH stays. */
+	path = write_file("user.yaml", "watchers:\n  web:\n    cmd: sleep 1\n    uid: nobody\n"
+				       "    env: {HOME: /srv/web, PATH: /opt/bin}\n");
+	config = load_ok(path);
+	if (config && CHECK_INT(config->nwatchers, 1)) {
+		char **env = config->watchers[0]->env;
+		if (CHECK_INT(count_words(env), 5)) {
+			CHECK_STR(env[0], "HOME=/srv/web");
+			CHECK_STR(env[1], "PATH=/opt/bin");
+			CHECK_STR(env[2], "USER=nobody");
+			CHECK_STR(env[3], "LOGNAME=nobody");
+			CHECK(strncmp(env[4], "SHELL=", 6) == 0);
+		}
 	}
 	config_free(config);
 }
