@@ -169,6 +169,8 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
  * log file's directory that does not exist yet, a $(circus.env.NAME) no environment knows. These
  * can change before the processes start (a mount, a deploy), so they are not errors. */
 void config_warnings(const struct config *config, struct config_errors *warnings);
+/* The kernel's ceiling of RLIMIT_NOFILE (fs.nr_open), 0 if unknown. */
+unsigned long long kernel_nofile_ceiling(void);
 /* The same warnings in the daemon's log (at start-up and at each reload). */
 void config_log_warnings(const struct config *config);
 void config_free(struct config *config);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -493,6 +494,32 @@ static void warn_missing_daemon_dir(const struct config *config, const char *key
 	free(copy);
 }
 
+unsigned long long kernel_nofile_ceiling(void)
+{
+	unsigned long long value = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &value) != 1)
+			value = 0;
+		fclose(f);
+	}
+	return value;
+}
+
+/* An rlimit no process can get here: every start would fail. */
+static void warn_impossible_rlimits(const struct watcher_config *wc,
+				    struct config_errors *warnings)
+{
+	unsigned long long ceiling = kernel_nofile_ceiling();
+
+	for (int i = 0; i < wc->nrlimits; i++)
+		if (wc->rlimits[i].resource == RLIMIT_NOFILE && ceiling &&
+		    wc->rlimits[i].value > ceiling)
+			warn(warnings, wc, "rlimits.nofile: %llu is above the kernel's fs.nr_open "
+			     "(%llu): every start would fail", wc->rlimits[i].value, ceiling);
+}
+
 void config_warnings(const struct config *config, struct config_errors *warnings)
 {
 	warn_missing_daemon_dir(config, "pidfile", config->daemon.pidfile, warnings);
@@ -510,6 +537,7 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 			warn(warnings, wc, "env.%s is not set in cirqued's environment: it expands to "
 			     "nothing (write $$ for a literal $)", *u);
 		warn_missing_command(wc, warnings);
+		warn_impossible_rlimits(wc, warnings);
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);
 		warn_missing_log_dir(wc, 1, warnings);

@@ -8,6 +8,8 @@
  * to synchronise the parent's other threads (libzmq runs some), which the child must never touch. */
 #include "spawn.h"
 
+#include "parse.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +17,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,6 +69,8 @@ struct child_args {
 	sigset_t parent_mask;                 /* restored in the child before exec */
 	volatile int failed_step;             /* written by the child, read by the parent after clone */
 	volatile int error;
+	volatile int failed_rlimit;           /* STEP_RLIMIT: the index in req->rlimits, -1 for the
+					       * descriptor limit given back */
 };
 
 CHILD_CODE static int child_fail(struct child_args *args, enum child_step step)
@@ -73,7 +78,7 @@ CHILD_CODE static int child_fail(struct child_args *args, enum child_step step)
 	args->error = errno;
 	args->failed_step = step;
 	if (args->report_fd >= 0) {
-		int report[2] = { step, args->error };
+		int report[3] = { step, args->error, args->failed_rlimit };
 		ssize_t ignored = write(args->report_fd, report, sizeof(report));
 		(void)ignored;
 	}
@@ -213,10 +218,12 @@ CHILD_CODE static int child_main(void *arg)
 	if (req->listen_pid)
 		write_listen_pid(req->listen_pid);
 	/* The daemon raised its own descriptor limit; children get the one it was started with. */
+	args->failed_rlimit = -1;
 	if (req->nofile && setrlimit(RLIMIT_NOFILE, req->nofile) < 0)
 		child_fail(args, STEP_RLIMIT);
 	for (int i = 0; i < req->nrlimits; i++) {
 		struct rlimit rl = { req->rlimits[i].value, req->rlimits[i].value };
+		args->failed_rlimit = i;
 		if (setrlimit(req->rlimits[i].resource, &rl) < 0)
 			child_fail(args, STEP_RLIMIT);
 	}
@@ -302,7 +309,7 @@ static int fill_slots(const struct spawn_request *req)
 /* Fork mode: the child's report arrives before exec closes the pipe, or never. */
 static pid_t fork_child(struct child_args *args)
 {
-	int pipefd[2], report[2];
+	int pipefd[2], report[3];
 	ssize_t n;
 	pid_t pid;
 
@@ -324,6 +331,7 @@ static pid_t fork_child(struct child_args *args)
 	if (pid > 0 && n == (ssize_t)sizeof(report)) {
 		args->failed_step = report[0];
 		args->error = report[1];
+		args->failed_rlimit = report[2];
 	}
 	errno = saved;
 	return pid;
@@ -347,6 +355,34 @@ static void explain_exec_failure(const char *file, const char **failed_step)
 			*failed_step = "find the interpreter (#! line) or loader of";
 		errno = error;
 	}
+}
+
+/* Which limit could not be set, and the likely reason: "set rlimit nofile=2000000 (above
+ * fs.nr_open, 1048576) for". In a static buffer: spawns happen one at a time. */
+static const char *explain_rlimit_failure(const struct spawn_request *req, int index)
+{
+	static char step[200];
+	const struct rlimit_setting *r;
+	struct rlimit own;
+	unsigned long long ceiling;
+	char why[100] = "";
+
+	if (index < 0 || index >= req->nrlimits)
+		return "give back the descriptor limit to";
+	r = &req->rlimits[index];
+	if (r->resource == RLIMIT_NOFILE && (ceiling = kernel_nofile_ceiling()) && r->value > ceiling)
+		snprintf(why, sizeof(why), " (above the kernel's fs.nr_open, %llu)", ceiling);
+	else if (getrlimit(r->resource, &own) == 0 && own.rlim_max != RLIM_INFINITY &&
+		 r->value > own.rlim_max)
+		snprintf(why, sizeof(why), " (above cirqued's own hard limit, %llu)",
+			 (unsigned long long)own.rlim_max);
+	if (r->value == (unsigned long long)RLIM_INFINITY)
+		snprintf(step, sizeof(step), "set rlimit %s=unlimited%s for",
+			 rlimit_name(r->resource), why);
+	else
+		snprintf(step, sizeof(step), "set rlimit %s=%llu%s for", rlimit_name(r->resource),
+			 r->value, why);
+	return step;
 }
 
 pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
@@ -391,6 +427,8 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		errno = args.error;
 		if (args.failed_step == STEP_EXEC)
 			explain_exec_failure(req->argv[0], failed_step);
+		if (args.failed_step == STEP_RLIMIT)
+			*failed_step = explain_rlimit_failure(req, args.failed_rlimit);
 		return -1;
 	}
 	return pid;

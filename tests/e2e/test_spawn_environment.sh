@@ -36,8 +36,11 @@ for wid in 1 2 3; do
 	echo "$env" | grep -qx "PLAIN=hello world" || fail "PLAIN missing: $env"
 	echo "$env" | grep -qx "FROM_DAEMON=inherited-value" || fail "\${VAR} not expanded: $env"
 	echo "$env" | grep -qx "WORKER=w$wid" || fail "wid not substituted in env: $env"
-	# copy_env is false: nothing else from the daemon's environment leaks in.
-	[ "$(echo "$env" | wc -l)" -eq 3 ] || fail "unexpected variables in env: $env"
+	# copy_env is false: nothing else from the daemon's environment leaks in, but the PATH
+	# systemd would give a service.
+	echo "$env" | grep -qx "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ||
+		fail "no default PATH: $env"
+	[ "$(echo "$env" | wc -l)" -eq 4 ] || fail "unexpected variables in env: $env"
 	[ "$(readlink "/proc/$pid/cwd")" = "$T/work" ] || fail "cwd is $(readlink /proc/$pid/cwd)"
 	grep -q '^Umask:[[:space:]]*0027' "/proc/$pid/status" || fail "umask: $(grep Umask /proc/$pid/status)"
 	grep -q '^Max open files *1234 *1234' "/proc/$pid/limits" || fail "nofile: $(grep 'open files' /proc/$pid/limits)"
@@ -53,4 +56,22 @@ pid=$(children_matching "$C")
 proc_env "$pid" | grep -qx "CIRQUE_TEST_FROM_DAEMON=inherited-value" || fail "copy_env did not copy"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+
+# An rlimit the kernel cannot grant: --check warns, and the failed start names the limit and
+# the ceiling rather than a bare "Operation not permitted".
+ceiling=$(cat /proc/sys/fs/nr_open)
+cat >"$CONF" <<YAML
+watchers:
+  toomany:
+    cmd: $S 3600
+    rlimits: {nofile: $((ceiling + 1))}
+    max_retry: 0
+YAML
+out=$("$CIRQUED" -c "$CONF" --check 2>&1) || fail "--check refused: $out"
+echo "$out" | grep -qF "warning: watchers.toomany.rlimits.nofile: $((ceiling + 1)) is above the kernel's fs.nr_open ($ceiling)" ||
+	fail "--check did not warn: $out"
+start_daemon
+wait_for 10 'grep -q "toomany\[1\]: cannot set" "$DLOG"' || fail "no failed start"
+grep -qF "watcher toomany[1]: cannot set rlimit nofile=$((ceiling + 1)) (above the kernel's fs.nr_open, $ceiling) for $S: Operation not permitted" "$DLOG" ||
+	fail "the failure does not name the limit: $(grep 'toomany\[1\]: cannot' "$DLOG")"
 echo ok
