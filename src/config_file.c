@@ -474,12 +474,25 @@ static void warn_unknown_env(const struct watcher_config *wc, const char *key, c
 			     "the daemon's environment, left as written", key, name);
 }
 
+/* A relative path is resolved against the daemon's working directory, which is / under systemd:
+ * what works from a shell in the project's directory breaks in the service. */
+static bool is_relative_path(const char *path)
+{
+	return path && path[0] != '/' && strcmp(path, "-") && strcmp(path, "stderr") &&
+	       strcmp(path, "stdout");
+}
+
 /* The daemon's pidfile or logoutput (KEY) in a directory that is not there: made at start. */
 static void warn_missing_daemon_dir(const struct config *config, const char *key,
 				    const char *path, struct config_errors *warnings)
 {
 	struct stat st;
 
+	if (is_relative_path(path))
+		add_error_line(warnings, xasprintf("%s: warning: cirque.%s: %s: a relative path, "
+						   "resolved against cirqued's working directory (/ "
+						   "under systemd): write it whole", config->path,
+						   key, path));
 	if (path == NULL || path[0] != '/')
 		return;  /* stderr, stdout, "-" */
 	char *copy = xstrdup(path);
@@ -505,6 +518,21 @@ unsigned long long kernel_nofile_ceiling(void)
 		fclose(f);
 	}
 	return value;
+}
+
+static void warn_relative_paths(const struct watcher_config *wc, struct config_errors *warnings)
+{
+	static const char why[] = "a relative path, resolved against cirqued's working directory "
+				  "(/ under systemd): write it whole";
+
+	if (is_relative_path(wc->working_dir))
+		warn(warnings, wc, "working_dir: %s: %s", wc->working_dir, why);
+	for (int i = 0; i < 2; i++)
+		if (wc->streams[i].kind == STREAM_FILE && is_relative_path(wc->streams[i].path))
+			warn(warnings, wc, "%s.file: %s: %s", i == 0 ? "stdout" : "stderr",
+			     wc->streams[i].path, why);
+	if (wc->ready == READY_UNIX && is_relative_path(wc->ready_path))
+		warn(warnings, wc, "ready.unix: %s: %s", wc->ready_path, why);
 }
 
 /* An rlimit no process can get here: every start would fail. */
@@ -538,6 +566,7 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 			     "nothing (write $$ for a literal $)", *u);
 		warn_missing_command(wc, warnings);
 		warn_impossible_rlimits(wc, warnings);
+		warn_relative_paths(wc, warnings);
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);
 		warn_missing_log_dir(wc, 1, warnings);

@@ -76,6 +76,20 @@ check; [ "$rc" = 0 ] || fail "--check rejected an unset variable: $out"
 has "$CONF:2: warning: watchers.db.env.DB_URL: \$ss is not set in cirqued's environment: it expands to nothing (write \$\$ for a literal \$)"
 [ "$(echo "$out" | grep -c warning)" = 1 ] || fail "expected 1 warning: $out"
 
+# Relative paths work from a shell in the right directory and break under systemd (cwd /).
+mkdir -p "$T/rel/www"
+cat >"$T/rel/c.yaml" <<'YAML'
+cirque: {pidfile: run/cirqued.pid}
+watchers:
+  rel: {cmd: /bin/sleep 10, working_dir: www, stdout: {file: logs/rel.log}, ready: {unix: s.sock}}
+YAML
+out=$(cd "$T/rel" && "$CIRQUED" -c c.yaml --check 2>&1) || fail "--check rejected relative paths: $out"
+for what in "cirque.pidfile: run/cirqued.pid" "watchers.rel.working_dir: www" \
+	    "watchers.rel.stdout.file: logs/rel.log" "watchers.rel.ready.unix: s.sock"; do
+	echo "$out" | grep -qF "warning: $what: a relative path, resolved against cirqued's working directory (/ under systemd)" ||
+		fail "--check did not warn about $what: $out"
+done
+
 # The daemon's pidfile and logoutput in directories not there yet (/run/NAME after a boot):
 # --check says they will be made, and the daemon makes them rather than refusing to start.
 cat >"$CONF" <<YAML
