@@ -832,13 +832,41 @@ static int parse_option(const struct watcher_option *o, struct loader *ld, const
 	return 0;
 }
 
-/* "unknown key 'numprocess' (did you mean 'numprocesses'?)": the hint from the file's keys. */
+/* supervisord's program keys an operator brings along, and what cirque calls them. */
+static const char *supervisord_equivalent(const char *name)
+{
+	static const char *const table[][2] = {
+		{ "command", "cmd" }, { "environment", "env" }, { "directory", "working_dir" },
+		{ "user", "uid" }, { "autorestart", "restart" }, { "startsecs", "ready: {delay: N}" },
+		{ "startretries", "max_retry" }, { "stopsignal", "stop_signal" },
+		{ "stopwaitsecs", "graceful_timeout" }, { "stopasgroup", "stop_children" },
+		{ "killasgroup", "stop_children" }, { "numprocs", "numprocesses" },
+		{ "stdout_logfile", "stdout: {file: PATH}" }, { "stderr_logfile", "stderr: {file: PATH}" },
+		{ "stdout_logfile_maxbytes", "stdout: {max_bytes: N}" },
+		{ "stdout_logfile_backups", "stdout: {backup_count: N}" },
+		{ "redirect_stderr", "stderr: {file: the same file as stdout}" },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(name, table[i][0]) == 0)
+			return table[i][1];
+	return NULL;
+}
+
+/* "unknown key 'numprocess' (did you mean 'numprocesses'?)": the hint from the file's keys, or
+ * cirque's name for a supervisord key ("unknown key 'command' (supervisord's; here: cmd)"). */
 static void report_unknown_option(struct loader *ld, const char *parent, yaml_node_t *key,
 				  const char *name)
 {
 	const char *keys[sizeof(watcher_option_table) / sizeof(watcher_option_table[0])];
+	const char *ours = supervisord_equivalent(name);
 	size_t n = 0;
 
+	if (ours) {
+		add_error(ld, key, "%s: unknown key '%s' (supervisord's; here: %s)", parent, name,
+			  ours);
+		return;
+	}
 	for (size_t i = 0; i < watcher_option_count; i++)
 		if (watcher_option_table[i].flags & OPT_FILE)
 			keys[n++] = watcher_option_table[i].key;

@@ -21,6 +21,19 @@ has "$CONF:2:3: cirque: unknown key 'loglevl' (did you mean 'loglevel'?)"
 has "$CONF:6:5: watchers.web: unknown key 'numprocess' (did you mean 'numprocesses'?)"
 has "$CONF:7:14: watchers.web.stdout: unknown key 'fiel' (did you mean 'file'?)"
 
+# supervisord's keys get cirque's name for them.
+cat >"$CONF" <<'YAML'
+watchers:
+  web:
+    command: /bin/sleep 10
+    directory: /tmp
+    stopwaitsecs: 5
+YAML
+check; [ "$rc" = 1 ] || fail "--check accepted supervisord's keys: $out"
+has "$CONF:3:5: watchers.web: unknown key 'command' (supervisord's; here: cmd)"
+has "$CONF:4:5: watchers.web: unknown key 'directory' (supervisord's; here: working_dir)"
+has "$CONF:5:5: watchers.web: unknown key 'stopwaitsecs' (supervisord's; here: graceful_timeout)"
+
 printf 'watchers:\n  web:\n\tcmd: /bin/sleep 10\n' >"$CONF"
 check; [ "$rc" = 1 ] || fail "--check accepted a tab: $out"
 has "$CONF:3:1: YAML syntax error: found character that cannot start any token"
