@@ -131,11 +131,13 @@ watchers:
     cmd: /bin/sh $T/counter.sh
     stdout: {file: $T/limited.log}
 YAML
-# The daemon (only) gets a 24 KiB limit. It applies to its own log too: that goes to a fresh file
-# for this part (appended to the main log afterwards).
+# The daemon (only) gets a 48 KiB limit. It applies to its own log too: that goes to a fresh file
+# for this part (appended to the main log afterwards). What the child writes meanwhile (about
+# 20 KiB by the time the file is emptied) must fit below the limit, or the queue fills the
+# emptied file at once and the episode goes on, with no "writable again".
 DLOG_MAIN=$DLOG
 DLOG=$T/daemon-limited.log
-( ulimit -S -f 24; exec "$CIRQUED" -c "$CONF" >>"$DLOG" 2>&1 ) &
+( ulimit -S -f 48; exec "$CIRQUED" -c "$CONF" >>"$DLOG" 2>&1 ) &
 DPID=$!
 wait_for 10 'grep -q "starting (pid $DPID" "$DLOG" 2>/dev/null || ! kill -0 $DPID 2>/dev/null' ||
 	fail "limited daemon did not start"
