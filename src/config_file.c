@@ -43,6 +43,8 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 		return;
 
 	(void)parent;
+	if (strncmp(name, "x-", 2) == 0)
+		return;  /* an extension field, as in docker-compose: a place for anchors (&defaults) */
 	if (strcmp(name, "watchers") == 0)
 		walk_mapping(ld, "watchers", value, load_watcher, NULL);
 	else if (strcmp(name, "cirque") == 0 && top->is_main)

@@ -1082,6 +1082,37 @@ static int env_set(char ***env, int *count, const char *name, const char *value)
 	return 0;
 }
 
+struct env_visit {
+	struct watcher_config *wc;
+	int *count;
+};
+
+/* One NAME: value of env, its $VAR expanded from the daemon's environment. */
+static void visit_env_key(struct loader *ld, const char *path, yaml_node_t *key,
+			  yaml_node_t *value, void *arg)
+{
+	struct env_visit *v = arg;
+	const char *name = scalar(key), *text = scalar(value);
+	char *expanded;
+
+	if (name == NULL || *name == '\0' || strchr(name, '=')) {
+		add_error(ld, key, "%s: invalid variable name '%s'", path, name ? name : "");
+		return;
+	}
+	if (text == NULL) {
+		add_error(ld, value, "%s.%s: must be a string", path, name);
+		return;
+	}
+	struct env_lookup lookup = { v->wc, name };
+	expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, &lookup);
+	if (expanded == NULL) {
+		add_error(ld, value, "%s.%s: unterminated ${", path, name);
+		return;
+	}
+	env_set(&v->wc->env, v->count, name, expanded);
+	free(expanded);
+}
+
 static void resolve_env(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
@@ -1099,33 +1130,10 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 		}
 	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
 		return;
-	for (yaml_node_pair_t *p = d->env_node->data.mapping.pairs.start;
-	     p < d->env_node->data.mapping.pairs.top; p++) {
-		yaml_node_t *key = node_at(ld, p->key), *value = node_at(ld, p->value);
-		const char *name = scalar(key), *text = scalar(value);
-		char *expanded;
-
-		if (name == NULL || *name == '\0' || strchr(name, '=')) {
-			add_error(ld, key, "%s.env: invalid variable name '%s'", path, name ? name : "");
-			continue;
-		}
-		char env_path[512];
-		snprintf(env_path, sizeof(env_path), "%s.env", path);
-		if (is_duplicate_key(ld, env_path, d->env_node, p))
-			continue;
-		if (text == NULL) {
-			add_error(ld, value, "%s.env.%s: must be a string", path, name);
-			continue;
-		}
-		struct env_lookup lookup = { wc, name };
-		expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, &lookup);
-		if (expanded == NULL) {
-			add_error(ld, value, "%s.env.%s: unterminated ${", path, name);
-			continue;
-		}
-		env_set(&wc->env, &count, name, expanded);
-		free(expanded);
-	}
+	char env_path[512];
+	struct env_visit visit = { wc, &count };
+	snprintf(env_path, sizeof(env_path), "%s.env", path);
+	walk_mapping(ld, env_path, d->env_node, visit_env_key, &visit);  /* `<<: *common` too */
 }
 
 static void resolve_argv(struct loader *ld, const char *path, struct watcher_draft *d)

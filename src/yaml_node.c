@@ -235,8 +235,73 @@ bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *map,
 	return false;
 }
 
+/* YAML's merge key: `<<: *defaults` (or a list of anchors) gives a mapping the keys of others
+ * that it does not set itself, the first source winning; a source may merge in turn. */
+#define MERGE_KEY "<<"
+#define MERGE_MAX_DEPTH 8
+
+struct merge_seen {
+	const char **names;           /* the keys visited so far (heap, grown as needed) */
+	int count, cap;
+};
+
+static bool merge_seen_has(const struct merge_seen *seen, const char *name)
+{
+	for (int i = 0; i < seen->count; i++)
+		if (strcmp(seen->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void merge_seen_add(struct merge_seen *seen, const char *name)
+{
+	if (seen->count == seen->cap) {
+		seen->cap = seen->cap ? seen->cap * 2 : 16;
+		seen->names = xreallocarray(seen->names, (size_t)seen->cap, sizeof(*seen->names));
+	}
+	seen->names[seen->count++] = name;
+}
+
+/* Calls VISIT for each key of SOURCE (a mapping, or a list of them, given by `<<`) not seen. */
+static void merge_into(struct loader *ld, const char *path, yaml_node_t *source, pair_fn visit,
+		       void *arg, struct merge_seen *seen, int depth)
+{
+	if (depth > MERGE_MAX_DEPTH) {
+		add_error(ld, source, "%s.<<: merges nested too deep", path);
+		return;
+	}
+	if (source && source->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = source->data.sequence.items.start;
+		     it < source->data.sequence.items.top; it++)
+			merge_into(ld, path, node_at(ld, *it), visit, arg, seen, depth + 1);
+		return;
+	}
+	if (source == NULL || source->type != YAML_MAPPING_NODE) {
+		add_error(ld, source, "%s.<<: must be a mapping or a list of mappings (an anchor such "
+			  "as *defaults)", path);
+		return;
+	}
+	yaml_node_t *nested = NULL;
+	for (yaml_node_pair_t *p = source->data.mapping.pairs.start;
+	     p < source->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = node_at(ld, p->key);
+		const char *name = scalar(key);
+		if (name && strcmp(name, MERGE_KEY) == 0) {
+			nested = node_at(ld, p->value);
+		} else if (name && !merge_seen_has(seen, name)) {
+			merge_seen_add(seen, name);
+			visit(ld, path, key, node_at(ld, p->value), arg);
+		}
+	}
+	if (nested)
+		merge_into(ld, path, nested, visit, arg, seen, depth + 1);
+}
+
 void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn visit, void *arg)
 {
+	struct merge_seen seen = { NULL, 0, 0 };
+	yaml_node_t *merge = NULL;
+
 	if (map == NULL || map->type != YAML_MAPPING_NODE) {
 		if (!is_null(map))
 			add_error(ld, map, "%s: must be a mapping", path);
@@ -255,8 +320,46 @@ void walk_mapping(struct loader *ld, const char *path, yaml_node_t *map, pair_fn
 			add_error(ld, key, "%s: keys must be strings", path);
 			continue;
 		}
-		if (!is_duplicate_key(ld, path, map, p))
-			visit(ld, path, key, value, arg);
+		if (is_duplicate_key(ld, path, map, p))
+			continue;
+		if (strcmp(name, MERGE_KEY) == 0) {
+			merge = value;  /* after the mapping's own keys, which win */
+			continue;
+		}
+		merge_seen_add(&seen, name);
+		visit(ld, path, key, value, arg);
+	}
+	if (merge)
+		merge_into(ld, path, merge, visit, arg, &seen, 0);
+	free(seen.names);
+}
+
+/* The keys a `<<` of MAP merges, added to OUT where it has none: the options as written are
+ * the merged ones. */
+static void merge_json(struct loader *ld, yaml_node_t *map, json_t *out, int depth,
+		       struct raw_budget *budget)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && !budget->exceeded; p++) {
+		const char *key = scalar(node_at(ld, p->key));
+		if (key == NULL || strcmp(key, MERGE_KEY) != 0)
+			continue;
+		json_t *merged = node_to_json(ld, node_at(ld, p->value), depth + 1, budget);
+		json_t *sources = json_is_array(merged) ? merged : NULL, *one;
+		const char *name;
+		size_t i;
+		json_t *value;
+		if (sources == NULL) {
+			sources = json_array();
+			json_array_append(sources, merged);
+		}
+		json_array_foreach(sources, i, one)
+			json_object_foreach(one, name, value)
+				if (json_object_get(out, name) == NULL)
+					json_object_set(out, name, value);
+		if (sources != merged)
+			json_decref(sources);
+		json_decref(merged);
 	}
 }
 
@@ -284,10 +387,11 @@ json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth, struct raw
 		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
 		     p < node->data.mapping.pairs.top && !budget->exceeded; p++) {
 			const char *key = scalar(node_at(ld, p->key));
-			if (key)
+			if (key && strcmp(key, MERGE_KEY) != 0)
 				json_object_set_new(out, key, node_to_json(ld, node_at(ld, p->value),
 									   depth + 1, budget));
 		}
+		merge_json(ld, node, out, depth, budget);
 		return out;
 	default:
 		return json_null();

@@ -150,6 +150,14 @@ static int env_count(char **env, const char *entry)
 	return n;
 }
 
+static bool env_has_entry(char **env, const char *entry)
+{
+	for (; env && *env; env++)
+		if (strcmp(*env, entry) == 0)
+			return true;
+	return false;
+}
+
 static int env_count_name(char **env, const char *name)
 {
 	size_t len = strlen(name);
@@ -901,6 +909,51 @@ TEST(watcher_names)
 	EXPECT_ERROR("watchers:\n  All:\n    cmd: sleep 1\n", 2, 3, "watchers: 'All' is reserved");
 }
 
+/* YAML merge keys share options: `<<: *base` (or a list), the mapping's own keys win, the
+ * first source wins over later ones; top-level x- keys hold anchors and are ignored. */
+TEST(merge_keys)
+{
+	const char *path = write_file("merge.yaml",
+		"x-defaults: &defaults\n"
+		"  graceful_timeout: 5s\n"
+		"  stop_children: true\n"
+		"  env: &env {A: '1', B: '2'}\n"
+		"watchers:\n"
+		"  a: &base\n"
+		"    cmd: sleep 100\n"
+		"    graceful_timeout: 3s\n"
+		"  b:\n"
+		"    <<: *base\n"
+		"    numprocesses: 2\n"
+		"  c:\n"
+		"    <<: [*defaults, *base]\n"
+		"    cmd: sleep 200\n"
+		"    env: {<<: *env, B: own}\n");
+	struct config *config = load_ok(path);
+	struct watcher_config *w;
+
+	if (config == NULL)
+		return;
+	CHECK_INT(config->nwatchers, 3);
+	w = config_find_watcher(config, "b");
+	if (CHECK(w != NULL)) {
+		CHECK_STR(w->cmd, "sleep 100");
+		CHECK_DBL(w->graceful_timeout, 3);
+		CHECK_INT(w->numprocesses, 2);
+	}
+	w = config_find_watcher(config, "c");
+	if (CHECK(w != NULL)) {
+		CHECK_STR(w->cmd, "sleep 200");
+		CHECK_DBL(w->graceful_timeout, 5);  /* *defaults comes first */
+		CHECK(w->stop_children);
+		CHECK_INT(env_count_name(w->env, "A"), 1);
+		CHECK(env_has_entry(w->env, "B=own"));
+	}
+	config_free(config);
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    <<: 3\n", 4, 9,
+		     "watchers.a.<<: must be a mapping or a list of mappings");
+}
+
 TEST(error_files)
 {
 	struct config_errors errors = { 0 };
@@ -1349,6 +1402,7 @@ int main(void)
 	RUN(error_yaml_syntax);
 	RUN(error_structure);
 	RUN(watcher_names);
+	RUN(merge_keys);
 	RUN(error_files);
 	RUN(several_errors);
 	RUN(watcher_config_equal);

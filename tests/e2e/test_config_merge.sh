@@ -1,0 +1,38 @@
+# Options shared between watchers with YAML anchors and merge keys (`<<: *base`, a list of
+# them), top-level x- keys to hold the anchors (as docker-compose): the running daemon has the
+# merged options, `set` keeps them (it rebuilds a watcher from its options as written), and the
+# environment merges too.
+. "$(dirname "$0")/lib.sh"
+
+A=$(sleeper merged-a); B=$(sleeper merged-b)
+cat >"$CONF" <<YAML
+x-defaults: &defaults
+  graceful_timeout: 2s
+  stop_children: true
+  env: &env {SHARED: from-anchor, OVERRIDDEN: anchor}
+watchers:
+  a: &base
+    cmd: $A 3600
+    graceful_timeout: 1s
+    ready: {delay: 0.2s}
+  b:
+    <<: [*defaults, *base]
+    cmd: $B 3600
+    numprocesses: 2
+    env: {<<: *env, OVERRIDDEN: own}
+YAML
+out=$("$CIRQUED" -c "$CONF" --check 2>&1) || fail "--check refused merge keys: $out"
+start_daemon
+wait_count "$B" 2
+[ "$("$CTL" get b graceful_timeout)" = "graceful_timeout: 2.0" ] || fail "b's graceful_timeout: $("$CTL" get b graceful_timeout)"
+[ "$("$CTL" get b stop_children)" = "stop_children: true" ] || fail "b's stop_children"
+[ "$("$CTL" get a graceful_timeout)" = "graceful_timeout: 1.0" ] || fail "a changed"
+pid=$(children_matching "$B" | head -n 1)
+proc_env "$pid" | grep -qx "SHARED=from-anchor" || fail "env not merged: $(proc_env "$pid")"
+proc_env "$pid" | grep -qx "OVERRIDDEN=own" || fail "the mapping's own env value lost: $(proc_env "$pid")"
+# set rebuilds b from its options as written: the merged ones stay.
+"$CTL" set b numprocesses 3 >/dev/null || fail "set numprocesses"
+wait_count "$B" 3
+[ "$("$CTL" get b graceful_timeout)" = "graceful_timeout: 2.0" ] || fail "set lost the merged options"
+"$CTL" get b cmd | grep -qF "$B 3600" || fail "set lost b's own cmd: $("$CTL" get b cmd)"
+echo ok
