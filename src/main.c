@@ -76,10 +76,12 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	};
 	int c;
 
+	bool config_given = false;
+
 	*opt = (struct options){ .config_path = DEFAULT_CONFIG, .log_level = -1 };
 	while ((c = getopt_long(argc, argv, "c:l:p:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': opt->config_path = optarg; break;
+		case 'c': opt->config_path = optarg; config_given = true; break;
 		case 'C': opt->check_only = true; break;
 		case 'p': opt->pidfile = optarg; break;
 		case 'l':
@@ -94,8 +96,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "cirqued: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		/* circusd takes its file as an argument: say how cirqued takes it. */
+		if (optind + 1 == argc && !config_given)
+			fprintf(stderr, "cirqued: unexpected argument '%s' (the configuration file: "
+				"cirqued -c %s)\n", argv[optind], argv[optind]);
+		else
+			fprintf(stderr, "cirqued: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "usage: see cirqued --help\n");
 		exit(2);
 	}
 }
@@ -108,8 +115,8 @@ static struct config *load_config(const char *path, bool quiet_ok)
 	if (config_load(path, &config, &errors) < 0) {
 		for (int i = 0; i < errors.count; i++)
 			fprintf(stderr, "%s\n", errors.lines[i]);
-		fprintf(stderr, "cirqued: %s: %d error%s, not starting\n", path, errors.count,
-			errors.count == 1 ? "" : "s");
+		fprintf(stderr, "cirqued: %s: %d error%s%s\n", path, errors.count,
+			errors.count == 1 ? "" : "s", quiet_ok ? "" : ", not starting");
 		config_errors_free(&errors);
 		return NULL;
 	}

@@ -30,6 +30,14 @@ printf 'watchers:\n  a:\n    cmd: [unclosed\n' >"$CONF"
 out=$("$CIRQUED" -c "$CONF" --check 2>&1) && fail "--check accepted broken YAML"
 echo "$out" | grep -qE "$CONF:[0-9]+:[0-9]+: YAML syntax error" || fail "syntax error: $out"
 
+# --check only checks: its summary does not speak of starting.
+"$CIRQUED" -c "$CONF" --check 2>&1 | tail -n 1 | grep -q "errors*$" || fail "--check's summary: $("$CIRQUED" -c "$CONF" --check 2>&1 | tail -n 1)"
+# circusd's habit, the file as an argument: cirqued says how it takes it.
+"$CIRQUED" "$CONF" >"$T/out" 2>&1; rc=$?
+[ $rc = 2 ] || fail "a file as an argument: exit $rc"
+grep -qF "unexpected argument '$CONF' (the configuration file: cirqued -c $CONF)" "$T/out" ||
+	fail "no hint for the file as an argument: $(cat "$T/out")"
+
 # Without --check, a bad file means no daemon at all.
 "$CIRQUED" -c "$CONF" >"$T/out" 2>&1 && fail "daemon started on a broken file"
 grep -q "not starting" "$T/out" || fail "no refusal message: $(cat "$T/out")"
