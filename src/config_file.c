@@ -550,8 +550,43 @@ static void warn_impossible_rlimits(const struct watcher_config *wc,
 			     "(%llu): every start would fail", wc->rlimits[i].value, ceiling);
 }
 
+/* Rotation settings of one log file: the file is one sink, rotated one way. */
+static bool same_rotation(const struct stream_config *a, const struct stream_config *b)
+{
+	return a->max_bytes == b->max_bytes && a->backup_count == b->backup_count &&
+	       a->rotate == b->rotate;
+}
+
+/* Two streams (of one watcher or two) written to one file with different rotation settings:
+ * one of them is not what the file gets. */
+static void warn_shared_log_files(const struct config *config, struct config_errors *warnings)
+{
+	static const char *const names[] = { "stdout", "stderr" };
+
+	for (int i = 0; i < config->nwatchers; i++)
+		for (int si = 0; si < 2; si++) {
+			const struct watcher_config *wa = config->watchers[i];
+			const struct stream_config *a = &wa->streams[si];
+			if (a->kind != STREAM_FILE || a->path == NULL)
+				continue;
+			for (int j = i; j < config->nwatchers; j++)
+				for (int sj = j == i ? si + 1 : 0; sj < 2; sj++) {
+					const struct watcher_config *wb = config->watchers[j];
+					const struct stream_config *b = &wb->streams[sj];
+					if (b->kind != STREAM_FILE || b->path == NULL ||
+					    strcmp(a->path, b->path) || same_rotation(a, b))
+						continue;
+					warn(warnings, wb, "%s.file: %s is written by watchers.%s.%s too, "
+					     "with other rotation settings (max_bytes, backup_count, "
+					     "rotate): one file is rotated one way, give them the same",
+					     names[sj], b->path, wa->name, names[si]);
+				}
+		}
+}
+
 void config_warnings(const struct config *config, struct config_errors *warnings)
 {
+	warn_shared_log_files(config, warnings);
 	warn_missing_daemon_dir(config, "pidfile", config->daemon.pidfile, warnings);
 	warn_missing_daemon_dir(config, "logoutput", config->daemon.logoutput, warnings);
 	for (int i = 0; i < config->nwatchers; i++) {

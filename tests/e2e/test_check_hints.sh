@@ -89,6 +89,17 @@ check; [ "$rc" = 0 ] || fail "--check rejected an unset variable: $out"
 has "$CONF:2: warning: watchers.db.env.DB_URL: \$ss is not set in cirqued's environment: it expands to nothing (write \$\$ for a literal \$)"
 [ "$(echo "$out" | grep -c warning)" = 1 ] || fail "expected 1 warning: $out"
 
+# One log file, two rotation settings: said, as only one of them can apply.
+cat >"$CONF" <<YAML
+watchers:
+  one: {cmd: /bin/sleep 10, stdout: {file: $T/shared.log, max_bytes: 1KB}}
+  two: {cmd: /bin/sleep 10, stdout: {file: $T/shared.log, max_bytes: 1KB}, stderr: {file: $T/shared.log, max_bytes: 3KB}}
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected a shared log file: $out"
+has "warning: watchers.two.stderr.file: $T/shared.log is written by watchers.one.stdout too, with other rotation settings"
+echo "$out" | grep -q "watchers.two.stdout.file" && fail "same settings warned about: $out"
+[ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
+
 # Relative paths work from a shell in the right directory and break under systemd (cwd /).
 mkdir -p "$T/rel/www"
 cat >"$T/rel/c.yaml" <<'YAML'
