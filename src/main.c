@@ -107,6 +107,36 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	}
 }
 
+/* The files the watchers came from besides PATH, so that an include that missed a file (a
+ * conf.d/web.yml beside a "*.yaml" glob) shows. */
+static void print_included_files(const struct config *config, const char *path)
+{
+	char **seen = xcalloc((size_t)config->nwatchers + 1, sizeof(char *));
+	int n = 0;
+
+	for (int i = 0; i < config->nwatchers; i++) {
+		const char *origin = config->watchers[i]->origin;
+		const char *colon = strrchr(origin, ':');
+		char *file = xstrndup(origin, colon ? (size_t)(colon - origin) : strlen(origin));
+		bool known = strcmp(file, path) == 0;
+		for (int k = 0; k < n && !known; k++)
+			known = strcmp(seen[k], file) == 0;
+		if (known) {
+			free(file);
+			continue;
+		}
+		int count = 0;
+		for (int j = 0; j < config->nwatchers; j++)
+			count += strncmp(config->watchers[j]->origin, file, strlen(file)) == 0 &&
+				 config->watchers[j]->origin[strlen(file)] == ':';
+		printf("  included: %s (%d watcher%s)\n", file, count, count == 1 ? "" : "s");
+		seen[n++] = file;
+	}
+	for (int k = 0; k < n; k++)
+		free(seen[k]);
+	free(seen);
+}
+
 static struct config *load_config(const char *path, bool quiet_ok)
 {
 	struct config_errors errors = { 0 };
@@ -130,6 +160,7 @@ static struct config *load_config(const char *path, bool quiet_ok)
 		fprintf(stderr, "%s\n", warnings.lines[i]);
 	config_errors_free(&warnings);
 	printf("%s: ok (%d watcher%s)\n", path, config->nwatchers, config->nwatchers == 1 ? "" : "s");
+	print_included_files(config, path);
 	return config;
 }
 

@@ -25,7 +25,8 @@ grep -q '/usr/share/doc/cirque/example.yaml' "$D/etc/cirque/cirque.yaml" || fail
 [ -d "$D/etc/cirque/conf.d" ] || fail "no conf.d directory"
 printf 'watchers:\n  web:\n    cmd: sleep 100\n' >"$D/etc/cirque/conf.d/web.yaml"
 out=$("$D/usr/bin/cirqued" -c "$D/etc/cirque/cirque.yaml" --check 2>&1)
-[ "$out" = "$D/etc/cirque/cirque.yaml: ok (1 watcher)" ] || fail "conf.d/web.yaml not included: $out"
+[ "$out" = "$D/etc/cirque/cirque.yaml: ok (1 watcher)
+  included: $D/etc/cirque/conf.d/web.yaml (1 watcher)" ] || fail "conf.d/web.yaml not included: $out"
 rm "$D/etc/cirque/conf.d/web.yaml"
 unit=$D/lib/systemd/system/cirqued.service
 grep -qx 'Type=notify' "$unit" || fail "unit is not Type=notify"
