@@ -653,6 +653,32 @@ static bool ready_details_equal(const struct watcher_config *a, const struct wat
 	       same_text(a->ready_port, b->ready_port) && same_text(a->ready_path, b->ready_path);
 }
 
+/* As written: {delay: 1.0}, {tcp: "host:port"}, {unix: path} or "notify". */
+static void ready_json(const struct watcher_config *wc, json_t *out)
+{
+	json_t *v = NULL;
+
+	switch (wc->ready) {
+	case READY_DELAY:
+		v = json_pack("{s:f}", "delay", wc->ready_delay);
+		break;
+	case READY_TCP: {
+		char *address = xasprintf("%s:%s", wc->ready_host ? wc->ready_host : "127.0.0.1",
+					  wc->ready_port ? wc->ready_port : "");
+		v = json_pack("{s:s}", "tcp", address);
+		free(address);
+		break;
+	}
+	case READY_UNIX:
+		v = json_pack("{s:s?}", "unix", wc->ready_path);
+		break;
+	case READY_NOTIFY:
+		v = json_string("notify");
+		break;
+	}
+	json_object_set_new(out, "ready", v ? v : json_null());
+}
+
 static bool respawn_equal(const struct watcher_config *a, const struct watcher_config *b)
 { return (a->restart == RESTART_NEVER) == (b->restart == RESTART_NEVER); }
 /* Circus's respawn: whether an exit may be followed by a restart. */
@@ -758,11 +784,11 @@ const struct watcher_option watcher_option_table[] = {
 	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_equal },
 	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
 	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_equal },
-	{ .key = "ready", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	{ .key = "ready", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
-	  .same_in_place = ready_details_equal },
+	  .same_in_place = ready_details_equal, .to_json = ready_json },
 	{ .key = "ready_timeout", .type = OPT_DURATION, .offset = FIELD(ready_timeout),
-	  .flags = OPT_FILE, .change = CHANGE_IN_PLACE, .positive = true, .def_seconds = 60 },
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .positive = true, .def_seconds = 60 },
 };
 
 const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);

@@ -80,6 +80,12 @@ touch "$T/go"
 wait_for 10 '[ "$("$CTL" status web | grep -c RUNNING)" = 2 ]' ||
 	fail "the workers were not ready on their own ports: $("$CTL" status web)"
 
+# get shows the probe as configured, and its timeout.
+out=$("$CTL" get web ready)
+[ "$out" = "ready: {\"tcp\": \"127.0.0.1:${pre}\$(circus.wid)\"}" ] || fail "get web ready: $out"
+[ "$("$CTL" get nosock ready_timeout)" = "ready_timeout: 1.0" ] || fail "get ready_timeout: $("$CTL" get nosock ready_timeout)"
+[ "$("$CTL" get never ready)" = "ready: {\"tcp\": \"localhost:$closed\"}" ] || fail "get never ready: $("$CTL" get never ready)"
+
 # Never ready: the reason, in the log, in status and in the reap event.
 $PY "$T/events.py" "ipc://$CIRQUE_RUNTIME_DIR/events.sock" "$T/events" &
 EPID=$!
