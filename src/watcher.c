@@ -73,7 +73,8 @@ static bool ran_too_short(const struct process *p)
 static void count_failure(struct process *p, bool killed_by_operator, struct proc_policy *policy)
 {
 	struct watcher *w = p->watcher;
-	bool unexpected = !p->exit_expected && !killed_by_operator;
+	/* A retiring process (replaced, surplus) is not respawned: nothing to count. */
+	bool unexpected = policy->wanted && !p->exit_expected && !killed_by_operator;
 
 	if (p->state == PS_STARTING && !p->exit_expected && !policy->beside_predecessor) {
 		p->failures++;
