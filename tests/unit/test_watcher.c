@@ -530,6 +530,33 @@ TEST(successor_dying_beside_the_old_one_falls_back_to_stop_first)
 	daemon_down();
 }
 
+/* max_age with replace: stop-first: each process is replaced in its slot, the old one gone
+ * before the new one is spawned, one slot down at a time. */
+TEST(max_age_stop_first)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, max_age: 0.05, "
+		  "max_age_variance: 0, replace: stop-first, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 };
+	bool overlap = false, two_down = false;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	double end = ev_time() + 5;
+	while (strlen(spawn_order) < 8 && ev_time() < end) {  /* 2 starts, 3 rotations each */
+		for (int wid = 1; wid <= 2; wid++)
+			overlap = overlap || alive_in_slot(w, wid) > 1;
+		two_down = two_down || slots_down(w, 2) > 1;
+		ev_run(loop, EVRUN_ONCE);
+	}
+	CHECK_STR(spawn_order, "wwwwwwww");
+	CHECK(!overlap);
+	CHECK(!two_down);
+	CHECK(w->nprocesses <= 2);
+	daemon_down();
+}
+
 int main(void)
 {
 	log_set_level(LL_CRITICAL);
@@ -552,5 +579,6 @@ int main(void)
 	RUN(free_answers_waiters);
 	RUN(reload_stop_first_rolls_one_slot_at_a_time);
 	RUN(successor_dying_beside_the_old_one_falls_back_to_stop_first);
+	RUN(max_age_stop_first);
 	return check_summary();
 }
