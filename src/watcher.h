@@ -209,9 +209,10 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
 /* Graceful reload: every process is replaced, each new one first, the old one stopped once its
  * successor is RUNNING (replace: new-first; a successor that dies before ready beside the old
  * one makes that slot fall back to stop-first), or slot by slot, the old one stopped before
- * its successor starts (replace: stop-first). DONE when no old process is left. Reloads coalesce: one asked for while
- * a replacement is in flight waits for it to end and then replaces every process once more, for
- * all the reloads asked for meanwhile; so there are never more than old + new processes. */
+ * its successor starts (replace: stop-first). DONE when no old process is left. Reloads
+ * coalesce: one asked for while a replacement is in flight waits for it to end and then
+ * replaces every process once more, for all the reloads asked for meanwhile; so there are never
+ * more than old + new processes. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
