@@ -638,26 +638,42 @@ static bool in_restart_stop_phase(struct watcher *w)
 	return false;
 }
 
+static bool pausing(const struct process *p);
+
+/* The stop-first replacement of slot WID is over: its old process is gone, and its successor
+ * is up, gave up or finished (or the slot is no longer run: decr, stopped alone). */
+static bool slot_replaced(struct watcher *w, int wid)
+{
+	const struct process *p;
+
+	for (p = w->processes; p; p = p->next)
+		if (p->wid == wid && p->stop_first)
+			return false;
+	if (wid > w->numprocesses || watcher_slot_held(w, wid))
+		return true;
+	p = watcher_find_wid(w, wid);
+	return p && (p->state == PS_RUNNING || p->state == PS_FATAL || p->state == PS_EXITED ||
+		     pausing(p));
+}
+
 /* The stop-first replacements (replace: stop-first, or new-first ones that fell back), one slot
  * at a time, lowest wid first: the old process stops, its successor starts in its wid once it
- * is gone (reconcile_count), and the next slot's turn comes when no process is starting (nor
- * waiting for warmup_delay) and no stop-first one is stopping. */
+ * is gone (reconcile_count), and the next slot's turn comes when that successor is up (or gave
+ * up): while it is starting or backing off, no other slot goes down. */
 static void roll_stop_first(struct watcher *w)
 {
 	struct process *next_out = NULL;
 
-	if (ev_is_active(&w->warmup))
+	if (w->rolling_wid && !slot_replaced(w, w->rolling_wid))
 		return;
-	for (struct process *p = w->processes; p; p = p->next) {
-		if ((p->stop_first && p->state == PS_STOPPING) ||
-		    (!p->retiring && p->state == PS_STARTING))
-			return;
+	w->rolling_wid = 0;
+	for (struct process *p = w->processes; p; p = p->next)
 		if (p->stop_first && (p->state == PS_RUNNING || p->state == PS_STARTING) &&
 		    (next_out == NULL || p->wid < next_out->wid))
 			next_out = p;
-	}
 	if (next_out == NULL)
 		return;
+	w->rolling_wid = next_out->wid;
 	log_info("watcher %s[%d]: replacing pid %d stop-first: it stops, then a new process starts",
 		 w->name, next_out->wid, (int)next_out->pid);
 	process_dispatch(next_out, PE_STOP);
@@ -967,6 +983,7 @@ static void drop_start_intents(struct watcher *w)
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
 	w->reload_queued = false;
 	w->restarting = false;
+	w->rolling_wid = 0;
 	w->announce_start = false;
 	w->announce_reload = false;
 	ev_timer_stop(w->loop, &w->warmup);
@@ -1209,6 +1226,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = true;
 	w->restarting = true;
+	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */

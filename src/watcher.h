@@ -137,6 +137,8 @@ struct watcher {
 				       * are gone (stop, then start) */
 	bool reload_queued;           /* a reload asked for during a replacement in flight: it
 				       * begins once that one is over (reloads coalesce) */
+	int rolling_wid;              /* the slot whose stop-first replacement is under way: the
+				       * next one waits until its successor is up (0: none) */
 	/* Circus's order of events: "stop" once the processes a stop signalled are reaped,
 	 * "start" once the processes of a start are spawned, "reload" once a reload is over. */
 	bool announce_stop;

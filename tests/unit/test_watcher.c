@@ -507,9 +507,14 @@ TEST(successor_dying_beside_the_old_one_falls_back_to_stop_first)
 			kill(p->pid, SIGKILL);
 	}
 	run_for(0.005);
-	/* The successors are forgotten; slot 1's old process goes first, slot 2's waits its turn. */
-	CHECK(watcher_find_pid(w, old[1]) != NULL);
-	CHECK(watcher_find_pid(w, old[1]) && watcher_find_pid(w, old[1])->state == PS_RUNNING);
+	/* The successors are forgotten; the old process of the slot whose successor died first
+	 * stops, the other one waits its turn, RUNNING. */
+	int old_running = 0;
+	for (int i = 0; i < 2; i++) {
+		struct process *p = watcher_find_pid(w, old[i]);
+		old_running += p && p->state == PS_RUNNING;
+	}
+	CHECK_INT(old_running, 1);
 	CHECK_INT(w->nprocesses, 2);
 	double end = ev_time() + 5;
 	while (!reloaded.called && ev_time() < end) {
@@ -557,9 +562,38 @@ TEST(max_age_stop_first)
 	daemon_down();
 }
 
+/* A stop-first slot whose successor cannot start (backing off) holds the next slot's turn: the
+ * other old process keeps running until the successor is up. */
+TEST(stop_first_waits_for_the_successor_to_be_up)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, "
+		  "replace: stop-first, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, reloaded = { 0 };
+	pid_t old2;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	old2 = watcher_find_wid(w, 2)->pid;
+	spawn_stub_fake_pids = false;  /* every spawn fails (EAGAIN): BACKOFF */
+	watcher_reload(w, on_done, &reloaded);
+	run_for(0.6);  /* several retries of slot 1 */
+	CHECK(watcher_find_pid(w, old2) != NULL);
+	CHECK(watcher_find_pid(w, old2) && watcher_find_pid(w, old2)->state == PS_RUNNING);
+	CHECK(watcher_find_wid(w, 1) && watcher_find_wid(w, 1)->state == PS_BACKOFF);
+	CHECK(!reloaded.called);
+	spawn_stub_fake_pids = true;
+	CHECK_EVENTUALLY((reloaded.called));
+	CHECK_INT(reloaded.outcome, WATCHER_DONE);
+	CHECK(watcher_find_pid(w, old2) == NULL);
+	CHECK(all_in_state(w, PS_RUNNING, 2));
+	daemon_down();
+}
+
 int main(void)
 {
-	log_set_level(LL_CRITICAL);
+	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);
 	loop = ev_default_loop(0);
 	streams_init(loop, NULL);
 	spawn_stub_fake_pids = true;
@@ -580,5 +614,6 @@ int main(void)
 	RUN(reload_stop_first_rolls_one_slot_at_a_time);
 	RUN(successor_dying_beside_the_old_one_falls_back_to_stop_first);
 	RUN(max_age_stop_first);
+	RUN(stop_first_waits_for_the_successor_to_be_up);
 	return check_summary();
 }
