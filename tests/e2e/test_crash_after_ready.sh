@@ -15,9 +15,9 @@ watchers:
     cmd: /bin/sh -c 'echo run >> $T/flaky; [ \$(wc -l < $T/flaky) -ge 3 ] && exec sleep 3600; sleep 0.3; exit 3'
     ready: {delay: 0.1s}
   alternating:        # an early death, then one after min_uptime, and so on: never FATAL
-    cmd: /bin/sh -c 'echo run >> $T/alt; if [ \$((\$(wc -l < $T/alt) % 2)) = 1 ]; then sleep 0.2; else sleep 0.9; fi; exit 3'
+    cmd: /bin/sh -c 'echo run >> $T/alt; if [ \$((\$(wc -l < $T/alt) % 2)) = 1 ]; then sleep 0.2; else sleep 1.2; fi; exit 3'
     ready: {delay: 0.1s}
-    min_uptime: 0.5s
+    min_uptime: 0.4s
     max_retry: 1
   healthy:
     cmd: $S 3600
@@ -46,7 +46,9 @@ echo "$out" | grep -qE "RUNNING +pid [0-9]+, uptime [0-9:]+, 2 restarts \(last e
 "$CTL" --json status flaky | grep -q '"restarts": *2' || fail "no restarts in the JSON: $("$CTL" --json status flaky)"
 
 # --- a process that stays up min_uptime starts the count anew ---------------------------------
-wait_for 20 '[ "$(wc -l <"$T/alt")" -ge 5 ]' || fail "alternating did not run 5 times"
+# Without the reset, the third run (early again) would be the second failure: FATAL.
+wait_for 20 '[ "$(wc -l <"$T/alt")" -ge 4 ] || "$CTL" status alternating | grep -q FATAL' ||
+	fail "alternating did not run 4 times"
 "$CTL" status alternating | grep -q FATAL && fail "alternating gave up: an exit after min_uptime did not reset the count"
 grep -q "alternating\[1\]: gave up" "$DLOG" && fail "alternating gave up"
 
