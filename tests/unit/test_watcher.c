@@ -593,7 +593,7 @@ TEST(stop_first_waits_for_the_successor_to_be_up)
 
 int main(void)
 {
-	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);
+	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);  /* TW_DEBUG=1: the log, to debug */
 	loop = ev_default_loop(0);
 	streams_init(loop, NULL);
 	spawn_stub_fake_pids = true;
