@@ -371,6 +371,13 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	const char *said = json_string_value(json_object_get(proc, "notify_status"));
 	const char *probe = json_string_value(json_object_get(proc, "probe_error"));
 	char uptime[64];
+	/* How often this slot was respawned after an exit: a young uptime with many restarts is a
+	 * crash loop. */
+	json_int_t restarts = json_integer_value(json_object_get(proc, "restarts"));
+	char restarted[48] = "";
+	if (restarts > 0)
+		snprintf(restarted, sizeof(restarted), ", %lld restart%s", (long long)restarts,
+			 restarts == 1 ? "" : "s");
 
 	if (strcmp(state, "RUNNING") == 0) {
 		char last[64] = "";
@@ -379,14 +386,14 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 		if (code)  /* how the process before it in this slot ended (it was respawned) */
 			describe_exit(last, sizeof(last), " (last exit: ", json_integer_value(code),
 				      ")");
-		snprintf(out, size, "pid %lld, uptime %s%s%s%s", (long long)pid, uptime,
-			 said ? ", " : "", shown(said), last);
+		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s", (long long)pid, uptime,
+			 restarted, said ? ", " : "", shown(said), last);
 	} else if (strcmp(state, "STOPPED") == 0) {
 		snprintf(out, size, "Not running");
 	} else if (strcmp(state, "STARTING") == 0) {
 		/* What the program says of itself (STATUS=), or why its probe fails so far. */
-		snprintf(out, size, "pid %lld%s%s%s%s", (long long)pid, said ? ", " : "", shown(said),
-			 probe ? ", not ready: " : "", shown(probe));
+		snprintf(out, size, "pid %lld%s%s%s%s%s", (long long)pid, restarted,
+			 said ? ", " : "", shown(said), probe ? ", not ready: " : "", shown(probe));
 	} else if (strcmp(state, "STOPPING") == 0) {
 		snprintf(out, size, "pid %lld", (long long)pid);
 	} else if (why && strcmp(state, "BACKOFF") == 0) {

@@ -123,6 +123,8 @@ static json_t *process_details(struct watcher *w, double now)
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
+		if (p->restarts > 0)  /* new pids of this slot after an exit */
+			json_object_set_new(item, "restarts", json_integer(p->restarts));
 		/* Both may quote bytes that are not UTF-8, which json_string refuses. */
 		if (p->ready.status)  /* what the program said with sd_notify STATUS= */
 			json_object_set_new(item, "notify_status",

@@ -30,6 +30,14 @@ enum restart_policy {
 	RESTART_NEVER,                /* never: it stays EXITED */
 };
 
+/* How max_age and a graceful reload replace a process (its slot keeps its wid). */
+enum replace_order {
+	REPLACE_NEW_FIRST,            /* the successor starts beside it; it stops once the successor
+				       * is ready. A successor that dies before ready beside it falls
+				       * back to stop-first for that slot */
+	REPLACE_STOP_FIRST,           /* it stops, then the successor starts; one slot at a time */
+};
+
 /* The exit statuses 0..255 that mean "finished as expected", as bits. */
 struct exit_codes {
 	unsigned char bits[32];
@@ -112,6 +120,8 @@ struct watcher_config {
 	int max_retry;                /* failed starts before giving up; -1: never give up */
 	double max_age;               /* replace a process older than this (0: never) */
 	double max_age_variance;      /* plus a random 0..variance seconds */
+	enum replace_order replace;   /* max_age and graceful reload: new-first or stop-first */
+	double min_uptime;            /* a death sooner after ready is a failed start (0: never) */
 	struct stream_config streams[2];  /* [0] stdout, [1] stderr */
 	enum ready_kind ready;        /* when a new process counts as started */
 	double ready_delay;           /* READY_DELAY: up this long (default 1 s) */

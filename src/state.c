@@ -2,8 +2,9 @@
  *
  * As in s6-supervise, the whole behaviour is one literal table, actions[state][event]; each cell
  * names a rule, and a rule only looks at the policy where the answer depends on it (wanted,
- * respawn, respawn_finished, failures against max_retry). An expected exit (PE_FINISHED) is never
- * a failure: it does not count towards max_retry and never leads to FATAL. */
+ * respawn, respawn_finished, failures against max_retry, beside_predecessor, early). An expected
+ * exit (PE_FINISHED) is never a failure: it does not count towards max_retry and never leads to
+ * FATAL. */
 #include "state.h"
 
 typedef struct transition (*rule)(enum proc_state state, const struct proc_policy *p);
@@ -44,8 +45,12 @@ static struct transition start_failed(enum proc_state s, const struct proc_polic
 	return to(PS_BACKOFF, PA_BACKOFF);
 }
 
+/* A death before ready. A successor started new-first may have died of its predecessor (the
+ * port of its wid taken): that is no failed start, and the slot is replaced stop-first. */
 static struct transition start_exited(enum proc_state s, const struct proc_policy *p)
 {
+	if (p->wanted && p->beside_predecessor)
+		return to(PS_STOPPED, PA_STOP_FIRST);
 	if (p->wanted && !p->respawn)
 		return to(PS_EXITED, PA_NOTE_EXIT);
 	return start_failed(s, p);
@@ -64,14 +69,16 @@ static struct transition kill_unready(enum proc_state s, const struct proc_polic
 	return to(PS_STARTING, PA_KILL_UNREADY);
 }
 
-/* A running process that exits is respawned at once, whatever the failure count. */
+/* A running process that exits is respawned at once, unless it died early (less than
+ * min_uptime after ready): that counts as a failed start, with backoff and max_retry. */
 static struct transition running_exited(enum proc_state s, const struct proc_policy *p)
 {
-	(void)s;
 	if (!p->wanted)
 		return to(PS_STOPPED, PA_REMOVE);
 	if (!p->respawn)
 		return to(PS_EXITED, PA_NOTE_EXIT);
+	if (p->early)
+		return start_failed(s, p);
 	return to(PS_STARTING, PA_RESPAWN);
 }
 

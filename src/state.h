@@ -46,6 +46,9 @@ enum proc_action {
 	PA_KILL_UNREADY,     /* SIGKILL a process that never became ready: its exit is a failed start */
 	PA_PAUSE,            /* an expected exit before ready, to be restarted: arm the backoff timer
 			      * (not a failure: never towards max_retry, never FATAL) */
+	PA_STOP_FIRST,       /* a new-first successor died before ready beside the process it was
+			      * to replace: forget it; that one stops first, then the slot starts
+			      * anew (not a failure: never towards max_retry) */
 	PA_COUNT
 };
 
@@ -54,6 +57,8 @@ struct proc_policy {
 	bool respawn;        /* restart after an unexpected exit (restart: always or on-failure) */
 	bool respawn_finished;  /* restart after an expected exit too (restart: always) */
 	int failures;        /* consecutive failed starts, counting the one being decided */
+	bool beside_predecessor;  /* a new-first successor: the process it replaces still runs */
+	bool early;          /* the exit came less than min_uptime after ready: a failed start */
 	int max_retry;       /* -1: retry forever */
 };
 

@@ -18,6 +18,9 @@
 
 static void watcher_update(struct watcher *w);
 static void process_dispatch(struct process *p, enum proc_event event);
+static struct proc_policy policy_of(const struct process *p);
+static void process_apply(struct process *p, enum proc_event event,
+			  const struct proc_policy *policy);
 static void on_process_ready(void *arg);
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
@@ -56,10 +59,43 @@ static void log_exit(const struct process *p, pid_t pid, int status)
 	}
 }
 
+/* P, RUNNING, died less than min_uptime after it became ready. */
+static bool ran_too_short(const struct process *p)
+{
+	double min_uptime = p->watcher->config->min_uptime;
+
+	return min_uptime > 0 && ev_now(p->watcher->loop) - p->ready_at < min_uptime;
+}
+
+/* Counts P's exit towards max_retry when it is a failed start: a death before ready, or less
+ * than min_uptime after it (not one the kill command caused, nor an expected exit); an exit
+ * after min_uptime starts the count anew. Sets POLICY's failures and early. */
+static void count_failure(struct process *p, bool killed_by_operator, struct proc_policy *policy)
+{
+	struct watcher *w = p->watcher;
+	/* A retiring process (replaced, surplus) is not respawned: nothing to count. */
+	bool unexpected = policy->wanted && !p->exit_expected && !killed_by_operator;
+
+	if (p->state == PS_STARTING && !p->exit_expected && !policy->beside_predecessor) {
+		p->failures++;
+		w->failed_starts++;
+	} else if (p->state == PS_RUNNING && unexpected && ran_too_short(p)) {
+		policy->early = true;
+		p->failures++;
+		log_warnx("watcher %s[%d]: died %.1fs after it was ready, less than min_uptime %gs: "
+			  "a failed start", w->name, p->wid, ev_now(w->loop) - p->ready_at,
+			  w->config->min_uptime);
+	} else if (p->state == PS_RUNNING && !ran_too_short(p)) {
+		p->failures = 0;  /* it stayed up: whatever failed before is over */
+	}
+	policy->failures = p->failures;
+}
+
 static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 {
 	struct process *p = child->data;
 	struct watcher *w = p->watcher;
+	bool killed_by_operator = p->quiet_exit;
 
 	(void)revents;
 	ev_child_stop(loop, child);
@@ -75,11 +111,9 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 								     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
 	p->pid = 0;
-	if (p->state == PS_STARTING && !p->exit_expected) {
-		p->failures++;  /* an expected exit is never a failed start */
-		w->failed_starts++;
-	}
-	process_dispatch(p, p->exit_expected ? PE_FINISHED : PE_EXITED);
+	struct proc_policy policy = policy_of(p);
+	count_failure(p, killed_by_operator, &policy);
+	process_apply(p, p->exit_expected ? PE_FINISHED : PE_EXITED, &policy);
 	watcher_update(w);
 }
 
@@ -240,6 +274,8 @@ static void process_spawn(struct process *p)
 	free(p->start_error);
 	p->start_error = NULL;
 	p->short_of_resources = false;
+	if (p->last_status >= 0)  /* a pid of this slot exited before */
+		p->restarts++;
 	p->pid = pid;
 	p->started_at = ev_now(w->loop);
 	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
@@ -286,6 +322,38 @@ static double max_age_with_variance(const struct watcher_config *c)
 	return c->max_age + c->max_age_variance * ((double)random() / (double)RAND_MAX);
 }
 
+/* The process that P, a new-first successor (reload, max_age), is to replace: retiring, of
+ * P's wid, still up (not stopping). NULL when there is none. */
+static struct process *live_predecessor(const struct process *p)
+{
+	if (p->retiring)
+		return NULL;
+	for (struct process *q = p->watcher->processes; q; q = q->next)
+		if (q != p && q->retiring && !q->stop_first && q->wid == p->wid && q->pid > 0 &&
+		    (q->state == PS_RUNNING || q->state == PS_STARTING))
+			return q;
+	return NULL;
+}
+
+/* P, a new-first successor, died before ready beside its predecessor: most likely of it (the
+ * port of the wid is taken). The predecessor keeps running until the turn of its slot in the
+ * stop-first replacements comes (reconcile); then it stops and a new process starts in its
+ * place. P is forgotten: its death is no failed start. */
+static void fall_back_stop_first(struct process *p)
+{
+	struct watcher *w = p->watcher;
+	struct process *old = live_predecessor(p);
+	int st = p->last_status;
+
+	log_warnx("watcher %s[%d]: replacement %s before it was ready, beside pid %d; replacing "
+		  "stop-first (the old process stops, then a new one starts; replace: stop-first "
+		  "does this at once)", w->name, p->wid,
+		  st >= 0 && WIFSIGNALED(st) ? "was killed" : "exited", old ? (int)old->pid : 0);
+	if (old)
+		old->stop_first = true;
+	process_free(p);
+}
+
 /* A process of wid became RUNNING: a retiring predecessor (max_age) may now stop. */
 static void release_predecessors(struct process *successor)
 {
@@ -309,7 +377,9 @@ static void perform(struct process *p, enum proc_action action)
 	case PA_COUNT:  /* not an action: the table's size */
 		break;
 	case PA_BECAME_RUNNING:
-		p->failures = 0;
+		p->ready_at = ev_now(w->loop);
+		if (c->min_uptime <= 0)  /* otherwise at an exit after min_uptime */
+			p->failures = 0;
 		p->shortages = 0;
 		p->quick_finishes = 0;
 		if (c->max_age > 0)
@@ -353,9 +423,13 @@ static void perform(struct process *p, enum proc_action action)
 		process_free(p);
 		break;
 	case PA_REPLACE:
-		log_info("watcher %s[%d]: pid %d reached max_age, starting its replacement", w->name,
-			 p->wid, (int)p->pid);
 		p->retiring = true;
+		p->stop_first = c->replace == REPLACE_STOP_FIRST;
+		log_info("watcher %s[%d]: pid %d reached max_age, %s", w->name, p->wid, (int)p->pid,
+			 p->stop_first ? "replacing it stop-first" : "starting its replacement");
+		break;
+	case PA_STOP_FIRST:
+		fall_back_stop_first(p);
 		break;
 	case PA_NOTE_EXIT:
 		/* A successor that ended before ready is not restarted: the process it was to
@@ -387,18 +461,34 @@ static void perform(struct process *p, enum proc_action action)
 	}
 }
 
-/* The one place where a process changes state. */
-static void process_dispatch(struct process *p, enum proc_event event)
+/* What the table needs to know of P and its watcher. */
+static struct proc_policy policy_of(const struct process *p)
 {
-	struct watcher *w = p->watcher;
-	struct proc_policy policy = {
+	const struct watcher *w = p->watcher;
+
+	return (struct proc_policy){
 		.wanted = w->wanted && !p->retiring,
 		.respawn = w->config->restart != RESTART_NEVER,
 		.respawn_finished = w->config->restart == RESTART_ALWAYS,
 		.failures = p->failures,
 		.max_retry = w->config->max_retry,
+		.beside_predecessor = p->state == PS_STARTING && live_predecessor(p) != NULL,
 	};
-	struct transition t = proc_transition(p->state, event, &policy);
+}
+
+static void process_dispatch(struct process *p, enum proc_event event)
+{
+	struct proc_policy policy = policy_of(p);
+
+	process_apply(p, event, &policy);
+}
+
+/* The one place where a process changes state. */
+static void process_apply(struct process *p, enum proc_event event,
+			  const struct proc_policy *policy)
+{
+	struct watcher *w = p->watcher;
+	struct transition t = proc_transition(p->state, event, policy);
 
 	if (t.next != p->state)
 		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
@@ -509,13 +599,14 @@ static struct process *highest_wanted(struct watcher *w)
 	return best;
 }
 
-/* Lowest wid in 1..numprocesses not held by a wanted process; USED is scratch of numprocesses+1. */
+/* Lowest wid in 1..numprocesses not held by a wanted process nor by one replaced stop-first
+ * (numprocesses + 1 when there is none); USED is scratch of numprocesses+1. */
 static int free_wid(const struct watcher *w, bool *used)
 {
 	memset(used, 0, sizeof(bool) * (size_t)(w->numprocesses + 1));
 	for (const struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && p->wid <= w->numprocesses)
-			used[p->wid] = true;
+		if ((!p->retiring || p->stop_first) && p->wid <= w->numprocesses)
+			used[p->wid] = true;  /* a stop-first one keeps its wid until it is gone */
 	for (int i = 0; i < w->nheld; i++)
 		if (w->held[i].wid <= w->numprocesses)
 			used[w->held[i].wid] = true;
@@ -547,9 +638,60 @@ static bool in_restart_stop_phase(struct watcher *w)
 	return false;
 }
 
+static bool pausing(const struct process *p);
+
+/* The stop-first replacement of slot WID is over: its old process is gone, and its successor
+ * is up, gave up or finished (or the slot is no longer run: decr, stopped alone). */
+static bool slot_replaced(struct watcher *w, int wid)
+{
+	const struct process *p;
+
+	for (p = w->processes; p; p = p->next)
+		if (p->wid == wid && p->stop_first)
+			return false;
+	if (wid > w->numprocesses || watcher_slot_held(w, wid))
+		return true;
+	p = watcher_find_wid(w, wid);
+	return p && (p->state == PS_RUNNING || p->state == PS_FATAL || p->state == PS_EXITED ||
+		     pausing(p));
+}
+
+/* The stop-first replacements (replace: stop-first, or new-first ones that fell back), one slot
+ * at a time, lowest wid first: the old process stops, its successor starts in its wid once it
+ * is gone (reconcile_count), and the next slot's turn comes when that successor is up (or gave
+ * up): while it is starting or backing off, no other slot goes down. */
+static void roll_stop_first(struct watcher *w)
+{
+	struct process *next_out = NULL;
+
+	if (w->rolling_wid && !slot_replaced(w, w->rolling_wid))
+		return;
+	w->rolling_wid = 0;
+	for (struct process *p = w->processes; p; p = p->next)
+		if (p->stop_first && (p->state == PS_RUNNING || p->state == PS_STARTING) &&
+		    (next_out == NULL || p->wid < next_out->wid))
+			next_out = p;
+	if (next_out == NULL)
+		return;
+	w->rolling_wid = next_out->wid;
+	log_info("watcher %s[%d]: replacing pid %d stop-first: it stops, then a new process starts",
+		 w->name, next_out->wid, (int)next_out->pid);
+	process_dispatch(next_out, PE_STOP);
+}
+
+static void reconcile_count(struct watcher *w);
+
+/* Brings the processes to what is wanted, then moves the stop-first replacements on. */
+static void reconcile(struct watcher *w)
+{
+	reconcile_count(w);
+	if (w->wanted && !w->predecessor && !w->restarting)
+		roll_stop_first(w);
+}
+
 /* Brings the number of wanted processes to numprocesses: surplus ones (highest wids) are stopped,
  * missing ones spawned (paced by warmup_delay). */
-static void reconcile(struct watcher *w)
+static void reconcile_count(struct watcher *w)
 {
 	int wanted = count_wanted(w), target;
 	bool *used;
@@ -583,10 +725,10 @@ static void reconcile(struct watcher *w)
 			ev_timer_start(w->loop, &w->warmup);
 			break;
 		}
-		struct process *p = process_new(w, free_wid(w, used));
-		if (p == NULL)
+		int wid = free_wid(w, used);
+		if (wid > w->numprocesses)  /* each free slot waits for a stop-first one to go */
 			break;
-		process_spawn(p);
+		process_spawn(process_new(w, wid));
 		wanted++;
 	}
 	free(used);
@@ -698,10 +840,17 @@ static void fire_waiters(struct watcher *w)
 /* Marks the processes alive now as old: each gets a successor, then stops (reconcile). */
 static void begin_reload(struct watcher *w)
 {
-	log_info("watcher %s: graceful reload: new processes first, then the old ones stop", w->name);
-	for (struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
+	bool stop_first = w->config->replace == REPLACE_STOP_FIRST;
+
+	log_info("watcher %s: graceful reload: %s", w->name, stop_first
+		 ? "one slot at a time, the old process stops, then a new one starts (stop-first)"
+		 : "new processes first, then the old ones stop");
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING)) {
 			p->retiring = true;
+			p->stop_first = stop_first;
+		}
+	}
 	w->announce_reload = true;
 }
 
@@ -834,6 +983,7 @@ static void drop_start_intents(struct watcher *w)
 	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
 	w->reload_queued = false;
 	w->restarting = false;
+	w->rolling_wid = 0;
 	w->announce_start = false;
 	w->announce_reload = false;
 	ev_timer_stop(w->loop, &w->warmup);
@@ -1076,6 +1226,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	}
 	w->wanted = true;
 	w->restarting = true;
+	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */

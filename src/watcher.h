@@ -49,7 +49,13 @@ struct process {
 	pid_t pid;                    /* 0 when no process exists (BACKOFF, FATAL, EXITED) */
 	enum proc_state state;
 	bool retiring;                /* replaced (max_age) or surplus (decr): not counted as wanted */
-	int failures;                 /* consecutive failed starts of this wid (towards max_retry) */
+	bool stop_first;              /* retiring, replaced stop-first: its wid stays its own until it
+				       * is gone, and it stops when its turn comes (one slot at a time) */
+	int failures;                 /* consecutive failed starts of this wid (towards max_retry): a
+				       * death before ready, or less than min_uptime after it; reset
+				       * by an exit after min_uptime */
+	int restarts;                 /* new pids of this slot after an exit, since it was started
+				       * (start, restart, reload, max_age begin anew); shown by status */
 	int shortages;                /* consecutive spawns refused for want of resources (EAGAIN,
 				       * EMFILE...): they back off like failures but never give up */
 	bool short_of_resources;      /* the last spawn failed for a shortage */
@@ -65,6 +71,7 @@ struct process {
 	int last_status;              /* wait status of the last exit, -1 if none */
 	bool exit_expected;           /* that exit's status was in exitcodes (as they were then) */
 	ev_tstamp started_at;         /* when the current pid was spawned */
+	ev_tstamp ready_at;           /* when it became RUNNING (min_uptime counts from it) */
 	ev_child child;               /* reaping of pid */
 	ev_timer timer;               /* the one timer of the current state: start grace or
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
@@ -130,6 +137,8 @@ struct watcher {
 				       * are gone (stop, then start) */
 	bool reload_queued;           /* a reload asked for during a replacement in flight: it
 				       * begins once that one is over (reloads coalesce) */
+	int rolling_wid;              /* the slot whose stop-first replacement is under way: the
+				       * next one waits until its successor is up (0: none) */
 	/* Circus's order of events: "stop" once the processes a stop signalled are reaped,
 	 * "start" once the processes of a start are spawned, "reload" once a reload is over. */
 	bool announce_stop;
@@ -200,9 +209,12 @@ void watcher_set_numprocesses(struct watcher *w, int n);
 void watcher_replace_config(struct watcher *w, struct watcher_config *config, int numprocesses);
 
 /* Graceful reload: every process is replaced, each new one first, the old one stopped once its
- * successor is RUNNING. DONE when no old process is left. Reloads coalesce: one asked for while
- * a replacement is in flight waits for it to end and then replaces every process once more, for
- * all the reloads asked for meanwhile; so there are never more than old + new processes. */
+ * successor is RUNNING (replace: new-first; a successor that dies before ready beside the old
+ * one makes that slot fall back to stop-first), or slot by slot, the old one stopped before
+ * its successor starts (replace: stop-first). DONE when no old process is left. Reloads
+ * coalesce: one asked for while a replacement is in flight waits for it to end and then
+ * replaces every process once more, for all the reloads asked for meanwhile; so there are never
+ * more than old + new processes. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,

@@ -467,6 +467,26 @@ static int opt_restart(struct loader *ld, const char *path, yaml_node_t *v,
 	return -1;
 }
 
+static const char *const replace_names[] = {
+	[REPLACE_NEW_FIRST] = "new-first", [REPLACE_STOP_FIRST] = "stop-first",
+};
+
+/* replace: new-first | stop-first */
+static int opt_replace(struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	const char *text = scalar(v);
+
+	for (int i = REPLACE_NEW_FIRST; i <= REPLACE_STOP_FIRST; i++) {
+		if (text && !is_null(v) && strcmp(text, replace_names[i]) == 0) {
+			d->wc->replace = i;
+			return 0;
+		}
+	}
+	add_error(ld, v, "%s: must be new-first or stop-first", path);
+	return -1;
+}
+
 /* One exit status 0..255 from TEXT (an item of exitcodes), added to CODES. */
 static int add_exit_code(const char *text, struct exit_codes *codes)
 {
@@ -691,6 +711,11 @@ static bool restart_equal(const struct watcher_config *a, const struct watcher_c
 static void restart_json(const struct watcher_config *wc, json_t *out)
 { json_object_set_new(out, "restart", json_string(restart_names[wc->restart])); }
 
+static bool replace_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return a->replace == b->replace; }
+static void replace_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "replace", json_string(replace_names[wc->replace])); }
+
 static void exitcodes_init(struct watcher_config *wc)
 { wc->exitcodes.bits[0] = 1; }  /* 0 */
 static bool exitcodes_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -789,6 +814,10 @@ const struct watcher_option watcher_option_table[] = {
 	  .same_in_place = ready_details_equal, .to_json = ready_json },
 	{ .key = "ready_timeout", .type = OPT_DURATION, .offset = FIELD(ready_timeout),
 	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .positive = true, .def_seconds = 60 },
+	{ .key = "replace", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_replace, .same = replace_equal, .to_json = replace_json },
+	{ .key = "min_uptime", .type = OPT_DURATION, .offset = FIELD(min_uptime),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 10 },
 };
 
 const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);

@@ -127,6 +127,52 @@ TEST(running)
 	CHECK_TRANSITION(PS_RUNNING, PE_MAX_AGE, policy(false, true, 0, 5), PS_RUNNING, PA_NONE);
 }
 
+/* A RUNNING process that died less than min_uptime after ready: a failed start, as one that
+ * died starting (backoff, then FATAL past max_retry). */
+TEST(running_early_death)
+{
+	struct proc_policy early = normal;
+
+	early.early = true;
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, early, PS_BACKOFF, PA_BACKOFF);
+	early.failures = 6;
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, early, PS_FATAL, PA_GIVE_UP);
+	early.max_retry = -1;
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, early, PS_BACKOFF, PA_BACKOFF);
+	/* Not restarted anyway, or not wanted: as before. */
+	early.respawn = early.respawn_finished = false;
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, early, PS_EXITED, PA_NOTE_EXIT);
+	early.wanted = false;
+	CHECK_TRANSITION(PS_RUNNING, PE_EXITED, early, PS_STOPPED, PA_REMOVE);
+	/* An expected exit is never early: respawned at once (restart: always). */
+	early = normal;
+	early.early = true;
+	CHECK_TRANSITION(PS_RUNNING, PE_FINISHED, early, PS_STARTING, PA_RESPAWN);
+}
+
+/* A new-first successor that dies before ready beside the process it replaces: the slot falls
+ * back to stop-first, whatever the failure count or restart policy; never FATAL for it. */
+TEST(successor_died_beside_predecessor)
+{
+	struct proc_policy beside = normal;
+
+	beside.beside_predecessor = true;
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, beside, PS_STOPPED, PA_STOP_FIRST);
+	beside.failures = 9;
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, beside, PS_STOPPED, PA_STOP_FIRST);
+	beside.respawn = beside.respawn_finished = false;
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, beside, PS_STOPPED, PA_STOP_FIRST);
+	/* A stop meanwhile: just gone. */
+	beside.wanted = false;
+	CHECK_TRANSITION(PS_STARTING, PE_EXITED, beside, PS_STOPPED, PA_REMOVE);
+	/* Not an exit: a spawn that failed, or an expected exit, is as without a predecessor. */
+	beside = normal;
+	beside.beside_predecessor = true;
+	CHECK_TRANSITION(PS_STARTING, PE_SPAWN_FAILED, beside, PS_BACKOFF, PA_BACKOFF);
+	CHECK_TRANSITION(PS_STARTING, PE_FINISHED, beside, PS_BACKOFF, PA_PAUSE);
+	CHECK_TRANSITION(PS_STARTING, PE_READY, beside, PS_RUNNING, PA_BECAME_RUNNING);
+}
+
 TEST(stopping)
 {
 	CHECK_TRANSITION(PS_STOPPING, PE_GRACE_TIMEOUT, normal, PS_STOPPING, PA_KILL);
@@ -300,6 +346,8 @@ int main(void)
 	RUN(starting_spawn_failed);
 	RUN(finished);
 	RUN(running);
+	RUN(running_early_death);
+	RUN(successor_died_beside_predecessor);
 	RUN(stopping);
 	RUN(backoff);
 	RUN(resting_states);

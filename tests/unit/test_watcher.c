@@ -426,9 +426,174 @@ TEST(free_answers_waiters)
 	CHECK_INT(started.outcome, WATCHER_REMOVED);
 }
 
+/* Processes of slot WID that exist (have a pid). */
+static int alive_in_slot(struct watcher *w, int wid)
+{
+	int n = 0;
+
+	for (struct process *p = w->processes; p; p = p->next)
+		n += p->wid == wid && p->pid > 0;
+	return n;
+}
+
+/* Slots 1..N without a RUNNING process. */
+static int slots_down(struct watcher *w, int n)
+{
+	int down = 0;
+
+	for (int wid = 1; wid <= n; wid++) {
+		bool up = false;
+		for (struct process *p = w->processes; p; p = p->next)
+			up = up || (p->wid == wid && p->state == PS_RUNNING);
+		down += !up;
+	}
+	return down;
+}
+
+/* replace: stop-first: a reload never runs two processes of a slot at once, and takes one slot
+ * down at a time. */
+TEST(reload_stop_first_rolls_one_slot_at_a_time)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 3, autostart: false, "
+		  "replace: stop-first, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, reloaded = { 0 };
+	bool overlap = false, two_down = false;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	watcher_reload(w, on_done, &reloaded);
+	double end = ev_time() + 5;
+	while (!reloaded.called && ev_time() < end) {
+		for (int wid = 1; wid <= 3; wid++)
+			overlap = overlap || alive_in_slot(w, wid) > 1;
+		two_down = two_down || slots_down(w, 3) > 1;
+		ev_run(loop, EVRUN_ONCE);
+	}
+	CHECK(reloaded.called);
+	CHECK_INT(reloaded.outcome, WATCHER_DONE);
+	CHECK(!overlap);
+	CHECK(!two_down);
+	CHECK(all_in_state(w, PS_RUNNING, 3));
+	CHECK(wids_are_1_to(w, 3));
+	CHECK_STR(stop_order, "www");
+	CHECK_STR(spawn_order, "wwwwww");
+	daemon_down();
+}
+
+/* replace: new-first: a successor that dies before ready beside the old process is no failed
+ * start; the slot falls back to stop-first, the reload ends well, nothing gives up, and the old
+ * processes stop one slot at a time. */
+TEST(successor_dying_beside_the_old_one_falls_back_to_stop_first)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, max_retry: 0, "
+		  "ready: {delay: 0.05}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, reloaded = { 0 };
+	pid_t old[2] = { 0, 0 };
+	bool overlap = false, two_down = false;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	watcher_reload(w, on_done, &reloaded);
+	/* Two successors beside two old processes; both die at once (the port of their wid). */
+	CHECK_INT(w->nprocesses, 4);
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->retiring)
+			old[p->wid - 1] = p->pid;
+		else
+			kill(p->pid, SIGKILL);
+	}
+	run_for(0.005);
+	/* The successors are forgotten; the old process of the slot whose successor died first
+	 * stops, the other one waits its turn, RUNNING. */
+	int old_running = 0;
+	for (int i = 0; i < 2; i++) {
+		struct process *p = watcher_find_pid(w, old[i]);
+		old_running += p && p->state == PS_RUNNING;
+	}
+	CHECK_INT(old_running, 1);
+	CHECK_INT(w->nprocesses, 2);
+	double end = ev_time() + 5;
+	while (!reloaded.called && ev_time() < end) {
+		for (int wid = 1; wid <= 2; wid++)
+			overlap = overlap || alive_in_slot(w, wid) > 1;
+		two_down = two_down || slots_down(w, 2) > 1;
+		ev_run(loop, EVRUN_ONCE);
+	}
+	CHECK(reloaded.called);
+	CHECK_INT(reloaded.outcome, WATCHER_DONE);
+	CHECK(!overlap);
+	CHECK(!two_down);
+	CHECK(all_in_state(w, PS_RUNNING, 2));
+	CHECK(wids_are_1_to(w, 2));
+	CHECK(watcher_find_pid(w, old[0]) == NULL && watcher_find_pid(w, old[1]) == NULL);
+	for (struct process *p = w->processes; p; p = p->next)
+		CHECK_INT(p->failures, 0);
+	daemon_down();
+}
+
+/* max_age with replace: stop-first: each process is replaced in its slot, the old one gone
+ * before the new one is spawned, one slot down at a time. */
+TEST(max_age_stop_first)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, max_age: 0.05, "
+		  "max_age_variance: 0, replace: stop-first, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 };
+	bool overlap = false, two_down = false;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	double end = ev_time() + 5;
+	while (strlen(spawn_order) < 8 && ev_time() < end) {  /* 2 starts, 3 rotations each */
+		for (int wid = 1; wid <= 2; wid++)
+			overlap = overlap || alive_in_slot(w, wid) > 1;
+		two_down = two_down || slots_down(w, 2) > 1;
+		ev_run(loop, EVRUN_ONCE);
+	}
+	CHECK_STR(spawn_order, "wwwwwwww");
+	CHECK(!overlap);
+	CHECK(!two_down);
+	CHECK(w->nprocesses <= 2);
+	daemon_down();
+}
+
+/* A stop-first slot whose successor cannot start (backing off) holds the next slot's turn: the
+ * other old process keeps running until the successor is up. */
+TEST(stop_first_waits_for_the_successor_to_be_up)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 2, autostart: false, "
+		  "replace: stop-first, ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, reloaded = { 0 };
+	pid_t old2;
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	old2 = watcher_find_wid(w, 2)->pid;
+	spawn_stub_fake_pids = false;  /* every spawn fails (EAGAIN): BACKOFF */
+	watcher_reload(w, on_done, &reloaded);
+	run_for(0.6);  /* several retries of slot 1 */
+	CHECK(watcher_find_pid(w, old2) != NULL);
+	CHECK(watcher_find_pid(w, old2) && watcher_find_pid(w, old2)->state == PS_RUNNING);
+	CHECK(watcher_find_wid(w, 1) && watcher_find_wid(w, 1)->state == PS_BACKOFF);
+	CHECK(!reloaded.called);
+	spawn_stub_fake_pids = true;
+	CHECK_EVENTUALLY((reloaded.called));
+	CHECK_INT(reloaded.outcome, WATCHER_DONE);
+	CHECK(watcher_find_pid(w, old2) == NULL);
+	CHECK(all_in_state(w, PS_RUNNING, 2));
+	daemon_down();
+}
+
 int main(void)
 {
-	log_set_level(LL_CRITICAL);
+	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);  /* TW_DEBUG=1: the log, to debug */
 	loop = ev_default_loop(0);
 	streams_init(loop, NULL);
 	spawn_stub_fake_pids = true;
@@ -446,5 +611,9 @@ int main(void)
 	RUN(kill_waits_for_the_exits);
 	RUN(priority_levels);
 	RUN(free_answers_waiters);
+	RUN(reload_stop_first_rolls_one_slot_at_a_time);
+	RUN(successor_dying_beside_the_old_one_falls_back_to_stop_first);
+	RUN(max_age_stop_first);
+	RUN(stop_first_waits_for_the_successor_to_be_up);
 	return check_summary();
 }
