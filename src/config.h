@@ -18,6 +18,8 @@ enum stream_kind {
 	STREAM_FILE,                  /* a log file, rotated */
 	STREAM_SYSLOG,                /* syslog(3), facility and tag */
 	STREAM_MERGE,                 /* stderr only: into the stdout stream */
+	STREAM_DAEMON,                /* {file: /dev/stdout} and the like: the daemon's own stdout or
+				       * stderr, lines as written (no prefix), as supervisord does */
 };
 
 enum rotate_period { ROTATE_NONE, ROTATE_HOURLY, ROTATE_DAILY };
@@ -49,6 +51,7 @@ struct stream_config {
 	char *time_format;            /* strftime prefix of each line, NULL: none */
 	int facility;                 /* SYSLOG: LOG_DAEMON, LOG_LOCAL0, ... */
 	char *tag;                    /* SYSLOG: default "name[wid]" */
+	int daemon_fd;                /* DAEMON: 1 (stdout) or 2 (stderr) */
 };
 
 enum ready_kind {

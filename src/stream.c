@@ -4,6 +4,7 @@
 #include "events.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "parse.h"
 #include "safefs.h"
 #include "sink.h"
 #include "text.h"
@@ -41,7 +42,8 @@ struct reader {
 	int fd;
 	ev_io io;
 	struct sink *sink;            /* where lines go, NULL: tail and tail -f only */
-	bool prefix;                  /* inherit: "name[wid]: " before each line */
+	bool prefix;                  /* inherit: "name[wid]: " before each line (not for
+				       * {file: /dev/stdout}: raw there, as supervisord writes) */
 	char *time_format;            /* strftime prefix, or NULL */
 	struct tail_ring *ring;
 	char *partial;                /* a line without its newline yet (allocated when needed) */
@@ -432,29 +434,6 @@ int streams_prepare(const struct watcher_config *config, int devnull_fd, struct 
 	return 0;
 }
 
-/* "{name}" and "{wid}" in a log path. */
-static char *expand_path(const char *template, const char *name, int wid)
-{
-	char out[4096];
-	size_t n = 0;
-
-	for (const char *p = template; *p && n < sizeof(out) - 16;) {
-		if (strncmp(p, "{name}", 6) == 0) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", name);
-			p += 6;
-		} else if (strncmp(p, "{wid}", 5) == 0) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%d", wid);
-			p += 5;
-		} else {
-			out[n++] = *p++;
-		}
-		if (n >= sizeof(out))
-			n = sizeof(out) - 1;
-	}
-	out[n] = '\0';
-	return xstrdup(out);
-}
-
 json_t *streams_clear(const struct watcher_config *config, int numprocesses)
 {
 	json_t *paths = json_array();
@@ -462,14 +441,14 @@ json_t *streams_clear(const struct watcher_config *config, int numprocesses)
 	for (int which = 0; which < 2; which++) {
 		const struct stream_config *sc = &config->streams[which];
 		/* One file for all, or one per process ({wid}): those of the wids there are. */
-		int wids = strstr(sc->path ? sc->path : "", "{wid}") ? numprocesses : 1;
+		int wids = log_path_per_process(sc->path) ? numprocesses : 1;
 		if (sc->kind != STREAM_FILE)
 			continue;
 		for (struct reader *r = readers.next; r != &readers; r = r->next)
 			if (strcmp(r->name, config->name) == 0 && r->wid > wids)
 				wids = r->wid;
 		for (int wid = 1; wid <= wids; wid++) {
-			char *path = expand_path(sc->path, config->name, wid);
+			char *path = log_path_expand(sc->path, config->name, wid);
 			json_t *known;
 			size_t i;
 			bool seen = false;
@@ -501,7 +480,7 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 
 	switch (sc->kind) {
 	case STREAM_FILE: {
-		char *path = expand_path(sc->path, config->name, wid);
+		char *path = log_path_expand(sc->path, config->name, wid);
 		if (path)
 			s = sink_file(path, sc);
 		free(path);
@@ -509,6 +488,9 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 	}
 	case STREAM_INHERIT:
 		s = sink_fd(which == 0 ? STDOUT_FILENO : STDERR_FILENO);
+		break;
+	case STREAM_DAEMON:
+		s = sink_fd(sc->daemon_fd);
 		break;
 	case STREAM_SYSLOG:
 		snprintf(tag, sizeof(tag), "%s[%d]", config->name, wid);

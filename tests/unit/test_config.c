@@ -1301,6 +1301,54 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* stdout:/stderr: file paths: the daemon's own streams, placeholders. */
+TEST(stream_files)
+{
+	struct config *config = load_ok(write_file(
+		"streams.yaml", "watchers:\n"
+		"  a:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/stdout, max_bytes: 0, backup_count: 0, rotate: never}\n"
+		"    stderr: {file: /proc/self/fd/2, time_format: \"%H\"}\n"
+		"  b:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/stderr}\n"
+		"    stderr: {file: \"/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log\"}\n"));
+
+	if (config && CHECK_INT(config->nwatchers, 2)) {
+		const struct stream_config *a = config->watchers[0]->streams;
+		const struct stream_config *b = config->watchers[1]->streams;
+		CHECK_INT(a[0].kind, STREAM_DAEMON);
+		CHECK_INT(a[0].daemon_fd, 1);
+		CHECK_INT(a[1].kind, STREAM_DAEMON);
+		CHECK_INT(a[1].daemon_fd, 2);
+		CHECK_STR(a[1].time_format, "%H");
+		CHECK_INT(b[0].kind, STREAM_DAEMON);
+		CHECK_INT(b[0].daemon_fd, 2);
+		CHECK_INT(b[1].kind, STREAM_FILE);
+		CHECK_STR(b[1].path, "/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log");
+	}
+	config_free(config);
+
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout: {file: /dev/stdout, max_bytes: 1MB}\n", 4, 44,
+		     "watchers.a.stdout.max_bytes: /dev/stdout is the daemon's own stdout (a pipe or a "
+		     "terminal), which is never rotated: remove max_bytes (or set it to 0)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stderr: {backup_count: 3, file: /dev/fd/2}\n", 4, 28,
+		     "watchers.a.stderr.backup_count: /dev/fd/2 is the daemon's own stderr (a pipe or a "
+		     "terminal), which is never rotated: remove backup_count (or set it to 0)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stderr: {file: /dev/stderr, rotate: hourly}\n", 4, 41,
+		     "watchers.a.stderr.rotate: /dev/stderr is the daemon's own stderr (a pipe or a "
+		     "terminal), which is never rotated: remove rotate");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout: {file: \"/l/{name}-{pid}.log\"}\n", 4, 20,
+		     "watchers.a.stdout.file: unknown placeholder {pid} (known: {name}, {wid}, "
+		     "$(circus.name), $(circus.wid), $(circus.env.NAME))");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout:\n      file: /l/$(circus.pid).log\n", 5, 13,
+		     "watchers.a.stdout.file: unknown placeholder $(circus.pid) (known:");
+}
+
 int main(void)
 {
 	umask(022);  /* the files written here must pass the check for root-owned configuration */
@@ -1326,6 +1374,7 @@ int main(void)
 	RUN(error_structure);
 	RUN(watcher_names);
 	RUN(error_files);
+	RUN(stream_files);
 	RUN(several_errors);
 	RUN(watcher_config_equal);
 	RUN(sockets_section);
