@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -494,7 +495,7 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 		break;
 	case STREAM_SYSLOG:
 		snprintf(tag, sizeof(tag), "%s[%d]", config->name, wid);
-		s = sink_syslog(sc->facility, sc->tag ? sc->tag : tag);
+		s = sink_syslog(sc->facility, which == 1 ? LOG_ERR : LOG_INFO, sc->tag ? sc->tag : tag);
 		break;
 	default:
 		break;
