@@ -851,6 +851,7 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		if (options_changed)
 			log_info("watcher %s: options updated in place (no restart needed)", w->name);
 		watcher_replace_config(w, wc, count);
+		streams_reconfigure(w->config);  /* output options: new sinks, same pipes */
 		events_publish_watcher(a->events, w->name, "updated", NULL);
 		return w;
 	}

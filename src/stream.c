@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -529,6 +530,36 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		readers.prev = r;
 		nreaders++;
 	}
+}
+
+/* The new output of R: its next lines go to SINK (taken), formatted as CONFIG says. Lines
+ * the old sink refused so far (formatted for it) are queued to it first: they are bounded. */
+static void reader_switch(struct reader *r, const struct watcher_config *config, struct sink *sink)
+{
+	const struct stream_config *sc = &config->streams[r->which];
+
+	if (sink != r->sink) {
+		if (r->pending_len && r->sink)
+			sink_write_final(r->sink, r->pending, r->pending_len);
+		r->pending_len = 0;
+		if (r->sink)
+			sink_unref(r->sink);
+		r->sink = sink;
+		if (!ev_is_active(&r->io))
+			ev_io_start(loop, &r->io);  /* it was paused for the old sink */
+	} else if (sink) {
+		sink_unref(sink);  /* the same (shared) sink: the reader's reference stays */
+	}
+	r->prefix = sc->kind == STREAM_INHERIT;
+	free(r->time_format);
+	r->time_format = sc->time_format ? xstrdup(sc->time_format) : NULL;
+}
+
+void streams_reconfigure(const struct watcher_config *config)
+{
+	for (struct reader *r = readers.next; r != &readers; r = r->next)
+		if (strcasecmp(r->name, config->name) == 0)
+			reader_switch(r, config, sink_for(config, r->wid, r->which));
 }
 
 void streams_drain_all(void)

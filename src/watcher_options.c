@@ -659,6 +659,16 @@ static bool streams_equal(const struct stream_config *a, const struct stream_con
 	       same_text(a->time_format, b->time_format) && a->facility == b->facility &&
 	       same_text(a->tag, b->tag) && a->daemon_fd == b->daemon_fd;
 }
+/* What the processes see of a stream: /dev/null, stdout's pipe, or a pipe of its own. The rest
+ * (where the daemon sends the lines) changes in place, between lines (streams_reconfigure). */
+static int stream_pipe(const struct stream_config *sc)
+{
+	return sc->kind == STREAM_NULL ? 0 : sc->kind == STREAM_MERGE ? 1 : 2;
+}
+static bool stdout_pipe_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return stream_pipe(&a->streams[0]) == stream_pipe(&b->streams[0]); }
+static bool stderr_pipe_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return stream_pipe(&a->streams[1]) == stream_pipe(&b->streams[1]); }
 static void stdout_init(struct watcher_config *wc)
 { stream_init(&wc->streams[0]); }
 static void stderr_init(struct watcher_config *wc)
@@ -794,9 +804,11 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_RESTART, .parse = opt_rlimits, .free = free_rlimits,
 	  .same = rlimits_equal, .to_json = rlimits_json },
 	{ .key = "stdout", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
-	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_equal },
+	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_pipe_equal,
+	  .same_in_place = stdout_equal },
 	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
-	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_equal },
+	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_pipe_equal,
+	  .same_in_place = stderr_equal },
 	{ .key = "ready", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
 	  .same_in_place = ready_details_equal },
