@@ -450,6 +450,13 @@ static void warn_missing_log_dir(const struct watcher_config *wc, int which,
 	if (sc->kind != STREAM_FILE || sc->path == NULL || strchr(sc->path, '{') ||
 	    strstr(sc->path, "$("))
 		return;  /* {name}, {wid}: one directory per process, not checked */
+	/* A device or a /proc link (/proc/1/fd/1) is refused at every write: say it now. */
+	if (stat(sc->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		warn(warnings, wc, "%s.file: %s is not a regular file, which cirqued never writes to "
+		     "(for the daemon's own stdout or stderr: inherit, or /dev/stdout, /dev/stderr)",
+		     key, sc->path);
+		return;
+	}
 	char *copy = xstrdup(sc->path);
 	const char *dir = dirname(copy);
 	if (stat(dir, &st) < 0)

@@ -183,6 +183,8 @@ static void stream_file(struct loader *ld, const char *path, yaml_node_t *value,
 		add_error(ld, value, "%s: %s", path, why);
 	else if ((sc->daemon_fd = daemon_stream_fd(sc->path)) != 0)
 		sc->kind = STREAM_DAEMON;
+	else if (strcmp(sc->path, "/dev/null") == 0)
+		sc->kind = STREAM_NULL;  /* as stdout: /dev/null (a device is never opened) */
 }
 
 /* The daemon's own stdout or stderr is never rotated: a rotation option that would rotate it

@@ -1,7 +1,8 @@
 # Where a stream's file: leads.
 # 1. {file: /dev/stdout} (supervisord-in-docker's idiom) with the daemon's stdout and stderr
 #    pipes, as under docker: the lines reach them, as written (no prefix), and rotation options
-#    that would rotate them are refused by --check.
+#    that would rotate them are refused by --check; other files that are not regular files are
+#    warned about; /dev/null is null.
 # 2. Placeholders in file paths: {name}/{wid} and $(circus.name)/$(circus.wid) are replaced; an
 #    unknown one ({pid}) is an error at file:line:col with the known ones listed.
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,21 @@ echo "$out" | grep -qF "$CONF:4:44: watchers.a.stdout.max_bytes: /dev/stdout is 
 	fail "max_bytes error: $out"
 echo "$out" | grep -qF "$CONF:5:39: watchers.a.stderr.rotate: /dev/fd/2 is the daemon's own stderr" ||
 	fail "rotate error: $out"
+
+# Other paths that are not regular files are never written (a /proc link, a FIFO): --check warns.
+# /dev/null is stdout: null.
+mkfifo "$T/fifo"
+cat >"$CONF" <<YAML
+watchers:
+  a:
+    cmd: sleep 10
+    stdout: {file: $T/fifo}
+    stderr: {file: /dev/null}
+YAML
+out=$("$CIRQUED" -c "$CONF" --check 2>&1) || fail "--check refused a FIFO (a warning only): $out"
+echo "$out" | grep -qF "$CONF:2: warning: watchers.a.stdout.file: $T/fifo is not a regular file, which cirqued never writes to (for the daemon's own stdout or stderr: inherit, or /dev/stdout, /dev/stderr)" ||
+	fail "no warning for a FIFO: $out"
+echo "$out" | grep -q "stderr.file" && fail "a warning for /dev/null: $out"
 
 # --- 2. placeholders ---
 cat >"$CONF" <<YAML

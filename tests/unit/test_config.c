@@ -1311,9 +1311,11 @@ TEST(stream_files)
 		"    stderr: {file: /proc/self/fd/2, time_format: \"%H\"}\n"
 		"  b:\n    cmd: sleep 1\n"
 		"    stdout: {file: /dev/stderr}\n"
-		"    stderr: {file: \"/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log\"}\n"));
+		"    stderr: {file: \"/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log\"}\n"
+		"  c:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/null, max_bytes: 1MB}\n"));
 
-	if (config && CHECK_INT(config->nwatchers, 2)) {
+	if (config && CHECK_INT(config->nwatchers, 3)) {
 		const struct stream_config *a = config->watchers[0]->streams;
 		const struct stream_config *b = config->watchers[1]->streams;
 		CHECK_INT(a[0].kind, STREAM_DAEMON);
@@ -1325,6 +1327,7 @@ TEST(stream_files)
 		CHECK_INT(b[0].daemon_fd, 2);
 		CHECK_INT(b[1].kind, STREAM_FILE);
 		CHECK_STR(b[1].path, "/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log");
+		CHECK_INT(config->watchers[2]->streams[0].kind, STREAM_NULL);
 	}
 	config_free(config);
 
