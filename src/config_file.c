@@ -467,6 +467,26 @@ static void warn_missing_log_dir(const struct watcher_config *wc, int which,
 	free(copy);
 }
 
+/* syslog with no syslog socket (a slim container): every line would wait, then be dropped. */
+static void warn_missing_syslog(const struct watcher_config *wc, int which,
+				struct config_errors *warnings)
+{
+	const char *path = getenv("CIRQUE_SYSLOG_PATH");  /* as the daemon's (cirqued(8)) */
+	struct stat st;
+
+	if (wc->streams[which].kind != STREAM_SYSLOG)
+		return;
+	if (path == NULL || path[0] != '/')
+		path = "/dev/log";
+	if (stat(path, &st) < 0)
+		warn(warnings, wc, "%s: syslog: %s: %s (no syslog daemon listens: the lines would "
+		     "wait, and be dropped when too many)", which ? "stderr" : "stdout", path,
+		     strerror(errno));
+	else if (!S_ISSOCK(st.st_mode))
+		warn(warnings, wc, "%s: syslog: %s is not a socket", which ? "stderr" : "stdout",
+		     path);
+}
+
 /* A $(circus.env.NAME) still in TEXT named a variable no environment has: left as written. */
 static void warn_unknown_env(const struct watcher_config *wc, const char *key, const char *text,
 			     struct config_errors *warnings)
@@ -494,6 +514,8 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);
 		warn_missing_log_dir(wc, 1, warnings);
+		warn_missing_syslog(wc, 0, warnings);
+		warn_missing_syslog(wc, 1, warnings);
 	}
 }
 

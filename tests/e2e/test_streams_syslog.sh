@@ -1,5 +1,5 @@
 # stdout: syslog, on a test syslog socket (CIRQUE_SYSLOG_PATH):
-# 1. no socket there: the failure is reported once per episode, and the lines wait;
+# 1. no socket there: --check warns; the failure is reported once per episode, the lines wait;
 # 2. the socket appears: the waiting lines and the new ones arrive, RFC 3164 style, stdout at
 #    LOG_INFO and stderr at LOG_ERR, with the facility and tag configured; the recovery is said;
 # 3. the syslog daemon restarts: the daemon connects again.
@@ -22,6 +22,10 @@ watchers:
     stderr: syslog
     graceful_timeout: 1
 YAML
+# --check warns, as there is no socket yet.
+out=$("$CIRQUED" -c "$CONF" --check 2>&1) || fail "--check refused a missing syslog socket: $out"
+echo "$out" | grep -qF "$CONF:2: warning: watchers.s.stdout: syslog: $T/log: No such file or directory (no syslog daemon listens" ||
+	fail "--check did not warn about the missing syslog socket: $out"
 start_daemon
 
 # --- 1. nothing listens: said once, with the path and the reason ---
