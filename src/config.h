@@ -185,6 +185,10 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
  * ids, umask, limits): every other option can change without restarting anything. */
 bool watcher_config_same_processes(const struct watcher_config *a,
 				   const struct watcher_config *b);
+/* The options that make A's and B's processes differ, as "cmd, env" in OUT (SIZE bytes):
+ * what a reload names when it restarts a watcher. */
+void watcher_config_restart_keys(const struct watcher_config *a, const struct watcher_config *b,
+				 char *out, size_t size);
 void watcher_config_free(struct watcher_config *wc);
 
 struct socket_config *config_find_socket(const struct config *config, const char *name);

@@ -1045,6 +1045,21 @@ bool watcher_config_same_processes(const struct watcher_config *a,
 	return true;
 }
 
+void watcher_config_restart_keys(const struct watcher_config *a, const struct watcher_config *b,
+				 char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < watcher_option_count && n < size; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (o->change != CHANGE_RESTART || option_same(o, a, b))
+			continue;
+		int k = snprintf(out + n, size - n, "%s%s", n ? ", " : "", o->key);
+		n = k < 0 ? size : n + (size_t)k;
+	}
+}
+
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,
 			  bool ignore_count)
 {

@@ -1,6 +1,7 @@
 # A reload that changes only where output goes (file, max_bytes, time_format, inherit, a
 # daemon stream) applies in place: the same processes, their next lines in the new place, none
-# lost or repeated at the switch. Capturing a stream or not (null) still needs new processes.
+# lost or repeated at the switch. Capturing a stream or not (null) still needs new processes,
+# and the log names the option that restarts them.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/talk.sh" <<'SH'
@@ -56,6 +57,8 @@ wait_for 20 '[ "$(log_count "reload complete")" -ge 2 ]' || fail "the second rel
 wait_for 10 '[ "$(count_matching "$T/talk.sh")" -eq 2 ] &&
 	[ -z "$(comm -12 <(children_matching "$T/talk.sh" | sort) <(echo "$pids"))" ]' ||
 	fail "stdout: null did not give new processes"
+grep -q "watcher talk: definition changed (stdout), restarting it" "$DLOG" ||
+	fail "the reload did not name the option that restarts: $(grep 'watcher talk: definition' "$DLOG")"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
 echo ok
