@@ -1168,6 +1168,29 @@ TEST(watcher_config_equal)
 			printf("     (change: %s)", changes[i]);
 		config_free(c);
 	}
+
+	/* Output options: the same processes (applied in place) unless capturing changes. */
+	static const struct { const char *change; bool same_processes; const char *keys; } outputs[] = {
+		{ "    stdout: {file: /l/a.log, max_bytes: 1MB, time_format: \"%T\"}\n", true, "" },
+		{ "    stdout: syslog\n    stderr: {file: /dev/stdout}\n", true, "" },
+		{ "    stdout: null\n", false, "stdout" },
+		{ "    stderr: {merge: stdout}\n", false, "stderr" },
+		{ "    stdout: {file: /dev/null}\n    umask: \"027\"\n", false, "umask, stdout" },
+	};
+	for (size_t i = 0; b && i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		char text[1024], keys[256];
+		snprintf(text, sizeof(text), "%s%s", base, outputs[i].change);
+		struct config *c = load_ok(write_file("eq-change.yaml", text));
+		if (c == NULL)
+			continue;
+		CHECK(!watcher_config_equal(b->watchers[0], c->watchers[0], true));
+		if (!CHECK(watcher_config_same_processes(b->watchers[0], c->watchers[0]) ==
+			   outputs[i].same_processes))
+			printf("     (change: %s)", outputs[i].change);
+		watcher_config_restart_keys(b->watchers[0], c->watchers[0], keys, sizeof(keys));
+		CHECK_STR(keys, outputs[i].keys);
+		config_free(c);
+	}
 	config_free(b);
 }
 
