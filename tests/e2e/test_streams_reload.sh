@@ -1,7 +1,8 @@
 # A reload that changes only where output goes (file, max_bytes, time_format, inherit, a
 # daemon stream) applies in place: the same processes, their next lines in the new place, none
 # lost or repeated at the switch. Capturing a stream or not (null) still needs new processes,
-# and the log names the option that restarts them.
+# and the log names the option that restarts them. A reader that back-pressure paused (syslog
+# reading nothing) switches too.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/talk.sh" <<'SH'
@@ -61,4 +62,52 @@ grep -q "watcher talk: definition changed (stdout), restarting it" "$DLOG" ||
 	fail "the reload did not name the option that restarts: $(grep 'watcher talk: definition' "$DLOG")"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
+
+# --- a reader paused by back-pressure switches too: syslog that reads nothing, then a file ---
+export CIRQUE_SYSLOG_PATH="$T/log"
+cat >"$T/stuck.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+time.sleep(3600)
+PY
+python3 "$T/stuck.py" "$T/log" &
+STUCK=$!
+wait_for 10 '[ -S "$T/log" ]' || fail "the test syslog socket did not appear"
+cat >"$T/fast.sh" <<'SH'
+i=0
+while :; do i=$((i+1)); echo "fast $i"; done
+SH
+write_fast() {
+	cat >"$CONF" <<YAML
+watchers:
+  fast:
+    cmd: /bin/sh $T/fast.sh
+    graceful_timeout: 1
+    stdout: $1
+YAML
+}
+write_fast syslog
+DLOG=$T/daemon2.log
+start_daemon
+# The syslog queue fills (1 MiB), then the daemon stops reading: the child blocks on its write.
+wait_count "$T/fast.sh" 1
+FAST=$(children_matching "$T/fast.sh")
+if ! wait_for 20 'grep -q pipe_write "/proc/$FAST/wchan" 2>/dev/null'; then
+	# wchan is "0" for a running process, and on kernels that do not show it at all.
+	[ "$(cat "/proc/$STUCK/wchan" 2>/dev/null)" = 0 ] ||
+		fail "the child never blocked on its pipe (no back-pressure from a syslog daemon that reads nothing)"
+	note "no wchan on this kernel: the pause itself is not checked"
+fi
+write_fast "{file: $T/fast.log}"
+kill -HUP "$DPID"
+wait_for 10 '[ "$(grep -c . "$T/fast.log" 2>/dev/null)" -gt 100 ]' ||
+	fail "the paused reader did not resume into the new file"
+first=$(head -n 1 "$T/fast.log" | awk '{ print $2 }')
+[ "$first" -gt 1 ] || fail "the lines queued for syslog went to the file: it starts at $first"
+head -n 100 "$T/fast.log" | awk '{ print $2 }' >"$T/numbers"
+seq "$first" $((first + 99)) | cmp -s - "$T/numbers" || fail "the file's first lines are not contiguous"
+kill "$STUCK"  # the syslog lines are then refused, and the exit does not wait for them
+stop_daemon TERM
+[ "$DSTATUS" -eq 0 ] || fail "second daemon: exit status $DSTATUS"
 echo ok
