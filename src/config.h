@@ -16,7 +16,7 @@ enum stream_kind {
 	STREAM_INHERIT,               /* the daemon's own stdout/stderr, each line "name[wid]: ..." */
 	STREAM_NULL,                  /* /dev/null at the child: nothing captured */
 	STREAM_FILE,                  /* a log file, rotated */
-	STREAM_SYSLOG,                /* syslog(3), facility and tag */
+	STREAM_SYSLOG,                /* the syslog socket (/dev/log), facility and tag */
 	STREAM_MERGE,                 /* stderr only: into the stdout stream */
 	STREAM_DAEMON,                /* {file: /dev/stdout} and the like: the daemon's own stdout or
 				       * stderr, lines as written (no prefix), as supervisord does */
