@@ -803,8 +803,11 @@ static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
 				       struct watcher_config *wc, bool start)
 {
 	struct watcher *nw;
+	char keys[256];
 
-	log_info("watcher %s: definition changed, restarting it", old->name);
+	watcher_config_restart_keys(old->config, wc, keys, sizeof(keys));
+	log_info("watcher %s: definition changed%s%s%s, restarting it", old->name,
+		 keys[0] ? " (" : "", keys, keys[0] ? ")" : "");
 	retire_watcher(a, old);
 	nw = add_watcher(a, wc);
 	if (start)
@@ -851,6 +854,7 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		if (options_changed)
 			log_info("watcher %s: options updated in place (no restart needed)", w->name);
 		watcher_replace_config(w, wc, count);
+		streams_reconfigure(w->config);  /* output options: new sinks, same pipes */
 		events_publish_watcher(a->events, w->name, "updated", NULL);
 		return w;
 	}

@@ -16,8 +16,10 @@ enum stream_kind {
 	STREAM_INHERIT,               /* the daemon's own stdout/stderr, each line "name[wid]: ..." */
 	STREAM_NULL,                  /* /dev/null at the child: nothing captured */
 	STREAM_FILE,                  /* a log file, rotated */
-	STREAM_SYSLOG,                /* syslog(3), facility and tag */
+	STREAM_SYSLOG,                /* the syslog socket (/dev/log), facility and tag */
 	STREAM_MERGE,                 /* stderr only: into the stdout stream */
+	STREAM_DAEMON,                /* {file: /dev/stdout} and the like: the daemon's own stdout or
+				       * stderr, lines as written (no prefix), as supervisord does */
 };
 
 enum rotate_period { ROTATE_NONE, ROTATE_HOURLY, ROTATE_DAILY };
@@ -57,6 +59,7 @@ struct stream_config {
 	char *time_format;            /* strftime prefix of each line, NULL: none */
 	int facility;                 /* SYSLOG: LOG_DAEMON, LOG_LOCAL0, ... */
 	char *tag;                    /* SYSLOG: default "name[wid]" */
+	int daemon_fd;                /* DAEMON: 1 (stdout) or 2 (stderr) */
 };
 
 enum ready_kind {
@@ -199,6 +202,10 @@ bool watcher_config_equal(const struct watcher_config *a, const struct watcher_c
  * ids, umask, limits): every other option can change without restarting anything. */
 bool watcher_config_same_processes(const struct watcher_config *a,
 				   const struct watcher_config *b);
+/* The options that make A's and B's processes differ, as "cmd, env" in OUT (SIZE bytes):
+ * what a reload names when it restarts a watcher. */
+void watcher_config_restart_keys(const struct watcher_config *a, const struct watcher_config *b,
+				 char *out, size_t size);
 void watcher_config_free(struct watcher_config *wc);
 
 struct socket_config *config_find_socket(const struct config *config, const char *name);

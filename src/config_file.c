@@ -454,6 +454,13 @@ static void warn_missing_log_dir(const struct watcher_config *wc, int which,
 	if (sc->kind != STREAM_FILE || sc->path == NULL || strchr(sc->path, '{') ||
 	    strstr(sc->path, "$("))
 		return;  /* {name}, {wid}: one directory per process, not checked */
+	/* A device or a /proc link (/proc/1/fd/1) is refused at every write: say it now. */
+	if (stat(sc->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		warn(warnings, wc, "%s.file: %s is not a regular file, which cirqued never writes to "
+		     "(for the daemon's own stdout or stderr: inherit, or /dev/stdout, /dev/stderr)",
+		     key, sc->path);
+		return;
+	}
 	char *copy = xstrdup(sc->path);
 	const char *dir = dirname(copy);
 	if (stat(dir, &st) < 0)
@@ -462,6 +469,26 @@ static void warn_missing_log_dir(const struct watcher_config *wc, int which,
 	else if (!S_ISDIR(st.st_mode))
 		warn(warnings, wc, "%s.file: %s is not a directory", key, dir);
 	free(copy);
+}
+
+/* syslog with no syslog socket (a slim container): every line would wait, then be dropped. */
+static void warn_missing_syslog(const struct watcher_config *wc, int which,
+				struct config_errors *warnings)
+{
+	const char *path = getenv("CIRQUE_SYSLOG_PATH");  /* as the daemon's (cirqued(8)) */
+	struct stat st;
+
+	if (wc->streams[which].kind != STREAM_SYSLOG)
+		return;
+	if (path == NULL || path[0] != '/')
+		path = "/dev/log";
+	if (stat(path, &st) < 0)
+		warn(warnings, wc, "%s: syslog: %s: %s (no syslog daemon listens: the lines would "
+		     "wait, and be dropped when too many)", which ? "stderr" : "stdout", path,
+		     strerror(errno));
+	else if (!S_ISSOCK(st.st_mode))
+		warn(warnings, wc, "%s: syslog: %s is not a socket", which ? "stderr" : "stdout",
+		     path);
 }
 
 /* A $(circus.env.NAME) still in TEXT named a variable no environment has: left as written. */
@@ -607,6 +634,8 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);
 		warn_missing_log_dir(wc, 1, warnings);
+		warn_missing_syslog(wc, 0, warnings);
+		warn_missing_syslog(wc, 1, warnings);
 	}
 }
 

@@ -523,6 +523,113 @@ char *substitute_vars(const char *text, int wid, char *const *sockets, int nsock
 	return sb_take(&sb);
 }
 
+int daemon_stream_fd(const char *path)
+{
+	static const struct { const char *path; int fd; } names[] = {
+		{ "/dev/stdout", 1 }, { "/dev/fd/1", 1 }, { "/proc/self/fd/1", 1 },
+		{ "/dev/stderr", 2 }, { "/dev/fd/2", 2 }, { "/proc/self/fd/2", 2 },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(path, names[i].path) == 0)
+			return names[i].fd;
+	return 0;
+}
+
+enum placeholder { PH_NONE, PH_NAME, PH_WID, PH_ENV, PH_UNKNOWN };
+
+/* The placeholder at P, if any: its kind and its length (*LEN). A { or $( that starts no
+ * placeholder ("{", "{a b}", "$(date)") is a literal character. */
+static enum placeholder placeholder_at(const char *p, size_t *len)
+{
+	static const char *const prefixes[] = { "$(circus.", "$(cirque." };
+	const size_t prefix_len = strlen(prefixes[0]);
+	const char *word, *end;
+	char name[32];
+	size_t n;
+
+	if (p[0] == '{' && is_name_start(p[1])) {
+		word = p + 1;
+		for (end = word; is_name_char(*end); end++)
+			;
+		if (*end != '}')
+			return PH_NONE;
+	} else if (strncasecmp(p, prefixes[0], prefix_len) == 0 ||
+		   strncasecmp(p, prefixes[1], prefix_len) == 0) {
+		word = p + prefix_len;
+		end = strchr(word, ')');
+		if (end == NULL)
+			return PH_NONE;
+		if (strncasecmp(word, "env.", 4) == 0) {
+			*len = (size_t)(end + 1 - p);
+			return PH_ENV;
+		}
+	} else {
+		return PH_NONE;
+	}
+	*len = (size_t)(end + 1 - p);
+	n = (size_t)(end - word);
+	if (n >= sizeof(name))
+		return PH_UNKNOWN;
+	memcpy(name, word, n);
+	name[n] = '\0';
+	/* {name} and {wid} as written; $(circus.wid) in any case, as in cmd. */
+	if (p[0] == '{' ? strcmp(name, "name") == 0 : strcasecmp(name, "name") == 0)
+		return PH_NAME;
+	if (p[0] == '{' ? strcmp(name, "wid") == 0 : strcasecmp(name, "wid") == 0)
+		return PH_WID;
+	return PH_UNKNOWN;
+}
+
+int log_path_check(const char *path, char *why, size_t size)
+{
+	size_t len;
+
+	for (const char *p = path; *p; p++) {
+		if (placeholder_at(p, &len) != PH_UNKNOWN)
+			continue;
+		snprintf(why, size, "unknown placeholder %.*s (known: {name}, {wid}, $(circus.name), "
+			 "$(circus.wid), $(circus.env.NAME))", (int)(len > 64 ? 64 : len), p);
+		return -1;
+	}
+	return 0;
+}
+
+char *log_path_expand(const char *path, const char *name, int wid)
+{
+	struct strbuf sb = { 0 };
+	char number[16];
+	size_t len;
+
+	for (const char *p = path; *p;) {
+		switch (placeholder_at(p, &len)) {
+		case PH_NAME:
+			sb_put(&sb, name, strlen(name));
+			break;
+		case PH_WID:
+			snprintf(number, sizeof(number), "%d", wid);
+			sb_put(&sb, number, strlen(number));
+			break;
+		default:  /* kept as written: the load refused unknown ones */
+			len = 1;
+			sb_putc(&sb, *p);
+			break;
+		}
+		p += len;
+	}
+	return sb_take(&sb);
+}
+
+bool log_path_per_process(const char *path)
+{
+	size_t len;
+
+	for (const char *p = path; p && *p; p++)
+		if (placeholder_at(p, &len) == PH_WID)
+			return true;
+	return false;
+}
+
 int parse_tcp_address(const char *host, const char *port, struct sockaddr_storage *addr,
 		      socklen_t *len, char *why, size_t size)
 {

@@ -65,6 +65,19 @@ size_t socket_marker_len(const char *p);
  * SD_LISTEN_FDS_START. Unknown names are left as written. Returns a malloc'd string. */
 char *substitute_vars(const char *text, int wid, char *const *sockets, int nsockets);
 
+/* Which of the daemon's own descriptors PATH names: 1 for /dev/stdout, /dev/fd/1 and
+ * /proc/self/fd/1, 2 for their stderr twins; 0 for any other path. */
+int daemon_stream_fd(const char *path);
+
+/* A log file's path may hold {name} and {wid}, or $(circus.name) and $(circus.wid) (cirque.
+ * too, any case), as cmd does; $(circus.env.NAME) is resolved at load. Returns 0, or -1 with
+ * WHY (SIZE bytes) naming the first other {word} or $(circus.word): an unknown placeholder. */
+int log_path_check(const char *path, char *why, size_t size);
+/* PATH with its placeholders replaced by NAME and WID. Returns a malloc'd string. */
+char *log_path_expand(const char *path, const char *name, int wid);
+/* Whether PATH names one file per process (it holds the wid). */
+bool log_path_per_process(const char *path);
+
 /* A numeric TCP address for a connection: HOST is an IPv4 or IPv6 address ("[::1]" too), or
  * "localhost" for 127.0.0.1; PORT is 1..65535. No name is resolved (resolving can block). Fills
  * *ADDR and *LEN; -1 with WHY (SIZE bytes) saying what is wrong. */

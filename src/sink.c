@@ -17,13 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #define QUEUE_LIMIT (1024 * 1024)     /* bytes queued per sink before the reader pauses */
 #define RETRY_SECONDS 1               /* a failing sink is retried this often */
+#define BUSY_RETRY 0.02               /* a syslog daemon that is behind is tried again this soon */
+#define SHUTDOWN_PATIENCE 2.0         /* at exit, how long a syslog daemon that is behind waits */
+#define SYSLOG_LINE_MAX 8192          /* a datagram too large for the socket is cut to this */
 
 struct chunk {
 	struct chunk *next;
@@ -43,12 +49,15 @@ struct sink {
 	int backup_count;
 	enum rotate_period rotate;
 	int facility;
+	int priority;                 /* syslog: LOG_INFO (stdout) or LOG_ERR (stderr) */
 	char *tag;
 	/* queue: guarded by lock */
 	struct chunk *head, *tail;
 	size_t queued;
 	bool refused;                 /* a write was refused: resume readers when there is room */
 	bool failing;                 /* the last write or open failed */
+	bool busy;                    /* syslog: the receiver's queue was full (EAGAIN), not an
+				       * error: the lines wait, with back-pressure, and are tried soon */
 	bool reopen;                  /* reopen asked (SIGUSR1) */
 	bool truncate;                /* `clear` asked: empty the file after what is queued */
 	unsigned long long dropped;   /* bytes dropped while failing, reported on recovery */
@@ -56,7 +65,7 @@ struct sink {
 	int fd;
 	unsigned long long size;
 	time_t next_rotation;
-	time_t retry_at;
+	double retry_at;              /* failing or busy: when to try again (now_seconds) */
 	char why[SAFEFS_WHY];         /* why the last open or rotation failed, if safefs said */
 };
 
@@ -69,6 +78,18 @@ static ev_async resume_async;
 static struct ev_loop *resume_loop;
 static void (*resume_fn)(void *);
 static void *resume_arg;
+/* The syslog socket, shared by every syslog sink (writer thread only but for the path). */
+static char syslog_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "/dev/log";
+static int syslog_fd = -1;
+static bool syslog_failing;           /* its failure was reported: one report per episode */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);  /* the clock of pthread_cond_timedwait */
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* --- the writer thread ------------------------------------------------------------------------ */
 
@@ -277,15 +298,99 @@ static size_t write_fd_lines(int fd, const char *data, size_t len)
 	return done;
 }
 
+/* A non-blocking datagram socket connected to the syslog socket (as syslog(3) does, but one
+ * whose failure we see: syslog(3) drops what it cannot send and says nothing). */
+static int syslog_connect(struct sink *s)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	strcpy(addr.sun_path, syslog_path);
+	fd = fd_keep(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (fd < 0) {
+		snprintf(s->why, sizeof(s->why), "cannot make a socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int saved = errno;
+		snprintf(s->why, sizeof(s->why), "cannot reach %s: %s", syslog_path,
+			 saved == EPROTOTYPE ? "a stream socket (only datagram sockets are supported)"
+					     : strerror(saved));
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	syslog_fd = fd;
+	return 0;
+}
+
+/* One line as RFC 3164, as syslog(3) formats it: "<PRI>Mmm dd hh:mm:ss TAG: line". */
+static size_t syslog_format(const struct sink *s, const char *line, size_t len, char *out,
+			    size_t size)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	localtime_r(&now, &tm);
+	n = snprintf(out, size, "<%d>%s %2d %02d:%02d:%02d %s: ", s->facility | s->priority,
+		     months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, s->tag);
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	if (len > size - (size_t)n)
+		len = size - (size_t)n;
+	memcpy(out + n, line, len);
+	return (size_t)n + len;
+}
+
+/* Sends one datagram; a receiver that went away (syslogd restarted) is connected to again
+ * once. Returns 0, or -1 with errno (EAGAIN: it is behind) and s->why. */
+static int syslog_send(struct sink *s, const char *msg, size_t len)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (syslog_fd < 0 && syslog_connect(s) < 0)
+			return -1;
+		ssize_t n = send(syslog_fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0)
+			return 0;
+		if (errno == EMSGSIZE && len > SYSLOG_LINE_MAX) {
+			len = SYSLOG_LINE_MAX;  /* larger than the socket takes: cut, as rsyslog would */
+			attempt--;
+			continue;
+		}
+		if (errno == EMSGSIZE) {  /* retrying it would stop every line behind it */
+			log_msg(LL_WARNING, "syslog: a line of %zu bytes is too large for %s; dropped",
+				len, syslog_path);
+			return 0;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR) {
+			errno = EAGAIN;
+			return -1;
+		}
+		int saved = errno;
+		snprintf(s->why, sizeof(s->why), "cannot send to %s: %s", syslog_path,
+			 strerror(saved));
+		close(syslog_fd);
+		syslog_fd = -1;
+		errno = saved;
+	}
+	return -1;
+}
+
 static size_t write_syslog(struct sink *s, const char *data, size_t len)
 {
+	static char msg[64 * 1024 + 512];
 	const char *p = data, *end = data + len;
 
-	openlog(s->tag, LOG_NDELAY, s->facility);
+	s->why[0] = '\0';
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		syslog(LOG_INFO, "%.*s", (int)n, p);
+		size_t m = syslog_format(s, p, n, msg, sizeof(msg));
+		if (m > 0 && syslog_send(s, msg, m) < 0)
+			return (size_t)(p - data);
 		p += n + (nl != NULL);
 	}
 	return len;
@@ -304,13 +409,17 @@ static size_t write_out(struct sink *s, const char *data, size_t len)
 	return 0;
 }
 
-/* The next sink with work, or NULL. Called with the lock held. */
-static struct sink *next_work(time_t now, bool *any_failing)
+/* The next sink with work, or NULL; *WAKE_AT is when the first waiting one (failing or busy)
+ * may be tried again (0: none), *ANY_BUSY whether one is busy. Called with the lock held. */
+static struct sink *next_work(double now, double *wake_at, bool *any_busy)
 {
-	*any_failing = false;
+	*wake_at = 0;
+	*any_busy = false;
 	for (struct sink *s = registry; s; s = s->next) {
-		if (s->failing && now < s->retry_at) {
-			*any_failing = true;
+		if ((s->failing || s->busy) && now < s->retry_at) {
+			if (*wake_at == 0 || s->retry_at < *wake_at)
+				*wake_at = s->retry_at;
+			*any_busy = *any_busy || s->busy;
 			continue;
 		}
 		if (s->head || s->reopen || s->truncate || (s->failing && s->type == SINK_FILE))
@@ -319,9 +428,27 @@ static struct sink *next_work(time_t now, bool *any_failing)
 	return NULL;
 }
 
+/* All syslog sinks share one socket: its failure is reported once, not once per process. */
+static void report_syslog_episode(struct sink *s, bool failed, int error)
+{
+	if (failed && !syslog_failing) {
+		syslog_failing = true;
+		log_msg(LL_ERROR, "syslog: %s (retrying every %ds; output waits, and is dropped only "
+			"if the queue fills)", s->why[0] ? s->why : strerror(error), RETRY_SECONDS);
+	} else if (!failed && syslog_failing) {
+		syslog_failing = false;
+		log_msg(LL_WARNING, "syslog: %s reachable again", syslog_path);
+	}
+	if (!failed && s->failing && s->dropped > 0)
+		log_msg(LL_WARNING, "syslog %s: %llu bytes were dropped meanwhile", s->tag,
+			s->dropped);
+}
+
 static void report_episode(struct sink *s, bool failed, int error)
 {
-	if (failed && !s->failing)
+	if (s->type == SINK_SYSLOG)
+		report_syslog_episode(s, failed, error);
+	else if (failed && !s->failing)
 		log_msg(LL_ERROR, "log %s: cannot write: %s (retrying every %ds; output waits, "
 			"and is dropped only if the queue fills)", s->label,
 			s->why[0] ? s->why : strerror(error), RETRY_SECONDS);
@@ -358,7 +485,8 @@ static void truncate_file(struct sink *s)
 static bool serve(struct sink *s)
 {
 	struct chunk *list = s->head, *c;
-	bool reopen = s->reopen, failed = false, resume = false, truncate = s->truncate;
+	bool reopen = s->reopen, failed = false, busy = false, resume = false;
+	bool truncate = s->truncate;
 	/* A file nobody writes to any more (its watcher is gone) is closed, not recreated. */
 	bool in_use = s->refs > 0 || list != NULL;
 	int error = 0;
@@ -379,7 +507,9 @@ static bool serve(struct sink *s)
 	while (!failed && list) {
 		size_t done = write_out(s, list->data, list->len);
 		if (done < list->len) {
-			failed = true;
+			/* A syslog daemon that is behind is no failure: back-pressure, as a slow disk. */
+			busy = s->type == SINK_SYSLOG && errno == EAGAIN;
+			failed = !busy;
 			error = errno;
 			memmove(list->data, list->data + done, list->len - done);
 			list->len -= done;
@@ -415,8 +545,9 @@ static bool serve(struct sink *s)
 	if (!failed && s->failing)
 		s->dropped = 0;
 	s->failing = failed;
-	if (failed)
-		s->retry_at = time(NULL) + RETRY_SECONDS;
+	s->busy = busy;
+	if (failed || busy)
+		s->retry_at = now_seconds() + (failed ? RETRY_SECONDS : BUSY_RETRY);
 	if (s->refused && s->queued < QUEUE_LIMIT / 2) {
 		s->refused = false;
 		resume = true;
@@ -439,11 +570,14 @@ static bool log_through_sink(int fd, const char *line, size_t len)
 static void *writer_main(void *arg)
 {
 	(void)arg;
+	double stop_deadline = 0;
+
 	on_writer_thread = true;
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		bool any_failing, resume = false;
-		struct sink *s = next_work(time(NULL), &any_failing);
+		bool any_busy, resume = false;
+		double wake_at, now = now_seconds();
+		struct sink *s = next_work(now, &wake_at, &any_busy);
 		if (s) {
 			resume = serve(s);
 			if (resume) {
@@ -453,12 +587,14 @@ static void *writer_main(void *arg)
 			}
 			continue;
 		}
-		if (stopping)
+		if (stopping && stop_deadline == 0)
+			stop_deadline = now + SHUTDOWN_PATIENCE;
+		/* At exit a failing sink is given up; a syslog daemon that is behind, a while. */
+		if (stopping && (!any_busy || now >= stop_deadline))
 			break;
-		if (any_failing) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += RETRY_SECONDS;
+		if (wake_at > 0) {
+			struct timespec until = { .tv_sec = (time_t)wake_at };
+			until.tv_nsec = (long)((wake_at - (double)until.tv_sec) * 1e9);
 			pthread_cond_timedwait(&wake, &lock, &until);
 		} else {
 			pthread_cond_wait(&wake, &lock);
@@ -484,6 +620,10 @@ int sinks_init(struct ev_loop *loop, void (*resume)(void *arg), void *arg)
 	sigset_t all, old;
 	int rc;
 
+	const char *path = getenv("CIRQUE_SYSLOG_PATH");  /* for tests: cirqued(8) */
+
+	if (path && path[0] == '/' && strlen(path) < sizeof(syslog_path))
+		strcpy(syslog_path, path);
 	resume_loop = loop;
 	resume_fn = resume;
 	resume_arg = arg;
@@ -518,7 +658,7 @@ void sinks_shutdown(void)
 	stopping = true;
 	/* A failing sink cannot drain: give up on it rather than hang the exit. */
 	for (s = registry; s; s = s->next)
-		if (s->failing)
+		if (s->failing || s->busy)
 			s->retry_at = 0;
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
@@ -538,6 +678,9 @@ void sinks_shutdown(void)
 		free(s->tag);
 		free(s);
 	}
+	if (syslog_fd >= 0)
+		close(syslog_fd);
+	syslog_fd = -1;
 }
 
 void sinks_reopen_all(void)
@@ -611,14 +754,25 @@ struct sink *sink_fd(int fd)
 	return s;
 }
 
-struct sink *sink_syslog(int facility, const char *tag)
+struct sink *sink_syslog(int facility, int priority, const char *tag)
 {
-	struct sink *s = sink_new(SINK_SYSLOG, "syslog");
+	struct sink *s;
 
-	if (s) {
-		s->facility = facility;
-		s->tag = xstrdup(tag);
+	/* Shared as files are: a respawn finds its sink again instead of adding one. */
+	pthread_mutex_lock(&lock);
+	for (s = registry; s; s = s->next) {
+		if (s->type == SINK_SYSLOG && s->facility == facility && s->priority == priority &&
+		    strcmp(s->tag, tag) == 0) {
+			s->refs++;
+			pthread_mutex_unlock(&lock);
+			return s;
+		}
 	}
+	pthread_mutex_unlock(&lock);
+	s = sink_new(SINK_SYSLOG, "syslog");
+	s->facility = facility;
+	s->priority = priority;
+	s->tag = xstrdup(tag);
 	return s;
 }
 

@@ -29,7 +29,9 @@ void sinks_reopen_all(void);
 struct sink *sink_file(const char *path, const struct stream_config *sc);
 /* The daemon's stdout (1) or stderr (2). */
 struct sink *sink_fd(int fd);
-struct sink *sink_syslog(int facility, const char *tag);
+/* Lines sent to the syslog socket (/dev/log; $CIRQUE_SYSLOG_PATH) at FACILITY | PRIORITY, as
+ * "TAG: line"; the same three always give the same (shared) sink. */
+struct sink *sink_syslog(int facility, int priority, const char *tag);
 void sink_unref(struct sink *s);
 /* Empties S's file (`clear`) on the writer thread, once the lines queued so far are written. */
 void sink_truncate(struct sink *s);

@@ -4,6 +4,7 @@
 #include "events.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "parse.h"
 #include "safefs.h"
 #include "sink.h"
 #include "text.h"
@@ -15,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +44,8 @@ struct reader {
 	int fd;
 	ev_io io;
 	struct sink *sink;            /* where lines go, NULL: tail and tail -f only */
-	bool prefix;                  /* inherit: "name[wid]: " before each line */
+	bool prefix;                  /* inherit: "name[wid]: " before each line (not for
+				       * {file: /dev/stdout}: raw there, as supervisord writes) */
 	char *time_format;            /* strftime prefix, or NULL */
 	struct tail_ring *ring;
 	char *partial;                /* a line without its newline yet (allocated when needed) */
@@ -432,29 +436,6 @@ int streams_prepare(const struct watcher_config *config, int devnull_fd, struct 
 	return 0;
 }
 
-/* "{name}" and "{wid}" in a log path. */
-static char *expand_path(const char *template, const char *name, int wid)
-{
-	char out[4096];
-	size_t n = 0;
-
-	for (const char *p = template; *p && n < sizeof(out) - 16;) {
-		if (strncmp(p, "{name}", 6) == 0) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", name);
-			p += 6;
-		} else if (strncmp(p, "{wid}", 5) == 0) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%d", wid);
-			p += 5;
-		} else {
-			out[n++] = *p++;
-		}
-		if (n >= sizeof(out))
-			n = sizeof(out) - 1;
-	}
-	out[n] = '\0';
-	return xstrdup(out);
-}
-
 json_t *streams_clear(const struct watcher_config *config, int numprocesses)
 {
 	json_t *paths = json_array();
@@ -462,14 +443,14 @@ json_t *streams_clear(const struct watcher_config *config, int numprocesses)
 	for (int which = 0; which < 2; which++) {
 		const struct stream_config *sc = &config->streams[which];
 		/* One file for all, or one per process ({wid}): those of the wids there are. */
-		int wids = strstr(sc->path ? sc->path : "", "{wid}") ? numprocesses : 1;
+		int wids = log_path_per_process(sc->path) ? numprocesses : 1;
 		if (sc->kind != STREAM_FILE)
 			continue;
 		for (struct reader *r = readers.next; r != &readers; r = r->next)
 			if (strcmp(r->name, config->name) == 0 && r->wid > wids)
 				wids = r->wid;
 		for (int wid = 1; wid <= wids; wid++) {
-			char *path = expand_path(sc->path, config->name, wid);
+			char *path = log_path_expand(sc->path, config->name, wid);
 			json_t *known;
 			size_t i;
 			bool seen = false;
@@ -501,7 +482,7 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 
 	switch (sc->kind) {
 	case STREAM_FILE: {
-		char *path = expand_path(sc->path, config->name, wid);
+		char *path = log_path_expand(sc->path, config->name, wid);
 		if (path)
 			s = sink_file(path, sc);
 		free(path);
@@ -510,9 +491,12 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 	case STREAM_INHERIT:
 		s = sink_fd(which == 0 ? STDOUT_FILENO : STDERR_FILENO);
 		break;
+	case STREAM_DAEMON:
+		s = sink_fd(sc->daemon_fd);
+		break;
 	case STREAM_SYSLOG:
 		snprintf(tag, sizeof(tag), "%s[%d]", config->name, wid);
-		s = sink_syslog(sc->facility, sc->tag ? sc->tag : tag);
+		s = sink_syslog(sc->facility, which == 1 ? LOG_ERR : LOG_INFO, sc->tag ? sc->tag : tag);
 		break;
 	default:
 		break;
@@ -546,6 +530,36 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		readers.prev = r;
 		nreaders++;
 	}
+}
+
+/* The new output of R: its next lines go to SINK (taken), formatted as CONFIG says. Lines
+ * the old sink refused so far (formatted for it) are queued to it first: they are bounded. */
+static void reader_switch(struct reader *r, const struct watcher_config *config, struct sink *sink)
+{
+	const struct stream_config *sc = &config->streams[r->which];
+
+	if (sink != r->sink) {
+		if (r->pending_len && r->sink)
+			sink_write_final(r->sink, r->pending, r->pending_len);
+		r->pending_len = 0;
+		if (r->sink)
+			sink_unref(r->sink);
+		r->sink = sink;
+		if (!ev_is_active(&r->io))
+			ev_io_start(loop, &r->io);  /* it was paused for the old sink */
+	} else if (sink) {
+		sink_unref(sink);  /* the same (shared) sink: the reader's reference stays */
+	}
+	r->prefix = sc->kind == STREAM_INHERIT;
+	free(r->time_format);
+	r->time_format = sc->time_format ? xstrdup(sc->time_format) : NULL;
+}
+
+void streams_reconfigure(const struct watcher_config *config)
+{
+	for (struct reader *r = readers.next; r != &readers; r = r->next)
+		if (strcasecmp(r->name, config->name) == 0)
+			reader_switch(r, config, sink_for(config, r->wid, r->which));
 }
 
 void streams_drain_all(void)

@@ -35,6 +35,10 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 /* After a failed spawn: closes everything. */
 void streams_abort(struct stream_pipes *p);
 
+/* A reload changed watcher CONFIG's output options, not which streams are captured (that
+ * needs new pipes, so new processes): its readers send their next lines to the new sinks
+ * (file, rotation, time_format, inherit, syslog...), switched between lines. */
+void streams_reconfigure(const struct watcher_config *config);
 /* At shutdown, once every process is gone: read what is left without waiting and close. */
 void streams_drain_all(void);
 /* SIGUSR1 and the reopen command. */

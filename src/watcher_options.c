@@ -164,7 +164,46 @@ struct stream_draft {
 	struct stream_config *sc;
 	bool is_stderr;
 	bool saw_kind;                /* file:, syslog: or merge: given */
+	yaml_node_t *rotation[3];     /* max_bytes, backup_count, rotate as given (NULL: not) */
 };
+
+/* file: PATH, checked for unknown placeholders; /dev/stdout and the like name the daemon's
+ * own stdout or stderr (a pipe under docker, which no path through /proc reopens). */
+static void stream_file(struct loader *ld, const char *path, yaml_node_t *value,
+			struct stream_config *sc)
+{
+	char why[256];
+
+	sc->kind = STREAM_FILE;
+	if (get_string(ld, path, value, &sc->path) < 0)
+		return;
+	if (sc->path[0] == '\0')
+		add_error(ld, value, "%s: must not be empty", path);
+	else if (log_path_check(sc->path, why, sizeof(why)) < 0)
+		add_error(ld, value, "%s: %s", path, why);
+	else if ((sc->daemon_fd = daemon_stream_fd(sc->path)) != 0)
+		sc->kind = STREAM_DAEMON;
+	else if (strcmp(sc->path, "/dev/null") == 0)
+		sc->kind = STREAM_NULL;  /* as stdout: /dev/null (a device is never opened) */
+}
+
+/* The daemon's own stdout or stderr is never rotated: a rotation option that would rotate it
+ * is refused rather than ignored (supervisord fails on it at the first rotation). */
+static void check_daemon_stream(struct loader *ld, const char *parent, struct stream_draft *d)
+{
+	static const char *const names[] = { "max_bytes", "backup_count", "rotate" };
+	const struct stream_config *sc = d->sc;
+	bool rotates[3] = { sc->max_bytes > 0, sc->backup_count > 0, sc->rotate != ROTATE_NONE };
+
+	if (sc->kind != STREAM_DAEMON)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (d->rotation[i] && rotates[i])
+			add_error(ld, d->rotation[i], "%s.%s: %s is the daemon's own %s (a pipe or a "
+				  "terminal), which is never rotated: remove %s%s", parent, names[i],
+				  sc->path, sc->daemon_fd == 1 ? "stdout" : "stderr", names[i],
+				  i == 2 ? "" : " (or set it to 0)");
+}
 
 static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			     yaml_node_t *value, void *arg)
@@ -179,19 +218,20 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 		return;
 	snprintf(path, sizeof(path), "%s.%s", parent, name);
 	if (strcmp(name, "file") == 0) {
-		sc->kind = STREAM_FILE;
 		d->saw_kind = true;
-		if (get_string(ld, path, value, &sc->path) == 0 && sc->path[0] == '\0')
-			add_error(ld, value, "%s: must not be empty", path);
+		stream_file(ld, path, value, sc);
 	} else if (strcmp(name, "max_bytes") == 0) {
+		d->rotation[0] = value;
 		if (text == NULL || parse_size(text, &sc->max_bytes) < 0)
 			add_error(ld, value, "%s: must be a size such as 10MB, 512k or 1048576", path);
 	} else if (strcmp(name, "backup_count") == 0) {
+		d->rotation[1] = value;
 		if (get_int(ld, path, value, 0, &n) == 0)
 			sc->backup_count = n > 1000 ? 1000 : (int)n;
 	} else if (strcmp(name, "time_format") == 0) {
 		get_string(ld, path, value, &sc->time_format);
 	} else if (strcmp(name, "rotate") == 0) {
+		d->rotation[2] = value;
 		if (text && strcmp(text, "daily") == 0)
 			sc->rotate = ROTATE_DAILY;
 		else if (text && strcmp(text, "hourly") == 0)
@@ -231,7 +271,7 @@ static int opt_stream(struct loader *ld, const char *path, yaml_node_t *v, struc
 		      int which)
 {
 	struct stream_config *sc = &d->wc->streams[which];
-	struct stream_draft sd = { sc, which == 1, false };
+	struct stream_draft sd = { sc, which == 1, false, { NULL, NULL, NULL } };
 	const char *text = scalar(v);
 
 	if (text) {
@@ -251,6 +291,7 @@ static int opt_stream(struct loader *ld, const char *path, yaml_node_t *v, struc
 	walk_mapping(ld, path, v, visit_stream_key, &sd);
 	if (!sd.saw_kind)
 		add_error(ld, v, "%s: needs file:, syslog: or merge:", path);
+	check_daemon_stream(ld, path, &sd);
 	return 0;
 }
 
@@ -638,8 +679,18 @@ static bool streams_equal(const struct stream_config *a, const struct stream_con
 	return a->kind == b->kind && same_text(a->path, b->path) && a->max_bytes == b->max_bytes &&
 	       a->backup_count == b->backup_count && a->rotate == b->rotate &&
 	       same_text(a->time_format, b->time_format) && a->facility == b->facility &&
-	       same_text(a->tag, b->tag);
+	       same_text(a->tag, b->tag) && a->daemon_fd == b->daemon_fd;
 }
+/* What the processes see of a stream: /dev/null, stdout's pipe, or a pipe of its own. The rest
+ * (where the daemon sends the lines) changes in place, between lines (streams_reconfigure). */
+static int stream_pipe(const struct stream_config *sc)
+{
+	return sc->kind == STREAM_NULL ? 0 : sc->kind == STREAM_MERGE ? 1 : 2;
+}
+static bool stdout_pipe_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return stream_pipe(&a->streams[0]) == stream_pipe(&b->streams[0]); }
+static bool stderr_pipe_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return stream_pipe(&a->streams[1]) == stream_pipe(&b->streams[1]); }
 static void stdout_init(struct watcher_config *wc)
 { stream_init(&wc->streams[0]); }
 static void stderr_init(struct watcher_config *wc)
@@ -806,9 +857,11 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_RESTART, .parse = opt_rlimits, .free = free_rlimits,
 	  .same = rlimits_equal, .to_json = rlimits_json },
 	{ .key = "stdout", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
-	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_equal },
+	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_pipe_equal,
+	  .same_in_place = stdout_equal },
 	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
-	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_equal },
+	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_pipe_equal,
+	  .same_in_place = stderr_equal },
 	{ .key = "ready", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
 	  .same_in_place = ready_details_equal, .to_json = ready_json },
@@ -1074,6 +1127,21 @@ bool watcher_config_same_processes(const struct watcher_config *a,
 		    !option_same(&watcher_option_table[i], a, b))
 			return false;
 	return true;
+}
+
+void watcher_config_restart_keys(const struct watcher_config *a, const struct watcher_config *b,
+				 char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < watcher_option_count && n < size; i++) {
+		const struct watcher_option *o = &watcher_option_table[i];
+		if (o->change != CHANGE_RESTART || option_same(o, a, b))
+			continue;
+		int k = snprintf(out + n, size - n, "%s%s", n ? ", " : "", o->key);
+		n = k < 0 ? size : n + (size_t)k;
+	}
 }
 
 bool watcher_config_equal(const struct watcher_config *a, const struct watcher_config *b,

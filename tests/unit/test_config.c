@@ -1245,6 +1245,29 @@ TEST(watcher_config_equal)
 			printf("     (change: %s)", changes[i]);
 		config_free(c);
 	}
+
+	/* Output options: the same processes (applied in place) unless capturing changes. */
+	static const struct { const char *change; bool same_processes; const char *keys; } outputs[] = {
+		{ "    stdout: {file: /l/a.log, max_bytes: 1MB, time_format: \"%T\"}\n", true, "" },
+		{ "    stdout: syslog\n    stderr: {file: /dev/stdout}\n", true, "" },
+		{ "    stdout: null\n", false, "stdout" },
+		{ "    stderr: {merge: stdout}\n", false, "stderr" },
+		{ "    stdout: {file: /dev/null}\n    umask: \"027\"\n", false, "umask, stdout" },
+	};
+	for (size_t i = 0; b && i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		char text[1024], keys[256];
+		snprintf(text, sizeof(text), "%s%s", base, outputs[i].change);
+		struct config *c = load_ok(write_file("eq-change.yaml", text));
+		if (c == NULL)
+			continue;
+		CHECK(!watcher_config_equal(b->watchers[0], c->watchers[0], true));
+		if (!CHECK(watcher_config_same_processes(b->watchers[0], c->watchers[0]) ==
+			   outputs[i].same_processes))
+			printf("     (change: %s)", outputs[i].change);
+		watcher_config_restart_keys(b->watchers[0], c->watchers[0], keys, sizeof(keys));
+		CHECK_STR(keys, outputs[i].keys);
+		config_free(c);
+	}
 	config_free(b);
 }
 
@@ -1378,6 +1401,57 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* stdout:/stderr: file paths: the daemon's own streams, placeholders. */
+TEST(stream_files)
+{
+	struct config *config = load_ok(write_file(
+		"streams.yaml", "watchers:\n"
+		"  a:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/stdout, max_bytes: 0, backup_count: 0, rotate: never}\n"
+		"    stderr: {file: /proc/self/fd/2, time_format: \"%H\"}\n"
+		"  b:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/stderr}\n"
+		"    stderr: {file: \"/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log\"}\n"
+		"  c:\n    cmd: sleep 1\n"
+		"    stdout: {file: /dev/null, max_bytes: 1MB}\n"));
+
+	if (config && CHECK_INT(config->nwatchers, 3)) {
+		const struct stream_config *a = config->watchers[0]->streams;
+		const struct stream_config *b = config->watchers[1]->streams;
+		CHECK_INT(a[0].kind, STREAM_DAEMON);
+		CHECK_INT(a[0].daemon_fd, 1);
+		CHECK_INT(a[1].kind, STREAM_DAEMON);
+		CHECK_INT(a[1].daemon_fd, 2);
+		CHECK_STR(a[1].time_format, "%H");
+		CHECK_INT(b[0].kind, STREAM_DAEMON);
+		CHECK_INT(b[0].daemon_fd, 2);
+		CHECK_INT(b[1].kind, STREAM_FILE);
+		CHECK_STR(b[1].path, "/l/$(circus.name)-$(circus.wid)-{name}-{wid}.log");
+		CHECK_INT(config->watchers[2]->streams[0].kind, STREAM_NULL);
+	}
+	config_free(config);
+
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout: {file: /dev/stdout, max_bytes: 1MB}\n", 4, 44,
+		     "watchers.a.stdout.max_bytes: /dev/stdout is the daemon's own stdout (a pipe or a "
+		     "terminal), which is never rotated: remove max_bytes (or set it to 0)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stderr: {backup_count: 3, file: /dev/fd/2}\n", 4, 28,
+		     "watchers.a.stderr.backup_count: /dev/fd/2 is the daemon's own stderr (a pipe or a "
+		     "terminal), which is never rotated: remove backup_count (or set it to 0)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stderr: {file: /dev/stderr, rotate: hourly}\n", 4, 41,
+		     "watchers.a.stderr.rotate: /dev/stderr is the daemon's own stderr (a pipe or a "
+		     "terminal), which is never rotated: remove rotate");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout: {file: \"/l/{name}-{pid}.log\"}\n", 4, 20,
+		     "watchers.a.stdout.file: unknown placeholder {pid} (known: {name}, {wid}, "
+		     "$(circus.name), $(circus.wid), $(circus.env.NAME))");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n"
+		     "    stdout:\n      file: /l/$(circus.pid).log\n", 5, 13,
+		     "watchers.a.stdout.file: unknown placeholder $(circus.pid) (known:");
+}
+
 int main(void)
 {
 	umask(022);  /* the files written here must pass the check for root-owned configuration */
@@ -1404,6 +1478,7 @@ int main(void)
 	RUN(watcher_names);
 	RUN(merge_keys);
 	RUN(error_files);
+	RUN(stream_files);
 	RUN(several_errors);
 	RUN(watcher_config_equal);
 	RUN(sockets_section);

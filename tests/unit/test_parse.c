@@ -575,6 +575,63 @@ TEST(tcp_address)
 	CHECK_INT(parse_tcp_address("127.0.0.1", "", &ss, &len, why, sizeof(why)), -1);
 }
 
+TEST(daemon_stream_fd)
+{
+	CHECK_INT(daemon_stream_fd("/dev/stdout"), 1);
+	CHECK_INT(daemon_stream_fd("/dev/fd/1"), 1);
+	CHECK_INT(daemon_stream_fd("/proc/self/fd/1"), 1);
+	CHECK_INT(daemon_stream_fd("/dev/stderr"), 2);
+	CHECK_INT(daemon_stream_fd("/dev/fd/2"), 2);
+	CHECK_INT(daemon_stream_fd("/proc/self/fd/2"), 2);
+	CHECK_INT(daemon_stream_fd("/dev/stdin"), 0);
+	CHECK_INT(daemon_stream_fd("/proc/1/fd/1"), 0);  /* another process's, maybe */
+	CHECK_INT(daemon_stream_fd("/var/log/dev/stdout"), 0);
+}
+
+/* log_path_expand's result, freed at the next call. */
+static const char *expanded(const char *path, const char *name, int wid)
+{
+	static char *last;
+
+	free(last);
+	last = log_path_expand(path, name, wid);
+	return last;
+}
+
+TEST(log_paths)
+{
+	char why[256];
+
+	CHECK_STR(expanded("/l/{name}-{wid}.log", "web", 3), "/l/web-3.log");
+	CHECK_STR(expanded("/l/$(circus.name)-$(circus.wid).log", "web", 12), "/l/web-12.log");
+	CHECK_STR(expanded("/l/$(CIRQUE.Name)/$(Cirque.WID)", "web", 2), "/l/web/2");
+	/* not placeholders: kept as written */
+	CHECK_STR(expanded("/l/{a b}/{/{}/$(date)/$(circus.wid", "web", 1),
+		  "/l/{a b}/{/{}/$(date)/$(circus.wid");
+	CHECK_STR(expanded("/l/$(circus.env.NOPE)", "web", 1), "/l/$(circus.env.NOPE)");
+	CHECK_STR(expanded("/l/{{name}}", "web", 1), "/l/{web}");
+
+	CHECK_INT(log_path_check("/l/{name}-{wid}-$(circus.wid)-$(cirque.name).log", why,
+				 sizeof(why)), 0);
+	CHECK_INT(log_path_check("/l/$(circus.env.HOME)/{a b}/$(date)", why, sizeof(why)), 0);
+	CHECK_INT(log_path_check("/l/{name}-{pid}.log", why, sizeof(why)), -1);
+	CHECK_STR(why, "unknown placeholder {pid} (known: {name}, {wid}, $(circus.name), "
+		  "$(circus.wid), $(circus.env.NAME))");
+	CHECK_INT(log_path_check("/l/{Name}.log", why, sizeof(why)), -1);  /* braces: as written */
+	CHECK(strncmp(why, "unknown placeholder {Name} ", 27) == 0);
+	CHECK_INT(log_path_check("/l/$(circus.sockets.web).log", why, sizeof(why)), -1);
+	CHECK(strncmp(why, "unknown placeholder $(circus.sockets.web) ", 42) == 0);
+	CHECK_INT(log_path_check("/l/%(process_num)s-{host}", why, sizeof(why)), -1);
+	CHECK(strncmp(why, "unknown placeholder {host} ", 27) == 0);
+
+	CHECK(log_path_per_process("/l/{wid}.log"));
+	CHECK(log_path_per_process("/l/$(circus.WID).log"));
+	CHECK(!log_path_per_process("/l/{name}.log"));
+	CHECK(!log_path_per_process("/l/wid.log"));
+	CHECK(!log_path_per_process(NULL));
+	expanded("", "", 0);
+}
+
 int main(void)
 {
 	RUN(duration_plain_and_decimal);
@@ -602,6 +659,8 @@ int main(void)
 	RUN(substitute_sockets);
 	RUN(substitute_env_references);
 	RUN(tcp_address);
+	RUN(daemon_stream_fd);
+	RUN(log_paths);
 #if 1 /* regressions of bugs found and fixed */
 	/* split_words: a backslash-newline between words yields an extra empty word (see report). */
 	check_test_name = "known_bugs";
