@@ -33,6 +33,19 @@ struct top_arg {
 	bool is_main;                 /* the main file may have cirque:; includes only watchers: */
 };
 
+/* Whether MAP (a mapping) has the key NAME: a top-level key holding a cmd is a watcher that
+ * lost its indentation. */
+static bool has_key(struct loader *ld, yaml_node_t *map, const char *name)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const char *key = scalar(node_at(ld, p->key));
+		if (key && strcmp(key, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			  yaml_node_t *value, void *arg)
 {
@@ -54,6 +67,9 @@ static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *ke
 	else if (strcmp(name, "cirque") == 0 || strcmp(name, "sockets") == 0)
 		add_error(ld, key, "'%s:' settings belong in the main file, not in an include",
 			  name);
+	else if (value && value->type == YAML_MAPPING_NODE && has_key(ld, value, "cmd"))
+		add_error(ld, key, "unknown top-level key '%s' (a watcher? indent it under "
+			  "watchers:)", name);
 	else {
 		static const char *const keys[] = { "watchers", "cirque", "sockets" };
 		add_error(ld, key, "unknown top-level key '%s'%s (expected %s)", name,

@@ -724,6 +724,18 @@ static bool ready_details_equal(const struct watcher_config *a, const struct wat
 	       same_text(a->ready_port, b->ready_port) && same_text(a->ready_path, b->ready_path);
 }
 
+/* A stream as written in the file (or by add/set): "inherit" when it was not. */
+static void stream_json(const struct watcher_config *wc, const char *key, json_t *out)
+{
+	json_t *written = wc->raw ? json_object_get(wc->raw, key) : NULL;
+
+	json_object_set_new(out, key, written ? json_deep_copy(written) : json_string("inherit"));
+}
+static void stdout_json(const struct watcher_config *wc, json_t *out)
+{ stream_json(wc, "stdout", out); }
+static void stderr_json(const struct watcher_config *wc, json_t *out)
+{ stream_json(wc, "stderr", out); }
+
 /* As written: {delay: 1.0}, {tcp: "host:port"}, {unix: path} or "notify". */
 static void ready_json(const struct watcher_config *wc, json_t *out)
 {
@@ -856,12 +868,12 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "rlimits", .alias_prefix = "rlimit_", .type = OPT_CUSTOM, .flags = SHOWN,
 	  .change = CHANGE_RESTART, .parse = opt_rlimits, .free = free_rlimits,
 	  .same = rlimits_equal, .to_json = rlimits_json },
-	{ .key = "stdout", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	{ .key = "stdout", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_stdout, .init = stdout_init, .free = stdout_free, .same = stdout_pipe_equal,
-	  .same_in_place = stdout_equal },
-	{ .key = "stderr", .type = OPT_CUSTOM, .flags = OPT_FILE, .change = CHANGE_RESTART,
+	  .same_in_place = stdout_equal, .to_json = stdout_json },
+	{ .key = "stderr", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_pipe_equal,
-	  .same_in_place = stderr_equal },
+	  .same_in_place = stderr_equal, .to_json = stderr_json },
 	{ .key = "ready", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
 	  .same_in_place = ready_details_equal, .to_json = ready_json },
@@ -961,6 +973,19 @@ static const char *supervisord_equivalent(const char *name)
 	return NULL;
 }
 
+/* NAME in capitals (and digits, '_'), as environment variables are written. */
+static bool looks_like_env_name(const char *name)
+{
+	bool upper = false;
+
+	for (const char *p = name; *p; p++) {
+		if (*p >= 'a' && *p <= 'z')
+			return false;
+		upper = upper || (*p >= 'A' && *p <= 'Z');
+	}
+	return upper;
+}
+
 /* "unknown key 'numprocess' (did you mean 'numprocesses'?)": the hint from the file's keys, or
  * cirque's name for a supervisord key ("unknown key 'command' (supervisord's; here: cmd)"). */
 static void report_unknown_option(struct loader *ld, const char *parent, yaml_node_t *key,
@@ -973,6 +998,11 @@ static void report_unknown_option(struct loader *ld, const char *parent, yaml_no
 	if (ours) {
 		add_error(ld, key, "%s: unknown key '%s' (supervisord's; here: %s)", parent, name,
 			  ours);
+		return;
+	}
+	if (looks_like_env_name(name)) {  /* `env:` then `FOO: bar` at the same indentation */
+		add_error(ld, key, "%s: unknown key '%s' (an environment variable? indent it under "
+			  "env:)", parent, name);
 		return;
 	}
 	for (size_t i = 0; i < watcher_option_count; i++)

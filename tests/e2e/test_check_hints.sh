@@ -21,6 +21,14 @@ has "$CONF:2:3: cirque: unknown key 'loglevl' (did you mean 'loglevel'?)"
 has "$CONF:6:5: watchers.web: unknown key 'numprocess' (did you mean 'numprocesses'?)"
 has "$CONF:7:14: watchers.web.stdout: unknown key 'fiel' (did you mean 'file'?)"
 
+# Indentation slips: a watcher at the top level, an env variable beside env: instead of under it.
+printf 'watchers:\nweb:\n  cmd: /bin/sleep 10\n' >"$CONF"
+check; [ "$rc" = 1 ] || fail "--check accepted a watcher at the top level: $out"
+has "$CONF:2:1: unknown top-level key 'web' (a watcher? indent it under watchers:)"
+printf 'watchers:\n  web:\n    cmd: /bin/sleep 10\n    env:\n    DB_HOST: db\n' >"$CONF"
+check; [ "$rc" = 1 ] || fail "--check accepted an env variable beside env: $out"
+has "$CONF:5:5: watchers.web: unknown key 'DB_HOST' (an environment variable? indent it under env:)"
+
 # supervisord's keys get cirque's name for them.
 cat >"$CONF" <<'YAML'
 watchers:

@@ -9,6 +9,7 @@ cat >"$CONF" <<YAML
 x-defaults: &defaults
   graceful_timeout: 2s
   stop_children: true
+  stdout: {file: $T/merged.log, max_bytes: 0}
   env: &env {SHARED: from-anchor, OVERRIDDEN: anchor}
 watchers:
   a: &base
@@ -30,6 +31,10 @@ wait_count "$B" 2
 pid=$(children_matching "$B" | head -n 1)
 proc_env "$pid" | grep -qx "SHARED=from-anchor" || fail "env not merged: $(proc_env "$pid")"
 proc_env "$pid" | grep -qx "OVERRIDDEN=own" || fail "the mapping's own env value lost: $(proc_env "$pid")"
+# get shows the output as configured (merged here), and inherit where nothing was said.
+[ "$("$CTL" get a stdout)" = 'stdout: inherit' ] || fail "get a stdout: $("$CTL" get a stdout)"
+[ "$("$CTL" get b stdout)" = "stdout: {\"file\": \"$T/merged.log\", \"max_bytes\": \"0\"}" ] ||
+	fail "get b stdout: $("$CTL" get b stdout)"
 # set rebuilds b from its options as written: the merged ones stay.
 "$CTL" set b numprocesses 3 >/dev/null || fail "set numprocesses"
 wait_count "$B" 3

@@ -59,7 +59,7 @@ alive "$p1" || fail "signal HUP web:3 reached web:1"
 "$CTL" status web:2 | grep -q STOPPED || fail "web:2 came back by itself: $("$CTL" status web)"
 # how the previous process of that slot ended
 run status web:3
-echo "$out" | grep -qE "^web:3 +RUNNING +pid [0-9]+, uptime [0-9:]+ \(last exit: SIGHUP\)\$" ||
+echo "$out" | grep -qE "^web:3 +RUNNING +pid [0-9]+, uptime [0-9:]+, 1 restart \(last exit: SIGHUP\)\$" ||
 	fail "status does not show web:3's last exit: '$out'"
 p3=$(pid_of web:3)
 
