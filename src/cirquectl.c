@@ -55,7 +55,7 @@ static double now(void)
 
 static int connect_client(struct client *c)
 {
-	int zero = 0;
+	int zero = 0, one = 1;
 	char identity[64];
 
 	c->ctx = zmq_ctx_new();
@@ -65,6 +65,7 @@ static int connect_client(struct client *c)
 	snprintf(identity, sizeof(identity), "cirquectl-%d-%ld", (int)getpid(), (long)time(NULL));
 	zmq_setsockopt(c->socket, ZMQ_IDENTITY, identity, strlen(identity));
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(c->socket, ZMQ_IMMEDIATE, &one, sizeof(one));
 	if (c->curve_server_key) {
 		char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
 		const char *why;
@@ -101,7 +102,7 @@ static void check_endpoint_owner(const char *endpoint)
 void unreachable(const struct client *c, const char *why)
 {
 	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
-	exit(EXIT_UNREACHABLE);
+	end_command(EXIT_UNREACHABLE);
 }
 
 /* For an ipc path, why no daemon can be there, or NULL: ZeroMQ would wait for ever on a socket
@@ -135,16 +136,89 @@ static const char *ipc_listener_missing(const char *endpoint)
 	return strerror(error);
 }
 
-/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
- * or NULL with WHY when the daemon cannot be reached or no reply comes within the timeout. */
-json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
-		 const char **why)
+sigjmp_buf *command_abort;
+
+void end_command(int rc)
 {
-	char id[64];
+	if (command_abort)
+		siglongjmp(*command_abort, rc);
+	exit(rc);
+}
+
+static bool is_waitable(const char *command);
+
+/* What the user asked, for a message: "stop web" (or "status"). */
+static void request_words(char *out, size_t size, const char *command, json_t *props)
+{
+	const char *name = json_string_value(json_object_get(props, "name"));
+	json_t *wid = json_object_get(props, "wid");
+
+	if (name && wid)
+		snprintf(out, size, "%s %s:%lld", command, shown(name),
+			 (long long)json_integer_value(wid));
+	else
+		snprintf(out, size, "%s%s%s", command, name ? " " : "", name ? shown(name) : "");
+}
+
+/* What to say of Ctrl-C while waiting for the reply to COMMAND: the request is cirqued's now. */
+static const char *interrupted_wait(const char *command, const char *words)
+{
+	static char message[300];
+
+	if (!is_waitable(command))
+		return "interrupted";
+	snprintf(message, sizeof(message), "interrupted: the %s goes on in cirqued (see "
+		 "cirquectl status)", words);
+	return message;
+}
+
+/* How long a request waits for the connection (its handshake done): a tcp endpoint that
+ * nobody listens on is not worth the hour a waiting command may take. */
+#define CONNECT_SECONDS 5.0
+
+/* Sends TEXT once the connection is up (ZMQ_IMMEDIATE: nothing is queued for a connection
+ * still to come). Returns 0, or -1 with *WHY when no connection came within the timeout. */
+static int send_connected(struct client *c, const char *text, double timeout, const char **why,
+			  int *rc)
+{
+	double wait = timeout < CONNECT_SECONDS ? timeout : CONNECT_SECONDS;
+	int ms = (int)(wait * 1000) + 1;
+	static char because[160];
+
+	zmq_setsockopt(c->socket, ZMQ_SNDTIMEO, &ms, sizeof(ms));
+	while (zmq_send(c->socket, text, strlen(text), 0) < 0) {
+		if (zmq_errno() == EINTR && !interrupted)
+			continue;
+		if (zmq_errno() == EINTR) {
+			*why = "interrupted (nothing was sent)";
+			*rc = EXIT_INTERRUPTED;
+		} else if (zmq_errno() == EAGAIN) {
+			snprintf(because, sizeof(because), "no connection within %gs (is cirqued "
+				 "running?%s)", wait, c->curve_server_key ? " are the CURVE keys "
+				 "the daemon's?" : "");
+			*why = because;
+		} else {
+			*why = zmq_strerror(zmq_errno());
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
+ * or NULL with WHY and *RC: EXIT_UNREACHABLE when the daemon cannot be reached, EXIT_NO_ANSWER
+ * when the request went out and no reply came within the timeout, EXIT_INTERRUPTED (Ctrl-C:
+ * WHY is the whole message then). */
+json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
+		 const char **why, int *rc)
+{
+	static char no_answer[300];
+	char id[64], words[200];
 	json_t *request;
 	char *text;
 	double deadline;
 
+	*rc = EXIT_UNREACHABLE;
 	if (c->socket == NULL) {
 		if ((*why = ipc_listener_missing(c->endpoint)) != NULL) {
 			json_decref(props);
@@ -158,13 +232,13 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			return NULL;
 		}
 	}
+	request_words(words, sizeof(words), command, props);
 	snprintf(id, sizeof(id), "%d-%lu", (int)getpid(), ++c->sequence);
 	request = json_pack("{s:s, s:s, s:o}", "id", id, "command", command, "properties",
 			    props ? props : json_object());
 	text = json_dumps(request, JSON_COMPACT);
 	json_decref(request);
-	if (text == NULL || zmq_send(c->socket, text, strlen(text), 0) < 0) {
-		*why = zmq_strerror(zmq_errno());
+	if (text == NULL || send_connected(c, text, timeout, why, rc) < 0) {
 		free(text);
 		return NULL;
 	}
@@ -174,16 +248,20 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
 		double left = deadline - now();
 		if (left <= 0) {
-			*why = "no reply within the timeout (is cirqued running?)";
+			snprintf(no_answer, sizeof(no_answer), "%s: no answer within %gs; cirqued "
+				 "carries on (see cirquectl status)", words, timeout);
+			*why = no_answer;
+			*rc = EXIT_NO_ANSWER;
 			return NULL;
 		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
-		int rc = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
-		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
-			fprintf(stderr, "interrupted\n");
-			exit(EXIT_ERROR);
+		int n = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
+		if (n < 0 && zmq_errno() == EINTR && interrupted) {
+			*why = interrupted_wait(command, words);
+			*rc = EXIT_INTERRUPTED;
+			return NULL;
 		}
-		if (rc <= 0)
+		if (n <= 0)
 			continue;
 		zmq_msg_t msg;
 		zmq_msg_init(&msg);
@@ -201,12 +279,21 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 	}
 }
 
-/* As try_call; exits with EXIT_UNREACHABLE when no reply comes. */
+/* As try_call; ends the command (end_command) when no reply comes. */
 json_t *call(struct client *c, const char *command, json_t *props, double timeout)
 {
 	const char *why = NULL;
-	json_t *reply = try_call(c, command, props, timeout, &why);
+	int rc;
+	json_t *reply = try_call(c, command, props, timeout, &why, &rc);
 
+	if (reply == NULL && rc == EXIT_INTERRUPTED) {
+		fprintf(stderr, "%s\n", why);
+		end_command(rc);
+	}
+	if (reply == NULL && rc == EXIT_NO_ANSWER) {
+		fprintf(stderr, "cirquectl: %s\n", why);
+		end_command(rc);
+	}
 	if (reply == NULL)
 		unreachable(c, why);
 	return reply;
@@ -737,12 +824,19 @@ static const char *nothing_to_do(struct client *c, const char *command, const st
 	return why;
 }
 
-static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
-		     char **argv)
+/* What start, stop, restart and reload say: "web: stopped" once done, "web: stopping" with
+ * --no-wait (the command only asked); ALL_NOTE follows "all: ..." */
+struct lifecycle_words {
+	const char *command, *done, *asked, *all_note;
+};
+
+static int lifecycle(struct client *c, const struct lifecycle_words *words, int argc, char **argv)
 {
+	const char *command = words->command;
 	bool wait;
 	int names = parse_wait(argc, argv, &wait), rc = EXIT_OK;
 	double timeout = reply_timeout(c, command, wait);
+	const char *done_word = wait ? words->done : words->asked;
 
 	if (names == 0)
 		return usage_error(command);
@@ -772,8 +866,10 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 			printf("%s: ERROR (%s)\n", argv[i], outcome);
 		else if (reply_ok(reply) && *outcome)
 			printf("%s: %s, %s\n", argv[i], done_word, outcome);
+		else if (reply_ok(reply) && all)
+			printf("all: %s%s\n", done_word, words->all_note ? words->all_note : "");
 		else if (reply_ok(reply))
-			printf("%s: %s\n", all ? "all" : shown(argv[i]), done_word);
+			printf("%s: %s\n", shown(argv[i]), done_word);
 		else if (is_no_such(reply))
 			print_no_such(stdout, argv[i]);
 		else
@@ -787,27 +883,68 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 	return rc;
 }
 
+static const struct lifecycle_words start_words = { "start", "started", "starting", NULL };
+static const struct lifecycle_words stop_words = { "stop", "stopped", "stopping", NULL };
+static const struct lifecycle_words restart_words = { "restart", "restarted", "restarting", NULL };
+static const struct lifecycle_words reload_words = { "reload", "reloaded", "reloading", NULL };
+/* Circus's reload of every watcher is a graceful restart with the definitions the daemon has;
+ * supervisorctl's reload re-reads the file: say which one this is. */
+static const struct lifecycle_words reload_all_words = {
+	"reload", "reloaded", "reloading",
+	" (the file was not re-read: `cirquectl update` applies it)"
+};
+
 static int ctl_start(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "start", "started", argc, argv); }
+{ return lifecycle(c, &start_words, argc, argv); }
 static int ctl_stop(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "stop", "stopped", argc, argv); }
+{ return lifecycle(c, &stop_words, argc, argv); }
 static int ctl_restart(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "restart", "restarted", argc, argv); }
+{ return lifecycle(c, &restart_words, argc, argv); }
+
+/* For a reload of everything: the watchers whose definition in the file differs from the
+ * daemon's ("web, api"), which the reload will not apply; NULL if none (or the file cannot
+ * be read: update will say why). Watchers only the daemon has (added at run time) are left
+ * out: the file not knowing them is no edit. */
+static char *unapplied_edits(struct client *c)
+{
+	json_t *reply = call(c, "reread", NULL, 5), *what;
+	const char *name;
+	char *list = NULL;
+
+	json_object_foreach(reply_ok(reply) ? json_object_get(reply, "changes") : NULL, name, what) {
+		const char *w = json_string_value(what);
+		if (w == NULL || strcmp(w, "removed") == 0)
+			continue;
+		char *longer = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", shown(name));
+		free(list);
+		list = longer;
+	}
+	json_decref(reply);
+	return list;
+}
 
 static int ctl_reload(struct client *c, int argc, char **argv)
 {
 	char *all[] = { "all", "--no-wait", NULL };
 	bool names = false, no_wait = false;
+	char *edits;
+	int rc;
 
 	for (int i = 0; i < argc; i++) {
 		bool flag = strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0;
 		names = names || !flag;
 		no_wait = no_wait || flag;
 	}
+	if (names)
+		return lifecycle(c, &reload_words, argc, argv);
 	/* No name: every watcher. */
-	if (!names)
-		return lifecycle(c, "reload", "reloaded", no_wait ? 2 : 1, all);
-	return lifecycle(c, "reload", "reloaded", argc, argv);
+	edits = c->json ? NULL : unapplied_edits(c);
+	rc = lifecycle(c, &reload_all_words, no_wait ? 2 : 1, all);
+	if (edits)
+		fprintf(stderr, "cirquectl: the file changes %s: this reload did not apply it "
+			"(`cirquectl update` does)\n", edits);
+	free(edits);
+	return rc;
 }
 
 /* --- configuration ---------------------------------------------------------------------------- */
@@ -1660,6 +1797,15 @@ int usage_error(const char *verb)
 
 /* How long to wait for the reply to COMMAND: --timeout, else as long as a waiting command may
  * take (an hour), else 5 s. */
+/* Whether COMMAND may wait for what it asked to be done (a stop, a start...). */
+static bool is_waitable(const char *command)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].command && strcmp(verbs[i].command, command) == 0)
+			return verbs[i].flags & CMD_WAITABLE;
+	return false;
+}
+
 static double reply_timeout(const struct client *c, const char *command, bool wait)
 {
 	if (c->timeout >= 0)

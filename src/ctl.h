@@ -4,6 +4,7 @@
 #define CIRQUE_CTL_H
 
 #include <jansson.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@ enum exit_code {
 	EXIT_USAGE = 2,
 	EXIT_NOT_RUNNING = 3,
 	EXIT_NO_SUCH = 4,
+	EXIT_NO_ANSWER = 5,           /* sent, no answer in time: cirqued may still carry it out */
 	EXIT_UNREACHABLE = 7,
+	EXIT_INTERRUPTED = 130,       /* Ctrl-C during a wait (128 + SIGINT, as shells say) */
 };
 
 struct client {
@@ -31,11 +34,17 @@ struct client {
 /* Set by SIGINT. */
 extern volatile sig_atomic_t interrupted;
 
-/* cirquectl.c: one request and its reply (exits 7 when the daemon cannot be reached). */
+/* cirquectl.c: one request and its reply. When none comes it ends the command: exit 7 (cannot
+ * connect), 5 (sent, no answer in time) or 130 (Ctrl-C); in the shell, back to the prompt. */
 json_t *call(struct client *c, const char *command, json_t *props, double timeout);
-/* The same, returning NULL with WHY rather than exiting (for the shell's completion). */
+/* The same, returning NULL with WHY (and *RC, the exit code call would end with) rather than
+ * ending the command (for the shell's completion). */
 json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
-		 const char **why);
+		 const char **why, int *rc);
+/* Ends the current command with RC: exits, or in the shell goes back to its prompt. */
+void end_command(int rc) __attribute__((noreturn));
+/* Where end_command goes in the shell (NULL: it exits). */
+extern sigjmp_buf *command_abort;
 /* One request, printed as JSON with --json; returns 0/1/4 as the reply says. The reply goes to
  * *OUT if OUT, else an error is printed. */
 int simple(struct client *c, const char *command, json_t *props, json_t **out);

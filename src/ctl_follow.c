@@ -132,7 +132,9 @@ int follower_next(struct follower *f, void *topic, void *body)
 			continue;
 		if (seconds_now() - f->heard_at >= QUIET_SECONDS) {
 			const char *why = NULL;
-			json_t *reply = try_call(f->c, "numwatchers", NULL, QUIET_SECONDS, &why);
+			int why_rc;
+			json_t *reply = try_call(f->c, "numwatchers", NULL, QUIET_SECONDS, &why,
+						 &why_rc);
 			if (reply == NULL && !interrupted)
 				return daemon_gone(f, why);
 			json_decref(reply);

@@ -60,10 +60,12 @@ static void candidates_add_list(const char *const *words, const char *prefix)
 static void candidates_add_watchers(bool with_wids)
 {
 	const char *why, *name;
+	int why_rc;
 	json_t *reply, *procs, *proc;
 	size_t i;
 
-	reply = try_call(shell_client, "status", json_pack("{s:b}", "processes", 1), 2, &why);
+	reply = try_call(shell_client, "status", json_pack("{s:b}", "processes", 1), 2, &why,
+			 &why_rc);
 	if (reply == NULL)
 		return;
 	json_object_foreach(json_object_get(reply, "statuses"), name, procs) {
