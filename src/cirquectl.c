@@ -7,7 +7,8 @@
  * a name in an error): they are printed through shown(), with control characters escaped.
  * Exit codes (README.md's table, cirquectl(1)): 0 ok (also a start or stop with nothing to do),
  * 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such watcher or process,
- * 7 the daemon cannot be reached (or stopped while followed). */
+ * 5 the request went out but no answer came in time, 7 the daemon cannot be reached (or stopped
+ * while followed), 130 Ctrl-C during a wait. */
 #include "ctl.h"
 #include "curve.h"
 #include "endpoint.h"
@@ -1909,7 +1910,8 @@ static void usage(FILE *out)
 		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
 		     "Exit codes: 0 ok (also: already started, not running), 1 error, 2 usage,\n"
 		     "3 a process is not running (status), 4 no such watcher or process,\n"
-		     "7 cirqued cannot be reached.\n\n");
+		     "5 no answer within the timeout (cirqued carries on), 7 cirqued cannot be\n"
+		     "reached, 130 Ctrl-C during a wait.\n\n");
 	list_verbs(out, true);
 }
 
