@@ -256,8 +256,9 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			return NULL;
 		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
-		int n = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
-		if (n < 0 && zmq_errno() == EINTR && interrupted) {
+		int n = interrupted ? -1 : zmq_poll(&item, 1, left > 60 ? 60000
+								    : (long)(left * 1000) + 1);
+		if (interrupted) {
 			*why = interrupted_wait(command, words);
 			*rc = EXIT_INTERRUPTED;
 			return NULL;
@@ -1875,28 +1876,42 @@ static int take_late_options(struct client *c, int argc, char **argv);
  * another endpoint or key, over a connection of its own. */
 int run_line(struct client *c, int argc, char **argv)
 {
-	struct client line = *c;
-	int n = take_late_options(&line, argc, argv), rc;
-	bool elsewhere = line.endpoint != c->endpoint || line.curve_server_key != c->curve_server_key ||
-			 line.curve_secret_file != c->curve_secret_file;
+	/* On the heap: still valid when a failed request jumps back here (end_command). */
+	struct client *line = xmalloc(sizeof(*line));
+	sigjmp_buf back;
+	int n, rc;
+	bool elsewhere;
 
-	if (n < 0)
+	*line = *c;
+	n = take_late_options(line, argc, argv);
+	elsewhere = line->endpoint != c->endpoint || line->curve_server_key != c->curve_server_key ||
+		    line->curve_secret_file != c->curve_secret_file;
+	if (n < 0) {
+		free(line);
 		return -1 - n;
-	if (elsewhere) {
-		line.ctx = line.socket = NULL;
-		line.guessed_endpoint = false;
 	}
-	rc = n > 0 ? run_verb(&line, n, argv) : EXIT_OK;
 	if (elsewhere) {
-		if (line.socket)
-			zmq_close(line.socket);
-		if (line.ctx)
-			zmq_ctx_term(line.ctx);
+		line->ctx = line->socket = NULL;
+		line->guessed_endpoint = false;
+	}
+	/* No answer, no daemon, Ctrl-C: that line is over, the shell goes on. */
+	rc = sigsetjmp(back, 1);
+	if (rc == 0) {
+		command_abort = &back;
+		rc = n > 0 ? run_verb(line, n, argv) : EXIT_OK;
+	}
+	command_abort = NULL;
+	if (elsewhere) {
+		if (line->socket)
+			zmq_close(line->socket);
+		if (line->ctx)
+			zmq_ctx_term(line->ctx);
 	} else {
-		c->ctx = line.ctx;
-		c->socket = line.socket;
-		c->sequence = line.sequence;
+		c->ctx = line->ctx;
+		c->socket = line->socket;
+		c->sequence = line->sequence;
 	}
+	free(line);
 	return rc;
 }
 
@@ -2044,7 +2059,10 @@ int main(int argc, char **argv)
 		c.endpoint = fallback = default_endpoint("control.sock");
 		c.guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
 	}
-	signal(SIGINT, on_interrupt);
+	/* No SA_RESTART: Ctrl-C ends a wait (zmq_poll), and the shell's read at its prompt. */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = optind < argc ? run_verb(&c, argc - optind, argv + optind) : shell(&c);
 	if (c.socket)
