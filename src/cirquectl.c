@@ -102,7 +102,8 @@ static void check_endpoint_owner(const char *endpoint)
 
 void unreachable(const struct client *c, const char *why)
 {
-	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
+	fprintf(stderr, "cirquectl: cannot reach cirqued at %s (%s): %s\n", c->endpoint,
+		c->endpoint_from ? c->endpoint_from : "--endpoint", why);
 	end_command(EXIT_UNREACHABLE);
 }
 
@@ -1046,9 +1047,26 @@ static int ctl_update(struct client *c, int argc, char **argv)
 
 /* --- the other verbs -------------------------------------------------------------------------- */
 
+/* `signal web HUP`: the words the wrong way round. The daemon would blame "HUP" (no such
+ * process); the signal comes first. */
+static bool signal_misplaced(int argc, char **argv)
+{
+	if (parse_signal(argv[0]) >= 0 || parse_signal(argv[argc - 1]) < 0)
+		return false;
+	fprintf(stderr, "usage: cirquectl signal SIG name...: \"%s\" is not a signal (did you "
+		"mean: signal %s", shown(argv[0]), shown(argv[argc - 1]));
+	for (int i = 0; i < argc - 1; i++)
+		fprintf(stderr, " %s", shown(argv[i]));
+	fprintf(stderr, "?)\n");
+	return true;
+}
+
 static int ctl_signal(struct client *c, int argc, char **argv)
 {
 	int rc = EXIT_OK;
+
+	if (signal_misplaced(argc, argv))
+		return EXIT_USAGE;
 
 	for (int i = 1; i < argc; i++) {
 		json_t *list = NULL;
@@ -1087,14 +1105,35 @@ static int ctl_signal(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* How many processes watcher NAME has, or -1 (no such: the daemon will say so). */
+static long process_count(struct client *c, const char *name)
+{
+	json_t *reply = call(c, "numprocesses", json_pack("{s:s}", "name", name), 5);
+	json_t *count = json_object_get(reply, "numprocesses");
+	long n = reply_ok(reply) && json_is_integer(count) ? (long)json_integer_value(count) : -1;
+
+	json_decref(reply);
+	return n;
+}
+
 static int change_count(struct client *c, const char *command, int argc, char **argv)
 {
+	bool decr = strcmp(command, "decr") == 0;
 	json_t *reply;
-	long nb = 1;
+	long nb = 1, before = -1;
 	int rc;
 
 	if (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))
 		return usage_error(command);
+	/* decr beyond the count is refused here (Circus would take it as "down to 0"): a slip for
+	 * `decr web 1` must not stop the whole watcher; `stop web` is the word for that. */
+	if (decr && !c->json)
+		before = process_count(c, argv[0]);
+	if (decr && before >= 0 && nb > before) {
+		printf("%s: ERROR (it has %ld process%s: cannot remove %ld; `stop %s` stops it)\n",
+		       shown(argv[0]), before, before == 1 ? "" : "es", nb, shown(argv[0]));
+		return EXIT_ERROR;
+	}
 	/* The count goes whole: the daemon says what it allows. */
 	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
@@ -1871,6 +1910,7 @@ int run_verb(struct client *c, int argc, char **argv)
 }
 
 static int take_late_options(struct client *c, int argc, char **argv);
+static int choose_endpoint(struct client *c);
 
 /* One line of the shell: its options (`status web --json`) hold for that line alone; with
  * another endpoint or key, over a connection of its own. */
@@ -1884,6 +1924,14 @@ int run_line(struct client *c, int argc, char **argv)
 
 	*line = *c;
 	n = take_late_options(line, argc, argv);
+	if (n >= 0 && line->endpoint != c->endpoint)
+		line->endpoint_from = "--endpoint";
+	else if (n >= 0 && line->config_file != c->config_file) {
+		/* `status -c other.yaml`: that file's endpoint */
+		line->endpoint = NULL;
+		line->endpoint_from = NULL;
+		n = choose_endpoint(line) >= 0 ? -1 - EXIT_USAGE : n;
+	}
 	elsewhere = line->endpoint != c->endpoint || line->curve_server_key != c->curve_server_key ||
 		    line->curve_secret_file != c->curve_secret_file;
 	if (n < 0) {
@@ -1939,6 +1987,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{ "list-commands", no_argument, NULL, 'l' },
+	{ "config", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1947,6 +1996,7 @@ static int apply_option(struct client *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'e': c->endpoint = arg; break;
+	case 'c': c->config_file = arg; break;
 	case 't':
 		/* Whole and finite: strtod would take "5x", "nan" and "inf". */
 		if (parse_duration(arg, &c->timeout) < 0 || c->timeout <= 0) {
@@ -1984,7 +2034,7 @@ static int option_code(const char *arg, bool *has_arg, const char **inline_value
 		}
 		return 0;
 	}
-	if (arg[0] == '-' && strchr("jet", arg[1]) && arg[1] && arg[2] == '\0') {
+	if (arg[0] == '-' && strchr("jetc", arg[1]) && arg[1] && arg[2] == '\0') {
 		*has_arg = arg[1] != 'j';
 		return arg[1];
 	}
@@ -2030,13 +2080,91 @@ static int take_late_options(struct client *c, int argc, char **argv)
 	return n;
 }
 
+/* What cirqued reads without -c (main.c's DEFAULT_CONFIG). */
+#define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
+
+/* Takes the endpoint (and the daemon's CURVE key, when none is given) from the cirque: section
+ * of FILE. A file that cannot be read or parsed is warned of, and the defaults hold: a broken
+ * file must not keep cirquectl from its daemon. */
+static void endpoint_from_config(struct client *c, const char *file)
+{
+	struct ctl_config conf;
+	char why[200] = "";
+
+	if (ctl_config_read(file, &conf, why, sizeof(why)) < 0) {
+		fprintf(stderr, "cirquectl: warning: %s: %s; using the default endpoint\n", file, why);
+		return;
+	}
+	if (*why)
+		fprintf(stderr, "cirquectl: warning: %s: %s\n", file, why);
+	if (conf.endpoint) {
+		c->endpoint = conf.endpoint;
+		c->endpoint_from = xasprintf("cirque.endpoint in %s", file);
+	} else {
+		c->endpoint_from = xasprintf("the default: %s sets no cirque.endpoint", file);
+	}
+	if (c->curve_server_key == NULL && conf.curve_server_key)
+		c->curve_server_key = conf.curve_server_key;
+	else if (c->curve_server_key == NULL && conf.curve_secret_key_file)
+		fprintf(stderr, "cirquectl: warning: %s: cirqued uses CURVE, but its key %s cannot "
+			"be read here (%s): give --curve-server-key\n", file,
+			conf.curve_secret_key_file, conf.curve_key_why);
+}
+
+/* An endpoint is a ZeroMQ address: `--endpoint /run/cirque/control.sock` is a usage error that
+ * says what to write, not a daemon that cannot be reached. */
+static bool endpoint_usable(const struct client *c)
+{
+	const char *e = c->endpoint;
+
+	if (strstr(e, "://") != NULL)
+		return true;
+	fprintf(stderr, "cirquectl: endpoint %s (%s) needs a scheme: %s%s\n", shown(e),
+		c->endpoint_from, e[0] == '/' ? "ipc://" : "ipc:///path or tcp://host:port, not ",
+		shown(e));
+	return false;
+}
+
+/* The endpoint, first found: --endpoint, -c FILE's cirque.endpoint, $CIRQUE_ENDPOINT, the
+ * cirque.endpoint of /etc/cirque/cirque.yaml when it is readable (and $CIRQUE_RUNTIME_DIR
+ * does not name the daemon's directory), the daemon's default. Returns -1, or the exit code
+ * to end with. */
+static int choose_endpoint(struct client *c)
+{
+	const char *env = getenv("CIRQUE_ENDPOINT");
+
+	if (c->endpoint && *c->endpoint) {
+		c->endpoint_from = "--endpoint";
+	} else if (c->config_file) {
+		if (access(c->config_file, R_OK) < 0) {
+			fprintf(stderr, "cirquectl: -c %s: %s\n", c->config_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+		c->endpoint = NULL;
+		endpoint_from_config(c, c->config_file);
+	} else if (env && *env) {
+		c->endpoint = env;
+		c->endpoint_from = "$CIRQUE_ENDPOINT";
+	} else if (getenv("CIRQUE_RUNTIME_DIR") == NULL && access(DEFAULT_CONFIG, R_OK) == 0) {
+		endpoint_from_config(c, DEFAULT_CONFIG);
+	}
+	if (c->endpoint == NULL || *c->endpoint == '\0') {
+		c->endpoint = default_endpoint("control.sock");
+		c->guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
+		if (c->endpoint_from == NULL)
+			c->endpoint_from = c->guessed_endpoint ? "the default; -c FILE or --endpoint "
+				"for a daemon with its own cirque.endpoint" : "the default in "
+				"$CIRQUE_RUNTIME_DIR";
+	}
+	return endpoint_usable(c) ? -1 : EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct client c = { .timeout = -1 };
-	char *fallback = NULL;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "+e:t:jhv", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:t:c:jhv", longopts, NULL)) != -1) {
 		rc = apply_option(&c, opt, optarg);
 		if (rc >= 0)
 			return rc;
@@ -2045,19 +2173,15 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return -1 - rc;
 	argc = optind + rc;
-	if (c.endpoint == NULL)
-		c.endpoint = getenv("CIRQUE_ENDPOINT");
 	if (c.curve_server_key == NULL)
 		c.curve_server_key = getenv("CIRQUE_CURVE_SERVER_KEY");
 	if (c.curve_secret_file == NULL)
 		c.curve_secret_file = getenv("CIRQUE_CURVE_SECRET_KEY_FILE");
+	if ((rc = choose_endpoint(&c)) >= 0)
+		return rc;
 	if (c.curve_server_key && !curve_key_valid(c.curve_server_key)) {
 		fprintf(stderr, "cirquectl: the CURVE server key must be 40 Z85 characters\n");
 		return EXIT_USAGE;
-	}
-	if (c.endpoint == NULL || *c.endpoint == '\0') {
-		c.endpoint = fallback = default_endpoint("control.sock");
-		c.guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
 	}
 	/* No SA_RESTART: Ctrl-C ends a wait (zmq_poll), and the shell's read at its prompt. */
 	struct sigaction sa = { .sa_handler = on_interrupt };
@@ -2069,6 +2193,5 @@ int main(int argc, char **argv)
 		zmq_close(c.socket);
 	if (c.ctx)
 		zmq_ctx_term(c.ctx);
-	free(fallback);
 	return rc;
 }

@@ -29,6 +29,8 @@ struct client {
 	void *ctx, *socket;
 	unsigned long sequence;       /* for request ids */
 	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
+	const char *endpoint_from;    /* where the endpoint came from, for "cannot reach" */
+	const char *config_file;      /* -c FILE: the daemon's configuration, or NULL */
 };
 
 /* Set by SIGINT. */
@@ -74,6 +76,18 @@ struct follower *follower_open(struct client *c, const char *const *topics);
  * printed on stderr. */
 int follower_next(struct follower *f, void *topic, void *body);
 void follower_close(struct follower *f);
+
+/* ctl_config.c: what cirquectl takes from the daemon's configuration file. */
+struct ctl_config {
+	char *endpoint;               /* cirque.endpoint (tcp://\*: made loopback), or NULL */
+	char *curve_secret_key_file;  /* cirque.curve_secret_key_file, or NULL */
+	char *curve_server_key;       /* the daemon's public key derived from it, or NULL */
+	char *curve_key_why;          /* why it could not be (not ours to read...), or NULL */
+};
+/* Reads the cirque: section of PATH into OUT (malloc'd strings, never freed: one per run).
+ * -1 with WHY when the file cannot be read or is no YAML; a key of the wrong type is left out
+ * with WHY set, 0 returned. */
+int ctl_config_read(const char *path, struct ctl_config *out, char *why, size_t size);
 
 /* ctl_shell.c: the interactive shell (libedit) with completion, or commands from a pipe. */
 int shell(struct client *c);

@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 cat >"$CONF" <<YAML
+cirque:
+  endpoint: ipc://$T/ctl.sock
 watchers:
   slow:
     cmd: /bin/sh -c 'trap "" TERM; while :; do sleep 1; done' $T-slow
@@ -20,27 +22,67 @@ YAML
 start_daemon
 wait_count "$T-slow" 1; wait_count "$T/web" 3
 
-c() { out=$("$CTL" "$@" 2>&1); rc=$?; }
+ctl() { "$CTL" -c "$CONF" "$@"; }  # the daemon is where its file says
+c() { out=$(ctl "$@" 2>&1); rc=$?; }
 expect() {  # expect RC TEXT: the last c printed TEXT and exited RC
 	[ "$rc" -eq "$1" ] && [ "$out" = "$2" ] || fail "cirquectl: exit $rc, '$out'; expected $1, '$2'"
 }
 
 # --- --no-wait: the command only asked ------------------------------------------------------------
 c stop slow --no-wait; expect 0 "slow: stopping"
-"$CTL" status slow | grep -q STOPPING || fail "slow not STOPPING: $("$CTL" status slow)"
-wait_for 10 '"$CTL" status slow | grep -q STOPPED' || fail "slow never stopped"
+ctl status slow | grep -q STOPPING || fail "slow not STOPPING: $(ctl status slow)"
+wait_for 10 'ctl status slow | grep -q STOPPED' || fail "slow never stopped"
 c start slow --no-wait; expect 0 "slow: starting"
 c restart slow --no-wait; expect 0 "slow: restarting"
 c reload web --no-wait; expect 0 "web: reloading"
-wait_for 10 '[ "$("$CTL" status web | grep -c RUNNING)" -eq 3 ]' || fail "web after reload: $("$CTL" status web)"
+wait_for 10 '[ "$(ctl status web | grep -c RUNNING)" -eq 3 ]' || fail "web after reload: $(ctl status web)"
 c stop slow  # (a reload of all would wait for its graceful_timeout)
 
 # --- reload with no name: says it did not re-read the file, and what it left ---------------------------
 c reload; expect 0 "all: reloaded (the file was not re-read: \`cirquectl update\` applies it)"
 sed -i 's/QUEUE: high/QUEUE: edited/' "$CONF"
-out=$("$CTL" reload 2>"$T/reload.err"); rc=$?
+out=$(ctl reload 2>"$T/reload.err"); rc=$?
 expect 0 "all: reloaded (the file was not re-read: \`cirquectl update\` applies it)"
 [ "$(cat "$T/reload.err")" = "cirquectl: the file changes web: this reload did not apply it (\`cirquectl update\` does)" ] ||
 	fail "reload with an edited file: stderr '$(cat "$T/reload.err")'"
-"$CTL" help | grep -q 'reload .*not re-read' || fail "help says nothing of the file next to reload: $("$CTL" help | grep reload)"
+ctl help | grep -q 'reload .*not re-read' || fail "help says nothing of the file next to reload: $(ctl help | grep reload)"
+
+# --- where the endpoint comes from ---------------------------------------------------------------------
+c --config "$CONF" numwatchers; expect 0 2
+out=$(CIRQUE_ENDPOINT=ipc://$T/ctl.sock "$CTL" numwatchers 2>&1); rc=$?; expect 0 2
+# -c beats $CIRQUE_ENDPOINT (the command line over the environment); --endpoint beats -c
+out=$(CIRQUE_ENDPOINT=ipc://$T/nothing.sock ctl numwatchers 2>&1); rc=$?; expect 0 2
+c --endpoint "ipc://$T/nothing.sock" numwatchers
+expect 7 "cirquectl: cannot reach cirqued at ipc://$T/nothing.sock (--endpoint): no socket there (is cirqued running?)"
+out=$(CIRQUE_ENDPOINT=ipc://$T/nothing.sock "$CTL" numwatchers 2>&1); rc=$?
+expect 7 "cirquectl: cannot reach cirqued at ipc://$T/nothing.sock (\$CIRQUE_ENDPOINT): no socket there (is cirqued running?)"
+out=$("$CTL" numwatchers 2>&1); rc=$?
+expect 7 "cirquectl: cannot reach cirqued at ipc://$CIRQUE_RUNTIME_DIR/control.sock (the default in \$CIRQUE_RUNTIME_DIR): no socket there (is cirqued running?)"
+# a file with no cirque.endpoint: the default, and the message says so
+echo "watchers: {}" >"$T/plain.yaml"
+out=$("$CTL" -c "$T/plain.yaml" numwatchers 2>&1); rc=$?
+expect 7 "cirquectl: cannot reach cirqued at ipc://$CIRQUE_RUNTIME_DIR/control.sock (the default: $T/plain.yaml sets no cirque.endpoint): no socket there (is cirqued running?)"
+# a broken file: a warning, and cirquectl goes on with the default endpoint
+printf 'cirque: {endpoint: ipc://%s/ctl.sock}\nwatchers: [oops\n' "$T" >"$T/broken.yaml"
+out=$("$CTL" -c "$T/broken.yaml" numwatchers 2>&1); rc=$?
+[ "$rc" -eq 7 ] && echo "$out" | grep -q "^cirquectl: warning: $T/broken.yaml: line 3: .*; using the default endpoint$" &&
+	echo "$out" | grep -q "control.sock (the default in" || fail "broken -c file: exit $rc, '$out'"
+c -c "$T/missing.yaml" numwatchers; expect 2 "cirquectl: -c $T/missing.yaml: No such file or directory"
+# an endpoint without a scheme is a usage error that says what to write
+c --endpoint "$T/ctl.sock" numwatchers; expect 2 "cirquectl: endpoint $T/ctl.sock (--endpoint) needs a scheme: ipc://$T/ctl.sock"
+
+# --- signal's words the wrong way round --------------------------------------------------------------
+c signal web HUP; expect 2 'usage: cirquectl signal SIG name...: "web" is not a signal (did you mean: signal HUP web?)'
+c signal HUP web; expect 0 "web: signalled"
+
+# --- piped commands: the exit code is the worst line's ------------------------------------------------
+out=$(printf 'stop nosuch\nnumwatchers\n' | ctl 2>&1); rc=$?
+[ "$rc" -eq 4 ] && echo "$out" | grep -qx 2 || fail "piped script with a failing line: exit $rc, '$out'"
+out=$(printf 'numwatchers\nstatus web\n' | ctl 2>&1); rc=$?
+[ "$rc" -eq 0 ] || fail "piped script with no failure: exit $rc, '$out'"
+
+# --- decr beyond the count is refused ----------------------------------------------------------------
+c decr web 10; expect 1 "web: ERROR (it has 3 processes: cannot remove 10; \`stop web\` stops it)"
+[ "$(ctl numprocesses web)" = 3 ] || fail "a refused decr changed the count: $(ctl numprocesses web)"
+c decr web 1; expect 0 "web: 2 processes"
 echo ok
