@@ -38,6 +38,9 @@
 #include <jansson.h>
 #include <zmq.h>
 
+/* What cirqued reads without -c (main.c's DEFAULT_CONFIG). */
+#define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
+
 volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
@@ -1965,11 +1968,13 @@ int run_line(struct client *c, int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json]\n"
+	fprintf(out, "usage: cirquectl [--endpoint E | -c FILE] [--timeout S] [--json]\n"
 		     "                 [--curve-server-key KEY --curve-secret-key-file F] COMMAND [args]\n\n"
 		     "Options may also follow the command (not after --). A process is name:wid,\n"
 		     "and name:* is all of name's.\n"
-		     "The endpoint defaults to $CIRQUE_ENDPOINT, else the daemon's default.\n"
+		     "The endpoint: --endpoint, else cirque.endpoint of -c FILE (--config), else\n"
+		     "$CIRQUE_ENDPOINT, else cirque.endpoint of " DEFAULT_CONFIG " if readable,\n"
+		     "else the daemon's default.\n"
 		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
 		     "Exit codes: 0 ok (also: already started, not running), 1 error, 2 usage,\n"
 		     "3 a process is not running (status), 4 no such watcher or process,\n"
@@ -2079,9 +2084,6 @@ static int take_late_options(struct client *c, int argc, char **argv)
 	argv[n] = NULL;
 	return n;
 }
-
-/* What cirqued reads without -c (main.c's DEFAULT_CONFIG). */
-#define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
 
 /* Takes the endpoint (and the daemon's CURVE key, when none is given) from the cirque: section
  * of FILE. A file that cannot be read or parsed is warned of, and the defaults hold: a broken

@@ -71,6 +71,16 @@ c -c "$T/missing.yaml" numwatchers; expect 2 "cirquectl: -c $T/missing.yaml: No 
 # an endpoint without a scheme is a usage error that says what to write
 c --endpoint "$T/ctl.sock" numwatchers; expect 2 "cirquectl: endpoint $T/ctl.sock (--endpoint) needs a scheme: ipc://$T/ctl.sock"
 
+# the bash completion asks the daemon the line names for watcher names, and completes -c's file
+PATH=$ROOT/src:$PATH
+set +u
+. "$ROOT/etc/bash-completion/cirquectl"
+offered() { COMP_WORDS=("$@") COMP_CWORD=$(($# - 1)); unset COMP_LINE COMP_POINT; _cirquectl; printf '%s ' "${COMPREPLY[@]}"; }
+[ "$(offered cirquectl -c "$CONF" stop "")" = "slow web all --no-wait " ] ||
+	fail "completion with -c: [$(offered cirquectl -c "$CONF" stop "")]"
+[ "$(offered cirquectl -c "${CONF%.yaml}")" = "$CONF " ] || fail "completion of -c's file: [$(offered cirquectl -c "${CONF%.yaml}")]"
+set -u
+
 # --- signal's words the wrong way round --------------------------------------------------------------
 c signal web HUP; expect 2 'usage: cirquectl signal SIG name...: "web" is not a signal (did you mean: signal HUP web?)'
 c signal HUP web; expect 0 "web: signalled"
