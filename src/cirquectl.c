@@ -253,8 +253,10 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
 		double left = deadline - now();
 		if (left <= 0) {
-			snprintf(no_answer, sizeof(no_answer), "%s: no answer within %gs; cirqued "
-				 "carries on (see cirquectl status)", words, timeout);
+			snprintf(no_answer, sizeof(no_answer), is_waitable(command)
+				 ? "%s: no answer within %gs; cirqued carries on (see cirquectl status)"
+				 : "%s: no answer within %gs (cirqued took the request but is busy)",
+				 words, timeout);
 			*why = no_answer;
 			*rc = EXIT_NO_ANSWER;
 			return NULL;
