@@ -909,11 +909,24 @@ static int ctl_stop(struct client *c, int argc, char **argv)
 static int ctl_restart(struct client *c, int argc, char **argv)
 { return lifecycle(c, &restart_words, argc, argv); }
 
-/* For a reload of everything: the watchers whose definition in the file differs from the
- * daemon's ("web, api"), which the reload will not apply; NULL if none (or the file cannot
- * be read: update will say why). Watchers only the daemon has (added at run time) are left
- * out: the file not knowing them is no edit. */
-static char *unapplied_edits(struct client *c)
+/* Whether watcher NAME is one of the NAMES a reload was given (all of them when N is 0). */
+static bool reload_covers(int n, char **names, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		struct target t = parse_target(names[i]);
+		bool same = strcasecmp(t.name, name) == 0 || strcmp(names[i], "all") == 0;
+		free(t.name);
+		if (same)
+			return true;
+	}
+	return n == 0;
+}
+
+/* For a reload: the watchers it covers whose definition in the file differs from the daemon's
+ * ("web, api"), which it does not apply; NULL if none (or the file cannot be read: update will
+ * say why). Watchers only the daemon has (added at run time) are left out: the file not
+ * knowing them is no edit. */
+static char *unapplied_edits(struct client *c, int n, char **names)
 {
 	json_t *reply = call(c, "reread", NULL, 5), *what;
 	const char *name;
@@ -921,7 +934,7 @@ static char *unapplied_edits(struct client *c)
 
 	json_object_foreach(reply_ok(reply) ? json_object_get(reply, "changes") : NULL, name, what) {
 		const char *w = json_string_value(what);
-		if (w == NULL || strcmp(w, "removed") == 0)
+		if (w == NULL || strcmp(w, "removed") == 0 || !reload_covers(n, names, name))
 			continue;
 		char *longer = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", shown(name));
 		free(list);
@@ -934,23 +947,26 @@ static char *unapplied_edits(struct client *c)
 static int ctl_reload(struct client *c, int argc, char **argv)
 {
 	char *all[] = { "all", "--no-wait", NULL };
-	bool names = false, no_wait = false;
+	bool no_wait = false;
 	char *edits;
-	int rc;
+	int names, rc;
 
-	for (int i = 0; i < argc; i++) {
-		bool flag = strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0;
-		names = names || !flag;
-		no_wait = no_wait || flag;
+	names = parse_wait(argc, argv, &no_wait);
+	no_wait = !no_wait;
+	/* Circus's reload restarts with the definitions the daemon has; an edited file is for
+	 * update (supervisorctl's reload re-reads it): say so when they differ. */
+	edits = c->json ? NULL : unapplied_edits(c, names, argv);
+	if (names > 0) {
+		if (no_wait)
+			argv[names++] = "--no-wait";
+		rc = lifecycle(c, &reload_words, names, argv);
+	} else {
+		/* No name: every watcher. */
+		rc = lifecycle(c, &reload_all_words, no_wait ? 2 : 1, all);
 	}
-	if (names)
-		return lifecycle(c, &reload_words, argc, argv);
-	/* No name: every watcher. */
-	edits = c->json ? NULL : unapplied_edits(c);
-	rc = lifecycle(c, &reload_all_words, no_wait ? 2 : 1, all);
 	if (edits)
-		fprintf(stderr, "cirquectl: the file changes %s: this reload did not apply it "
-			"(`cirquectl update` does)\n", edits);
+		fprintf(stderr, "cirquectl: %s: the file's definition differs, and a reload does not "
+			"apply it (`cirquectl update` does)\n", edits);
 	free(edits);
 	return rc;
 }
@@ -1841,8 +1857,6 @@ int usage_error(const char *verb)
 	return EXIT_USAGE;
 }
 
-/* How long to wait for the reply to COMMAND: --timeout, else as long as a waiting command may
- * take (an hour), else 5 s. */
 /* Whether COMMAND may wait for what it asked to be done (a stop, a start...). */
 static bool is_waitable(const char *command)
 {
@@ -1851,6 +1865,9 @@ static bool is_waitable(const char *command)
 			return verbs[i].flags & CMD_WAITABLE;
 	return false;
 }
+
+/* How long to wait for the reply to COMMAND: --timeout, else as long as a waiting command may
+ * take (an hour), else 5 s. */
 
 static double reply_timeout(const struct client *c, const char *command, bool wait)
 {
