@@ -18,6 +18,9 @@ watchers:
     graceful_timeout: 1
     env: {QUEUE: high}
     ready: {delay: 0.1s}
+  calm:
+    cmd: $(sleeper calm) 3600
+    ready: {delay: 0.1s}
 YAML
 start_daemon
 wait_count "$T-slow" 1; wait_count "$T/web" 3
@@ -36,7 +39,8 @@ c start slow --no-wait; expect 0 "slow: starting"
 c restart slow --no-wait; expect 0 "slow: restarting"
 c reload web --no-wait; expect 0 "web: reloading"
 wait_for 10 '[ "$(ctl status web | grep -c RUNNING)" -eq 3 ]' || fail "web after reload: $(ctl status web)"
-c stop slow  # (a reload of all would wait for its graceful_timeout)
+# (a reload of all would start slow, and wait for its graceful_timeout)
+c remove slow; sed -i '/^  slow:/,+2d' "$CONF"
 
 # --- reload with no name: says it did not re-read the file, and what it left ---------------------------
 c reload; expect 0 "all: reloaded (the file was not re-read: \`cirquectl update\` applies it)"
@@ -48,9 +52,9 @@ note="cirquectl: web: the file's definition differs, and a reload does not apply
 out=$(ctl reload web --no-wait 2>"$T/reload.err"); rc=$?
 expect 0 "web: reloading"
 [ "$(cat "$T/reload.err")" = "$note" ] || fail "reload web with an edited file: stderr '$(cat "$T/reload.err")'"
-out=$(ctl reload slow 2>"$T/reload.err"); rc=$?
-expect 0 "slow: reloaded"
-[ -s "$T/reload.err" ] && fail "reload slow (not edited) warned: '$(cat "$T/reload.err")'"
+out=$(ctl reload calm 2>"$T/reload.err"); rc=$?
+expect 0 "calm: reloaded"
+[ -s "$T/reload.err" ] && fail "reload calm (not edited) warned: '$(cat "$T/reload.err")'"
 wait_for 10 '[ "$(ctl status web | grep -c RUNNING)" -eq 3 ]' || fail "web after reload: $(ctl status web)"
 ctl help | grep -q 'reload .*not re-read' || fail "help says nothing of the file next to reload: $(ctl help | grep reload)"
 
@@ -83,7 +87,7 @@ PATH=$ROOT/src:$PATH
 set +u
 . "$ROOT/etc/bash-completion/cirquectl"
 offered() { COMP_WORDS=("$@") COMP_CWORD=$(($# - 1)); unset COMP_LINE COMP_POINT; _cirquectl; printf '%s ' "${COMPREPLY[@]}"; }
-[ "$(offered cirquectl -c "$CONF" stop "")" = "slow web all --no-wait " ] ||
+[ "$(offered cirquectl -c "$CONF" stop "")" = "calm web all --no-wait " ] ||
 	fail "completion with -c: [$(offered cirquectl -c "$CONF" stop "")]"
 [ "$(offered cirquectl -c "${CONF%.yaml}")" = "$CONF " ] || fail "completion of -c's file: [$(offered cirquectl -c "${CONF%.yaml}")]"
 set -u
