@@ -151,13 +151,15 @@ void end_command(int rc)
 }
 
 static bool is_waitable(const char *command);
+static const char *verb_of(const char *command);
 
-/* What the user asked, for a message: "stop web" (or "status"). */
+/* What the user asked, for a message: "stop web", "remove web" (rm), or "status". */
 static void request_words(char *out, size_t size, const char *command, json_t *props)
 {
 	const char *name = json_string_value(json_object_get(props, "name"));
 	json_t *wid = json_object_get(props, "wid");
 
+	command = verb_of(command);
 	if (name && wid)
 		snprintf(out, size, "%s %s:%lld", command, shown(name),
 			 (long long)json_integer_value(wid));
@@ -1855,6 +1857,15 @@ int usage_error(const char *verb)
 {
 	fprintf(stderr, "usage: cirquectl %s\n", find_verb(verb)->usage);
 	return EXIT_USAGE;
+}
+
+/* The verb that sends protocol command COMMAND ("remove" for rm), or COMMAND. */
+static const char *verb_of(const char *command)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].command && verbs[i].name && strcmp(verbs[i].command, command) == 0)
+			return verbs[i].name;
+	return command;
 }
 
 /* Whether COMMAND may wait for what it asked to be done (a stop, a start...). */
