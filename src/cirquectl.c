@@ -57,37 +57,58 @@ static double now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+static void disconnect_client(struct client *c)
+{
+	if (c->socket)
+		zmq_close(c->socket);
+	if (c->ctx)
+		zmq_ctx_term(c->ctx);
+	c->socket = c->ctx = NULL;
+}
+
+/* Connects C (its CURVE key first: a key file that cannot be used ends the command, exit 2).
+ * Returns -1 with zmq_errno() set, and C left unconnected, when ZeroMQ refuses the endpoint. */
 static int connect_client(struct client *c)
 {
-	int zero = 0, one = 1;
-	char identity[64];
+	int zero = 0, one = 1, error;
+	char identity[64], secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
+	const char *why;
 
+	if (c->curve_server_key && c->curve_secret_file == NULL) {
+		fprintf(stderr, "cirquectl: --curve-server-key needs --curve-secret-key-file\n");
+		end_command(EXIT_USAGE);
+	}
+	if (c->curve_server_key &&
+	    curve_load_secret(c->curve_secret_file, secret, public_key, &why) < 0) {
+		fprintf(stderr, "cirquectl: %s: %s\n", c->curve_secret_file, why);
+		end_command(EXIT_USAGE);
+	}
 	c->ctx = zmq_ctx_new();
 	c->socket = zmq_socket(c->ctx, ZMQ_DEALER);
-	if (c->socket == NULL)
+	if (c->socket == NULL) {
+		error = zmq_errno();
+		disconnect_client(c);
+		errno = error;
 		return -1;
+	}
 	snprintf(identity, sizeof(identity), "cirquectl-%d-%ld", (int)getpid(), (long)time(NULL));
 	zmq_setsockopt(c->socket, ZMQ_IDENTITY, identity, strlen(identity));
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(c->socket, ZMQ_IMMEDIATE, &one, sizeof(one));
 	if (c->curve_server_key) {
-		char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
-		const char *why;
-		if (c->curve_secret_file == NULL) {
-			fprintf(stderr, "cirquectl: --curve-server-key needs --curve-secret-key-file\n");
-			exit(EXIT_USAGE);
-		}
-		if (curve_load_secret(c->curve_secret_file, secret, public_key, &why) < 0) {
-			fprintf(stderr, "cirquectl: %s: %s\n", c->curve_secret_file, why);
-			exit(EXIT_USAGE);
-		}
 		zmq_setsockopt(c->socket, ZMQ_CURVE_SERVERKEY, c->curve_server_key,
 			       strlen(c->curve_server_key));
 		zmq_setsockopt(c->socket, ZMQ_CURVE_PUBLICKEY, public_key, CURVE_KEY_LEN);
 		zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, secret, CURVE_KEY_LEN);
 		explicit_bzero(secret, sizeof(secret));
 	}
-	return zmq_connect(c->socket, c->endpoint);
+	if (zmq_connect(c->socket, c->endpoint) < 0) {
+		error = zmq_errno();
+		disconnect_client(c);
+		errno = error;
+		return -1;
+	}
+	return 0;
 }
 
 /* Exits unless ENDPOINT is one the daemon, not another user, could have made. For the default
@@ -99,7 +120,7 @@ static void check_endpoint_owner(const char *endpoint)
 
 	if (endpoint_check_for_client(endpoint, why) < 0) {
 		fprintf(stderr, "cirquectl: refusing %s: %s\n", endpoint, why);
-		exit(EXIT_UNREACHABLE);
+		end_command(EXIT_UNREACHABLE);
 	}
 }
 
