@@ -1091,11 +1091,22 @@ static int ctl_update(struct client *c, int argc, char **argv)
 
 /* --- the other verbs -------------------------------------------------------------------------- */
 
+static long process_count(struct client *c, const char *name);
+
 /* `signal web HUP`: the words the wrong way round. The daemon would blame "HUP" (no such
- * process); the signal comes first. */
-static bool signal_misplaced(int argc, char **argv)
+ * process); the signal comes first. Only when the first word names a watcher: in `signal
+ * BOGUS hup`, hup may be a watcher and BOGUS an unknown signal (the daemon says so). */
+static bool signal_misplaced(struct client *c, int argc, char **argv)
 {
+	struct target first;
+	bool watcher;
+
 	if (parse_signal(argv[0]) >= 0 || parse_signal(argv[argc - 1]) < 0)
+		return false;
+	first = parse_target(argv[0]);
+	watcher = strcmp(argv[0], "all") == 0 || process_count(c, first.name) >= 0;
+	free(first.name);
+	if (!watcher)
 		return false;
 	fprintf(stderr, "usage: cirquectl signal SIG name...: \"%s\" is not a signal (did you "
 		"mean: signal %s", shown(argv[0]), shown(argv[argc - 1]));
@@ -1109,7 +1120,7 @@ static int ctl_signal(struct client *c, int argc, char **argv)
 {
 	int rc = EXIT_OK;
 
-	if (signal_misplaced(argc, argv))
+	if (signal_misplaced(c, argc, argv))
 		return EXIT_USAGE;
 
 	for (int i = 1; i < argc; i++) {
