@@ -20,6 +20,7 @@
 #include "xmalloc.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -57,13 +58,59 @@ static double now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-static void disconnect_client(struct client *c)
+void client_close(struct client *c)
 {
+	if (c->monitor)
+		zmq_close(c->monitor);
 	if (c->socket)
 		zmq_close(c->socket);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
-	c->socket = c->ctx = NULL;
+	c->monitor = c->socket = c->ctx = NULL;
+}
+
+/* Watches the connection of C's socket: a daemon that dies (or restarts) while a waiting
+ * command waits closes it, and the wait ends then rather than after its hour. */
+static void monitor_client(struct client *c)
+{
+	char endpoint[64];
+
+	snprintf(endpoint, sizeof(endpoint), "inproc://cirquectl-control-%p", (void *)c->socket);
+	if (zmq_socket_monitor(c->socket, endpoint, ZMQ_EVENT_DISCONNECTED) < 0)
+		return;
+	int zero = 0;
+
+	c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->monitor)
+		zmq_setsockopt(c->monitor, ZMQ_LINGER, &zero, sizeof(zero));
+	if (c->monitor && zmq_connect(c->monitor, endpoint) < 0) {
+		zmq_close(c->monitor);
+		c->monitor = NULL;
+	}
+}
+
+/* Whether the monitor has reported the connection closed since last asked (events read). */
+static bool connection_closed(struct client *c)
+{
+	bool closed = false;
+
+	while (c->monitor) {
+		zmq_msg_t event, address;
+		zmq_msg_init(&event);
+		zmq_msg_init(&address);
+		int got = zmq_msg_recv(&event, c->monitor, ZMQ_DONTWAIT);
+		if (got >= 2) {
+			uint16_t id;
+			memcpy(&id, zmq_msg_data(&event), sizeof(id));
+			closed = closed || id == ZMQ_EVENT_DISCONNECTED;
+			zmq_msg_recv(&address, c->monitor, ZMQ_DONTWAIT);  /* the second frame */
+		}
+		zmq_msg_close(&event);
+		zmq_msg_close(&address);
+		if (got < 0)
+			break;
+	}
+	return closed;
 }
 
 /* Connects C (its CURVE key first: a key file that cannot be used ends the command, exit 2).
@@ -87,7 +134,7 @@ static int connect_client(struct client *c)
 	c->socket = zmq_socket(c->ctx, ZMQ_DEALER);
 	if (c->socket == NULL) {
 		error = zmq_errno();
-		disconnect_client(c);
+		client_close(c);
 		errno = error;
 		return -1;
 	}
@@ -102,9 +149,10 @@ static int connect_client(struct client *c)
 		zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, secret, CURVE_KEY_LEN);
 		explicit_bzero(secret, sizeof(secret));
 	}
+	monitor_client(c);
 	if (zmq_connect(c->socket, c->endpoint) < 0) {
 		error = zmq_errno();
-		disconnect_client(c);
+		client_close(c);
 		errno = error;
 		return -1;
 	}
@@ -166,8 +214,10 @@ sigjmp_buf *command_abort;
 
 void end_command(int rc)
 {
-	if (command_abort)
+	if (command_abort) {
+		follower_abandon();
 		siglongjmp(*command_abort, rc);
+	}
 	exit(rc);
 }
 
@@ -266,6 +316,7 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			    props ? props : json_object());
 	text = json_dumps(request, JSON_COMPACT);
 	json_decref(request);
+	(void)connection_closed(c);  /* a connection closed before this request is none of its */
 	if (text == NULL || send_connected(c, text, timeout, why, rc) < 0) {
 		free(text);
 		return NULL;
@@ -273,7 +324,8 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 	free(text);
 	deadline = now() + timeout;
 	for (;;) {
-		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t items[2] = { { c->socket, 0, ZMQ_POLLIN, 0 },
+					    { c->monitor, 0, ZMQ_POLLIN, 0 } };
 		double left = deadline - now();
 		if (left <= 0) {
 			snprintf(no_answer, sizeof(no_answer), is_waitable(command)
@@ -285,8 +337,8 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			return NULL;
 		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
-		int n = interrupted ? -1 : zmq_poll(&item, 1, left > 60 ? 60000
-								    : (long)(left * 1000) + 1);
+		int n = interrupted ? -1 : zmq_poll(items, c->monitor ? 2 : 1, left > 60 ? 60000
+					: (long)(left * 1000) + 1);
 		if (interrupted) {
 			*why = interrupted_wait(command, words);
 			*rc = EXIT_INTERRUPTED;
@@ -296,8 +348,15 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			continue;
 		zmq_msg_t msg;
 		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, c->socket, 0) < 0) {
+		/* The reply first: the daemon's last words come before its going. */
+		if (zmq_msg_recv(&msg, c->socket, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&msg);
+			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c)) {
+				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
+					 "waiting for the %s (cirqued stopped or restarted?)", words);
+				*why = no_answer;
+				return NULL;
+			}
 			continue;
 		}
 		/* JSON_ALLOW_NUL: a child's output may hold NULs ("\u0000" in tail's text lines). */
@@ -2004,7 +2063,7 @@ int run_line(struct client *c, int argc, char **argv)
 		return -1 - n;
 	}
 	if (elsewhere) {
-		line->ctx = line->socket = NULL;
+		line->ctx = line->socket = line->monitor = NULL;
 		line->guessed_endpoint = false;
 	}
 	/* No answer, no daemon, Ctrl-C: that line is over, the shell goes on. */
@@ -2015,13 +2074,11 @@ int run_line(struct client *c, int argc, char **argv)
 	}
 	command_abort = NULL;
 	if (elsewhere) {
-		if (line->socket)
-			zmq_close(line->socket);
-		if (line->ctx)
-			zmq_ctx_term(line->ctx);
+		client_close(line);
 	} else {
 		c->ctx = line->ctx;
 		c->socket = line->socket;
+		c->monitor = line->monitor;
 		c->sequence = line->sequence;
 	}
 	free(line);
@@ -2253,9 +2310,6 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = optind < argc ? run_verb(&c, argc - optind, argv + optind) : shell(&c);
-	if (c.socket)
-		zmq_close(c.socket);
-	if (c.ctx)
-		zmq_ctx_term(c.ctx);
+	client_close(&c);
 	return rc;
 }

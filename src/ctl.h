@@ -27,6 +27,7 @@ struct client {
 	const char *curve_server_key; /* the daemon's CURVE public key (Z85), or NULL */
 	const char *curve_secret_file;/* our CURVE secret key file */
 	void *ctx, *socket;
+	void *monitor;                /* PAIR: the socket's connection events (monitor_client) */
 	unsigned long sequence;       /* for request ids */
 	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
 	const char *endpoint_from;    /* where the endpoint came from, for "cannot reach" */
@@ -43,6 +44,8 @@ json_t *call(struct client *c, const char *command, json_t *props, double timeou
  * ending the command (for the shell's completion). */
 json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
 		 const char **why, int *rc);
+/* Closes C's sockets and context (all of them must be closed: zmq_ctx_term waits for them). */
+void client_close(struct client *c);
 /* Ends the current command with RC: exits, or in the shell goes back to its prompt. */
 void end_command(int rc) __attribute__((noreturn));
 /* Where end_command goes in the shell (NULL: it exits). */
@@ -76,6 +79,9 @@ struct follower *follower_open(struct client *c, const char *const *topics);
  * printed on stderr. */
 int follower_next(struct follower *f, void *topic, void *body);
 void follower_close(struct follower *f);
+/* Closes the follower still open, if any: a command ended early (end_command) leaves none
+ * behind in the client's context. */
+void follower_abandon(void);
 
 /* ctl_config.c: what cirquectl takes from the daemon's configuration file. */
 struct ctl_config {

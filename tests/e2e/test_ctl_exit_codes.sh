@@ -2,7 +2,8 @@
 # code's enum): 0, also for a start or stop with nothing to do (supervisorctl's "already
 # started" / "not running"); 1 an error reply; 2 usage; 3 status shows a process not running;
 # 4 no such watcher or process; 5 the request went out but no answer came within --timeout (the
-# daemon carries on); 7 the daemon cannot be reached (nothing listens, no connection); 130 Ctrl-C
+# daemon carries on); 7 the daemon cannot be reached (nothing listens, no connection, or it died
+# while a command waited); 130 Ctrl-C
 # during a wait (the daemon carries on). cirqued removes its socket files when it exits, and a
 # socket file left by a killed daemon is "not running" at once (exit 7).
 . "$(dirname "$0")/lib.sh"
@@ -93,10 +94,18 @@ done
 out=$(timeout 4 "$CTL" status 2>&1); rc=$?
 [ "$rc" -eq 7 ] && echo "$out" | grep -q "is cirqued running" || fail "status after shutdown: exit $rc, '$out'"
 
-# --- a socket file left by a daemon killed with SIGKILL: nobody listens, exit 7 at once --------------
+# --- a daemon killed (SIGKILL) during a waiting stop: the wait ends then, exit 7 --------------------
+# --- and the socket file it left: nobody listens, exit 7 at once -------------------------------------
 start_daemon
 wait_for 10 '"$CTL" status up 2>/dev/null | grep -q RUNNING' || fail "second daemon: $("$CTL" status 2>&1)"
+wait_for 10 '"$CTL" status stubborn 2>/dev/null | grep -q RUNNING' || fail "stubborn: $("$CTL" status stubborn 2>&1)"
+"$CTL" stop stubborn >"$T/gone.out" 2>&1 & ctl=$!
+wait_for 10 '"$CTL" status stubborn | grep -q STOPPING' || fail "stubborn not STOPPING: $("$CTL" status stubborn)"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
+wait_for 10 '! kill -0 $ctl 2>/dev/null' || { kill "$ctl"; fail "a waiting stop outlived its daemon"; }
+wait "$ctl"; rc=$?
+[ "$rc" -eq 7 ] && grep -q "the connection closed while waiting for the stop stubborn (cirqued stopped or restarted?)" "$T/gone.out" ||
+	fail "a waiting stop whose daemon died: exit $rc, '$(cat "$T/gone.out")'"
 [ -S "$CIRQUE_RUNTIME_DIR/control.sock" ] || fail "SIGKILL left no socket file (the test needs one)"
 out=$(timeout 4 "$CTL" status 2>&1); rc=$?
 [ "$rc" -eq 7 ] && echo "$out" | grep -q "nothing listens" || fail "status on a stale socket: exit $rc, '$out'"
