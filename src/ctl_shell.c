@@ -241,6 +241,9 @@ int shell(struct client *c)
 		if (n > 0)
 			rc = run_line(c, n, words);
 		free(line);
+		/* Ctrl-C ended a `tail -f` quietly: the prompt goes below the terminal's "^C". */
+		if (tty && interrupted && rc != EXIT_INTERRUPTED)
+			putchar('\n');
 		if (rc > worst)
 			worst = rc;
 		if (!tty && (rc == EXIT_INTERRUPTED || interrupted))

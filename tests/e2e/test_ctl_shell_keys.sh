@@ -1,7 +1,8 @@
 # The interactive shell's keys, as in bash or psql (driven for real in tmux): Ctrl-C at the
 # prompt drops the line being typed and prompts again, and the shell still hears what is typed;
 # Ctrl-C during a waiting command ends the wait (the daemon carries on) and returns to the
-# prompt; a daemon that cannot be reached ends the line, not the shell; Ctrl-D leaves it.
+# prompt; a daemon that cannot be reached ends the line, not the shell; Ctrl-C ends tail -f;
+# Ctrl-D leaves it.
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || fail "tmux is needed (make test-deps)"
 
@@ -52,7 +53,13 @@ wait_for 10 'screen | grep -q "cannot reach cirqued at ipc://$T/nothing.sock"' |
 $TM send-keys -t ctl numwatchers Enter
 seen 1 "numwatchers after an unreachable line"
 
-# --- Ctrl-D leaves -------------------------------------------------------------------------------------
+# --- tail -f: Ctrl-C ends it and the shell goes on -----------------------------------------------------
+$TM send-keys -t ctl C-l "tail -f slow" Enter
+wait_for 10 'screen | grep -q "Press Ctrl-C"' || fail "tail -f in the shell: $(screen | grep .)"
+$TM send-keys -t ctl C-c
+wait_for 10 '[ "$(prompt)" = "cirque>" ]' || fail "no prompt after Ctrl-C in tail -f: $(screen | grep .)"
+
+# --- Ctrl-D leaves (and nothing left open holds it) -------------------------------------------------------------------------------------
 $TM send-keys -t ctl C-d
 wait_for 10 'screen | grep -q "^shell-exited-"' || fail "Ctrl-D did not leave the shell: $(screen | grep .)"
 kill -0 "$DPID" || fail "the daemon went with the shell"
