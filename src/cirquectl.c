@@ -351,7 +351,9 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		/* The reply first: the daemon's last words come before its going. */
 		if (zmq_msg_recv(&msg, c->socket, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&msg);
-			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c)) {
+			/* (a moment for a reply still on its way from the I/O thread) */
+			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c) &&
+			    zmq_poll(items, 1, 100) <= 0) {
 				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
 					 "waiting for the %s (cirqued stopped or restarted?)", words);
 				*why = no_answer;
