@@ -40,7 +40,7 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,un
                 -fno-sanitize-recover=all
 CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/fuzz/spawn_stub.o
 
-CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/ctl_follow.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
+CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/ctl_follow.o src/ctl_config.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
 
 all: src/cirqued src/cirquectl
 

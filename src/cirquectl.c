@@ -7,7 +7,8 @@
  * a name in an error): they are printed through shown(), with control characters escaped.
  * Exit codes (README.md's table, cirquectl(1)): 0 ok (also a start or stop with nothing to do),
  * 1 error reply, 2 usage, 3 `status` shows a process not running, 4 no such watcher or process,
- * 7 the daemon cannot be reached (or stopped while followed). */
+ * 5 the request went out but no answer came in time, 7 the daemon cannot be reached (or stopped
+ * while followed), 130 Ctrl-C during a wait. */
 #include "ctl.h"
 #include "curve.h"
 #include "endpoint.h"
@@ -19,6 +20,7 @@
 #include "xmalloc.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -37,6 +39,9 @@
 #include <jansson.h>
 #include <zmq.h>
 
+/* What cirqued reads without -c (main.c's DEFAULT_CONFIG). */
+#define DEFAULT_CONFIG "/etc/cirque/cirque.yaml"
+
 volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
@@ -53,36 +58,105 @@ static double now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+void client_close(struct client *c)
+{
+	if (c->monitor)
+		zmq_close(c->monitor);
+	if (c->socket)
+		zmq_close(c->socket);
+	if (c->ctx)
+		zmq_ctx_term(c->ctx);
+	c->monitor = c->socket = c->ctx = NULL;
+}
+
+/* Watches the connection of C's socket: a daemon that dies (or restarts) while a waiting
+ * command waits closes it, and the wait ends then rather than after its hour. */
+static void monitor_client(struct client *c)
+{
+	char endpoint[64];
+
+	snprintf(endpoint, sizeof(endpoint), "inproc://cirquectl-control-%p", (void *)c->socket);
+	if (zmq_socket_monitor(c->socket, endpoint, ZMQ_EVENT_DISCONNECTED) < 0)
+		return;
+	int zero = 0;
+
+	c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->monitor)
+		zmq_setsockopt(c->monitor, ZMQ_LINGER, &zero, sizeof(zero));
+	if (c->monitor && zmq_connect(c->monitor, endpoint) < 0) {
+		zmq_close(c->monitor);
+		c->monitor = NULL;
+	}
+}
+
+/* Whether the monitor has reported the connection closed since last asked (events read). */
+static bool connection_closed(struct client *c)
+{
+	bool closed = false;
+
+	while (c->monitor) {
+		zmq_msg_t event, address;
+		zmq_msg_init(&event);
+		zmq_msg_init(&address);
+		int got = zmq_msg_recv(&event, c->monitor, ZMQ_DONTWAIT);
+		if (got >= 2) {
+			uint16_t id;
+			memcpy(&id, zmq_msg_data(&event), sizeof(id));
+			closed = closed || id == ZMQ_EVENT_DISCONNECTED;
+			zmq_msg_recv(&address, c->monitor, ZMQ_DONTWAIT);  /* the second frame */
+		}
+		zmq_msg_close(&event);
+		zmq_msg_close(&address);
+		if (got < 0)
+			break;
+	}
+	return closed;
+}
+
+/* Connects C (its CURVE key first: a key file that cannot be used ends the command, exit 2).
+ * Returns -1 with zmq_errno() set, and C left unconnected, when ZeroMQ refuses the endpoint. */
 static int connect_client(struct client *c)
 {
-	int zero = 0;
-	char identity[64];
+	int zero = 0, one = 1, error;
+	char identity[64], secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
+	const char *why;
 
+	if (c->curve_server_key && c->curve_secret_file == NULL) {
+		fprintf(stderr, "cirquectl: --curve-server-key needs --curve-secret-key-file\n");
+		end_command(EXIT_USAGE);
+	}
+	if (c->curve_server_key &&
+	    curve_load_secret(c->curve_secret_file, secret, public_key, &why) < 0) {
+		fprintf(stderr, "cirquectl: %s: %s\n", c->curve_secret_file, why);
+		end_command(EXIT_USAGE);
+	}
 	c->ctx = zmq_ctx_new();
 	c->socket = zmq_socket(c->ctx, ZMQ_DEALER);
-	if (c->socket == NULL)
+	if (c->socket == NULL) {
+		error = zmq_errno();
+		client_close(c);
+		errno = error;
 		return -1;
+	}
 	snprintf(identity, sizeof(identity), "cirquectl-%d-%ld", (int)getpid(), (long)time(NULL));
 	zmq_setsockopt(c->socket, ZMQ_IDENTITY, identity, strlen(identity));
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(c->socket, ZMQ_IMMEDIATE, &one, sizeof(one));
 	if (c->curve_server_key) {
-		char secret[CURVE_KEY_LEN + 1], public_key[CURVE_KEY_LEN + 1];
-		const char *why;
-		if (c->curve_secret_file == NULL) {
-			fprintf(stderr, "cirquectl: --curve-server-key needs --curve-secret-key-file\n");
-			exit(EXIT_USAGE);
-		}
-		if (curve_load_secret(c->curve_secret_file, secret, public_key, &why) < 0) {
-			fprintf(stderr, "cirquectl: %s: %s\n", c->curve_secret_file, why);
-			exit(EXIT_USAGE);
-		}
 		zmq_setsockopt(c->socket, ZMQ_CURVE_SERVERKEY, c->curve_server_key,
 			       strlen(c->curve_server_key));
 		zmq_setsockopt(c->socket, ZMQ_CURVE_PUBLICKEY, public_key, CURVE_KEY_LEN);
 		zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, secret, CURVE_KEY_LEN);
 		explicit_bzero(secret, sizeof(secret));
 	}
-	return zmq_connect(c->socket, c->endpoint);
+	monitor_client(c);
+	if (zmq_connect(c->socket, c->endpoint) < 0) {
+		error = zmq_errno();
+		client_close(c);
+		errno = error;
+		return -1;
+	}
+	return 0;
 }
 
 /* Exits unless ENDPOINT is one the daemon, not another user, could have made. For the default
@@ -94,14 +168,15 @@ static void check_endpoint_owner(const char *endpoint)
 
 	if (endpoint_check_for_client(endpoint, why) < 0) {
 		fprintf(stderr, "cirquectl: refusing %s: %s\n", endpoint, why);
-		exit(EXIT_UNREACHABLE);
+		end_command(EXIT_UNREACHABLE);
 	}
 }
 
 void unreachable(const struct client *c, const char *why)
 {
-	fprintf(stderr, "cirquectl: cannot reach cirqued at %s: %s\n", c->endpoint, why);
-	exit(EXIT_UNREACHABLE);
+	fprintf(stderr, "cirquectl: cannot reach cirqued at %s (%s): %s\n", c->endpoint,
+		c->endpoint_from ? c->endpoint_from : "--endpoint", why);
+	end_command(EXIT_UNREACHABLE);
 }
 
 /* For an ipc path, why no daemon can be there, or NULL: ZeroMQ would wait for ever on a socket
@@ -135,16 +210,93 @@ static const char *ipc_listener_missing(const char *endpoint)
 	return strerror(error);
 }
 
-/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
- * or NULL with WHY when the daemon cannot be reached or no reply comes within the timeout. */
-json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
-		 const char **why)
+sigjmp_buf *command_abort;
+
+void end_command(int rc)
 {
-	char id[64];
+	if (command_abort) {
+		follower_abandon();
+		siglongjmp(*command_abort, rc);
+	}
+	exit(rc);
+}
+
+static bool is_waitable(const char *command);
+static const char *verb_of(const char *command);
+
+/* What the user asked, for a message: "stop web", "remove web" (rm), or "status". */
+static void request_words(char *out, size_t size, const char *command, json_t *props)
+{
+	const char *name = json_string_value(json_object_get(props, "name"));
+	json_t *wid = json_object_get(props, "wid");
+
+	command = verb_of(command);
+	if (name && wid)
+		snprintf(out, size, "%s %s:%lld", command, shown(name),
+			 (long long)json_integer_value(wid));
+	else
+		snprintf(out, size, "%s%s%s", command, name ? " " : "", name ? shown(name) : "");
+}
+
+/* What to say of Ctrl-C while waiting for the reply to COMMAND: the request is cirqued's now. */
+static const char *interrupted_wait(const char *command, const char *words)
+{
+	static char message[300];
+
+	if (!is_waitable(command))
+		return "interrupted";
+	snprintf(message, sizeof(message), "interrupted: the %s goes on in cirqued (see "
+		 "cirquectl status)", words);
+	return message;
+}
+
+/* How long a request waits for the connection (its handshake done): a tcp endpoint that
+ * nobody listens on is not worth the hour a waiting command may take. */
+#define CONNECT_SECONDS 5.0
+
+/* Sends TEXT once the connection is up (ZMQ_IMMEDIATE: nothing is queued for a connection
+ * still to come). Returns 0, or -1 with *WHY when no connection came within the timeout. */
+static int send_connected(struct client *c, const char *text, double timeout, const char **why,
+			  int *rc)
+{
+	double wait = timeout < CONNECT_SECONDS ? timeout : CONNECT_SECONDS;
+	int ms = (int)(wait * 1000) + 1;
+	static char because[160];
+
+	zmq_setsockopt(c->socket, ZMQ_SNDTIMEO, &ms, sizeof(ms));
+	while (zmq_send(c->socket, text, strlen(text), 0) < 0) {
+		if (zmq_errno() == EINTR && !interrupted)
+			continue;
+		if (zmq_errno() == EINTR) {
+			*why = "interrupted (nothing was sent)";
+			*rc = EXIT_INTERRUPTED;
+		} else if (zmq_errno() == EAGAIN) {
+			snprintf(because, sizeof(because), "no connection within %gs (is cirqued "
+				 "running?%s)", wait, c->curve_server_key ? " are the CURVE keys "
+				 "the daemon's?" : "");
+			*why = because;
+		} else {
+			*why = zmq_strerror(zmq_errno());
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
+ * or NULL with WHY and *RC: EXIT_UNREACHABLE when the daemon cannot be reached, EXIT_NO_ANSWER
+ * when the request went out and no reply came within the timeout, EXIT_INTERRUPTED (Ctrl-C:
+ * WHY is the whole message then). */
+json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
+		 const char **why, int *rc)
+{
+	static char no_answer[300];
+	char id[64], words[200];
 	json_t *request;
 	char *text;
 	double deadline;
 
+	*rc = EXIT_UNREACHABLE;
 	if (c->socket == NULL) {
 		if ((*why = ipc_listener_missing(c->endpoint)) != NULL) {
 			json_decref(props);
@@ -158,37 +310,55 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			return NULL;
 		}
 	}
+	request_words(words, sizeof(words), command, props);
 	snprintf(id, sizeof(id), "%d-%lu", (int)getpid(), ++c->sequence);
 	request = json_pack("{s:s, s:s, s:o}", "id", id, "command", command, "properties",
 			    props ? props : json_object());
 	text = json_dumps(request, JSON_COMPACT);
 	json_decref(request);
-	if (text == NULL || zmq_send(c->socket, text, strlen(text), 0) < 0) {
-		*why = zmq_strerror(zmq_errno());
+	(void)connection_closed(c);  /* a connection closed before this request is none of its */
+	if (text == NULL || send_connected(c, text, timeout, why, rc) < 0) {
 		free(text);
 		return NULL;
 	}
 	free(text);
 	deadline = now() + timeout;
 	for (;;) {
-		zmq_pollitem_t item = { c->socket, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t items[2] = { { c->socket, 0, ZMQ_POLLIN, 0 },
+					    { c->monitor, 0, ZMQ_POLLIN, 0 } };
 		double left = deadline - now();
 		if (left <= 0) {
-			*why = "no reply within the timeout (is cirqued running?)";
+			snprintf(no_answer, sizeof(no_answer), is_waitable(command)
+				 ? "%s: no answer within %gs; cirqued carries on (see cirquectl status)"
+				 : "%s: no answer within %gs (cirqued took the request but is busy)",
+				 words, timeout);
+			*why = no_answer;
+			*rc = EXIT_NO_ANSWER;
 			return NULL;
 		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
-		int rc = zmq_poll(&item, 1, left > 60 ? 60000 : (long)(left * 1000) + 1);
-		if (rc < 0 && zmq_errno() == EINTR && interrupted) {
-			fprintf(stderr, "interrupted\n");
-			exit(EXIT_ERROR);
+		int n = interrupted ? -1 : zmq_poll(items, c->monitor ? 2 : 1, left > 60 ? 60000
+					: (long)(left * 1000) + 1);
+		if (interrupted) {
+			*why = interrupted_wait(command, words);
+			*rc = EXIT_INTERRUPTED;
+			return NULL;
 		}
-		if (rc <= 0)
+		if (n <= 0)
 			continue;
 		zmq_msg_t msg;
 		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, c->socket, 0) < 0) {
+		/* The reply first: the daemon's last words come before its going. */
+		if (zmq_msg_recv(&msg, c->socket, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&msg);
+			/* (a moment for a reply still on its way from the I/O thread) */
+			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c) &&
+			    zmq_poll(items, 1, 100) <= 0) {
+				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
+					 "waiting for the %s (cirqued stopped or restarted?)", words);
+				*why = no_answer;
+				return NULL;
+			}
 			continue;
 		}
 		/* JSON_ALLOW_NUL: a child's output may hold NULs ("\u0000" in tail's text lines). */
@@ -201,12 +371,21 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 	}
 }
 
-/* As try_call; exits with EXIT_UNREACHABLE when no reply comes. */
+/* As try_call; ends the command (end_command) when no reply comes. */
 json_t *call(struct client *c, const char *command, json_t *props, double timeout)
 {
 	const char *why = NULL;
-	json_t *reply = try_call(c, command, props, timeout, &why);
+	int rc;
+	json_t *reply = try_call(c, command, props, timeout, &why, &rc);
 
+	if (reply == NULL && rc == EXIT_INTERRUPTED) {
+		fprintf(stderr, "%s\n", why);
+		end_command(rc);
+	}
+	if (reply == NULL && rc == EXIT_NO_ANSWER) {
+		fprintf(stderr, "cirquectl: %s\n", why);
+		end_command(rc);
+	}
 	if (reply == NULL)
 		unreachable(c, why);
 	return reply;
@@ -744,12 +923,19 @@ static const char *nothing_to_do(struct client *c, const char *command, const st
 	return why;
 }
 
-static int lifecycle(struct client *c, const char *command, const char *done_word, int argc,
-		     char **argv)
+/* What start, stop, restart and reload say: "web: stopped" once done, "web: stopping" with
+ * --no-wait (the command only asked); ALL_NOTE follows "all: ..." */
+struct lifecycle_words {
+	const char *command, *done, *asked, *all_note;
+};
+
+static int lifecycle(struct client *c, const struct lifecycle_words *words, int argc, char **argv)
 {
+	const char *command = words->command;
 	bool wait;
 	int names = parse_wait(argc, argv, &wait), rc = EXIT_OK;
 	double timeout = reply_timeout(c, command, wait);
+	const char *done_word = wait ? words->done : words->asked;
 
 	if (names == 0)
 		return usage_error(command);
@@ -779,8 +965,10 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 			printf("%s: ERROR (%s)\n", argv[i], outcome);
 		else if (reply_ok(reply) && *outcome)
 			printf("%s: %s, %s\n", argv[i], done_word, outcome);
+		else if (reply_ok(reply) && all)
+			printf("all: %s%s\n", done_word, words->all_note ? words->all_note : "");
 		else if (reply_ok(reply))
-			printf("%s: %s\n", all ? "all" : shown(argv[i]), done_word);
+			printf("%s: %s\n", shown(argv[i]), done_word);
 		else if (is_no_such(reply))
 			print_no_such(stdout, argv[i]);
 		else
@@ -794,27 +982,84 @@ static int lifecycle(struct client *c, const char *command, const char *done_wor
 	return rc;
 }
 
+static const struct lifecycle_words start_words = { "start", "started", "starting", NULL };
+static const struct lifecycle_words stop_words = { "stop", "stopped", "stopping", NULL };
+static const struct lifecycle_words restart_words = { "restart", "restarted", "restarting", NULL };
+static const struct lifecycle_words reload_words = { "reload", "reloaded", "reloading", NULL };
+/* Circus's reload of every watcher is a graceful restart with the definitions the daemon has;
+ * supervisorctl's reload re-reads the file: say which one this is. */
+static const struct lifecycle_words reload_all_words = {
+	"reload", "reloaded", "reloading",
+	" (the file was not re-read: `cirquectl update` applies it)"
+};
+
 static int ctl_start(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "start", "started", argc, argv); }
+{ return lifecycle(c, &start_words, argc, argv); }
 static int ctl_stop(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "stop", "stopped", argc, argv); }
+{ return lifecycle(c, &stop_words, argc, argv); }
 static int ctl_restart(struct client *c, int argc, char **argv)
-{ return lifecycle(c, "restart", "restarted", argc, argv); }
+{ return lifecycle(c, &restart_words, argc, argv); }
+
+/* Whether watcher NAME is one of the NAMES a reload was given (all of them when N is 0). */
+static bool reload_covers(int n, char **names, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		struct target t = parse_target(names[i]);
+		bool same = strcasecmp(t.name, name) == 0 || strcmp(names[i], "all") == 0;
+		free(t.name);
+		if (same)
+			return true;
+	}
+	return n == 0;
+}
+
+/* For a reload: the watchers it covers whose definition in the file differs from the daemon's
+ * ("web, api"), which it does not apply; NULL if none (or the file cannot be read: update will
+ * say why). Watchers only the daemon has (added at run time) are left out: the file not
+ * knowing them is no edit. */
+static char *unapplied_edits(struct client *c, int n, char **names)
+{
+	json_t *reply = call(c, "reread", NULL, 5), *what;
+	const char *name;
+	char *list = NULL;
+
+	json_object_foreach(reply_ok(reply) ? json_object_get(reply, "changes") : NULL, name, what) {
+		const char *w = json_string_value(what);
+		if (w == NULL || strcmp(w, "removed") == 0 || !reload_covers(n, names, name))
+			continue;
+		char *longer = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", shown(name));
+		free(list);
+		list = longer;
+	}
+	json_decref(reply);
+	return list;
+}
 
 static int ctl_reload(struct client *c, int argc, char **argv)
 {
 	char *all[] = { "all", "--no-wait", NULL };
-	bool names = false, no_wait = false;
+	bool no_wait = false;
+	char *edits;
+	int names, rc;
 
-	for (int i = 0; i < argc; i++) {
-		bool flag = strcmp(argv[i], "--no-wait") == 0 || strcmp(argv[i], "--nowait") == 0;
-		names = names || !flag;
-		no_wait = no_wait || flag;
+	names = parse_wait(argc, argv, &no_wait);
+	no_wait = !no_wait;
+	/* Circus's reload restarts with the definitions the daemon has; an edited file is for
+	 * update (supervisorctl's reload re-reads it): say so when they differ. */
+	edits = c->json ? NULL : unapplied_edits(c, names, argv);
+	if (names > 0) {
+		if (no_wait)
+			argv[names++] = "--no-wait";
+		rc = lifecycle(c, &reload_words, names, argv);
+	} else {
+		/* No name: every watcher. */
+		rc = lifecycle(c, &reload_all_words, no_wait ? 2 : 1, all);
 	}
-	/* No name: every watcher. */
-	if (!names)
-		return lifecycle(c, "reload", "reloaded", no_wait ? 2 : 1, all);
-	return lifecycle(c, "reload", "reloaded", argc, argv);
+	if (edits)
+		fprintf(stderr, "cirquectl: %s: the file's definition differs, and a reload does not "
+			"apply it (`cirquectl update` does)\n", edits);
+	free(edits);
+	return rc;
 }
 
 /* --- configuration ---------------------------------------------------------------------------- */
@@ -914,9 +1159,37 @@ static int ctl_update(struct client *c, int argc, char **argv)
 
 /* --- the other verbs -------------------------------------------------------------------------- */
 
+static long process_count(struct client *c, const char *name);
+
+/* `signal web HUP`: the words the wrong way round. The daemon would blame "HUP" (no such
+ * process); the signal comes first. Only when the first word names a watcher: in `signal
+ * BOGUS hup`, hup may be a watcher and BOGUS an unknown signal (the daemon says so). */
+static bool signal_misplaced(struct client *c, int argc, char **argv)
+{
+	struct target first;
+	bool watcher;
+
+	if (parse_signal(argv[0]) >= 0 || parse_signal(argv[argc - 1]) < 0)
+		return false;
+	first = parse_target(argv[0]);
+	watcher = strcmp(argv[0], "all") == 0 || process_count(c, first.name) >= 0;
+	free(first.name);
+	if (!watcher)
+		return false;
+	fprintf(stderr, "usage: cirquectl signal SIG name...: \"%s\" is not a signal (did you "
+		"mean: signal %s", shown(argv[0]), shown(argv[argc - 1]));
+	for (int i = 0; i < argc - 1; i++)
+		fprintf(stderr, " %s", shown(argv[i]));
+	fprintf(stderr, "?)\n");
+	return true;
+}
+
 static int ctl_signal(struct client *c, int argc, char **argv)
 {
 	int rc = EXIT_OK;
+
+	if (signal_misplaced(c, argc, argv))
+		return EXIT_USAGE;
 
 	for (int i = 1; i < argc; i++) {
 		json_t *list = NULL;
@@ -955,14 +1228,35 @@ static int ctl_signal(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* How many processes watcher NAME has, or -1 (no such: the daemon will say so). */
+static long process_count(struct client *c, const char *name)
+{
+	json_t *reply = call(c, "numprocesses", json_pack("{s:s}", "name", name), 5);
+	json_t *count = json_object_get(reply, "numprocesses");
+	long n = reply_ok(reply) && json_is_integer(count) ? (long)json_integer_value(count) : -1;
+
+	json_decref(reply);
+	return n;
+}
+
 static int change_count(struct client *c, const char *command, int argc, char **argv)
 {
+	bool decr = strcmp(command, "decr") == 0;
 	json_t *reply;
-	long nb = 1;
+	long nb = 1, before = -1;
 	int rc;
 
 	if (argc == 2 && (parse_long(argv[1], &nb) < 0 || nb <= 0))
 		return usage_error(command);
+	/* decr beyond the count is refused here (Circus would take it as "down to 0"): a slip for
+	 * `decr web 1` must not stop the whole watcher; `stop web` is the word for that. */
+	if (decr && !c->json)
+		before = process_count(c, argv[0]);
+	if (decr && before >= 0 && nb > before) {
+		printf("%s: ERROR (it has %ld process%s: cannot remove %ld; `stop %s` stops it)\n",
+		       shown(argv[0]), before, before == 1 ? "" : "es", nb, shown(argv[0]));
+		return EXIT_ERROR;
+	}
 	/* The count goes whole: the daemon says what it allows. */
 	rc = simple(c, command, json_pack("{s:s, s:I, s:b}", "name", argv[0], "nb", (json_int_t)nb,
 					  "waiting", 0), &reply);
@@ -1665,8 +1959,27 @@ int usage_error(const char *verb)
 	return EXIT_USAGE;
 }
 
+/* The verb that sends protocol command COMMAND ("remove" for rm), or COMMAND. */
+static const char *verb_of(const char *command)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].command && verbs[i].name && strcmp(verbs[i].command, command) == 0)
+			return verbs[i].name;
+	return command;
+}
+
+/* Whether COMMAND may wait for what it asked to be done (a stop, a start...). */
+static bool is_waitable(const char *command)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (verbs[i].command && strcmp(verbs[i].command, command) == 0)
+			return verbs[i].flags & CMD_WAITABLE;
+	return false;
+}
+
 /* How long to wait for the reply to COMMAND: --timeout, else as long as a waiting command may
  * take (an hour), else 5 s. */
+
 static double reply_timeout(const struct client *c, const char *command, bool wait)
 {
 	if (c->timeout >= 0)
@@ -1730,47 +2043,71 @@ int run_verb(struct client *c, int argc, char **argv)
 }
 
 static int take_late_options(struct client *c, int argc, char **argv);
+static int choose_endpoint(struct client *c);
 
 /* One line of the shell: its options (`status web --json`) hold for that line alone; with
  * another endpoint or key, over a connection of its own. */
 int run_line(struct client *c, int argc, char **argv)
 {
-	struct client line = *c;
-	int n = take_late_options(&line, argc, argv), rc;
-	bool elsewhere = line.endpoint != c->endpoint || line.curve_server_key != c->curve_server_key ||
-			 line.curve_secret_file != c->curve_secret_file;
+	/* On the heap: still valid when a failed request jumps back here (end_command). */
+	struct client *line = xmalloc(sizeof(*line));
+	sigjmp_buf back;
+	int n, rc;
+	bool elsewhere;
 
-	if (n < 0)
+	*line = *c;
+	n = take_late_options(line, argc, argv);
+	if (n >= 0 && line->endpoint != c->endpoint)
+		line->endpoint_from = "--endpoint";
+	else if (n >= 0 && line->config_file != c->config_file) {
+		/* `status -c other.yaml`: that file's endpoint */
+		line->endpoint = NULL;
+		line->endpoint_from = NULL;
+		n = choose_endpoint(line) >= 0 ? -1 - EXIT_USAGE : n;
+	}
+	elsewhere = line->endpoint != c->endpoint || line->curve_server_key != c->curve_server_key ||
+		    line->curve_secret_file != c->curve_secret_file;
+	if (n < 0) {
+		free(line);
 		return -1 - n;
-	if (elsewhere) {
-		line.ctx = line.socket = NULL;
-		line.guessed_endpoint = false;
 	}
-	rc = n > 0 ? run_verb(&line, n, argv) : EXIT_OK;
 	if (elsewhere) {
-		if (line.socket)
-			zmq_close(line.socket);
-		if (line.ctx)
-			zmq_ctx_term(line.ctx);
+		line->ctx = line->socket = line->monitor = NULL;
+		line->guessed_endpoint = false;
+	}
+	/* No answer, no daemon, Ctrl-C: that line is over, the shell goes on. */
+	rc = sigsetjmp(back, 1);
+	if (rc == 0) {
+		command_abort = &back;
+		rc = n > 0 ? run_verb(line, n, argv) : EXIT_OK;
+	}
+	command_abort = NULL;
+	if (elsewhere) {
+		client_close(line);
 	} else {
-		c->ctx = line.ctx;
-		c->socket = line.socket;
-		c->sequence = line.sequence;
+		c->ctx = line->ctx;
+		c->socket = line->socket;
+		c->monitor = line->monitor;
+		c->sequence = line->sequence;
 	}
+	free(line);
 	return rc;
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: cirquectl [--endpoint E] [--timeout S] [--json]\n"
+	fprintf(out, "usage: cirquectl [--endpoint E | -c FILE] [--timeout S] [--json]\n"
 		     "                 [--curve-server-key KEY --curve-secret-key-file F] COMMAND [args]\n\n"
 		     "Options may also follow the command (not after --). A process is name:wid,\n"
 		     "and name:* is all of name's.\n"
-		     "The endpoint defaults to $CIRQUE_ENDPOINT, else the daemon's default.\n"
+		     "The endpoint: --endpoint, else cirque.endpoint of -c FILE (--config), else\n"
+		     "$CIRQUE_ENDPOINT, else cirque.endpoint of " DEFAULT_CONFIG " if readable,\n"
+		     "else the daemon's default.\n"
 		     "CURVE: $CIRQUE_CURVE_SERVER_KEY and $CIRQUE_CURVE_SECRET_KEY_FILE work too.\n"
 		     "Exit codes: 0 ok (also: already started, not running), 1 error, 2 usage,\n"
 		     "3 a process is not running (status), 4 no such watcher or process,\n"
-		     "7 cirqued cannot be reached.\n\n");
+		     "5 no answer within the timeout (cirqued carries on), 7 cirqued cannot be\n"
+		     "reached, 130 Ctrl-C during a wait.\n\n");
 	list_verbs(out, true);
 }
 
@@ -1783,6 +2120,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{ "list-commands", no_argument, NULL, 'l' },
+	{ "config", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1791,6 +2129,7 @@ static int apply_option(struct client *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'e': c->endpoint = arg; break;
+	case 'c': c->config_file = arg; break;
 	case 't':
 		/* Whole and finite: strtod would take "5x", "nan" and "inf". */
 		if (parse_duration(arg, &c->timeout) < 0 || c->timeout <= 0) {
@@ -1828,7 +2167,7 @@ static int option_code(const char *arg, bool *has_arg, const char **inline_value
 		}
 		return 0;
 	}
-	if (arg[0] == '-' && strchr("jet", arg[1]) && arg[1] && arg[2] == '\0') {
+	if (arg[0] == '-' && strchr("jetc", arg[1]) && arg[1] && arg[2] == '\0') {
 		*has_arg = arg[1] != 'j';
 		return arg[1];
 	}
@@ -1874,13 +2213,88 @@ static int take_late_options(struct client *c, int argc, char **argv)
 	return n;
 }
 
+/* Takes the endpoint (and the daemon's CURVE key, when none is given) from the cirque: section
+ * of FILE. A file that cannot be read or parsed is warned of, and the defaults hold: a broken
+ * file must not keep cirquectl from its daemon. */
+static void endpoint_from_config(struct client *c, const char *file)
+{
+	struct ctl_config conf;
+	char why[200] = "";
+
+	if (ctl_config_read(file, &conf, why, sizeof(why)) < 0) {
+		fprintf(stderr, "cirquectl: warning: %s: %s; using the default endpoint\n", file, why);
+		return;
+	}
+	if (*why)
+		fprintf(stderr, "cirquectl: warning: %s: %s\n", file, why);
+	if (conf.endpoint) {
+		c->endpoint = conf.endpoint;
+		c->endpoint_from = xasprintf("cirque.endpoint in %s", file);
+	} else {
+		c->endpoint_from = xasprintf("the default: %s sets no cirque.endpoint", file);
+	}
+	if (c->curve_server_key == NULL && conf.curve_server_key)
+		c->curve_server_key = conf.curve_server_key;
+	else if (c->curve_server_key == NULL && conf.curve_secret_key_file)
+		fprintf(stderr, "cirquectl: warning: %s: cirqued uses CURVE, but its key %s cannot "
+			"be read here (%s): give --curve-server-key\n", file,
+			conf.curve_secret_key_file, conf.curve_key_why);
+}
+
+/* An endpoint is a ZeroMQ address: `--endpoint /run/cirque/control.sock` is a usage error that
+ * says what to write, not a daemon that cannot be reached. */
+static bool endpoint_usable(const struct client *c)
+{
+	const char *e = c->endpoint;
+
+	if (strstr(e, "://") != NULL)
+		return true;
+	fprintf(stderr, "cirquectl: endpoint %s (%s) needs a scheme: %s%s\n", shown(e),
+		c->endpoint_from, e[0] == '/' ? "ipc://" : "ipc:///path or tcp://host:port, not ",
+		shown(e));
+	return false;
+}
+
+/* The endpoint, first found: --endpoint, -c FILE's cirque.endpoint, $CIRQUE_ENDPOINT, the
+ * cirque.endpoint of /etc/cirque/cirque.yaml when it is readable (and $CIRQUE_RUNTIME_DIR
+ * does not name the daemon's directory), the daemon's default. Returns -1, or the exit code
+ * to end with. */
+static int choose_endpoint(struct client *c)
+{
+	const char *env = getenv("CIRQUE_ENDPOINT");
+
+	if (c->endpoint && *c->endpoint) {
+		c->endpoint_from = "--endpoint";
+	} else if (c->config_file) {
+		if (access(c->config_file, R_OK) < 0) {
+			fprintf(stderr, "cirquectl: -c %s: %s\n", c->config_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+		c->endpoint = NULL;
+		endpoint_from_config(c, c->config_file);
+	} else if (env && *env) {
+		c->endpoint = env;
+		c->endpoint_from = "$CIRQUE_ENDPOINT";
+	} else if (getenv("CIRQUE_RUNTIME_DIR") == NULL && access(DEFAULT_CONFIG, R_OK) == 0) {
+		endpoint_from_config(c, DEFAULT_CONFIG);
+	}
+	if (c->endpoint == NULL || *c->endpoint == '\0') {
+		c->endpoint = default_endpoint("control.sock");
+		c->guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
+		if (c->endpoint_from == NULL)
+			c->endpoint_from = c->guessed_endpoint ? "the default; -c FILE or --endpoint "
+				"for a daemon with its own cirque.endpoint" : "the default in "
+				"$CIRQUE_RUNTIME_DIR";
+	}
+	return endpoint_usable(c) ? -1 : EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct client c = { .timeout = -1 };
-	char *fallback = NULL;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "+e:t:jhv", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:t:c:jhv", longopts, NULL)) != -1) {
 		rc = apply_option(&c, opt, optarg);
 		if (rc >= 0)
 			return rc;
@@ -1889,27 +2303,22 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return -1 - rc;
 	argc = optind + rc;
-	if (c.endpoint == NULL)
-		c.endpoint = getenv("CIRQUE_ENDPOINT");
 	if (c.curve_server_key == NULL)
 		c.curve_server_key = getenv("CIRQUE_CURVE_SERVER_KEY");
 	if (c.curve_secret_file == NULL)
 		c.curve_secret_file = getenv("CIRQUE_CURVE_SECRET_KEY_FILE");
+	if ((rc = choose_endpoint(&c)) >= 0)
+		return rc;
 	if (c.curve_server_key && !curve_key_valid(c.curve_server_key)) {
 		fprintf(stderr, "cirquectl: the CURVE server key must be 40 Z85 characters\n");
 		return EXIT_USAGE;
 	}
-	if (c.endpoint == NULL || *c.endpoint == '\0') {
-		c.endpoint = fallback = default_endpoint("control.sock");
-		c.guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
-	}
-	signal(SIGINT, on_interrupt);
+	/* No SA_RESTART: Ctrl-C ends a wait (zmq_poll), and the shell's read at its prompt. */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = optind < argc ? run_verb(&c, argc - optind, argv + optind) : shell(&c);
-	if (c.socket)
-		zmq_close(c.socket);
-	if (c.ctx)
-		zmq_ctx_term(c.ctx);
-	free(fallback);
+	client_close(&c);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #define CIRQUE_CTL_H
 
 #include <jansson.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@ enum exit_code {
 	EXIT_USAGE = 2,
 	EXIT_NOT_RUNNING = 3,
 	EXIT_NO_SUCH = 4,
+	EXIT_NO_ANSWER = 5,           /* sent, no answer in time: cirqued may still carry it out */
 	EXIT_UNREACHABLE = 7,
+	EXIT_INTERRUPTED = 130,       /* Ctrl-C during a wait (128 + SIGINT, as shells say) */
 };
 
 struct client {
@@ -24,18 +27,29 @@ struct client {
 	const char *curve_server_key; /* the daemon's CURVE public key (Z85), or NULL */
 	const char *curve_secret_file;/* our CURVE secret key file */
 	void *ctx, *socket;
+	void *monitor;                /* PAIR: the socket's connection events (monitor_client) */
 	unsigned long sequence;       /* for request ids */
 	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
+	const char *endpoint_from;    /* where the endpoint came from, for "cannot reach" */
+	const char *config_file;      /* -c FILE: the daemon's configuration, or NULL */
 };
 
 /* Set by SIGINT. */
 extern volatile sig_atomic_t interrupted;
 
-/* cirquectl.c: one request and its reply (exits 7 when the daemon cannot be reached). */
+/* cirquectl.c: one request and its reply. When none comes it ends the command: exit 7 (cannot
+ * connect), 5 (sent, no answer in time) or 130 (Ctrl-C); in the shell, back to the prompt. */
 json_t *call(struct client *c, const char *command, json_t *props, double timeout);
-/* The same, returning NULL with WHY rather than exiting (for the shell's completion). */
+/* The same, returning NULL with WHY (and *RC, the exit code call would end with) rather than
+ * ending the command (for the shell's completion). */
 json_t *try_call(struct client *c, const char *command, json_t *props, double timeout,
-		 const char **why);
+		 const char **why, int *rc);
+/* Closes C's sockets and context (all of them must be closed: zmq_ctx_term waits for them). */
+void client_close(struct client *c);
+/* Ends the current command with RC: exits, or in the shell goes back to its prompt. */
+void end_command(int rc) __attribute__((noreturn));
+/* Where end_command goes in the shell (NULL: it exits). */
+extern sigjmp_buf *command_abort;
 /* One request, printed as JSON with --json; returns 0/1/4 as the reply says. The reply goes to
  * *OUT if OUT, else an error is printed. */
 int simple(struct client *c, const char *command, json_t *props, json_t **out);
@@ -65,6 +79,21 @@ struct follower *follower_open(struct client *c, const char *const *topics);
  * printed on stderr. */
 int follower_next(struct follower *f, void *topic, void *body);
 void follower_close(struct follower *f);
+/* Closes the follower still open, if any: a command ended early (end_command) leaves none
+ * behind in the client's context. */
+void follower_abandon(void);
+
+/* ctl_config.c: what cirquectl takes from the daemon's configuration file. */
+struct ctl_config {
+	char *endpoint;               /* cirque.endpoint (tcp://\*: made loopback), or NULL */
+	char *curve_secret_key_file;  /* cirque.curve_secret_key_file, or NULL */
+	char *curve_server_key;       /* the daemon's public key derived from it, or NULL */
+	char *curve_key_why;          /* why it could not be (not ours to read...), or NULL */
+};
+/* Reads the cirque: section of PATH into OUT (malloc'd strings, never freed: one per run).
+ * -1 with WHY when the file cannot be read or is no YAML; a key of the wrong type is left out
+ * with WHY set, 0 returned. */
+int ctl_config_read(const char *path, struct ctl_config *out, char *why, size_t size);
 
 /* ctl_shell.c: the interactive shell (libedit) with completion, or commands from a pipe. */
 int shell(struct client *c);

@@ -38,6 +38,9 @@ static double seconds_now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* The follower open now (there is one at a time), for follower_abandon. */
+static struct follower *open_follower;
+
 struct follower *follower_open(struct client *c, const char *const *topics)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
@@ -48,6 +51,7 @@ struct follower *follower_open(struct client *c, const char *const *topics)
 	f->sub = zmq_socket(c->ctx, ZMQ_SUB);
 	if (f->sub == NULL)
 		unreachable(c, zmq_strerror(zmq_errno()));
+	open_follower = f;
 	zmq_setsockopt(f->sub, ZMQ_LINGER, &zero, sizeof(zero));
 	for (size_t i = 0; topics[i]; i++)
 		zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, topics[i], strlen(topics[i]));
@@ -132,7 +136,9 @@ int follower_next(struct follower *f, void *topic, void *body)
 			continue;
 		if (seconds_now() - f->heard_at >= QUIET_SECONDS) {
 			const char *why = NULL;
-			json_t *reply = try_call(f->c, "numwatchers", NULL, QUIET_SECONDS, &why);
+			int why_rc;
+			json_t *reply = try_call(f->c, "numwatchers", NULL, QUIET_SECONDS, &why,
+						 &why_rc);
 			if (reply == NULL && !interrupted)
 				return daemon_gone(f, why);
 			json_decref(reply);
@@ -142,10 +148,17 @@ int follower_next(struct follower *f, void *topic, void *body)
 	return 0;
 }
 
+void follower_abandon(void)
+{
+	follower_close(open_follower);
+}
+
 void follower_close(struct follower *f)
 {
 	if (f == NULL)
 		return;
+	if (f == open_follower)
+		open_follower = NULL;
 	if (f->monitor)
 		zmq_close(f->monitor);
 	zmq_socket_monitor(f->sub, NULL, 0);

@@ -8,6 +8,7 @@
 
 #include "xmalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +61,12 @@ static void candidates_add_list(const char *const *words, const char *prefix)
 static void candidates_add_watchers(bool with_wids)
 {
 	const char *why, *name;
+	int why_rc;
 	json_t *reply, *procs, *proc;
 	size_t i;
 
-	reply = try_call(shell_client, "status", json_pack("{s:b}", "processes", 1), 2, &why);
+	reply = try_call(shell_client, "status", json_pack("{s:b}", "processes", 1), 2, &why,
+			 &why_rc);
 	if (reply == NULL)
 		return;
 	json_object_foreach(json_object_get(reply, "statuses"), name, procs) {
@@ -145,30 +148,86 @@ static int split_line(char *line, char **words, int max)
 	return n;
 }
 
+/* Whether Ctrl-C emptied the line being typed (shell_getc): readline returns it, unused. */
+static bool line_cancelled;
+
+/* One byte of input: 1, 0 at the end, -1 when Ctrl-C interrupted the read. */
+static int read_byte(FILE *in, unsigned char *ch)
+{
+	for (;;) {
+		ssize_t n = read(fileno(in), ch, 1);
+		if (n == 1)
+			return 1;
+		if (n < 0 && errno == EINTR && interrupted)
+			return -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return 0;
+	}
+}
+
+/* libedit's input, a character at a time (libedit takes what this returns as one wide
+ * character: UTF-8 is decoded here). Ctrl-C (SIGINT, which interrupts the read) ends the line
+ * being typed as Enter would, and the shell drops it and prompts again, as bash does. */
+static int shell_getc(FILE *in)
+{
+	unsigned char ch, more;
+	int rc = read_byte(in, &ch), follow, code;
+
+	if (rc < 0) {
+		interrupted = 0;
+		line_cancelled = true;
+		return '\n';
+	}
+	if (rc == 0)
+		return EOF;
+	follow = ch >= 0xF0 ? 3 : ch >= 0xE0 ? 2 : ch >= 0xC0 ? 1 : 0;
+	code = follow ? ch & (0x3F >> follow) : ch;
+	for (int i = 0; i < follow; i++) {
+		if (read_byte(in, &more) <= 0 || (more & 0xC0) != 0x80)
+			return '?';
+		code = code << 6 | (more & 0x3F);
+	}
+	return code;
+}
+
+/* The next line: from libedit on a terminal, else from stdin; NULL at the end. */
+static char *next_line(bool tty, char *buf, size_t size)
+{
+	if (!tty)
+		return fgets(buf, (int)size, stdin) ? xstrdup(buf) : NULL;
+	line_cancelled = false;
+	interrupted = 0;
+	return readline("cirque> ");
+}
+
+/* Commands from a terminal, or from a pipe one per line. A pipe's exit code is the worst
+ * (highest) of its lines', so that a script's failing line is not lost; Ctrl-C ends it. On a
+ * terminal Ctrl-C empties the line being typed or ends the command waiting (the daemon carries
+ * on), and the shell prompts again; Ctrl-D or quit leaves it. */
 int shell(struct client *c)
 {
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	char *history_file = NULL, *line, buf[4096], *words[64];
 	const char *home = getenv("HOME");
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, worst = EXIT_OK;
 
 	if (tty) {
 		if (home)
 			history_file = xasprintf("%s/.cirquectl_history", home);
+		rl_catch_signals = 0;  /* Ctrl-C is ours (shell_getc), not libedit's */
+		rl_getc_function = shell_getc;
 		using_history();
 		if (history_file)
 			read_history(history_file);
 		shell_client = c;
 		rl_attempted_completion_function = complete;
 	}
-	for (;;) {
-		if (tty) {
-			line = readline("cirque> ");
-		} else {
-			line = fgets(buf, sizeof(buf), stdin) ? xstrdup(buf) : NULL;
+	while ((line = next_line(tty, buf, sizeof(buf))) != NULL) {
+		if (tty && line_cancelled) {
+			free(line);
+			continue;
 		}
-		if (line == NULL)
-			break;
 		if (tty && *line)
 			add_history(line);
 		int n = split_line(line, words, 64);
@@ -182,6 +241,13 @@ int shell(struct client *c)
 		if (n > 0)
 			rc = run_line(c, n, words);
 		free(line);
+		/* Ctrl-C ended a `tail -f` quietly: the prompt goes below the terminal's "^C". */
+		if (tty && interrupted && rc != EXIT_INTERRUPTED)
+			putchar('\n');
+		if (rc > worst)
+			worst = rc;
+		if (!tty && (rc == EXIT_INTERRUPTED || interrupted))
+			break;
 	}
 	if (tty) {
 		putchar('\n');
@@ -191,5 +257,5 @@ int shell(struct client *c)
 	}
 	candidates_clear();
 	free(candidates);
-	return rc;
+	return tty ? rc : interrupted ? EXIT_INTERRUPTED : worst;
 }

@@ -96,11 +96,11 @@ c stop paced; expect 0 "paced: stopped"
 
 # --- --no-wait returns at once ------------------------------------------------------------------------
 slow=$(children_matching "$T-slowstop")
-c stop slowstop --no-wait; expect 0 "slowstop: stopped"
+c stop slowstop --no-wait; expect 0 "slowstop: stopping"
 # the process ignores SIGTERM for 3 s: a waiting stop could not have returned yet
 kill -0 "$slow" 2>/dev/null || fail "stop --no-wait waited for the process to go"
 [ "$ms" -lt 2500 ] || fail "stop --no-wait took $ms ms"
-c start paced --no-wait; expect 0 "paced: started"
+c start paced --no-wait; expect 0 "paced: starting"
 # warmup_delay 2 s: a waiting start needs more than 2 s; --no-wait is back before the 2nd spawn
 [ "$(count_matching "$PACED")" -lt 2 ] || fail "start --no-wait waited for both processes"
 [ "$ms" -lt 2000 ] || fail "start --no-wait took $ms ms"
@@ -149,12 +149,12 @@ c incr nosuch; [ "$rc" -eq 4 ] || fail "incr nosuch: exit $rc, expected 4"
 broken=()
 # `--no-wait` before the names: each name must be acted on once.
 c stop --no-wait worker
-[ "$rc" -eq 0 ] && [ "$out" = "worker: stopped" ] ||
-	broken+=("'cirquectl stop --no-wait worker' printed '$out' (exit $rc), expected 'worker: stopped' once")
+[ "$rc" -eq 0 ] && [ "$out" = "worker: stopping" ] ||
+	broken+=("'cirquectl stop --no-wait worker' printed '$out' (exit $rc), expected 'worker: stopping' once")
 wait_count "$WORKER" 0
 c start --no-wait worker
-[ "$rc" -eq 0 ] && [ "$out" = "worker: started" ] ||
-	broken+=("'cirquectl start --no-wait worker' printed '$out' (exit $rc), expected 'worker: started' once")
+[ "$rc" -eq 0 ] && [ "$out" = "worker: starting" ] ||
+	broken+=("'cirquectl start --no-wait worker' printed '$out' (exit $rc), expected 'worker: starting' once")
 wait_count "$WORKER" 1
 # `start` retries a watcher that gave up (FATAL), as supervisorctl does.
 cat >>"$CONF" <<YAML

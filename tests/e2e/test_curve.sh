@@ -40,6 +40,14 @@ out=$("$CTL" --endpoint "$ep" --curve-server-key "$server_public" --curve-secret
 echo "$out" | grep -qE "^curved +(RUNNING|STARTING)" || fail "status: $out"
 CIRQUE_CURVE_SERVER_KEY=$server_public CIRQUE_CURVE_SECRET_KEY_FILE=$T/client.secret \
 	"$CTL" --endpoint "$ep" pid curved >/dev/null || fail "CURVE settings from the environment not used"
+# -c FILE: the endpoint and the server's public key (from its secret key file) come from the file
+out=$("$CTL" -c "$CONF" --curve-secret-key-file "$T/client.secret" status 2>&1) ||
+	fail "-c with the daemon's file: $out"
+chmod 644 "$T/server.secret"  # (a key file cirquectl refuses: the message says what to give)
+out=$("$CTL" -c "$CONF" --timeout 1 --curve-secret-key-file "$T/client.secret" status 2>&1); rc=$?
+chmod 600 "$T/server.secret"
+[ "$rc" -eq 7 ] && echo "$out" | grep -q "cirqued uses CURVE, but its key $T/server.secret cannot be read here (.*): give --curve-server-key" ||
+	fail "-c with an unreadable server key: exit $rc, '$out'"
 
 "$CTL" --endpoint "$ep" --timeout 2 --curve-server-key "$server_public" \
 	--curve-secret-key-file "$T/intruder.secret" status >"$T/out" 2>&1

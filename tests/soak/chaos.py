@@ -64,9 +64,9 @@ ALLOWED_REPLY_ERRORS = [
 
 # cirquectl's exit 1 (an error) is expected when its output says one of these: the reasons above,
 # and supervisorctl's "ERROR (already started)" / "ERROR (not running)" for a start or stop that
-# had nothing to do.
+# had nothing to do; and a decr of more processes than the watcher has, which cirquectl refuses.
 ALLOWED_CTL_ERRORS = ["not found", "already exists", "did not settle", "ERROR (already started)",
-                      "ERROR (not running)", "ERROR (no such process)"]
+                      "ERROR (not running)", "ERROR (no such process)", "cannot remove"]
 
 # Daemon log lines at [error] or [critical] that the chaos explains (see check_log). The patterns
 # marked with a name only apply to the watchers given; {conf} is the config file.
@@ -615,10 +615,10 @@ class Chaos:
                 continue
             out = (r.stdout + r.stderr).decode(errors="replace").strip()
             lat = time.monotonic() - t0
-            if r.returncode == 7:  # no reply within its --timeout
+            if r.returncode in (5, 7):  # no reply within its --timeout (7: no connection)
                 STATS.unanswered.append("cirquectl %s" % " ".join(argv))
-                V.add("cirquectl %s: no reply within %d s (exit 7)" % (
-                    " ".join(argv), self.args.reply_timeout))
+                V.add("cirquectl %s: no reply within %d s (exit %d)" % (
+                    " ".join(argv), self.args.reply_timeout, r.returncode))
             elif r.returncode in (0, 3):
                 STATS.on_reply(key, True, lat)
             elif r.returncode == 4 or (r.returncode == 1 and any(
