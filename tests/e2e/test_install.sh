@@ -33,7 +33,7 @@ grep -qx 'Type=notify' "$unit" || fail "unit is not Type=notify"
 grep -qx 'ExecStart=/usr/bin/cirqued -c /etc/cirque/cirque.yaml' "$unit" || fail "ExecStart: $(grep ExecStart "$unit")"
 grep -qx 'KillMode=mixed' "$unit" || fail "unit lacks KillMode=mixed"
 # systemctl reload waits for the answer, and fails on a file with errors.
-grep -qx 'ExecReload=/usr/bin/cirquectl update' "$unit" || fail "ExecReload: $(grep ExecReload "$unit")"
+grep -qx 'ExecReload=/usr/bin/cirquectl -c /etc/cirque/cirque.yaml update' "$unit" || fail "ExecReload: $(grep ExecReload "$unit")"
 grep -q '@' "$unit" && fail "unsubstituted @VARIABLE@ in the unit"
 if command -v systemd-analyze >/dev/null; then
 	# verify checks that ExecStart and the man pages exist: point it at the DESTDIR copies.
