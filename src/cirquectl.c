@@ -549,6 +549,7 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	const char *why = spawn_error ? shown(spawn_error) : start_error ? killed : NULL;
 	const char *said = json_string_value(json_object_get(proc, "notify_status"));
 	const char *probe = json_string_value(json_object_get(proc, "probe_error"));
+	const char *pending = json_string_value(json_object_get(proc, "pending"));
 	char uptime[64];
 	/* How often this slot was respawned after an exit: a young uptime with many restarts is a
 	 * crash loop. */
@@ -569,6 +570,8 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 			 restarted, said ? ", " : "", shown(said), last);
 	} else if (strcmp(state, "STOPPED") == 0) {
 		snprintf(out, size, "Not running");
+	} else if (strcmp(state, "STARTING") == 0 && pending) {
+		snprintf(out, size, "%s", shown(pending));  /* no process yet */
 	} else if (strcmp(state, "STARTING") == 0) {
 		/* What the program says of itself (STATUS=), or why its probe fails so far. */
 		snprintf(out, size, "pid %lld%s%s%s%s%s", (long long)pid, restarted,

@@ -98,15 +98,22 @@ static json_t *sorted_by_wid(json_t *items)
 
 /* cirque's extension to status (properties.processes = true): each process's state, by wid. A
  * slot without a process is shown STOPPED (no pid) when it was stopped: the watcher, or that
- * slot alone (stop name:wid). */
+ * slot alone (stop name:wid); STARTING with "pending" when its process is still to come. */
 static json_t *process_details(struct watcher *w, double now)
 {
 	json_t *out = json_array();
 
-	for (int wid = 1; wid <= w->numprocesses; wid++)
-		if ((!w->wanted || watcher_slot_held(w, wid)) && watcher_find_wid(w, wid) == NULL)
+	for (int wid = 1; wid <= w->numprocesses; wid++) {
+		const char *pending = watcher_slot_pending(w, wid);
+		if (pending)  /* on its way: STARTING, without a pid yet */
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s}", "wid", wid,
+							     "state", "STARTING", "retiring", 0,
+							     "pending", pending));
+		else if ((!w->wanted || watcher_slot_held(w, wid)) &&
+			 watcher_find_wid(w, wid) == NULL)
 			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", wid, "state",
 							     "STOPPED", "retiring", 0));
+	}
 	for (const struct process *p = w->processes; p; p = p->next) {
 		json_t *item = json_pack("{s:i, s:s, s:b}", "wid", p->wid, "state",
 					 proc_state_name(p->state), "retiring", p->retiring);

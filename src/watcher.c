@@ -537,6 +537,18 @@ bool watcher_slot_held(const struct watcher *w, int wid)
 	return h && h->restarting == 0;
 }
 
+const char *watcher_slot_pending(const struct watcher *w, int wid)
+{
+	if (!w->wanted || w->dead || wid > w->numprocesses || watcher_slot_held(w, wid) ||
+	    watcher_find_wid((struct watcher *)w, wid))
+		return NULL;
+	if (w->predecessor)
+		return "waiting for the processes of the watcher it replaces to stop";
+	if (ev_is_active(&w->warmup))
+		return "not started yet (warmup_delay)";
+	return "not started yet";
+}
+
 static void hold_slot(struct watcher *w, int wid, pid_t restarting)
 {
 	struct held_slot *h = held_slot(w, wid);

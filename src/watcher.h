@@ -188,6 +188,9 @@ void watcher_start_slot(struct watcher *w, int wid, watcher_done_fn done, void *
 void watcher_restart_slot(struct watcher *w, int wid, watcher_done_fn done, void *arg);
 /* Whether slot WID was stopped alone (and is not being restarted). */
 bool watcher_slot_held(const struct watcher *w, int wid);
+/* Why slot WID of a wanted watcher has no process yet (warmup_delay pacing, a predecessor
+ * still stopping), or NULL when it has one or is not wanted. */
+const char *watcher_slot_pending(const struct watcher *w, int wid);
 /* The process of slot WID (not a retiring one), or NULL. */
 struct process *watcher_find_wid(struct watcher *w, int wid);
 /* DONE once the wanted processes are up, as for a start, without starting anything. */

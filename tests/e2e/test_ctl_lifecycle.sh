@@ -104,6 +104,13 @@ c start paced --no-wait; expect 0 "paced: starting"
 # warmup_delay 2 s: a waiting start needs more than 2 s; --no-wait is back before the 2nd spawn
 [ "$(count_matching "$PACED")" -lt 2 ] || fail "start --no-wait waited for both processes"
 [ "$ms" -lt 2000 ] || fail "start --no-wait took $ms ms"
+# The second process is on its way, and status says so (paced:2, as it will be named).
+if [ "$(count_matching "$PACED")" -lt 2 ]; then
+	st=$("$CTL" status paced)
+	echo "$st" | grep -qE "^paced:2 +STARTING +not started yet \(warmup_delay\)$" ||
+		echo "$st" | grep -qE "^paced:2 +(STARTING|RUNNING) +pid" ||
+		fail "the pending process is not in status: $st"
+fi
 wait_count "$PACED" 2 10
 c stop paced; expect 0 "paced: stopped"
 [ "$(count_matching "$PACED")" -eq 0 ] || fail "paced still running after stop"
