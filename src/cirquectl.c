@@ -1150,7 +1150,7 @@ static int ctl_update(struct client *c, int argc, char **argv)
 	rc = simple(c, "reloadconfig", NULL, &reply);
 	if (!c->json) {
 		if (rc == EXIT_OK)
-			print_changes(changes, "added process group", "updated process group",
+			print_changes(changes, "added", "updated",
 				      "stopped");
 		else
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
@@ -1301,7 +1301,7 @@ static int ctl_add(struct client *c, int argc, char **argv)
 					"args", args, "start", 1), &reply);
 	if (!c->json) {
 		if (rc == EXIT_OK)
-			printf("%s: added process group\n", argv[0]);
+			printf("%s: added\n", argv[0]);
 		else
 			printf("%s: ERROR (%s)\n", argv[0], reply_reason(reply));
 	}
@@ -1319,7 +1319,7 @@ static int ctl_remove(struct client *c, int argc, char **argv)
 		if (c->json)
 			print_json(reply);
 		else if (reply_ok(reply))
-			printf("%s: removed process group\n", argv[i]);
+			printf("%s: removed\n", argv[i]);
 		else
 			printf("%s: ERROR (%s)\n", argv[i], is_no_such(reply) ? "no such process"
 									    : reply_reason(reply));

@@ -3,7 +3,7 @@
 # /tmp/cirque-UID. Anyone can create that directory first (after each boot /tmp is empty):
 # cirqued then refuses it (owned by another uid), but cirquectl does not look. It connects to the
 # attacker's socket there, sends every command (with whatever the user passes: command lines,
-# environment values) and prints the replies the attacker writes ("web: added process group").
+# environment values) and prints the replies the attacker writes ("web: added").
 # Here the user is an otherwise unused uid, the attacker nobody with a ZeroMQ ROUTER socket.
 # Expected: cirquectl refuses an endpoint directory that is not its user's (or root's) or that
 # others can write, as cirqued does, and sends nothing there.

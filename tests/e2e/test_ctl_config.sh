@@ -29,7 +29,7 @@ sorted() { echo "$1" | sort; }
 broken=()  # checks of behaviour that is currently broken (see the report), reported at the end
 
 # --- add / remove ---------------------------------------------------------------------------------
-run add extra "$EXTRA" 3601 5; expect 0 "extra: added process group"
+run add extra "$EXTRA" 3601 5; expect 0 "extra: added"
 wait_count "$EXTRA 3601 5" 1
 wait_for 10 '"$CTL" status extra | grep -q RUNNING' || fail "added watcher not RUNNING: $("$CTL" status extra)"
 run add extra "$EXTRA" 1
@@ -44,7 +44,7 @@ run get extra numprocesses cmd args
 cmd: $EXTRA
 args: [\"3601\", \"5\"]")" ] || fail "get extra numprocesses cmd args: '$out'"
 old=$(children_matching "$EXTRA")
-run remove extra; expect 0 "extra: removed process group"
+run remove extra; expect 0 "extra: removed"
 [ "$(count_matching "$EXTRA")" -eq 0 ] || fail "remove returned while the process still runs"
 kill -0 "$old" 2>/dev/null && fail "removed watcher's pid $old still exists"
 run status extra; [ "$rc" -eq 4 ] || fail "status of a removed watcher: exit $rc, expected 4"
@@ -128,8 +128,8 @@ fresh: available
 gone: disappeared")" ] || fail "reread: exit $rc, '$out' ($err)"
 [ "$(children | sort)" = "$before" ] || fail "reread changed the running processes"
 run update
-[ "$rc" -eq 0 ] && [ "$(sorted "$out")" = "$(sorted "base: updated process group
-fresh: added process group
+[ "$rc" -eq 0 ] && [ "$(sorted "$out")" = "$(sorted "base: updated
+fresh: added
 gone: stopped")" ] || fail "update: exit $rc, '$out' ($err)"
 wait_count "$BASE 3601" 1; wait_count "$BASE 3600" 0; wait_count "$FRESH" 1; wait_count "$GONE" 0
 [ "$(children_matching "$KEEP")" = "$keep_pid" ] || fail "update restarted the unchanged watcher"
