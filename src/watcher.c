@@ -138,10 +138,14 @@ static void on_process_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 	watcher_update(w);
 }
 
+/* Timers count from now, not from when this loop iteration began: spawning a thousand
+ * processes in one callback takes seconds, and a graceful_timeout armed after it from the
+ * stale time would fire that much early. (A vDSO clock read: cheap.) */
 static void arm_timer(struct process *p, double seconds)
 {
 	struct ev_loop *loop = p->watcher->loop;
 
+	ev_now_update(loop);
 	ev_timer_stop(loop, &p->timer);
 	ev_timer_set(&p->timer, seconds, 0);
 	ev_timer_start(loop, &p->timer);
@@ -277,6 +281,7 @@ static void process_spawn(struct process *p)
 	if (p->last_status >= 0)  /* a pid of this slot exited before */
 		p->restarts++;
 	p->pid = pid;
+	ev_now_update(w->loop);  /* uptime from the real spawn time, late in a long callback */
 	p->started_at = ev_now(w->loop);
 	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
 	ev_child_set(&p->child, pid, 0);
