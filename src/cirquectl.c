@@ -351,9 +351,10 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		/* The reply first: the daemon's last words come before its going. */
 		if (zmq_msg_recv(&msg, c->socket, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&msg);
-			/* (a moment for a reply still on its way from the I/O thread) */
+			/* (a moment for a reply still on its way from the I/O thread: it comes
+			 * at once, unless the machine is loaded) */
 			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c) &&
-			    zmq_poll(items, 1, 100) <= 0) {
+			    zmq_poll(items, 1, 1000) <= 0) {
 				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
 					 "waiting for the %s (cirqued stopped or restarted?)", words);
 				*why = no_answer;
@@ -372,22 +373,28 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 }
 
 /* As try_call; ends the command (end_command) when no reply comes. */
+/* Ends the command for a request that got no reply: try_call's WHY and RC said why. */
+static __attribute__((noreturn)) void no_reply(struct client *c, const char *why, int rc)
+{
+	if (rc == EXIT_INTERRUPTED) {
+		fprintf(stderr, "%s\n", why);
+		end_command(rc);
+	}
+	if (rc == EXIT_NO_ANSWER) {
+		fprintf(stderr, "cirquectl: %s\n", why);
+		end_command(rc);
+	}
+	unreachable(c, why);
+}
+
 json_t *call(struct client *c, const char *command, json_t *props, double timeout)
 {
 	const char *why = NULL;
 	int rc;
 	json_t *reply = try_call(c, command, props, timeout, &why, &rc);
 
-	if (reply == NULL && rc == EXIT_INTERRUPTED) {
-		fprintf(stderr, "%s\n", why);
-		end_command(rc);
-	}
-	if (reply == NULL && rc == EXIT_NO_ANSWER) {
-		fprintf(stderr, "cirquectl: %s\n", why);
-		end_command(rc);
-	}
 	if (reply == NULL)
-		unreachable(c, why);
+		no_reply(c, why, rc);
 	return reply;
 }
 
@@ -1563,7 +1570,16 @@ static int ctl_shutdown(struct client *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	reply = call(c, "quit", json_pack("{s:b}", "waiting", 1), reply_timeout(c, "quit", true));
+	const char *why = NULL;
+	reply = try_call(c, "quit", json_pack("{s:b}", "waiting", 1),
+			 reply_timeout(c, "quit", true), &why, &rc);
+	if (reply == NULL && why && strncmp(why, "the connection closed", 21) == 0) {
+		/* its answer lost as it went: what was asked happened */
+		printf("Shut down\n");
+		return EXIT_OK;
+	}
+	if (reply == NULL)
+		no_reply(c, why, rc);
 	rc = reply_ok(reply) ? EXIT_OK : EXIT_ERROR;
 	if (c->json)
 		print_json(reply);
