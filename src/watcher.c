@@ -1315,11 +1315,37 @@ void watcher_set_numprocesses(struct watcher *w, int n)
 	watcher_update(w);
 }
 
+/* max_age changed in place: each running process's age is measured against the new limit from
+ * when it became ready (one already older goes at once); 0 stops the rotation. */
+static void rearm_max_age(struct watcher *w)
+{
+	const struct watcher_config *c = w->config;
+	double now;
+
+	ev_now_update(w->loop);
+	now = ev_now(w->loop);
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->state != PS_RUNNING || p->retiring)
+			continue;
+		if (c->max_age <= 0) {
+			ev_timer_stop(w->loop, &p->timer);
+			continue;
+		}
+		double left = p->ready_at + max_age_with_variance(c) - now;
+		arm_timer(p, left > 0.001 ? left : 0.001);
+	}
+}
+
 void watcher_replace_config(struct watcher *w, struct watcher_config *config, int numprocesses)
 {
+	bool new_age = w->config->max_age != config->max_age ||
+		       w->config->max_age_variance != config->max_age_variance;
+
 	watcher_config_free(w->config);
 	w->config = config;
 	w->name = config->name;
+	if (new_age)
+		rearm_max_age(w);
 	watcher_set_numprocesses(w, numprocesses);
 }
 

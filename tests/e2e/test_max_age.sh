@@ -25,5 +25,13 @@ second=$(children_matching "$T-aging")
 order=$(grep -xE "start $second|stop $first" "$T/events" | tr '\n' ,)
 [ "$order" = "start $second,stop $first," ] || fail "not the new process first, then the old one stopped: $(cat "$T/events")"
 grep -q "sending SIGKILL" "$DLOG" && fail "max_age replacement used SIGKILL"
+
+# max_age changed at run time reaches the processes that run: 0 stops the rotation, and a
+# limit the process is already past replaces it at once (not only its successors).
+"$CTL" set aging max_age 0 >/dev/null || fail "set max_age 0"
+sleep 3  # two former max_ages: nothing may happen
+[ "$(children_matching "$T-aging")" = "$second" ] || fail "max_age 0 did not stop the rotation"
+"$CTL" set aging max_age 1 >/dev/null || fail "set max_age 1"
+wait_for 10 '! kill -0 '"$second"' 2>/dev/null' || fail "a process past the new max_age was not replaced"
 stop_daemon TERM
 echo ok
