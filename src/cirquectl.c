@@ -1371,7 +1371,13 @@ static int ctl_get(struct client *c, int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		json_array_append_new(keys, json_string(argv[i]));
-	rc = simple(c, "get", json_pack("{s:s, s:o}", "name", argv[0], "keys", keys), &reply);
+	if (argc == 1) {  /* every option: Circus's options command */
+		json_decref(keys);
+		rc = simple(c, "options", json_pack("{s:s}", "name", argv[0]), &reply);
+	} else {
+		rc = simple(c, "get", json_pack("{s:s, s:o}", "name", argv[0], "keys", keys),
+			    &reply);
+	}
 	if (!c->json) {
 		if (rc == EXIT_OK) {
 			json_object_foreach(json_object_get(reply, "options"), key, value) {

@@ -35,6 +35,11 @@ proc_env "$pid" | grep -qx "OVERRIDDEN=own" || fail "the mapping's own env value
 [ "$("$CTL" get a stdout)" = 'stdout: inherit' ] || fail "get a stdout: $("$CTL" get a stdout)"
 [ "$("$CTL" get b stdout)" = "stdout: {\"file\": \"$T/merged.log\", \"max_bytes\": \"0\"}" ] ||
 	fail "get b stdout: $("$CTL" get b stdout)"
+# get without a key lists every option.
+all=$("$CTL" get b)
+for line in "graceful_timeout: 2.0" "stop_children: true" "numprocesses: 2" "min_uptime: 10.0"; do
+	echo "$all" | grep -qxF "$line" || fail "get b has no '$line': $all"
+done
 # set rebuilds b from its options as written: the merged ones stay.
 "$CTL" set b numprocesses 3 >/dev/null || fail "set numprocesses"
 wait_count "$B" 3
