@@ -1404,9 +1404,11 @@ static int ctl_set(struct client *c, int argc, char **argv)
 	int rc;
 
 	(void)argc;  /* 3 (commands.def) */
-	/* Values are passed as text: the daemon validates them as it does the file's. */
-	rc = simple(c, "set", json_pack("{s:s, s:{s:s}}", "name", argv[0], "options", argv[1],
-					argv[2]), &reply);
+	/* Values are passed as text (a mapping or list written in YAML's flow style as such): the
+	 * daemon validates them as it does the file's. */
+	json_t *value = ctl_flow_value(argv[2]);
+	rc = simple(c, "set", json_pack("{s:s, s:{s:o}}", "name", argv[0], "options", argv[1],
+					value ? value : json_string(argv[2])), &reply);
 	if (!c->json) {
 		if (rc == EXIT_OK)
 			printf("%s: %s set to %s\n", argv[0], argv[1], argv[2]);

@@ -94,6 +94,10 @@ struct ctl_config {
  * -1 with WHY when the file cannot be read or is no YAML; a key of the wrong type is left out
  * with WHY set, 0 returned. */
 int ctl_config_read(const char *path, struct ctl_config *out, char *why, size_t size);
+/* TEXT, a YAML (or JSON) flow mapping or list from the command line (`set web stdout
+ * '{file: /var/log/web.log}'`), as JSON; NULL when it is no such thing (then it is a plain
+ * value). */
+json_t *ctl_flow_value(const char *text);
 
 /* ctl_shell.c: the interactive shell (libedit) with completion, or commands from a pipe. */
 int shell(struct client *c);

@@ -89,3 +89,57 @@ int ctl_config_read(const char *path, struct ctl_config *out, char *why, size_t 
 	fclose(f);
 	return 0;
 }
+
+/* NODE as JSON: scalars as strings (the daemon reads them as the file's), mappings and
+ * sequences as objects and arrays; bounded, as a command line is. */
+static json_t *node_json(yaml_document_t *doc, yaml_node_t *node, int depth)
+{
+	json_t *out;
+
+	if (node == NULL || depth > 16)
+		return json_null();
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		return json_string(scalar_of(node));
+	case YAML_SEQUENCE_NODE:
+		out = json_array();
+		for (yaml_node_item_t *it = node->data.sequence.items.start;
+		     it < node->data.sequence.items.top; it++)
+			json_array_append_new(out, node_json(doc, yaml_document_get_node(doc, *it),
+							     depth + 1));
+		return out;
+	case YAML_MAPPING_NODE:
+		out = json_object();
+		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+		     p < node->data.mapping.pairs.top; p++) {
+			const char *key = scalar_of(yaml_document_get_node(doc, p->key));
+			if (key)
+				json_object_set_new(out, key, node_json(doc,
+						    yaml_document_get_node(doc, p->value), depth + 1));
+		}
+		return out;
+	default:
+		return json_null();
+	}
+}
+
+json_t *ctl_flow_value(const char *text)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	json_t *out = NULL;
+
+	if (text[0] != '{' && text[0] != '[')
+		return NULL;
+	if (!yaml_parser_initialize(&parser))
+		return NULL;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	if (yaml_parser_load(&parser, &doc)) {
+		yaml_node_t *root = yaml_document_get_root_node(&doc);
+		if (root && root->type != YAML_SCALAR_NODE)
+			out = node_json(&doc, root, 0);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	return out;
+}

@@ -45,4 +45,8 @@ done
 wait_count "$B" 3
 [ "$("$CTL" get b graceful_timeout)" = "graceful_timeout: 2.0" ] || fail "set lost the merged options"
 "$CTL" get b cmd | grep -qF "$B 3600" || fail "set lost b's own cmd: $("$CTL" get b cmd)"
+# set takes a mapping written in YAML's flow style, as the file would.
+"$CTL" set a stdout "{file: $T/a.log, max_bytes: 1MB}" >/dev/null || fail "set a stdout {file: ...}"
+[ "$("$CTL" get a stdout)" = "stdout: {\"file\": \"$T/a.log\", \"max_bytes\": \"1MB\"}" ] ||
+	fail "get a stdout after set: $("$CTL" get a stdout)"
 echo ok
