@@ -2064,6 +2064,11 @@ int run_verb(struct client *c, int argc, char **argv)
 		fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n", argv[0]);
 		return EXIT_USAGE;
 	}
+	if (v->max_args == 0 && argc > 1) {  /* `update web`, `shutdown now`: never ignored */
+		fprintf(stderr, "cirquectl: %s takes no arguments ('%s' was given)\n", v->name,
+			shown(argv[1]));
+		return usage_error(v->name);
+	}
 	if (argc - 1 < v->min_args || (v->max_args >= 0 && argc - 1 > v->max_args))
 		return usage_error(v->name);
 	return v->run(c, argc - 1, argv + 1);

@@ -106,4 +106,12 @@ out=$(printf 'numwatchers\nstatus web\n' | ctl 2>&1); rc=$?
 c decr web 10; expect 1 "web: ERROR (it has 3 processes: cannot remove 10; \`stop web\` stops it)"
 [ "$(ctl numprocesses web)" = 3 ] || fail "a refused decr changed the count: $(ctl numprocesses web)"
 c decr web 1; expect 0 "web: 2 processes"
+# --- extra words are never ignored: `update web` would apply every change, `shutdown now` stop all --
+for line in "update web" "shutdown now" "reread web" "reopen web"; do
+	set -- $line
+	c "$@"
+	[ "$rc" -eq 2 ] && echo "$out" | grep -qF "cirquectl: $1 takes no arguments ('$2' was given)" ||
+		fail "$line: exit $rc, '$out'"
+done
+[ "$(ctl numwatchers)" -ge 1 ] || fail "the daemon did not survive 'shutdown now'"
 echo ok
