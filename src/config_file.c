@@ -580,6 +580,42 @@ static void warn_relative_paths(const struct watcher_config *wc, struct config_e
 		warn(warnings, wc, "ready.unix: %s: %s", wc->ready_path, why);
 }
 
+/* A word of a cmd run without a shell that a shell would have read: a redirection, a pipe, a
+ * list, a $VARIABLE, ~/. The program gets it as it is. */
+static bool shell_syntax(const char *word)
+{
+	static const char *const operators[] = { ">", ">>", "<", "|", "||", "&&", ";", "&",
+						 "2>&1", "2>", "1>" };
+
+	for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++)
+		if (strcmp(word, operators[i]) == 0)
+			return true;
+	if (word[0] == '>' || strncmp(word, "2>", 2) == 0 || strncmp(word, "~/", 2) == 0)
+		return true;
+	for (const char *p = strchr(word, '$'); p; p = strchr(p + 1, '$')) {
+		if (p[1] == '$') {  /* $$: not a variable's name after it */
+			p++;
+			continue;
+		}
+		if (p[1] == '{' || p[1] == '_' || (p[1] >= 'A' && p[1] <= 'Z') ||
+		    (p[1] >= 'a' && p[1] <= 'z'))
+			return true;
+	}
+	return false;
+}
+
+static void warn_shell_syntax(const struct watcher_config *wc, struct config_errors *warnings)
+{
+	if (wc->shell || wc->argv == NULL)
+		return;
+	for (char **a = wc->argv + 1; *a; a++)
+		if (shell_syntax(*a)) {
+			warn(warnings, wc, "cmd: '%s' goes to the program as it is, no shell reads it: "
+			     "use shell: true (or $(circus.env.NAME) for a variable)", *a);
+			return;
+		}
+}
+
 /* An rlimit no process can get here: every start would fail. */
 static void warn_impossible_rlimits(const struct watcher_config *wc,
 				    struct config_errors *warnings)
@@ -646,6 +682,7 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 			     "nothing (write $$ for a literal $)", *u);
 		warn_missing_command(wc, warnings);
 		warn_impossible_rlimits(wc, warnings);
+		warn_shell_syntax(wc, warnings);
 		warn_relative_paths(wc, warnings);
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);

@@ -108,6 +108,19 @@ has "warning: watchers.two.stderr.file: $T/shared.log is written by watchers.one
 echo "$out" | grep -q "watchers.two.stdout.file" && fail "same settings warned about: $out"
 [ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
 
+# Shell syntax in a cmd that no shell reads: said (a shell: true cmd is not looked at).
+cat >"$CONF" <<'YAML'
+watchers:
+  redirect: {cmd: "/bin/echo hello > /tmp/out 2>&1"}
+  variable: {cmd: "/bin/sleep $DELAY"}
+  fine: {cmd: "/bin/echo $(circus.wid) $$5"}
+  shelled: {cmd: "echo $HOME > /dev/null", shell: true}
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected shell syntax: $out"
+has "warning: watchers.redirect.cmd: '>' goes to the program as it is, no shell reads it: use shell: true"
+has "warning: watchers.variable.cmd: '\$DELAY' goes to the program as it is"
+[ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
+
 # Relative paths work from a shell in the right directory and break under systemd (cwd /).
 mkdir -p "$T/rel/www"
 cat >"$T/rel/c.yaml" <<'YAML'
