@@ -137,11 +137,40 @@ static void holding_names(const struct level_run *run, char *out, size_t size)
 /* The daemon's own start-up, under systemd: each level tells how long it may take at most
  * (EXTEND_TIMEOUT_USEC), so that a slow start that still progresses does not run into
  * TimeoutStartSec, while one that hangs still does. */
+static double stop_bound(const struct level_run *run, int level)
+{
+	double longest = 0;
+
+	for (int i = 0; i < run->nholding; i++)
+		if (run->holding[i]->config->priority == level &&
+		    run->holding[i]->config->graceful_timeout > longest)
+			longest = run->holding[i]->config->graceful_timeout;
+	return longest + EXTEND_MARGIN;
+}
+
+/* The daemon's shutdown, level by level, takes the sum of each level's longest
+ * graceful_timeout: each level extends TimeoutStopSec by what it may take, so that systemd does
+ * not SIGKILL the last level (the database) while it stops as it should. */
+static void announce_stop_level(const struct level_run *run, int level)
+{
+	char names[256];
+
+	if (!run->arbiter->shutting_down || run->nholding == 0)
+		return;
+	holding_names(run, names, sizeof(names));
+	notify_send("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=stopping priority %d: %s",
+		    (unsigned long long)(stop_bound(run, level) * 1e6), level, names);
+}
+
 static void announce_level(const struct level_run *run, int level)
 {
 	char names[256];
 
-	if (!run->only_autostart || !run->starting || run->nholding == 0)
+	if (!run->starting) {
+		announce_stop_level(run, level);
+		return;
+	}
+	if (!run->only_autostart || run->nholding == 0)
 		return;  /* a level of watchers without autostart: nothing to wait for */
 	holding_names(run, names, sizeof(names));
 	notify_send("EXTEND_TIMEOUT_USEC=%llu\nSTATUS=starting priority %d: %s",

@@ -24,10 +24,15 @@ watchers:
     cmd: $S 3600
     numprocesses: 2
     copy_env: true
+    graceful_timeout: 7s
+    priority: 5
+  low:
+    cmd: $(sleeper low) 3600
+    graceful_timeout: 3s
 YAML
 NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000 start_daemon
 wait_for 10 'grep -q "READY=1" "$T/notify.log"' || fail "no READY=1: $(cat "$T/notify.log")"
-grep "READY=1" "$T/notify.log" | head -n 1 | grep -q "STATUS=1 watcher, 2 processes running" ||
+grep "READY=1" "$T/notify.log" | head -n 1 | grep -q "STATUS=2 watchers, 3 processes running" ||
 	fail "READY without the right STATUS: $(cat "$T/notify.log")"
 # READY comes after the processes have started (they are RUNNING, past the start grace).
 [ "$(count_matching "$S")" -eq 2 ] || fail "READY=1 before the processes run"
@@ -41,4 +46,9 @@ wait_for 5 'grep -q "RELOADING=1" "$T/notify.log"' || fail "no RELOADING=1"
 wait_for 5 '[ "$(grep -c "READY=1" "$T/notify.log")" -ge 2 ]' || fail "no READY=1 after the reload"
 stop_daemon TERM
 grep -q "STOPPING=1" "$T/notify.log" || fail "no STOPPING=1"
+# The shutdown goes level by level (low first): each extends systemd's stop timeout by its
+# longest graceful_timeout plus a margin (10 s), in that order.
+ext=$(grep -o "EXTEND_TIMEOUT_USEC=[0-9]*|STATUS=stopping priority [0-9]*" "$T/notify.log" | tr '\n' ' ')
+[ "$ext" = "EXTEND_TIMEOUT_USEC=13000000|STATUS=stopping priority 0 EXTEND_TIMEOUT_USEC=17000000|STATUS=stopping priority 5 " ] ||
+	fail "stop levels do not extend the stop timeout: '$ext'"
 echo ok
