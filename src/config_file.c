@@ -417,6 +417,51 @@ static bool is_executable_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/* Whether the watcher's user (uid, gid, groups) has the permission WANT (a mode's owner bits:
+ * S_IXUSR, S_IRUSR) on ST, by its mode bits (ACLs are not looked at). */
+static bool user_may(const struct watcher_config *wc, const struct stat *st, mode_t want)
+{
+	bool in_group = st->st_gid == wc->gid;
+
+	if (wc->uid == 0)
+		return want != S_IXUSR || S_ISDIR(st->st_mode) || (st->st_mode & 0111);
+	for (int i = 0; i < wc->ngroups && !in_group; i++)
+		in_group = wc->groups[i] == st->st_gid;
+	if (st->st_uid == wc->uid)
+		return st->st_mode & want;
+	return st->st_mode & (in_group ? want >> 3 : want >> 6);
+}
+
+/* For a watcher run as another user: what keeps that user from PATH (a directory on the way it
+ * may not search, or the file itself without WANT), in WHY; false when nothing seems to. */
+static bool denied_to_user(const struct watcher_config *wc, const char *path, mode_t want,
+			   char *why, size_t size)
+{
+	char *copy = xstrdup(path);
+	struct stat st;
+	bool denied = false;
+
+	if (!wc->set_ids || path[0] != '/' || wc->uid == geteuid()) {
+		free(copy);
+		return false;
+	}
+	for (char *slash = strchr(copy + 1, '/'); slash && !denied; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(copy, &st) == 0 && S_ISDIR(st.st_mode) && !user_may(wc, &st, S_IXUSR)) {
+			snprintf(why, size, "uid %u may not enter %s", (unsigned)wc->uid, copy);
+			denied = true;
+		}
+		*slash = '/';
+	}
+	if (!denied && stat(path, &st) == 0 && !user_may(wc, &st, want)) {
+		snprintf(why, size, "uid %u may not %s it", (unsigned)wc->uid,
+			 want == S_IXUSR ? (S_ISDIR(st.st_mode) ? "enter" : "execute") : "read");
+		denied = true;
+	}
+	free(copy);
+	return denied;
+}
+
 static void warn_missing_command(const struct watcher_config *wc, struct config_errors *warnings)
 {
 	const char *file = wc->argv ? wc->argv[0] : NULL;
@@ -426,9 +471,12 @@ static void warn_missing_command(const struct watcher_config *wc, struct config_
 	if (strchr(file, '/')) {
 		char *path = file[0] != '/' && wc->working_dir
 			     ? xasprintf("%s/%s", wc->working_dir, file) : xstrdup(file);
+		char why[300];
 		if (!is_executable_file(path))
 			warn(warnings, wc, "cmd: %s: %s", path, access(path, F_OK) == 0
 			     ? "not an executable file" : "no such file");
+		else if (denied_to_user(wc, path, S_IXUSR, why, sizeof(why)))
+			warn(warnings, wc, "cmd: %s: %s (the watcher's user)", path, why);
 		free(path);
 		return;
 	}
@@ -453,10 +501,13 @@ static void warn_missing_working_dir(const struct watcher_config *wc,
 
 	if (wc->working_dir == NULL || strstr(wc->working_dir, "$("))
 		return;
+	char why[300];
 	if (stat(wc->working_dir, &st) < 0)
 		warn(warnings, wc, "working_dir: %s: %s", wc->working_dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		warn(warnings, wc, "working_dir: %s: not a directory", wc->working_dir);
+	else if (denied_to_user(wc, wc->working_dir, S_IXUSR, why, sizeof(why)))
+		warn(warnings, wc, "working_dir: %s: %s (the watcher's user)", wc->working_dir, why);
 }
 
 /* A log file's directory is made when the file is first opened: say so, a typo makes one too. */

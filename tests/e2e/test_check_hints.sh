@@ -121,6 +121,22 @@ has "warning: watchers.redirect.cmd: '>' goes to the program as it is, no shell 
 has "warning: watchers.variable.cmd: '\$DELAY' goes to the program as it is"
 [ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
 
+# A watcher run as another user: its command and working_dir are checked with that user's
+# rights (the test directory is root's, 0700).
+if [ "$(id -u)" = 0 ]; then
+	printf '#!/bin/sh\nexit 0\n' >"$T/job.sh"; chmod 755 "$T/job.sh"
+	cat >"$CONF" <<YAML
+watchers:
+  job: {cmd: $T/job.sh, uid: nobody}
+  home: {cmd: /bin/sleep 10, uid: nobody, working_dir: $T}
+  mine: {cmd: $T/job.sh}
+YAML
+	check; [ "$rc" = 0 ] || fail "--check rejected another user's paths: $out"
+	has "warning: watchers.job.cmd: $T/job.sh: uid $(id -u nobody) may not enter $T (the watcher's user)"
+	has "warning: watchers.home.working_dir: $T: uid $(id -u nobody) may not enter it (the watcher's user)"
+	[ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
+fi
+
 # Relative paths work from a shell in the right directory and break under systemd (cwd /).
 mkdir -p "$T/rel/www"
 cat >"$T/rel/c.yaml" <<'YAML'
