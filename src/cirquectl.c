@@ -2311,7 +2311,7 @@ static int choose_endpoint(struct client *c)
 		endpoint_from_config(c, DEFAULT_CONFIG);
 	}
 	if (c->endpoint == NULL || *c->endpoint == '\0') {
-		c->endpoint = default_endpoint("control.sock");
+		c->endpoint = c->owned_endpoint = default_endpoint("control.sock");
 		c->guessed_endpoint = getenv("CIRQUE_RUNTIME_DIR") == NULL;
 		if (c->endpoint_from == NULL)
 			c->endpoint_from = c->guessed_endpoint ? "the default; -c FILE or --endpoint "
@@ -2343,6 +2343,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (c.curve_server_key && !curve_key_valid(c.curve_server_key)) {
 		fprintf(stderr, "cirquectl: the CURVE server key must be 40 Z85 characters\n");
+		free(c.owned_endpoint);
 		return EXIT_USAGE;
 	}
 	/* No SA_RESTART: Ctrl-C ends a wait (zmq_poll), and the shell's read at its prompt. */
@@ -2352,5 +2353,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = optind < argc ? run_verb(&c, argc - optind, argv + optind) : shell(&c);
 	client_close(&c);
+	free(c.owned_endpoint);
 	return rc;
 }

@@ -31,6 +31,7 @@ struct client {
 	unsigned long sequence;       /* for request ids */
 	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
 	const char *endpoint_from;    /* where the endpoint came from, for "cannot reach" */
+	char *owned_endpoint;         /* endpoint when cirquectl made it (the default): freed */
 	const char *config_file;      /* -c FILE: the daemon's configuration, or NULL */
 };
 
