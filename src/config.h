@@ -151,6 +151,12 @@ struct daemon_config {
 				       * default, daemon_max_processes) */
 };
 
+/* Collected errors, each "file:line:column: message". */
+struct config_errors {
+	char **lines;
+	int count;
+};
+
 struct config {
 	char *path;
 	struct daemon_config daemon;
@@ -158,12 +164,8 @@ struct config {
 	int nwatchers;
 	struct socket_config **sockets;
 	int nsockets;
-};
-
-/* Collected errors, each "file:line:column: message". */
-struct config_errors {
-	char **lines;
-	int count;
+	struct config_errors load_warnings;  /* found while loading (an include glob's missing
+					      * directory): given with config_warnings */
 };
 
 /* Loads and validates PATH and its includes. On any error returns -1, *out stays NULL and ERRORS

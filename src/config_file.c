@@ -239,6 +239,25 @@ static int note_glob_error(const char *path, int error)
 	return 0;
 }
 
+/* A glob matching nothing is an empty conf.d; but one whose directory is not there at all is
+ * likely a typo ("confd/" for "conf.d/"): a warning, so that a fleet does not go missing
+ * quietly. */
+static void note_missing_include_dir(struct loader *ld, const char *main_file, int i,
+				     const char *pattern)
+{
+	char *copy = xstrdup(pattern);
+	const char *dir = dirname(copy);
+	struct stat st;
+
+	if (!strpbrk(dir, "*?[") && stat(dir, &st) < 0)
+		add_error_line(&ld->config->load_warnings,
+			       xasprintf("%s:%zu: warning: include '%s': the directory %s does not "
+					 "exist (%s): nothing is included", main_file,
+					 ld->include_marks[i].line + 1, ld->includes[i], dir,
+					 strerror(errno)));
+	free(copy);
+}
+
 static void load_includes(struct loader *ld, const char *main_file)
 {
 	char *copy = xstrdup(main_file);
@@ -255,6 +274,8 @@ static void load_includes(struct loader *ld, const char *main_file)
 		/* A glob that matches nothing is fine (an empty conf.d); a plain missing path is not. */
 		glob_error = 0;
 		int rc = glob(pattern, 0, note_glob_error, &g);
+		if (rc == GLOB_NOMATCH && strpbrk(ld->includes[i], "*?["))
+			note_missing_include_dir(ld, main_file, i, pattern);
 		if (rc == GLOB_NOMATCH && !strpbrk(ld->includes[i], "*?[")) {
 			add_error_line(ld->errors, xasprintf("%s:%zu:%zu: include '%s': no such file",
 							     main_file,
@@ -716,6 +737,8 @@ static void warn_shared_log_files(const struct config *config, struct config_err
 
 void config_warnings(const struct config *config, struct config_errors *warnings)
 {
+	for (int i = 0; i < config->load_warnings.count; i++)
+		add_error_line(warnings, xstrdup(config->load_warnings.lines[i]));
 	warn_shared_log_files(config, warnings);
 	warn_missing_daemon_dir(config, "pidfile", config->daemon.pidfile, warnings);
 	warn_missing_daemon_dir(config, "logoutput", config->daemon.logoutput, warnings);
@@ -754,6 +777,7 @@ void config_free(struct config *config)
 		socket_config_free(config->sockets[i]);
 	free(config->sockets);
 	free(config->path);
+	config_errors_free(&config->load_warnings);
 	daemon_config_free(&config->daemon);
 	free(config);
 }

@@ -137,6 +137,14 @@ YAML
 	[ "$(echo "$out" | grep -c warning)" = 2 ] || fail "expected 2 warnings: $out"
 fi
 
+# An include glob whose directory is not there (a typo) is said; an empty conf.d is not.
+mkdir -p "$T/inc/conf.d"
+printf 'cirque:\n  include: ["confd/*.yaml", "conf.d/*.yaml"]\nwatchers:\n  m: {cmd: /bin/sleep 10}\n' >"$T/inc/c.yaml"
+out=$("$CIRQUED" -c "$T/inc/c.yaml" --check 2>&1) || fail "--check rejected a missing include directory: $out"
+echo "$out" | grep -qF "$T/inc/c.yaml:2: warning: include 'confd/*.yaml': the directory $T/inc/confd does not exist" ||
+	fail "no warning for the missing include directory: $out"
+[ "$(echo "$out" | grep -c warning)" = 1 ] || fail "an empty conf.d warned about: $out"
+
 # Relative paths work from a shell in the right directory and break under systemd (cwd /).
 mkdir -p "$T/rel/www"
 cat >"$T/rel/c.yaml" <<'YAML'
