@@ -479,11 +479,34 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 
 /* --- daemon settings -------------------------------------------------------------------------- */
 
-static void take_daemon_settings(struct arbiter *a, struct config *config)
+/* A setting that only a restart of cirqued applies (its sockets are bound, its pidfile written
+ * once): a reload keeps the RUNNING value in the configuration it takes (NEW's is freed with the
+ * old one), and says so, rather than show a value not in use. */
+static void keep_restart_setting(const char *key, char **new_value, char **running)
+{
+	if (same_text(*new_value, *running))
+		return;
+	log_warnx("reload: cirque.%s changed (%s -> %s): it applies when cirqued restarts; "
+		  "%s stays in force", key, *running ? *running : "default",
+		  *new_value ? *new_value : "default", *running ? *running : "the default");
+	char *t = *new_value;
+	*new_value = *running;
+	*running = t;
+}
+
+static void take_daemon_settings(struct arbiter *a, struct config *config, bool reload)
 {
 	struct daemon_config *old = &a->daemon;
 
 	bool new_output = !same_text(old->logoutput, config->daemon.logoutput);
+	if (reload) {
+		keep_restart_setting("endpoint", &config->daemon.endpoint, &old->endpoint);
+		keep_restart_setting("pubsub_endpoint", &config->daemon.pubsub_endpoint,
+				     &old->pubsub_endpoint);
+		keep_restart_setting("pidfile", &config->daemon.pidfile, &old->pidfile);
+		keep_restart_setting("curve_secret_key_file", &config->daemon.curve_secret_key_file,
+				     &old->curve_secret_key_file);
+	}
 
 	daemon_config_free(old);
 	*old = config->daemon;
@@ -679,7 +702,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 		config_free(config);
 		return -1;
 	}
-	take_daemon_settings(a, config);
+	take_daemon_settings(a, config, false);
 	configs = take_watcher_configs(config, &count);
 	a->file_definitions = file_definitions_of(configs, count);
 	for (int i = 0; i < count; i++)
@@ -987,7 +1010,7 @@ int arbiter_reload(struct arbiter *a)
 		notify_send("READY=1\nSTATUS=reload failed, running the previous configuration");
 		return -1;
 	}
-	take_daemon_settings(a, config);
+	take_daemon_settings(a, config, true);
 	configs = take_watcher_configs(config, &count);
 	json_t *current = file_definitions_of(configs, count);
 	apply_watcher_configs(a, configs, count, rebound);  /* compares with the previous load */

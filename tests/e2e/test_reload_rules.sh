@@ -63,6 +63,15 @@ out=$("$CTL" get app graceful_timeout numprocesses)
 echo "$out" | grep -qxE "graceful_timeout: 2(\.0*)?" && echo "$out" | grep -qx "numprocesses: 1" ||
 	fail "the changed file did not win: '$out'"
 out=$("$CTL" reread); [ "$out" = "No config updates to processes" ] || fail "reread after update: '$out'"
+
+# A setting only a restart applies (the control socket's endpoint): a reload keeps the one in
+# force, says so, and globaloptions shows the one in use.
+before=$("$CTL" globaloptions endpoint)
+{ printf 'cirque:\n  endpoint: ipc://%s/elsewhere.sock\n' "$T"; cat "$CONF"; } >"$CONF.new" && mv "$CONF.new" "$CONF"
+"$CTL" update >/dev/null || fail "update with a new endpoint"
+grep -q "reload: cirque.endpoint changed (default -> ipc://$T/elsewhere.sock): it applies when cirqued restarts" "$DLOG" ||
+	fail "the kept endpoint is not said: $(grep reload: "$DLOG" | tail -n 2)"
+[ "$("$CTL" globaloptions endpoint)" = "$before" ] || fail "globaloptions shows an endpoint not in use: $("$CTL" globaloptions endpoint)"
 stop_daemon TERM
 [ "$DSTATUS" = 0 ] || fail "exit status $DSTATUS"
 echo ok
