@@ -212,8 +212,11 @@ static const char *ipc_listener_missing(const char *endpoint)
 
 sigjmp_buf *command_abort;
 
+static void flush_json(void);
+
 void end_command(int rc)
 {
+	flush_json();  /* what was answered before */
 	if (command_abort) {
 		follower_abandon();
 		siglongjmp(*command_abort, rc);
@@ -479,13 +482,34 @@ static json_t *target_props(const struct target *t)
 	return props;
 }
 
+/* --json: the replies of one command, printed as one document when it ends (an array when it
+ * sent several requests: update's reread and reload, `start a b`), so that a script may parse
+ * the whole output. */
+static json_t *json_replies;
+
 void print_json(json_t *reply)
 {
-	char *text = json_dumps(reply, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (json_replies == NULL)
+		json_replies = json_array();
+	json_array_append(json_replies, reply);
+}
+
+static void flush_json(void)
+{
+	json_t *doc;
+	char *text;
+
+	if (json_replies == NULL)
+		return;
+	doc = json_array_size(json_replies) == 1 ? json_array_get(json_replies, 0) : json_replies;
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text) {
 		puts(text);
 		free(text);
 	}
+	fflush(stdout);
+	json_decref(json_replies);
+	json_replies = NULL;
 }
 
 /* One request, printed as JSON or by the caller; returns 0/1/4 as the reply says. */
@@ -2071,7 +2095,9 @@ int run_verb(struct client *c, int argc, char **argv)
 	}
 	if (argc - 1 < v->min_args || (v->max_args >= 0 && argc - 1 > v->max_args))
 		return usage_error(v->name);
-	return v->run(c, argc - 1, argv + 1);
+	int rc = v->run(c, argc - 1, argv + 1);
+	flush_json();
+	return rc;
 }
 
 static int take_late_options(struct client *c, int argc, char **argv);

@@ -114,4 +114,12 @@ for line in "update web" "shutdown now" "reread web" "reopen web"; do
 		fail "$line: exit $rc, '$out'"
 done
 [ "$(ctl numwatchers)" -ge 1 ] || fail "the daemon did not survive 'shutdown now'"
+# --- --json prints one document, even for a command that sent several requests ----------------------
+for line in "update" "reload web --no-wait" "status web"; do
+	set -- $line
+	ctl --json "$@" | /usr/bin/python3 -c 'import json, sys; json.load(sys.stdin)' 2>/dev/null ||
+		fail "--json $line is not one JSON document: $(ctl --json "$@" | head -c 300)"
+done
+[ "$(ctl --json update | /usr/bin/python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+	fail "--json update: not a list of its two replies"
 echo ok
