@@ -339,7 +339,8 @@ static void check_shutdown_complete(struct arbiter *a)
 	}
 	/* Left behind by our children (double forks, background jobs): we adopted them, we stop
 	 * them too, so that a shutdown leaves nothing running. */
-	log_info("%d orphaned process%s left by the watchers: sending SIGTERM", n, n == 1 ? "" : "es");
+	log_info("%d process%s the watchers' programs left behind (their children, adopted): "
+		 "sending SIGTERM", n, n == 1 ? "" : "es");
 	for (int i = 0; i < n; i++)
 		kill(pids[i], a->fast_shutdown ? SIGKILL : SIGTERM);
 	a->orphans_since = ev_now(a->loop);
@@ -823,7 +824,8 @@ static void on_all_stopped(struct arbiter *a, void *arg)
 void arbiter_shutdown(struct arbiter *a, bool fast)
 {
 	if (a->shutting_down && (!fast || a->fast_shutdown)) {
-		log_info("shutdown already in progress");
+		log_info("shutdown already in progress (SIGQUIT, Ctrl-\\ in a terminal, kills every "
+			 "process now)");
 		return;
 	}
 	a->shutting_down = true;

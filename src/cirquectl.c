@@ -701,11 +701,14 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s", waiting_for ? "STARTING" :
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
+		bool stopping = strcmp(wstate, "stopping") == 0;
 		if (waiting_for)
 			snprintf(l->desc, sizeof(l->desc), "waiting for %s", shown(waiting_for));
-		else
+		else if (stopping)
 			snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
-		return waiting_for ? 0 : 1;
+		else  /* parked, as Circus does it: no process is not running (exit 0) */
+			snprintf(l->desc, sizeof(l->desc), "%s", "no processes (numprocesses 0)");
+		return stopping ? 1 : 0;
 	}
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
@@ -2073,8 +2076,18 @@ static void list_verbs(FILE *out, bool usage)
 static int ctl_help(struct client *c, int argc, char **argv)
 {
 	(void)c;
-	(void)argc;
-	(void)argv;
+	if (argc == 1) {  /* help stop: that command's usage and help, as supervisorctl */
+		const struct verb *v = find_verb(argv[0]);
+		if (v == NULL) {
+			fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n",
+				shown(argv[0]));
+			return EXIT_USAGE;
+		}
+		printf("%s\n", v->usage);
+		if (v->help)
+			printf("  %s\n", v->help);
+		return EXIT_OK;
+	}
 	printf("commands:\n");
 	list_verbs(stdout, true);
 	return EXIT_OK;

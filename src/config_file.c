@@ -46,6 +46,23 @@ static bool has_key(struct loader *ld, yaml_node_t *map, const char *name)
 	return false;
 }
 
+/* "[program:web]" or "[watcher:web]" read as YAML: a list whose first item is such a word. */
+static bool looks_like_ini(struct loader *ld, yaml_node_t *root)
+{
+	static const char *const sections[] = { "program:", "watcher:", "supervisord", "circus",
+						"group:", "include", "unix_http_server", "socket:" };
+	yaml_node_item_t *first = root->data.sequence.items.start;
+	const char *word;
+
+	if (first == root->data.sequence.items.top ||
+	    (word = scalar(node_at(ld, *first))) == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strncmp(word, sections[i], strlen(sections[i])) == 0)
+			return true;
+	return false;
+}
+
 static void visit_top_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			  yaml_node_t *value, void *arg)
 {
@@ -142,6 +159,9 @@ static void load_document(struct loader *ld, yaml_parser_t *parser, FILE *source
 		if (is_main)
 			add_error_line(ld->errors,
 				       xasprintf("%s: the file is empty (expected watchers:)", ld->file));
+	} else if (root->type == YAML_SEQUENCE_NODE && looks_like_ini(ld, root)) {
+		add_error(ld, root, "this looks like an INI file (supervisord.conf, circus.ini): cirque "
+			  "reads YAML, with watchers: (see cirque.yaml(5))");
 	} else {
 		walk_mapping(ld, "top level", root, visit_top_key, &top);
 	}

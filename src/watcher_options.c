@@ -964,7 +964,7 @@ static const char *supervisord_equivalent(const char *name)
 		{ "stdout_logfile", "stdout: {file: PATH}" }, { "stderr_logfile", "stderr: {file: PATH}" },
 		{ "stdout_logfile_maxbytes", "stdout: {max_bytes: N}" },
 		{ "stdout_logfile_backups", "stdout: {backup_count: N}" },
-		{ "redirect_stderr", "stderr: {file: the same file as stdout}" },
+		{ "redirect_stderr", "stderr: {merge: stdout}" },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

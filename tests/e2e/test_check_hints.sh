@@ -29,6 +29,11 @@ printf 'watchers:\n  web:\n    cmd: /bin/sleep 10\n    env:\n    DB_HOST: db\n' 
 check; [ "$rc" = 1 ] || fail "--check accepted an env variable beside env: $out"
 has "$CONF:5:5: watchers.web: unknown key 'DB_HOST' (an environment variable? indent it under env:)"
 
+# A supervisord.conf or circus.ini given as it is: said what it is.
+printf '[program:web]\ncommand=/bin/sleep 10\n' >"$CONF"
+check; [ "$rc" = 1 ] || fail "--check accepted an INI file: $out"
+has "$CONF:1:1: this looks like an INI file (supervisord.conf, circus.ini): cirque reads YAML"
+
 # supervisord's keys get cirque's name for them.
 cat >"$CONF" <<'YAML'
 watchers:

@@ -122,4 +122,10 @@ for line in "update" "reload web --no-wait" "status web"; do
 done
 [ "$(ctl --json update | /usr/bin/python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
 	fail "--json update: not a list of its two replies"
+# --- help COMMAND gives that command's usage; a parked watcher (numprocesses 0) is no failure -------
+c help stop; expect 0 "stop name[:wid]...|all [--no-wait]
+  stop watchers or processes gracefully"
+ctl add parked "$(sleeper parked)" 3600 >/dev/null && ctl set parked numprocesses 0 >/dev/null ||
+	fail "a parked watcher"
+c status parked; expect 0 "parked                        STOPPED   no processes (numprocesses 0)"
 echo ok

@@ -35,6 +35,6 @@ stop_daemon TERM 20
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
 [ ! -e "/proc/$polite" ] || fail "adopted orphan $polite survived the shutdown"
 [ ! -e "/proc/$stubborn" ] || fail "SIGTERM-ignoring adopted orphan $stubborn survived the shutdown"
-grep -q "orphaned processes left by the watchers: sending SIGTERM" "$DLOG" || fail "orphans not reported"
+grep -q "processes the watchers' programs left behind (their children, adopted): sending SIGTERM" "$DLOG" || fail "orphans not reported"
 grep -q "still running after 2s, sending SIGKILL" "$DLOG" || fail "stubborn orphan not SIGKILLed"
 echo ok
