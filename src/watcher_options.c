@@ -205,6 +205,16 @@ static void check_daemon_stream(struct loader *ld, const char *parent, struct st
 				  i == 2 ? "" : " (or set it to 0)");
 }
 
+/* file:, syslog: and merge: say where the stream goes: one of them only. */
+static void claim_kind(struct loader *ld, const char *parent, yaml_node_t *key,
+		       struct stream_draft *d)
+{
+	if (d->saw_kind)
+		add_error(ld, key, "%s: file:, syslog: and merge: are alternatives: keep one",
+			  parent);
+	d->saw_kind = true;
+}
+
 static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t *key,
 			     yaml_node_t *value, void *arg)
 {
@@ -218,7 +228,7 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 		return;
 	snprintf(path, sizeof(path), "%s.%s", parent, name);
 	if (strcmp(name, "file") == 0) {
-		d->saw_kind = true;
+		claim_kind(ld, parent, key, d);
 		stream_file(ld, path, value, sc);
 	} else if (strcmp(name, "max_bytes") == 0) {
 		d->rotation[0] = value;
@@ -242,7 +252,7 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 			add_error(ld, value, "%s: must be daily, hourly or never", path);
 	} else if (strcmp(name, "syslog") == 0) {
 		sc->kind = STREAM_SYSLOG;
-		d->saw_kind = true;
+		claim_kind(ld, parent, key, d);
 		bool on = true;
 		if (text && !is_null(value) && parse_bool(text, &on) < 0)
 			add_error(ld, value, "%s: must be true", path);
@@ -253,7 +263,7 @@ static void visit_stream_key(struct loader *ld, const char *parent, yaml_node_t 
 		get_string(ld, path, value, &sc->tag);
 	} else if (strcmp(name, "merge") == 0 && d->is_stderr) {
 		sc->kind = STREAM_MERGE;
-		d->saw_kind = true;
+		claim_kind(ld, parent, key, d);
 		if (text == NULL || strcmp(text, "stdout") != 0)
 			add_error(ld, value, "%s: only 'stdout' can be merged into", path);
 	} else {

@@ -904,6 +904,9 @@ TEST(watcher_names)
 	EXPECT_ERROR(text, 2, 3, "invalid watcher name");
 	/* A control character in a name is shown escaped in the error. */
 	EXPECT_ERROR("watchers:\n  \"a\\e[31m\":\n    cmd: sleep 1\n", 2, 3, "'a\\x1b[31m'");
+	/* Where a stream goes is said once: file:, syslog: and merge: are alternatives. */
+	EXPECT_ERROR("watchers:\n  b:\n    cmd: sleep 1\n    stderr: {file: /tmp/b.log, merge: stdout}\n",
+		     4, 32, "watchers.b.stderr: file:, syslog: and merge: are alternatives: keep one");
 	/* "all" means every watcher to cirquectl: reserved, in any case. */
 	EXPECT_ERROR("watchers:\n  all:\n    cmd: sleep 1\n", 2, 3, "watchers: 'all' is reserved");
 	EXPECT_ERROR("watchers:\n  All:\n    cmd: sleep 1\n", 2, 3, "watchers: 'All' is reserved");
