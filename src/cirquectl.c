@@ -2098,7 +2098,14 @@ int run_verb(struct client *c, int argc, char **argv)
 	const struct verb *v = find_verb(argv[0]);
 
 	if (v == NULL) {
-		fprintf(stderr, "cirquectl: unknown command '%s' (try 'cirquectl help')\n", argv[0]);
+		const char *names[NVERBS];
+		size_t n = 0;
+		for (size_t i = 0; i < NVERBS; i++)
+			if (verbs[i].name)
+				names[n++] = verbs[i].name;
+		const char *hint = did_you_mean(argv[0], names, n);
+		fprintf(stderr, "cirquectl: unknown command '%s'%s (try 'help')\n", shown(argv[0]),
+			hint);
 		return EXIT_USAGE;
 	}
 	if (v->max_args == 0 && argc > 1) {  /* `update web`, `shutdown now`: never ignored */

@@ -2,6 +2,7 @@
 #include "text.h"
 #include "xmalloc.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,4 +211,57 @@ char *base64_decode(const char *text, size_t *len)
 	out[n] = '\0';
 	*len = n;
 	return out;
+}
+
+/* Edit distance between A and B ignoring case, or LIMIT + 1 once it is known to exceed LIMIT. */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], best;
+
+	if (la >= sizeof(row) / sizeof(row[0]) || lb >= sizeof(row) / sizeof(row[0]))
+		return limit + 1;  /* no option is that long: not a typo of one */
+	if ((la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		best = row[0];
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t d = diagonal + cost;
+			if (above + 1 < d)
+				d = above + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			diagonal = above;
+			if (d < best)
+				best = d;
+		}
+		if (best > limit)
+			return limit + 1;
+	}
+	return row[lb];
+}
+
+const char *did_you_mean(const char *word, const char *const *keys, size_t n)
+{
+	static char hint[160];
+	size_t best = 3, len = strlen(word);
+	const char *found = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, keys[i], 2);
+		if (d < best && d < len) {
+			best = d;
+			found = keys[i];
+		}
+	}
+	if (found == NULL)
+		return "";
+	snprintf(hint, sizeof(hint), " (did you mean '%s'?)", found);
+	return hint;
 }

@@ -41,4 +41,8 @@ char *base64_encode(const char *data, size_t len);
  * well-formed base64 or memory is short. */
 char *base64_decode(const char *text, size_t *len);
 
+/* " (did you mean 'numprocesses'?)" for a WORD one or two edits (case aside) from one of the
+ * N KEYS, else "". In a static buffer. */
+const char *did_you_mean(const char *word, const char *const *keys, size_t n);
+
 #endif

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "text.h"
 
 struct socket_ref;                /* config_sockets.c */
 
@@ -36,7 +37,6 @@ void add_error(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
 /* " (did you mean 'KEY'?)" for the key of KEYS (N of them) closest to WORD, when one is close
  * enough to be a typo (Levenshtein distance at most 2, and less than WORD's length; case
  * ignored), else "". Points to a static buffer. */
-const char *did_you_mean(const char *word, const char *const *keys, size_t n);
 
 yaml_node_t *node_at(struct loader *ld, int index);
 const char *scalar(const yaml_node_t *node);
