@@ -2296,7 +2296,9 @@ static int take_late_options(struct client *c, int argc, char **argv)
  * file must not keep cirquectl from its daemon. */
 static void endpoint_from_config(struct client *c, const char *file)
 {
-	struct ctl_config conf;
+	/* Static: what the client points to lives as long as the program (one file per run). */
+	static struct ctl_config conf;
+	static char *from;
 	char why[200] = "";
 
 	if (ctl_config_read(file, &conf, why, sizeof(why)) < 0) {
@@ -2305,11 +2307,12 @@ static void endpoint_from_config(struct client *c, const char *file)
 	}
 	if (*why)
 		fprintf(stderr, "cirquectl: warning: %s: %s\n", file, why);
+	free(from);
 	if (conf.endpoint) {
 		c->endpoint = conf.endpoint;
-		c->endpoint_from = xasprintf("cirque.endpoint in %s", file);
+		c->endpoint_from = from = xasprintf("cirque.endpoint in %s", file);
 	} else {
-		c->endpoint_from = xasprintf("the default: %s sets no cirque.endpoint", file);
+		c->endpoint_from = from = xasprintf("the default: %s sets no cirque.endpoint", file);
 	}
 	if (c->curve_server_key == NULL && conf.curve_server_key)
 		c->curve_server_key = conf.curve_server_key;
