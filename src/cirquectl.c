@@ -58,12 +58,20 @@ static double now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+static bool connection_closed(struct client *c);
+
 void client_close(struct client *c)
 {
-	if (c->monitor)
-		zmq_close(c->monitor);
+	/* The monitor first stops, then the socket goes, then the monitor's last events are read:
+	 * an event sent towards a monitor already closed is never freed. */
+	if (c->socket && c->monitor)
+		zmq_socket_monitor(c->socket, NULL, 0);
 	if (c->socket)
 		zmq_close(c->socket);
+	if (c->monitor) {
+		(void)connection_closed(c);
+		zmq_close(c->monitor);
+	}
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
 	c->monitor = c->socket = c->ctx = NULL;
