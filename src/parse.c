@@ -389,14 +389,29 @@ int append_words(char ***words, char **extra)
 static bool is_name_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
 static bool is_name_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
-char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
+/* The '}' that closes the "${" whose contents start at START (braces nest), or NULL. */
+static const char *closing_brace(const char *start)
+{
+	int depth = 1;
+
+	for (const char *p = start; *p; p++) {
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+char *expand_vars(const char *text, env_lookup_fn lookup, env_unset_fn unset, void *arg)
 {
 	struct strbuf sb = { 0 };
 	char name[256];
 
 	for (const char *p = text; *p; p++) {
-		const char *start, *end, *value;
+		const char *start, *end, *name_end, *value, *fallback = NULL;
 		size_t n;
+		bool empty_is_unset = false;
 
 		if (*p != '$' || (p[1] != '{' && p[1] != '$' && !is_name_start(p[1]))) {
 			sb_putc(&sb, *p);
@@ -409,28 +424,52 @@ char *expand_vars(const char *text, env_lookup_fn lookup, void *arg)
 		}
 		if (p[1] == '{') {
 			start = p + 2;
-			end = strchr(start, '}');
-			if (end == NULL) {
-				free(sb_take(&sb));
-				return NULL;
+			end = closing_brace(start);
+			for (name_end = start; name_end < end && is_name_char(*name_end); name_end++)
+				;
+			if (end == NULL || name_end == start)
+				goto bad;
+			if (name_end[0] == ':' && name_end[1] == '-') {  /* ${VAR:-default} */
+				empty_is_unset = true;
+				fallback = name_end + 2;
+			} else if (name_end[0] == '-') {  /* ${VAR-default} */
+				fallback = name_end + 1;
+			} else if (name_end != end) {
+				goto bad;  /* ${VAR:?}, ${VAR+x}...: not ours to guess */
 			}
 			p = end;
 		} else {
 			start = p + 1;
-			for (end = start; is_name_char(*end); end++)
+			for (name_end = start; is_name_char(*name_end); name_end++)
 				;
+			end = name_end;
 			p = end - 1;
 		}
-		n = (size_t)(end - start);
+		n = (size_t)(name_end - start);
 		if (n >= sizeof(name))
 			n = sizeof(name) - 1;
 		memcpy(name, start, n);
 		name[n] = '\0';
 		value = lookup(name, arg);
+		if (fallback && (value == NULL || (empty_is_unset && *value == '\0'))) {
+			char *inner = xstrndup(fallback, (size_t)(end - fallback));
+			char *expanded = expand_vars(inner, lookup, unset, arg);
+			free(inner);
+			if (expanded == NULL)
+				goto bad;
+			sb_put(&sb, expanded, strlen(expanded));
+			free(expanded);
+			continue;
+		}
 		if (value)
 			sb_put(&sb, value, strlen(value));
+		else if (unset)
+			unset(name, arg);
 	}
 	return sb_take(&sb);
+bad:
+	free(sb_take(&sb));
+	return NULL;
 }
 
 size_t env_reference_at(const char *p, char *name, size_t size)

@@ -45,10 +45,13 @@ bool same_text(const char *a, const char *b);
  * array but moves its strings. Returns the new count, -1 on allocation failure. */
 int append_words(char ***words, char **extra);
 
-/* Expands $NAME and ${NAME} with LOOKUP (NULL result = empty), "$$" -> "$". Returns a malloc'd
- * string, NULL on allocation failure or an unterminated "${". */
+/* Expands $NAME and ${NAME} with LOOKUP (NULL result: empty, and UNSET, if any, is told),
+ * ${NAME:-default} (the default when NAME is unset or empty) and ${NAME-default} (when
+ * unset), "$$" -> "$". Returns a malloc'd string, NULL for an unterminated "${" or another
+ * form (${NAME:?}...). */
 typedef const char *(*env_lookup_fn)(const char *name, void *arg);
-char *expand_vars(const char *text, env_lookup_fn lookup, void *arg);
+typedef void (*env_unset_fn)(const char *name, void *arg);
+char *expand_vars(const char *text, env_lookup_fn lookup, env_unset_fn unset, void *arg);
 
 /* The "$(circus.env.NAME)" or "$(cirque.env.NAME)" (prefix in any case; NAME of letters, digits
  * and '_') at P: returns its length and copies NAME into NAME (SIZE bytes); 0 if there is none. */

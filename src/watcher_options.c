@@ -1211,19 +1211,22 @@ struct env_lookup {
 
 static const char *lookup_daemon_env(const char *name, void *arg)
 {
-	struct env_lookup *l = arg;
-	const char *value = getenv(name);
+	(void)arg;
+	return getenv(name);
+}
 
-	if (value == NULL && l) {
-		int n = 0;
-		while (l->wc->unset_env_refs && l->wc->unset_env_refs[n])
-			n++;
-		l->wc->unset_env_refs = xreallocarray(l->wc->unset_env_refs, (size_t)n + 2,
-						      sizeof(char *));
-		l->wc->unset_env_refs[n] = xasprintf("%s: $%s", l->variable, name);
-		l->wc->unset_env_refs[n + 1] = NULL;
-	}
-	return value;
+/* A $VAR that expanded to nothing: noted for a warning. */
+static void note_unset_env(const char *name, void *arg)
+{
+	struct env_lookup *l = arg;
+	int n = 0;
+
+	while (l->wc->unset_env_refs && l->wc->unset_env_refs[n])
+		n++;
+	l->wc->unset_env_refs = xreallocarray(l->wc->unset_env_refs, (size_t)n + 2,
+					      sizeof(char *));
+	l->wc->unset_env_refs[n] = xasprintf("%s: $%s", l->variable, name);
+	l->wc->unset_env_refs[n + 1] = NULL;
 }
 
 static int env_set(char ***env, int *count, const char *name, const char *value)
@@ -1267,9 +1270,11 @@ static void visit_env_key(struct loader *ld, const char *path, yaml_node_t *key,
 		return;
 	}
 	struct env_lookup lookup = { v->wc, name };
-	expanded = is_null(value) ? xstrdup("") : expand_vars(text, lookup_daemon_env, &lookup);
+	expanded = is_null(value) ? xstrdup("")
+				  : expand_vars(text, lookup_daemon_env, note_unset_env, &lookup);
 	if (expanded == NULL) {
-		add_error(ld, value, "%s.%s: unterminated ${", path, name);
+		add_error(ld, value, "%s.%s: an unterminated ${, or a form other than ${VAR}, "
+			  "${VAR:-default} and ${VAR-default}", path, name);
 		return;
 	}
 	env_set(&v->wc->env, v->count, name, expanded);

@@ -97,6 +97,7 @@ watchers:
     env:
       DB_URL: postgres://u:p$ss@host/db
       PRICE: $$5 for $HOME
+      HOST: ${E2E_UNSET_HOST:-localhost}
 YAML
 check; [ "$rc" = 0 ] || fail "--check rejected an unset variable: $out"
 has "$CONF:2: warning: watchers.db.env.DB_URL: \$ss is not set in cirqued's environment: it expands to nothing (write \$\$ for a literal \$)"

@@ -685,7 +685,7 @@ TEST(error_types)
 	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    env: [A]\n", 4, 10,
 		     "watchers.web.env: must be a mapping");
 	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    env:\n      A: ${B\n", 5, 10,
-		     "watchers.web.env.A: unterminated ${");
+		     "watchers.web.env.A: an unterminated ${, or a form other than ${VAR}");
 	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    args: {a: b}\n", 4, 11,
 		     "watchers.web.args: must be a string or a list of strings");
 }

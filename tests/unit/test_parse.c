@@ -67,7 +67,7 @@ static const char *fake_env(const char *name, void *arg)
 static const char *expand(const char *text)
 {
 	static char out[1024];
-	char *s = expand_vars(text, fake_env, NULL);
+	char *s = expand_vars(text, fake_env, NULL, NULL);
 
 	snprintf(out, sizeof(out), "%s", s ? s : "(NULL)");
 	free(s);
@@ -487,6 +487,18 @@ TEST(expand_vars)
 	CHECK_STR(expand(""), "");
 	CHECK_STR(expand("${NAME"), "(NULL)");
 	CHECK_STR(expand("ok ${"), "(NULL)");
+	/* Defaults, as a shell and docker-compose: :- when unset or empty, - when unset. */
+	CHECK_STR(expand("${HOME:-/root}"), "/home/app");
+	CHECK_STR(expand("${UNKNOWN:-localhost}:5432"), "localhost:5432");
+	CHECK_STR(expand("${EMPTY:-x}"), "x");
+	CHECK_STR(expand("${EMPTY-x}"), "");
+	CHECK_STR(expand("${UNKNOWN-x}"), "x");
+	CHECK_STR(expand("${UNKNOWN:-$NAME/${HOME}}"), "web//home/app");  /* the default expands */
+	CHECK_STR(expand("${UNKNOWN:-}"), "");
+	CHECK_STR(expand("${HOME:?required}"), "(NULL)");  /* other forms are refused */
+	CHECK_STR(expand("${HOME+x}"), "(NULL)");
+	CHECK_STR(expand("${}"), "(NULL)");
+	CHECK_STR(expand("${UNKNOWN:-a"), "(NULL)");
 }
 
 TEST(substitute_wid)
