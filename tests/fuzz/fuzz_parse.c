@@ -62,7 +62,7 @@ static void run_parser(unsigned which, const char *text)
 		}
 		free_words(words);
 		break;
-	case 8: free(expand_vars(text, lookup, NULL)); break;
+	case 8: free(expand_vars(text, lookup, NULL, NULL)); break;
 	case 9: free(substitute_vars(text, 42, NULL, 0)); break;
 	default:
 		s = substitute_vars(text, 7, sockets, 3);
