@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -472,18 +473,33 @@ static struct target parse_target(const char *arg)
 	struct target t = { xstrdup(arg), 0 };
 	char *colon = strrchr(t.name, ':');
 
-	if (colon) {
+	if (colon) {  /* name:wid; name:* and name: (supervisorctl's group:) are all of name */
 		*colon = '\0';
-		if (strcmp(colon + 1, "*") != 0 && (parse_long(colon + 1, &t.wid) < 0 || t.wid < 1))
+		if (colon[1] && strcmp(colon + 1, "*") != 0 &&
+		    (parse_long(colon + 1, &t.wid) < 0 || t.wid < 1))
 			t.wid = -1;
 	}
 	return t;
 }
 
-/* The request's properties for target T: name (matched as is) and, for one process, wid. */
+/* A name with *, ? or [ is a pattern (web-*), matched as Circus's "glob" does. */
+static bool is_pattern(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
+
+/* Whether the watcher NAME is what the target's (case-insensitive) NAME or pattern asks. */
+static bool name_matches(const char *asked, const char *name)
+{
+	return is_pattern(asked) ? fnmatch(asked, name, FNM_CASEFOLD) == 0
+				 : strcasecmp(asked, name) == 0;
+}
+
+/* The request's properties for target T: name (as is, or a glob) and, for one process, wid. */
 static json_t *target_props(const struct target *t)
 {
-	json_t *props = json_pack("{s:s, s:s}", "name", t->name, "match", "simple");
+	json_t *props = json_pack("{s:s, s:s}", "name", t->name, "match",
+				  is_pattern(t->name) ? "glob" : "simple");
 
 	if (t->wid)
 		json_object_set_new(props, "wid", json_integer(t->wid));
@@ -656,7 +672,7 @@ static bool asked_for(const struct target *t, int n, const char *name, json_int_
 	if (n == 0)
 		return true;
 	for (int i = 0; i < n; i++)
-		if (strcasecmp(t[i].name, name) == 0 && (t[i].wid == 0 || t[i].wid == wid))
+		if (name_matches(t[i].name, name) && (t[i].wid == 0 || t[i].wid == wid))
 			return true;
 	return false;
 }
@@ -681,7 +697,7 @@ static bool target_known(json_t *reply, const struct target *t)
 	const char *name;
 
 	json_object_foreach(processes, name, list)  /* names are case-insensitive */
-		if (strcasecmp(name, t->name) == 0)
+		if (name_matches(t->name, name))
 			return t->wid == 0 || process_entry(list, t->wid) != NULL;
 	return false;
 }
@@ -761,7 +777,7 @@ static json_t *filtered_status(json_t *reply, const struct target *t, int n)
 		json_t *kept = json_array();
 		bool any = false;
 		for (int k = 0; k < n; k++)
-			any = any || strcasecmp(t[k].name, name) == 0;
+			any = any || name_matches(t[k].name, name);
 		if (!any) {
 			json_decref(kept);
 			continue;
@@ -838,7 +854,7 @@ static int ctl_status(struct client *c, int argc, char **argv)
 	json_object_foreach(statuses, name, state) {
 		bool wanted = argc == 0;
 		for (int i = 0; i < argc && !wanted; i++)
-			wanted = strcasecmp(targets[i].name, name) == 0;
+			wanted = name_matches(targets[i].name, name);
 		if (wanted)
 			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
 						     name, json_string_value(state), targets, argc,

@@ -128,4 +128,11 @@ c help stop; expect 0 "stop name[:wid]...|all [--no-wait]
 ctl add parked "$(sleeper parked)" 3600 >/dev/null && ctl set parked numprocesses 0 >/dev/null ||
 	fail "a parked watcher"
 c status parked; expect 0 "parked                        STOPPED   no processes (numprocesses 0)"
+# --- patterns (Circus's glob) and supervisorctl's group: syntax ---------------------------------------
+c status 'we*'; [ "$rc" -eq 0 ] && [ "$(echo "$out" | grep -c '^web:[123] ')" -ge 2 ] ||
+	fail "status 'we*': exit $rc, $out"
+echo "$out" | grep -q "^calm" && fail "status 'we*' showed calm: $out"
+c status web:; [ "$rc" -eq 0 ] && echo "$out" | grep -q "^web:1 " || fail "status web: (supervisorctl's group:): exit $rc, $out"
+c restart 'ca?m'; expect 0 "ca?m: restarted"
+c status 'nomatch*'; [ "$rc" -eq 4 ] || fail "a pattern that matches nothing: exit $rc, $out"
 echo ok
