@@ -60,7 +60,7 @@ static void usage(FILE *out)
 		"  -v, --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n"
 		"\n"
-		"Signals: TERM/INT graceful shutdown, QUIT fast shutdown, HUP reload.\n");
+		"Signals: TERM/INT graceful shutdown, QUIT fast shutdown, HUP reload, USR1 reopen logs.\n");
 }
 
 static void parse_options(int argc, char **argv, struct options *opt)
