@@ -280,6 +280,7 @@ watchers:
     cmd: $2
     numprocesses: $N
     graceful_timeout: ${GRACE}s
+    min_uptime: 0   # as supervisord's startsecs=0: part b kills young processes on purpose
 EOF
 }
 
