@@ -696,6 +696,25 @@ static bool shell_syntax(const char *word)
 	return false;
 }
 
+/* supervisord's %(process_num)s, %(ENV_HOME)s, %(program_name)s: never expanded here. */
+static void warn_supervisord_placeholders(const struct watcher_config *wc,
+					  struct config_errors *warnings)
+{
+	static const char hint[] = "supervisord's %(...)s is not expanded here: $(circus.wid) for "
+				   "process_num, $(circus.env.NAME) for ENV_NAME, {name} or "
+				   "$(circus.name) in a log path for program_name";
+
+	for (char **a = wc->argv; a && *a; a++)
+		if (strstr(*a, "%(")) {
+			warn(warnings, wc, "cmd: '%s': %s", *a, hint);
+			break;
+		}
+	for (int i = 0; i < 2; i++)
+		if (wc->streams[i].path && strstr(wc->streams[i].path, "%("))
+			warn(warnings, wc, "%s.file: '%s': %s", i == 0 ? "stdout" : "stderr",
+			     wc->streams[i].path, hint);
+}
+
 static void warn_shell_syntax(const struct watcher_config *wc, struct config_errors *warnings)
 {
 	if (wc->shell || wc->argv == NULL)
@@ -777,6 +796,7 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 		warn_missing_command(wc, warnings);
 		warn_impossible_rlimits(wc, warnings);
 		warn_shell_syntax(wc, warnings);
+		warn_supervisord_placeholders(wc, warnings);
 		warn_relative_paths(wc, warnings);
 		warn_missing_working_dir(wc, warnings);
 		warn_missing_log_dir(wc, 0, warnings);

@@ -151,6 +151,15 @@ echo "$out" | grep -qF "$T/inc/c.yaml:2: warning: include 'confd/*.yaml': the di
 	fail "no warning for the missing include directory: $out"
 [ "$(echo "$out" | grep -c warning)" = 1 ] || fail "an empty conf.d warned about: $out"
 
+# supervisord's %(...)s placeholders are not expanded: said, with cirque's names for them.
+cat >"$CONF" <<YAML
+watchers:
+  port: {cmd: "/bin/sleep 80%(process_num)02d", stdout: {file: "$T/%(program_name)s.log"}}
+YAML
+check; [ "$rc" = 0 ] || fail "--check rejected %(...)s: $out"
+has "warning: watchers.port.cmd: '80%(process_num)02d': supervisord's %(...)s is not expanded here: \$(circus.wid) for process_num"
+has "warning: watchers.port.stdout.file: '$T/%(program_name)s.log': supervisord's %(...)s is not expanded here"
+
 # Relative paths work from a shell in the right directory and break under systemd (cwd /).
 mkdir -p "$T/rel/www"
 cat >"$T/rel/c.yaml" <<'YAML'
