@@ -1159,6 +1159,21 @@ static void print_undone(json_t *undone)
 	}
 }
 
+/* reread: "extra: runs with run-time changes to cmd (a reload keeps them: ...)". */
+static void print_kept(json_t *kept)
+{
+	const char *name;
+	json_t *options, *option;
+	size_t i;
+
+	json_object_foreach(kept, name, options) {
+		printf("%s: runs with run-time changes to", shown(name));
+		json_array_foreach(options, i, option)
+			printf("%s %s", i ? "," : "", shown(json_string_value(option)));
+		printf(" (a reload keeps them; the file's definition is back when cirqued restarts)\n");
+	}
+}
+
 static int ctl_reread(struct client *c, int argc, char **argv)
 {
 	json_t *reply;
@@ -1172,6 +1187,7 @@ static int ctl_reread(struct client *c, int argc, char **argv)
 			print_changes(json_object_get(reply, "changes"), "available", "changed",
 				      "disappeared");
 			print_undone(json_object_get(reply, "undone"));
+			print_kept(json_object_get(reply, "kept"));
 		} else {
 			json_t *errors = json_object_get(reply, "errors"), *e;
 			size_t i;

@@ -49,7 +49,7 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct wa
 {
 	struct config_errors errors = { 0 };
 	struct config *config;
-	json_t *changes, *undone;
+	json_t *changes, *undone, *kept;
 
 	(void)props;
 	(void)w;
@@ -66,24 +66,28 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct wa
 	}
 	changes = json_object();
 	undone = json_object();
+	kept = json_object();  /* run-time changes a reload keeps (the file did not change) */
 	for (int i = 0; i < config->nwatchers; i++) {
 		struct watcher_config *wc = config->watchers[i];
 		struct watcher *w = arbiter_find(a, wc->name);
 		if (w == NULL) {
 			json_object_set_new(changes, wc->name, json_string("added"));
-		} else if (reload_would_change(a, w, wc)) {
-			json_object_set_new(changes, w->name, json_string("changed"));
-			json_t *runtime = arbiter_runtime_changes(a, w, wc);
-			if (json_array_size(runtime) > 0)
-				json_object_set(undone, w->name, runtime);
-			json_decref(runtime);
+			continue;
 		}
+		bool changed = reload_would_change(a, w, wc);
+		json_t *runtime = arbiter_runtime_changes(a, w, wc);
+		if (changed)
+			json_object_set_new(changes, w->name, json_string("changed"));
+		if (json_array_size(runtime) > 0)
+			json_object_set(changed ? undone : kept, w->name, runtime);
+		json_decref(runtime);
 	}
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		if (config_find_watcher(config, w->name) == NULL)
 			json_object_set_new(changes, w->name, json_string("removed"));
 	config_free(config);
-	control_reply(req, json_pack("{s:o, s:o}", "changes", changes, "undone", undone));
+	control_reply(req, json_pack("{s:o, s:o, s:o}", "changes", changes, "undone", undone,
+				     "kept", kept));
 }
 
 /* --- changing the set of watchers ------------------------------------------------------------- */

@@ -106,7 +106,8 @@ run stats
 run stats nosuch; [ "$rc" -eq 4 ] || fail "stats nosuch: exit $rc, expected 4"
 
 # --- reread: what the file would change; update: apply it ---------------------------------------------
-run reread; expect 0 "No config updates to processes"   # grow was set, but the file did not change
+run reread; expect 0 "No config updates to processes
+grow: runs with run-time changes to graceful_timeout, numprocesses (a reload keeps them; the file's definition is back when cirqued restarts)"   # grow was set, but the file did not change
 keep_pid=$(children_matching "$KEEP")
 before=$(children | sort)
 cat >"$CONF" <<YAML

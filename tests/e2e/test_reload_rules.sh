@@ -30,7 +30,8 @@ other_pid=$(children_matching "$OTHER")
 
 # The file did not change: nothing to do, and a reload keeps the run-time changes.
 out=$("$CTL" reread) || fail "reread: $out"
-[ "$out" = "No config updates to processes" ] || fail "reread with an unchanged file: '$out'"
+[ "$out" = "No config updates to processes
+app: runs with run-time changes to graceful_timeout, numprocesses (a reload keeps them; the file's definition is back when cirqued restarts)" ] || fail "reread with an unchanged file (it names the run-time changes a reload keeps): '$out'"
 out=$("$CTL" update) || fail "update: $out"   # reread, then reloadconfig: a reload all the same
 [ "$out" = "No config updates to processes" ] || fail "update with an unchanged file: '$out'"
 [ "$(log_count "reload complete")" = 1 ] || fail "update did not reload"
@@ -43,7 +44,8 @@ echo "$out" | grep -qxE "graceful_timeout: 7(\.0*)?" && echo "$out" | grep -qx "
 # Another watcher's definition changes: app stays as it is, other gets the file's definition.
 write_conf 3
 out=$("$CTL" reread) || fail "reread: $out"
-[ "$out" = "other: changed" ] || fail "reread after changing other: '$out'"
+[ "$out" = "other: changed
+app: runs with run-time changes to graceful_timeout, numprocesses (a reload keeps them; the file's definition is back when cirqued restarts)" ] || fail "reread after changing other: '$out'"
 "$CTL" update >/dev/null || fail "update"
 [ "$(children_matching "$APP" | sort)" = "$app_pids" ] || fail "changing other restarted app"
 "$CTL" get other graceful_timeout | grep -qxE "graceful_timeout: 3(\.0*)?" ||
