@@ -549,7 +549,7 @@ const char *watcher_slot_pending(const struct watcher *w, int wid)
 		return NULL;
 	if (w->predecessor)
 		return "waiting for the processes of the watcher it replaces to stop";
-	if (ev_is_active(&w->warmup))
+	if (ev_is_active(&w->warmup) && w->config->warmup_delay > 0)
 		return "not started yet (warmup_delay)";
 	return "not started yet";
 }
@@ -706,6 +706,23 @@ static void reconcile(struct watcher *w)
 		roll_stop_first(w);
 }
 
+/* Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of
+ * thousands) goes in batches, with control requests, reaping and output served in between.
+ * A spawn takes a few milliseconds: a batch holds the loop well under 100 ms. */
+#define SPAWN_BATCH 32
+
+static bool spawn_budget_left(struct ev_loop *loop)
+{
+	static unsigned int round;
+	static int spawned;
+
+	if (ev_iteration(loop) != round) {
+		round = ev_iteration(loop);
+		spawned = 0;
+	}
+	return spawned++ < SPAWN_BATCH;
+}
+
 /* Brings the number of wanted processes to numprocesses: surplus ones (highest wids) are stopped,
  * missing ones spawned (paced by warmup_delay). */
 static void reconcile_count(struct watcher *w)
@@ -739,6 +756,11 @@ static void reconcile_count(struct watcher *w)
 		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
 		if (w->config->warmup_delay > 0 && wait > 0) {
 			ev_timer_set(&w->warmup, wait, 0);
+			ev_timer_start(w->loop, &w->warmup);
+			break;
+		}
+		if (!spawn_budget_left(w->loop)) {  /* the rest after the loop's next round */
+			ev_timer_set(&w->warmup, 0, 0);
 			ev_timer_start(w->loop, &w->warmup);
 			break;
 		}

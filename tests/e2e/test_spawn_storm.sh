@@ -1,0 +1,30 @@
+# serial: spawns 2,000 processes (CPU load)
+# The loop stays responsive during a spawn storm: spawns go in batches per round of the loop, so
+# that `status` answers while `incr a 2000` is still starting processes (before, it waited for
+# the whole storm: seconds), and every process does start.
+. "$(dirname "$0")/lib.sh"
+
+A=$(sleeper storm); B=$(sleeper calm)
+cat >"$CONF" <<YAML
+watchers:
+  a: {cmd: $A 3600, ready: {delay: 0.1s}}
+  b: {cmd: $B 3600, ready: {delay: 0.1s}}
+YAML
+start_daemon
+wait_count "$A" 1
+wait_for 10 '"$CTL" status b | grep -q RUNNING' || fail "b not running"
+"$CTL" --timeout 60 incr a 1999 >"$T/incr.out" 2>&1 &
+IPID=$!
+running() { children | wc -l; }  # a's and b's one: cheap where count_matching greps each
+wait_for 10 '[ "$(running)" -ge 50 ]' || fail "the storm did not begin"
+# Answered in the middle of the storm: fewer than 2,000 ran when the answer came.
+"$CTL" --timeout 10 status b >"$T/status.out" 2>&1 || fail "status during the storm: $(cat "$T/status.out")"
+during=$(( $(running) - 1 ))
+grep -q "^b .*RUNNING" "$T/status.out" || fail "status during the storm: $(cat "$T/status.out")"
+[ "$during" -lt 2000 ] || fail "status answered only once the storm was over ($during running)"
+wait $IPID || fail "incr: $(cat "$T/incr.out")"
+wait_for 60 '[ "$(running)" -eq 2001 ]' || fail "not all started: $(running) running"
+note "status answered with $during of 2000 processes started"
+stop_daemon TERM
+[ "$DSTATUS" = 0 ] || fail "exit status $DSTATUS"
+echo ok
