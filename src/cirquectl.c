@@ -1144,33 +1144,18 @@ static int print_changes(json_t *changes, const char *verb_added, const char *ve
 	return n;
 }
 
-/* reread: "web: a reload undoes its run-time changes to graceful_timeout, numprocesses". */
-static void print_undone(json_t *undone)
+/* reread's lists of run-time changes, one line per watcher: "NAME: BEFORE opt, opt AFTER". */
+static void print_runtime_changes(json_t *by_name, const char *before, const char *after)
 {
 	const char *name;
 	json_t *options, *option;
 	size_t i;
 
-	json_object_foreach(undone, name, options) {
-		printf("%s: a reload undoes its run-time changes to", shown(name));
+	json_object_foreach(by_name, name, options) {
+		printf("%s: %s", shown(name), before);
 		json_array_foreach(options, i, option)
 			printf("%s %s", i ? "," : "", shown(json_string_value(option)));
-		printf("\n");
-	}
-}
-
-/* reread: "extra: runs with run-time changes to cmd (a reload keeps them: ...)". */
-static void print_kept(json_t *kept)
-{
-	const char *name;
-	json_t *options, *option;
-	size_t i;
-
-	json_object_foreach(kept, name, options) {
-		printf("%s: runs with run-time changes to", shown(name));
-		json_array_foreach(options, i, option)
-			printf("%s %s", i ? "," : "", shown(json_string_value(option)));
-		printf(" (a reload keeps them; the file's definition is back when cirqued restarts)\n");
+		printf("%s\n", after);
 	}
 }
 
@@ -1186,8 +1171,11 @@ static int ctl_reread(struct client *c, int argc, char **argv)
 		if (rc == EXIT_OK) {
 			print_changes(json_object_get(reply, "changes"), "available", "changed",
 				      "disappeared");
-			print_undone(json_object_get(reply, "undone"));
-			print_kept(json_object_get(reply, "kept"));
+			print_runtime_changes(json_object_get(reply, "undone"),
+					      "a reload undoes its run-time changes to", "");
+			print_runtime_changes(json_object_get(reply, "kept"),
+					      "runs with run-time changes to", " (a reload keeps them; "
+					      "the file's definition is back when cirqued restarts)");
 		} else {
 			json_t *errors = json_object_get(reply, "errors"), *e;
 			size_t i;
