@@ -609,6 +609,7 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	/* How often this slot was respawned after an exit: a young uptime with many restarts is a
 	 * crash loop. */
 	json_int_t restarts = json_integer_value(json_object_get(proc, "restarts"));
+	bool oom = json_is_true(json_object_get(proc, "oom_killed"));
 	char restarted[48] = "";
 	if (restarts > 0)
 		snprintf(restarted, sizeof(restarted), ", %lld restart%s", (long long)restarts,
@@ -618,7 +619,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 		char last[64] = "";
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
-		if (code)  /* how the process before it in this slot ended (it was respawned) */
+		if (code && oom)
+			snprintf(last, sizeof(last), " (last exit: killed by the OOM killer)");
+		else if (code)  /* how the process before it in this slot ended (respawned) */
 			describe_exit(last, sizeof(last), " (last exit: ", json_integer_value(code),
 				      ")");
 		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s", (long long)pid, uptime,
@@ -649,7 +652,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 			 (long long)failures);
 	} else if (strcmp(state, "EXITED") == 0 && code) {
 		json_int_t v = json_integer_value(code);
-		if (v < 0)
+		if (oom)
+			snprintf(out, size, "killed by the OOM killer (memory_max)");
+		else if (v < 0)
 			snprintf(out, size, "killed by signal %lld", (long long)-v);
 		else
 			snprintf(out, size, "exit status %lld%s", (long long)v,

@@ -127,6 +127,8 @@ static json_t *process_details(struct watcher *w, double now)
 				WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st)));
 			/* in exitcodes: the job finished as it should */
 			json_object_set_new(item, "expected", json_boolean(p->exit_expected));
+			if (p->oom_killed)  /* the kernel's OOM killer's SIGKILL (memory.events) */
+				json_object_set_new(item, "oom_killed", json_true());
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
