@@ -307,9 +307,61 @@ static void describe_missing(const struct plan *p, unsigned have, char *why, siz
 		if (!(have & bit))
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 				 names[0] ? ", " : "", controller_name(bit));
-	snprintf(why, size, "controllers not delegated to cirqued's cgroup %s: %s%s", p->base,
-		 names, p->v1_memory ? "; this host mounts the memory controller in a cgroup v1 "
-		 "hierarchy, where cgroup v2 cannot use it" : "");
+	snprintf(why, size, "the cgroup2 hierarchy at %s gives cirqued's cgroup %s none of: %s%s",
+		 p->mount, p->create_base ? p->own : p->base, names, p->v1_memory
+		 ? "; this host mounts the memory controller in a cgroup v1 hierarchy, where "
+		 "cgroup v2 cannot use it" : "");
+}
+
+/* The watchers' cgroups of cirqued PID: another cirqued's (alive: not ours to touch). */
+static bool cirqued_alive(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), fp) == NULL)
+		comm[0] = '\0';
+	fclose(fp);
+	return strncmp(comm, "cirqued", 7) == 0;
+}
+
+/* What a cirqued that died without cleaning up (kill -9) left under PARENT (cirque-PID/NAME):
+ * empty cgroups are removed; one that still holds processes is named in the log. */
+static void clean_stale_bases(const char *parent)
+{
+	DIR *dir = opendir(parent);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)) != NULL) {
+		char *end, base[4096 + 256];
+		long pid;
+		if (strncmp(de->d_name, "cirque-", 7) != 0 || de->d_type != DT_DIR)
+			continue;
+		pid = strtol(de->d_name + 7, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || cirqued_alive((pid_t)pid))
+			continue;
+		snprintf(base, sizeof(base), "%s/%s", parent, de->d_name);
+		DIR *sub = opendir(base);
+		struct dirent *w;
+		while (sub && (w = readdir(sub)) != NULL) {
+			char child[4096 + 512];
+			if (w->d_type != DT_DIR || strcmp(w->d_name, ".") == 0 ||
+			    strcmp(w->d_name, "..") == 0)
+				continue;
+			snprintf(child, sizeof(child), "%s/%s", base, w->d_name);
+			if (rmdir(child) < 0 && errno == EBUSY)
+				log_warnx("cgroup: %s, left by a cirqued (pid %ld) that is gone, still "
+					  "holds processes: they run unsupervised", child, pid);
+		}
+		if (sub)
+			closedir(sub);
+		rmdir(base);
+	}
+	if (dir)
+		closedir(dir);
 }
 
 /* --- events of the watchers' cgroups --------------------------------------------------------- */
@@ -458,6 +510,13 @@ void cgroup_setup(struct ev_loop *loop, const char *setting)
 		}
 	}
 	unsigned have = enable_controllers(cg_state.base_fd, ALL_CONTROLLERS) & ALL_CONTROLLERS;
+	if (p.own_base) {
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		*strrchr(parent, '/') = '\0';
+		clean_stale_bases(parent);
+	}
+	atexit(cgroup_teardown);  /* also when start-up fails after this (fatal) */
 	cg_state.enabled = true;
 	cg_state.mount = p.mount;
 	cg_state.base = p.base;
