@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 
 static void watcher_update(struct watcher *w);
@@ -666,16 +668,39 @@ static void begin_sweep(struct watcher *w, double grace)
 	w->sweep_deadline = deadline;
 }
 
+/* SIG to PID, a process of W's cgroup when it was listed. It may have exited since, and its
+ * pid gone to another process: the signal goes through a pidfd, once that process is seen to
+ * be in the cgroup still (a child of ours cannot change: it stays a zombie until we reap it). */
+static int signal_member(struct watcher *w, pid_t pid, int sig)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), rc;
+
+	if (pidfd < 0)
+		return errno == ENOSYS ? kill(pid, sig) : -1;
+	if (!proc_in_cgroup(pid, wcgroup_path(w->cgroup))) {
+		close(pidfd);
+		errno = ESRCH;
+		return -1;
+	}
+	rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	int saved = errno;
+	close(pidfd);
+	errno = saved;
+	return rc;
+}
+
 static void signal_leftovers(struct watcher *w, const pid_t *pids, int n, int sig)
 {
 	if (sig == SIGKILL && w->cgroup) {
 		wcgroup_kill(w->cgroup);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+	for (int i = 0; i < n; i++) {
+		int rc = w->cgroup ? signal_member(w, pids[i], sig) : kill(pids[i], sig);
+		if (rc < 0 && errno != ESRCH)
 			log_warn("watcher %s: cannot send SIG%s to pid %d", w->name,
 				 signal_name(sig) ? signal_name(sig) : "?", (int)pids[i]);
+	}
 }
 
 static void log_leftovers(const struct watcher *w, const pid_t *pids, int n, const char *what)
