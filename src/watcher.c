@@ -497,15 +497,18 @@ static int compare_pids(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* W's live pids, sorted, for bsearch. */
+/* W's live pids, and those its stop found (their groups and sessions are W's), sorted, for
+ * bsearch. */
 static int tracked_pids(const struct watcher *w, pid_t **out)
 {
 	int n = 0;
 
-	*out = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + 1));
+	*out = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + w->nstopped_pids + 1));
 	for (const struct process *p = w->processes; p; p = p->next)
 		if (p->pid > 0)
 			(*out)[n++] = p->pid;
+	for (int i = 0; i < w->nstopped_pids; i++)
+		(*out)[n++] = w->stopped_pids[i];
 	qsort(*out, (size_t)n, sizeof(pid_t), compare_pids);
 	return n;
 }
@@ -612,6 +615,9 @@ static void unlist_sweeping(struct watcher *w)
 static void end_sweep(struct watcher *w)
 {
 	w->sweeping = false;
+	free(w->stopped_pids);
+	w->stopped_pids = NULL;
+	w->nstopped_pids = 0;
 	free(w->swept);
 	w->swept = NULL;
 	w->nswept = 0;
@@ -656,7 +662,12 @@ static void begin_sweep(struct watcher *w, double grace)
 	if (w->sweeping && w->sweep_deadline <= deadline)
 		return;
 	if (!w->sweeping) {
-		w->sweep_signalled = w->sweep_killed = false;
+		/* Without cgroups, what they leave behind is found by their groups and sessions. */
+		w->stopped_pids = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + 1));
+		for (const struct process *p = w->processes; p; p = p->next)
+			if (p->pid > 0)
+				w->stopped_pids[w->nstopped_pids++] = p->pid;
+		w->sweep_signalled = w->sweep_killed = w->sweep_rekilling = false;
 		w->next_sweeping = sweeping_list;
 		sweeping_list = w;
 		if (!ev_is_active(&any_child)) {
@@ -733,10 +744,19 @@ static void sweep(struct watcher *w)
 		return;
 	}
 	ev_now_update(w->loop);
-	if (ev_now(w->loop) >= w->sweep_deadline) {
+	/* Those that have exited already (zombies of ours, waiting to be reaped) need no signal. */
+	int alive = 0;
+	for (int i = 0; i < n; i++)
+		if (!proc_is_zombie(pids[i]))
+			pids[alive++] = pids[i];
+	n = alive;
+	if (n == 0) {
+		/* nothing to signal: the reaping of the last ones wakes us */
+	} else if (ev_now(w->loop) >= w->sweep_deadline) {
 		if (!w->sweep_killed) {
-			log_leftovers(w, pids, n, w->cgroup ? "killing its cgroup (SIGKILL)"
-							    : "sending SIGKILL");
+			if (!w->sweep_rekilling)  /* later rounds: what each kill left, quietly */
+				log_leftovers(w, pids, n, w->cgroup ? "killing its cgroup (SIGKILL)"
+								    : "sending SIGKILL");
 			signal_leftovers(w, pids, n, SIGKILL);
 			w->sweep_killed = true;
 			w->sweep_signalled = true;
@@ -760,6 +780,7 @@ static void sweep(struct watcher *w)
 	ev_timer_start(w->loop, &w->sweep_timer);
 	if (w->sweep_killed && !w->cgroup) {
 		w->sweep_killed = false;  /* fallback: later adoptions get theirs on the next round */
+		w->sweep_rekilling = true;
 		w->sweep_deadline = ev_now(w->loop);
 	}
 }

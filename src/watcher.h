@@ -170,10 +170,14 @@ struct watcher {
 	bool sweeping;
 	bool sweep_signalled;
 	bool sweep_killed;
+	bool sweep_rekilling;         /* without cgroups: SIGKILL again to what each round adopts */
 	ev_tstamp sweep_deadline;     /* graceful_timeout after the stop began */
 	ev_timer sweep_timer;
 	pid_t *swept;                 /* what the last round found (to see it reaped) */
 	int nswept;
+	pid_t *stopped_pids;          /* its processes when the stop began: process groups and
+				       * sessions of what they leave behind */
+	int nstopped_pids;
 	struct watcher *next_sweeping;  /* in the list of watchers sweeping (watcher.c) */
 	unsigned long long oom_seen;  /* memory.events oom_kill count already accounted for */
 };
