@@ -692,8 +692,8 @@ static void pid_index_remove(struct process *p)
  *
  * Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of thousands,
  * thousands of processes killed at once) goes in batches, with control requests, reaping and
- * output served in between. A spawn takes a few milliseconds: a batch holds the loop well under
- * 100 ms. A respawn due when the round's budget is spent waits in the queue of spawns due (first
+ * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at most,
+ * however slow spawning is (a loaded machine). A respawn due when the round's budget is spent waits in the queue of spawns due (first
  * come, first served, over all watchers): STARTING without a pid. An ev_prepare serves it at the
  * next rounds (an ev_idle keeps the loop from blocking meanwhile); new processes (reconcile)
  * wait until it is empty.
@@ -704,6 +704,7 @@ static void pid_index_remove(struct process *p)
  * an eighth of its delay): thousands of processes short of descriptors at once are one timer and
  * one wave of retries, itself spawned in batches, not thousands of timers. */
 #define SPAWN_BATCH 32
+#define SPAWN_SLICE 0.010
 #define NBACKOFF_QUEUES 12
 
 struct proc_queue {
@@ -737,16 +738,23 @@ static void sched_init(struct ev_loop *loop)
 	ev_init(&sched.retry, on_retry);
 }
 
+/* A round spawns SPAWN_BATCH processes at most, and for SPAWN_SLICE seconds at most: a spawn
+ * waits for the child's exec (vfork), which on a loaded machine takes milliseconds. */
 static bool spawn_budget_left(struct ev_loop *loop)
 {
 	static unsigned int round;
 	static int spawned;
+	static ev_tstamp began;
 
-	if (ev_iteration(loop) != round) {
+	if (ev_iteration(loop) != round || spawned == 0) {
 		round = ev_iteration(loop);
 		spawned = 0;
+		began = ev_time();
 	}
-	return spawned++ < SPAWN_BATCH;
+	if (spawned >= SPAWN_BATCH || (spawned > 0 && ev_time() - began > SPAWN_SLICE))
+		return false;
+	spawned++;
+	return true;
 }
 
 static bool is_unspawned(const struct process *p)
