@@ -194,6 +194,10 @@ void daemon_config_free(struct daemon_config *d);
  * (each process costs it 2, the read ends of its stdout and stderr pipes, beyond a margin for
  * its own), and no more than RLIMIT_NPROC. */
 long daemon_max_processes(const struct daemon_config *d);
+/* Why WANTED processes are over the default max_processes and what would let them run (" (the
+ * default: ... need a descriptor limit of ...)"), in BUF; "" when max_processes is set. */
+const char *daemon_max_processes_why(const struct daemon_config *d, long wanted, char *buf,
+				     size_t size);
 void config_errors_free(struct config_errors *errors);
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name);
