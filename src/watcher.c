@@ -712,11 +712,11 @@ static void pid_index_remove(struct process *p)
  *
  * Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of thousands,
  * thousands of processes killed at once) goes in batches, with control requests, reaping and
- * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at most,
- * however slow spawning is (a loaded machine). A respawn due when the round's budget is spent waits in the queue of spawns due (first
- * come, first served, over all watchers): STARTING without a pid. An ev_prepare serves it at the
- * next rounds (an ev_idle keeps the loop from blocking meanwhile); new processes (reconcile)
- * wait until it is empty.
+ * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at
+ * most, however slow spawning is (a loaded machine). A respawn due when the round's budget is
+ * spent waits in the queue of spawns due (first come, first served, over all watchers):
+ * STARTING without a pid. An ev_prepare serves it at the next rounds (an ev_idle keeps the loop
+ * from blocking meanwhile); new processes (reconcile) wait until it is empty.
  *
  * A process in BACKOFF (a failed start, a shortage of descriptors or processes, the pause after
  * a quick exit) waits in the backoff queue of its delay, in the order it is due; one timer, for
