@@ -481,9 +481,8 @@ static void refresh(struct wcgroup *cg)
 	if (populated == cg->populated && ooms == cg->oom_kills)
 		return;
 	cg->populated = populated;
-	notify_holders(cg);
-	/* Kept after the callbacks, which compare the count with what they saw last. */
 	cg->oom_kills = ooms;
+	notify_holders(cg);  /* last: a holder may let go of CG, and free it */
 }
 
 static void on_inotify(struct ev_loop *loop, ev_io *io, int revents)
