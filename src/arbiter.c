@@ -572,10 +572,7 @@ static void take_daemon_settings(struct arbiter *a, struct config *config, bool 
 		keep_restart_setting("curve_secret_key_file", &config->daemon.curve_secret_key_file,
 				     &old->curve_secret_key_file);
 		keep_restart_setting("cgroup", &config->daemon.cgroup, &old->cgroup);
-		/* add and set follow the file's unavailable_limits from now on */
-		struct limit_support support;
-		cgroup_support(&support);
-		config_set_limit_support(&support, config->daemon.limits_may_be_ignored);
+
 	}
 
 	daemon_config_free(old);

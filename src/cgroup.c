@@ -92,8 +92,8 @@ static bool find_cgroup2(char **mount, char **root, bool *read_only, bool *v1_me
 					  options) != 3 ||
 		    sscanf(sep + 3, "%63s %*s %511s", fstype, super) != 2)
 			continue;
-		if (strcmp(fstype, "cgroup") == 0 && strstr(super, "memory"))
-			*v1_memory = true;
+		if (strcmp(fstype, "cgroup") == 0 && !strstr(super, "name="))
+			*v1_memory = true;  /* a v1 controller hierarchy: a hybrid host */
 		if (found || strcmp(fstype, "cgroup2") != 0)
 			continue;
 		unescape_octal(rootbuf);
@@ -317,10 +317,10 @@ static void describe_missing(const struct plan *p, unsigned have, char *why, siz
 		if (!(have & bit))
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 				 names[0] ? ", " : "", controller_name(bit));
-	snprintf(why, size, "the cgroup2 hierarchy at %s gives cirqued's cgroup %s none of: %s%s",
-		 p->mount, p->create_base ? p->own : p->base, names, p->v1_memory
-		 ? "; this host mounts the memory controller in a cgroup v1 hierarchy, where "
-		 "cgroup v2 cannot use it" : "");
+	snprintf(why, size, "the cgroup2 hierarchy at %s does not give cirqued's cgroup (%s) the "
+		 "controllers %s%s", p->mount, p->create_base ? p->own : p->base, names, p->v1_memory
+		 ? "; this hybrid host mounts its controllers as cgroup v1, which cgroup v2 cannot "
+		 "use (boot with systemd.unified_cgroup_hierarchy=1 for a cgroup v2 host)" : "");
 }
 
 /* cgroup.events: some process in it or below it (what the kernel says now). */

@@ -739,6 +739,10 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 			snprintf(l->desc, sizeof(l->desc), "%s", "no processes (numprocesses 0)");
 		return stopping ? 1 : 0;
 	}
+	/* Stopping, and no process left: what its programs left behind is being stopped. */
+	bool sweeping = strcmp(wstate, "stopping") == 0;
+	json_array_foreach(list, i, proc)
+		sweeping = sweeping && json_object_get(proc, "pid") == NULL;
 	json_array_foreach(list, i, proc) {
 		const char *state = json_string_value(json_object_get(proc, "state"));
 		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
@@ -751,6 +755,11 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 			snprintf(l->name, sizeof(l->name), "%s:%lld", shown(name), (long long)wid);
 		snprintf(l->state, sizeof(l->state), "%s", state ? shown(state) : "UNKNOWN");
 		describe(l->desc, sizeof(l->desc), l->state, proc);
+		if (sweeping && strcmp(l->state, "STOPPED") == 0) {
+			/* its process is gone, what it left behind is being stopped (sweep) */
+			snprintf(l->state, sizeof(l->state), "STOPPING");
+			snprintf(l->desc, sizeof(l->desc), "stopping what its programs left behind");
+		}
 		if (waiting_for && strcmp(l->state, "STOPPED") == 0) {
 			/* its start waits for a higher priority level: on its way */
 			snprintf(l->state, sizeof(l->state), "STARTING");
@@ -1414,15 +1423,34 @@ static int ctl_add(struct client *c, int argc, char **argv)
 
 static int ctl_remove(struct client *c, int argc, char **argv)
 {
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, names = 0;
+	bool nostop = false;
 
+	/* --nostop (Circus's): the processes keep running, unsupervised. Checked before
+	 * anything is removed: a mistyped option is not a watcher's name. */
 	for (int i = 0; i < argc; i++) {
-		json_t *reply = call(c, "rm", json_pack("{s:s, s:b}", "name", argv[i], "waiting", 1),
+		if (strcmp(argv[i], "--nostop") == 0) {
+			nostop = true;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "cirquectl: remove: unknown option '%s' (remove [--nostop] "
+				"name...)\n", argv[i]);
+			return EXIT_USAGE;
+		} else {
+			argv[names++] = argv[i];
+		}
+	}
+	if (names == 0) {
+		fprintf(stderr, "cirquectl: remove: which watcher? (remove [--nostop] name...)\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < names; i++) {
+		json_t *reply = call(c, "rm", json_pack("{s:s, s:b, s:b}", "name", argv[i], "waiting",
+							1, "nostop", nostop),
 				     reply_timeout(c, "rm", true));
 		if (c->json)
 			print_json(reply);
 		else if (reply_ok(reply))
-			printf("%s: removed\n", argv[i]);
+			printf("%s: removed%s\n", argv[i], nostop ? ", its processes left running" : "");
 		else
 			printf("%s: ERROR (%s)\n", argv[i], is_no_such(reply) ? "no such process"
 									    : reply_reason(reply));

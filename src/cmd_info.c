@@ -322,6 +322,10 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 
 	(void)w;
 	json_object_del(all, "numwatchers");
+	/* the one in force (a reload keeps it), and what a limit it cannot apply is */
+	json_object_set_new(all, "cgroup", json_string(d->cgroup ? d->cgroup : "auto"));
+	json_object_set_new(all, "unavailable_limits",
+			    json_string(d->limits_may_be_ignored ? "warn" : "error"));
 	if (option) {
 		json_t *value = json_object_get(all, option);
 		if (value == NULL) {

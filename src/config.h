@@ -210,7 +210,8 @@ void config_errors_free(struct config_errors *errors);
  * in ERRORS, or when MAY_IGNORE (unavailable_limits: warn) a warning in WARNINGS, and the limit
  * is dropped. Returns the number of errors. */
 /* The cgroups of the running daemon, which the loads from now on check limits against (and
- * whether a limit it cannot apply is only a warning, for add and set). */
+ * whether a limit it cannot apply is only a warning for add and set: cirqued says no, since a
+ * set the operator just typed that changes nothing must not answer "set"). */
 void config_set_limit_support(const struct limit_support *support, bool may_ignore);
 int config_check_limits(struct config *config, const struct limit_support *support,
 			bool may_ignore, struct config_errors *errors,

@@ -505,7 +505,7 @@ int main(int argc, char **argv)
 		cgroup_teardown();
 		return 1;
 	}
-	config_set_limit_support(&support, config->daemon.limits_may_be_ignored);
+	config_set_limit_support(&support, false);  /* add, set: refused, never ignored */
 	config_log_warnings(config);
 	if (arbiter_init(&arbiter, loop, config) < 0)
 		return 1;
