@@ -1,0 +1,120 @@
+# Containment with cgroups (cgroup: auto, cirqued in the root cgroup): every process of a watcher
+# is in <cgroup2 mount>/cirque-<daemon pid>/<watcher>, with CIRQUE_WATCHER and CIRQUE_WID; a stop
+# leaves nothing behind, setsid or double fork, and what ignores the stop signal is ended with the
+# cgroup at graceful_timeout; what a watcher's processes leave behind while it runs is a stray:
+# shown by status, not counted as a process; restart, rm, reload and shutdown leave nothing, and
+# remove the cgroups.
+. "$(dirname "$0")/lib.sh"
+
+MNT=$(cgroup2_mount)
+if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w "$MNT" ]; then
+	note "skipped: needs root in the root cgroup of a writable cgroup2 (mount: ${MNT:-none}, cgroup: $(cgroup_of $$))"
+	echo ok
+	exit 0
+fi
+P=$(sleeper plain); F=$(sleeper forker); B=$(sleeper stubborn); L=$(sleeper leaver)
+LEAVER="  leaver:    # its child is left behind each time it is killed
+    cmd: /bin/sh -c 'setsid $L 7776 & exec $L 7777'
+    ready: {delay: 0.1s}
+    min_uptime: 0
+    graceful_timeout: 1s"
+cat >"$CONF" <<YAML
+watchers:
+  plain:
+    cmd: $P 7770
+    numprocesses: 2
+  forker:    # a setsid'd child that forks and exits, a double fork, then the program
+    cmd: /bin/sh -c '(setsid /bin/sh -c "$F 7771 & exit" &); ($F 7772 &); exec $F 7773'
+    graceful_timeout: 1s
+  stubborn:  # its child, in a session of its own, ignores SIGTERM
+    cmd: /bin/sh -c '(trap "" TERM; exec setsid $B 7774) & exec $B 7775'
+    graceful_timeout: 1s
+$LEAVER
+YAML
+start_daemon
+BASE="$MNT/cirque-$DPID"
+wait_for 5 'grep -F "containment: cgroup v2" "$DLOG" | grep -qF "$BASE"' ||
+	fail "no 'containment: cgroup v2 ... $BASE' line in the log"
+"$CTL" dstats | grep -qF "containment: cgroup $BASE" || fail "dstats: $("$CTL" dstats)"
+wait_for 10 'all_alive "^$P 7770" "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7774" "^$B 7775" "^$L 7776" "^$L 7777"' ||
+	fail "not every process started"
+
+# Each process is in its watcher's cgroup from the start, forked, setsid'd or not.
+[ "$(alive "^$P 7770" | wc -l)" = 2 ] || fail "plain: $(alive "^$P 7770" | wc -l) processes"
+for p in $(alive "^$P 7770"); do
+	[ "$(cgroup_of "$p")" = "/cirque-$DPID/plain" ] || fail "plain's pid $p is in $(cgroup_of "$p")"
+	has_env "$p" CIRQUE_WATCHER=plain || fail "pid $p: no CIRQUE_WATCHER=plain: $(proc_env "$p" | grep CIRQUE)"
+done
+wids=$(for p in $(alive "^$P 7770"); do proc_env "$p" | sed -n 's/^CIRQUE_WID=//p'; done | sort | tr '\n' ' ')
+[ "$wids" = "1 2 " ] || fail "plain's CIRQUE_WID values: '$wids'"
+for w in "forker:$F" "stubborn:$B" "leaver:$L"; do
+	name=${w%%:*}; m=${w#*:}
+	for p in $(alive "^$m 77"); do
+		[ "$(cgroup_of "$p")" = "/cirque-$DPID/$name" ] || fail "$name's pid $p is in $(cgroup_of "$p")"
+	done
+	wait_for 5 '[ "$(sort -n "$BASE/$name/cgroup.procs" 2>/dev/null | tr "\n" " ")" = "$(alive "^$m 77" | sort -n | tr "\n" " ")" ]' ||
+		fail "$BASE/$name/cgroup.procs: $(tr "\n" " " <"$BASE/$name/cgroup.procs" 2>/dev/null), processes $(alive "^$m 77" | tr '\n' ' ')"
+done
+
+# Strays: forker's setsid'd and double-forked sleeps were left behind at once.
+want=$(strays_text $(alive "^$F 7771") $(alive "^$F 7772"))
+wait_for 5 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
+# Killing leaver's program leaves its child behind: a stray, not counted; the program respawns.
+strays=""
+for round in 1 2; do
+	wait_for 5 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
+	old=$(alive "^$L 7777")
+	wait_for 5 '[ -n "$(children "$old")" ]' || fail "leaver's child did not start"
+	strays="$strays $(children "$old")"
+	kill -9 "$old"
+	wait_for 5 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
+	want=$(strays_text $strays)
+	wait_for 5 '[ "$(stray_desc leaver)" = "$want" ]' ||
+		fail "round $round: leaver's stray line: '$(stray_desc leaver)', want '$want'; status: $("$CTL" status)"
+	got=$("$CTL" --json status | json '" ".join(str(p) for p in sorted(d["strays"]["leaver"]))')
+	[ "$got" = "$(echo $strays | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')" ] ||
+		fail "--json status: strays of leaver: '$got', want '$strays'"
+	procs=$("$CTL" --json status | json '[p["pid"] for p in d["processes"]["leaver"]]')
+	[ "$procs" = "[$new]" ] || fail "leaver's processes: $procs, want [$new] (a stray counted?)"
+done
+[ "$("$CTL" numprocesses leaver)" = 1 ] || fail "numprocesses leaver: $("$CTL" numprocesses leaver)"
+
+# stop: nothing is left once it has returned, the cgroup is empty.
+"$CTL" stop forker >/dev/null || fail "stop forker failed"
+[ -z "$(alive "^$F 77")" ] || fail "forker's processes left after stop: $(alive "^$F 77" | tr '\n' ' ')"
+[ -z "$(cat "$BASE/forker/cgroup.procs" 2>/dev/null)" ] && [ -e "$BASE/forker/cgroup.procs" ] || fail "forker's cgroup not empty: $(cat "$BASE/forker/cgroup.procs" 2>&1)"
+[ -z "$(stray_desc forker)" ] || fail "a stray line after the stop: $("$CTL" status)"
+# The SIGTERM-ignoring child is ended at graceful_timeout (cgroup.kill).
+stubborn_child=$(alive "^$B 7774")
+"$CTL" stop stubborn >/dev/null || fail "stop stubborn failed"
+[ ! -e "/proc/$stubborn_child" ] || fail "the SIGTERM-ignoring child $stubborn_child survived the stop"
+[ -z "$(alive "^$B 77")" ] || fail "stubborn's processes left after stop: $(alive "^$B 77" | tr '\n' ' ')"
+[ -z "$(cat "$BASE/stubborn/cgroup.procs" 2>/dev/null)" ] && [ -e "$BASE/stubborn/cgroup.procs" ] || fail "stubborn's cgroup not empty"
+
+# restart: the old strays are gone once it has returned; the new program and its child run.
+"$CTL" restart leaver >/dev/null || fail "restart leaver failed"
+for p in $strays; do [ ! -e "/proc/$p" ] || fail "leaver's stray $p survived the restart"; done
+[ -n "$(alive "^$L 7777")" ] || fail "leaver not running after restart"
+wait_for 5 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not start"
+[ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
+
+# remove (rm) of a running watcher and of a stopped one, a reload without one: their cgroups go.
+"$CTL" remove plain >/dev/null || fail "remove plain failed"
+[ -z "$(alive "^$P 7770")" ] || fail "plain's processes left after remove"
+"$CTL" remove forker >/dev/null || fail "remove forker failed"
+wait_for 5 '[ ! -d "$BASE/plain" ] && [ ! -d "$BASE/forker" ]' || fail "remove left cgroups: $(ls "$BASE")"
+printf 'watchers:\n%s\n' "$LEAVER" >"$CONF"
+kill -HUP "$DPID"
+wait_for 5 '[ ! -d "$BASE/stubborn" ]' || fail "a reload without stubborn left its cgroup: $(ls "$BASE")"
+[ -d "$BASE/leaver" ] || fail "leaver's cgroup went away"
+
+# Shutdown: a stray and the running program are gone once quit has returned; so is the base.
+kill -9 "$(alive "^$L 7777")"
+wait_for 5 '[ -n "$(stray_desc leaver)" ]' || fail "no stray before the shutdown"
+"$CTL" quit >/dev/null || fail "quit failed"
+[ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after quit: $(alive "^$L 77" | tr '\n' ' ')"
+wait_for 10 '! kill -0 $DPID 2>/dev/null' || fail "daemon did not exit"
+wait "$DPID"
+DPID=""
+[ ! -d "$BASE" ] || fail "the base cgroup $BASE is still there: $(ls "$BASE")"
+echo ok
