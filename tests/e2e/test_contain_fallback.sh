@@ -1,0 +1,109 @@
+# Containment without cgroups: the mode and its reason are said (the log at start, dstats) with
+# `cgroup: off`, when the cgroup2 mount is read-only (access denied: the daemon runs in a mount
+# namespace of its own) and when none is mounted; and the fallback holds its promise: what a
+# watcher's processes left behind (setsid'd, double-forked, ignoring SIGTERM; found by process
+# group, session or CIRQUE_WATCHER) is gone once stop has returned, and shown as strays meanwhile.
+. "$(dirname "$0")/lib.sh"
+
+F=$(sleeper forker); B=$(sleeper family); L=$(sleeper leaver)
+# write_conf 'DAEMON SECTION'
+write_conf() {
+	cat >"$CONF" <<YAML
+$1
+watchers:
+  forker:    # a setsid'd child that forks and exits, a double fork, then the program
+    cmd: /bin/sh -c '(setsid /bin/sh -c "$F 7771 & exit" &); ($F 7772 &); exec $F 7773'
+    graceful_timeout: 1s
+  family:    # children that outlive the shell: in its group, setsid'd, ignoring SIGTERM
+    cmd: /bin/sh -c '$B 7780 & setsid $B 7781 & (trap "" TERM; exec $B 7782) & wait'
+    graceful_timeout: 1s
+  leaver:    # its child is left behind when it is killed
+    cmd: /bin/sh -c 'setsid $L 7776 & exec $L 7777'
+    ready: {delay: 0.1s}
+    min_uptime: 0
+    graceful_timeout: 1s
+YAML
+}
+# mode_is REASON: the log's and dstats' containment lines say process groups, for REASON.
+mode_is() {
+	wait_for 5 'grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qF -- "$1"' ||
+		fail "no 'containment: process groups and subreaper only ... $1' in the log"
+	"$CTL" dstats | grep -F "containment: process groups (no cgroup: " | grep -qF -- "$1" ||
+		fail "dstats does not say 'containment: process groups (no cgroup: ...$1...)': $("$CTL" dstats)"
+}
+started() {
+	wait_for 10 'all_alive "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7780" "^$B 7781" "^$B 7782" "^$L 7776" "^$L 7777"' ||
+		fail "not every process started"
+	for p in $(alive "^$F 77"); do
+		[ "$(cgroup_of "$p")" = "$(cgroup_of "$DPID")" ] || fail "pid $p in $(cgroup_of "$p"), not the daemon's cgroup"
+	done
+	[ -z "$MNT" ] || [ ! -e "$MNT/cirque-$DPID" ] || fail "$MNT/cirque-$DPID was made"
+}
+# gone_after_stop NAME MARKER: stop NAME; no process with MARKER once it has returned.
+gone_after_stop() {
+	"$CTL" stop "$1" >/dev/null || fail "stop $1 failed"
+	[ -z "$(alive "$2")" ] || fail "$1's processes left after stop: $(alive "$2" | tr '\n' ' ')"
+	[ -z "$(stray_desc "$1")" ] || fail "a stray line for $1 after its stop: $("$CTL" status)"
+}
+
+# cgroup: off.
+MNT=$(cgroup2_mount)
+write_conf 'cirque: {cgroup: off}'
+start_daemon
+mode_is "cgroup: off in the configuration"
+started
+has_env "$(alive "^$F 7773")" CIRQUE_WATCHER=forker || fail "no CIRQUE_WATCHER=forker in the program's environment"
+has_env "$(alive "^$F 7773")" CIRQUE_WID=1 || fail "no CIRQUE_WID=1 in the program's environment"
+gone_after_stop forker "^$F 77"
+"$CTL" quit >/dev/null || fail "quit failed"
+[ -z "$(alive "^$B 77")" ] && [ -z "$(alive "^$L 77")" ] || fail "processes left after quit: $(alive "^$T/")"
+wait_for 10 '! kill -0 $DPID 2>/dev/null' || fail "daemon did not exit"
+wait "$DPID"
+DPID=""
+
+if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+	note "skipped the read-only and unmounted cgroup2 cases: needs root, unshare and cgroup2 (mount: ${MNT:-none})"
+	echo ok
+	exit 0
+fi
+
+# The cgroup2 mount read-only (the default cgroup: auto): the fallback, and all it promises.
+write_conf ''
+start_daemon_unshared "mount -o remount,bind,ro $MNT"
+awk -v m="$MNT" '$5 == m && $6 ~ /^ro/' "/proc/$DPID/mountinfo" | grep -q . ||
+	fail "test setup: $MNT is not read-only for the daemon: $(grep cgroup2 "/proc/$DPID/mountinfo")"
+mode_is "Read-only file system"
+grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qF "$MNT/cirque-$DPID" ||
+	fail "the reason does not name $MNT/cirque-$DPID: $(grep -F containment: "$DLOG")"
+started
+# Strays: forker's setsid'd and double-forked sleeps, left behind at once.
+want=$(strays_text $(alive "^$F 7771") $(alive "^$F 7772"))
+wait_for 5 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
+# Killing leaver's program leaves its setsid'd child: a stray, not counted; it respawns.
+wait_for 5 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
+old=$(alive "^$L 7777")
+stray=$(children "$old")
+[ -n "$stray" ] || fail "leaver's child is not its program's child"
+kill -9 "$old"
+wait_for 5 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
+wait_for 5 '[ "$(stray_desc leaver)" = "1 process left behind: pid $stray" ]' ||
+	fail "leaver's stray line: '$(stray_desc leaver)', want pid $stray; status: $("$CTL" status)"
+[ "$("$CTL" --json status | json 'd["strays"]["leaver"]')" = "[$stray]" ] || fail "--json status: strays: $("$CTL" --json status)"
+[ "$("$CTL" --json status | json '[p["pid"] for p in d["processes"]["leaver"]]')" = "[$new]" ] ||
+	fail "leaver's processes are not [$new] (a stray counted?)"
+# stop: nothing left once it has returned, the child ignoring SIGTERM included.
+gone_after_stop forker "^$F 77"
+gone_after_stop family "^$B 77"
+"$CTL" restart leaver >/dev/null || fail "restart leaver failed"
+[ ! -e "/proc/$stray" ] || fail "leaver's stray $stray survived the restart"
+[ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
+stop_daemon TERM 20
+[ -z "$(alive "^$T/")" ] || fail "processes left after the shutdown: $(alive "^$T/" | tr '\n' ' ')"
+
+# No cgroup2 mounted at all.
+write_conf ''
+start_daemon_unshared "umount -l $MNT"
+grep -q cgroup2 "/proc/$DPID/mountinfo" && fail "test setup: cgroup2 still mounted for the daemon"
+mode_is "no cgroup2"
+stop_daemon TERM 20
+echo ok
