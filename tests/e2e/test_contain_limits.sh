@@ -57,6 +57,7 @@ printf '%s\nwatchers:\n  web:\n    cmd: %s 3600\n' "$DAEMON" "$S" >"$CONF"
 start_daemon
 wait_for 5 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start"
 pid=$(alive "^$S 3600")
+wait_for 5 '"$CTL" status web | grep -qE "^web +RUNNING"' || fail "web not running: $("$CTL" status)"
 limits_conf "$DAEMON"
 out=$("$CTL" update 2>&1) && fail "update accepted a limit it cannot apply: $out"
 in_text "$out" 5:17 "memory_max: the memory controller is not available (" || fail "update's refusal: $out"

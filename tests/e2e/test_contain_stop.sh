@@ -13,8 +13,8 @@ if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w 
 	exit 0
 fi
 P=$(sleeper plain); F=$(sleeper forker); B=$(sleeper stubborn); L=$(sleeper leaver)
-LEAVER="  leaver:    # its child is left behind each time it is killed
-    cmd: /bin/sh -c 'setsid $L 7776 & exec $L 7777'
+LEAVER="  leaver:    # its child is left behind each time it is killed; it notes what it finds at start
+    cmd: /bin/sh -c 'pgrep -f \"^$L 7776\" >$T/seen.\$\$; setsid $L 7776 & exec $L 7777'
     ready: {delay: 0.1s}
     min_uptime: 0
     graceful_timeout: 1s"
@@ -94,7 +94,10 @@ stubborn_child=$(alive "^$B 7774")
 # restart: the old strays are gone once it has returned; the new program and its child run.
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
 for p in $strays; do [ ! -e "/proc/$p" ] || fail "leaver's stray $p survived the restart"; done
-[ -n "$(alive "^$L 7777")" ] || fail "leaver not running after restart"
+new=$(alive "^$L 7777")
+[ -n "$new" ] || fail "leaver not running after restart"
+wait_for 5 '[ -e "$T/seen.$new" ]' || fail "leaver's new program did not start as expected"
+[ ! -s "$T/seen.$new" ] || fail "the old strays were still there when the new program started: $(cat "$T/seen.$new")"
 wait_for 5 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not start"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
 
