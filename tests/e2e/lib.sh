@@ -209,3 +209,12 @@ strays_text() {
 	pids=$(printf '%s\n' "$@" | sort -n | tr '\n' ' ')
 	if [ $# = 1 ]; then echo "1 process left behind: pid ${pids% }"; else echo "$# processes left behind: pids ${pids% }"; fi
 }
+
+# polite_stray: the path of a script that waits until SIGTERM, then appends "TERM <its first
+# argument>" to $T/got-term and exits: a process that shows it was stopped with SIGTERM.
+polite_stray() {
+	printf '#!/bin/sh\ntrap '\''echo "TERM $1" >>%s/got-term; exit 0'\'' TERM\n%s 7779 &\nwait\n' \
+		"$T" "$(sleeper polite-child)" >"$T/polite"
+	chmod 755 "$T/polite"
+	echo "$T/polite"
+}

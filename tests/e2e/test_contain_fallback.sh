@@ -5,7 +5,7 @@
 # group, session or CIRQUE_WATCHER) is gone once stop has returned, and shown as strays meanwhile.
 . "$(dirname "$0")/lib.sh"
 
-F=$(sleeper forker); B=$(sleeper family); L=$(sleeper leaver)
+F=$(sleeper forker); B=$(sleeper family); L=$(sleeper leaver); POLITE=$(polite_stray)
 # write_conf 'DAEMON SECTION'
 write_conf() {
 	cat >"$CONF" <<YAML
@@ -14,8 +14,8 @@ watchers:
   forker:    # a setsid'd child that forks and exits, a double fork, then the program
     cmd: /bin/sh -c '(setsid /bin/sh -c "$F 7771 & exit" &); ($F 7772 &); exec $F 7773'
     graceful_timeout: 1s
-  family:    # children that outlive the shell: in its group, setsid'd, ignoring SIGTERM
-    cmd: /bin/sh -c '$B 7780 & setsid $B 7781 & (trap "" TERM; exec $B 7782) & wait'
+  family:    # children that outlive the shell: in its group, setsid'd, ignoring SIGTERM, polite
+    cmd: /bin/sh -c '$B 7780 & setsid $B 7781 & (trap "" TERM; exec $B 7782) & $POLITE family & wait'
     graceful_timeout: 1s
   leaver:    # its child is left behind when it is killed
     cmd: /bin/sh -c 'setsid $L 7776 & exec $L 7777'
@@ -27,10 +27,11 @@ YAML
 # mode_is REASON: the log's and dstats' containment lines say process groups, for a reason that
 # matches REASON (an extended regex, ignoring case).
 mode_is() {
-	wait_for 5 'grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qiE -- "$1"' ||
-		fail "no 'containment: process groups and subreaper only ... $1' in the log"
-	"$CTL" dstats | grep -F "containment: process groups (no cgroup: " | grep -qiE -- "$1" ||
-		fail "dstats does not say 'containment: process groups (no cgroup: ...$1...)': $("$CTL" dstats)"
+	reason=$1
+	wait_for 5 'grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qiE -- "$reason"' ||
+		fail "no 'containment: process groups and subreaper only ... $reason' in the log"
+	"$CTL" dstats | grep -F "containment: process groups (no cgroup: " | grep -qiE -- "$reason" ||
+		fail "dstats does not say 'containment: process groups (no cgroup: ...$reason...)': $("$CTL" dstats)"
 }
 started() {
 	wait_for 10 'all_alive "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7780" "^$B 7781" "^$B 7782" "^$L 7776" "^$L 7777"' ||
@@ -93,6 +94,8 @@ wait_for 5 '[ "$(stray_desc leaver)" = "1 process left behind: pid $stray" ]' ||
 # stop: nothing left once it has returned, the child ignoring SIGTERM included.
 gone_after_stop forker "^$F 77"
 gone_after_stop family "^$B 77"
+grep -qx "TERM family" "$T/got-term" 2>/dev/null || fail "family's polite child did not get SIGTERM at the stop"
+[ -z "$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "family's polite child left after stop"
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
 [ ! -e "/proc/$stray" ] || fail "leaver's stray $stray survived the restart"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
@@ -100,7 +103,7 @@ stop_daemon TERM 20
 [ -z "$(alive "^$T/")" ] || fail "processes left after the shutdown: $(alive "^$T/" | tr '\n' ' ')"
 
 # No cgroup2 mounted at all.
-write_conf ''
+printf 'watchers:\n  w: {cmd: "%s 7790"}\n' "$F" >"$CONF"
 start_daemon_unshared "umount -l $MNT"
 grep -q cgroup2 "/proc/$DPID/mountinfo" && fail "test setup: cgroup2 still mounted for the daemon"
 mode_is "no cgroup2|not mounted"

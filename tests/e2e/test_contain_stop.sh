@@ -12,7 +12,7 @@ if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w 
 	echo ok
 	exit 0
 fi
-P=$(sleeper plain); F=$(sleeper forker); B=$(sleeper stubborn); L=$(sleeper leaver)
+P=$(sleeper plain); F=$(sleeper forker); B=$(sleeper stubborn); L=$(sleeper leaver); POLITE=$(polite_stray)
 LEAVER="  leaver:    # its child is left behind each time it is killed; it notes what it finds at start
     cmd: /bin/sh -c 'pgrep -f \"^$L 7776\" >$T/seen.\$\$; setsid $L 7776 & exec $L 7777'
     ready: {delay: 0.1s}
@@ -29,6 +29,9 @@ watchers:
   stubborn:  # its child, in a session of its own, ignores SIGTERM
     cmd: /bin/sh -c '(trap "" TERM; exec setsid $B 7774) & exec $B 7775'
     graceful_timeout: 1s
+  polite:    # its child waits for SIGTERM, which it is sent once the program is gone
+    cmd: /bin/sh -c '$POLITE polite & exec $P 7778'
+    graceful_timeout: 3s
 $LEAVER
 YAML
 start_daemon
@@ -90,6 +93,12 @@ stubborn_child=$(alive "^$B 7774")
 [ ! -e "/proc/$stubborn_child" ] || fail "the SIGTERM-ignoring child $stubborn_child survived the stop"
 [ -z "$(alive "^$B 77")" ] || fail "stubborn's processes left after stop: $(alive "^$B 77" | tr '\n' ' ')"
 [ -z "$(cat "$BASE/stubborn/cgroup.procs" 2>/dev/null)" ] && [ -e "$BASE/stubborn/cgroup.procs" ] || fail "stubborn's cgroup not empty"
+
+# What the program leaves behind gets the stop signal first (SIGKILL only at graceful_timeout).
+wait_for 5 '[ -n "$(alive "^/bin/sh $POLITE polite")" ]' || fail "polite's child did not start"
+"$CTL" stop polite >/dev/null || fail "stop polite failed"
+grep -qx "TERM polite" "$T/got-term" 2>/dev/null || fail "polite's child did not get SIGTERM at the stop"
+[ -z "$(alive "^$P 7778")$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "polite's processes left after stop"
 
 # restart: the old strays are gone once it has returned; the new program and its child run.
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
