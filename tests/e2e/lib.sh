@@ -197,10 +197,12 @@ stray_desc() {
 	echo "${d%%: *}: $(echo ${d#*: } | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 }
 
-# all_alive MARKER...: each marker has a live process.
+# all_alive ^MARKER...: each marker (a regex anchored at the start) has a live process; one
+# scan of /proc for them all.
 all_alive() {
-	local m
-	for m in "$@"; do [ -n "$(alive "$m")" ] || return 1; done
+	local m list
+	list=$(pgrep -af .)
+	for m in "$@"; do grep -qE -- "^[0-9]+ ${m#^}" <<<"$list" || return 1; done
 }
 
 # strays_text PID...: what stray_desc shows for these pids.

@@ -20,8 +20,8 @@ LEAVER="  leaver:    # its child is left behind each time it is killed; it notes
     graceful_timeout: 1s"
 cat >"$CONF" <<YAML
 watchers:
-  plain:
-    cmd: $P 7770
+  plain:     # notes its cgroup first thing
+    cmd: /bin/sh -c 'cat /proc/self/cgroup >$T/first.\$\$; exec $P 7770'
     numprocesses: 2
   forker:    # a setsid'd child that forks and exits, a double fork, then the program
     cmd: /bin/sh -c '(setsid /bin/sh -c "$F 7771 & exit" &); ($F 7772 &); exec $F 7773'
@@ -46,6 +46,7 @@ wait_for 10 'all_alive "^$P 7770" "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7774" "^
 [ "$(alive "^$P 7770" | wc -l)" = 2 ] || fail "plain: $(alive "^$P 7770" | wc -l) processes"
 for p in $(alive "^$P 7770"); do
 	[ "$(cgroup_of "$p")" = "/cirque-$DPID/plain" ] || fail "plain's pid $p is in $(cgroup_of "$p")"
+	grep -qx "0::/cirque-$DPID/plain" "$T/first.$p" || fail "plain's pid $p did not start in its cgroup: $(cat "$T/first.$p")"
 	has_env "$p" CIRQUE_WATCHER=plain || fail "pid $p: no CIRQUE_WATCHER=plain: $(proc_env "$p" | grep CIRQUE)"
 done
 wids=$(for p in $(alive "^$P 7770"); do proc_env "$p" | sed -n 's/^CIRQUE_WID=//p'; done | sort | tr '\n' ' ')
