@@ -1,6 +1,7 @@
 /* arbiter.c - owns the watchers: start-up (higher priority first) and shutdown (lower first), each
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
+#include "cgroup.h"
 
 #include "events.h"
 #include "notify.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "safefs.h"
 #include "parse.h"
+#include "proc_info.h"
 #include "xmalloc.h"
 
 #include <dirent.h>
@@ -279,13 +281,58 @@ static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 				ours_from_start = ours_from_start || a->initial_children[i] == pid;
 			for (int i = 0; a && i < a->nreleased; i++)  /* rm with nostop */
 				ours_from_start = ours_from_start || a->released[i] == pid;
-			if (!ours_from_start)
+			/* A zombie is gone already: libev reaps it on this round. */
+			if (!ours_from_start && !proc_is_zombie(pid))
 				pids[n++] = pid;
 		}
 	}
 	if (tasks)
 		closedir(tasks);
 	return n;
+}
+
+/* The one arbiter, for the orphan source (a plain function pointer). */
+static struct arbiter *orphans_owner;
+
+static int compare_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Our children that no watcher tracks and that did not come with us: what the watchers'
+ * programs left behind (their orphans, adopted by us as subreaper). */
+static int untracked_children(pid_t **out)
+{
+	struct arbiter *a = orphans_owner;
+	pid_t *children, *tracked;
+	int n = proc_children(getpid(), false, &children), ntracked = 0, kept = 0, cap = 16;
+
+	tracked = xmalloc(sizeof(pid_t) * (size_t)cap);
+	for (struct watcher *w = a ? a->watchers : NULL; w; w = w->next) {
+		for (struct process *p = w->processes; p; p = p->next) {
+			if (p->pid <= 0)
+				continue;
+			if (ntracked == cap)
+				tracked = xreallocarray(tracked, (size_t)(cap *= 2), sizeof(pid_t));
+			tracked[ntracked++] = p->pid;
+		}
+	}
+	qsort(tracked, (size_t)ntracked, sizeof(pid_t), compare_pid);
+	for (int i = 0; i < n; i++) {
+		pid_t pid = children[i];
+		bool ours_from_start = false;
+		for (int k = 0; a && k < a->ninitial_children; k++)
+			ours_from_start = ours_from_start || a->initial_children[k] == pid;
+		for (int k = 0; a && k < a->nreleased; k++)
+			ours_from_start = ours_from_start || a->released[k] == pid;
+		if (!ours_from_start &&
+		    !bsearch(&pid, tracked, (size_t)ntracked, sizeof(pid_t), compare_pid))
+			children[kept++] = pid;
+	}
+	free(tracked);
+	*out = children;
+	return kept;
 }
 
 static void finish(struct arbiter *a)
@@ -507,6 +554,11 @@ static void take_daemon_settings(struct arbiter *a, struct config *config, bool 
 		keep_restart_setting("pidfile", &config->daemon.pidfile, &old->pidfile);
 		keep_restart_setting("curve_secret_key_file", &config->daemon.curve_secret_key_file,
 				     &old->curve_secret_key_file);
+		keep_restart_setting("cgroup", &config->daemon.cgroup, &old->cgroup);
+		/* add and set follow the file's unavailable_limits from now on */
+		struct limit_support support;
+		cgroup_support(&support);
+		config_set_limit_support(&support, config->daemon.limits_may_be_ignored);
 	}
 
 	daemon_config_free(old);
@@ -686,6 +738,8 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
 	a->config_path = xstrdup(config->path);
+	orphans_owner = a;
+	watcher_set_orphan_source(untracked_children);
 	raise_nofile(a);
 	fd_reserve_init();
 	/* Children we have before spawning anything came with the process that exec'd us (a

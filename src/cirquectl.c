@@ -609,6 +609,7 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	/* How often this slot was respawned after an exit: a young uptime with many restarts is a
 	 * crash loop. */
 	json_int_t restarts = json_integer_value(json_object_get(proc, "restarts"));
+	bool oom = json_is_true(json_object_get(proc, "oom_killed"));
 	char restarted[48] = "";
 	if (restarts > 0)
 		snprintf(restarted, sizeof(restarted), ", %lld restart%s", (long long)restarts,
@@ -618,7 +619,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 		char last[64] = "";
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
-		if (code)  /* how the process before it in this slot ended (it was respawned) */
+		if (code && oom)
+			snprintf(last, sizeof(last), " (last exit: killed by the OOM killer)");
+		else if (code)  /* how the process before it in this slot ended (respawned) */
 			describe_exit(last, sizeof(last), " (last exit: ", json_integer_value(code),
 				      ")");
 		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s", (long long)pid, uptime,
@@ -649,7 +652,9 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 			 (long long)failures);
 	} else if (strcmp(state, "EXITED") == 0 && code) {
 		json_int_t v = json_integer_value(code);
-		if (v < 0)
+		if (oom)
+			snprintf(out, size, "killed by the OOM killer (memory_max)");
+		else if (v < 0)
 			snprintf(out, size, "killed by signal %lld", (long long)-v);
 		else
 			snprintf(out, size, "exit status %lld%s", (long long)v,
@@ -760,17 +765,47 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 	return not_running;
 }
 
+/* The line of the processes WATCHER's programs left behind (cirqued adopted them), when it has
+ * some and the targets ask for the whole watcher. */
+static void stray_line(json_t *strays, const char *name, const struct target *targets,
+		       int ntargets, struct status_line **lines, int *n, int *cap)
+{
+	json_t *pids = json_object_get(strays, name), *pid;
+	size_t count = json_array_size(pids), i;
+	bool asked = ntargets == 0;
+
+	for (int k = 0; k < ntargets; k++)
+		asked = asked || (targets[k].wid == 0 && name_matches(targets[k].name, name));
+	if (count == 0 || !asked)
+		return;
+	struct status_line *l = new_line(lines, n, cap);
+	snprintf(l->name, sizeof(l->name), "%s:stray", shown(name));
+	snprintf(l->state, sizeof(l->state), "STRAY");
+	snprintf(l->desc, sizeof(l->desc), "%zu process%s left behind: pid%s", count,
+		 count == 1 ? "" : "es", count == 1 ? "" : "s");
+	json_array_foreach(pids, i, pid) {
+		size_t used = strlen(l->desc);
+		if (used + 24 >= sizeof(l->desc)) {
+			snprintf(l->desc + used, sizeof(l->desc) - used, " ...");
+			break;
+		}
+		snprintf(l->desc + used, sizeof(l->desc) - used, " %lld",
+			 (long long)json_integer_value(pid));
+	}
+}
+
 /* The status reply with only what the N targets ask for (a copy; all of it when N is 0). */
 static json_t *filtered_status(json_t *reply, const struct target *t, int n)
 {
 	json_t *out = json_copy(reply), *statuses = json_object(), *processes = json_object();
-	json_t *state, *proc;
+	json_t *strays = json_object(), *state, *proc;
 	const char *name;
 	size_t i;
 
 	if (n == 0) {
 		json_decref(statuses);
 		json_decref(processes);
+		json_decref(strays);
 		return out;
 	}
 	json_object_foreach(json_object_get(reply, "statuses"), name, state) {
@@ -787,9 +822,13 @@ static json_t *filtered_status(json_t *reply, const struct target *t, int n)
 			if (asked_for(t, n, name, json_integer_value(json_object_get(proc, "wid"))))
 				json_array_append(kept, proc);
 		json_object_set_new(processes, name, kept);
+		json_t *left = json_object_get(json_object_get(reply, "strays"), name);
+		if (left)
+			json_object_set(strays, name, left);
 	}
 	json_object_set_new(out, "statuses", statuses);
 	json_object_set_new(out, "processes", processes);
+	json_object_set_new(out, "strays", strays);
 	return out;
 }
 
@@ -855,10 +894,12 @@ static int ctl_status(struct client *c, int argc, char **argv)
 		bool wanted = argc == 0;
 		for (int i = 0; i < argc && !wanted; i++)
 			wanted = name_matches(targets[i].name, name);
-		if (wanted)
-			not_running += collect_lines(processes, json_object_get(reply, "waiting"),
-						     name, json_string_value(state), targets, argc,
-						     &lines, &n, &cap);
+		if (!wanted)
+			continue;
+		not_running += collect_lines(processes, json_object_get(reply, "waiting"), name,
+					     json_string_value(state), targets, argc, &lines, &n,
+					     &cap);
+		stray_line(json_object_get(reply, "strays"), name, targets, argc, &lines, &n, &cap);
 	}
 	for (int i = 0; i < n; i++)
 		if ((int)strlen(lines[i].name) + 3 > width)
@@ -1507,8 +1548,41 @@ static void print_stats_rows(const char *wname, json_t *procs)
 	free(infos);
 }
 
-/* The stats of target T into INFOS ({watcher: {pid: info}}); the reply's exit code. */
-static int stats_of(struct client *c, const char *arg, json_t *infos)
+/* "12.3M" */
+static void human_bytes(char *out, size_t size, double bytes)
+{
+	static const char units[] = "BKMGT";
+	int u = 0;
+
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(out, size, u == 0 ? "%.0f%c" : "%.1f%c", bytes, units[u]);
+}
+
+/* The row of WNAME's whole cgroup: every process in it (strays and children included). */
+static void print_cgroup_row(const char *wname, json_t *cg)
+{
+	char rss[32], what[300];
+	json_t *cpu = json_object_get(cg, "cpu_seconds");
+
+	if (cg == NULL)
+		return;
+	human_bytes(rss, sizeof(rss), (double)json_integer_value(json_object_get(cg, "memory")));
+	snprintf(what, sizeof(what), "cgroup %s: %lld process%s", shown(json_string_value(
+		 json_object_get(cg, "path"))), (long long)json_integer_value(json_object_get(cg,
+		 "processes")), json_integer_value(json_object_get(cg, "processes")) == 1 ? "" : "es");
+	if (json_is_number(cpu))
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), ", %.2f s of CPU",
+			 json_number_value(cpu));
+	printf("%-24s %4s %8s %6s %6s %8s %10s %s\n", shown(wname), "all", "-", "-", "-", rss, "-",
+	       what);
+}
+
+/* The stats of target T into INFOS ({watcher: {pid: info}}) and CGROUPS ({watcher: cgroup});
+ * the reply's exit code. */
+static int stats_of(struct client *c, const char *arg, json_t *infos, json_t *cgroups)
 {
 	struct target t = parse_target(arg);
 	json_t *reply = call(c, "stats", target_props(&t), c->timeout < 0 ? 5 : c->timeout);
@@ -1530,6 +1604,8 @@ static int stats_of(struct client *c, const char *arg, json_t *infos)
 			json_object_set(procs, key, info);
 		} else {
 			json_object_update(procs, info);
+			if (json_object_get(reply, "cgroup"))
+				json_object_set(cgroups, t.name, json_object_get(reply, "cgroup"));
 		}
 	}
 	json_decref(reply);
@@ -1539,7 +1615,7 @@ static int stats_of(struct client *c, const char *arg, json_t *infos)
 
 static int ctl_stats(struct client *c, int argc, char **argv)
 {
-	json_t *reply, *infos, *procs;
+	json_t *reply, *infos, *procs, *cgroups;
 	const char *wname;
 	int rc = EXIT_OK;
 
@@ -1552,32 +1628,39 @@ static int ctl_stats(struct client *c, int argc, char **argv)
 			return rc;
 		}
 		infos = json_incref(json_object_get(reply, "infos"));
+		cgroups = json_object_get(reply, "cgroups") ? json_incref(json_object_get(reply,
+			"cgroups")) : json_object();
 		json_decref(reply);
 	} else {
 		infos = json_object();
+		cgroups = json_object();
 		for (int i = 0; i < argc; i++) {
-			int one = stats_of(c, argv[i], infos);
+			int one = stats_of(c, argv[i], infos, cgroups);
 			if (one != EXIT_OK)
 				rc = one;
 		}
 		if (c->json) {
-			reply = json_pack("{s:s, s:O}", "status", rc == EXIT_OK ? "ok" : "error",
-					  "infos", infos);
+			reply = json_pack("{s:s, s:O, s:O}", "status", rc == EXIT_OK ? "ok" : "error",
+					  "infos", infos, "cgroups", cgroups);
 			if (rc != EXIT_OK)
 				json_object_set_new(reply, "reason", json_string(
 					rc == EXIT_NO_SUCH ? "no such process" : "stats failed"));
 			print_json(reply);
 			json_decref(reply);
 			json_decref(infos);
+			json_decref(cgroups);
 			return rc;
 		}
 	}
 	if (argc == 0 || json_object_size(infos) > 0)
 		printf("%-24s %4s %8s %6s %6s %8s %10s %s\n", "NAME", "WID", "PID", "CPU%", "MEM%",
 		       "RSS", "AGE", "CMDLINE");
-	json_object_foreach(infos, wname, procs)
+	json_object_foreach(infos, wname, procs) {
 		print_stats_rows(wname, procs);
+		print_cgroup_row(wname, json_object_get(cgroups, wname));
+	}
 	json_decref(infos);
+	json_decref(cgroups);
 	return rc;
 }
 

@@ -127,6 +127,8 @@ static json_t *process_details(struct watcher *w, double now)
 				WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st)));
 			/* in exitcodes: the job finished as it should */
 			json_object_set_new(item, "expected", json_boolean(p->exit_expected));
+			if (p->oom_killed)  /* the kernel's OOM killer's SIGKILL (memory.events) */
+				json_object_set_new(item, "oom_killed", json_true());
 		}
 		if (p->failures > 0)
 			json_object_set_new(item, "failures", json_integer(p->failures));
@@ -161,6 +163,26 @@ static const char *status_of(struct arbiter *a, const struct watcher *w, char *w
 	return watcher_status(w);
 }
 
+/* The processes W's programs left behind (cirqued adopted them), as a list of pids. */
+static json_t *strays_json(struct watcher *w)
+{
+	pid_t *pids;
+	int n = watcher_strays(w, &pids);
+	json_t *list = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_integer(pids[i]));
+	free(pids);
+	return list;
+}
+
+/* How the watchers are contained: {"mode": "cgroup" or "process groups", "text": ...}. */
+static json_t *containment_json(void)
+{
+	return json_pack("{s:s, s:s, s:s?}", "mode", cgroup_enabled() ? "cgroup" : "process groups",
+			 "text", cgroup_mode_text(), "base", cgroup_base());
+}
+
 void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	bool details = prop_bool(props, "processes", false);
@@ -173,8 +195,11 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 	if (w) {
 		json_t *reply = json_pack("{s:s}", "status",
 					  status_of(a, w, waiting_for, sizeof(waiting_for)));
-		if (details)
+		if (details) {
 			json_object_set_new(reply, "processes", process_details(w, now));
+			json_object_set_new(reply, "strays", strays_json(w));
+			json_object_set_new(reply, "containment", containment_json());
+		}
 		if (details && waiting_for[0])
 			json_object_set_new(reply, "waiting_for", json_string(waiting_for));
 		control_reply_raw(req, reply);  /* Circus's quirk: the state in `status` */
@@ -183,12 +208,18 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 	statuses = json_object();
 	processes = json_object();
 	waiting = json_object();  /* cirque's: {name: what it waits for}, with processes */
+	json_t *strays = json_object();  /* cirque's: {name: [pids]}, those that have some */
 	list = sorted_watchers(a, &n);
 	for (int i = 0; i < n; i++) {
 		const char *state = status_of(a, list[i], waiting_for, sizeof(waiting_for));
 		json_object_set_new(statuses, list[i]->name, json_string(state));
 		if (details)
 			json_object_set_new(processes, list[i]->name, process_details(list[i], now));
+		json_t *left = details ? strays_json(list[i]) : NULL;
+		if (left && json_array_size(left) > 0)
+			json_object_set_new(strays, list[i]->name, left);
+		else
+			json_decref(left);
 		if (details && waiting_for[0])
 			json_object_set_new(waiting, list[i]->name, json_string(waiting_for));
 	}
@@ -197,9 +228,12 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 	if (details) {
 		json_object_set_new(reply, "processes", processes);
 		json_object_set_new(reply, "waiting", waiting);
+		json_object_set_new(reply, "strays", strays);
+		json_object_set_new(reply, "containment", containment_json());
 	} else {
 		json_decref(processes);
 		json_decref(waiting);
+		json_decref(strays);
 	}
 	control_reply(req, reply);
 }
@@ -309,6 +343,31 @@ static json_t *process_stats(const struct process *p)
 	return info;
 }
 
+/* cirque's: the whole cgroup of W (every descendant, strays included): {path, processes,
+ * cpu_seconds, memory}; memory is memory.current, or without the memory controller the sum of
+ * the processes' resident sizes. NULL without a cgroup. */
+static json_t *cgroup_stats(struct watcher *w)
+{
+	pid_t *pids;
+	long long memory;
+	int n;
+
+	if (w->cgroup == NULL)
+		return NULL;
+	n = wcgroup_pids(w->cgroup, &pids);
+	memory = wcgroup_memory(w->cgroup);
+	if (memory < 0) {
+		memory = 0;
+		for (int i = 0; i < n; i++)
+			memory += proc_rss(pids[i]);
+	}
+	free(pids);
+	double cpu = wcgroup_cpu_seconds(w->cgroup);
+	return json_pack("{s:s, s:i, s:o, s:I}", "path", wcgroup_path(w->cgroup), "processes", n,
+			 "cpu_seconds", cpu < 0 ? json_null() : json_real(cpu), "memory",
+			 (json_int_t)memory);
+}
+
 void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *infos;
@@ -338,11 +397,19 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct wat
 				snprintf(key, sizeof(key), "%d", (int)p->pid);
 				json_object_set_new(infos, key, process_stats(p));
 			}
-		control_reply(req, json_pack("{s:s, s:o}", "name", w->name, "info", infos));
+		json_t *reply = json_pack("{s:s, s:o}", "name", w->name, "info", infos);
+		json_t *cg = cgroup_stats(w);
+		if (cg)
+			json_object_set_new(reply, "cgroup", cg);
+		control_reply(req, reply);
 		return;
 	}
 	infos = json_object();
+	json_t *cgroups = json_object();
 	for (w = a->watchers; w; w = w->next) {
+		json_t *cg = cgroup_stats(w);
+		if (cg)
+			json_object_set_new(cgroups, w->name, cg);
 		json_t *one = json_object();
 		for (struct process *p = w->processes; p; p = p->next)
 			if (p->pid > 0) {
@@ -352,7 +419,7 @@ void cmd_stats(struct arbiter *a, struct request *req, json_t *props, struct wat
 			}
 		json_object_set_new(infos, w->name, one);
 	}
-	control_reply(req, json_pack("{s:o}", "infos", infos));
+	control_reply(req, json_pack("{s:o, s:o}", "infos", infos, "cgroups", cgroups));
 }
 
 void cmd_dstats(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
@@ -360,7 +427,8 @@ void cmd_dstats(struct arbiter *a, struct request *req, json_t *props, struct wa
 	(void)a;
 	(void)props;
 	(void)w;
-	control_reply(req, json_pack("{s:o}", "info", proc_info(getpid())));
+	control_reply(req, json_pack("{s:o, s:o}", "info", proc_info(getpid()), "containment",
+				     containment_json()));
 }
 
 static bool has_wid(const struct watcher *w, int wid)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup_limits.h"
+
 struct rlimit_setting {
 	int resource;                 /* RLIMIT_* */
 	unsigned long long value;     /* soft and hard limit; RLIM_INFINITY for unlimited */
@@ -111,6 +113,7 @@ struct watcher_config {
 	int umask;                    /* -1: inherit the daemon's */
 	struct rlimit_setting *rlimits;
 	int nrlimits;
+	struct cgroup_limits limits;  /* memory_max, cpu_max, ...: applied to its cgroup */
 	double graceful_timeout;      /* seconds between stop_signal and SIGKILL */
 	int stop_signal;
 	bool stop_children;           /* signal the whole process group */
@@ -149,6 +152,8 @@ struct daemon_config {
 	char **curve_allowed_clients; /* Z85 public keys admitted with CURVE, NULL-terminated */
 	long max_processes;           /* processes of all watchers together; 0: not set (the
 				       * default, daemon_max_processes) */
+	char *cgroup;                 /* "auto" (NULL), "off", or the base's path in the hierarchy */
+	bool limits_may_be_ignored;   /* unavailable_limits: warn */
 };
 
 /* Collected errors, each "file:line:column: message". */
@@ -195,6 +200,15 @@ void daemon_config_free(struct daemon_config *d);
  * its own), and no more than RLIMIT_NPROC. */
 long daemon_max_processes(const struct daemon_config *d);
 void config_errors_free(struct config_errors *errors);
+/* Each watcher limit whose controller SUPPORT lacks: an error "file:line:col: memory_max: ..."
+ * in ERRORS, or when MAY_IGNORE (unavailable_limits: warn) a warning in WARNINGS, and the limit
+ * is dropped. Returns the number of errors. */
+/* The cgroups of the running daemon, which the loads from now on check limits against (and
+ * whether a limit it cannot apply is only a warning, for add and set). */
+void config_set_limit_support(const struct limit_support *support, bool may_ignore);
+int config_check_limits(struct config *config, const struct limit_support *support,
+			bool may_ignore, struct config_errors *errors,
+			struct config_errors *warnings);
 
 struct watcher_config *config_find_watcher(const struct config *config, const char *name);
 /* True when A and B are the same definition; numprocesses is compared unless IGNORE_COUNT. */

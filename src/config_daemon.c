@@ -151,6 +151,39 @@ long daemon_max_processes(const struct daemon_config *d)
 	return max;
 }
 
+/* auto, off, or an absolute path in the cgroup2 hierarchy. */
+static int daemon_cgroup(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	char *value = NULL;
+
+	if (get_string(ld, path, v, &value) < 0)
+		return -1;
+	if (strcmp(value, "auto") != 0 && strcmp(value, "off") != 0 &&
+	    (value[0] != '/' || strstr(value, "/..") || strstr(value, "//") ||
+	     strlen(value) > 1000)) {
+		add_error(ld, v, "%s: must be auto, off, or an absolute path in the cgroup2 "
+			  "hierarchy such as /cirque (without .. or //)", path);
+		free(value);
+		return -1;
+	}
+	free(ld->config->daemon.cgroup);
+	ld->config->daemon.cgroup = value;
+	return 0;
+}
+
+static int daemon_unavailable_limits(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	const char *text = scalar(v);
+
+	if (text && (strcmp(text, "error") == 0 || strcmp(text, "warn") == 0)) {
+		ld->config->daemon.limits_may_be_ignored = strcmp(text, "warn") == 0;
+		return 0;
+	}
+	add_error(ld, v, "%s: must be error (a limit cirqued cannot apply is a configuration "
+		  "error) or warn (it is logged and ignored)", path);
+	return -1;
+}
+
 static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
@@ -158,7 +191,8 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "umask", daemon_umask }, { "include", daemon_include },
 	{ "curve_secret_key_file", daemon_curve_secret },
 	{ "curve_allowed_clients", daemon_curve_clients },
-	{ "max_processes", daemon_max_processes_key },
+	{ "max_processes", daemon_max_processes_key }, { "cgroup", daemon_cgroup },
+	{ "unavailable_limits", daemon_unavailable_limits },
 };
 
 void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
@@ -215,6 +249,7 @@ void daemon_config_free(struct daemon_config *d)
 	free(d->stats_endpoint);
 	free(d->logoutput);
 	free(d->pidfile);
+	free(d->cgroup);
 	free(d->curve_secret_key_file);
 	free_words(d->curve_allowed_clients);
 }

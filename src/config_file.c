@@ -370,6 +370,17 @@ static int finish_load(struct loader *ld, struct config **out)
 	return 0;
 }
 
+/* What the running daemon's cgroups offer, for the loads after start-up (reload, reread, add,
+ * set); unknown until config_set_limit_support. */
+static struct limit_support load_support;
+static bool text_may_ignore;
+
+void config_set_limit_support(const struct limit_support *support, bool may_ignore)
+{
+	load_support = *support;
+	text_may_ignore = may_ignore;
+}
+
 int config_load(const char *path, struct config **out, struct config_errors *errors)
 {
 	struct config *config = config_new(path);
@@ -384,6 +395,8 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	free_socket_refs(&ld);
 	check_daemon_config(&config->daemon, path, errors);
 	check_max_processes(&ld);
+	config_check_limits(config, &load_support, config->daemon.limits_may_be_ignored, errors,
+			    &config->load_warnings);
 	return finish_load(&ld, out);
 }
 
@@ -409,6 +422,9 @@ static int load_text(const char *name, const char *text, size_t len, bool is_mai
 	if (is_main)
 		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
 	free_socket_refs(&ld);
+	if (!is_main)  /* add and set: against the running daemon's cgroups */
+		config_check_limits(config, &load_support, text_may_ignore, errors,
+				    &config->load_warnings);
 	return finish_load(&ld, out);
 }
 
@@ -835,4 +851,36 @@ void config_log_warnings(const struct config *config)
 			log_warnx("%s", line);
 	}
 	config_errors_free(&warnings);
+}
+
+int config_check_limits(struct config *config, const struct limit_support *support,
+			bool may_ignore, struct config_errors *errors,
+			struct config_errors *warnings)
+{
+	int failures = 0;
+
+	if (!support->known)
+		return 0;
+	for (int i = 0; i < config->nwatchers; i++) {
+		struct cgroup_limits *l = &config->watchers[i]->limits;
+		for (int k = 0; k < LIMIT_COUNT; k++) {
+			unsigned controller = limit_controller(k);
+			if (l->value[k] == 0 || (support->controllers & controller))
+				continue;
+			char *line = xasprintf("%s: watchers.%s.%s: the %s controller is not "
+				"available (%s)%s", l->mark[k] ? l->mark[k] : config->path,
+				config->watchers[i]->name, limit_key(k), controller_name(controller),
+				support->why, may_ignore
+				? ": ignored (unavailable_limits: warn)"
+				: "; set cirque.unavailable_limits: warn to run without it");
+			if (may_ignore) {
+				add_error_line(warnings, line);
+				l->value[k] = 0;
+			} else {
+				add_error_line(errors, line);
+				failures++;
+			}
+		}
+	}
+	return failures;
 }

@@ -370,6 +370,10 @@ int ctl_dstats(struct client *c, int argc, char **argv)
 		       json_real_value(json_object_get(info, "cpu")),
 		       json_real_value(json_object_get(info, "mem")),
 		       shown(json_string_value(json_object_get(info, "mem_info1"))), age);
+		const char *mode = json_string_value(json_object_get(json_object_get(reply,
+			"containment"), "text"));
+		if (mode)
+			printf("containment: %s\n", shown(mode));
 	} else if (!c->json) {
 		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 	}

@@ -13,8 +13,10 @@
 /* Room for LISTEN_PID's value: the child writes its pid there (spawn.c). */
 #define PID_DIGITS 20
 
+/* CIRQUE_WATCHER and CIRQUE_WID tell a program (and a script it runs) who it is; without
+ * cgroups they also tell cirqued which watcher an adopted orphan belongs to. */
 static const char *const added_names[] = { "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
-					   "LISTEN_FDNAMES=" };
+					   "LISTEN_FDNAMES=", "CIRQUE_WATCHER=", "CIRQUE_WID=" };
 
 static bool mentions_variables(char **words)
 {
@@ -88,14 +90,16 @@ static void build_envp(const struct process *p, struct launch *l, char **env, ch
 
 	while (env[base])
 		base++;
-	l->added = xcalloc(5, sizeof(char *));
-	l->own_envp = xcalloc((size_t)base + 5, sizeof(char *));
+	l->added = xcalloc(7, sizeof(char *));
+	l->own_envp = xcalloc((size_t)base + 7, sizeof(char *));
+	add_variable(l, &added, xasprintf("CIRQUE_WATCHER=%s", p->watcher->name));
+	add_variable(l, &added, xasprintf("CIRQUE_WID=%d", p->wid));
 	if (p->ready.notify_path)
 		add_variable(l, &added, xasprintf("NOTIFY_SOCKET=%s", p->ready.notify_path));
 	if (l->nlisten > 0)
 		add_socket_variables(l, &added, names);
 	for (int i = 0; i < base; i++)
-		if (added == 0 || !is_added_by_us(env[i]))
+		if (!is_added_by_us(env[i]))
 			l->own_envp[k++] = env[i];
 	for (int i = 0; i < added; i++)
 		l->own_envp[k++] = l->added[i];

@@ -1,5 +1,6 @@
 /* main.c - cirqued: options, configuration, start-up, then the event loop. */
 #include "arbiter.h"
+#include "cgroup.h"
 #include "commands.h"
 #include "config.h"
 #include "connlimit.h"
@@ -137,6 +138,24 @@ static void print_included_files(const struct config *config, const char *path)
 	free(seen);
 }
 
+/* The limits against what the cgroups offer (decided, or for --check probed): errors on
+ * stderr, warnings kept with the configuration's. */
+static bool limits_available(struct config *config, const struct limit_support *support,
+			     const char *path, bool check_only)
+{
+	struct config_errors errors = { 0 };
+
+	if (config_check_limits(config, support, config->daemon.limits_may_be_ignored, &errors,
+				&config->load_warnings) == 0)
+		return true;
+	for (int i = 0; i < errors.count; i++)
+		fprintf(stderr, "%s\n", errors.lines[i]);
+	fprintf(stderr, "cirqued: %s: %d error%s%s\n", path, errors.count,
+		errors.count == 1 ? "" : "s", check_only ? "" : ", not starting");
+	config_errors_free(&errors);
+	return false;
+}
+
 static struct config *load_config(const char *path, bool quiet_ok)
 {
 	struct config_errors errors = { 0 };
@@ -150,9 +169,13 @@ static struct config *load_config(const char *path, bool quiet_ok)
 		config_errors_free(&errors);
 		return NULL;
 	}
-	if (!quiet_ok) {
-		config_log_warnings(config);
-		return config;
+	if (!quiet_ok)
+		return config;  /* its warnings are logged once the limits are checked too */
+	struct limit_support support;
+	cgroup_probe(config->daemon.cgroup, &support);
+	if (!limits_available(config, &support, path, true)) {
+		config_free(config);
+		return NULL;
 	}
 	struct config_errors warnings = { 0 };
 	config_warnings(config, &warnings);
@@ -475,6 +498,15 @@ int main(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx("cannot initialise libev (bad $LIBEV_FLAGS?)");
+	cgroup_setup(loop, config->daemon.cgroup);
+	struct limit_support support;
+	cgroup_support(&support);
+	if (!limits_available(config, &support, opt.config_path, false)) {
+		cgroup_teardown();
+		return 1;
+	}
+	config_set_limit_support(&support, config->daemon.limits_may_be_ignored);
+	config_log_warnings(config);
 	if (arbiter_init(&arbiter, loop, config) < 0)
 		return 1;
 	/* The command line wins over the configuration. */
@@ -488,6 +520,7 @@ int main(int argc, char **argv)
 	}
 	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
 		 opt.config_path);
+	cgroup_log_mode();
 	open_control_plane(&arbiter, control, pubsub);
 	if (streams_init(loop, arbiter.events) < 0)
 		fatalx("cannot start the log writer thread: %s", strerror(errno));
@@ -498,6 +531,7 @@ int main(int argc, char **argv)
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	cgroup_teardown();  /* the watchers let go of their cgroups */
 	ready_cleanup();  /* every process is gone: so is every notify socket's use */
 	streams_shutdown();  /* every queued line reaches its file before we exit */
 	close_control_plane(&arbiter);

@@ -139,6 +139,7 @@ static json_t *proc_info_depth(pid_t pid, int depth)
 }
 
 #define MAX_CHILDREN 100000
+#define CHILDREN_BUF (MAX_CHILDREN * 8)  /* "4194304 " per child at most */
 
 /* Appends the children of PID (every thread's /proc/PID/task/TID/children) to LIST. */
 static void append_children(pid_t pid, pid_t **list, int *n, int *cap)
@@ -150,13 +151,13 @@ static void append_children(pid_t pid, pid_t **list, int *n, int *cap)
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((tasks = opendir(path)) == NULL)
 		return;
-	char *buf = xmalloc(64 * 1024);
+	char *buf = xmalloc(CHILDREN_BUF);
 	while ((de = readdir(tasks)) != NULL && *n < MAX_CHILDREN) {
 		char file[300];
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", (int)pid, de->d_name);
-		if (read_small_file(file, buf, 64 * 1024) <= 0)
+		if (read_small_file(file, buf, CHILDREN_BUF) <= 0)
 			continue;
 		for (char *save, *tok = strtok_r(buf, " \n", &save); tok && *n < MAX_CHILDREN;
 		     tok = strtok_r(NULL, " \n", &save)) {
@@ -180,4 +181,70 @@ int proc_children(pid_t pid, bool recursive, pid_t **out)
 		append_children(list[i], &list, &n, &cap);
 	*out = list;
 	return n;
+}
+
+int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid)
+{
+	char path[64], buf[1024], *close_paren;
+	int parent, group, session;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(close_paren = strrchr(buf, ')')) ||
+	    sscanf(close_paren + 2, "%*c %d %d %d", &parent, &group, &session) != 3)
+		return -1;
+	*ppid = parent;
+	*pgid = group;
+	*sid = session;
+	return 0;
+}
+
+bool proc_environ_has(pid_t pid, const char *entry)
+{
+	char path[64];
+	size_t len = strlen(entry);
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	char *buf = xmalloc(256 * 1024);
+	ssize_t n = read_small_file(path, buf, 256 * 1024);
+	for (ssize_t i = 0; n > 0 && i < n && !found; i += (ssize_t)strlen(buf + i) + 1)
+		found = strncmp(buf + i, entry, len) == 0 && buf[i + (ssize_t)len] == '\0';
+	free(buf);
+	return found;
+}
+
+bool proc_in_cgroup(pid_t pid, const char *cgroup)
+{
+	char path[64], buf[4096];
+	size_t len = strlen(cgroup);
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, "0::", 3) == 0)
+			return strncmp(line + 3, cgroup, len) == 0 &&
+			       (line[3 + len] == '\n' || line[3 + len] == '\0');
+	return false;
+}
+
+long long proc_rss(pid_t pid)
+{
+	char path[64], buf[256];
+	long long size, resident;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%lld %lld", &size, &resident) != 2)
+		return 0;
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+bool proc_is_zombie(pid_t pid)
+{
+	char path[64], buf[1024], *close_paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return read_small_file(path, buf, sizeof(buf)) > 0 && (close_paren = strrchr(buf, ')')) &&
+	       close_paren[1] == ' ' && close_paren[2] == 'Z';
 }

@@ -13,4 +13,15 @@ json_t *proc_info(pid_t pid);
  * /proc; at most 100000. Returns how many, in *OUT (malloc'd, free it even when 0). */
 int proc_children(pid_t pid, bool recursive, pid_t **out);
 
+/* Its parent, process group and session (/proc/PID/stat): 0, or -1 when it is gone. */
+int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid);
+/* Its environment (as it was at exec) holds ENTRY ("NAME=value") exactly. */
+bool proc_environ_has(pid_t pid, const char *entry);
+/* Its cgroup v2 (the "0::" line of /proc/PID/cgroup) is CGROUP ("/cirque-12/web"). */
+bool proc_in_cgroup(pid_t pid, const char *cgroup);
+/* It has exited and waits to be reaped. */
+bool proc_is_zombie(pid_t pid);
+/* Its resident size in bytes (/proc/PID/statm), 0 when it is gone. */
+long long proc_rss(pid_t pid);
+
 #endif

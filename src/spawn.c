@@ -48,7 +48,8 @@
 #endif
 
 /* What the child reports back through shared memory when a step fails. */
-enum child_step { STEP_NONE, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_SOCKETS, STEP_RLIMIT,
+enum child_step { STEP_NONE, STEP_CGROUP, STEP_SIGNALS, STEP_SETPGID, STEP_STDIO, STEP_SOCKETS,
+		  STEP_RLIMIT,
 		  STEP_CHDIR, STEP_UMASK, STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
 
 /* The reserved slots (spawn_init): the parent puts the child's stdin/stdout/stderr there before
@@ -199,6 +200,8 @@ CHILD_CODE static int child_main(void *arg)
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
 		child_fail(args, STEP_SIGNALS);
+	if (req->join_cgroup && write(req->cgroup_procs_fd, "0", 1) != 1)
+		child_fail(args, STEP_CGROUP);
 	if (setpgid(0, 0) < 0)
 		child_fail(args, STEP_SETPGID);
 	if (args->shared_files) {
@@ -248,7 +251,8 @@ CHILD_CODE static int child_main(void *arg)
 static const char *step_name(int step)
 {
 	static const char *const names[] = {
-		[STEP_NONE] = "spawn", [STEP_SIGNALS] = "reset signals for",
+		[STEP_NONE] = "spawn", [STEP_CGROUP] = "join the watcher's cgroup for",
+		[STEP_SIGNALS] = "reset signals for",
 		[STEP_SETPGID] = "setpgid for",
 		[STEP_STDIO] = "set up stdin/stdout/stderr for",
 		[STEP_SOCKETS] = "pass the listening sockets to", [STEP_RLIMIT] = "set rlimits for",

@@ -25,6 +25,10 @@ struct spawn_request {
 	const struct rlimit *nofile;          /* RLIMIT_NOFILE before the configured rlimits, or NULL */
 	const int *listen_fds;                /* installed as 3, 4, ... (socket activation) */
 	int nlisten;                          /* at most MAX_LISTEN_FDS */
+	bool join_cgroup;                     /* write "0" to cgroup_procs_fd first thing: the
+					       * child joins its watcher's cgroup before it can
+					       * fork, so nothing it starts escapes it */
+	int cgroup_procs_fd;
 	char *listen_pid;                     /* room for 20 digits, filled with the child's pid (the
 					       * value of LISTEN_PID=, in the child's environment) */
 };

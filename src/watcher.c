@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 
 static void watcher_update(struct watcher *w);
@@ -22,6 +24,7 @@ static struct proc_policy policy_of(const struct process *p);
 static void process_apply(struct process *p, enum proc_event event,
 			  const struct proc_policy *policy);
 static void on_process_ready(void *arg);
+static bool oom_kill_of(struct watcher *w, int status);
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 {
@@ -44,7 +47,16 @@ static void log_exit(const struct process *p, pid_t pid, int status)
 	bool unready = p->state == PS_STARTING && p->start_error;
 	const char *how = p->state == PS_STOPPING || unready ? "" : " unexpectedly";
 
-	if (WIFSIGNALED(status)) {
+	if (p->oom_killed) {
+		unsigned long long max = p->watcher->config->limits.value[LIMIT_MEMORY_MAX];
+		char limit[40] = "memory_max not set", value[24];
+		if (max) {
+			limit_show(LIMIT_MEMORY_MAX, max, value, sizeof(value));
+			snprintf(limit, sizeof(limit), "memory_max %s", value);
+		}
+		log_warnx("watcher %s[%d]: pid %d killed by the kernel's OOM killer (%s)",
+			  p->watcher->name, p->wid, (int)pid, limit);
+	} else if (WIFSIGNALED(status)) {
 		const char *name = signal_name(WTERMSIG(status));
 		log_msg(level, "watcher %s[%d]: pid %d killed%s by SIG%s%s%s", p->watcher->name,
 			p->wid, (int)pid, how, name ? name : "?", unready ? ": " : "",
@@ -101,6 +113,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 	ev_child_stop(loop, child);
 	ready_unwatch(&p->ready, true);
 	p->exit_expected = exit_is_expected(w->config, child->rstatus);
+	p->oom_killed = oom_kill_of(w, child->rstatus);
 	log_exit(p, p->pid, child->rstatus);
 	/* As Circus: a process stopped alone (decr, reload, max_age: retiring while the watcher
 	 * runs; the kill command) is not reaped on the event stream, nor in its own stop. */
@@ -208,7 +221,8 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
 		.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
 		.nofile = w->child_nofile, .listen_fds = l->listen_fds, .nlisten = l->nlisten,
-		.listen_pid = l->listen_pid,
+		.listen_pid = l->listen_pid, .join_cgroup = w->cgroup != NULL,
+		.cgroup_procs_fd = w->cgroup ? wcgroup_procs_fd(w->cgroup) : -1,
 	};
 	pid = spawn_process(&req, step);
 	int saved = errno;
@@ -466,6 +480,339 @@ static void perform(struct process *p, enum proc_action action)
 	}
 }
 
+/* --- containment: what a watcher's programs leave behind ------------------------------------ */
+
+static orphan_source_fn orphan_source;
+static struct watcher *sweeping_list;   /* watchers with a sweep under way */
+static ev_child any_child;              /* wakes them when an adopted orphan is reaped */
+
+void watcher_set_orphan_source(orphan_source_fn source)
+{
+	orphan_source = source;
+}
+
+static int compare_pids(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* W's live pids, and those its stop found (their groups and sessions are W's), sorted, for
+ * bsearch. */
+static int tracked_pids(const struct watcher *w, pid_t **out)
+{
+	int n = 0;
+
+	*out = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + w->nstopped_pids + 1));
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->pid > 0)
+			(*out)[n++] = p->pid;
+	for (int i = 0; i < w->nstopped_pids; i++)
+		(*out)[n++] = w->stopped_pids[i];
+	qsort(*out, (size_t)n, sizeof(pid_t), compare_pids);
+	return n;
+}
+
+static bool is_tracked(const pid_t *tracked, int n, pid_t pid)
+{
+	return bsearch(&pid, tracked, (size_t)n, sizeof(pid_t), compare_pids) != NULL;
+}
+
+/* Without cgroups: an adopted orphan is W's by its environment, or by a process group or
+ * session of one of W's processes. */
+static bool orphan_of(const struct watcher *w, pid_t pid, const pid_t *tracked, int ntracked)
+{
+	char entry[300];
+	pid_t ppid, pgid, sid;
+
+	if (proc_ids(pid, &ppid, &pgid, &sid) == 0 &&
+	    (is_tracked(tracked, ntracked, pgid) || is_tracked(tracked, ntracked, sid)))
+		return true;
+	snprintf(entry, sizeof(entry), "CIRQUE_WATCHER=%s", w->name);
+	return proc_environ_has(pid, entry);
+}
+
+int watcher_strays(struct watcher *w, pid_t **pids)
+{
+	pid_t *tracked, *candidates, self = getpid();
+	int ntracked = tracked_pids(w, &tracked), n, kept = 0;
+
+	if (w->cgroup)
+		n = wcgroup_pids(w->cgroup, &candidates);
+	else if (orphan_source)
+		n = orphan_source(&candidates);
+	else
+		n = 0, candidates = xmalloc(sizeof(pid_t));
+	for (int i = 0; i < n; i++) {
+		pid_t pid = candidates[i], ppid, pgid, sid;
+		if (is_tracked(tracked, ntracked, pid))
+			continue;
+		/* In the cgroup: a child of a live process of W is that process's business. */
+		if (w->cgroup && (proc_ids(pid, &ppid, &pgid, &sid) < 0 || ppid != self))
+			continue;
+		if (!w->cgroup && !orphan_of(w, pid, tracked, ntracked))
+			continue;
+		candidates[kept++] = pid;
+	}
+	free(tracked);
+	*pids = candidates;
+	return kept;
+}
+
+/* A process the sweep saw, which cirqued adopted, has not been reaped yet: it left the cgroup
+ * when it exited, but the sweep is over only once it is gone (a zombie of ours included). */
+static bool not_reaped(pid_t pid)
+{
+	pid_t ppid, pgid, sid;
+
+	return proc_ids(pid, &ppid, &pgid, &sid) == 0 && ppid == getpid();
+}
+
+/* Everything left in W's cgroup once its processes are gone, or its adopted orphans; and
+ * what an earlier round found that is ours and not reaped yet. */
+static int leftovers(struct watcher *w, pid_t **pids)
+{
+	int n = w->cgroup ? wcgroup_pids(w->cgroup, pids) : watcher_strays(w, pids), kept = 0;
+
+	for (int i = 0; i < w->nswept; i++)
+		if (not_reaped(w->swept[i])) {
+			*pids = xreallocarray(*pids, (size_t)n + 1, sizeof(pid_t));
+			(*pids)[n++] = w->swept[i];
+		}
+	/* Remembered for the next round: each is either found again, or ours until reaped. */
+	qsort(*pids, (size_t)n, sizeof(pid_t), compare_pids);
+	for (int i = 0; i < n; i++)
+		if (kept == 0 || (*pids)[kept - 1] != (*pids)[i])
+			(*pids)[kept++] = (*pids)[i];
+	free(w->swept);
+	w->swept = xmalloc(sizeof(pid_t) * (size_t)(kept + 1));
+	memcpy(w->swept, *pids, sizeof(pid_t) * (size_t)kept);
+	w->nswept = kept;
+	return kept;
+}
+
+static bool has_live_process(const struct watcher *w)
+{
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->pid > 0)
+			return true;
+	return false;
+}
+
+static void unlist_sweeping(struct watcher *w)
+{
+	for (struct watcher **link = &sweeping_list; *link; link = &(*link)->next_sweeping) {
+		if (*link == w) {
+			*link = w->next_sweeping;
+			break;
+		}
+	}
+	w->next_sweeping = NULL;
+	if (sweeping_list == NULL && ev_is_active(&any_child))
+		ev_child_stop(w->loop, &any_child);
+}
+
+static void end_sweep(struct watcher *w)
+{
+	w->sweeping = false;
+	free(w->stopped_pids);
+	w->stopped_pids = NULL;
+	w->nstopped_pids = 0;
+	free(w->swept);
+	w->swept = NULL;
+	w->nswept = 0;
+	ev_timer_stop(w->loop, &w->sweep_timer);
+	unlist_sweeping(w);
+}
+
+static void on_any_child(struct ev_loop *loop, ev_child *child, int revents)
+{
+	(void)loop;
+	(void)child;
+	(void)revents;
+	/* A copy of the list: an update may end a sweep (or free nothing: watchers are freed
+	 * from an ev_prepare pass, never here). */
+	int n = 0;
+	for (struct watcher *w = sweeping_list; w; w = w->next_sweeping)
+		n++;
+	struct watcher **all = xmalloc(sizeof(*all) * (size_t)(n + 1));
+	n = 0;
+	for (struct watcher *w = sweeping_list; w; w = w->next_sweeping)
+		all[n++] = w;
+	for (int i = 0; i < n; i++)
+		if (all[i]->sweeping && !all[i]->dead)
+			watcher_update(all[i]);
+	free(all);
+}
+
+static void on_sweep_deadline(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	(void)loop;
+	(void)revents;
+	watcher_update(timer->data);
+}
+
+/* A whole-watcher stop begins: what the processes leave behind is swept once they are gone,
+ * with SIGKILL at GRACE seconds from now. */
+static void begin_sweep(struct watcher *w, double grace)
+{
+	ev_now_update(w->loop);
+	ev_tstamp deadline = ev_now(w->loop) + grace;
+
+	if (w->sweeping && w->sweep_deadline <= deadline)
+		return;
+	if (!w->sweeping) {
+		/* Without cgroups, what they leave behind is found by their groups and sessions. */
+		w->stopped_pids = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + 1));
+		for (const struct process *p = w->processes; p; p = p->next)
+			if (p->pid > 0)
+				w->stopped_pids[w->nstopped_pids++] = p->pid;
+		w->sweep_signalled = w->sweep_killed = w->sweep_rekilling = false;
+		w->next_sweeping = sweeping_list;
+		sweeping_list = w;
+		if (!ev_is_active(&any_child)) {
+			ev_child_init(&any_child, on_any_child, 0, 0);
+			ev_child_start(w->loop, &any_child);
+		}
+	}
+	w->sweeping = true;
+	w->sweep_deadline = deadline;
+}
+
+/* SIG to PID, a process of W's cgroup when it was listed. It may have exited since, and its
+ * pid gone to another process: the signal goes through a pidfd, once that process is seen to
+ * be in the cgroup still (a child of ours cannot change: it stays a zombie until we reap it). */
+static int signal_member(struct watcher *w, pid_t pid, int sig)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), rc;
+
+	if (pidfd < 0)
+		return errno == ENOSYS ? kill(pid, sig) : -1;
+	if (!proc_in_cgroup(pid, wcgroup_path(w->cgroup))) {
+		close(pidfd);
+		errno = ESRCH;
+		return -1;
+	}
+	rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	int saved = errno;
+	close(pidfd);
+	errno = saved;
+	return rc;
+}
+
+static void signal_leftovers(struct watcher *w, const pid_t *pids, int n, int sig)
+{
+	if (sig == SIGKILL && w->cgroup) {
+		wcgroup_kill(w->cgroup);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int rc = w->cgroup ? signal_member(w, pids[i], sig) : kill(pids[i], sig);
+		if (rc < 0 && errno != ESRCH)
+			log_warn("watcher %s: cannot send SIG%s to pid %d", w->name,
+				 signal_name(sig) ? signal_name(sig) : "?", (int)pids[i]);
+	}
+}
+
+static void log_leftovers(const struct watcher *w, const pid_t *pids, int n, const char *what)
+{
+	char list[200] = "";
+
+	for (int i = 0; i < n && strlen(list) < sizeof(list) - 12; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d", (int)pids[i]);
+	log_warnx("watcher %s: %d process%s left behind by its programs (pid%s%s%s): %s", w->name,
+		  n, n == 1 ? "" : "es", n == 1 ? "" : "s", list, strlen(list) >= sizeof(list) - 12
+		  ? " ..." : "", what);
+}
+
+/* Once W's own processes are gone: its leftovers get stop_signal, then SIGKILL at the
+ * deadline; the sweep ends when none is left. */
+static void sweep(struct watcher *w)
+{
+	pid_t *pids;
+	int n;
+
+	if (!w->sweeping || has_live_process(w))
+		return;
+	n = leftovers(w, &pids);
+	if (n == 0) {
+		if (w->sweep_signalled)
+			log_info("watcher %s: nothing its programs left behind is running any more",
+				 w->name);
+		end_sweep(w);
+		free(pids);
+		return;
+	}
+	ev_now_update(w->loop);
+	/* Those that have exited already (zombies of ours, waiting to be reaped) need no signal. */
+	int alive = 0;
+	for (int i = 0; i < n; i++)
+		if (!proc_is_zombie(pids[i]))
+			pids[alive++] = pids[i];
+	n = alive;
+	if (n == 0) {
+		/* nothing to signal: the reaping of the last ones wakes us */
+	} else if (ev_now(w->loop) >= w->sweep_deadline) {
+		if (!w->sweep_killed) {
+			if (!w->sweep_rekilling)  /* later rounds: what each kill left, quietly */
+				log_leftovers(w, pids, n, w->cgroup ? "killing its cgroup (SIGKILL)"
+								    : "sending SIGKILL");
+			signal_leftovers(w, pids, n, SIGKILL);
+			w->sweep_killed = true;
+			w->sweep_signalled = true;
+		}
+	} else if (!w->sweep_signalled) {
+		char what[80];
+		snprintf(what, sizeof(what), "sending SIG%s, SIGKILL in %.3gs",
+			 signal_name(w->config->stop_signal) ? signal_name(w->config->stop_signal)
+							     : "?",
+			 w->sweep_deadline - ev_now(w->loop));
+		log_leftovers(w, pids, n, what);
+		signal_leftovers(w, pids, n, w->config->stop_signal);
+		w->sweep_signalled = true;
+	}
+	free(pids);
+	/* Woken by the cgroup's events, or the reaping of an orphan; the deadline, and a
+	 * SIGKILL that cgroup.kill could not deliver in one go (before 5.14), by this timer. */
+	ev_timer_stop(w->loop, &w->sweep_timer);
+	double wait = w->sweep_killed ? 0.1 : w->sweep_deadline - ev_now(w->loop);
+	ev_timer_set(&w->sweep_timer, wait > 0.001 ? wait : 0.001, 0);
+	ev_timer_start(w->loop, &w->sweep_timer);
+	if (w->sweep_killed && !w->cgroup) {
+		w->sweep_killed = false;  /* fallback: later adoptions get theirs on the next round */
+		w->sweep_rekilling = true;
+		w->sweep_deadline = ev_now(w->loop);
+	}
+}
+
+static void on_cgroup_change(void *arg)
+{
+	struct watcher *w = arg;
+
+	if (!w->dead)
+		watcher_update(w);
+}
+
+void watcher_apply_limits(struct watcher *w)
+{
+	if (w->cgroup)
+		wcgroup_apply_limits(w->cgroup, &w->config->limits);
+}
+
+/* A SIGKILL that the kernel's OOM killer sent (memory.events counted one more). */
+static bool oom_kill_of(struct watcher *w, int status)
+{
+	unsigned long long seen;
+
+	if (!w->cgroup || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return false;
+	seen = wcgroup_oom_kills(w->cgroup);
+	if (seen <= w->oom_seen)
+		return false;
+	w->oom_seen = seen;
+	return true;
+}
+
 /* What the table needs to know of P and its watcher. */
 static struct proc_policy policy_of(const struct process *p)
 {
@@ -646,7 +993,7 @@ static bool in_restart_stop_phase(struct watcher *w)
 {
 	if (!w->restarting)
 		return false;
-	if (watcher_count_state(w, PS_STOPPING) > 0)
+	if (watcher_count_state(w, PS_STOPPING) > 0 || w->sweeping)
 		return true;
 	w->restarting = false;
 	log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
@@ -965,6 +1312,7 @@ static void watcher_update(struct watcher *w)
 		return;
 	}
 	announce_stopped(w);
+	sweep(w);
 	reconcile(w);
 	announce_started(w);
 	fire_waiters(w);
@@ -1056,6 +1404,13 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 	w->stdio[2] = -1;
 	ev_init(&w->warmup, on_warmup);
 	w->warmup.data = w;
+	ev_init(&w->sweep_timer, on_sweep_deadline);
+	w->sweep_timer.data = w;
+	w->cgroup = wcgroup_get(w->name, on_cgroup_change, w);
+	if (w->cgroup) {
+		w->oom_seen = wcgroup_oom_kills(w->cgroup);
+		watcher_apply_limits(w);
+	}
 	return w;
 }
 
@@ -1071,6 +1426,10 @@ void watcher_detach(struct watcher *w)
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
+	if (w->sweeping)
+		end_sweep(w);
+	wcgroup_put(w->cgroup, w);
+	w->cgroup = NULL;
 }
 
 void watcher_free(struct watcher *w)
@@ -1094,6 +1453,9 @@ static void become_wanted(struct watcher *w)
 		w->announce_start = true;
 	}
 	w->wanted = true;
+	/* A start overtakes the sweep of the stop before it: what is left stays, as strays. */
+	if (w->sweeping && !w->restarting)
+		end_sweep(w);
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 }
 
@@ -1244,6 +1606,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	w->wanted = false;
 	w->nheld = 0;  /* stopped, all: a start runs every slot */
 	drop_start_intents(w);
+	begin_sweep(w, w->config->graceful_timeout);
 	for (p = w->processes; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
@@ -1266,6 +1629,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	w->wanted = true;
 	w->restarting = true;
 	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
+	begin_sweep(w, w->config->graceful_timeout);
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
@@ -1310,6 +1674,10 @@ int watcher_release(struct watcher *w, pid_t **pids)
 		}
 		process_free(p);
 	}
+	/* Out of its cgroup, with all they started: nothing sweeps them, and the name is free
+	 * for a new watcher. */
+	if (w->cgroup)
+		wcgroup_release_all(w->cgroup);
 	watcher_update(w);
 	return n;
 }
@@ -1320,6 +1688,7 @@ void watcher_kill(struct watcher *w)
 	w->wanted = false;
 	w->nheld = 0;
 	drop_start_intents(w);
+	begin_sweep(w, 0);
 	for (struct process *p = w->processes, *next; p; p = next) {
 		next = p->next;
 		process_dispatch(p, PE_STOP);
@@ -1363,11 +1732,15 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
 	bool new_age = w->config->max_age != config->max_age ||
 		       w->config->max_age_variance != config->max_age_variance;
 
+	bool new_limits = !limits_equal(&w->config->limits, &config->limits);
+
 	watcher_config_free(w->config);
 	w->config = config;
 	w->name = config->name;
 	if (new_age)
 		rearm_max_age(w);
+	if (new_limits)
+		watcher_apply_limits(w);
 	watcher_set_numprocesses(w, numprocesses);
 }
 
@@ -1488,10 +1861,14 @@ void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
 			 watcher_done_fn done, void *arg)
 {
+	bool new_limits = !limits_equal(&w->config->limits, &config->limits);
+
 	watcher_config_free(w->config);
 	w->config = config;
 	w->name = config->name;
 	w->numprocesses = config->singleton && numprocesses > 1 ? 1 : numprocesses;
+	if (new_limits)
+		watcher_apply_limits(w);
 	watcher_reload(w, done, arg);
 }
 
@@ -1504,7 +1881,7 @@ const char *watcher_status(const struct watcher *w)
 
 bool watcher_is_idle(const struct watcher *w)
 {
-	return w->nprocesses == 0 && w->predecessor == NULL;
+	return w->nprocesses == 0 && w->predecessor == NULL && !w->sweeping;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

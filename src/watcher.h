@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "ready.h"
 #include "state.h"
@@ -62,6 +63,7 @@ struct process {
 	int quick_finishes;           /* consecutive expected exits before ready (restart: always):
 				       * the pause before the next start grows with them, but they
 				       * never count towards max_retry */
+	bool oom_killed;              /* its last exit was the kernel's OOM killer's (memory.events) */
 	bool quiet_exit;              /* signalled by the kill command: its exit publishes no
 				       * "reap" (as Circus) */
 	char *spawn_error;            /* why the last spawn failed ("cannot exec ...: ..."), or NULL */
@@ -159,7 +161,38 @@ struct watcher {
 	watcher_idle_fn on_idle;
 	watcher_event_fn on_event;
 	void *hook_arg;
+	/* Containment: its cgroup (NULL in process groups mode), and the sweep of what its
+	 * programs left behind (a child that called setsid, a daemon's grandchild), which a
+	 * whole-watcher stop (stop, restart, kill, rm, shutdown) ends: once its own processes are
+	 * gone, the leftovers get stop_signal, and SIGKILL (cgroup.kill) at sweep_deadline. The
+	 * watcher is not idle until none is left. */
+	struct wcgroup *cgroup;
+	bool sweeping;
+	bool sweep_signalled;
+	bool sweep_killed;
+	bool sweep_rekilling;         /* without cgroups: SIGKILL again to what each round adopts */
+	ev_tstamp sweep_deadline;     /* graceful_timeout after the stop began */
+	ev_timer sweep_timer;
+	pid_t *swept;                 /* what the last round found (to see it reaped) */
+	int nswept;
+	pid_t *stopped_pids;          /* its processes when the stop began: process groups and
+				       * sessions of what they leave behind */
+	int nstopped_pids;
+	struct watcher *next_sweeping;  /* in the list of watchers sweeping (watcher.c) */
+	unsigned long long oom_seen;  /* memory.events oom_kill count already accounted for */
 };
+
+/* Without cgroups, where a watcher's leftovers are looked for: the children of cirqued that
+ * no watcher tracks (adopted orphans), as set by the arbiter. */
+typedef int (*orphan_source_fn)(pid_t **pids);
+void watcher_set_orphan_source(orphan_source_fn source);
+/* What W's programs left behind that is still running (cirqued adopted it): its cgroup's
+ * processes whose parent is cirqued and that W does not track, or without cgroups the adopted
+ * orphans whose environment says CIRQUE_WATCHER=<name> or whose process group or session is
+ * one of W's processes. Returns how many, in *PIDS (malloc'd; free it even when 0). */
+int watcher_strays(struct watcher *w, pid_t **pids);
+/* Applies W's configured limits to its cgroup (at start and after a reload or set). */
+void watcher_apply_limits(struct watcher *w);
 
 /* Takes ownership of CONFIG. Nothing runs until watcher_start. */
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd);

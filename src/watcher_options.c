@@ -814,6 +814,62 @@ static void use_sockets_json(const struct watcher_config *wc, json_t *out)
 	json_object_set_new(out, "use_sockets", json_false());
 }
 
+/* memory_max, memory_high, cpu_max, pids_max, io_weight: a value per limit, and where it is
+ * written (whether its controller is there is known once the whole file is read). */
+static int parse_limit(enum limit_kind kind, struct loader *ld, const char *path, yaml_node_t *v,
+		       struct watcher_draft *d)
+{
+	struct cgroup_limits *l = &d->wc->limits;
+	const char *text = scalar(v);
+	char why[200];
+
+	if (is_null(v)) {
+		l->value[kind] = 0;
+		return 0;
+	}
+	if (text == NULL || limit_parse(kind, text, &l->value[kind], why, sizeof(why)) < 0) {
+		add_error(ld, v, "%s: %s", path, text ? why : "must be a single value");
+		return -1;
+	}
+	free(l->mark[kind]);
+	l->mark[kind] = xasprintf("%s:%zu:%zu", ld->file, v->start_mark.line + 1,
+				  v->start_mark.column + 1);
+	return 0;
+}
+
+#define LIMIT_PARSER(name, kind) \
+	static int name(struct loader *ld, const char *path, yaml_node_t *v, \
+			struct watcher_draft *d) \
+	{ return parse_limit(kind, ld, path, v, d); }
+LIMIT_PARSER(opt_memory_max, LIMIT_MEMORY_MAX)
+LIMIT_PARSER(opt_memory_high, LIMIT_MEMORY_HIGH)
+LIMIT_PARSER(opt_cpu_max, LIMIT_CPU_MAX)
+LIMIT_PARSER(opt_pids_max, LIMIT_PIDS_MAX)
+LIMIT_PARSER(opt_io_weight, LIMIT_IO_WEIGHT)
+
+static void free_limits(struct watcher_config *wc)
+{ limits_free(&wc->limits); }
+static bool cgroup_limits_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return limits_equal(&a->limits, &b->limits); }
+/* Every limit, each "512M", "50%", ... or null: one row's to_json sets them all. */
+static void limits_json(const struct watcher_config *wc, json_t *out)
+{
+	for (int k = 0; k < LIMIT_COUNT; k++) {
+		char text[32];
+		if (wc->limits.value[k] == 0) {
+			json_object_set_new(out, limit_key(k), json_null());
+			continue;
+		}
+		limit_show(k, wc->limits.value[k], text, sizeof(text));
+		json_object_set_new(out, limit_key(k), json_string(text));
+	}
+}
+static void no_json(const struct watcher_config *wc, json_t *out)
+{
+	(void)wc;
+	(void)out;
+}
+
 /* --- the table -------------------------------------------------------------------------------- */
 
 #define FIELD(name) offsetof(struct watcher_config, name)
@@ -893,6 +949,21 @@ const struct watcher_option watcher_option_table[] = {
 	  .parse = opt_replace, .same = replace_equal, .to_json = replace_json },
 	{ .key = "min_uptime", .type = OPT_DURATION, .offset = FIELD(min_uptime),
 	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 10 },
+	{ .key = "memory_max", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_memory_max, .free = free_limits, .same = cgroup_limits_equal,
+	  .to_json = limits_json },
+	{ .key = "memory_high", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_memory_high, .free = free_limits, .same = cgroup_limits_equal,
+	  .to_json = no_json },
+	{ .key = "cpu_max", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_cpu_max, .free = free_limits, .same = cgroup_limits_equal,
+	  .to_json = no_json },
+	{ .key = "pids_max", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_pids_max, .free = free_limits, .same = cgroup_limits_equal,
+	  .to_json = no_json },
+	{ .key = "io_weight", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_io_weight, .free = free_limits, .same = cgroup_limits_equal,
+	  .to_json = no_json },
 };
 
 const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);

@@ -62,7 +62,7 @@ start_daemon
 wait_count "$MARK" 1
 env_of=$(proc_env "$(children_matching "$MARK")" | sort)
 home=$(getent passwd nobody | cut -d: -f6); shell=$(getent passwd nobody | cut -d: -f7)
-expected=$(printf '%s\n' "HOME=$home" "LOGNAME=custom" \
+expected=$(printf '%s\n' "CIRQUE_WATCHER=asnobody" "CIRQUE_WID=1" "HOME=$home" "LOGNAME=custom" \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "SHELL=$shell" "USER=nobody" | sort)
 [ "$env_of" = "$expected" ] || fail "the environment of a uid: nobody process:
 $env_of

@@ -47,7 +47,7 @@ status=$?
 DPID=""
 [ "$status" = 0 ] || fail "exit status $status after SIGTERM"
 grep -q "received SIGTERM" "$DLOG" || fail "SIGTERM was not handled (PID 1 ignores signals it has no handler for)"
-grep -q "1 process the watchers' programs left behind (their children, adopted): sending SIGTERM" "$DLOG" ||
+grep -q "watcher daemonizer: 1 process left behind by its programs (pid [0-9]*): sending SIGTERM" "$DLOG" ||
 	fail "the adopted orphan was not stopped gracefully"
 grep -q "all processes stopped, exiting" "$DLOG" || fail "no orderly shutdown"
 echo ok

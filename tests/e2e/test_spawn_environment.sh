@@ -40,7 +40,11 @@ for wid in 1 2 3; do
 	# systemd would give a service.
 	echo "$env" | grep -qx "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ||
 		fail "no default PATH: $env"
-	[ "$(echo "$env" | wc -l)" -eq 4 ] || fail "unexpected variables in env: $env"
+	# and who it is (as supervisord's SUPERVISOR_PROCESS_NAME).
+	echo "$env" | grep -qx "CIRQUE_WID=$wid" || fail "no CIRQUE_WID=$wid: $env"
+	echo "$env" | grep -qx "CIRQUE_WATCHER=envcheck" ||
+		fail "no CIRQUE_WATCHER: $env"
+	[ "$(echo "$env" | wc -l)" -eq 6 ] || fail "unexpected variables in env: $env"
 	[ "$(readlink "/proc/$pid/cwd")" = "$T/work" ] || fail "cwd is $(readlink /proc/$pid/cwd)"
 	grep -q '^Umask:[[:space:]]*0027' "/proc/$pid/status" || fail "umask: $(grep Umask /proc/$pid/status)"
 	grep -q '^Max open files *1234 *1234' "/proc/$pid/limits" || fail "nofile: $(grep 'open files' /proc/$pid/limits)"

@@ -1,6 +1,7 @@
 # cirqued is a child subreaper: a grandchild left behind by a double-forking child is reparented
 # to the daemon (not init) and reaped by it when it dies: no zombie, whatever the children do;
-# at shutdown the adopted orphans are stopped too (SIGTERM, then SIGKILL).
+# at shutdown the adopted orphans are stopped too, with their watcher (SIGTERM, then SIGKILL at its
+# graceful_timeout).
 . "$(dirname "$0")/lib.sh"
 
 S=$(sleeper orphan)
@@ -26,6 +27,7 @@ watchers:
   leaver:
     cmd: /bin/sh -c '$S 3601 & (trap "" TERM; exec $S 3602) & exit 0'
     respawn: false
+    graceful_timeout: 2
 YAML
 kill -HUP "$DPID"
 wait_for 10 '[ -n "$(pgrep -f "^$S 3601")" ] && [ -n "$(pgrep -f "^$S 3602")" ]' || fail "leaver's orphans did not start"
@@ -35,6 +37,8 @@ stop_daemon TERM 20
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
 [ ! -e "/proc/$polite" ] || fail "adopted orphan $polite survived the shutdown"
 [ ! -e "/proc/$stubborn" ] || fail "SIGTERM-ignoring adopted orphan $stubborn survived the shutdown"
-grep -q "processes the watchers' programs left behind (their children, adopted): sending SIGTERM" "$DLOG" || fail "orphans not reported"
-grep -q "still running after 2s, sending SIGKILL" "$DLOG" || fail "stubborn orphan not SIGKILLed"
+grep -q "watcher leaver: 2 processes left behind by its programs (pids .*): sending SIGTERM, SIGKILL in 2s" "$DLOG" ||
+	fail "orphans not reported: $(grep 'left behind' "$DLOG")"
+grep -Eq "watcher leaver: 1 process left behind by its programs \(pid $stubborn\): (sending SIGKILL|killing its cgroup)" "$DLOG" ||
+	fail "stubborn orphan not SIGKILLed: $(grep 'left behind' "$DLOG")"
 echo ok
