@@ -220,3 +220,6 @@ polite_stray() {
 	chmod 755 "$T/polite"
 	echo "$T/polite"
 }
+
+# gone PID: the process has exited (a zombie not reaped yet counts as gone).
+gone() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || [ ! -e "/proc/$1" ]; }

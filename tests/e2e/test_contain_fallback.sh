@@ -97,7 +97,7 @@ gone_after_stop family "^$B 77"
 grep -qx "TERM family" "$T/got-term" 2>/dev/null || fail "family's polite child did not get SIGTERM at the stop"
 [ -z "$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "family's polite child left after stop"
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
-[ ! -e "/proc/$stray" ] || fail "leaver's stray $stray survived the restart"
+gone "$stray" || fail "leaver's stray $stray survived the restart"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
 # remove: its strays too.
 wait_for 5 '[ -n "$(children "$(alive "^$L 7777")")" ]' || fail "leaver's child did not start"
@@ -105,7 +105,7 @@ stray=$(children "$(alive "^$L 7777")")
 kill -9 "$(alive "^$L 7777")"
 wait_for 5 '[ -n "$(stray_desc leaver)" ]' || fail "no stray line for leaver"
 "$CTL" remove leaver >/dev/null || fail "remove leaver failed"
-[ ! -e "/proc/$stray" ] && [ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after remove: $(alive "^$L 77" | tr '\n' ' ')"
+gone "$stray" && [ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after remove: $(alive "^$L 77" | tr '\n' ' ')"
 stop_daemon TERM 20
 [ -z "$(alive "^$T/")" ] || fail "processes left after the shutdown: $(alive "^$T/" | tr '\n' ' ')"
 

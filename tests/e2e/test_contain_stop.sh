@@ -91,7 +91,7 @@ done
 # The SIGTERM-ignoring child is ended at graceful_timeout (cgroup.kill).
 stubborn_child=$(alive "^$B 7774")
 "$CTL" stop stubborn >/dev/null || fail "stop stubborn failed"
-[ ! -e "/proc/$stubborn_child" ] || fail "the SIGTERM-ignoring child $stubborn_child survived the stop"
+gone "$stubborn_child" || fail "the SIGTERM-ignoring child $stubborn_child survived the stop"
 [ -z "$(alive "^$B 77")" ] || fail "stubborn's processes left after stop: $(alive "^$B 77" | tr '\n' ' ')"
 [ -z "$(cat "$BASE/stubborn/cgroup.procs" 2>/dev/null)" ] && [ -e "$BASE/stubborn/cgroup.procs" ] || fail "stubborn's cgroup not empty"
 
@@ -103,7 +103,7 @@ grep -qx "TERM polite" "$T/got-term" 2>/dev/null || fail "polite's child did not
 
 # restart: the old strays are gone once it has returned; the new program and its child run.
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
-for p in $strays; do [ ! -e "/proc/$p" ] || fail "leaver's stray $p survived the restart"; done
+for p in $strays; do gone "$p" || fail "leaver's stray $p survived the restart"; done
 new=$(alive "^$L 7777")
 [ -n "$new" ] || fail "leaver not running after restart"
 wait_for 5 '[ -e "$T/seen.$new" ]' || fail "leaver's new program did not start as expected"
