@@ -201,8 +201,8 @@ stray_desc() {
 # scan of /proc for them all.
 all_alive() {
 	local m list
-	list=$(pgrep -af .)
-	for m in "$@"; do grep -qE -- "^[0-9]+ ${m#^}" <<<"$list" || return 1; done
+	list=$'\n'$(pgrep -af .)
+	for m in "$@"; do [[ $list =~ $'\n'[0-9]+\ ${m#^} ]] || return 1; done
 }
 
 # strays_text PID...: what stray_desc shows for these pids.
