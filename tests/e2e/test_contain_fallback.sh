@@ -28,7 +28,7 @@ YAML
 # matches REASON (an extended regex, ignoring case).
 mode_is() {
 	reason=$1
-	wait_for 5 'grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qiE -- "$reason"' ||
+	wait_for 10 'grep -F "containment: process groups and subreaper only" "$DLOG" | grep -qiE -- "$reason"' ||
 		fail "no 'containment: process groups and subreaper only ... $reason' in the log"
 	"$CTL" dstats | grep -F "containment: process groups (no cgroup: " | grep -qiE -- "$reason" ||
 		fail "dstats does not say 'containment: process groups (no cgroup: ...$reason...)': $("$CTL" dstats)"
@@ -78,15 +78,15 @@ mode_is "$MNT.*read-only"
 started
 # Strays: forker's setsid'd and double-forked sleeps, left behind at once.
 want=$(strays_text $(alive "^$F 7771") $(alive "^$F 7772"))
-wait_for 5 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
+wait_for 10 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
 # Killing leaver's program leaves its setsid'd child: a stray, not counted; it respawns.
-wait_for 5 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
+wait_for 10 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
 old=$(alive "^$L 7777")
 stray=$(children "$old")
 [ -n "$stray" ] || fail "leaver's child is not its program's child"
 kill -9 "$old"
-wait_for 5 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
-wait_for 5 '[ "$(stray_desc leaver)" = "1 process left behind: pid $stray" ]' ||
+wait_for 10 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
+wait_for 10 '[ "$(stray_desc leaver)" = "1 process left behind: pid $stray" ]' ||
 	fail "leaver's stray line: '$(stray_desc leaver)', want pid $stray; status: $("$CTL" status)"
 [ "$("$CTL" --json status | json 'd["strays"]["leaver"]')" = "[$stray]" ] || fail "--json status: strays: $("$CTL" --json status)"
 [ "$("$CTL" --json status | json '[p["pid"] for p in d["processes"]["leaver"]]')" = "[$new]" ] ||
@@ -100,10 +100,10 @@ grep -qx "TERM family" "$T/got-term" 2>/dev/null || fail "family's polite child 
 gone "$stray" || fail "leaver's stray $stray survived the restart"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
 # remove: its strays too.
-wait_for 5 '[ -n "$(children "$(alive "^$L 7777")")" ]' || fail "leaver's child did not start"
+wait_for 10 '[ -n "$(children "$(alive "^$L 7777")")" ]' || fail "leaver's child did not start"
 stray=$(children "$(alive "^$L 7777")")
 kill -9 "$(alive "^$L 7777")"
-wait_for 5 '[ -n "$(stray_desc leaver)" ]' || fail "no stray line for leaver"
+wait_for 10 '[ -n "$(stray_desc leaver)" ]' || fail "no stray line for leaver"
 "$CTL" remove leaver >/dev/null || fail "remove leaver failed"
 gone "$stray" && [ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after remove: $(alive "^$L 77" | tr '\n' ' ')"
 stop_daemon TERM 20

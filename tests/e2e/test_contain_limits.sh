@@ -55,14 +55,14 @@ in_text "$(cat "$T/start.out")" 5:17 "memory_max: the memory controller is not a
 # A reload that adds a limit is refused, and the running configuration stays.
 printf '%s\nwatchers:\n  web:\n    cmd: %s 3600\n' "$DAEMON" "$S" >"$CONF"
 start_daemon
-wait_for 5 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start"
+wait_for 10 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start"
 pid=$(alive "^$S 3600")
-wait_for 5 '"$CTL" status web | grep -qE "^web +RUNNING"' || fail "web not running: $("$CTL" status)"
+wait_for 10 '"$CTL" status web | grep -qE "^web +RUNNING"' || fail "web not running: $("$CTL" status)"
 limits_conf "$DAEMON"
 out=$("$CTL" update 2>&1) && fail "update accepted a limit it cannot apply: $out"
 in_text "$out" 5:17 "memory_max: the memory controller is not available (" || fail "update's refusal: $out"
 kill -HUP "$DPID"
-wait_for 5 'grep -F "$CONF:7:14: " "$DLOG" | grep -qF "cpu_max: the cpu controller is not available ("' ||
+wait_for 10 'grep -F "$CONF:7:14: " "$DLOG" | grep -qF "cpu_max: the cpu controller is not available ("' ||
 	fail "the reload's refusal is not logged with its location"
 "$CTL" status web | grep -qE "^web +RUNNING +pid $pid," || fail "web changed after a refused reload: $("$CTL" status)"
 "$CTL" get web memory_max 2>&1 | grep -q 64M && fail "memory_max applied: $("$CTL" get web memory_max)"
@@ -97,10 +97,10 @@ cat >>"$CONF" <<YAML
 YAML
 start_daemon
 while read -r at key controller; do
-	wait_for 5 'grep -i warn "$DLOG" | grep -F "$CONF:$at" | grep -qF "$key"' ||
+	wait_for 10 'grep -i warn "$DLOG" | grep -F "$CONF:$at" | grep -qF "$key"' ||
 		fail "no warning about $key ($CONF:$at) in the log"
 done <<<"$LIMITS"
-wait_for 5 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start with unavailable_limits: warn"
+wait_for 10 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start with unavailable_limits: warn"
 wait_for 20 '[ -e "$T/burnt" ]' || fail "the burner's child did not finish"
 if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w "$MNT" ]; then
 	note "skipped the stats of a whole cgroup: needs root in the root cgroup of a writable cgroup2"

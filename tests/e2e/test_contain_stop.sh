@@ -36,7 +36,7 @@ $LEAVER
 YAML
 start_daemon
 BASE="$MNT/cirque-$DPID"
-wait_for 5 'grep -F "containment: cgroup v2" "$DLOG" | grep -qF "$BASE"' ||
+wait_for 10 'grep -F "containment: cgroup v2" "$DLOG" | grep -qF "$BASE"' ||
 	fail "no 'containment: cgroup v2 ... $BASE' line in the log"
 "$CTL" dstats | grep -qF "containment: cgroup $BASE" || fail "dstats: $("$CTL" dstats)"
 wait_for 10 'all_alive "^$P 7770" "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7774" "^$B 7775" "^$L 7776" "^$L 7777"' ||
@@ -56,24 +56,24 @@ for w in "forker:$F" "stubborn:$B" "leaver:$L"; do
 	for p in $(alive "^$m 77"); do
 		[ "$(cgroup_of "$p")" = "/cirque-$DPID/$name" ] || fail "$name's pid $p is in $(cgroup_of "$p")"
 	done
-	wait_for 5 '[ "$(sort -n "$BASE/$name/cgroup.procs" 2>/dev/null | tr "\n" " ")" = "$(alive "^$m 77" | sort -n | tr "\n" " ")" ]' ||
+	wait_for 10 '[ "$(sort -n "$BASE/$name/cgroup.procs" 2>/dev/null | tr "\n" " ")" = "$(alive "^$m 77" | sort -n | tr "\n" " ")" ]' ||
 		fail "$BASE/$name/cgroup.procs: $(tr "\n" " " <"$BASE/$name/cgroup.procs" 2>/dev/null), processes $(alive "^$m 77" | tr '\n' ' ')"
 done
 
 # Strays: forker's setsid'd and double-forked sleeps were left behind at once.
 want=$(strays_text $(alive "^$F 7771") $(alive "^$F 7772"))
-wait_for 5 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
+wait_for 10 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
 # Killing leaver's program leaves its child behind: a stray, not counted; the program respawns.
 strays=""
 for round in 1 2; do
-	wait_for 5 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
+	wait_for 10 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
 	old=$(alive "^$L 7777")
-	wait_for 5 '[ -n "$(children "$old")" ]' || fail "leaver's child did not start"
+	wait_for 10 '[ -n "$(children "$old")" ]' || fail "leaver's child did not start"
 	strays="$strays $(children "$old")"
 	kill -9 "$old"
-	wait_for 5 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
+	wait_for 10 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
 	want=$(strays_text $strays)
-	wait_for 5 '[ "$(stray_desc leaver)" = "$want" ]' ||
+	wait_for 10 '[ "$(stray_desc leaver)" = "$want" ]' ||
 		fail "round $round: leaver's stray line: '$(stray_desc leaver)', want '$want'; status: $("$CTL" status)"
 	got=$("$CTL" --json status | json '" ".join(str(p) for p in sorted(d["strays"]["leaver"]))')
 	[ "$got" = "$(echo $strays | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')" ] ||
@@ -96,7 +96,7 @@ gone "$stubborn_child" || fail "the SIGTERM-ignoring child $stubborn_child survi
 [ -z "$(cat "$BASE/stubborn/cgroup.procs" 2>/dev/null)" ] && [ -e "$BASE/stubborn/cgroup.procs" ] || fail "stubborn's cgroup not empty"
 
 # What the program leaves behind gets the stop signal first (SIGKILL only at graceful_timeout).
-wait_for 5 '[ -n "$(alive "^/bin/sh $POLITE polite")" ]' || fail "polite's child did not start"
+wait_for 10 '[ -n "$(alive "^/bin/sh $POLITE polite")" ]' || fail "polite's child did not start"
 "$CTL" stop polite >/dev/null || fail "stop polite failed"
 grep -qx "TERM polite" "$T/got-term" 2>/dev/null || fail "polite's child did not get SIGTERM at the stop"
 [ -z "$(alive "^$P 7778")$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "polite's processes left after stop"
@@ -106,24 +106,24 @@ grep -qx "TERM polite" "$T/got-term" 2>/dev/null || fail "polite's child did not
 for p in $strays; do gone "$p" || fail "leaver's stray $p survived the restart"; done
 new=$(alive "^$L 7777")
 [ -n "$new" ] || fail "leaver not running after restart"
-wait_for 5 '[ -e "$T/seen.$new" ]' || fail "leaver's new program did not start as expected"
+wait_for 10 '[ -e "$T/seen.$new" ]' || fail "leaver's new program did not start as expected"
 [ ! -s "$T/seen.$new" ] || fail "the old strays were still there when the new program started: $(cat "$T/seen.$new")"
-wait_for 5 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not start"
+wait_for 10 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not start"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
 
 # remove (rm) of a running watcher and of a stopped one, a reload without one: their cgroups go.
 "$CTL" remove plain >/dev/null || fail "remove plain failed"
 [ -z "$(alive "^$P 7770")" ] || fail "plain's processes left after remove"
 "$CTL" remove forker >/dev/null || fail "remove forker failed"
-wait_for 5 '[ ! -d "$BASE/plain" ] && [ ! -d "$BASE/forker" ]' || fail "remove left cgroups: $(ls "$BASE")"
+wait_for 10 '[ ! -d "$BASE/plain" ] && [ ! -d "$BASE/forker" ]' || fail "remove left cgroups: $(ls "$BASE")"
 printf 'watchers:\n%s\n' "$LEAVER" >"$CONF"
 kill -HUP "$DPID"
-wait_for 5 '[ ! -d "$BASE/stubborn" ]' || fail "a reload without stubborn left its cgroup: $(ls "$BASE")"
+wait_for 10 '[ ! -d "$BASE/stubborn" ]' || fail "a reload without stubborn left its cgroup: $(ls "$BASE")"
 [ -d "$BASE/leaver" ] || fail "leaver's cgroup went away"
 
 # Shutdown: a stray and the running program are gone once quit has returned; so is the base.
 kill -9 "$(alive "^$L 7777")"
-wait_for 5 '[ -n "$(stray_desc leaver)" ]' || fail "no stray before the shutdown"
+wait_for 10 '[ -n "$(stray_desc leaver)" ]' || fail "no stray before the shutdown"
 "$CTL" quit >/dev/null || fail "quit failed"
 [ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after quit: $(alive "^$L 77" | tr '\n' ' ')"
 wait_for 10 '! kill -0 $DPID 2>/dev/null' || fail "daemon did not exit"
