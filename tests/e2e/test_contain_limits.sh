@@ -45,7 +45,7 @@ while read -r at key controller; do
 	in_text "$out" "$at" "$key: the $controller controller is not available (" ||
 		fail "--check: no '$CONF:$at: ...$key: the $controller controller is not available (...)' in: $out"
 done <<<"$LIMITS"
-timeout 5 "$CIRQUED" -c "$CONF" >"$T/start.out" 2>&1
+timeout 15 "$CIRQUED" -c "$CONF" >"$T/start.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "cirqued started with limits it cannot apply (exit $rc): $(cat "$T/start.out")"
 in_text "$(cat "$T/start.out")" 5:17 "memory_max: the memory controller is not available (" ||
