@@ -212,11 +212,18 @@ strays_text() {
 	if [ $# = 1 ]; then echo "1 process left behind: pid ${pids% }"; else echo "$# processes left behind: pids ${pids% }"; fi
 }
 
-# polite_stray: the path of a script that waits until SIGTERM, then appends "TERM <its first
-# argument>" to $T/got-term and exits: a process that shows it was stopped with SIGTERM.
+# polite_stray: the path of a script that waits for SIGTERM, SIGINT or SIGUSR1, then appends
+# "SIGNAL <its first argument>" to $T/got-term and exits: it shows which signal stopped it.
 polite_stray() {
-	printf '#!/bin/sh\ntrap '\''echo "TERM $1" >>%s/got-term; exit 0'\'' TERM\n%s 7779 &\nwait\n' \
-		"$T" "$(sleeper polite-child)" >"$T/polite"
+	local sig
+	{
+		echo '#!/bin/sh'
+		for sig in TERM INT USR1; do
+			echo "trap 'echo \"$sig \$1\" >>$T/got-term; exit 0' $sig"
+		done
+		echo "$(sleeper polite-child) 7779 &"
+		echo wait
+	} >"$T/polite"
 	chmod 755 "$T/polite"
 	echo "$T/polite"
 }

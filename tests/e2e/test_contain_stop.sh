@@ -29,8 +29,9 @@ watchers:
   stubborn:  # its child, in a session of its own, ignores SIGTERM
     cmd: /bin/sh -c '(trap "" TERM; exec setsid $B 7774) & exec $B 7775'
     graceful_timeout: 1s
-  polite:    # its child waits for SIGTERM, which it is sent once the program is gone
+  polite:    # its child waits for the stop signal, which it is sent once the program is gone
     cmd: /bin/sh -c '$POLITE polite & exec $P 7778'
+    stop_signal: USR1
     graceful_timeout: 3s
 $LEAVER
 YAML
@@ -98,7 +99,7 @@ gone "$stubborn_child" || fail "the SIGTERM-ignoring child $stubborn_child survi
 # What the program leaves behind gets the stop signal first (SIGKILL only at graceful_timeout).
 wait_for 10 '[ -n "$(alive "^/bin/sh $POLITE polite")" ]' || fail "polite's child did not start"
 "$CTL" stop polite >/dev/null || fail "stop polite failed"
-grep -qx "TERM polite" "$T/got-term" 2>/dev/null || fail "polite's child did not get SIGTERM at the stop"
+grep -qx "USR1 polite" "$T/got-term" 2>/dev/null || fail "polite's child did not get the stop signal (USR1): $(cat "$T/got-term" 2>&1)"
 [ -z "$(alive "^$P 7778")$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "polite's processes left after stop"
 
 # restart: the old strays are gone once it has returned; the new program and its child run.
