@@ -45,9 +45,13 @@ while read -r at key controller; do
 	in_text "$out" "$at" "$key: the $controller controller is not available (" ||
 		fail "--check: no '$CONF:$at: ...$key: the $controller controller is not available (...)' in: $out"
 done <<<"$LIMITS"
-timeout 15 "$CIRQUED" -c "$CONF" >"$T/start.out" 2>&1
+"$CIRQUED" -c "$CONF" >"$T/start.out" 2>&1 &
+spid=$!
+wait_for 15 '! kill -0 $spid 2>/dev/null' || { kill -9 $spid; fail "cirqued started with limits it cannot apply: $(cat "$T/start.out")"; }
+wait $spid
 rc=$?
-[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "cirqued started with limits it cannot apply (exit $rc): $(cat "$T/start.out")"
+[ "$rc" != 0 ] || fail "cirqued refused its limits with exit status 0: $(cat "$T/start.out")"
+[ -z "$MNT" ] || [ ! -e "$MNT/cirque-$spid" ] || fail "the refused start left $MNT/cirque-$spid behind"
 in_text "$(cat "$T/start.out")" 5:17 "memory_max: the memory controller is not available (" ||
 	fail "the start's refusal does not say where: $(cat "$T/start.out")"
 [ -z "$(alive "^$S ")" ] || fail "a process was started"
