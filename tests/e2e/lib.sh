@@ -230,3 +230,14 @@ polite_stray() {
 
 # gone PID: the process has exited (a zombie not reaped yet counts as gone).
 gone() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || [ ! -e "/proc/$1" ]; }
+
+# remove_cgroup_tree DIR: kills what is left in the cgroup DIR and removes it with the cgroups
+# below it, deepest first (what a failed test leaves behind).
+remove_cgroup_tree() {
+	CG_TREE=$1
+	[ -n "$CG_TREE" ] && [ -d "$CG_TREE" ] || return 0
+	echo 1 >"$CG_TREE/cgroup.kill" 2>/dev/null
+	wait_for 5 '! grep -qx "populated 1" "$CG_TREE/cgroup.events" 2>/dev/null'
+	find "$CG_TREE" -depth -type d -exec rmdir {} + 2>/dev/null
+	return 0
+}
