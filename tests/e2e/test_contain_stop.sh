@@ -117,8 +117,7 @@ grep -qx "USR1 polite" "$T/got-term" 2>/dev/null || fail "polite's child did not
 # restart: the old strays are gone once it has returned; the new program and its child run.
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
 for p in $strays; do gone "$p" || fail "leaver's stray $p survived the restart"; done
-new=$(alive "^$L 7777")
-[ -n "$new" ] || fail "leaver not running after restart"
+wait_for 10 'new=$(alive "^$L 7777"); [ -n "$new" ]' || fail "leaver not running after restart"
 wait_for 10 '[ -e "$T/seen.$new" ]' || fail "leaver's new program did not start as expected"
 [ ! -s "$T/seen.$new" ] || fail "the old strays were still there when the new program started: $(cat "$T/seen.$new")"
 wait_for 10 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not start"
