@@ -11,7 +11,7 @@ cirque:
 watchers:
   slow:
     cmd: /bin/sh -c 'trap "" TERM; while :; do sleep 1; done' $T-slow
-    graceful_timeout: 0.5
+    graceful_timeout: 2   # STOPPING long enough to be seen, under ASan too
   web:
     cmd: $(sleeper web) 3600
     numprocesses: 3
