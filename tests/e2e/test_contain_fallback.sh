@@ -71,6 +71,7 @@ fi
 
 # The cgroup2 mount read-only (the default cgroup: auto): the fallback, and all it promises.
 write_conf ''
+: >"$DLOG"  # start_daemon waits for this daemon's "starting" line, not the last one's
 start_daemon_unshared "mount -o remount,bind,ro $MNT"
 awk -v m="$MNT" '$5 == m && $6 ~ /^ro/' "/proc/$DPID/mountinfo" | grep -q . ||
 	fail "test setup: $MNT is not read-only for the daemon: $(grep cgroup2 "/proc/$DPID/mountinfo")"
@@ -111,6 +112,7 @@ stop_daemon TERM 20
 
 # No cgroup2 mounted at all.
 printf 'watchers:\n  w: {cmd: "%s 7790"}\n' "$F" >"$CONF"
+: >"$DLOG"
 start_daemon_unshared "umount -l $MNT"
 grep -q cgroup2 "/proc/$DPID/mountinfo" && fail "test setup: cgroup2 still mounted for the daemon"
 mode_is "no cgroup2|not mounted"

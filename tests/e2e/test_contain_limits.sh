@@ -99,9 +99,10 @@ cat >>"$CONF" <<YAML
   burner:
     cmd: /bin/sh -c '(i=0; while [ \$i -lt 200000 ]; do i=\$((i+1)); done; touch $T/burnt; exec $S 3602) & exec $S 3601'
 YAML
+: >"$DLOG"  # the warnings below are this daemon's, not the last one's errors
 start_daemon
 while read -r at key controller; do
-	wait_for 10 'grep -i warn "$DLOG" | grep -F "$CONF:$at" | grep -qF "$key"' ||
+	wait_for 10 'grep -F "[warning]" "$DLOG" | grep -F "$CONF:$at" | grep -qF "$key"' ||
 		fail "no warning about $key ($CONF:$at) in the log"
 done <<<"$LIMITS"
 wait_for 10 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start with unavailable_limits: warn"
