@@ -1,9 +1,10 @@
 # Containment with cgroups (cgroup: auto, cirqued in the root cgroup): every process of a watcher
-# is in <cgroup2 mount>/cirque-<daemon pid>/<watcher>, with CIRQUE_WATCHER and CIRQUE_WID; a stop
-# leaves nothing behind, setsid or double fork, and what ignores the stop signal is ended with the
-# cgroup at graceful_timeout; what a watcher's processes leave behind while it runs is a stray:
-# shown by status, not counted as a process; restart, rm, reload and shutdown leave nothing, and
-# remove the cgroups.
+# starts in <cgroup2 mount>/cirque-<daemon pid>/<watcher>, with CIRQUE_WATCHER and CIRQUE_WID; a
+# stop leaves nothing behind, setsid or double fork: what the program left gets its stop_signal,
+# and what ignores it is ended with the cgroup at graceful_timeout; what a watcher's processes
+# leave behind while it runs is a stray: shown by status, not counted as a process; restart, rm,
+# reload and shutdown leave nothing, and remove the cgroups (also one whose program made cgroups
+# of its own inside it).
 . "$(dirname "$0")/lib.sh"
 
 MNT=$(cgroup2_mount)
@@ -41,7 +42,7 @@ watchers:
     cmd: /bin/sh -c '$POLITE polite & exec $P 7778'
     stop_signal: USR1
     graceful_timeout: 3s
-  nester:
+  nester:    # makes a cgroup of its own inside its watcher's
     cmd: $T/nester
 $LEAVER
 YAML
