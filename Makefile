@@ -122,11 +122,14 @@ fuzz: fuzz-deps
 	$(MAKE) $(FUZZ_BINS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_NAMES)
 
+# BENCH_SCALE=0 skips bench/scale.sh (10,000 processes; BENCH_SCALE_N sets how many).
+BENCH_SCALE ?= 1
 bench: bench-deps
 	$(MAKE) all bench/spawn_floor
 	bench/run.sh
 	bench/streams.sh
 	bench/replies.sh
+	[ "$(BENCH_SCALE)" = 0 ] || bench/scale.sh
 
 bench/spawn_floor: bench/spawn_floor.c
 	$(CC) -O2 -Wall -o $@ $<

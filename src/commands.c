@@ -253,9 +253,11 @@ bool within_max_processes(struct arbiter *a, struct request *req, const struct w
 
 	if (total <= max || (w && n <= w->numprocesses))  /* fewer is always fine */
 		return true;
+	char why[512];
+	const char *default_why = daemon_max_processes_why(&a->daemon, total, why, sizeof(why));
 	control_fail(req, REPLY_EINVAL, "%s: %ld processes would make %ld in all, more than "
-		     "max_processes %ld (cirque.max_processes in the configuration file raises it)",
-		     name, n, total, max);
+		     "max_processes %ld%s", name, n, total, max, *default_why ? default_why :
+		     " (cirque.max_processes in the configuration file raises it)");
 	return false;
 }
 

@@ -199,6 +199,10 @@ void daemon_config_free(struct daemon_config *d);
  * (each process costs it 2, the read ends of its stdout and stderr pipes, beyond a margin for
  * its own), and no more than RLIMIT_NPROC. */
 long daemon_max_processes(const struct daemon_config *d);
+/* Why WANTED processes are over the default max_processes and what would let them run (" (the
+ * default: ... need a descriptor limit of ...)"), in BUF; "" when max_processes is set. */
+const char *daemon_max_processes_why(const struct daemon_config *d, long wanted, char *buf,
+				     size_t size);
 void config_errors_free(struct config_errors *errors);
 /* Each watcher limit whose controller SUPPORT lacks: an error "file:line:col: memory_max: ..."
  * in ERRORS, or when MAY_IGNORE (unavailable_limits: warn) a warning in WARNINGS, and the limit

@@ -184,6 +184,46 @@ static int daemon_unavailable_limits(struct loader *ld, const char *path, yaml_n
 	return -1;
 }
 
+/* The descriptor limit N processes with both output streams piped need: 2 each, plus the reserve
+ * and the daemon's own share (the inverse of daemon_max_processes). */
+static long table_needed(long processes)
+{
+	long table = DESCRIPTORS_PER_PROCESS * processes + OWN_DESCRIPTORS;
+
+	for (;;) {
+		long ceiling = table - fd_reserve_of(table);
+		long budget = ceiling - (ceiling / 4 < OWN_DESCRIPTORS ? ceiling / 4 : OWN_DESCRIPTORS);
+		long short_by = DESCRIPTORS_PER_PROCESS * processes - budget;
+		if (short_by <= 0)
+			return table;
+		table += short_by;
+	}
+}
+
+const char *daemon_max_processes_why(const struct daemon_config *d, long wanted, char *buf,
+				     size_t size)
+{
+	struct rlimit rl;
+
+	if (d->max_processes > 0)
+		return "";
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)rl.rlim_cur < wanted) {
+		snprintf(buf, size, " (the default: RLIMIT_NPROC is %llu; set cirque.max_processes "
+			 "to change it)", (unsigned long long)rl.rlim_cur);
+		return buf;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+		return "";
+	snprintf(buf, size, " (the default: %ld processes with their stdout and stderr piped need a "
+		 "descriptor limit of %ld, 2 each and %ld for the daemon; the hard limit is %llu: "
+		 "raise it (LimitNOFILE= in the unit, ulimit -Hn), or set cirque.max_processes, "
+		 "enough for processes whose stdout and stderr are null)", wanted,
+		 table_needed(wanted), table_needed(wanted) - DESCRIPTORS_PER_PROCESS * wanted,
+		 (unsigned long long)rl.rlim_max);
+	return buf;
+}
+
 static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },

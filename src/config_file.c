@@ -342,11 +342,11 @@ static void check_max_processes(struct loader *ld)
 	for (int i = 0; i < c->nwatchers && i < ld->ncount_marks; i++) {
 		total += c->watchers[i]->numprocesses;
 		if (total > max) {
+			char why[512];
 			add_error_line(ld->errors, xasprintf("%s: watchers.%s.numprocesses: %ld "
 				"processes in all, more than cirque.max_processes %ld%s", ld->count_marks[i],
-				c->watchers[i]->name, total, max, c->daemon.max_processes ? "" :
-				" (the default, from the descriptor and process limits: set "
-				"cirque.max_processes to change it)"));
+				c->watchers[i]->name, total, max,
+				daemon_max_processes_why(&c->daemon, total, why, sizeof(why))));
 			return;
 		}
 	}

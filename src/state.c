@@ -34,6 +34,12 @@ static struct transition send_stop(enum proc_state s, const struct proc_policy *
 	return to(PS_STOPPING, PA_SEND_STOP);
 }
 
+/* A respawn still waiting for its turn (a spawn storm) has no process to stop: forgotten. */
+static struct transition stop_starting(enum proc_state s, const struct proc_policy *p)
+{
+	return p->unspawned ? removed(s, p) : send_stop(s, p);
+}
+
 /* A start that did not take: exec failed (counts even with respawn off), or died starting. */
 static struct transition start_failed(enum proc_state s, const struct proc_policy *p)
 {
@@ -128,7 +134,7 @@ static const rule actions[PS_COUNT][PE_COUNT] = {
 	/*             SPAWN_FAILED  READY           EXITED          FINISHED
 	 *             STOP       GRACE_TIMEOUT  BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
 	[PS_STARTING] = { start_failed, became_running, start_exited,   start_finished,
-			  send_stop, stay,          stay,          stay,    kill_unready },
+			  stop_starting, stay,          stay,          stay,    kill_unready },
 	[PS_RUNNING] =  { stay,         stay,           running_exited, running_finished,
 			  send_stop, stay,          stay,          replace, stay },
 	[PS_STOPPING] = { stay,         stay,           removed,        removed,

@@ -59,6 +59,7 @@ struct proc_policy {
 	int failures;        /* consecutive failed starts, counting the one being decided */
 	bool beside_predecessor;  /* a new-first successor: the process it replaces still runs */
 	bool early;          /* the exit came less than min_uptime after ready: a failed start */
+	bool unspawned;      /* STARTING, but still waiting for its turn to be spawned (no pid) */
 	int max_retry;       /* -1: retry forever */
 };
 

@@ -25,6 +25,17 @@ static void process_apply(struct process *p, enum proc_event event,
 			  const struct proc_policy *policy);
 static void on_process_ready(void *arg);
 static bool oom_kill_of(struct watcher *w, int status);
+static bool pausing(const struct process *p);
+static void process_recount(struct process *p);
+static void pid_index_add(struct process *p);
+static void pid_index_remove(struct process *p);
+static void by_wid_set(struct process *p);
+static void by_wid_clear(struct process *p);
+static void spawn_or_queue(struct process *p);
+static void backoff_join(struct process *p, double delay);
+static void queue_leave(struct process *p);
+static bool is_unspawned(const struct process *p);
+static void set_retiring(struct process *p, bool stop_first);
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 {
@@ -123,6 +134,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
 		emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
 								     : WEXITSTATUS(child->rstatus));
 	p->last_status = child->rstatus;
+	pid_index_remove(p);
 	p->pid = 0;
 	struct proc_policy policy = policy_of(p);
 	count_failure(p, killed_by_operator, &policy);
@@ -166,7 +178,7 @@ static void arm_timer(struct process *p, double seconds)
 
 static struct process *process_new(struct watcher *w, int wid)
 {
-	struct process *p = xcalloc(1, sizeof(*p)), **tail;
+	struct process *p = xcalloc(1, sizeof(*p));
 
 	p->watcher = w;
 	p->wid = wid;
@@ -177,10 +189,16 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
 	p->timer.data = p;
-	for (tail = &w->processes; *tail; tail = &(*tail)->next)
-		;
-	*tail = p;
+	/* Appended at the tail kept: a storm of N spawns is not N walks of the list. */
+	p->prev = w->last_process;
+	if (w->last_process)
+		w->last_process->next = p;
+	else
+		w->processes = p;
+	w->last_process = p;
 	w->nprocesses++;
+	by_wid_set(p);
+	process_recount(p);
 	return p;
 }
 
@@ -190,15 +208,22 @@ static void process_free(struct process *p)
 
 	ev_child_stop(w->loop, &p->child);
 	ev_timer_stop(w->loop, &p->timer);
+	queue_leave(p);
+	pid_index_remove(p);
+	by_wid_clear(p);
+	p->state = PS_STOPPED;  /* out of the counts */
+	process_recount(p);
 	ready_free(&p->ready);
 	free(p->spawn_error);
 	free(p->start_error);
-	for (struct process **link = &w->processes; *link; link = &(*link)->next) {
-		if (*link == p) {
-			*link = p->next;
-			break;
-		}
-	}
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		w->processes = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		w->last_process = p->prev;
 	w->nprocesses--;
 	free(p);
 }
@@ -295,6 +320,8 @@ static void process_spawn(struct process *p)
 	if (p->last_status >= 0)  /* a pid of this slot exited before */
 		p->restarts++;
 	p->pid = pid;
+	pid_index_add(p);
+	process_recount(p);
 	ev_now_update(w->loop);  /* uptime from the real spawn time, late in a long callback */
 	p->started_at = ev_now(w->loop);
 	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
@@ -345,7 +372,7 @@ static double max_age_with_variance(const struct watcher_config *c)
  * P's wid, still up (not stopping). NULL when there is none. */
 static struct process *live_predecessor(const struct process *p)
 {
-	if (p->retiring)
+	if (p->retiring || p->watcher->nretiring == 0)  /* no walk of the list in the common case */
 		return NULL;
 	for (struct process *q = p->watcher->processes; q; q = q->next)
 		if (q != p && q->retiring && !q->stop_first && q->wid == p->wid && q->pid > 0 &&
@@ -368,8 +395,10 @@ static void fall_back_stop_first(struct process *p)
 		  "stop-first (the old process stops, then a new one starts; replace: stop-first "
 		  "does this at once)", w->name, p->wid,
 		  st >= 0 && WIFSIGNALED(st) ? "was killed" : "exited", old ? (int)old->pid : 0);
-	if (old)
+	if (old) {
 		old->stop_first = true;
+		process_recount(old);
+	}
 	process_free(p);
 }
 
@@ -378,6 +407,8 @@ static void release_predecessors(struct process *successor)
 {
 	struct process *p, *next;
 
+	if (successor->watcher->nretiring == 0)  /* nothing to release: no walk */
+		return;
 	for (p = successor->watcher->processes; p; p = next) {
 		next = p->next;
 		if (p != successor && p->retiring && p->wid == successor->wid &&
@@ -406,7 +437,7 @@ static void perform(struct process *p, enum proc_action action)
 		release_predecessors(p);
 		break;
 	case PA_RESPAWN:
-		process_spawn(p);
+		spawn_or_queue(p);
 		break;
 	case PA_BACKOFF: {
 		double delay = backoff_delay(p->failures + p->shortages);
@@ -419,7 +450,7 @@ static void perform(struct process *p, enum proc_action action)
 		else
 			log_warnx("watcher %s[%d]: start failed, retry %d in %.2fs", w->name, p->wid,
 				  p->failures, delay);
-		arm_timer(p, delay);
+		backoff_join(p, delay);
 		break;
 	}
 	case PA_GIVE_UP:
@@ -442,8 +473,7 @@ static void perform(struct process *p, enum proc_action action)
 		process_free(p);
 		break;
 	case PA_REPLACE:
-		p->retiring = true;
-		p->stop_first = c->replace == REPLACE_STOP_FIRST;
+		set_retiring(p, c->replace == REPLACE_STOP_FIRST);
 		log_info("watcher %s[%d]: pid %d reached max_age, %s", w->name, p->wid, (int)p->pid,
 			 p->stop_first ? "replacing it stop-first" : "starting its replacement");
 		break;
@@ -473,7 +503,7 @@ static void perform(struct process *p, enum proc_action action)
 		release_predecessors(p);  /* it ran as it should: the process it replaces may go */
 		log_info("watcher %s[%d]: finished before it was ready, restarting in %.2fs "
 			 "(restart: always)", w->name, p->wid, delay);
-		arm_timer(p, delay);
+		backoff_join(p, delay);
 		break;
 	}
 	}
@@ -825,6 +855,7 @@ static struct proc_policy policy_of(const struct process *p)
 		.failures = p->failures,
 		.max_retry = w->config->max_retry,
 		.beside_predecessor = p->state == PS_STARTING && live_predecessor(p) != NULL,
+		.unspawned = is_unspawned(p),
 	};
 }
 
@@ -842,11 +873,14 @@ static void process_apply(struct process *p, enum proc_event event,
 	struct watcher *w = p->watcher;
 	struct transition t = proc_transition(p->state, event, policy);
 
-	if (t.next != p->state)
+	if (t.next != p->state) {
 		ev_timer_stop(w->loop, &p->timer);  /* each state arms its own timer, if any */
+		queue_leave(p);  /* and waits in its own queue, if any */
+	}
 	if (p->state == PS_STARTING && t.next != PS_STARTING)
 		ready_unwatch(&p->ready, false);
 	p->state = t.next;
+	process_recount(p);
 	perform(p, t.action);
 }
 
@@ -861,15 +895,375 @@ static void on_process_ready(void *arg)
 	watcher_update(w);
 }
 
+/* --- bookkeeping: counts and indexes kept as processes change ---------------------------------
+ *
+ * With 10,000 processes a walk of the list costs about a millisecond; a walk per event (an exit,
+ * a spawn, a readiness) made a storm of N events O(N^2). Instead each process's share of the
+ * watcher's counts is kept in p->counted (and p->counted_state), and recomputed whenever its
+ * state or role changes (process_recount); wids and pids are indexed. */
+
+enum {
+	COUNTED = 1,            /* in the counts at all */
+	COUNT_RETIRING = 2,
+	COUNT_STOP_FIRST = 4,
+	COUNT_UNSETTLED = 8,    /* wanted, and not up yet (see start_settled) */
+	COUNT_LIVE = 16,        /* wanted, not stopping, spawned (see all_spawned) */
+};
+
+static unsigned counts_of(const struct process *p)
+{
+	unsigned c = COUNTED;
+
+	if (p->state == PS_STOPPED)  /* being freed */
+		return 0;
+	if (p->retiring)
+		c |= COUNT_RETIRING;
+	if (p->stop_first)
+		c |= COUNT_STOP_FIRST;
+	if (!p->retiring && (p->state == PS_STARTING || p->state == PS_STOPPING ||
+			     (p->state == PS_BACKOFF && !pausing(p))))
+		c |= COUNT_UNSETTLED;
+	if (!p->retiring && p->state != PS_STOPPING && !is_unspawned(p))
+		c |= COUNT_LIVE;
+	return c;
+}
+
+static void add_counts(struct watcher *w, unsigned c, enum proc_state state, int sign)
+{
+	if (!(c & COUNTED))
+		return;
+	w->nstate[state] += sign;
+	w->nretiring += c & COUNT_RETIRING ? sign : 0;
+	w->nstop_first += c & COUNT_STOP_FIRST ? sign : 0;
+	w->nunsettled += c & COUNT_UNSETTLED ? sign : 0;
+	w->nlive += c & COUNT_LIVE ? sign : 0;
+}
+
+static void process_recount(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	add_counts(w, p->counted, p->counted_state, -1);
+	p->counted = counts_of(p);
+	p->counted_state = p->state;
+	add_counts(w, p->counted, p->counted_state, +1);
+}
+
+static void set_retiring(struct process *p, bool stop_first)
+{
+	p->retiring = true;
+	p->stop_first = stop_first;
+	by_wid_clear(p);
+	process_recount(p);
+}
+
+/* The process (not retiring) of each wid: there is at most one (free_wid). */
+static void by_wid_set(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	if (p->retiring || p->wid <= 0)
+		return;
+	if (p->wid >= w->by_wid_size) {
+		int size = w->by_wid_size ? w->by_wid_size : 64;
+		while (size <= p->wid)
+			size *= 2;
+		w->by_wid = xreallocarray(w->by_wid, (size_t)size, sizeof(*w->by_wid));
+		memset(w->by_wid + w->by_wid_size, 0,
+		       sizeof(*w->by_wid) * (size_t)(size - w->by_wid_size));
+		w->by_wid_size = size;
+	}
+	if (w->by_wid[p->wid] == NULL)
+		w->by_wid[p->wid] = p;
+}
+
+static void by_wid_clear(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	if (p->wid > 0 && p->wid < w->by_wid_size && w->by_wid[p->wid] == p)
+		w->by_wid[p->wid] = NULL;
+}
+
+/* Every live pid of the daemon, hashed (chained through pid_next): the watcher of a reaped or
+ * signalled pid finds its process without a walk. */
+static struct process **pid_index;
+static size_t pid_index_size, pid_index_count;
+
+static size_t pid_slot(pid_t pid)
+{
+	return (size_t)pid & (pid_index_size - 1);
+}
+
+static void pid_index_grow(void)
+{
+	size_t old_size = pid_index_size;
+	struct process **old = pid_index;
+
+	pid_index_size = old_size ? old_size * 2 : 256;
+	pid_index = xcalloc(pid_index_size, sizeof(*pid_index));
+	for (size_t i = 0; i < old_size; i++) {
+		for (struct process *p = old[i], *next; p; p = next) {
+			next = p->pid_next;
+			p->pid_next = pid_index[pid_slot(p->pid)];
+			pid_index[pid_slot(p->pid)] = p;
+		}
+	}
+	free(old);
+}
+
+static void pid_index_add(struct process *p)
+{
+	if (pid_index_count >= pid_index_size)
+		pid_index_grow();
+	p->pid_next = pid_index[pid_slot(p->pid)];
+	pid_index[pid_slot(p->pid)] = p;
+	pid_index_count++;
+}
+
+static void pid_index_remove(struct process *p)
+{
+	if (p->pid <= 0 || pid_index == NULL)
+		return;
+	for (struct process **link = &pid_index[pid_slot(p->pid)]; *link; link = &(*link)->pid_next) {
+		if (*link == p) {
+			*link = p->pid_next;
+			p->pid_next = NULL;
+			pid_index_count--;
+			return;
+		}
+	}
+}
+
+/* --- the spawn scheduler ------------------------------------------------------------------------
+ *
+ * Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of thousands,
+ * thousands of processes killed at once) goes in batches, with control requests, reaping and
+ * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at most,
+ * however slow spawning is (a loaded machine). A respawn due when the round's budget is spent waits in the queue of spawns due (first
+ * come, first served, over all watchers): STARTING without a pid. An ev_prepare serves it at the
+ * next rounds (an ev_idle keeps the loop from blocking meanwhile); new processes (reconcile)
+ * wait until it is empty.
+ *
+ * A process in BACKOFF (a failed start, a shortage of descriptors or processes, the pause after
+ * a quick exit) waits in the backoff queue of its delay, in the order it is due; one timer, for
+ * the daemon, fires at the earliest due time and retries every process due by then (or within
+ * an eighth of its delay): thousands of processes short of descriptors at once are one timer and
+ * one wave of retries, itself spawned in batches, not thousands of timers. */
+#define SPAWN_BATCH 32
+#define SPAWN_SLICE 0.010
+#define NBACKOFF_QUEUES 12
+
+struct proc_queue {
+	struct process *head, *tail;
+	double delay;                 /* a backoff queue: the delay of its processes */
+};
+
+static struct {
+	struct ev_loop *loop;
+	struct proc_queue due;        /* respawns waiting for the spawn budget */
+	struct proc_queue backoff[NBACKOFF_QUEUES];  /* by delay, each in due order */
+	ev_prepare serve;             /* serves due before each poll */
+	ev_idle awake;                /* no blocking poll while due is not empty */
+	ev_timer retry;               /* the earliest due time of the backoff queues */
+} sched;
+
+static void on_serve_due(struct ev_loop *loop, ev_prepare *prepare, int revents);
+static void on_retry(struct ev_loop *loop, ev_timer *timer, int revents);
+static void on_awake(struct ev_loop *loop, ev_idle *idle, int revents)
+{
+	(void)loop, (void)idle, (void)revents;
+}
+
+static void sched_init(struct ev_loop *loop)
+{
+	if (sched.loop)
+		return;
+	sched.loop = loop;
+	ev_prepare_init(&sched.serve, on_serve_due);
+	ev_idle_init(&sched.awake, on_awake);
+	ev_init(&sched.retry, on_retry);
+}
+
+/* A round spawns SPAWN_BATCH processes at most, and for SPAWN_SLICE seconds at most: a spawn
+ * waits for the child's exec (vfork), which on a loaded machine takes milliseconds. */
+static bool spawn_budget_left(struct ev_loop *loop)
+{
+	static unsigned int round;
+	static int spawned;
+	static ev_tstamp began;
+
+	if (ev_iteration(loop) != round || spawned == 0) {
+		round = ev_iteration(loop);
+		spawned = 0;
+		began = ev_time();
+	}
+	if (spawned >= SPAWN_BATCH || (spawned > 0 && ev_time() - began > SPAWN_SLICE))
+		return false;
+	spawned++;
+	return true;
+}
+
+static bool is_unspawned(const struct process *p)
+{
+	return p->queue == &sched.due;
+}
+
+static void queue_append(struct proc_queue *q, struct process *p)
+{
+	p->queue = q;
+	p->queue_next = NULL;
+	p->queue_prev = q->tail;
+	if (q->tail)
+		q->tail->queue_next = p;
+	else
+		q->head = p;
+	q->tail = p;
+}
+
+static void queue_leave(struct process *p)
+{
+	struct proc_queue *q = p->queue;
+
+	if (q == NULL)
+		return;
+	if (p->queue_prev)
+		p->queue_prev->queue_next = p->queue_next;
+	else
+		q->head = p->queue_next;
+	if (p->queue_next)
+		p->queue_next->queue_prev = p->queue_prev;
+	else
+		q->tail = p->queue_prev;
+	p->queue = NULL;
+	p->queue_next = p->queue_prev = NULL;
+	if (q == &sched.due) {
+		process_recount(p);
+		if (q->head == NULL) {
+			ev_prepare_stop(sched.loop, &sched.serve);
+			ev_idle_stop(sched.loop, &sched.awake);
+		}
+	}
+	/* A backoff queue's timer is re-armed by whoever changed it (on_retry, backoff_join),
+	 * or fires for nothing once. */
+}
+
+/* P's respawn now, or after those waiting already, within the budget of the loop's rounds. */
+static void spawn_or_queue(struct process *p)
+{
+	struct ev_loop *loop = p->watcher->loop;
+
+	sched_init(loop);
+	if (sched.due.head == NULL && spawn_budget_left(loop)) {
+		process_spawn(p);
+		return;
+	}
+	queue_append(&sched.due, p);
+	process_recount(p);
+	ev_prepare_start(loop, &sched.serve);
+	ev_idle_start(loop, &sched.awake);
+}
+
+static void on_serve_due(struct ev_loop *loop, ev_prepare *prepare, int revents)
+{
+	(void)prepare, (void)revents;
+	while (sched.due.head && spawn_budget_left(loop)) {
+		struct process *p = sched.due.head;
+		struct watcher *w = p->watcher;
+		if (p->retiring) {  /* replaced before its turn came: nothing to spawn */
+			process_dispatch(p, PE_STOP);
+		} else {
+			queue_leave(p);
+			process_spawn(p);
+		}
+		watcher_update(w);
+	}
+}
+
+static void rearm_retry(void)
+{
+	double first = 0;
+
+	for (int i = 0; i < NBACKOFF_QUEUES; i++) {
+		struct process *head = sched.backoff[i].head;
+		if (head && (first == 0 || head->due < first))
+			first = head->due;
+	}
+	ev_timer_stop(sched.loop, &sched.retry);
+	if (first == 0)
+		return;
+	double in = first - ev_now(sched.loop);
+	ev_timer_set(&sched.retry, in > 0 ? in : 0, 0);
+	ev_timer_start(sched.loop, &sched.retry);
+}
+
+/* The queue of DELAY (backoff_delay's few values: one each), or the last one. */
+static struct proc_queue *backoff_queue(double delay)
+{
+	for (int i = 0; i < NBACKOFF_QUEUES; i++)
+		if (sched.backoff[i].head && sched.backoff[i].delay == delay)
+			return &sched.backoff[i];
+	for (int i = 0; i < NBACKOFF_QUEUES; i++) {
+		if (sched.backoff[i].head == NULL) {
+			sched.backoff[i].delay = delay;
+			return &sched.backoff[i];
+		}
+	}
+	return &sched.backoff[NBACKOFF_QUEUES - 1];
+}
+
+/* P, in BACKOFF, is retried DELAY seconds from now. */
+static void backoff_join(struct process *p, double delay)
+{
+	struct proc_queue *q;
+	struct process *after;
+
+	sched_init(p->watcher->loop);
+	ev_now_update(sched.loop);  /* from now, not from when a long callback began */
+	p->due = ev_now(sched.loop) + delay;
+	q = backoff_queue(delay);
+	/* In due order: at the tail, unless the queue holds other delays (the last one). */
+	for (after = q->tail; after && after->due > p->due; after = after->queue_prev)
+		;
+	if (after == q->tail) {
+		queue_append(q, p);
+	} else {
+		p->queue = q;
+		p->queue_prev = after;
+		p->queue_next = after ? after->queue_next : q->head;
+		p->queue_next->queue_prev = p;
+		if (after)
+			after->queue_next = p;
+		else
+			q->head = p;
+	}
+	if (p == q->head)
+		rearm_retry();
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	(void)timer, (void)revents;
+	ev_now_update(loop);
+	double now = ev_now(loop);
+	for (int i = 0; i < NBACKOFF_QUEUES; i++) {
+		struct proc_queue *q = &sched.backoff[i];
+		struct process *p;
+		while ((p = q->head) && p->due <= now + q->delay / 8) {
+			struct watcher *w = p->watcher;
+			queue_leave(p);
+			process_dispatch(p, PE_BACKOFF_TIMEOUT);
+			watcher_update(w);
+		}
+	}
+	rearm_retry();
+}
+
 /* --- the watcher ------------------------------------------------------------------------------ */
 
 static int count_wanted(const struct watcher *w)
 {
-	int n = 0;
-
-	for (const struct process *p = w->processes; p; p = p->next)
-		n += !p->retiring;
-	return n;
+	return w->nprocesses - w->nretiring;
 }
 
 /* --- slots stopped alone (stop name:wid) --- */
@@ -947,10 +1341,7 @@ static int target_count(const struct watcher *w)
 
 struct process *watcher_find_wid(struct watcher *w, int wid)
 {
-	for (struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && p->wid == wid)
-			return p;
-	return NULL;
+	return wid > 0 && wid < w->by_wid_size ? w->by_wid[wid] : NULL;
 }
 
 static struct process *highest_wanted(struct watcher *w)
@@ -963,9 +1354,10 @@ static struct process *highest_wanted(struct watcher *w)
 	return best;
 }
 
-/* Lowest wid in 1..numprocesses not held by a wanted process nor by one replaced stop-first
- * (numprocesses + 1 when there is none); USED is scratch of numprocesses+1. */
-static int free_wid(const struct watcher *w, bool *used)
+/* The wids in 1..numprocesses held by a wanted process, by one replaced stop-first or by a slot
+ * stopped alone: USED, numprocesses+1 of them, is filled once per reconcile (a walk per spawn
+ * made a storm quadratic); free_wid then takes the free ones in order. */
+static void mark_used_wids(const struct watcher *w, bool *used)
 {
 	memset(used, 0, sizeof(bool) * (size_t)(w->numprocesses + 1));
 	for (const struct process *p = w->processes; p; p = p->next)
@@ -974,9 +1366,17 @@ static int free_wid(const struct watcher *w, bool *used)
 	for (int i = 0; i < w->nheld; i++)
 		if (w->held[i].wid <= w->numprocesses)
 			used[w->held[i].wid] = true;
-	for (int wid = 1; wid <= w->numprocesses; wid++)
-		if (!used[wid])
-			return wid;
+}
+
+/* Lowest wid from *CURSOR up not in USED, marked used (numprocesses + 1 when there is none). */
+static int free_wid(const struct watcher *w, bool *used, int *cursor)
+{
+	for (; *cursor <= w->numprocesses; ++*cursor) {
+		if (!used[*cursor]) {
+			used[*cursor] = true;
+			return *cursor;
+		}
+	}
 	return w->numprocesses + 1;
 }
 
@@ -1010,7 +1410,7 @@ static bool slot_replaced(struct watcher *w, int wid)
 {
 	const struct process *p;
 
-	for (p = w->processes; p; p = p->next)
+	for (p = w->nstop_first ? w->processes : NULL; p; p = p->next)
 		if (p->wid == wid && p->stop_first)
 			return false;
 	if (wid > w->numprocesses || watcher_slot_held(w, wid))
@@ -1031,7 +1431,7 @@ static void roll_stop_first(struct watcher *w)
 	if (w->rolling_wid && !slot_replaced(w, w->rolling_wid))
 		return;
 	w->rolling_wid = 0;
-	for (struct process *p = w->processes; p; p = p->next)
+	for (struct process *p = w->nstop_first ? w->processes : NULL; p; p = p->next)
 		if (p->stop_first && (p->state == PS_RUNNING || p->state == PS_STARTING) &&
 		    (next_out == NULL || p->wid < next_out->wid))
 			next_out = p;
@@ -1053,29 +1453,12 @@ static void reconcile(struct watcher *w)
 		roll_stop_first(w);
 }
 
-/* Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of
- * thousands) goes in batches, with control requests, reaping and output served in between.
- * A spawn takes a few milliseconds: a batch holds the loop well under 100 ms. */
-#define SPAWN_BATCH 32
-
-static bool spawn_budget_left(struct ev_loop *loop)
-{
-	static unsigned int round;
-	static int spawned;
-
-	if (ev_iteration(loop) != round) {
-		round = ev_iteration(loop);
-		spawned = 0;
-	}
-	return spawned++ < SPAWN_BATCH;
-}
-
 /* Brings the number of wanted processes to numprocesses: surplus ones (highest wids) are stopped,
  * missing ones spawned (paced by warmup_delay). */
 static void reconcile_count(struct watcher *w)
 {
-	int wanted = count_wanted(w), target;
-	bool *used;
+	int wanted = count_wanted(w), target, cursor = 1;
+	bool *used = NULL;
 
 	prune_held_slots(w);
 	target = target_count(w);
@@ -1084,7 +1467,7 @@ static void reconcile_count(struct watcher *w)
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
 	 * come, so it stops now. */
-	for (struct process *p = w->processes, *next; p; p = next) {
+	for (struct process *p = w->nretiring ? w->processes : NULL, *next; p; p = next) {
 		next = p->next;
 		if (p->retiring && (p->wid > w->numprocesses || watcher_slot_held(w, p->wid)) &&
 		    (p->state == PS_RUNNING || p->state == PS_STARTING))
@@ -1092,13 +1475,12 @@ static void reconcile_count(struct watcher *w)
 	}
 	while (wanted > target) {
 		struct process *p = highest_wanted(w);
-		p->retiring = true;
+		set_retiring(p, false);
 		process_dispatch(p, PE_STOP);
 		wanted--;
 	}
 	if (wanted >= target || ev_is_active(&w->warmup))
 		return;
-	used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
 	while (wanted < target) {
 		double wait = w->last_spawn + w->config->warmup_delay - ev_now(w->loop);
 		if (w->config->warmup_delay > 0 && wait > 0) {
@@ -1106,12 +1488,17 @@ static void reconcile_count(struct watcher *w)
 			ev_timer_start(w->loop, &w->warmup);
 			break;
 		}
-		if (!spawn_budget_left(w->loop)) {  /* the rest after the loop's next round */
+		/* The rest after the loop's next round; respawns waiting go first. */
+		if (sched.due.head || !spawn_budget_left(w->loop)) {
 			ev_timer_set(&w->warmup, 0, 0);
 			ev_timer_start(w->loop, &w->warmup);
 			break;
 		}
-		int wid = free_wid(w, used);
+		if (used == NULL) {
+			used = xmalloc(sizeof(bool) * (size_t)(w->numprocesses + 1));
+			mark_used_wids(w, used);
+		}
+		int wid = free_wid(w, used, &cursor);
 		if (wid > w->numprocesses)  /* each free slot waits for a stop-first one to go */
 			break;
 		process_spawn(process_new(w, wid));
@@ -1132,20 +1519,13 @@ static bool start_settled(const struct watcher *w)
 {
 	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != target_count(w))
 		return false;
-	for (const struct process *p = w->processes; p; p = p->next)
-		if (!p->retiring && (p->state == PS_STARTING || p->state == PS_STOPPING ||
-				     (p->state == PS_BACKOFF && !pausing(p))))
-			return false;
-	return true;
+	return w->nunsettled == 0;  /* COUNT_UNSETTLED: none starting, stopping or backing off */
 }
 
 /* Old processes remain from a replacement (reload, restart, max_age, decr). */
 static bool replacing(const struct watcher *w)
 {
-	for (const struct process *p = w->processes; p; p = p->next)
-		if (p->retiring || p->state == PS_STOPPING)
-			return true;
-	return false;
+	return w->nretiring > 0 || w->nstate[PS_STOPPING] > 0;
 }
 
 static bool any_fatal(const struct watcher *w)
@@ -1154,12 +1534,12 @@ static bool any_fatal(const struct watcher *w)
 }
 
 /* A kill's processes have all exited (each reaped one lost its pid, or has a new one). */
-static bool killed(struct watcher *w, const struct waiter *wt)
+static bool killed(struct watcher *w, struct waiter *wt)
 {
-	for (int i = 0; i < wt->npids; i++)
-		if (watcher_find_pid(w, wt->pids[i]))
-			return false;
-	return true;
+	/* A pid gone stays gone: those found gone are not looked up again at each update. */
+	while (wt->ngone < wt->npids && watcher_find_pid(w, wt->pids[wt->ngone]) == NULL)
+		wt->ngone++;
+	return wt->ngone == wt->npids;
 }
 
 static void waiter_free(struct watcher *w, struct waiter *wt)
@@ -1190,6 +1570,9 @@ static bool slot_started(struct watcher *w, struct waiter *wt)
 static void fire_waiters(struct watcher *w)
 {
 	struct waiter *ready = NULL, **link = &w->waiters;
+
+	if (w->waiters == NULL)
+		return;
 	bool started = start_settled(w), stopped = watcher_is_idle(w);
 	bool replaced = started && !replacing(w);
 
@@ -1231,12 +1614,9 @@ static void begin_reload(struct watcher *w)
 	log_info("watcher %s: graceful reload: %s", w->name, stop_first
 		 ? "one slot at a time, the old process stops, then a new one starts (stop-first)"
 		 : "new processes first, then the old ones stop");
-	for (struct process *p = w->processes; p; p = p->next) {
-		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING)) {
-			p->retiring = true;
-			p->stop_first = stop_first;
-		}
-	}
+	for (struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && (p->state == PS_RUNNING || p->state == PS_STARTING))
+			set_retiring(p, stop_first);
 	w->announce_reload = true;
 }
 
@@ -1273,13 +1653,9 @@ static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
 /* Each wanted slot has a process of this start (none is a stopped one still exiting). */
 static bool all_spawned(const struct watcher *w)
 {
-	int n = 0;
-
 	if (!w->wanted || w->predecessor || w->restarting)
 		return false;
-	for (const struct process *p = w->processes; p; p = p->next)
-		n += !p->retiring && p->state != PS_STOPPING;
-	return n >= w->numprocesses;
+	return w->nlive >= w->numprocesses;  /* COUNT_LIVE: wanted, not stopping, spawned */
 }
 
 /* The events Circus publishes once something is over: "stop" after the reaps of the stopped
@@ -1305,8 +1681,39 @@ static void announce_started(struct watcher *w)
 	}
 }
 
+#ifdef CIRQUE_CHECK_COUNTS
+/* A debug build's check that the counts kept are the counts (make CFLAGS=-DCIRQUE_CHECK_COUNTS). */
+static void check_counts(const struct watcher *w)
+{
+	int nstate[PS_COUNT] = { 0 }, retiring = 0, stop_first = 0, unsettled = 0, live = 0, n = 0;
+
+	for (const struct process *p = w->processes; p; p = p->next) {
+		unsigned c = counts_of(p);
+		n++;
+		nstate[p->state]++;
+		retiring += !!(c & COUNT_RETIRING);
+		stop_first += !!(c & COUNT_STOP_FIRST);
+		unsettled += !!(c & COUNT_UNSETTLED);
+		live += !!(c & COUNT_LIVE);
+		if (!p->retiring && watcher_find_wid((struct watcher *)w, p->wid) != p)
+			fatalx("watcher %s[%d]: not in the wid index", w->name, p->wid);
+		if (p->pid > 0 && watcher_find_pid((struct watcher *)w, p->pid) != p)
+			fatalx("watcher %s[%d]: pid %d not in the pid index", w->name, p->wid, (int)p->pid);
+	}
+	if (n != w->nprocesses || retiring != w->nretiring || stop_first != w->nstop_first ||
+	    unsettled != w->nunsettled || live != w->nlive ||
+	    memcmp(nstate, w->nstate, sizeof(nstate)) != 0)
+		fatalx("watcher %s: counts kept %d/%d/%d/%d/%d, counted %d/%d/%d/%d/%d", w->name,
+		       w->nprocesses, w->nretiring, w->nstop_first, w->nunsettled, w->nlive, n,
+		       retiring, stop_first, unsettled, live);
+}
+#else
+#define check_counts(w) ((void)0)
+#endif
+
 static void watcher_update(struct watcher *w)
 {
+	check_counts(w);
 	if (w->dead) {  /* nothing runs; a waiter added by a late caller is answered at once */
 		answer_waiters(w, WATCHER_REMOVED);
 		return;
@@ -1439,6 +1846,7 @@ void watcher_free(struct watcher *w)
 	answer_waiters(w, WATCHER_REMOVED);  /* added after the detach */
 	watcher_config_free(w->config);
 	free(w->held);
+	free(w->by_wid);
 	free(w);
 }
 
@@ -1539,7 +1947,7 @@ static pid_t stop_slot_process(struct watcher *w, int wid)
 	if (p == NULL)
 		return 0;
 	pid = p->pid;
-	p->retiring = true;
+	set_retiring(p, false);
 	process_dispatch(p, PE_STOP);
 	return pid;
 }
@@ -1820,8 +2228,10 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 
 struct process *watcher_find_pid(struct watcher *w, pid_t pid)
 {
-	for (struct process *p = w->processes; p; p = p->next)
-		if (p->pid == pid)
+	if (pid <= 0 || pid_index == NULL)
+		return NULL;
+	for (struct process *p = pid_index[pid_slot(pid)]; p; p = p->pid_next)
+		if (p->pid == pid && p->watcher == w)
 			return p;
 	return NULL;
 }
@@ -1886,9 +2296,5 @@ bool watcher_is_idle(const struct watcher *w)
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)
 {
-	int n = 0;
-
-	for (const struct process *p = w->processes; p; p = p->next)
-		n += p->state == state;
-	return n;
+	return w->nstate[state];
 }

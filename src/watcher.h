@@ -17,6 +17,7 @@
 #include "state.h"
 
 struct watcher;
+struct proc_queue;
 
 /* How an operation ended, as its waiter is told. */
 enum watcher_outcome {
@@ -45,6 +46,7 @@ typedef void (*watcher_event_fn)(struct watcher *w, const char *event, pid_t pid
 
 struct process {
 	struct process *next;         /* in the watcher's list, ordered by creation */
+	struct process *prev;
 	struct watcher *watcher;
 	int wid;                      /* worker id, 1..numprocesses */
 	pid_t pid;                    /* 0 when no process exists (BACKOFF, FATAL, EXITED) */
@@ -79,6 +81,15 @@ struct process {
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
 				       * backoff (BACKOFF) */
 	struct readiness ready;       /* probes and NOTIFY_SOCKET, watched while STARTING */
+	/* The spawn scheduler (watcher.c): a respawn over the round's spawn budget waits, STARTING
+	 * without a pid, in the daemon's queue of spawns due; a process in BACKOFF waits in the
+	 * queue of its delay, which one timer serves for the whole daemon. */
+	struct proc_queue *queue;     /* the queue it is in, or NULL */
+	struct process *queue_next, *queue_prev;
+	ev_tstamp due;                /* in a backoff queue: when it is to be retried */
+	struct process *pid_next;     /* in the daemon's pid index (pid > 0) */
+	unsigned counted;             /* what the watcher's counters hold of it (watcher.c) */
+	enum proc_state counted_state;
 };
 
 enum waiter_kind {
@@ -106,6 +117,7 @@ struct waiter {
 	pid_t *pids;                  /* WAIT_KILLED: the pids signalled; each reaped one is gone from
 				       * the watcher's processes */
 	int npids;
+	int ngone;                    /* WAIT_KILLED: pids[0..ngone) are known to be gone */
 	int wid;                      /* WAIT_SLOT_STARTED: the slot */
 	ev_timer grace;               /* WAIT_KILLED: SIGKILL to the pids left when it fires */
 	unsigned failed_starts;       /* WAIT_DECIDED: the watcher's count when it began */
@@ -148,7 +160,17 @@ struct watcher {
 	bool announce_reload;
 	int numprocesses;             /* wanted number of processes (config, incr/decr) */
 	struct process *processes;
+	struct process *last_process; /* the tail of processes */
 	int nprocesses;               /* length of processes, retiring ones included */
+	/* Counts kept as processes change (watcher.c), so that handling an event costs the same
+	 * with 10 processes as with 10,000: no walk of the list per exit, spawn or readiness. */
+	int nstate[PS_COUNT];         /* processes in each state */
+	int nretiring;                /* retiring */
+	int nstop_first;              /* retiring stop-first */
+	int nunsettled;               /* wanted and starting, stopping or backing off from a failure */
+	int nlive;                    /* wanted, not stopping, and spawned (not waiting for a turn) */
+	struct process **by_wid;      /* the process (not retiring) of each wid, or NULL */
+	int by_wid_size;
 	struct held_slot *held;       /* the slots stopped alone, wid <= numprocesses */
 	int nheld;
 	struct waiter *waiters;

@@ -47,6 +47,10 @@ TEST(starting)
 			 PA_BECAME_RUNNING);
 	CHECK_TRANSITION(PS_STARTING, PE_STOP, normal, PS_STOPPING, PA_SEND_STOP);
 	CHECK_TRANSITION(PS_STARTING, PE_STOP, policy(false, true, 1, 5), PS_STOPPING, PA_SEND_STOP);
+	/* A respawn still waiting for its turn in a spawn storm has no process: it is forgotten. */
+	struct proc_policy unspawned = normal;
+	unspawned.unspawned = true;
+	CHECK_TRANSITION(PS_STARTING, PE_STOP, unspawned, PS_STOPPED, PA_REMOVE);
 }
 
 TEST(starting_exited)

@@ -591,6 +591,87 @@ TEST(stop_first_waits_for_the_successor_to_be_up)
 	daemon_down();
 }
 
+/* Processes of the watcher with a pid, and STARTING ones still waiting for their turn (no pid). */
+static int with_pid(struct watcher *w)
+{
+	int n = 0;
+
+	for (struct process *p = w->processes; p; p = p->next)
+		n += p->pid > 0;
+	return n;
+}
+
+static int waiting_for_a_turn(struct watcher *w)
+{
+	int n = 0;
+
+	for (struct process *p = w->processes; p; p = p->next)
+		n += p->state == PS_STARTING && p->pid == 0;
+	return n;
+}
+
+/* 100 processes killed at once: their respawns go in batches over several rounds of the loop
+ * (the others wait STARTING, without a pid), none is lost, and a stop meanwhile forgets those
+ * still waiting (there is nothing to signal). */
+TEST(mass_respawn_goes_in_batches)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 100, autostart: false, min_uptime: 0, "
+		  "ready: {delay: 0.01}}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, stopped = { 0 };
+
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	CHECK(all_in_state(w, PS_RUNNING, 100));
+	CHECK_INT(watcher_signal(w, SIGKILL, false), 100);  /* 100 exits pending */
+	ev_run(loop, EVRUN_ONCE);  /* the round that reaps them all */
+	CHECK_INT(w->nprocesses, 100);
+	CHECK(with_pid(w) > 0);
+	CHECK(with_pid(w) < 100);  /* not all in one callback */
+	CHECK_INT(with_pid(w) + waiting_for_a_turn(w), 100);
+	CHECK_STR(watcher_status(w), "starting");
+	CHECK_EVENTUALLY((all_in_state(w, PS_RUNNING, 100)));
+	CHECK_INT(with_pid(w), 100);
+
+	/* Again, and a stop while some still wait for their turn. */
+	ignore_term = false;
+	CHECK_INT(watcher_signal(w, SIGKILL, false), 100);
+	ev_run(loop, EVRUN_ONCE);
+	CHECK(waiting_for_a_turn(w) > 0);
+	watcher_stop(w, on_done, &stopped);
+	CHECK_EVENTUALLY((stopped.called));
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	CHECK_INT(w->nprocesses, 0);
+	run_for(0.05);
+	CHECK_INT(with_pid(w), 0);  /* nothing spawned after the stop */
+	daemon_down();
+}
+
+/* Processes short of resources (every spawn fails with EAGAIN) back off without a timer each:
+ * one timer for the daemon retries them, together. */
+TEST(shortage_backoffs_share_one_timer)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 20, autostart: false}\n");
+	struct watcher *w = arbiter_find(&arb, "web");
+	bool timers = false, together = true;
+
+	spawn_stub_fake_pids = false;
+	watcher_start(w, NULL, NULL);
+	CHECK_EVENTUALLY((all_in_state(w, PS_BACKOFF, 20)));
+	for (struct process *p = w->processes; p; p = p->next)
+		timers = timers || ev_is_active(&p->timer);
+	CHECK(!timers);
+	CHECK_EVENTUALLY((w->processes->shortages >= 2));  /* the first retry came */
+	for (struct process *p = w->processes; p; p = p->next)
+		together = together && p->shortages >= 2;
+	CHECK(together);
+	spawn_stub_fake_pids = true;
+	CHECK_EVENTUALLY((with_pid(w) == 20));
+	daemon_down();
+}
+
 int main(void)
 {
 	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);  /* TW_DEBUG=1: the log, to debug */
@@ -615,5 +696,7 @@ int main(void)
 	RUN(successor_dying_beside_the_old_one_falls_back_to_stop_first);
 	RUN(max_age_stop_first);
 	RUN(stop_first_waits_for_the_successor_to_be_up);
+	RUN(mass_respawn_goes_in_batches);
+	RUN(shortage_backoffs_share_one_timer);
 	return check_summary();
 }
