@@ -3,8 +3,7 @@
 # stop leaves nothing behind, setsid or double fork: what the program left gets its stop_signal,
 # and what ignores it is ended with the cgroup at graceful_timeout; what a watcher's processes
 # leave behind while it runs is a stray: shown by status, not counted as a process; restart, rm,
-# reload and shutdown leave nothing, and remove the cgroups (also one whose program made cgroups
-# of its own inside it).
+# reload and shutdown leave nothing, and remove the cgroups.
 . "$(dirname "$0")/lib.sh"
 
 MNT=$(cgroup2_mount)
@@ -14,14 +13,6 @@ if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w 
 	exit 0
 fi
 P=$(sleeper plain); F=$(sleeper forker); B=$(sleeper stubborn); L=$(sleeper leaver); POLITE=$(polite_stray)
-# nester: a program that makes a cgroup of its own inside its watcher's, and moves into it.
-cat >"$T/nester" <<'SH'
-#!/bin/sh
-cg=MOUNT$(sed -n 's/^0:://p' /proc/self/cgroup)
-mkdir "$cg/inner" && echo $$ >"$cg/inner/cgroup.procs" && exec SLEEPER 7760
-SH
-sed -i "s|MOUNT|$MNT|; s|SLEEPER|$P|" "$T/nester"
-chmod 755 "$T/nester"
 LEAVER="  leaver:    # its child is left behind each time it is killed; it notes what it finds at start
     cmd: /bin/sh -c 'pgrep -f \"^$L 7776\" >$T/seen.\$\$; setsid $L 7776 & exec $L 7777'
     ready: {delay: 0.1s}
@@ -42,8 +33,6 @@ watchers:
     cmd: /bin/sh -c '$POLITE polite & exec $P 7778'
     stop_signal: USR1
     graceful_timeout: 3s
-  nester:    # makes a cgroup of its own inside its watcher's
-    cmd: $T/nester
 $LEAVER
 YAML
 start_daemon
@@ -53,7 +42,7 @@ trap 'rc=$?; [ -z "$DPID" ] || { kill -QUIT $DPID; wait_for 10 "! kill -0 $DPID 
 wait_for 10 'grep -F "containment: cgroup v2" "$DLOG" | grep -qF "$BASE"' ||
 	fail "no 'containment: cgroup v2 ... $BASE' line in the log"
 "$CTL" dstats | grep -qF "containment: cgroup $BASE" || fail "dstats: $("$CTL" dstats)"
-wait_for 10 'all_alive "^$P 7760" "^$P 7770" "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7774" "^$B 7775" "^$L 7776" "^$L 7777"' ||
+wait_for 10 'all_alive "^$P 7770" "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7774" "^$B 7775" "^$L 7776" "^$L 7777"' ||
 	fail "not every process started"
 
 # Each process is in its watcher's cgroup from the start, forked, setsid'd or not.
@@ -130,11 +119,8 @@ wait_for 10 '[ -n "$(alive "^$L 7776")" ]' || fail "leaver's new child did not s
 "$CTL" remove forker >/dev/null || fail "remove forker failed"
 wait_for 10 '[ ! -d "$BASE/plain" ] && [ ! -d "$BASE/forker" ]' || fail "remove left cgroups: $(ls "$BASE")"
 printf 'watchers:\n%s\n' "$LEAVER" >"$CONF"
-[ "$(cgroup_of "$(alive "^$P 7760")")" = "/cirque-$DPID/nester/inner" ] || fail "nester is in $(cgroup_of "$(alive "^$P 7760")")"
 kill -HUP "$DPID"
 wait_for 10 '[ ! -d "$BASE/stubborn" ]' || fail "a reload without stubborn left its cgroup: $(ls "$BASE")"
-wait_for 10 '[ ! -d "$BASE/nester" ]' ||
-	fail "a reload without nester left its cgroup (with the one its program made): $(find "$BASE/nester" -type d)"
 [ -d "$BASE/leaver" ] || fail "leaver's cgroup went away"
 
 # Shutdown: a stray and the running program are gone once quit has returned; so is the base.
