@@ -335,6 +335,19 @@ static int untracked_children(pid_t **out)
 	return kept;
 }
 
+/* Some child of ours has exited and is not reaped yet. */
+static bool zombie_children(void)
+{
+	pid_t *children;
+	int n = proc_children(getpid(), false, &children);
+	bool any = false;
+
+	for (int i = 0; i < n && !any; i++)
+		any = proc_is_zombie(children[i]);
+	free(children);
+	return any;
+}
+
 static void finish(struct arbiter *a)
 {
 	a->finished = true;
@@ -354,7 +367,9 @@ static void on_orphan_check(struct ev_loop *loop, ev_timer *t, int revents)
 	int n = adopted_children(a, pids, 1024);
 
 	(void)revents;
-	if (n == 0 || ev_now(loop) - a->orphans_since >= ORPHAN_GRACE + 1) {
+	/* A zombie is waited for (reaped this round), but not for ever: one whose tracer never
+	 * waits for it is not ours to reap. */
+	if ((n == 0 && !zombie_children()) || ev_now(loop) - a->orphans_since >= ORPHAN_GRACE + 1) {
 		ev_timer_stop(loop, t);
 		finish(a);
 		return;
@@ -380,21 +395,23 @@ static void check_shutdown_complete(struct arbiter *a)
 		if (!watcher_is_idle(w))
 			return;
 	n = adopted_children(a, pids, 1024);
-	if (n == 0) {
+	if (n == 0 && !zombie_children()) {
 		finish(a);
 		return;
 	}
+	a->orphans_since = ev_now(a->loop);
+	a->orphans_killed = a->fast_shutdown;
+	ev_timer_init(&a->orphan_timer, on_orphan_check, 0.05, 0.05);
+	a->orphan_timer.data = a;
+	ev_timer_start(a->loop, &a->orphan_timer);
+	if (n == 0)  /* only exited ones, not reaped yet: libev reaps them on the next round */
+		return;
 	/* Left behind by our children (double forks, background jobs): we adopted them, we stop
 	 * them too, so that a shutdown leaves nothing running. */
 	log_info("%d process%s the watchers' programs left behind (their children, adopted): "
 		 "sending SIGTERM", n, n == 1 ? "" : "es");
 	for (int i = 0; i < n; i++)
 		kill(pids[i], a->fast_shutdown ? SIGKILL : SIGTERM);
-	a->orphans_since = ev_now(a->loop);
-	a->orphans_killed = a->fast_shutdown;
-	ev_timer_init(&a->orphan_timer, on_orphan_check, 0.05, 0.05);
-	a->orphan_timer.data = a;
-	ev_timer_start(a->loop, &a->orphan_timer);
 }
 
 static void unlink_watcher(struct watcher **list, struct watcher *w)

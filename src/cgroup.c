@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ALL_CONTROLLERS (CG_MEMORY | CG_CPU | CG_PIDS | CG_IO)
@@ -23,6 +25,7 @@ static struct {
 	bool enabled;
 	char *mount;                  /* where cgroup2 is mounted ("/sys/fs/cgroup/unified") */
 	char *base;                   /* the watchers' parent, in the hierarchy ("/cirque-12") */
+	char *home;                   /* the cgroup cirqued came from, when it made the base */
 	int base_fd;                  /* its directory */
 	bool created_base;            /* we made it: we remove it at exit */
 	struct limit_support support;
@@ -261,17 +264,24 @@ static bool plan_containment(const char *setting, struct plan *p)
 	if (fd >= 0)
 		close(fd);
 	if (at_root) {
-		p->base = xasprintf("%s%scirque-%d", p->own, strcmp(p->own, "/") ? "/" : "",
-				    (int)getpid());
+		/* Its name (cirque-PID) is chosen when it is made: a pid may be another's too. */
 		p->create_base = true;
 		p->own_base = true;
-	} else if (getenv("INVOCATION_ID") && !delegated(dir)) {
+	} else if (strcmp(p->own, "/") == 0 || delegated(dir)) {
+		/* The root of a cgroup namespace (a container's), or given to us by systemd. */
+		p->base = xstrdup(p->own);
+		p->move_self = true;
+	} else if (getenv("INVOCATION_ID")) {
 		snprintf(p->why, sizeof(p->why), "the systemd unit's cgroup %s is not delegated to "
 			 "cirqued (Delegate=yes)", p->own);
 		return false;
 	} else {
-		p->base = xstrdup(p->own);
-		p->move_self = true;
+		/* A login session's scope, a service of another manager: not ours to divide, and
+		 * two cirqued started there would share it. */
+		snprintf(p->why, sizeof(p->why), "cirqued's cgroup %s is not its own (a login "
+			 "session, or a service without Delegate=yes): run it as a service with "
+			 "Delegate=yes, or set cirque.cgroup to a path", p->own);
+		return false;
 	}
 	return true;
 }
@@ -313,55 +323,127 @@ static void describe_missing(const struct plan *p, unsigned have, char *why, siz
 		 "cgroup v2 cannot use it" : "");
 }
 
-/* The watchers' cgroups of cirqued PID: another cirqued's (alive: not ours to touch). */
-static bool cirqued_alive(pid_t pid)
+/* cgroup.events: some process in it or below it (what the kernel says now). */
+static bool read_populated(int dirfd)
 {
-	char path[64], comm[32] = "";
-	FILE *fp;
+	char *text = read_small(dirfd, "cgroup.events");
+	bool populated = text && strstr(text, "populated 1") != NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return false;
-	if (fgets(comm, sizeof(comm), fp) == NULL)
-		comm[0] = '\0';
-	fclose(fp);
-	return strncmp(comm, "cirqued", 7) == 0;
+	free(text);
+	return populated;
 }
 
-/* What a cirqued that died without cleaning up (kill -9) left under PARENT (cirque-PID/NAME):
- * empty cgroups are removed; one that still holds processes is named in the log. */
-static void clean_stale_bases(const char *parent)
+/* Removes the cgroup NAME under DIRFD and every cgroup below it, deepest first: those still
+ * holding a process stay (EBUSY). Returns 0 when it is gone. */
+static int remove_tree(int parent_fd, const char *name, int depth)
 {
-	DIR *dir = opendir(parent);
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	while (dir && depth < 32 && (de = readdir(dir)) != NULL)
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			remove_tree(dirfd(dir), de->d_name, depth + 1);
+	if (dir)
+		closedir(dir);
+	else if (fd >= 0)
+		close(fd);
+	return unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
+
+/* cirqued marks the bases it makes, and holds a lock on the one it uses for as long as it
+ * runs: a base is another live cirqued's while locked (whatever its pid namespace or name), and
+ * one marked but unlocked was left by a cirqued that died (kill -9). */
+#define BASE_MARK "trusted.cirque"
+
+static bool marked(int fd)
+{
+	char value[8];
+
+	return fgetxattr(fd, BASE_MARK, value, sizeof(value)) > 0;
+}
+
+/* Removes what is below the stale base BASE_FD, naming what still holds processes. */
+static void clean_stale_base(int parent_fd, const char *name, const char *path)
+{
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
 	while (dir && (de = readdir(dir)) != NULL) {
-		char *end, base[4096 + 256];
-		long pid;
-		if (strncmp(de->d_name, "cirque-", 7) != 0 || de->d_type != DT_DIR)
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		pid = strtol(de->d_name + 7, &end, 10);
-		if (*end || pid <= 0 || pid == getpid() || cirqued_alive((pid_t)pid))
-			continue;
-		snprintf(base, sizeof(base), "%s/%s", parent, de->d_name);
-		DIR *sub = opendir(base);
-		struct dirent *w;
-		while (sub && (w = readdir(sub)) != NULL) {
-			char child[4096 + 512];
-			if (w->d_type != DT_DIR || strcmp(w->d_name, ".") == 0 ||
-			    strcmp(w->d_name, "..") == 0)
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", base, w->d_name);
-			if (rmdir(child) < 0 && errno == EBUSY)
-				log_warnx("cgroup: %s, left by a cirqued (pid %ld) that is gone, still "
-					  "holds processes: they run unsupervised", child, pid);
-		}
-		if (sub)
-			closedir(sub);
-		rmdir(base);
+		int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bool busy = sub >= 0 && read_populated(sub);
+		if (sub >= 0)
+			close(sub);
+		if (remove_tree(dirfd(dir), de->d_name, 0) < 0 && busy)
+			log_warnx("cgroup: %s/%s, left by a cirqued that is gone, still holds "
+				  "processes: they run unsupervised", path, de->d_name);
 	}
 	if (dir)
 		closedir(dir);
+	else if (fd >= 0)
+		close(fd);
+	unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
+
+/* What cirqued instances that died without cleaning up left in PARENT (cirque-*): their empty
+ * cgroups are removed; one that still holds processes is named in the log. */
+static void clean_stale_bases(const char *parent)
+{
+	int parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = parent_fd >= 0 ? fdopendir(dup(parent_fd)) : NULL;
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)) != NULL) {
+		if (strncmp(de->d_name, "cirque-", 7) != 0 || de->d_type != DT_DIR)
+			continue;
+		int fd = openat(parent_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				O_NOFOLLOW);
+		bool stale = fd >= 0 && marked(fd) && flock(fd, LOCK_EX | LOCK_NB) == 0;
+		if (stale) {
+			char path[4096 + 256];
+			snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+			clean_stale_base(parent_fd, de->d_name, path);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	if (parent_fd >= 0)
+		close(parent_fd);
+}
+
+/* The base is ours from now on: locked (another cirqued may not use it, nor take it for
+ * stale), and marked. A configured base that exists unmarked, and holds anything, belongs to
+ * someone else (cgroup: /system.slice would give a watcher ssh.service sshd's cgroup). */
+static bool claim_base(int fd, bool must_be_ours, const char *dir, char *why, size_t size)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(why, size, "another cirqued uses the cgroup %.200s", dir);
+		return false;
+	}
+	if (must_be_ours && !marked(fd)) {
+		int copy = dup(fd);
+		DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
+		struct dirent *de;
+		bool empty = !read_populated(fd);
+		while (empty && d && (de = readdir(d)) != NULL)
+			empty = de->d_type != DT_DIR || de->d_name[0] == '.';
+		if (d)
+			closedir(d);
+		if (!empty) {
+			snprintf(why, size, "the cgroup %.200s exists and is not cirqued's (it holds "
+				 "cgroups or processes): name a new one", dir);
+			return false;
+		}
+	}
+	if (fsetxattr(fd, BASE_MARK, "1", 1, 0) < 0)
+		log_debug("cgroup: cannot mark %s: %s", dir, strerror(errno));
+	return true;
 }
 
 /* --- events of the watchers' cgroups --------------------------------------------------------- */
@@ -374,14 +456,6 @@ static struct wcgroup *by_watch(int wd)
 	return NULL;
 }
 
-static bool read_populated(const struct wcgroup *cg)
-{
-	char *text = read_small(cg->dir_fd, "cgroup.events");
-	bool populated = text && strstr(text, "populated 1") != NULL;
-
-	free(text);
-	return populated;
-}
 
 static void notify_holders(struct wcgroup *cg)
 {
@@ -397,7 +471,7 @@ static void notify_holders(struct wcgroup *cg)
 
 static void refresh(struct wcgroup *cg)
 {
-	bool populated = read_populated(cg);
+	bool populated = read_populated(cg->dir_fd);
 	unsigned long long ooms = wcgroup_oom_kills(cg);
 
 	if (ooms > cg->oom_kills)
@@ -445,6 +519,41 @@ static void fall_back(const char *why)
 		 "cirqued adopted it", why);
 }
 
+/* Removes BASE (in the hierarchy) and its .cirqued, if empty. */
+static void remove_base(const char *mount, const char *base)
+{
+	char dir[4096 + 64];
+
+	snprintf(dir, sizeof(dir), "%s%s/.cirqued", mount, base);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s%s", mount, base);
+	rmdir(dir);
+}
+
+/* cirque-PID under our cgroup (the root), or cirque-PID-2, ... when another cirqued has that
+ * name (the same pid in another pid namespace). Stale ones are removed first. */
+static int make_unique_base(struct plan *p)
+{
+	char parent[4096], dir[4096 + 64];
+	const char *slash = strcmp(p->own, "/") ? "/" : "";
+
+	snprintf(parent, sizeof(parent), "%s%s", p->mount, strcmp(p->own, "/") ? p->own : "");
+	clean_stale_bases(parent);
+	for (int n = 1; n < 100; n++) {
+		free(p->base);
+		if (n == 1)
+			p->base = xasprintf("%s%scirque-%d", p->own, slash, (int)getpid());
+		else
+			p->base = xasprintf("%s%scirque-%d-%d", p->own, slash, (int)getpid(), n);
+		snprintf(dir, sizeof(dir), "%s%s", p->mount, p->base);
+		if (mkdir(dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 static bool move_self(const struct plan *p)
 {
 	char leaf[4096];
@@ -473,16 +582,27 @@ void cgroup_setup(struct ev_loop *loop, const char *setting)
 		plan_free(&p);
 		return;
 	}
-	if (p.move_self && !move_self(&p)) {
-		snprintf(p.why, sizeof(p.why), "cannot move cirqued to %s/.cirqued: %s", p.base,
+	if (p.own_base && make_unique_base(&p) < 0) {
+		snprintf(p.why, sizeof(p.why), "cannot create %scirque-%d in %s: %s", p.own,
+			 (int)getpid(), p.mount, strerror(errno));
+		fall_back(p.why);
+		plan_free(&p);
+		return;
+	}
+	if (!p.own_base && p.create_base && make_path(p.mount, p.base) < 0) {
+		snprintf(p.why, sizeof(p.why), "cannot create %s%s: %s", p.mount, p.base,
 			 strerror(errno));
 		fall_back(p.why);
 		plan_free(&p);
 		return;
 	}
-	if (p.create_base && make_path(p.mount, p.base) < 0) {
-		snprintf(p.why, sizeof(p.why), "cannot create %s%s: %s", p.mount, p.base,
+	/* In its own base, cirqued marks it as alive (a later one may remove a base whose
+	 * .cirqued is empty). */
+	if ((p.move_self || p.own_base) && !move_self(&p)) {
+		snprintf(p.why, sizeof(p.why), "cannot move cirqued to %s/.cirqued: %s", p.base,
 			 strerror(errno));
+		if (p.own_base)
+			remove_base(p.mount, p.base);
 		fall_back(p.why);
 		plan_free(&p);
 		return;
@@ -493,6 +613,15 @@ void cgroup_setup(struct ev_loop *loop, const char *setting)
 	if (cg_state.base_fd < 0 || cg_state.inotify_fd < 0) {
 		snprintf(p.why, sizeof(p.why), "cannot open %.200s: %s", dir,
 			 strerror(errno));
+		fall_back(p.why);
+		plan_free(&p);
+		return;
+	}
+	/* Our own cgroup (delegated, a container's) is ours; a configured one must be. */
+	if (!claim_base(cg_state.base_fd, p.create_base && !p.own_base, dir, p.why,
+			sizeof(p.why))) {
+		close(cg_state.base_fd);
+		cg_state.base_fd = -1;
 		fall_back(p.why);
 		plan_free(&p);
 		return;
@@ -510,13 +639,9 @@ void cgroup_setup(struct ev_loop *loop, const char *setting)
 		}
 	}
 	unsigned have = enable_controllers(cg_state.base_fd, ALL_CONTROLLERS) & ALL_CONTROLLERS;
-	if (p.own_base) {
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s", dir);
-		*strrchr(parent, '/') = '\0';
-		clean_stale_bases(parent);
-	}
 	atexit(cgroup_teardown);  /* also when start-up fails after this (fatal) */
+	if (p.own_base)
+		cg_state.home = xstrdup(p.own);  /* where it goes back to, to remove its base */
 	cg_state.enabled = true;
 	cg_state.mount = p.mount;
 	cg_state.base = p.base;
@@ -599,6 +724,17 @@ void cgroup_teardown(void)
 	if (cg_state.base_fd >= 0)
 		close(cg_state.base_fd);
 	cg_state.base_fd = -1;
+	if (cg_state.home) {  /* out of the base's .cirqued, so that it can go */
+		snprintf(dir, sizeof(dir), "%s%s/cgroup.procs", cg_state.mount,
+			 strcmp(cg_state.home, "/") ? cg_state.home : "");
+		int fd = open(dir, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			log_warn("cgroup: cannot move cirqued back to %s", cg_state.home);
+		if (fd >= 0)
+			close(fd);
+		snprintf(dir, sizeof(dir), "%s%s/.cirqued", cg_state.mount, cg_state.base);
+		rmdir(dir);
+	}
 	snprintf(dir, sizeof(dir), "%s%s/.released", cg_state.mount, cg_state.base);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		log_info("cgroup: %s keeps the processes released with rm --nostop", dir);
@@ -638,7 +774,7 @@ static struct wcgroup *wcgroup_open(const char *name)
 		goto fail;
 	if (cg_state.support.controllers & CG_MEMORY)
 		cg->memory_wd = watch(cg, "memory.events");
-	cg->populated = read_populated(cg);
+	cg->populated = read_populated(cg->dir_fd);
 	cg->oom_kills = wcgroup_oom_kills(cg);
 	if (cg->populated) {
 		pid_t *pids;
@@ -697,7 +833,7 @@ static void wcgroup_close(struct wcgroup *cg)
 		inotify_rm_watch(cg_state.inotify_fd, cg->memory_wd);
 	close(cg->procs_fd);
 	close(cg->dir_fd);
-	if (unlinkat(cg_state.base_fd, cg->name, AT_REMOVEDIR) < 0)
+	if (remove_tree(cg_state.base_fd, cg->name, 0) < 0)
 		log_warn("watcher %s: cannot remove its cgroup %s", cg->name, cg->path);
 	free(cg->holders);
 	free(cg->path);
@@ -721,37 +857,60 @@ void wcgroup_put(struct wcgroup *cg, void *arg)
 
 int wcgroup_procs_fd(const struct wcgroup *cg) { return cg->procs_fd; }
 const char *wcgroup_path(const struct wcgroup *cg) { return cg->path; }
-bool wcgroup_populated(const struct wcgroup *cg) { return cg->populated; }
+bool wcgroup_populated(const struct wcgroup *cg) { return read_populated(cg->dir_fd); }
 
-int wcgroup_pids(const struct wcgroup *cg, pid_t **pids)
+/* Appends the pids of DIRFD's cgroup.procs, and of every cgroup below it, to *PIDS. A child
+ * may divide its cgroup (a nested supervisor, a container runtime): all of it is the watcher's. */
+static void collect_pids(int dirfd, pid_t **pids, int *n, int *max, int depth)
 {
-	int fd = openat(cg->dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size_t len = 0, cap = 8192;
 	char *text = xmalloc(cap);
-	int n = 0, max = 16;
 	ssize_t got;
 
-	*pids = xmalloc(sizeof(pid_t) * (size_t)max);
-	if (fd < 0) {
-		free(text);
-		return 0;
-	}
-	while ((got = read(fd, text + len, cap - len - 1)) > 0) {
+	while (fd >= 0 && (got = read(fd, text + len, cap - len - 1)) > 0) {
 		len += (size_t)got;
 		if (cap - len < 64)
 			text = xreallocarray(text, cap *= 2, 1);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	text[len] = '\0';
 	for (char *p = text, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (n == max)
-			*pids = xreallocarray(*pids, (size_t)(max *= 2), sizeof(pid_t));
-		(*pids)[n++] = (pid_t)pid;
+		if (*n == *max)
+			*pids = xreallocarray(*pids, (size_t)(*max *= 2), sizeof(pid_t));
+		(*pids)[(*n)++] = (pid_t)pid;
 	}
 	free(text);
+	if (depth >= 32)  /* cgroup.max.depth aside, enough */
+		return;
+	int copy = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = copy >= 0 ? fdopendir(copy) : NULL;
+	struct dirent *de;
+	while (dir && (de = readdir(dir)) != NULL) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (sub >= 0) {
+			collect_pids(sub, pids, n, max, depth + 1);
+			close(sub);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	else if (copy >= 0)
+		close(copy);
+}
+
+int wcgroup_pids(const struct wcgroup *cg, pid_t **pids)
+{
+	int n = 0, max = 16;
+
+	*pids = xmalloc(sizeof(pid_t) * (size_t)max);
+	collect_pids(cg->dir_fd, pids, &n, &max, 0);
 	return n;
 }
 

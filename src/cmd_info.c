@@ -164,10 +164,10 @@ static const char *status_of(struct arbiter *a, const struct watcher *w, char *w
 }
 
 /* The processes W's programs left behind (cirqued adopted them), as a list of pids. */
-static json_t *strays_json(struct watcher *w)
+static json_t *strays_json(struct watcher *w, const struct orphan_list *orphans)
 {
 	pid_t *pids;
-	int n = watcher_strays(w, &pids);
+	int n = watcher_strays(w, orphans, &pids);
 	json_t *list = json_array();
 
 	for (int i = 0; i < n; i++)
@@ -197,7 +197,7 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 					  status_of(a, w, waiting_for, sizeof(waiting_for)));
 		if (details) {
 			json_object_set_new(reply, "processes", process_details(w, now));
-			json_object_set_new(reply, "strays", strays_json(w));
+			json_object_set_new(reply, "strays", strays_json(w, NULL));
 			json_object_set_new(reply, "containment", containment_json());
 		}
 		if (details && waiting_for[0])
@@ -209,13 +209,15 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 	processes = json_object();
 	waiting = json_object();  /* cirque's: {name: what it waits for}, with processes */
 	json_t *strays = json_object();  /* cirque's: {name: [pids]}, those that have some */
+	/* Without cgroups, the orphans are read once for all the watchers. */
+	struct orphan_list *orphans = details && !cgroup_enabled() ? orphans_collect() : NULL;
 	list = sorted_watchers(a, &n);
 	for (int i = 0; i < n; i++) {
 		const char *state = status_of(a, list[i], waiting_for, sizeof(waiting_for));
 		json_object_set_new(statuses, list[i]->name, json_string(state));
 		if (details)
 			json_object_set_new(processes, list[i]->name, process_details(list[i], now));
-		json_t *left = details ? strays_json(list[i]) : NULL;
+		json_t *left = details ? strays_json(list[i], orphans) : NULL;
 		if (left && json_array_size(left) > 0)
 			json_object_set_new(strays, list[i]->name, left);
 		else
@@ -224,6 +226,7 @@ void cmd_status(struct arbiter *a, struct request *req, json_t *props, struct wa
 			json_object_set_new(waiting, list[i]->name, json_string(waiting_for));
 	}
 	free(list);
+	orphans_free(orphans);
 	json_t *reply = json_pack("{s:o}", "statuses", statuses);
 	if (details) {
 		json_object_set_new(reply, "processes", processes);

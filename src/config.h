@@ -117,6 +117,8 @@ struct watcher_config {
 	double graceful_timeout;      /* seconds between stop_signal and SIGKILL */
 	int stop_signal;
 	bool stop_children;           /* signal the whole process group */
+	bool stop_leftovers;          /* a whole-watcher stop ends what its processes left behind
+				       * (systemd's KillMode=control-group; false: =process) */
 	enum restart_policy restart;  /* restart processes that exit on their own (respawn maps here) */
 	struct exit_codes exitcodes;  /* expected exit statuses (default: 0) */
 	bool autostart;               /* start with the daemon */

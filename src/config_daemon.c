@@ -160,9 +160,16 @@ static int daemon_cgroup(struct loader *ld, const char *path, yaml_node_t *v)
 		return -1;
 	if (strcmp(value, "auto") != 0 && strcmp(value, "off") != 0 &&
 	    (value[0] != '/' || strstr(value, "/..") || strstr(value, "//") ||
-	     strlen(value) > 1000)) {
-		add_error(ld, v, "%s: must be auto, off, or an absolute path in the cgroup2 "
-			  "hierarchy such as /cirque (without .. or //)", path);
+	     strlen(value) > 1000 || strcmp(value, "/") == 0)) {
+		add_error(ld, v, "%s: must be auto, off, or a path in the cgroup2 hierarchy such "
+			  "as /cirque (absolute, not / itself, without .. or //)%s", path,
+			  did_you_mean(value, (const char *[]){ "auto", "off" }, 2));
+		free(value);
+		return -1;
+	}
+	if (strncmp(value, "/sys/fs/cgroup", 14) == 0) {
+		add_error(ld, v, "%s: %s is a file system path: give the cgroup's path inside the "
+			  "cgroup2 hierarchy (/cirque for /sys/fs/cgroup/cirque)", path, value);
 		free(value);
 		return -1;
 	}

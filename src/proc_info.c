@@ -198,21 +198,6 @@ int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid)
 	return 0;
 }
 
-bool proc_environ_has(pid_t pid, const char *entry)
-{
-	char path[64];
-	size_t len = strlen(entry);
-	bool found = false;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	char *buf = xmalloc(256 * 1024);
-	ssize_t n = read_small_file(path, buf, 256 * 1024);
-	for (ssize_t i = 0; n > 0 && i < n && !found; i += (ssize_t)strlen(buf + i) + 1)
-		found = strncmp(buf + i, entry, len) == 0 && buf[i + (ssize_t)len] == '\0';
-	free(buf);
-	return found;
-}
-
 bool proc_in_cgroup(pid_t pid, const char *cgroup)
 {
 	char path[64], buf[4096];
@@ -224,7 +209,8 @@ bool proc_in_cgroup(pid_t pid, const char *cgroup)
 	for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (strncmp(line, "0::", 3) == 0)
 			return strncmp(line + 3, cgroup, len) == 0 &&
-			       (line[3 + len] == '\n' || line[3 + len] == '\0');
+			       (line[3 + len] == '\n' || line[3 + len] == '\0' ||
+				line[3 + len] == '/');
 	return false;
 }
 
@@ -247,4 +233,45 @@ bool proc_is_zombie(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	return read_small_file(path, buf, sizeof(buf)) > 0 && (close_paren = strrchr(buf, ')')) &&
 	       close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
+bool proc_environ_value(pid_t pid, const char *name, char *out, size_t size)
+{
+	char path[64];
+	size_t len = strlen(name);
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	char *buf = xmalloc(64 * 1024);
+	ssize_t n = read_small_file(path, buf, 64 * 1024);
+	for (ssize_t i = 0; n > 0 && i < n && !found; i += (ssize_t)strlen(buf + i) + 1) {
+		if (strncmp(buf + i, name, len) == 0 && buf[i + (ssize_t)len] == '=') {
+			snprintf(out, size, "%s", buf + i + len + 1);
+			found = true;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+void proc_why_alive(pid_t pid, char *out, size_t size)
+{
+	char path[64], buf[4096], state[40] = "?";
+	long tracer = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0) {
+		snprintf(out, size, "gone");
+		return;
+	}
+	char *line = strstr(buf, "\nState:");
+	if (line)
+		sscanf(line + 8, " %39[^\n]", state);
+	line = strstr(buf, "\nTracerPid:");
+	if (line)
+		tracer = strtol(line + 11, NULL, 10);
+	if (tracer > 0)
+		snprintf(out, size, "%s, traced by %ld", state, tracer);
+	else
+		snprintf(out, size, "%s", state);
 }

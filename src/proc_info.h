@@ -15,9 +15,12 @@ int proc_children(pid_t pid, bool recursive, pid_t **out);
 
 /* Its parent, process group and session (/proc/PID/stat): 0, or -1 when it is gone. */
 int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgid, pid_t *sid);
-/* Its environment (as it was at exec) holds ENTRY ("NAME=value") exactly. */
-bool proc_environ_has(pid_t pid, const char *entry);
-/* Its cgroup v2 (the "0::" line of /proc/PID/cgroup) is CGROUP ("/cirque-12/web"). */
+/* The value of NAME in its environment (as it was at exec), into OUT: false without it. */
+bool proc_environ_value(pid_t pid, const char *name, char *out, size_t size);
+/* Why it has not gone: its state ("D (disk sleep)", "Z (zombie)") and its tracer, if any. */
+void proc_why_alive(pid_t pid, char *out, size_t size);
+/* Its cgroup v2 (the "0::" line of /proc/PID/cgroup) is CGROUP ("/cirque-12/web") or one
+ * below it. */
 bool proc_in_cgroup(pid_t pid, const char *cgroup);
 /* It has exited and waits to be reaped. */
 bool proc_is_zombie(pid_t pid);

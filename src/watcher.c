@@ -515,6 +515,12 @@ static void perform(struct process *p, enum proc_action action)
 static orphan_source_fn orphan_source;
 static struct watcher *sweeping_list;   /* watchers with a sweep under way */
 static ev_child any_child;              /* wakes them when an adopted orphan is reaped */
+static ev_timer sweep_soon;             /* one pass over them per round of the loop, however
+					 * many orphans it reaped */
+
+/* After SIGKILL, what is still there (a task frozen or in D state, a zombie whose tracer never
+ * waits for it) is given up on this much later: a stop must end. */
+#define SWEEP_GIVE_UP 5.0
 
 void watcher_set_orphan_source(orphan_source_fn source)
 {
@@ -548,49 +554,87 @@ static bool is_tracked(const pid_t *tracked, int n, pid_t pid)
 	return bsearch(&pid, tracked, (size_t)n, sizeof(pid_t), compare_pids) != NULL;
 }
 
-/* Without cgroups: an adopted orphan is W's by its environment, or by a process group or
- * session of one of W's processes. */
-static bool orphan_of(const struct watcher *w, pid_t pid, const pid_t *tracked, int ntracked)
-{
-	char entry[300];
-	pid_t ppid, pgid, sid;
+/* The orphans cirqued adopted, read once from /proc (for a status of every watcher, or a
+ * sweep's pass). */
+struct orphan {
+	pid_t pid, pgid, sid;
+	bool named;                   /* its environment has CIRQUE_WATCHER */
+	char watcher[160];            /* its value */
+};
+struct orphan_list {
+	struct orphan *items;
+	int n;
+};
 
-	if (proc_ids(pid, &ppid, &pgid, &sid) == 0 &&
-	    (is_tracked(tracked, ntracked, pgid) || is_tracked(tracked, ntracked, sid)))
-		return true;
-	snprintf(entry, sizeof(entry), "CIRQUE_WATCHER=%s", w->name);
-	return proc_environ_has(pid, entry);
+struct orphan_list *orphans_collect(void)
+{
+	struct orphan_list *list = xcalloc(1, sizeof(*list));
+	pid_t *pids, ppid;
+	int n = orphan_source ? orphan_source(&pids) : 0;
+
+	if (!orphan_source)
+		pids = NULL;
+	list->items = xcalloc((size_t)n + 1, sizeof(*list->items));
+	for (int i = 0; i < n; i++) {
+		struct orphan *o = &list->items[list->n];
+		o->pid = pids[i];
+		if (proc_ids(o->pid, &ppid, &o->pgid, &o->sid) < 0)
+			continue;  /* gone since */
+		o->named = proc_environ_value(o->pid, "CIRQUE_WATCHER", o->watcher,
+					      sizeof(o->watcher));
+		list->n++;
+	}
+	free(pids);
+	return list;
 }
 
-int watcher_strays(struct watcher *w, pid_t **pids)
+void orphans_free(struct orphan_list *list)
 {
-	pid_t *tracked, *candidates, self = getpid();
-	int ntracked = tracked_pids(w, &tracked), n, kept = 0;
+	if (list) {
+		free(list->items);
+		free(list);
+	}
+}
 
-	if (w->cgroup)
-		n = wcgroup_pids(w->cgroup, &candidates);
-	else if (orphan_source)
-		n = orphan_source(&candidates);
-	else
-		n = 0, candidates = xmalloc(sizeof(pid_t));
-	for (int i = 0; i < n; i++) {
-		pid_t pid = candidates[i], ppid, pgid, sid;
-		if (is_tracked(tracked, ntracked, pid))
-			continue;
+/* Without cgroups: O is W's when its environment says so; without a word of it, by the process
+ * group or session of one of W's processes. (A name wins: a pid of W's may have been reused by
+ * another watcher's process, whose orphans carry that watcher's name.) */
+static bool orphan_of(const struct watcher *w, const struct orphan *o, const pid_t *tracked,
+		      int ntracked)
+{
+	if (o->named)
+		return strcasecmp(o->watcher, w->name) == 0;
+	return is_tracked(tracked, ntracked, o->pgid) || is_tracked(tracked, ntracked, o->sid);
+}
+
+int watcher_strays(struct watcher *w, const struct orphan_list *orphans, pid_t **pids)
+{
+	pid_t *tracked, *found, self = getpid(), ppid, pgid, sid;
+	int ntracked = tracked_pids(w, &tracked), kept = 0;
+
+	if (w->cgroup) {
 		/* In the cgroup: a child of a live process of W is that process's business. */
-		if (w->cgroup && (proc_ids(pid, &ppid, &pgid, &sid) < 0 || ppid != self))
-			continue;
-		if (!w->cgroup && !orphan_of(w, pid, tracked, ntracked))
-			continue;
-		candidates[kept++] = pid;
+		int n = wcgroup_pids(w->cgroup, &found);
+		for (int i = 0; i < n; i++)
+			if (!is_tracked(tracked, ntracked, found[i]) &&
+			    proc_ids(found[i], &ppid, &pgid, &sid) == 0 && ppid == self)
+				found[kept++] = found[i];
+	} else {
+		struct orphan_list *own = orphans ? NULL : orphans_collect();
+		const struct orphan_list *list = orphans ? orphans : own;
+		found = xmalloc(sizeof(pid_t) * (size_t)(list->n + 1));
+		for (int i = 0; i < list->n; i++)
+			if (orphan_of(w, &list->items[i], tracked, ntracked))
+				found[kept++] = list->items[i].pid;
+		orphans_free(own);
 	}
 	free(tracked);
-	*pids = candidates;
+	*pids = found;
 	return kept;
 }
 
-/* A process the sweep saw, which cirqued adopted, has not been reaped yet: it left the cgroup
- * when it exited, but the sweep is over only once it is gone (a zombie of ours included). */
+/* A process a pass found, which cirqued adopted, has not been reaped yet (it may be a zombie,
+ * whose environment can no longer be read). */
 static bool not_reaped(pid_t pid)
 {
 	pid_t ppid, pgid, sid;
@@ -598,18 +642,16 @@ static bool not_reaped(pid_t pid)
 	return proc_ids(pid, &ppid, &pgid, &sid) == 0 && ppid == getpid();
 }
 
-/* Everything left in W's cgroup once its processes are gone, or its adopted orphans; and
- * what an earlier round found that is ours and not reaped yet. */
-static int leftovers(struct watcher *w, pid_t **pids)
+/* Without cgroups: W's adopted orphans, and those an earlier pass found that are not reaped. */
+static int orphans_left(struct watcher *w, pid_t **pids)
 {
-	int n = w->cgroup ? wcgroup_pids(w->cgroup, pids) : watcher_strays(w, pids), kept = 0;
+	int n = watcher_strays(w, NULL, pids), kept = 0;
 
 	for (int i = 0; i < w->nswept; i++)
 		if (not_reaped(w->swept[i])) {
 			*pids = xreallocarray(*pids, (size_t)n + 1, sizeof(pid_t));
 			(*pids)[n++] = w->swept[i];
 		}
-	/* Remembered for the next round: each is either found again, or ours until reaped. */
 	qsort(*pids, (size_t)n, sizeof(pid_t), compare_pids);
 	for (int i = 0; i < n; i++)
 		if (kept == 0 || (*pids)[kept - 1] != (*pids)[i])
@@ -638,31 +680,34 @@ static void unlist_sweeping(struct watcher *w)
 		}
 	}
 	w->next_sweeping = NULL;
-	if (sweeping_list == NULL && ev_is_active(&any_child))
+	if (sweeping_list == NULL) {
 		ev_child_stop(w->loop, &any_child);
+		ev_timer_stop(w->loop, &sweep_soon);
+	}
 }
 
 static void end_sweep(struct watcher *w)
 {
 	w->sweeping = false;
-	free(w->stopped_pids);
-	w->stopped_pids = NULL;
-	w->nstopped_pids = 0;
 	free(w->swept);
 	w->swept = NULL;
 	w->nswept = 0;
+	free(w->stopped_pids);
+	w->stopped_pids = NULL;
+	w->nstopped_pids = 0;
 	ev_timer_stop(w->loop, &w->sweep_timer);
 	unlist_sweeping(w);
 }
 
-static void on_any_child(struct ev_loop *loop, ev_child *child, int revents)
+/* A pass over every watcher sweeping (a copy of the list: a pass may end sweeps; watchers are
+ * freed from an ev_prepare pass, never here). */
+static void on_sweep_soon(struct ev_loop *loop, ev_timer *timer, int revents)
 {
-	(void)loop;
-	(void)child;
-	(void)revents;
-	/* A copy of the list: an update may end a sweep (or free nothing: watchers are freed
-	 * from an ev_prepare pass, never here). */
 	int n = 0;
+
+	(void)loop;
+	(void)timer;
+	(void)revents;
 	for (struct watcher *w = sweeping_list; w; w = w->next_sweeping)
 		n++;
 	struct watcher **all = xmalloc(sizeof(*all) * (size_t)(n + 1));
@@ -675,6 +720,16 @@ static void on_any_child(struct ev_loop *loop, ev_child *child, int revents)
 	free(all);
 }
 
+static void on_any_child(struct ev_loop *loop, ev_child *child, int revents)
+{
+	(void)child;
+	(void)revents;
+	if (sweeping_list && !ev_is_active(&sweep_soon)) {
+		ev_timer_set(&sweep_soon, 0, 0);
+		ev_timer_start(loop, &sweep_soon);
+	}
+}
+
 static void on_sweep_deadline(struct ev_loop *loop, ev_timer *timer, int revents)
 {
 	(void)loop;
@@ -683,27 +738,33 @@ static void on_sweep_deadline(struct ev_loop *loop, ev_timer *timer, int revents
 }
 
 /* A whole-watcher stop begins: what the processes leave behind is swept once they are gone,
- * with SIGKILL at GRACE seconds from now. */
+ * with SIGKILL at GRACE seconds from now (unless stop_leftovers is false). */
 static void begin_sweep(struct watcher *w, double grace)
 {
 	ev_now_update(w->loop);
 	ev_tstamp deadline = ev_now(w->loop) + grace;
 
-	if (w->sweeping && w->sweep_deadline <= deadline)
+	if (!w->config->stop_leftovers)
 		return;
-	if (!w->sweeping) {
-		/* Without cgroups, what they leave behind is found by their groups and sessions. */
-		w->stopped_pids = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + 1));
-		for (const struct process *p = w->processes; p; p = p->next)
-			if (p->pid > 0)
-				w->stopped_pids[w->nstopped_pids++] = p->pid;
-		w->sweep_signalled = w->sweep_killed = w->sweep_rekilling = false;
-		w->next_sweeping = sweeping_list;
-		sweeping_list = w;
-		if (!ev_is_active(&any_child)) {
-			ev_child_init(&any_child, on_any_child, 0, 0);
-			ev_child_start(w->loop, &any_child);
-		}
+	if (w->sweeping) {
+		if (deadline < w->sweep_deadline)
+			w->sweep_deadline = deadline;
+		return;
+	}
+	/* Without cgroups, what they leave behind is found by their groups and sessions; with
+	 * stop_children, those groups got the stop signal already. */
+	w->stopped_pids = xmalloc(sizeof(pid_t) * (size_t)(w->nprocesses + 1));
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (p->pid > 0)
+			w->stopped_pids[w->nstopped_pids++] = p->pid;
+	qsort(w->stopped_pids, (size_t)w->nstopped_pids, sizeof(pid_t), compare_pids);
+	w->sweep_signalled = w->sweep_killed = w->sweep_rekilling = false;
+	w->next_sweeping = sweeping_list;
+	sweeping_list = w;
+	if (!ev_is_active(&any_child)) {
+		ev_child_init(&any_child, on_any_child, 0, 0);
+		ev_child_start(w->loop, &any_child);
+		ev_init(&sweep_soon, on_sweep_soon);
 	}
 	w->sweeping = true;
 	w->sweep_deadline = deadline;
@@ -711,7 +772,7 @@ static void begin_sweep(struct watcher *w, double grace)
 
 /* SIG to PID, a process of W's cgroup when it was listed. It may have exited since, and its
  * pid gone to another process: the signal goes through a pidfd, once that process is seen to
- * be in the cgroup still (a child of ours cannot change: it stays a zombie until we reap it). */
+ * be in the cgroup (or below it) still. */
 static int signal_member(struct watcher *w, pid_t pid, int sig)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), rc;
@@ -733,9 +794,11 @@ static int signal_member(struct watcher *w, pid_t pid, int sig)
 static void signal_leftovers(struct watcher *w, const pid_t *pids, int n, int sig)
 {
 	if (sig == SIGKILL && w->cgroup) {
-		wcgroup_kill(w->cgroup);
+		wcgroup_kill(w->cgroup);  /* the whole subtree, at once */
 		return;
 	}
+	/* Without cgroups each is our child (adopted): its pid cannot be reused before we reap
+	 * it, so kill() is safe. */
 	for (int i = 0; i < n; i++) {
 		int rc = w->cgroup ? signal_member(w, pids[i], sig) : kill(pids[i], sig);
 		if (rc < 0 && errno != ESRCH)
@@ -755,64 +818,112 @@ static void log_leftovers(const struct watcher *w, const pid_t *pids, int n, con
 		  ? " ..." : "", what);
 }
 
-/* Once W's own processes are gone: its leftovers get stop_signal, then SIGKILL at the
- * deadline; the sweep ends when none is left. */
-static void sweep(struct watcher *w)
+/* What is worth a signal: alive (a zombie has exited), and, until the deadline, not in a
+ * process group the stop signalled already (stop_children). Filters PIDS in place. */
+static int worth_a_signal(struct watcher *w, pid_t *pids, int n, bool at_deadline)
+{
+	pid_t ppid, pgid, sid;
+	int kept = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (proc_is_zombie(pids[i]))
+			continue;
+		if (!at_deadline && w->config->stop_children &&
+		    proc_ids(pids[i], &ppid, &pgid, &sid) == 0 &&
+		    bsearch(&pgid, w->stopped_pids, (size_t)w->nstopped_pids, sizeof(pid_t),
+			    compare_pids))
+			continue;
+		pids[kept++] = pids[i];
+	}
+	return kept;
+}
+
+/* What is still there long after SIGKILL: named with why (its state, a tracer), and left. */
+static void give_up_sweep(struct watcher *w)
 {
 	pid_t *pids;
-	int n;
+	int n = w->cgroup ? wcgroup_pids(w->cgroup, &pids) : orphans_left(w, &pids);
+	char list[400] = "";
+
+	for (int i = 0; i < n && strlen(list) < sizeof(list) - 80; i++) {
+		char why[80];
+		proc_why_alive(pids[i], why, sizeof(why));
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d (%s)",
+			 i ? ", " : "", (int)pids[i], why);
+	}
+	log_errorx("watcher %s: %d process%s still there %gs after SIGKILL: %s; the stop goes on "
+		   "without them (they stay as strays)", w->name, n, n == 1 ? " is" : "es are",
+		   SWEEP_GIVE_UP, list[0] ? list : "none listed");
+	free(pids);
+	end_sweep(w);
+}
+
+/* Once W's own processes are gone: its leftovers get stop_signal, then SIGKILL at the
+ * deadline; the sweep ends when none is left (with cgroups: the cgroup is empty, as the kernel
+ * says, whatever its sub-cgroups), or SWEEP_GIVE_UP after the SIGKILL. */
+static void sweep(struct watcher *w)
+{
+	pid_t *pids = NULL;
+	int n = 0;
+	bool done;
 
 	if (!w->sweeping || has_live_process(w))
 		return;
-	n = leftovers(w, &pids);
-	if (n == 0) {
+	if (w->cgroup) {
+		done = !wcgroup_populated(w->cgroup);
+	} else {
+		n = orphans_left(w, &pids);
+		done = n == 0;
+	}
+	if (done) {
 		if (w->sweep_signalled)
 			log_info("watcher %s: nothing its programs left behind is running any more",
 				 w->name);
-		end_sweep(w);
 		free(pids);
+		end_sweep(w);
 		return;
 	}
 	ev_now_update(w->loop);
-	/* Those that have exited already (zombies of ours, waiting to be reaped) need no signal. */
-	int alive = 0;
-	for (int i = 0; i < n; i++)
-		if (!proc_is_zombie(pids[i]))
-			pids[alive++] = pids[i];
-	n = alive;
-	if (n == 0) {
-		/* nothing to signal: the reaping of the last ones wakes us */
-	} else if (ev_now(w->loop) >= w->sweep_deadline) {
-		if (!w->sweep_killed) {
-			if (!w->sweep_rekilling)  /* later rounds: what each kill left, quietly */
-				log_leftovers(w, pids, n, w->cgroup ? "killing its cgroup (SIGKILL)"
-								    : "sending SIGKILL");
+	ev_tstamp now = ev_now(w->loop);
+	if (w->sweep_killed && now >= w->sweep_deadline + SWEEP_GIVE_UP) {
+		free(pids);
+		give_up_sweep(w);
+		return;
+	}
+	bool at_deadline = now >= w->sweep_deadline;
+	bool signal_now = at_deadline ? !w->sweep_killed || !w->cgroup : !w->sweep_signalled;
+	if (signal_now) {
+		if (w->cgroup)
+			n = wcgroup_pids(w->cgroup, &pids);
+		n = worth_a_signal(w, pids, n, at_deadline);
+	}
+	if (signal_now && at_deadline) {
+		/* Without cgroups, each pass kills what the last one's deaths let us adopt. */
+		if (n > 0 && !w->sweep_killed)
+			log_leftovers(w, pids, n, w->cgroup ? "killing its cgroup (SIGKILL)"
+							    : "sending SIGKILL");
+		if (n > 0 || w->cgroup)
 			signal_leftovers(w, pids, n, SIGKILL);
-			w->sweep_killed = true;
-			w->sweep_signalled = true;
+		w->sweep_killed = w->sweep_signalled = true;
+	} else if (signal_now) {
+		if (n > 0) {
+			char what[80];
+			int sig = w->config->stop_signal;
+			snprintf(what, sizeof(what), "sending SIG%s, SIGKILL in %.3gs",
+				 signal_name(sig) ? signal_name(sig) : "?", w->sweep_deadline - now);
+			log_leftovers(w, pids, n, what);
+			signal_leftovers(w, pids, n, sig);
 		}
-	} else if (!w->sweep_signalled) {
-		char what[80];
-		snprintf(what, sizeof(what), "sending SIG%s, SIGKILL in %.3gs",
-			 signal_name(w->config->stop_signal) ? signal_name(w->config->stop_signal)
-							     : "?",
-			 w->sweep_deadline - ev_now(w->loop));
-		log_leftovers(w, pids, n, what);
-		signal_leftovers(w, pids, n, w->config->stop_signal);
 		w->sweep_signalled = true;
 	}
 	free(pids);
-	/* Woken by the cgroup's events, or the reaping of an orphan; the deadline, and a
-	 * SIGKILL that cgroup.kill could not deliver in one go (before 5.14), by this timer. */
+	/* Woken by the cgroup's events or the reaping of an orphan; by this timer at the
+	 * deadline, and to give up after it. */
+	double wait = (w->sweep_killed ? w->sweep_deadline + SWEEP_GIVE_UP : w->sweep_deadline) -
+		      now;
 	ev_timer_stop(w->loop, &w->sweep_timer);
-	double wait = w->sweep_killed ? 0.1 : w->sweep_deadline - ev_now(w->loop);
 	ev_timer_set(&w->sweep_timer, wait > 0.001 ? wait : 0.001, 0);
 	ev_timer_start(w->loop, &w->sweep_timer);
-	if (w->sweep_killed && !w->cgroup) {
-		w->sweep_killed = false;  /* fallback: later adoptions get theirs on the next round */
-		w->sweep_rekilling = true;
-		w->sweep_deadline = ev_now(w->loop);
-	}
 }
 
 static void on_cgroup_change(void *arg)
@@ -1290,6 +1401,8 @@ const char *watcher_slot_pending(const struct watcher *w, int wid)
 		return NULL;
 	if (w->predecessor)
 		return "waiting for the processes of the watcher it replaces to stop";
+	if (w->sweeping)
+		return "waiting for what the last stop left behind to end";
 	if (ev_is_active(&w->warmup) && w->config->warmup_delay > 0)
 		return "not started yet (warmup_delay)";
 	return "not started yet";
@@ -1462,7 +1575,9 @@ static void reconcile_count(struct watcher *w)
 
 	prune_held_slots(w);
 	target = target_count(w);
-	if (!w->wanted || w->predecessor || in_restart_stop_phase(w))
+	/* A start that overtook a stop waits for its sweep, as a restart does: nothing new runs in
+	 * a cgroup being killed. */
+	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping)
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
@@ -1861,9 +1976,6 @@ static void become_wanted(struct watcher *w)
 		w->announce_start = true;
 	}
 	w->wanted = true;
-	/* A start overtakes the sweep of the stop before it: what is left stays, as strays. */
-	if (w->sweeping && !w->restarting)
-		end_sweep(w);
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 }
 

@@ -208,11 +208,16 @@ struct watcher {
  * no watcher tracks (adopted orphans), as set by the arbiter. */
 typedef int (*orphan_source_fn)(pid_t **pids);
 void watcher_set_orphan_source(orphan_source_fn source);
+/* The orphans cirqued adopted, read once from /proc, for watcher_strays over many watchers. */
+struct orphan_list;
+struct orphan_list *orphans_collect(void);
+void orphans_free(struct orphan_list *list);
 /* What W's programs left behind that is still running (cirqued adopted it): its cgroup's
- * processes whose parent is cirqued and that W does not track, or without cgroups the adopted
- * orphans whose environment says CIRQUE_WATCHER=<name> or whose process group or session is
- * one of W's processes. Returns how many, in *PIDS (malloc'd; free it even when 0). */
-int watcher_strays(struct watcher *w, pid_t **pids);
+ * processes (its sub-cgroups' too) whose parent is cirqued and that W does not track, or without
+ * cgroups the adopted orphans (from ORPHANS, or read now when NULL) whose environment says
+ * CIRQUE_WATCHER=<name>, or, without that variable, whose process group or session is one of
+ * W's processes. Returns how many, in *PIDS (malloc'd; free it even when 0). */
+int watcher_strays(struct watcher *w, const struct orphan_list *orphans, pid_t **pids);
 /* Applies W's configured limits to its cgroup (at start and after a reload or set). */
 void watcher_apply_limits(struct watcher *w);
 

@@ -913,6 +913,8 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_IN_PLACE },
 	{ .key = "stop_children", .type = OPT_BOOL, .offset = FIELD(stop_children), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE },
+	{ .key = "stop_leftovers", .type = OPT_BOOL, .offset = FIELD(stop_leftovers),
+	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def = 1 },
 	{ .key = "stop_signal", .type = OPT_SIGNAL, .offset = FIELD(stop_signal), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE, .def = SIGTERM },
 	{ .key = "autostart", .type = OPT_BOOL, .offset = FIELD(autostart), .flags = SHOWN,
