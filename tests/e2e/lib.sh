@@ -166,14 +166,15 @@ cgroup2_mount() {
 # cgroup_of PID: its cgroup v2 path ("/cirque-12/web"), the 0:: line of /proc/PID/cgroup.
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null; }
 
-# alive MARKER: pids of the live processes whose command line contains MARKER (a regex).
-alive() { pgrep -f -- "$1" || true; }
+# procs_matching MARKER: pids of the live processes (any, not only the daemon's children) whose
+# command line matches MARKER (a regex: ^$T/name for a sleeper's).
+procs_matching() { pgrep -f -- "$1" || true; }
 
 # has_env PID NAME=VALUE: the process's environment holds exactly that entry.
 has_env() { proc_env "$1" 2>/dev/null | grep -qxF -- "$2"; }
 
-# json EXPR: evaluates the Python expression EXPR on the JSON read from stdin (as d).
-json() { /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+# json_eval EXPR: evaluates the Python expression EXPR on the JSON read from stdin (as d).
+json_eval() { /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 # start_daemon_unshared 'COMMANDS' [args]: start_daemon, in a mount namespace of its own that
 # the shell COMMANDS prepare (e.g. make the cgroup2 mount read-only); same pid as the daemon.

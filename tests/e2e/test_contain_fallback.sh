@@ -36,7 +36,7 @@ mode_is() {
 started() {
 	wait_for 10 'all_alive "^$F 7771" "^$F 7772" "^$F 7773" "^$B 7780" "^$B 7781" "^$B 7782" "^$L 7776" "^$L 7777"' ||
 		fail "not every process started"
-	for p in $(alive "^$F 77"); do
+	for p in $(procs_matching "^$F 77"); do
 		[ "$(cgroup_of "$p")" = "$(cgroup_of "$DPID")" ] || fail "pid $p in $(cgroup_of "$p"), not the daemon's cgroup"
 	done
 	[ -z "$MNT" ] || [ ! -e "$MNT/cirque-$DPID" ] || fail "$MNT/cirque-$DPID was made"
@@ -44,7 +44,7 @@ started() {
 # gone_after_stop NAME MARKER: stop NAME; no process with MARKER once it has returned.
 gone_after_stop() {
 	"$CTL" stop "$1" >/dev/null || fail "stop $1 failed"
-	[ -z "$(alive "$2")" ] || fail "$1's processes left after stop: $(alive "$2" | tr '\n' ' ')"
+	[ -z "$(procs_matching "$2")" ] || fail "$1's processes left after stop: $(procs_matching "$2" | tr '\n' ' ')"
 	[ -z "$(stray_desc "$1")" ] || fail "a stray line for $1 after its stop: $("$CTL" status)"
 }
 
@@ -54,11 +54,11 @@ write_conf 'cirque: {cgroup: off}'
 start_daemon
 mode_is "cgroup: off in the configuration"
 started
-has_env "$(alive "^$F 7773")" CIRQUE_WATCHER=forker || fail "no CIRQUE_WATCHER=forker in the program's environment"
-has_env "$(alive "^$F 7773")" CIRQUE_WID=1 || fail "no CIRQUE_WID=1 in the program's environment"
+has_env "$(procs_matching "^$F 7773")" CIRQUE_WATCHER=forker || fail "no CIRQUE_WATCHER=forker in the program's environment"
+has_env "$(procs_matching "^$F 7773")" CIRQUE_WID=1 || fail "no CIRQUE_WID=1 in the program's environment"
 gone_after_stop forker "^$F 77"
 "$CTL" quit >/dev/null || fail "quit failed"
-[ -z "$(alive "^$B 77")" ] && [ -z "$(alive "^$L 77")" ] || fail "processes left after quit: $(alive "^$T/")"
+[ -z "$(procs_matching "^$B 77")" ] && [ -z "$(procs_matching "^$L 77")" ] || fail "processes left after quit: $(procs_matching "^$T/")"
 wait_for 10 '! kill -0 $DPID 2>/dev/null' || fail "daemon did not exit"
 wait "$DPID"
 DPID=""
@@ -78,37 +78,37 @@ awk -v m="$MNT" '$5 == m && $6 ~ /^ro/' "/proc/$DPID/mountinfo" | grep -q . ||
 mode_is "$MNT.*read-only"
 started
 # Strays: forker's setsid'd and double-forked sleeps, left behind at once.
-want=$(strays_text $(alive "^$F 7771") $(alive "^$F 7772"))
+want=$(strays_text $(procs_matching "^$F 7771") $(procs_matching "^$F 7772"))
 wait_for 10 '[ "$(stray_desc forker)" = "$want" ]' || fail "forker's stray line: '$(stray_desc forker)', want '$want'"
 # Killing leaver's program leaves its setsid'd child: a stray, not counted; it respawns.
 wait_for 10 '"$CTL" status leaver | grep -qE "^leaver(:1)? +RUNNING"' || fail "leaver not running: $("$CTL" status)"
-old=$(alive "^$L 7777")
+old=$(procs_matching "^$L 7777")
 stray=$(children "$old")
 [ -n "$stray" ] || fail "leaver's child is not its program's child"
 kill -9 "$old"
-wait_for 10 'new=$(alive "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
+wait_for 10 'new=$(procs_matching "^$L 7777"); [ -n "$new" ] && [ "$new" != "$old" ]' || fail "leaver did not respawn"
 wait_for 10 '[ "$(stray_desc leaver)" = "1 process left behind: pid $stray" ]' ||
 	fail "leaver's stray line: '$(stray_desc leaver)', want pid $stray; status: $("$CTL" status)"
-[ "$("$CTL" --json status | json 'd["strays"]["leaver"]')" = "[$stray]" ] || fail "--json status: strays: $("$CTL" --json status)"
-[ "$("$CTL" --json status | json '[p["pid"] for p in d["processes"]["leaver"]]')" = "[$new]" ] ||
+[ "$("$CTL" --json status | json_eval 'd["strays"]["leaver"]')" = "[$stray]" ] || fail "--json status: strays: $("$CTL" --json status)"
+[ "$("$CTL" --json status | json_eval '[p["pid"] for p in d["processes"]["leaver"]]')" = "[$new]" ] ||
 	fail "leaver's processes are not [$new] (a stray counted?)"
 # stop: nothing left once it has returned, the child ignoring SIGTERM included.
 gone_after_stop forker "^$F 77"
 gone_after_stop family "^$B 77"
 grep -qx "TERM family" "$T/got-term" 2>/dev/null || fail "family's polite child did not get SIGTERM at the stop"
-[ -z "$(alive "^/bin/sh $POLITE")$(alive "^$T/polite-child")" ] || fail "family's polite child left after stop"
+[ -z "$(procs_matching "^/bin/sh $POLITE")$(procs_matching "^$T/polite-child")" ] || fail "family's polite child left after stop"
 "$CTL" restart leaver >/dev/null || fail "restart leaver failed"
 gone "$stray" || fail "leaver's stray $stray survived the restart"
 [ -z "$(stray_desc leaver)" ] || fail "a stray line after the restart: $("$CTL" status)"
 # remove: its strays too.
-wait_for 10 '[ -n "$(children "$(alive "^$L 7777")")" ]' || fail "leaver's child did not start"
-stray=$(children "$(alive "^$L 7777")")
-kill -9 "$(alive "^$L 7777")"
+wait_for 10 '[ -n "$(children "$(procs_matching "^$L 7777")")" ]' || fail "leaver's child did not start"
+stray=$(children "$(procs_matching "^$L 7777")")
+kill -9 "$(procs_matching "^$L 7777")"
 wait_for 10 '[ -n "$(stray_desc leaver)" ]' || fail "no stray line for leaver"
 "$CTL" remove leaver >/dev/null || fail "remove leaver failed"
-gone "$stray" && [ -z "$(alive "^$L 77")" ] || fail "leaver's processes left after remove: $(alive "^$L 77" | tr '\n' ' ')"
+gone "$stray" && [ -z "$(procs_matching "^$L 77")" ] || fail "leaver's processes left after remove: $(procs_matching "^$L 77" | tr '\n' ' ')"
 stop_daemon TERM 20
-[ -z "$(alive "^$T/")" ] || fail "processes left after the shutdown: $(alive "^$T/" | tr '\n' ' ')"
+[ -z "$(procs_matching "^$T/")" ] || fail "processes left after the shutdown: $(procs_matching "^$T/" | tr '\n' ' ')"
 
 # No cgroup2 mounted at all.
 printf 'watchers:\n  w: {cmd: "%s 7790"}\n' "$F" >"$CONF"

@@ -54,13 +54,13 @@ rc=$?
 [ -z "$MNT" ] || [ ! -e "$MNT/cirque-$spid" ] || fail "the refused start left $MNT/cirque-$spid behind"
 in_text "$(cat "$T/start.out")" 5:17 "memory_max: the memory controller is not available (" ||
 	fail "the start's refusal does not say where: $(cat "$T/start.out")"
-[ -z "$(alive "^$S ")" ] || fail "a process was started"
+[ -z "$(procs_matching "^$S ")" ] || fail "a process was started"
 
 # A reload that adds a limit is refused, and the running configuration stays.
 printf '%s\nwatchers:\n  web:\n    cmd: %s 3600\n' "$DAEMON" "$S" >"$CONF"
 start_daemon
-wait_for 10 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start"
-pid=$(alive "^$S 3600")
+wait_for 10 '[ -n "$(procs_matching "^$S 3600")" ]' || fail "web did not start"
+pid=$(procs_matching "^$S 3600")
 wait_for 10 '"$CTL" status web | grep -qE "^web +RUNNING"' || fail "web not running: $("$CTL" status)"
 limits_conf "$DAEMON"
 out=$("$CTL" update 2>&1) && fail "update accepted a limit it cannot apply: $out"
@@ -105,16 +105,16 @@ while read -r at key controller; do
 	wait_for 10 'grep -F "[warning]" "$DLOG" | grep -F "$CONF:$at" | grep -qF "$key"' ||
 		fail "no warning about $key ($CONF:$at) in the log"
 done <<<"$LIMITS"
-wait_for 10 '[ -n "$(alive "^$S 3600")" ]' || fail "web did not start with unavailable_limits: warn"
+wait_for 10 '[ -n "$(procs_matching "^$S 3600")" ]' || fail "web did not start with unavailable_limits: warn"
 wait_for 60 '[ -e "$T/burnt" ]' || fail "the burner's child did not finish"
 if [ -z "$MNT" ] || [ "$(id -u)" != 0 ] || [ "$(cgroup_of $$)" != / ] || [ ! -w "$MNT" ]; then
 	note "skipped the stats of a whole cgroup: needs root in the root cgroup of a writable cgroup2"
 	echo ok
 	exit 0
 fi
-child=$(alive "^$S 3602")
+child=$(procs_matching "^$S 3602")
 burnt=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$child/stat")
-cpu=$("$CTL" --json stats burner | json 'd["cgroups"]["burner"]["cpu_seconds"]')
+cpu=$("$CTL" --json stats burner | json_eval 'd["cgroups"]["burner"]["cpu_seconds"]')
 [[ "$cpu" =~ ^[0-9][0-9.e+-]*$ ]] || fail "stats burner: no cgroup CPU figure ($cpu): $("$CTL" --json stats burner)"
 note "the child burnt ${burnt}s of CPU; the burner's cgroup: ${cpu}s"
 awk -v c="$cpu" -v b="$burnt" 'BEGIN { exit !(c > 0 && c >= b / 2) }' ||

@@ -28,12 +28,12 @@ BASE="$MNT/cirque-$DPID"
 trap 'rc=$?; [ -z "$DPID" ] || { kill -QUIT $DPID; wait_for 10 "! kill -0 $DPID 2>/dev/null"; }; remove_cgroup_tree "$BASE"; (exit $rc); cleanup' EXIT
 wait_for 10 'all_alive "^$S 7761" "^$S 7762" "^$S 7763"' || fail "not every program started"
 for n in 1 2 3; do
-	[ "$(cgroup_of "$(alive "^$S 776$n")")" = "/cirque-$DPID/n$n/inner" ] ||
-		fail "n$n's program is in $(cgroup_of "$(alive "^$S 776$n")"), not /cirque-$DPID/n$n/inner"
+	[ "$(cgroup_of "$(procs_matching "^$S 776$n")")" = "/cirque-$DPID/n$n/inner" ] ||
+		fail "n$n's program is in $(cgroup_of "$(procs_matching "^$S 776$n")"), not /cirque-$DPID/n$n/inner"
 done
 
 "$CTL" remove n1 >/dev/null || fail "remove n1 failed"
-[ -z "$(alive "^$S 7761")" ] || fail "n1's program left after remove"
+[ -z "$(procs_matching "^$S 7761")" ] || fail "n1's program left after remove"
 wait_for 10 '[ ! -d "$BASE/n1" ]' || fail "remove left n1's cgroup: $(find "$BASE/n1" -type d | tr '\n' ' ')"
 printf 'watchers:\n  n3: {cmd: "%s 7763", graceful_timeout: 1s}\n' "$T/nester" >"$CONF"
 kill -HUP "$DPID"
