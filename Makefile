@@ -12,7 +12,8 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
 LDLIBS  += -lpthread -lev $(shell pkg-config --libs yaml-0.1 libzmq jansson 2>/dev/null || echo -lyaml -lzmq -ljansson) -lm
 
 ifeq ($(SANITIZE),1)
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+           -DCIRQUE_CHECK_COUNTS  # the counts watcher.c keeps are checked at every update
 LDFLAGS += -fsanitize=address,undefined
 endif
 

@@ -96,6 +96,9 @@ for prog in launcher respawn_latency; do
 	${CC:-cc} -O2 -Wall -o "$T/bin/$prog" "$BENCH/$prog.c" || die "cannot build $prog"
 done
 ${CC:-cc} -O2 -Wall -o "$T/bin/ctl_throughput" "$BENCH/ctl_throughput.c" -lzmq || die "cannot build ctl_throughput"
+# Static where the C library allows it: the cheapest exec there is.
+${CC:-cc} -O2 -Wall -static -o "$T/bin/stubborn" "$BENCH/stubborn.c" 2>/dev/null ||
+	${CC:-cc} -O2 -Wall -o "$T/bin/stubborn" "$BENCH/stubborn.c" || die "cannot build stubborn"
 cp "$CIRQUED" "$T/cirqued"
 cp "$CIRQUECTL" "$T/cirquectl"
 CLEANENV=(env -i "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "HOME=$T")
@@ -126,13 +129,14 @@ wait_line() {
 	return 1
 }
 
-# launch TAG COUNT TIMEOUT_S DAEMON ARGS...: as bench/run.sh's, COUNT children running sleep.
+# launch TAG COUNT TIMEOUT_S DAEMON ARGS...: as bench/run.sh's, COUNT children running $COMM
+# (sleep).
 launch() {
 	local tag=$1 count=$2 timeout=$3 line
 	shift 3
 	OUT=$T/$tag.out DLOG=$T/$tag.log
 	: >"$OUT"
-	"${CLEANENV[@]}" "$T/bin/launcher" -n "$count" -t "$timeout" -l "$DLOG" -- "$@" >"$OUT" 2>>"$T/launcher.err" &
+	"${CLEANENV[@]}" "$T/bin/launcher" -n "$count" -c "${COMM:-sleep}" -t "$timeout" -l "$DLOG" -- "$@" >"$OUT" 2>>"$T/launcher.err" &
 	LPID=$!
 	LAUNCHERS[$LPID]=1
 	line=$(wait_line "$OUT" '^pid ' 10) || die "launcher did not start $1"
@@ -237,8 +241,8 @@ stop_daemon "a/b"
 PLAIN_STOP=$STOP_MS
 
 # --- c. stop-all of N processes that ignore SIGTERM ---------------------------------------------
-conf "$T/stubborn.yaml" "/bin/sh -c 'trap \"\" TERM; exec sleep 3600'" "$N"
-launch stubborn "$N" 180 "$T/cirqued" -c "$T/stubborn.yaml"
+conf "$T/stubborn.yaml" "$T/bin/stubborn" "$N"
+COMM=stubborn launch stubborn "$N" 180 "$T/cirqued" -c "$T/stubborn.yaml"
 [ "$READY_OK" = 1 ] || { tail -n 20 "$DLOG" >&2; die "cirqued did not start $N stubborn processes"; }
 STUB_MS=$READY_MS
 sleep "$SETTLE"

@@ -132,21 +132,21 @@ static struct transition backoff_over(enum proc_state s, const struct proc_polic
  * second stop while STOPPING changes nothing. */
 static const rule actions[PS_COUNT][PE_COUNT] = {
 	/*             SPAWN_FAILED  READY           EXITED          FINISHED
-	 *             STOP       GRACE_TIMEOUT  BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
+	 *             STOP           GRACE_TIMEOUT  BACKOFF_TIMEOUT  MAX_AGE  READY_TIMEOUT */
 	[PS_STARTING] = { start_failed, became_running, start_exited,   start_finished,
-			  stop_starting, stay,          stay,          stay,    kill_unready },
+			  stop_starting, stay,          stay,           stay,    kill_unready },
 	[PS_RUNNING] =  { stay,         stay,           running_exited, running_finished,
-			  send_stop, stay,          stay,          replace, stay },
+			  send_stop,     stay,          stay,           replace, stay },
 	[PS_STOPPING] = { stay,         stay,           removed,        removed,
-			  stay,      kill,          stay,          stay,    stay },
+			  stay,          kill,          stay,           stay,    stay },
 	[PS_BACKOFF] =  { stay,         stay,           stay,           stay,
-			  removed,   stay,          backoff_over,  stay,    stay },
+			  removed,       stay,          backoff_over,   stay,    stay },
 	[PS_FATAL] =    { stay,         stay,           stay,           stay,
-			  removed,   stay,          stay,          stay,    stay },
+			  removed,       stay,          stay,           stay,    stay },
 	[PS_EXITED] =   { stay,         stay,           stay,           stay,
-			  removed,   stay,          stay,          stay,    stay },
+			  removed,       stay,          stay,           stay,    stay },
 	[PS_STOPPED] =  { stay,         stay,           stay,           stay,
-			  stay,      stay,          stay,          stay,    stay },
+			  stay,          stay,          stay,           stay,    stay },
 };
 
 struct transition proc_transition(enum proc_state state, enum proc_event event,

@@ -1,6 +1,7 @@
 /* watcher.c - runs a watcher's processes through the state table of state.c. */
 #include "watcher.h"
 
+#include "fdlimit.h"
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
@@ -265,6 +266,22 @@ static bool is_shortage(int error)
 	return error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOMEM;
 }
 
+/* The daemon's descriptor table is full (EMFILE): says once per episode what it would need
+ * (until a spawn succeeds again). */
+static bool told_out_of_descriptors;
+
+static void tell_out_of_descriptors(const struct watcher *w)
+{
+	if (told_out_of_descriptors)
+		return;
+	told_out_of_descriptors = true;
+	log_warnx("watcher %s: cirqued is out of descriptors (its limit is %d, less a reserve for "
+		  "control connections): each process costs it one for its stdout pipe and one for "
+		  "its stderr pipe; raise the hard limit (LimitNOFILE= in the unit, ulimit -Hn; "
+		  "10000 processes with both piped need 21088), or set stdout and stderr to null "
+		  "where the output is not needed", w->name, fd_table_size());
+}
+
 /* Logs why P could not be spawned (errno), remembers it for status, and feeds the table. */
 static void spawn_failed(struct process *p, const char *step)
 {
@@ -278,6 +295,8 @@ static void spawn_failed(struct process *p, const char *step)
 	p->spawn_error = xasprintf("cannot %s %s: %s", step, what, strerror(error));
 	log_errorx("watcher %s[%d]: cannot %s %s: %s", w->name, p->wid, step, what, strerror(error));
 	p->short_of_resources = is_shortage(error);
+	if (error == EMFILE)
+		tell_out_of_descriptors(w);
 	w->failed_starts++;
 	if (p->short_of_resources)
 		p->shortages++;
@@ -320,6 +339,7 @@ static void process_spawn(struct process *p)
 	if (p->last_status >= 0)  /* a pid of this slot exited before */
 		p->restarts++;
 	p->pid = pid;
+	told_out_of_descriptors = false;
 	pid_index_add(p);
 	process_recount(p);
 	ev_now_update(w->loop);  /* uptime from the real spawn time, late in a long callback */
@@ -1150,11 +1170,11 @@ static void pid_index_remove(struct process *p)
  *
  * Spawns per round of the loop, over all watchers: a storm (incr web 5000, a start of thousands,
  * thousands of processes killed at once) goes in batches, with control requests, reaping and
- * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at most,
- * however slow spawning is (a loaded machine). A respawn due when the round's budget is spent waits in the queue of spawns due (first
- * come, first served, over all watchers): STARTING without a pid. An ev_prepare serves it at the
- * next rounds (an ev_idle keeps the loop from blocking meanwhile); new processes (reconcile)
- * wait until it is empty.
+ * output served in between: a batch holds the loop for SPAWN_SLICE (10 ms) and one spawn at
+ * most, however slow spawning is (a loaded machine). A respawn due when the round's budget is
+ * spent waits in the queue of spawns due (first come, first served, over all watchers):
+ * STARTING without a pid. An ev_prepare serves it at the next rounds (an ev_idle keeps the loop
+ * from blocking meanwhile); new processes (reconcile) wait until it is empty.
  *
  * A process in BACKOFF (a failed start, a shortage of descriptors or processes, the pause after
  * a quick exit) waits in the backoff queue of its delay, in the order it is due; one timer, for

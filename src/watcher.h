@@ -78,8 +78,8 @@ struct process {
 	ev_tstamp ready_at;           /* when it became RUNNING (min_uptime counts from it) */
 	ev_child child;               /* reaping of pid */
 	ev_timer timer;               /* the one timer of the current state: start grace or
-				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING),
-				       * backoff (BACKOFF) */
+				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING);
+				       * a BACKOFF waits in a backoff queue instead (watcher.c) */
 	struct readiness ready;       /* probes and NOTIFY_SOCKET, watched while STARTING */
 	/* The spawn scheduler (watcher.c): a respawn over the round's spawn budget waits, STARTING
 	 * without a pid, in the daemon's queue of spawns due; a process in BACKOFF waits in the

@@ -1,7 +1,8 @@
 # The daemon at its descriptor limit (EMFILE). cirqued raises its soft RLIMIT_NOFILE to the hard
 # one, so it is started with a low hard limit; each process of the watcher costs it one pipe (its
 # stdout; stderr is null), and `incr` asks for more processes than fit. Asserted: the failure is
-# logged with the watcher, the worker id and "Too many open files"; the daemon stays up; the
+# logged with the watcher, the worker id and "Too many open files", and what the daemon would need
+# (the limit, raise it); the daemon stays up; the
 # processes that got their pipes stay RUNNING, the others are BACKOFF or FATAL, not lost; while
 # the table is full the control socket still accepts new clients (three that stay connected, then
 # cirquectl: libzmq needs a descriptor for each accepted ipc connection); after `decr` the watcher
@@ -60,6 +61,8 @@ want=$((10 + more))
 out=$("$CTL" incr w $more 2>&1) || fail "cirquectl incr w $more failed: $out"
 wait_for 10 'grep -q "watcher w\[[0-9]*\]: cannot .*$S.*: Too many open files" "$DLOG"' ||
 	fail "no clear EMFILE error (watcher w[N]: cannot ... $S: Too many open files) in the log"
+grep -q "watcher w: cirqued is out of descriptors (its limit is $LIMIT, .*raise the hard limit" "$DLOG" ||
+	fail "the log does not say what the daemon would need (out of descriptors, its limit, raise the hard limit)"
 kill -0 "$DPID" 2>/dev/null || fail "the daemon died at its descriptor limit"
 got=$(count_matching "$S")
 [ "$got" -gt 10 ] && [ "$got" -lt "$want" ] || fail "$got processes run; expected more than 10 and fewer than $want"
