@@ -6,7 +6,12 @@
 # CPU its program's child burnt included.
 . "$(dirname "$0")/lib.sh"
 
-check() { out=$("$CIRQUED" -c "$CONF" --check 2>&1); rc=$?; }
+# (A sanitizer's report there fails the test, as one in the daemon's log does.)
+check() {
+	out=$("$CIRQUED" -c "$CONF" --check 2>&1)
+	rc=$?
+	! grep -qE "Sanitizer|runtime error:" <<<"$out" || fail "sanitizer report from --check: $out"
+}
 # in_text TEXT LOCATION WORDS: a line of TEXT has "$CONF:LOCATION: " and WORDS.
 in_text() { echo "$1" | grep -F -- "$CONF:$2: " | grep -qF -- "$3"; }
 
@@ -51,6 +56,7 @@ wait_for 15 '! kill -0 $spid 2>/dev/null' || { kill -9 $spid; fail "cirqued star
 wait $spid
 rc=$?
 [ "$rc" != 0 ] || fail "cirqued refused its limits with exit status 0: $(cat "$T/start.out")"
+! grep -qE "Sanitizer|runtime error:" "$T/start.out" || fail "sanitizer report from the refused start: $(cat "$T/start.out")"
 [ -z "$MNT" ] || [ ! -e "$MNT/cirque-$spid" ] || fail "the refused start left $MNT/cirque-$spid behind"
 in_text "$(cat "$T/start.out")" 5:17 "memory_max: the memory controller is not available (" ||
 	fail "the start's refusal does not say where: $(cat "$T/start.out")"
