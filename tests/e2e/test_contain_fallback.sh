@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 F=$(sleeper forker); B=$(sleeper family); L=$(sleeper leaver); POLITE=$(polite_stray)
-# write_conf 'DAEMON SECTION'
+# write_conf 'DAEMON SECTION' [FAMILY'S GRACEFUL_TIMEOUT]
 write_conf() {
 	cat >"$CONF" <<YAML
 $1
@@ -16,7 +16,7 @@ watchers:
     graceful_timeout: 1s
   family:    # children that outlive the shell: in its group, setsid'd, ignoring SIGTERM, polite
     cmd: /bin/sh -c '$B 7780 & setsid $B 7781 & (trap "" TERM; exec $B 7782) & $POLITE family & wait'
-    graceful_timeout: 1s
+    graceful_timeout: ${2:-1s}
   leaver:    # its child is left behind when it is killed
     cmd: /bin/sh -c 'setsid $L 7776 & exec $L 7777'
     ready: {delay: 0.1s}
@@ -50,7 +50,7 @@ gone_after_stop() {
 
 # cgroup: off.
 MNT=$(cgroup2_mount)
-write_conf 'cirque: {cgroup: off}'
+write_conf 'cirque: {cgroup: off}' 0.3s  # (its polite child is not looked at here)
 start_daemon
 mode_is "cgroup: off in the configuration"
 started
