@@ -154,3 +154,91 @@ if not s.poll(5000):
 print(s.recv().decode())
 PYEOF
 }
+
+# --- Containment (cgroups): test_contain_*.sh ---
+
+# cgroup2_mount: where the cgroup2 file system is mounted (from mountinfo), empty without one.
+cgroup2_mount() {
+	awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } next } }' \
+		/proc/self/mountinfo
+}
+
+# cgroup_of PID: its cgroup v2 path ("/cirque-12/web"), the 0:: line of /proc/PID/cgroup.
+cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null; }
+
+# procs_matching MARKER: pids of the live processes (any, not only the daemon's children) whose
+# command line matches MARKER (a regex: ^$T/name for a sleeper's).
+procs_matching() { pgrep -f -- "$1" || true; }
+
+# has_env PID NAME=VALUE: the process's environment holds exactly that entry.
+has_env() { proc_env "$1" 2>/dev/null | grep -qxF -- "$2"; }
+
+# json_eval EXPR: evaluates the Python expression EXPR on the JSON read from stdin (as d).
+json_eval() { /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# start_daemon_unshared 'COMMANDS' [args]: start_daemon, in a mount namespace of its own that
+# the shell COMMANDS prepare (e.g. make the cgroup2 mount read-only); same pid as the daemon.
+start_daemon_unshared() {
+	local prepare=$1
+	shift
+	unshare -m --propagation private /bin/sh -c "$prepare"' && exec "$0" "$@"' \
+		"$CIRQUED" -c "$CONF" "$@" >>"$DLOG" 2>&1 &
+	DPID=$!
+	wait_for 10 'grep -qs "starting (pid" "$DLOG" || ! kill -0 $DPID 2>/dev/null' ||
+		fail "daemon did not start"
+	kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start-up"
+}
+
+# stray_desc NAME: the description of NAME's `NAME:stray  STRAY` line in status, its pids sorted
+# ("2 processes left behind: pids 12 34"); empty without one.
+stray_desc() {
+	local d
+	d=$("$CTL" status | sed -nE "s/^$1:stray +STRAY +//p")
+	[ -n "$d" ] || return 0
+	echo "${d%%: *}: $(echo ${d#*: } | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# all_alive ^MARKER...: each marker (a regex anchored at the start) has a live process; one
+# scan of /proc for them all.
+all_alive() {
+	local m list
+	list=$'\n'$(pgrep -af .)
+	for m in "$@"; do [[ $list =~ $'\n'[0-9]+\ ${m#^} ]] || return 1; done
+}
+
+# strays_text PID...: what stray_desc shows for these pids.
+strays_text() {
+	local pids
+	pids=$(printf '%s\n' "$@" | sort -n | tr '\n' ' ')
+	if [ $# = 1 ]; then echo "1 process left behind: pid ${pids% }"; else echo "$# processes left behind: pids ${pids% }"; fi
+}
+
+# polite_stray: the path of a script that waits for SIGTERM, SIGINT or SIGUSR1, then appends
+# "SIGNAL <its first argument>" to $T/got-term and exits: it shows which signal stopped it.
+polite_stray() {
+	local sig
+	{
+		echo '#!/bin/sh'
+		for sig in TERM INT USR1; do
+			echo "trap 'echo \"$sig \$1\" >>$T/got-term; exit 0' $sig"
+		done
+		echo "$(sleeper polite-child) 7779 &"
+		echo wait
+	} >"$T/polite"
+	chmod 755 "$T/polite"
+	echo "$T/polite"
+}
+
+# gone PID: the process has exited (a zombie not reaped yet counts as gone).
+gone() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || [ ! -e "/proc/$1" ]; }
+
+# remove_cgroup_tree DIR: kills what is left in the cgroup DIR and removes it with the cgroups
+# below it, deepest first (what a failed test leaves behind).
+remove_cgroup_tree() {
+	CG_TREE=$1
+	[ -n "$CG_TREE" ] && [ -d "$CG_TREE" ] || return 0
+	echo 1 >"$CG_TREE/cgroup.kill" 2>/dev/null
+	wait_for 5 '! grep -qx "populated 1" "$CG_TREE/cgroup.events" 2>/dev/null'
+	find "$CG_TREE" -depth -type d -exec rmdir {} + 2>/dev/null
+	return 0
+}
