@@ -503,6 +503,9 @@ int main(int argc, char **argv)
 	cgroup_support(&support);
 	if (!limits_available(config, &support, opt.config_path, false)) {
 		cgroup_teardown();
+		free(control);
+		free(pubsub);
+		config_free(config);
 		return 1;
 	}
 	config_set_limit_support(&support, false);  /* add, set: refused, never ignored */
