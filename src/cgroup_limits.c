@@ -65,6 +65,10 @@ int limit_parse(enum limit_kind kind, const char *text, unsigned long long *valu
 	switch (kind) {
 	case LIMIT_MEMORY_MAX:
 	case LIMIT_MEMORY_HIGH:
+		if (strchr(text, '.')) {
+			snprintf(why, size, "must be a whole size, such as 1536M for 1.5G");
+			return -1;
+		}
 		if (parse_size(text, value) < 0 || *value < 4096) {
 			snprintf(why, size, "must be a size of at least 4K, such as 512M or 2G");
 			return -1;
@@ -72,6 +76,10 @@ int limit_parse(enum limit_kind kind, const char *text, unsigned long long *valu
 		return 0;
 	case LIMIT_CPU_MAX:
 		/* "50%" of one CPU; "200%" is two CPUs' worth. */
+		if (strchr(text, '.')) {
+			snprintf(why, size, "must be a whole percentage of one CPU, such as 150%%");
+			return -1;
+		}
 		if (len < 2 || text[len - 1] != '%') {
 			snprintf(why, size, "must be a percentage of one CPU, such as 50%% or 200%%");
 			return -1;

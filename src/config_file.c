@@ -859,8 +859,23 @@ int config_check_limits(struct config *config, const struct limit_support *suppo
 {
 	int failures = 0;
 
+	/* Whatever the host: memory_high above memory_max would never apply. */
+	for (int i = 0; i < config->nwatchers; i++) {
+		struct cgroup_limits *l = &config->watchers[i]->limits;
+		unsigned long long high = l->value[LIMIT_MEMORY_HIGH], max = l->value[LIMIT_MEMORY_MAX];
+		if (high && max && high >= max) {
+			char high_text[32], max_text[32];
+			limit_show(LIMIT_MEMORY_HIGH, high, high_text, sizeof(high_text));
+			limit_show(LIMIT_MEMORY_MAX, max, max_text, sizeof(max_text));
+			add_error_line(errors, xasprintf("%s: watchers.%s.memory_high: %s is not below "
+				"memory_max %s: it would never apply",
+				l->mark[LIMIT_MEMORY_HIGH] ? l->mark[LIMIT_MEMORY_HIGH] : config->path,
+				config->watchers[i]->name, high_text, max_text));
+			failures++;
+		}
+	}
 	if (!support->known)
-		return 0;
+		return failures;
 	for (int i = 0; i < config->nwatchers; i++) {
 		struct cgroup_limits *l = &config->watchers[i]->limits;
 		for (int k = 0; k < LIMIT_COUNT; k++) {

@@ -96,6 +96,26 @@ while read -r at key controller; do
 	in_text "$out" "$at" "$key: " || fail "--check: no error for $key at $CONF:$at in: $out"
 done <<<"$LIMITS"
 
+# A decimal is named as the problem (not a range), and a memory_high that memory_max would
+# always beat is refused, whatever the host.
+cat >"$CONF" <<YAML
+cirque: {unavailable_limits: warn}
+watchers:
+  web:
+    cmd: $S 3600
+    memory_max: 1.5G
+    cpu_max: 150.5%
+  api:
+    cmd: $S 3600
+    memory_max: 1G
+    memory_high: 2G
+YAML
+check
+[ "$rc" = 1 ] || fail "--check accepted decimals or memory_high above memory_max (exit $rc): $out"
+in_text "$out" "5:17" "memory_max: must be a whole size, such as 1536M for 1.5G" || fail "memory_max 1.5G: $out"
+in_text "$out" "6:14" "cpu_max: must be a whole percentage of one CPU" || fail "cpu_max 150.5%: $out"
+in_text "$out" "10:18" "memory_high: 2G is not below memory_max 1G: it would never apply" || fail "memory_high 2G: $out"
+
 # unavailable_limits: warn: --check passes, the daemon starts with a warning per limit (each
 # ignored) and runs the watcher. A burner's child burns CPU, then sleeps: its cgroup's CPU shows it.
 limits_conf "cirque: {unavailable_limits: warn}"

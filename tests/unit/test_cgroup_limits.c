@@ -42,6 +42,25 @@ TEST(parse)
 	CHECK(parsed(LIMIT_IO_WEIGHT, "1e3") == (unsigned long long)-1);
 }
 
+/* The reason given for TEXT, "" when it parses. */
+static const char *why_not(enum limit_kind kind, const char *text)
+{
+	static char why[200];
+	unsigned long long value;
+
+	why[0] = '\0';
+	limit_parse(kind, text, &value, why, sizeof(why));
+	return why;
+}
+
+TEST(decimals_said_so)
+{
+	CHECK_STR(why_not(LIMIT_MEMORY_MAX, "1.5G"), "must be a whole size, such as 1536M for 1.5G");
+	CHECK_STR(why_not(LIMIT_CPU_MAX, "150.5%"),
+		  "must be a whole percentage of one CPU, such as 150%");
+	CHECK_STR(why_not(LIMIT_MEMORY_MAX, "2G"), "");
+}
+
 TEST(format_and_show)
 {
 	char out[64];
@@ -169,6 +188,7 @@ TEST(readings)
 int main(void)
 {
 	RUN(parse);
+	RUN(decimals_said_so);
 	RUN(format_and_show);
 	RUN(write_on_a_fake_tree);
 	RUN(readings);
