@@ -356,11 +356,17 @@ static int remove_tree(int parent_fd, const char *name, int depth)
  * one marked but unlocked was left by a cirqued that died (kill -9). */
 #define BASE_MARK "trusted.cirque"
 
-static bool marked(int fd)
+/* Marked by a cirqued: any base it used (KIND NULL), or one it made for itself alone ("auto":
+ * cirque-PID, which a later cirqued may remove; a configured base is the operator's). */
+static bool marked(int fd, const char *kind)
 {
-	char value[8];
+	char value[16];
+	ssize_t n = fgetxattr(fd, BASE_MARK, value, sizeof(value) - 1);
 
-	return fgetxattr(fd, BASE_MARK, value, sizeof(value)) > 0;
+	if (n <= 0)
+		return false;
+	value[n] = '\0';
+	return kind == NULL || strcmp(value, kind) == 0;
 }
 
 /* Removes what is below the stale base BASE_FD, naming what still holds processes. */
@@ -402,7 +408,7 @@ static void clean_stale_bases(const char *parent)
 			continue;
 		int fd = openat(parent_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 				O_NOFOLLOW);
-		bool stale = fd >= 0 && marked(fd) && flock(fd, LOCK_EX | LOCK_NB) == 0;
+		bool stale = fd >= 0 && marked(fd, "auto") && flock(fd, LOCK_EX | LOCK_NB) == 0;
 		if (stale) {
 			char path[4096 + 256];
 			snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
@@ -420,13 +426,14 @@ static void clean_stale_bases(const char *parent)
 /* The base is ours from now on: locked (another cirqued may not use it, nor take it for
  * stale), and marked. A configured base that exists unmarked, and holds anything, belongs to
  * someone else (cgroup: /system.slice would give a watcher ssh.service sshd's cgroup). */
-static bool claim_base(int fd, bool must_be_ours, const char *dir, char *why, size_t size)
+static bool claim_base(int fd, bool must_be_ours, bool own, const char *dir, char *why,
+		       size_t size)
 {
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		snprintf(why, size, "another cirqued uses the cgroup %.200s", dir);
 		return false;
 	}
-	if (must_be_ours && !marked(fd)) {
+	if (must_be_ours && !marked(fd, NULL)) {
 		int copy = dup(fd);
 		DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
 		struct dirent *de;
@@ -441,7 +448,8 @@ static bool claim_base(int fd, bool must_be_ours, const char *dir, char *why, si
 			return false;
 		}
 	}
-	if (fsetxattr(fd, BASE_MARK, "1", 1, 0) < 0)
+	const char *kind = own ? "auto" : "used";
+	if (fsetxattr(fd, BASE_MARK, kind, strlen(kind), 0) < 0)
 		log_debug("cgroup: cannot mark %s: %s", dir, strerror(errno));
 	return true;
 }
@@ -617,7 +625,7 @@ void cgroup_setup(struct ev_loop *loop, const char *setting)
 		return;
 	}
 	/* Our own cgroup (delegated, a container's) is ours; a configured one must be. */
-	if (!claim_base(cg_state.base_fd, p.create_base && !p.own_base, dir, p.why,
+	if (!claim_base(cg_state.base_fd, p.create_base && !p.own_base, p.own_base, dir, p.why,
 			sizeof(p.why))) {
 		close(cg_state.base_fd);
 		cg_state.base_fd = -1;

@@ -101,7 +101,7 @@ rmdir "$UNIT/.cirqued" 2>/dev/null
 stale="$MOUNT/cirque-test-stale.$$" held="$MOUNT/cirque-test-held.$$" live="$MOUNT/cirque-test-live.$$"
 mkdir -p "$stale/.cirqued" "$stale/web/inner" "$held/.cirqued" "$held/web" "$live/.cirqued" "$live/web"
 for d in "$stale" "$held" "$live"; do
-	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.cirque", b"1")' "$d" ||
+	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.cirque", b"auto")' "$d" ||
 		fail "cannot mark $d"
 done
 $S 3601 & heldpid=$!
@@ -152,6 +152,14 @@ kill "$second"; wait "$second"
 stop_daemon TERM 20
 [ ! -d "$MOUNT/cirque-test-path.$$/web" ] || fail "the watcher's cgroup was left behind"
 [ -d "$MOUNT/cirque-test-path.$$" ] || fail "the configured cgroup was removed"
+# It is the operator's: the clean-up of dead cirqued's bases (cirque-*) by a later one, in the
+# root of the hierarchy, leaves it.
+printf 'cirque: {endpoint: "ipc://%s/auto.sock", pubsub_endpoint: "ipc://%s/auto-ev.sock"}\nwatchers: {}\n' \
+	"$T" "$T" >"$T/auto.yaml"
+"$CIRQUED" -c "$T/auto.yaml" >"$T/auto.log" 2>&1 & auto=$!
+wait_for 10 'grep -q "containment:" "$T/auto.log"' || fail "the auto cirqued did not start: $(cat "$T/auto.log")"
+kill "$auto"; wait "$auto"
+[ -d "$MOUNT/cirque-test-path.$$" ] || fail "the configured cgroup was taken for a dead cirqued's"
 : >"$DLOG"
 
 # A configured cgroup that exists, holds cgroups and is not cirqued's (cgroup: /system.slice
