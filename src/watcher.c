@@ -2339,6 +2339,10 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || (pid && p->pid != pid))
 			continue;
+		/* As circusd: a process already being stopped (by a decr, a reload) is no longer the
+		 * watcher's to kill; its own stop goes on. A pid named on purpose is killed anyway. */
+		if (!pid && p->state == PS_STOPPING)
+			continue;
 		emit_kills(p, false);  /* before the signal: the children are read first */
 		if (process_signal(p, signum, w->config->stop_children) == 0) {
 			wt->pids[wt->npids++] = p->pid;

@@ -288,10 +288,10 @@ const char *watcher_status(const struct watcher *w);
 int watcher_signal(struct watcher *w, int signum, bool to_group);
 /* Sends SIGNUM to P (to its group when TO_GROUP): 0, or -1 with errno. */
 int process_signal(struct process *p, int signum, bool to_group);
-/* Circus's kill: SIGNUM to process PID (to every process when 0), to its group with
- * stop_children; SIGKILL to those still there after GRACE seconds; DONE once each has exited
- * (the watcher respawns them as for any death). Returns how many were signalled, DONE being
- * called only when that is not 0. */
+/* Circus's kill: SIGNUM to process PID (when 0, to every process not already stopping), to its
+ * group with stop_children; SIGKILL to those still there after GRACE seconds; DONE once each has
+ * exited (the watcher respawns them as for any death). Returns how many were signalled, DONE
+ * being called only when that is not 0. */
 int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grace,
 			   watcher_done_fn done, void *arg);
 /* The process with this pid, or NULL. */

@@ -194,6 +194,30 @@ def escalation_to_sigkill_publishes_a_second_kill():
                                     ("stop", None)], of("stubborn", mark)
 
 @check
+def kill_leaves_a_process_already_stopping_to_its_own_stop():
+    # As circusd: a decr'd process is no longer the watcher's; a kill during its stop (it ignores
+    # SIGTERM, and its SIGKILL is 1.5 s away) signals only the other process.
+    ok(call("set", name="stubborn", options={"graceful_timeout": 1.5}))
+    ok(call("start", name="stubborn", waiting=True))
+    ok(call("incr", name="stubborn", waiting=True))
+    both = ok(call("list", name="stubborn"))["pids"]
+    assert len(both) == 2, both
+    mark = len(events)
+    ok(call("decr", name="stubborn"))
+    wait_until(lambda: any(e == "kill" for e, _ in of("stubborn", mark)), 5, "the decr's kill")
+    decr_kills = [p for e, p in of("stubborn", mark) if e == "kill"]
+    assert len(decr_kills) == 1, of("stubborn", mark)
+    leaving = decr_kills[0]
+    staying = [p for p in both if p != leaving][0]
+    mark = len(events)
+    ok(call("kill", name="stubborn", signum=9))
+    pump(0.3)
+    assert alive(leaving), "the decr'd process was killed before its graceful_timeout"
+    assert [p for e, p in of("stubborn", mark) if e == "kill"] == [staying], of("stubborn", mark)
+    ok(call("set", name="stubborn", options={"graceful_timeout": 0.3}))
+    ok(call("stop", name="stubborn", waiting=True))
+
+@check
 def incr_answers_as_circusd():
     r = ok(call("incr", name="keep"))
     assert "numprocesses" not in r, "without waiting circusd answers a plain ok: %r" % r
