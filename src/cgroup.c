@@ -141,20 +141,6 @@ static char *read_small(int dirfd, const char *name)
 	return xstrdup(buf);
 }
 
-static int write_text(int dirfd, const char *name, const char *text)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static unsigned controllers_of(int dirfd, const char *file)
 {
 	char *text = read_small(dirfd, file);
@@ -174,7 +160,7 @@ static unsigned enable_controllers(int dirfd, unsigned wanted)
 		if (!(offered & bit))
 			continue;
 		snprintf(word, sizeof(word), "+%s", controller_name(bit));
-		if (write_text(dirfd, "cgroup.subtree_control", word) < 0)
+		if (cgroup_file_write(dirfd, "cgroup.subtree_control", word) < 0)
 			log_debug("cgroup: cannot enable the %s controller: %s", controller_name(bit),
 				  strerror(errno));
 	}
@@ -926,7 +912,7 @@ void wcgroup_kill(struct wcgroup *cg)
 	pid_t *pids;
 	int n;
 
-	if (write_text(cg->dir_fd, "cgroup.kill", "1") == 0)
+	if (cgroup_file_write(cg->dir_fd, "cgroup.kill", "1") == 0)
 		return;
 	if (errno != ENOENT)
 		log_warn("watcher %s: cannot write %s/cgroup.kill", cg->name, cg->path);

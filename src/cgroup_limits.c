@@ -179,7 +179,7 @@ void limits_free(struct cgroup_limits *l)
 	}
 }
 
-static int write_file(int dirfd, const char *name, const char *text)
+int cgroup_file_write(int dirfd, const char *name, const char *text)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
 	ssize_t n;
@@ -200,7 +200,7 @@ int limits_write(int dirfd, const struct cgroup_limits *l, char *err, size_t siz
 
 	for (int k = 0; k < LIMIT_COUNT; k++) {
 		limit_format(k, l->value[k], text, sizeof(text));
-		if (write_file(dirfd, limits[k].file, text) == 0)
+		if (cgroup_file_write(dirfd, limits[k].file, text) == 0)
 			continue;
 		/* A limit not set whose file does not exist (no such controller): nothing to undo. */
 		if (l->value[k] == 0 && errno == ENOENT)

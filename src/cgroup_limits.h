@@ -49,6 +49,9 @@ bool limits_set(const struct cgroup_limits *l);
 bool limits_equal(const struct cgroup_limits *a, const struct cgroup_limits *b);
 void limits_free(struct cgroup_limits *l);
 
+/* Writes TEXT to the file NAME under DIRFD (as `echo TEXT > NAME` would): 0, or -1 with errno.
+ * Never through a link. */
+int cgroup_file_write(int dirfd, const char *name, const char *text);
 /* Writes each limit of L into its file under DIRFD; a limit not set is written as the
  * file's default ("max", "default 100"), so that removing it from the configuration undoes
  * it. Returns how many writes failed; the first failure's "memory.max: why" in ERR. */
