@@ -281,7 +281,7 @@ static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 				ours_from_start = ours_from_start || a->initial_children[i] == pid;
 			for (int i = 0; a && i < a->nreleased; i++)  /* rm with nostop */
 				ours_from_start = ours_from_start || a->released[i] == pid;
-			/* A zombie is gone already: libev reaps it on this round. */
+			/* A zombie is gone already: the reaper's scan takes it. */
 			if (!ours_from_start && !proc_is_zombie(pid))
 				pids[n++] = pid;
 		}
@@ -404,7 +404,7 @@ static void check_shutdown_complete(struct arbiter *a)
 	ev_timer_init(&a->orphan_timer, on_orphan_check, 0.05, 0.05);
 	a->orphan_timer.data = a;
 	ev_timer_start(a->loop, &a->orphan_timer);
-	if (n == 0)  /* only exited ones, not reaped yet: libev reaps them on the next round */
+	if (n == 0)  /* only exited ones, not reaped yet: the reaper's scan takes them */
 		return;
 	/* Left behind by our children (double forks, background jobs): we adopted them, we stop
 	 * them too, so that a shutdown leaves nothing running. */

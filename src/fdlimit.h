@@ -17,6 +17,8 @@
 #ifndef CIRQUE_FDLIMIT_H
 #define CIRQUE_FDLIMIT_H
 
+#include <stdbool.h>
+
 #define FD_MIN_RESERVE 32
 #define FD_MAX_RESERVE 1024
 
@@ -41,6 +43,11 @@ void fd_reserve_init(void);
 int fd_keep(int fd);
 /* The same for both ends of a pipe: 0, or -1 (EMFILE) with both closed. */
 int fd_keep_pair(int fds[2]);
+/* Both try MAKE_ROOM first when FD is in the reserve: it frees a descriptor below the ceiling
+ * (a pidfd given up, reaper.c) and returns true, and FD moves down into it. */
+void fd_set_room_maker(bool (*make_room)(void));
+/* As fd_keep, but without making room: for a descriptor that is a mere convenience. */
+int fd_keep_spare(int fd);
 /* How many connections the control and event sockets may hold together. */
 int fd_connection_limit(void);
 /* RLIMIT_NOFILE as fd_reserve_init found it (0: unlimited), for messages. */

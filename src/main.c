@@ -11,6 +11,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "notify.h"
+#include "reaper.h"
 #include "ready.h"
 #include "safefs.h"
 #include "spawn.h"
@@ -188,7 +189,7 @@ static struct config *load_config(const char *path, bool quiet_ok)
 }
 
 /* Orphans of our children (double-forking daemons, a shell's background jobs) are reparented to
- * us instead of init, so they are reaped here (libev reaps every child) and stay in our tree. As
+ * us instead of init, so they are reaped here (the reaper's scan) and stay in our tree. As
  * PID 1 in a container we get them anyway. */
 static void become_subreaper(void)
 {
@@ -495,9 +496,12 @@ int main(int argc, char **argv)
 	/* A vanished reader must not kill the daemon: EPIPE is handled where it happens. */
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	loop = ev_default_loop(EVFLAG_AUTO);
+	/* Not the default loop: its SIGCHLD handler would reap every child with waitpid(-1), one
+	 * walk of all our children per exit (reaper.h). */
+	loop = ev_loop_new(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx("cannot initialise libev (bad $LIBEV_FLAGS?)");
+	reaper_init(loop, watcher_child_of_pid, watcher_orphan_reaped);
 	cgroup_setup(loop, config->daemon.cgroup);
 	struct limit_support support;
 	cgroup_support(&support);
@@ -538,6 +542,7 @@ int main(int argc, char **argv)
 	ready_cleanup();  /* every process is gone: so is every notify socket's use */
 	streams_shutdown();  /* every queued line reaches its file before we exit */
 	close_control_plane(&arbiter);
+	reaper_shutdown();
 	ev_loop_destroy(loop);
 	log_info("cirqued exited");
 	return arbiter.exit_code;

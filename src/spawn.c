@@ -426,7 +426,7 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		return -1;
 	}
 	if (args.failed_step != STEP_NONE) {
-		/* The child has exited (status 127); libev reaps it like any other. */
+		/* The child has exited (status 127); the reaper's scan takes it (reaper.h). */
 		*failed_step = step_name(args.failed_step);
 		errno = args.error;
 		if (args.failed_step == STEP_EXEC)

@@ -115,26 +115,24 @@ static void count_failure(struct process *p, bool killed_by_operator, struct pro
 	policy->failures = p->failures;
 }
 
-static void on_child_exit(struct ev_loop *loop, ev_child *child, int revents)
+static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 {
-	struct process *p = child->data;
+	struct process *p = (struct process *)((char *)child - offsetof(struct process, child));
 	struct watcher *w = p->watcher;
 	bool killed_by_operator = p->quiet_exit;
 
-	(void)revents;
-	ev_child_stop(loop, child);
+	(void)pid;
 	ready_unwatch(&p->ready, true);
-	p->exit_expected = exit_is_expected(w->config, child->rstatus);
-	p->oom_killed = oom_kill_of(w, child->rstatus);
-	log_exit(p, p->pid, child->rstatus);
+	p->exit_expected = exit_is_expected(w->config, status);
+	p->oom_killed = oom_kill_of(w, status);
+	log_exit(p, p->pid, status);
 	/* As Circus: a process stopped alone (decr, reload, max_age: retiring while the watcher
 	 * runs; the kill command) is not reaped on the event stream, nor in its own stop. */
 	bool quiet = p->quiet_exit || (p->retiring && p->state == PS_STOPPING && w->wanted);
 	p->quiet_exit = false;
 	if (!quiet)
-		emit(w, "reap", p->pid, WIFSIGNALED(child->rstatus) ? -WTERMSIG(child->rstatus)
-								     : WEXITSTATUS(child->rstatus));
-	p->last_status = child->rstatus;
+		emit(w, "reap", p->pid, WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status));
+	p->last_status = status;
 	pid_index_remove(p);
 	p->pid = 0;
 	struct proc_policy policy = policy_of(p);
@@ -186,8 +184,6 @@ static struct process *process_new(struct watcher *w, int wid)
 	p->state = PS_STARTING;
 	p->last_status = -1;
 	ready_init(&p->ready, w->loop, &w->config, wid, on_process_ready, p);
-	ev_init(&p->child, on_child_exit);
-	p->child.data = p;
 	ev_init(&p->timer, on_process_timer);
 	p->timer.data = p;
 	/* Appended at the tail kept: a storm of N spawns is not N walks of the list. */
@@ -207,7 +203,7 @@ static void process_free(struct process *p)
 {
 	struct watcher *w = p->watcher;
 
-	ev_child_stop(w->loop, &p->child);
+	reaper_unwatch(&p->child);
 	ev_timer_stop(w->loop, &p->timer);
 	queue_leave(p);
 	pid_index_remove(p);
@@ -344,9 +340,8 @@ static void process_spawn(struct process *p)
 	process_recount(p);
 	ev_now_update(w->loop);  /* uptime from the real spawn time, late in a long callback */
 	p->started_at = ev_now(w->loop);
-	/* Registered before the loop runs again, so the exit cannot be missed (libev reaps all). */
-	ev_child_set(&p->child, pid, 0);
-	ev_child_start(w->loop, &p->child);
+	/* Watched before the loop runs again: its exit cannot go to the orphans. */
+	reaper_watch(&p->child, pid, on_child_exit);
 	/* Ready after the delay, or not ready by ready_timeout (a failed start). */
 	arm_timer(p, c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout);
 	ready_watch(&p->ready);
@@ -534,9 +529,8 @@ static void perform(struct process *p, enum proc_action action)
 
 static orphan_source_fn orphan_source;
 static struct watcher *sweeping_list;   /* watchers with a sweep under way */
-static ev_child any_child;              /* wakes them when an adopted orphan is reaped */
-static ev_timer sweep_soon;             /* one pass over them per round of the loop, however
-					 * many orphans it reaped */
+static ev_timer sweep_soon;             /* one pass over them when orphans were reaped, however
+					 * many */
 
 /* After SIGKILL, what is still there (a task frozen or in D state, a zombie whose tracer never
  * waits for it) is given up on this much later: a stop must end. */
@@ -700,10 +694,8 @@ static void unlist_sweeping(struct watcher *w)
 		}
 	}
 	w->next_sweeping = NULL;
-	if (sweeping_list == NULL) {
-		ev_child_stop(w->loop, &any_child);
+	if (sweeping_list == NULL)
 		ev_timer_stop(w->loop, &sweep_soon);
-	}
 }
 
 static void end_sweep(struct watcher *w)
@@ -740,15 +732,16 @@ static void on_sweep_soon(struct ev_loop *loop, ev_timer *timer, int revents)
 	free(all);
 }
 
-static void on_any_child(struct ev_loop *loop, ev_child *child, int revents)
+void watcher_orphan_reaped(pid_t pid, int status)
 {
-	(void)child;
-	(void)revents;
+	(void)pid;
+	(void)status;
 	if (sweeping_list && !ev_is_active(&sweep_soon)) {
 		ev_timer_set(&sweep_soon, 0, 0);
-		ev_timer_start(loop, &sweep_soon);
+		ev_timer_start(sweeping_list->loop, &sweep_soon);
 	}
 }
+
 
 static void on_sweep_deadline(struct ev_loop *loop, ev_timer *timer, int revents)
 {
@@ -781,11 +774,8 @@ static void begin_sweep(struct watcher *w, double grace)
 	w->sweep_signalled = w->sweep_killed = w->sweep_rekilling = false;
 	w->next_sweeping = sweeping_list;
 	sweeping_list = w;
-	if (!ev_is_active(&any_child)) {
-		ev_child_init(&any_child, on_any_child, 0, 0);
-		ev_child_start(w->loop, &any_child);
+	if (!ev_is_active(&sweep_soon))
 		ev_init(&sweep_soon, on_sweep_soon);
-	}
 	w->sweeping = true;
 	w->sweep_deadline = deadline;
 }
@@ -2369,6 +2359,16 @@ struct process *watcher_find_pid(struct watcher *w, pid_t pid)
 	for (struct process *p = pid_index[pid_slot(pid)]; p; p = p->pid_next)
 		if (p->pid == pid && p->watcher == w)
 			return p;
+	return NULL;
+}
+
+struct reaper_child *watcher_child_of_pid(pid_t pid)
+{
+	if (pid <= 0 || pid_index == NULL)
+		return NULL;
+	for (struct process *p = pid_index[pid_slot(pid)]; p; p = p->pid_next)
+		if (p->pid == pid)
+			return &p->child;
 	return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "ready.h"
+#include "reaper.h"
 #include "state.h"
 
 struct watcher;
@@ -76,7 +77,7 @@ struct process {
 	bool exit_expected;           /* that exit's status was in exitcodes (as they were then) */
 	ev_tstamp started_at;         /* when the current pid was spawned */
 	ev_tstamp ready_at;           /* when it became RUNNING (min_uptime counts from it) */
-	ev_child child;               /* reaping of pid */
+	struct reaper_child child;    /* reaping of pid */
 	ev_timer timer;               /* the one timer of the current state: start grace or
 				       * ready_timeout (STARTING), max_age (RUNNING), grace (STOPPING);
 				       * a BACKOFF waits in a backoff queue instead (watcher.c) */
@@ -208,6 +209,10 @@ struct watcher {
  * no watcher tracks (adopted orphans), as set by the arbiter. */
 typedef int (*orphan_source_fn)(pid_t **pids);
 void watcher_set_orphan_source(orphan_source_fn source);
+/* For reaper.c: the process of that pid (its reaper_child), and a child nobody watched reaped
+ * (an orphan: a sweep may be waiting for it). */
+struct reaper_child *watcher_child_of_pid(pid_t pid);
+void watcher_orphan_reaped(pid_t pid, int status);
 /* The orphans cirqued adopted, read once from /proc, for watcher_strays over many watchers. */
 struct orphan_list;
 struct orphan_list *orphans_collect(void);

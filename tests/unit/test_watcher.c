@@ -30,6 +30,12 @@ static int nkilled_by_sigkill;
 static char stop_order[64];       /* first letter of each watcher whose process got SIGTERM */
 static char spawn_order[64];      /* argv[1][0] of each spawn */
 
+#define MAX_EXITS 4096
+static struct { pid_t pid; int status; } exits[MAX_EXITS];
+static int nexits;
+static ev_prepare deliver_exits;  /* never started: only fed */
+static void on_deliver_exits(struct ev_loop *l, ev_prepare *w, int revents);
+
 static struct process *find_fake(pid_t pid)
 {
 	struct watcher *lists[] = { arb.watchers, arb.removed };
@@ -72,10 +78,25 @@ int kill(pid_t target, int sig)
 		nkilled_by_sigkill++;
 	if (sig == SIGTERM && ignore_term)
 		return 0;
-	p->child.rpid = pid;
-	p->child.rstatus = sig;  /* killed by SIG */
-	ev_feed_event(loop, &p->child, EV_CHILD);
+	/* Killed by SIG, as the loop learns it: later, not from within kill(). */
+	if (nexits < MAX_EXITS) {
+		exits[nexits].pid = pid;
+		exits[nexits++].status = sig;
+		ev_feed_event(loop, &deliver_exits, EV_CUSTOM);
+	}
 	return 0;
+}
+
+/* The made-up exits to report, and the watcher that reports them from the loop. */
+static void on_deliver_exits(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	(void)l, (void)w, (void)revents;
+	for (int i = 0; i < nexits; i++) {
+		struct process *p = find_fake(exits[i].pid);
+		if (p)
+			reaper_report_exit(&p->child, exits[i].status);
+	}
+	nexits = 0;
 }
 
 static void on_spawn(const struct spawn_request *req, pid_t pid)
@@ -680,7 +701,9 @@ TEST(shortage_backoffs_share_one_timer)
 int main(void)
 {
 	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);  /* TW_DEBUG=1: the log, to debug */
-	loop = ev_default_loop(0);
+	loop = ev_loop_new(0);
+	reaper_init(loop, watcher_child_of_pid, watcher_orphan_reaped);
+	ev_prepare_init(&deliver_exits, on_deliver_exits);
 	streams_init(loop, NULL);
 	spawn_stub_fake_pids = true;
 	spawn_stub_on_spawn = on_spawn;
