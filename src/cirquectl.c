@@ -664,12 +664,40 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 	}
 }
 
-/* supervisorctl's layout: '%-Ns%-10s%s' with N = max(30, longest name + 3). */
+/* supervisorctl's layout: '%-Ns%-10s%s' with N = max(30, longest name + 3). The lines are
+ * made twice: a first pass measures the names (nothing else is formatted), the second prints
+ * each line as it is made. With 10,000 processes, keeping the lines cost more than the rest. */
 struct status_line {
 	char name[160];
 	char state[16];
 	char desc[320];
 };
+
+struct status_sheet {
+	bool measuring;               /* the first pass: names only */
+	int width;
+	struct status_line line;      /* the one being made */
+};
+
+/* The line to fill (its name first: when measuring, only the name is used). */
+static struct status_line *new_line(struct status_sheet *sheet)
+{
+	sheet->line.state[0] = sheet->line.desc[0] = '\0';
+	return &sheet->line;
+}
+
+/* The line is made: measured, or printed. */
+static void line_done(struct status_sheet *sheet)
+{
+	struct status_line *l = &sheet->line;
+
+	if (sheet->measuring) {
+		if ((int)strlen(l->name) + 3 > sheet->width)
+			sheet->width = (int)strlen(l->name) + 3;
+		return;
+	}
+	printf("%-*s%-10s%s\n", sheet->width, l->name, l->state, l->desc);
+}
 
 /* Whether process WID of watcher NAME is asked for by one of the N targets (none: all). */
 static bool asked_for(const struct target *t, int n, const char *name, json_int_t wid)
@@ -707,16 +735,9 @@ static bool target_known(json_t *reply, const struct target *t)
 	return false;
 }
 
-static struct status_line *new_line(struct status_line **lines, int *n, int *cap)
-{
-	if (*n == *cap)
-		*lines = xreallocarray(*lines, (size_t)(*cap *= 2), sizeof(**lines));
-	return &(*lines)[(*n)++];
-}
-
 static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 			 const char *wstate, const struct target *targets, int ntargets,
-			 struct status_line **lines, int *n, int *cap)
+			 struct status_sheet *sheet)
 {
 	json_t *list = json_object_get(processes, name), *proc;
 	size_t i, count = json_array_size(list);
@@ -726,7 +747,7 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 	if (count == 0) {
 		/* No process: a watcher of no process (numprocesses 0), a stopping one, or one whose
 		 * start waits for a higher priority level (STARTING, as it is on its way). */
-		struct status_line *l = new_line(lines, n, cap);
+		struct status_line *l = new_line(sheet);
 		snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		snprintf(l->state, sizeof(l->state), "%s", waiting_for ? "STARTING" :
 			 strcmp(wstate, "stopping") == 0 ? "STOPPING" : "STOPPED");
@@ -737,6 +758,7 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 			snprintf(l->desc, sizeof(l->desc), "%s", "Not running");
 		else  /* parked, as Circus does it: no process is not running (exit 0) */
 			snprintf(l->desc, sizeof(l->desc), "%s", "no processes (numprocesses 0)");
+		line_done(sheet);
 		return stopping ? 1 : 0;
 	}
 	/* Stopping, and no process left: what its programs left behind is being stopped. */
@@ -748,11 +770,15 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 		json_int_t wid = json_integer_value(json_object_get(proc, "wid"));
 		if (!asked_for(targets, ntargets, name, wid))
 			continue;
-		struct status_line *l = new_line(lines, n, cap);
+		struct status_line *l = new_line(sheet);
 		if (count == 1 && wid == 1)
 			snprintf(l->name, sizeof(l->name), "%s", shown(name));
 		else
 			snprintf(l->name, sizeof(l->name), "%s:%lld", shown(name), (long long)wid);
+		if (sheet->measuring) {
+			line_done(sheet);
+			continue;
+		}
 		snprintf(l->state, sizeof(l->state), "%s", state ? shown(state) : "UNKNOWN");
 		describe(l->desc, sizeof(l->desc), l->state, proc);
 		if (sweeping && strcmp(l->state, "STOPPED") == 0) {
@@ -770,6 +796,7 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
 		    strcmp(l->state, "BACKOFF") && !finished(l->state, proc))
 			not_running++;
+		line_done(sheet);
 	}
 	return not_running;
 }
@@ -777,7 +804,7 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 /* The line of the processes WATCHER's programs left behind (cirqued adopted them), when it has
  * some and the targets ask for the whole watcher. */
 static void stray_line(json_t *strays, const char *name, const struct target *targets,
-		       int ntargets, struct status_line **lines, int *n, int *cap)
+		       int ntargets, struct status_sheet *sheet)
 {
 	json_t *pids = json_object_get(strays, name), *pid;
 	size_t count = json_array_size(pids), i;
@@ -787,7 +814,7 @@ static void stray_line(json_t *strays, const char *name, const struct target *ta
 		asked = asked || (targets[k].wid == 0 && name_matches(targets[k].name, name));
 	if (count == 0 || !asked)
 		return;
-	struct status_line *l = new_line(lines, n, cap);
+	struct status_line *l = new_line(sheet);
 	snprintf(l->name, sizeof(l->name), "%s:stray", shown(name));
 	snprintf(l->state, sizeof(l->state), "STRAY");
 	snprintf(l->desc, sizeof(l->desc), "%zu process%s left behind: pid%s", count,
@@ -801,6 +828,7 @@ static void stray_line(json_t *strays, const char *name, const struct target *ta
 		snprintf(l->desc + used, sizeof(l->desc) - used, " %lld",
 			 (long long)json_integer_value(pid));
 	}
+	line_done(sheet);
 }
 
 /* The status reply with only what the N targets ask for (a copy; all of it when N is 0). */
@@ -860,9 +888,9 @@ static struct target *parse_targets(int argc, char **argv)
 static int ctl_status(struct client *c, int argc, char **argv)
 {
 	json_t *props = json_pack("{s:b}", "processes", 1), *reply;
-	struct status_line *lines = xmalloc(sizeof(*lines) * 16);
 	struct target *targets = parse_targets(argc, argv);
-	int n = 0, cap = 16, width = 30, not_running = 0, rc = EXIT_OK;
+	struct status_sheet sheet = { .measuring = true, .width = 30 };
+	int not_running = 0, rc = EXIT_OK;
 	const char *name;
 	json_t *state;
 
@@ -873,7 +901,6 @@ static int ctl_status(struct client *c, int argc, char **argv)
 		else
 			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 		json_decref(reply);
-		free(lines);
 		free_targets(targets, argc);
 		return EXIT_ERROR;
 	}
@@ -893,29 +920,25 @@ static int ctl_status(struct client *c, int argc, char **argv)
 		print_json(out);
 		json_decref(out);
 		json_decref(reply);
-		free(lines);
 		free_targets(targets, argc);
 		return rc;
 	}
 	json_t *statuses = json_object_get(reply, "statuses");
 	json_t *processes = json_object_get(reply, "processes");
-	json_object_foreach(statuses, name, state) {
-		bool wanted = argc == 0;
-		for (int i = 0; i < argc && !wanted; i++)
-			wanted = name_matches(targets[i].name, name);
-		if (!wanted)
-			continue;
-		not_running += collect_lines(processes, json_object_get(reply, "waiting"), name,
-					     json_string_value(state), targets, argc, &lines, &n,
-					     &cap);
-		stray_line(json_object_get(reply, "strays"), name, targets, argc, &lines, &n, &cap);
+	for (int pass = 0; pass < 2; pass++) {
+		sheet.measuring = pass == 0;
+		json_object_foreach(statuses, name, state) {
+			bool wanted = argc == 0;
+			for (int i = 0; i < argc && !wanted; i++)
+				wanted = name_matches(targets[i].name, name);
+			if (!wanted)
+				continue;
+			int n = collect_lines(processes, json_object_get(reply, "waiting"), name,
+					      json_string_value(state), targets, argc, &sheet);
+			not_running += sheet.measuring ? 0 : n;
+			stray_line(json_object_get(reply, "strays"), name, targets, argc, &sheet);
+		}
 	}
-	for (int i = 0; i < n; i++)
-		if ((int)strlen(lines[i].name) + 3 > width)
-			width = (int)strlen(lines[i].name) + 3;
-	for (int i = 0; i < n; i++)
-		printf("%-*s%-10s%s\n", width, lines[i].name, lines[i].state, lines[i].desc);
-	free(lines);
 	free_targets(targets, argc);
 	json_decref(reply);
 	if (rc != EXIT_OK)
