@@ -8,6 +8,8 @@
 #   b. with N running: `cirquectl status` (the whole process, fork to exit), the daemon's RSS,
 #      system calls in 5 s idle (strace -c -f -p), respawn latency after kill -9 (p50/p99)
 #   c. stop-all: SIGTERM to the daemon, N processes that ignore SIGTERM, graceful_timeout 2 s
+#   b and c have a floor too: bench/floor_supervisor (a bare supervisor: spawns, watches each
+#   child by pidfd, respawns, stops; nothing else), under the same launcher and measure.
 #   d. `cirquectl status` while `incr a STORM` is starting STORM processes: p50/p99/max, next to
 #      the floor's time to start STORM
 #   e. supervisord: time to have SV_N running next to the floor for SV_N, and its stop
@@ -92,7 +94,7 @@ if [ ! -x "$BENCH/spawn_floor" ] || [ "$BENCH/spawn_floor.c" -nt "$BENCH/spawn_f
 fi
 mkdir -p "$T/bin"
 cp "$BENCH/spawn_floor" "$T/bin/"
-for prog in launcher respawn_latency; do
+for prog in launcher respawn_latency floor_supervisor; do
 	${CC:-cc} -O2 -Wall -o "$T/bin/$prog" "$BENCH/$prog.c" || die "cannot build $prog"
 done
 ${CC:-cc} -O2 -Wall -o "$T/bin/ctl_throughput" "$BENCH/ctl_throughput.c" -lzmq || die "cannot build ctl_throughput"
@@ -239,6 +241,15 @@ say "  [b] respawn: $RESPAWN"
 RSS2=$(rss_kb "$DPID")
 stop_daemon "a/b"
 PLAIN_STOP=$STOP_MS
+# b's floor: bench/floor_supervisor (spawns, a pidfd per child, respawns, stops; nothing else),
+# under the same launcher and respawn_latency.
+launch floor-b "$N" 120 "$T/bin/floor_supervisor" "$N" "$GRACE" sleep 3600
+[ "$READY_OK" = 1 ] || die "floor_supervisor did not start $N processes within 120 s"
+sleep "$SETTLE"
+FLOOR_RESPAWN=$("$T/bin/respawn_latency" "$DPID" "$N" "$RESPAWN_ROUNDS" 5000 10) || problem "b: respawn_latency on the floor failed: $FLOOR_RESPAWN"
+say "  [b] floor respawn: $FLOOR_RESPAWN"
+stop_daemon "floor b"
+FLOOR_PLAIN_STOP=$STOP_MS
 
 # --- c. stop-all of N processes that ignore SIGTERM ---------------------------------------------
 conf "$T/stubborn.yaml" "$T/bin/stubborn" "$N"
@@ -250,6 +261,12 @@ stop_daemon "c"
 STUB_STOP=$STOP_MS
 KILLED=$(grep -c 'sending SIGKILL' "$DLOG" || true)
 say "  [c] stop-all, SIGTERM ignored: $(fmt_ms "$STUB_STOP") ms, $KILLED SIGKILLed"
+COMM=stubborn launch floor-c "$N" 180 "$T/bin/floor_supervisor" "$N" "$GRACE" "$T/bin/stubborn"
+[ "$READY_OK" = 1 ] || die "floor_supervisor did not start $N stubborn processes"
+sleep "$SETTLE"
+stop_daemon "floor c"
+FLOOR_STUB_STOP=$STOP_MS
+say "  [c] floor: $(fmt_ms "$FLOOR_STUB_STOP") ms"
 
 # --- d. status during a storm ---------------------------------------------------------------------
 STORM_FLOOR=$("${CLEANENV[@]}" "$T/bin/spawn_floor" "$STORM") || die "spawn_floor $STORM failed"
@@ -351,10 +368,13 @@ row "cirquectl status, median of $CTL_RUNS" "$(fmt_ms "$(median "${STATUS_T[@]}"
 row "cirqued RSS" "$(kb_mb "$RSS") MB" "" "peak $(kb_mb "$HWM") MB, after the respawns $(kb_mb "$RSS2") MB, $FDS fds   target < 40 MB: $(check "$(kb_mb "$RSS")" '<' 40)"
 row "system calls in ${IDLE_SECONDS} s idle" "$IDLE" "" "target 0: $(check "$IDLE" '==' 0)"
 row "floor: one spawn (a's floor / $N)" "$(awk -v f="$FLOOR" -v n="$N" 'BEGIN { printf "%.2f", f / n }') ms" "" "a spawn until the child runs sleep, on average"
-row "respawn after kill -9, p50 / p99" "$(field p50 "$RESPAWN") / $(field p99 "$RESPAWN") ms" "" "max $(field max "$RESPAWN") ms over $(field ok "$RESPAWN") rounds   target p99 < 5 ms: $(check "$(field p99 "$RESPAWN")" '<' 5)"
-row "stop, plain sleeps" "$(fmt_ms "$PLAIN_STOP") ms" "" "SIGTERM to the daemon -> exit, all reaped"
+row "floor: respawn, bare supervisor, p50 / p99" "$(field p50 "$FLOOR_RESPAWN") / $(field p99 "$FLOOR_RESPAWN") ms" "1.00x" "bench/floor_supervisor, measured the same way (the measure's own polling of $N children included)"
+row "respawn after kill -9, p50 / p99" "$(field p50 "$RESPAWN") / $(field p99 "$RESPAWN") ms" "$(ratio "$(field p50 "$RESPAWN")" "$(field p50 "$FLOOR_RESPAWN")")x" "max $(field max "$RESPAWN") ms over $(field ok "$RESPAWN") rounds   target p99 < 5 ms: $(check "$(field p99 "$RESPAWN")" '<' 5)"
+row "floor: stop, bare supervisor, plain sleeps" "$(fmt_ms "$FLOOR_PLAIN_STOP") ms" "1.00x" ""
+row "stop, plain sleeps" "$(fmt_ms "$PLAIN_STOP") ms" "$(ratio "$PLAIN_STOP" "$FLOOR_PLAIN_STOP")x" "SIGTERM to the daemon -> exit, all reaped"
 echo "c. stop-all: $N processes ignoring SIGTERM, graceful_timeout ${GRACE}s"
-row "cirqued" "$(fmt_ms "$STUB_STOP") ms" "" "$KILLED SIGKILLed; started in $(fmt_ms "$STUB_MS") ms   target <= $((GRACE + 1))000 ms: $(check "$STUB_STOP" '<=' $((GRACE * 1000 + 1000)))"
+row "floor: bare supervisor" "$(fmt_ms "$FLOOR_STUB_STOP") ms" "1.00x" "SIGTERM, SIGKILL at ${GRACE}s, all reaped: the kernel's own cost of $N exits"
+row "cirqued" "$(fmt_ms "$STUB_STOP") ms" "$(ratio "$STUB_STOP" "$FLOOR_STUB_STOP")x" "$KILLED SIGKILLed; started in $(fmt_ms "$STUB_MS") ms   target <= $((GRACE + 1))000 ms: $(check "$STUB_STOP" '<=' $((GRACE * 1000 + 1000)))"
 echo "d. \`cirquectl status\` while \`incr a $STORM\` starts $STORM processes"
 row "floor: $STORM processes started" "$(fmt_ms "$STORM_FLOOR") ms" "1.00x" ""
 row "cirqued: the $STORM started" "$(fmt_ms "$STORM_MS") ms" "$(ratio "$STORM_MS" "$STORM_FLOOR")x" "from the incr to $WANT running"
