@@ -16,11 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #define POLL_MS 250                   /* how often SIGINT is looked at */
 #define QUIET_SECONDS 5.0             /* silence after which the daemon is asked if it is there */
+#define HELLO_PREFIX "cirque.hello."   /* events.c answers a subscription to it */
+#define HELLO_WAIT_MS 3000            /* an older daemon never answers: followed anyway */
 
 struct follower {
 	struct client *c;
@@ -28,6 +31,7 @@ struct follower {
 	void *monitor;                /* PAIR: the SUB socket's connection events */
 	double heard_at;              /* when the daemon last gave a sign of life */
 	bool gone;                    /* disconnected: what was received is still read */
+	char hello[64];               /* our own topic, answered once the daemon has our subscriptions */
 };
 
 static double seconds_now(void)
@@ -36,6 +40,41 @@ static double seconds_now(void)
 
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static bool is_hello(const struct follower *f, zmq_msg_t *topic)
+{
+	return zmq_msg_size(topic) == strlen(f->hello) &&
+	       memcmp(zmq_msg_data(topic), f->hello, strlen(f->hello)) == 0;
+}
+
+/* Until the daemon answers the hello (or HELLO_WAIT_MS): from then on nothing published is
+ * missed, so a `tail` asked now and the lines that follow it leave no gap. What comes before
+ * the answer is dropped: it was published before the question, and is in its answer. */
+static void wait_for_hello(struct follower *f)
+{
+	double end = seconds_now() + HELLO_WAIT_MS / 1000.0;
+
+	while (!interrupted && seconds_now() < end) {
+		zmq_pollitem_t item = { f->sub, 0, ZMQ_POLLIN, 0 };
+		if (zmq_poll(&item, 1, 50) <= 0)
+			continue;
+		zmq_msg_t topic, body;
+		int more = 0;
+		size_t len = sizeof(more);
+		zmq_msg_init(&topic);
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&topic, f->sub, ZMQ_DONTWAIT) >= 0) {
+			zmq_getsockopt(f->sub, ZMQ_RCVMORE, &more, &len);
+			if (more)
+				zmq_msg_recv(&body, f->sub, 0);
+		}
+		bool hello = is_hello(f, &topic);
+		zmq_msg_close(&topic);
+		zmq_msg_close(&body);
+		if (hello)
+			return;
+	}
 }
 
 /* The follower open now (there is one at a time), for follower_abandon. */
@@ -64,9 +103,14 @@ struct follower *follower_open(struct client *c, const char *const *topics)
 			f->monitor = NULL;
 		}
 	}
+	/* Last: once its answer comes, the subscriptions before it are in force at the daemon. */
+	snprintf(f->hello, sizeof(f->hello), HELLO_PREFIX "%ld.%lx", (long)getpid(),
+		 (unsigned long)random());
+	zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, f->hello, strlen(f->hello));
 	if (zmq_connect(f->sub, ep) < 0)
 		unreachable(c, zmq_strerror(zmq_errno()));
 	free(ep);
+	wait_for_hello(f);
 	f->heard_at = seconds_now();
 	return f;
 }
@@ -123,8 +167,13 @@ int follower_next(struct follower *f, void *topic, void *body)
 		zmq_pollitem_t items[2] = { { f->sub, 0, ZMQ_POLLIN, 0 },
 					    { f->monitor, 0, ZMQ_POLLIN, 0 } };
 		/* Messages first: the daemon's last words come before its going. */
-		if (receive(f, topic, body))
-			return 1;
+		if (receive(f, topic, body)) {
+			if (!is_hello(f, topic))
+				return 1;
+			zmq_msg_close(topic);  /* a late answer to our hello */
+			zmq_msg_close(body);
+			continue;
+		}
 		if (f->gone)
 			return daemon_gone(f, "the event socket was closed");
 		int rc = zmq_poll(items, f->monitor ? 2 : 1, POLL_MS);

@@ -7,6 +7,7 @@
 #include "xmalloc.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,12 @@
 #include <zmq.h>
 
 struct events {
-	void *socket;                 /* ZMQ_PUB */
+	void *socket;                 /* ZMQ_XPUB: a PUB that also shows the subscriptions */
+	struct zwatch watch;          /* for the subscriptions that come while nothing is sent */
+	bool watching;
 };
+
+static void answer_hellos(struct events *e);
 
 /* The daemon's own log lines on the PUB socket (daemon.log), for `maintail -f`. A line may be
  * logged on any thread, where the PUB socket must not be touched: the line hook only wakes the
@@ -44,6 +49,7 @@ static void publish_log_line(unsigned long long seq, const char *line, void *arg
 	if (body && zsend(e->socket, topic, sizeof(topic) - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 		zsend(e->socket, body, strlen(body), ZMQ_DONTWAIT);
 	free(body);
+	answer_hellos(e);
 }
 
 static void on_log_lines(struct ev_loop *loop, ev_async *w, int revents)
@@ -72,7 +78,7 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 	struct events *e = xcalloc(1, sizeof(*e));
 	int zero = 0, queue = 256, handshake_ms = 5000;
 
-	e->socket = zmq_socket(zmq_context, ZMQ_PUB);
+	e->socket = zmq_socket(zmq_context, ZMQ_XPUB);
 	if (e->socket == NULL) {
 		free(e);
 		return NULL;
@@ -96,6 +102,53 @@ void *events_socket(struct events *e)
 	return e->socket;
 }
 
+/* --- hellos: when a subscription is in force ---------------------------------------------------- */
+
+/* A subscriber (cirquectl tail -f) cannot tell when its subscriptions reach us: a line
+ * published before then is not sent to it, and one published after the tail's snapshot but
+ * before then is lost. So it subscribes last to a topic of its own, HELLO_PREFIX and a random
+ * part, and waits for a message on it: subscriptions come in order on a connection, so by then
+ * the others are in force. The message goes to that subscriber alone. */
+#define HELLO_PREFIX "cirque.hello."
+#define HELLOS_PER_CALL 64
+
+/* Reads the subscriptions that came in (libzmq has applied them already) and answers hellos.
+ * Called after every send too: a send may consume the socket's ZMQ_FD edge. */
+static void answer_hellos(struct events *e)
+{
+	for (int i = 0; i < HELLOS_PER_CALL; i++) {
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		if (zrecv(&msg, e->socket, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		const char *data = zmq_msg_data(&msg);
+		size_t len = zmq_msg_size(&msg), prefix = sizeof(HELLO_PREFIX) - 1;
+		/* A subscription is 1 then the topic (0: an unsubscription). */
+		if (len > 1 + prefix && len < 1 + 256 && data[0] == 1 &&
+		    memcmp(data + 1, HELLO_PREFIX, prefix) == 0 &&
+		    zsend(e->socket, data + 1, len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+			zsend(e->socket, "", 0, ZMQ_DONTWAIT);
+		zmq_msg_close(&msg);
+	}
+}
+
+static void on_subscriptions(struct zwatch *z)
+{
+	answer_hellos(z->data);
+}
+
+int events_answer_hellos(struct events *e, struct ev_loop *loop)
+{
+	if (e == NULL || e->watching)
+		return 0;
+	if (zwatch_start(&e->watch, loop, e->socket, on_subscriptions, e) < 0)
+		return -1;
+	e->watching = true;
+	return 0;
+}
+
 void events_close(struct events *e)
 {
 	if (e == NULL)
@@ -107,6 +160,8 @@ void events_close(struct events *e)
 		ev_async_stop(log_loop, &log_wakeup);
 		log_events = NULL;
 	}
+	if (e->watching)
+		zwatch_stop(&e->watch);
 	zmq_close(e->socket);
 	free(e);
 }
@@ -130,6 +185,7 @@ static void publish(struct events *e, const char *topic, json_t *payload)
 	if (zsend(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 		zsend(e->socket, body, strlen(body), ZMQ_DONTWAIT);
 	free(body);
+	answer_hellos(e);
 }
 
 void events_publish_watcher(struct events *e, const char *watcher, const char *event,
@@ -153,4 +209,5 @@ void events_publish_raw(struct events *e, const char *topic, const char *data, s
 		return;
 	if (zsend(e->socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 		zsend(e->socket, data, len, ZMQ_DONTWAIT);
+	answer_hellos(e);
 }

@@ -12,6 +12,9 @@ struct events *events_open(void *zmq_context, const char *endpoint);
 void events_close(struct events *e);
 /* The PUB socket itself, to monitor its connections (connlimit.h); nothing else may use it. */
 void *events_socket(struct events *e);
+/* From now on a subscription to "cirque.hello.<anything>" is answered with an empty message on
+ * that topic, to that subscriber alone: its subscriptions before it are in force (events.c). */
+int events_answer_hellos(struct events *e, struct ev_loop *loop);
 
 /* Publishes [topic, json] where topic is "watcher.<name>.<event>" (name lower-cased, spaces to
  * '_'). PAYLOAD is consumed; "time" is added. Never blocks: a slow subscriber loses messages at

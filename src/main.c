@@ -439,6 +439,8 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	if (a->events == NULL)
 		fatalx("cannot open the event socket %s", pubsub);
 	events_follow_log(a->events, a->loop);
+	if (events_answer_hellos(a->events, a->loop) < 0)
+		fatalx("cannot watch the event socket %s", pubsub);
 	connection_limit = connlimit_open(a->loop, a->zmq, fd_connection_limit());
 	if (connection_limit == NULL ||
 	    connlimit_watch(connection_limit, control_socket(a->control), "control") < 0 ||
