@@ -349,6 +349,53 @@ static void process_spawn(struct process *p)
 	emit(w, "spawn", pid, 0);
 }
 
+/* SIGKILLs at graceful_timeout: the first of a burst is said at once, with its wid; those that
+ * follow within ESCALATION_WINDOW are counted, and said in one line at its end (a stop of
+ * thousands would log thousands of lines). */
+#define ESCALATION_WINDOW 0.2
+
+static void say_escalations(struct watcher *w)
+{
+	int n = w->nescalated, shown = n < 4 ? n : 4;
+	char pids[96] = "";
+
+	ev_timer_stop(w->loop, &w->escalations_said);
+	w->nescalated = 0;
+	if (n == 0)
+		return;
+	for (int i = 0, used = 0; i < shown && used < (int)sizeof(pids); i++)
+		used += snprintf(pids + used, sizeof(pids) - (size_t)used, "%s%d", i ? ", " : "",
+				 (int)w->escalated[i].pid);
+	log_warnx("watcher %s: %d more process%s still running after graceful_timeout %gs, sending "
+		  "SIGKILL (pid%s %s%s)", w->name, n, n == 1 ? "" : "es", w->config->graceful_timeout,
+		  n == 1 ? "" : "s", pids, n > shown ? ", ..." : "");
+}
+
+static void on_escalations_said(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	(void)loop;
+	(void)revents;
+	say_escalations(timer->data);
+}
+
+static void note_escalation(struct process *p)
+{
+	struct watcher *w = p->watcher;
+
+	if (!ev_is_active(&w->escalations_said)) {  /* the first of a burst */
+		log_warnx("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
+			  "SIGKILL", w->name, p->wid, (int)p->pid, w->config->graceful_timeout);
+		ev_timer_set(&w->escalations_said, ESCALATION_WINDOW, 0);
+		ev_timer_start(w->loop, &w->escalations_said);
+		return;
+	}
+	if (w->nescalated < 4) {
+		w->escalated[w->nescalated].wid = p->wid;
+		w->escalated[w->nescalated].pid = p->pid;
+	}
+	w->nescalated++;
+}
+
 static void send_signal(struct process *p, int sig, bool to_group)
 {
 	if (p->pid <= 0)
@@ -479,8 +526,7 @@ static void perform(struct process *p, enum proc_action action)
 		arm_timer(p, c->graceful_timeout);
 		break;
 	case PA_KILL:
-		log_warnx("watcher %s[%d]: pid %d still running after graceful_timeout %gs, sending "
-			  "SIGKILL", w->name, p->wid, (int)p->pid, c->graceful_timeout);
+		note_escalation(p);
 		emit_kills(p, true);
 		send_signal(p, SIGKILL, c->stop_children);
 		break;
@@ -1938,6 +1984,8 @@ struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config,
 	w->warmup.data = w;
 	ev_init(&w->sweep_timer, on_sweep_deadline);
 	w->sweep_timer.data = w;
+	ev_init(&w->escalations_said, on_escalations_said);
+	w->escalations_said.data = w;
 	w->cgroup = wcgroup_get(w->name, on_cgroup_change, w);
 	if (w->cgroup) {
 		w->oom_seen = wcgroup_oom_kills(w->cgroup);
@@ -1958,6 +2006,7 @@ void watcher_detach(struct watcher *w)
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
 	ev_timer_stop(w->loop, &w->warmup);
+	say_escalations(w);  /* before the watcher goes: nothing said is lost */
 	if (w->sweeping)
 		end_sweep(w);
 	wcgroup_put(w->cgroup, w);
