@@ -2082,10 +2082,12 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 		f = follower_open(c, topics);
 	}
 	/* base64 carries every byte a child wrote; --json shows the lines as text. */
-	rc = simple(c, "tail", json_pack("{s:s, s:I, s:s, s:I, s:s}", "name", o.name,
-					 "wid", (json_int_t)o.wid, "stream", stream,
-					 "lines", (json_int_t)o.lines, "encoding",
-					 c->json ? "text" : "base64"), &reply);
+	json_t *props = json_pack("{s:s, s:I, s:s, s:I, s:s}", "name", o.name, "wid",
+				  (json_int_t)o.wid, "stream", stream, "lines", (json_int_t)o.lines,
+				  "encoding", c->json ? "text" : "base64");
+	if (f)  /* the daemon marks, on our topic, where its answer's lines end */
+		json_object_set_new(props, "mark", json_string(follower_mark(f)));
+	rc = simple(c, "tail", props, &reply);
 	if (rc == EXIT_OK && !c->json) {
 		const char *encoding = json_string_value(json_object_get(reply, "encoding"));
 		bool base64 = encoding && strcmp(encoding, "base64") == 0;
@@ -2102,6 +2104,7 @@ static int ctl_tail(struct client *c, int argc, char **argv)
 	char *follow_stream = xstrdup(carrier ? carrier : stream);
 	json_decref(reply);
 	if (rc == EXIT_OK && o.follow) {
+		follower_skip_to_mark(f);
 		fprintf(stderr, "==> Press Ctrl-C to exit <==\n");
 		rc = follow(&o, follow_stream, f);
 	}

@@ -463,10 +463,16 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props, struct watc
 {
 	const char *stream = prop_string(props, "stream");
 	const char *encoding = prop_string(props, "encoding");
+	const char *mark = prop_string(props, "mark");
 	long wid, n;
 	json_t *lines;
 
-	(void)a;
+	if (mark && (strncmp(mark, EVENTS_HELLO_PREFIX, strlen(EVENTS_HELLO_PREFIX)) != 0 ||
+		     strlen(mark) > 200)) {
+		control_error(req, CONTROL_EMESSAGE, "mark must be a topic " EVENTS_HELLO_PREFIX
+			      "... of at most 200 characters");
+		return;
+	}
 	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr")) {
 		control_error(req, CONTROL_EMESSAGE, "stream must be stdout or stderr");
 		return;
@@ -505,6 +511,10 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props, struct watc
 	control_reply(req, json_pack("{s:o, s:o, s:s, s:s, s:i}", "lines", lines, "wids", wids,
 				     "stream", err && !merged ? "stderr" : "stdout", "encoding",
 				     base64 ? "base64" : "text", "numprocesses", w->numprocesses));
+	/* The follower's mark, on the event socket, right after this snapshot: what it receives
+	 * before the mark is in these lines, what comes after is not (tail -f, exactly once). */
+	if (mark)
+		events_publish_raw(a->events, mark, "", 0);
 }
 
 void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)

@@ -80,6 +80,11 @@ struct follower *follower_open(struct client *c, const char *const *topics);
  * printed on stderr. */
 int follower_next(struct follower *f, void *topic, void *body);
 void follower_close(struct follower *f);
+/* The follower's own topic: given as "mark" to a tail request, the daemon publishes a message
+ * on it right after the answer's snapshot. follower_skip_to_mark drops what was published
+ * before it (it is in the answer), so the history and the lines that follow are exactly once. */
+const char *follower_mark(const struct follower *f);
+void follower_skip_to_mark(struct follower *f);
 /* Closes the follower still open, if any: a command ended early (end_command) leaves none
  * behind in the client's context. */
 void follower_abandon(void);

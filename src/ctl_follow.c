@@ -48,9 +48,9 @@ static bool is_hello(const struct follower *f, zmq_msg_t *topic)
 	       memcmp(zmq_msg_data(topic), f->hello, strlen(f->hello)) == 0;
 }
 
-/* Until the daemon answers the hello (or HELLO_WAIT_MS): from then on nothing published is
- * missed, so a `tail` asked now and the lines that follow it leave no gap. What comes before
- * the answer is dropped: it was published before the question, and is in its answer. */
+/* Until a message on our own topic comes (or HELLO_WAIT_MS): the answer to its subscription
+ * (from then on nothing published is missed), or a tail's mark (what came before it is in the
+ * tail's answer). What comes before it is dropped. */
 static void wait_for_hello(struct follower *f)
 {
 	double end = seconds_now() + HELLO_WAIT_MS / 1000.0;
@@ -75,6 +75,16 @@ static void wait_for_hello(struct follower *f)
 		if (hello)
 			return;
 	}
+}
+
+const char *follower_mark(const struct follower *f)
+{
+	return f->hello;
+}
+
+void follower_skip_to_mark(struct follower *f)
+{
+	wait_for_hello(f);
 }
 
 /* The follower open now (there is one at a time), for follower_abandon. */

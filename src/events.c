@@ -108,8 +108,10 @@ void *events_socket(struct events *e)
  * published before then is not sent to it, and one published after the tail's snapshot but
  * before then is lost. So it subscribes last to a topic of its own, HELLO_PREFIX and a random
  * part, and waits for a message on it: subscriptions come in order on a connection, so by then
- * the others are in force. The message goes to that subscriber alone. */
-#define HELLO_PREFIX "cirque.hello."
+ * the others are in force. The message goes to that subscriber alone. Its tail request then
+ * names that topic as its "mark" (cmd_tail), published right after the snapshot: the lines
+ * before the mark are in the answer, those after it are not. */
+#define HELLO_PREFIX EVENTS_HELLO_PREFIX
 #define HELLOS_PER_CALL 64
 
 /* Reads the subscriptions that came in (libzmq has applied them already) and answers hellos.

@@ -15,6 +15,7 @@ void *events_socket(struct events *e);
 /* From now on a subscription to "cirque.hello.<anything>" is answered with an empty message on
  * that topic, to that subscriber alone: its subscriptions before it are in force (events.c). */
 int events_answer_hellos(struct events *e, struct ev_loop *loop);
+#define EVENTS_HELLO_PREFIX "cirque.hello."
 
 /* Publishes [topic, json] where topic is "watcher.<name>.<event>" (name lower-cased, spaces to
  * '_'). PAYLOAD is consumed; "time" is added. Never blocks: a slow subscriber loses messages at
