@@ -514,7 +514,7 @@ void cmd_tail(struct arbiter *a, struct request *req, json_t *props, struct watc
 	/* The follower's mark, on the event socket, right after this snapshot: what it receives
 	 * before the mark is in these lines, what comes after is not (tail -f, exactly once). */
 	if (mark)
-		events_publish_raw(a->events, mark, "", 0);
+		events_publish_raw(a->events, mark, "{}", 2);
 }
 
 void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)

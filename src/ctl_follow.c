@@ -115,7 +115,7 @@ struct follower *follower_open(struct client *c, const char *const *topics)
 	}
 	/* Last: once its answer comes, the subscriptions before it are in force at the daemon. */
 	snprintf(f->hello, sizeof(f->hello), HELLO_PREFIX "%ld.%lx", (long)getpid(),
-		 (unsigned long)random());
+		 (unsigned long)(seconds_now() * 1e6) ^ (unsigned long)(uintptr_t)f);
 	zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, f->hello, strlen(f->hello));
 	if (zmq_connect(f->sub, ep) < 0)
 		unreachable(c, zmq_strerror(zmq_errno()));

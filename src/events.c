@@ -108,11 +108,14 @@ void *events_socket(struct events *e)
  * published before then is not sent to it, and one published after the tail's snapshot but
  * before then is lost. So it subscribes last to a topic of its own, HELLO_PREFIX and a random
  * part, and waits for a message on it: subscriptions come in order on a connection, so by then
- * the others are in force. The message goes to that subscriber alone. Its tail request then
+ * the others are in force. The message goes to that subscriber (and to any subscribed to all
+ * topics, as for any message: its body is an empty JSON object). Its tail request then
  * names that topic as its "mark" (cmd_tail), published right after the snapshot: the lines
  * before the mark are in the answer, those after it are not. */
 #define HELLO_PREFIX EVENTS_HELLO_PREFIX
 #define HELLOS_PER_CALL 64
+/* A JSON body, as on Circus's topics: a client subscribed to everything sees hellos too. */
+#define HELLO_BODY "{}"
 
 /* Reads the subscriptions that came in (libzmq has applied them already) and answers hellos.
  * Called after every send too: a send may consume the socket's ZMQ_FD edge. */
@@ -131,7 +134,7 @@ static void answer_hellos(struct events *e)
 		if (len > 1 + prefix && len < 1 + 256 && data[0] == 1 &&
 		    memcmp(data + 1, HELLO_PREFIX, prefix) == 0 &&
 		    zsend(e->socket, data + 1, len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-			zsend(e->socket, "", 0, ZMQ_DONTWAIT);
+			zsend(e->socket, HELLO_BODY, sizeof(HELLO_BODY) - 1, ZMQ_DONTWAIT);
 		zmq_msg_close(&msg);
 	}
 }

@@ -12,8 +12,8 @@ struct events *events_open(void *zmq_context, const char *endpoint);
 void events_close(struct events *e);
 /* The PUB socket itself, to monitor its connections (connlimit.h); nothing else may use it. */
 void *events_socket(struct events *e);
-/* From now on a subscription to "cirque.hello.<anything>" is answered with an empty message on
- * that topic, to that subscriber alone: its subscriptions before it are in force (events.c). */
+/* From now on a subscription to "cirque.hello.<anything>" is answered with a message on that
+ * topic ({}): the subscriber's subscriptions before it are in force (events.c). */
 int events_answer_hellos(struct events *e, struct ev_loop *loop);
 #define EVENTS_HELLO_PREFIX "cirque.hello."
 

@@ -366,9 +366,10 @@ static void say_escalations(struct watcher *w)
 	for (int i = 0, used = 0; i < shown && used < (int)sizeof(pids); i++)
 		used += snprintf(pids + used, sizeof(pids) - (size_t)used, "%s%d", i ? ", " : "",
 				 (int)w->escalated[i].pid);
-	log_warnx("watcher %s: %d more process%s still running after graceful_timeout %gs, sending "
-		  "SIGKILL (pid%s %s%s)", w->name, n, n == 1 ? "" : "es", w->config->graceful_timeout,
-		  n == 1 ? "" : "s", pids, n > shown ? ", ..." : "");
+	/* Said after the fact (their reaps may be logged already): "were", "sent". */
+	log_warnx("watcher %s: %d more process%s were still running after graceful_timeout %gs: "
+		  "sent SIGKILL (pid%s %s%s)", w->name, n, n == 1 ? "" : "es",
+		  w->config->graceful_timeout, n == 1 ? "" : "s", pids, n > shown ? ", ..." : "");
 }
 
 static void on_escalations_said(struct ev_loop *loop, ev_timer *timer, int revents)

@@ -100,15 +100,17 @@ rmdir "$UNIT/.cirqued" 2>/dev/null
 # holds a process; a live one's (locked) is left alone, whatever its pid namespace.
 stale="$MOUNT/cirque-test-stale.$$" held="$MOUNT/cirque-test-held.$$" live="$MOUNT/cirque-test-live.$$"
 mkdir -p "$stale/.cirqued" "$stale/web/inner" "$held/.cirqued" "$held/web" "$live/.cirqued" "$live/web"
-for d in "$stale" "$held" "$live"; do
-	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.cirque", b"auto")' "$d" ||
-		fail "cannot mark $d"
-done
 $S 3601 & heldpid=$!
 echo "$heldpid" >"$held/web/cgroup.procs"
 /usr/bin/python3 -c 'import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(60)' "$live" >"$T/lock.out" & livepid=$!
 wait_for 5 'grep -q locked "$T/lock.out"' || fail "cannot lock $live"
+# Marked last, once held holds its process and live is locked: a cirqued that other tests start
+# meanwhile cleans up marked bases too, and must find these as they are meant to be.
+for d in "$stale" "$held" "$live"; do
+	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.cirque", b"auto")' "$d" ||
+		fail "cannot mark $d"
+done
 start_daemon
 [ ! -d "$stale" ] || fail "an empty stale base was left: $(ls -a "$stale")"
 [ -d "$held/web" ] || fail "a stale base's cgroup holding a process was removed"

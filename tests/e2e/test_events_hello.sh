@@ -1,8 +1,8 @@
 # A subscriber cannot tell when its subscriptions reach the daemon, so `tail -f` could lose the
 # lines published between its history and then. The event socket answers a subscription to
-# cirque.hello.<anything> with an empty message on that very topic, to that subscriber alone,
+# cirque.hello.<anything> with a message ({}) on that very topic, to that subscriber (not to others),
 # once the subscriptions sent before it are in force: a line published after the answer reaches
-# the subscriber. Checked with two raw SUB sockets (Circus's clients see nothing new), then
+# the subscriber. Checked with two raw SUB sockets (a JSON body, as on Circus's topics), then
 # `cirquectl tail -f` on a fast stream: its tail request names that topic as a "mark", published
 # right after the history's snapshot, so no line is missing or shown twice where they join.
 . "$(dirname "$0")/lib.sh"
@@ -40,8 +40,8 @@ while time.monotonic() < end and not all(any(t.startswith(b"cirque.hello.") for 
             got[s].append(tuple(s.recv_multipart()))
 hellos_a = [m for m in got[a] if m[0].startswith(b"cirque.hello.")]
 hellos_b = [m for m in got[b] if m[0].startswith(b"cirque.hello.")]
-assert hellos_a == [(b"cirque.hello.a-1", b"")], got[a][:5]
-assert hellos_b == [(b"cirque.hello.b-2", b"")], got[b][:5]
+assert hellos_a == [(b"cirque.hello.a-1", b"{}")], got[a][:5]
+assert hellos_b == [(b"cirque.hello.b-2", b"{}")], got[b][:5]
 # After its hello, a's stream flows: the subscription before the hello is in force.
 first = len(got[a])
 end = time.monotonic() + 3
