@@ -126,8 +126,21 @@ static int daemon_max_processes_key(struct loader *ld, const char *path, yaml_no
 }
 
 /* Descriptors the daemon keeps for itself below the ceiling (log files, sockets, /proc reads):
- * 64, or a quarter of what is below the ceiling in a small table. */
+ * 64, or in a small table a quarter of what is below the ceiling, but at least 48 (it holds
+ * about 35 once started) unless that is more than half. */
 #define OWN_DESCRIPTORS 64
+#define OWN_DESCRIPTORS_MIN 48
+
+static long own_descriptors(long ceiling)
+{
+	long own = ceiling / 4;
+
+	if (own < OWN_DESCRIPTORS_MIN)
+		own = OWN_DESCRIPTORS_MIN;
+	if (own > OWN_DESCRIPTORS)
+		own = OWN_DESCRIPTORS;
+	return own > ceiling / 2 ? ceiling / 2 : own;
+}
 /* What one process costs the daemon: the read ends of its stdout and stderr pipes. */
 #define DESCRIPTORS_PER_PROCESS 2
 
@@ -142,7 +155,7 @@ long daemon_max_processes(const struct daemon_config *d)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max < (rlim_t)max * DESCRIPTORS_PER_PROCESS) {
 		long table = (long)rl.rlim_max, ceiling = table - fd_reserve_of(table);
-		long budget = ceiling - (ceiling / 4 < OWN_DESCRIPTORS ? ceiling / 4 : OWN_DESCRIPTORS);
+		long budget = ceiling - own_descriptors(ceiling);
 		max = budget > DESCRIPTORS_PER_PROCESS ? budget / DESCRIPTORS_PER_PROCESS : 1;
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -199,7 +212,7 @@ static long table_needed(long processes)
 
 	for (;;) {
 		long ceiling = table - fd_reserve_of(table);
-		long budget = ceiling - (ceiling / 4 < OWN_DESCRIPTORS ? ceiling / 4 : OWN_DESCRIPTORS);
+		long budget = ceiling - own_descriptors(ceiling);
 		long short_by = DESCRIPTORS_PER_PROCESS * processes - budget;
 		if (short_by <= 0)
 			return table;

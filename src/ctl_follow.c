@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -114,8 +115,11 @@ struct follower *follower_open(struct client *c, const char *const *topics)
 		}
 	}
 	/* Last: once its answer comes, the subscriptions before it are in force at the daemon. */
-	snprintf(f->hello, sizeof(f->hello), HELLO_PREFIX "%ld.%lx", (long)getpid(),
-		 (unsigned long)(seconds_now() * 1e6) ^ (unsigned long)(uintptr_t)f);
+	uint64_t nonce = (uint64_t)(seconds_now() * 1e6) ^ (uint64_t)(uintptr_t)f;
+	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
+		nonce ^= (uint64_t)getpid() << 32;  /* unpredictable enough without the pool */
+	snprintf(f->hello, sizeof(f->hello), HELLO_PREFIX "%ld.%016llx", (long)getpid(),
+		 (unsigned long long)nonce);
 	zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, f->hello, strlen(f->hello));
 	if (zmq_connect(f->sub, ep) < 0)
 		unreachable(c, zmq_strerror(zmq_errno()));

@@ -76,7 +76,7 @@ void events_follow_log(struct events *e, struct ev_loop *loop)
 struct events *events_open(void *zmq_context, const char *endpoint)
 {
 	struct events *e = xcalloc(1, sizeof(*e));
-	int zero = 0, queue = 256, handshake_ms = 5000;
+	int zero = 0, one = 1, queue = 256, handshake_ms = 5000;
 
 	e->socket = zmq_socket(zmq_context, ZMQ_XPUB);
 	if (e->socket == NULL) {
@@ -88,6 +88,9 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 	if (zmq_setsockopt(e->socket, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
 	    zmq_setsockopt(e->socket, ZMQ_SNDHWM, &queue, sizeof(queue)) < 0 ||
 	    zmq_setsockopt(e->socket, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof(handshake_ms)) < 0 ||
+	    /* Every subscription is shown, also one to a topic another client holds already:
+	     * a hello topic someone else subscribed to first is still answered. */
+	    zmq_setsockopt(e->socket, ZMQ_XPUB_VERBOSE, &one, sizeof(one)) < 0 ||
 	    zmq_bind(e->socket, endpoint) < 0) {
 		log_errorx("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zmq_close(e->socket);

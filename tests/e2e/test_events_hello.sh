@@ -49,6 +49,17 @@ while time.monotonic() < end and len(got[a]) < first + 5:
     if a.poll(50):
         got[a].append(tuple(a.recv_multipart()))
 assert len(got[a]) >= first + 5 and got[a][-1][0].startswith(b"stream.ticker."), got[a][-3:]
+# A hello topic another client holds already is still answered (a topic can be guessed).
+def hello_of(sock, topic, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if sock.poll(50) and sock.recv_multipart()[0] == topic:
+            return True
+    return False
+first = subscriber(b"cirque.hello.taken")
+assert hello_of(first, b"cirque.hello.taken", 5), "no answer to the first holder"
+second = subscriber(b"cirque.hello.taken")
+assert hello_of(second, b"cirque.hello.taken", 2), "a hello topic held by another was not answered"
 # Not a hello: nothing comes back on a topic of another prefix.
 c = subscriber(b"cirque.other.x")
 assert not c.poll(500), "an answer to a subscription that is not a hello"
