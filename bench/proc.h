@@ -16,31 +16,49 @@
 #include <time.h>
 #include <unistd.h>
 
-/* PID's user + system CPU time in ms, -1 when unknown. */
-static inline double proc_cpu_ms(pid_t pid)
+/* The fields of /proc/PID/stat after the command name ("state ppid pgrp ..."), read into BUF
+ * (SIZE bytes), or NULL when the process is gone. */
+static inline const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
 {
-	char path[64], buf[1024], *p;
-	unsigned long utime = 0, stime = 0;
+	char path[64], *paren;
 	ssize_t r;
 	int fd;
 
-	if (pid <= 0)
-		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	r = read(fd, buf, size - 1);
 	close(fd);
 	if (r <= 0)
-		return -1;
+		return NULL;
 	buf[r] = '\0';
-	p = strrchr(buf, ')');
-	/* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren + 2 : NULL;
+}
+
+/* PID's user + system CPU time in ms, -1 when unknown. */
+static inline double proc_cpu_ms(pid_t pid)
+{
+	char buf[1024];
+	const char *f = pid > 0 ? proc_stat_fields(pid, buf, sizeof(buf)) : NULL;
+	unsigned long utime = 0, stime = 0;
+
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (f == NULL || sscanf(f, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
 				&stime) != 2)
 		return -1;
 	return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* PID's parent, or -1 when it is gone. */
+static inline pid_t proc_parent(pid_t pid)
+{
+	char buf[512];
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
+	int ppid;
+
+	return f && sscanf(f, "%*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
 }
 
 static inline double now_ms(void)
@@ -171,21 +189,10 @@ static inline int comm_is(pid_t pid, const char *comm)
 /* 1 when PID is a zombie (state Z in /proc/PID/stat), so exited but not yet reaped. */
 static inline int is_zombie(pid_t pid)
 {
-	char path[64], buf[512], *paren;
-	int fd;
-	ssize_t r;
+	char buf[512];
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return 1;
-	buf[r] = '\0';
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+	return f == NULL || f[0] == 'Z' || f[0] == 'X';
 }
 
 /* A pid-indexed cache of "this child has been seen running COMM" (set once its exec is done).

@@ -36,28 +36,6 @@ static long last_pid(void)
 	return strtol(buf, NULL, 10);
 }
 
-/* PID's parent from /proc/PID/stat, or -1 (gone). */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *paren;
-	int fd, ppid;
-	ssize_t r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return -1;
-	buf[r] = '\0';
-	paren = strrchr(buf, ')');
-	if (paren == NULL || sscanf(paren + 2, "%*c %d", &ppid) != 1)
-		return -1;
-	return (pid_t)ppid;
-}
-
 static int gone(pid_t pid)
 {
 	char path[64];
@@ -78,7 +56,7 @@ static int fresh_child(pid_t dpid, const char *comm, long *from)
 	if (last < *from)  /* the pids wrapped around: from the start */
 		*from = settled = 0;
 	for (long p = *from + 1; p <= last && p - *from < 4096; p++) {
-		pid_t parent = parent_of((pid_t)p);
+		pid_t parent = proc_parent((pid_t)p);
 		if (parent == dpid && comm_is((pid_t)p, comm))
 			found = 1;
 		else if (parent == dpid || parent < 0)
