@@ -32,6 +32,7 @@
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH/lib.sh"
 ROOT=$(dirname "$BENCH")
 CIRQUED=${BENCH_CIRQUED:-$ROOT/src/cirqued}
 CIRQUECTL=${BENCH_CIRQUECTL:-$ROOT/src/cirquectl}
@@ -398,7 +399,7 @@ ign=$(awk '/^SigIgn:/ {print $2}' "/proc/$victim/status")
 (( (16#$ign >> 14) & 1 )) || say "bench: warning: child $victim does not ignore SIGTERM (SigIgn $ign)"
 stop_daemon
 CQ_E_STOP=$STOP_MS CQ_E_STATUS=$STOP_STATUS CQ_E_LEFT=$((${LEFT_ALIVE/n\/a/0} + ${LEFT_ZOMBIES/n\/a/0}))
-CQ_E_KILLED=$(grep -c 'sending SIGKILL' "$DLOG" || true)
+CQ_E_KILLED=$(escalations "$DLOG")
 cp "$DLOG" "$T/cirqued-e.log"
 line="  [e] stop, SIGTERM ignored: cirqued $(fmt_ms "$CQ_E_STOP") ms"
 SV_E_STOP=n/a SV_E_LEFT=n/a
@@ -510,7 +511,7 @@ CQ_LOG_LINES=$(wc -l <"$T/cirqued-all.log")
 CQ_LOG_ERRORS=$(grep -cE '\[(error|critical)\]|Sanitizer|runtime error' "$T/cirqued-all.log" || true)
 # Expected at loglevel warning: the respawn victims ("killed unexpectedly by SIGKILL") and, in part
 # e, the SIGKILL after the graceful timeout ("still running after graceful_timeout").
-EXPECTED_LOG='killed unexpectedly by SIGKILL|still running after graceful_timeout .*sending SIGKILL'
+EXPECTED_LOG='killed unexpectedly by SIGKILL|still running after graceful_timeout .*(sending|sent) SIGKILL'
 CQ_LOG_ODD=$(grep -vE "$EXPECTED_LOG" "$T/cirqued-all.log" | grep -c . || true)
 
 # --- summary ----------------------------------------------------------------------------------
@@ -617,7 +618,7 @@ echo "hygiene"
 row "cirqued exits with status != 0" "$CQ_BADEXIT" "" "of the $REPS stops of part a (part e: status $CQ_E_STATUS; f/g: status $CQ_FG_STATUS)"
 row "processes left behind: cirqued" "$((CQ_LEFT + CQ_E_LEFT + CQ_FG_LEFT))" "" "alive or unreaped, over all $((REPS + 1 + CQ_FG_STOPS)) stops"
 row "processes left behind: supervisord" "$(sv "$((SV_LEFT + ${SV_E_LEFT/n\/a/0} + SV_FG_LEFT))")" "" ""
-row "cirqued log lines (loglevel warning)" "$CQ_LOG_LINES" "" "expected: $CQ_N respawn victims + $CQ_E_KILLED SIGKILLs of part e"
+row "cirqued log lines (loglevel warning)" "$CQ_LOG_LINES" "" "expected: $CQ_N respawn victims + the lines of part e's $CQ_E_KILLED SIGKILLs (the first, then a line per burst)"
 row "cirqued log: errors / unexpected lines" "$CQ_LOG_ERRORS / $CQ_LOG_ODD" "" ""
 if [ "$CQ_LOG_ODD" != 0 ]; then
 	echo "  unexpected cirqued log lines (first 10):"

@@ -34,6 +34,7 @@
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$BENCH/lib.sh"
 ROOT=$(dirname "$BENCH")
 CIRQUED=${BENCH_CIRQUED:-$ROOT/src/cirqued}
 CIRQUECTL=${BENCH_CIRQUECTL:-$ROOT/src/cirquectl}
@@ -259,8 +260,7 @@ STUB_MS=$READY_MS
 sleep "$SETTLE"
 stop_daemon "c"
 STUB_STOP=$STOP_MS
-# A line for the first of a burst of escalations, then "N more processes were still running ...".
-KILLED=$(grep -E 'sending SIGKILL|sent SIGKILL' "$DLOG" | sed -n 's/.*: \([0-9]*\) more process.* still running.*/\1/p;t;s/.*/1/p' | awk '{ n += $1 } END { print n + 0 }')
+KILLED=$(escalations "$DLOG")
 say "  [c] stop-all, SIGTERM ignored: $(fmt_ms "$STUB_STOP") ms, $KILLED SIGKILLed"
 COMM=stubborn launch floor-c "$N" 180 "$T/bin/floor_supervisor" "$N" "$GRACE" "$T/bin/stubborn"
 [ "$READY_OK" = 1 ] || die "floor_supervisor did not start $N stubborn processes"
