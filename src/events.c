@@ -109,13 +109,12 @@ void *events_socket(struct events *e)
 
 /* A subscriber (cirquectl tail -f) cannot tell when its subscriptions reach us: a line
  * published before then is not sent to it, and one published after the tail's snapshot but
- * before then is lost. So it subscribes last to a topic of its own, HELLO_PREFIX and a random
+ * before then is lost. So it subscribes last to a topic of its own, EVENTS_HELLO_PREFIX and a random
  * part, and waits for a message on it: subscriptions come in order on a connection, so by then
  * the others are in force. The message goes to that subscriber (and to any subscribed to all
  * topics, as for any message: its body is an empty JSON object). Its tail request then
  * names that topic as its "mark" (cmd_tail), published right after the snapshot: the lines
  * before the mark are in the answer, those after it are not. */
-#define HELLO_PREFIX EVENTS_HELLO_PREFIX
 #define HELLOS_PER_CALL 64
 /* A JSON body, as on Circus's topics: a client subscribed to everything sees hellos too. */
 #define HELLO_BODY "{}"
@@ -132,10 +131,10 @@ static void answer_hellos(struct events *e)
 			return;
 		}
 		const char *data = zmq_msg_data(&msg);
-		size_t len = zmq_msg_size(&msg), prefix = sizeof(HELLO_PREFIX) - 1;
+		size_t len = zmq_msg_size(&msg), prefix = sizeof(EVENTS_HELLO_PREFIX) - 1;
 		/* A subscription is 1 then the topic (0: an unsubscription). */
 		if (len > 1 + prefix && len < 1 + 256 && data[0] == 1 &&
-		    memcmp(data + 1, HELLO_PREFIX, prefix) == 0 &&
+		    memcmp(data + 1, EVENTS_HELLO_PREFIX, prefix) == 0 &&
 		    zsend(e->socket, data + 1, len - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 			zsend(e->socket, HELLO_BODY, sizeof(HELLO_BODY) - 1, ZMQ_DONTWAIT);
 		zmq_msg_close(&msg);

@@ -365,7 +365,7 @@ static void say_escalations(struct watcher *w)
 		return;
 	for (int i = 0, used = 0; i < shown && used < (int)sizeof(pids); i++)
 		used += snprintf(pids + used, sizeof(pids) - (size_t)used, "%s%d", i ? ", " : "",
-				 (int)w->escalated[i].pid);
+				 (int)w->escalated[i]);
 	/* Said after the fact (their reaps may be logged already): "were", "sent". */
 	log_warnx("watcher %s: %d more process%s were still running after graceful_timeout %gs: "
 		  "sent SIGKILL (pid%s %s%s)", w->name, n, n == 1 ? "" : "es",
@@ -391,8 +391,7 @@ static void note_escalation(struct process *p)
 		return;
 	}
 	if (w->nescalated < 4) {
-		w->escalated[w->nescalated].wid = p->wid;
-		w->escalated[w->nescalated].pid = p->pid;
+		w->escalated[w->nescalated] = p->pid;
 	}
 	w->nescalated++;
 }

@@ -204,10 +204,10 @@ struct watcher {
 	struct watcher *next_sweeping;  /* in the list of watchers sweeping (watcher.c) */
 	unsigned long long oom_seen;  /* memory.events oom_kill count already accounted for */
 	/* SIGKILLs at graceful_timeout after the first of a burst, said in one line at its end (a
-	 * stop of thousands would log thousands of lines): how many, and the first few. */
+	 * stop of thousands would log thousands of lines): how many, and the first few pids. */
 	ev_timer escalations_said;
 	int nescalated;
-	struct { int wid; pid_t pid; } escalated[4];
+	pid_t escalated[4];
 };
 
 /* Without cgroups, where a watcher's leftovers are looked for: the children of cirqued that
