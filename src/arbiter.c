@@ -10,6 +10,7 @@
 #include "text.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "safefs.h"
 #include "parse.h"
 #include "proc_info.h"
@@ -1041,7 +1042,7 @@ static long planned_processes(struct arbiter *a, struct watcher_config **configs
 	return total;
 }
 
-int arbiter_reload(struct arbiter *a)
+static int reload(struct arbiter *a)
 {
 	struct config_errors errors = { 0 };
 	struct config *config;
@@ -1093,6 +1094,14 @@ int arbiter_reload(struct arbiter *a)
 	describe_state(a, state, sizeof(state));
 	notify_send("READY=1\nSTATUS=%s", state);
 	return 0;
+}
+
+int arbiter_reload(struct arbiter *a)
+{
+	int rc = reload(a);
+
+	metrics_reload_done(rc == 0);
+	return rc;
 }
 
 long arbiter_processes_with(const struct arbiter *a, const struct watcher *w, long n)

@@ -1,14 +1,16 @@
 /* cmd_info.c - commands that describe: list, status, numprocesses, numwatchers, options, get,
- * globaloptions, stats, dstats, tail, listsockets. */
+ * globaloptions, stats, dstats, tail, listsockets, metrics. */
 #include "cmd.h"
 
 #include "arbiter.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc_info.h"
 #include "sockets.h"
 #include "stream.h"
 #include "text.h"
+#include "version.h"
 #include "watcher_options.h"
 #include "xmalloc.h"
 
@@ -523,4 +525,78 @@ void cmd_listsockets(struct arbiter *a, struct request *req, json_t *props, stru
 	(void)props;
 	(void)w;
 	control_reply(req, json_pack("{s:o}", "sockets", sockets_describe()));
+}
+
+/* --- metrics ---------------------------------------------------------------------------------- */
+
+/* One process for the metrics command: its slot and state always; with a pid, when it started,
+ * whether it is ready, and its CPU time and resident size (one read of /proc/PID/stat). */
+static json_t *process_metrics(const struct process *p)
+{
+	json_t *item = json_pack("{s:i, s:s, s:b, s:i}", "wid", p->wid, "state",
+				 proc_state_name(p->state), "retiring", p->retiring, "restarts",
+				 p->restarts);
+	double cpu;
+	long long rss;
+
+	if (p->pid > 0) {
+		json_object_set_new(item, "pid", json_integer(p->pid));
+		json_object_set_new(item, "started", json_real(p->started_at));
+		json_object_set_new(item, "ready", json_boolean(p->state == PS_RUNNING));
+		if (proc_usage(p->pid, &cpu, &rss, NULL)) {
+			json_object_set_new(item, "cpu_seconds", json_real(cpu));
+			json_object_set_new(item, "rss_bytes", json_integer(rss));
+		}
+	}
+	return item;
+}
+
+static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *line_counts)
+{
+	const struct watcher_totals *t = &w->totals;
+	char waiting_for[128];
+	json_t *processes = json_array();
+	json_t *lines = json_object_get(line_counts, w->name);
+
+	for (const struct process *p = w->processes; p; p = p->next)
+		json_array_append_new(processes, process_metrics(p));
+	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:O, s:o}",
+			 "name", w->name, "status", status_of(a, w, waiting_for, sizeof(waiting_for)),
+			 "numprocesses", w->numprocesses, "spawns", (json_int_t)t->spawns,
+			 "restarts", (json_int_t)t->restarts,
+			 "spawn_failures", (json_int_t)t->spawn_failures,
+			 "exits", "stopped", (json_int_t)t->exits_stopped,
+			 "expected", (json_int_t)t->exits_expected,
+			 "unexpected", (json_int_t)t->exits_unexpected,
+			 "oom_kills", (json_int_t)t->oom_kills,
+			 "lines", lines ? lines : json_object(),
+			 "processes", processes);
+}
+
+/* cirque's: in one reply, what a dashboard, `cirquectl top` or a Prometheus scrape shows: the
+ * daemon's own figures and counters, and every watcher with its counters and processes. One
+ * read of /proc per process: O(n), nothing kept between calls. */
+void cmd_metrics(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
+{
+	json_t *daemon = metrics_daemon_json();
+	json_t *line_counts = streams_line_counts();
+	json_t *watchers = json_array();
+	double cpu = 0, started = 0;
+	long long rss = 0;
+	int n;
+
+	(void)props;
+	(void)w;
+	proc_usage(getpid(), &cpu, &rss, &started);
+	json_object_set_new(daemon, "version", json_string(CIRQUE_VERSION));
+	json_object_set_new(daemon, "pid", json_integer(getpid()));
+	json_object_set_new(daemon, "started", json_real(started));
+	json_object_set_new(daemon, "cpu_seconds", json_real(cpu));
+	json_object_set_new(daemon, "rss_bytes", json_integer(rss));
+	struct watcher **sorted = sorted_watchers(a, &n);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(watchers, watcher_metrics(a, sorted[i], line_counts));
+	free(sorted);
+	json_decref(line_counts);
+	control_reply(req, json_pack("{s:o, s:o}", "daemon", daemon, "watchers", watchers));
 }

@@ -349,6 +349,7 @@ void commands_handle(struct request *req, json_t *message, void *arg)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcasecmp(commands[i].name, json_string_value(command)) == 0) {
 			log_debug("control: %s", commands[i].name);
+			req->command = commands[i].name;
 			if (command_checks(&commands[i], a, req, props, &w))
 				commands[i].run(a, req, props, w);
 			json_decref(empty);

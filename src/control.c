@@ -14,6 +14,7 @@
 #include "control.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "zwatch.h"
 #include "xmalloc.h"
 
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <zmq.h>
 
 #define MESSAGES_PER_ITERATION 64
@@ -418,8 +420,20 @@ static void send_reply(struct request *req, json_t *reply)
 	deliver(req->control, req, body);
 }
 
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void finish(struct request *req, json_t *reply)
 {
+	const char *status = json_string_value(json_object_get(reply, "status"));
+
+	metrics_request_done(req->command, status && strcmp(status, "ok") == 0,
+			     monotonic_seconds() - req->received);
 	if (!req->cast)
 		send_reply(req, reply);
 	json_decref(reply);
@@ -534,6 +548,7 @@ static struct request *request_new(struct control *c, zmq_msg_t *identity, zmq_m
 	req->identity = xmalloc(req->identity_len);
 	memcpy(req->identity, zmq_msg_data(identity), req->identity_len);
 	req->delimiter = delimiter;
+	req->received = monotonic_seconds();
 	/* The connection the request came on (libzmq's deprecated but working ZMQ_SRCFD, -1 when
 	 * unknown): the one to close if this client stops reading its replies. Not the identity
 	 * frame's: a ROUTER that prefetched the message for ZMQ_EVENTS gives that one no metadata. */

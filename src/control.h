@@ -39,6 +39,8 @@ struct request {
 	int connection_fd;            /* the connection it came on (ZMQ_SRCFD), -1 if unknown, */
 	char peer[64];                /* and its peer as libzmq saw it then (Peer-Address) */
 	json_t *id;                   /* echoed in the reply (a string, or null) */
+	const char *command;          /* the command's name, once known (a static string) */
+	double received;              /* when it arrived (CLOCK_MONOTONIC), for its duration */
 };
 
 /* Called for each well-formed request (a JSON object). The handler answers it now or later,

@@ -116,6 +116,7 @@ int ctl_fg(struct client *c, int argc, char **argv);
 int ctl_events(struct client *c, int argc, char **argv);
 int ctl_list(struct client *c, int argc, char **argv);
 int ctl_dstats(struct client *c, int argc, char **argv);
+int ctl_metrics(struct client *c, int argc, char **argv);
 int ctl_options(struct client *c, int argc, char **argv);
 int ctl_numprocesses(struct client *c, int argc, char **argv);
 int ctl_numwatchers(struct client *c, int argc, char **argv);

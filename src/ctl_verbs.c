@@ -2,6 +2,7 @@
  * essentials of cirquectl.c: maintail, avail, clear, fg, events, and Circus's names (list,
  * dstats, options, numprocesses, numwatchers, globaloptions). */
 #include "ctl.h"
+#include "prom.h"
 
 #include "parse.h"
 #include "protocol.h"
@@ -374,6 +375,33 @@ int ctl_dstats(struct client *c, int argc, char **argv)
 			"containment"), "text"));
 		if (mode)
 			printf("containment: %s\n", shown(mode));
+	} else if (!c->json) {
+		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	}
+	json_decref(reply);
+	return rc;
+}
+
+/* The metrics command's figures in Prometheus's text format: for node_exporter's textfile
+ * collector (cirquectl metrics > dir/cirque.prom.tmp && mv ...), or to look at. */
+int ctl_metrics(struct client *c, int argc, char **argv)
+{
+	json_t *reply;
+	size_t len;
+	char *text;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = simple(c, "metrics", NULL, &reply);
+	if (!c->json && rc == EXIT_OK) {
+		if ((text = prom_format(reply, &len)) == NULL) {
+			fprintf(stderr, "ERROR: the daemon's answer holds no metrics\n");
+			rc = EXIT_ERROR;
+		} else {
+			fwrite(text, 1, len, stdout);
+			free(text);
+		}
 	} else if (!c->json) {
 		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
 	}

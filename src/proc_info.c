@@ -70,40 +70,65 @@ json_t *proc_info(pid_t pid)
 }
 
 /* As Circus (psutil): children are described like their parent, recursively (bounded here). */
+/* The fields of /proc/PID/stat that stats and metrics use. */
+struct proc_stat {
+	unsigned long long utime, stime, start, vsize;  /* ticks, ticks, ticks after boot, bytes */
+	long long rss_pages;
+	long nice;
+};
+
+static bool read_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[4096], *close_paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(close_paren = strrchr(buf, ')')))
+		return false;
+	/* Fields after "pid (comm)": state(3) ... utime(14) stime(15) ... nice(19) ...
+	 * starttime(22) vsize(23) rss(24). */
+	return sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d "
+		      "%*d %*d %ld %*d %*d %llu %llu %lld", &st->utime, &st->stime, &st->nice,
+		      &st->start, &st->vsize, &st->rss_pages) == 6;
+}
+
+bool proc_usage(pid_t pid, double *cpu_seconds, long long *rss_bytes, double *started)
+{
+	struct proc_stat st;
+	double ticks = (double)sysconf(_SC_CLK_TCK);
+
+	if (!read_stat(pid, &st))
+		return false;
+	*cpu_seconds = (double)(st.utime + st.stime) / ticks;
+	*rss_bytes = st.rss_pages * sysconf(_SC_PAGESIZE);
+	if (started)
+		*started = boot_time() + (double)st.start / ticks;
+	return true;
+}
+
 static json_t *proc_info_depth(pid_t pid, int depth)
 {
 	char path[64], buf[4096], human_rss[32], human_vms[32], ctime[32];
-	unsigned long long utime, stime, start, vsize;
-	long long rss_pages;
-	long nice;
+	struct proc_stat st;
 	double ticks = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
 	struct timeval now;
 	json_t *info;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	char *close_paren;
-	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(close_paren = strrchr(buf, ')')))
+	if (!read_stat(pid, &st))
 		return json_pack("{s:i, s:s}", "pid", (int)pid, "error", strerror(ESRCH));
-	/* Fields after "pid (comm)": state(3) ... utime(14) stime(15) ... nice(19) ...
-	 * starttime(22) vsize(23) rss(24). */
-	if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
-		   "%*d %ld %*d %*d %llu %llu %lld", &utime, &stime, &nice, &start, &vsize,
-		   &rss_pages) != 6)
-		return json_pack("{s:i, s:s}", "pid", (int)pid, "error", "unreadable /proc entry");
 	gettimeofday(&now, NULL);
-	double created = boot_time() + (double)start / ticks;
+	double created = boot_time() + (double)st.start / ticks;
 	double age = (double)now.tv_sec + now.tv_usec / 1e6 - created;
-	double cpu_seconds = (double)(utime + stime) / ticks;
-	unsigned long long rss = (unsigned long long)((double)rss_pages * page);
+	double cpu_seconds = (double)(st.utime + st.stime) / ticks;
+	unsigned long long rss = (unsigned long long)((double)st.rss_pages * page);
 	human_size(human_rss, sizeof(human_rss), rss);
-	human_size(human_vms, sizeof(human_vms), vsize);
+	human_size(human_vms, sizeof(human_vms), st.vsize);
 	snprintf(ctime, sizeof(ctime), "%d:%05.2f", (int)(cpu_seconds / 60),
 		 cpu_seconds - 60 * (int)(cpu_seconds / 60));
 	info = json_pack("{s:i, s:f, s:f, s:s, s:s, s:s, s:f, s:f, s:i}", "pid", (int)pid,
 			 "cpu", age > 0 ? 100.0 * cpu_seconds / age : 0.0,
 			 "mem", mem_total() ? 100.0 * (double)rss / (double)mem_total() : 0.0,
 			 "mem_info1", human_rss, "mem_info2", human_vms, "ctime", ctime,
-			 "age", age, "create_time", created, "nice", (int)nice);
+			 "age", age, "create_time", created, "nice", (int)st.nice);
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	ssize_t n = read_small_file(path, buf, sizeof(buf));

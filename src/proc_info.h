@@ -24,6 +24,10 @@ void proc_why_alive(pid_t pid, char *out, size_t size);
 bool proc_in_cgroup(pid_t pid, const char *cgroup);
 /* It has exited and waits to be reaped. */
 bool proc_is_zombie(pid_t pid);
+/* Its CPU time (user and system, its own: not its children's), resident size and, if STARTED
+ * is not NULL, when it started (Unix time), from one read of /proc/PID/stat; false when it is
+ * gone. */
+bool proc_usage(pid_t pid, double *cpu_seconds, long long *rss_bytes, double *started);
 /* Its resident size in bytes (/proc/PID/statm), 0 when it is gone. */
 long long proc_rss(pid_t pid);
 

@@ -6,6 +6,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "safefs.h"
 #include "xmalloc.h"
 
@@ -36,6 +37,16 @@ struct chunk {
 	size_t len;
 	char data[];
 };
+
+/* How many lines LEN bytes of whole lines hold (for the count of those dropped). */
+static unsigned long long lines_in(const char *data, size_t len)
+{
+	unsigned long long n = 0;
+
+	for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))); p++)
+		n++;
+	return n;
+}
 
 enum sink_type { SINK_FILE, SINK_FD, SINK_SYSLOG };
 
@@ -813,6 +824,7 @@ static bool sink_append(struct sink *s, const char *data, size_t len, bool force
 			s->head = c->next;
 			s->queued -= c->len;
 			s->dropped += c->len;
+			metrics_output_dropped(lines_in(c->data, c->len), c->len);
 			free(c);
 		}
 		if (s->head == NULL)

@@ -34,6 +34,7 @@ struct tail_ring {
 	char *data;                   /* TAIL_BYTES, allocated on first output */
 	size_t head;                  /* next write position */
 	bool wrapped;
+	unsigned long long lines;     /* lines captured since the daemon started (metrics) */
 };
 
 struct reader {
@@ -91,6 +92,20 @@ static void ring_put(struct tail_ring *r, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
+}
+
+json_t *streams_line_counts(void)
+{
+	static const char *const names[] = { "stdout", "stderr" };
+	json_t *out = json_object();
+
+	for (const struct tail_ring *r = rings; r; r = r->next) {
+		json_t *one = json_object_get(out, r->name);
+		if (one == NULL)
+			json_object_set_new(out, r->name, one = json_object());
+		json_object_set_new(one, names[r->which], json_integer((json_int_t)r->lines));
+	}
+	return out;
 }
 
 /* One line as JSON: base64 carries every byte; text is exact when the line is UTF-8. */
@@ -208,6 +223,7 @@ static void emit_line(struct reader *r, const char *line, size_t len)
 	}
 	if (r->ring) {
 		char tag[16];
+		r->ring->lines++;
 		int t = snprintf(tag, sizeof(tag), "%d\t", r->wid);
 		ring_put(r->ring, tag, (size_t)t);
 		ring_put(r->ring, line, len);

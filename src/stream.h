@@ -50,6 +50,10 @@ void streams_reopen(void);
 json_t *streams_tail(const struct watcher_config *config, int wid, bool stderr_stream, int n,
 		     bool base64, json_t *wids);
 
+/* Lines captured so far, by watcher name and stream: {"web": {"stdout": 12, "stderr": 0}}
+ * (a watcher with nothing captured is absent). */
+json_t *streams_line_counts(void);
+
 /* `clear`: empties the log files of watcher CONFIG (the file of each process, with {wid}, up
  * to NUMPROCESSES and every process there is) on the writer thread, and its tail buffers.
  * Returns the paths (a JSON array; empty when it writes no file). */

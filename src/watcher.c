@@ -115,6 +115,20 @@ static void count_failure(struct process *p, bool killed_by_operator, struct pro
 	policy->failures = p->failures;
 }
 
+static void count_exit(const struct process *p, int status)
+{
+	struct watcher_totals *t = &p->watcher->totals;
+
+	if (p->state == PS_STOPPING || (p->state == PS_STARTING && p->start_error))
+		t->exits_stopped++;
+	else if (exit_is_expected(p->watcher->config, status))
+		t->exits_expected++;
+	else
+		t->exits_unexpected++;
+	if (p->oom_killed)
+		t->oom_kills++;
+}
+
 static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 {
 	struct process *p = (struct process *)((char *)child - offsetof(struct process, child));
@@ -125,6 +139,7 @@ static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 	ready_unwatch(&p->ready, true);
 	p->exit_expected = exit_is_expected(w->config, status);
 	p->oom_killed = oom_kill_of(w, status);
+	count_exit(p, status);
 	log_exit(p, p->pid, status);
 	/* As Circus: a process stopped alone (decr, reload, max_age: retiring while the watcher
 	 * runs; the kill command) is not reaped on the event stream, nor in its own stop. */
@@ -294,6 +309,7 @@ static void spawn_failed(struct process *p, const char *step)
 	if (error == EMFILE)
 		tell_out_of_descriptors(w);
 	w->failed_starts++;
+	w->totals.spawn_failures++;
 	if (p->short_of_resources)
 		p->shortages++;
 	else
@@ -332,8 +348,11 @@ static void process_spawn(struct process *p)
 	free(p->start_error);
 	p->start_error = NULL;
 	p->short_of_resources = false;
-	if (p->last_status >= 0)  /* a pid of this slot exited before */
+	if (p->last_status >= 0) {  /* a pid of this slot exited before */
 		p->restarts++;
+		w->totals.restarts++;
+	}
+	w->totals.spawns++;
 	p->pid = pid;
 	told_out_of_descriptors = false;
 	pid_index_add(p);

@@ -45,6 +45,17 @@ typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
 typedef void (*watcher_event_fn)(struct watcher *w, const char *event, pid_t pid, int exit_code,
 				 void *arg);
 
+/* What happened to a watcher's processes since it was created, for the metrics command. An
+ * exit is "stopped" when cirqued asked for it (a stop, a decr, max_age, a start that was not
+ * ready in time), "expected" when its status is in exitcodes, "unexpected" otherwise. */
+struct watcher_totals {
+	unsigned long long spawns;
+	unsigned long long restarts;          /* respawns of a slot whose process had exited */
+	unsigned long long spawn_failures;    /* fork, exec or setup failed: nothing ran */
+	unsigned long long exits_stopped, exits_expected, exits_unexpected;
+	unsigned long long oom_kills;
+};
+
 struct process {
 	struct process *next;         /* in the watcher's list, ordered by creation */
 	struct process *prev;
@@ -177,6 +188,7 @@ struct watcher {
 	struct waiter *waiters;
 	ev_timer warmup;              /* paces spawns when warmup_delay > 0 */
 	ev_tstamp last_spawn;
+	struct watcher_totals totals; /* since it was created (metrics) */
 	unsigned failed_starts;       /* starts that failed so far (died or killed before ready, no
 				       * spawn): WAIT_DECIDED waiters see a new one */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
