@@ -18,7 +18,8 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
-BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev
+BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
+              libmicrohttpd-dev
 TEST_PKGS  := procps python3-zmq valgrind tmux prometheus
 BENCH_PKGS := supervisor strace
 FUZZ_PKGS  := clang libclang-rt-14-dev
@@ -43,13 +44,25 @@ CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/f
 
 CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/prom.o src/ctl_follow.o src/ctl_config.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
 
-all: src/cirqued src/cirquectl
+# cirque-web: the dashboard and /metrics over HTTP (libmicrohttpd), a client of cirqued.
+WEB_OBJS    := src/web.o src/web_config.o src/web_cirqued.o src/web_page.o src/web_assets.o src/prom.o \
+               src/endpoint.o src/safefs.o src/log.o src/text.o src/xmalloc.o
+WEB_ASSETS  := src/web/app.js src/web/style.css
+
+all: src/cirqued src/cirquectl src/cirque-web
 
 src/cirqued: $(DAEMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 src/cirquectl: $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -ledit
+
+src/cirque-web: $(WEB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lmicrohttpd
+
+src/web_assets.c: $(WEB_ASSETS) src/web/embed.sh
+	{ src/web/embed.sh web_app_js src/web/app.js && src/web/embed.sh web_style_css src/web/style.css; } > $@.tmp
+	mv $@.tmp $@
 
 # Objects are rebuilt when the flags change (e.g. SANITIZE=1 after a normal build).
 src/.flags: FORCE
@@ -170,7 +183,7 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
-	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
+	rm -f src/*.o src/*.d src/.flags src/cirqued src/cirquectl src/cirque-web src/web_assets.c tests/unit/*.o tests/unit/*.d $(UNIT_TESTS) \
 	      tests/fuzz/*.o tests/fuzz/*.d $(FUZZ_REPLAYS) $(FUZZ_BINS) bench/spawn_floor
 
 .PHONY: all deps test-deps bench-deps fuzz-deps run test bench fuzz soak install uninstall clean FORCE
