@@ -20,7 +20,7 @@ endif
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
               libmicrohttpd-dev
-TEST_PKGS  := procps python3-zmq valgrind tmux prometheus
+TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl
 BENCH_PKGS := supervisor strace
 FUZZ_PKGS  := clang libclang-rt-14-dev
 

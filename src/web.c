@@ -327,11 +327,14 @@ static enum MHD_Result redirect_with_notice(struct MHD_Connection *conn, const c
 	return rc;
 }
 
+/* JSON for app.js and scripts (they ask for it, or authenticate with a header); a plain form
+ * of a browser without JavaScript is sent back to the page. */
 static bool wants_json(struct MHD_Connection *conn)
 {
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 
-	return accept && strstr(accept, "application/json");
+	return (accept && strstr(accept, "application/json")) ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 }
 
 /* Refused or failed: JSON for app.js, the dashboard with a notice for a plain form. */

@@ -242,3 +242,22 @@ remove_cgroup_tree() {
 	find "$CG_TREE" -depth -type d -exec rmdir {} + 2>/dev/null
 	return 0
 }
+
+# --- cirque-web: test_web*.sh ---
+
+WEB="$ROOT/src/cirque-web"
+WPID=""
+WLOG="$T/web.log"
+# start_web CONFIG URL: runs cirque-web on CONFIG, waits until URL/healthz answers.
+start_web() {
+	WEB_URL=$2
+	"$WEB" -c "$1" >>"$WLOG" 2>&1 &
+	WPID=$!
+	wait_for 10 'curl -skf -o /dev/null "$WEB_URL/healthz"' || fail "cirque-web did not start: $(cat "$WLOG")"
+}
+stop_web() {
+	[ -n "$WPID" ] || return 0
+	kill "$WPID" 2>/dev/null
+	wait_for 10 '! kill -0 $WPID 2>/dev/null' || fail "cirque-web did not stop on SIGTERM"
+	WPID=""
+}
