@@ -573,6 +573,8 @@ static void take_daemon_settings(struct arbiter *a, struct config *config, bool 
 		keep_restart_setting("curve_secret_key_file", &config->daemon.curve_secret_key_file,
 				     &old->curve_secret_key_file);
 		keep_restart_setting("cgroup", &config->daemon.cgroup, &old->cgroup);
+		keep_restart_setting("operator_group", &config->daemon.operator_group,
+				     &old->operator_group);
 
 	}
 

@@ -41,6 +41,8 @@ struct arbiter {
 	struct rlimit child_nofile;   /* the descriptor limit cirqued started with, for children */
 	void *zmq;                    /* the ZeroMQ context (NULL: no control plane) */
 	struct control *control;      /* the ROUTER control socket */
+	struct control *operator_control;  /* the operator socket (operator_group), or NULL */
+	char *operator_endpoint;
 	struct events *events;        /* the PUB socket, NULL when not configured */
 	struct zap *zap;              /* CURVE authenticator of the control socket, or NULL */
 	char *control_endpoint;       /* the endpoints in use (defaults resolved) */

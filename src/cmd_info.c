@@ -313,8 +313,9 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 {
 	const struct daemon_config *d = &a->daemon;
 	const char *option = prop_string(props, "option");
-	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i, s:I}",
+	json_t *all = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:f, s:i, s:I}",
 				"endpoint", a->control_endpoint,
+				"operator_endpoint", a->operator_endpoint,
 				"pubsub_endpoint", a->pubsub_endpoint,
 				"stats_endpoint", d->stats_endpoint,
 				"loglevel", log_level_name(log_get_level()),

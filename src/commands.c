@@ -316,6 +316,12 @@ static bool command_checks(const struct command *cmd, struct arbiter *a, struct 
 			   json_t *props, struct watcher **w)
 {
 	*w = NULL;
+	if (control_is_limited(req->control) && !(cmd->flags & CMD_OPERATOR)) {
+		control_fail(req, REPLY_EFAIL, "%s is not allowed on the operator socket (only "
+			     "status, start, stop, restart, signal... of the watchers configured)",
+			     cmd->name);
+		return false;
+	}
 	if ((cmd->flags & CMD_NOT_SHUTTING_DOWN) && a->shutting_down) {
 		control_fail(req, REPLY_ESHUTDOWN, "the daemon is shutting down");
 		return false;

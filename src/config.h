@@ -155,6 +155,8 @@ struct daemon_config {
 	long max_processes;           /* processes of all watchers together; 0: not set (the
 				       * default, daemon_max_processes) */
 	char *cgroup;                 /* "auto" (NULL), "off", or the base's path in the hierarchy */
+	char *operator_group;         /* members may use the operator socket (and read the events):
+				       * the commands that run nothing new (status, start, stop...) */
 	bool limits_may_be_ignored;   /* unavailable_limits: warn */
 };
 

@@ -8,6 +8,7 @@
 #include "safefs.h"
 #include "xmalloc.h"
 
+#include <grp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,24 @@ const char *daemon_max_processes_why(const struct daemon_config *d, long wanted,
 	return buf;
 }
 
+/* A group that exists: its members get the operator socket (0660) and the events. */
+static int daemon_operator_group(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	char *value = NULL;
+
+	if (get_string(ld, path, v, &value) < 0)
+		return -1;
+	if (getgrnam(value) == NULL) {
+		add_error(ld, v, "%s: no group named '%s' (create it: groupadd --system %s)", path,
+			  value, value);
+		free(value);
+		return -1;
+	}
+	free(ld->config->daemon.operator_group);
+	ld->config->daemon.operator_group = value;
+	return 0;
+}
+
 static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "endpoint", daemon_endpoint }, { "pubsub_endpoint", daemon_pubsub },
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
@@ -253,6 +272,7 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "curve_allowed_clients", daemon_curve_clients },
 	{ "max_processes", daemon_max_processes_key }, { "cgroup", daemon_cgroup },
 	{ "unavailable_limits", daemon_unavailable_limits },
+	{ "operator_group", daemon_operator_group },
 };
 
 void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,
@@ -310,6 +330,7 @@ void daemon_config_free(struct daemon_config *d)
 	free(d->logoutput);
 	free(d->pidfile);
 	free(d->cgroup);
+	free(d->operator_group);
 	free(d->curve_secret_key_file);
 	free_words(d->curve_allowed_clients);
 }

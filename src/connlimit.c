@@ -33,7 +33,7 @@
 #include <netinet/in.h>
 #include <zmq.h>
 
-#define MAX_SOCKETS 2
+#define MAX_SOCKETS 3                 /* control, events, operator */
 #define EVENTS_PER_ITERATION 256
 #define WARNING_INTERVAL 10.0
 #define RECOUNT_INTERVAL 1.0

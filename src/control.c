@@ -69,6 +69,7 @@ struct control {
 	struct request pending;       /* sentinel of the circular list of unanswered requests */
 	int npending;
 	struct outbox *outboxes;      /* clients with replies waiting for room in their pipe */
+	bool limited;                 /* the operator socket: operator commands only */
 };
 
 static double now_seconds(void)
@@ -687,6 +688,16 @@ void control_close(struct control *c)
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_close(c->socket);
 	free(c);
+}
+
+void control_set_limited(struct control *c)
+{
+	c->limited = true;
+}
+
+bool control_is_limited(const struct control *c)
+{
+	return c->limited;
 }
 
 void *control_socket(struct control *c)

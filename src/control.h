@@ -52,6 +52,9 @@ typedef void (*control_handler_fn)(struct request *req, json_t *message, void *a
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
 			     const char *curve_secret, control_handler_fn handler, void *arg);
 void control_close(struct control *c);
+/* The operator socket: the dispatcher answers only the commands marked CMD_OPERATOR there. */
+void control_set_limited(struct control *c);
+bool control_is_limited(const struct control *c);
 
 /* Sends a plain {"status": "ok"} with time and id, then frees REQ. */
 void control_ok(struct request *req);

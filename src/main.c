@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,7 +327,7 @@ struct socket_file {
 	dev_t dev;
 	ino_t ino;
 };
-static struct socket_file socket_files[2] = { { .dir_fd = -1 }, { .dir_fd = -1 } };
+static struct socket_file socket_files[3] = { { .dir_fd = -1 }, { .dir_fd = -1 }, { .dir_fd = -1 } };
 
 static void remember_socket_file(struct socket_file *f, const char *endpoint)
 {
@@ -403,7 +404,48 @@ static void claim_endpoints(const struct daemon_config *d, char **control, char 
 		fatalx("refusing the event socket %s: it %s", *pubsub, why);
 	prepare_ipc_dir(*control);
 	prepare_ipc_dir(*pubsub);
+	if (d->operator_group) {
+		char *operator = default_endpoint("operator.sock");
+		prepare_ipc_dir(operator);
+		free(operator);
+	}
 	lock_ipc_endpoint(*control);
+}
+
+/* The socket file of ipc ENDPOINT (in a directory of ours: nobody else can swap it) made
+ * usable by GROUP: group GID, mode 0660. */
+static void share_with_group(const char *endpoint, gid_t gid, const char *group)
+{
+	const char *path = endpoint + 6;
+
+	if (strncmp(endpoint, "ipc:///", 7) != 0)
+		return;
+	if (lchown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0)
+		fatalx("cannot give %s to group %s: %s", path, group, strerror(errno));
+}
+
+/* operator_group: a second control socket where its members may run the commands marked
+ * CMD_OPERATOR (status, start, stop...: nothing that is not configured already), and the
+ * event socket, both 0660 in that group. */
+static void open_operator_socket(struct arbiter *a, const char *pubsub)
+{
+	const char *group = a->daemon.operator_group;
+	struct group *g;
+
+	if (group == NULL)
+		return;
+	if ((g = getgrnam(group)) == NULL)  /* before the loop runs: a lookup may block */
+		fatalx("operator_group %s: no such group", group);
+	a->operator_endpoint = default_endpoint("operator.sock");
+	a->operator_control = control_open(a->loop, a->zmq, a->operator_endpoint, NULL,
+					   commands_handle, a);
+	if (a->operator_control == NULL)
+		fatalx("cannot open the operator socket %s", a->operator_endpoint);
+	control_set_limited(a->operator_control);
+	share_with_group(a->operator_endpoint, g->gr_gid, group);
+	share_with_group(pubsub, g->gr_gid, group);
+	remember_socket_file(&socket_files[2], a->operator_endpoint);
+	log_info("operator socket %s (and the events) for group %s", a->operator_endpoint, group);
 }
 
 /* Binds the control and event sockets claimed by claim_endpoints (which it keeps). */
@@ -435,16 +477,20 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	if (a->control == NULL)
 		fatalx("cannot open the control socket %s", control);
 	a->events = events_open(a->zmq, pubsub);
-	umask(old_umask);
 	if (a->events == NULL)
 		fatalx("cannot open the event socket %s", pubsub);
+	open_operator_socket(a, pubsub);
+	umask(old_umask);
 	events_follow_log(a->events, a->loop);
 	if (events_answer_hellos(a->events, a->loop) < 0)
 		fatalx("cannot watch the event socket %s", pubsub);
 	connection_limit = connlimit_open(a->loop, a->zmq, fd_connection_limit());
 	if (connection_limit == NULL ||
 	    connlimit_watch(connection_limit, control_socket(a->control), "control") < 0 ||
-	    connlimit_watch(connection_limit, events_socket(a->events), "events") < 0)
+	    connlimit_watch(connection_limit, events_socket(a->events), "events") < 0 ||
+	    (a->operator_control && connlimit_watch(connection_limit,
+						    control_socket(a->operator_control),
+						    "operator") < 0))
 		log_warnx("the number of clients is not limited (see above)");
 	explicit_bzero(secret, sizeof(secret));
 	remember_socket_file(&socket_files[0], control);
@@ -460,6 +506,10 @@ static void close_control_plane(struct arbiter *a)
 	connlimit_close(connection_limit);
 	connection_limit = NULL;
 	control_close(a->control);
+	control_close(a->operator_control);
+	a->operator_control = NULL;
+	free(a->operator_endpoint);
+	a->operator_endpoint = NULL;
 	events_close(a->events);
 	zap_close(a->zap);
 	a->zap = NULL;
@@ -470,8 +520,8 @@ static void close_control_plane(struct arbiter *a)
 	a->zmq = NULL;
 	/* Once nothing listens on them; the lock file stays (removing it could let two daemons
 	 * lock two files of one name). */
-	remove_socket_file(&socket_files[0]);
-	remove_socket_file(&socket_files[1]);
+	for (size_t i = 0; i < sizeof(socket_files) / sizeof(socket_files[0]); i++)
+		remove_socket_file(&socket_files[i]);
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,9 @@ enum command_flags {
 	CMD_WATCHER_IF_NAMED = 1 << 1, /* a "name", when given, must name a watcher */
 	CMD_NOT_SHUTTING_DOWN = 1 << 2,/* refused while the daemon shuts down */
 	CMD_WAITABLE = 1 << 3,         /* honours properties.waiting */
+	CMD_OPERATOR = 1 << 4,         /* allowed on the operator socket: it runs nothing that is
+					* not configured, changes no configuration, and shows no
+					* watcher's environment */
 };
 
 /* The type a command's required property (commands.def) must have. */

@@ -89,7 +89,7 @@ out=$("$CTL" get web ready)
 # Never ready: the reason, in the log, in status and in the reap event.
 $PY "$T/events.py" "ipc://$CIRQUE_RUNTIME_DIR/events.sock" "$T/events" &
 EPID=$!
-trap 'kill $EPID 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $EPID 2>/dev/null; (exit $rc); cleanup' EXIT
 wait_for 5 '[ -s "$T/events" ]' || fail "event listener did not start"
 why="not ready after 1 s (tcp localhost:$closed refused)"
 "$CTL" start --no-wait never >/dev/null

@@ -16,7 +16,7 @@ while True:
 PYEOF
 $PY "$T/listen.py" "$T/notify.sock" "$T/notify.log" &
 LPID=$!
-trap 'kill $LPID 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $LPID 2>/dev/null; (exit $rc); cleanup' EXIT
 wait_for 5 '[ -S "$T/notify.sock" ]' || fail "listener did not start"
 cat >"$CONF" <<YAML
 watchers:

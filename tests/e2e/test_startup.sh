@@ -28,7 +28,7 @@ time.sleep(3600)
 PYEOF
 $PY "$T/listen.py" "$T/notify.sock" "$T/notify.log" &
 LPID=$!
-trap 'kill $LPID 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $LPID 2>/dev/null; (exit $rc); cleanup' EXIT
 wait_for 5 '[ -S "$T/notify.sock" ]' || fail "listener did not start"
 closed=$(( 40000 + RANDOM % 20000 ))
 S=$(sleeper startup)

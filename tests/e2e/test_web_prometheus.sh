@@ -31,7 +31,7 @@ YAML
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
 	--web.listen-address="127.0.0.1:$PPORT" >"$T/prometheus.log" 2>&1 &
 PROM=$!
-trap 'kill $PROM 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $PROM 2>/dev/null; (exit $rc); cleanup' EXIT
 P="http://127.0.0.1:$PPORT"
 # query 'promql': the first result's value, empty if none
 query() {
