@@ -158,28 +158,42 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/cirque $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(COMPLETIONDIR)
-	install -m 0755 src/cirqued src/cirquectl $(DESTDIR)$(BINDIR)/
+	install -m 0755 src/cirqued src/cirquectl src/cirque-web $(DESTDIR)$(BINDIR)/
 	install -m 0644 etc/man/cirquectl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 etc/man/cirque.yaml.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 etc/man/cirqued.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/man/cirqued.8 etc/man/cirque-web.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 etc/bash-completion/cirquectl $(DESTDIR)$(COMPLETIONDIR)/cirquectl
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/cirqued.service.in \
 	    > $(DESTDIR)$(UNITDIR)/cirqued.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cirqued.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/cirque-web.service.in > $(DESTDIR)$(UNITDIR)/cirque-web.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cirque-web.service
 	install -d $(DESTDIR)$(SYSCONFDIR)/cirque/conf.d $(DESTDIR)$(DOCDIR)
 	install -m 0644 etc/cirque.yaml $(DESTDIR)$(DOCDIR)/example.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml ] || { \
 	    sed -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        etc/cirque.installed.yaml > $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml && \
 	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cirque/cirque.yaml; }
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cirque/web.yaml ] || { \
+	    sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' etc/web.yaml > $(DESTDIR)$(SYSCONFDIR)/cirque/web.yaml && \
+	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cirque/web.yaml; }
+	@# cirque-web's user and group (its unit runs as it): on this machine, not into a DESTDIR
+	@# (a package creates them in its postinst).
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    getent group cirque-web >/dev/null || groupadd --system cirque-web; \
+	    getent passwd cirque-web >/dev/null || useradd --system --gid cirque-web \
+	        --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin cirque-web; \
+	fi
 
 # The configuration stays (it is the operator's).
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/cirqued $(DESTDIR)$(BINDIR)/cirquectl \
+	rm -f $(DESTDIR)$(BINDIR)/cirqued $(DESTDIR)$(BINDIR)/cirquectl $(DESTDIR)$(BINDIR)/cirque-web \
 	    $(DESTDIR)$(MANDIR)/man1/cirquectl.1 $(DESTDIR)$(MANDIR)/man5/cirque.yaml.5 \
-	    $(DESTDIR)$(MANDIR)/man8/cirqued.8 $(DESTDIR)$(COMPLETIONDIR)/cirquectl \
-	    $(DESTDIR)$(UNITDIR)/cirqued.service $(DESTDIR)$(DOCDIR)/example.yaml
+	    $(DESTDIR)$(MANDIR)/man8/cirqued.8 $(DESTDIR)$(MANDIR)/man8/cirque-web.8 \
+	    $(DESTDIR)$(COMPLETIONDIR)/cirquectl $(DESTDIR)$(UNITDIR)/cirqued.service \
+	    $(DESTDIR)$(UNITDIR)/cirque-web.service $(DESTDIR)$(DOCDIR)/example.yaml
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:

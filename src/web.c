@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -754,9 +755,31 @@ static int check_exposure(const struct listen_address *l, char *why, size_t size
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cirque-web [-c FILE] [--check] [--version]\n"
-		"  -c FILE    configuration (default /etc/cirque/web.yaml if it exists)\n"
-		"  --check    validate the configuration, the token file and TLS files, then exit\n");
+	fprintf(f, "usage: cirque-web [-c FILE] [--check] [--version] [--new-token NAME]\n"
+		"  -c FILE           configuration (default /etc/cirque/web.yaml if it exists)\n"
+		"  --check           validate the configuration, the token file and TLS files\n"
+		"  --new-token NAME  print a line for the token file: NAME and a new random token\n");
+}
+
+/* "NAME:<32 random hex digits>" for the token file. */
+static int new_token(const char *name)
+{
+	unsigned char bytes[16];
+
+	if (*name == '\0' || strpbrk(name, ":\n\r#") || strlen(name) > 64) {
+		say("--new-token: a name without ':', '#' or newlines, at most 64 characters");
+		return 2;
+	}
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		say("getrandom: %s", strerror(errno));
+		return 1;
+	}
+	printf("%s:", name);
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		printf("%02x", bytes[i]);
+	printf("\n");
+	explicit_bzero(bytes, sizeof(bytes));
+	return 0;
 }
 
 static void load_tokens_or_exit(void)
@@ -809,6 +832,8 @@ int main(int argc, char **argv)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--check") == 0)
 			check = true;
+		else if (strcmp(argv[i], "--new-token") == 0 && i + 1 < argc)
+			return new_token(argv[i + 1]);
 		else if (strcmp(argv[i], "--version") == 0)
 			return printf("cirque-web %s\n", CIRQUE_VERSION) < 0;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)

@@ -8,8 +8,9 @@ D=$T/dest
 mk() { make --no-print-directory -s -C "$ROOT" -o all "$@" DESTDIR="$D" PREFIX=/usr >"$T/make.out" 2>&1 ||
 	fail "make $*: $(cat "$T/make.out")"; }
 mk install
-for f in usr/bin/cirqued usr/bin/cirquectl usr/share/man/man8/cirqued.8 usr/share/man/man1/cirquectl.1 \
-	 usr/share/man/man5/cirque.yaml.5 lib/systemd/system/cirqued.service \
+for f in usr/bin/cirqued usr/bin/cirquectl usr/bin/cirque-web usr/share/man/man8/cirqued.8 \
+	 usr/share/man/man1/cirquectl.1 usr/share/man/man8/cirque-web.8 etc/cirque/web.yaml \
+	 usr/share/man/man5/cirque.yaml.5 lib/systemd/system/cirqued.service lib/systemd/system/cirque-web.service \
 	 usr/share/bash-completion/completions/cirquectl etc/cirque/cirque.yaml \
 	 usr/share/doc/cirque/example.yaml; do
 	[ -f "$D/$f" ] || fail "missing $f after make install"
@@ -42,9 +43,23 @@ if command -v systemd-analyze >/dev/null; then
 else
 	note "systemd-analyze not found: unit not verified"
 fi
+# cirque-web: its configuration is valid as installed, its unit runs it as its own user.
+out=$("$D/usr/bin/cirque-web" -c "$D/etc/cirque/web.yaml" --check 2>&1) || fail "installed web.yaml invalid: $out"
+grep -q '@' "$D/etc/cirque/web.yaml" && fail "unsubstituted @VARIABLE@ in web.yaml"
+wunit=$D/lib/systemd/system/cirque-web.service
+grep -qx 'ExecStart=/usr/bin/cirque-web -c /etc/cirque/web.yaml' "$wunit" || fail "cirque-web ExecStart: $(grep ExecStart "$wunit")"
+grep -qx 'User=cirque-web' "$wunit" || fail "cirque-web's unit runs as root"
+grep -q '@[A-Z]*@' "$wunit" && fail "unsubstituted @VARIABLE@ in cirque-web.service"
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/bin/|$D/usr/bin/|" "$wunit" >"$T/cirque-web.service"
+	MANPATH=$D/usr/share/man systemd-analyze verify "$T/cirque-web.service" >"$T/verify.out" 2>&1 ||
+		fail "systemd-analyze verify cirque-web: $(cat "$T/verify.out")"
+fi
+# The commented operator_group line is what the unit needs: uncommented (with the group), valid.
+grep -q '^  #operator_group: cirque-web$' "$D/etc/cirque/cirque.yaml" || fail "no operator_group hint"
 bash -n "$D/usr/share/bash-completion/completions/cirquectl" || fail "completion script does not parse"
 if command -v man >/dev/null; then
-	for page in man8/cirqued.8 man1/cirquectl.1 man5/cirque.yaml.5; do
+	for page in man8/cirqued.8 man8/cirque-web.8 man1/cirquectl.1 man5/cirque.yaml.5; do
 		MANWIDTH=80 man -l "$D/usr/share/man/$page" 2>"$T/man.err" | grep -q . || fail "man $page does not render"
 		[ -s "$T/man.err" ] && fail "man $page warns: $(cat "$T/man.err")"
 	done
@@ -55,7 +70,8 @@ echo "# mine" >>"$D/etc/cirque/cirque.yaml"
 mk install
 tail -n 1 "$D/etc/cirque/cirque.yaml" | grep -qx "# mine" || fail "make install overwrote the configuration"
 mk uninstall
-[ ! -e "$D/usr/bin/cirqued" ] && [ ! -e "$unit" ] && [ ! -e "$D/usr/share/man/man8/cirqued.8" ] ||
+[ ! -e "$D/usr/bin/cirqued" ] && [ ! -e "$unit" ] && [ ! -e "$D/usr/share/man/man8/cirqued.8" ] &&
+	[ ! -e "$D/usr/bin/cirque-web" ] && [ ! -e "$wunit" ] ||
 	fail "make uninstall left files: $(find "$D" -type f)"
 [ -f "$D/etc/cirque/cirque.yaml" ] || fail "make uninstall removed the configuration"
 echo ok
