@@ -21,7 +21,7 @@ endif
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
               libmicrohttpd-dev
 TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl
-BENCH_PKGS := supervisor strace
+BENCH_PKGS := supervisor strace curl
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 DAEMON_OBJS := src/main.o src/cgroup.o src/cgroup_limits.o src/launch.o src/fdlimit.o src/accept_guard.o src/connlimit.o src/arbiter.o src/watcher.o src/reaper.o src/spawn.o src/state.o src/yaml_node.o src/config_file.o src/config_daemon.o src/watcher_options.o src/config_sockets.o src/sockets.o \
@@ -147,6 +147,7 @@ bench: bench-deps
 	bench/run.sh
 	bench/streams.sh
 	bench/replies.sh
+	bench/web.sh
 	[ "$(BENCH_SCALE)" = 0 ] || bench/scale.sh
 
 bench/spawn_floor: bench/spawn_floor.c

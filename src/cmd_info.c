@@ -561,7 +561,7 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 
 	for (const struct process *p = w->processes; p; p = p->next)
 		json_array_append_new(processes, process_metrics(p));
-	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:O, s:o}",
+	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:o}",
 			 "name", w->name, "status", status_of(a, w, waiting_for, sizeof(waiting_for)),
 			 "numprocesses", w->numprocesses, "spawns", (json_int_t)t->spawns,
 			 "restarts", (json_int_t)t->restarts,
@@ -570,7 +570,7 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 			 "expected", (json_int_t)t->exits_expected,
 			 "unexpected", (json_int_t)t->exits_unexpected,
 			 "oom_kills", (json_int_t)t->oom_kills,
-			 "lines", lines ? lines : json_object(),
+			 "lines", lines ? json_incref(lines) : json_object(),
 			 "processes", processes);
 }
 

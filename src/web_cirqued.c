@@ -182,20 +182,15 @@ static char *find_pubsub_endpoint(void)
 	return NULL;
 }
 
-/* Receives [topic, body] messages until told to stop; after 10 s without any, asks cirqued
- * again where its events are (it may have restarted with another endpoint). */
-static void relay_loop(void *sub)
+/* Receives [topic, body] messages until told to stop (a message on WAKE). It never asks
+ * cirqued anything on a timer: an idle dashboard costs cirqued no wake-up (libzmq reconnects
+ * by itself to a restarted cirqued at the same endpoint). */
+static void relay_loop(void *sub, void *wake)
 {
-	double quiet_since = monotonic();
-
 	while (!relay_stopping()) {
-		zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
-		if (zmq_poll(&item, 1, 500) <= 0) {
-			if (monotonic() - quiet_since > 10)
-				return;
-			continue;
-		}
-		quiet_since = monotonic();
+		zmq_pollitem_t items[] = { { sub, 0, ZMQ_POLLIN, 0 }, { wake, 0, ZMQ_POLLIN, 0 } };
+		if (zmq_poll(items, 2, -1) <= 0 || (items[1].revents & ZMQ_POLLIN))
+			continue;  /* EINTR, or woken to stop: the loop's test says */
 		zmq_msg_t topic, body;
 		int more = 0;
 		size_t more_size = sizeof(more);
@@ -218,9 +213,12 @@ static void relay_loop(void *sub)
 	}
 }
 
+#define WAKE_ENDPOINT "inproc://cirque-web-relay-wake"
+
 static void *relay_main(void *arg)
 {
-	(void)arg;
+	void *wake = arg;
+
 	while (!relay_stopping()) {
 		char *endpoint = find_pubsub_endpoint(), why[SAFEFS_WHY];
 		if (endpoint == NULL)
@@ -231,7 +229,7 @@ static void *relay_main(void *arg)
 			zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof(zero));
 			zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "watcher.", 8);
 			if (zmq_connect(sub, endpoint) == 0)
-				relay_loop(sub);
+				relay_loop(sub, wake);
 		} else if (sub) {
 			fprintf(stderr, "cirque-web: not following %s: %s\n", endpoint, why);
 			sleep(2);
@@ -243,9 +241,19 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
+/* The relay's wake-up: a PAIR it polls beside its SUB, bound here (inproc needs the bind
+ * first), used by relay_stop from the main thread once the relay has stopped using it. */
+static void *wake_socket;
+
 int relay_start(void)
 {
-	if (pthread_create(&relay.thread, NULL, relay_main, NULL) != 0)
+	int zero = 0;
+
+	wake_socket = zmq_socket(context, ZMQ_PAIR);
+	if (wake_socket == NULL || zmq_setsockopt(wake_socket, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
+	    zmq_bind(wake_socket, WAKE_ENDPOINT) < 0)
+		return -1;
+	if (pthread_create(&relay.thread, NULL, relay_main, wake_socket) != 0)
 		return -1;
 	relay.started = true;
 	return 0;
@@ -253,12 +261,25 @@ int relay_start(void)
 
 void relay_stop(void)
 {
+	void *poke = zmq_socket(context, ZMQ_PAIR);
+	int zero = 0;
+
 	pthread_mutex_lock(&relay.lock);
 	relay.stopping = true;
 	pthread_cond_broadcast(&relay.added);
 	pthread_mutex_unlock(&relay.lock);
+	if (poke) {
+		zmq_setsockopt(poke, ZMQ_LINGER, &zero, sizeof(zero));
+		if (zmq_connect(poke, WAKE_ENDPOINT) == 0)
+			zmq_send(poke, "", 0, ZMQ_DONTWAIT);
+	}
 	if (relay.started)
 		pthread_join(relay.thread, NULL);
+	if (poke)
+		zmq_close(poke);
+	if (wake_socket)
+		zmq_close(wake_socket);
+	wake_socket = NULL;
 	relay.started = false;
 	for (int i = 0; i < RING_SIZE; i++) {
 		free(relay.events[i]);
