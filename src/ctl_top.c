@@ -253,28 +253,30 @@ static void watcher_rows(struct top *t, struct row_list *l, json_t *w, double no
 	const char *name = json_string_value(json_object_get(w, "name"));
 	const char *status = json_string_value(json_object_get(w, "status"));
 	json_t *procs = json_object_get(w, "processes"), *p;
-	long count = (long)json_integer_value(json_object_get(w, "numprocesses"));
+	json_int_t count = json_integer_value(json_object_get(w, "numprocesses"));
 	size_t first = l->n, i;
+	bool *has_process;            /* by wid: 10,000 processes are a watcher too */
 
 	if (name == NULL)
 		return;
+	count = count < 0 ? 0 : count > INT32_MAX ? INT32_MAX : count;
 	status = status ? status : "?";
 	t->watchers++;
 	t->slots += (int)count;
-	json_array_foreach(procs, i, p)
+	has_process = xcalloc((size_t)count + 1, sizeof(*has_process));
+	json_array_foreach(procs, i, p) {
 		process_row(l, name, p, now, before, nbefore, elapsed);
-	if (strcmp(status, "stopped") != 0) {
-		for (long wid = 1; wid <= count; wid++) {
-			bool found = false;
-			for (size_t k = first; k < l->n && !found; k++)
-				found = l->rows[k].wid == wid;
-			if (!found) {
-				struct row *r = new_row(l, name);
-				snprintf(r->state, sizeof(r->state), "STOPPED");
-				r->wid = wid;
-			}
+		if (l->rows[l->n - 1].wid >= 1 && l->rows[l->n - 1].wid <= count)
+			has_process[l->rows[l->n - 1].wid] = true;
+	}
+	for (json_int_t wid = 1; wid <= count && strcmp(status, "stopped") != 0; wid++) {
+		if (!has_process[wid]) {
+			struct row *r = new_row(l, name);
+			snprintf(r->state, sizeof(r->state), "STOPPED");
+			r->wid = (long)wid;
 		}
 	}
+	free(has_process);
 	if (l->n == first)
 		snprintf(new_row(l, name)->state, sizeof(l->rows[0].state), "%s", status);
 	for (size_t k = first; k < l->n; k++) {
@@ -328,7 +330,8 @@ static void take_sample(struct top *t, json_t *reply)
 /* --- the connection: requests, events, a daemon that goes ------------------------------------ */
 
 /* Subscribes to the watchers' events on the daemon's PUB socket (its endpoint from
- * globaloptions). Without it top still refreshes every -d seconds. */
+ * globaloptions; an older daemon without it: the default). Without it top still refreshes every
+ * -d seconds. */
 static void events_open(struct top *t)
 {
 	const char *why;
@@ -336,8 +339,11 @@ static void events_open(struct top *t)
 	json_t *reply = try_call(t->c, "globaloptions", NULL, reply_seconds(t->c), &why, &rc);
 	const char *ep = json_string_value(json_object_get(json_object_get(reply, "options"),
 							   "pubsub_endpoint"));
-	char *endpoint = ep ? xstrdup(ep) : default_endpoint("events.sock");
+	char *endpoint;
 
+	if (reply == NULL)
+		return;  /* asked again after the next sample */
+	endpoint = ep ? xstrdup(ep) : default_endpoint("events.sock");
 	json_decref(reply);
 	if (t->c->ctx && (t->sub = zmq_socket(t->c->ctx, ZMQ_SUB)) != NULL) {
 		zmq_setsockopt(t->sub, ZMQ_LINGER, &zero, sizeof(zero));
@@ -915,9 +921,10 @@ static json_t *target_props(const struct target_ref *a)
 	return props;
 }
 
-/* Sends COMMAND with PROPS (taken) and says on the status line how it went for WHAT. */
+/* Sends COMMAND with PROPS (taken) and says on the status line how it went for WHAT: DONE, or
+ * why not (NO_SUCH when the daemon has no such process). */
 static void act(struct top *t, const char *command, json_t *props, const char *what,
-		const char *done)
+		const char *done, const char *no_such)
 {
 	const char *why = NULL;
 	int rc;
@@ -930,7 +937,7 @@ static void act(struct top *t, const char *command, json_t *props, const char *w
 		say(t, "%s: %s", what, done);
 	else
 		say(t, "%s %s: ERROR (%s)", command, what,
-			 is_no_such(reply) ? "no such process" : reply_reason(reply));
+			 is_no_such(reply) ? no_such : reply_reason(reply));
 	json_decref(reply);
 	refresh_soon(t);
 }
@@ -944,7 +951,7 @@ static void lifecycle_selected(struct top *t, const char *command, const char *d
 	if (target_selected(t, &a)) {
 		json_t *props = target_props(&a);
 		json_object_set_new(props, "waiting", json_false());
-		act(t, command, props, target_text(&a), done);
+		act(t, command, props, target_text(&a), done, "no such process");
 	}
 	target_clear(&a);
 }
@@ -956,7 +963,7 @@ static void signal_target(struct top *t)
 	const char *typed = t->input[0] ? t->input : "TERM";
 	int sig = parse_signal(typed);
 	const char *name = sig > 0 && signal_name(sig) ? signal_name(sig) : typed;
-	char done[64];
+	char done[64], gone[64];
 
 	if (sig < 0) {
 		say(t, "signal: ERROR (unknown signal %s)",
@@ -969,9 +976,10 @@ static void signal_target(struct top *t)
 		return;
 	}
 	snprintf(done, sizeof(done), "sent SIG%.16s to pid %ld", name, t->act.pid);
+	snprintf(gone, sizeof(gone), "pid %ld has exited", t->act.pid);
 	json_t *props = json_pack("{s:s, s:s, s:s, s:I}", "name", t->act.watcher, "match", "simple",
 				  "signum", name, "pid", (json_int_t)t->act.pid);
-	act(t, "signal", props, target_text(&t->act), done);
+	act(t, "signal", props, target_text(&t->act), done, gone);
 }
 
 /* --- keys ------------------------------------------------------------------------------------------ */
