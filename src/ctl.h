@@ -1,5 +1,6 @@
 /* ctl.h - what cirquectl's files share: the client, its requests and replies, the verbs of
- * ctl_verbs.c, the followers of ctl_follow.c and the interactive shell of ctl_shell.c. */
+ * ctl_verbs.c, the followers of ctl_follow.c, the interactive shell of ctl_shell.c and the live
+ * view of ctl_top.c. */
 #ifndef CIRQUE_CTL_H
 #define CIRQUE_CTL_H
 
@@ -121,5 +122,8 @@ int ctl_options(struct client *c, int argc, char **argv);
 int ctl_numprocesses(struct client *c, int argc, char **argv);
 int ctl_numwatchers(struct client *c, int argc, char **argv);
 int ctl_globaloptions(struct client *c, int argc, char **argv);
+
+/* ctl_top.c: the live view of the processes (ncurses). */
+int ctl_top(struct client *c, int argc, char **argv);
 
 #endif
