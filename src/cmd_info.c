@@ -559,6 +559,18 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 	json_t *processes = json_array();
 	json_t *lines = json_object_get(line_counts, w->name);
 
+	/* The slots without a process, as status shows them: on their way (STARTING, pending), or
+	 * stopped (the watcher, or that slot alone). */
+	for (int wid = 1; wid <= w->numprocesses; wid++) {
+		const char *pending = watcher_slot_pending(w, wid);
+		if (pending)
+			json_array_append_new(processes, json_pack("{s:i, s:s, s:b, s:i, s:s}", "wid",
+				wid, "state", "STARTING", "retiring", 0, "restarts", 0, "pending",
+				pending));
+		else if ((!w->wanted || watcher_slot_held(w, wid)) && watcher_find_wid(w, wid) == NULL)
+			json_array_append_new(processes, json_pack("{s:i, s:s, s:b, s:i}", "wid", wid,
+				"state", "STOPPED", "retiring", 0, "restarts", 0));
+	}
 	for (const struct process *p = w->processes; p; p = p->next)
 		json_array_append_new(processes, process_metrics(p));
 	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:o}",

@@ -103,6 +103,14 @@ awk '/^cirque_control_request_duration_seconds_bucket/ { if ($2 < prev) exit 1; 
 	fail "buckets are not cumulative"
 promtool check metrics <"$M" >"$T/promtool.out" 2>&1 || fail "promtool after the changes: $(cat "$T/promtool.out")"
 
+# A stopped watcher's slots are shown stopped (as status shows them), without a pid.
+"$CTL" stop one >/dev/null || fail "stop one"
+scrape
+[ "$(value 'cirque_process_state{watcher="one",wid="1",state="stopped"}')" = 1 ] ||
+	fail "one:1 not shown stopped: $(grep 'watcher="one"' "$M" | grep process_state)"
+grep -q '^cirque_process_pid{watcher="one"' "$M" && fail "a stopped slot has a pid"
+promtool check metrics <"$M" >"$T/promtool.out" 2>&1 || fail "promtool with a stopped watcher: $(cat "$T/promtool.out")"
+
 # --json: the command's raw reply.
 "$CTL" --json metrics | json_eval 'len(d["watchers"]) == 4 and d["daemon"]["pid"] > 0' | grep -qx True ||
 	fail "--json metrics"
