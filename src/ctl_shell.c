@@ -19,7 +19,7 @@
 /* The verbs whose arguments are watcher names (the bash completion has the same list). */
 static const char *const naming_verbs[] = {
 	"status", "start", "stop", "restart", "reload", "signal", "incr", "decr", "remove", "pid",
-	"get", "set", "stats", "tail", "clear", "fg", "options", "numprocesses", "list", NULL,
+	"get", "set", "stats", "tail", "clear", "fg", "options", "numprocesses", "list", "top", NULL,
 };
 
 /* What `signal` offers first: the names operators use (the daemon takes these, SIGHUP, 1...). */
