@@ -43,7 +43,8 @@ TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 (umask 077 && echo "tester:$TOKEN" >"$T/tokens")
 WLOG="$T/web.log"
 WPID=""
-# cirque-web on a free port; another is tried if something took it meanwhile.
+# cirque-web on a free port; another is tried if something took it meanwhile. The page's periodic
+# refresh is made rare: what it shows within 2 s comes from cirqued's events (Server-Sent Events).
 for try in 1 2 3; do
 	PORT=$(free_port)
 	cat >"$T/web.yaml" <<YAML
@@ -51,6 +52,7 @@ listen: 127.0.0.1:$PORT
 endpoint: ipc://$CIRQUE_RUNTIME_DIR/control.sock
 actions: true
 token_file: $T/tokens
+refresh: 30
 YAML
 	"$WEB" -c "$T/web.yaml" >>"$WLOG" 2>&1 &
 	WPID=$!
