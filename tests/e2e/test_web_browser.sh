@@ -10,7 +10,6 @@ for tool in chromium node npm curl; do
 	command -v "$tool" >/dev/null || fail "$tool is needed (Debian's chromium, nodejs, npm, curl)"
 done
 WEBDIR="$ROOT/tests/web"
-WEB="$ROOT/src/cirque-web"
 
 # puppeteer-core, pinned in package-lock.json (it never downloads a browser): installed when
 # missing or older than the lock file.
@@ -41,28 +40,17 @@ wait_for 10 '[ "$("$CTL" status web other | grep -c " RUNNING ")" -eq 4 ]' ||
 
 TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 (umask 077 && echo "tester:$TOKEN" >"$T/tokens")
-WLOG="$T/web.log"
-WPID=""
-# cirque-web on a free port; another is tried if something took it meanwhile. The page's periodic
-# refresh is made rare: what it shows within 2 s comes from cirqued's events (Server-Sent Events).
-for try in 1 2 3; do
-	PORT=$(free_port)
-	cat >"$T/web.yaml" <<YAML
+# The page's periodic refresh is made rare: what it shows within 2 s comes from cirqued's events
+# (Server-Sent Events).
+PORT=$(free_port); URL="http://127.0.0.1:$PORT"
+cat >"$T/web.yaml" <<YAML
 listen: 127.0.0.1:$PORT
 endpoint: ipc://$CIRQUE_RUNTIME_DIR/control.sock
 actions: true
 token_file: $T/tokens
 refresh: 30
 YAML
-	"$WEB" -c "$T/web.yaml" >>"$WLOG" 2>&1 &
-	WPID=$!
-	wait_for 10 'grep -qs "serving http" "$WLOG" || ! kill -0 $WPID 2>/dev/null'
-	kill -0 "$WPID" 2>/dev/null && break
-	WPID=""
-done
-[ -n "$WPID" ] || fail "cirque-web did not start: $(cat "$WLOG")"
-URL="http://127.0.0.1:$PORT"
-curl -fsS "$URL/healthz" >/dev/null || fail "cirque-web does not answer on $URL"
+start_web "$T/web.yaml" "$URL"
 
 # The browser's part: every step asserted in dashboard.mjs, which checks /proc itself too.
 start=$(date +%s%N)
@@ -87,7 +75,6 @@ grep -q "stop web by tester from 127.0.0.1 port [0-9]*: ok" "$WLOG" ||
 	fail "cirque-web did not log the stop with who did it: $(cat "$WLOG")"
 ! grep -q "start web by" "$WLOG" || fail "a start of web went through: $(grep "start web" "$WLOG")"
 
-kill -TERM "$WPID"
-wait_for 10 '! kill -0 $WPID 2>/dev/null' || fail "cirque-web did not stop on SIGTERM"
+stop_web
 note "screenshots: $(ls "$ART"/*.png | tr '\n' ' ')"
 exit 0
