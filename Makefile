@@ -20,7 +20,7 @@ endif
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
               libmicrohttpd-dev libncurses-dev
-TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl
+TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl chromium nodejs npm
 BENCH_PKGS := supervisor strace curl
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
@@ -98,9 +98,13 @@ tests/fuzz/fuzz_parse tests/fuzz/fuzz_config: tests/fuzz/fuzz_%: tests/fuzz/fuzz
 tests/fuzz/fuzz_control: tests/fuzz/fuzz_control.c tests/fuzz/spawn_stub.c $(wildcard src/*.[ch])
 	clang $(FUZZ_CFLAGS) -o $@ $< $(patsubst %.o,%.c,$(CONTROL_FUZZ_OBJS)) $(LDLIBS)
 
-# Installs missing Debian packages when root (apt-get), otherwise prints the command to run.
+# Installs missing Debian packages when root (apt-get), otherwise prints the command to run. A
+# package counts as present when one installed provides it (npm: NodeSource's nodejs has it).
 define ensure_packages
-	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@provided=$$(dpkg-query -W -f='$${db:Status-Abbrev}|$${Provides}\n' 2>/dev/null | \
+	  sed -n 's/^ii *|//p' | tr ',' '\n' | sed 's/^ *//; s/[ :].*//'); \
+	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || \
+	  printf '%s\n' "$$provided" | grep -qxF "$$p" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \

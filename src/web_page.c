@@ -160,6 +160,8 @@ static void watcher_section(FILE *f, json_t *w, const struct page_options *o)
 	      f);
 	json_array_foreach(processes, i, p)
 		process_row(f, name ? name : "", p, wanted == 1, o);
+	if (json_array_size(processes) == 0)
+		fputs("<tr class=\"empty\"><td colspan=\"9\">no processes</td></tr>\n", f);
 	fputs("</tbody></table></section>\n", f);
 }
 

@@ -8,7 +8,7 @@
   const refreshSeconds = Math.max(1, Number(body.dataset.refresh) || 5);
   const samples = new Map();      // "watcher:wid" -> {pid, cpu, t, history: [cpu %]}
   const HISTORY = 30;
-  let pending = null, inflight = false, again = false, output = null;
+  let pending = null, inflight = false, again = false, output = null, settling = null;
 
   document.documentElement.classList.add('js');
 
@@ -43,11 +43,15 @@
     svg.setAttribute('width', '60');
     svg.setAttribute('height', '16');
     svg.setAttribute('viewBox', '0 0 60 16');
-    if (history.length > 1) {
-      const max = Math.max(5, ...history);
+    const base = document.createElementNS(svgNS, 'line');
+    base.setAttribute('class', 'base');
+    for (const [k, v] of Object.entries({ x1: 0, y1: 15.5, x2: 60, y2: 15.5 })) base.setAttribute(k, v);
+    svg.append(base);
+    if (history.length > 1) {  // the newest sample at the right edge
+      const max = Math.max(5, ...history), x0 = 60 - (history.length - 1) * 60 / (HISTORY - 1);
       const line = document.createElementNS(svgNS, 'polyline');
       line.setAttribute('points', history.map((v, i) =>
-        (i * 60 / (HISTORY - 1)).toFixed(1) + ',' + (15 - 14 * v / max).toFixed(1)).join(' '));
+        (x0 + i * 60 / (HISTORY - 1)).toFixed(1) + ',' + (15 - 14 * v / max).toFixed(1)).join(' '));
       svg.append(line);
     }
     return svg;
@@ -67,6 +71,8 @@
     if (pct !== null && s.t === now) s.history = s.history.concat([pct]).slice(-HISTORY);
     s.last = pct;
     samples.set(key, s);
+    if (pct === null && p.started && now - p.started > 0.5)  // as the server's page: since it started
+      return 100 * p.cpu_seconds / (now - p.started);
     return pct;
   }
 
@@ -128,8 +134,9 @@
       const running = w.processes.filter(p => p.state === 'RUNNING').length;
       section.querySelector('.count').textContent = running + ' of ' + w.numprocesses + ' running';
       const actions = !!document.getElementById('auth');
-      section.querySelector('tbody').replaceChildren(
-        ...w.processes.map(p => processRow(w, p, w.numprocesses === 1, now, actions)));
+      section.querySelector('tbody').replaceChildren(...(w.processes.length
+        ? w.processes.map(p => processRow(w, p, w.numprocesses === 1, now, actions))
+        : [el('tr', { class: 'empty' }, el('td', { colspan: '9' }, 'no processes'))]));
     }
     for (const [name, section] of old) if (!seen.has(name)) section.remove();
   }
@@ -155,6 +162,9 @@
       if (!r.ok) throw new Error(m.reason || r.statusText);
       render(m);
       document.querySelector('.error')?.remove();
+      // cirqued sends no event when a process becomes ready (STARTING -> RUNNING): look again soon
+      const moving = m.watchers.some(w => w.processes.some(p => p.state === 'STARTING' || p.state === 'STOPPING'));
+      if (moving && !settling) settling = setTimeout(() => { settling = null; schedule(); }, 1000);
     } catch (e) {
       notice('cannot refresh: ' + e.message);
     } finally {
