@@ -90,7 +90,9 @@
     if (p.retiring) name.append(' ', el('small', {}, '(retiring)'));
     const links = el('td', { class: 'links' },
       el('a', { class: 'output', href: '/output?name=' + encodeURIComponent(w.name) + '&wid=' + p.wid }, 'output'));
-    if (actions && !p.retiring) {
+    if (actions && !p.retiring && p.state === 'STOPPED' && !p.pid) {
+      links.append(' ', actionButton('start', w.name, p.wid, 'start'));  // a slot stopped
+    } else if (actions && !p.retiring) {
       links.append(' ', actionButton('restart', w.name, p.wid, 'restart'), ' ',
                    actionButton('stop', w.name, p.wid, 'stop'));
     }

@@ -205,8 +205,10 @@ async function stopWithToken(page, pids) {
   await waitUntil('cirquectl status web says STOPPED', 10, () => /STOPPED/.test(ctlStatus('web')));
   await page.waitForFunction(() => {
     const s = document.querySelector('section.watcher[data-watcher="web"]');
-    return s.querySelector('.status').textContent === 'stopped' && s.querySelectorAll('tbody tr[data-wid]').length === 0 &&
-      s.querySelector('tbody tr.empty') !== null;
+    // each slot shown STOPPED, without a pid (as cirquectl status shows them)
+    const rows = [...s.querySelectorAll('tbody tr[data-wid]')];
+    return s.querySelector('.status').textContent === 'stopped' && rows.length === 3 &&
+      rows.every(r => r.querySelector('td.state').textContent === 'STOPPED' && !r.dataset.pid);
   }, { timeout: 5000 }).catch(async () => fail(`the page does not show web stopped: ` +
     `${await watcherStatus(page, 'web')}, ${JSON.stringify(await rows(page, 'web'))}`));
   if (!same(childrenMatching(OTHER_MARK), OTHER_PIDS)) fail('other was touched');
