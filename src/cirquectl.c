@@ -188,37 +188,6 @@ void unreachable(const struct client *c, const char *why)
 	end_command(EXIT_UNREACHABLE);
 }
 
-/* For an ipc path, why no daemon can be there, or NULL: ZeroMQ would wait for ever on a socket
- * file a dead cirqued left behind (a waiting `restart all` never returned), so a plain connect
- * asks the kernel first. An abstract socket (ipc://@name) and tcp are left to ZeroMQ. */
-static const char *ipc_listener_missing(const char *endpoint)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, rc, error;
-
-	if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' ||
-	    strlen(endpoint + 6) >= sizeof(sun.sun_path))
-		return NULL;
-	strcpy(sun.sun_path, endpoint + 6);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return NULL;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	error = errno;
-	close(fd);
-	if (rc == 0 || error == EAGAIN || error == EINPROGRESS)
-		return NULL;  /* someone listens (EAGAIN: busy) */
-	if (error == EACCES)
-		return "permission denied: its directory is private to the daemon's user (run "
-		       "cirquectl as that user, e.g. with sudo)";
-	if (error == ECONNREFUSED)
-		return "nothing listens on the socket there (a cirqued that exited left it; is "
-		       "cirqued running?)";
-	if (error == ENOENT || error == ENOTDIR)
-		return "no socket there (is cirqued running?)";
-	return strerror(error);
-}
-
 sigjmp_buf *command_abort;
 
 static void flush_json(void);
@@ -310,7 +279,7 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 
 	*rc = EXIT_UNREACHABLE;
 	if (c->socket == NULL) {
-		if ((*why = ipc_listener_missing(c->endpoint)) != NULL) {
+		if ((*why = endpoint_listener_missing(c->endpoint)) != NULL) {
 			json_decref(props);
 			return NULL;
 		}

@@ -67,32 +67,38 @@ void cmd_list(struct arbiter *a, struct request *req, json_t *props, struct watc
 	control_reply(req, json_pack("{s:o}", "watchers", names));
 }
 
+/* An item and its place, so that qsort keeps the order of equal wids (a retiring process and
+ * its successor): stable, and O(n log n) whatever order 10,000 restarts left. */
+struct wid_item {
+	json_int_t wid;
+	size_t index;
+	json_t *item;
+};
+
 static int compare_wids(const void *x, const void *y)
 {
-	json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "wid"));
-	json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "wid"));
+	const struct wid_item *a = x, *b = y;
 
-	return (a > b) - (a < b);
+	if (a->wid != b->wid)
+		return (a->wid > b->wid) - (a->wid < b->wid);
+	return (a->index > b->index) - (a->index < b->index);
 }
 
-/* ITEMS (an array of objects with a "wid") in the order of their wids; equal ones (an old
- * process and its successor) keep their order. */
+/* ITEMS (consumed) ordered by their "wid". */
 static json_t *sorted_by_wid(json_t *items)
 {
 	size_t n = json_array_size(items);
-	json_t **list = xmalloc(sizeof(*list) * (n ? n : 1)), *out = json_array();
+	struct wid_item *list = xmalloc(sizeof(*list) * (n ? n : 1));
+	json_t *out = json_array();
 
+	for (size_t i = 0; i < n; i++) {
+		list[i].item = json_array_get(items, i);
+		list[i].wid = json_integer_value(json_object_get(list[i].item, "wid"));
+		list[i].index = i;
+	}
+	qsort(list, n, sizeof(*list), compare_wids);
 	for (size_t i = 0; i < n; i++)
-		list[i] = json_array_get(items, i);
-	/* insertion sort: stable, and a watcher has few processes */
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && compare_wids(&list[k - 1], &list[k]) > 0; k--) {
-			json_t *t = list[k];
-			list[k] = list[k - 1];
-			list[k - 1] = t;
-		}
-	for (size_t i = 0; i < n; i++)
-		json_array_append(out, list[i]);
+		json_array_append(out, list[i].item);
 	free(list);
 	json_decref(items);
 	return out;
@@ -540,6 +546,13 @@ static json_t *process_metrics(const struct process *p)
 	double cpu;
 	long long rss;
 
+	if (p->last_status >= 0)  /* as status: the status, or -signum */
+		json_object_set_new(item, "exit_code", json_integer(
+			WIFSIGNALED(p->last_status) ? -WTERMSIG(p->last_status)
+						    : WEXITSTATUS(p->last_status)));
+	const char *error = p->spawn_error ? p->spawn_error : p->start_error;
+	if (error)  /* why it never ran, or was killed while starting */
+		json_object_set_new(item, "error", text_to_json(error, strlen(error)));
 	if (p->pid > 0) {
 		json_object_set_new(item, "pid", json_integer(p->pid));
 		json_object_set_new(item, "started", json_real(p->started_at));
@@ -583,7 +596,7 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 			 "unexpected", (json_int_t)t->exits_unexpected,
 			 "oom_kills", (json_int_t)t->oom_kills,
 			 "lines", lines ? json_incref(lines) : json_object(),
-			 "processes", processes);
+			 "processes", sorted_by_wid(processes));
 }
 
 /* cirque's: in one reply, what a dashboard, `cirquectl top` or a Prometheus scrape shows: the

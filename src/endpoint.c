@@ -5,12 +5,15 @@
 #include "xmalloc.h"
 
 #include <fcntl.h>
+#include <limits.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 char *runtime_dir(void)
@@ -128,4 +131,44 @@ out:
 	free(dir);
 	free(name);
 	return rc;
+}
+
+const char *endpoint_listener_missing(const char *endpoint)
+{
+	static __thread char why[PATH_MAX + 200];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, rc, error;
+
+	if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' ||
+	    strlen(endpoint + 6) >= sizeof(sun.sun_path))
+		return NULL;
+	strcpy(sun.sun_path, endpoint + 6);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	error = errno;
+	close(fd);
+	if (rc == 0 || error == EAGAIN || error == EINPROGRESS)
+		return NULL;  /* someone listens (EAGAIN: busy) */
+	if (error == EACCES) {
+		/* The operator socket beside it is for the members of operator_group. */
+		char *dir = endpoint_ipc_dir(endpoint), operator[PATH_MAX];
+		snprintf(operator, sizeof(operator), "%s/operator.sock", dir ? dir : ".");
+		free(dir);
+		if (strcmp(operator, endpoint + 6) != 0 && access(operator, F_OK) == 0)
+			snprintf(why, sizeof(why), "permission denied: it is private to the daemon's "
+				 "user (run as that user, e.g. with sudo; a member of its "
+				 "operator_group uses ipc://%s)", operator);
+		else
+			snprintf(why, sizeof(why), "permission denied: it is private to the daemon's "
+				 "user, or to its operator_group (run as that user, e.g. with sudo)");
+		return why;
+	}
+	if (error == ECONNREFUSED)
+		return "nothing listens on the socket there (a cirqued that exited left it; is "
+		       "cirqued running?)";
+	if (error == ENOENT || error == ENOTDIR)
+		return "no socket there (is cirqued running?)";
+	return strerror(error);
 }

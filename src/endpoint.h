@@ -28,6 +28,10 @@ const char *endpoint_refusal(const char *endpoint, bool is_control, bool curve);
  * cirqued would get every command (and the secrets in them). Returns 0 (also when nothing is
  * there: the connection then fails by itself) or -1 with WHY (SAFEFS_WHY bytes). */
 int endpoint_check_for_client(const char *endpoint, char *why);
+/* For an ipc path, why no daemon can be there (static text), or NULL: ZeroMQ would wait for
+ * ever on a socket file a dead cirqued left behind, so a plain connect asks the kernel first.
+ * An abstract socket (ipc://@name) and tcp are left to ZeroMQ. */
+const char *endpoint_listener_missing(const char *endpoint);
 /* For ipc://PATH, the directory part of PATH (malloc'd), else NULL. */
 char *endpoint_ipc_dir(const char *endpoint);
 

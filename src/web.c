@@ -887,6 +887,11 @@ int main(int argc, char **argv)
 	say("%s serving %s://%s:%d for cirqued at %s; actions %s", CIRQUE_VERSION,
 	    cert ? "https" : "http", l.host, l.port, config.endpoint,
 	    config.actions ? "enabled (with a token)" : "disabled");
+	const char *missing = endpoint_listener_missing(config.endpoint);
+	if (missing)  /* the pages say so too, until it is there */
+		say("cirqued is not reachable at %s yet: %s%s", config.endpoint, missing,
+		    strstr(config.endpoint, "/operator.sock") ? " (the operator socket exists only "
+		    "with operator_group in cirque.yaml, from cirqued's next start)" : "");
 	while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
 		/* A new token file, without a restart (a token revoked). Only this thread reads
 		 * the file; the request threads may be comparing: the old set stays allocated. */

@@ -91,8 +91,16 @@ json_t *cirqued_call(const char *command, json_t *props, double timeout, char *w
 	void *socket;
 	int zero = 0;
 
+	const char *missing;
+
 	if (endpoint_check_for_client(control_endpoint, safety) < 0) {
 		snprintf(why, size, "not talking to %s: %s", control_endpoint, safety);
+		json_decref(props);
+		return NULL;
+	}
+	if ((missing = endpoint_listener_missing(control_endpoint)) != NULL) {
+		/* at once, rather than after the whole timeout (ZeroMQ would wait for a listener) */
+		snprintf(why, size, "cannot reach cirqued at %s: %s", control_endpoint, missing);
 		json_decref(props);
 		return NULL;
 	}

@@ -99,8 +99,13 @@ static int read_key(struct reader *r, const char *key, yaml_node_t *value, struc
 {
 	if (strcmp(key, "listen") == 0)
 		return get_string(r, key, value, &c->listen);
-	if (strcmp(key, "endpoint") == 0)
+	if (strcmp(key, "endpoint") == 0) {
+		const char *s = scalar(value);
+		if (s && strncmp(s, "ipc://", 6) != 0 && strncmp(s, "tcp://", 6) != 0)
+			return error_at(r, value, "endpoint: '%s' is no endpoint: ipc:///run/cirque/"
+					"operator.sock, or tcp://127.0.0.1:PORT", s);
 		return get_string(r, key, value, &c->endpoint);
+	}
 	if (strcmp(key, "token_file") == 0)
 		return get_string(r, key, value, &c->token_file);
 	if (strcmp(key, "tls_cert") == 0)
@@ -235,10 +240,18 @@ int web_tokens_load(const char *path, struct web_tokens *out, char *why, size_t 
 			close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
-	    (st.st_mode & 077)) {
-		snprintf(why, size, "%s: must be a regular file owned by this user or root, with no "
-			 "permission for group or others (chmod 600)", path);
+	if (!S_ISREG(st.st_mode))
+		snprintf(why, size, "%s: not a regular file", path);
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		snprintf(why, size, "%s: owned by uid %u, not by this user (uid %u) or root: "
+			 "another user could have written its tokens (cirque-web must run as the "
+			 "file's owner)", path, (unsigned)st.st_uid, (unsigned)geteuid());
+	else if (st.st_mode & 077)
+		snprintf(why, size, "%s: mode %03o lets group or others read it (chmod 600)", path,
+			 (unsigned)(st.st_mode & 0777));
+	else
+		why[0] = '\0';
+	if (why[0]) {
 		close(fd);
 		return -1;
 	}

@@ -10,6 +10,10 @@
 static void html(FILE *f, const char *text)
 {
 	for (const char *p = text ? text : ""; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n') {
+			fprintf(f, "\\x%02x", (unsigned char)*p);  /* an ESC of a colour code */
+			continue;
+		}
 		switch (*p) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -123,7 +127,19 @@ static void process_row(FILE *f, const char *name, json_t *p, bool single,
 	fputs("</td><td class=\"pid\">", f);
 	if (pid)
 		fprintf(f, "%lld", json_integer_value(pid));
-	fprintf(f, "</td><td class=\"state %s\">", state ? state : "");
+	fprintf(f, "</td><td class=\"state %s\"", state ? state : "");
+	json_t *exit_code = json_object_get(p, "exit_code");
+	const char *error = json_string_value(json_object_get(p, "error"));
+	if (error || exit_code) {  /* why: on hover */
+		fputs(" title=\"", f);
+		if (error)
+			html(f, error);
+		else
+			fprintf(f, "last exit: %s %lld", json_integer_value(exit_code) < 0 ? "signal"
+				: "status", llabs(json_integer_value(exit_code)));
+		fputc('"', f);
+	}
+	fputc('>', f);
 	html(f, state);
 	fprintf(f, "</td><td class=\"uptime\">%s</td><td class=\"cpu\">%s</td>"
 		"<td class=\"mem\">%s</td><td class=\"restarts\">%lld</td><td class=\"spark\"></td>"
@@ -139,11 +155,12 @@ static void watcher_section(FILE *f, json_t *w, const struct page_options *o)
 	const char *status = json_string_value(json_object_get(w, "status"));
 	json_t *processes = json_object_get(w, "processes"), *p;
 	long long wanted = json_integer_value(json_object_get(w, "numprocesses"));
-	size_t i, running = 0;
+	size_t i, running = 0, fatal = 0;
 
 	json_array_foreach(processes, i, p) {
 		const char *state = json_string_value(json_object_get(p, "state"));
 		running += state && strcmp(state, "RUNNING") == 0;
+		fatal += state && strcmp(state, "FATAL") == 0;
 	}
 	fputs("<section class=\"watcher\" data-watcher=\"", f);
 	html(f, name);
@@ -151,8 +168,8 @@ static void watcher_section(FILE *f, json_t *w, const struct page_options *o)
 	html(f, name);
 	fprintf(f, " <span class=\"status %s\">", status ? status : "");
 	html(f, status);
-	fprintf(f, "</span> <small class=\"count\">%zu of %lld running</small></h2>", running,
-		wanted);
+	fprintf(f, "</span> <small class=\"count\">%zu of %lld running</small>", running, wanted);
+	fprintf(f, " <span class=\"fatal\"%s>%zu fatal</span></h2>", fatal ? "" : " hidden", fatal);
 	if (o->actions)
 		action_form(f, name ? name : "");
 	fputs("<table><thead><tr><th>process</th><th>pid</th><th>state</th><th>uptime</th>"
@@ -189,6 +206,8 @@ char *page_dashboard(json_t *metrics, const struct page_options *o, size_t *len)
 	head(f, "cirque", o->refresh_seconds);
 	if (metrics)
 		daemon_line(f, json_object_get(metrics, "daemon"), o);
+	else
+		fputs("<p id=\"daemon\"></p>", f);  /* app.js fills it once cirqued answers */
 	fputs("<p id=\"live\" class=\"live\">static page: reload to update</p>", f);
 	if (o->actions)
 		fputs("<form id=\"auth\"><label>token <input id=\"token\" type=\"password\" "

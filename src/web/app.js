@@ -9,6 +9,7 @@
   const samples = new Map();      // "watcher:wid" -> {pid, cpu, t, history: [cpu %]}
   const HISTORY = 30;
   let pending = null, inflight = false, again = false, output = null, settling = null;
+  let unreachable = false;
 
   document.documentElement.classList.add('js');
 
@@ -76,6 +77,13 @@
     return pct;
   }
 
+  // why a process is as it is, on hover: its spawn or start error, or its last exit
+  function why(p) {
+    if (p.error) return p.error;
+    if (p.exit_code === undefined) return '';
+    return 'last exit: ' + (p.exit_code < 0 ? 'signal ' + -p.exit_code : 'status ' + p.exit_code);
+  }
+
   function actionButton(action, watcher, wid, label) {
     return el('button', { type: 'button', 'data-action': action, 'data-watcher': watcher,
                           'data-wid': String(wid), title: action + ' ' + watcher + ':' + wid }, label);
@@ -99,7 +107,7 @@
     const hist = samples.get(key);
     row.append(name,
       el('td', { class: 'pid' }, p.pid || ''),
-      el('td', { class: 'state ' + p.state }, p.state),
+      el('td', why(p) ? { class: 'state ' + p.state, title: why(p) } : { class: 'state ' + p.state }, p.state),
       el('td', { class: 'uptime' }, p.started ? duration(now - p.started) : ''),
       el('td', { class: 'cpu' }, pct === null ? '' : pct.toFixed(1) + '%'),
       el('td', { class: 'mem' }, p.rss_bytes === undefined ? '' : bytes(p.rss_bytes)),
@@ -123,7 +131,8 @@
       let section = old.get(w.name);
       if (!section) {  // a watcher added since the page was made
         section = el('section', { class: 'watcher', 'data-watcher': w.name },
-          el('h2', {}, w.name, ' ', el('span', { class: 'status' }), ' ', el('small', { class: 'count' })),
+          el('h2', {}, w.name, ' ', el('span', { class: 'status' }), ' ', el('small', { class: 'count' }),
+            ' ', el('span', { class: 'fatal', hidden: '' })),
           el('table', {}, el('thead', {}, el('tr', {}, ...['process', 'pid', 'state', 'uptime', 'cpu',
             'memory', 'restarts', '', ''].map(h => el('th', {}, h)))), el('tbody')));
         if (document.getElementById('auth')) section.querySelector('h2').after(actionForm(w.name));
@@ -135,6 +144,10 @@
       status.className = 'status ' + w.status;
       const running = w.processes.filter(p => p.state === 'RUNNING').length;
       section.querySelector('.count').textContent = running + ' of ' + w.numprocesses + ' running';
+      // a watcher is "active" even when a process gave up: say it beside
+      const fatal = w.processes.filter(p => p.state === 'FATAL').length;
+      const badge = section.querySelector('.fatal');
+      if (badge) { badge.textContent = fatal + ' fatal'; badge.hidden = fatal === 0; }
       const actions = !!document.getElementById('auth');
       section.querySelector('tbody').replaceChildren(...(w.processes.length
         ? w.processes.map(p => processRow(w, p, w.numprocesses === 1, now, actions))
@@ -164,10 +177,21 @@
       if (!r.ok) throw new Error(m.reason || r.statusText);
       render(m);
       document.querySelector('.error')?.remove();
+      if (unreachable) {  // cirqued is back: the figures are live again
+        unreachable = false;
+        document.getElementById('watchers').classList.remove('stale');
+        notice('');
+        setLive();
+      }
       // cirqued sends no event when a process becomes ready (STARTING -> RUNNING): look again soon
       const moving = m.watchers.some(w => w.processes.some(p => p.state === 'STARTING' || p.state === 'STOPPING'));
       if (moving && !settling) settling = setTimeout(() => { settling = null; schedule(); }, 1000);
     } catch (e) {
+      // cirqued (or cirque-web) unreachable: what the page shows is no longer true
+      unreachable = true;
+      document.getElementById('watchers').classList.add('stale');
+      live.textContent = 'cirqued unreachable';
+      live.className = 'live off';
       notice('cannot refresh: ' + e.message);
     } finally {
       inflight = false;
@@ -252,8 +276,14 @@
 
   const live = document.getElementById('live');
   const events = new EventSource('/events');
-  events.addEventListener('open', () => { live.textContent = 'live'; live.className = 'live on'; schedule(); });
-  events.addEventListener('error', () => { live.textContent = 'reconnecting'; live.className = 'live off'; });
+  let streamOpen = false;
+  function setLive() {
+    if (unreachable) return;
+    live.textContent = streamOpen ? 'live' : 'reconnecting';
+    live.className = streamOpen ? 'live on' : 'live off';
+  }
+  events.addEventListener('open', () => { streamOpen = true; setLive(); schedule(); });
+  events.addEventListener('error', () => { streamOpen = false; setLive(); });
   events.addEventListener('cirque', schedule);
   events.addEventListener('resync', schedule);
   setInterval(() => { if (!document.hidden) refresh(); }, refreshSeconds * 1000);

@@ -51,6 +51,9 @@ done
 cirquectl_add=$(request '{"command": "list"}')  # the root socket still takes everything
 printf '%s' "$cirquectl_add" | grep -q '"app"' || fail "the control socket: $cirquectl_add"
 out=$(as_stranger $OCTL status 2>&1) && fail "a user outside the group reached the operator socket"
+# The root-only control socket, tried by a member of the group: told where to go instead.
+out=$(as_operator "$CTL" --endpoint "ipc://$CIRQUE_RUNTIME_DIR/control.sock" status 2>&1) && fail "nobody reached control.sock"
+printf '%s' "$out" | grep -qF "a member of its operator_group uses ipc://$OP" || fail "no hint for the operator socket: $out"
 as_operator $OCTL stop app >/dev/null || fail "stop on the operator socket"
 wait_count "$APP" 0
 as_operator $OCTL start app >/dev/null || fail "start on the operator socket"

@@ -42,10 +42,14 @@ check_refused "listen: 127.0.0.1:$PORT
 token_file: $T/tokens
 tls_cert: $T/none.pem" "tls_cert and tls_key go together"
 chmod 644 "$T/tokens"
-check_refused "token_file: $T/tokens" "no permission for group or others"
+check_refused "token_file: $T/tokens" "mode 644 lets group or others read it (chmod 600)"
 chmod 600 "$T/tokens"
 printf 'short\n' >"$T/short"; chmod 600 "$T/short"
 check_refused "token_file: $T/short" "at least 16 characters"
+chown 65534 "$T/tokens"
+check_refused "token_file: $T/tokens" "owned by uid 65534, not by this user (uid 0) or root"
+chown 0 "$T/tokens"
+check_refused "endpoint: /run/cirque/control.sock" "is no endpoint: ipc:///run/cirque/operator.sock"
 "$WEB" -c "$W" --check >/dev/null || fail "a good file refused"
 
 # --- read-only: the page, /metrics, events ------------------------------------------------------
@@ -119,6 +123,22 @@ wait_for 5 'grep -q "SIGHUP: 1 token loaded" "$WLOG"' || fail "tokens not reload
 act 401 -H "Authorization: Bearer $TOKEN" -d "action=incr&name=app" >/dev/null
 act 200 -H "Authorization: Bearer zyxwvutsrqponmlk9876543210" -d "action=incr&name=app" >/dev/null
 wait_count "$APP" 3
+
+# --- cirqued unreachable: a clear 502 at once (not after the whole timeout) ----------------------
+cat >"$T/gone.yaml" <<YAML
+listen: 127.0.0.1:$(free_port)
+endpoint: ipc://$T/nowhere/control.sock
+YAML
+GPORT=$(sed -n 's/^listen: 127.0.0.1://p' "$T/gone.yaml")
+"$WEB" -c "$T/gone.yaml" >>"$T/gone.log" 2>&1 &
+GPID=$!
+wait_for 10 'curl -s -o /dev/null "http://127.0.0.1:$GPORT/healthz"' || fail "cirque-web without cirqued did not start"
+grep -q "cirqued is not reachable at ipc://$T/nowhere/control.sock yet: no socket there" "$T/gone.log" ||
+	fail "no start-up warning: $(cat "$T/gone.log")"
+out=$(curl -s --max-time 3 -w ' %{http_code}' "http://127.0.0.1:$GPORT/metrics")
+case "$out" in *"no socket there (is cirqued running?)"*" 502") ;; *) fail "unreachable cirqued: $out" ;; esac
+curl -s --max-time 3 "http://127.0.0.1:$GPORT/" | grep -q 'id="daemon"' || fail "the page without cirqued has no #daemon for app.js"
+kill "$GPID"
 
 # --- bad HTTP -----------------------------------------------------------------------------------
 big=$(head -c 40000 /dev/zero | tr '\0' a)
