@@ -290,6 +290,9 @@ static void process_families(FILE *f, json_t *watchers)
 		       "1 when the process is ready (RUNNING), 0 while it starts or stops.", "ready");
 	process_family(f, watchers, "cirque_process_start_time_seconds", "gauge",
 		       "When the process was spawned (Unix time).", "started");
+	process_family(f, watchers, "cirque_process_last_exit_code", "gauge",
+		       "The process's last exit: its status, or minus the signal that killed it.",
+		       "exit_code");
 	process_family(f, watchers, "cirque_process_restarts_total", "counter",
 		       "Respawns of this slot since the watcher was last started.", "restarts");
 	process_family(f, watchers, "cirque_process_cpu_seconds_total", "counter",

@@ -899,7 +899,8 @@ int main(int argc, char **argv)
 		if (config.token_file && web_tokens_load(config.token_file, fresh, why,
 							 sizeof(why)) == 0) {
 			__atomic_store_n(&tokens, fresh, __ATOMIC_RELEASE);
-			say("SIGHUP: %d token%s loaded", fresh->count, fresh->count == 1 ? "" : "s");
+			say("SIGHUP: %d token%s loaded (other settings apply at a restart)",
+			    fresh->count, fresh->count == 1 ? "" : "s");
 		} else if (config.token_file) {
 			say("SIGHUP: %s; keeping the tokens loaded", why);
 		}
