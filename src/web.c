@@ -201,6 +201,19 @@ static const char *token_name_of_header(struct MHD_Connection *conn, bool basic)
 	return NULL;
 }
 
+/* The HTTP status for cirqued's refusal REPLY: 404 for no such watcher or process, 409 for
+ * another refusal, 502 when cirqued did not answer (NULL). */
+static unsigned refusal_status(json_t *reply)
+{
+	const char *code = json_string_value(json_object_get(reply, "code"));
+
+	if (reply == NULL)
+		return MHD_HTTP_BAD_GATEWAY;
+	if (code && (strcmp(code, "ENOENT") == 0 || strcmp(code, "ESRCH") == 0))
+		return MHD_HTTP_NOT_FOUND;
+	return MHD_HTTP_CONFLICT;
+}
+
 /* --- actions ---------------------------------------------------------------------------------- */
 
 struct form {
@@ -394,10 +407,11 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct form *f)
 		snprintf(why, sizeof(why), "%s", json_string_value(json_object_get(reply, "reason"))
 						 ?: "refused");
 	say("%s by %s from %s: failed: %s", what, who, peer, why);
+	unsigned http_status = refusal_status(reply);
 	json_decref(reply);
 	char text[800];
 	snprintf(text, sizeof(text), "%s: %s", what, why);
-	return action_outcome(conn, reply ? MHD_HTTP_CONFLICT : MHD_HTTP_BAD_GATEWAY, text);
+	return action_outcome(conn, http_status, text);
 }
 
 /* --- pages ------------------------------------------------------------------------------------ */
@@ -480,10 +494,11 @@ static enum MHD_Result serve_output(struct MHD_Connection *conn, bool as_json)
 		snprintf(why, sizeof(why), "%s", json_string_value(json_object_get(reply, "reason"))
 						 ?: "refused");
 	bool ok = status && strcmp(status, "ok") == 0;
+	unsigned http_status = ok ? MHD_HTTP_OK : refusal_status(reply);
 	if (as_json) {
 		if (!ok) {
 			json_decref(reply);
-			return send_error_json(conn, MHD_HTTP_BAD_GATEWAY, why);
+			return send_error_json(conn, http_status, why);
 		}
 		return send_json(conn, MHD_HTTP_OK, reply);
 	}
@@ -492,7 +507,7 @@ static enum MHD_Result serve_output(struct MHD_Connection *conn, bool as_json)
 	json_decref(reply);
 	if (page == NULL)
 		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return send_response(conn, ok ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY,
+	return send_response(conn, http_status,
 			     "text/html; charset=utf-8", page, len, MHD_RESPMEM_MUST_FREE);
 }
 

@@ -99,6 +99,9 @@ act 403 -H "Authorization: Bearer $TOKEN" -H 'Sec-Fetch-Site: cross-site' -d "ac
 act 400 -H "Authorization: Bearer $TOKEN" -d "action=chmod&name=app" >/dev/null
 act 400 -H "Authorization: Bearer $TOKEN" -d "action=stop&name=app;rm" >/dev/null
 act 400 -H "Authorization: Bearer $TOKEN" -d "action=signal&name=app&signal=SEGV%20x" >/dev/null
+act 404 -H "Authorization: Bearer $TOKEN" -d "action=stop&name=nosuchwatcher" >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' "$U/output?name=nosuchwatcher")
+[ "$code" = 404 ] || fail "the output of no watcher: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebound.example.com' "$U/")
 [ "$code" = 421 ] || fail "a foreign Host header was served: $code"
 [ "$(count_matching "$APP")" = 3 ] || fail "a refused action changed something"
