@@ -171,6 +171,20 @@ static bool relay_stopping(void)
 	return stopping;
 }
 
+/* Waits SECONDS on the relay's own thread, or less when relay_stop wakes it. */
+static void relay_pause(int seconds)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_mutex_lock(&relay.lock);
+	while (!relay.stopping &&
+	       pthread_cond_timedwait(&relay.added, &relay.lock, &deadline) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&relay.lock);
+}
+
 /* cirqued's event endpoint, asked once it answers (every 2 s until then). */
 static char *find_pubsub_endpoint(void)
 {
@@ -184,8 +198,7 @@ static char *find_pubsub_endpoint(void)
 		json_decref(reply);
 		if (out)
 			return out;
-		for (int i = 0; i < 20 && !relay_stopping(); i++)
-			usleep(100 * 1000);  /* the relay's own thread: nobody else waits on it */
+		relay_pause(2);
 	}
 	return NULL;
 }
@@ -240,7 +253,7 @@ static void *relay_main(void *arg)
 				relay_loop(sub, wake);
 		} else if (sub) {
 			fprintf(stderr, "cirque-web: not following %s: %s\n", endpoint, why);
-			sleep(2);
+			relay_pause(2);
 		}
 		if (sub)
 			zmq_close(sub);
