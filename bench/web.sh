@@ -84,7 +84,7 @@ for n in $SIZES; do
 	done
 	# cirqued's own time per metrics request: its duration histogram's sum grows by that of
 	# the reading request (answered before it is counted) and of the scrape between.
-	hsum() { "$CTL" metrics | awk '$1 == "cirque_control_request_duration_seconds_sum" { print $2 }'; }
+	hsum() { "$CTL" metrics | awk '$1 == "cirque_control_request_duration_seconds_sum{command=\"metrics\"}" { print $2 }'; }
 	daemon=()
 	for i in 1 2 3; do
 		a=$(hsum); curl -sf -o /dev/null "$U/metrics"; b=$(hsum)

@@ -18,12 +18,10 @@ static const double duration_bounds[] = {
 static struct {
 	const char *command;
 	unsigned long long count[2];  /* [0] error, [1] ok */
+	unsigned long long durations[NBOUNDS + 1];  /* not cumulative; the last: +Inf */
+	double duration_sum;
 } requests[MAX_COMMANDS];
 static int nrequests;
-
-static unsigned long long duration_counts[NBOUNDS + 1];  /* not cumulative; last: +Inf */
-static double duration_sum;
-static unsigned long long duration_count;
 static unsigned long long reloads[2];
 static atomic_ullong dropped_lines, dropped_bytes;
 
@@ -44,15 +42,15 @@ void metrics_request_done(const char *command, bool ok, double seconds)
 	int row = request_row(command);
 	size_t b = 0;
 
-	if (row >= 0)
-		requests[row].count[ok]++;
+	if (row < 0)
+		return;
 	if (seconds < 0)
 		seconds = 0;
 	while (b < NBOUNDS && seconds > duration_bounds[b])
 		b++;
-	duration_counts[b]++;
-	duration_sum += seconds;
-	duration_count++;
+	requests[row].count[ok]++;
+	requests[row].durations[b]++;
+	requests[row].duration_sum += seconds;
 }
 
 void metrics_reload_done(bool ok)
@@ -81,19 +79,25 @@ static json_t *requests_json(void)
 	return out;
 }
 
+/* {le: [bounds], commands: [{command, counts (cumulative, the last for +Inf), sum, count}]} */
 static json_t *durations_json(void)
 {
-	json_t *bounds = json_array(), *counts = json_array();
-	unsigned long long cumulative = 0;
+	json_t *bounds = json_array(), *commands = json_array();
 
-	for (size_t b = 0; b <= NBOUNDS; b++) {
-		cumulative += duration_counts[b];
-		if (b < NBOUNDS)
-			json_array_append_new(bounds, json_real(duration_bounds[b]));
-		json_array_append_new(counts, json_integer((json_int_t)cumulative));
+	for (size_t b = 0; b < NBOUNDS; b++)
+		json_array_append_new(bounds, json_real(duration_bounds[b]));
+	for (int i = 0; i < nrequests; i++) {
+		json_t *counts = json_array();
+		unsigned long long cumulative = 0;
+		for (size_t b = 0; b <= NBOUNDS; b++) {
+			cumulative += requests[i].durations[b];
+			json_array_append_new(counts, json_integer((json_int_t)cumulative));
+		}
+		json_array_append_new(commands, json_pack("{s:s, s:o, s:f, s:I}", "command",
+			requests[i].command ? requests[i].command : "", "counts", counts, "sum",
+			requests[i].duration_sum, "count", (json_int_t)cumulative));
 	}
-	return json_pack("{s:o, s:o, s:f, s:I}", "le", bounds, "counts", counts, "sum",
-			 duration_sum, "count", (json_int_t)duration_count);
+	return json_pack("{s:o, s:o}", "le", bounds, "commands", commands);
 }
 
 json_t *metrics_daemon_json(void)

@@ -15,9 +15,9 @@ void metrics_reload_done(bool ok);
 /* A failing log sink dropped LINES lines (BYTES bytes) to make room. */
 void metrics_output_dropped(unsigned long long lines, unsigned long long bytes);
 
-/* {"requests": [{command, outcome, count}], "request_seconds": {le: [...], counts: [...]
- * (cumulative, one per bound, the last for +Inf), sum, count}, "reloads": {ok, failed},
- * "output_dropped": {lines, bytes}}. */
+/* {"requests": [{command, outcome, count}], "request_seconds": {le: [...], commands:
+ * [{command, counts (cumulative, one per bound, the last for +Inf), sum, count}]},
+ * "reloads": {ok, failed}, "output_dropped": {lines, bytes}} ("" for an unknown command). */
 json_t *metrics_daemon_json(void);
 
 #endif

@@ -193,6 +193,44 @@ static void process_states_family(FILE *f, json_t *watchers)
 	}
 }
 
+/* name{command="..."[,le="..."]} */
+static void command_sample(FILE *f, const char *name, const char *command, const char *le)
+{
+	fprintf(f, "%s{command=\"", name);
+	label_value(f, command && *command ? command : "unknown");
+	if (le)
+		fprintf(f, "\",le=\"%s", le);
+	fputs("\"}", f);
+}
+
+/* The duration histogram, one per command: waiting commands (a start that waits for
+ * readiness) apart from the others. */
+static void request_durations(FILE *f, json_t *h)
+{
+	json_t *bounds = json_object_get(h, "le"), *row, *bound;
+	size_t i, b;
+	char le[32];
+
+	family(f, "cirque_control_request_duration_seconds", "histogram",
+	       "Time from a control request's arrival to its reply, by command (those that wait "
+	       "for processes included).");
+	json_array_foreach(json_object_get(h, "commands"), i, row) {
+		const char *command = json_string_value(json_object_get(row, "command"));
+		json_t *counts = json_object_get(row, "counts");
+		json_array_foreach(bounds, b, bound) {
+			snprintf(le, sizeof(le), "%g", json_number_value(bound));
+			command_sample(f, "cirque_control_request_duration_seconds_bucket", command, le);
+			value(f, json_array_get(counts, b));
+		}
+		command_sample(f, "cirque_control_request_duration_seconds_bucket", command, "+Inf");
+		value(f, json_array_get(counts, json_array_size(counts) - 1));
+		command_sample(f, "cirque_control_request_duration_seconds_sum", command, NULL);
+		value(f, json_object_get(row, "sum"));
+		command_sample(f, "cirque_control_request_duration_seconds_count", command, NULL);
+		value(f, json_object_get(row, "count"));
+	}
+}
+
 static void daemon_families(FILE *f, json_t *d)
 {
 	size_t i;
@@ -226,20 +264,7 @@ static void daemon_families(FILE *f, json_t *d)
 		value(f, json_object_get(row, "count"));
 	}
 
-	json_t *h = json_object_get(d, "request_seconds"), *counts = json_object_get(h, "counts");
-	family(f, "cirque_control_request_duration_seconds", "histogram",
-	       "Time from a control request's arrival to its reply (waiting commands included).");
-	json_array_foreach(json_object_get(h, "le"), i, row) {
-		fprintf(f, "cirque_control_request_duration_seconds_bucket{le=\"%g\"}",
-			json_number_value(row));
-		value(f, json_array_get(counts, i));
-	}
-	fputs("cirque_control_request_duration_seconds_bucket{le=\"+Inf\"}", f);
-	value(f, json_array_get(counts, json_array_size(counts) - 1));
-	fputs("cirque_control_request_duration_seconds_sum", f);
-	value(f, json_object_get(h, "sum"));
-	fputs("cirque_control_request_duration_seconds_count", f);
-	value(f, json_object_get(h, "count"));
+	request_durations(f, json_object_get(d, "request_seconds"));
 
 	family(f, "cirque_reloads_total", "counter",
 	       "Configuration reloads, by outcome (ok; failed: the running one was kept).");

@@ -95,11 +95,14 @@ scrape
 	fail "status error: $(grep requests_total "$M")"
 [ "$(value 'cirque_reloads_total{outcome="failed"}')" = 1 ] || fail "1 failed reload"
 [ "$(value 'cirque_reloads_total{outcome="ok"}')" = 1 ] || fail "1 reload"
-total=$(awk '/^cirque_control_requests_total\{/ { s += $2 } END { print s }' "$M")
-[ "$(value 'cirque_control_request_duration_seconds_count')" = "$total" ] ||
-	fail "histogram count $(value 'cirque_control_request_duration_seconds_count') != requests $total"
-[ "$(value 'cirque_control_request_duration_seconds_bucket{le="+Inf"}')" = "$total" ] || fail "+Inf bucket"
-awk '/^cirque_control_request_duration_seconds_bucket/ { if ($2 < prev) exit 1; prev = $2 }' "$M" ||
+# Per command: the histogram's count is the requests answered, ok or not; buckets cumulative.
+status_total=$(awk '/^cirque_control_requests_total\{command="status",/ { s += $2 } END { print s }' "$M")
+[ "$(value 'cirque_control_request_duration_seconds_count{command="status"}')" = "$status_total" ] ||
+	fail "status: histogram count != requests $status_total"
+[ "$(value 'cirque_control_request_duration_seconds_bucket{command="status",le="+Inf"}')" = "$status_total" ] ||
+	fail "status: +Inf bucket"
+[ "$(value 'cirque_control_request_duration_seconds_count{command="unknown"}')" = 1 ] || fail "unknown: count"
+awk '/^cirque_control_request_duration_seconds_bucket\{command="metrics"/ { if ($2 < prev) exit 1; prev = $2 }' "$M" ||
 	fail "buckets are not cumulative"
 promtool check metrics <"$M" >"$T/promtool.out" 2>&1 || fail "promtool after the changes: $(cat "$T/promtool.out")"
 

@@ -10,8 +10,9 @@ static const char *reply_json =
 	" \"cpu_seconds\": 0.25, \"rss_bytes\": 4096,"
 	" \"requests\": [{\"command\": \"status\", \"outcome\": \"ok\", \"count\": 3},"
 	"  {\"command\": \"\", \"outcome\": \"error\", \"count\": 1}],"
-	" \"request_seconds\": {\"le\": [0.001, 0.01], \"counts\": [2, 3, 4], \"sum\": 1.5,"
-	"  \"count\": 4},"
+	" \"request_seconds\": {\"le\": [0.001, 0.01], \"commands\": ["
+	"  {\"command\": \"status\", \"counts\": [2, 3, 3], \"sum\": 0.5, \"count\": 3},"
+	"  {\"command\": \"\", \"counts\": [0, 0, 1], \"sum\": 1, \"count\": 1}]},"
 	" \"reloads\": {\"ok\": 1, \"failed\": 2}, \"output_dropped\": {\"lines\": 5, \"bytes\": 50}},"
 	" \"watchers\": [{\"name\": \"a\\\"b\\\\c\\nd\", \"status\": \"active\", \"numprocesses\": 2,"
 	"  \"spawns\": 4, \"restarts\": 2, \"spawn_failures\": 0,"
@@ -110,11 +111,17 @@ TEST(daemon_figures)
 	CHECK(has_line(text, "cirque_build_info{version=\"1.2\"} 1"));
 	CHECK(has_line(text, "cirque_control_requests_total{command=\"status\",outcome=\"ok\"} 3"));
 	CHECK(has_line(text, "cirque_control_requests_total{command=\"unknown\",outcome=\"error\"} 1"));
-	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{le=\"0.001\"} 2"));
-	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{le=\"0.01\"} 3"));
-	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{le=\"+Inf\"} 4"));
-	CHECK(has_line(text, "cirque_control_request_duration_seconds_count 4"));
-	CHECK(has_line(text, "cirque_control_request_duration_seconds_sum 1.5"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{command=\"status\","
+			     "le=\"0.001\"} 2"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{command=\"status\","
+			     "le=\"0.01\"} 3"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{command=\"status\","
+			     "le=\"+Inf\"} 3"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_count{command=\"status\"} 3"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_sum{command=\"status\"} 0.5"));
+	CHECK(has_line(text, "cirque_control_request_duration_seconds_bucket{command=\"unknown\","
+			     "le=\"+Inf\"} 1"));
+	CHECK(count_of(text, "# TYPE cirque_control_request_duration_seconds histogram\n") == 1);
 	CHECK(has_line(text, "cirque_reloads_total{outcome=\"failed\"} 2"));
 	CHECK(has_line(text, "cirque_daemon_start_time_seconds 1700000000.5"));
 	free(text);
