@@ -2,8 +2,9 @@
  *
  * A separate program, like circus-web beside circusd: the daemon that runs as root carries no
  * HTTP parser, and this one talks to it only as a client of its control and event sockets.
- * HTTP is libmicrohttpd's (a thread per connection, bounded): a browser's event stream is a
- * thread waiting on the relay (web_cirqued.c), a request a thread waiting on cirqued.
+ * HTTP is libmicrohttpd's, on a pool of epoll threads: a browser's event stream is suspended
+ * while it waits for the relay (web_cirqued.c), so it holds no thread; a request waits on
+ * cirqued in its pool thread (cirqued answers at once, and fails at once when it is gone).
  *
  * Security: it listens on loopback unless told otherwise, and then only with TLS and tokens.
  * Every request must name a host it is served as (DNS rebinding). Actions need actions: true
@@ -32,12 +33,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNECTIONS 64
-#define MAX_PER_IP 32
+#define MAX_CONNECTIONS 1000            /* each costs its memory pool, never a thread */
+#define MAX_PER_IP 500
+#define HTTP_THREADS 4                 /* libmicrohttpd's pool: each an epoll loop */
 #define IDLE_TIMEOUT 20               /* seconds a connection may stay silent */
 #define MEMORY_PER_CONNECTION (32 * 1024)  /* larger headers get 431 */
 #define MAX_FORM 4096                 /* an action is a few short fields */
@@ -511,25 +514,54 @@ static enum MHD_Result serve_output(struct MHD_Connection *conn, bool as_json)
 			     "text/html; charset=utf-8", page, len, MHD_RESPMEM_MUST_FREE);
 }
 
+/* A browser's event stream: its place in the relay, and its connection, suspended while it
+ * waits (it then holds no thread: a thousand open dashboards cost memory only). */
+struct event_stream {
+	struct relay_cursor cursor;
+	struct MHD_Connection *conn;
+};
+
+static void stream_suspend(void *arg)
+{
+	MHD_suspend_connection(((struct event_stream *)arg)->conn);
+}
+
+static void stream_resume(void *arg)
+{
+	MHD_resume_connection(((struct event_stream *)arg)->conn);
+}
+
 static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	size_t n = relay_read(cls, buf, max);
+	struct event_stream *s = cls;
+	size_t n = relay_read(&s->cursor, buf, max);
 
 	(void)pos;
-	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+	if (n == RELAY_PARKED)
+		return 0;  /* suspended: called again once resumed */
+	return n != RELAY_END ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void end_events(void *cls)
+{
+	struct event_stream *s = cls;
+
+	relay_cursor_done(&s->cursor);
+	free(s);
 }
 
 static enum MHD_Result serve_events(struct MHD_Connection *conn)
 {
-	struct relay_cursor *cursor = xmalloc(sizeof(*cursor));
+	struct event_stream *s = xmalloc(sizeof(*s));
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	relay_cursor_init(cursor);
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_events, cursor,
-					      free);
+	s->conn = conn;
+	relay_cursor_init(&s->cursor, stream_suspend, stream_resume, s);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_events, s,
+					      end_events);
 	if (r == NULL) {
-		free(cursor);
+		free(s);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
@@ -811,9 +843,20 @@ static void load_tokens_or_exit(void)
 	tokens = loaded;
 }
 
+/* Room for MAX_CONNECTIONS: the soft limit raised to the hard one (1024 is the usual soft). */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static struct MHD_Daemon *start_http(const struct listen_address *l, char *cert, char *key)
 {
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | (l->ipv6 ? MHD_USE_IPv6 : 0) | (cert ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem tls[] = {
 		{ cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
@@ -827,7 +870,7 @@ static struct MHD_Daemon *start_http(const struct listen_address *l, char *cert,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_IP,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_PER_CONNECTION,
-				MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				MHD_OPTION_ARRAY, tls,
 				MHD_OPTION_END);
@@ -890,6 +933,7 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_descriptor_limit();
 	if (cirqued_init(config.endpoint) < 0 || relay_start() < 0) {
 		say("cannot start: %s", strerror(errno));
 		return 1;

@@ -141,7 +141,43 @@ static struct {
 	bool stopping;
 	pthread_t thread;
 	bool started;
+	struct relay_cursor *parked;  /* streams waiting for an event, suspended */
 } relay = { .lock = PTHREAD_MUTEX_INITIALIZER, .added = PTHREAD_COND_INITIALIZER, .next = 1 };
+
+static void unpark(struct relay_cursor *c)
+{
+	if (c->prev_parked)
+		c->prev_parked->next_parked = c->next_parked;
+	else
+		relay.parked = c->next_parked;
+	if (c->next_parked)
+		c->next_parked->prev_parked = c->prev_parked;
+	c->next_parked = c->prev_parked = NULL;
+	c->parked = false;
+}
+
+/* Resumes every parked stream (KEEPALIVE: for its keep-alive comment). Taken off the list
+ * under the lock, resumed outside it: a parked connection is suspended, so nothing can close
+ * (and free) it meanwhile. */
+static void wake_parked(bool keepalive)
+{
+	struct relay_cursor *list[256];
+	int n;
+
+	do {
+		n = 0;
+		pthread_mutex_lock(&relay.lock);
+		while (relay.parked && n < (int)(sizeof(list) / sizeof(list[0]))) {
+			struct relay_cursor *c = relay.parked;
+			unpark(c);
+			c->keepalive_due = keepalive;
+			list[n++] = c;
+		}
+		pthread_mutex_unlock(&relay.lock);
+		for (int i = 0; i < n; i++)
+			list[i]->resume(list[i]->arg);
+	} while (n == (int)(sizeof(list) / sizeof(list[0])));
+}
 
 static void relay_add(const char *topic, size_t topic_len, const char *body, size_t body_len)
 {
@@ -161,6 +197,7 @@ static void relay_add(const char *topic, size_t topic_len, const char *body, siz
 	relay.next++;
 	pthread_cond_broadcast(&relay.added);
 	pthread_mutex_unlock(&relay.lock);
+	wake_parked(false);
 }
 
 static bool relay_stopping(void)
@@ -198,6 +235,7 @@ static char *find_pubsub_endpoint(void)
 		json_decref(reply);
 		if (out)
 			return out;
+		wake_parked(true);  /* their keep-alive, every 2 s while cirqued is away */
 		relay_pause(2);
 	}
 	return NULL;
@@ -208,10 +246,18 @@ static char *find_pubsub_endpoint(void)
  * by itself to a restarted cirqued at the same endpoint). */
 static void relay_loop(void *sub, void *wake)
 {
+	double keepalive_at = monotonic() + KEEPALIVE_SECONDS;
+
 	while (!relay_stopping()) {
 		zmq_pollitem_t items[] = { { sub, 0, ZMQ_POLLIN, 0 }, { wake, 0, ZMQ_POLLIN, 0 } };
-		if (zmq_poll(items, 2, -1) <= 0 || (items[1].revents & ZMQ_POLLIN))
-			continue;  /* EINTR, or woken to stop: the loop's test says */
+		double left = keepalive_at - monotonic();
+		int rc = zmq_poll(items, 2, left > 0 ? (long)(left * 1000) + 1 : 0);
+		if (monotonic() >= keepalive_at) {  /* cirque-web's own round: cirqued is not asked */
+			wake_parked(true);
+			keepalive_at = monotonic() + KEEPALIVE_SECONDS;
+		}
+		if (rc <= 0 || (items[1].revents & ZMQ_POLLIN))
+			continue;  /* EINTR, the round, or woken to stop: the loop's test says */
 		zmq_msg_t topic, body;
 		int more = 0;
 		size_t more_size = sizeof(more);
@@ -289,6 +335,7 @@ void relay_stop(void)
 	relay.stopping = true;
 	pthread_cond_broadcast(&relay.added);
 	pthread_mutex_unlock(&relay.lock);
+	wake_parked(false);  /* each stream then ends; none stays suspended (libmicrohttpd's rule) */
 	if (poke) {
 		zmq_setsockopt(poke, ZMQ_LINGER, &zero, sizeof(zero));
 		if (zmq_connect(poke, WAKE_ENDPOINT) == 0)
@@ -308,11 +355,23 @@ void relay_stop(void)
 	}
 }
 
-void relay_cursor_init(struct relay_cursor *cursor)
+void relay_cursor_init(struct relay_cursor *cursor, void (*suspend)(void *),
+		       void (*resume)(void *), void *arg)
 {
+	memset(cursor, 0, sizeof(*cursor));
+	cursor->suspend = suspend;
+	cursor->resume = resume;
+	cursor->arg = arg;
 	pthread_mutex_lock(&relay.lock);
 	cursor->next = relay.next;  /* from now on: the page fetched the state itself */
-	cursor->greeted = false;
+	pthread_mutex_unlock(&relay.lock);
+}
+
+void relay_cursor_done(struct relay_cursor *cursor)
+{
+	pthread_mutex_lock(&relay.lock);
+	if (cursor->parked)  /* never: a parked stream is suspended and cannot close */
+		unpark(cursor);
 	pthread_mutex_unlock(&relay.lock);
 }
 
@@ -329,26 +388,34 @@ static size_t copy_out(char *buf, size_t max, const char *text)
 size_t relay_read(struct relay_cursor *cursor, char *buf, size_t max)
 {
 	size_t used = 0;
-	struct timespec deadline;
 
 	if (!cursor->greeted) {
 		/* at once, so that the browser knows the stream is open (and proxies flush) */
 		cursor->greeted = true;
 		return copy_out(buf, max, ": cirque-web\nretry: 2000\n\n");
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += KEEPALIVE_SECONDS;
 	pthread_mutex_lock(&relay.lock);
-	while (!relay.stopping && cursor->next == relay.next)
-		if (pthread_cond_timedwait(&relay.added, &relay.lock, &deadline) == ETIMEDOUT)
-			break;
 	if (relay.stopping) {
 		pthread_mutex_unlock(&relay.lock);
-		return 0;
+		return RELAY_END;
 	}
 	if (cursor->next == relay.next) {
-		used = copy_out(buf, max, ": keepalive\n\n");
+		if (cursor->keepalive_due) {
+			cursor->keepalive_due = false;
+			used = copy_out(buf, max, ": keepalive\n\n");
+		} else {  /* nothing yet: park, suspended, until an event or the next round */
+			cursor->parked = true;
+			cursor->prev_parked = NULL;
+			cursor->next_parked = relay.parked;
+			if (relay.parked)
+				relay.parked->prev_parked = cursor;
+			relay.parked = cursor;
+			cursor->suspend(cursor->arg);
+			pthread_mutex_unlock(&relay.lock);
+			return RELAY_PARKED;
+		}
 	} else {
+		cursor->keepalive_due = false;
 		if (relay.next - cursor->next > RING_SIZE) {  /* it fell behind: start afresh */
 			used = copy_out(buf, max, RESYNC);
 			cursor->next = relay.next;
@@ -363,5 +430,5 @@ size_t relay_read(struct relay_cursor *cursor, char *buf, size_t max)
 		}
 	}
 	pthread_mutex_unlock(&relay.lock);
-	return used;
+	return used > 0 ? used : copy_out(buf, max, ": keepalive\n\n");
 }

@@ -21,15 +21,30 @@ json_t *cirqued_call(const char *command, json_t *props, double timeout, char *w
  * globaloptions, again whenever cirqued cannot be reached), keeping the last ones in a ring. */
 int relay_start(void);
 void relay_stop(void);
-/* A browser's place in the ring. */
+/* A browser's place in the ring. Its stream never holds a thread while it waits: with nothing
+ * to send, relay_read parks it (SUSPEND, called with the relay's lock held, so that no event
+ * can slip between the look and the park), and the relay calls RESUME (outside its lock) when
+ * an event comes, every 15 s for a keep-alive comment, and when it stops. */
 struct relay_cursor {
 	uint64_t next;                /* sequence number of the next event it gets */
 	bool greeted;
+	bool parked;                  /* SUSPEND was called, RESUME not yet */
+	bool keepalive_due;           /* woken by the keep-alive round */
+	void (*suspend)(void *arg);
+	void (*resume)(void *arg);
+	void *arg;
+	struct relay_cursor *next_parked, *prev_parked;
 };
-void relay_cursor_init(struct relay_cursor *cursor);
+void relay_cursor_init(struct relay_cursor *cursor, void (*suspend)(void *),
+		       void (*resume)(void *), void *arg);
+/* The cursor's stream is over (its connection closed): it is forgotten. */
+void relay_cursor_done(struct relay_cursor *cursor);
 /* Writes the next Server-Sent Events into BUF (at most MAX bytes): the events after CURSOR,
- * "event: resync" when it fell behind the ring, a comment every 15 s of silence (which also
- * finds a browser gone). Waits for one; returns 0 when the relay stops (end of stream). */
+ * "event: resync" when it fell behind the ring, a comment after 15 s of silence (which also
+ * finds a browser gone). Returns the bytes written; RELAY_PARKED when there is nothing yet (the
+ * cursor was suspended: return 0 to the server); RELAY_END when the relay stops. */
+#define RELAY_PARKED ((size_t)-1)
+#define RELAY_END ((size_t)0)
 size_t relay_read(struct relay_cursor *cursor, char *buf, size_t max);
 
 #endif

@@ -151,12 +151,30 @@ code=$(head -c 9000 /dev/zero | tr '\0' a | curl -s -o /dev/null -w '%{http_code
 [ "$code" = 413 ] || [ "$code" = 400 ] || fail "a large form: $code"
 garbage=$(printf 'GARBAGE \x01\x02 /\r\n\r\n' | timeout 5 curl -s "telnet://127.0.0.1:$PORT" | head -n 1)
 case "$garbage" in HTTP/1.1\ 4*) ;; *) fail "garbage got: $garbage" ;; esac
-# Silent connections (a slow client): the others are still served at once.
+# Silent connections (a slow client) and open event streams hold no thread: with 200 of each,
+# a request is still served at once and every stream gets the next event.
 SILENT=""
-for i in $(seq 20); do exec {fd}<>/dev/tcp/127.0.0.1/$PORT; SILENT="$SILENT $fd"; done
-curl -sf --max-time 5 -o /dev/null "$U/healthz" || fail "20 silent connections blocked a request"
+for i in $(seq 200); do exec {fd}<>/dev/tcp/127.0.0.1/$PORT; SILENT="$SILENT $fd"; done
+STREAMS=""
+for i in $(seq 200); do curl -sN --max-time 30 "$U/events" >"$T/stream.$i" 2>/dev/null & STREAMS="$STREAMS $!"; done
+wait_for 20 '[ "$(grep -l "^retry:" "$T"/stream.* | wc -l)" = 200 ]' ||
+	fail "200 event streams did not all open: $(grep -l "^retry:" "$T"/stream.* | wc -l)"
+curl -sf --max-time 5 -o /dev/null "$U/healthz" || fail "200 silent connections and 200 streams blocked a request"
+victim=$(children_matching "$APP" | head -n 1)
+kill -9 "$victim"
+wait_for 20 '[ "$(grep -l "watcher.app.reap.*$victim" "$T"/stream.* | wc -l)" = 200 ]' ||
+	fail "the reap reached $(grep -l "watcher.app.reap.*$victim" "$T"/stream.* | wc -l) of 200 streams"
+wait_count "$APP" 3
 for fd in $SILENT; do exec {fd}>&-; done
 kill -0 "$WPID" || fail "cirque-web died"
+# SIGTERM with 200 streams open (suspended, waiting): it ends them and exits cleanly.
+kill "$WPID"
+wait_for 10 '! kill -0 $WPID 2>/dev/null' || fail "cirque-web did not stop with streams open"
+wait "$WPID"; rc=$?
+[ "$rc" = 0 ] || fail "cirque-web exited $rc with streams open: $(tail -n 5 "$WLOG")"
+grep -qi 'panic\|suspended' "$WLOG" && fail "libmicrohttpd complained: $(grep -i 'panic\|suspended' "$WLOG")"
+wait $STREAMS  # the curls, ended by the stop
+start_web "$W" "$U"
 [ "$(count_matching "$APP")" = 3 ] || fail "bad HTTP changed something"
 stop_web
 
