@@ -838,6 +838,7 @@ static void load_tokens_or_exit(void)
 	if (config.token_file && web_tokens_load(config.token_file, loaded, why,
 						 sizeof(why)) < 0) {
 		say("%s", why);
+		web_tokens_free(loaded);
 		exit(1);
 	}
 	tokens = loaded;
@@ -957,17 +958,28 @@ int main(int argc, char **argv)
 		struct web_tokens *fresh = xcalloc(1, sizeof(*fresh));
 		if (config.token_file && web_tokens_load(config.token_file, fresh, why,
 							 sizeof(why)) == 0) {
+			/* a request may still be comparing with the old set: freed at the end */
+			fresh->replaced = tokens != &no_tokens ? tokens : NULL;
 			__atomic_store_n(&tokens, fresh, __ATOMIC_RELEASE);
 			say("SIGHUP: %d token%s loaded (other settings apply at a restart)",
 			    fresh->count, fresh->count == 1 ? "" : "s");
-		} else if (config.token_file) {
-			say("SIGHUP: %s; keeping the tokens loaded", why);
+		} else {
+			if (config.token_file)
+				say("SIGHUP: %s; keeping the tokens loaded", why);
+			web_tokens_free(fresh);
 		}
 	}
 	say("stopping");
 	relay_stop();
 	MHD_stop_daemon(http);
 	cirqued_shutdown();
+	if (tokens != &no_tokens)
+		web_tokens_free(tokens);
+	for (int i = 0; i < nallowed_hosts; i++)
+		free(allowed_hosts[i]);
+	for (int i = 0; i < nallowed_origins; i++)
+		free(allowed_origins[i]);
+	web_config_free(&config);
 	free(cert);
 	free(key);
 	return 0;

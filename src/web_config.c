@@ -280,6 +280,20 @@ int web_tokens_load(const char *path, struct web_tokens *out, char *why, size_t 
 	return 0;
 }
 
+void web_tokens_free(struct web_tokens *t)
+{
+	while (t) {
+		struct web_tokens *older = t->replaced;
+		for (int i = 0; i < t->count; i++) {
+			explicit_bzero(t->tokens[i], strlen(t->tokens[i]));
+			free(t->tokens[i]);
+			free(t->names[i]);
+		}
+		free(t);
+		t = older;
+	}
+}
+
 /* Compares in full, whatever the lengths: the time says nothing of where they differ. */
 static bool same_secret(const char *a, size_t alen, const char *b)
 {

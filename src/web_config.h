@@ -34,7 +34,10 @@ struct web_tokens {
 	char *names[WEB_MAX_TOKENS];
 	char *tokens[WEB_MAX_TOKENS];
 	int count;
+	struct web_tokens *replaced;  /* the set this one replaced (SIGHUP), kept until the end */
 };
+/* Frees T and every set it replaced (tokens wiped first). */
+void web_tokens_free(struct web_tokens *t);
 int web_tokens_load(const char *path, struct web_tokens *out, char *why, size_t size);
 /* The name of the token TOKEN (LEN bytes) is, or NULL. Every token is compared in full, in time
  * that does not depend on where they differ. */
