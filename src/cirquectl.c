@@ -1377,8 +1377,9 @@ static int change_count(struct client *c, const char *command, int argc, char **
 			json_t *count = NULL;
 			if (!json_object_get(reply, "numprocesses"))
 				simple(c, "numprocesses", json_pack("{s:s}", "name", argv[0]), &count);
-			printf("%s: %lld processes\n", argv[0], json_integer_value(json_object_get(
-				       count ? count : reply, "numprocesses")));
+			long long n = json_integer_value(json_object_get(count ? count : reply,
+									 "numprocesses"));
+			printf("%s: %lld process%s\n", argv[0], n, n == 1 ? "" : "es");
 			json_decref(count);
 		} else
 			printf("%s: ERROR (%s)\n", argv[0], is_no_such(reply) ? "no such process"

@@ -149,6 +149,10 @@ wait_count "$WEB" 5
 c decr web 3; expect 0 "web: 2 processes"
 wait_count "$WEB" 2
 [ "$(children_matching "$WEB" | sort)" = "$before" ] || fail "incr then decr replaced the original processes"
+c decr web 1; expect 0 "web: 1 process"
+wait_count "$WEB" 1
+c incr web; expect 0 "web: 2 processes"
+wait_count "$WEB" 2
 c decr web 0; [ "$rc" -eq 2 ] || fail "decr web 0: exit $rc, expected 2 (usage)"
 c incr nosuch; [ "$rc" -eq 4 ] || fail "incr nosuch: exit $rc, expected 4"
 
