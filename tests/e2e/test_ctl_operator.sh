@@ -122,6 +122,8 @@ for line in "update" "reload web --no-wait" "status web"; do
 done
 [ "$(ctl --json update | /usr/bin/python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
 	fail "--json update: not a list of its two replies"
+# The reload asked for with --no-wait (and the updates) settle before states are asserted below.
+wait_for 30 '! ctl status web | grep -qE "STOPPING|STARTING"' || fail "web never settled: $(ctl status web)"
 # --- help COMMAND gives that command's usage; a parked watcher (numprocesses 0) is no failure -------
 c help stop; expect 0 "stop name[:wid]...|all [--no-wait]
   stop watchers or processes gracefully"
