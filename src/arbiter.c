@@ -4,6 +4,7 @@
 #include "cgroup.h"
 
 #include "events.h"
+#include "hook.h"
 #include "notify.h"
 #include "sockets.h"
 #include "stream.h"
@@ -282,8 +283,9 @@ static int adopted_children(const struct arbiter *a, pid_t *pids, int max)
 				ours_from_start = ours_from_start || a->initial_children[i] == pid;
 			for (int i = 0; a && i < a->nreleased; i++)  /* rm with nostop */
 				ours_from_start = ours_from_start || a->released[i] == pid;
-			/* A zombie is gone already: the reaper's scan takes it. */
-			if (!ours_from_start && !proc_is_zombie(pid))
+			/* A zombie is gone already: the reaper's scan takes it. A hook still
+			 * running is killed at exit (hook_shutdown). */
+			if (!ours_from_start && !hook_owns_pid(pid) && !proc_is_zombie(pid))
 				pids[n++] = pid;
 		}
 	}
@@ -327,7 +329,7 @@ static int untracked_children(pid_t **out)
 			ours_from_start = ours_from_start || a->initial_children[k] == pid;
 		for (int k = 0; a && k < a->nreleased; k++)
 			ours_from_start = ours_from_start || a->released[k] == pid;
-		if (!ours_from_start &&
+		if (!ours_from_start && !hook_owns_pid(pid) &&
 		    !bsearch(&pid, tracked, (size_t)ntracked, sizeof(pid_t), compare_pid))
 			children[kept++] = pid;
 	}
@@ -490,6 +492,18 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	else
 		payload = json_object();
 	events_publish_watcher(a->events, w->name, event, payload);
+}
+
+/* Each hook run's end (hook.h) on the PUB socket: watcher.<name>.hook. */
+static void on_hook_event(const char *watcher, json_t *payload, void *arg)
+{
+	struct arbiter *a = arg;
+
+	if (a->events == NULL) {
+		json_decref(payload);
+		return;
+	}
+	events_publish_watcher(a->events, watcher, "hook", payload);
 }
 
 /* The newest removed watcher of NAME, still stopping, that no other follows yet. */
@@ -757,6 +771,7 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->config_path = xstrdup(config->path);
 	orphans_owner = a;
 	watcher_set_orphan_source(untracked_children);
+	hook_set_publisher(on_hook_event, a);
 	raise_nofile(a);
 	fd_reserve_init();
 	/* Children we have before spawning anything came with the process that exec'd us (a

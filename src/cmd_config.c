@@ -302,13 +302,54 @@ static int signal_process_tree(pid_t pid, int sig, long childpid, bool children,
 	return sent;
 }
 
+/* A signal command waiting for its processes' before_signal hooks (watcher.h). */
+struct signal_request {
+	struct request *req;
+	long pid, childpid;           /* one process (and one child of it), or 0 */
+	bool children, recursive;
+	int error;                    /* errno of the one signal asked for, when it failed */
+};
+
+static int send_to_tree(pid_t pid, int sig, void *arg)
+{
+	struct signal_request *sr = arg;
+
+	if (signal_process_tree(pid, sig, sr->childpid, sr->children, sr->recursive) < 0) {
+		sr->error = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static void on_signalled(struct watcher *w, int sent, int skipped, const char *why, void *arg)
+{
+	struct signal_request *sr = arg;
+	const char *name = w->name;
+
+	if (skipped > 0) {
+		control_error(sr->req, CONTROL_ECOMMAND, "signal to %d process%s of %s skipped: %s",
+			      skipped, skipped == 1 ? "" : "es", name, why ? why : "?");
+	} else if (sr->pid && sent == 0 && sr->error == ESRCH && sr->childpid) {
+		control_fail(sr->req, REPLY_ESRCH, "process %ld is not a child of %ld", sr->childpid,
+			     sr->pid);
+	} else if (sr->pid && sent == 0 && sr->error) {
+		control_error(sr->req, CONTROL_EOS, "cannot signal %ld: %s", sr->pid,
+			      strerror(sr->error));
+	} else if (sr->pid && sent == 0) {
+		control_fail(sr->req, REPLY_ESRCH, "process %ld not found in %s", sr->pid, name);
+	} else {
+		control_ok(sr->req);
+	}
+	free(sr);
+}
+
 void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	json_t *signum = json_object_get(props, "signum");
 	bool children = prop_bool(props, "children", false);
 	bool recursive = prop_bool(props, "recursive", false);
 	long pid, childpid;
-	int sig;
+	int sig, n = 0;
 
 	(void)a;
 	if (!signal_from_json(signum, &sig)) {
@@ -331,30 +372,28 @@ void cmd_signal(struct arbiter *a, struct request *req, json_t *props, struct wa
 		control_error(req, CONTROL_EMESSAGE, "cannot specify childpid without pid");
 		return;
 	}
+	pid_t *pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
 	if (pid != 0) {
 		struct process *p = find_process(w, pid);
 		if (p == NULL) {
+			free(pids);
 			control_fail(req, REPLY_ESRCH, "process %ld not found in %s", pid, w->name);
 			return;
 		}
-		if (signal_process_tree(p->pid, sig, childpid, children, recursive) < 0) {
-			if (errno == ESRCH && childpid)
-				control_fail(req, REPLY_ESRCH, "process %ld is not a child of %ld",
-					     childpid, pid);
-			else
-				control_error(req, CONTROL_EOS, "cannot signal %ld: %s", pid,
-					      strerror(errno));
-			return;
-		}
+		pids[n++] = p->pid;
 	} else {
 		for (struct process *p = w->processes; p; p = p->next)
 			if (p->pid > 0)
-				signal_process_tree(p->pid, sig, 0, children, recursive);
+				pids[n++] = p->pid;
 	}
 	log_info("watcher %s: sent SIG%s to %s%s", w->name, signal_name(sig) ? signal_name(sig) : "?",
 		 childpid ? "one child of " : children ? "the children of " : "",
 		 pid ? "one process" : "every process");
-	control_ok(req);
+	struct signal_request *sr = xcalloc(1, sizeof(*sr));
+	*sr = (struct signal_request){ req, pid, childpid, children, recursive, 0 };
+	/* Answered at once without hooks; after each before_signal with them. */
+	watcher_signal_with_hooks(w, pids, n, sig, send_to_tree, on_signalled, sr);
+	free(pids);
 }
 
 void cmd_reopen(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)

@@ -93,11 +93,11 @@ static void op_release(struct op *op, struct watcher *w)
 		if (!op_succeeded(op) && op->wid && w)
 			control_error(op->req, CONTROL_ECOMMAND, "%s of %s:%d did not settle: %s",
 				      verbs[op->kind], w->name, op->wid,
-				      watcher_outcome_text(op->outcome));
+				      watcher_outcome_reason(w, op->outcome));
 		else if (!op_succeeded(op))
 			control_error(op->req, CONTROL_ECOMMAND, "%s of %s did not settle: %s",
 				      verbs[op->kind], op->single && w ? w->name : "some watchers",
-				      watcher_outcome_text(op->outcome));
+				      watcher_outcome_reason(w, op->outcome));
 		else
 			op_reply(op, w);
 	}

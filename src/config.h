@@ -87,6 +87,38 @@ struct socket_config {
 	bool reuseport;               /* SO_REUSEPORT */
 };
 
+/* The points of a watcher's life where a hook (a command) runs (config_hooks.c, hook.c). */
+enum hook_point {
+	HOOK_BEFORE_START,            /* the start waits for it; a failure aborts the start */
+	HOOK_AFTER_START,             /* the start's processes are spawned; a failure stops it */
+	HOOK_BEFORE_SPAWN,            /* a slot's spawn waits for it; a failure is a failed start */
+	HOOK_AFTER_SPAWN,             /* a process was spawned */
+	HOOK_BEFORE_STOP,             /* the stop signals wait for it (never prevents the stop) */
+	HOOK_AFTER_STOP,              /* every process is gone */
+	HOOK_BEFORE_SIGNAL,           /* the signal command's signal waits; a failure skips it */
+	HOOK_AFTER_SIGNAL,            /* the signal command's signal was sent */
+	HOOK_AFTER_REAP,              /* a process's exit was handled (never delays a respawn) */
+	HOOK_COUNT
+};
+/* "before_start", ... as written in the file. */
+const char *hook_point_name(enum hook_point point);
+
+/* One hook: a command, run as a child of cirqued with the watcher's user, groups, environment
+ * and directory unless it says otherwise. */
+struct hook_config {
+	char **argv;                  /* NULL-terminated; NULL: no hook at this point */
+	double timeout;               /* SIGKILL to its process group after this (default 30 s) */
+	bool ignore_failure;          /* a failure is logged only */
+	bool own_ids;                 /* uid or gid given: these ids, not the watcher's */
+	bool set_ids;                 /* own_ids: drop to uid/gid/groups */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char *working_dir;            /* NULL: the watcher's */
+	char **env;                   /* NAME=VALUE added to the watcher's environment, or NULL */
+};
+
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
  * daemon never looks up users or parses text in its loop.
  * An option is a field here and a row of the table in watcher_options.c, which derives its
@@ -137,6 +169,7 @@ struct watcher_config {
 	char *ready_port;             /* substituted per process when it is probed (text) */
 	char *ready_path;             /* READY_UNIX: connect to this socket ($(circus.wid) too) */
 	double ready_timeout;         /* not ready by then: a failed start (default 60 s) */
+	struct hook_config hooks[HOOK_COUNT];  /* by point; argv NULL where there is none */
 	char **use_sockets;           /* sockets passed as fds 3, 4, ... in this order (NULL: none) */
 	bool use_all_sockets;         /* use_sockets: true, every socket in the order defined */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */

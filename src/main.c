@@ -9,6 +9,7 @@
 #include "endpoint.h"
 #include "events.h"
 #include "fdlimit.h"
+#include "hook.h"
 #include "log.h"
 #include "notify.h"
 #include "reaper.h"
@@ -590,6 +591,7 @@ int main(int argc, char **argv)
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */
 	arbiter_free(&arbiter);
+	hook_shutdown();  /* the watchers cancelled theirs: each is killed and reaped */
 	cgroup_teardown();  /* the watchers let go of their cgroups */
 	ready_cleanup();  /* every process is gone: so is every notify socket's use */
 	streams_shutdown();  /* every queued line reaches its file before we exit */

@@ -2,6 +2,7 @@
 #include "watcher.h"
 
 #include "fdlimit.h"
+#include "hook.h"
 #include "launch.h"
 #include "log.h"
 #include "parse.h"
@@ -37,6 +38,18 @@ static void backoff_join(struct process *p, double delay);
 static void queue_leave(struct process *p);
 static bool is_unspawned(const struct process *p);
 static void set_retiring(struct process *p, bool stop_first);
+static void process_spawn(struct process *p);
+static void signal_batches_end(struct watcher *w);
+
+/* Runs W's hook at POINT for P (NULL: the watcher's), with nothing waiting for its end. */
+static void run_hook_alone(struct watcher *w, enum hook_point point, const struct process *p,
+			   pid_t pid, int status)
+{
+	struct hook_event ev = { .point = point, .wid = p ? p->wid : 0, .pid = pid,
+				 .status = status };
+
+	hook_start(w, &ev, NULL, NULL);
+}
 
 static void emit(struct watcher *w, const char *event, pid_t pid, int exit_code)
 {
@@ -135,7 +148,6 @@ static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 	struct watcher *w = p->watcher;
 	bool killed_by_operator = p->quiet_exit;
 
-	(void)pid;
 	ready_unwatch(&p->ready, true);
 	p->exit_expected = exit_is_expected(w->config, status);
 	p->oom_killed = oom_kill_of(w, status);
@@ -151,8 +163,11 @@ static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 	pid_index_remove(p);
 	p->pid = 0;
 	struct proc_policy policy = policy_of(p);
+	struct process reaped = { .wid = p->wid };
 	count_failure(p, killed_by_operator, &policy);
 	process_apply(p, p->exit_expected ? PE_FINISHED : PE_EXITED, &policy);
+	/* Once the exit is handled (a respawn is under way): it never delays one. */
+	run_hook_alone(w, HOOK_AFTER_REAP, &reaped, pid, status);
 	watcher_update(w);
 }
 
@@ -219,6 +234,8 @@ static void process_free(struct process *p)
 	struct watcher *w = p->watcher;
 
 	reaper_unwatch(&p->child);
+	hook_cancel(p->spawn_hook);
+	p->spawn_hook = NULL;
 	ev_timer_stop(w->loop, &p->timer);
 	queue_leave(p);
 	pid_index_remove(p);
@@ -317,6 +334,60 @@ static void spawn_failed(struct process *p, const char *step)
 	process_dispatch(p, PE_SPAWN_FAILED);
 }
 
+/* A before_spawn hook failed: a failed start of P's slot, as a failed exec is (backoff, then
+ * FATAL after max_retry), with the hook's failure shown by status. */
+static void spawn_refused(struct process *p, const struct hook_result *r)
+{
+	struct watcher *w = p->watcher;
+
+	free(p->spawn_error);
+	p->spawn_error = xasprintf("before_spawn hook failed: %s", r->why);
+	log_errorx("watcher %s[%d]: before_spawn hook failed: %s: not spawning", w->name, p->wid,
+		   r->why);
+	p->short_of_resources = false;
+	w->failed_starts++;
+	w->totals.spawn_failures++;
+	p->failures++;
+	process_dispatch(p, PE_SPAWN_FAILED);
+}
+
+static void on_before_spawn_done(const struct hook_result *r, void *arg)
+{
+	struct process *p = arg;
+	struct watcher *w = p->watcher;
+
+	p->spawn_hook = NULL;
+	process_recount(p);  /* no longer unspawned for the counts */
+	if (p->retiring) {  /* replaced or surplus meanwhile: nothing to spawn */
+		process_dispatch(p, PE_STOP);
+	} else if (hook_failed(r)) {
+		spawn_refused(p, r);
+	} else {
+		p->spawn_hook_passed = true;
+		process_spawn(p);
+	}
+	watcher_update(w);
+}
+
+/* P's before_spawn hook, if its watcher has one and it has not passed for this spawn yet:
+ * true when it runs (P waits, STARTING without a pid). */
+static bool spawn_waits_for_hook(struct process *p)
+{
+	struct watcher *w = p->watcher;
+	struct hook_event ev = { .point = HOOK_BEFORE_SPAWN, .wid = p->wid, .status = -1 };
+
+	if (p->spawn_hook_passed) {
+		p->spawn_hook_passed = false;
+		return false;
+	}
+	if (p->spawn_hook || !hook_configured(w, HOOK_BEFORE_SPAWN))
+		return p->spawn_hook != NULL;
+	p->state = PS_STARTING;
+	p->spawn_hook = hook_start(w, &ev, on_before_spawn_done, p);
+	process_recount(p);
+	return p->spawn_hook != NULL;
+}
+
 /* Spawns the process for P's wid; on failure feeds PE_SPAWN_FAILED to the table. */
 static void process_spawn(struct process *p)
 {
@@ -327,6 +398,8 @@ static void process_spawn(struct process *p)
 	const char *failed = NULL;
 	pid_t pid = -1;
 
+	if (spawn_waits_for_hook(p))
+		return;
 	if (ready_prepare(&p->ready) < 0)
 		failed = "create the notify socket for";
 	else if (launch_prepare(p, &launch) < 0)
@@ -366,6 +439,7 @@ static void process_spawn(struct process *p)
 	ready_watch(&p->ready);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
+	run_hook_alone(w, HOOK_AFTER_SPAWN, p, pid, -1);
 }
 
 /* SIGKILLs at graceful_timeout: the first of a burst is said at once, with its wid; those that
@@ -1290,9 +1364,10 @@ static bool spawn_budget_left(struct ev_loop *loop)
 	return true;
 }
 
+/* STARTING without a pid: waiting for its turn to spawn, or for its before_spawn hook. */
 static bool is_unspawned(const struct process *p)
 {
-	return p->queue == &sched.due;
+	return p->queue == &sched.due || p->spawn_hook != NULL;
 }
 
 static void queue_append(struct proc_queue *q, struct process *p)
@@ -1476,6 +1551,8 @@ const char *watcher_slot_pending(const struct watcher *w, int wid)
 		return NULL;
 	if (w->predecessor)
 		return "waiting for the processes of the watcher it replaces to stop";
+	if (w->hook_holding)
+		return "running its before_start hook";
 	if (w->sweeping)
 		return "waiting for what the last stop left behind to end";
 	if (ev_is_active(&w->warmup) && w->config->warmup_delay > 0)
@@ -1577,16 +1654,20 @@ static void on_warmup(struct ev_loop *loop, ev_timer *timer, int revents)
 
 /* A restart spawns nothing until every process it stopped has exited; then its start phase
  * begins (logged and published here, once). */
+static void begin_start_hooks(struct watcher *w);
+
 static bool in_restart_stop_phase(struct watcher *w)
 {
 	if (!w->restarting)
 		return false;
-	if (watcher_count_state(w, PS_STOPPING) > 0 || w->sweeping)
+	if (watcher_count_state(w, PS_STOPPING) > 0 || w->sweeping || w->stop_signals_held ||
+	    w->stop_hook)
 		return true;
 	w->restarting = false;
 	log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
 		 w->numprocesses == 1 ? "" : "es");
 	w->announce_start = true;
+	begin_start_hooks(w);
 	return false;
 }
 
@@ -1652,7 +1733,8 @@ static void reconcile_count(struct watcher *w)
 	target = target_count(w);
 	/* A start that overtook a stop waits for its sweep, as a restart does: nothing new runs in
 	 * a cgroup being killed. */
-	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping)
+	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping ||
+	    w->hook_holding)
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
@@ -1707,7 +1789,8 @@ static bool pausing(const struct process *p)
  * starting, backing off from a failure, or still stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != target_count(w))
+	if (!w->wanted || w->predecessor || w->restarting || w->hook_holding ||
+	    count_wanted(w) != target_count(w))
 		return false;
 	return w->nunsettled == 0;  /* COUNT_UNSETTLED: none starting, stopping or backing off */
 }
@@ -1750,7 +1833,8 @@ static bool slot_started(struct watcher *w, struct waiter *wt)
 		wt->outcome = WATCHER_STOPPED_SINCE;
 		return true;
 	}
-	if (h || w->predecessor || w->restarting || (p = watcher_find_wid(w, wt->wid)) == NULL)
+	if (h || w->predecessor || w->restarting || w->hook_holding ||
+	    (p = watcher_find_wid(w, wt->wid)) == NULL)
 		return false;
 	wt->outcome = p->state == PS_FATAL ? WATCHER_GAVE_UP : WATCHER_DONE;
 	return p->state == PS_RUNNING || p->state == PS_FATAL || p->state == PS_EXITED;
@@ -1843,7 +1927,7 @@ static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
 /* Each wanted slot has a process of this start (none is a stopped one still exiting). */
 static bool all_spawned(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting)
+	if (!w->wanted || w->predecessor || w->restarting || w->hook_holding)
 		return false;
 	return w->nlive >= w->numprocesses;  /* COUNT_LIVE: wanted, not stopping, spawned */
 }
@@ -1851,19 +1935,29 @@ static bool all_spawned(const struct watcher *w)
 /* The events Circus publishes once something is over: "stop" after the reaps of the stopped
  * processes (before a start that follows spawns anything), "start" after the spawns, "reload"
  * when no old process is left. */
+static void on_stop_hook_done(const struct hook_result *r, void *arg);
+static void on_after_start_done(const struct hook_result *r, void *arg);
+
 static void announce_stopped(struct watcher *w)
 {
-	if (w->announce_stop && watcher_count_state(w, PS_STOPPING) == 0) {
+	if (w->announce_stop && !w->stop_signals_held &&
+	    watcher_count_state(w, PS_STOPPING) == 0) {
+		struct hook_event ev = { .point = HOOK_AFTER_STOP, .status = -1 };
 		w->announce_stop = false;
 		emit(w, "stop", 0, 0);
+		hook_cancel(w->stop_hook);
+		w->stop_hook = hook_start(w, &ev, on_stop_hook_done, w);
 	}
 }
 
 static void announce_started(struct watcher *w)
 {
 	if (w->announce_start && all_spawned(w)) {
+		struct hook_event ev = { .point = HOOK_AFTER_START, .status = -1 };
 		w->announce_start = false;
 		emit(w, "start", 0, 0);
+		hook_cancel(w->started_hook);
+		w->started_hook = hook_start(w, &ev, on_after_start_done, w);
 	}
 	if (w->announce_reload && !w->announce_start && start_settled(w) && !replacing(w)) {
 		w->announce_reload = false;
@@ -1957,20 +2051,38 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watche
 	}
 }
 
-/* A stop or a kill: the starts, restarts and reloads waiting are over, undone by it. */
-static void drop_start_intents(struct watcher *w)
+/* The start's hooks are over: before_start (which held the spawns) and after_start. */
+static void end_start_hooks(struct watcher *w)
+{
+	if (w->start_hook)
+		log_info("watcher %s: its before_start hook is cancelled, and the start", w->name);
+	hook_cancel(w->start_hook);
+	hook_cancel(w->started_hook);
+	w->start_hook = w->started_hook = NULL;
+	w->hook_holding = false;
+}
+
+/* The starts, restarts and reloads waiting are over, undone (OUTCOME). */
+static void drop_start_intents_as(struct watcher *w, enum watcher_outcome outcome)
 {
 	w->start_queued = false;  /* a priority level not reached yet no longer starts it */
-	cancel_waiters(w, WAIT_STARTED, WATCHER_STOPPED_SINCE);
-	cancel_waiters(w, WAIT_DECIDED, WATCHER_STOPPED_SINCE);
-	cancel_waiters(w, WAIT_REPLACED, WATCHER_STOPPED_SINCE);
-	cancel_waiters(w, WAIT_REPLACE_QUEUED, WATCHER_STOPPED_SINCE);
+	end_start_hooks(w);
+	cancel_waiters(w, WAIT_STARTED, outcome);
+	cancel_waiters(w, WAIT_DECIDED, outcome);
+	cancel_waiters(w, WAIT_REPLACED, outcome);
+	cancel_waiters(w, WAIT_REPLACE_QUEUED, outcome);
 	w->reload_queued = false;
 	w->restarting = false;
 	w->rolling_wid = 0;
 	w->announce_start = false;
 	w->announce_reload = false;
 	ev_timer_stop(w->loop, &w->warmup);
+}
+
+/* A stop or a kill: the starts, restarts and reloads waiting are over, undone by it. */
+static void drop_start_intents(struct watcher *w)
+{
+	drop_start_intents_as(w, WATCHER_STOPPED_SINCE);
 }
 
 const char *watcher_outcome_text(enum watcher_outcome outcome)
@@ -1983,8 +2095,132 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
 	case WATCHER_REMOVED: return "the watcher was removed";
 	case WATCHER_NO_MEMORY: return "out of memory";
+	case WATCHER_HOOK_FAILED: return "a hook failed";
 	}
 	return "?";
+}
+
+const char *watcher_outcome_reason(const struct watcher *w, enum watcher_outcome outcome)
+{
+	if (outcome == WATCHER_HOOK_FAILED && w && w->hook_failure)
+		return w->hook_failure;
+	return watcher_outcome_text(outcome);
+}
+
+/* --- hooks the watcher waits for (hook.h) ------------------------------------------------------ */
+
+/* A hook aborted the start: the watcher goes back to stopped, its start waiters are told. */
+static void abort_start(struct watcher *w, const struct hook_result *r, const char *what)
+{
+	free(w->hook_failure);
+	w->hook_failure = xasprintf("%s hook failed: %s", hook_point_name(r->point), r->why);
+	log_errorx("watcher %s: %s: %s", w->name, w->hook_failure, what);
+	drop_start_intents_as(w, WATCHER_HOOK_FAILED);
+	cancel_waiters(w, WAIT_SLOT_STARTED, WATCHER_HOOK_FAILED);
+}
+
+static void on_before_start_done(const struct hook_result *r, void *arg)
+{
+	struct watcher *w = arg;
+
+	w->start_hook = NULL;
+	w->hook_holding = false;
+	if (hook_failed(r)) {
+		abort_start(w, r, "the start is aborted, the watcher stays stopped");
+		w->wanted = false;
+		w->nheld = 0;
+		w->announce_stop = false;
+		for (struct process *p = w->processes, *next; p; p = next) {
+			next = p->next;  /* none was spawned; a stop a start overtook goes on */
+			process_dispatch(p, PE_STOP);
+		}
+	}
+	watcher_update(w);
+}
+
+/* Where the start really begins (the watcher becomes wanted, or a restart's start phase):
+ * before_start runs, and nothing spawns until it is over. (A dependency gate goes before.) */
+static void begin_start_hooks(struct watcher *w)
+{
+	struct hook_event ev = { .point = HOOK_BEFORE_START, .status = -1 };
+
+	end_start_hooks(w);
+	free(w->hook_failure);
+	w->hook_failure = NULL;
+	w->start_hook = hook_start(w, &ev, on_before_start_done, w);
+	w->hook_holding = w->start_hook != NULL;
+}
+
+/* As Circus: an after_start that fails stops the watcher. */
+static void on_after_start_done(const struct hook_result *r, void *arg)
+{
+	struct watcher *w = arg;
+
+	w->started_hook = NULL;
+	if (hook_failed(r) && w->wanted) {
+		abort_start(w, r, "stopping the watcher");
+		watcher_stop(w, NULL, NULL);
+		return;
+	}
+	watcher_update(w);
+}
+
+/* after_stop's end (a failure is only logged: the stop is over either way). */
+static void on_stop_hook_done(const struct hook_result *r, void *arg)
+{
+	struct watcher *w = arg;
+
+	(void)r;
+	w->stop_hook = NULL;
+	watcher_update(w);
+}
+
+/* The signals of a whole-watcher stop (stop, restart, rm, shutdown). */
+static void stop_processes(struct watcher *w)
+{
+	begin_sweep(w, w->config->graceful_timeout);
+	for (struct process *p = w->processes, *next; p; p = next) {
+		next = p->next;
+		process_dispatch(p, PE_STOP);  /* a STOPPING process still counts: nothing spawns */
+	}
+}
+
+static void on_before_stop_done(const struct hook_result *r, void *arg)
+{
+	struct watcher *w = arg;
+
+	w->stop_hook = NULL;
+	w->stop_signals_held = false;
+	if (r->outcome != HOOK_OK)
+		log_warnx("watcher %s: before_stop hook failed: %s: stopping anyway (a hook never "
+			  "prevents a stop)", w->name, r->why);
+	stop_processes(w);
+	watcher_update(w);
+}
+
+/* A whole-watcher stop begins (ANNOUNCED: the watcher was running): before_stop first, the
+ * signals when it is over; or the signals now. A stop while before_stop runs joins it. */
+static void begin_stop(struct watcher *w, bool announced)
+{
+	struct hook_event ev = { .point = HOOK_BEFORE_STOP, .status = -1 };
+
+	if (w->stop_signals_held)
+		return;
+	if (announced && (w->stop_hook = hook_start(w, &ev, on_before_stop_done, w)) != NULL) {
+		w->stop_signals_held = true;
+		return;
+	}
+	stop_processes(w);
+}
+
+/* The stop is abandoned (a start overtook it, or a kill comes): before_stop is cancelled. */
+static void drop_stop_hook(struct watcher *w)
+{
+	hook_cancel(w->stop_hook);
+	w->stop_hook = NULL;
+	if (w->stop_signals_held)
+		w->announce_stop = false;  /* nothing was stopped */
+	w->stop_signals_held = false;
 }
 
 struct watcher *watcher_new(struct ev_loop *loop, struct watcher_config *config, int devnull_fd)
@@ -2022,8 +2258,14 @@ void watcher_detach(struct watcher *w)
 	if (w->predecessor)
 		w->predecessor->successor = NULL;
 	w->successor = w->predecessor = NULL;
+	end_start_hooks(w);
+	hook_cancel(w->stop_hook);
+	w->stop_hook = NULL;
+	w->stop_signals_held = false;
 	while (w->processes)  /* only placeholders remain in an idle watcher */
 		process_free(w->processes);
+	signal_batches_end(w);
+	hook_cancel_all_of(w);  /* after_spawn, after_reap: nothing may call back into W */
 	ev_timer_stop(w->loop, &w->warmup);
 	say_escalations(w);  /* before the watcher goes: nothing said is lost */
 	if (w->sweeping)
@@ -2038,6 +2280,7 @@ void watcher_free(struct watcher *w)
 		watcher_detach(w);
 	answer_waiters(w, WATCHER_REMOVED);  /* added after the detach */
 	watcher_config_free(w->config);
+	free(w->hook_failure);
 	free(w->held);
 	free(w->by_wid);
 	free(w);
@@ -2048,10 +2291,12 @@ static void become_wanted(struct watcher *w)
 {
 	if (!w->wanted) {
 		int n = target_count(w);
+		drop_stop_hook(w);  /* a stop still in its before_stop: its processes stay */
 		log_info("watcher %s: starting %d process%s%s", w->name, n, n == 1 ? "" : "es",
 			 w->predecessor ? " once those of the "
 			 "watcher it replaces are gone" : "");
 		w->announce_start = true;
+		begin_start_hooks(w);
 	}
 	w->wanted = true;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
@@ -2195,7 +2440,7 @@ void watcher_restart_slot(struct watcher *w, int wid, watcher_done_fn done, void
 
 void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 {
-	struct process *p, *next;
+	bool announced = w->wanted;
 
 	if (w->wanted) {
 		log_info("watcher %s: stopping", w->name);
@@ -2204,11 +2449,7 @@ void watcher_stop(struct watcher *w, watcher_done_fn done, void *arg)
 	w->wanted = false;
 	w->nheld = 0;  /* stopped, all: a start runs every slot */
 	drop_start_intents(w);
-	begin_sweep(w, w->config->graceful_timeout);
-	for (p = w->processes; p; p = next) {
-		next = p->next;
-		process_dispatch(p, PE_STOP);
-	}
+	begin_stop(w, announced);
 	add_waiter(w, WAIT_STOPPED, done, arg);
 	watcher_update(w);
 }
@@ -2220,23 +2461,26 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 			done(w, WATCHER_REMOVED, arg);
 		return;
 	}
+	bool announced = w->wanted;
+
 	if (w->wanted) {
 		log_info("watcher %s: restarting: every process stops, then new ones start", w->name);
 		w->announce_stop = true;
 	}
+	bool held = w->stop_signals_held;
+
+	drop_stop_hook(w);  /* a stop in its before_stop: the restart's own stop takes over */
+	w->announce_stop = w->announce_stop || announced || held;
+	end_start_hooks(w);
 	w->wanted = true;
 	w->restarting = true;
 	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
-	begin_sweep(w, w->config->graceful_timeout);
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
 	promote_queued_reloads(w);
 	ev_timer_stop(w->loop, &w->warmup);
-	for (struct process *p = w->processes, *next; p; p = next) {
-		next = p->next;
-		process_dispatch(p, PE_STOP);  /* a STOPPING process still counts: nothing spawns */
-	}
+	begin_stop(w, announced);
 	add_waiter(w, WAIT_REPLACED, done, arg);
 	watcher_update(w);
 }
@@ -2262,6 +2506,7 @@ int watcher_release(struct watcher *w, pid_t **pids)
 	*pids = xcalloc((size_t)w->nprocesses + 1, sizeof(pid_t));
 	w->wanted = false;
 	drop_start_intents(w);
+	drop_stop_hook(w);
 	w->announce_stop = false;
 	while (w->processes) {
 		struct process *p = w->processes;
@@ -2282,7 +2527,10 @@ int watcher_release(struct watcher *w, pid_t **pids)
 
 void watcher_kill(struct watcher *w)
 {
-	w->announce_stop = w->announce_stop || w->wanted;
+	bool held = w->stop_signals_held;
+
+	drop_stop_hook(w);
+	w->announce_stop = w->announce_stop || w->wanted || held;
 	w->wanted = false;
 	w->nheld = 0;
 	drop_start_intents(w);
@@ -2340,6 +2588,151 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
 	if (new_limits)
 		watcher_apply_limits(w);
 	watcher_set_numprocesses(w, numprocesses);
+}
+
+/* --- the signal command's hooks ---------------------------------------------------------------- */
+
+struct signal_item {
+	struct signal_batch *batch;
+	pid_t pid;
+	int wid;
+	struct hook_run *run;         /* its before_signal, running */
+};
+
+/* One signal command over some of a watcher's processes, waiting for their before_signal. */
+struct signal_batch {
+	struct signal_batch *next;    /* in the watcher's list */
+	struct watcher *w;
+	int signum;
+	watcher_send_fn send;
+	watcher_signalled_fn done;
+	void *arg;
+	struct signal_item *items;
+	int n, pending, sent, skipped;
+	char *why;                    /* the last skip's reason */
+};
+
+static void signal_batch_free(struct signal_batch *b)
+{
+	for (struct signal_batch **link = &b->w->signal_batches; *link; link = &(*link)->next) {
+		if (*link == b) {
+			*link = b->next;
+			break;
+		}
+	}
+	free(b->items);
+	free(b->why);
+	free(b);
+}
+
+static void signal_batch_end(struct signal_batch *b)
+{
+	struct watcher *w = b->w;
+	watcher_signalled_fn done = b->done;
+	int sent = b->sent, skipped = b->skipped;
+	char *why = b->why;
+	void *arg = b->arg;
+
+	b->why = NULL;
+	signal_batch_free(b);
+	if (done)
+		done(w, sent, skipped, why, arg);
+	free(why);
+}
+
+/* The signal to ITEM's process, if that pid is still the watcher's; after_signal follows. */
+static void signal_item_send(struct signal_item *item)
+{
+	struct signal_batch *b = item->batch;
+	struct process *p = watcher_find_pid(b->w, item->pid);
+	struct process at = { .wid = item->wid };
+
+	if (p == NULL || b->send(item->pid, b->signum, b->arg) < 0)
+		return;
+	b->sent++;
+	run_hook_alone(b->w, HOOK_AFTER_SIGNAL, &at, item->pid, -1);
+}
+
+static void on_before_signal_done(const struct hook_result *r, void *arg)
+{
+	struct signal_item *item = arg;
+	struct signal_batch *b = item->batch;
+
+	item->run = NULL;
+	if (hook_failed(r)) {
+		b->skipped++;
+		free(b->why);
+		b->why = xasprintf("before_signal hook failed: %s", r->why);
+		log_warnx("watcher %s[%d]: %s: SIG%s not sent to pid %d", b->w->name, item->wid,
+			  b->why, signal_name(b->signum) ? signal_name(b->signum) : "?",
+			  (int)item->pid);
+	} else {
+		signal_item_send(item);
+	}
+	if (--b->pending == 0)
+		signal_batch_end(b);
+}
+
+/* The hook's environment sets CIRQUE_SIGNAL; run_hook_alone has no room for it. */
+static void run_signal_hook(struct watcher *w, enum hook_point point, struct signal_item *item,
+			    int signum)
+{
+	struct hook_event ev = { .point = point, .wid = item->wid, .pid = item->pid,
+				 .status = -1, .signum = signum };
+
+	item->run = hook_start(w, &ev, on_before_signal_done, item);
+}
+
+void watcher_signal_with_hooks(struct watcher *w, const pid_t *pids, int npids, int signum,
+			       watcher_send_fn send, watcher_signalled_fn done, void *arg)
+{
+	struct signal_batch *b = xcalloc(1, sizeof(*b));
+	/* As Circus: SIGKILL is never held back by a hook. */
+	bool before = hook_configured(w, HOOK_BEFORE_SIGNAL) && signum != SIGKILL;
+
+	b->w = w;
+	b->signum = signum;
+	b->send = send;
+	b->done = done;
+	b->arg = arg;
+	b->n = npids;
+	b->items = xcalloc((size_t)npids + 1, sizeof(*b->items));
+	b->next = w->signal_batches;
+	w->signal_batches = b;
+	b->pending = 1;  /* while the items are launched */
+	for (int i = 0; i < npids; i++) {
+		struct signal_item *item = &b->items[i];
+		struct process *p = watcher_find_pid(w, pids[i]);
+		item->batch = b;
+		item->pid = pids[i];
+		item->wid = p ? p->wid : 0;
+		if (before)
+			run_signal_hook(w, HOOK_BEFORE_SIGNAL, item, signum);
+		if (item->run)
+			b->pending++;
+		else
+			signal_item_send(item);
+	}
+	if (--b->pending == 0)
+		signal_batch_end(b);
+}
+
+/* W is going away: its signal commands still waiting end (their signals not sent). */
+static void signal_batches_end(struct watcher *w)
+{
+	while (w->signal_batches) {
+		struct signal_batch *b = w->signal_batches;
+		for (int i = 0; i < b->n; i++) {
+			if (b->items[i].run) {
+				hook_cancel(b->items[i].run);
+				b->items[i].run = NULL;
+				b->skipped++;
+			}
+		}
+		free(b->why);
+		b->why = xstrdup("the watcher was removed");
+		signal_batch_end(b);
+	}
 }
 
 int watcher_signal(struct watcher *w, int signum, bool to_group)
@@ -2437,7 +2830,7 @@ struct reaper_child *watcher_child_of_pid(pid_t pid)
 	for (struct process *p = pid_index[pid_slot(pid)]; p; p = p->pid_next)
 		if (p->pid == pid)
 			return &p->child;
-	return NULL;
+	return hook_child_of_pid(pid);  /* a hook is ours too, not an orphan */
 }
 
 /* Every live process is on its way out: all that runs next will be spawned after now. */
@@ -2495,7 +2888,7 @@ const char *watcher_status(const struct watcher *w)
 
 bool watcher_is_idle(const struct watcher *w)
 {
-	return w->nprocesses == 0 && w->predecessor == NULL && !w->sweeping;
+	return w->nprocesses == 0 && w->predecessor == NULL && !w->sweeping && w->stop_hook == NULL;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

@@ -19,6 +19,8 @@
 
 struct watcher;
 struct proc_queue;
+struct hook_run;
+struct signal_batch;
 
 /* How an operation ended, as its waiter is told. */
 enum watcher_outcome {
@@ -29,9 +31,14 @@ enum watcher_outcome {
 	WATCHER_STARTED_SINCE,   /* a later start, restart or reload undid the stop */
 	WATCHER_REMOVED,         /* the watcher was removed (or the daemon is ending) */
 	WATCHER_NO_MEMORY,       /* it could not be waited for */
+	WATCHER_HOOK_FAILED,     /* a hook aborted it (before_start, after_start): see
+				  * watcher_outcome_reason */
 };
 /* "a later stop (or rm) stopped it first", ... for replies and logs. */
 const char *watcher_outcome_text(enum watcher_outcome outcome);
+/* The same, but WATCHER_HOOK_FAILED says which hook and how ("before_start hook failed: exited
+ * 3"), as W last knew it. */
+const char *watcher_outcome_reason(const struct watcher *w, enum watcher_outcome outcome);
 
 /* Called once when a start, restart or reload has settled or a stop has finished. */
 typedef void (*watcher_done_fn)(struct watcher *w, enum watcher_outcome outcome, void *arg);
@@ -99,6 +106,9 @@ struct process {
 	struct proc_queue *queue;     /* the queue it is in, or NULL */
 	struct process *queue_next, *queue_prev;
 	ev_tstamp due;                /* in a backoff queue: when it is to be retried */
+	struct hook_run *spawn_hook;  /* its before_spawn hook running: no spawn until it is over
+				       * (STARTING without a pid, as if queued) */
+	bool spawn_hook_passed;       /* that hook succeeded: the next process_spawn spawns */
 	struct process *pid_next;     /* in the daemon's pid index (pid > 0) */
 	unsigned counted;             /* what the watcher's counters hold of it (watcher.c) */
 	enum proc_state counted_state;
@@ -163,6 +173,15 @@ struct watcher {
 				       * are gone (stop, then start) */
 	bool reload_queued;           /* a reload asked for during a replacement in flight: it
 				       * begins once that one is over (reloads coalesce) */
+	/* Hooks (hook.h) the watcher waits for; the others (after_spawn, after_reap) run alone. */
+	struct hook_run *start_hook;  /* before_start: nothing spawns while it runs (hook_holding) */
+	bool hook_holding;
+	struct hook_run *started_hook;  /* after_start: a failure stops the watcher */
+	struct hook_run *stop_hook;   /* before_stop or after_stop: the stop is not over (not idle,
+				       * a restart's start waits) until it is */
+	bool stop_signals_held;       /* before_stop runs: the stop signals wait for its end */
+	char *hook_failure;           /* why a hook aborted the last start, or NULL */
+	struct signal_batch *signal_batches;  /* signal commands waiting for before_signal */
 	int rolling_wid;              /* the slot whose stop-first replacement is under way: the
 				       * next one waits until its successor is up (0: none) */
 	/* Circus's order of events: "stop" once the processes a stop signalled are reaped,
@@ -306,6 +325,15 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 			 watcher_done_fn done, void *arg);
 /* Circus's watcher states: "active", "starting", "stopping", "stopped". */
 const char *watcher_status(const struct watcher *w);
+/* The signal command with hooks: before_signal (per process; a failure skips its signal,
+ * SIGKILL excepted), SEND(pid) for each process not skipped, then after_signal. DONE(sent,
+ * skipped, why of the last skip, ARG) once all are over (at once when no hook is configured;
+ * the watcher removed meanwhile: skipped). */
+typedef int (*watcher_send_fn)(pid_t pid, int signum, void *arg);
+typedef void (*watcher_signalled_fn)(struct watcher *w, int sent, int skipped, const char *why,
+				     void *arg);
+void watcher_signal_with_hooks(struct watcher *w, const pid_t *pids, int npids, int signum,
+			       watcher_send_fn send, watcher_signalled_fn done, void *arg);
 /* Sends SIGNUM to every running process (to their groups when TO_GROUP). Returns how many. */
 int watcher_signal(struct watcher *w, int signum, bool to_group);
 /* Sends SIGNUM to P (to its group when TO_GROUP): 0, or -1 with errno. */

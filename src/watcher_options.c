@@ -3,6 +3,7 @@
  * (cmd + args + shell, uid + gid, env). */
 #include "watcher_options.h"
 
+#include "config_hooks.h"
 #include "config_sockets.h"
 #include "parse.h"
 #include "yaml_node.h"
@@ -480,6 +481,11 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	return -1;
 }
 
+static int opt_hooks(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
+{
+	return parse_watcher_hooks(ld, path, v, d->wc);
+}
+
 static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 			   struct watcher_draft *d)
 {
@@ -951,6 +957,10 @@ const struct watcher_option watcher_option_table[] = {
 	  .parse = opt_replace, .same = replace_equal, .to_json = replace_json },
 	{ .key = "min_uptime", .type = OPT_DURATION, .offset = FIELD(min_uptime),
 	  .flags = SHOWN, .change = CHANGE_IN_PLACE, .def_seconds = 10 },
+	/* Hooks run beside the processes: a change never restarts them. */
+	{ .key = "hooks", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_hooks, .free = watcher_hooks_free, .same = watcher_hooks_equal,
+	  .to_json = watcher_hooks_json },
 	{ .key = "memory_max", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
 	  .parse = opt_memory_max, .free = free_limits, .same = cgroup_limits_equal,
 	  .to_json = limits_json },
