@@ -41,12 +41,13 @@ static void set_retiring(struct process *p, bool stop_first);
 static void process_spawn(struct process *p);
 static void signal_batches_end(struct watcher *w);
 
-/* Runs W's hook at POINT for P (NULL: the watcher's), with nothing waiting for its end. */
+/* Runs W's hook at POINT for P's slot and PID, with nothing waiting for its end (after_spawn,
+ * after_reap with the exit's STATUS, after_signal with SIGNUM). */
 static void run_hook_alone(struct watcher *w, enum hook_point point, const struct process *p,
-			   pid_t pid, int status)
+			   pid_t pid, int status, int signum)
 {
-	struct hook_event ev = { .point = point, .wid = p ? p->wid : 0, .pid = pid,
-				 .status = status };
+	struct hook_event ev = { .point = point, .wid = p->wid, .pid = pid, .status = status,
+				 .signum = signum };
 
 	hook_start(w, &ev, NULL, NULL);
 }
@@ -167,7 +168,7 @@ static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 	count_failure(p, killed_by_operator, &policy);
 	process_apply(p, p->exit_expected ? PE_FINISHED : PE_EXITED, &policy);
 	/* Once the exit is handled (a respawn is under way): it never delays one. */
-	run_hook_alone(w, HOOK_AFTER_REAP, &reaped, pid, status);
+	run_hook_alone(w, HOOK_AFTER_REAP, &reaped, pid, status, 0);
 	watcher_update(w);
 }
 
@@ -439,7 +440,7 @@ static void process_spawn(struct process *p)
 	ready_watch(&p->ready);
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
-	run_hook_alone(w, HOOK_AFTER_SPAWN, p, pid, -1);
+	run_hook_alone(w, HOOK_AFTER_SPAWN, p, pid, -1, 0);
 }
 
 /* SIGKILLs at graceful_timeout: the first of a burst is said at once, with its wid; those that
@@ -2650,7 +2651,7 @@ static void signal_item_send(struct signal_item *item)
 	if (p == NULL || b->send(item->pid, b->signum, b->arg) < 0)
 		return;
 	b->sent++;
-	run_hook_alone(b->w, HOOK_AFTER_SIGNAL, &at, item->pid, -1);
+	run_hook_alone(b->w, HOOK_AFTER_SIGNAL, &at, item->pid, -1, b->signum);
 }
 
 static void on_before_signal_done(const struct hook_result *r, void *arg)
@@ -2673,11 +2674,10 @@ static void on_before_signal_done(const struct hook_result *r, void *arg)
 		signal_batch_end(b);
 }
 
-/* The hook's environment sets CIRQUE_SIGNAL; run_hook_alone has no room for it. */
-static void run_signal_hook(struct watcher *w, enum hook_point point, struct signal_item *item,
-			    int signum)
+/* ITEM's before_signal, its end awaited. */
+static void run_before_signal(struct watcher *w, struct signal_item *item, int signum)
 {
-	struct hook_event ev = { .point = point, .wid = item->wid, .pid = item->pid,
+	struct hook_event ev = { .point = HOOK_BEFORE_SIGNAL, .wid = item->wid, .pid = item->pid,
 				 .status = -1, .signum = signum };
 
 	item->run = hook_start(w, &ev, on_before_signal_done, item);
@@ -2707,7 +2707,7 @@ void watcher_signal_with_hooks(struct watcher *w, const pid_t *pids, int npids, 
 		item->pid = pids[i];
 		item->wid = p ? p->wid : 0;
 		if (before)
-			run_signal_hook(w, HOOK_BEFORE_SIGNAL, item, signum);
+			run_before_signal(w, item, signum);
 		if (item->run)
 			b->pending++;
 		else

@@ -1455,6 +1455,61 @@ TEST(stream_files)
 		     "watchers.a.stdout.file: unknown placeholder $(circus.pid) (known:");
 }
 
+/* hooks: a command line or a mapping per point; unknown points and before_reap refused. */
+TEST(hooks)
+{
+	struct config *config = load_ok(write_file(
+		"hooks.yaml", "watchers:\n"
+		"  a:\n    cmd: sleep 1\n    working_dir: /tmp\n"
+		"    hooks:\n"
+		"      before_start: /bin/check --quiet \"two words\"\n"
+		"      after_stop: {cmd: notify, args: [a b, c], timeout: 5s, ignore_failure: true,\n"
+		"                   working_dir: /, env: {LEVEL: info}}\n"));
+
+	if (config && CHECK_INT(config->nwatchers, 1)) {
+		const struct hook_config *h = config->watchers[0]->hooks;
+		CHECK_INT(count_words(h[HOOK_BEFORE_START].argv), 3);
+		CHECK_STR(h[HOOK_BEFORE_START].argv[2], "two words");
+		CHECK(h[HOOK_BEFORE_START].timeout == 30);
+		CHECK(!h[HOOK_BEFORE_START].ignore_failure);
+		CHECK_INT(count_words(h[HOOK_AFTER_STOP].argv), 3);
+		CHECK_STR(h[HOOK_AFTER_STOP].argv[1], "a b");
+		CHECK(h[HOOK_AFTER_STOP].timeout == 5);
+		CHECK(h[HOOK_AFTER_STOP].ignore_failure);
+		CHECK_STR(h[HOOK_AFTER_STOP].working_dir, "/");
+		CHECK_STR(h[HOOK_AFTER_STOP].env[0], "LEVEL=info");
+		CHECK(h[HOOK_AFTER_SPAWN].argv == NULL);
+		CHECK_STR(hook_point_name(HOOK_AFTER_REAP), "after_reap");
+		/* A change of a hook applies in place: the processes stay. */
+		struct config *other = load_ok(write_file(
+			"hooks2.yaml", "watchers:\n  a:\n    cmd: sleep 1\n    working_dir: /tmp\n"
+			"    hooks: {before_start: /bin/other}\n"));
+		if (other) {
+			CHECK(watcher_config_same_processes(config->watchers[0], other->watchers[0]));
+			CHECK(!watcher_config_equal(config->watchers[0], other->watchers[0], false));
+		}
+		config_free(other);
+	}
+	config_free(config);
+
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks:\n      before_strat: x\n", 5,
+		     7, "watchers.a.hooks: unknown hook 'before_strat' (did you mean 'before_start'?)");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks:\n      before_reap: x\n", 5,
+		     7, "watchers.a.hooks.before_reap: before_reap has no meaning in cirque: cirqued "
+		     "learns of a process's exit only when it reaps it, so nothing can run before; "
+		     "use after_reap");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks:\n      after_reap: {args: x}\n",
+		     5, 19, "watchers.a.hooks.after_reap: needs cmd:");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks:\n"
+		     "      after_reap: {cmd: x, timeout: 0}\n", 5, 37,
+		     "watchers.a.hooks.after_reap.timeout: must be more than 0");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks:\n"
+		     "      after_reap: {cmd: x, retries: 2}\n", 5, 28,
+		     "watchers.a.hooks.after_reap: unknown key 'retries'");
+	EXPECT_ERROR("watchers:\n  a:\n    cmd: sleep 1\n    hooks: [x]\n", 4, 12,
+		     "watchers.a.hooks: must be a mapping of hook points");
+}
+
 int main(void)
 {
 	umask(022);  /* the files written here must pass the check for root-owned configuration */
@@ -1489,6 +1544,7 @@ int main(void)
 	RUN(alias_bombs);
 	RUN(sockets_errors);
 	RUN(options_table);
+	RUN(hooks);
 #if 1 /* regressions of bugs found and fixed */
 	RUN(known_bugs);
 #endif
