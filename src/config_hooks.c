@@ -353,9 +353,10 @@ void watcher_hooks_json(const struct watcher_config *wc, json_t *out)
 
 	for (int i = 0; i < HOOK_COUNT; i++) {
 		const struct hook_config *hc = &wc->hooks[i];
-		json_t *argv = json_array(), *h;
+		json_t *argv, *h;
 		if (hc->argv == NULL)
 			continue;
+		argv = json_array();
 		for (char **a = hc->argv; *a; a++)
 			json_array_append_new(argv, json_string(*a));
 		h = json_pack("{s:o, s:f, s:b}", "cmd", argv, "timeout", hc->timeout,

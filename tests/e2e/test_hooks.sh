@@ -83,6 +83,23 @@ watchers:
     autostart: false
     hooks:
       before_start: $H held_start 0 300
+  failstart:
+    cmd: $S 3600
+    autostart: false
+    hooks:
+      after_start: $H failstart 2
+  stopfail:
+    cmd: $S 3600
+    autostart: false
+    ready: {delay: 0.1}
+    hooks:
+      before_stop: $H stopfail 1
+  ignored:
+    cmd: $S 3600
+    autostart: false
+    ready: {delay: 0.1}
+    hooks:
+      before_start: {cmd: $H, args: [ignored, 5], ignore_failure: true}
   lingering:
     cmd: $S 3600
     autostart: false
@@ -232,6 +249,32 @@ out=$("$CTL" signal CONT sigfail 2>&1) && fail "signal sigfail succeeded: $out"
 echo "$out" | grep -qF "skipped: before_signal hook failed: exited 1" || fail "signal's reply: $out"
 grep -qE "watcher sigfail\[1\]: before_signal hook failed: exited 1: SIGCONT not sent to pid [0-9]+" "$DLOG" ||
 	fail "the skipped signal is not logged"
+
+# --- a failing after_start stops the watcher (as Circus) ---
+"$CTL" start failstart >/dev/null 2>&1
+wait_for 10 '"$CTL" status failstart | grep -q STOPPED' || fail "failstart still runs: $("$CTL" status failstart)"
+grep -qF "watcher failstart: after_start hook failed: exited 2: stopping the watcher" "$DLOG" ||
+	fail "after_start's failure is not logged"
+
+# --- a failing before_stop never prevents the stop ---
+"$CTL" start stopfail >/dev/null || fail "start stopfail failed"
+"$CTL" stop stopfail >/dev/null || fail "stop stopfail failed"
+"$CTL" status stopfail | grep -q STOPPED || fail "stopfail not stopped: $("$CTL" status stopfail)"
+grep -qF "watcher stopfail: before_stop hook failed: exited 1: stopping anyway" "$DLOG" ||
+	fail "before_stop's failure is not logged"
+
+# --- ignore_failure: logged, the start goes on ---
+"$CTL" start ignored >/dev/null || fail "start ignored failed despite ignore_failure"
+grep -qF "watcher ignored: hook before_start[" "$DLOG" && grep -q "failed: exited 5 (ignore_failure: going on)" "$DLOG" ||
+	fail "the ignored failure is not logged"
+ipid=$("$CTL" status ignored | sed -n 's/.*pid \([0-9]*\).*/\1/p')
+[ -n "$ipid" ] || fail "ignored does not run: $("$CTL" status ignored)"
+# A hook changed in the file applies in place: the process stays.
+sed -i 's/args: \[ignored, 5\]/args: [ignored, 0]/' "$CONF"
+"$CTL" update >/dev/null || fail "update failed"
+"$CTL" get ignored hooks | grep -qF "[\"$H\", \"ignored\", \"0\"]" || fail "the new hook is not in force: $("$CTL" get ignored hooks)"
+[ "$("$CTL" status ignored | sed -n 's/.*pid \([0-9]*\).*/\1/p')" = "$ipid" ] ||
+	fail "a hook's change restarted the process: $("$CTL" status ignored)"
 
 # --- at exit, a hook still running is killed and reaped ---
 "$CTL" start lingering >/dev/null || fail "start lingering failed"
