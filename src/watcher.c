@@ -1947,7 +1947,8 @@ static void announce_stopped(struct watcher *w)
 		w->announce_stop = false;
 		emit(w, "stop", 0, 0);
 		hook_cancel(w->stop_hook);
-		w->stop_hook = hook_start(w, &ev, on_stop_hook_done, w);
+		w->stop_hook = w->stop_hooks_due ? hook_start(w, &ev, on_stop_hook_done, w) : NULL;
+		w->stop_hooks_due = false;
 	}
 }
 
@@ -2056,7 +2057,7 @@ static void cancel_waiters(struct watcher *w, enum waiter_kind kind, enum watche
 static void end_start_hooks(struct watcher *w)
 {
 	if (w->start_hook)
-		log_info("watcher %s: its before_start hook is cancelled, and the start", w->name);
+		log_info("watcher %s: its before_start hook is cancelled", w->name);
 	hook_cancel(w->start_hook);
 	hook_cancel(w->started_hook);
 	w->start_hook = w->started_hook = NULL;
@@ -2200,14 +2201,16 @@ static void on_before_stop_done(const struct hook_result *r, void *arg)
 }
 
 /* A whole-watcher stop begins (ANNOUNCED: the watcher was running): before_stop first, the
- * signals when it is over; or the signals now. A stop while before_stop runs joins it. */
+ * signals when it is over; or the signals now. A stop while before_stop runs joins it. The
+ * stop hooks are for a watcher that has processes (not for a start stopped in before_start). */
 static void begin_stop(struct watcher *w, bool announced)
 {
 	struct hook_event ev = { .point = HOOK_BEFORE_STOP, .status = -1 };
 
 	if (w->stop_signals_held)
 		return;
-	if (announced && (w->stop_hook = hook_start(w, &ev, on_before_stop_done, w)) != NULL) {
+	w->stop_hooks_due = w->stop_hooks_due || (announced && w->nprocesses > 0);
+	if (w->stop_hooks_due && (w->stop_hook = hook_start(w, &ev, on_before_stop_done, w))) {
 		w->stop_signals_held = true;
 		return;
 	}
@@ -2220,7 +2223,7 @@ static void drop_stop_hook(struct watcher *w)
 	hook_cancel(w->stop_hook);
 	w->stop_hook = NULL;
 	if (w->stop_signals_held)
-		w->announce_stop = false;  /* nothing was stopped */
+		w->announce_stop = w->stop_hooks_due = false;  /* nothing was stopped */
 	w->stop_signals_held = false;
 }
 

@@ -180,6 +180,7 @@ struct watcher {
 	struct hook_run *stop_hook;   /* before_stop or after_stop: the stop is not over (not idle,
 				       * a restart's start waits) until it is */
 	bool stop_signals_held;       /* before_stop runs: the stop signals wait for its end */
+	bool stop_hooks_due;          /* a stop of processes began: after_stop runs at its end */
 	char *hook_failure;           /* why a hook aborted the last start, or NULL */
 	struct signal_batch *signal_batches;  /* signal commands waiting for before_signal */
 	int rolling_wid;              /* the slot whose stop-first replacement is under way: the

@@ -190,6 +190,17 @@ for f in before_start before_spawn after_spawn after_start; do
 		fail "$f ran again: $(lines $f)"
 done
 
+# --- restart: before_stop, the stop, after_stop, then before_start and the spawns ---
+"$CTL" start web >/dev/null || fail "start web again failed"
+"$CTL" restart web >/dev/null || fail "restart web failed"
+[ "$(lines before_stop)" = 2 ] && [ "$(lines after_stop)" = 2 ] && [ "$(lines before_start)" = 3 ] ||
+	fail "restart's hooks: before_stop $(lines before_stop), after_stop $(lines after_stop), before_start $(lines before_start)"
+as=$(grep -n "watcher web: hook after_stop\[[0-9]*\] succeeded" "$DLOG" | tail -1 | cut -d: -f1)
+bs=$(grep -n "watcher web: hook before_start\[[0-9]*\] started" "$DLOG" | tail -1 | cut -d: -f1)
+[ "$as" -lt "$bs" ] || fail "the restart's before_start ran before its after_stop ended"
+"$CTL" stop web >/dev/null || fail "stop web failed"
+[ "$(lines before_stop)" = 3 ] && [ "$(lines after_stop)" = 3 ] || fail "the last stop's hooks did not run once"
+
 # --- a failing before_start: the start is aborted, the reply names the hook ---
 out=$("$CTL" start bad 2>&1) && fail "start bad succeeded: $out"
 echo "$out" | grep -qF "before_start hook failed: exited 3" || fail "start bad's reply: $out"
