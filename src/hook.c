@@ -139,15 +139,18 @@ static void say_line(struct hook_run *run)
 	run->len = 0;
 }
 
-/* What the pipe holds now, line by line; at EOF (or when FINAL) the rest, and the pipe closes. */
+/* What the pipe holds now, line by line; at EOF (or when FINAL) the rest, and the pipe closes.
+ * A few reads per call: a hook that writes without end does not hold the loop. */
 static void read_output(struct hook_run *run, bool final)
 {
 	char buf[4096];
-	ssize_t n;
+	ssize_t n = -1;
+	int reads = 0;
 
 	if (run->output.fd < 0)
 		return;
-	while ((n = read(run->output.fd, buf, sizeof(buf))) > 0) {
+	errno = EAGAIN;
+	while (reads++ < 16 && (n = read(run->output.fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == '\n') {
 				say_line(run);
@@ -382,6 +385,7 @@ struct hook_run *hook_start(struct watcher *w, const struct hook_event *event, h
 	ev_io_set(&run->output, pipefd[0], EV_READ);
 	ev_io_start(run->loop, &run->output);
 	reaper_watch(&run->child, pid, on_hook_exit);  /* before the loop runs again */
+	ev_now_update(run->loop);  /* the timeout counts from now, not from the loop's round */
 	ev_timer_set(&run->timer, run->timeout, 0);
 	ev_timer_start(run->loop, &run->timer);
 	log_info("watcher %s: hook %s[%d] started: %s%s", w->name, hook_point_name(run->point),
