@@ -551,6 +551,41 @@ static void warn_missing_command(const struct watcher_config *wc, struct config_
 		warn(warnings, wc, "cmd: '%s' not found in PATH (%s)", file, search ? search : "unset");
 }
 
+/* A hook's command that is not there (as for cmd: a warning, a deploy may bring it). */
+static void warn_missing_hook_commands(const struct watcher_config *wc,
+				       struct config_errors *warnings)
+{
+	for (int i = 0; i < HOOK_COUNT; i++) {
+		const struct hook_config *hc = &wc->hooks[i];
+		const char *file = hc->argv ? hc->argv[0] : NULL, *dir;
+		bool found = false;
+		if (file == NULL)
+			continue;
+		if (strchr(file, '/')) {
+			dir = hc->working_dir ? hc->working_dir : wc->working_dir;
+			char *path = file[0] != '/' && dir ? xasprintf("%s/%s", dir, file)
+							   : xstrdup(file);
+			if (!is_executable_file(path))
+				warn(warnings, wc, "hooks.%s: %s: %s", hook_point_name(i), path,
+				     access(path, F_OK) == 0 ? "not an executable file" : "no such file");
+			free(path);
+			continue;
+		}
+		const char *search = command_search_path(wc);
+		char *dirs = xstrdup(search ? search : "");
+		for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
+		     d = strtok_r(NULL, ":", &save)) {
+			char *path = xasprintf("%s/%s", d, file);
+			found = is_executable_file(path);
+			free(path);
+		}
+		free(dirs);
+		if (!found)
+			warn(warnings, wc, "hooks.%s: '%s' not found in PATH (%s)", hook_point_name(i),
+			     file, search ? search : "unset");
+	}
+}
+
 static void warn_missing_working_dir(const struct watcher_config *wc,
 				     struct config_errors *warnings)
 {
@@ -810,6 +845,7 @@ void config_warnings(const struct config *config, struct config_errors *warnings
 			warn(warnings, wc, "env.%s is not set in cirqued's environment: it expands to "
 			     "nothing (write $$ for a literal $)", *u);
 		warn_missing_command(wc, warnings);
+		warn_missing_hook_commands(wc, warnings);
 		warn_impossible_rlimits(wc, warnings);
 		warn_shell_syntax(wc, warnings);
 		warn_supervisord_placeholders(wc, warnings);

@@ -25,6 +25,18 @@ echo "$out" | grep -qF "$CONF:6:7: watchers.web.hooks.before_reap: before_reap h
 	fail "before_reap error: $out"
 echo "$out" | grep -q "use after_reap" || fail "before_reap error without its alternative: $out"
 
+# A hook's command that is not there is a warning (a deploy may bring it), as for cmd.
+cat >"$CONF" <<'YAML'
+watchers:
+  web:
+    cmd: sleep 10
+    hooks:
+      before_start: /nonexistent/check --quiet
+YAML
+out=$("$CIRQUED" -c "$CONF" --check 2>&1) || fail "--check refused a missing hook command: $out"
+echo "$out" | grep -qF "warning: watchers.web.hooks.before_start: /nonexistent/check: no such file" ||
+	fail "no warning for a missing hook command: $out"
+
 # hook.sh NAME [STATUS [SECONDS]]: appends its CIRQUE_* variables (one line, one write) to
 # $T/NAME, says hello on stdout, then sleeps SECONDS (as $T/hooksleep) or exits STATUS.
 HS=$(sleeper hooksleep)
