@@ -149,6 +149,9 @@ static json_t *process_details(struct watcher *w, double now)
 		if (p->spawn_error)  /* it never ran: why */
 			json_object_set_new(item, "spawn_error",
 					    text_to_json(p->spawn_error, strlen(p->spawn_error)));
+		if (p->spawn_hook)  /* its spawn waits for its before_spawn hook */
+			json_object_set_new(item, "pending",
+					    json_string("running its before_spawn hook"));
 		if (p->start_error)  /* killed while starting: why */
 			json_object_set_new(item, "start_error",
 					    text_to_json(p->start_error, strlen(p->start_error)));

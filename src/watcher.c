@@ -358,10 +358,13 @@ static void on_before_spawn_done(const struct hook_result *r, void *arg)
 	struct watcher *w = p->watcher;
 
 	p->spawn_hook = NULL;
+	if (p->retiring || !w->wanted) {  /* replaced, surplus or stopped meanwhile: it goes, */
+		process_free(p);          /* as an unspawned one does at a stop (no pid) */
+		watcher_update(w);
+		return;
+	}
 	process_recount(p);  /* no longer unspawned for the counts */
-	if (p->retiring) {  /* replaced or surplus meanwhile: nothing to spawn */
-		process_dispatch(p, PE_STOP);
-	} else if (hook_failed(r)) {
+	if (hook_failed(r)) {
 		spawn_refused(p, r);
 	} else {
 		p->spawn_hook_passed = true;
@@ -2212,6 +2215,12 @@ static void begin_stop(struct watcher *w, bool announced)
 	w->stop_hooks_due = w->stop_hooks_due || (announced && w->nprocesses > 0);
 	if (w->stop_hooks_due && (w->stop_hook = hook_start(w, &ev, on_before_stop_done, w))) {
 		w->stop_signals_held = true;
+		/* Only signals wait: what has no process (unspawned, backing off) goes now. */
+		for (struct process *p = w->processes, *next; p; p = next) {
+			next = p->next;
+			if (p->pid <= 0)
+				process_dispatch(p, PE_STOP);
+		}
 		return;
 	}
 	stop_processes(w);

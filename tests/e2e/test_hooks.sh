@@ -95,6 +95,12 @@ watchers:
     autostart: false
     hooks:
       before_start: $H held_start 0 300
+  slowspawn:
+    cmd: $S 3600
+    autostart: false
+    numprocesses: 2
+    hooks:
+      before_spawn: $H slowspawn 0 300
   failstart:
     cmd: $S 3600
     autostart: false
@@ -272,6 +278,17 @@ out=$("$CTL" signal CONT sigfail 2>&1) && fail "signal sigfail succeeded: $out"
 echo "$out" | grep -qF "skipped: before_signal hook failed: exited 1" || fail "signal's reply: $out"
 grep -qE "watcher sigfail\[1\]: before_signal hook failed: exited 1: SIGCONT not sent to pid [0-9]+" "$DLOG" ||
 	fail "the skipped signal is not logged"
+
+# --- a stop while before_spawn runs: the hooks are killed, nothing spawns ---
+"$CTL" start --no-wait slowspawn >/dev/null
+wait_for 5 '[ "$("$CTL" status slowspawn | grep -c "STARTING  running its before_spawn hook")" = 2 ]' ||
+	fail "status during before_spawn: $("$CTL" status slowspawn)"
+"$CTL" stop slowspawn >/dev/null || fail "stop slowspawn failed"
+wait_for 5 '[ "$(grep -c "watcher slowspawn: hook before_spawn\[[0-9]*\] cancelled" "$DLOG")" = 2 ]' ||
+	fail "the before_spawn hooks were not cancelled"
+wait_for 5 '[ "$(count_matching "$HS")" = 0 ]' || fail "a before_spawn hook survived the stop"
+! grep -q "watcher slowspawn\[[12]\]: spawned" "$DLOG" || fail "slowspawn spawned after its stop"
+"$CTL" status slowspawn | grep -q STOPPED || fail "slowspawn: $("$CTL" status slowspawn)"
 
 # --- a failing after_start stops the watcher (as Circus) ---
 "$CTL" start failstart >/dev/null 2>&1
