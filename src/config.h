@@ -87,6 +87,14 @@ struct socket_config {
 	bool reuseport;               /* SO_REUSEPORT */
 };
 
+/* The watchers named by depends_on or restart_with, and where each name is written, for the
+ * checks made once every watcher is read (deps.h: unknown names, cycles). */
+struct dep_list {
+	char **names;                 /* NULL-terminated; NULL when none */
+	char **where;                 /* "file:line:col: watchers.web.depends_on" of each name */
+	int count;
+};
+
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
  * daemon never looks up users or parses text in its loop.
  * An option is a field here and a row of the table in watcher_options.c, which derives its
@@ -139,6 +147,8 @@ struct watcher_config {
 	double ready_timeout;         /* not ready by then: a failed start (default 60 s) */
 	char **use_sockets;           /* sockets passed as fds 3, 4, ... in this order (NULL: none) */
 	bool use_all_sockets;         /* use_sockets: true, every socket in the order defined */
+	struct dep_list depends_on;   /* started once these are ready, stopped before them */
+	struct dep_list restart_with; /* restarted after any of these is (dependencies too) */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 

@@ -1476,6 +1476,8 @@ const char *watcher_slot_pending(const struct watcher *w, int wid)
 		return NULL;
 	if (w->predecessor)
 		return "waiting for the processes of the watcher it replaces to stop";
+	if (w->deps_holding)
+		return w->deps_why[0] ? w->deps_why : "waiting for its dependencies";
 	if (w->sweeping)
 		return "waiting for what the last stop left behind to end";
 	if (ev_is_active(&w->warmup) && w->config->warmup_delay > 0)
@@ -1637,7 +1639,7 @@ static void reconcile_count(struct watcher *w);
 static void reconcile(struct watcher *w)
 {
 	reconcile_count(w);
-	if (w->wanted && !w->predecessor && !w->restarting)
+	if (w->wanted && !w->predecessor && !w->restarting && !w->deps_holding)
 		roll_stop_first(w);
 }
 
@@ -1652,7 +1654,8 @@ static void reconcile_count(struct watcher *w)
 	target = target_count(w);
 	/* A start that overtook a stop waits for its sweep, as a restart does: nothing new runs in
 	 * a cgroup being killed. */
-	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping)
+	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping ||
+	    w->deps_holding)
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
@@ -1707,7 +1710,8 @@ static bool pausing(const struct process *p)
  * starting, backing off from a failure, or still stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting || count_wanted(w) != target_count(w))
+	if (!w->wanted || w->predecessor || w->restarting || w->deps_holding ||
+	    count_wanted(w) != target_count(w))
 		return false;
 	return w->nunsettled == 0;  /* COUNT_UNSETTLED: none starting, stopping or backing off */
 }
@@ -1843,7 +1847,7 @@ static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
 /* Each wanted slot has a process of this start (none is a stopped one still exiting). */
 static bool all_spawned(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting)
+	if (!w->wanted || w->predecessor || w->restarting || w->deps_holding)
 		return false;
 	return w->nlive >= w->numprocesses;  /* COUNT_LIVE: wanted, not stopping, spawned */
 }
@@ -1920,6 +1924,8 @@ static void watcher_update(struct watcher *w)
 	}
 	if (!w->dead && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
+	if (!w->dead && w->on_change)
+		w->on_change(w, w->hook_arg);
 }
 
 static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
@@ -1970,6 +1976,8 @@ static void drop_start_intents(struct watcher *w)
 	w->rolling_wid = 0;
 	w->announce_start = false;
 	w->announce_reload = false;
+	w->deps_holding = false;
+	w->deps_blocked = false;
 	ev_timer_stop(w->loop, &w->warmup);
 }
 
@@ -1983,6 +1991,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	case WATCHER_STARTED_SINCE: return "a later start, restart or reload started it again";
 	case WATCHER_REMOVED: return "the watcher was removed";
 	case WATCHER_NO_MEMORY: return "out of memory";
+	case WATCHER_BLOCKED: return "a dependency it needs is not ready and will not be by itself";
 	}
 	return "?";
 }
@@ -2043,14 +2052,23 @@ void watcher_free(struct watcher *w)
 	free(w);
 }
 
+/* A start begins: its owner holds it while its dependencies are not ready (and starts them). */
+static void hold_for_dependencies(struct watcher *w)
+{
+	w->deps_blocked = false;
+	w->deps_holding = w->should_hold && w->should_hold(w, w->hook_arg);
+}
+
 /* The watcher becomes wanted (logged and published once). */
 static void become_wanted(struct watcher *w)
 {
 	if (!w->wanted) {
 		int n = target_count(w);
-		log_info("watcher %s: starting %d process%s%s", w->name, n, n == 1 ? "" : "es",
-			 w->predecessor ? " once those of the "
-			 "watcher it replaces are gone" : "");
+		w->wanted = true;
+		hold_for_dependencies(w);
+		log_info("watcher %s: starting %d process%s%s%s", w->name, n, n == 1 ? "" : "es",
+			 w->predecessor ? " once those of the watcher it replaces are gone" : "",
+			 w->deps_holding ? " once its dependencies are ready" : "");
 		w->announce_start = true;
 	}
 	w->wanted = true;
@@ -2227,6 +2245,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	w->wanted = true;
 	w->restarting = true;
 	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
+	hold_for_dependencies(w);  /* the new processes wait for them to be ready */
 	begin_sweep(w, w->config->graceful_timeout);
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
@@ -2496,6 +2515,72 @@ const char *watcher_status(const struct watcher *w)
 bool watcher_is_idle(const struct watcher *w)
 {
 	return w->nprocesses == 0 && w->predecessor == NULL && !w->sweeping;
+}
+
+void watcher_deps_ready(struct watcher *w)
+{
+	if (!w->deps_holding)
+		return;
+	w->deps_holding = false;
+	w->deps_blocked = false;
+	w->deps_why[0] = '\0';
+	if (w->wanted)
+		log_info("watcher %s: its dependencies are ready, starting", w->name);
+	watcher_update(w);
+}
+
+void watcher_deps_blocked(struct watcher *w, const char *why)
+{
+	if (!w->deps_blocked || strcmp(w->deps_why, why) != 0)
+		log_warnx("watcher %s: %s", w->name, why);
+	snprintf(w->deps_why, sizeof(w->deps_why), "%s", why);
+	w->deps_blocked = true;
+	/* Every pass: a start asked for meanwhile is answered too. */
+	cancel_waiters(w, WAIT_STARTED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_REPLACED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_SLOT_STARTED, WATCHER_BLOCKED);
+	fire_waiters(w);
+}
+
+void watcher_deps_failing(struct watcher *w)
+{
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_FAILING);
+	fire_waiters(w);
+}
+
+bool watcher_ready(const struct watcher *w)
+{
+	if (!start_settled(w) || w->nstate[PS_FATAL] > 0)
+		return false;
+	for (int wid = 1; wid <= w->numprocesses && wid < w->by_wid_size; wid++) {
+		const struct process *p = w->by_wid[wid];
+		if (p && p->state != PS_RUNNING && !(p->state == PS_EXITED && p->exit_expected))
+			return false;
+	}
+	return true;
+}
+
+bool watcher_given_up(const struct watcher *w)
+{
+	if (!w->wanted)
+		return !w->start_queued;
+	if (w->nstate[PS_FATAL] > 0)
+		return true;
+	for (const struct process *p = w->nstate[PS_EXITED] ? w->processes : NULL; p; p = p->next)
+		if (p->state == PS_EXITED && !p->exit_expected && !p->retiring)
+			return true;
+	return w->deps_blocked;
+}
+
+bool watcher_failing(const struct watcher *w)
+{
+	if (!w->wanted || w->nunsettled == 0)
+		return false;
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && p->state != PS_RUNNING && (p->failures > 0 || p->spawn_error))
+			return true;
+	return false;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

@@ -4,6 +4,7 @@
 #include "watcher_options.h"
 
 #include "config_sockets.h"
+#include "deps.h"
 #include "parse.h"
 #include "yaml_node.h"
 #include "xmalloc.h"
@@ -480,6 +481,74 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 	return -1;
 }
 
+/* One name of a depends_on or restart_with list, at NODE: a watcher's name (checked against
+ * the others once all are read, deps.c), not the watcher itself, not twice. */
+static int add_dependency(struct loader *ld, const char *path, yaml_node_t *node,
+			  const char *name, struct watcher_draft *d, struct dep_list *list)
+{
+	if (*name == '\0') {
+		add_error(ld, node, "%s: each entry must be a watcher name", path);
+		return -1;
+	}
+	if (strcasecmp(name, d->wc->name) == 0) {
+		add_error(ld, node, "%s: a watcher cannot depend on itself ('%s')", path, name);
+		return -1;
+	}
+	if (dep_list_has(list, name)) {
+		add_error(ld, node, "%s: '%s' is listed twice", path, name);
+		return -1;
+	}
+	char *where = strdup_printf("%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
+				    node->start_mark.column + 1, path);
+	dep_list_add(list, name, where);
+	free(where);
+	return 0;
+}
+
+/* A list of watcher names, or one string of names separated by commas or spaces (what `set`
+ * sends from a command line: "db, cache"). */
+static int parse_dependencies(struct loader *ld, const char *path, yaml_node_t *v,
+			      struct watcher_draft *d, struct dep_list *list)
+{
+	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		char *text = xstrdup(scalar(v)), *save = NULL;
+		int rc = 0;
+		for (char *tok = strtok_r(text, ", \t", &save); tok && rc == 0;
+		     tok = strtok_r(NULL, ", \t", &save))
+			rc = add_dependency(ld, path, v, tok, d, list);
+		free(text);
+		return rc;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of watcher names", path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *name = scalar(item);
+		if (name == NULL || is_null(item)) {
+			add_error(ld, item, "%s: each entry must be a watcher name", path);
+			return -1;
+		}
+		if (add_dependency(ld, path, item, name, d, list) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int opt_depends_on(struct loader *ld, const char *path, yaml_node_t *v,
+			  struct watcher_draft *d)
+{
+	return parse_dependencies(ld, path, v, d, &d->wc->depends_on);
+}
+
+static int opt_restart_with(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{
+	return parse_dependencies(ld, path, v, d, &d->wc->restart_with);
+}
+
 static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 			   struct watcher_draft *d)
 {
@@ -803,6 +872,18 @@ static void exitcodes_json(const struct watcher_config *wc, json_t *out)
 	json_object_set_new(out, "exitcodes", list);
 }
 
+static void free_depends_on(struct watcher_config *wc)
+{ dep_list_free(&wc->depends_on); }
+static bool depends_on_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return dep_list_equal(&a->depends_on, &b->depends_on); }
+static void depends_on_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "depends_on", dep_list_json(&wc->depends_on)); }
+static void free_restart_with(struct watcher_config *wc)
+{ dep_list_free(&wc->restart_with); }
+static bool restart_with_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return dep_list_equal(&a->restart_with, &b->restart_with); }
+static void restart_with_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "restart_with", dep_list_json(&wc->restart_with)); }
 static void free_use_sockets(struct watcher_config *wc)
 { free_words(wc->use_sockets); }
 static bool use_sockets_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -924,6 +1005,12 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "use_sockets", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_use_sockets, .free = free_use_sockets, .same = use_sockets_equal,
 	  .to_json = use_sockets_json },
+	{ .key = "depends_on", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_depends_on, .free = free_depends_on, .same = depends_on_equal,
+	  .to_json = depends_on_json },
+	{ .key = "restart_with", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_restart_with, .free = free_restart_with, .same = restart_with_equal,
+	  .to_json = restart_with_json },
 	/* The watcher's name, shown as an option (Circus) but written as the key of its mapping. */
 	{ .key = "name", .type = OPT_STRING, .offset = FIELD(name), .flags = OPT_SHOWN,
 	  .change = CHANGE_RESTART },
