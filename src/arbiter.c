@@ -196,7 +196,7 @@ static void announce_level(const struct level_run *run, int level)
 }
 
 static void compute_levels(struct arbiter *a);
-static bool stop_waits_for_dependents(struct arbiter *a, struct watcher *w, bool *abandon);
+static bool stop_waits_for_dependents(struct level_run *run, struct watcher *w, bool *wanted);
 static void mark_deps_dirty(struct arbiter *a);
 
 /* A stop of the current level waits for the watchers that depend on W (the pass of
@@ -214,7 +214,7 @@ static void launch_in_level(struct level_run *run, struct watcher *w)
 
 	if (run->starting)  /* decided: up, or failed a start (retried meanwhile) */
 		watcher_start_decided(w, level_watcher_done, run);
-	else if (run->arbiter->has_deps && stop_waits_for_dependents(run->arbiter, w, &abandon))
+	else if (run->arbiter->has_deps && stop_waits_for_dependents(run, w, &abandon))
 		defer_stop(run, w);
 	else
 		watcher_stop(w, level_watcher_done, run);
@@ -460,6 +460,9 @@ static void settle_held_start(struct arbiter *a, struct watcher *w)
 		watcher_deps_ready(w);
 		return;
 	}
+	/* What its own dependents say of it changes too: one more round for them. */
+	if (blocked != w->deps_blocked || strcmp(why, w->deps_why) != 0)
+		a->deps_dirty = true;
 	if (blocked) {
 		watcher_deps_blocked(w, why);
 		return;
@@ -472,20 +475,29 @@ static void settle_held_start(struct arbiter *a, struct watcher *w)
 		watcher_deps_failing(w);
 }
 
-/* Whether the stop of W must wait: a watcher that depends on it is still stopping, or is
- * wanted (then *WANTED: it was started again since the stop was asked for). */
-static bool stop_waits_for_dependents(struct arbiter *a, struct watcher *w, bool *wanted)
+static bool is_deferred(const struct level_run *run, const struct watcher *w)
+{
+	for (int i = 0; i < run->ndeferred; i++)
+		if (run->deferred[i] == w)
+			return true;
+	return false;
+}
+
+/* Whether the stop of W by RUN must wait: a watcher that depends on it is still stopping (or
+ * its stop by RUN waits for its own dependents), or is wanted (then *WANTED: it was started
+ * again since the stop was asked for). */
+static bool stop_waits_for_dependents(struct level_run *run, struct watcher *w, bool *wanted)
 {
 	bool wait = false;
 
 	*wanted = false;
-	for (struct watcher *x = a->watchers; x; x = x->next) {
+	for (struct watcher *x = run->arbiter->watchers; x; x = x->next) {
 		if (x == w || !deps_needs(x->config, w->name))
 			continue;
-		if (x->wanted)
-			*wanted = true;
-		else if (!watcher_is_idle(x))
+		if (is_deferred(run, x) || (!x->wanted && !watcher_is_idle(x)))
 			wait = true;
+		else if (x->wanted)
+			*wanted = true;
 	}
 	return wait || *wanted;
 }
@@ -494,7 +506,6 @@ static bool stop_waits_for_dependents(struct arbiter *a, struct watcher *w, bool
  * given up when a dependent was started again (it needs the dependency: it keeps running). */
 static void settle_deferred_stops(struct level_run *run)
 {
-	struct arbiter *a = run->arbiter;
 	struct watcher **go = xcalloc((size_t)run->ndeferred + 1, sizeof(*go));
 	bool *abandoned = xcalloc((size_t)run->ndeferred + 1, sizeof(bool));
 	int ngo = 0, kept = 0;
@@ -502,7 +513,7 @@ static void settle_deferred_stops(struct level_run *run)
 	for (int i = 0; i < run->ndeferred; i++) {
 		struct watcher *d = run->deferred[i];
 		bool wanted = false;
-		if (!run->cancelled && stop_waits_for_dependents(a, d, &wanted) && !wanted) {
+		if (!run->cancelled && stop_waits_for_dependents(run, d, &wanted) && !wanted) {
 			run->deferred[kept++] = d;
 			continue;
 		}
