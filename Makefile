@@ -28,7 +28,7 @@ DAEMON_OBJS := src/main.o src/cgroup.o src/cgroup_limits.o src/launch.o src/fdli
                src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/cmd_logs.o src/metrics.o src/events.o src/endpoint.o \
                src/proc_info.o src/protocol.o src/zwatch.o src/curve.o src/zap.o src/stream.o src/sink.o src/notify.o src/ready.o src/safefs.o src/text.o src/xmalloc.o
 LIB_OBJS    := src/deps.o src/cgroup_limits.o src/yaml_node.o src/config_file.o src/config_daemon.o src/watcher_options.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o src/safefs.o src/text.o src/prom.o src/xmalloc.o
-UNIT_TESTS  := tests/unit/test_parse tests/unit/test_reaper tests/unit/test_cgroup_limits tests/unit/test_config tests/unit/test_state tests/unit/test_safefs tests/unit/test_text tests/unit/test_prom \
+UNIT_TESTS  := tests/unit/test_parse tests/unit/test_reaper tests/unit/test_cgroup_limits tests/unit/test_config tests/unit/test_state tests/unit/test_safefs tests/unit/test_text tests/unit/test_prom tests/unit/test_deps \
                tests/unit/test_watcher
 
 # Fuzz targets (tests/fuzz): replayed on their corpus by `make test` (built like everything

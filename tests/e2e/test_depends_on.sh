@@ -91,6 +91,9 @@ out=$(ctl start cache 2>&1); rc=$?
 # start cache restarts what it needs (db), which gives up again: the reply says so
 [ $rc -ne 0 ] || fail "start cache with a FATAL db succeeded: $out"
 echo "$out" | grep -q "db gave up (FATAL)" || fail "start cache does not say why: $out"
+# The daemon's start-up is over all the same (READY=1 under systemd): a blocked watcher does not
+# hold it for ever.
+grep -q "started: 4 watchers" "$DLOG" || fail "start-up never ended with db FATAL"
 note "db FATAL: cache and web not started, status and start say why"
 
 # db can be ready now: `start db` and the rest follow, in readiness order.
@@ -162,4 +165,34 @@ stop_daemon TERM 30
 tail -n +"$mark" "$DLOG" | grep -E "watcher (web|cache|db): stopping" | sed 's/.*watcher \([a-z]*\):.*/\1/' >"$T/order"
 [ "$(tr '\n' ' ' <"$T/order")" = "web cache db " ] || fail "shutdown order is not web, cache, db: $(cat "$T/order")"
 note "shutdown: web, cache, then db"
+
+# --- priorities: a dependency of a higher priority starts with it (no deadlock), and unrelated
+# watchers of lower priorities still wait for that level ---
+cat >"$CONF" <<YAML
+watchers:
+  web:
+    cmd: $WEB 3600
+    priority: 10
+    depends_on: [db]
+    ready: {delay: 0.2}
+  db:
+    cmd: $L db
+    stop_children: true
+    ready: {unix: $L.db.sock}
+  worker:
+    cmd: $W 3600
+    priority: 5
+YAML
+rm -f "$L.db.go"
+: >"$DLOG"
+start_daemon
+wait_for 10 '[ -n "$(pid_of db)" ]' || fail "db (a dependency of priority 10) did not start first"
+sleep 0.5
+[ -z "$(pid_of worker)" ] || fail "worker (priority 5) started before priority 10 was up"
+touch "$L.db.go"
+wait_for 10 '[ -n "$(pid_of worker)" ] && [ -n "$(pid_of web)" ]' || fail "start-up did not go on: $(ctl status)"
+[ "$(line_of "watcher web\[1\]: spawned")" -lt "$(line_of "watcher worker\[1\]: spawned")" ] ||
+	fail "worker spawned before web"
+note "priorities: db raised to web's level, worker after both"
+stop_daemon TERM 30
 echo "PASS"
