@@ -1416,9 +1416,13 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		log_info("watcher %s: %s, replacing its processes (new ones first)", w->name,
 			 renew ? "a socket it uses was re-bound" : "definition changed");
 		watcher_reload_with(w, wc, count, NULL, NULL);
+		arbiter_restart_followers(a, w);
 		return w;
 	}
-	return replace_watcher(a, w, wc, start);
+	struct watcher *nw = replace_watcher(a, w, wc, start);
+	if (start)
+		arbiter_restart_followers(a, nw);
+	return nw;
 }
 
 static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count,

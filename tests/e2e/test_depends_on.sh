@@ -125,6 +125,16 @@ wait_for 10 '[ -n "$(pid_of web)" ]' || fail "web did not start again after cach
 	fail "a restart of cache touched db or the worker"
 note "restart_with: web restarted after cache, db and worker untouched"
 
+# A reload that changes cache's definition restarts web as well.
+web2=$(pid_of web)
+sed -i "s|^    cmd: \$L cache\$|    cmd: $L cache\n    env: {GENERATION: '2'}|; s|^    cmd: $L cache\$|    cmd: $L cache\n    env: {GENERATION: '2'}|" "$CONF"
+grep -q "GENERATION" "$CONF" || fail "test: the config edit did not apply"
+ctl update >/dev/null || fail "update (cache changed) failed"
+wait_for 10 '! kill -0 $web2 2>/dev/null' || fail "web was not restarted with cache's new definition"
+wait_for 10 '[ -n "$(pid_of web)" ] && ctl status cache | grep -q RUNNING' || fail "web did not come back after the reload"
+has_env "$(pid_of cache)" GENERATION=2 || fail "cache does not run its new definition"
+note "restart_with: a reload changing cache restarts web too"
+
 # --- stops: refused while a dependent runs; --dependents stops them first ---
 out=$(ctl stop db 2>&1) && fail "stop db succeeded while cache and web need it: $out"
 echo "$out" | grep -q "db is needed by cache, web" || fail "stop db refusal does not say who needs it: $out"
