@@ -155,5 +155,24 @@ has "$T/all.events" "e['watcher'] == 'churn' and e['event'] == 'start'" 3 ||
 note "listener killed while frozen: its successor read the $(( $(events "$T/all.events" "e['watcher'] == 'churn' and e['event'] == 'spawn'") - before )) spawns written meanwhile"
 ! grep -q "listener everything" "$DLOG" || fail "the reading listener dropped events: $(grep "listener everything" "$DLOG")"
 
+# The filter changes in place (same process); turning listening off replaces the processes,
+# whose stdin is /dev/null again (deaf's full queue goes with its slot).
+rpid=$(children_matching "$T/reaps.events")
+"$CTL" set reaps listen_events '{events: [spawn], watchers: [web]}' >/dev/null || fail "set listen_events"
+[ "$(children_matching "$T/reaps.events")" = "$rpid" ] || fail "a new filter restarted the listener"
+old=$(children_matching "$W")
+kill -9 "$old"
+wait_for 10 '[ -n "$(children_matching "$W")" ] && [ "$(children_matching "$W")" != "$old" ]' || fail "web not respawned (2)"
+new=$(children_matching "$W")
+has "$T/reaps.events" "e['event'] == 'spawn' and e['process_pid'] == $new" ||
+	fail "the new filter does not pass web's spawn"
+[ "$(events "$T/reaps.events" "e['event'] == 'reap' and e['process_pid'] == $old")" = 0 ] ||
+	fail "the new filter passed a reap"
+dpid=$(children_matching "$DEAF")
+"$CTL" set deaf listen_events false >/dev/null || fail "set listen_events false"
+wait_for 10 '[ -n "$(children_matching "$DEAF")" ] && [ "$(children_matching "$DEAF")" != "$dpid" ]' ||
+	fail "deaf not replaced when it stopped listening"
+[ "$(readlink "/proc/$(children_matching "$DEAF")/fd/0")" = /dev/null ] || fail "deaf's stdin is not /dev/null"
+
 stop_daemon TERM
 [ "$DSTATUS" = 0 ] || fail "daemon exit status $DSTATUS"
