@@ -702,11 +702,13 @@ static int listen_event_set(struct loader *ld, const char *path, yaml_node_t *v,
 	int rc = 0;
 
 	*bits = 0;
-	if (text && !is_null(v) && parse_bool(text, &on) == 0) {
+	if (is_null(v))
+		return 0;  /* as false */
+	if (text && parse_bool(text, &on) == 0) {
 		*bits = on ? LISTEN_ALL : 0;
 		return 0;
 	}
-	if (text && !is_null(v))
+	if (text)
 		return listen_event_item(ld, path, v, bits);
 	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start) {
 		add_error(ld, v, "%s: must be true, all, or a list of events such as [spawn, reap]",
