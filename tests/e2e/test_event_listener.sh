@@ -139,6 +139,8 @@ note "deaf: $dropped events dropped, said in $said log line(s): $(grep -m1 "list
 
 # A listener killed and respawned gets what was written meanwhile: frozen (it reads nothing),
 # churn restarts (more than its pipe holds: the rest waits in its queue), then kill -9.
+has "$T/all.events" "e['watcher'] == 'churn' and e['event'] == 'start'" 2 ||
+	fail "churn's start event missing after its restart"
 before=$(events "$T/all.events" "e['watcher'] == 'churn' and e['event'] == 'spawn'")
 lpid=$(children_matching "$T/all.events")
 kill -STOP "$lpid"
