@@ -896,7 +896,7 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	struct arbiter *a = arg;
 	json_t *payload;
 
-	if (a->events == NULL)
+	if (!events_heard(a->events))
 		return;
 	if (strcmp(event, "reap") == 0) {
 		struct process *p = watcher_find_pid(w, pid);

@@ -3,6 +3,7 @@
 
 #include "fdlimit.h"
 #include "launch.h"
+#include "listener.h"
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
@@ -246,6 +247,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 	struct watcher *w = p->watcher;
 	const struct watcher_config *c = w->config;
 	struct stream_pipes pipes;
+	int stdin_fd = listener_stdin(w, p->wid, w->stdio[0]);  /* the events, for a listener */
 	pid_t pid;
 
 	if (streams_prepare(c, w->stdio[0], &pipes) < 0) {
@@ -256,7 +258,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		.argv = l->argv, .search_path = l->search_path, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
 		.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
-		.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
+		.stdio = { stdin_fd, pipes.child_fd[0], pipes.child_fd[1] },
 		.nofile = w->child_nofile, .listen_fds = l->listen_fds, .nlisten = l->nlisten,
 		.listen_pid = l->listen_pid, .join_cgroup = w->cgroup != NULL,
 		.cgroup_procs_fd = w->cgroup ? wcgroup_procs_fd(w->cgroup) : -1,
@@ -2039,6 +2041,7 @@ void watcher_detach(struct watcher *w)
 		end_sweep(w);
 	wcgroup_put(w->cgroup, w);
 	w->cgroup = NULL;
+	listener_forget(w);
 }
 
 void watcher_free(struct watcher *w)

@@ -654,6 +654,179 @@ static int opt_exitcodes(struct loader *ld, const char *path, yaml_node_t *v,
 	return 0;
 }
 
+/* --- listen_events: ------------------------------------------------------------------------- */
+
+const char *const listen_event_names[LISTEN_EVENT_COUNT] = {
+	[LISTEN_SPAWN] = "spawn", [LISTEN_REAP] = "reap", [LISTEN_KILL] = "kill",
+	[LISTEN_START] = "start", [LISTEN_STOP] = "stop", [LISTEN_RELOAD] = "reload",
+	[LISTEN_UPDATED] = "updated", [LISTEN_ADD] = "add", [LISTEN_REMOVE] = "remove",
+};
+
+#define LISTEN_ALL ((1u << LISTEN_EVENT_COUNT) - 1)
+
+int listen_event_find(const char *name)
+{
+	for (int i = 0; i < LISTEN_EVENT_COUNT; i++)
+		if (strcmp(name, listen_event_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* One event name (or all) of ITEM into *BITS; an unknown one is an error at its mark. */
+static int listen_event_item(struct loader *ld, const char *path, yaml_node_t *item,
+			     unsigned *bits)
+{
+	const char *text = scalar(item);
+	int bit;
+
+	if (text && strcmp(text, "all") == 0) {
+		*bits = LISTEN_ALL;
+		return 0;
+	}
+	if (text == NULL || is_null(item) || (bit = listen_event_find(text)) < 0) {
+		add_error(ld, item, "%s: unknown event '%s'%s (spawn, reap, kill, start, stop, reload, "
+			  "updated, add, remove, or all)", path, text ? text : "",
+			  text ? did_you_mean(text, (const char *const *)listen_event_names,
+					      LISTEN_EVENT_COUNT) : "");
+		return -1;
+	}
+	*bits |= 1u << bit;
+	return 0;
+}
+
+/* true | all | false | an event name | a list of them: the events of listen_events. */
+static int listen_event_set(struct loader *ld, const char *path, yaml_node_t *v, unsigned *bits)
+{
+	const char *text = scalar(v);
+	bool on;
+	int rc = 0;
+
+	*bits = 0;
+	if (is_null(v))
+		return 0;  /* as false */
+	if (text && parse_bool(text, &on) == 0) {
+		*bits = on ? LISTEN_ALL : 0;
+		return 0;
+	}
+	if (text)
+		return listen_event_item(ld, path, v, bits);
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start) {
+		add_error(ld, v, "%s: must be true, all, or a list of events such as [spawn, reap]",
+			  path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		if (listen_event_item(ld, path, node_at(ld, *it), bits) < 0)
+			rc = -1;
+	return rc;
+}
+
+/* watchers: [NAME, ...]: whose events (names as written; a watcher added later counts). */
+static int listen_watchers(struct loader *ld, const char *path, yaml_node_t *v, char ***out)
+{
+	const char *text = scalar(v);
+	size_t n = 0;
+
+	if (text && !is_null(v)) {
+		*out = xcalloc(2, sizeof(char *));
+		(*out)[0] = xstrdup(text);
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of watcher names", path);
+		return -1;
+	}
+	*out = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+		       sizeof(char *));
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		if (scalar(item) == NULL || is_null(item)) {
+			add_error(ld, item, "%s: each item must be a watcher name", path);
+			return -1;
+		}
+		(*out)[n++] = xstrdup(scalar(item));
+	}
+	return 0;
+}
+
+static void visit_listen_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			     yaml_node_t *value, void *arg)
+{
+	struct listen_config *lc = arg;
+	const char *name = scalar(key);
+	char path[512];
+	long n;
+
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (strcmp(name, "events") == 0) {
+		if (listen_event_set(ld, path, value, &lc->events) == 0 && lc->events == 0)
+			add_error(ld, value, "%s: false listens to nothing: remove listen_events",
+				  path);
+	} else if (strcmp(name, "watchers") == 0) {
+		free_words(lc->watchers);
+		lc->watchers = NULL;
+		listen_watchers(ld, path, value, &lc->watchers);
+	} else if (strcmp(name, "queue") == 0) {
+		if (get_int(ld, path, value, 1, &n) == 0)
+			lc->queue = n > LISTEN_QUEUE_MAX ? LISTEN_QUEUE_MAX : (int)n;
+	} else {
+		static const char *const keys[] = { "events", "watchers", "queue" };
+		add_error(ld, key, "%s: unknown key '%s'%s (events, watchers, queue)", parent, name,
+			  did_you_mean(name, keys, 3));
+	}
+}
+
+/* listen_events: true | all | [spawn, reap] | {events: ..., watchers: [...], queue: N} */
+static int opt_listen_events(struct loader *ld, const char *path, yaml_node_t *v,
+			     struct watcher_draft *d)
+{
+	struct listen_config *lc = &d->wc->listen;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return listen_event_set(ld, path, v, &lc->events);
+	lc->events = LISTEN_ALL;
+	walk_mapping(ld, path, v, visit_listen_key, lc);
+	return 0;
+}
+
+static void listen_init(struct watcher_config *wc)
+{ wc->listen.queue = LISTEN_QUEUE_DEFAULT; }
+static void listen_free(struct watcher_config *wc)
+{ free_words(wc->listen.watchers); }
+/* Whether its stdin is the events: a change of that replaces the processes. */
+static bool listening_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return (a->listen.events != 0) == (b->listen.events != 0); }
+static bool words_equal(char **a, char **b);
+/* The filter and the queue apply in place. */
+static bool listen_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->listen.events == b->listen.events && a->listen.queue == b->listen.queue &&
+	       words_equal(a->listen.watchers, b->listen.watchers);
+}
+/* false, or {events: [...], watchers: [...] or null (all), queue: N}. */
+static void listen_json(const struct watcher_config *wc, json_t *out)
+{
+	const struct listen_config *lc = &wc->listen;
+	json_t *events, *watchers = json_null(), *value;
+
+	if (lc->events == 0) {
+		json_object_set_new(out, "listen_events", json_false());
+		return;
+	}
+	events = json_array();
+	for (int i = 0; i < LISTEN_EVENT_COUNT; i++)
+		if (lc->events & (1u << i))
+			json_array_append_new(events, json_string(listen_event_names[i]));
+	if (lc->watchers) {
+		watchers = json_array();
+		for (char **name = lc->watchers; *name; name++)
+			json_array_append_new(watchers, json_string(*name));
+	}
+	value = json_pack("{s:o, s:o, s:i}", "events", events, "watchers", watchers, "queue",
+			  lc->queue);
+	json_object_set_new(out, "listen_events", value);
+}
+
 /* --- hooks of the options the types do not cover --------------------------------------------- */
 
 static bool words_equal(char **a, char **b)
@@ -1053,6 +1226,9 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "io_weight", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
 	  .parse = opt_io_weight, .free = free_limits, .same = cgroup_limits_equal,
 	  .to_json = no_json },
+	{ .key = "listen_events", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_listen_events, .init = listen_init, .free = listen_free,
+	  .same = listening_equal, .same_in_place = listen_equal, .to_json = listen_json },
 };
 
 const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);
