@@ -2,6 +2,7 @@
  * priority level concurrently; configuration reloads by diff; the daemon's signals. */
 #include "arbiter.h"
 #include "cgroup.h"
+#include "deps.h"
 
 #include "events.h"
 #include "hook.h"
@@ -18,6 +19,7 @@
 #include "xmalloc.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <signal.h>
@@ -40,6 +42,11 @@ struct level_run {
 	struct watcher **holding;     /* those watchers (for status: what the next levels wait for) */
 	int nholding;
 	bool cancelled;               /* the arbiter no longer cares (shutdown began) */
+	struct watcher **only;        /* the watchers it is about (NULL: all) */
+	int nonly;
+	struct watcher **deferred;    /* stops of the current level waiting for the watchers that
+				       * depend on them to be gone (depends_on) */
+	int ndeferred;
 	arbiter_done_fn done;         /* called once at the end, cancelled or not */
 	void *done_arg;
 	struct level_run *next;       /* in the arbiter's list of runs in progress */
@@ -55,6 +62,12 @@ static int compare_ints(const void *x, const void *y)
 
 static bool takes_part(const struct level_run *run, const struct watcher *w)
 {
+	if (run->only) {
+		for (int i = 0; i < run->nonly; i++)
+			if (run->only[i] == w)
+				return true;
+		return false;
+	}
 	return !run->only_autostart || w->config->autostart;
 }
 
@@ -101,6 +114,8 @@ static void level_run_free(struct level_run *run)
 	}
 	free(run->levels);
 	free(run->holding);
+	free(run->only);
+	free(run->deferred);
 	free(run);
 }
 
@@ -116,7 +131,7 @@ static double level_bound(const struct level_run *run, int level)
 
 	for (const struct watcher *w = run->arbiter->watchers; w; w = w->next) {
 		const struct watcher_config *c = w->config;
-		if (c->priority != level || !takes_part(run, w))
+		if (w->level != level || !takes_part(run, w))
 			continue;
 		double t = (c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout) +
 			   c->warmup_delay * (w->numprocesses > 1 ? w->numprocesses - 1 : 0);
@@ -146,7 +161,7 @@ static double stop_bound(const struct level_run *run, int level)
 	double longest = 0;
 
 	for (int i = 0; i < run->nholding; i++)
-		if (run->holding[i]->config->priority == level &&
+		if (run->holding[i]->level == level &&
 		    run->holding[i]->config->graceful_timeout > longest)
 			longest = run->holding[i]->config->graceful_timeout;
 	return longest + EXTEND_MARGIN;
@@ -181,11 +196,37 @@ static void announce_level(const struct level_run *run, int level)
 		    (unsigned long long)(level_bound(run, level) * 1e6), level, names);
 }
 
+static void compute_levels(struct arbiter *a);
+static bool stop_waits_for_dependents(struct level_run *run, struct watcher *w, bool *wanted);
+static void mark_deps_dirty(struct arbiter *a);
+
+/* A stop of the current level waits for the watchers that depend on W (the pass of
+ * on_deps_pass launches it). */
+static void defer_stop(struct level_run *run, struct watcher *w)
+{
+	run->deferred = xreallocarray(run->deferred, (size_t)run->ndeferred + 1, sizeof(*run->deferred));
+	run->deferred[run->ndeferred++] = w;
+	mark_deps_dirty(run->arbiter);
+}
+
+static void launch_in_level(struct level_run *run, struct watcher *w)
+{
+	bool abandon;
+
+	if (run->starting)  /* decided: up, or failed a start (retried meanwhile) */
+		watcher_start_decided(w, level_watcher_done, run);
+	else if (run->arbiter->has_deps && stop_waits_for_dependents(run, w, &abandon))
+		defer_stop(run, w);
+	else
+		watcher_stop(w, level_watcher_done, run);
+}
+
 static void level_run_next(struct level_run *run)
 {
 	struct arbiter *a = run->arbiter;
 
 	while (!run->cancelled && run->next_level < run->nlevels && run->pending == 0) {
+		compute_levels(a);
 		int level = run->levels[run->next_level++];
 		/* pending starts at 1 so that a watcher finishing synchronously cannot end the level
 		 * while the others are still being launched. */
@@ -197,18 +238,15 @@ static void level_run_next(struct level_run *run)
 					     sizeof(*run->holding));
 		run->nholding = 0;
 		for (struct watcher *w = a->watchers; w; w = w->next)
-			if (w->config->priority == level && in_level(run, w))
+			if (w->level == level && in_level(run, w))
 				run->holding[run->nholding++] = w;
 		announce_level(run, level);
 		for (struct watcher *w = a->watchers; w; w = w->next) {
-			if (w->config->priority != level || !in_level(run, w))
+			if (w->level != level || !in_level(run, w))
 				continue;
 			run->pending++;
 			w->start_queued = false;
-			if (run->starting)  /* decided: up, or failed a start (retried meanwhile) */
-				watcher_start_decided(w, level_watcher_done, run);
-			else
-				watcher_stop(w, level_watcher_done, run);
+			launch_in_level(run, w);
 		}
 		if (--run->pending > 0)
 			return;
@@ -231,12 +269,13 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		n++;
 	run->levels = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+	compute_levels(a);
 	for (struct watcher *w = a->watchers; w; w = w->next) {
 		bool seen = false;
 		for (int i = 0; i < run->nlevels; i++)
-			seen = seen || run->levels[i] == w->config->priority;
+			seen = seen || run->levels[i] == w->level;
 		if (!seen)
-			run->levels[run->nlevels++] = w->config->priority;
+			run->levels[run->nlevels++] = w->level;
 	}
 	qsort(run->levels, (size_t)run->nlevels, sizeof(int), compare_ints);
 	if (starting)
@@ -252,6 +291,387 @@ static struct level_run *level_run_new(struct arbiter *a, bool starting, arbiter
 	run->next = a->runs;
 	a->runs = run;
 	return run;
+}
+
+/* --- dependencies (depends_on, restart_with) ------------------------------------------------- */
+
+static void refresh_has_deps(struct arbiter *a)
+{
+	a->has_deps = false;
+	for (struct watcher *w = a->watchers; w && !a->has_deps; w = w->next)
+		a->has_deps = deps_any(w->config);
+}
+
+static void mark_deps_dirty(struct arbiter *a)
+{
+	a->deps_dirty = true;
+	ev_prepare_start(a->loop, &a->deps_pass);
+}
+
+/* Every watcher's change hook: what its dependents wait for may have come. */
+static void on_watcher_change(struct watcher *w, void *arg)
+{
+	struct arbiter *a = arg;
+
+	(void)w;
+	if (a->has_deps || a->deps_dirty)
+		mark_deps_dirty(a);
+}
+
+/* Each name W depends on, through depends_on and then restart_with, in *I order: NULL at the
+ * end. */
+static const char *next_dependency(const struct watcher *w, int *i)
+{
+	const struct dep_list *on = &w->config->depends_on, *with = &w->config->restart_with;
+
+	while (*i < on->count + with->count) {
+		int k = (*i)++;
+		const char *name = k < on->count ? on->names[k] : with->names[k - on->count];
+		if (k >= on->count && dep_list_has(on, name))
+			continue;  /* in both lists: once */
+		return name;
+	}
+	return NULL;
+}
+
+/* A priority lower than a dependent's is raised to it: a dependency starts in the same level
+ * or an earlier one, and stops in the same level or a later one. Levels are the priorities
+ * when nothing depends on anything. */
+static void compute_levels(struct arbiter *a)
+{
+	int n = 0;
+
+	for (struct watcher *w = a->watchers; w; w = w->next, n++)
+		w->level = w->config->priority;
+	if (!a->has_deps)
+		return;
+	/* The graph has no cycle (deps_check): each round settles one more step of the longest
+	 * chain, so n rounds are enough. */
+	for (bool changed = true; changed && n-- >= 0;) {
+		changed = false;
+		for (struct watcher *w = a->watchers; w; w = w->next) {
+			const char *name;
+			for (int i = 0; (name = next_dependency(w, &i));) {
+				struct watcher *d = arbiter_find(a, name);
+				if (d && d->level < w->level) {
+					d->level = w->level;
+					changed = true;
+				}
+			}
+		}
+	}
+}
+
+/* How dependency D stands, for what its dependents say they wait for. */
+static const char *dependency_state(const struct watcher *d)
+{
+	if (!d->wanted)
+		return d->start_queued ? "not started yet" : "stopped";
+	if (watcher_count_state(d, PS_FATAL) > 0)
+		return "gave up (FATAL)";
+	if (d->deps_blocked)
+		return "blocked by its own dependencies";
+	if (watcher_given_up(d))
+		return "exited with an unexpected status";
+	if (d->deps_holding)
+		return "waiting for its own dependencies";
+	if (watcher_failing(d))
+		return "failed to start, retrying";
+	return "starting";
+}
+
+static void append_text(char *out, size_t size, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append_text(char *out, size_t size, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*used >= size)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *used, size - *used, fmt, ap);
+	va_end(ap);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
+/* Whether every dependency of W is ready; if not, what W waits for in WHY, *BLOCKED when one
+ * will not get ready without the operator, *FAILING when one failed a start. */
+static bool dependencies_ready(struct arbiter *a, const struct watcher *w, char *why, size_t size,
+			       bool *blocked, bool *failing)
+{
+	char waiting[160] = "", stuck[160] = "";
+	size_t nwaiting = 0, nstuck = 0;
+	const char *name;
+
+	*blocked = *failing = false;
+	for (int i = 0; (name = next_dependency(w, &i));) {
+		struct watcher *d = arbiter_find(a, name);
+		if (d && watcher_ready(d))
+			continue;
+		if (d == NULL || watcher_given_up(d)) {
+			*blocked = true;
+			append_text(stuck, sizeof(stuck), &nstuck, "%s%s %s", nstuck ? ", " : "", name,
+				    d ? dependency_state(d) : "is not defined");
+		} else {
+			*failing = *failing || watcher_failing(d);
+			append_text(waiting, sizeof(waiting), &nwaiting, "%s%s (%s)",
+				    nwaiting ? ", " : "", d->name, dependency_state(d));
+		}
+	}
+	if (*blocked)
+		snprintf(why, size, "not started: %s; it starts once %s ready", stuck,
+			 strchr(stuck, ',') ? "they are" : "that one is");
+	else if (nwaiting)
+		snprintf(why, size, "waiting for %s", waiting);
+	return !*blocked && nwaiting == 0;
+}
+
+/* A start of W begins (watcher_hold_fn): the dependencies not started, or given up, are
+ * started (as systemctl start does), and W waits for them unless they are all ready. */
+static bool hold_for_dependencies(struct watcher *w, void *arg)
+{
+	struct arbiter *a = arg;
+	const char *name;
+	bool blocked, failing;
+
+	if (!deps_any(w->config))
+		return false;
+	for (int i = 0; (name = next_dependency(w, &i));) {
+		struct watcher *d = arbiter_find(a, name);
+		if (d == NULL || d->removing || a->shutting_down)
+			continue;
+		if ((!d->wanted && !d->start_queued) || watcher_given_up(d)) {
+			log_info("watcher %s: starting it, as %s needs it", d->name, w->name);
+			watcher_start(d, NULL, NULL);
+		}
+	}
+	mark_deps_dirty(a);
+	return !dependencies_ready(a, w, w->deps_why, sizeof(w->deps_why), &blocked, &failing);
+}
+
+/* A start held for its dependencies: goes on once they are ready, tells its waiters when one
+ * will not be without the operator, or failed a start (a priority level need not wait). */
+static void settle_held_start(struct arbiter *a, struct watcher *w)
+{
+	char why[sizeof(w->deps_why)];
+	bool blocked, failing;
+
+	if (dependencies_ready(a, w, why, sizeof(why), &blocked, &failing)) {
+		watcher_deps_ready(w);
+		return;
+	}
+	/* What its own dependents say of it changes too: one more round for them. */
+	if (blocked != w->deps_blocked || strcmp(why, w->deps_why) != 0)
+		a->deps_dirty = true;
+	if (blocked) {
+		watcher_deps_blocked(w, why);
+		return;
+	}
+	if (w->deps_blocked)
+		log_info("watcher %s: %s", w->name, why);
+	w->deps_blocked = false;
+	snprintf(w->deps_why, sizeof(w->deps_why), "%s", why);
+	if (failing)
+		watcher_deps_failing(w);
+}
+
+static bool is_deferred(const struct level_run *run, const struct watcher *w)
+{
+	for (int i = 0; i < run->ndeferred; i++)
+		if (run->deferred[i] == w)
+			return true;
+	return false;
+}
+
+/* Whether the stop of W by RUN must wait: a watcher that depends on it is still stopping (or
+ * its stop by RUN waits for its own dependents), or is wanted (then *WANTED: it was started
+ * again since the stop was asked for). */
+static bool stop_waits_for_dependents(struct level_run *run, struct watcher *w, bool *wanted)
+{
+	bool wait = false;
+
+	*wanted = false;
+	for (struct watcher *x = run->arbiter->watchers; x; x = x->next) {
+		if (x == w || !deps_needs(x->config, w->name))
+			continue;
+		if (is_deferred(run, x) || (!x->wanted && !watcher_is_idle(x)))
+			wait = true;
+		else if (x->wanted)
+			*wanted = true;
+	}
+	return wait || *wanted;
+}
+
+/* The stops of RUN's current level held for their dependents: launched once these are gone;
+ * given up when a dependent was started again (it needs the dependency: it keeps running). */
+static void settle_deferred_stops(struct level_run *run)
+{
+	struct watcher **go = xcalloc((size_t)run->ndeferred + 1, sizeof(*go));
+	bool *abandoned = xcalloc((size_t)run->ndeferred + 1, sizeof(bool));
+	int ngo = 0, kept = 0;
+
+	for (int i = 0; i < run->ndeferred; i++) {
+		struct watcher *d = run->deferred[i];
+		bool wanted = false;
+		if (!run->cancelled && stop_waits_for_dependents(run, d, &wanted) && !wanted) {
+			run->deferred[kept++] = d;
+			continue;
+		}
+		if (wanted)
+			log_info("watcher %s: not stopped: a watcher that depends on it was started "
+				 "again", d->name);
+		abandoned[ngo] = wanted || run->cancelled;
+		go[ngo++] = d;
+	}
+	run->ndeferred = kept;
+	run->pending++;  /* the run may end with the last of them: not before the loop is over */
+	for (int i = 0; i < ngo; i++) {
+		if (abandoned[i])
+			level_watcher_done(go[i], WATCHER_STARTED_SINCE, run);
+		else
+			watcher_stop(go[i], level_watcher_done, run);
+	}
+	free(go);
+	free(abandoned);
+	level_watcher_done(NULL, WATCHER_DONE, run);  /* the guard above */
+}
+
+/* Before the loop sleeps, after changes: the starts and stops held for dependencies. */
+static void on_deps_pass(struct ev_loop *loop, ev_prepare *prepare, int revents)
+{
+	struct arbiter *a = prepare->data;
+
+	(void)revents;
+	for (int round = 0; a->deps_dirty && round < 64; round++) {
+		a->deps_dirty = false;
+		for (struct watcher *w = a->watchers, *next; w; w = next) {
+			next = w->next;
+			if (w->deps_holding && w->wanted)
+				settle_held_start(a, w);
+		}
+		for (struct level_run *run = a->runs, *next; run; run = next) {
+			next = run->next;
+			if (run->ndeferred > 0)
+				settle_deferred_stops(run);
+		}
+	}
+	if (!a->deps_dirty)
+		ev_prepare_stop(loop, prepare);
+}
+
+/* W leaves the set of watchers: no run waits to stop it any more. */
+static void forget_deferred(struct arbiter *a, struct watcher *w)
+{
+	for (struct level_run *run = a->runs, *next; run; run = next) {
+		next = run->next;
+		for (int i = 0; i < run->ndeferred; i++) {
+			if (run->deferred[i] != w)
+				continue;
+			run->deferred[i] = run->deferred[--run->ndeferred];
+			level_watcher_done(w, WATCHER_REMOVED, run);
+			break;
+		}
+	}
+}
+
+int arbiter_stop_set(struct arbiter *a, struct watcher **list, int n, arbiter_done_fn done,
+		     void *arg)
+{
+	struct level_run *run = level_run_new(a, false, done, arg);
+
+	run->only = xcalloc((size_t)n + 1, sizeof(*run->only));
+	memcpy(run->only, list, sizeof(*list) * (size_t)n);
+	run->nonly = n;
+	level_run_next(run);
+	return 0;
+}
+
+static bool listed(struct watcher **list, int n, const struct watcher *w)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == w)
+			return true;
+	return false;
+}
+
+int arbiter_dependents(struct arbiter *a, struct watcher **list, int n, struct watcher ***out)
+{
+	int count = 0, cap = 8;
+	struct watcher **found = xcalloc((size_t)cap, sizeof(*found));
+
+	/* Breadth first: each one found is looked at in turn for its own dependents. */
+	for (int k = -n; k < count; k++) {
+		struct watcher *m = k < 0 ? list[n + k] : found[k];
+		for (struct watcher *x = a->watchers; x; x = x->next) {
+			if (listed(list, n, x) || listed(found, count, x) ||
+			    !deps_needs(x->config, m->name) || (!x->wanted && watcher_is_idle(x)))
+				continue;
+			if (count == cap)
+				found = xreallocarray(found, (size_t)(cap *= 2), sizeof(*found));
+			found[count++] = x;
+		}
+	}
+	*out = found;
+	return count;
+}
+
+static void restart_followers(struct arbiter *a, struct watcher *w)
+{
+	for (struct watcher *x = a->watchers; x; x = x->next) {
+		if (x == w || !x->wanted || x->restart_mark == a->restart_round ||
+		    !dep_list_has(&x->config->restart_with, w->name))
+			continue;
+		x->restart_mark = a->restart_round;
+		log_info("watcher %s: restarting with %s (restart_with)", x->name, w->name);
+		watcher_restart(x, NULL, NULL);
+		restart_followers(a, x);
+	}
+}
+
+void arbiter_restart_followers(struct arbiter *a, struct watcher *w)
+{
+	if (!a->has_deps)
+		return;
+	a->restart_round++;
+	w->restart_mark = a->restart_round;
+	restart_followers(a, w);
+}
+
+bool arbiter_needed_by(struct arbiter *a, const struct watcher *w, char *out, size_t size)
+{
+	size_t used = 0;
+
+	*out = '\0';
+	for (struct watcher *x = a->watchers; x; x = x->next)
+		if (x != w && deps_needs(x->config, w->name))
+			append_text(out, size, &used, "%s%s", used ? ", " : "", x->name);
+	return used > 0;
+}
+
+int arbiter_check_dependencies(struct arbiter *a, const struct watcher_config *wc, char *out,
+			       size_t size)
+{
+	struct config_errors errors = { 0 };
+	int n = 0;
+
+	for (struct watcher *x = a->watchers; x; x = x->next)
+		n++;
+	struct watcher_config **configs = xcalloc((size_t)n + 2, sizeof(*configs));
+	n = 0;
+	for (struct watcher *x = a->watchers; x; x = x->next)
+		if (strcasecmp(x->name, wc->name) != 0)
+			configs[n++] = x->config;
+	configs[n++] = (struct watcher_config *)wc;
+	int problems = deps_check(configs, n, &errors);
+	if (problems > 0) {
+		/* "options:1:20: watchers.web.depends_on: unknown ..." -> from "watchers." */
+		const char *msg = errors.lines[0], *tail = strstr(msg, ": watchers.");
+		snprintf(out, size, "%s", tail ? tail + 2 : msg);
+	}
+	config_errors_free(&errors);
+	free(configs);
+	return problems > 0 ? -1 : 0;
 }
 
 /* --- watchers ---------------------------------------------------------------------------------- */
@@ -478,7 +898,7 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	struct arbiter *a = arg;
 	json_t *payload;
 
-	if (a->events == NULL)
+	if (!events_heard(a->events))
 		return;
 	if (strcmp(event, "reap") == 0) {
 		struct process *p = watcher_find_pid(w, pid);
@@ -494,12 +914,12 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	events_publish_watcher(a->events, w->name, event, payload);
 }
 
-/* Each hook run's end (hook.h) on the PUB socket: watcher.<name>.hook. */
+/* Each hook run's end (hook.h), as the watcher events: watcher.<name>.hook. */
 static void on_hook_event(const char *watcher, json_t *payload, void *arg)
 {
 	struct arbiter *a = arg;
 
-	if (a->events == NULL) {
+	if (!events_heard(a->events)) {
 		json_decref(payload);
 		return;
 	}
@@ -525,6 +945,8 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 	w->child_nofile = &a->child_nofile;
 	w->on_idle = on_watcher_idle;
 	w->on_event = on_watcher_event;
+	w->should_hold = hold_for_dependencies;
+	w->on_change = on_watcher_change;
 	w->hook_arg = a;
 	for (tail = &a->watchers; *tail; tail = &(*tail)->next)
 		;
@@ -535,6 +957,7 @@ static struct watcher *add_watcher(struct arbiter *a, struct watcher_config *wc)
 			 "start waits for them", w->name, w->name);
 		watcher_follow(w, namesake);
 	}
+	refresh_has_deps(a);
 	return w;
 }
 
@@ -554,6 +977,9 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 	w->removing = true;
 	w->next = a->removed;
 	a->removed = w;
+	forget_deferred(a, w);
+	refresh_has_deps(a);
+	mark_deps_dirty(a);  /* its dependents, if any, are blocked now */
 	watcher_stop(w, NULL, NULL);
 }
 
@@ -766,6 +1192,8 @@ int arbiter_init(struct arbiter *a, struct ev_loop *loop, struct config *config)
 	a->loop = loop;
 	ev_prepare_init(&a->reaper, on_reaper);
 	a->reaper.data = a;
+	ev_prepare_init(&a->deps_pass, on_deps_pass);
+	a->deps_pass.data = a;
 	a->daemon.loglevel = -1;
 	a->daemon.umask = -1;
 	a->config_path = xstrdup(config->path);
@@ -859,7 +1287,7 @@ bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char 
 		if (!run->starting || run->cancelled || run->next_level == 0 || !in_level(run, w))
 			continue;
 		for (int i = run->next_level; i < run->nlevels; i++)
-			later = later || run->levels[i] == w->config->priority;
+			later = later || run->levels[i] == w->level;
 		if (!later)
 			continue;
 		char names[200];
@@ -1003,9 +1431,13 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		log_info("watcher %s: %s, replacing its processes (new ones first)", w->name,
 			 renew ? "a socket it uses was re-bound" : "definition changed");
 		watcher_reload_with(w, wc, count, NULL, NULL);
+		arbiter_restart_followers(a, w);
 		return w;
 	}
-	return replace_watcher(a, w, wc, start);
+	struct watcher *nw = replace_watcher(a, w, wc, start);
+	if (start)
+		arbiter_restart_followers(a, nw);
+	return nw;
 }
 
 static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count,
@@ -1102,6 +1534,8 @@ static int reload(struct arbiter *a)
 	configs = take_watcher_configs(config, &count);
 	json_t *current = file_definitions_of(configs, count);
 	apply_watcher_configs(a, configs, count, rebound);  /* compares with the previous load */
+	refresh_has_deps(a);
+	mark_deps_dirty(a);
 	json_decref(a->file_definitions);
 	a->file_definitions = current;
 	free(configs);
@@ -1155,6 +1589,8 @@ void arbiter_release_watcher(struct arbiter *a, struct watcher *w)
 	free(pids);
 	unlink_watcher(&a->watchers, w);
 	w->removing = true;
+	forget_deferred(a, w);
+	refresh_has_deps(a);
 	log_info("watcher %s: removed, %d process%s left running (nostop)", w->name, n,
 		 n == 1 ? "" : "es");
 	bury(a, w);
@@ -1163,7 +1599,11 @@ void arbiter_release_watcher(struct arbiter *a, struct watcher *w)
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc)
 {
-	return apply_definition(a, w, wc, w->wanted, true, false);
+	struct watcher *now = apply_definition(a, w, wc, w->wanted, true, false);
+
+	refresh_has_deps(a);
+	mark_deps_dirty(a);  /* its dependencies may have changed */
+	return now;
 }
 
 void arbiter_free(struct arbiter *a)
@@ -1180,6 +1620,7 @@ void arbiter_free(struct arbiter *a)
 	}
 	free_dead(a);
 	ev_prepare_stop(a->loop, &a->reaper);
+	ev_prepare_stop(a->loop, &a->deps_pass);
 	while (a->runs)  /* a start still waiting for a watcher that never settled */
 		level_run_free(a->runs);
 	ev_signal_stop(a->loop, &a->sigterm);

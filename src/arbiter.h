@@ -50,6 +50,13 @@ struct arbiter {
 	json_t *file_definitions;     /* watcher name -> {raw, numprocesses}: its definition as the
 				       * file last gave it, so that a reload touches only the
 				       * watchers whose definition in the file changed */
+	/* depends_on: some watcher has dependencies; after a change of any watcher, one pass
+	 * (before the loop sleeps) lets the starts held for them go on and the stops held for
+	 * their dependents go on (arbiter.c). */
+	bool has_deps;
+	bool deps_dirty;
+	ev_prepare deps_pass;
+	unsigned restart_round;       /* restart_with: marks the watchers restarted in a round */
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */
@@ -65,6 +72,23 @@ int arbiter_stop_all(struct arbiter *a, arbiter_done_fn done, void *arg);
 void arbiter_free(struct arbiter *a);
 
 struct watcher *arbiter_find(struct arbiter *a, const char *name);
+/* Stops the LIST of N watchers, each after the watchers that depend on it (the order of a
+ * shutdown, which priorities also order); DONE when all have stopped. */
+int arbiter_stop_set(struct arbiter *a, struct watcher **list, int n, arbiter_done_fn done,
+		     void *arg);
+/* The watchers that need one of LIST (N of them), directly or not, and are wanted or still
+ * stopping, not in LIST: appended to a malloc'd array in *OUT; returns how many. */
+int arbiter_dependents(struct arbiter *a, struct watcher **list, int n, struct watcher ***out);
+/* W is being restarted (restart, reload): the watchers with W in restart_with (and theirs)
+ * restart too, their new processes waiting for W to be ready. */
+void arbiter_restart_followers(struct arbiter *a, struct watcher *w);
+/* The names of the watchers that depend on W (a rm refuses them), "web, cache" in OUT; false
+ * when there are none. */
+bool arbiter_needed_by(struct arbiter *a, const struct watcher *w, char *out, size_t size);
+/* Checks WC (to be added, or to replace the watcher of its name) against the running
+ * watchers: its dependencies exist and make no cycle. Returns -1 with the problem in OUT. */
+int arbiter_check_dependencies(struct arbiter *a, const struct watcher_config *wc, char *out,
+			       size_t size);
 /* W is not started yet because a start in progress (the daemon's, or `start` of all) is still
  * on a higher priority level: true, with what it waits for in OUT ("db, cache (priority 10)"). */
 bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char *out, size_t size);

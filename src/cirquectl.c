@@ -1026,6 +1026,18 @@ static const char *nothing_to_do(struct client *c, const char *command, const st
 	return why;
 }
 
+/* "db: stopped, and before it the watchers that depend on it: web, cache" */
+static void print_with_dependents(const char *name, const char *done_word, json_t *names)
+{
+	size_t i;
+	json_t *one;
+
+	printf("%s: %s, and before it the watchers that depend on it:", shown(name), done_word);
+	json_array_foreach(names, i, one)
+		printf("%s %s", i ? "," : "", shown(json_string_value(one)));
+	printf("\n");
+}
+
 /* What start, stop, restart and reload say: "web: stopped" once done, "web: stopping" with
  * --no-wait (the command only asked); ALL_NOTE follows "all: ..." */
 struct lifecycle_words {
@@ -1035,8 +1047,21 @@ struct lifecycle_words {
 static int lifecycle(struct client *c, const struct lifecycle_words *words, int argc, char **argv)
 {
 	const char *command = words->command;
-	bool wait;
+	bool wait, dependents = false;
 	int names = parse_wait(argc, argv, &wait), rc = EXIT_OK;
+
+	/* stop --dependents: the watchers that depend on it stop first (depends_on) */
+	if (strcmp(command, "stop") == 0) {
+		int kept = 0;
+		for (int i = 0; i < names; i++) {
+			if (strcmp(argv[i], "--dependents") == 0 ||
+			    strcmp(argv[i], "--with-dependents") == 0)
+				dependents = true;
+			else
+				argv[kept++] = argv[i];
+		}
+		names = kept;
+	}
 	double timeout = reply_timeout(c, command, wait);
 	const char *done_word = wait ? words->done : words->asked;
 
@@ -1054,7 +1079,10 @@ static int lifecycle(struct client *c, const struct lifecycle_words *words, int 
 			continue;
 		}
 		json_object_set_new(props, "waiting", json_boolean(wait));
+		if (dependents)
+			json_object_set_new(props, "dependents", json_true());
 		json_t *reply = call(c, command, props, timeout);
+		json_t *also = json_object_get(reply, "dependents");
 		char outcome[200] = "";
 		int outcome_rc = EXIT_OK;
 		/* A job may be gone already: say how it ended rather than just "started". */
@@ -1070,6 +1098,8 @@ static int lifecycle(struct client *c, const struct lifecycle_words *words, int 
 			printf("%s: %s, %s\n", argv[i], done_word, outcome);
 		else if (reply_ok(reply) && all)
 			printf("all: %s%s\n", done_word, words->all_note ? words->all_note : "");
+		else if (reply_ok(reply) && json_array_size(also) > 0)
+			print_with_dependents(argv[i], done_word, also);
 		else if (reply_ok(reply))
 			printf("%s: %s\n", shown(argv[i]), done_word);
 		else if (is_no_such(reply))

@@ -132,6 +132,19 @@ static struct watcher_config *load_watcher_options(struct request *req, const ch
 	return wc;
 }
 
+/* WC's depends_on and restart_with name running watchers and make no cycle with theirs; if not,
+ * REQ is answered, WC freed, and false returned. */
+static bool dependencies_valid(struct arbiter *a, struct request *req, struct watcher_config *wc)
+{
+	char problem[512];
+
+	if (arbiter_check_dependencies(a, wc, problem, sizeof(problem)) == 0)
+		return true;
+	control_error(req, CONTROL_EMESSAGE, "%s", problem);
+	watcher_config_free(wc);
+	return false;
+}
+
 /* Circus's names that differ from the file's (the table's aliases): rlimit_X -> rlimits.X. */
 static void fold_option(json_t *raw, const char *key, json_t *value)
 {
@@ -191,7 +204,7 @@ void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watch
 	}
 	wc = load_watcher_options(req, w->name, raw);
 	json_decref(raw);
-	if (wc == NULL)
+	if (wc == NULL || !dependencies_valid(a, req, wc))
 		return;
 	if (!within_max_processes(a, req, w, w->name, wc->numprocesses)) {
 		watcher_config_free(wc);
@@ -249,7 +262,7 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 		json_object_set(raw, "args", json_object_get(props, "args"));
 	wc = load_watcher_options(req, name, raw);
 	json_decref(raw);
-	if (wc == NULL)
+	if (wc == NULL || !dependencies_valid(a, req, wc))
 		return;
 	if (!within_max_processes(a, req, NULL, name, wc->numprocesses)) {
 		watcher_config_free(wc);

@@ -5,6 +5,7 @@
 #include "arbiter.h"
 #include "events.h"
 #include "log.h"
+#include "listener.h"
 #include "metrics.h"
 #include "proc_info.h"
 #include "sockets.h"
@@ -589,7 +590,7 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 	}
 	for (const struct process *p = w->processes; p; p = p->next)
 		json_array_append_new(processes, process_metrics(p));
-	return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:o}",
+	json_t *out = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:o, s:o}",
 			 "name", w->name, "status", status_of(a, w, waiting_for, sizeof(waiting_for)),
 			 "numprocesses", w->numprocesses, "spawns", (json_int_t)t->spawns,
 			 "restarts", (json_int_t)t->restarts,
@@ -600,6 +601,10 @@ static json_t *watcher_metrics(struct arbiter *a, struct watcher *w, json_t *lin
 			 "oom_kills", (json_int_t)t->oom_kills,
 			 "lines", lines ? json_incref(lines) : json_object(),
 			 "processes", sorted_by_wid(processes));
+	if (w->config->listen.events)  /* an event listener: the events it did not read */
+		json_object_set_new(out, "events_dropped",
+				    json_integer((json_int_t)listener_dropped(w)));
+	return out;
 }
 
 /* cirque's: in one reply, what a dashboard, `cirquectl top` or a Prometheus scrape shows: the

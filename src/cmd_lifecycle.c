@@ -90,7 +90,10 @@ static void op_release(struct op *op, struct watcher *w)
 	if (--op->pending > 0)
 		return;
 	if (op->req) {
-		if (!op_succeeded(op) && op->wid && w)
+		if (op->outcome == WATCHER_BLOCKED && w)  /* depends_on: what it waits for */
+			control_error(op->req, CONTROL_ECOMMAND, "%s of %s: %s", verbs[op->kind],
+				      w->name, w->deps_why);
+		else if (!op_succeeded(op) && op->wid && w)
 			control_error(op->req, CONTROL_ECOMMAND, "%s of %s:%d did not settle: %s",
 				      verbs[op->kind], w->name, op->wid,
 				      watcher_outcome_reason(w, op->outcome));
@@ -141,6 +144,84 @@ static void op_launch(struct op *op, struct watcher *w)
 	}
 }
 
+/* --- stops and dependencies (depends_on) ------------------------------------------------------ */
+
+struct set_stop {
+	struct request *req;          /* NULL when not waiting */
+	json_t *dependents;           /* the names stopped with the ones asked for */
+};
+
+static void set_stopped(struct arbiter *a, void *arg)
+{
+	struct set_stop *ss = arg;
+
+	(void)a;
+	if (ss->req)
+		control_reply(ss->req, json_pack("{s:O}", "dependents", ss->dependents));
+	json_decref(ss->dependents);
+	free(ss);
+}
+
+/* "web, cache" */
+static void join_names(struct watcher **list, int n, char *out, size_t size)
+{
+	size_t used = 0;
+
+	*out = '\0';
+	for (int i = 0; i < n && used < size; i++) {
+		int k = snprintf(out + used, size - used, "%s%s", i ? ", " : "", list[i]->name);
+		used += k > 0 ? (size_t)k : 0;
+	}
+}
+
+/* A stop of watchers that others depend on. A wanted dependent makes it refused, unless
+ * "dependents" is true: then the dependents stop too, each before what it depends on (the
+ * reply names them). A dependent still stopping is waited for. Returns false when no watcher
+ * of LIST has dependents left (a plain stop). */
+static bool stop_with_dependents(struct arbiter *a, struct request *req, json_t *props,
+				 struct watcher **list, int n)
+{
+	struct watcher **dependents;
+	int ndependents = arbiter_dependents(a, list, n, &dependents), nwanted = 0;
+	char names[512], asked[256];
+
+	for (int i = 0; i < ndependents; i++)
+		nwanted += dependents[i]->wanted;
+	if (ndependents == 0) {
+		free(dependents);
+		return false;
+	}
+	if (nwanted > 0 && !prop_bool(props, "dependents", false)) {
+		join_names(dependents, ndependents, names, sizeof(names));
+		join_names(list, n, asked, sizeof(asked));
+		control_fail(req, REPLY_EFAIL, "%s %s needed by %s: stop %s first, or stop %s with its "
+			     "dependents (cirquectl stop --dependents %s)", asked, n == 1 ? "is" : "are",
+			     names, ndependents == 1 ? "it" : "them", asked, asked);
+		free(dependents);
+		return true;
+	}
+	struct watcher **set = xcalloc((size_t)(n + ndependents) + 1, sizeof(*set));
+	struct set_stop *ss = xcalloc(1, sizeof(*ss));
+	for (int i = 0; i < n + ndependents; i++)
+		set[i] = i < n ? list[i] : dependents[i - n];
+	ss->dependents = json_array();
+	for (int i = 0; i < ndependents; i++)
+		if (dependents[i]->wanted)
+			json_array_append_new(ss->dependents, json_string(dependents[i]->name));
+	if (json_array_size(ss->dependents) > 0) {
+		join_names(dependents, ndependents, names, sizeof(names));
+		log_info("stopping %s with the watchers that depend on it: %s", list[0]->name, names);
+	}
+	bool wait = waiting(props);
+	if (!wait)
+		control_reply(req, json_pack("{s:O}", "dependents", ss->dependents));
+	ss->req = wait ? req : NULL;
+	arbiter_stop_set(a, set, n + ndependents, set_stopped, ss);
+	free(set);
+	free(dependents);
+	return true;
+}
+
 /* start/stop/restart/reload of watchers selected by name, or of all of them. */
 static void run_on_watchers(struct arbiter *a, struct request *req, json_t *props,
 			    enum op_kind kind)
@@ -152,11 +233,17 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 
 	if (n < 0)
 		return;
+	if (kind == OP_STOP && a->has_deps && stop_with_dependents(a, req, props, list, n)) {
+		free(list);
+		return;
+	}
 	op = op_new(wait ? req : NULL, kind, prop_string(props, "name") && n == 1);
 	if (op->single)
 		op->before = pids_of(list[0]);
 	for (int i = 0; i < n; i++)
 		op_launch(op, list[i]);
+	for (int i = 0; (kind == OP_RESTART || kind == OP_RELOAD) && i < n; i++)
+		arbiter_restart_followers(a, list[i]);
 	if (!wait)
 		control_ok(req);
 	op_release(op, n == 1 ? list[0] : NULL);
@@ -395,7 +482,14 @@ void cmd_kill(struct arbiter *a, struct request *req, json_t *props, struct watc
 void cmd_rm(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
 {
 	struct op *op;
+	char needed_by[256];
 
+	if (arbiter_needed_by(a, w, needed_by, sizeof(needed_by))) {
+		control_fail(req, REPLY_EFAIL, "%s is needed by %s (depends_on): remove %s first, or "
+			     "take %s out of their depends_on", w->name, needed_by,
+			     strchr(needed_by, ',') ? "them" : "it", w->name);
+		return;
+	}
 	events_publish_watcher(a->events, w->name, "remove", NULL);
 	if (prop_bool(props, "nostop", false)) {  /* Circus: forgotten, its processes run on */
 		arbiter_release_watcher(a, w);

@@ -71,6 +71,27 @@ enum ready_kind {
 	READY_NOTIFY,                 /* sd_notify READY=1 on the child's own NOTIFY_SOCKET */
 };
 
+/* The watcher events a listener may ask for (listen_events:): those cirqued publishes on
+ * watcher.<name>.<event>, with Circus's names, a bit each. */
+enum listen_event {
+	LISTEN_SPAWN, LISTEN_REAP, LISTEN_KILL, LISTEN_START, LISTEN_STOP, LISTEN_RELOAD,
+	LISTEN_UPDATED, LISTEN_ADD, LISTEN_REMOVE, LISTEN_EVENT_COUNT
+};
+extern const char *const listen_event_names[LISTEN_EVENT_COUNT];
+/* NAME's enum listen_event, or -1. */
+int listen_event_find(const char *name);
+
+#define LISTEN_QUEUE_DEFAULT 1000
+#define LISTEN_QUEUE_MAX 1000000
+
+/* An event listener (listen_events:): each process reads the events on its stdin, a JSON
+ * object per line (listener.c). */
+struct listen_config {
+	unsigned events;              /* a bit per enum listen_event; 0: not a listener */
+	char **watchers;              /* whose events, NULL-terminated; NULL: every other watcher's */
+	int queue;                    /* lines kept per slot while its process does not read */
+};
+
 /* A listening socket the daemon binds and passes to the watchers that use it (systemd's socket
  * activation: LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES), so that it stays open across restarts. */
 struct socket_config {
@@ -117,6 +138,14 @@ struct hook_config {
 	int ngroups;
 	char *working_dir;            /* NULL: the watcher's */
 	char **env;                   /* NAME=VALUE added to the watcher's environment, or NULL */
+};
+
+/* The watchers named by depends_on or restart_with, and where each name is written, for the
+ * checks made once every watcher is read (deps.h: unknown names, cycles). */
+struct dep_list {
+	char **names;                 /* NULL-terminated; NULL when none */
+	char **where;                 /* "file:line:col: watchers.web.depends_on" of each name */
+	int count;
 };
 
 /* One watcher as configured. Everything a spawn needs is resolved here, at load time, so that the
@@ -172,6 +201,9 @@ struct watcher_config {
 	struct hook_config hooks[HOOK_COUNT];  /* by point; argv NULL where there is none */
 	char **use_sockets;           /* sockets passed as fds 3, 4, ... in this order (NULL: none) */
 	bool use_all_sockets;         /* use_sockets: true, every socket in the order defined */
+	struct dep_list depends_on;   /* started once these are ready, stopped before them */
+	struct dep_list restart_with; /* restarted after any of these is (dependencies too) */
+	struct listen_config listen;  /* listen_events: its processes read events on stdin */
 	json_t *raw;                  /* the options as written (strings), to rebuild it with changes */
 };
 

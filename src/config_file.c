@@ -10,6 +10,7 @@
 
 #include "config_daemon.h"
 #include "config_sockets.h"
+#include "deps.h"
 #include "log.h"
 #include "parse.h"
 #include "safefs.h"
@@ -393,6 +394,7 @@ int config_load(const char *path, struct config **out, struct config_errors *err
 	load_includes(&ld, path);
 	resolve_socket_refs(&ld);
 	free_socket_refs(&ld);
+	deps_check(config->watchers, config->nwatchers, errors);
 	check_daemon_config(&config->daemon, path, errors);
 	check_max_processes(&ld);
 	config_check_limits(config, &load_support, config->daemon.limits_may_be_ignored, errors,
@@ -419,8 +421,10 @@ static int load_text(const char *name, const char *text, size_t len, bool is_mai
 	if (source)
 		fclose(source);
 	yaml_parser_delete(&parser);
-	if (is_main)
-		resolve_socket_refs(&ld);  /* add and set check theirs against the running sockets */
+	if (is_main) {  /* add and set check theirs against the running sockets and watchers */
+		resolve_socket_refs(&ld);
+		deps_check(config->watchers, config->nwatchers, errors);
+	}
 	free_socket_refs(&ld);
 	if (!is_main)  /* add and set: against the running daemon's cgroups */
 		config_check_limits(config, &load_support, text_may_ignore, errors,

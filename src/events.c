@@ -1,6 +1,7 @@
 /* events.c - publishes what happens on a ZMQ PUB socket, as Circus does. */
 #include "events.h"
 
+#include "listener.h"
 #include "log.h"
 #include "text.h"
 #include "zwatch.h"
@@ -175,15 +176,12 @@ void events_close(struct events *e)
 
 static void publish(struct events *e, const char *topic, json_t *payload)
 {
-	struct timeval tv;
 	char *body;
 
 	if (e == NULL || payload == NULL) {
 		json_decref(payload);
 		return;
 	}
-	gettimeofday(&tv, NULL);
-	json_object_set_new(payload, "time", json_real((double)tv.tv_sec + (double)tv.tv_usec / 1e6));
 	body = json_dumps(payload, JSON_COMPACT);
 	json_decref(payload);
 	if (body == NULL)
@@ -193,6 +191,11 @@ static void publish(struct events *e, const char *topic, json_t *payload)
 		zsend(e->socket, body, strlen(body), ZMQ_DONTWAIT);
 	free(body);
 	answer_hellos(e);
+}
+
+bool events_heard(const struct events *e)
+{
+	return e != NULL || listeners_any();
 }
 
 void events_publish_watcher(struct events *e, const char *watcher, const char *event,
@@ -207,7 +210,16 @@ void events_publish_watcher(struct events *e, const char *watcher, const char *e
 		else
 			topic[i] = (char)tolower((unsigned char)topic[i]);
 	}
-	publish(e, topic, payload ? payload : json_object());
+	if (payload == NULL)
+		payload = json_object();
+	if (payload) {
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		json_object_set_new(payload, "time",
+				    json_real((double)tv.tv_sec + (double)tv.tv_usec / 1e6));
+		listeners_hear(topic, watcher, event, payload);  /* with or without a PUB socket */
+	}
+	publish(e, topic, payload);
 }
 
 void events_publish_raw(struct events *e, const char *topic, const char *data, size_t len)

@@ -4,6 +4,7 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct events;
@@ -19,7 +20,10 @@ int events_answer_hellos(struct events *e, struct ev_loop *loop);
 
 /* Publishes [topic, json] where topic is "watcher.<name>.<event>" (name lower-cased, spaces to
  * '_'). PAYLOAD is consumed; "time" is added. Never blocks: a slow subscriber loses messages at
- * its high-water mark, as PUB does. E may be NULL (no pubsub endpoint). */
+ * its high-water mark, as PUB does. E may be NULL (no pubsub endpoint). The event listeners
+ * hear it too (listener.h), E or not. */
+/* Whether a watcher event would reach anyone: a PUB socket (E not NULL) or a listener. */
+bool events_heard(const struct events *e);
 void events_publish_watcher(struct events *e, const char *watcher, const char *event,
 			    json_t *payload);
 /* From now on, each line the daemon logs is published as [daemon.log, {"seq", "line"}]

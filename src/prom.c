@@ -303,6 +303,9 @@ static void watcher_families(FILE *f, json_t *watchers)
 			     "in exitcodes), unexpected.", "exits", "reason", reasons, 3);
 	watcher_family(f, watchers, "cirque_watcher_oom_kills_total", "counter",
 		       "Processes killed by the kernel's OOM killer (with cgroups).", "oom_kills");
+	watcher_family(f, watchers, "cirque_watcher_events_dropped_total", "counter",
+		       "Events an event listener (listen_events) did not read in time: its "
+		       "queue's oldest, dropped.", "events_dropped");
 	watcher_split_family(f, watchers, "cirque_watcher_output_lines_total",
 			     "Output lines captured, by stream.", "lines", "stream", streams, 2);
 }

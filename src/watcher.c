@@ -4,6 +4,7 @@
 #include "fdlimit.h"
 #include "hook.h"
 #include "launch.h"
+#include "listener.h"
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
@@ -264,6 +265,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 	struct watcher *w = p->watcher;
 	const struct watcher_config *c = w->config;
 	struct stream_pipes pipes;
+	int stdin_fd = listener_stdin(w, p->wid, w->stdio[0]);  /* the events, for a listener */
 	pid_t pid;
 
 	if (streams_prepare(c, w->stdio[0], &pipes) < 0) {
@@ -274,7 +276,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		.argv = l->argv, .search_path = l->search_path, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
 		.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
-		.stdio = { w->stdio[0], pipes.child_fd[0], pipes.child_fd[1] },
+		.stdio = { stdin_fd, pipes.child_fd[0], pipes.child_fd[1] },
 		.nofile = w->child_nofile, .listen_fds = l->listen_fds, .nlisten = l->nlisten,
 		.listen_pid = l->listen_pid, .join_cgroup = w->cgroup != NULL,
 		.cgroup_procs_fd = w->cgroup ? wcgroup_procs_fd(w->cgroup) : -1,
@@ -1555,6 +1557,8 @@ const char *watcher_slot_pending(const struct watcher *w, int wid)
 		return NULL;
 	if (w->predecessor)
 		return "waiting for the processes of the watcher it replaces to stop";
+	if (w->deps_holding)
+		return w->deps_why[0] ? w->deps_why : "waiting for its dependencies";
 	if (w->hook_holding)
 		return "running its before_start hook";
 	if (w->sweeping)
@@ -1658,8 +1662,6 @@ static void on_warmup(struct ev_loop *loop, ev_timer *timer, int revents)
 
 /* A restart spawns nothing until every process it stopped has exited; then its start phase
  * begins (logged and published here, once). */
-static void begin_start_hooks(struct watcher *w);
-
 static bool in_restart_stop_phase(struct watcher *w)
 {
 	if (!w->restarting)
@@ -1671,8 +1673,21 @@ static bool in_restart_stop_phase(struct watcher *w)
 	log_info("watcher %s: starting %d process%s", w->name, w->numprocesses,
 		 w->numprocesses == 1 ? "" : "es");
 	w->announce_start = true;
-	begin_start_hooks(w);
+	w->start_hook_due = true;
 	return false;
+}
+
+static void begin_start_hooks(struct watcher *w);
+
+/* The start's before_start, once nothing else holds it (a predecessor, a restart's stop, a
+ * sweep, the dependencies: see reconcile_count): true while it runs, and nothing spawns. */
+static bool start_hooks_hold(struct watcher *w)
+{
+	if (w->start_hook_due) {
+		w->start_hook_due = false;
+		begin_start_hooks(w);
+	}
+	return w->hook_holding;
 }
 
 static bool pausing(const struct process *p);
@@ -1722,7 +1737,7 @@ static void reconcile_count(struct watcher *w);
 static void reconcile(struct watcher *w)
 {
 	reconcile_count(w);
-	if (w->wanted && !w->predecessor && !w->restarting)
+	if (w->wanted && !w->predecessor && !w->restarting && !w->deps_holding && !w->hook_holding)
 		roll_stop_first(w);
 }
 
@@ -1738,7 +1753,7 @@ static void reconcile_count(struct watcher *w)
 	/* A start that overtook a stop waits for its sweep, as a restart does: nothing new runs in
 	 * a cgroup being killed. */
 	if (!w->wanted || w->predecessor || in_restart_stop_phase(w) || w->sweeping ||
-	    w->hook_holding)
+	    w->deps_holding || start_hooks_hold(w))
 		return;
 	/* A retiring process (reload, max_age) waits for a successor of its wid: once the count
 	 * drops below that wid (decr during a reload), or the slot was stopped alone, none will
@@ -1793,7 +1808,7 @@ static bool pausing(const struct process *p)
  * starting, backing off from a failure, or still stopping from a stop that a start overtook. */
 static bool start_settled(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting || w->hook_holding ||
+	if (!w->wanted || w->predecessor || w->restarting || w->deps_holding || w->hook_holding ||
 	    count_wanted(w) != target_count(w))
 		return false;
 	return w->nunsettled == 0;  /* COUNT_UNSETTLED: none starting, stopping or backing off */
@@ -1931,7 +1946,7 @@ static void answer_waiters(struct watcher *w, enum watcher_outcome outcome)
 /* Each wanted slot has a process of this start (none is a stopped one still exiting). */
 static bool all_spawned(const struct watcher *w)
 {
-	if (!w->wanted || w->predecessor || w->restarting || w->hook_holding)
+	if (!w->wanted || w->predecessor || w->restarting || w->deps_holding || w->hook_holding)
 		return false;
 	return w->nlive >= w->numprocesses;  /* COUNT_LIVE: wanted, not stopping, spawned */
 }
@@ -2019,6 +2034,8 @@ static void watcher_update(struct watcher *w)
 	}
 	if (!w->dead && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
+	if (!w->dead && w->on_change)
+		w->on_change(w, w->hook_arg);
 }
 
 static struct waiter *waiter_new(struct watcher *w, enum waiter_kind kind, watcher_done_fn done,
@@ -2065,6 +2082,7 @@ static void end_start_hooks(struct watcher *w)
 	hook_cancel(w->started_hook);
 	w->start_hook = w->started_hook = NULL;
 	w->hook_holding = false;
+	w->start_hook_due = false;
 }
 
 /* The starts, restarts and reloads waiting are over, undone (OUTCOME). */
@@ -2081,6 +2099,8 @@ static void drop_start_intents_as(struct watcher *w, enum watcher_outcome outcom
 	w->rolling_wid = 0;
 	w->announce_start = false;
 	w->announce_reload = false;
+	w->deps_holding = false;
+	w->deps_blocked = false;
 	ev_timer_stop(w->loop, &w->warmup);
 }
 
@@ -2101,6 +2121,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	case WATCHER_REMOVED: return "the watcher was removed";
 	case WATCHER_NO_MEMORY: return "out of memory";
 	case WATCHER_HOOK_FAILED: return "a hook failed";
+	case WATCHER_BLOCKED: return "a dependency it needs is not ready and will not be by itself";
 	}
 	return "?";
 }
@@ -2143,8 +2164,8 @@ static void on_before_start_done(const struct hook_result *r, void *arg)
 	watcher_update(w);
 }
 
-/* Where the start really begins (the watcher becomes wanted, or a restart's start phase):
- * before_start runs, and nothing spawns until it is over. (A dependency gate goes before.) */
+/* Where the start really begins (the watcher became wanted, or a restart's start phase, and
+ * its dependencies are ready): before_start runs, and nothing spawns until it is over. */
 static void begin_start_hooks(struct watcher *w)
 {
 	struct hook_event ev = { .point = HOOK_BEFORE_START, .status = -1 };
@@ -2285,6 +2306,7 @@ void watcher_detach(struct watcher *w)
 		end_sweep(w);
 	wcgroup_put(w->cgroup, w);
 	w->cgroup = NULL;
+	listener_forget(w);
 }
 
 void watcher_free(struct watcher *w)
@@ -2299,17 +2321,26 @@ void watcher_free(struct watcher *w)
 	free(w);
 }
 
+/* A start begins: its owner holds it while its dependencies are not ready (and starts them). */
+static void hold_for_dependencies(struct watcher *w)
+{
+	w->deps_blocked = false;
+	w->deps_holding = w->should_hold && w->should_hold(w, w->hook_arg);
+}
+
 /* The watcher becomes wanted (logged and published once). */
 static void become_wanted(struct watcher *w)
 {
 	if (!w->wanted) {
 		int n = target_count(w);
 		drop_stop_hook(w);  /* a stop still in its before_stop: its processes stay */
-		log_info("watcher %s: starting %d process%s%s", w->name, n, n == 1 ? "" : "es",
-			 w->predecessor ? " once those of the "
-			 "watcher it replaces are gone" : "");
+		w->wanted = true;
+		hold_for_dependencies(w);
+		log_info("watcher %s: starting %d process%s%s%s", w->name, n, n == 1 ? "" : "es",
+			 w->predecessor ? " once those of the watcher it replaces are gone" : "",
+			 w->deps_holding ? " once its dependencies are ready" : "");
 		w->announce_start = true;
-		begin_start_hooks(w);
+		w->start_hook_due = true;  /* once its dependencies are ready (reconcile_count) */
 	}
 	w->wanted = true;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
@@ -2488,6 +2519,7 @@ void watcher_restart(struct watcher *w, watcher_done_fn done, void *arg)
 	w->wanted = true;
 	w->restarting = true;
 	w->rolling_wid = 0;  /* every process stops: nothing is replaced slot by slot */
+	hold_for_dependencies(w);  /* the new processes wait for them to be ready */
 	w->nheld = 0;
 	cancel_waiters(w, WAIT_STOPPED, WATCHER_STARTED_SINCE);
 	/* All that runs next is spawned after this request: it answers the reloads waiting too. */
@@ -2901,6 +2933,72 @@ const char *watcher_status(const struct watcher *w)
 bool watcher_is_idle(const struct watcher *w)
 {
 	return w->nprocesses == 0 && w->predecessor == NULL && !w->sweeping && w->stop_hook == NULL;
+}
+
+void watcher_deps_ready(struct watcher *w)
+{
+	if (!w->deps_holding)
+		return;
+	w->deps_holding = false;
+	w->deps_blocked = false;
+	w->deps_why[0] = '\0';
+	if (w->wanted)
+		log_info("watcher %s: its dependencies are ready, starting", w->name);
+	watcher_update(w);
+}
+
+void watcher_deps_blocked(struct watcher *w, const char *why)
+{
+	if (!w->deps_blocked || strcmp(w->deps_why, why) != 0)
+		log_warnx("watcher %s: %s", w->name, why);
+	snprintf(w->deps_why, sizeof(w->deps_why), "%s", why);
+	w->deps_blocked = true;
+	/* Every pass: a start asked for meanwhile is answered too. */
+	cancel_waiters(w, WAIT_STARTED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_REPLACED, WATCHER_BLOCKED);
+	cancel_waiters(w, WAIT_SLOT_STARTED, WATCHER_BLOCKED);
+	fire_waiters(w);
+}
+
+void watcher_deps_failing(struct watcher *w)
+{
+	cancel_waiters(w, WAIT_DECIDED, WATCHER_FAILING);
+	fire_waiters(w);
+}
+
+bool watcher_ready(const struct watcher *w)
+{
+	if (!start_settled(w) || w->nstate[PS_FATAL] > 0)
+		return false;
+	for (int wid = 1; wid <= w->numprocesses && wid < w->by_wid_size; wid++) {
+		const struct process *p = w->by_wid[wid];
+		if (p && p->state != PS_RUNNING && !(p->state == PS_EXITED && p->exit_expected))
+			return false;
+	}
+	return true;
+}
+
+bool watcher_given_up(const struct watcher *w)
+{
+	if (!w->wanted)
+		return !w->start_queued;
+	if (w->nstate[PS_FATAL] > 0)
+		return true;
+	for (const struct process *p = w->nstate[PS_EXITED] ? w->processes : NULL; p; p = p->next)
+		if (p->state == PS_EXITED && !p->exit_expected && !p->retiring)
+			return true;
+	return w->deps_blocked;
+}
+
+bool watcher_failing(const struct watcher *w)
+{
+	if (!w->wanted || w->nunsettled == 0)
+		return false;
+	for (const struct process *p = w->processes; p; p = p->next)
+		if (!p->retiring && p->state != PS_RUNNING && (p->failures > 0 || p->spawn_error))
+			return true;
+	return false;
 }
 
 int watcher_count_state(const struct watcher *w, enum proc_state state)

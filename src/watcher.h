@@ -33,6 +33,8 @@ enum watcher_outcome {
 	WATCHER_NO_MEMORY,       /* it could not be waited for */
 	WATCHER_HOOK_FAILED,     /* a hook aborted it (before_start, after_start): see
 				  * watcher_outcome_reason */
+	WATCHER_BLOCKED,         /* a dependency gave up or is stopped: it starts once that one
+				  * is ready (depends_on) */
 };
 /* "a later stop (or rm) stopped it first", ... for replies and logs. */
 const char *watcher_outcome_text(enum watcher_outcome outcome);
@@ -51,6 +53,11 @@ typedef void (*watcher_idle_fn)(struct watcher *w, void *arg);
  * "reload" (once the old processes are gone), pid 0 for the last three. */
 typedef void (*watcher_event_fn)(struct watcher *w, const char *event, pid_t pid, int exit_code,
 				 void *arg);
+/* Asked when W begins a start (it becomes wanted, or restarts): true holds its spawns until
+ * watcher_deps_ready (its dependencies are not ready yet). */
+typedef bool (*watcher_hold_fn)(struct watcher *w, void *arg);
+/* Called after every change of W's state (a process started, became ready, exited...). */
+typedef void (*watcher_change_fn)(struct watcher *w, void *arg);
 
 /* What happened to a watcher's processes since it was created, for the metrics command. An
  * exit is "stopped" when cirqued asked for it (a stop, a decr, max_age, a start that was not
@@ -176,6 +183,8 @@ struct watcher {
 	/* Hooks (hook.h) the watcher waits for; the others (after_spawn, after_reap) run alone. */
 	struct hook_run *start_hook;  /* before_start: nothing spawns while it runs (hook_holding) */
 	bool hook_holding;
+	bool start_hook_due;          /* a start began: before_start runs once nothing else holds
+				       * it (dependencies first) */
 	struct hook_run *started_hook;  /* after_start: a failure stops the watcher */
 	struct hook_run *stop_hook;   /* before_stop or after_stop: the stop is not over (not idle,
 				       * a restart's start waits) until it is */
@@ -215,7 +224,18 @@ struct watcher {
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
 	watcher_idle_fn on_idle;
 	watcher_event_fn on_event;
+	watcher_hold_fn should_hold;
+	watcher_change_fn on_change;
 	void *hook_arg;
+	/* depends_on: a start waits, spawning nothing, until every dependency is ready; the owner
+	 * (arbiter.c) says what it waits for, and whether that can come without the operator
+	 * (blocked: a dependency gave up or was stopped). */
+	bool deps_holding;
+	bool deps_blocked;
+	char deps_why[200];
+	int level;                    /* its priority, raised to its dependents' (a dependency
+				       * starts no later and stops no sooner than they do) */
+	unsigned restart_mark;        /* restart_with: restarted in this round already */
 	/* Containment: its cgroup (NULL in process groups mode), and the sweep of what its
 	 * programs left behind (a child that called setsid, a daemon's grandchild), which a
 	 * whole-watcher stop (stop, restart, kill, rm, shutdown) ends: once its own processes are
@@ -347,6 +367,23 @@ int watcher_kill_processes(struct watcher *w, pid_t pid, int signum, double grac
 			   watcher_done_fn done, void *arg);
 /* The process with this pid, or NULL. */
 struct process *watcher_find_pid(struct watcher *w, pid_t pid);
+
+/* The start held for the dependencies goes on (they are ready). */
+void watcher_deps_ready(struct watcher *w);
+/* The start held for the dependencies cannot go on by itself (WHY): its start waiters are
+ * answered WATCHER_BLOCKED; it stays wanted, and starts at watcher_deps_ready. */
+void watcher_deps_blocked(struct watcher *w, const char *why);
+/* A dependency failed a start (it is retried): the waiters of a decision (a priority level)
+ * need not wait for this one any longer (WATCHER_FAILING). */
+void watcher_deps_failing(struct watcher *w);
+/* What W's dependents wait for: W is wanted and started, and every wanted process of it is up,
+ * or has finished as expected (a one-shot job that exited with a status of exitcodes). */
+bool watcher_ready(const struct watcher *w);
+/* W will not get ready without the operator: a process gave up (FATAL), or exited unexpectedly
+ * for good (restart: never), or W is not wanted. */
+bool watcher_given_up(const struct watcher *w);
+/* W is starting and a process of it failed a start and is being retried. */
+bool watcher_failing(const struct watcher *w);
 
 /* No process left, and no predecessor still stopping. */
 bool watcher_is_idle(const struct watcher *w);

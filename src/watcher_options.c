@@ -5,6 +5,7 @@
 
 #include "config_hooks.h"
 #include "config_sockets.h"
+#include "deps.h"
 #include "parse.h"
 #include "yaml_node.h"
 #include "xmalloc.h"
@@ -486,6 +487,74 @@ static int opt_hooks(struct loader *ld, const char *path, yaml_node_t *v, struct
 	return parse_watcher_hooks(ld, path, v, d->wc);
 }
 
+/* One name of a depends_on or restart_with list, at NODE: a watcher's name (checked against
+ * the others once all are read, deps.c), not the watcher itself, not twice. */
+static int add_dependency(struct loader *ld, const char *path, yaml_node_t *node,
+			  const char *name, struct watcher_draft *d, struct dep_list *list)
+{
+	if (*name == '\0') {
+		add_error(ld, node, "%s: each entry must be a watcher name", path);
+		return -1;
+	}
+	if (strcasecmp(name, d->wc->name) == 0) {
+		add_error(ld, node, "%s: a watcher cannot depend on itself ('%s')", path, name);
+		return -1;
+	}
+	if (dep_list_has(list, name)) {
+		add_error(ld, node, "%s: '%s' is listed twice", path, name);
+		return -1;
+	}
+	char *where = strdup_printf("%s:%zu:%zu: %s", ld->file, node->start_mark.line + 1,
+				    node->start_mark.column + 1, path);
+	dep_list_add(list, name, where);
+	free(where);
+	return 0;
+}
+
+/* A list of watcher names, or one string of names separated by commas or spaces (what `set`
+ * sends from a command line: "db, cache"). */
+static int parse_dependencies(struct loader *ld, const char *path, yaml_node_t *v,
+			      struct watcher_draft *d, struct dep_list *list)
+{
+	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		char *text = xstrdup(scalar(v)), *save = NULL;
+		int rc = 0;
+		for (char *tok = strtok_r(text, ", \t", &save); tok && rc == 0;
+		     tok = strtok_r(NULL, ", \t", &save))
+			rc = add_dependency(ld, path, v, tok, d, list);
+		free(text);
+		return rc;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of watcher names", path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		const char *name = scalar(item);
+		if (name == NULL || is_null(item)) {
+			add_error(ld, item, "%s: each entry must be a watcher name", path);
+			return -1;
+		}
+		if (add_dependency(ld, path, item, name, d, list) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int opt_depends_on(struct loader *ld, const char *path, yaml_node_t *v,
+			  struct watcher_draft *d)
+{
+	return parse_dependencies(ld, path, v, d, &d->wc->depends_on);
+}
+
+static int opt_restart_with(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{
+	return parse_dependencies(ld, path, v, d, &d->wc->restart_with);
+}
+
 static int opt_use_sockets(struct loader *ld, const char *path, yaml_node_t *v,
 			   struct watcher_draft *d)
 {
@@ -589,6 +658,179 @@ static int opt_exitcodes(struct loader *ld, const char *path, yaml_node_t *v,
 	}
 	d->wc->exitcodes = codes;
 	return 0;
+}
+
+/* --- listen_events: ------------------------------------------------------------------------- */
+
+const char *const listen_event_names[LISTEN_EVENT_COUNT] = {
+	[LISTEN_SPAWN] = "spawn", [LISTEN_REAP] = "reap", [LISTEN_KILL] = "kill",
+	[LISTEN_START] = "start", [LISTEN_STOP] = "stop", [LISTEN_RELOAD] = "reload",
+	[LISTEN_UPDATED] = "updated", [LISTEN_ADD] = "add", [LISTEN_REMOVE] = "remove",
+};
+
+#define LISTEN_ALL ((1u << LISTEN_EVENT_COUNT) - 1)
+
+int listen_event_find(const char *name)
+{
+	for (int i = 0; i < LISTEN_EVENT_COUNT; i++)
+		if (strcmp(name, listen_event_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* One event name (or all) of ITEM into *BITS; an unknown one is an error at its mark. */
+static int listen_event_item(struct loader *ld, const char *path, yaml_node_t *item,
+			     unsigned *bits)
+{
+	const char *text = scalar(item);
+	int bit;
+
+	if (text && strcmp(text, "all") == 0) {
+		*bits = LISTEN_ALL;
+		return 0;
+	}
+	if (text == NULL || is_null(item) || (bit = listen_event_find(text)) < 0) {
+		add_error(ld, item, "%s: unknown event '%s'%s (spawn, reap, kill, start, stop, reload, "
+			  "updated, add, remove, or all)", path, text ? text : "",
+			  text ? did_you_mean(text, (const char *const *)listen_event_names,
+					      LISTEN_EVENT_COUNT) : "");
+		return -1;
+	}
+	*bits |= 1u << bit;
+	return 0;
+}
+
+/* true | all | false | an event name | a list of them: the events of listen_events. */
+static int listen_event_set(struct loader *ld, const char *path, yaml_node_t *v, unsigned *bits)
+{
+	const char *text = scalar(v);
+	bool on;
+	int rc = 0;
+
+	*bits = 0;
+	if (is_null(v))
+		return 0;  /* as false */
+	if (text && parse_bool(text, &on) == 0) {
+		*bits = on ? LISTEN_ALL : 0;
+		return 0;
+	}
+	if (text)
+		return listen_event_item(ld, path, v, bits);
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start) {
+		add_error(ld, v, "%s: must be true, all, or a list of events such as [spawn, reap]",
+			  path);
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		if (listen_event_item(ld, path, node_at(ld, *it), bits) < 0)
+			rc = -1;
+	return rc;
+}
+
+/* watchers: [NAME, ...]: whose events (names as written; a watcher added later counts). */
+static int listen_watchers(struct loader *ld, const char *path, yaml_node_t *v, char ***out)
+{
+	const char *text = scalar(v);
+	size_t n = 0;
+
+	if (text && !is_null(v)) {
+		*out = xcalloc(2, sizeof(char *));
+		(*out)[0] = xstrdup(text);
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_error(ld, v, "%s: must be a list of watcher names", path);
+		return -1;
+	}
+	*out = xcalloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+		       sizeof(char *));
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = node_at(ld, *it);
+		if (scalar(item) == NULL || is_null(item)) {
+			add_error(ld, item, "%s: each item must be a watcher name", path);
+			return -1;
+		}
+		(*out)[n++] = xstrdup(scalar(item));
+	}
+	return 0;
+}
+
+static void visit_listen_key(struct loader *ld, const char *parent, yaml_node_t *key,
+			     yaml_node_t *value, void *arg)
+{
+	struct listen_config *lc = arg;
+	const char *name = scalar(key);
+	char path[512];
+	long n;
+
+	snprintf(path, sizeof(path), "%s.%s", parent, name);
+	if (strcmp(name, "events") == 0) {
+		if (listen_event_set(ld, path, value, &lc->events) == 0 && lc->events == 0)
+			add_error(ld, value, "%s: false listens to nothing: remove listen_events",
+				  path);
+	} else if (strcmp(name, "watchers") == 0) {
+		free_words(lc->watchers);
+		lc->watchers = NULL;
+		listen_watchers(ld, path, value, &lc->watchers);
+	} else if (strcmp(name, "queue") == 0) {
+		if (get_int(ld, path, value, 1, &n) == 0)
+			lc->queue = n > LISTEN_QUEUE_MAX ? LISTEN_QUEUE_MAX : (int)n;
+	} else {
+		static const char *const keys[] = { "events", "watchers", "queue" };
+		add_error(ld, key, "%s: unknown key '%s'%s (events, watchers, queue)", parent, name,
+			  did_you_mean(name, keys, 3));
+	}
+}
+
+/* listen_events: true | all | [spawn, reap] | {events: ..., watchers: [...], queue: N} */
+static int opt_listen_events(struct loader *ld, const char *path, yaml_node_t *v,
+			     struct watcher_draft *d)
+{
+	struct listen_config *lc = &d->wc->listen;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return listen_event_set(ld, path, v, &lc->events);
+	lc->events = LISTEN_ALL;
+	walk_mapping(ld, path, v, visit_listen_key, lc);
+	return 0;
+}
+
+static void listen_init(struct watcher_config *wc)
+{ wc->listen.queue = LISTEN_QUEUE_DEFAULT; }
+static void listen_free(struct watcher_config *wc)
+{ free_words(wc->listen.watchers); }
+/* Whether its stdin is the events: a change of that replaces the processes. */
+static bool listening_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return (a->listen.events != 0) == (b->listen.events != 0); }
+static bool words_equal(char **a, char **b);
+/* The filter and the queue apply in place. */
+static bool listen_equal(const struct watcher_config *a, const struct watcher_config *b)
+{
+	return a->listen.events == b->listen.events && a->listen.queue == b->listen.queue &&
+	       words_equal(a->listen.watchers, b->listen.watchers);
+}
+/* false, or {events: [...], watchers: [...] or null (all), queue: N}. */
+static void listen_json(const struct watcher_config *wc, json_t *out)
+{
+	const struct listen_config *lc = &wc->listen;
+	json_t *events, *watchers = json_null(), *value;
+
+	if (lc->events == 0) {
+		json_object_set_new(out, "listen_events", json_false());
+		return;
+	}
+	events = json_array();
+	for (int i = 0; i < LISTEN_EVENT_COUNT; i++)
+		if (lc->events & (1u << i))
+			json_array_append_new(events, json_string(listen_event_names[i]));
+	if (lc->watchers) {
+		watchers = json_array();
+		for (char **name = lc->watchers; *name; name++)
+			json_array_append_new(watchers, json_string(*name));
+	}
+	value = json_pack("{s:o, s:o, s:i}", "events", events, "watchers", watchers, "queue",
+			  lc->queue);
+	json_object_set_new(out, "listen_events", value);
 }
 
 /* --- hooks of the options the types do not cover --------------------------------------------- */
@@ -809,6 +1051,18 @@ static void exitcodes_json(const struct watcher_config *wc, json_t *out)
 	json_object_set_new(out, "exitcodes", list);
 }
 
+static void free_depends_on(struct watcher_config *wc)
+{ dep_list_free(&wc->depends_on); }
+static bool depends_on_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return dep_list_equal(&a->depends_on, &b->depends_on); }
+static void depends_on_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "depends_on", dep_list_json(&wc->depends_on)); }
+static void free_restart_with(struct watcher_config *wc)
+{ dep_list_free(&wc->restart_with); }
+static bool restart_with_equal(const struct watcher_config *a, const struct watcher_config *b)
+{ return dep_list_equal(&a->restart_with, &b->restart_with); }
+static void restart_with_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "restart_with", dep_list_json(&wc->restart_with)); }
 static void free_use_sockets(struct watcher_config *wc)
 { free_words(wc->use_sockets); }
 static bool use_sockets_equal(const struct watcher_config *a, const struct watcher_config *b)
@@ -930,6 +1184,12 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "use_sockets", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_use_sockets, .free = free_use_sockets, .same = use_sockets_equal,
 	  .to_json = use_sockets_json },
+	{ .key = "depends_on", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_depends_on, .free = free_depends_on, .same = depends_on_equal,
+	  .to_json = depends_on_json },
+	{ .key = "restart_with", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
+	  .parse = opt_restart_with, .free = free_restart_with, .same = restart_with_equal,
+	  .to_json = restart_with_json },
 	/* The watcher's name, shown as an option (Circus) but written as the key of its mapping. */
 	{ .key = "name", .type = OPT_STRING, .offset = FIELD(name), .flags = OPT_SHOWN,
 	  .change = CHANGE_RESTART },
@@ -976,6 +1236,9 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "io_weight", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_IN_PLACE,
 	  .parse = opt_io_weight, .free = free_limits, .same = cgroup_limits_equal,
 	  .to_json = no_json },
+	{ .key = "listen_events", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
+	  .parse = opt_listen_events, .init = listen_init, .free = listen_free,
+	  .same = listening_equal, .same_in_place = listen_equal, .to_json = listen_json },
 };
 
 const size_t watcher_option_count = sizeof(watcher_option_table) / sizeof(watcher_option_table[0]);

@@ -7,6 +7,7 @@
 
 #include "arbiter.h"
 #include "config.h"
+#include "listener.h"
 #include "log.h"
 #include "spawn_stub.h"
 #include "stream.h"
@@ -15,6 +16,9 @@
 #include <errno.h>
 #include <ev.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -698,6 +702,45 @@ TEST(shortage_backoffs_share_one_timer)
 	daemon_down();
 }
 
+/* Events reach a listener without a PUB socket (arb.events is NULL here): a process of another
+ * watcher killed from outside shows as its reap (-9) and its successor's spawn, on the pipe that
+ * is the listener's stdin; the listener hears nothing of its own watcher. */
+TEST(listener_hears_without_a_pub_socket)
+{
+	daemon_up("watchers:\n"
+		  "  lst: {cmd: /bin/true l, listen_events: [spawn, reap], ready: {delay: 0.02}}\n"
+		  "  web: {cmd: /bin/true w, autostart: false, ready: {delay: 0.02}}\n");
+	struct watcher *l = arbiter_find(&arb, "lst"), *w = arbiter_find(&arb, "web");
+	struct answer started = { 0 }, web_started = { 0 };
+	char buf[4096], want[128];
+	int fd, avail = 0;
+	ssize_t n;
+
+	CHECK(arb.events == NULL);
+	watcher_start(l, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	fd = listener_stdin(l, 1, -1);  /* the slot's pipe, made at its spawn */
+	CHECK(fd >= 0);
+	watcher_start(w, on_done, &web_started);
+	CHECK_EVENTUALLY((web_started.called));
+	pid_t old = w->processes->pid;
+	kill(old, SIGKILL);
+	CHECK_EVENTUALLY((w->processes && w->processes->pid > 0 && w->processes->pid != old));
+	pid_t new = w->processes->pid;
+	CHECK(ioctl(fd, FIONREAD, &avail) == 0 && avail > 0 && avail < (int)sizeof(buf));
+	n = read(fd, buf, (size_t)avail);
+	CHECK(n == avail);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), "{\"process_pid\":%d,\"exit_code\":-9,", (int)old);
+	CHECK(strstr(buf, want) != NULL);
+	snprintf(want, sizeof(want), "{\"process_pid\":%d,", (int)new);
+	CHECK(strstr(buf, want) != NULL);
+	CHECK(strstr(buf, "\"topic\":\"watcher.web.reap\",\"watcher\":\"web\",\"event\":\"reap\"}\n") != NULL);
+	CHECK(strstr(buf, "\"watcher\":\"lst\"") == NULL);
+	CHECK(strstr(buf, "\"event\":\"start\"") == NULL);  /* not asked for */
+	daemon_down();
+}
+
 int main(void)
 {
 	log_set_level(getenv("TW_DEBUG") ? LL_DEBUG : LL_CRITICAL);  /* TW_DEBUG=1: the log, to debug */
@@ -726,5 +769,6 @@ int main(void)
 	RUN(stop_first_waits_for_the_successor_to_be_up);
 	RUN(mass_respawn_goes_in_batches);
 	RUN(shortage_backoffs_share_one_timer);
+	RUN(listener_hears_without_a_pub_socket);
 	return check_summary();
 }
