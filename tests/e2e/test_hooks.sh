@@ -101,6 +101,17 @@ watchers:
     numprocesses: 2
     hooks:
       before_spawn: $H slowspawn 0 300
+  dep:
+    cmd: $S 3600
+    autostart: false
+    ready: {delay: 1s}
+  app:
+    cmd: $S 3600
+    autostart: false
+    ready: {delay: 0.1}
+    depends_on: [dep]
+    hooks:
+      before_start: $H app_start
   failstart:
     cmd: $S 3600
     autostart: false
@@ -289,6 +300,16 @@ wait_for 5 '[ "$(grep -c "watcher slowspawn: hook before_spawn\[[0-9]*\] cancell
 wait_for 5 '[ "$(count_matching "$HS")" = 0 ]' || fail "a before_spawn hook survived the stop"
 ! grep -q "watcher slowspawn\[[12]\]: spawned" "$DLOG" || fail "slowspawn spawned after its stop"
 "$CTL" status slowspawn | grep -q STOPPED || fail "slowspawn: $("$CTL" status slowspawn)"
+
+# --- with depends_on: the dependencies first, then before_start, then the spawns ---
+"$CTL" start app >/dev/null || fail "start app failed"
+[ "$(lines app_start)" = 1 ] || fail "app's before_start ran $(lines app_start) times"
+ready=$(grep -n "watcher app: its dependencies are ready" "$DLOG" | head -1 | cut -d: -f1)
+hook=$(grep -n "watcher app: hook before_start\[[0-9]*\] started" "$DLOG" | head -1 | cut -d: -f1)
+spawn=$(grep -n "watcher app\[1\]: spawned" "$DLOG" | head -1 | cut -d: -f1)
+[ -n "$ready" ] && [ -n "$hook" ] && [ -n "$spawn" ] && [ "$ready" -lt "$hook" ] && [ "$hook" -lt "$spawn" ] ||
+	fail "not deps, then before_start, then spawn (lines $ready, $hook, $spawn)"
+"$CTL" stop app >/dev/null
 
 # --- a failing after_start stops the watcher (as Circus) ---
 "$CTL" start failstart >/dev/null 2>&1
