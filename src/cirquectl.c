@@ -765,6 +765,8 @@ static int collect_lines(json_t *processes, json_t *waiting, const char *name,
 		if (strcmp(l->state, "RUNNING") && strcmp(l->state, "STARTING") &&
 		    strcmp(l->state, "BACKOFF") && !finished(l->state, proc))
 			not_running++;
+		else if (json_is_true(json_object_get(proc, "blocked")))
+			not_running++;  /* STARTING, but not by itself: a dependency gave up */
 		line_done(sheet);
 	}
 	return not_running;

@@ -114,10 +114,12 @@ static json_t *process_details(struct watcher *w, double now)
 
 	for (int wid = 1; wid <= w->numprocesses; wid++) {
 		const char *pending = watcher_slot_pending(w, wid);
-		if (pending)  /* on its way: STARTING, without a pid yet */
-			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s}", "wid", wid,
+		if (pending)  /* on its way: STARTING, without a pid yet; blocked: not by itself
+			       * (a dependency gave up, depends_on) */
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s, s:b}", "wid", wid,
 							     "state", "STARTING", "retiring", 0,
-							     "pending", pending));
+							     "pending", pending, "blocked",
+							     w->deps_blocked));
 		else if ((!w->wanted || watcher_slot_held(w, wid)) &&
 			 watcher_find_wid(w, wid) == NULL)
 			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", wid, "state",

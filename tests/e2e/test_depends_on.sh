@@ -87,6 +87,8 @@ wait_for 5 'ctl status cache | grep -q "not started: db gave up (FATAL)"' ||
 	fail "cache does not say db gave up: $(ctl status)"
 ctl status web | grep -q "not started: cache blocked by its own dependencies" ||
 	fail "web does not say why it is not started: $(ctl status)"
+# blocked is no "running or on its way" for the exit code, as supervisorctl counts
+ctl status web >/dev/null && fail "status of a blocked watcher exits 0"
 out=$(ctl start cache 2>&1); rc=$?
 # start cache restarts what it needs (db), which gives up again: the reply says so
 [ $rc -ne 0 ] || fail "start cache with a FATAL db succeeded: $out"
