@@ -207,34 +207,14 @@ static void resolve_hook_argv(struct loader *ld, const char *path, yaml_node_t *
 			      struct hook_draft *d)
 {
 	struct hook_config *hc = d->hc;
-	const char *error;
-	char **extra = NULL;
 
 	if (d->cmd == NULL) {
 		if (d->cmd_node == NULL)
 			add_error(ld, node, "%s: needs cmd:", path);
 		return;
 	}
-	if (split_words(d->cmd, &hc->argv, &error) < 0) {
-		hc->argv = NULL;
-		add_error(ld, d->cmd_node, "%s.cmd: %s", path, error);
-		return;
-	}
-	if (hc->argv[0] == NULL) {
-		free_words(hc->argv);
-		hc->argv = NULL;
-		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
-		return;
-	}
-	if (d->args) {
-		extra = d->args;
-		d->args = NULL;
-	} else if (d->args_text && split_words(d->args_text, &extra, &error) < 0) {
-		add_error(ld, d->args_node, "%s.args: %s", path, error);
-		return;
-	}
-	if (extra && append_words(&hc->argv, extra) < 0)
-		free_words(extra);
+	hc->argv = command_argv(ld, path, d->cmd, d->cmd_node, &d->args, d->args_text,
+				d->args_node);
 }
 
 static void load_hook(struct loader *ld, const char *path, yaml_node_t *value,

@@ -1653,8 +1653,6 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 static void resolve_argv(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
-	const char *error;
-	char **extra = NULL;
 
 	if (wc->cmd == NULL) {
 		if (d->cmd_node == NULL)
@@ -1688,23 +1686,8 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		wc->argv[2] = script;
 		return;
 	}
-	if (split_words(wc->cmd, &wc->argv, &error) < 0) {
-		add_error(ld, d->cmd_node, "%s.cmd: %s", path, error);
-		return;
-	}
-	if (wc->argv[0] == NULL) {
-		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
-		return;
-	}
-	if (d->args) {
-		extra = d->args;
-		d->args = NULL;
-	} else if (d->args_text && split_words(d->args_text, &extra, &error) < 0) {
-		add_error(ld, d->args_node, "%s.args: %s", path, error);
-		return;
-	}
-	if (extra && append_words(&wc->argv, extra) < 0)
-		free_words(extra);
+	wc->argv = command_argv(ld, path, wc->cmd, d->cmd_node, &d->args, d->args_text,
+				d->args_node);
 }
 
 /* A uid or gid given as a number: 0 .. 2^32-2 ((uid_t)-1 means "unchanged" to the kernel). */

@@ -344,3 +344,31 @@ json_t *node_to_json(struct loader *ld, yaml_node_t *node, int depth, struct raw
 		return json_null();
 	}
 }
+
+char **command_argv(struct loader *ld, const char *path, const char *cmd, yaml_node_t *cmd_node,
+		    char ***args, const char *args_text, yaml_node_t *args_node)
+{
+	const char *error;
+	char **argv = NULL, **extra = NULL;
+
+	if (split_words(cmd, &argv, &error) < 0) {
+		add_error(ld, cmd_node, "%s.cmd: %s", path, error);
+		return NULL;
+	}
+	if (argv[0] == NULL) {
+		free_words(argv);
+		add_error(ld, cmd_node, "%s.cmd: is empty", path);
+		return NULL;
+	}
+	if (*args) {
+		extra = *args;
+		*args = NULL;
+	} else if (args_text && split_words(args_text, &extra, &error) < 0) {
+		free_words(argv);
+		add_error(ld, args_node, "%s.args: %s", path, error);
+		return NULL;
+	}
+	if (extra && append_words(&argv, extra) < 0)
+		free_words(extra);
+	return argv;
+}

@@ -50,6 +50,13 @@ int get_duration(struct loader *ld, const char *path, yaml_node_t *node, double 
 int get_umask(struct loader *ld, const char *path, yaml_node_t *node, int *out);
 int get_signal(struct loader *ld, const char *path, yaml_node_t *node, int *out);
 
+/* A command's argv: CMD (written at CMD_NODE) split into words as a shell would, then its extra
+ * arguments, *ARGS (a list, taken as is; *ARGS becomes NULL) or ARGS_TEXT (split too, written at
+ * ARGS_NODE). NULL after reporting "PATH.cmd: ..." or "PATH.args: ..." (nothing to run, bad
+ * quoting). */
+char **command_argv(struct loader *ld, const char *path, const char *cmd, yaml_node_t *cmd_node,
+		    char ***args, const char *args_text, yaml_node_t *args_node);
+
 /* Reports PAIR's key if an earlier pair of MAP has the same one (libyaml does not check). */
 bool is_duplicate_key(struct loader *ld, const char *path, yaml_node_t *map,
 		      yaml_node_pair_t *pair);
