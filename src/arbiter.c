@@ -122,6 +122,36 @@ static void level_run_free(struct level_run *run)
 /* Spare time for systemd beyond the longest a level can take (a SIGKILLed process's exit). */
 #define EXTEND_MARGIN 10.0
 
+static const char *next_dependency(const struct watcher *w, int *i);
+
+/* The longest W alone can take to be decided: its before_start hook, then its processes
+ * ready (ready_timeout, or the ready delay), their spawns paced by warmup_delay. */
+static double start_bound(const struct watcher *w)
+{
+	const struct watcher_config *c = w->config;
+	const struct hook_config *before = &c->hooks[HOOK_BEFORE_START];
+
+	return (before->argv ? before->timeout : 0) +
+	       (c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout) +
+	       c->warmup_delay * (w->numprocesses > 1 ? w->numprocesses - 1 : 0);
+}
+
+/* The same, after the dependencies it waits for in LEVEL: the longest chain of them. */
+static double chain_bound(struct arbiter *a, const struct watcher *w, int level, int depth)
+{
+	double longest = 0;
+	const char *name;
+
+	for (int i = 0; depth < 64 && (name = next_dependency(w, &i));) {
+		struct watcher *d = arbiter_find(a, name);
+		if (d && d->level == level) {
+			double t = chain_bound(a, d, level, depth + 1);
+			longest = t > longest ? t : longest;
+		}
+	}
+	return longest + start_bound(w);
+}
+
 /* The longest the start of LEVEL can hold the next one: a watcher is decided once its processes
  * are up or one has failed a start, which happens by ready_timeout (or the ready delay) after
  * its spawn, the spawns being paced by warmup_delay. */
@@ -130,11 +160,9 @@ static double level_bound(const struct level_run *run, int level)
 	double longest = 0;
 
 	for (const struct watcher *w = run->arbiter->watchers; w; w = w->next) {
-		const struct watcher_config *c = w->config;
 		if (w->level != level || !takes_part(run, w))
 			continue;
-		double t = (c->ready == READY_DELAY ? c->ready_delay : c->ready_timeout) +
-			   c->warmup_delay * (w->numprocesses > 1 ? w->numprocesses - 1 : 0);
+		double t = chain_bound(run->arbiter, w, level, 0);
 		if (t > longest)
 			longest = t;
 	}

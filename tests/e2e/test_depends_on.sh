@@ -197,7 +197,24 @@ watchers:
 YAML
 rm -f "$L.db.go"
 : >"$DLOG"
-start_daemon
+# systemd (a datagram listener stands in for it) is told the level may take the whole chain:
+# db's ready_timeout (60 s), then web's ready delay (0.2 s), plus 10 s.
+cat >"$T/notify.py" <<'PYEOF'
+import socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(sock.recv(4096).decode().replace("\n", "|") + "\n")
+PYEOF
+/usr/bin/python3 "$T/notify.py" "$T/notify.sock" "$T/notify.log" &
+NPID=$!
+trap 'rc=$?; kill $NPID 2>/dev/null; (exit $rc); cleanup' EXIT
+wait_for 5 '[ -S "$T/notify.sock" ]' || fail "notify listener did not start"
+NOTIFY_SOCKET=$T/notify.sock start_daemon
+wait_for 10 'grep -q "STATUS=starting priority 10" "$T/notify.log"' || fail "no STATUS for level 10"
+grep -q "EXTEND_TIMEOUT_USEC=70200000|STATUS=starting priority 10: web, db" "$T/notify.log" ||
+	fail "level 10's EXTEND_TIMEOUT_USEC is not its chain's: $(cat "$T/notify.log")"
 wait_for 10 '[ -n "$(pid_of db)" ]' || fail "db (a dependency of priority 10) did not start first"
 sleep 0.5
 [ -z "$(pid_of worker)" ] || fail "worker (priority 5) started before priority 10 was up"
