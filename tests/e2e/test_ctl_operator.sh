@@ -87,7 +87,7 @@ PATH=$ROOT/src:$PATH
 set +u
 . "$ROOT/etc/bash-completion/cirquectl"
 offered() { COMP_WORDS=("$@") COMP_CWORD=$(($# - 1)); unset COMP_LINE COMP_POINT; _cirquectl; printf '%s ' "${COMPREPLY[@]}"; }
-[ "$(offered cirquectl -c "$CONF" stop "")" = "calm web all --no-wait " ] ||
+[ "$(offered cirquectl -c "$CONF" stop "")" = "calm web all --no-wait --dependents " ] ||
 	fail "completion with -c: [$(offered cirquectl -c "$CONF" stop "")]"
 [ "$(offered cirquectl -c "${CONF%.yaml}")" = "$CONF " ] || fail "completion of -c's file: [$(offered cirquectl -c "${CONF%.yaml}")]"
 set -u
