@@ -125,8 +125,8 @@ done
 # The reload asked for with --no-wait (and the updates) settle before states are asserted below.
 wait_for 30 '! ctl status web | grep -qE "STOPPING|STARTING"' || fail "web never settled: $(ctl status web)"
 # --- help COMMAND gives that command's usage; a parked watcher (numprocesses 0) is no failure -------
-c help stop; expect 0 "stop name[:wid]...|all [--no-wait]
-  stop watchers or processes gracefully"
+c help stop; expect 0 "stop name[:wid]...|all [--no-wait] [--dependents]
+  stop watchers or processes gracefully (--dependents: and the watchers that need them)"
 ctl add parked "$(sleeper parked)" 3600 >/dev/null && ctl set parked numprocesses 0 >/dev/null ||
 	fail "a parked watcher"
 c status parked; expect 0 "parked                        STOPPED   no processes (numprocesses 0)"
