@@ -504,6 +504,16 @@ static void settle_held_start(struct arbiter *a, struct watcher *w)
 		watcher_deps_failing(w);
 }
 
+/* X, a dependent, is running or on its way (a job that finished, or a watcher that gave up,
+ * no longer needs its dependencies: they may stop). */
+static bool dependent_running(const struct watcher *x)
+{
+	return x->wanted &&
+	       (x->deps_holding || x->hook_holding || watcher_count_state(x, PS_RUNNING) > 0 ||
+		watcher_count_state(x, PS_STARTING) > 0 || watcher_count_state(x, PS_BACKOFF) > 0 ||
+		watcher_count_state(x, PS_STOPPING) > 0);
+}
+
 static bool is_deferred(const struct level_run *run, const struct watcher *w)
 {
 	for (int i = 0; i < run->ndeferred; i++)
@@ -525,7 +535,7 @@ static bool stop_waits_for_dependents(struct level_run *run, struct watcher *w, 
 			continue;
 		if (is_deferred(run, x) || (!x->wanted && !watcher_is_idle(x)))
 			wait = true;
-		else if (x->wanted)
+		else if (dependent_running(x))
 			*wanted = true;
 	}
 	return wait || *wanted;
@@ -625,21 +635,29 @@ static bool listed(struct watcher **list, int n, const struct watcher *w)
 
 int arbiter_dependents(struct arbiter *a, struct watcher **list, int n, struct watcher ***out)
 {
-	int count = 0, cap = 8;
+	int nseen = 0, count = 0, cap = 8;
+	struct watcher **seen = xcalloc((size_t)cap, sizeof(*seen));
 	struct watcher **found = xcalloc((size_t)cap, sizeof(*found));
 
-	/* Breadth first: each one found is looked at in turn for its own dependents. */
-	for (int k = -n; k < count; k++) {
-		struct watcher *m = k < 0 ? list[n + k] : found[k];
+	/* Breadth first: each dependent is looked at in turn for its own, through those that do
+	 * not run (a finished job between a database and its web server still links them). */
+	for (int k = -n; k < nseen; k++) {
+		struct watcher *m = k < 0 ? list[n + k] : seen[k];
 		for (struct watcher *x = a->watchers; x; x = x->next) {
-			if (listed(list, n, x) || listed(found, count, x) ||
+			if (listed(list, n, x) || listed(seen, nseen, x) ||
 			    !deps_needs(x->config, m->name) || (!x->wanted && watcher_is_idle(x)))
 				continue;
-			if (count == cap)
-				found = xreallocarray(found, (size_t)(cap *= 2), sizeof(*found));
-			found[count++] = x;
+			if (nseen == cap) {
+				cap *= 2;
+				seen = xreallocarray(seen, (size_t)cap, sizeof(*seen));
+				found = xreallocarray(found, (size_t)cap, sizeof(*found));
+			}
+			seen[nseen++] = x;
+			if (!x->wanted || dependent_running(x))  /* stopping, or running */
+				found[count++] = x;
 		}
 	}
+	free(seen);
 	*out = found;
 	return count;
 }
@@ -655,6 +673,33 @@ static void restart_followers(struct arbiter *a, struct watcher *w)
 		watcher_restart(x, NULL, NULL);
 		restart_followers(a, x);
 	}
+}
+
+static void collect_followers(struct arbiter *a, struct watcher *w, struct watcher ***list,
+			      int *n)
+{
+	for (struct watcher *x = a->watchers; x; x = x->next) {
+		if (x == w || !x->wanted || x->restart_mark == a->restart_round ||
+		    !dep_list_has(&x->config->restart_with, w->name))
+			continue;
+		x->restart_mark = a->restart_round;
+		*list = xreallocarray(*list, (size_t)*n + 1, sizeof(**list));
+		(*list)[(*n)++] = x;
+		collect_followers(a, x, list, n);
+	}
+}
+
+int arbiter_followers(struct arbiter *a, struct watcher *w, struct watcher ***out)
+{
+	int n = 0;
+
+	*out = NULL;
+	if (!a->has_deps)
+		return 0;
+	a->restart_round++;
+	w->restart_mark = a->restart_round;
+	collect_followers(a, w, out, &n);
+	return n;
 }
 
 void arbiter_restart_followers(struct arbiter *a, struct watcher *w)

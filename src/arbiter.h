@@ -79,6 +79,9 @@ int arbiter_stop_set(struct arbiter *a, struct watcher **list, int n, arbiter_do
 /* The watchers that need one of LIST (N of them), directly or not, and are wanted or still
  * stopping, not in LIST: appended to a malloc'd array in *OUT; returns how many. */
 int arbiter_dependents(struct arbiter *a, struct watcher **list, int n, struct watcher ***out);
+/* The wanted watchers with W in restart_with, and theirs: a malloc'd array in *OUT, how many
+ * returned. */
+int arbiter_followers(struct arbiter *a, struct watcher *w, struct watcher ***out);
 /* W is being restarted (restart, reload): the watchers with W in restart_with (and theirs)
  * restart too, their new processes waiting for W to be ready. */
 void arbiter_restart_followers(struct arbiter *a, struct watcher *w);

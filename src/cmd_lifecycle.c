@@ -222,6 +222,74 @@ static bool stop_with_dependents(struct arbiter *a, struct request *req, json_t 
 	return true;
 }
 
+/* --- restart and restart_with ---------------------------------------------------------------- */
+
+/* A restart of a watcher that others restart with: they stop first, then it does; it starts
+ * again, and they start once it is ready (their dependency holds them). */
+struct ordered_restart {
+	struct op *op;
+	struct watcher *w;
+	struct watcher **followers;
+	int nfollowers;
+};
+
+static bool is_current(struct arbiter *a, const struct watcher *w);
+
+static void restart_stopped(struct arbiter *a, void *arg)
+{
+	struct ordered_restart *r = arg;
+
+	/* Removed meanwhile (it may be freed already), or the daemon is stopping: not started. */
+	if (!is_current(a, r->w) || a->shutting_down)
+		op_watcher_done(NULL, a->shutting_down ? WATCHER_STOPPED_SINCE : WATCHER_REMOVED,
+				r->op);
+	else
+		watcher_start(r->w, op_watcher_done, r->op);
+	for (int i = 0; i < r->nfollowers && !a->shutting_down; i++)
+		if (is_current(a, r->followers[i]))
+			watcher_start(r->followers[i], NULL, NULL);
+	free(r->followers);
+	free(r);
+}
+
+static bool is_current(struct arbiter *a, const struct watcher *w)
+{
+	for (const struct watcher *x = a->watchers; x; x = x->next)
+		if (x == w)
+			return true;
+	return false;
+}
+
+/* Returns false when W has no follower (a plain restart). */
+static bool restart_with_followers(struct arbiter *a, struct op *op, struct watcher *w)
+{
+	struct watcher **followers;
+	int n = arbiter_followers(a, w, &followers);
+
+	if (n == 0 || a->shutting_down) {
+		free(followers);
+		return false;
+	}
+	struct ordered_restart *r = xcalloc(1, sizeof(*r));
+	struct watcher **set = xcalloc((size_t)n + 2, sizeof(*set));
+	r->op = op;
+	r->w = w;
+	r->followers = followers;
+	r->nfollowers = n;
+	set[0] = w;
+	for (int i = 0; i < n; i++) {
+		set[i + 1] = followers[i];
+		log_info("watcher %s: restarting with %s (restart_with): it stops first",
+			 followers[i]->name, w->name);
+	}
+	if (op->single)
+		op->stopped = pids_of(w);
+	op->pending++;
+	arbiter_stop_set(a, set, n + 1, restart_stopped, r);
+	free(set);
+	return true;
+}
+
 /* start/stop/restart/reload of watchers selected by name, or of all of them. */
 static void run_on_watchers(struct arbiter *a, struct request *req, json_t *props,
 			    enum op_kind kind)
@@ -240,10 +308,13 @@ static void run_on_watchers(struct arbiter *a, struct request *req, json_t *prop
 	op = op_new(wait ? req : NULL, kind, prop_string(props, "name") && n == 1);
 	if (op->single)
 		op->before = pids_of(list[0]);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (kind == OP_RESTART && restart_with_followers(a, op, list[i]))
+			continue;
 		op_launch(op, list[i]);
-	for (int i = 0; (kind == OP_RESTART || kind == OP_RELOAD) && i < n; i++)
-		arbiter_restart_followers(a, list[i]);
+		if (kind == OP_RELOAD)  /* new processes first: the followers restart meanwhile */
+			arbiter_restart_followers(a, list[i]);
+	}
 	if (!wait)
 		control_ok(req);
 	op_release(op, n == 1 ? list[0] : NULL);

@@ -69,6 +69,8 @@ enum ready_kind {
 	READY_TCP,                    /* a TCP port accepts connections */
 	READY_UNIX,                   /* a unix socket accepts connections */
 	READY_NOTIFY,                 /* sd_notify READY=1 on the child's own NOTIFY_SOCKET */
+	READY_EXIT,                   /* a job: done once it exits with a status of exitcodes (its
+				       * dependents start then); never RUNNING */
 };
 
 /* The watcher events a listener may ask for (listen_events:): those cirqued publishes on

@@ -424,6 +424,8 @@ void ready_why_not(const struct readiness *r, char *out, size_t size)
 		snprintf(out, size, "no READY=1 yet; its STATUS: %s", r->status);
 	else if (c->ready == READY_NOTIFY)
 		snprintf(out, size, "no READY=1 on its NOTIFY_SOCKET");
+	else if (c->ready == READY_EXIT)
+		snprintf(out, size, "a job (ready: exit): done when it exits");
 	else if (r->probe_fd >= 0 && r->target[0])
 		snprintf(out, size, "%s: no answer yet", r->target);
 	else

@@ -2365,6 +2365,9 @@ static void start_waiting(struct watcher *w, enum waiter_kind kind, watcher_done
 		return;
 	}
 	w->nheld = 0;  /* every slot runs */
+	/* Already waiting for its dependencies: a new start retries those that gave up. */
+	if (w->wanted && w->deps_holding)
+		hold_for_dependencies(w);
 	become_wanted(w);
 	clear_given_up(w, 0);
 	add_waiter(w, kind, done, arg);

@@ -34,6 +34,7 @@ struct watcher_draft {
 	char *args_text;              /* from a string-valued args: split like cmd */
 	char *uid_text, *gid_text;
 	yaml_node_t *respawn_node, *restart_node;  /* respawn maps onto restart: checked together */
+	yaml_node_t *ready_exit_node; /* ready: exit, which a restart after success contradicts */
 	bool respawn;                 /* respawn's value, when respawn_node */
 };
 
@@ -455,10 +456,15 @@ static int opt_ready(struct loader *ld, const char *path, yaml_node_t *v, struct
 		wc->ready = READY_NOTIFY;
 		return 0;
 	}
+	if (text && strcmp(text, "exit") == 0) {
+		wc->ready = READY_EXIT;
+		d->ready_exit_node = v;
+		return 0;
+	}
 	if (v->type != YAML_MAPPING_NODE ||
 	    v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1) {
-		add_error(ld, v, "%s: must be notify, or one of {delay: 2s}, {tcp: PORT or HOST:PORT}, "
-			  "{tcp: {host: HOST, port: PORT}}, {unix: PATH}", path);
+		add_error(ld, v, "%s: must be notify, exit (a job), or one of {delay: 2s}, {tcp: PORT "
+			  "or HOST:PORT}, {tcp: {host: HOST, port: PORT}}, {unix: PATH}", path);
 		return -1;
 	}
 	pair = v->data.mapping.pairs.start;
@@ -1015,6 +1021,9 @@ static void ready_json(const struct watcher_config *wc, json_t *out)
 		break;
 	case READY_NOTIFY:
 		v = json_string("notify");
+		break;
+	case READY_EXIT:
+		v = json_string("exit");
 		break;
 	}
 	json_object_set_new(out, "ready", v ? v : json_null());
@@ -1922,6 +1931,10 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 	if (wc->singleton && wc->numprocesses > 1)
 		add_error(ld, d->numprocesses_node, "%s.numprocesses: a singleton watcher runs at most "
 			  "one process", path);
+	if (wc->ready == READY_EXIT && wc->restart == RESTART_ALWAYS)
+		add_error(ld, d->ready_exit_node, "%s.ready: exit makes it a job, done once it exits: "
+			  "give it restart: never (or on-failure, to retry a failed run), not always",
+			  path);
 }
 
 static struct watcher_config *watcher_config_new(const char *name, const char *origin)

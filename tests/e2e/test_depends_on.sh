@@ -116,8 +116,13 @@ note "start db: cache then web followed, each once the one before was ready"
 # --- restart_with: a restart of cache restarts web, whose new process waits for cache ---
 web1=$(pid_of web); worker1=$(pid_of worker); db1=$(pid_of db)
 rm -f "$L.cache.go"
+mark=$(wc -l <"$DLOG")
 ctl restart --no-wait cache >/dev/null || fail "restart cache failed"
 wait_for 10 '! kill -0 $web1 2>/dev/null' || fail "web was not restarted with cache"
+wait_for 10 'tail -n +"$mark" "$DLOG" | grep -q "watcher cache: stopping"' || fail "cache was not stopped"
+# web is gone before cache is signalled
+[ "$(tail -n +"$mark" "$DLOG" | grep -nE "watcher web\[1\]: pid $web1 |watcher cache: stopping" | head -n 1 | grep -c "web\[1\]")" = 1 ] ||
+	fail "cache was stopped before web, its follower, was gone: $(tail -n +"$mark" "$DLOG")"
 sleep 0.5
 [ -z "$(pid_of web)" ] || fail "web's new process started before cache was ready again"
 ctl status web | grep -q "waiting for cache" || fail "web does not say it waits for cache: $(ctl status)"
@@ -223,5 +228,45 @@ wait_for 10 '[ -n "$(pid_of worker)" ] && [ -n "$(pid_of web)" ]' || fail "start
 [ "$(line_of "watcher web\[1\]: spawned")" -lt "$(line_of "watcher worker\[1\]: spawned")" ] ||
 	fail "worker spawned before web"
 note "priorities: db raised to web's level, worker after both"
+stop_daemon TERM 30
+
+# --- a job as a dependency (ready: exit): web starts once the migration has exited as expected;
+# a failed migration blocks it, `start web` runs it again; a finished job does not keep its
+# dependency from stopping ---
+cat >"$CONF" <<YAML
+watchers:
+  db:
+    cmd: $W 3600
+    ready: {delay: 0.1}
+  migrate:
+    cmd: sh -c 'sleep 1; test -e $T/migrate.ok'
+    ready: exit
+    restart: never
+    depends_on: [db]
+  web:
+    cmd: $WEB 3600
+    depends_on: [migrate]
+    ready: {delay: 0.1}
+YAML
+: >"$DLOG"
+start_daemon
+wait_for 10 'grep -q "watcher migrate\[1\]: pid .* exited unexpectedly with status 1" "$DLOG"' ||
+	fail "the migration did not run and fail"
+[ -z "$(pid_of web)" ] || fail "web started although the migration failed"
+wait_for 5 'ctl status web | grep -q "not started: migrate exited with an unexpected status"' ||
+	fail "web does not say the migration failed: $(ctl status)"
+touch "$T/migrate.ok"
+ctl start web >/dev/null || fail "start web (which runs the migration again) failed: $(ctl status)"
+[ -n "$(pid_of web)" ] || fail "web is not running after start web"
+done_at=$(line_of "watcher migrate\[1\]: pid .* exited (expected, status 0)")
+web_at=$(line_of "watcher web\[1\]: spawned")
+[ -n "$done_at" ] && [ "$web_at" -gt "$done_at" ] || fail "web spawned before the migration ended"
+note "ready: exit: web waited for the migration to end; start web ran it again"
+# stopping db: the finished job does not count, web (running) does
+out=$(ctl stop db 2>&1) && fail "stop db succeeded while web runs: $out"
+echo "$out" | grep -q "db is needed by web:" || fail "the refusal names a job that only finished: $out"
+ctl stop web >/dev/null || fail "stop web failed"
+ctl stop db >/dev/null || fail "stop db refused with only a finished job depending on it"
+note "a finished job does not hold its dependency"
 stop_daemon TERM 30
 echo "PASS"
