@@ -77,7 +77,7 @@ enum ready_kind {
  * watcher.<name>.<event>, with Circus's names, a bit each. */
 enum listen_event {
 	LISTEN_SPAWN, LISTEN_REAP, LISTEN_KILL, LISTEN_START, LISTEN_STOP, LISTEN_RELOAD,
-	LISTEN_UPDATED, LISTEN_ADD, LISTEN_REMOVE, LISTEN_EVENT_COUNT
+	LISTEN_UPDATED, LISTEN_ADD, LISTEN_REMOVE, LISTEN_HOOK, LISTEN_EVENT_COUNT
 };
 extern const char *const listen_event_names[LISTEN_EVENT_COUNT];
 /* NAME's enum listen_event, or -1. */

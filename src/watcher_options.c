@@ -672,6 +672,7 @@ const char *const listen_event_names[LISTEN_EVENT_COUNT] = {
 	[LISTEN_SPAWN] = "spawn", [LISTEN_REAP] = "reap", [LISTEN_KILL] = "kill",
 	[LISTEN_START] = "start", [LISTEN_STOP] = "stop", [LISTEN_RELOAD] = "reload",
 	[LISTEN_UPDATED] = "updated", [LISTEN_ADD] = "add", [LISTEN_REMOVE] = "remove",
+	[LISTEN_HOOK] = "hook",
 };
 
 #define LISTEN_ALL ((1u << LISTEN_EVENT_COUNT) - 1)
@@ -697,7 +698,7 @@ static int listen_event_item(struct loader *ld, const char *path, yaml_node_t *i
 	}
 	if (text == NULL || is_null(item) || (bit = listen_event_find(text)) < 0) {
 		add_error(ld, item, "%s: unknown event '%s'%s (spawn, reap, kill, start, stop, reload, "
-			  "updated, add, remove, or all)", path, text ? text : "",
+			  "updated, add, remove, hook, or all)", path, text ? text : "",
 			  text ? did_you_mean(text, (const char *const *)listen_event_names,
 					      LISTEN_EVENT_COUNT) : "");
 		return -1;

@@ -176,5 +176,13 @@ wait_for 10 '[ -n "$(children_matching "$DEAF")" ] && [ "$(children_matching "$D
 	fail "deaf not replaced when it stopped listening"
 [ "$(readlink "/proc/$(children_matching "$DEAF")/fd/0")" = /dev/null ] || fail "deaf's stdin is not /dev/null"
 
+# Hook runs reach listeners too (listen_events: [hook]): a failing before_start says so.
+"$CTL" set reaps listen_events '[hook]' >/dev/null || fail "set listen_events [hook]"
+request '{"command": "add", "properties": {"name": "hooked", "cmd": "sleep 60", "options": {"hooks": {"before_start": "sh -c \"exit 3\""}}}}' |
+	grep -q '"ok"' || fail "add hooked"
+"$CTL" start hooked >/dev/null 2>&1 && fail "start hooked succeeded with a failing before_start"
+has "$T/reaps.events" "e['event'] == 'hook' and e['watcher'] == 'hooked' and e['hook'] == 'before_start' and e['status'] == 'failed'" ||
+	fail "the listener did not hear the failed hook: $(tail -n 3 "$T/reaps.events")"
+
 stop_daemon TERM
 [ "$DSTATUS" = 0 ] || fail "daemon exit status $DSTATUS"
