@@ -393,6 +393,8 @@ static void compute_levels(struct arbiter *a)
 /* How dependency D stands, for what its dependents say they wait for. */
 static const char *dependency_state(const struct watcher *d)
 {
+	if (!d->wanted && d->hook_failure && !d->start_queued)
+		return d->hook_failure;  /* "before_start hook failed: exited 3" */
 	if (!d->wanted)
 		return d->start_queued ? "not started yet" : "stopped";
 	if (watcher_count_state(d, PS_FATAL) > 0)
@@ -439,8 +441,9 @@ static bool dependencies_ready(struct arbiter *a, const struct watcher *w, char 
 			continue;
 		if (d == NULL || watcher_given_up(d)) {
 			*blocked = true;
-			append_text(stuck, sizeof(stuck), &nstuck, "%s%s %s", nstuck ? ", " : "", name,
-				    d ? dependency_state(d) : "is not defined");
+			bool hook = d && !d->wanted && d->hook_failure && !d->start_queued;
+			append_text(stuck, sizeof(stuck), &nstuck, "%s%s%s %s", nstuck ? ", " : "",
+				    name, hook ? "'s" : "", d ? dependency_state(d) : "is not defined");
 		} else {
 			*failing = *failing || watcher_failing(d);
 			append_text(waiting, sizeof(waiting), &nwaiting, "%s%s (%s)",

@@ -122,8 +122,10 @@ static json_t *process_details(struct watcher *w, double now)
 							     w->deps_blocked));
 		else if ((!w->wanted || watcher_slot_held(w, wid)) &&
 			 watcher_find_wid(w, wid) == NULL)
-			json_array_append_new(out, json_pack("{s:i, s:s, s:b}", "wid", wid, "state",
-							     "STOPPED", "retiring", 0));
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s?}", "wid", wid,
+							     "state", "STOPPED", "retiring", 0,
+							     "reason", w->wanted ? NULL
+									: w->hook_failure));
 	}
 	for (const struct process *p = w->processes; p; p = p->next) {
 		json_t *item = json_pack("{s:i, s:s, s:b}", "wid", p->wid, "state",

@@ -269,4 +269,24 @@ ctl stop web >/dev/null || fail "stop web failed"
 ctl stop db >/dev/null || fail "stop db refused with only a finished job depending on it"
 note "a finished job does not hold its dependency"
 stop_daemon TERM 30
+
+# --- a dependency whose before_start hook fails: status says so, for it and its dependents ---
+cat >"$CONF" <<YAML
+watchers:
+  db:
+    cmd: $W 3600
+    hooks:
+      before_start: sh -c 'exit 3'
+  web:
+    cmd: $WEB 3600
+    depends_on: [db]
+YAML
+: >"$DLOG"
+start_daemon
+wait_for 10 'ctl status web | grep -q "not started: db'"'"'s before_start hook failed: exited 3"' ||
+	fail "web does not say db's hook failed: $(ctl status)"
+ctl status db | grep -qE "^db +STOPPED +Not running: before_start hook failed: exited 3" ||
+	fail "db's status does not say its hook failed: $(ctl status)"
+note "a failed before_start shows in status, and in its dependents' reason"
+stop_daemon TERM 30
 echo "PASS"
