@@ -98,8 +98,10 @@ static void level_watcher_done(struct watcher *w, enum watcher_outcome outcome, 
 		}
 	}
 	if (outcome == WATCHER_FAILING && !run->cancelled && run->next_level < run->nlevels)
-		log_warnx("watcher %s: a process failed to start: the lower priorities no longer wait "
-			  "for it (it is retried meanwhile)", w->name);
+		log_warnx("watcher %s: %s: the lower priorities no longer wait for it (%s)", w->name,
+			  w->deps_holding ? "a dependency it waits for failed to start"
+					  : "a process failed to start",
+			  w->deps_holding ? "it starts once that one is ready" : "it is retried meanwhile");
 	if (--run->pending == 0)
 		level_run_next(run);
 }

@@ -159,7 +159,7 @@ static char *cycle_text(const struct graph *g, const int *stack, int depth, int 
 enum { WHITE, GREY, BLACK };
 
 /* Depth-first from ROOT without recursion (a chain of thousands of watchers is allowed): a
- * grey node met again closes a cycle, reported at the edge that closes it. */
+ * grey node met again closes a cycle. */
 static int find_cycles(const struct graph *g, int root, unsigned char *colour, int *stack,
 		       int *next_edge, struct config_errors *errors)
 {
@@ -182,7 +182,12 @@ static int find_cycles(const struct graph *g, int root, unsigned char *colour, i
 			while (stack[first] != e->to)
 				first--;
 			char *text = cycle_text(g, stack, depth, first);
-			add_error_line(errors, strdup_printf("%s: dependency cycle: %s", e->where, text));
+			/* Said where the cycle is entered first in the file's order (the edge out of
+			 * the watcher met first): where a new dependency usually closes it. */
+			const struct edge *entry = first + 1 < depth
+				? &g->edges[stack[first]][next_edge[first] - 1] : e;
+			add_error_line(errors, strdup_printf("%s: dependency cycle: %s", entry->where,
+							     text));
 			free(text);
 			problems++;
 		} else if (colour[e->to] == WHITE) {

@@ -79,7 +79,7 @@ TEST(cycles_named_whole)
 		       "  c: {cmd: x, depends_on: [a]}\n"
 		       "  d: {cmd: x, depends_on: [a]}\n", &c), -1);
 	CHECK_INT(errors.count, 1);  /* one cycle, reported once */
-	CHECK_CONTAINS(all_errors(), "t.yaml:4:28: watchers.c.depends_on: dependency cycle: "
+	CHECK_CONTAINS(all_errors(), "t.yaml:2:28: watchers.a.depends_on: dependency cycle: "
 		       "a -> b -> c -> a");
 	/* restart_with makes dependencies too */
 	CHECK_INT(load("watchers:\n"
