@@ -367,6 +367,53 @@ static const char *next_dependency(const struct watcher *w, int *i)
 /* A priority lower than a dependent's is raised to it: a dependency starts in the same level
  * or an earlier one, and stops in the same level or a later one. Levels are the priorities
  * when nothing depends on anything. */
+static int compare_watcher_names(const void *x, const void *y)
+{
+	return strcasecmp((*(struct watcher *const *)x)->name, (*(struct watcher *const *)y)->name);
+}
+
+static int compare_levels_down(const void *x, const void *y)
+{
+	int a = (*(struct watcher *const *)x)->level, b = (*(struct watcher *const *)y)->level;
+	return (a < b) - (a > b);
+}
+
+/* The watchers by name, for lookups in loops over the graph (arbiter_find is linear). */
+struct name_index {
+	struct watcher **by_name;
+	int n;
+};
+
+static int compare_name_to_watcher(const void *key, const void *elem)
+{
+	return strcasecmp(key, (*(struct watcher *const *)elem)->name);
+}
+
+static struct watcher *index_find(const struct name_index *ix, const char *name)
+{
+	struct watcher **hit = bsearch(name, ix->by_name, (size_t)ix->n, sizeof(*ix->by_name),
+				       compare_name_to_watcher);
+	return hit ? *hit : NULL;
+}
+
+/* D's level, and its dependencies' (deep first), raised to LEVEL. */
+static void raise_level(const struct name_index *ix, struct watcher *d, int level)
+{
+	const char *name;
+
+	if (d->level >= level)
+		return;
+	d->level = level;
+	for (int i = 0; (name = next_dependency(d, &i));) {
+		struct watcher *x = index_find(ix, name);
+		if (x)
+			raise_level(ix, x, level);
+	}
+}
+
+/* A priority lower than a dependent's is raised to it: a dependency starts in the same level
+ * or an earlier one, and stops in the same level or a later one. Levels are the priorities
+ * when nothing depends on anything. */
 static void compute_levels(struct arbiter *a)
 {
 	int n = 0;
@@ -375,21 +422,25 @@ static void compute_levels(struct arbiter *a)
 		w->level = w->config->priority;
 	if (!a->has_deps)
 		return;
-	/* The graph has no cycle (deps_check): each round settles one more step of the longest
-	 * chain, so n rounds are enough. */
-	for (bool changed = true; changed && n-- >= 0;) {
-		changed = false;
-		for (struct watcher *w = a->watchers; w; w = w->next) {
-			const char *name;
-			for (int i = 0; (name = next_dependency(w, &i));) {
-				struct watcher *d = arbiter_find(a, name);
-				if (d && d->level < w->level) {
-					d->level = w->level;
-					changed = true;
-				}
-			}
+	struct name_index ix = { xcalloc((size_t)n + 1, sizeof(struct watcher *)), n };
+	struct watcher **by_level = xcalloc((size_t)n + 1, sizeof(struct watcher *));
+	n = 0;
+	for (struct watcher *w = a->watchers; w; w = w->next, n++)
+		ix.by_name[n] = by_level[n] = w;
+	qsort(ix.by_name, (size_t)n, sizeof(*ix.by_name), compare_watcher_names);
+	/* Highest first: most watchers are raised once, to their final level (the graph has no
+	 * cycle, deps_check). */
+	qsort(by_level, (size_t)n, sizeof(*by_level), compare_levels_down);
+	for (int k = 0; k < n; k++) {
+		const char *name;
+		for (int i = 0; (name = next_dependency(by_level[k], &i));) {
+			struct watcher *d = index_find(&ix, name);
+			if (d)
+				raise_level(&ix, d, by_level[k]->level);
 		}
 	}
+	free(ix.by_name);
+	free(by_level);
 }
 
 /* How dependency D stands, for what its dependents say they wait for. */

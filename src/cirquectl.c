@@ -595,7 +595,7 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 				      ")");
 		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s", (long long)pid, uptime,
 			 restarted, said ? ", " : "", shown(said), last);
-	} else if (strcmp(state, "STOPPED") == 0 && json_object_get(proc, "reason")) {
+	} else if (strcmp(state, "STOPPED") == 0 && json_is_string(json_object_get(proc, "reason"))) {
 		/* a hook aborted its start */
 		snprintf(out, size, "Not running: %s",
 			 shown(json_string_value(json_object_get(proc, "reason"))));

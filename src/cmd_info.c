@@ -122,7 +122,7 @@ static json_t *process_details(struct watcher *w, double now)
 							     w->deps_blocked));
 		else if ((!w->wanted || watcher_slot_held(w, wid)) &&
 			 watcher_find_wid(w, wid) == NULL)
-			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s?}", "wid", wid,
+			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s*}", "wid", wid,
 							     "state", "STOPPED", "retiring", 0,
 							     "reason", w->wanted ? NULL
 									: w->hook_failure));
