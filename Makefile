@@ -155,6 +155,7 @@ bench: bench-deps
 	bench/streams.sh
 	bench/replies.sh
 	bench/web.sh
+	bench/deps.sh
 	[ "$(BENCH_SCALE)" = 0 ] || bench/scale.sh
 
 bench/spawn_floor: bench/spawn_floor.c
