@@ -84,7 +84,7 @@ extern const char *const listen_event_names[LISTEN_EVENT_COUNT];
 int listen_event_find(const char *name);
 
 #define LISTEN_QUEUE_DEFAULT 1000
-#define LISTEN_QUEUE_MAX 1000000
+#define LISTEN_QUEUE_MAX 100000
 
 /* An event listener (listen_events:): each process reads the events on its stdin, a JSON
  * object per line (listener.c). */
@@ -133,6 +133,8 @@ struct hook_config {
 	double timeout;               /* SIGKILL to its process group after this (default 30 s) */
 	bool ignore_failure;          /* a failure is logged only */
 	bool own_ids;                 /* uid or gid given: these ids, not the watcher's */
+	bool uid_given;               /* own_ids by uid (gid alone keeps the watcher's user and
+				       * supplementary groups) */
 	bool set_ids;                 /* own_ids: drop to uid/gid/groups */
 	uid_t uid;
 	gid_t gid;

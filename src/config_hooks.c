@@ -151,6 +151,7 @@ static void resolve_hook_ids(struct loader *ld, const char *path, struct hook_dr
 	if (d->uid_text == NULL && d->gid_text == NULL)
 		return;
 	hc->own_ids = true;
+	hc->uid_given = d->uid_text != NULL;
 	hc->uid = geteuid();
 	hc->gid = getegid();
 	if (d->uid_text) {

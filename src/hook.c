@@ -10,6 +10,7 @@
 #include "xmalloc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,13 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 1024           /* a longer line is logged in pieces */
+/* What one run may put in the daemon's log: the rest is read and counted, not logged (a hook
+ * that writes without end would fill the disk with the log). */
+#define OUTPUT_LOGGED_MAX (256 * 1024)
+/* Hooks nothing waits for (after_spawn, after_reap, after_signal) running at once per watcher:
+ * beyond, a new one is skipped (a crash loop with a slow after_reap would otherwise take a
+ * descriptor and a process per crash). */
+#define UNWAITED_MAX 16
 
 struct hook_run {
 	struct hook_run *next, *prev;   /* in the list of runs, for the reaper and the shutdown */
@@ -38,6 +46,8 @@ struct hook_run {
 	ev_io output;                 /* the read end of its stdout+stderr pipe */
 	char line[LINE_MAX_BYTES];
 	size_t len;
+	size_t logged;                /* bytes of output logged */
+	unsigned long long unlogged;  /* bytes read beyond OUTPUT_LOGGED_MAX */
 };
 
 static struct hook_run *runs;
@@ -134,8 +144,14 @@ static void say_line(struct hook_run *run)
 {
 	if (run->len == 0)
 		return;
+	if (run->logged >= OUTPUT_LOGGED_MAX) {
+		run->unlogged += run->len;
+		run->len = 0;
+		return;
+	}
 	log_info("watcher %s: hook %s[%d]: %.*s", run->watcher, hook_point_name(run->point),
 		 (int)run->pid, (int)run->len, run->line);
+	run->logged += run->len;
 	run->len = 0;
 }
 
@@ -165,6 +181,10 @@ static void read_output(struct hook_run *run, bool final)
 	if (!eof && !final)
 		return;
 	say_line(run);
+	if (run->unlogged)
+		log_warnx("watcher %s: hook %s[%d]: %llu more bytes of output not logged (%d KiB "
+			  "logged at most per run)", run->watcher, hook_point_name(run->point),
+			  (int)run->pid, run->unlogged, OUTPUT_LOGGED_MAX / 1024);
 	ev_io_stop(run->loop, &run->output);
 	close(run->output.fd);
 	ev_io_set(&run->output, -1, EV_READ);
@@ -288,7 +308,10 @@ static void on_hook_exit(struct reaper_child *child, pid_t pid, int status)
 
 static void kill_group(struct hook_run *run)
 {
-	if (run->pid > 0 && kill(-run->pid, SIGKILL) < 0 && errno != ESRCH)
+	if (run->pid <= 0)
+		return;
+	kill(run->pid, SIGKILL);  /* itself, whatever group it is in */
+	if (kill(-run->pid, SIGKILL) < 0 && errno != ESRCH)
 		log_warn("watcher %s: cannot kill hook %s[%d]", run->watcher,
 			 hook_point_name(run->point), (int)run->pid);
 }
@@ -316,19 +339,47 @@ static pid_t spawn_hook(struct watcher *w, const struct hook_config *hc, char **
 			const char **step)
 {
 	const struct watcher_config *c = w->config;
-	bool own = hc->own_ids;
+	bool own = hc->own_ids, own_user = own && hc->uid_given;
+	uid_t watcher_uid = c->set_ids ? c->uid : geteuid();
+	uid_t uid = own_user ? hc->uid : watcher_uid;
+	/* Another user than the watcher's does not enter the watcher's directory, which that
+	 * user may control (a link to where root's relative writes would land): it starts in
+	 * its own working_dir, or in /. */
+	const char *dir = hc->working_dir ? hc->working_dir
+		: uid != watcher_uid ? "/" : c->working_dir;
 	struct spawn_request req = {
 		.argv = hc->argv, .search_path = search_path_of(envp), .envp = envp,
-		.working_dir = hc->working_dir ? hc->working_dir : c->working_dir,
-		.umask = c->umask, .set_ids = own ? hc->set_ids : c->set_ids,
-		.uid = own ? hc->uid : c->uid, .gid = own ? hc->gid : c->gid,
-		.groups = own ? hc->groups : c->groups, .ngroups = own ? hc->ngroups : c->ngroups,
+		.working_dir = dir,
+		.umask = c->umask, .set_ids = own ? hc->set_ids || c->set_ids : c->set_ids,
+		.uid = uid, .gid = own ? hc->gid : c->gid,
+		.groups = own_user ? hc->groups : c->groups,
+		.ngroups = own_user ? hc->ngroups : c->ngroups,
 		.rlimits = c->rlimits, .nrlimits = c->nrlimits,
 		.stdio = { w->stdio[0], out_fd, out_fd }, .nofile = w->child_nofile,
 		.cgroup_procs_fd = -1,
 	};
 
 	return spawn_process(&req, step);
+}
+
+/* W has UNWAITED_MAX hooks running that nothing waits for: the one at POINT is skipped,
+ * counted, and said at most once a second. */
+static bool too_many_unwaited(struct watcher *w, enum hook_point point)
+{
+	int n = 0;
+
+	for (struct hook_run *run = runs; run && n < UNWAITED_MAX; run = run->next)
+		n += run->owner == w && run->done == NULL && run->pid > 0;
+	if (n < UNWAITED_MAX)
+		return false;
+	w->hooks_skipped++;
+	if (ev_now(w->loop) - w->hooks_skip_said >= 1.0) {
+		w->hooks_skip_said = ev_now(w->loop);
+		log_warnx("watcher %s: hook %s skipped: %d of its hooks that nothing waits for are "
+			  "running already (%llu skipped so far)", w->name, hook_point_name(point),
+			  UNWAITED_MAX, w->hooks_skipped);
+	}
+	return true;
 }
 
 struct hook_run *hook_start(struct watcher *w, const struct hook_event *event, hook_done_fn done,
@@ -340,7 +391,7 @@ struct hook_run *hook_start(struct watcher *w, const struct hook_event *event, h
 	int pipefd[2] = { -1, -1 };
 	pid_t pid = -1;
 
-	if (hc->argv == NULL)
+	if (hc->argv == NULL || (done == NULL && too_many_unwaited(w, event->point)))
 		return NULL;
 	run = xcalloc(1, sizeof(*run));
 	run->loop = w->loop;
@@ -428,18 +479,33 @@ bool hook_owns_pid(pid_t pid)
 	return hook_child_of_pid(pid) != NULL;
 }
 
+/* How long the exit waits for the hooks it killed to be reaped: a SIGKILLed process that a
+ * tracer holds stays unreaped for as long as the tracer wants, and cirqued must still exit. */
+#define SHUTDOWN_REAP_MS 2000
+
 void hook_shutdown(void)
 {
+	int waited = 0, status;
+
+	for (struct hook_run *run = runs; run; run = run->next) {
+		if (run->pid <= 0)
+			continue;
+		log_info("watcher %s: hook %s[%d] still running at exit: killing it", run->watcher,
+			 hook_point_name(run->point), (int)run->pid);
+		kill_group(run);
+		reaper_unwatch(&run->child);
+	}
 	while (runs) {
 		struct hook_run *run = runs;
-		int status;
-		if (run->pid > 0) {
-			log_info("watcher %s: hook %s[%d] still running at exit: killing it",
-				 run->watcher, hook_point_name(run->point), (int)run->pid);
-			kill_group(run);
-			reaper_unwatch(&run->child);
-			while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
-				;
+		if (run->pid > 0 && waitpid(run->pid, &status, WNOHANG) == 0) {
+			if (waited < SHUTDOWN_REAP_MS) {
+				poll(NULL, 0, 10);  /* the loop is over: this is the exit's last wait */
+				waited += 10;
+				continue;
+			}
+			log_warnx("watcher %s: hook %s[%d] killed but not reaped after %d ms (held by a "
+				  "tracer?): leaving it", run->watcher, hook_point_name(run->point),
+				  (int)run->pid, SHUTDOWN_REAP_MS);
 		}
 		run->owner = NULL;
 		run->pid = 0;

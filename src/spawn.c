@@ -202,7 +202,11 @@ CHILD_CODE static int child_main(void *arg)
 		child_fail(args, STEP_SIGNALS);
 	if (req->join_cgroup && write(req->cgroup_procs_fd, "0", 1) != 1)
 		child_fail(args, STEP_CGROUP);
-	if (setpgid(0, 0) < 0)
+	/* A session of its own, not only a process group: no controlling terminal to inject
+	 * input into (TIOCSTI) when cirqued runs in one, and a group it cannot leave for
+	 * cirqued's (a session leader cannot change its group; no one of another session may
+	 * join ours), so that a group kill reaches it. */
+	if (setsid() < 0)
 		child_fail(args, STEP_SETPGID);
 	if (args->shared_files) {
 		/* Our own table with only the descriptors below slot_bound, copied cheaply; an old
@@ -253,7 +257,7 @@ static const char *step_name(int step)
 	static const char *const names[] = {
 		[STEP_NONE] = "spawn", [STEP_CGROUP] = "join the watcher's cgroup for",
 		[STEP_SIGNALS] = "reset signals for",
-		[STEP_SETPGID] = "setpgid for",
+		[STEP_SETPGID] = "setsid for",
 		[STEP_STDIO] = "set up stdin/stdout/stderr for",
 		[STEP_SOCKETS] = "pass the listening sockets to", [STEP_RLIMIT] = "set rlimits for",
 		[STEP_CHDIR] = "chdir to working_dir", [STEP_UMASK] = "set the umask for",

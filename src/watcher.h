@@ -191,6 +191,8 @@ struct watcher {
 	bool stop_signals_held;       /* before_stop runs: the stop signals wait for its end */
 	bool stop_hooks_due;          /* a stop of processes began: after_stop runs at its end */
 	char *hook_failure;           /* why a hook aborted the last start, or NULL */
+	unsigned long long hooks_skipped;  /* after_* hooks not run: too many running (hook.c) */
+	ev_tstamp hooks_skip_said;
 	struct signal_batch *signal_batches;  /* signal commands waiting for before_signal */
 	int rolling_wid;              /* the slot whose stop-first replacement is under way: the
 				       * next one waits until its successor is up (0: none) */

@@ -349,4 +349,58 @@ stop_daemon TERM 30
 [ -z "$(procs_matching "^$HS")" ] || fail "a hook's sleep outlived the daemon"
 grep -qF "watcher lingering: hook after_spawn[$lpid] still running at exit: killing it" "$DLOG" ||
 	fail "the kill at exit is not logged"
+
+# --- containment of hooks run for a nobody watcher (the attack of issue 15) ---
+# gid alone keeps the watcher's user; a hook of another user does not enter the watcher's
+# working_dir; hooks and processes are each in a session of their own (no controlling terminal,
+# no way into cirqued's process group); output beyond 256 KiB is counted, not logged; hooks
+# that nothing waits for are capped per watcher.
+chmod 711 "$T"  # nobody may pass through to its directory
+mkdir -p "$T/nobody-dir" && chown nobody "$T/nobody-dir"
+cat >"$CONF" <<YAML
+watchers:
+  gidonly:
+    cmd: sleep 3600
+    uid: nobody
+    working_dir: $T/nobody-dir
+    hooks:
+      before_start: {cmd: /bin/sh, args: [-c, 'id -u > gidonly.uid; id -g >> gidonly.uid'], gid: root}
+      after_spawn: {cmd: /bin/sh, args: [-c, 'pwd > $T/rooth.pwd; ps -o sid=,tty= -p \$\$ > $T/hook.sid'], uid: root}
+  flood:
+    cmd: sleep 3600
+    autostart: false
+    hooks:
+      before_start: {cmd: /bin/sh, args: [-c, 'head -c 1000000 /dev/zero | tr "\\0" "x" | fold -w 100']}
+  crashy:
+    cmd: /bin/sh -c 'sleep 0.2; exit 1'
+    numprocesses: 20
+    autostart: false
+    min_uptime: 0
+    max_retry: -1
+    hooks:
+      after_reap: {cmd: sleep, args: ["30"], timeout: 40s}
+YAML
+: >"$DLOG"
+start_daemon
+U="$T/nobody-dir/gidonly.uid"
+wait_for 10 '[ -s "$U" ] && [ -s "$T/hook.sid" ]' || fail "gidonly's hooks did not run"
+[ "$(head -n 1 "$U")" = 65534 ] || fail "a hook with gid alone ran as uid $(head -n 1 "$U")"
+[ "$(sed -n 2p "$U")" = 0 ] || fail "the hook's gid is not root's"
+[ "$(cat "$T/rooth.pwd")" = / ] || fail "a root hook of a nobody watcher ran in $(cat "$T/rooth.pwd")"
+gpid=$("$CTL" status gidonly | sed -n 's/.*pid \([0-9]*\).*/\1/p')
+[ "$(awk '{print $6, $7}' "/proc/$gpid/stat")" = "$gpid 0" ] || fail "the process is not in a session of its own, without a terminal: $(awk '{print $6, $7}' "/proc/$gpid/stat")"
+read -r hsid htty <"$T/hook.sid"
+[ "$htty" = "?" ] || fail "a hook has a controlling terminal: $htty"
+[ "$hsid" != "$(awk '{print $6}' "/proc/$DPID/stat")" ] || fail "a hook is in cirqued's session"
+note "gid alone keeps the watcher's user; another user's hook starts in /; sessions of their own"
+"$CTL" start flood >/dev/null || fail "start flood failed"
+grep -qE "watcher flood: hook before_start\[[0-9]+\]: [0-9]+ more bytes of output not logged \(256 KiB logged at most per run\)" "$DLOG" ||
+	fail "a hook's flood was not cut"
+[ "$(grep -c "watcher flood: hook before_start\[.*xxxx" "$DLOG")" -le 2700 ] || fail "more than 256 KiB of a hook's output logged"
+note "a hook's output beyond 256 KiB is counted, not logged"
+"$CTL" start --no-wait crashy >/dev/null
+wait_for 20 'grep -q "watcher crashy: hook after_reap skipped: 16 of its hooks" "$DLOG"' || fail "after_reap hooks not capped"
+[ "$(count_matching "sleep 30")" -le 16 ] || fail "$(count_matching "sleep 30") after_reap hooks run at once"
+note "hooks nothing waits for: at most 16 at once per watcher"
+stop_daemon QUIT 30
 echo ok
