@@ -272,12 +272,25 @@ static void publish(const struct hook_run *run, const struct hook_result *r)
 }
 
 /* The run is over (reaped, or never spawned): said, published, reported, freed. */
+/* What the hook left running in its process group (`cmd &` in a shell) ends with it: a hook
+ * is no way to start a daemon (a watcher is), and nothing would stop it later. Its pid is that
+ * group's id, which the kernel does not give to another process while a member is alive. */
+static void end_leftovers(struct hook_run *run)
+{
+	if (run->pid <= 0 || kill(-run->pid, 0) < 0)
+		return;
+	log_warnx("watcher %s: hook %s[%d] left processes running in its group: killing them",
+		  run->watcher, hook_point_name(run->point), (int)run->pid);
+	kill(-run->pid, SIGKILL);
+}
+
 static void finish(struct hook_run *run, int status)
 {
 	struct hook_result r = { 0 };
 	char why[320];
 
 	read_output(run, true);  /* what it wrote before it exited comes first */
+	end_leftovers(run);
 	describe(run, status, &r, why, sizeof(why));
 	if (r.outcome == HOOK_OK)
 		log_info("watcher %s: hook %s[%d] succeeded", run->watcher,

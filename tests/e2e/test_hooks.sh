@@ -356,6 +356,7 @@ grep -qF "watcher lingering: hook after_spawn[$lpid] still running at exit: kill
 # no way into cirqued's process group); output beyond 256 KiB is counted, not logged; hooks
 # that nothing waits for are capped per watcher.
 chmod 711 "$T"  # nobody may pass through to its directory
+ln -sf "$(command -v sleep)" "$T/leftover"
 mkdir -p "$T/nobody-dir" && chown nobody "$T/nobody-dir"
 cat >"$CONF" <<YAML
 watchers:
@@ -365,7 +366,7 @@ watchers:
     working_dir: $T/nobody-dir
     hooks:
       before_start: {cmd: /bin/sh, args: [-c, 'id -u > gidonly.uid; id -g >> gidonly.uid'], gid: root}
-      after_spawn: {cmd: /bin/sh, args: [-c, 'pwd > $T/rooth.pwd; ps -o sid=,tty= -p \$\$ > $T/hook.sid'], uid: root}
+      after_spawn: {cmd: /bin/sh, args: [-c, 'pwd > $T/rooth.pwd; ps -o sid=,tty= -p \$\$ > $T/hook.sid; $T/leftover 300 &'], uid: root}
   flood:
     cmd: sleep 3600
     autostart: false
@@ -392,7 +393,11 @@ gpid=$("$CTL" status gidonly | sed -n 's/.*pid \([0-9]*\).*/\1/p')
 read -r hsid htty <"$T/hook.sid"
 [ "$htty" = "?" ] || fail "a hook has a controlling terminal: $htty"
 [ "$hsid" != "$(awk '{print $6}' "/proc/$DPID/stat")" ] || fail "a hook is in cirqued's session"
-note "gid alone keeps the watcher's user; another user's hook starts in /; sessions of their own"
+# what the hook left in its group (the `&`) ended with it
+wait_for 5 '[ -z "$(procs_matching "^$T/leftover")" ]' || fail "a hook's background process outlived it"
+grep -qE "watcher gidonly: hook after_spawn\[[0-9]+\] left processes running in its group: killing them" "$DLOG" ||
+	fail "the hook's leftovers were not logged"
+note "gid alone keeps the watcher's user; another user's hook starts in /; sessions of their own; leftovers end with the hook"
 "$CTL" start flood >/dev/null || fail "start flood failed"
 grep -qE "watcher flood: hook before_start\[[0-9]+\]: [0-9]+ more bytes of output not logged \(256 KiB logged at most per run\)" "$DLOG" ||
 	fail "a hook's flood was not cut"
