@@ -631,6 +631,8 @@ static void settle_deferred_stops(struct level_run *run)
 	level_watcher_done(NULL, WATCHER_DONE, run);  /* the guard above */
 }
 
+static void settle_retirements(struct arbiter *a);
+
 /* Before the loop sleeps, after changes: the starts and stops held for dependencies. */
 static void on_deps_pass(struct ev_loop *loop, ev_prepare *prepare, int revents)
 {
@@ -649,6 +651,8 @@ static void on_deps_pass(struct ev_loop *loop, ev_prepare *prepare, int revents)
 			if (run->ndeferred > 0)
 				settle_deferred_stops(run);
 		}
+		if (a->nretire_after > 0)
+			settle_retirements(a);
 	}
 	if (!a->deps_dirty)
 		ev_prepare_stop(loop, prepare);
@@ -1100,7 +1104,7 @@ struct watcher *arbiter_find(struct arbiter *a, const char *name)
 
 /* Moves W to the removed list and stops it; it is buried when idle (maybe right now), which is
  * not before its own predecessor, if any, is gone. */
-static void retire_watcher(struct arbiter *a, struct watcher *w)
+static void retire_watcher_later(struct arbiter *a, struct watcher *w, bool stop)
 {
 	unlink_watcher(&a->watchers, w);
 	w->removing = true;
@@ -1109,7 +1113,50 @@ static void retire_watcher(struct arbiter *a, struct watcher *w)
 	forget_deferred(a, w);
 	refresh_has_deps(a);
 	mark_deps_dirty(a);  /* its dependents, if any, are blocked now */
-	watcher_stop(w, NULL, NULL);
+	if (stop) {
+		watcher_stop(w, NULL, NULL);
+		return;
+	}
+	a->retire_after = xreallocarray(a->retire_after, (size_t)a->nretire_after + 1,
+					sizeof(*a->retire_after));
+	a->retire_after[a->nretire_after++] = w;
+}
+
+static void retire_watcher(struct arbiter *a, struct watcher *w)
+{
+	retire_watcher_later(a, w, true);
+}
+
+/* W, replaced, may stop once no watcher that restarts with it has a process left (or at once
+ * when the daemon is stopping). */
+static bool followers_down(struct arbiter *a, const struct watcher *w)
+{
+	if (a->shutting_down)
+		return true;
+	for (const struct watcher *x = a->watchers; x; x = x->next)
+		if (dep_list_has(&x->config->restart_with, w->name) &&
+		    (watcher_count_state(x, PS_RUNNING) || watcher_count_state(x, PS_STARTING) ||
+		     watcher_count_state(x, PS_STOPPING) || watcher_count_state(x, PS_BACKOFF)))
+			return false;
+	return true;
+}
+
+/* The replaced watchers whose followers are down now stop (the pass, and the shutdown). */
+static void settle_retirements(struct arbiter *a)
+{
+	int kept = 0;
+
+	for (int i = 0; i < a->nretire_after; i++) {
+		struct watcher *w = a->retire_after[i];
+		if (!followers_down(a, w)) {
+			a->retire_after[kept++] = w;
+			continue;
+		}
+		log_info("watcher %s: the watchers that restart with it are down: stopping it",
+			 w->name);
+		watcher_stop(w, NULL, NULL);
+	}
+	a->nretire_after = kept;
 }
 
 /* --- daemon settings -------------------------------------------------------------------------- */
@@ -1475,6 +1522,7 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 	notify_send("STOPPING=1\nSTATUS=stopping all watchers");
 	for (struct level_run *run = a->runs; run; run = run->next)
 		run->cancelled = true;  /* no further level starts; each still reports its end */
+	settle_retirements(a);  /* replaced watchers waiting for their followers: they stop now */
 	if (fast) {
 		a->fast_shutdown = true;
 		a->stop_all_done = true;
@@ -1505,10 +1553,19 @@ static struct watcher *replace_watcher(struct arbiter *a, struct watcher *old,
 	watcher_config_restart_keys(old->config, wc, keys, sizeof(keys));
 	log_info("watcher %s: definition changed%s%s%s, restarting it", old->name,
 		 keys[0] ? " (" : "", keys, keys[0] ? ")" : "");
-	retire_watcher(a, old);
+	struct watcher **followers = NULL;
+	int n = start ? arbiter_followers(a, old, &followers) : 0;
+	/* Its followers (restart_with) go down first: it stops once they are. */
+	retire_watcher_later(a, old, n == 0);
 	nw = add_watcher(a, wc);
 	if (start)
 		watcher_start(nw, NULL, NULL);
+	for (int i = 0; i < n; i++) {  /* their new processes wait for NW to be ready */
+		log_info("watcher %s: restarting with %s (restart_with): it stops first",
+			 followers[i]->name, nw->name);
+		watcher_restart(followers[i], NULL, NULL);
+	}
+	free(followers);
 	return nw;
 }
 
@@ -1563,10 +1620,7 @@ static struct watcher *apply_definition(struct arbiter *a, struct watcher *w,
 		arbiter_restart_followers(a, w);
 		return w;
 	}
-	struct watcher *nw = replace_watcher(a, w, wc, start);
-	if (start)
-		arbiter_restart_followers(a, nw);
-	return nw;
+	return replace_watcher(a, w, wc, start);
 }
 
 static void apply_watcher_configs(struct arbiter *a, struct watcher_config **configs, int count,
@@ -1763,6 +1817,7 @@ void arbiter_free(struct arbiter *a)
 	daemon_config_free(&a->daemon);
 	free(a->initial_children);
 	free(a->released);
+	free(a->retire_after);
 	free(a->control_endpoint);
 	free(a->pubsub_endpoint);
 	free(a->config_path);

@@ -57,6 +57,9 @@ struct arbiter {
 	bool deps_dirty;
 	ev_prepare deps_pass;
 	unsigned restart_round;       /* restart_with: marks the watchers restarted in a round */
+	struct watcher **retire_after;  /* replaced (reload), their stop waiting for the watchers
+					 * that restart with them to be down first */
+	int nretire_after;
 };
 
 /* Takes CONFIG (its watcher configs move into watchers; the rest is freed). */

@@ -136,8 +136,14 @@ note "restart_with: web restarted after cache, db and worker untouched"
 web2=$(pid_of web)
 sed -i "s|^    cmd: \$L cache\$|    cmd: $L cache\n    env: {GENERATION: '2'}|; s|^    cmd: $L cache\$|    cmd: $L cache\n    env: {GENERATION: '2'}|" "$CONF"
 grep -q "GENERATION" "$CONF" || fail "test: the config edit did not apply"
+cache2=$(pid_of cache)
+mark=$(wc -l <"$DLOG")
 ctl update >/dev/null || fail "update (cache changed) failed"
 wait_for 10 '! kill -0 $web2 2>/dev/null' || fail "web was not restarted with cache's new definition"
+wait_for 10 '! kill -0 $cache2 2>/dev/null' || fail "the old cache was not stopped"
+# web went down before the old cache was signalled
+[ "$(tail -n +"$mark" "$DLOG" | grep -nE "watcher web\[1\]: pid $web2 |watcher cache\[1\]: pid $cache2 " | head -n 1 | grep -c "web\[1\]")" = 1 ] ||
+	fail "the old cache stopped before web: $(tail -n +"$mark" "$DLOG")"
 wait_for 10 '[ -n "$(pid_of web)" ] && ctl status cache | grep -q RUNNING' || fail "web did not come back after the reload"
 has_env "$(pid_of cache)" GENERATION=2 || fail "cache does not run its new definition"
 note "restart_with: a reload changing cache restarts web too"
