@@ -152,6 +152,7 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 	const struct watcher_option *alias = watcher_option_alias(key, &entry);
 
 	if (alias) {
+		json_object_del(raw, key);  /* written flat in the file: it moves into the mapping */
 		json_t *map = json_object_get(raw, alias->key);
 		if (!json_is_object(map)) {
 			map = json_object();
@@ -173,17 +174,33 @@ static void fold_option(json_t *raw, const char *key, json_t *value)
 	json_object_set(raw, key, value);
 }
 
-/* respawn (Circus's) and restart are one setting: the one being set replaces the other as it
- * was written, or setting respawn on a watcher with restart: on-failure would contradict it. */
+/* Circus's names and cirque's for one setting: the one being set replaces the other as it was
+ * written, or setting respawn on a watcher with restart: on-failure would contradict it (and
+ * stdout: with close_child_stdout: true be refused). */
 static void drop_replaced_synonym(json_t *raw, json_t *options)
 {
-	bool respawn = json_object_get(options, "respawn") != NULL;
-	bool restart = json_object_get(options, "restart") != NULL;
+	static const char *const pairs[][2] = {
+		{ "respawn", "restart" }, { "close_child_stdout", "stdout" },
+		{ "close_child_stderr", "stderr" },
+	};
 
-	if (respawn && !restart)
-		json_object_del(raw, "restart");
-	else if (restart && !respawn)
-		json_object_del(raw, "respawn");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		bool first = json_object_get(options, pairs[i][0]) != NULL;
+		bool second = json_object_get(options, pairs[i][1]) != NULL;
+		if (first && !second)
+			json_object_del(raw, pairs[i][1]);
+		else if (second && !first)
+			json_object_del(raw, pairs[i][0]);
+	}
+	/* rlimits set whole replaces the rlimit_X written flat in the file */
+	if (json_object_get(options, "rlimits")) {
+		const char *key;
+		json_t *value;
+		void *tmp;
+		json_object_foreach_safe(raw, tmp, key, value)
+			if (strncmp(key, "rlimit_", 7) == 0)
+				json_object_del(raw, key);
+	}
 }
 
 void cmd_set(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)

@@ -166,10 +166,16 @@ struct watcher_config {
 	char *args;                   /* extra arguments as written (joined), NULL if none */
 	char **argv;                  /* the resolved argv, NULL-terminated; /bin/sh -c ... when shell */
 	bool shell;                   /* run through /bin/sh -c */
+	char *shell_args;             /* shell: more words after the script ($0, $1, ...), as written */
+	char *executable;             /* the program executed (argv stays argv), NULL: argv[0] */
 	int numprocesses;             /* desired number of processes */
 	char *working_dir;            /* NULL: the daemon's own */
 	char **env;                   /* NAME=VALUE, NULL-terminated, exactly what the child gets */
 	bool copy_env;                /* env starts from the daemon's environment */
+	bool copy_path;               /* without copy_env: PATH still from the daemon's environment */
+	char *virtualenv;             /* VIRTUAL_ENV=this, its bin/ first in PATH; NULL: none */
+	bool close_child_stdin;       /* stdin on /dev/null (true, the default) or the daemon's */
+	bool send_hup;                /* reload: SIGHUP to the processes instead of replacing them */
 	bool set_ids;                 /* uid/gid configured: drop to them before exec */
 	uid_t uid;
 	gid_t gid;

@@ -72,6 +72,44 @@ static int daemon_include(struct loader *ld, const char *path, yaml_node_t *v)
 	return 0;
 }
 
+/* Circus's include_dir: a directory of *.ini there, of *.yaml here: as include: DIR/ *.yaml. */
+static int daemon_include_dir(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	char *dir = NULL;
+
+	if (get_string(ld, path, v, &dir) < 0)
+		return -1;
+	size_t len = strlen(dir);
+	if (len == 0 || strpbrk(dir, "*?[")) {
+		add_error(ld, v, "%s: must be a directory (its *.yaml are included); for a glob, use "
+			  "include:", path);
+		free(dir);
+		return -1;
+	}
+	ld->includes = xreallocarray(ld->includes, (size_t)ld->nincludes + 1, sizeof(char *));
+	ld->include_marks = xreallocarray(ld->include_marks, (size_t)ld->nincludes + 1,
+					  sizeof(yaml_mark_t));
+	ld->include_marks[ld->nincludes] = v->start_mark;
+	ld->includes[ld->nincludes++] = xasprintf("%s%s*.yaml", dir, dir[len - 1] == '/' ? "" : "/");
+	free(dir);
+	return 0;
+}
+
+/* Circus's check_delay (how long it waits between polls of the processes): cirque does not
+ * poll, it learns of each exit at once. Accepted, with a warning. */
+static int daemon_check_delay(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	double seconds;
+
+	if (get_duration(ld, path, v, &seconds) < 0)
+		return -1;
+	add_error_line(&ld->config->load_warnings,
+		       xasprintf("%s:%zu:%zu: warning: %s: ignored: cirque does not poll its "
+				 "processes, it learns of each exit when it happens", ld->file,
+				 v->start_mark.line + 1, v->start_mark.column + 1, path));
+	return 0;
+}
+
 static int daemon_curve_secret(struct loader *ld, const char *path, yaml_node_t *v)
 {
 	const char *file, *problem;
@@ -268,6 +306,7 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "stats_endpoint", daemon_stats }, { "loglevel", daemon_loglevel },
 	{ "logoutput", daemon_logoutput }, { "pidfile", daemon_pidfile },
 	{ "umask", daemon_umask }, { "include", daemon_include },
+	{ "include_dir", daemon_include_dir }, { "check_delay", daemon_check_delay },
 	{ "curve_secret_key_file", daemon_curve_secret },
 	{ "curve_allowed_clients", daemon_curve_clients },
 	{ "max_processes", daemon_max_processes_key }, { "cgroup", daemon_cgroup },

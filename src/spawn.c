@@ -153,7 +153,7 @@ CHILD_CODE static unsigned keep_below(const struct spawn_request *req)
 CHILD_CODE static void exec_program(struct child_args *args)
 {
 	const struct spawn_request *req = args->req;
-	const char *file = req->argv[0], *dir = req->search_path ? req->search_path : "/bin:/usr/bin";
+	const char *file = req->file ? req->file : req->argv[0], *dir = req->search_path ? req->search_path : "/bin:/usr/bin";
 	size_t file_len = strlen(file);
 	bool denied = false;
 	char path[PATH_MAX];
@@ -434,7 +434,7 @@ pid_t spawn_process(const struct spawn_request *req, const char **failed_step)
 		*failed_step = step_name(args.failed_step);
 		errno = args.error;
 		if (args.failed_step == STEP_EXEC)
-			explain_exec_failure(req->argv[0], failed_step);
+			explain_exec_failure(req->file ? req->file : req->argv[0], failed_step);
 		if (args.failed_step == STEP_RLIMIT)
 			*failed_step = explain_rlimit_failure(req, args.failed_rlimit);
 		return -1;

@@ -10,6 +10,7 @@
 
 struct spawn_request {
 	char *const *argv;                    /* argv[0] without '/' is looked up in search_path */
+	const char *file;                     /* the program to run, NULL: argv[0] (executable:) */
 	const char *search_path;              /* PATH to search (the child's own), NULL: "/bin:/usr/bin" */
 	char *const *envp;
 	const char *working_dir;              /* NULL: stay */

@@ -265,7 +265,8 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 	struct watcher *w = p->watcher;
 	const struct watcher_config *c = w->config;
 	struct stream_pipes pipes;
-	int stdin_fd = listener_stdin(w, p->wid, w->stdio[0]);  /* the events, for a listener */
+	/* The events, for a listener; close_child_stdin: false, the daemon's own stdin (-1). */
+	int stdin_fd = listener_stdin(w, p->wid, c->close_child_stdin ? w->stdio[0] : -1);
 	pid_t pid;
 
 	if (streams_prepare(c, w->stdio[0], &pipes) < 0) {
@@ -273,7 +274,7 @@ static pid_t spawn_with_pipes(struct process *p, const struct launch *l, const c
 		return -1;
 	}
 	struct spawn_request req = {
-		.argv = l->argv, .search_path = l->search_path, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
+		.argv = l->argv, .file = c->executable, .search_path = l->search_path, .envp = l->envp, .working_dir = c->working_dir, .umask = c->umask,
 		.set_ids = c->set_ids, .uid = c->uid, .gid = c->gid, .groups = c->groups,
 		.ngroups = c->ngroups, .rlimits = c->rlimits, .nrlimits = c->nrlimits,
 		.stdio = { stdin_fd, pipes.child_fd[0], pipes.child_fd[1] },
@@ -318,7 +319,8 @@ static void spawn_failed(struct process *p, const char *step)
 {
 	struct watcher *w = p->watcher;
 	const struct watcher_config *c = w->config;
-	const char *what = strcmp(step, "chdir to working_dir") == 0 ? c->working_dir : c->argv[0];
+	const char *what = strcmp(step, "chdir to working_dir") == 0 ? c->working_dir
+			   : c->executable ? c->executable : c->argv[0];
 	int error = errno;
 
 	ready_unwatch(&p->ready, true);
@@ -2889,7 +2891,33 @@ static bool nothing_survives(const struct watcher *w)
 	return true;
 }
 
-void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
+/* send_hup (Circus): a reload is SIGHUP to each live process, which reloads itself in place;
+ * done once sent. False when there is none to signal (the reload replaces them). */
+static bool reload_by_hup(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	int sent = 0;
+
+	if (!w->wanted || w->removing || nothing_survives(w) || replacing(w))
+		return false;
+	for (struct process *p = w->processes; p; p = p->next) {
+		if (p->pid <= 0 || p->retiring || p->state == PS_STOPPING)
+			continue;
+		if (process_signal(p, SIGHUP, false) == 0)
+			sent++;
+		else
+			log_warn("watcher %s[%d]: cannot send SIGHUP to pid %d", w->name, p->wid,
+				 (int)p->pid);
+	}
+	log_info("watcher %s: reload: SIGHUP sent to %d process%s (send_hup)", w->name, sent,
+		 sent == 1 ? "" : "es");
+	emit(w, "reload", 0, 0);
+	if (done)
+		done(w, WATCHER_DONE, arg);
+	return true;
+}
+
+/* Every process replaced (watcher.h). */
+static void reload_by_replacing(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	if (!w->wanted || w->removing) {
 		watcher_start(w, done, arg);
@@ -2912,6 +2940,13 @@ void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 	watcher_update(w);
 }
 
+void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
+{
+	if (w->config->send_hup && reload_by_hup(w, done, arg))
+		return;
+	reload_by_replacing(w, done, arg);
+}
+
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
 			 watcher_done_fn done, void *arg)
 {
@@ -2923,7 +2958,7 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 	w->numprocesses = config->singleton && numprocesses > 1 ? 1 : numprocesses;
 	if (new_limits)
 		watcher_apply_limits(w);
-	watcher_reload(w, done, arg);
+	reload_by_replacing(w, done, arg);  /* new processes for the new definition, never a HUP */
 }
 
 const char *watcher_status(const struct watcher *w)

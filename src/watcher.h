@@ -341,7 +341,8 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
  * its successor starts (replace: stop-first). DONE when no old process is left. Reloads
  * coalesce: one asked for while a replacement is in flight waits for it to end and then
  * replaces every process once more, for all the reloads asked for meanwhile; so there are never
- * more than old + new processes. */
+ * more than old + new processes. With send_hup (Circus), each live process gets SIGHUP instead
+ * and DONE is called once they are sent. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,

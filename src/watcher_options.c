@@ -36,6 +36,10 @@ struct watcher_draft {
 	yaml_node_t *respawn_node, *restart_node;  /* respawn maps onto restart: checked together */
 	yaml_node_t *ready_exit_node; /* ready: exit, which a restart after success contradicts */
 	bool respawn;                 /* respawn's value, when respawn_node */
+	yaml_node_t *stream_node[2];  /* stdout:, stderr: as given */
+	yaml_node_t *close_node[2];   /* close_child_stdout:, close_child_stderr: as given */
+	bool close_stream[2];         /* their values */
+	yaml_node_t *shell_args_node, *virtualenv_node, *close_stdin_node;
 };
 
 /* --- parsers of the options the types do not cover -------------------------------------------- */
@@ -110,6 +114,37 @@ static int opt_env(struct loader *ld, const char *path, yaml_node_t *v, struct w
 	return 0;
 }
 
+/* One limit, from rlimits: or from Circus's flat rlimit_X: the same limit from both is refused
+ * at NODE, the second one written. */
+static void add_rlimit(struct loader *ld, const char *path, yaml_node_t *node, int resource,
+		       unsigned long long limit, struct watcher_config *wc)
+{
+	for (int i = 0; i < wc->nrlimits; i++) {
+		if (wc->rlimits[i].resource == resource) {
+			add_error(ld, node, "%s: the limit %s is given twice, in rlimits: and as "
+				  "rlimit_%s: keep one", path, rlimit_name(resource),
+				  rlimit_name(resource));
+			return;
+		}
+	}
+	wc->rlimits = xreallocarray(wc->rlimits, (size_t)wc->nrlimits + 1, sizeof(*wc->rlimits));
+	wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
+}
+
+/* Circus's rlimit_nofile: 4096, one key per limit: as rlimits: {nofile: 4096}. */
+static void opt_rlimit_flat(struct loader *ld, const char *path, yaml_node_t *v, int resource,
+			    struct watcher_draft *d)
+{
+	const char *text = scalar(v);
+	unsigned long long limit;
+
+	if (text == NULL || is_null(v) || parse_rlimit_value(text, &limit) < 0) {
+		add_error(ld, v, "%s: must be a non-negative integer or 'unlimited'", path);
+		return;
+	}
+	add_rlimit(ld, path, v, resource, limit, d->wc);
+}
+
 static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 		       struct watcher_draft *d)
 {
@@ -140,9 +175,9 @@ static int opt_rlimits(struct loader *ld, const char *path, yaml_node_t *v,
 				  path, name);
 			continue;
 		}
-		wc->rlimits = xreallocarray(wc->rlimits, (size_t)wc->nrlimits + 1,
-					    sizeof(*wc->rlimits));
-		wc->rlimits[wc->nrlimits++] = (struct rlimit_setting){ resource, limit };
+		char entry_path[512];
+		snprintf(entry_path, sizeof(entry_path), "%s.%s", path, name);
+		add_rlimit(ld, entry_path, key, resource, limit, wc);
 	}
 	return 0;
 }
@@ -287,6 +322,7 @@ static int opt_stream(struct loader *ld, const char *path, yaml_node_t *v, struc
 	struct stream_draft sd = { sc, which == 1, false, { NULL, NULL, NULL } };
 	const char *text = scalar(v);
 
+	d->stream_node[which] = v;
 	if (text) {
 		if (strcmp(text, "inherit") == 0)
 			sc->kind = STREAM_INHERIT;
@@ -312,6 +348,62 @@ static int opt_stdout(struct loader *ld, const char *path, yaml_node_t *v, struc
 { return opt_stream(ld, path, v, d, 0); }
 static int opt_stderr(struct loader *ld, const char *path, yaml_node_t *v, struct watcher_draft *d)
 { return opt_stream(ld, path, v, d, 1); }
+
+/* Circus's close_child_stdout / close_child_stderr: true is stdout: null (stderr: null); they
+ * are resolved with stdout: and stderr: (resolve_close_streams). */
+static int opt_close_stream(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d, int which)
+{
+	d->close_node[which] = v;
+	return get_bool(ld, path, v, &d->close_stream[which]);
+}
+static int opt_close_stdout(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{ return opt_close_stream(ld, path, v, d, 0); }
+static int opt_close_stderr(struct loader *ld, const char *path, yaml_node_t *v,
+			    struct watcher_draft *d)
+{ return opt_close_stream(ld, path, v, d, 1); }
+static int opt_close_stdin(struct loader *ld, const char *path, yaml_node_t *v,
+			   struct watcher_draft *d)
+{
+	d->close_stdin_node = v;
+	return get_bool(ld, path, v, &d->wc->close_child_stdin);
+}
+
+static int opt_shell_args(struct loader *ld, const char *path, yaml_node_t *v,
+			  struct watcher_draft *d)
+{
+	d->shell_args_node = v;
+	return get_string(ld, path, v, &d->wc->shell_args);
+}
+
+/* An absolute directory: its bin/ goes first in PATH (resolve_virtualenv). */
+static int opt_virtualenv(struct loader *ld, const char *path, yaml_node_t *v,
+			  struct watcher_draft *d)
+{
+	if (get_string(ld, path, v, &d->wc->virtualenv) < 0)
+		return -1;
+	if (d->wc->virtualenv[0] != '/') {
+		add_error(ld, v, "%s: must be an absolute path (the virtualenv's root directory)",
+			  path);
+		return -1;
+	}
+	d->virtualenv_node = v;
+	return 0;
+}
+
+/* Circus picks the virtualenv's site-packages by Python version; here the interpreter of the
+ * virtualenv's bin/, first in PATH, finds its own: accepted, with a warning. */
+static int opt_virtualenv_py_ver(struct loader *ld, const char *path, yaml_node_t *v,
+				 struct watcher_draft *d)
+{
+	(void)d;
+	add_error_line(&ld->config->load_warnings,
+		       xasprintf("%s:%zu:%zu: warning: %s: ignored: the virtualenv's own python "
+				 "(its bin/ is first in PATH) finds its site-packages", ld->file,
+				 v->start_mark.line + 1, v->start_mark.column + 1, path));
+	return 0;
+}
 
 /* The probe's address as a process with worker id 1 would have it: checked at load time, so
  * that a mistake shows there and not as a process that is never ready. $(circus.sockets.NAME)
@@ -998,6 +1090,11 @@ static void stream_json(const struct watcher_config *wc, const char *key, json_t
 }
 static void stdout_json(const struct watcher_config *wc, json_t *out)
 { stream_json(wc, "stdout", out); }
+/* Circus's close_child_stdout/stderr: whether the stream goes to /dev/null. */
+static void close_stdout_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "close_child_stdout", json_boolean(wc->streams[0].kind == STREAM_NULL)); }
+static void close_stderr_json(const struct watcher_config *wc, json_t *out)
+{ json_object_set_new(out, "close_child_stderr", json_boolean(wc->streams[1].kind == STREAM_NULL)); }
 static void stderr_json(const struct watcher_config *wc, json_t *out)
 { stream_json(wc, "stderr", out); }
 
@@ -1159,10 +1256,21 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_RESTART },
 	{ .key = "shell", .type = OPT_BOOL, .offset = FIELD(shell), .flags = SHOWN,
 	  .change = CHANGE_RESTART },
+	{ .key = "shell_args", .type = OPT_STRING, .offset = FIELD(shell_args), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_shell_args, .same = argv_equal },
+	{ .key = "executable", .type = OPT_STRING, .offset = FIELD(executable), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
 	{ .key = "env", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_env, .free = free_env, .same = env_equal, .to_json = env_json },
 	{ .key = "copy_env", .type = OPT_BOOL, .offset = FIELD(copy_env), .flags = SHOWN,
 	  .change = CHANGE_RESTART },
+	{ .key = "copy_path", .type = OPT_BOOL, .offset = FIELD(copy_path), .flags = SHOWN,
+	  .change = CHANGE_RESTART },
+	{ .key = "virtualenv", .type = OPT_STRING, .offset = FIELD(virtualenv), .flags = SHOWN,
+	  .change = CHANGE_RESTART, .parse = opt_virtualenv },
+	/* Accepted for Circus's files, ignored with a warning. */
+	{ .key = "virtualenv_py_ver", .type = OPT_CUSTOM, .flags = OPT_FILE,
+	  .change = CHANGE_IN_PLACE, .parse = opt_virtualenv_py_ver },
 	{ .key = "max_retry", .type = OPT_INT, .offset = FIELD(max_retry), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE, .min = -1, .max = 1000000, .clamp = true, .def = 5 },
 	{ .key = "graceful_timeout", .type = OPT_DURATION, .offset = FIELD(graceful_timeout),
@@ -1218,6 +1326,15 @@ const struct watcher_option watcher_option_table[] = {
 	{ .key = "stderr", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_stderr, .init = stderr_init, .free = stderr_free, .same = stderr_pipe_equal,
 	  .same_in_place = stderr_equal, .to_json = stderr_json },
+	/* Circus's names for stdout: null and stderr: null (the stream rows compare them). */
+	{ .key = "close_child_stdout", .type = OPT_CUSTOM, .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .parse = opt_close_stdout, .to_json = close_stdout_json },
+	{ .key = "close_child_stderr", .type = OPT_CUSTOM, .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .parse = opt_close_stderr, .to_json = close_stderr_json },
+	{ .key = "close_child_stdin", .type = OPT_BOOL, .offset = FIELD(close_child_stdin),
+	  .flags = SHOWN, .change = CHANGE_RESTART, .def = true, .parse = opt_close_stdin },
+	{ .key = "send_hup", .type = OPT_BOOL, .offset = FIELD(send_hup), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE },
 	{ .key = "ready", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
 	  .same_in_place = ready_details_equal, .to_json = ready_json },
@@ -1393,6 +1510,23 @@ static void visit_watcher_key(struct loader *ld, const char *parent, yaml_node_t
 			parse_option(o, ld, path, value, arg);
 			return;
 		}
+	}
+	const char *entry;
+	const struct watcher_option *alias = watcher_option_alias(name, &entry);
+	int resource;
+	if (alias && strcmp(alias->key, "rlimits") == 0) {
+		if ((resource = parse_rlimit_name(entry)) >= 0) {
+			opt_rlimit_flat(ld, path, value, resource, arg);
+			return;
+		}
+		static const char *const limits[] = { "as", "core", "cpu", "data", "fsize", "locks",
+			"memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
+			"sigpending", "stack" };
+		add_error(ld, key, "%s: unknown key '%s': no resource limit '%s'%s (known: as, core, "
+			  "cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, "
+			  "rttime, sigpending, stack)", parent, name, entry,
+			  did_you_mean(entry, limits, sizeof(limits) / sizeof(limits[0])));
+		return;
 	}
 	report_unknown_option(ld, parent, key, name);
 }
@@ -1652,12 +1786,30 @@ static void resolve_env(struct loader *ld, const char *path, struct watcher_draf
 			env_set(&wc->env, &count, name, eq + 1);
 			free(name);
 		}
+	else if (wc->copy_path && getenv("PATH"))  /* env: may still set its own */
+		env_set(&wc->env, &count, "PATH", getenv("PATH"));
 	if (d->env_node == NULL || d->env_node->type != YAML_MAPPING_NODE)
 		return;
 	char env_path[512];
 	struct env_visit visit = { wc, &count };
 	snprintf(env_path, sizeof(env_path), "%s.env", path);
 	walk_mapping(ld, env_path, d->env_node, visit_env_key, &visit);  /* `<<: *common` too */
+}
+
+/* shell_args, as Circus passes them to the shell after the script: $0, $1, ... */
+static void add_shell_args(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	const char *error = NULL;
+	char **words = NULL;
+
+	if (d->wc->shell_args == NULL)
+		return;
+	if (split_words(d->wc->shell_args, &words, &error) < 0) {
+		add_error(ld, d->shell_args_node, "%s.shell_args: %s", path, error);
+		return;
+	}
+	if (append_words(&d->wc->argv, words) < 0)
+		free_words(words);
 }
 
 static void resolve_argv(struct loader *ld, const char *path, struct watcher_draft *d)
@@ -1687,6 +1839,11 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		add_error(ld, d->cmd_node, "%s.cmd: is empty", path);
 		return;
 	}
+	if (wc->shell_args && !wc->shell) {
+		add_error(ld, d->shell_args_node, "%s.shell_args: arguments of the shell, which runs "
+			  "only with shell: true (put the program's own in args)", path);
+		return;
+	}
 	if (wc->shell) {
 		char *script = xasprintf("%s%s%s", wc->cmd, wc->args ? " " : "",
 					 wc->args ? wc->args : "");
@@ -1694,6 +1851,7 @@ static void resolve_argv(struct loader *ld, const char *path, struct watcher_dra
 		wc->argv[0] = xstrdup("/bin/sh");
 		wc->argv[1] = xstrdup("-c");
 		wc->argv[2] = script;
+		add_shell_args(ld, path, d);
 		return;
 	}
 	wc->argv = command_argv(ld, path, wc->cmd, d->cmd_node, &d->args, d->args_text,
@@ -1915,6 +2073,46 @@ static void resolve_env_defaults(struct watcher_draft *d)
 	}
 }
 
+/* virtualenv: its bin/ before the PATH the child would have, and VIRTUAL_ENV, as activate
+ * does. */
+static void resolve_virtualenv(struct watcher_config *wc)
+{
+	int count = 0;
+
+	if (wc->virtualenv == NULL)
+		return;
+	while (wc->env && wc->env[count])
+		count++;
+	const char *path = env_entry(wc->env, "PATH", strncmp);
+	char *value = xasprintf("%s/bin%s%s", wc->virtualenv, path && *path ? ":" : "",
+				path ? path : "");
+	env_set(&wc->env, &count, "PATH", value);
+	free(value);
+	env_set(&wc->env, &count, "VIRTUAL_ENV", wc->virtualenv);
+}
+
+/* close_child_stdout / close_child_stderr true: that stream to /dev/null, unless stdout: (or
+ * stderr:) says where it goes too. */
+static void resolve_close_streams(struct loader *ld, const char *path, struct watcher_draft *d)
+{
+	static const char *const names[] = { "stdout", "stderr" };
+
+	for (int i = 0; i < 2; i++) {
+		if (d->close_node[i] == NULL || !d->close_stream[i])
+			continue;
+		if (d->stream_node[i]) {
+			add_error(ld, d->close_node[i], "%s.close_child_%s: true is %s: null, and %s: "
+				  "is given too (line %zu): keep one", path, names[i], names[i],
+				  names[i], d->stream_node[i]->start_mark.line + 1);
+			continue;
+		}
+		d->wc->streams[i].kind = STREAM_NULL;
+	}
+	if (d->close_stdin_node && !d->wc->close_child_stdin && d->wc->listen.events)
+		add_error(ld, d->close_stdin_node, "%s.close_child_stdin: an event listener's stdin "
+			  "is the events (listen_events): remove close_child_stdin", path);
+}
+
 static void resolve_watcher(struct loader *ld, const char *path, struct watcher_draft *d)
 {
 	struct watcher_config *wc = d->wc;
@@ -1925,6 +2123,8 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 	resolve_env_references(wc);
 	resolve_ids(ld, path, d);
 	resolve_env_defaults(d);
+	resolve_virtualenv(wc);
+	resolve_close_streams(ld, path, d);
 	char cmd_path[300];
 	snprintf(cmd_path, sizeof(cmd_path), "%s.cmd", path);
 	check_socket_vars(ld, d->cmd_node ? cmd_path : path, d->cmd_node ? d->cmd_node : d->key_node,
