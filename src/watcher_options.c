@@ -1231,6 +1231,12 @@ static void limits_json(const struct watcher_config *wc, json_t *out)
 		json_object_set_new(out, limit_key(k), json_string(text));
 	}
 }
+static bool always_same(const struct watcher_config *a, const struct watcher_config *b)
+{
+	(void)a;
+	(void)b;
+	return true;
+}
 static void no_json(const struct watcher_config *wc, json_t *out)
 {
 	(void)wc;
@@ -1270,7 +1276,7 @@ const struct watcher_option watcher_option_table[] = {
 	  .change = CHANGE_RESTART, .parse = opt_virtualenv },
 	/* Accepted for Circus's files, ignored with a warning. */
 	{ .key = "virtualenv_py_ver", .type = OPT_CUSTOM, .flags = OPT_FILE,
-	  .change = CHANGE_IN_PLACE, .parse = opt_virtualenv_py_ver },
+	  .change = CHANGE_IN_PLACE, .parse = opt_virtualenv_py_ver, .same = always_same },
 	{ .key = "max_retry", .type = OPT_INT, .offset = FIELD(max_retry), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE, .min = -1, .max = 1000000, .clamp = true, .def = 5 },
 	{ .key = "graceful_timeout", .type = OPT_DURATION, .offset = FIELD(graceful_timeout),
@@ -1328,9 +1334,11 @@ const struct watcher_option watcher_option_table[] = {
 	  .same_in_place = stderr_equal, .to_json = stderr_json },
 	/* Circus's names for stdout: null and stderr: null (the stream rows compare them). */
 	{ .key = "close_child_stdout", .type = OPT_CUSTOM, .flags = SHOWN,
-	  .change = CHANGE_IN_PLACE, .parse = opt_close_stdout, .to_json = close_stdout_json },
+	  .change = CHANGE_IN_PLACE, .parse = opt_close_stdout, .same = stdout_equal,
+	  .to_json = close_stdout_json },
 	{ .key = "close_child_stderr", .type = OPT_CUSTOM, .flags = SHOWN,
-	  .change = CHANGE_IN_PLACE, .parse = opt_close_stderr, .to_json = close_stderr_json },
+	  .change = CHANGE_IN_PLACE, .parse = opt_close_stderr, .same = stderr_equal,
+	  .to_json = close_stderr_json },
 	{ .key = "close_child_stdin", .type = OPT_BOOL, .offset = FIELD(close_child_stdin),
 	  .flags = SHOWN, .change = CHANGE_RESTART, .def = true, .parse = opt_close_stdin },
 	{ .key = "send_hup", .type = OPT_BOOL, .offset = FIELD(send_hup), .flags = SHOWN,

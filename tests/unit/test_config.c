@@ -626,6 +626,132 @@ TEST(includes)
 	config_free(config);
 }
 
+/* Circus's option names: each maps onto cirque's setting, and a contradiction is an error at
+ * file:line:col. */
+TEST(circus_options)
+{
+	struct config_errors warnings = { 0 };
+	struct config *config;
+	struct watcher_config *w;
+
+	char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
+	setenv("PATH", "/daemon/bin:/usr/bin", 1);
+	config = load_ok(write_file("circus.yaml",
+		"cirque:\n  check_delay: 5\nwatchers:\n"
+		"  web:\n    cmd: myname --flag\n    executable: /bin/sleep\n"
+		"    rlimit_nofile: 1000\n    rlimits: {core: 0}\n"
+		"    close_child_stdout: true\n    close_child_stderr: false\n"
+		"    close_child_stdin: false\n    send_hup: true\n"
+		"    copy_path: true\n    env: {A: b}\n"
+		"    virtualenv: /srv/venv\n    virtualenv_py_ver: \"3.8\"\n"
+		"  sh:\n    cmd: echo $0 $1\n    shell: true\n    shell_args: \"zero 'one two'\"\n"
+		"    stop_children: true\n"));
+	if (config == NULL) {
+		free(saved_path);
+		return;
+	}
+	w = config_find_watcher(config, "web");
+	if (CHECK(w != NULL)) {
+		CHECK_STR(w->executable, "/bin/sleep");
+		CHECK_STR(w->argv[0], "myname");
+		CHECK_INT(w->nrlimits, 2);
+		CHECK(w->rlimits[0].resource == RLIMIT_NOFILE && w->rlimits[0].value == 1000);
+		CHECK(w->rlimits[1].resource == RLIMIT_CORE && w->rlimits[1].value == 0);
+		CHECK_INT(w->streams[0].kind, STREAM_NULL);
+		CHECK_INT(w->streams[1].kind, STREAM_INHERIT);
+		CHECK(!w->close_child_stdin);
+		CHECK(w->send_hup);
+		CHECK(env_has_entry(w->env, "PATH=/srv/venv/bin:/daemon/bin:/usr/bin"));
+		CHECK(env_has_entry(w->env, "VIRTUAL_ENV=/srv/venv"));
+		CHECK(env_has_entry(w->env, "A=b"));
+		json_t *shown = watcher_options_json(w);
+		CHECK(json_is_true(json_object_get(shown, "close_child_stdout")));
+		CHECK(json_is_false(json_object_get(shown, "close_child_stderr")));
+		CHECK(json_is_false(json_object_get(shown, "close_child_stdin")));
+		CHECK(json_is_true(json_object_get(shown, "send_hup")));
+		CHECK_INT(json_integer_value(json_object_get(shown, "rlimit_nofile")), 1000);
+		json_decref(shown);
+	}
+	w = config_find_watcher(config, "sh");
+	if (CHECK(w != NULL)) {
+		CHECK_INT(count_words(w->argv), 5);
+		CHECK_STR(w->argv[0], "/bin/sh");
+		CHECK_STR(w->argv[2], "echo $0 $1");
+		CHECK_STR(w->argv[3], "zero");
+		CHECK_STR(w->argv[4], "one two");
+		CHECK(w->stop_children);
+		CHECK(w->close_child_stdin);  /* the default */
+	}
+	config_warnings(config, &warnings);
+	CHECK_HAS_ERROR(&warnings, path_of("circus.yaml"), 2, 16,
+			"warning: cirque.check_delay: ignored");
+	CHECK_HAS_ERROR(&warnings, path_of("circus.yaml"), 16, 24,
+			"warning: watchers.web.virtualenv_py_ver: ignored");
+	config_errors_free(&warnings);
+	config_free(config);
+
+	/* copy_path alone: PATH from the daemon, not systemd's default list */
+	config = load_ok(write_file("circus.yaml", "watchers:\n  a:\n    cmd: sleep 1\n"
+						   "    copy_path: true\n"));
+	if (config && CHECK(config->nwatchers == 1)) {
+		CHECK(env_has_entry(config->watchers[0]->env, "PATH=/daemon/bin:/usr/bin"));
+		CHECK_INT(env_count_name(config->watchers[0]->env, "PATH"), 1);
+	}
+	config_free(config);
+	if (saved_path)
+		setenv("PATH", saved_path, 1);
+	free(saved_path);
+
+	/* include_dir: its *.yaml, relative to the main file */
+	write_file("incdir/more/x.yaml", "watchers:\n  x:\n    cmd: sleep 1\n");
+	write_file("incdir/more/y.ini", "[watcher:y]\ncmd = sleep 1\n");
+	config = load_ok(write_file("incdir/main.yaml", "cirque:\n  include_dir: more\n"));
+	if (config) {
+		CHECK_INT(config->nwatchers, 1);
+		CHECK(config_find_watcher(config, "x") != NULL);
+	}
+	config_free(config);
+
+	/* errors, at the second of two settings that say the same thing */
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimit_nofile: 10\n"
+		     "    rlimits: {nofile: 20}\n", 5, 15,
+		     "watchers.web.rlimits.nofile: the limit nofile is given twice");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimits: {nofile: 20}\n"
+		     "    rlimit_nofile: 10\n", 5, 20,
+		     "watchers.web.rlimit_nofile: the limit nofile is given twice");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimit_nofil: 10\n", 4, 5,
+		     "unknown key 'rlimit_nofil': no resource limit 'nofil' (did you mean 'nofile'?)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    rlimit_nofile: lots\n", 4, 20,
+		     "watchers.web.rlimit_nofile: must be a non-negative integer or 'unlimited'");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    stdout: {file: /tmp/x.log}\n"
+		     "    close_child_stdout: true\n", 5, 25,
+		     "watchers.web.close_child_stdout: true is stdout: null, and stdout: is given "
+		     "too (line 4)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    close_child_stderr: true\n"
+		     "    stderr: syslog\n", 4, 25, "close_child_stderr: true is stderr: null");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    close_child_stdin: false\n"
+		     "    listen_events: true\n", 4, 24, "an event listener's stdin is the events");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    close_child_stdout: maybe\n", 4, 25,
+		     "watchers.web.close_child_stdout: must be");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    shell_args: -x\n", 4, 17,
+		     "watchers.web.shell_args: arguments of the shell, which runs only with shell: "
+		     "true");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    shell: true\n    shell_args: \"'a\"\n",
+		     5, 17, "watchers.web.shell_args:");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    virtualenv: venv\n", 4, 17,
+		     "watchers.web.virtualenv: must be an absolute path");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    send_hup: 2\n", 4, 15,
+		     "watchers.web.send_hup: must be");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    close_child_stdot: true\n", 4, 5,
+		     "unknown key 'close_child_stdot' (did you mean 'close_child_stdout'?)");
+	EXPECT_ERROR("cirque:\n  include_dir: \"conf.d/*\"\nwatchers:\n", 2, 16,
+		     "cirque.include_dir: must be a directory");
+	EXPECT_ERROR("cirque:\n  check_delay: soon\nwatchers:\n", 2, 16, "cirque.check_delay:");
+	EXPECT_ERROR("cirque:\n  include_dirs: x\nwatchers:\n", 2, 3,
+		     "unknown key 'include_dirs' (did you mean 'include_dir'?)");
+}
+
 /* --- invalid files ---------------------------------------------------------------------------- */
 
 TEST(error_unknown_keys)
@@ -1523,6 +1649,7 @@ int main(void)
 	RUN(defaults);
 	RUN(ids);
 	RUN(includes);
+	RUN(circus_options);
 	RUN(error_unknown_keys);
 	RUN(error_types);
 	RUN(restart_and_exitcodes);
