@@ -525,19 +525,21 @@ static bool denied_to_user(const struct watcher_config *wc, const char *path, mo
 
 static void warn_missing_command(const struct watcher_config *wc, struct config_errors *warnings)
 {
-	const char *file = wc->argv ? wc->argv[0] : NULL;
+	/* executable: (Circus) is what runs, cmd's first word only its argv[0] */
+	const char *file = wc->executable ? wc->executable : wc->argv ? wc->argv[0] : NULL;
+	const char *key = wc->executable ? "executable" : "cmd";
 
-	if (file == NULL || wc->shell || strstr(file, "$("))
+	if (file == NULL || (wc->shell && !wc->executable) || strstr(file, "$("))
 		return;  /* a shell command line, or a name known only at spawn */
 	if (strchr(file, '/')) {
 		char *path = file[0] != '/' && wc->working_dir
 			     ? xasprintf("%s/%s", wc->working_dir, file) : xstrdup(file);
 		char why[300];
 		if (!is_executable_file(path))
-			warn(warnings, wc, "cmd: %s: %s", path, access(path, F_OK) == 0
+			warn(warnings, wc, "%s: %s: %s", key, path, access(path, F_OK) == 0
 			     ? "not an executable file" : "no such file");
 		else if (denied_to_user(wc, path, S_IXUSR, why, sizeof(why)))
-			warn(warnings, wc, "cmd: %s: %s (the watcher's user)", path, why);
+			warn(warnings, wc, "%s: %s: %s (the watcher's user)", key, path, why);
 		free(path);
 		return;
 	}
@@ -552,7 +554,8 @@ static void warn_missing_command(const struct watcher_config *wc, struct config_
 	}
 	free(dirs);
 	if (!found)
-		warn(warnings, wc, "cmd: '%s' not found in PATH (%s)", file, search ? search : "unset");
+		warn(warnings, wc, "%s: '%s' not found in PATH (%s)", key, file,
+		     search ? search : "unset");
 }
 
 /* A hook's command that is not there (as for cmd: a warning, a deploy may bring it). */
