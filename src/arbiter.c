@@ -68,7 +68,8 @@ static bool takes_part(const struct level_run *run, const struct watcher *w)
 				return true;
 		return false;
 	}
-	return !run->only_autostart || w->config->autostart;
+	/* on_demand: started by a connection (watcher_on_demand_refresh), not with the daemon */
+	return !run->only_autostart || (w->config->autostart && !w->config->on_demand);
 }
 
 /* W is started (or stopped) when the run reaches its level. A start leaves out the watchers
@@ -1482,6 +1483,8 @@ void arbiter_start(struct arbiter *a)
 	run->only_autostart = true;
 	queue_starts(run);
 	level_run_next(run);
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		watcher_on_demand_refresh(w);
 }
 
 int arbiter_start_all(struct arbiter *a, arbiter_done_fn done, void *arg)
@@ -1520,6 +1523,8 @@ void arbiter_shutdown(struct arbiter *a, bool fast)
 	}
 	a->shutting_down = true;
 	notify_send("STOPPING=1\nSTATUS=stopping all watchers");
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		watcher_on_demand_end(w);
 	for (struct level_run *run = a->runs; run; run = run->next)
 		run->cancelled = true;  /* no further level starts; each still reports its end */
 	settle_retirements(a);  /* replaced watchers waiting for their followers: they stop now */
@@ -1650,11 +1655,12 @@ static void apply_watcher_configs(struct arbiter *a, struct watcher_config **con
 				watcher_config_free(wc);
 				continue;
 			}
-			apply_definition(a, w, wc, w->wanted || wc->autostart, true, renew);
+			apply_definition(a, w, wc, w->wanted || (wc->autostart && !wc->on_demand),
+					 true, renew);
 		} else {
 			log_info("reload: watcher %s added", wc->name);
 			struct watcher *nw = add_watcher(a, wc);
-			if (nw->config->autostart)
+			if (nw->config->autostart && !nw->config->on_demand)
 				watcher_start(nw, NULL, NULL);
 		}
 	}
@@ -1717,6 +1723,8 @@ static int reload(struct arbiter *a)
 	configs = take_watcher_configs(config, &count);
 	json_t *current = file_definitions_of(configs, count);
 	apply_watcher_configs(a, configs, count, rebound);  /* compares with the previous load */
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		watcher_on_demand_refresh(w);  /* the sockets may have been bound anew */
 	refresh_has_deps(a);
 	mark_deps_dirty(a);
 	json_decref(a->file_definitions);

@@ -288,6 +288,8 @@ void cmd_add(struct arbiter *a, struct request *req, json_t *props, struct watch
 	w = arbiter_add_watcher(a, wc);
 	events_publish_watcher(a->events, w->name, "add", NULL);
 	if (!prop_bool(props, "start", false) || a->shutting_down) {
+		if (!a->shutting_down)
+			watcher_on_demand_refresh(w);  /* on_demand: armed until a connection */
 		control_ok(req);
 	} else if (waiting(props)) {
 		watcher_start(w, added_and_started, req);

@@ -176,6 +176,8 @@ struct watcher_config {
 	char *virtualenv;             /* VIRTUAL_ENV=this, its bin/ first in PATH; NULL: none */
 	bool close_child_stdin;       /* stdin on /dev/null (true, the default) or the daemon's */
 	bool send_hup;                /* reload: SIGHUP to the processes instead of replacing them */
+	bool on_demand;               /* not started with the daemon: started by the first
+				       * connection to one of its sockets while it is stopped */
 	bool set_ids;                 /* uid/gid configured: drop to them before exec */
 	uid_t uid;
 	gid_t gid;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
+#include "sockets.h"
 #include "spawn.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -41,6 +42,8 @@ static bool is_unspawned(const struct process *p);
 static void set_retiring(struct process *p, bool stop_first);
 static void process_spawn(struct process *p);
 static void signal_batches_end(struct watcher *w);
+static void demand_update(struct watcher *w);
+static void demand_disarm(struct watcher *w);
 
 /* Runs W's hook at POINT for P's slot and PID, with nothing waiting for its end (after_spawn,
  * after_reap with the exit's STATUS, after_signal with SIGNUM). */
@@ -2034,6 +2037,7 @@ static void watcher_update(struct watcher *w)
 		reconcile(w);
 		fire_waiters(w);
 	}
+	demand_update(w);
 	if (!w->dead && watcher_is_idle(w) && w->on_idle)
 		w->on_idle(w, w->hook_arg);
 	if (!w->dead && w->on_change)
@@ -2309,6 +2313,7 @@ void watcher_detach(struct watcher *w)
 	wcgroup_put(w->cgroup, w);
 	w->cgroup = NULL;
 	listener_forget(w);
+	demand_disarm(w);
 }
 
 void watcher_free(struct watcher *w)
@@ -2959,6 +2964,87 @@ void watcher_reload_with(struct watcher *w, struct watcher_config *config, int n
 	if (new_limits)
 		watcher_apply_limits(w);
 	reload_by_replacing(w, done, arg);  /* new processes for the new definition, never a HUP */
+}
+
+/* --- on_demand: socket activation ---------------------------------------------------------- */
+
+/* Armed while the watcher is stopped (never started, or stopped since) and nothing of it runs:
+ * a connection then waits in a socket's backlog, for the process it starts to accept. */
+static bool demand_wanted(const struct watcher *w)
+{
+	return w->config->on_demand && !w->wanted && !w->removing && !w->dead && !w->demand_off &&
+	       watcher_is_idle(w);
+}
+
+static void demand_disarm(struct watcher *w)
+{
+	for (int i = 0; i < w->ndemand; i++)
+		ev_io_stop(w->loop, &w->demand_io[i]);
+	free(w->demand_io);
+	w->demand_io = NULL;
+	w->ndemand = 0;
+}
+
+/* A socket of a stopped on_demand watcher is readable: a connection (or a datagram) waits. The
+ * watcher starts; its sockets are no longer watched (level-triggered: what waits stays there
+ * for the process). */
+static void on_demand_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct watcher *w = io->data;
+
+	(void)loop;
+	(void)revents;
+	log_info("watcher %s: a connection waits on its socket (fd %d): starting it (on_demand)",
+		 w->name, io->fd);
+	demand_disarm(w);
+	watcher_start(w, NULL, NULL);
+}
+
+static void demand_arm(struct watcher *w)
+{
+	char *names[MAX_LISTEN_FDS];
+	int fds[MAX_LISTEN_FDS];
+	const char *missing = NULL;
+	int n = sockets_of_watcher(w->config, names, fds, MAX_LISTEN_FDS, &missing);
+
+	if (n <= 0) {
+		log_warnx("watcher %s: on_demand, but %s: it starts only when asked to", w->name,
+			  n < 0 ? "a socket it uses is not open" : "it uses no socket");
+		w->demand_off = true;  /* said once; a refresh (reload) tries again */
+		return;
+	}
+	w->demand_io = xcalloc((size_t)n, sizeof(*w->demand_io));
+	w->ndemand = n;
+	for (int i = 0; i < n; i++) {
+		ev_io_init(&w->demand_io[i], on_demand_readable, fds[i], EV_READ);
+		w->demand_io[i].data = w;
+		ev_io_start(w->loop, &w->demand_io[i]);
+	}
+	log_info("watcher %s: waiting for a connection to start it (on_demand, %d socket%s)",
+		 w->name, n, n == 1 ? "" : "s");
+}
+
+static void demand_update(struct watcher *w)
+{
+	bool wanted = demand_wanted(w);
+
+	if (wanted && w->ndemand == 0)
+		demand_arm(w);
+	else if (!wanted && w->ndemand > 0)
+		demand_disarm(w);
+}
+
+void watcher_on_demand_refresh(struct watcher *w)
+{
+	demand_disarm(w);
+	w->demand_off = false;
+	demand_update(w);
+}
+
+void watcher_on_demand_end(struct watcher *w)
+{
+	w->demand_off = true;
+	demand_disarm(w);
 }
 
 const char *watcher_status(const struct watcher *w)

@@ -224,6 +224,10 @@ struct watcher {
 				       * spawn): WAIT_DECIDED waiters see a new one */
 	int stdio[3];                 /* stdio[0]: /dev/null, the children's stdin */
 	const struct rlimit *child_nofile;  /* RLIMIT_NOFILE for children (the daemon's is raised) */
+	/* on_demand: while it is stopped, its sockets are watched; the first readable starts it. */
+	struct ev_io *demand_io;      /* one per socket while armed, else NULL */
+	int ndemand;
+	bool demand_off;              /* never armed again (the daemon is ending) */
 	watcher_idle_fn on_idle;
 	watcher_event_fn on_event;
 	watcher_hold_fn should_hold;
@@ -347,6 +351,11 @@ void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
 			 watcher_done_fn done, void *arg);
+/* on_demand: arms W (its sockets watched while it is stopped) or disarms it, as its state and
+ * configuration say; the sockets are looked up again (after a reload rebinds them). */
+void watcher_on_demand_refresh(struct watcher *w);
+/* The daemon is ending: W's sockets are never watched again. */
+void watcher_on_demand_end(struct watcher *w);
 /* Circus's watcher states: "active", "starting", "stopping", "stopped". */
 const char *watcher_status(const struct watcher *w);
 /* The signal command with hooks: before_signal (per process; a failure skips its signal,

@@ -39,7 +39,7 @@ struct watcher_draft {
 	yaml_node_t *stream_node[2];  /* stdout:, stderr: as given */
 	yaml_node_t *close_node[2];   /* close_child_stdout:, close_child_stderr: as given */
 	bool close_stream[2];         /* their values */
-	yaml_node_t *shell_args_node, *virtualenv_node, *close_stdin_node;
+	yaml_node_t *shell_args_node, *virtualenv_node, *close_stdin_node, *on_demand_node;
 };
 
 /* --- parsers of the options the types do not cover -------------------------------------------- */
@@ -368,6 +368,13 @@ static int opt_close_stdin(struct loader *ld, const char *path, yaml_node_t *v,
 {
 	d->close_stdin_node = v;
 	return get_bool(ld, path, v, &d->wc->close_child_stdin);
+}
+
+static int opt_on_demand(struct loader *ld, const char *path, yaml_node_t *v,
+			 struct watcher_draft *d)
+{
+	d->on_demand_node = v;
+	return get_bool(ld, path, v, &d->wc->on_demand);
 }
 
 static int opt_shell_args(struct loader *ld, const char *path, yaml_node_t *v,
@@ -1343,6 +1350,8 @@ const struct watcher_option watcher_option_table[] = {
 	  .flags = SHOWN, .change = CHANGE_RESTART, .def = true, .parse = opt_close_stdin },
 	{ .key = "send_hup", .type = OPT_BOOL, .offset = FIELD(send_hup), .flags = SHOWN,
 	  .change = CHANGE_IN_PLACE },
+	{ .key = "on_demand", .type = OPT_BOOL, .offset = FIELD(on_demand), .flags = SHOWN,
+	  .change = CHANGE_IN_PLACE, .parse = opt_on_demand },
 	{ .key = "ready", .type = OPT_CUSTOM, .flags = SHOWN, .change = CHANGE_RESTART,
 	  .parse = opt_ready, .init = ready_init, .free = ready_free, .same = ready_kind_equal,
 	  .same_in_place = ready_details_equal, .to_json = ready_json },
@@ -2140,6 +2149,9 @@ static void resolve_watcher(struct loader *ld, const char *path, struct watcher_
 	if (wc->singleton && wc->numprocesses > 1)
 		add_error(ld, d->numprocesses_node, "%s.numprocesses: a singleton watcher runs at most "
 			  "one process", path);
+	if (wc->on_demand && wc->use_sockets == NULL && !wc->use_all_sockets)
+		add_error(ld, d->on_demand_node, "%s.on_demand: started by a connection to one of its "
+			  "sockets: give it use_sockets", path);
 	if (wc->ready == READY_EXIT && wc->restart == RESTART_ALWAYS)
 		add_error(ld, d->ready_exit_node, "%s.ready: exit makes it a job, done once it exits: "
 			  "give it restart: never (or on-failure, to retry a failed run), not always",

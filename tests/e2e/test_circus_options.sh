@@ -1,6 +1,7 @@
 # Circus's option names in cirque.yaml, each checked on the real processes through /proc:
 # close_child_stdin/stdout/stderr, rlimit_X, copy_path, virtualenv, executable, shell_args,
-# send_hup, include_dir and check_delay; and set/get of them through cirquectl.
+# send_hup, on_demand (socket activation), include_dir and check_delay; and set/get of them
+# through cirquectl.
 . "$(dirname "$0")/lib.sh"
 S=$(sleeper circ)
 SLEEP=$(readlink -f "$(command -v sleep)")
@@ -20,11 +21,35 @@ echo "started $$" >>"$HUP_OUT"
 while :; do sleep 0.1; done
 SH
 chmod 755 "$T/hup.sh"
+cat >"$T/serve.py" <<'PY'
+import os, socket
+s = socket.socket(fileno=3)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"served by %d\n" % os.getpid())
+    c.close()
+PY
+# connect: one connection to the on_demand socket, prints what the server says (10 s at most).
+connect() {
+	/usr/bin/python3 - "$T/demand.sock" <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_UNIX)
+c.settimeout(10)
+c.connect(sys.argv[1])
+print(c.makefile().readline().strip())
+PY
+}
 cat >"$CONF" <<YAML
 cirque:
   include_dir: conf.d
   check_delay: 5
+sockets:
+  demand: {path: $T/demand.sock}
 watchers:
+  demand:
+    cmd: /usr/bin/python3 $T/serve.py
+    use_sockets: [demand]
+    on_demand: true
   stdin_null:
     cmd: $S 3602
   stdin_daemon:
@@ -130,6 +155,24 @@ wait_for 10 'pid=$(children_matching "$S 3604"); [ -n "$pid" ] && readlink "/pro
 wait_for 10 'pid=$(children_matching "$S 3604"); [ -n "$pid" ] && [ "$(readlink "/proc/$pid/fd/1")" = /dev/null ]' ||
 	fail "set close_child_stdout true: fd 1 not /dev/null"
 note "get/set: rlimit_nofile, stdout and close_child_stdout replace each other"
+
+# on_demand: not started with the daemon; the first connection starts it, and is served.
+[ -z "$(children_matching "$T/serve.py")" ] || fail "on_demand: started with the daemon"
+"$CTL" status demand | grep -q STOPPED || fail "on_demand: status $("$CTL" status demand)"
+grep -q "watcher demand: waiting for a connection to start it (on_demand, 1 socket)" "$DLOG" ||
+	fail "on_demand: not armed"
+out=$(connect) || fail "on_demand: the connection was not served"
+pid=$(children_matching "$T/serve.py")
+[ -n "$pid" ] && [ "$out" = "served by $pid" ] || fail "on_demand: '$out', process '$pid'"
+grep -q "watcher demand: a connection waits on its socket" "$DLOG" || fail "on_demand: start not logged"
+# stopped again, it waits for the next connection
+"$CTL" stop demand >/dev/null || fail "stop demand failed"
+wait_for 10 '[ -z "$(children_matching "$T/serve.py")" ]' || fail "demand did not stop"
+wait_for 5 '[ "$(log_count "watcher demand: waiting for a connection")" -eq 2 ]' || fail "on_demand: not armed after a stop"
+out=$(connect) || fail "on_demand: the second connection was not served"
+pid2=$(children_matching "$T/serve.py")
+[ -n "$pid2" ] && [ "$pid2" != "$pid" ] && [ "$out" = "served by $pid2" ] || fail "on_demand again: '$out', '$pid2'"
+note "on_demand: started by a connection ($pid, then $pid2 after a stop), which it served"
 
 stop_daemon TERM
 echo ok

@@ -645,6 +645,7 @@ TEST(circus_options)
 		"    close_child_stdin: false\n    send_hup: true\n"
 		"    copy_path: true\n    env: {A: b}\n"
 		"    virtualenv: /srv/venv\n    virtualenv_py_ver: \"3.8\"\n"
+		"  sock:\n    cmd: sleep 1\n    use_sockets: true\n    on_demand: true\n"
 		"  sh:\n    cmd: echo $0 $1\n    shell: true\n    shell_args: \"zero 'one two'\"\n"
 		"    stop_children: true\n"));
 	if (config == NULL) {
@@ -673,6 +674,9 @@ TEST(circus_options)
 		CHECK_INT(json_integer_value(json_object_get(shown, "rlimit_nofile")), 1000);
 		json_decref(shown);
 	}
+	w = config_find_watcher(config, "sock");
+	if (CHECK(w != NULL))
+		CHECK(w->on_demand && w->use_all_sockets);
 	w = config_find_watcher(config, "sh");
 	if (CHECK(w != NULL)) {
 		CHECK_INT(count_words(w->argv), 5);
@@ -745,6 +749,9 @@ TEST(circus_options)
 		     "watchers.web.send_hup: must be");
 	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    close_child_stdot: true\n", 4, 5,
 		     "unknown key 'close_child_stdot' (did you mean 'close_child_stdout'?)");
+	EXPECT_ERROR("watchers:\n  web:\n    cmd: sleep 1\n    on_demand: true\n", 4, 16,
+		     "watchers.web.on_demand: started by a connection to one of its sockets: give "
+		     "it use_sockets");
 	EXPECT_ERROR("cirque:\n  include_dir: \"conf.d/*\"\nwatchers:\n", 2, 16,
 		     "cirque.include_dir: must be a directory");
 	EXPECT_ERROR("cirque:\n  check_delay: soon\nwatchers:\n", 2, 16, "cirque.check_delay:");
