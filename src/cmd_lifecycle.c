@@ -134,7 +134,7 @@ static void op_launch(struct op *op, struct watcher *w)
 		watcher_restart(w, op_watcher_done, op);
 		break;
 	case OP_RELOAD:
-		if (op->single)
+		if (op->single && !watcher_reload_hups(w))  /* send_hup: every pid is kept */
 			op->stopped = pids_of(w);
 		watcher_reload(w, op_watcher_done, op);
 		break;

@@ -2898,11 +2898,17 @@ static bool nothing_survives(const struct watcher *w)
 
 /* send_hup (Circus): a reload is SIGHUP to each live process, which reloads itself in place;
  * done once sent. False when there is none to signal (the reload replaces them). */
+bool watcher_reload_hups(const struct watcher *w)
+{
+	return w->config->send_hup && w->wanted && !w->removing && !nothing_survives(w) &&
+	       !replacing(w);
+}
+
 static bool reload_by_hup(struct watcher *w, watcher_done_fn done, void *arg)
 {
 	int sent = 0;
 
-	if (!w->wanted || w->removing || nothing_survives(w) || replacing(w))
+	if (!watcher_reload_hups(w))
 		return false;
 	for (struct process *p = w->processes; p; p = p->next) {
 		if (p->pid <= 0 || p->retiring || p->state == PS_STOPPING)
@@ -2947,7 +2953,7 @@ static void reload_by_replacing(struct watcher *w, watcher_done_fn done, void *a
 
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg)
 {
-	if (w->config->send_hup && reload_by_hup(w, done, arg))
+	if (reload_by_hup(w, done, arg))
 		return;
 	reload_by_replacing(w, done, arg);
 }

@@ -348,6 +348,8 @@ void watcher_replace_config(struct watcher *w, struct watcher_config *config, in
  * more than old + new processes. With send_hup (Circus), each live process gets SIGHUP instead
  * and DONE is called once they are sent. */
 void watcher_reload(struct watcher *w, watcher_done_fn done, void *arg);
+/* Whether a reload of W now is SIGHUP to its processes (send_hup, and some run). */
+bool watcher_reload_hups(const struct watcher *w);
 /* The same with a new definition (taken) and count: the new processes are CONFIG's. */
 void watcher_reload_with(struct watcher *w, struct watcher_config *config, int numprocesses,
 			 watcher_done_fn done, void *arg);

@@ -128,7 +128,9 @@ note "shell_args: the shell's \$0 and \$1"
 wait_for 10 '"$CTL" status hup | grep -q RUNNING' || fail "hup not RUNNING: $("$CTL" status hup)"
 pid=$(children_matching "$T/hup.sh")
 [ -n "$pid" ] || fail "no hup process"
-"$CTL" reload hup >/dev/null || fail "reload hup failed"
+reply=$(request '{"id": "1", "command": "reload", "properties": {"name": "hup", "waiting": true}}')
+echo "$reply" | json_eval 'd["status"] == "ok" and d["info"]["kept"] == ['"$pid"'] and d["info"]["stopped"] == []' |
+	grep -qx True || fail "reload with send_hup: $reply"
 wait_for 5 'grep -qx "hup $pid" "$T/hup.out"' || fail "send_hup: no HUP handled: $(cat "$T/hup.out")"
 [ "$(children_matching "$T/hup.sh")" = "$pid" ] || fail "send_hup: the process was replaced"
 [ "$(grep -c started "$T/hup.out")" -eq 1 ] || fail "send_hup: started again: $(cat "$T/hup.out")"
