@@ -1,9 +1,11 @@
 /* import.c - `cirquectl import [--from supervisord|circus] [-o OUT] FILE`: the common part. The
  * INI files are read by libinih (Debian's libinih, built with its defaults), which already
- * speaks supervisord's dialect where it matters: `;` and `#` start a comment line, an inline
- * `;` comment needs a blank before it (`a;b` stays, as in supervisord), `#` inside a value is
- * not a comment, `:` works as `=`, indented lines continue the value above. What it does not do
- * is handled around it, here:
+ * speaks most of supervisord's dialect: `;` and `#` start a comment line (indented too), an
+ * inline `;` comment needs a blank before it (`a;b` stays, as in supervisord), `:` works as
+ * `=`, indented lines continue the value above. What it does not do is handled around it, here:
+ *   - supervisord (on Python 3) also takes an inline `#` after a blank as a comment
+ *     (inline_comment_prefixes ';' and '#'); inih keeps it in the value: our reader cuts both,
+ *     as configparser does (the first ';' or '#' at the start or after a blank);
  *   - continuation lines come as separate calls with the same key: joined with '\n', as
  *     configparser joins them;
  *   - its handler gets no line number (Debian builds it without INI_HANDLER_LINENO): our reader
@@ -40,13 +42,13 @@ struct ini_reader {
 	size_t nlong;
 	struct ini *ini;
 	const char *path, *dir;
-	int error_line;               /* the first line we refused ourselves */
+	long current;                 /* the index of the section of the lines read, or -1 */
 };
 
 #define LONG_MARK '\x01'
 
-/* The value of a long line: after the first '=' or ':', up to an inline comment (`;` after a
- * blank), trimmed; for a continuation line, all of it. */
+/* The value of a long line (its comment cut already): after the first '=' or ':', trimmed; for a
+ * continuation line, all of it. */
 static char *long_value(const char *line, bool continuation)
 {
 	const char *v = line;
@@ -57,13 +59,22 @@ static char *long_value(const char *line, bool continuation)
 	}
 	while (*v == ' ' || *v == '\t')
 		v++;
-	size_t n, len = strlen(v);
-	for (n = 0; n < len; n++)
-		if (v[n] == ';' && n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-			break;
+	size_t n = strlen(v);
 	while (n > 0 && strchr(" \t\r\n", v[n - 1]))
 		n--;
 	return xstrndup(v, n);
+}
+
+/* configparser's inline comments: from the first ';' or '#' that starts the line or follows a
+ * blank (a whole-line comment becomes an empty line). */
+static void cut_comment(char *line)
+{
+	for (char *p = line; *p; p++) {
+		if ((*p == ';' || *p == '#') && (p == line || isspace((unsigned char)p[-1]))) {
+			strcpy(p, "\n");
+			return;
+		}
+	}
 }
 
 /* A "[name]" line makes its section at once (inih tells only of sections with keys). */
@@ -81,13 +92,16 @@ static void note_section(struct ini_reader *r, const char *line)
 	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
 		*--q = '\0';
 	struct ini_section *s = ini_section(r->ini, p);
-	if (s == NULL) {
+	/* a section met again is continued (configparser merges them), but an [include] is
+	 * each file's own */
+	if (s == NULL || (strcmp(p, "include") == 0 && s->file != r->path)) {
 		r->ini->sections = xreallocarray(r->ini->sections, r->ini->count + 1,
 						 sizeof(*r->ini->sections));
 		s = &r->ini->sections[r->ini->count++];
 		*s = (struct ini_section){ .name = xstrdup(p), .file = r->path, .dir = r->dir,
 					   .line = r->line };
-	}  /* else continued in another file: configparser merges them */
+	}
+	r->current = s - r->ini->sections;
 	free(name);
 }
 
@@ -104,6 +118,8 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;
 	}
 	r->line++;
+	cut_comment(line);
+	len = (ssize_t)strlen(line);
 	r->continuation = line[0] == ' ' || line[0] == '\t';
 	note_section(r, line);
 	if (len < num) {
@@ -154,10 +170,13 @@ struct ini_section *ini_section(struct ini *ini, const char *name)
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_reader *r = user;
-	struct ini_section *s = ini_section(r->ini, section);
 
-	if (name == NULL || s == NULL)
+	if (name == NULL)
 		return 1;
+	if (r->current < 0)
+		return 0;  /* a key before any section: an error of its line */
+	struct ini_section *s = &r->ini->sections[r->current];
+	(void)section;
 	if (value && value[0] == LONG_MARK)
 		value = r->long_values[strtoul(value + 1, NULL, 10)];
 	char *key = xstrdup(name);
@@ -200,7 +219,7 @@ int ini_load(struct ini *ini, const char *path,
 	     int (*include)(struct ini *ini, struct ini_section *section))
 {
 	char real[PATH_MAX];
-	struct ini_reader r = { .ini = ini };
+	struct ini_reader r = { .ini = ini, .current = -1 };
 
 	if (realpath(path, real) == NULL || (r.f = fopen(real, "r")) == NULL) {
 		snprintf(ini->error, sizeof(ini->error), "%s: %s", path, strerror(errno));
@@ -234,7 +253,7 @@ int ini_load(struct ini *ini, const char *path,
 	ini->chain[ini->depth++] = (char *)r.path;
 	/* index, not pointer: sections move as more are read */
 	for (size_t i = first; i < ini->count && rc == 0; i++)
-		if (ini->sections[i].file == r.path)
+		if (ini->sections[i].file == r.path && strcmp(ini->sections[i].name, "include") == 0)
 			rc = include(ini, &ini->sections[i]);
 	ini->depth--;
 	return rc;

@@ -274,9 +274,10 @@ static char *strip_quotes(const char *value)
 }
 
 /* Adds the pairs of S's environment= to the lists KEYS/VALUES (expanded, a later key replacing
- * an earlier one). Returns false (with a drop comment) when the syntax is not supervisord's. */
-static bool read_env(struct yaml_out *y, int indent, struct ini_section *s, struct vars *v,
-		     char ***keys, char ***values, size_t *count)
+ * an earlier one). Returns false with WHY when supervisord would refuse it (it refuses the
+ * file: so does the import). */
+static bool read_env(struct ini_section *s, struct vars *v, char ***keys, char ***values,
+		     size_t *count, const char **why)
 {
 	const char *text = ini_get(s, "environment");
 	char **tokens;
@@ -286,14 +287,13 @@ static bool read_env(struct yaml_out *y, int indent, struct ini_section *s, stru
 	if (text == NULL)
 		return true;
 	if ((n = env_tokens(text, &tokens)) < 0) {
-		yo_drop(y, indent, s, ini_option(s, "environment"), "no closing quotation");
+		*why = "no closing quotation (an inline ` ;` comment cut it?)";
 		return false;
 	}
 	for (int i = 0; i < n && ok; i += 4) {
 		if (i + 2 >= n || strcmp(tokens[i + 1], "=") != 0) {
-			yo_drop(y, indent, s, ini_option(s, "environment"), "not KEY=\"value\","
-				"KEY2=value (quote values with other characters than letters, digits "
-				"and _/.+-():)");
+			*why = "not KEY=\"value\",KEY2=value (quote values with other characters "
+			       "than letters, digits and _/.+-():)";
 			ok = false;
 			break;
 		}
@@ -302,7 +302,7 @@ static bool read_env(struct yaml_out *y, int indent, struct ini_section *s, stru
 		char *value = expand(raw, v, IN_ENV, &err);
 		free(raw);
 		if (value == NULL) {
-			yo_drop(y, indent, s, ini_option(s, "environment"), "%s", err);
+			*why = err;
 			ok = false;
 			break;
 		}
@@ -324,8 +324,9 @@ static bool read_env(struct yaml_out *y, int indent, struct ini_section *s, stru
 	return ok;
 }
 
-static void write_env(struct importer *im, int indent, struct ini_section *s, struct vars *v)
+static int write_env(struct importer *im, int indent, struct ini_section *s, struct vars *v)
 {
+	const char *why;
 	char **keys = NULL, **values = NULL;
 	size_t count = 0;
 
@@ -335,8 +336,10 @@ static void write_env(struct importer *im, int indent, struct ini_section *s, st
 		keys[count] = xstrdup(im->daemon_keys[i]);
 		values[count++] = xstrdup(im->daemon_values[i]);
 	}
-	read_env(&im->w, indent, s, v, &keys, &values, &count);
-	if (count) {
+	bool ok = read_env(s, v, &keys, &values, &count, &why);
+	if (!ok)
+		fail(im, s, ini_option(s, "environment")->line, "environment: %s", why);
+	if (ok && count) {
 		yo_open(&im->w, indent, "env");
 		for (size_t i = 0; i < count; i++)
 			yo_string(&im->w, indent + 1, keys[i], values[i]);
@@ -347,6 +350,7 @@ static void write_env(struct importer *im, int indent, struct ini_section *s, st
 	}
 	free(keys);
 	free(values);
+	return ok ? 0 : -1;
 }
 
 /* ---- streams ---- */
@@ -721,7 +725,7 @@ static void note_process_names(struct importer *im, int indent, struct ini_secti
 	}
 }
 
-static void write_program(struct importer *im, struct ini_section *s, const char *kind,
+static int write_program(struct importer *im, struct ini_section *s, const char *kind,
 			  const char *group, long group_priority)
 {
 	const char *raw_name = s->name + strlen(kind) + 1;
@@ -742,13 +746,26 @@ static void write_program(struct importer *im, struct ini_section *s, const char
 		for (char *p = cmd; *p; p++)  /* continuation lines: blanks to shlex, as to cirque */
 			if (*p == '\n')
 				*p = ' ';
+		char **words;
+		const char *why;
+		if (split_words(cmd, &words, &why) < 0) {  /* supervisord's shlex refuses it too */
+			fail(im, s, ini_option(s, "command")->line, "command: %s (an inline ` ;` or "
+			     "` #` comment cut it?)", why);
+			free(cmd);
+			free(name);
+			return -1;
+		}
+		free_words(words);
 		yo_string(&im->w, in, "cmd", cmd);
 		free(cmd);
 	}
 	if (v.numprocs > 1)
 		yo_token(&im->w, in, "numprocesses", "%ld", v.numprocs);
 	yo_token(&im->w, in, "copy_env", "true");
-	write_env(im, in, s, &v);
+	if (write_env(im, in, s, &v) < 0) {
+		free(name);
+		return -1;
+	}
 	char *dir = get_expanded(im, in, s, "directory", &v, IN_CMD);
 	if (dir)
 		yo_string(&im->w, in, "working_dir", dir);
@@ -805,6 +822,7 @@ static void write_program(struct importer *im, struct ini_section *s, const char
 			"the child has CIRQUE_WATCHER and CIRQUE_WID");
 	yo_drop_unused(&im->w, in, s, "no cirque equivalent");
 	free(name);
+	return 0;
 }
 
 /* ---- [supervisord] and the other sections ---- */
@@ -842,8 +860,8 @@ static const char *cirque_loglevel(const char *level)
 	return NULL;
 }
 
-/* [supervisord] -> cirque: (what cirqued itself does). */
-static void write_daemon(struct importer *im, struct ini_section *s)
+/* [supervisord] -> cirque: (what cirqued itself does). Returns 0, or -1 with im->error. */
+static int write_daemon(struct importer *im, struct ini_section *s)
 {
 	struct yaml_out *y = im->y;
 	struct vars v = { .here = s->dir };
@@ -874,7 +892,11 @@ static void write_daemon(struct importer *im, struct ini_section *s)
 		im->childlogdir = expand(ini_get(s, "childlogdir"), &v, AT_IMPORT, &err);
 	if (im->childlogdir)
 		yo_comment(y, 1, "childlogdir = %s: where the AUTO logs go", im->childlogdir);
-	read_env(y, 1, s, &v, &im->daemon_keys, &im->daemon_values, &im->daemon_count);
+	const char *bad;
+	if (!read_env(s, &v, &im->daemon_keys, &im->daemon_values, &im->daemon_count, &bad)) {
+		fail(im, s, ini_option(s, "environment")->line, "environment: %s", bad);
+		return -1;
+	}
 	if (im->daemon_count)
 		yo_comment(y, 1, "environment: supervisord's own, which its children inherit: in "
 			   "each watcher's env below");
@@ -897,6 +919,7 @@ static void write_daemon(struct importer *im, struct ini_section *s)
 		if (ini_get(s, why[i][0]))
 			yo_drop(y, 1, s, ini_option(s, why[i][0]), "%s", why[i][1]);
 	yo_drop_unused(y, 1, s, "no cirque equivalent");
+	return 0;
 }
 
 /* A section that cirque answers otherwise: its options as comments, with what to use. */
@@ -983,7 +1006,8 @@ static int write_sections(struct importer *im)
 		}
 		if (kind) {
 			const char *group = group_of(im, s->name + strlen(kind) + 1, &group_priority);
-			write_program(im, s, kind, group, group_priority);
+			if (write_program(im, s, kind, group, group_priority) < 0)
+				return -1;
 		} else if (strncmp(s->name, "group:", 6) == 0) {
 			write_group(im, s);
 		} else if (strcmp(s->name, "include") == 0) {
@@ -1017,9 +1041,7 @@ int import_supervisord(const char *path, struct yaml_out *y)
 		   "sets CIRQUE_WATCHER and");
 	yo_comment(y, 0, "CIRQUE_WID in the environment, not SUPERVISOR_PROCESS_NAME and kin.");
 	struct ini_section *daemon = ini_section(&im.ini, "supervisord");
-	if (daemon)
-		write_daemon(&im, daemon);
-	if (write_sections(&im) == 0)
+	if ((daemon == NULL || write_daemon(&im, daemon) == 0) && write_sections(&im) == 0)
 		rc = IMPORT_ALL;
 	fclose(im.w.out);
 	fclose(im.s.out);
