@@ -227,8 +227,8 @@ int ini_load(struct ini *ini, const char *path,
 	}
 	for (size_t i = 0; i < ini->depth; i++) {
 		if (strcmp(ini->chain[i], real) == 0) {
-			snprintf(ini->error, sizeof(ini->error), "%s: include loop: it includes itself "
-				 "(through %s)", path, ini->chain[ini->depth - 1]);
+			snprintf(ini->error, sizeof(ini->error), "%s: include loop: %s includes it "
+				 "again", path, ini->chain[ini->depth - 1]);
 			fclose(r.f);
 			return -1;
 		}
