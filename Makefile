@@ -20,7 +20,7 @@ endif
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
               libmicrohttpd-dev libncurses-dev libinih-dev
-TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl chromium nodejs npm
+TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl chromium nodejs npm supervisor
 BENCH_PKGS := supervisor strace curl
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
