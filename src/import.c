@@ -487,6 +487,35 @@ static const char *detect(const char *path, char *error, size_t size)
 	return found;
 }
 
+/* TEXT to stdout, or to PATH through a temporary file renamed over it. Returns 0 or -1 (said). */
+static int write_output(const char *path, const char *text, size_t size)
+{
+	if (path == NULL) {
+		if (fwrite(text, 1, size, stdout) == size && fflush(stdout) == 0)
+			return 0;
+		fprintf(stderr, "cirquectl: import: cannot write to stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	int rc = 0;
+	bool written = f && fwrite(text, 1, size, f) == size;
+	if (f && fclose(f) != 0)
+		written = false;
+	if (!written) {
+		fprintf(stderr, "cirquectl: import: cannot write %s: %s\n", tmp, strerror(errno));
+		rc = -1;
+	} else if (rename(tmp, path) < 0) {
+		fprintf(stderr, "cirquectl: import: cannot rename %s to %s: %s\n", tmp, path,
+			strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 static int import_usage(void)
 {
 	fprintf(stderr, "usage: cirquectl import [--from supervisord|circus] [-o OUT] FILE\n");
@@ -529,32 +558,17 @@ int ctl_import(struct client *c, int argc, char **argv)
 		fprintf(stderr, "cirquectl: import: --from %s: supervisord or circus\n", shown(from));
 		return import_usage();
 	}
-	/* Written aside, then renamed: a failed import leaves no half file at OUT. */
-	char *tmp = out_path ? xasprintf("%s.tmp.%d", out_path, (int)getpid()) : NULL;
-	struct yaml_out y = { .out = tmp ? fopen(tmp, "w") : stdout };
-	if (y.out == NULL) {
-		fprintf(stderr, "cirquectl: import: cannot write %s: %s\n", tmp, strerror(errno));
-		free(tmp);
-		return IMPORT_FAILED;
-	}
+	/* Made in memory: a failed import writes nothing, to stdout or OUT. */
+	char *text = NULL;
+	size_t size = 0;
+	struct yaml_out y = { .out = open_memstream(&text, &size) };
+	if (y.out == NULL)
+		abort();
 	int rc = import_supervisord(path, &y);
-	if (tmp) {
-		if (fclose(y.out) != 0 && rc != IMPORT_FAILED) {
-			fprintf(stderr, "cirquectl: import: cannot write %s: %s\n", tmp, strerror(errno));
-			rc = IMPORT_FAILED;
-		}
-		if (rc == IMPORT_FAILED)
-			unlink(tmp);
-		else if (rename(tmp, out_path) < 0) {
-			fprintf(stderr, "cirquectl: import: cannot rename %s to %s: %s\n", tmp, out_path,
-				strerror(errno));
-			unlink(tmp);
-			rc = IMPORT_FAILED;
-		}
-		free(tmp);
-	} else if (fflush(stdout) != 0) {
+	fclose(y.out);
+	if (rc != IMPORT_FAILED && write_output(out_path, text, size) < 0)
 		rc = IMPORT_FAILED;
-	}
+	free(text);
 	if (rc == IMPORT_DROPPED)
 		fprintf(stderr, "cirquectl: import: %d option%s dropped (see the '# dropped:' comments "
 			"in %s)\n", y.dropped, y.dropped == 1 ? "" : "s", out_path ? out_path : "the output");

@@ -447,9 +447,8 @@ static void write_stream(struct importer *im, int indent, struct ini_section *s,
 		if (to_syslog || file) {
 			yo_token(&im->w, indent, stream, "syslog");
 		} else {
-			yo_comment(&im->w, indent, "%s_logfile not set (supervisord's AUTO): cirque's "
-				   "default, inherit (cirqued's %s, the journal under systemd; "
-				   "`cirquectl tail` shows it)", stream, stream);
+			yo_comment(&im->w, indent, "no %s_logfile (AUTO): cirque's inherit, to cirqued's "
+				   "%s (`cirquectl tail`)", stream, stream);
 		}
 		drop_if(im, indent, s, stream, "logfile_maxbytes", "no log file here to rotate");
 		drop_if(im, indent, s, stream, "logfile_backups", "no log file here to rotate");
@@ -631,13 +630,19 @@ static void write_fcgi_socket(struct importer *im, int indent, struct ini_sectio
 	free(url);
 }
 
-/* cirque's watcher names: letters, digits, - _ . @; at most 128; not starting with . or -. */
+/* cirque's watcher names: letters, digits, - _ . @; at most 128; not starting with . or -;
+ * not "all". */
 static char *watcher_name(const char *name)
 {
 	char *out = xstrndup(name, 128);
 	for (char *p = out; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.@", *p))
 			*p = '_';
+	if (strcasecmp(out, "all") == 0) {  /* cirque's word for every watcher */
+		char *fixed = xasprintf("%s_", out);
+		free(out);
+		out = fixed;
+	}
 	if (out[0] == '.' || out[0] == '-' || out[0] == '\0') {
 		char *fixed = xasprintf("_%s", out);
 		free(out);
@@ -737,7 +742,8 @@ static int write_program(struct importer *im, struct ini_section *s, const char 
 	fputc('\n', im->w.out);
 	yo_open(&im->w, 1, name);
 	if (strcmp(name, raw_name) != 0)
-		yo_comment(&im->w, in, "[%s]: cirque's names are letters, digits, - _ . @", s->name);
+		yo_comment(&im->w, in, "[%s]: cirque's names are letters, digits, - _ . @ (and not "
+			   "all)", s->name);
 	long n = get_count(im, in, s, "numprocs");
 	if (n > 0)
 		v.numprocs = n;

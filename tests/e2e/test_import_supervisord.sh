@@ -188,6 +188,39 @@ grep -q "# dropped: minfds = 1024" "$T/sample.yaml" || fail "the sample's minfds
 check=$("$CIRQUED" --check -c "$T/sample.yaml" 2>&1) || fail "the sample fails --check: $check"
 note "Debian's sample: exit 1, $(grep -c '# dropped:' "$T/sample.yaml") dropped, --check passes"
 
+# --- what supervisord's other sections become ---
+long="/bin/sleep 3600 $(seq -s ' ' 1000 1060)"  # longer than inih's 200-byte lines
+vs=$(printf 'v%.0s' $(seq 250))
+cat >"$T/edge.conf" <<EOF
+[program:odd name]
+command=$long ; a comment after a long line
+environment=B='single "double"',C=x:y/z
+  ,D="$vs"
+[program:all]
+command=/bin/sleep 3600
+[fcgi-program:php]
+command=/usr/bin/php-cgi
+socket=tcp://127.0.0.1:9000
+socket_backlog=128
+[eventlistener:crashmail]
+command=/usr/bin/crashmail -a
+events=PROCESS_STATE_EXITED,TICK_60
+buffer_size=50
+[inet_http_server]
+port=127.0.0.1:9001
+EOF
+"$CTL" import -o "$T/edge.yaml" "$T/edge.conf" 2>/dev/null
+[ $? = 1 ] || fail "the edge cases: exit not 1"
+check=$("$CIRQUED" --check -c "$T/edge.yaml" 2>&1) || fail "the edge cases fail --check: $check
+$(cat "$T/edge.yaml")"
+for want in "cmd: \"$long\"" '  odd_name:' '  all_:' 'B: "single \"double"' 'C: "x:y/z"' \
+	"D: $vs" 'use_sockets:' 'port: 9000' 'backlog: 128' '# supervisord passes the socket as stdin' \
+	'queue: 50' '- reap' 'no cirque event for TICK_60' '# [inet_http_server]: no HTTP control'; do
+	grep -qF -- "$want" "$T/edge.yaml" || fail "the edge cases lack '$want':
+$(cat "$T/edge.yaml")"
+done
+note "a long command (inih reads 200 bytes a line), odd names, environment quoting, fcgi sockets, event listeners: --check passes"
+
 # --- nothing dropped: exit 0, to stdout ---
 printf '[program:a]\ncommand=/bin/sleep 10\n' >"$T/plain.conf"
 out=$("$CTL" import "$T/plain.conf") || fail "a plain program: exit $?, not 0"
@@ -202,6 +235,7 @@ expect_error() {  # expect_error MESSAGE FILE...
 	[ "$rc" = 2 ] || fail "import $*: exit $rc, not 2: $out"
 	echo "$out" | grep -qF -- "$want" || fail "import $*: '$out' does not say '$want'"
 	[ ! -e "$T/err.yaml" ] || fail "import $* left an output file"
+	[ -z "$("$CTL" import "$@" 2>/dev/null)" ] || fail "import $* wrote to stdout"
 }
 expect_error "$T/missing.conf: No such file or directory" "$T/missing.conf"
 mkdir "$T/loop"
