@@ -218,16 +218,22 @@ static long get_count(struct importer *im, int indent, struct ini_section *s, co
 	return -1;
 }
 
-/* supervisord's environment= syntax, as its dict_of_key_value_pairs reads it: a non-POSIX
- * shlex (a quoted string keeps its quotes, which are then stripped from each value; '#' starts
- * a comment; words of letters, digits and _/.+-():) giving KEY = VALUE triples, each followed by
- * one separator token (the comma). Returns the number of tokens, or -1. */
+/* supervisord's environment= syntax, as its dict_of_key_value_pairs reads it: Python 3's
+ * non-POSIX shlex (a quoted string keeps its quotes, which are then stripped from each value;
+ * '#' starts a comment to the end of the line, inside a word too, which goes on after it; words
+ * of ASCII letters, digits and _/.+-():, a quote inside one included; any other character, a
+ * UTF-8 one whole, a token of its own) giving KEY = VALUE triples, each followed by one
+ * separator token (the comma). Returns the number of tokens, or -1 (a quote not closed). */
+static bool env_word_char(char c)
+{
+	return isalnum((unsigned char)c) && (unsigned char)c < 0x80 ? true : c && strchr("_/.+-():", c);
+}
+
 static int env_tokens(const char *text, char ***tokens)
 {
 	size_t n = 0;
 	*tokens = NULL;
 	for (const char *p = text; *p;) {
-		const char *start = p;
 		if (strchr(" \t\r\n", *p)) {
 			p++;
 			continue;
@@ -236,21 +242,34 @@ static int env_tokens(const char *text, char ***tokens)
 			p += strcspn(p, "\n");
 			continue;
 		}
+		char *token = NULL;
+		size_t len = 0;
 		if (*p == '"' || *p == '\'') {
 			const char *end = strchr(p + 1, *p);
 			if (end == NULL)
 				goto bad;  /* "No closing quotation" */
+			token = xstrndup(p, (size_t)(end + 1 - p));
 			p = end + 1;
-		} else if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 ||
-			   strchr("_/.+-():", *p)) {
-			while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 ||
-				      strchr("_/.+-():\"'", *p)))
+		} else if (env_word_char(*p)) {
+			token = xstrdup("");
+			while (env_word_char(*p) || *p == '"' || *p == '\'' || *p == '#') {
+				if (*p == '#') {  /* the comment is skipped, the word goes on */
+					p += strcspn(p, "\n");
+					p += *p == '\n';
+					continue;
+				}
+				append(&token, &len, p, 1);
 				p++;
-		} else {
-			p++;  /* a character of its own: '=', ',' */
+			}
+		} else {  /* a character of its own: '=', ',', 'é' */
+			size_t width = 1;
+			while ((unsigned char)*p >= 0xc0 && ((unsigned char)p[width] & 0xc0) == 0x80)
+				width++;
+			token = xstrndup(p, width);
+			p += width;
 		}
 		*tokens = xreallocarray(*tokens, n + 2, sizeof(char *));
-		(*tokens)[n++] = xstrndup(start, (size_t)(p - start));
+		(*tokens)[n++] = token;
 		(*tokens)[n] = NULL;
 	}
 	return (int)n;
