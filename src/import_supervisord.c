@@ -768,9 +768,8 @@ static int write_program(struct importer *im, struct ini_section *s, const char 
 		v.numprocs = n;
 	char *cmd = get_expanded(im, in, s, "command", &v, IN_CMD);
 	if (cmd) {
-		for (char *p = cmd; *p; p++)  /* continuation lines: blanks to shlex, as to cirque */
-			if (*p == '\n')
-				*p = ' ';
+		/* continuation lines keep their '\n': a blank to shlex and to cirque, kept inside
+		 * quotes by both */
 		char **words;
 		const char *why;
 		if (split_words(cmd, &words, &why) < 0) {  /* supervisord's shlex refuses it too */
