@@ -534,6 +534,9 @@ int ctl_import(struct client *c, int argc, char **argv)
 			i++;
 		} else if (strncmp(argv[i], "--from=", 7) == 0) {
 			from = argv[i] + 7;
+		} else if (strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "-o") == 0) {
+			fprintf(stderr, "cirquectl: import: %s needs a value\n", argv[i]);
+			return import_usage();
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "cirquectl: import: unknown option '%s'\n", shown(argv[i]));
 			return import_usage();

@@ -88,5 +88,4 @@ void yo_scalar(FILE *out, const char *s);
 /* The dialects: each reads INI (loaded from PATH) and writes Y. Returns enum import_status. */
 int import_supervisord(const char *path, struct yaml_out *y);
 
-/* The verb (ctl.h declares the signature; here for import.c). */
 #endif
