@@ -43,7 +43,39 @@ struct ini_reader {
 	struct ini *ini;
 	const char *path, *dir;
 	long current;                 /* the index of the section of the lines read, or -1 */
+	int bad_utf8;                 /* the first line that is not UTF-8, or 0 */
 };
+
+/* The length of the UTF-8 character at P (1 to 4), or 0 when it is not one (overlong forms,
+ * surrogates and code points past U+10FFFF included). *CODE gets its code point. */
+static int utf8_char(const unsigned char *p, unsigned *code)
+{
+	int n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+		: p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : 0;
+	unsigned c = n == 1 ? p[0] : n == 2 ? p[0] & 0x1f : n == 3 ? p[0] & 0x0f : p[0] & 0x07;
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) || (n == 4 && (c < 0x10000 ||
+								      c > 0x10ffff)))
+		return 0;
+	*code = c;
+	return n;
+}
+
+static bool is_utf8(const char *text)
+{
+	unsigned code;
+	for (const unsigned char *p = (const unsigned char *)text; *p;) {
+		int n = utf8_char(p, &code);
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
 
 #define LONG_MARK '\x01'
 
@@ -118,6 +150,8 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;
 	}
 	r->line++;
+	if (r->bad_utf8 == 0 && !is_utf8(line))
+		r->bad_utf8 = r->line;  /* supervisord (Python) cannot decode it either */
 	cut_comment(line);
 	len = (ssize_t)strlen(line);
 	r->continuation = line[0] == ' ' || line[0] == '\t';
@@ -242,6 +276,10 @@ int ini_load(struct ini *ini, const char *path,
 	for (size_t i = 0; i < r.nlong; i++)
 		free(r.long_values[i]);
 	free(r.long_values);
+	if (r.bad_utf8) {
+		snprintf(ini->error, sizeof(ini->error), "%s:%d: not UTF-8", path, r.bad_utf8);
+		return -1;
+	}
 	if (rc != 0) {
 		snprintf(ini->error, sizeof(ini->error), "%s:%d: %s", path, rc,
 			 rc < 0 ? "cannot read it" : "not a section, a `key = value` or a comment");
@@ -409,11 +447,22 @@ void yo_scalar(FILE *out, const char *s)
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
 		case '\t': fputs("\\t", out); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
+		default: {
+			unsigned code = *p;
+			int n = *p < 0x80 ? 1 : utf8_char(p, &code);
+			if (*p < 0x20 || *p == 0x7f) {
 				fprintf(out, "\\x%02x", *p);
-			else
-				fputc(*p, out);  /* UTF-8 passes as it is (checked by the caller) */
+			} else if (n == 0) {  /* not UTF-8 (the reader refuses it): never raw */
+				fprintf(out, "\\x%02x", *p);
+			} else if ((code >= 0x80 && code < 0xa0) || code == 0xfeff || code == 0xfffe ||
+				   code == 0xffff) {  /* not YAML's printable characters */
+				fprintf(out, "\\u%04x", code);
+				p += n - 1;
+			} else {
+				fwrite(p, 1, (size_t)n, out);
+				p += n - 1;
+			}
+		}
 		}
 	}
 	fputc('"', out);
