@@ -622,7 +622,8 @@ int ctl_import(struct client *c, int argc, char **argv)
 		rc = IMPORT_FAILED;
 	free(text);
 	if (rc == IMPORT_DROPPED)
-		fprintf(stderr, "cirquectl: import: %d option%s dropped (see the '# dropped:' comments "
-			"in %s)\n", y.dropped, y.dropped == 1 ? "" : "s", out_path ? out_path : "the output");
+		fprintf(stderr, "cirquectl: import: %d thing%s not carried over: see the comments in "
+			"%s ('# dropped:' and the others)\n", y.dropped, y.dropped == 1 ? "" : "s",
+			out_path ? out_path : "the output");
 	return rc;
 }

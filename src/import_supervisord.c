@@ -46,6 +46,8 @@ struct importer {
 	char **daemon_keys, **daemon_values; /* [supervisord]'s environment=, which every child
 					 * inherits (supervisord's own) */
 	size_t daemon_count;
+	char **names;                 /* the watcher names written, to keep them unique */
+	size_t nnames;
 	char error[1024];
 };
 
@@ -670,6 +672,26 @@ static char *watcher_name(const char *name)
 	return out;
 }
 
+/* NAME, or NAME_2, NAME_3... when a watcher has it already (cirque's names are unique
+ * ignoring case; supervisord's are not). Takes NAME; the result is the caller's. */
+static char *unique_name(struct importer *im, char *name)
+{
+	char *base = xstrdup(name);
+	for (int k = 2;; k++) {
+		size_t i;
+		for (i = 0; i < im->nnames && strcasecmp(im->names[i], name) != 0; i++)
+			;
+		if (i == im->nnames)
+			break;
+		free(name);
+		name = xasprintf("%s_%d", base, k);
+	}
+	free(base);
+	im->names = xreallocarray(im->names, im->nnames + 1, sizeof(char *));
+	im->names[im->nnames++] = xstrdup(name);
+	return name;
+}
+
 /* An option expanded in place WHERE: its value, or NULL (dropped with the reason). */
 static char *get_expanded(struct importer *im, int indent, struct ini_section *s,
 			  const char *option, struct vars *v, enum where where)
@@ -753,16 +775,19 @@ static int write_program(struct importer *im, struct ini_section *s, const char 
 			  const char *group, long group_priority)
 {
 	const char *raw_name = s->name + strlen(kind) + 1;
-	char *name = watcher_name(raw_name);
+	char *name = unique_name(im, watcher_name(raw_name));
 	struct vars v = { .here = s->dir, .program = raw_name, .group = group ? group : raw_name,
 			  .numprocs = 1 };
 	const int in = 2;
 
 	fputc('\n', im->w.out);
 	yo_open(&im->w, 1, name);
-	if (strcmp(name, raw_name) != 0)
-		yo_comment(&im->w, in, "[%s]: cirque's names are letters, digits, - _ . @ (and not "
-			   "all)", s->name);
+	if (strcmp(name, raw_name) != 0) {
+		/* a name operators type: counted, so that the exit status tells */
+		yo_comment(&im->w, in, "[%s] is %s here: cirque's names are letters, digits, - _ . "
+			   "@, not all, and unique ignoring case", s->name, name);
+		im->w.dropped++;
+	}
 	long n = get_count(im, in, s, "numprocs");
 	if (n > 0)
 		v.numprocs = n;
@@ -1087,6 +1112,9 @@ int import_supervisord(const char *path, struct yaml_out *y)
 		free(im.daemon_values[i]);
 	}
 	free(im.daemon_keys);
+	for (size_t i = 0; i < im.nnames; i++)
+		free(im.names[i]);
+	free(im.names);
 	free(im.daemon_values);
 	ini_free(&im.ini);
 	return rc;

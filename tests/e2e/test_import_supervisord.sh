@@ -107,7 +107,7 @@ EOF
 "$CTL" import -o "$CONF" "$T/etc/supervisord.conf" 2>"$T/import.err"
 rc=$?
 [ "$rc" = 1 ] || fail "import: exit $rc (1: written, something dropped): $(cat "$T/import.err")"
-grep -q "options dropped" "$T/import.err" || fail "import did not say what it dropped: $(cat "$T/import.err")"
+grep -q "things not carried over: see the comments in $CONF" "$T/import.err" || fail "import did not say what it dropped: $(cat "$T/import.err")"
 check=$("$CIRQUED" --check -c "$CONF" 2>&1) || fail "the imported file fails --check: $check
 $(cat "$CONF")"
 for want in '# dropped: chmod = 0700' '# [unix_http_server]: cirque' '# dropped: nodaemon = true' \
@@ -198,6 +198,8 @@ environment=B='single "double"',C=x:y/z
   ,D="$vs"
 [program:all]
 command=/bin/sleep 3600
+[program:ODD_NAME]
+command=/bin/sleep 3600
 [fcgi-program:php]
 command=/usr/bin/php-cgi
 socket=tcp://127.0.0.1:9000
@@ -213,7 +215,7 @@ EOF
 [ $? = 1 ] || fail "the edge cases: exit not 1"
 check=$("$CIRQUED" --check -c "$T/edge.yaml" 2>&1) || fail "the edge cases fail --check: $check
 $(cat "$T/edge.yaml")"
-for want in "cmd: \"$long\"" '  odd_name:' '  all_:' 'B: "single \"double"' 'C: "x:y/z"' \
+for want in "cmd: \"$long\"" '  odd_name:' '  all_:' '  ODD_NAME_2:' 'B: "single \"double"' 'C: "x:y/z"' \
 	"D: $vs" 'use_sockets:' 'port: 9000' 'backlog: 128' '# supervisord passes the socket as stdin' \
 	'queue: 50' '- reap' 'no cirque event for TICK_60' '# [inet_http_server]: no HTTP control'; do
 	grep -qF -- "$want" "$T/edge.yaml" || fail "the edge cases lack '$want':
