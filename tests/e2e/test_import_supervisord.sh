@@ -120,14 +120,15 @@ $(cat "$CONF")"
 done
 note "imported (exit 1, $(grep -c '# dropped:' "$CONF") dropped), --check passes"
 
-# facts PARENT: one line per child: cmdline | uid | cwd | configured environment entries.
+# facts PARENT: one line per child: cmdline | uid | gid | cwd | configured environment entries.
 ENV_KEYS='DJANGO_SETTINGS_MODULE|WORKER_ID|APP_HOME|QUOTED|PCT|DOLLAR|C_FORCE_ROOT|SITE_ROOT|DEPLOY_ENV'
 facts() {
 	local pid
 	for pid in $(children "$1"); do
 		grep -qF "$T/bin" "/proc/$pid/cmdline" 2>/dev/null || continue
-		printf '%s | uid %s | cwd %s | %s\n' "$(tr '\0' ' ' <"/proc/$pid/cmdline")" \
-			"$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" "$(readlink "/proc/$pid/cwd")" \
+		printf '%s | uid %s | gid %s | cwd %s | %s\n' "$(tr '\0' ' ' <"/proc/$pid/cmdline")" \
+			"$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" \
+			"$(awk '/^Gid:/ {print $2}' "/proc/$pid/status")" "$(readlink "/proc/$pid/cwd")" \
 			"$(proc_env "$pid" | grep -E "^($ENV_KEYS)=" | sort | tr '\n' ' ')"
 	done | sort
 }
@@ -174,9 +175,9 @@ $(cat "$T/facts.diff")"
 diff -u "$T/supervisord.logs" "$T/cirque.logs" >"$T/logs.diff" ||
 	fail "the log files differ (supervisord -, cirqued +):
 $(cat "$T/logs.diff")"
-grep -q "uid 65534 | cwd $T/srv/shop | APP_HOME=$T/etc/conf.d DEPLOY_ENV=production DJANGO_SETTINGS_MODULE=shop.settings DOLLAR=\$HOME PCT=100% QUOTED=a b,c:#d;e SITE_ROOT=$T/srv WORKER_ID=2 " \
+grep -q "uid 65534 | gid 65534 | cwd $T/srv/shop | APP_HOME=$T/etc/conf.d DEPLOY_ENV=production DJANGO_SETTINGS_MODULE=shop.settings DOLLAR=\$HOME PCT=100% QUOTED=a b,c:#d;e SITE_ROOT=$T/srv WORKER_ID=2 " \
 	"$T/cirque.facts" || fail "web:2's facts: $(cat "$T/cirque.facts")"
-note "same 6 processes in both (cmdlines, uids, cwds, environment), same $(grep -c '^==' "$T/cirque.logs") log files and lines"
+note "same 6 processes in both (cmdlines, uids, gids, cwds, environment), same $(grep -c '^==' "$T/cirque.logs") log files and lines"
 stop_daemon TERM 30
 
 # --- Debian's sample ---
