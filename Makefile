@@ -19,8 +19,8 @@ endif
 
 # Debian packages: to build, and (in addition) to run the tests and benchmarks.
 BUILD_PKGS := gcc make pkg-config libev-dev libyaml-dev libzmq3-dev libjansson-dev libedit-dev \
-              libmicrohttpd-dev libncurses-dev
-TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl chromium nodejs npm
+              libmicrohttpd-dev libncurses-dev libinih-dev
+TEST_PKGS  := procps python3-zmq valgrind tmux prometheus curl openssl chromium nodejs npm supervisor
 BENCH_PKGS := supervisor strace curl
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
@@ -42,7 +42,7 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,un
                 -fno-sanitize-recover=all
 CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/fuzz/spawn_stub.o
 
-CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/prom.o src/ctl_follow.o src/ctl_config.o src/ctl_top.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
+CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/prom.o src/ctl_follow.o src/ctl_config.o src/ctl_top.o src/import.o src/import_supervisord.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
 
 # cirque-web: the dashboard and /metrics over HTTP (libmicrohttpd), a client of cirqued.
 WEB_OBJS    := src/web.o src/web_config.o src/web_cirqued.o src/web_page.o src/web_assets.o src/prom.o \
@@ -54,8 +54,9 @@ all: src/cirqued src/cirquectl src/cirque-web
 src/cirqued: $(DAEMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# cirquectl alone: libedit (the shell), ncursesw (top).
-CTL_LDLIBS  := -ledit $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+# cirquectl alone: libedit (the shell), ncursesw (top), libinih (import).
+CTL_LDLIBS  := -ledit $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) \
+               $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
 src/cirquectl: $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CTL_LDLIBS)

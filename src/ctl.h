@@ -123,6 +123,9 @@ int ctl_numprocesses(struct client *c, int argc, char **argv);
 int ctl_numwatchers(struct client *c, int argc, char **argv);
 int ctl_globaloptions(struct client *c, int argc, char **argv);
 
+/* import.c: `import FILE`, another supervisor's configuration as a cirque.yaml (no daemon). */
+int ctl_import(struct client *c, int argc, char **argv);
+
 /* ctl_top.c: the live view of the processes (ncurses). */
 int ctl_top(struct client *c, int argc, char **argv);
 
