@@ -42,7 +42,7 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,un
                 -fno-sanitize-recover=all
 CONTROL_FUZZ_OBJS := $(filter-out src/main.o src/spawn.o,$(DAEMON_OBJS)) tests/fuzz/spawn_stub.o
 
-CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/prom.o src/ctl_follow.o src/ctl_config.o src/ctl_top.o src/import.o src/import_supervisord.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
+CTL_OBJS    := src/cirquectl.o src/ctl_shell.o src/ctl_verbs.o src/prom.o src/ctl_follow.o src/ctl_config.o src/ctl_top.o src/import.o src/import_supervisord.o src/import_circus.o src/protocol.o src/endpoint.o src/curve.o src/log.o src/text.o src/parse.o src/safefs.o src/xmalloc.o
 
 # cirque-web: the dashboard and /metrics over HTTP (libmicrohttpd), a client of cirqued.
 WEB_OBJS    := src/web.o src/web_config.o src/web_cirqued.o src/web_page.o src/web_assets.o src/prom.o \

@@ -99,10 +99,14 @@ static char *long_value(const char *line, bool continuation)
 
 /* configparser's inline comments: from the first ';' or '#' that starts the line or follows a
  * blank (a whole-line comment becomes an empty line). */
-static void cut_comment(char *line)
+static void cut_comment(char *line, bool circus)
 {
+	if (circus && (line[0] == '#' || line[0] == ';')) {
+		strcpy(line, "\n");
+		return;
+	}
 	for (char *p = line; *p; p++) {
-		if ((*p == ';' || *p == '#') && (p == line || isspace((unsigned char)p[-1]))) {
+		if ((*p == ';' || (*p == '#' && !circus)) && (p == line || isspace((unsigned char)p[-1]))) {
 			strcpy(p, "\n");
 			return;
 		}
@@ -152,7 +156,7 @@ static char *read_line(char *str, int num, void *stream)
 	r->line++;
 	if (r->bad_utf8 == 0 && !is_utf8(line))
 		r->bad_utf8 = r->line;  /* supervisord (Python) cannot decode it either */
-	cut_comment(line);
+	cut_comment(line, r->ini->circus);
 	len = (ssize_t)strlen(line);
 	r->continuation = line[0] == ' ' || line[0] == '\t';
 	note_section(r, line);
@@ -214,13 +218,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	if (value && value[0] == LONG_MARK)
 		value = r->long_values[strtoul(value + 1, NULL, 10)];
 	char *key = xstrdup(name);
-	for (char *p = key; *p; p++)
+	for (char *p = key; *p && !r->ini->circus; p++)
 		*p = (char)tolower((unsigned char)*p);
 	struct ini_option *o = ini_option(s, key);
 	if (o && r->continuation) {  /* configparser joins continuation lines with '\n' */
 		size_t n = strlen(o->value);
 		o->value = xreallocarray(o->value, n + strlen(value) + 2, 1);
 		sprintf(o->value + n, "%s%s", n ? "\n" : "", value);
+	} else if (o && r->ini->circus) {  /* Circus keeps the first */
 	} else if (o) {  /* a key given twice: the last one wins */
 		free(o->value);
 		o->value = xstrdup(value);
@@ -601,12 +606,7 @@ int ctl_import(struct client *c, int argc, char **argv)
 		fprintf(stderr, "cirquectl: import: %s\n", error);
 		return IMPORT_FAILED;
 	}
-	if (strcmp(from, "circus") == 0) {
-		fprintf(stderr, "cirquectl: import: %s is a Circus configuration: Circus import: not "
-			"yet\n", path);
-		return IMPORT_FAILED;
-	}
-	if (strcmp(from, "supervisord") != 0) {
+	if (strcmp(from, "supervisord") != 0 && strcmp(from, "circus") != 0) {
 		fprintf(stderr, "cirquectl: import: --from %s: supervisord or circus\n", shown(from));
 		return import_usage();
 	}
@@ -616,7 +616,7 @@ int ctl_import(struct client *c, int argc, char **argv)
 	struct yaml_out y = { .out = open_memstream(&text, &size) };
 	if (y.out == NULL)
 		abort();
-	int rc = import_supervisord(path, &y);
+	int rc = strcmp(from, "circus") == 0 ? import_circus(path, &y) : import_supervisord(path, &y);
 	fclose(y.out);
 	if (rc != IMPORT_FAILED && write_output(out_path, text, size) < 0)
 		rc = IMPORT_FAILED;

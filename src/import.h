@@ -1,7 +1,7 @@
 /* import.h - `cirquectl import`: another supervisor's INI configuration into a cirque.yaml. The
  * common part (import.c): the INI files (libinih), following includes, and a YAML writer that
  * quotes every string and says in comments what was not carried over. One file per dialect
- * reads the sections and maps them: import_supervisord.c (Circus's, later: import_circus.c). */
+ * reads the sections and maps them: import_supervisord.c, import_circus.c. */
 #ifndef CIRQUE_IMPORT_H
 #define CIRQUE_IMPORT_H
 
@@ -40,6 +40,9 @@ struct ini {
 	char **chain;                 /* the files being read, outermost first: an include loop */
 	size_t depth;
 	char error[1024];             /* "file:line: message" after a failure */
+	/* Circus's parser (set before ini_load): keys keep their case, the first of a key given
+	 * twice wins, and only ` ;` starts an inline comment (`#` inside a value stays). */
+	bool circus;
 };
 
 /* Reads PATH's sections into INI (a section met again, in another file, is continued). Returns
@@ -87,5 +90,6 @@ void yo_scalar(FILE *out, const char *s);
 
 /* The dialects: each reads INI (loaded from PATH) and writes Y. Returns enum import_status. */
 int import_supervisord(const char *path, struct yaml_out *y);
+int import_circus(const char *path, struct yaml_out *y);
 
 #endif

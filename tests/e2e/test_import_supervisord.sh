@@ -255,8 +255,9 @@ printf '[program:x]\ncommand=/bin/true %%(nope)s\n' >"$T/unknown.conf"
 "$CTL" import "$T/unknown.conf" >/dev/null 2>&1
 [ $? = 1 ] || fail "an unknown %(name)s is not dropped with exit 1"
 printf '[circus]\n[watcher:x]\ncmd = /bin/true\n' >"$T/circus.ini"
-expect_error "Circus import: not yet" "$T/circus.ini"
+out=$("$CTL" import "$T/circus.ini" 2>&1) || fail "a Circus file is not imported (test_import_circus.sh): $out"
+echo "$out" | grep -q '(Circus)' || fail "a Circus file is not read as one: $out"
 printf '[x]\na=1\n' >"$T/neither.conf"
 expect_error "use --from" "$T/neither.conf"
-note "errors: a missing file, an include loop, a bad line, not UTF-8, no command, Circus: exit 2"
+note "errors: a missing file, an include loop, a bad line, not UTF-8, no command: exit 2; Circus detected"
 exit 0
