@@ -26,6 +26,7 @@ struct circus {
 	struct yaml_out s;            /* the sockets, written aside */
 	char *sockets_text;
 	size_t sockets_size;
+	struct ini_section *flapping; /* an active [plugin:flapping], or NULL */
 };
 
 static void append(char **out, size_t *len, const char *text, size_t n)
@@ -119,6 +120,8 @@ static void write_plain(struct circus *c, int in, struct ini_section *s)
 				"it too)");
 	}
 	for (size_t i = 0; i < COUNT(numbers); i++) {
+		if (c->flapping && strcmp(numbers[i], "max_retry") == 0)
+			continue;  /* write_flapping's */
 		const char *v = ini_get(s, numbers[i]);
 		if (v && number(v))
 			yo_token(&c->w, in, numbers[i], "%s", v);
@@ -139,34 +142,73 @@ static void write_plain(struct circus *c, int in, struct ini_section *s)
 	}
 }
 
-/* Circus restarts a process until it flaps: flapping_attempts deaths within flapping_window
- * seconds, then it retries retry_in seconds later, max_retry times. cirque counts a death
- * within min_uptime of the start as a failed start, towards max_retry. */
+/* Circus respawns a process that dies after its start for ever, unless [plugin:flapping] runs:
+ * `attempts` deaths within `window` seconds make it stop the processes, retry `retry_in` seconds
+ * later, `max_retry` times (each overridden per watcher by flapping.NAME). cirque counts a death
+ * within min_uptime of the start as a failed start, towards max_retry (Circus's own max_retry
+ * counts failed spawns). check_flapping and flapping_window are read by no Circus of today. */
+static struct ini_section *flapping_plugin(struct circus *c)
+{
+	for (size_t i = 0; i < c->ini.count; i++) {
+		struct ini_section *p = &c->ini.sections[i];
+		struct ini_option *use = ini_option(p, "use"), *active = ini_option(p, "active");
+		bool on = true;
+		if (strncmp(p->name, "plugin:", 7) == 0 && use && strstr(use->value, "flapping") &&
+		    !(active && truthy(active->value, &on) && !on))
+			return p;
+	}
+	return NULL;
+}
+
+/* The flapping setting KEY for watcher S: flapping.KEY, else the plugin's, else DEF. */
+static const char *flapping_value(struct circus *c, struct ini_section *s, const char *key,
+				  const char *def)
+{
+	char *name = xasprintf("flapping.%s", key);
+	const char *v = ini_get(s, name);
+	free(name);
+	if (v == NULL && c->flapping) {
+		struct ini_option *o = ini_option(c->flapping, key);
+		if (o)
+			o->used = true;  /* carried into the watchers */
+		v = o ? o->value : NULL;
+	}
+	return v && number(v) ? v : def;
+}
+
 static void write_flapping(struct circus *c, int in, struct ini_section *s)
 {
-	const char *check = ini_get(s, "check_flapping"), *window = ini_get(s, "flapping_window");
-	bool on = true;
+	const char *active = ini_get(s, "flapping.active");
+	bool on = c->flapping != NULL;
 
-	if (check && !truthy(check, &on))
-		yo_drop(&c->w, in, s, ini_option(s, "check_flapping"), "not a boolean");
-	if (!on) {
-		yo_comment(&c->w, in, "check_flapping = false: restarted for ever");
-		yo_token(&c->w, in, "min_uptime", "0");
-		yo_token(&c->w, in, "max_retry", "-1");
-	} else if (window && number(window)) {
-		yo_token(&c->w, in, "min_uptime", "%s", window);
+	bool b;
+	if (active && on && truthy(active, &b))
+		on = b;
+	else if (active && on)
+		yo_drop(&c->w, in, s, ini_option(s, "flapping.active"), "not a boolean");
+	if (on) {
+		yo_comment(&c->w, in, "[%s]: a death within `window` of the start is a failed start",
+			   c->flapping->name);
+		yo_token(&c->w, in, "min_uptime", "%s", flapping_value(c, s, "window", "1"));
+		const char *own = ini_get(s, "max_retry");
+		if (own)
+			yo_drop(&c->w, in, s, ini_option(s, "max_retry"), "cirque has one max_retry: "
+				"the flapping plugin's is used");
+		yo_token(&c->w, in, "max_retry", "%s", flapping_value(c, s, "max_retry", "5"));
 	} else {
-		yo_token(&c->w, in, "min_uptime", "1");  /* Circus's flapping_window */
+		yo_token(&c->w, in, "min_uptime", "0");  /* no flapping detection */
 	}
-	if (window && (!on || !number(window)))
-		yo_drop(&c->w, in, s, ini_option(s, "flapping_window"), "%s", on ? "not a number"
-			: "check_flapping is false");
-	const char *why = "cirque: a death within min_uptime of the start is a failed start, "
-			  "retried with a growing delay (1 s doubling to 60 s) up to max_retry times";
-	if (ini_get(s, "flapping_attempts"))
-		yo_drop(&c->w, in, s, ini_option(s, "flapping_attempts"), "%s", why);
-	if (ini_get(s, "retry_in"))
-		yo_drop(&c->w, in, s, ini_option(s, "retry_in"), "%s", why);
+	static const char *const legacy[] = { "check_flapping", "flapping_window",
+					      "flapping_attempts", "retry_in" };
+	for (size_t i = 0; i < COUNT(legacy); i++)
+		if (ini_get(s, legacy[i]))
+			yo_drop(&c->w, in, s, ini_option(s, legacy[i]), "read by no Circus of today "
+				"(see [plugin:flapping]); cirque: min_uptime and max_retry");
+	static const char *const rest[] = { "flapping.attempts", "flapping.retry_in" };
+	for (size_t i = 0; i < COUNT(rest); i++)
+		if (ini_get(s, rest[i]))
+			yo_drop(&c->w, in, s, ini_option(s, rest[i]), "cirque retries a failed start "
+				"after a delay that doubles (0.25 s up to 30 s), max_retry times");
 }
 
 /* The value of stdout_stream.KEY (marked used), or NULL. */
@@ -384,6 +426,34 @@ static char *watcher_name(const char *raw)
 	return name;
 }
 
+/* hooks.NAME = module.function[, ignore_failure]: Python, dropped; cirque's hooks are commands
+ * by the same names (but extended_stats). Options of a plugin (PLUGIN.key) are dropped too. */
+static void write_hooks(struct circus *c, int in, struct ini_section *s)
+{
+	static const char *const names[] = { "before_start", "after_start", "before_stop",
+					     "after_stop", "before_spawn", "after_spawn",
+					     "before_signal", "after_signal", "before_reap",
+					     "after_reap" };
+	for (size_t i = 0; i < s->count; i++) {
+		struct ini_option *o = &s->options[i];
+		if (o->used || strchr(o->key, '.') == NULL)
+			continue;
+		o->used = true;
+		bool hook = strncmp(o->key, "hooks.", 6) == 0, known = false;
+		for (size_t k = 0; hook && k < COUNT(names); k++)
+			known |= strcmp(o->key + 6, names[k]) == 0;
+		if (!hook)
+			yo_drop(&c->w, in, s, o, "a setting of the Python plugin '%.*s'",
+				(int)strcspn(o->key, "."), o->key);
+		else if (known)
+			yo_drop(&c->w, in, s, o, "a Python hook: cirque's hooks are commands (README "
+				"Hooks): hooks: {%s: /path/to/command%s}", o->key + 6,
+				strstr(o->value, ",") ? ", ignore_failure: ..." : "");
+		else
+			yo_drop(&c->w, in, s, o, "a Python hook cirque has no point for");
+	}
+}
+
 static void write_watcher(struct circus *c, struct ini_section *s)
 {
 	const char *raw = s->name + 8;
@@ -404,14 +474,7 @@ static void write_watcher(struct circus *c, struct ini_section *s)
 	write_env(c, in, raw);
 	write_stream(c, in, s, "stdout");
 	write_stream(c, in, s, "stderr");
-	for (size_t i = 0; i < s->count; i++) {
-		struct ini_option *o = &s->options[i];
-		if (strncmp(o->key, "hooks.", 6) == 0 && !o->used) {
-			o->used = true;
-			yo_drop(&c->w, in, s, o, "a Python hook: cirque's hooks are commands (README "
-				"Hooks): hooks: {%s: /path/to/script}", o->key + 6);
-		}
-	}
+	write_hooks(c, in, s);
 	static const char *const why[][2] = {
 		{ "virtualenv_py_ver", "the virtualenv's python finds its own site-packages" },
 		{ "env", "Circus ignores it too: [env:NAME] sections give the environment" },
@@ -588,6 +651,13 @@ static void write_plugin(struct circus *c, struct ini_section *s)
 		   use ? " " : "", use ? use : "", what);
 	if (use)
 		ini_option(s, "use")->used = false;
+	if (s == c->flapping) {
+		yo_comment(c->y, 0, "its window and max_retry are each watcher's min_uptime and "
+			   "max_retry below");
+		ini_get(s, "window");
+		ini_get(s, "max_retry");
+		ini_get(s, "active");
+	}
 	yo_drop_unused(c->y, 0, s, "Python plugins do not run in cirque");
 }
 
@@ -650,15 +720,17 @@ int import_circus(const char *path, struct yaml_out *y)
 		ini_free(&c.ini);
 		return IMPORT_FAILED;
 	}
+	c.flapping = flapping_plugin(&c);
 	c.w.out = open_memstream(&c.watchers_text, &c.watchers_size);
 	c.s.out = open_memstream(&c.sockets_text, &c.sockets_size);
 	if (c.w.out == NULL || c.s.out == NULL)
 		abort();
 	yo_comment(y, 0, "cirque.yaml imported from %s (Circus) by cirquectl import.", path);
-	yo_comment(y, 0, "cirqued takes Circus's watcher options under their names; a process that "
+	yo_comment(y, 0, "cirqued takes Circus's watcher options under their names. A process that "
 		   "dies within");
-	yo_comment(y, 0, "min_uptime (Circus's flapping_window) of its start is a failed start, "
-		   "counted towards max_retry.");
+	yo_comment(y, 0, "min_uptime of its start is a failed start, counted towards max_retry: 0 "
+		   "without [plugin:flapping],");
+	yo_comment(y, 0, "as Circus then respawns for ever; its window with it.");
 	yo_comment(y, 0, "Unlike Circus, a watcher without stdout_stream/stderr_stream sends its "
 		   "lines to cirqued's output.");
 	struct ini_section *daemon = ini_section(&c.ini, "circus");

@@ -72,6 +72,12 @@ DEPLOY_ENV = staging
 [plugin:statsd]
 use = circus.plugins.statsd.FullStats
 loop_rate = 5
+
+[plugin:flapping]
+use = circus.plugins.flapping.Flapping
+window = 3
+max_retry = 4
+retry_in = 7
 EOF
 cat >"$T/etc/conf.d/workers.ini" <<EOF
 [watcher:worker-mail]
@@ -80,6 +86,7 @@ args = --queue \$(circus.env.QUEUE)
 numprocesses = 2
 graceful_timeout = 5
 stop_signal = QUIT
+flapping.window = 2
 flapping_window = 2
 stdout_stream.class = StdoutStream
 EOF
@@ -89,7 +96,7 @@ cd "$T/etc" && "$CTL" import -o "$CONF" circus.ini 2>"$T/import.err"
 rc=$?
 cd "$ROOT" || exit 1
 [ "$rc" = 1 ] || fail "import: exit $rc (1: written, something dropped): $(cat "$T/import.err")"
-grep -q "6 things not carried over: see the comments in $CONF" "$T/import.err" ||
+grep -q "9 things not carried over: see the comments in $CONF" "$T/import.err" ||
 	fail "import did not say what it dropped: $(cat "$T/import.err")"
 check=$(SHOP_ROOT=$T/shop "$CIRQUED" --check -c "$CONF" 2>&1) || fail "the imported file fails --check: $check
 $(cat "$CONF")"
@@ -98,7 +105,8 @@ for want in '# dropped: hooks.before_start = shop.hooks.migrate (circus.ini:' \
 	'# dropped: loop_rate = 5' '# dropped: check_delay = 5' '# dropped: statsd = true' \
 	'# dropped: stats_endpoint' "endpoint: \"tcp://127.0.0.1:$CTL_PORT\"" 'rotate: daily' \
 	'backup_count: 7' 'backup_count: 3' 'max_bytes: 1048576' 'file: /dev/stdout' \
-	'min_uptime: 2' 'PRICE: "5$$ per unit"' '# include_dir = conf.d: read'; do
+	'min_uptime: 2' 'min_uptime: 3' 'max_retry: 4' '# dropped: retry_in = 7' \
+	'# dropped: flapping_window = 2 (workers.ini:8): read by no Circus of today' 'PRICE: "5$$ per unit"' '# include_dir = conf.d: read'; do
 	grep -qF -- "$want" "$CONF" || fail "the imported file lacks '$want':
 $(cat "$CONF")"
 done
@@ -150,7 +158,7 @@ note "web.log, web.err and cirqued's stdout hold the lines; the control socket i
 stop_daemon TERM 30
 
 # --- errors and details ---
-printf '[circus]\ninclude = missing/*.ini\n[watcher:a b]\ncmd = /bin/sleep 1\nflapping_window = 1\nflapping_window = 9\n[socket:u]\npath = %s/u.sock\numask = 2\n' "$T" >"$T/edge.ini"
+printf '[circus]\ninclude = missing/*.ini\n[watcher:a b]\ncmd = /bin/sleep 1\nflapping.window = 1\nflapping.window = 9\n[plugin:flapping]\nuse = circus.plugins.flapping.Flapping\n[socket:u]\npath = %s/u.sock\numask = 2\n' "$T" >"$T/edge.ini"
 "$CTL" import -o "$T/edge.yaml" "$T/edge.ini" 2>/dev/null
 [ $? = 1 ] || fail "the edge cases: exit not 1 (a renamed watcher)"
 check=$("$CIRQUED" --check -c "$T/edge.yaml" 2>&1) || fail "the edge cases fail --check: $check
