@@ -1266,6 +1266,84 @@ static int ctl_reread(struct client *c, int argc, char **argv)
 	return rc;
 }
 
+/* FILE's text, for diff: at most half a control message, whole. NULL with a message said. */
+static char *read_config_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 512 * 1024 + 1;  /* half of cirqued's largest message */
+
+	if (f == NULL) {
+		fprintf(stderr, "cirquectl: diff: %s: %s\n", shown(path), strerror(errno));
+		return NULL;
+	}
+	text = xmalloc(cap + 1);
+	*len = fread(text, 1, cap, f);
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed || *len == cap) {
+		fprintf(stderr, "cirquectl: diff: %s: %s\n", shown(path), failed ? "cannot read it"
+			: "larger than a control message allows (512 KiB)");
+		free(text);
+		return NULL;
+	}
+	text[*len] = '\0';
+	return text;
+}
+
+/* `diff FILE`: cirqued compares FILE's text (read here, with the reader's rights) with what it
+ * runs, and nothing changes; the files FILE includes are not sent. */
+static int ctl_diff(struct client *c, int argc, char **argv)
+{
+	size_t len;
+	char *text;
+	json_t *reply, *what;
+	const char *name;
+	int rc;
+
+	(void)argc;
+	if ((text = read_config_text(argv[0], &len)) == NULL)
+		return EXIT_ERROR;
+	json_t *value = json_stringn(text, len);
+	bool includes = false;  /* a line "  include:" or "  include_dir:" (not a comment) */
+	for (const char *p = text; p && !includes; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		p += strspn(p, " ");
+		includes = strncmp(p, "include:", 8) == 0 || strncmp(p, "include_dir:", 12) == 0;
+	}
+	free(text);
+	if (value == NULL) {
+		fprintf(stderr, "cirquectl: diff: %s: not UTF-8 text\n", shown(argv[0]));
+		return EXIT_ERROR;
+	}
+	rc = simple(c, "diff", json_pack("{s:o}", "text", value), &reply);
+	if (!c->json && rc == EXIT_OK) {
+		int n = 0;
+		json_object_foreach(json_object_get(reply, "changes"), name, what) {
+			json_t *options = json_object_get(json_object_get(reply, "options"), name), *o;
+			size_t i;
+			printf("%s: %s", shown(name), json_string_value(what));
+			json_array_foreach(options, i, o)
+				printf("%s%s", i ? ", " : " (", shown(json_string_value(o)));
+			printf("%s\n", json_array_size(options) ? ")" : "");
+			n++;
+		}
+		if (n == 0)
+			printf("No config updates to processes\n");
+		if (includes)
+			fprintf(stderr, "cirquectl: diff: %s's include and include_dir files are not "
+				"compared: the watchers only they define show as removed\n",
+				shown(argv[0]));
+	} else if (!c->json) {
+		json_t *e;
+		size_t i;
+		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		json_array_foreach(json_object_get(reply, "errors"), i, e)
+			fprintf(stderr, "  %s\n", shown(json_string_value(e)));
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static int ctl_update(struct client *c, int argc, char **argv)
 {
 	json_t *reply, *changes;

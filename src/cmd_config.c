@@ -90,6 +90,71 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct wa
 				     "kept", kept));
 }
 
+/* The options of RUNNING and WC whose raw values (as written) differ, sorted; the count too when
+ * the running one differs (incr/decr included). */
+static json_t *changed_options(const struct watcher *running, const struct watcher_config *wc)
+{
+	json_t *now = running->config->raw, *list = json_array(), *value;
+	const char *key;
+
+	json_object_foreach(now, key, value)
+		if (strcmp(key, "numprocesses") != 0 && !json_equal(value, json_object_get(wc->raw, key)))
+			json_array_append_new(list, json_string(key));
+	json_object_foreach(wc->raw, key, value)
+		if (strcmp(key, "numprocesses") != 0 && json_object_get(now, key) == NULL)
+			json_array_append_new(list, json_string(key));
+	if (running->numprocesses != wc->numprocesses)
+		json_array_append_new(list, json_string("numprocesses"));
+	return list;
+}
+
+/* cirque's extension: how TEXT, a whole configuration file that cirquectl read, would change
+ * the running watchers. The comparison is the daemon's, since only it has the loader and what
+ * runs (run-time changes included); it is given the text, never a path it would open with its
+ * privileges, and the text's includes are not read (config_load_string). Nothing changes. */
+void cmd_diff(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+	json_t *text = json_object_get(props, "text"), *changes, *options;
+
+	(void)w;
+	if (!json_is_string(text)) {
+		reply_invalid(req, "text", INVALID_NOT_STRING);
+		return;
+	}
+	if (config_load_string("FILE", json_string_value(text), json_string_length(text), &config,
+			       &errors) < 0) {
+		json_t *list = json_array();
+		for (int i = 0; i < errors.count; i++)
+			json_array_append_new(list, json_string(errors.lines[i]));
+		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
+						 "reason", "the configuration has errors", "errno",
+						 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL),
+						 "tb", "errors", list));
+		config_errors_free(&errors);
+		return;
+	}
+	changes = json_object();
+	options = json_object();
+	for (int i = 0; i < config->nwatchers; i++) {
+		struct watcher_config *wc = config->watchers[i];
+		struct watcher *running = arbiter_find(a, wc->name);
+		if (running == NULL || running->removing) {
+			json_object_set_new(changes, wc->name, json_string("added"));
+		} else if (!watcher_config_equal(running->config, wc, true) ||
+			   running->numprocesses != wc->numprocesses) {
+			json_object_set_new(changes, running->name, json_string("changed"));
+			json_object_set_new(options, running->name, changed_options(running, wc));
+		}
+	}
+	for (struct watcher *r = a->watchers; r; r = r->next)
+		if (!r->removing && config_find_watcher(config, r->name) == NULL)
+			json_object_set_new(changes, r->name, json_string("removed"));
+	config_free(config);
+	control_reply(req, json_pack("{s:o, s:o}", "changes", changes, "options", options));
+}
+
 /* --- changing the set of watchers ------------------------------------------------------------- */
 
 /* Builds a watcher config from OPTIONS (raw JSON, as written in a config file) through the same

@@ -4,7 +4,8 @@
 # (exit 1: the hook, the plugin and the statsd options are said to be dropped). cirqued runs it,
 # and /proc shows what Circus's semantics (circus/config.py; Circus itself is not installable
 # here) say should run: counts, command lines with the socket's descriptor and the wid, the
-# environment entries, cwd, uid; the log files are written.
+# environment entries, cwd, uid; the log files are written. Then `cirquectl diff` compares
+# edited copies of the file with what runs.
 . "$(dirname "$0")/lib.sh"
 
 chmod 755 "$T"  # uid = nobody runs the stand-in from under it
@@ -155,6 +156,27 @@ wait_for 10 '[ "$(grep -c "^worker started: mail --queue default$" "$DLOG")" = 2
 out=$(CIRQUE_RUNTIME_DIR=/nonexistent "$CTL" -c "$CONF" status web 2>&1) ||
 	fail "cirquectl does not reach cirqued on Circus's endpoint: $out"
 note "web.log, web.err and cirqued's stdout hold the lines; the control socket is Circus's endpoint"
+
+# --- diff FILE: what a file would change, nothing changed ---
+before=$(children | sort)
+out=$("$CTL" -c "$CONF" diff "$CONF" 2>&1) || fail "diff of the running file: exit $?: $out"
+[ "$out" = "No config updates to processes" ] || fail "diff of the running file: $out"
+sed -e 's/^    numprocesses: 4$/    numprocesses: 2/' -e 's/^  worker-mail:$/  worker-jobs:/' \
+	-e 's/^    graceful_timeout: 5$/    graceful_timeout: 9/' "$CONF" >"$T/next.yaml"
+printf '  extra:\n    cmd: /bin/sleep 60\n' >>"$T/next.yaml"
+out=$("$CTL" -c "$CONF" diff "$T/next.yaml" 2>&1) || fail "diff: exit $?: $out"
+[ "$(echo "$out" | sort)" = "extra: added
+web: changed (numprocesses)
+worker-jobs: added
+worker-mail: removed" ] || fail "diff: $out"
+"$CTL" -c "$CONF" set web graceful_timeout 7 >/dev/null || fail "set web graceful_timeout"
+out=$("$CTL" -c "$CONF" diff "$CONF" 2>&1) || fail "diff after a set: exit $?: $out"
+[ "$out" = "web: changed (graceful_timeout)" ] || fail "diff after a set (a run-time change): $out"
+printf 'watchers:\n  x:\n    cmd: /bin/true\n    numprocesses: many\n' >"$T/bad.yaml"
+out=$("$CTL" -c "$CONF" diff "$T/bad.yaml" 2>&1) && fail "diff of a bad file: exit 0: $out"
+echo "$out" | grep -q "FILE:4:.*numprocesses" || fail "diff of a bad file does not say where: $out"
+[ "$(children | sort)" = "$before" ] || fail "diff changed the running processes"
+note "diff FILE: added, changed (which options), removed, a run-time change, a bad file; nothing restarted"
 stop_daemon TERM 30
 
 # --- errors and details ---
