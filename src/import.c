@@ -217,6 +217,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	(void)section;
 	if (value && value[0] == LONG_MARK)
 		value = r->long_values[strtoul(value + 1, NULL, 10)];
+	if (value && r->ini->circus && strcmp(value, "\"\"") == 0)
+		value = "";  /* Circus's parser: "" is an empty value */
 	char *key = xstrdup(name);
 	for (char *p = key; *p && !r->ini->circus; p++)
 		*p = (char)tolower((unsigned char)*p);

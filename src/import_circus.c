@@ -731,8 +731,9 @@ int import_circus(const char *path, struct yaml_out *y)
 	yo_comment(y, 0, "min_uptime of its start is a failed start, counted towards max_retry: 0 "
 		   "without [plugin:flapping],");
 	yo_comment(y, 0, "as Circus then respawns for ever; its window with it.");
-	yo_comment(y, 0, "Unlike Circus, a watcher without stdout_stream/stderr_stream sends its "
-		   "lines to cirqued's output.");
+	yo_comment(y, 0, "A watcher without stdout_stream/stderr_stream writes to cirqued's output, "
+		   "as in Circus, but");
+	yo_comment(y, 0, "each line prefixed `name[wid]: ` (cirque's inherit).");
 	struct ini_section *daemon = ini_section(&c.ini, "circus");
 	if (daemon)
 		write_daemon(&c, daemon);
