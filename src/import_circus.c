@@ -37,7 +37,8 @@ static void append(char **out, size_t *len, const char *text, size_t n)
 	(*out)[*len] = '\0';
 }
 
-/* Circus's ((circus.x)) is its $(circus.x): written as the latter, which cirque knows. In an env
+/* Circus's ((circus.x)) is its $(circus.x), and $WID (deprecated) its $(circus.wid): written as
+ * the latter, which cirque knows. In an env
  * value (ENV), a '$' that Circus leaves alone is doubled: Circus replaces only $NAME of capitals
  * (parse_env_dict), cirque also ${NAME} and lower-case names. */
 static char *circus_text(const char *text, bool env)
@@ -52,6 +53,10 @@ static char *circus_text(const char *text, bool env)
 			append(&out, &len, p + 2, (size_t)(end - p - 2));
 			append(&out, &len, ")", 1);
 			p = end + 2;
+		} else if (!env && strncmp(p, "$WID", 4) == 0 && !isalnum((unsigned char)p[4]) &&
+			   p[4] != '_') {
+			append(&out, &len, "$(circus.wid)", 13);  /* Circus's deprecated spelling */
+			p += 4;
 		} else if (*p == '$' && env && strncasecmp(p, "$(circus.", 9) != 0 &&
 			   !(p[1] >= 'A' && p[1] <= 'Z')) {
 			append(&out, &len, "$$", 2);

@@ -180,12 +180,12 @@ note "diff FILE: added, changed (which options), removed, a run-time change, a b
 stop_daemon TERM 30
 
 # --- errors and details ---
-printf '[circus]\ninclude = missing/*.ini\n[watcher:a b]\ncmd = /bin/sleep 1\nflapping.window = 1\nflapping.window = 9\n[plugin:flapping]\nuse = circus.plugins.flapping.Flapping\n[socket:u]\npath = %s/u.sock\numask = 2\n' "$T" >"$T/edge.ini"
+printf '[circus]\ninclude = missing/*.ini\n[watcher:a b]\ncmd = /bin/sleep 1\nargs = $WID ((circus.wid))\nflapping.window = 1\nflapping.window = 9\n[plugin:flapping]\nuse = circus.plugins.flapping.Flapping\n[socket:u]\npath = %s/u.sock\numask = 2\n' "$T" >"$T/edge.ini"
 "$CTL" import -o "$T/edge.yaml" "$T/edge.ini" 2>/dev/null
 [ $? = 1 ] || fail "the edge cases: exit not 1 (a renamed watcher)"
 check=$("$CIRQUED" --check -c "$T/edge.yaml" 2>&1) || fail "the edge cases fail --check: $check
 $(cat "$T/edge.yaml")"
-for want in '  a_b:' 'min_uptime: 1' 'mode: "0775"' "path: $T/u.sock"; do
+for want in '  a_b:' 'args: "$(circus.wid) $(circus.wid)"' 'min_uptime: 1' 'mode: "0775"' "path: $T/u.sock"; do
 	grep -qF -- "$want" "$T/edge.yaml" || fail "the edge cases lack '$want':
 $(cat "$T/edge.yaml")"
 done
