@@ -1327,6 +1327,16 @@ static int ctl_diff(struct client *c, int argc, char **argv)
 			printf("%s\n", json_array_size(options) ? ")" : "");
 			n++;
 		}
+		json_object_foreach(json_object_get(reply, "sockets"), name, what) {
+			json_t *o;
+			size_t i;
+			printf("socket %s: %s", shown(name), json_is_string(what) ?
+			       json_string_value(what) : "changed");
+			json_array_foreach(what, i, o)
+				printf("%s%s", i ? ", " : " (", shown(json_string_value(o)));
+			printf("%s\n", json_is_array(what) ? ")" : "");
+			n++;
+		}
 		if (n == 0)
 			printf("No config updates to processes\n");
 		if (includes)

@@ -151,8 +151,10 @@ void cmd_diff(struct arbiter *a, struct request *req, json_t *props, struct watc
 	for (struct watcher *r = a->watchers; r; r = r->next)
 		if (!r->removing && config_find_watcher(config, r->name) == NULL)
 			json_object_set_new(changes, r->name, json_string("removed"));
+	json_t *sockets = sockets_compare(config->sockets, config->nsockets);
 	config_free(config);
-	control_reply(req, json_pack("{s:o, s:o}", "changes", changes, "options", options));
+	control_reply(req, json_pack("{s:o, s:o, s:o}", "changes", changes, "options", options,
+				     "sockets", sockets));
 }
 
 /* --- changing the set of watchers ------------------------------------------------------------- */

@@ -483,6 +483,62 @@ json_t *sockets_describe(void)
 	return list;
 }
 
+static bool text_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* The fields of C that differ from the open socket LS. */
+static json_t *socket_fields_changed(const struct listen_socket *ls, const struct socket_config *c)
+{
+	const struct socket_config *o = ls->config;
+	json_t *fields = json_array();
+	struct { const char *name; bool differs; } checks[] = {
+		{ "family", o->family != c->family },
+		{ "host", c->family != AF_UNIX && text_differs(o->host, c->host) },
+		/* port 0 is any port: the one bound stays unless a port is named */
+		{ "port", c->family != AF_UNIX && (c->port ? c->port != ls->port : o->port != 0) },
+		{ "path", c->family == AF_UNIX && text_differs(o->path, c->path) },
+		{ "mode", c->family == AF_UNIX && o->mode != c->mode },
+		{ "owner", c->family == AF_UNIX && o->owner != c->owner },
+		{ "group", c->family == AF_UNIX && o->group != c->group },
+		{ "reuseport", o->reuseport != c->reuseport },
+		{ "backlog", o->backlog != c->backlog },
+	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (checks[i].differs && (i == 0 || o->family == c->family))
+			json_array_append_new(fields, json_string(checks[i].name));
+	return fields;
+}
+
+json_t *sockets_compare(struct socket_config **configs, int n)
+{
+	json_t *out = json_object();
+
+	for (int i = 0; i < n; i++) {
+		struct listen_socket *ls = open_sockets;
+		while (ls && strcmp(ls->config->name, configs[i]->name) != 0)
+			ls = ls->next;
+		if (ls == NULL) {
+			json_object_set_new(out, configs[i]->name, json_string("added"));
+			continue;
+		}
+		json_t *fields = socket_fields_changed(ls, configs[i]);
+		if (json_array_size(fields) > 0)
+			json_object_set_new(out, configs[i]->name, fields);
+		else
+			json_decref(fields);
+	}
+	for (struct listen_socket *ls = open_sockets; ls; ls = ls->next) {
+		int i = 0;
+		while (i < n && strcmp(ls->config->name, configs[i]->name) != 0)
+			i++;
+		if (i == n)
+			json_object_set_new(out, ls->config->name, json_string("removed"));
+	}
+	return out;
+}
+
 void sockets_close_all(void)
 {
 	while (open_sockets) {

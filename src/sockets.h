@@ -33,6 +33,10 @@ bool sockets_watcher_uses(const struct watcher_config *wc, char **rebound);
 int sockets_check_watcher(const struct watcher_config *wc, char *problem, size_t size);
 /* For listsockets: [{fd, name, backlog, host, port} or {fd, name, backlog, path, mode}], by fd. */
 json_t *sockets_describe(void);
+/* For diff: how CONFIGS (N) differ from the open sockets, by name: "added", "removed", or the
+ * list of fields that differ (family, host, port, path, mode, owner, group, reuseport, backlog);
+ * a socket that does not differ is left out. */
+json_t *sockets_compare(struct socket_config **configs, int n);
 /* At exit: closes every socket and removes the unix socket files. */
 void sockets_close_all(void);
 

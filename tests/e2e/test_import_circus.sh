@@ -162,10 +162,12 @@ before=$(children | sort)
 out=$("$CTL" -c "$CONF" diff "$CONF" 2>&1) || fail "diff of the running file: exit $?: $out"
 [ "$out" = "No config updates to processes" ] || fail "diff of the running file: $out"
 sed -e 's/^    numprocesses: 4$/    numprocesses: 2/' -e 's/^  worker-mail:$/  worker-jobs:/' \
-	-e 's/^    graceful_timeout: 5$/    graceful_timeout: 9/' "$CONF" >"$T/next.yaml"
+	-e 's/^    graceful_timeout: 5$/    graceful_timeout: 9/' -e 's/^    backlog: 512$/    backlog: 256/' \
+	"$CONF" >"$T/next.yaml"
 printf '  extra:\n    cmd: /bin/sleep 60\n' >>"$T/next.yaml"
 out=$("$CTL" -c "$CONF" diff "$T/next.yaml" 2>&1) || fail "diff: exit $?: $out"
 [ "$(echo "$out" | sort)" = "extra: added
+socket web: changed (backlog)
 web: changed (numprocesses)
 worker-jobs: added
 worker-mail: removed" ] || fail "diff: $out"
@@ -176,7 +178,7 @@ printf 'watchers:\n  x:\n    cmd: /bin/true\n    numprocesses: many\n' >"$T/bad.
 out=$("$CTL" -c "$CONF" diff "$T/bad.yaml" 2>&1) && fail "diff of a bad file: exit 0: $out"
 echo "$out" | grep -q "FILE:4:.*numprocesses" || fail "diff of a bad file does not say where: $out"
 [ "$(children | sort)" = "$before" ] || fail "diff changed the running processes"
-note "diff FILE: added, changed (which options), removed, a run-time change, a bad file; nothing restarted"
+note "diff FILE: added, changed (which options), removed, a socket, a run-time change, a bad file; nothing restarted"
 stop_daemon TERM 30
 
 # --- errors and details ---
