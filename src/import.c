@@ -44,6 +44,7 @@ struct ini_reader {
 	const char *path, *dir;
 	long current;                 /* the index of the section of the lines read, or -1 */
 	int bad_utf8;                 /* the first line that is not UTF-8, or 0 */
+	bool ignoring;                /* Circus: the key above was given before, its lines skipped */
 };
 
 /* The length of the UTF-8 character at P (1 to 4), or 0 when it is not one (overlong forms,
@@ -223,11 +224,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	for (char *p = key; *p && !r->ini->circus; p++)
 		*p = (char)tolower((unsigned char)*p);
 	struct ini_option *o = ini_option(s, key);
-	if (o && r->continuation) {  /* configparser joins continuation lines with '\n' */
+	if (!r->continuation)
+		r->ignoring = o && r->ini->circus;
+	if (r->ignoring) {  /* Circus keeps the first, continuation lines and all */
+	} else if (o && r->continuation) {  /* configparser joins continuation lines with '\n' */
 		size_t n = strlen(o->value);
 		o->value = xreallocarray(o->value, n + strlen(value) + 2, 1);
 		sprintf(o->value + n, "%s%s", n ? "\n" : "", value);
-	} else if (o && r->ini->circus) {  /* Circus keeps the first */
 	} else if (o) {  /* a key given twice: the last one wins */
 		free(o->value);
 		o->value = xstrdup(value);
