@@ -231,6 +231,22 @@ static bool env_word_char(char c)
 	return isalnum((unsigned char)c) && (unsigned char)c < 0x80 ? true : c && strchr("_/.+-():", c);
 }
 
+/* The length of a %(name)s (or %%) at P, 0 if none: supervisord expands it before it splits
+ * the pairs, so it is part of the word here (expanded afterwards, per value). */
+static size_t expansion_len(const char *p)
+{
+	if (p[0] != '%')
+		return 0;
+	if (p[1] == '%')
+		return 2;
+	const char *end = p[1] == '(' ? strchr(p + 2, ')') : NULL;
+	if (end == NULL)
+		return 0;
+	end++;
+	end += strspn(end, "#0- +123456789");
+	return isalpha((unsigned char)*end) ? (size_t)(end + 1 - p) : 0;
+}
+
 static int env_tokens(const char *text, char ***tokens)
 {
 	size_t n = 0;
@@ -252,9 +268,16 @@ static int env_tokens(const char *text, char ***tokens)
 				goto bad;  /* "No closing quotation" */
 			token = xstrndup(p, (size_t)(end + 1 - p));
 			p = end + 1;
-		} else if (env_word_char(*p)) {
+		} else if (env_word_char(*p) || expansion_len(p)) {
 			token = xstrdup("");
-			while (env_word_char(*p) || *p == '"' || *p == '\'' || *p == '#') {
+			while (env_word_char(*p) || *p == '"' || *p == '\'' || *p == '#' ||
+			       expansion_len(p)) {
+				size_t x = expansion_len(p);
+				if (x) {
+					append(&token, &len, p, x);
+					p += x;
+					continue;
+				}
 				if (*p == '#') {  /* the comment is skipped, the word goes on */
 					p += strcspn(p, "\n");
 					p += *p == '\n';

@@ -260,4 +260,10 @@ echo "$out" | grep -q '(Circus)' || fail "a Circus file is not read as one: $out
 printf '[x]\na=1\n' >"$T/neither.conf"
 expect_error "use --from" "$T/neither.conf"
 note "errors: a missing file, an include loop, a bad line, not UTF-8, no command: exit 2; Circus detected"
+# An expansion in an unquoted environment value: supervisord expands before it splits the pairs.
+printf '[program:x]\ncommand=/bin/sleep 60\nnumprocs=2\nenvironment=PORT=80%%(process_num)d,HOME_DIR=%%(here)s\n' >"$T/envexp.conf"
+out=$("$CTL" import "$T/envexp.conf" 2>&1); rc=$?
+[ $rc -le 1 ] || fail "an expansion in an unquoted environment value is refused: $out"
+echo "$out" | grep -q 'PORT: "80$(circus.wid)"' || fail "PORT not carried over: $out"
+echo "$out" | grep -qF "HOME_DIR: $T" || fail "%(here)s not expanded in the environment: $out"
 exit 0
