@@ -1343,12 +1343,20 @@ static int ctl_diff(struct client *c, int argc, char **argv)
 			fprintf(stderr, "cirquectl: diff: %s's include and include_dir files are not "
 				"compared: the watchers only they define show as removed\n",
 				shown(argv[0]));
+		if (n > 0)  /* as diff(1) says "they differ": a script can check for drift */
+			rc = EXIT_NOT_RUNNING;
 	} else if (!c->json) {
 		json_t *e;
 		size_t i;
 		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
-		json_array_foreach(json_object_get(reply, "errors"), i, e)
-			fprintf(stderr, "  %s\n", shown(json_string_value(e)));
+		json_array_foreach(json_object_get(reply, "errors"), i, e) {
+			const char *line = json_string_value(e);
+			/* the daemon read the text as "FILE": name the file */
+			if (line && strncmp(line, "FILE:", 5) == 0)
+				fprintf(stderr, "  %s:%s\n", shown(argv[0]), shown(line + 5));
+			else
+				fprintf(stderr, "  %s\n", shown(line));
+		}
 	}
 	json_decref(reply);
 	return rc;

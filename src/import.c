@@ -245,6 +245,29 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
+/* Every file any import read (real paths), so that -o never writes over one of them. */
+static char **inputs;
+static size_t ninputs;
+
+static void remember_input(const char *real)
+{
+	inputs = xreallocarray(inputs, ninputs + 1, sizeof(char *));
+	inputs[ninputs++] = xstrdup(real);
+}
+
+/* PATH is a file the import read: "-o cirque.conf cirque.conf" would destroy the original. */
+static bool is_input(const char *path)
+{
+	char real[PATH_MAX];
+
+	if (realpath(path, real) == NULL)
+		return false;  /* does not exist yet */
+	for (size_t i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], real) == 0)
+			return true;
+	return false;
+}
+
 static char *remember_file(struct ini *ini, const char *text)
 {
 	ini->files = xreallocarray(ini->files, ini->nfiles + 1, sizeof(char *));
@@ -277,6 +300,7 @@ int ini_load(struct ini *ini, const char *path,
 			return -1;
 		}
 	}
+	remember_input(real);
 	r.path = remember_file(ini, real);
 	r.dir = remember_file(ini, real);
 	dirname((char *)r.dir);
@@ -321,7 +345,13 @@ int ini_include(struct ini *ini, const char *dir, const char *patterns, const ch
 	for (char **w = words; *w && matched >= 0; w++) {
 		char *pattern = xasprintf("%s%s%s", **w == '/' ? "" : dir, **w == '/' ? "" : "/", *w);
 		glob_t g;
-		if (glob(pattern, 0, NULL, &g) == 0) {  /* sorted, as supervisord sorts them */
+		int globbed = glob(pattern, 0, NULL, &g);
+		if (globbed != 0) {
+			ini->unmatched = xreallocarray(ini->unmatched, ini->nunmatched + 1,
+						       sizeof(char *));
+			ini->unmatched[ini->nunmatched++] = xasprintf("%s:%d: %s", file, line, *w);
+		}
+		if (globbed == 0) {  /* sorted, as supervisord sorts them */
 			for (size_t i = 0; i < g.gl_pathc && matched >= 0; i++) {
 				char real[PATH_MAX];
 				matched++;
@@ -343,8 +373,20 @@ int ini_include(struct ini *ini, const char *dir, const char *patterns, const ch
 	return matched;
 }
 
+void yo_unmatched(struct yaml_out *y, int indent, const struct ini *ini)
+{
+	for (size_t i = 0; i < ini->nunmatched; i++) {
+		yo_comment(y, indent, "dropped: include %s: no file matches it (nothing read from it)",
+			   ini->unmatched[i]);
+		y->dropped++;
+	}
+}
+
 void ini_free(struct ini *ini)
 {
+	for (size_t i = 0; i < ini->nunmatched; i++)
+		free(ini->unmatched[i]);
+	free(ini->unmatched);
 	for (size_t i = 0; i < ini->count; i++) {
 		for (size_t k = 0; k < ini->sections[i].count; k++) {
 			free(ini->sections[i].options[k].key);
@@ -623,6 +665,19 @@ int ctl_import(struct client *c, int argc, char **argv)
 		abort();
 	int rc = strcmp(from, "circus") == 0 ? import_circus(path, &y) : import_supervisord(path, &y);
 	fclose(y.out);
+	if (rc != IMPORT_FAILED && out_path && is_input(out_path)) {
+		fprintf(stderr, "cirquectl: import: %s is a file of the configuration being imported: "
+			"writing the result there would destroy it (choose another -o)\n", out_path);
+		rc = IMPORT_FAILED;
+		free(text);
+		text = NULL;
+		size = 0;
+	}
+	for (size_t i = 0; i < ninputs; i++)
+		free(inputs[i]);
+	free(inputs);
+	inputs = NULL;
+	ninputs = 0;
 	if (rc != IMPORT_FAILED && write_output(out_path, text, size) < 0)
 		rc = IMPORT_FAILED;
 	free(text);

@@ -43,6 +43,8 @@ struct ini {
 	/* Circus's parser (set before ini_load): keys keep their case, the first of a key given
 	 * twice wins, and only ` ;` starts an inline comment (`#` inside a value stays). */
 	bool circus;
+	char **unmatched;             /* include patterns that matched no file ("file:line: glob") */
+	size_t nunmatched;
 };
 
 /* Reads PATH's sections into INI (a section met again, in another file, is continued). Returns
@@ -56,6 +58,7 @@ int ini_load(struct ini *ini, const char *path,
 int ini_include(struct ini *ini, const char *dir, const char *patterns, const char *file,
 		int line, int (*include)(struct ini *ini, struct ini_section *section));
 void ini_free(struct ini *ini);
+
 /* The section named NAME, or NULL. */
 struct ini_section *ini_section(struct ini *ini, const char *name);
 /* KEY's value in S (marked used), or NULL. */
@@ -71,6 +74,9 @@ struct yaml_out {
 /* "# text" at INDENT (levels of two spaces); control characters and newlines made visible. */
 void yo_comment(struct yaml_out *y, int indent, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The include patterns of INI that matched nothing, each a counted "# dropped" comment (the
+ * importer names what it could not read, as supervisord warns of it). */
+void yo_unmatched(struct yaml_out *y, int indent, const struct ini *ini);
 /* A "# dropped: key = value: why" comment, counted. */
 void yo_drop(struct yaml_out *y, int indent, const struct ini_section *s,
 	     const struct ini_option *o, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -53,6 +53,16 @@ static char *circus_text(const char *text, bool env)
 			append(&out, &len, p + 2, (size_t)(end - p - 2));
 			append(&out, &len, ")", 1);
 			p = end + 2;
+		} else if (strncasecmp(p, "$(circus.sockets.", 17) == 0 && strchr(p, ')')) {
+			/* Circus lower-cases socket names, in their references too */
+			const char *end = strchr(p, ')');
+			append(&out, &len, "$(circus.sockets.", 17);
+			for (const char *q = p + 17; q < end; q++) {
+				char lower = (char)tolower((unsigned char)*q);
+				append(&out, &len, &lower, 1);
+			}
+			append(&out, &len, ")", 1);
+			p = end + 1;
 		} else if (!env && strncmp(p, "$WID", 4) == 0 && !isalnum((unsigned char)p[4]) &&
 			   p[4] != '_') {
 			append(&out, &len, "$(circus.wid)", 13);  /* Circus's deprecated spelling */
@@ -315,14 +325,19 @@ static void write_stream(struct circus *c, int in, struct ini_section *s, const 
 		cls = "";
 	bool to_stdout = strcmp(cls, "StdoutStream") == 0 || strcmp(cls, "FancyStdoutStream") == 0;
 	bool timed = strcmp(cls, "TimedRotatingFileStream") == 0;
+	struct ini_option *class_option = stream_option(s, stream, "class");
 	if (!to_stdout && strcmp(cls, "FileStream") != 0 && !timed &&
 	    strcmp(cls, "WatchedFileStream") != 0) {
+		if (class_option)  /* the class itself is what is dropped: said and counted */
+			class_option->used = false;
 		drop_stream_rest(c, in, s, stream, "a Python stream class: cirque writes to a file, "
 				 "syslog, its own output, or the event socket (stream.NAME.WID."
 				 "stdout), which an event listener can read");
 		return;
 	}
 	if (!to_stdout && file == NULL) {
+		if (class_option)
+			class_option->used = false;
 		drop_stream_rest(c, in, s, stream, "no filename: Circus writes to a temporary file");
 		return;
 	}
@@ -613,6 +628,7 @@ static void write_daemon(struct circus *c, struct ini_section *s)
 	if (ini_get(s, "include_dir"))
 		yo_comment(y, 1, "include_dir = %s: read, the watchers are below",
 			   ini_get(s, "include_dir"));
+	yo_unmatched(y, 1, &c->ini);
 	static const char *const why[][2] = {
 		{ "check_delay", "cirqued does not poll its processes: it learns of each exit at once" },
 		{ "stats_endpoint", "no stats stream: cirque-web serves /metrics (Prometheus), "

@@ -499,7 +499,8 @@ static void write_stream(struct importer *im, int indent, struct ini_section *s,
 		goto done;
 	}
 	if (strcmp(file, "NONE") == 0) {
-		yo_token(&im->w, indent, stream, "null");
+		/* supervisord 4 still sends it to syslog when asked: NONE only means no file */
+		yo_token(&im->w, indent, stream, to_syslog ? "syslog" : "null");
 		drop_if(im, indent, s, stream, "logfile_maxbytes", "NONE: no log file");
 		drop_if(im, indent, s, stream, "logfile_backups", "NONE: no log file");
 		goto done;
@@ -1085,6 +1086,8 @@ static int write_sections(struct importer *im)
 		} else if (strcmp(s->name, "include") == 0) {
 			yo_comment(im->y, 0, "[include] files = %s (read: their sections are below)",
 				   ini_get(s, "files"));
+			if (s == ini_section(&im->ini, "include"))  /* once, for every file */
+				yo_unmatched(im->y, 0, &im->ini);
 		} else if (strcmp(s->name, "supervisord") != 0) {
 			write_other(im, s);
 		}

@@ -165,18 +165,20 @@ sed -e 's/^    numprocesses: 4$/    numprocesses: 2/' -e 's/^  worker-mail:$/  w
 	-e 's/^    graceful_timeout: 5$/    graceful_timeout: 9/' -e 's/^    backlog: 512$/    backlog: 256/' \
 	"$CONF" >"$T/next.yaml"
 printf '  extra:\n    cmd: /bin/sleep 60\n' >>"$T/next.yaml"
-out=$("$CTL" -c "$CONF" diff "$T/next.yaml" 2>&1) || fail "diff: exit $?: $out"
+out=$("$CTL" -c "$CONF" diff "$T/next.yaml" 2>&1); rc=$?
+[ $rc = 3 ] || fail "diff with differences: exit $rc (3 expected): $out"
 [ "$(echo "$out" | sort)" = "extra: added
 socket web: changed (backlog)
 web: changed (numprocesses)
 worker-jobs: added
 worker-mail: removed" ] || fail "diff: $out"
 "$CTL" -c "$CONF" set web graceful_timeout 7 >/dev/null || fail "set web graceful_timeout"
-out=$("$CTL" -c "$CONF" diff "$CONF" 2>&1) || fail "diff after a set: exit $?: $out"
+out=$("$CTL" -c "$CONF" diff "$CONF" 2>&1); rc=$?
+[ $rc = 3 ] || fail "diff after a set: exit $rc (3 expected): $out"
 [ "$out" = "web: changed (graceful_timeout)" ] || fail "diff after a set (a run-time change): $out"
 printf 'watchers:\n  x:\n    cmd: /bin/true\n    numprocesses: many\n' >"$T/bad.yaml"
 out=$("$CTL" -c "$CONF" diff "$T/bad.yaml" 2>&1) && fail "diff of a bad file: exit 0: $out"
-echo "$out" | grep -q "FILE:4:.*numprocesses" || fail "diff of a bad file does not say where: $out"
+echo "$out" | grep -q "bad.yaml:4:.*numprocesses" || fail "diff of a bad file does not say where: $out"
 [ "$(children | sort)" = "$before" ] || fail "diff changed the running processes"
 note "diff FILE: added, changed (which options), removed, a socket, a run-time change, a bad file; nothing restarted"
 stop_daemon TERM 30
@@ -197,4 +199,12 @@ echo "$out" | grep -q '^  a:$' || fail "no watcher a on stdout: $out"
 out=$("$CTL" import -o "$T/err.yaml" "$T/nope.ini" 2>&1)
 [ $? = 2 ] && [ ! -e "$T/err.yaml" ] || fail "a missing file: not exit 2: $out"
 note "odd names, first value wins (as in Circus's parser), a unix socket's umask, exit 0 and 2"
+# the trial of issue 16: a socket named with capitals is referred to as Circus lower-cases it; a
+# Python stream class is dropped with a comment
+printf '[socket:Web]\nport = 0\n[watcher:w]\ncmd = /bin/echo $(circus.sockets.Web)\nuse_sockets = True\n[watcher:s]\ncmd = /bin/sleep 9\nstderr_stream.class = mypkg.SentryStream\n' >"$T/case.ini"
+"$CTL" import -o "$T/case.yaml" "$T/case.ini" 2>/dev/null; rc=$?
+[ $rc = 1 ] || fail "case.ini: exit $rc"
+"$CIRQUED" --check -c "$T/case.yaml" >/dev/null 2>&1 || fail "a capitalised socket fails --check: $("$CIRQUED" --check -c "$T/case.yaml" 2>&1)"
+grep -q "dropped: stderr_stream.class = mypkg.SentryStream" "$T/case.yaml" || fail "a Python stream class is dropped silently"
+
 exit 0

@@ -266,4 +266,15 @@ out=$("$CTL" import "$T/envexp.conf" 2>&1); rc=$?
 [ $rc -le 1 ] || fail "an expansion in an unquoted environment value is refused: $out"
 echo "$out" | grep -q 'PORT: "80$(circus.wid)"' || fail "PORT not carried over: $out"
 echo "$out" | grep -qF "HOME_DIR: $T" || fail "%(here)s not expanded in the environment: $out"
+# the trial of issue 16: -o onto the input is refused (the original kept); includes that match
+# nothing are said and counted; stdout_logfile=NONE with stdout_syslog still goes to syslog
+cp "$T/envexp.conf" "$T/same.conf"
+"$CTL" import -o "$T/same.conf" "$T/same.conf" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "import -o onto its input: exit $rc"
+cmp -s "$T/envexp.conf" "$T/same.conf" || fail "import -o onto its input overwrote it"
+printf '[include]\nfiles = nope/*.conf\n[program:a]\ncommand=/bin/sleep 9\nstdout_syslog=true\nstdout_logfile=NONE\n' >"$T/inc.conf"
+out=$("$CTL" import "$T/inc.conf" 2>/dev/null); rc=$?
+[ $rc = 1 ] || fail "an include matching nothing: exit $rc"
+echo "$out" | grep -q "dropped: include .*inc.conf:1: nope/\*.conf: no file matches it" || fail "an include matching nothing is not said: $out"
+echo "$out" | grep -q "stdout: syslog" || fail "NONE with stdout_syslog lost syslog: $out"
 exit 0
