@@ -125,6 +125,9 @@ static json_t *process_details(struct watcher *w, double now)
 			json_array_append_new(out, json_pack("{s:i, s:s, s:b, s:s*}", "wid", wid,
 							     "state", "STOPPED", "retiring", 0,
 							     "reason", w->wanted ? NULL
+									: w->demand_io
+									? "waiting for a connection to "
+									  "start it (on_demand)"
 									: w->hook_failure));
 	}
 	for (const struct process *p = w->processes; p; p = p->next) {

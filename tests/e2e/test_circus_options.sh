@@ -160,7 +160,8 @@ note "get/set: rlimit_nofile, stdout and close_child_stdout replace each other"
 
 # on_demand: not started with the daemon; the first connection starts it, and is served.
 [ -z "$(children_matching "$T/serve.py")" ] || fail "on_demand: started with the daemon"
-"$CTL" status demand | grep -q STOPPED || fail "on_demand: status $("$CTL" status demand)"
+"$CTL" status demand | grep -qE "STOPPED +Not running: waiting for a connection to start it \(on_demand\)" ||
+	fail "on_demand: status $("$CTL" status demand)"
 grep -q "watcher demand: waiting for a connection to start it (on_demand, 1 socket)" "$DLOG" ||
 	fail "on_demand: not armed"
 out=$(connect) || fail "on_demand: the connection was not served"
