@@ -298,25 +298,15 @@ void watcher_hooks_free(struct watcher_config *wc)
 		hook_config_free(&wc->hooks[i]);
 }
 
-static bool words_same(char **a, char **b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	for (; *a && *b; a++, b++)
-		if (strcmp(*a, *b) != 0)
-			return false;
-	return *a == NULL && *b == NULL;
-}
-
 static bool hook_same(const struct hook_config *a, const struct hook_config *b)
 {
-	return words_same(a->argv, b->argv) && a->timeout == b->timeout &&
+	return words_equal(a->argv, b->argv) && a->timeout == b->timeout &&
 	       a->ignore_failure == b->ignore_failure && a->own_ids == b->own_ids &&
 	       a->set_ids == b->set_ids && a->uid == b->uid && a->gid == b->gid &&
 	       a->ngroups == b->ngroups &&
 	       (a->ngroups == 0 ||
 		memcmp(a->groups, b->groups, sizeof(gid_t) * (size_t)a->ngroups) == 0) &&
-	       same_text(a->working_dir, b->working_dir) && words_same(a->env, b->env);
+	       same_text(a->working_dir, b->working_dir) && words_equal(a->env, b->env);
 }
 
 bool watcher_hooks_equal(const struct watcher_config *a, const struct watcher_config *b)

@@ -687,3 +687,17 @@ int ctl_import(struct client *c, int argc, char **argv)
 			out_path ? out_path : "the output");
 	return rc;
 }
+
+bool ini_truthy(const char *text, bool *value)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0)
+			return *value = true;
+		if (strcasecmp(text, no[i]) == 0)
+			return !(*value = false);
+	}
+	return false;
+}

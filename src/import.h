@@ -58,6 +58,9 @@ int ini_load(struct ini *ini, const char *path,
 int ini_include(struct ini *ini, const char *dir, const char *patterns, const char *file,
 		int line, int (*include)(struct ini *ini, struct ini_section *section));
 void ini_free(struct ini *ini);
+/* TEXT as configparser reads a boolean (true/yes/on/1, false/no/off/0, any case) into *VALUE;
+ * false when it is none of them. */
+bool ini_truthy(const char *text, bool *value);
 
 /* The section named NAME, or NULL. */
 struct ini_section *ini_section(struct ini *ini, const char *name);

@@ -79,18 +79,6 @@ static char *circus_text(const char *text, bool env)
 	return out;
 }
 
-static bool truthy(const char *text, bool *value)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(text, yes[i]) == 0)
-			return *value = true;
-		if (strcasecmp(text, no[i]) == 0)
-			return !(*value = false);
-	}
-	return false;
-}
 
 static bool number(const char *text)
 {
@@ -128,7 +116,7 @@ static void write_plain(struct circus *c, int in, struct ini_section *s)
 	for (size_t i = 0; i < COUNT(bools); i++) {
 		const char *v = ini_get(s, bools[i]);
 		bool b;
-		if (v && truthy(v, &b))
+		if (v && ini_truthy(v, &b))
 			yo_token(&c->w, in, bools[i], "%s", b ? "true" : "false");
 		else if (v)
 			yo_drop(&c->w, in, s, ini_option(s, bools[i]), "not a boolean (Circus refuses "
@@ -169,7 +157,7 @@ static struct ini_section *flapping_plugin(struct circus *c)
 		struct ini_option *use = ini_option(p, "use"), *active = ini_option(p, "active");
 		bool on = true;
 		if (strncmp(p->name, "plugin:", 7) == 0 && use && strstr(use->value, "flapping") &&
-		    !(active && truthy(active->value, &on) && !on))
+		    !(active && ini_truthy(active->value, &on) && !on))
 			return p;
 	}
 	return NULL;
@@ -197,7 +185,7 @@ static void write_flapping(struct circus *c, int in, struct ini_section *s)
 	bool on = c->flapping != NULL;
 
 	bool b;
-	if (active && on && truthy(active, &b))
+	if (active && on && ini_truthy(active, &b))
 		on = b;
 	else if (active && on)
 		yo_drop(&c->w, in, s, ini_option(s, "flapping.active"), "not a boolean");
@@ -306,7 +294,7 @@ static void write_timed(struct circus *c, int in, struct ini_section *s, const c
 			yo_drop(&c->w, in + 1, s, stream_option(s, stream, "rotate_interval"), "cirque "
 				"rotates hourly or daily");
 	}
-	if (utc && truthy(utc, &b) && b)
+	if (utc && ini_truthy(utc, &b) && b)
 		yo_drop(&c->w, in + 1, s, stream_option(s, stream, "utc"), "cirque rotates on the "
 			"local time");
 }
@@ -562,7 +550,7 @@ static void write_socket(struct circus *c, struct ini_section *s)
 	const char *backlog = ini_get(s, "backlog");
 	yo_token(&c->s, 2, "backlog", "%s", backlog && number(backlog) ? backlog : "2048");
 	const char *reuse = ini_get(s, "so_reuseport");
-	if (reuse && truthy(reuse, &b))
+	if (reuse && ini_truthy(reuse, &b))
 		yo_token(&c->s, 2, "reuseport", "%s", b ? "true" : "false");
 	static const char *const why[][2] = {
 		{ "replace", "cirqued replaces a unix socket file left behind by a dead daemon" },

@@ -154,18 +154,6 @@ static char *expand(const char *text, struct vars *v, enum where where, const ch
 
 /* ---- values ---- */
 
-static bool truthy(const char *text, bool *value)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(text, yes[i]) == 0)
-			return *value = true;
-		if (strcasecmp(text, no[i]) == 0)
-			return !(*value = false);
-	}
-	return false;
-}
 
 /* supervisord's byte_size: "50MB", "1KB", "1GB" (units of 1024) or a number. */
 static bool byte_size(const char *text, unsigned long long *bytes)
@@ -201,7 +189,7 @@ static void map_bool(struct importer *im, int indent, struct ini_section *s, con
 	bool b;
 	if (text == NULL)
 		return;
-	if (truthy(text, &b))
+	if (ini_truthy(text, &b))
 		yo_token(&im->w, indent, key, "%s", b ? "true" : "false");
 	else
 		yo_drop(&im->w, indent, s, ini_option(s, name), "not a boolean");
@@ -485,7 +473,7 @@ static void write_stream(struct importer *im, int indent, struct ini_section *s,
 			drop_if(im, indent, s, stream, suffixes[i], why);
 		goto done;
 	}
-	if (syslog_text && !truthy(syslog_text, &to_syslog))
+	if (syslog_text && !ini_truthy(syslog_text, &to_syslog))
 		yo_drop(&im->w, indent, s, ini_option(s, syslog_name), "not a boolean");
 	if (file == NULL || strcmp(file, "syslog") == 0) {
 		if (to_syslog || file) {
@@ -733,7 +721,7 @@ static void write_restart(struct importer *im, int indent, struct ini_section *s
 	bool b;
 	if (text == NULL || strcasecmp(text, "unexpected") == 0)
 		yo_token(&im->w, indent, "restart", "on-failure");  /* supervisord's default */
-	else if (truthy(text, &b))
+	else if (ini_truthy(text, &b))
 		yo_token(&im->w, indent, "restart", "%s", b ? "always" : "never");
 	else
 		yo_drop(&im->w, indent, s, ini_option(s, "autorestart"), "true, false or unexpected");
@@ -751,9 +739,9 @@ static void write_stop(struct importer *im, int indent, struct ini_section *s)
 	yo_token(&im->w, indent, "graceful_timeout", "%ld", wait >= 0 ? wait : 10);
 	bool stop_group = false, kill_group = false;
 	const char *text;
-	if ((text = ini_get(s, "stopasgroup")) && !truthy(text, &stop_group))
+	if ((text = ini_get(s, "stopasgroup")) && !ini_truthy(text, &stop_group))
 		yo_drop(&im->w, indent, s, ini_option(s, "stopasgroup"), "not a boolean");
-	if ((text = ini_get(s, "killasgroup")) && !truthy(text, &kill_group))
+	if ((text = ini_get(s, "killasgroup")) && !ini_truthy(text, &kill_group))
 		yo_drop(&im->w, indent, s, ini_option(s, "killasgroup"), "not a boolean");
 	if (kill_group && !stop_group)
 		yo_comment(&im->w, indent, "killasgroup alone: in cirque the stop signal goes to the "
@@ -881,7 +869,7 @@ static int write_program(struct importer *im, struct ini_section *s, const char 
 		yo_token(&im->w, in, "priority", "%ld", 999 - prio);
 	bool merged = false;
 	const char *redirect = ini_get(s, "redirect_stderr");
-	if (redirect && !truthy(redirect, &merged))
+	if (redirect && !ini_truthy(redirect, &merged))
 		yo_drop(&im->w, in, s, ini_option(s, "redirect_stderr"), "not a boolean");
 	write_stream(im, in, s, &v, "stdout", false);
 	write_stream(im, in, s, &v, "stderr", merged);

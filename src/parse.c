@@ -708,3 +708,13 @@ int parse_tcp_address(const char *host, const char *port, struct sockaddr_storag
 		 "or ::1)", host);
 	return -1;
 }
+
+bool words_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return *a == NULL && *b == NULL;
+}

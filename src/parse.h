@@ -39,6 +39,8 @@ int parse_rlimit_value(const char *text, unsigned long long *value);
  * is returned; on error returns -1 and sets *error to a static description. */
 int split_words(const char *text, char ***words, const char **error);
 void free_words(char **words);
+/* The same words in the same order (NULL is no list, unlike an empty one). */
+bool words_equal(char **a, char **b);
 /* True when A and B are both NULL or the same text. */
 bool same_text(const char *a, const char *b);
 /* Appends the NULL-terminated array EXTRA to *words (both malloc'd by split_words); frees EXTRA's

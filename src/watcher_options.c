@@ -908,7 +908,6 @@ static void listen_free(struct watcher_config *wc)
 /* Whether its stdin is the events: a change of that replaces the processes. */
 static bool listening_equal(const struct watcher_config *a, const struct watcher_config *b)
 { return (a->listen.events != 0) == (b->listen.events != 0); }
-static bool words_equal(char **a, char **b);
 /* The filter and the queue apply in place. */
 static bool listen_equal(const struct watcher_config *a, const struct watcher_config *b)
 {
@@ -940,16 +939,6 @@ static void listen_json(const struct watcher_config *wc, json_t *out)
 }
 
 /* --- hooks of the options the types do not cover --------------------------------------------- */
-
-static bool words_equal(char **a, char **b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	for (; *a && *b; a++, b++)
-		if (strcmp(*a, *b) != 0)
-			return false;
-	return *a == NULL && *b == NULL;
-}
 
 /* cmd and args: what counts is the argv they resolve to, not how it was written. */
 static bool argv_equal(const struct watcher_config *a, const struct watcher_config *b)
