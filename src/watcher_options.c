@@ -2071,7 +2071,9 @@ static void resolve_env_defaults(struct watcher_draft *d)
 	char buf[4096];
 
 	env_default(wc, "PATH", DEFAULT_CHILD_PATH);
-	if (d->uid_text && lookup_user(d->uid_text, &pw, buf, sizeof(buf)) == 0) {
+	/* copy_env: the daemon's environment as it is (as supervisord and Circus give it), not
+	 * an identity half of it and half of the uid's (HOME=/root beside USER=nobody) */
+	if (!wc->copy_env && d->uid_text && lookup_user(d->uid_text, &pw, buf, sizeof(buf)) == 0) {
 		env_default(wc, "HOME", pw.pw_dir);
 		env_default(wc, "USER", pw.pw_name);
 		env_default(wc, "LOGNAME", pw.pw_name);

@@ -24,6 +24,10 @@ watchers:
   copied:
     cmd: $C 3600
     copy_env: true
+  copiedas:
+    cmd: /bin/sleep 3609
+    copy_env: true
+    uid: nobody
 YAML
 start_daemon
 wait_count "$S" 3
@@ -58,6 +62,12 @@ for wid in 1 2 3; do
 done
 pid=$(children_matching "$C")
 proc_env "$pid" | grep -qx "CIRQUE_TEST_FROM_DAEMON=inherited-value" || fail "copy_env did not copy"
+# copy_env with a uid: the daemon's environment as it is, no identity half of each
+wait_count "/bin/sleep 3609" 1
+pid=$(children_matching "/bin/sleep 3609")
+env=$(proc_env "$pid")
+echo "$env" | grep -qE "^(USER|LOGNAME)=nobody$" && fail "copy_env with uid: USER/LOGNAME of the uid added: $env"
+[ "$(echo "$env" | grep "^HOME=")" = "$(env | grep "^HOME=")" ] || fail "copy_env did not keep HOME: $env"
 stop_daemon TERM
 [ "$DSTATUS" -eq 0 ] || fail "exit status $DSTATUS"
 
