@@ -34,6 +34,20 @@ void cmd_reloadconfig(struct arbiter *a, struct request *req, json_t *props, str
 	control_ok(req);
 }
 
+/* A configuration that does not load: every error, each "file:line:col: ...", in "errors". */
+static void reply_config_errors(struct request *req, struct config_errors *errors)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < errors->count; i++)
+		json_array_append_new(list, json_string(errors->lines[i]));
+	control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
+					 "reason", "the configuration has errors", "errno",
+					 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL), "tb",
+					 "errors", list));
+	config_errors_free(errors);
+}
+
 /* A reload applies WC to W only when the file's definition changed since it was last loaded,
  * and that changes something when WC differs from what runs (run-time changes included). */
 static bool reload_would_change(struct arbiter *a, struct watcher *w,
@@ -54,14 +68,7 @@ void cmd_reread(struct arbiter *a, struct request *req, json_t *props, struct wa
 	(void)props;
 	(void)w;
 	if (config_load(a->config_path, &config, &errors) < 0) {
-		json_t *list = json_array();
-		for (int i = 0; i < errors.count; i++)
-			json_array_append_new(list, json_string(errors.lines[i]));
-		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
-						 "reason", "the configuration has errors", "errno",
-						 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL),
-						 "tb", "errors", list));
-		config_errors_free(&errors);
+		reply_config_errors(req, &errors);
 		return;
 	}
 	changes = json_object();
@@ -125,14 +132,7 @@ void cmd_diff(struct arbiter *a, struct request *req, json_t *props, struct watc
 	}
 	if (config_load_string("FILE", json_string_value(text), json_string_length(text), &config,
 			       &errors) < 0) {
-		json_t *list = json_array();
-		for (int i = 0; i < errors.count; i++)
-			json_array_append_new(list, json_string(errors.lines[i]));
-		control_reply_raw(req, json_pack("{s:s, s:s, s:i, s:s, s:n, s:o}", "status", "error",
-						 "reason", "the configuration has errors", "errno",
-						 CONTROL_ECOMMAND, "code", reply_code_name(REPLY_EFAIL),
-						 "tb", "errors", list));
-		config_errors_free(&errors);
+		reply_config_errors(req, &errors);
 		return;
 	}
 	changes = json_object();
