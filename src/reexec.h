@@ -1,0 +1,30 @@
+/* reexec.h - upgrading cirqued in place (cirquectl reexec, SIGUSR2): the daemon's state is saved
+ * as JSON in a memfd, the descriptors it needs are kept open, and the binary on disk (perhaps a
+ * new version) is exec'd with the same pid, so the children stay its children. The new process
+ * reads the state back (cirqued --resume-fd) instead of starting anything.
+ *
+ * Each module saves its own part (json_t *X_save(void)) and reads it back (X_restore); a
+ * descriptor in a saved part is a plain integer, registered with reexec_keep_fd so that it
+ * survives the exec. Saving changes nothing: if the exec fails, the daemon goes on as before. */
+#ifndef CIRQUE_REEXEC_H
+#define CIRQUE_REEXEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* The format of the saved state. A binary reads its own version and the ones before it
+ * (cirqued --check-resume VERSION says whether it can). */
+#define REEXEC_STATE_VERSION 1
+
+/* While the state is being saved: FD must stay open across the exec (its close-on-exec flag is
+ * cleared just before it, and set back if the exec fails). */
+void reexec_keep_fd(int fd);
+/* The descriptors registered since the last reset, as a JSON array (the new process marks
+ * them close-on-exec again once it has read the state). */
+json_t *reexec_kept_fds(void);
+/* Forgets the list (before a save, and after a failed exec). */
+void reexec_keep_reset(void);
+/* Clears (KEEP) or sets back (!KEEP) the close-on-exec flag of every registered descriptor. */
+void reexec_keep_apply(bool keep);
+
+#endif
