@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "zwatch.h"
 #include "xmalloc.h"
+#include "zbind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -657,7 +658,7 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			goto fail;
 		}
 	}
-	if (zmq_bind(c->socket, endpoint) < 0) {
+	if (zbind(c->socket, endpoint) < 0) {
 		log_errorx("control: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		goto fail;
 	}
