@@ -672,6 +672,12 @@ fail:
 	return NULL;
 }
 
+void control_fail_all(struct control *c, enum reply_code code, const char *why)
+{
+	while (c && c->pending.next != &c->pending)
+		control_fail(c->pending.next, code, "%s", why);
+}
+
 void control_close(struct control *c)
 {
 	if (c == NULL)
