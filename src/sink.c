@@ -142,7 +142,10 @@ static int open_file(struct sink *s)
 		return -1;
 	}
 	s->size = (unsigned long long)f.st.st_size;
-	s->next_rotation = next_boundary(s->rotate, time(NULL));
+	/* The boundary after the file's last line, not after now: lines written before a boundary
+	 * that passed since (by this daemon before a re-exec or a restart) are rotated away at
+	 * the first new line, as they would have been without the gap. */
+	s->next_rotation = next_boundary(s->rotate, f.st.st_size > 0 ? f.st.st_mtime : time(NULL));
 	return 0;
 }
 

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BIG_EVENT 5000            /* over the pipe of a slot (4096): written in two parts */
@@ -61,9 +63,11 @@ static void daemon_up(bool with_gone)
 	char *yaml = xasprintf("watchers:\n"
 			       "  web: {cmd: /bin/true w, autostart: false, stderr: null,\n"
 			       "        stdout: {file: %s/web.log}}\n"
+			       "  hour: {cmd: /bin/true h, autostart: false, stderr: null,\n"
+			       "         stdout: {file: %s/hour.log, rotate: hourly, backup_count: 1}}\n"
 			       "  lst: {cmd: /bin/true l, listen_events: [spawn], autostart: false,\n"
 			       "        ready: {delay: 0.01}}\n"
-			       "%s", dir, with_gone ? gone : "");
+			       "%s", dir, dir, with_gone ? gone : "");
 
 	if (config_load_string("test", yaml, strlen(yaml), &config, &errors) < 0 ||
 	    arbiter_init(&arb, loop, config) < 0) {
@@ -144,6 +148,10 @@ static void remove_files(void)
 	snprintf(path, sizeof(path), "%s/web.log", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/gone.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/hour.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/hour.log.1", dir);
 	unlink(path);
 	rmdir(dir);
 }
@@ -332,6 +340,33 @@ TEST(new_process)
 	free(events);
 }
 
+/* A log file the old process wrote before an hour boundary that passed since (the gap of a
+ * re-exec or a restart): its first new line rotates it away, as it would have without the gap. */
+TEST(hourly_rotation_after_a_gap)
+{
+	char path[256];
+	int fd, child;
+	struct timespec times[2] = { { .tv_sec = time(NULL) - 7200 }, { .tv_sec = time(NULL) - 7200 } };
+
+	snprintf(path, sizeof(path), "%s/hour.log", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	CHECK(fd >= 0 && write(fd, "old\n", 4) == 4);
+	CHECK(futimens(fd, times) == 0);
+	close(fd);
+	child = attach("hour");
+	CHECK(write(child, "new\n", 4) == 4);
+	CHECK_EVENTUALLY((tail_is("hour", "new")));
+	sinks_flush();
+	char *text = file_text("hour.log");
+	CHECK_STR(text, "new\n");
+	free(text);
+	text = file_text("hour.log.1");
+	CHECK_STR(text, "old\n");
+	free(text);
+	close(child);
+	CHECK_EVENTUALLY((readers_left() == 0));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 7 && strcmp(argv[1], "--resume") == 0) {
@@ -345,6 +380,7 @@ int main(int argc, char **argv)
 		check_total = atoi(argv[6]);
 		CHECK(state != NULL);
 		RUN(new_process);
+		RUN(hourly_rotation_after_a_gap);
 		json_decref(state);
 		arbiter_free(&arb);
 		streams_shutdown();
