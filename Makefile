@@ -29,7 +29,7 @@ DAEMON_OBJS := src/main.o src/cgroup.o src/cgroup_limits.o src/launch.o src/fdli
                src/proc_info.o src/protocol.o src/reexec.o src/reexec_fds.o src/zbind.o src/zwatch.o src/curve.o src/zap.o src/stream.o src/sink.o src/notify.o src/ready.o src/safefs.o src/text.o src/xmalloc.o
 LIB_OBJS    := src/deps.o src/cgroup_limits.o src/yaml_node.o src/config_file.o src/config_daemon.o src/watcher_options.o src/config_hooks.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o src/safefs.o src/text.o src/prom.o src/xmalloc.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_reaper tests/unit/test_cgroup_limits tests/unit/test_config tests/unit/test_state tests/unit/test_safefs tests/unit/test_text tests/unit/test_prom tests/unit/test_deps \
-               tests/unit/test_watcher
+               tests/unit/test_watcher tests/unit/test_stream_state
 
 # Fuzz targets (tests/fuzz): replayed on their corpus by `make test` (built like everything
 # else), fuzzed with libFuzzer by `make fuzz` (clang). The control target runs the whole daemon
@@ -83,7 +83,7 @@ tests/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) src/.flags
 tests/unit/test_reaper: tests/unit/test_reaper.c tests/unit/check.h src/reaper.o src/fdlimit.o src/accept_guard.o src/.flags
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< src/reaper.o src/fdlimit.o src/accept_guard.o $(LDLIBS)
 
-tests/unit/test_watcher: tests/unit/test_watcher.c tests/unit/check.h $(CONTROL_FUZZ_OBJS) src/.flags
+tests/unit/test_watcher tests/unit/test_stream_state: tests/unit/%: tests/unit/%.c tests/unit/check.h $(CONTROL_FUZZ_OBJS) src/.flags
 	$(CC) $(CFLAGS) -Isrc -Itests/fuzz $(LDFLAGS) -o $@ $< $(CONTROL_FUZZ_OBJS) $(LDLIBS)
 
 tests/fuzz/%.o: tests/fuzz/%.c src/.flags

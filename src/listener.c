@@ -4,11 +4,13 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "reexec.h"
 #include "watcher.h"
 #include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -179,9 +181,24 @@ static void slot_push(struct listener_slot *s, const char *line, size_t len)
 
 /* --- slots ------------------------------------------------------------------------------------ */
 
+/* Slot WID of L, on the pipe READ_FD -> WRITE_FD (taken). */
+static struct listener_slot *slot_make(struct listener *l, int wid, int read_fd, int write_fd)
+{
+	struct listener_slot *s = xcalloc(1, sizeof(*s));
+
+	s->owner = l;
+	s->wid = wid;
+	s->read_fd = read_fd;
+	s->write_fd = write_fd;
+	ev_io_init(&s->writable, on_writable, s->write_fd, EV_WRITE);
+	s->writable.data = s;
+	ev_timer_init(&s->burst_timer, on_burst_timer, DROPS_TOLD_AFTER, 0.);
+	s->burst_timer.data = s;
+	return s;
+}
+
 static struct listener_slot *slot_new(struct listener *l, int wid)
 {
-	struct listener_slot *s;
 	int fds[2];
 
 	if (pipe2(fds, O_CLOEXEC) < 0 || fd_keep_pair(fds) < 0) {
@@ -198,16 +215,7 @@ static struct listener_slot *slot_new(struct listener *l, int wid)
 		return NULL;
 	}
 	(void)fcntl(fds[1], F_SETPIPE_SZ, PIPE_BYTES);  /* at worst, the default size */
-	s = xcalloc(1, sizeof(*s));
-	s->owner = l;
-	s->wid = wid;
-	s->read_fd = fds[0];
-	s->write_fd = fds[1];
-	ev_io_init(&s->writable, on_writable, s->write_fd, EV_WRITE);
-	s->writable.data = s;
-	ev_timer_init(&s->burst_timer, on_burst_timer, DROPS_TOLD_AFTER, 0.);
-	s->burst_timer.data = s;
-	return s;
+	return slot_make(l, wid, fds[0], fds[1]);
 }
 
 static void slot_free(struct listener_slot *s)
@@ -234,23 +242,38 @@ static void free_slots(struct listener *l)
 	l->nslots = 0;
 }
 
-int listener_stdin(struct watcher *w, int wid, int fallback)
+/* W's listener, made if need be. */
+static struct listener *listener_of(struct watcher *w)
 {
 	struct listener *l = find_listener(w);
 
-	if (w->config->listen.events == 0 || wid < 1)
-		return fallback;
 	if (l == NULL) {
 		l = xcalloc(1, sizeof(*l));
 		l->watcher = w;
 		l->next = listeners;
 		listeners = l;
 	}
+	return l;
+}
+
+/* Room in L for slot WID (>= 1). */
+static void slots_grow(struct listener *l, int wid)
+{
 	if (wid > l->nslots) {
 		l->slots = xreallocarray(l->slots, (size_t)wid, sizeof(*l->slots));
 		memset(l->slots + l->nslots, 0, (size_t)(wid - l->nslots) * sizeof(*l->slots));
 		l->nslots = wid;
 	}
+}
+
+int listener_stdin(struct watcher *w, int wid, int fallback)
+{
+	struct listener *l;
+
+	if (w->config->listen.events == 0 || wid < 1)
+		return fallback;
+	l = listener_of(w);
+	slots_grow(l, wid);
 	if (l->slots[wid - 1] == NULL)
 		l->slots[wid - 1] = slot_new(l, wid);
 	return l->slots[wid - 1] ? l->slots[wid - 1]->read_fd : fallback;
@@ -360,4 +383,147 @@ void listeners_hear(const char *topic, const char *watcher, const char *event,
 				slot_push(l->slots[i], line, len);
 	}
 	free(line);
+}
+
+/* --- re-exec (reexec.h) ----------------------------------------------------------------------- */
+
+static json_t *slot_save(const struct listener_slot *s)
+{
+	json_t *lines = json_array();
+
+	for (const struct pending *p = s->head; p; p = p->next)
+		json_array_append_new(lines, json_stringn(p->text, p->len));  /* JSON: UTF-8 */
+	reexec_keep_fd(s->read_fd);
+	reexec_keep_fd(s->write_fd);
+	return json_pack("{s:i, s:i, s:i, s:o, s:I, s:I}", "wid", s->wid, "read_fd", s->read_fd,
+			 "write_fd", s->write_fd, "queue", lines, "offset", (json_int_t)s->offset,
+			 "burst", (json_int_t)s->burst);
+}
+
+json_t *listeners_save(void)
+{
+	json_t *list = json_array();
+
+	for (const struct listener *l = listeners; l; l = l->next) {
+		/* A removed watcher's slots close at the next event (prune), and its name may be
+		 * another watcher's already. */
+		if (l->watcher->removing || l->watcher->dead)
+			continue;
+		json_t *slots = json_array();
+		for (int i = 0; i < l->nslots; i++)
+			if (l->slots[i])
+				json_array_append_new(slots, slot_save(l->slots[i]));
+		json_array_append_new(list, json_pack("{s:s, s:I, s:o}", "watcher", l->watcher->name,
+						      "dropped", (json_int_t)l->dropped,
+						      "slots", slots));
+	}
+	return list;
+}
+
+/* The saved slot J's queue into S (its lines in order, the head's written bytes skipped). */
+static void slot_queue_restore(struct listener_slot *s, const json_t *j)
+{
+	const json_t *line;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "queue"), i, line) {
+		size_t len = json_string_length(line);
+		struct pending *p;
+		if (!json_is_string(line) || len == 0)
+			continue;
+		p = xmalloc(sizeof(*p) + len);
+		p->next = NULL;
+		p->len = len;
+		memcpy(p->text, json_string_value(line), len);
+		if (s->tail)
+			s->tail->next = p;
+		else
+			s->head = p;
+		s->tail = p;
+		s->nqueued++;
+	}
+	json_int_t offset = json_integer_value(json_object_get(j, "offset"));
+	if (s->head && offset > 0 && (size_t)offset < s->head->len)
+		s->offset = (size_t)offset;
+}
+
+/* Closes the saved descriptors of a slot that cannot be restored (else nobody would). */
+static void slot_discard(int read_fd, int write_fd)
+{
+	if (read_fd > 2)
+		close(read_fd);
+	if (write_fd > 2)
+		close(write_fd);
+}
+
+static int slot_restore(struct listener *l, const json_t *j)
+{
+	json_int_t wid = json_integer_value(json_object_get(j, "wid"));
+	const json_t *rfd = json_object_get(j, "read_fd"), *wfd = json_object_get(j, "write_fd");
+	int read_fd = json_is_integer(rfd) ? (int)json_integer_value(rfd) : -1;
+	int write_fd = json_is_integer(wfd) ? (int)json_integer_value(wfd) : -1;
+	struct listener_slot *s;
+
+	if (wid < 1 || wid > 1 << 20 || read_fd < 0 || write_fd < 0 ||
+	    fcntl(read_fd, F_GETFD) < 0 || fcntl(write_fd, F_GETFD) < 0) {
+		slot_discard(read_fd, write_fd);
+		return -1;
+	}
+	slots_grow(l, (int)wid);
+	if (l->slots[wid - 1]) {  /* made already (a spawn before the restore?): that one stays */
+		if (l->slots[wid - 1]->read_fd != read_fd)
+			slot_discard(read_fd, write_fd);
+		return -1;
+	}
+	s = l->slots[wid - 1] = slot_make(l, (int)wid, read_fd, write_fd);
+	slot_queue_restore(s, j);
+	s->burst = (unsigned long long)json_integer_value(json_object_get(j, "burst"));
+	if (s->burst) {
+		ev_timer_set(&s->burst_timer, DROPS_TOLD_AFTER, 0.);
+		ev_timer_start(l->watcher->loop, &s->burst_timer);
+	}
+	if (s->head)  /* the pipe was full: written as it has room */
+		ev_io_start(l->watcher->loop, &s->writable);
+	return 0;
+}
+
+/* The slots of a listener whose watcher is gone: their pipes are closed. */
+static int slots_discard(const json_t *slots)
+{
+	const json_t *j;
+	size_t i;
+
+	json_array_foreach(slots, i, j) {
+		const json_t *rfd = json_object_get(j, "read_fd"), *wfd = json_object_get(j, "write_fd");
+		slot_discard(json_is_integer(rfd) ? (int)json_integer_value(rfd) : -1,
+			     json_is_integer(wfd) ? (int)json_integer_value(wfd) : -1);
+	}
+	return (int)json_array_size(slots);
+}
+
+int listeners_restore(const json_t *saved, struct watcher *(*find)(const char *name, void *arg),
+		      void *arg)
+{
+	const json_t *j, *slot;
+	size_t i, k;
+	int bad = 0;
+
+	json_array_foreach(saved, i, j) {
+		const char *name = json_string_value(json_object_get(j, "watcher"));
+		const json_t *slots = json_object_get(j, "slots");
+		struct watcher *w = name ? find(name, arg) : NULL;
+		if (w == NULL) {
+			bad += slots_discard(slots);
+			continue;
+		}
+		struct listener *l = listener_of(w);
+		l->dropped += (unsigned long long)json_integer_value(json_object_get(j, "dropped"));
+		json_array_foreach(slots, k, slot)
+			if (slot_restore(l, slot) < 0)
+				bad++;
+	}
+	if (bad)
+		log_warnx("re-exec: %d saved event listener pipe%s could not be restored", bad,
+			  bad == 1 ? "" : "s");
+	return bad ? -1 : 0;
 }

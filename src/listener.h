@@ -31,4 +31,15 @@ void listener_forget(struct watcher *w);
 /* Lines W's slots dropped since it listens (metrics). */
 unsigned long long listener_dropped(const struct watcher *w);
 
+/* Re-exec (reexec.h): every listener (by its watcher's name) and slot, its pipe's two ends
+ * (kept with reexec_keep_fd), its queue and what of its head is written, the drops counted.
+ * Changes nothing. */
+json_t *listeners_save(void);
+/* In the new process, once the watchers exist: the listeners of SAVED again, each of their
+ * watcher FIND(name, ARG) (NULL: gone, the slots' pipes are closed), a slot whose queue is not
+ * empty writing as its pipe has room. Returns 0, or -1 when some slot could not be restored
+ * (logged; the rest is). */
+int listeners_restore(const json_t *saved, struct watcher *(*find)(const char *name, void *arg),
+		      void *arg);
+
 #endif

@@ -31,6 +31,7 @@
 #define BUSY_RETRY 0.02               /* a syslog daemon that is behind is tried again this soon */
 #define SHUTDOWN_PATIENCE 2.0         /* at exit, how long a syslog daemon that is behind waits */
 #define SYSLOG_LINE_MAX 8192          /* a datagram too large for the socket is cut to this */
+#define FLUSH_PATIENCE 5.0            /* sinks_flush waits this long at most */
 
 struct chunk {
 	struct chunk *next;
@@ -82,6 +83,8 @@ struct sink {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t served = PTHREAD_COND_INITIALIZER;  /* the writer is done with a sink */
+static bool serving;                  /* the writer holds a queue it took (lock released) */
 static struct sink *registry;
 static pthread_t writer;
 static bool writer_running, stopping;
@@ -139,7 +142,10 @@ static int open_file(struct sink *s)
 		return -1;
 	}
 	s->size = (unsigned long long)f.st.st_size;
-	s->next_rotation = next_boundary(s->rotate, time(NULL));
+	/* The boundary after the file's last line, not after now: lines written before a boundary
+	 * that passed since (by this daemon before a re-exec or a restart) are rotated away at
+	 * the first new line, as they would have been without the gap. */
+	s->next_rotation = next_boundary(s->rotate, f.st.st_size > 0 ? f.st.st_mtime : time(NULL));
 	return 0;
 }
 
@@ -590,7 +596,10 @@ static void *writer_main(void *arg)
 		double wake_at, now = now_seconds();
 		struct sink *s = next_work(now, &wake_at, &any_busy);
 		if (s) {
+			serving = true;
 			resume = serve(s);
+			serving = false;
+			pthread_cond_broadcast(&served);
 			if (resume) {
 				pthread_mutex_unlock(&lock);
 				ev_async_send(resume_loop, &resume_async);
@@ -692,6 +701,57 @@ void sinks_shutdown(void)
 	if (syslog_fd >= 0)
 		close(syslog_fd);
 	syslog_fd = -1;
+}
+
+/* Bytes still to write (queued or being written), and one sink that holds some. With the
+ * lock held. */
+static size_t unwritten(const struct sink **which)
+{
+	size_t total = 0;
+
+	*which = NULL;
+	for (const struct sink *s = registry; s; s = s->next) {
+		size_t n = 0;
+		for (const struct chunk *c = s->head; c; c = c->next)
+			n += c->len;
+		if (n > 0 || s->truncate)
+			*which = s;
+		total += n;
+	}
+	return total;
+}
+
+void sinks_flush(void)
+{
+	const struct sink *late;
+	size_t left;
+	double deadline = now_seconds() + FLUSH_PATIENCE;
+
+	if (!writer_running)
+		return;
+	pthread_mutex_lock(&lock);
+	/* A sink waiting to retry is tried now (a syslog daemon that was behind may keep up). */
+	for (struct sink *s = registry; s; s = s->next)
+		if (s->failing || s->busy)
+			s->retry_at = 0;
+	pthread_cond_signal(&wake);
+	while (((left = unwritten(&late)) > 0 || late || serving) && now_seconds() < deadline) {
+		struct timespec until = { .tv_sec = (time_t)deadline };
+		until.tv_nsec = (long)((deadline - (double)until.tv_sec) * 1e9);
+		pthread_cond_timedwait(&served, &lock, &until);
+	}
+	char *label = late ? xstrdup(late->type == SINK_SYSLOG ? late->tag : late->label) : NULL;
+	bool busy = serving;
+	pthread_mutex_unlock(&lock);
+	if (label || busy) {
+		/* Straight to the log's output: a line queued now would be written after the exec. */
+		log_set_writer(NULL);
+		log_warnx("output still unwritten after %.0f s: %zu bytes (%s is failing or behind); "
+			  "lost if the daemon re-executes now", FLUSH_PATIENCE, left,
+			  label ? label : "a sink");
+		log_set_writer(log_through_sink);
+	}
+	free(label);
 }
 
 void sinks_reopen_all(void)

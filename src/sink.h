@@ -22,6 +22,11 @@ struct sink;
 int sinks_init(struct ev_loop *loop, void (*resume)(void *arg), void *arg);
 /* Writes everything still queued (blocking: only at exit), stops the thread, frees all sinks. */
 void sinks_shutdown(void);
+/* Blocks until the writer thread has written everything queued so far to every sink, for at
+ * most 5 s (a sink that fails or is behind: what it still holds is logged as given up). The
+ * thread and the sinks go on as before: for a re-exec, whose new process would not have the
+ * queues (reexec.h). Lines logged after it may be written by the writer thread only later. */
+void sinks_flush(void);
 /* Reopens every log file (SIGUSR1, after an external logrotate). */
 void sinks_reopen_all(void);
 

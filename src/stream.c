@@ -5,6 +5,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
+#include "reexec.h"
 #include "safefs.h"
 #include "sink.h"
 #include "text.h"
@@ -520,6 +521,28 @@ static struct sink *sink_for(const struct watcher_config *config, int wid, int w
 	return s;
 }
 
+/* The output settings of R, as streams_attach derives them from CONFIG; NULL CONFIG (its
+ * watcher is gone while its pipe drains): no sink, the lines go to tail only. */
+static void reader_configure(struct reader *r, const struct watcher_config *config)
+{
+	const struct stream_config *sc = config ? &config->streams[r->which] : NULL;
+
+	r->sink = config ? sink_for(config, r->wid, r->which) : NULL;
+	r->prefix = sc && sc->kind == STREAM_INHERIT;
+	r->time_format = sc && sc->time_format ? xstrdup(sc->time_format) : NULL;
+}
+
+static void reader_link(struct reader *r)
+{
+	ev_io_init(&r->io, on_readable, r->fd, EV_READ);
+	r->io.data = r;
+	r->next = &readers;
+	r->prev = readers.prev;
+	readers.prev->next = r;
+	readers.prev = r;
+	nreaders++;
+}
+
 void streams_attach(const struct watcher_config *config, int wid, struct stream_pipes *p)
 {
 	for (int i = 0; i < 2; i++) {
@@ -532,19 +555,10 @@ void streams_attach(const struct watcher_config *config, int wid, struct stream_
 		r->which = i;
 		r->fd = p->read_fd[i];
 		p->read_fd[i] = -1;
-		r->sink = sink_for(config, wid, i);
-		r->prefix = config->streams[i].kind == STREAM_INHERIT;
-		if (config->streams[i].time_format)
-			r->time_format = xstrdup(config->streams[i].time_format);
+		reader_configure(r, config);
 		r->ring = ring_for(config->name, i);
-		ev_io_init(&r->io, on_readable, r->fd, EV_READ);
-		r->io.data = r;
+		reader_link(r);
 		ev_io_start(loop, &r->io);
-		r->next = &readers;
-		r->prev = readers.prev;
-		readers.prev->next = r;
-		readers.prev = r;
-		nreaders++;
 	}
 }
 
@@ -607,4 +621,164 @@ void streams_reopen(void)
 	if (log_reopen(why) < 0)
 		log_msg(LL_ERROR, "cannot reopen the daemon's log file: %s; it stays where it was",
 			why);
+}
+
+/* --- re-exec (reexec.h) ----------------------------------------------------------------------- */
+
+/* LEN bytes as a base64 JSON string ("" when there are none). */
+static json_t *json_bytes(const char *data, size_t len)
+{
+	char *encoded = base64_encode(data ? data : "", data ? len : 0);
+	json_t *j = json_string(encoded ? encoded : "");
+
+	free(encoded);
+	return j;
+}
+
+/* The bytes of the base64 string KEY of OBJ (a new buffer, *LEN bytes); NULL if absent or not
+ * base64. */
+static char *bytes_of(const json_t *obj, const char *key, size_t *len)
+{
+	const char *text = json_string_value(json_object_get(obj, key));
+
+	*len = 0;
+	return text ? base64_decode(text, len) : NULL;
+}
+
+static json_t *ring_save(const struct tail_ring *r)
+{
+	json_t *j = json_pack("{s:s, s:i, s:I, s:b, s:I}", "name", r->name, "which", r->which,
+			      "head", (json_int_t)r->head, "wrapped", r->wrapped,
+			      "lines", (json_int_t)r->lines);
+
+	if (j && r->data)  /* the ring as it is: head and wrapped say where it starts */
+		json_object_set_new(j, "data", json_bytes(r->data, TAIL_BYTES));
+	return j;
+}
+
+static json_t *reader_save(const struct reader *r)
+{
+	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:b}", "name", r->name, "wid", r->wid,
+			      "which", r->which, "fd", r->fd, "active", ev_is_active(&r->io));
+
+	if (j == NULL)
+		return NULL;
+	json_object_set_new(j, "partial", json_bytes(r->partial, r->partial_len));
+	json_object_set_new(j, "pending", json_bytes(r->pending, r->pending_len));
+	reexec_keep_fd(r->fd);
+	return j;
+}
+
+json_t *streams_save(void)
+{
+	json_t *list = json_array(), *ring_list = json_array();
+
+	for (const struct reader *r = readers.next; r != &readers; r = r->next)
+		json_array_append_new(list, reader_save(r));
+	for (const struct tail_ring *r = rings; r; r = r->next)
+		json_array_append_new(ring_list, ring_save(r));
+	return json_pack("{s:o, s:o}", "readers", list, "rings", ring_list);
+}
+
+static int ring_restore(const json_t *j)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	json_int_t which = json_integer_value(json_object_get(j, "which"));
+	json_int_t head = json_integer_value(json_object_get(j, "head"));
+	const json_t *data = json_object_get(j, "data");
+	struct tail_ring *r;
+	char *bytes = NULL;
+	size_t len = 0;
+
+	if (name == NULL || which < 0 || which > 1 || head < 0 || head >= TAIL_BYTES)
+		return -1;
+	if (data && ((bytes = bytes_of(j, "data", &len)) == NULL || len != TAIL_BYTES)) {
+		free(bytes);
+		return -1;
+	}
+	r = ring_for(name, (int)which);
+	free(r->data);
+	r->data = bytes;  /* NULL: nothing captured yet */
+	r->head = bytes ? (size_t)head : 0;
+	r->wrapped = bytes && json_is_true(json_object_get(j, "wrapped"));
+	r->lines = (unsigned long long)json_integer_value(json_object_get(j, "lines"));
+	return 0;
+}
+
+/* Whether the saved reader J is sound: a name, a stream, and a descriptor that is open. */
+static bool reader_valid(const json_t *j, const char **name, int *which, int *fd)
+{
+	*name = json_string_value(json_object_get(j, "name"));
+	*which = (int)json_integer_value(json_object_get(j, "which"));
+	*fd = json_is_integer(json_object_get(j, "fd")) ?
+		      (int)json_integer_value(json_object_get(j, "fd")) : -1;
+	return *name && (*which == 0 || *which == 1) && *fd >= 0 && fcntl(*fd, F_GETFD) >= 0;
+}
+
+static int reader_restore(const json_t *j,
+			  const struct watcher_config *(*config_of)(const char *name, void *arg),
+			  void *arg)
+{
+	const char *name;
+	int which, fd;
+	size_t partial_len, pending_len;
+	char *partial, *pending;
+
+	if (!reader_valid(j, &name, &which, &fd))
+		return -1;
+	partial = bytes_of(j, "partial", &partial_len);
+	pending = bytes_of(j, "pending", &pending_len);
+	if (partial == NULL || pending == NULL || partial_len > LINE_LIMIT) {
+		free(partial);
+		free(pending);
+		return -1;
+	}
+	struct reader *r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(name);
+	r->wid = (int)json_integer_value(json_object_get(j, "wid"));
+	r->which = which;
+	r->fd = fd;
+	r->ring = ring_for(name, which);
+	reader_configure(r, config_of(name, arg));
+	if (partial_len) {
+		partial_reserve(r, partial_len);
+		memcpy(r->partial, partial, partial_len);
+		r->partial_len = partial_len;
+	}
+	free(partial);
+	pending_add(r, pending, pending_len);
+	free(pending);
+	reader_link(r);
+	/* Paused or not before, it reads again once the lines its sink refused are queued (if
+	 * they are refused again, the sink resumes it when it has room, as ever). */
+	if (flush_pending(r))
+		ev_io_start(loop, &r->io);
+	return 0;
+}
+
+int streams_restore(const json_t *saved,
+		    const struct watcher_config *(*config_of)(const char *name, void *arg),
+		    void *arg)
+{
+	const json_t *j;
+	size_t i;
+	int bad = 0;
+
+	/* The rings first: readers find theirs by name. */
+	json_array_foreach(json_object_get(saved, "rings"), i, j)
+		if (ring_restore(j) < 0)
+			bad++;
+	json_array_foreach(json_object_get(saved, "readers"), i, j) {
+		if (reader_restore(j, config_of, arg) < 0) {
+			/* Its pipe (if it is one) would never be read: the child would block. */
+			json_int_t fd = json_integer_value(json_object_get(j, "fd"));
+			if (json_is_integer(json_object_get(j, "fd")) && fd > 2)
+				close((int)fd);
+			bad++;
+		}
+	}
+	if (bad)
+		log_warnx("re-exec: %d saved output stream%s could not be restored", bad,
+			  bad == 1 ? "" : "s");
+	return bad ? -1 : 0;
 }

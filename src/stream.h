@@ -59,4 +59,16 @@ json_t *streams_line_counts(void);
  * Returns the paths (a JSON array; empty when it writes no file). */
 json_t *streams_clear(const struct watcher_config *config, int numprocesses);
 
+/* Re-exec (reexec.h): every reader (its pipe, kept with reexec_keep_fd; the partial line it
+ * holds; the lines its sink refused so far) and every tail ring, as JSON. Changes nothing. */
+json_t *streams_save(void);
+/* In the new process, after streams_init: the readers and rings of SAVED again, each reader
+ * reading its pipe (once the lines its sink had refused are queued again), its output set up
+ * from CONFIG_OF(its watcher's name, ARG) as streams_attach does, or, when that is NULL (the
+ * watcher went while its pipe drained), no sink: its lines go to tail only. Returns 0, or -1
+ * when some part could not be restored (logged; the rest is). */
+int streams_restore(const json_t *saved,
+		    const struct watcher_config *(*config_of)(const char *name, void *arg),
+		    void *arg);
+
 #endif
