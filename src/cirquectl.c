@@ -342,8 +342,11 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 				 * (reexec): one without an answer was never read, and goes again
 				 * to the new image once the connection is back. */
 				if (strcmp(command, "quit") != 0 && resends++ < 3 &&
-				    send_connected(c, text, deadline - now(), why, rc) == 0)
+				    send_connected(c, text, deadline - now(), why, rc) == 0) {
+					if (getenv("CIRQUECTL_DEBUG"))
+						fprintf(stderr, "resent %s\n", text);
 					continue;
+				}
 				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
 					 "waiting for the %s (cirqued stopped or restarted?)", words);
 				*why = no_answer;
@@ -1960,9 +1963,11 @@ static int ctl_reexec(struct client *c, int argc, char **argv)
 		json_object_set_new(status, "seconds", json_real(now() - began));
 		print_json(status);
 	} else if (rc == EXIT_OK) {
-		printf("cirqued re-executed %s (generation %ld) in %.0f ms: every process kept\n",
+		printf("cirqued re-executed %s (generation %ld): every process kept; the exec took "
+		       "%.0f ms, the control socket was unanswered for %.0f ms\n",
 		       shown(json_string_value(json_object_get(reply, "binary"))), generation,
-		       (now() - began) * 1000);
+		       json_number_value(json_object_get(status, "last_ms")),
+		       json_number_value(json_object_get(status, "last_unanswered_ms")));
 	} else {
 		fprintf(stderr, "cirquectl: cirqued did not answer after its re-exec (see its log)\n");
 	}

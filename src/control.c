@@ -400,6 +400,98 @@ static char *fallback_reply(const struct request *req)
 	return body;
 }
 
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- replies kept across a re-exec ----------------------------------------------------------- */
+
+/* A client whose connection closes before its reply arrives sends the request again (cirquectl
+ * does; the reply may be lost with the connection even once sent). While a re-exec is under
+ * way the replies are recorded by request id, and the new image answers such a repeat with the
+ * recorded reply instead of running the request twice. */
+#define REPLAY_MAX_BYTES (4 * 1024 * 1024)
+#define REPLAY_SECONDS 30.0
+
+static bool recording;
+static json_t *recorded;              /* {id text: body} while recording */
+static size_t recorded_bytes;
+static json_t *replays;               /* the previous image's, in the new one */
+static double replays_until;
+
+static void record_reply(const struct request *req, const char *body)
+{
+	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
+	size_t len = strlen(body);
+
+	if (id && recording) {
+		if (recorded == NULL)
+			recorded = json_object();
+		/* Too big to keep: the repeat is told so rather than run twice. */
+		bool keep = recorded_bytes + len <= REPLAY_MAX_BYTES;
+		json_object_set_new(recorded, id, keep ? json_string(body) : json_null());
+		recorded_bytes += keep ? len : 0;
+	}
+	free(id);
+}
+
+void control_record_replies(bool on)
+{
+	recording = on;
+	if (!on) {
+		json_decref(recorded);
+		recorded = NULL;
+		recorded_bytes = 0;
+	}
+}
+
+json_t *control_recorded_replies(void)
+{
+	json_t *all = recorded ? recorded : json_object();
+
+	recorded = NULL;
+	recorded_bytes = 0;
+	recording = false;
+	return all;
+}
+
+void control_expect_repeats(const json_t *saved)
+{
+	json_decref(replays);
+	replays = json_object_size(saved) ? json_deep_copy(saved) : NULL;
+	replays_until = monotonic_seconds() + REPLAY_SECONDS;
+}
+
+/* REQ repeats one answered before the re-exec: answered with that reply. */
+static bool replayed(struct request *req)
+{
+	if (replays == NULL || req->id == NULL)
+		return false;
+	if (monotonic_seconds() > replays_until) {
+		json_decref(replays);
+		replays = NULL;
+		return false;
+	}
+	char *id = json_dumps(req->id, JSON_ENCODE_ANY);
+	json_t *body = id ? json_object_get(replays, id) : NULL;
+	free(id);
+	if (body == NULL)
+		return false;
+	if (json_is_string(body)) {
+		deliver(req->control, req, xstrdup(json_string_value(body)));
+		request_free(req);
+	} else {
+		control_fail(req, REPLY_EFAIL, "this request was carried out before cirqued "
+			     "re-executed, and its reply was too large to keep: see the result with "
+			     "status");
+	}
+	return true;
+}
+
 static void send_reply(struct request *req, json_t *reply)
 {
 	char *body = NULL;
@@ -419,16 +511,11 @@ static void send_reply(struct request *req, json_t *reply)
 			   "string that is not UTF-8): sending an error instead", who);
 		body = fallback_reply(req);
 	}
+	if (recording)
+		record_reply(req, body);
 	deliver(req->control, req, body);
 }
 
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void finish(struct request *req, json_t *reply)
 {
@@ -599,6 +686,10 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 		req->id = json_incref(id);
 	const char *type = json_string_value(json_object_get(message, "msg_type"));
 	req->cast = type && strcmp(type, "cast") == 0;
+	if (replayed(req)) {
+		json_decref(message);
+		return;
+	}
 	if (c->npending > CONTROL_MAX_PENDING) {
 		json_decref(message);
 		control_error(req, CONTROL_ECOMMAND, "too many requests in progress (%d)", c->npending);

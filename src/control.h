@@ -85,6 +85,14 @@ enum {
 	CONTROL_EBADDATA = 6,
 };
 
+/* A re-exec (reexec.h): from ON, every reply sent is recorded by request id; the recorded
+ * ones are taken (a JSON object, id -> reply) for the new image, which answers a repeat of any
+ * of them (a client whose connection closed first sends it again) with its reply for
+ * REPLAY_SECONDS, instead of running it twice. */
+void control_record_replies(bool on);
+json_t *control_recorded_replies(void);
+void control_expect_repeats(const json_t *recorded);
+
 /* The ROUTER itself, to monitor its connections (connlimit.h); nothing else may use it. */
 void *control_socket(struct control *c);
 

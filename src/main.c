@@ -692,25 +692,20 @@ static struct watcher *watcher_of_name(const char *name, void *arg)
 }
 
 /* The processes, pipes and listeners of STATE taken up again; how long it took is logged. */
-static void resume(struct arbiter *a, json_t *state)
+static void resume(struct arbiter *a, json_t *state, double control_open)
 {
-	struct timespec now;
-
 	arbiter_restore(a, json_object_get(state, "arbiter"));
 	if (streams_restore(json_object_get(state, "streams"), config_of_name, a) < 0 ||
 	    listeners_restore(json_object_get(state, "listeners"), watcher_of_name, a) < 0)
 		log_errorx("resume: some output pipes or listeners could not be taken up again");
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double began = json_number_value(json_object_get(state, "exec_started"));
 	int processes = 0;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		processes += w->nprocesses;
-	log_info("resumed from cirqued %s (generation %d): %d watchers, %d processes, in %.0f ms",
-		 json_string_value(json_object_get(state, "from")) ?: "?",
+	log_info("resumed generation %d: %d watchers, %d processes",
 		 (int)json_integer_value(json_object_get(state, "generation")) + 1,
 		 (int)json_array_size(json_object_get(json_object_get(state, "arbiter"),
-						      "watchers")), processes,
-		 ((double)now.tv_sec + (double)now.tv_nsec / 1e9 - began) * 1000);
+						      "watchers")), processes);
+	reexec_resumed(state, control_open);
 }
 
 int main(int argc, char **argv)
@@ -792,6 +787,7 @@ int main(int argc, char **argv)
 			zbind_inherit(endpoint, (int)json_integer_value(fd));
 	}
 	open_control_plane(&arbiter, control, pubsub);
+	double control_open = reexec_clock();
 	if (streams_init(loop, arbiter.events) < 0)
 		fatalx("cannot start the log writer thread: %s", strerror(errno));
 	notify_start_watchdog(loop);
@@ -801,7 +797,7 @@ int main(int argc, char **argv)
 		    close_control_plane_for_exec, reopen_control_plane);
 	free(binary);
 	if (state) {
-		resume(&arbiter, state);
+		resume(&arbiter, state, control_open);
 		json_decref(state);
 		notify_send("READY=1\nSTATUS=resumed");
 	} else {

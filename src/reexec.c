@@ -66,9 +66,19 @@ static struct {
 	ev_timer timer;               /* the check's timeout, then the quiet poll */
 	ev_tstamp quiet_since;
 	char last_result[300];        /* of the last one, for status */
+	double last_ms, last_unanswered_ms;  /* the last exec: from the request's turn to the
+					      * state taken up, and the control socket's gap */
 } rx = { .check_fd = -1 };
 
 static void finish(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static double monotonic_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void finish(bool ok, const char *fmt, ...)
 {
@@ -79,6 +89,7 @@ static void finish(bool ok, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	ev_timer_stop(rx.a->loop, &rx.timer);
+	control_record_replies(false);
 	if (ok)
 		log_info("re-exec: %s", why);
 	else
@@ -204,8 +215,11 @@ static void do_exec(void)
 	json_object_set_new(state, "endpoints", json_deep_copy(endpoints));
 	json_object_set_new(state, "exec_started", json_real((double)t0.tv_sec +
 							   (double)t0.tv_nsec / 1e9));
+	(void)t0;
 	notify_send("RELOADING=1\nSTATUS=re-executing %s", rx.binary);
+	json_object_set_new(state, "plane_closed", json_real(monotonic_now()));
 	rx.close_plane(rx.a);
+	json_object_set_new(state, "replies", control_recorded_replies());
 	sinks_flush();
 	fd = state_fd(state);
 	json_decref(state);
@@ -402,6 +416,8 @@ void reexec_begin(struct request *req, bool check_only)
 	}
 	rx.busy = true;
 	rx.req = req;
+	if (!check_only)
+		control_record_replies(true);
 	rx.check_only = check_only;
 	log_info("re-exec%s of %s asked for (%s)", check_only ? " check" : "", rx.binary,
 		 req ? "reexec command" : "SIGUSR2");
@@ -418,8 +434,29 @@ static void on_sigusr2(struct ev_loop *loop, ev_signal *sig, int revents)
 
 json_t *reexec_status(void)
 {
-	return json_pack("{s:i, s:s?, s:b, s:s}", "generation", (int)rx.generation, "binary",
-			 rx.binary, "busy", rx.busy, "last_result", rx.last_result);
+	return json_pack("{s:i, s:s?, s:b, s:s, s:f, s:f}", "generation", (int)rx.generation,
+			 "binary", rx.binary, "busy", rx.busy, "last_result", rx.last_result,
+			 "last_ms", rx.last_ms, "last_unanswered_ms", rx.last_unanswered_ms);
+}
+
+void reexec_resumed(const json_t *state, double control_open)
+{
+	control_expect_repeats(json_object_get(state, "replies"));
+	double began = json_number_value(json_object_get(state, "exec_started"));
+	double closed = json_number_value(json_object_get(state, "plane_closed"));
+
+	rx.last_ms = (monotonic_now() - began) * 1000;
+	rx.last_unanswered_ms = (control_open - closed) * 1000;
+	snprintf(rx.last_result, sizeof(rx.last_result), "resumed from cirqued %s in %.0f ms, the "
+		 "control socket unanswered for %.0f ms",
+		 json_string_value(json_object_get(state, "from")) ?: "?", rx.last_ms,
+		 rx.last_unanswered_ms);
+	log_info("re-exec: %s", rx.last_result);
+}
+
+double reexec_clock(void)
+{
+	return monotonic_now();
 }
 
 void reexec_init(struct arbiter *a, const char *binary, int argc, char **argv,

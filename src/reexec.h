@@ -44,6 +44,11 @@ void reexec_begin(struct request *req, bool check_only);
 /* {generation, binary, busy, last_result} for status. */
 json_t *reexec_status(void);
 void reexec_shutdown(void);
+/* In the new image, once the state is taken up (CONTROL_OPEN: reexec_clock() when the control
+ * socket answered again): how long it took is logged and kept for status. */
+void reexec_resumed(const json_t *state, double control_open);
+/* CLOCK_MONOTONIC in seconds. */
+double reexec_clock(void);
 /* In the new image: the state read from FD (closed), or NULL with WHY (200 bytes). */
 json_t *reexec_read_state(int fd, char *why);
 

@@ -3149,8 +3149,6 @@ bool watcher_reexec_blocker(const struct watcher *w, char *out, size_t size)
 	else if (w->start_hook || w->started_hook || w->stop_hook || w->signal_batches ||
 		 w->start_hook_due)
 		why = "waits for a hook";
-	else if (w->sweeping)
-		why = "is ending what its processes left behind";
 	else if (w->predecessor || w->successor || w->removing)
 		why = "is taking the place of a removed watcher of its name";
 	if (why)
@@ -3161,6 +3159,26 @@ bool watcher_reexec_blocker(const struct watcher *w, char *out, size_t size)
 void watcher_abandon_waiters(struct watcher *w)
 {
 	answer_waiters(w, WATCHER_REEXEC);
+}
+
+static json_t *pids_to_json(const pid_t *pids, int n)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_integer(pids[i]));
+	return list;
+}
+
+static int pids_from_json(const json_t *list, pid_t **out)
+{
+	size_t i, n = json_array_size(list);
+	const json_t *pid;
+
+	*out = xmalloc(sizeof(pid_t) * (n ? n : 1));
+	json_array_foreach(list, i, pid)
+		(*out)[i] = (pid_t)json_integer_value(pid);
+	return (int)n;
 }
 
 /* Time left on an active timer, or null. */
@@ -3194,6 +3212,36 @@ static json_t *process_save(const struct process *p)
 	return saved;
 }
 
+/* A stop's sweep of what the processes left behind: its deadline and what it knows. */
+static json_t *sweep_save(const struct watcher *w)
+{
+	if (!w->sweeping)
+		return json_null();
+	return json_pack("{s:f, s:b, s:b, s:b, s:o, s:o}", "deadline", w->sweep_deadline,
+			 "signalled", w->sweep_signalled, "killed", w->sweep_killed, "rekilling",
+			 w->sweep_rekilling, "stopped_pids", pids_to_json(w->stopped_pids,
+									  w->nstopped_pids),
+			 "swept", pids_to_json(w->swept, w->nswept));
+}
+
+static void sweep_restore(struct watcher *w, const json_t *saved)
+{
+	if (!json_is_object(saved))
+		return;
+	w->sweep_deadline = json_number_value(json_object_get(saved, "deadline"));
+	w->sweep_signalled = json_is_true(json_object_get(saved, "signalled"));
+	w->sweep_killed = json_is_true(json_object_get(saved, "killed"));
+	w->sweep_rekilling = json_is_true(json_object_get(saved, "rekilling"));
+	w->nstopped_pids = pids_from_json(json_object_get(saved, "stopped_pids"),
+					  &w->stopped_pids);
+	w->nswept = pids_from_json(json_object_get(saved, "swept"), &w->swept);
+	w->next_sweeping = sweeping_list;
+	sweeping_list = w;
+	if (!ev_is_active(&sweep_soon))
+		ev_init(&sweep_soon, on_sweep_soon);
+	w->sweeping = true;
+}
+
 json_t *watcher_save(const struct watcher *w)
 {
 	const struct watcher_totals *t = &w->totals;
@@ -3206,7 +3254,7 @@ json_t *watcher_save(const struct watcher *w)
 						      "restarting", (int)w->held[i].restarting));
 	return json_pack(
 		"{s:s, s:b, s:i, s:b, s:b, s:o, s:o, s:f,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:s?, s:b, s:b, s:s}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:s?, s:b, s:b, s:s, s:o, s:b}",
 		"name", w->name, "wanted", w->wanted, "numprocesses", w->numprocesses,
 		"announce_stop", w->announce_stop, "announce_start", w->announce_start,
 		"processes", processes, "held", held, "last_spawn", w->last_spawn,
@@ -3218,7 +3266,8 @@ json_t *watcher_save(const struct watcher *w)
 		"oom_kills", (json_int_t)t->oom_kills,
 		"failed_starts", (json_int_t)w->failed_starts, "oom_seen", (json_int_t)w->oom_seen,
 		"hook_failure", w->hook_failure, "deps_holding", w->deps_holding,
-		"deps_blocked", w->deps_blocked, "deps_why", w->deps_why);
+		"deps_blocked", w->deps_blocked, "deps_why", w->deps_why, "sweep", sweep_save(w),
+		"stop_hooks_due", w->stop_hooks_due);
 }
 
 static int int_of(const json_t *o, const char *key)
@@ -3320,5 +3369,7 @@ void watcher_restore(struct watcher *w, const json_t *saved)
 		hold_slot(w, int_of(item, "wid"), (pid_t)int_of(item, "restarting"));
 	json_array_foreach(json_object_get(saved, "processes"), i, item)
 		process_resume(w, item);
+	sweep_restore(w, json_object_get(saved, "sweep"));
+	w->stop_hooks_due = bool_of(saved, "stop_hooks_due");
 	watcher_update(w);
 }
