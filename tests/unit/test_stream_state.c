@@ -153,6 +153,8 @@ static void remove_files(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/hour.log.1", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
 	rmdir(dir);
 }
 
@@ -367,6 +369,28 @@ TEST(hourly_rotation_after_a_gap)
 	CHECK_EVENTUALLY((readers_left() == 0));
 }
 
+/* A sink that cannot write (its directory is a file) holds sinks_flush 5 s, not for ever; the
+ * sink and its queue stay (the exec may fail: the daemon goes on). */
+TEST(flush_gives_up_on_a_failing_sink)
+{
+	char path[256];
+	struct stream_config sc = { .kind = STREAM_FILE };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/file/x.log", dir);
+	struct sink *sink = sink_file(path, &sc);
+	CHECK(sink_write(sink, "lost\n", 5));
+	double start = ev_time();
+	sinks_flush();
+	double waited = ev_time() - start;
+	CHECK(waited > 4.5 && waited < 7);
+	sink_unref(sink);  /* "file" is removed after the sinks are shut down (they retry) */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 7 && strcmp(argv[1], "--resume") == 0) {
@@ -381,6 +405,7 @@ int main(int argc, char **argv)
 		CHECK(state != NULL);
 		RUN(new_process);
 		RUN(hourly_rotation_after_a_gap);
+		RUN(flush_gives_up_on_a_failing_sink);
 		json_decref(state);
 		arbiter_free(&arb);
 		streams_shutdown();
