@@ -1832,3 +1832,140 @@ void arbiter_free(struct arbiter *a)
 	json_decref(a->file_definitions);
 	sockets_close_all();
 }
+
+/* --- re-exec (reexec.h) ------------------------------------------------------------------------ */
+
+bool arbiter_reexec_blocker(struct arbiter *a, char *out, size_t size)
+{
+	if (a->shutting_down) {
+		snprintf(out, size, "the daemon is shutting down");
+		return true;
+	}
+	if (a->runs) {
+		snprintf(out, size, "a start or stop by priority level is under way");
+		return true;
+	}
+	if (a->removed || a->nretire_after) {
+		snprintf(out, size, "removed or replaced watchers are still stopping");
+		return true;
+	}
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		if (watcher_reexec_blocker(w, out, size))
+			return true;
+	return hook_running(out, size);
+}
+
+void arbiter_abandon_waiters(struct arbiter *a)
+{
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		watcher_abandon_waiters(w);
+}
+
+static json_t *pids_json(const pid_t *pids, int n)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_integer(pids[i]));
+	return list;
+}
+
+static int pids_of_json(const json_t *list, pid_t **out)
+{
+	size_t i, n = json_array_size(list);
+	const json_t *pid;
+
+	*out = xmalloc(sizeof(pid_t) * (n ? n : 1));
+	json_array_foreach(list, i, pid)
+		(*out)[i] = (pid_t)json_integer_value(pid);
+	return (int)n;
+}
+
+json_t *arbiter_save(struct arbiter *a)
+{
+	json_t *watchers = json_array();
+
+	for (struct watcher *w = a->watchers; w; w = w->next) {
+		json_t *state = watcher_save(w);
+		if (state == NULL) {
+			json_decref(watchers);
+			return NULL;
+		}
+		json_array_append_new(watchers, json_pack("{s:s, s:s?, s:O, s:o}", "name", w->name,
+							  "origin", w->config->origin,
+							  "definition", w->config->raw,
+							  "state", state));
+	}
+	return json_pack("{s:s, s:o, s:O, s:o, s:o, s:o}", "config_path", a->config_path,
+			 "daemon", daemon_config_save(&a->daemon),
+			 "file_definitions", a->file_definitions, "initial_children",
+			 pids_json(a->initial_children, a->ninitial_children), "released",
+			 pids_json(a->released, a->nreleased), "watchers", watchers);
+}
+
+int arbiter_saved_watchers(const json_t *saved, struct config *config, char *error,
+			   size_t size)
+{
+	const json_t *watchers = json_object_get(saved, "watchers"), *one;
+	json_t *doc = json_pack("{s:o}", "watchers", json_object());
+	struct config_errors errors = { 0 };
+	struct config *loaded;
+	size_t i;
+
+	json_array_foreach(watchers, i, one)
+		json_object_set(json_object_get(doc, "watchers"),
+				json_string_value(json_object_get(one, "name")) ?: "?",
+				json_object_get(one, "definition"));
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (text == NULL || config_load_text("state", text, &loaded, &errors) < 0) {
+		snprintf(error, size, "%s", errors.count ? errors.lines[0] : "out of memory");
+		config_errors_free(&errors);
+		free(text);
+		return -1;
+	}
+	free(text);
+	for (int k = 0; k < config->nwatchers; k++)
+		watcher_config_free(config->watchers[k]);
+	free(config->watchers);
+	config->watchers = loaded->watchers;
+	config->nwatchers = loaded->nwatchers;
+	loaded->watchers = NULL;
+	loaded->nwatchers = 0;
+	config_free(loaded);
+	for (int k = 0; k < config->nwatchers; k++) {  /* where each came from, for messages */
+		const char *origin = json_string_value(json_object_get(
+			json_array_get(watchers, (size_t)k), "origin"));
+		if (origin) {
+			free(config->watchers[k]->origin);
+			config->watchers[k]->origin = xstrdup(origin);
+		}
+	}
+	return 0;
+}
+
+void arbiter_restore(struct arbiter *a, const json_t *saved)
+{
+	const json_t *one;
+	size_t i;
+
+	json_decref(a->file_definitions);
+	a->file_definitions = json_deep_copy(json_object_get(saved, "file_definitions"));
+	if (a->file_definitions == NULL)
+		a->file_definitions = json_object();
+	free(a->initial_children);
+	a->ninitial_children = pids_of_json(json_object_get(saved, "initial_children"),
+					    &a->initial_children);
+	free(a->released);
+	a->nreleased = pids_of_json(json_object_get(saved, "released"), &a->released);
+	compute_levels(a);
+	json_array_foreach(json_object_get(saved, "watchers"), i, one) {
+		struct watcher *w = arbiter_find(a, json_string_value(json_object_get(one, "name")));
+		if (w)
+			watcher_restore(w, json_object_get(one, "state"));
+	}
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		watcher_on_demand_refresh(w);
+	if (a->has_deps)
+		mark_deps_dirty(a);
+}

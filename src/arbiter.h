@@ -120,4 +120,18 @@ void arbiter_release_watcher(struct arbiter *a, struct watcher *w);
 struct watcher *arbiter_change_watcher(struct arbiter *a, struct watcher *w,
 				       struct watcher_config *wc);
 
+/* A re-exec (reexec.h). What cannot be carried across it and must end first (a start by
+ * priority level, a restart, a hook...): true, with what in OUT. */
+bool arbiter_reexec_blocker(struct arbiter *a, char *out, size_t size);
+/* Every waiting request is answered (WATCHER_REEXEC: the operations go on). */
+void arbiter_abandon_waiters(struct arbiter *a);
+/* The daemon's settings, watchers (definitions and run-time state) and processes. */
+json_t *arbiter_save(struct arbiter *a);
+/* In the new image: CONFIG's watchers become the saved ones (the file's are dropped); -1 with
+ * ERROR if they cannot be loaded. */
+int arbiter_saved_watchers(const json_t *saved, struct config *config, char *error,
+			   size_t size);
+/* After arbiter_init with that CONFIG: each watcher takes its saved state and processes. */
+void arbiter_restore(struct arbiter *a, const json_t *saved);
+
 #endif

@@ -2,6 +2,7 @@
 #include "cgroup.h"
 
 #include "log.h"
+#include "reexec.h"
 #include "xmalloc.h"
 
 #include <dirent.h>
@@ -747,6 +748,9 @@ static int watch(const struct wcgroup *cg, const char *file)
 	return inotify_add_watch(cg_state.inotify_fd, path, IN_MODIFY);
 }
 
+/* The watchers' cgroups of a resumed daemon hold its processes: no warning about them. */
+static bool resuming;
+
 static struct wcgroup *wcgroup_open(const char *name)
 {
 	struct wcgroup *cg = xcalloc(1, sizeof(*cg));
@@ -769,7 +773,7 @@ static struct wcgroup *wcgroup_open(const char *name)
 		cg->memory_wd = watch(cg, "memory.events");
 	cg->populated = read_populated(cg->dir_fd);
 	cg->oom_kills = wcgroup_oom_kills(cg);
-	if (cg->populated) {
+	if (cg->populated && !resuming) {
 		pid_t *pids;
 		int n = wcgroup_pids(cg, &pids);
 		log_warnx("watcher %s: its cgroup %s already holds %d process%s (left by an earlier "
@@ -991,4 +995,56 @@ long long wcgroup_memory(const struct wcgroup *cg)
 
 	free(text);
 	return bytes;
+}
+
+/* --- re-exec (reexec.h) ------------------------------------------------------------------------ */
+
+
+json_t *cgroup_save(void)
+{
+	reexec_keep_fd(cg_state.base_fd);  /* with its lock: no other cirqued takes the base */
+	return json_pack("{s:b, s:s?, s:s?, s:s?, s:i, s:b, s:i, s:s, s:s, s:s}",
+			 "enabled", cg_state.enabled, "mount", cg_state.mount, "base",
+			 cg_state.base, "home", cg_state.home, "base_fd", cg_state.base_fd,
+			 "created_base", cg_state.created_base, "controllers",
+			 (int)cg_state.support.controllers, "why", cg_state.support.why,
+			 "mode_text", cg_state.mode_text, "log_line", cg_state.log_line);
+}
+
+static char *saved_string(const json_t *saved, const char *key)
+{
+	const char *s = json_string_value(json_object_get(saved, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+void cgroup_restore(struct ev_loop *loop, const json_t *saved)
+{
+	cg_state.loop = loop;
+	resuming = true;
+	snprintf(cg_state.support.why, sizeof(cg_state.support.why), "%s",
+		 json_string_value(json_object_get(saved, "why")) ?: "");
+	snprintf(cg_state.mode_text, sizeof(cg_state.mode_text), "%s",
+		 json_string_value(json_object_get(saved, "mode_text")) ?: "");
+	snprintf(cg_state.log_line, sizeof(cg_state.log_line), "%s",
+		 json_string_value(json_object_get(saved, "log_line")) ?: "");
+	cg_state.support.known = true;
+	cg_state.base_fd = (int)json_integer_value(json_object_get(saved, "base_fd"));
+	if (!json_is_true(json_object_get(saved, "enabled")) || cg_state.base_fd < 0) {
+		cg_state.enabled = false;
+		cg_state.support.controllers = 0;
+		return;
+	}
+	cg_state.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (cg_state.inotify_fd < 0)
+		fatal("cannot watch the cgroups again");
+	cg_state.mount = saved_string(saved, "mount");
+	cg_state.base = saved_string(saved, "base");
+	cg_state.home = saved_string(saved, "home");
+	cg_state.created_base = json_is_true(json_object_get(saved, "created_base"));
+	cg_state.support.controllers =
+		(unsigned)json_integer_value(json_object_get(saved, "controllers"));
+	cg_state.enabled = true;
+	atexit(cgroup_teardown);
+	ev_io_init(&cg_state.inotify_io, on_inotify, cg_state.inotify_fd, EV_READ);
+	ev_io_start(loop, &cg_state.inotify_io);
 }

@@ -15,6 +15,7 @@
 #define CIRQUE_CGROUP_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -35,6 +36,10 @@ bool cgroup_enabled(void);
 const char *cgroup_mode_text(void);
 /* The base's path inside the hierarchy ("/cirque-12"), NULL without cgroups. */
 const char *cgroup_base(void);
+/* A re-exec (reexec.h): the mode and base in effect, and back in the new image instead of
+ * cgroup_setup (the same base, still locked: the watchers find their cgroups). */
+json_t *cgroup_save(void);
+void cgroup_restore(struct ev_loop *loop, const json_t *saved);
 /* Removes the base cgroup cirqued created (at exit, once every watcher's is gone). */
 void cgroup_teardown(void);
 

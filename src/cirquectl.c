@@ -302,8 +302,8 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		free(text);
 		return NULL;
 	}
-	free(text);
 	deadline = now() + timeout;
+	int resends = 0;
 	for (;;) {
 		zmq_pollitem_t items[2] = { { c->socket, 0, ZMQ_POLLIN, 0 },
 					    { c->monitor, 0, ZMQ_POLLIN, 0 } };
@@ -315,6 +315,7 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 				 words, timeout);
 			*why = no_answer;
 			*rc = EXIT_NO_ANSWER;
+			free(text);
 			return NULL;
 		}
 		/* In slices: a timeout of years would overflow the milliseconds. */
@@ -323,6 +324,7 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		if (interrupted) {
 			*why = interrupted_wait(command, words);
 			*rc = EXIT_INTERRUPTED;
+			free(text);
 			return NULL;
 		}
 		if (n <= 0)
@@ -336,9 +338,16 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 			 * at once, unless the machine is loaded) */
 			if ((items[1].revents & ZMQ_POLLIN) && connection_closed(c) &&
 			    zmq_poll(items, 1, 1000) <= 0) {
+				/* cirqued answers every request it read before it re-executes
+				 * (reexec): one without an answer was never read, and goes again
+				 * to the new image once the connection is back. */
+				if (strcmp(command, "quit") != 0 && resends++ < 3 &&
+				    send_connected(c, text, deadline - now(), why, rc) == 0)
+					continue;
 				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
 					 "waiting for the %s (cirqued stopped or restarted?)", words);
 				*why = no_answer;
+				free(text);
 				return NULL;
 			}
 			continue;
@@ -347,8 +356,10 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		json_t *reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), JSON_ALLOW_NUL, NULL);
 		zmq_msg_close(&msg);
 		const char *reply_id = json_string_value(json_object_get(reply, "id"));
-		if (reply_id && strcmp(reply_id, id) == 0)
+		if (reply_id && strcmp(reply_id, id) == 0) {
+			free(text);
 			return reply;
+		}
 		json_decref(reply);  /* a late answer to an earlier request */
 	}
 }
@@ -1886,6 +1897,76 @@ static int ctl_shutdown(struct client *c, int argc, char **argv)
 		printf("Shut down\n");
 	else
 		fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+	json_decref(reply);
+	return rc;
+}
+
+/* The daemon's re-exec generation, or -1 when it does not answer within TIMEOUT. */
+static long reexec_generation(struct client *c, double timeout, json_t **status)
+{
+	const char *why = NULL;
+	int rc;
+	json_t *reply = try_call(c, "reexec", json_pack("{s:b}", "status", 1), timeout, &why, &rc);
+	long generation = reply && reply_ok(reply)
+			  ? (long)json_integer_value(json_object_get(reply, "generation")) : -1;
+
+	if (status)
+		*status = reply;
+	else
+		json_decref(reply);
+	return generation;
+}
+
+/* reexec: the daemon checks the binary on disk, then execs it keeping every process; the reply
+ * comes before the exec, so this waits for the new image to answer with the next generation. */
+static int ctl_reexec(struct client *c, int argc, char **argv)
+{
+	bool check = argc > 0 && strcmp(argv[0], "--check") == 0;
+	double began = now();
+	json_t *reply, *status = NULL;
+
+	if (argc > 0 && !check) {
+		fprintf(stderr, "cirquectl: reexec takes only --check\n");
+		return EXIT_USAGE;
+	}
+	reply = call(c, "reexec", json_pack("{s:b}", "check", check), 60);
+	if (!reply_ok(reply) || check) {
+		int rc = reply_ok(reply) ? EXIT_OK : EXIT_ERROR;
+		if (c->json)
+			print_json(reply);
+		else if (rc == EXIT_OK)
+			printf("%s\n", shown(json_string_value(json_object_get(reply, "result"))));
+		else
+			fprintf(stderr, "ERROR: %s\n", reply_reason(reply));
+		json_decref(reply);
+		return rc;
+	}
+	long expected = (long)json_integer_value(json_object_get(reply, "generation"));
+	long generation = -1;
+	while (now() - began < 60 && (generation = reexec_generation(c, 2, &status)) < expected) {
+		const char *last = json_string_value(json_object_get(status, "last_result"));
+		if (generation >= 0 && !json_is_true(json_object_get(status, "busy")) && last &&
+		    *last) {
+			fprintf(stderr, "ERROR: %s\n", shown(last));
+			json_decref(status);
+			json_decref(reply);
+			return EXIT_ERROR;
+		}
+		json_decref(status);
+		status = NULL;
+	}
+	int rc = generation >= expected ? EXIT_OK : EXIT_NO_ANSWER;
+	if (c->json) {
+		json_object_set_new(status, "seconds", json_real(now() - began));
+		print_json(status);
+	} else if (rc == EXIT_OK) {
+		printf("cirqued re-executed %s (generation %ld) in %.0f ms: every process kept\n",
+		       shown(json_string_value(json_object_get(reply, "binary"))), generation,
+		       (now() - began) * 1000);
+	} else {
+		fprintf(stderr, "cirquectl: cirqued did not answer after its re-exec (see its log)\n");
+	}
+	json_decref(status);
 	json_decref(reply);
 	return rc;
 }

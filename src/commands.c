@@ -8,6 +8,7 @@
  * to the operation's completion callback. Nothing is locked: an operation on one watcher never
  * makes a command on another fail. */
 #include "commands.h"
+#include "reexec.h"
 #include "cmd.h"
 
 #include "arbiter.h"
@@ -273,6 +274,18 @@ void cmd_quit(struct arbiter *a, struct request *req, json_t *props, struct watc
 	else
 		control_ok(req);
 	arbiter_shutdown(a, false);
+}
+
+/* reexec: the binary on disk takes over, keeping every process (reexec.h); with "check": true,
+ * only whether it could. */
+void cmd_reexec(struct arbiter *a, struct request *req, json_t *props, struct watcher *w)
+{
+	(void)a;
+	(void)w;
+	if (prop_bool(props, "status", false))
+		control_reply(req, reexec_status());
+	else
+		reexec_begin(req, prop_bool(props, "check", false));
 }
 
 void commands_shutdown_complete(void)

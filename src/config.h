@@ -276,6 +276,9 @@ unsigned long long kernel_nofile_ceiling(void);
 void config_log_warnings(const struct config *config);
 void config_free(struct config *config);
 void daemon_config_free(struct daemon_config *d);
+/* A re-exec (reexec.h): the settings in force, and back (D's own are freed first). */
+json_t *daemon_config_save(const struct daemon_config *d);
+void daemon_config_restore(struct daemon_config *d, const json_t *saved);
 /* D's max_processes, or the default: what the descriptor limit cirqued raises itself to allows
  * (each process costs it 2, the read ends of its stdout and stderr pipes, beyond a margin for
  * its own), and no more than RLIMIT_NPROC. */

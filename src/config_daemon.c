@@ -373,3 +373,55 @@ void daemon_config_free(struct daemon_config *d)
 	free(d->curve_secret_key_file);
 	free_words(d->curve_allowed_clients);
 }
+
+/* --- re-exec (reexec.h) ------------------------------------------------------------------------ */
+
+json_t *daemon_config_save(const struct daemon_config *d)
+{
+	json_t *clients = json_array();
+
+	for (char **k = d->curve_allowed_clients; k && *k; k++)
+		json_array_append_new(clients, json_string(*k));
+	return json_pack("{s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:i, s:s?, s:o, s:I, s:s?, s:s?,"
+			 " s:b}", "endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
+			 "stats_endpoint", d->stats_endpoint, "loglevel", d->loglevel, "logoutput",
+			 d->logoutput, "pidfile", d->pidfile, "umask", d->umask,
+			 "curve_secret_key_file", d->curve_secret_key_file,
+			 "curve_allowed_clients", clients, "max_processes",
+			 (json_int_t)d->max_processes, "cgroup", d->cgroup, "operator_group",
+			 d->operator_group, "limits_may_be_ignored", d->limits_may_be_ignored);
+}
+
+static char *saved_text(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+void daemon_config_restore(struct daemon_config *d, const json_t *saved)
+{
+	const json_t *clients = json_object_get(saved, "curve_allowed_clients"), *k;
+	size_t i, n = json_array_size(clients);
+
+	daemon_config_free(d);
+	*d = (struct daemon_config){
+		.endpoint = saved_text(saved, "endpoint"),
+		.pubsub_endpoint = saved_text(saved, "pubsub_endpoint"),
+		.stats_endpoint = saved_text(saved, "stats_endpoint"),
+		.loglevel = (int)json_integer_value(json_object_get(saved, "loglevel")),
+		.logoutput = saved_text(saved, "logoutput"),
+		.pidfile = saved_text(saved, "pidfile"),
+		.umask = (int)json_integer_value(json_object_get(saved, "umask")),
+		.curve_secret_key_file = saved_text(saved, "curve_secret_key_file"),
+		.max_processes = (long)json_integer_value(json_object_get(saved, "max_processes")),
+		.cgroup = saved_text(saved, "cgroup"),
+		.operator_group = saved_text(saved, "operator_group"),
+		.limits_may_be_ignored = json_is_true(json_object_get(saved,
+								      "limits_may_be_ignored")),
+	};
+	if (n > 0) {
+		d->curve_allowed_clients = xcalloc(n + 1, sizeof(char *));
+		json_array_foreach(clients, i, k)
+			d->curve_allowed_clients[i] = xstrdup(json_string_value(k) ?: "");
+	}
+}

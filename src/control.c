@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "zwatch.h"
 #include "xmalloc.h"
+#include "zbind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -657,7 +658,7 @@ struct control *control_open(struct ev_loop *loop, void *zmq_context, const char
 			goto fail;
 		}
 	}
-	if (zmq_bind(c->socket, endpoint) < 0) {
+	if (zbind(c->socket, endpoint) < 0) {
 		log_errorx("control: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		goto fail;
 	}
@@ -669,6 +670,12 @@ fail:
 		zmq_close(c->socket);
 	free(c);
 	return NULL;
+}
+
+void control_fail_all(struct control *c, enum reply_code code, const char *why)
+{
+	while (c && c->pending.next != &c->pending)
+		control_fail(c->pending.next, code, "%s", why);
 }
 
 void control_close(struct control *c)

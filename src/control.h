@@ -52,6 +52,8 @@ typedef void (*control_handler_fn)(struct request *req, json_t *message, void *a
 struct control *control_open(struct ev_loop *loop, void *zmq_context, const char *endpoint,
 			     const char *curve_secret, control_handler_fn handler, void *arg);
 void control_close(struct control *c);
+/* Answers every request still unanswered with CODE and WHY (a re-exec: before the socket goes). */
+void control_fail_all(struct control *c, enum reply_code code, const char *why);
 /* The operator socket: the dispatcher answers only the commands marked CMD_OPERATOR there. */
 void control_set_limited(struct control *c);
 bool control_is_limited(const struct control *c);

@@ -6,6 +6,7 @@
 #include "text.h"
 #include "zwatch.h"
 #include "xmalloc.h"
+#include "zbind.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -92,7 +93,7 @@ struct events *events_open(void *zmq_context, const char *endpoint)
 	    /* Every subscription is shown, also one to a topic another client holds already:
 	     * a hello topic someone else subscribed to first is still answered. */
 	    zmq_setsockopt(e->socket, ZMQ_XPUB_VERBOSE, &one, sizeof(one)) < 0 ||
-	    zmq_bind(e->socket, endpoint) < 0) {
+	    zbind(e->socket, endpoint) < 0) {
 		log_errorx("events: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zmq_close(e->socket);
 		free(e);

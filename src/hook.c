@@ -525,3 +525,15 @@ void hook_shutdown(void)
 		run_free(run);
 	}
 }
+
+bool hook_running(char *what, size_t size)
+{
+	for (struct hook_run *run = runs; run; run = run->next) {
+		if (run->pid > 0 || run->owner) {
+			snprintf(what, size, "the %s hook of %s", hook_point_name(run->point),
+				 run->watcher);
+			return true;
+		}
+	}
+	return false;
+}

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -74,5 +75,8 @@ typedef void (*hook_publish_fn)(const char *watcher, json_t *payload, void *arg)
 void hook_set_publisher(hook_publish_fn fn, void *arg);
 /* At exit: every hook still running is SIGKILLed (its group) and reaped, blocking until it is. */
 void hook_shutdown(void);
+/* Some hook runs (or is about to): true, with which in WHAT ("the before_start hook of web"). A
+ * re-exec waits for it: a hook's end is what a watcher waits for, and it cannot be carried. */
+bool hook_running(char *what, size_t size);
 
 #endif

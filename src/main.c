@@ -14,6 +14,10 @@
 #include "notify.h"
 #include "reaper.h"
 #include "ready.h"
+#include "reexec.h"
+#include "listener.h"
+#include "sockets.h"
+#include "zbind.h"
 #include "safefs.h"
 #include "spawn.h"
 #include "stream.h"
@@ -48,6 +52,8 @@ struct options {
 	const char *pidfile;
 	int log_level;                /* -1: from the configuration, else info */
 	bool check_only;
+	int check_resume;             /* --check-resume VERSION, or 0 */
+	int resume_fd;                /* --resume-fd N (a re-exec, reexec.h), or -1 */
 };
 
 static void usage(FILE *out)
@@ -64,7 +70,11 @@ static void usage(FILE *out)
 		"  -v, --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n"
 		"\n"
-		"Signals: TERM/INT graceful shutdown, QUIT fast shutdown, HUP reload, USR1 reopen logs.\n");
+		"      --check-resume V  say whether this binary can take over a running cirqued\n"
+		"                        whose state has version V, with FILE (0: it can)\n"
+		"\n"
+		"Signals: TERM/INT graceful shutdown, QUIT fast shutdown, HUP reload, USR1 reopen logs,\n"
+		"USR2 re-execute the binary on disk keeping every process (as cirquectl reexec).\n");
 }
 
 static void parse_options(int argc, char **argv, struct options *opt)
@@ -76,18 +86,22 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check-resume", required_argument, NULL, 'R' },
+		{ "resume-fd", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	bool config_given = false;
 
-	*opt = (struct options){ .config_path = DEFAULT_CONFIG, .log_level = -1 };
+	*opt = (struct options){ .config_path = DEFAULT_CONFIG, .log_level = -1, .resume_fd = -1 };
 	while ((c = getopt_long(argc, argv, "c:l:p:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config_path = optarg; config_given = true; break;
 		case 'C': opt->check_only = true; break;
 		case 'p': opt->pidfile = optarg; break;
+		case 'R': opt->check_resume = atoi(optarg); break;
+		case 'F': opt->resume_fd = atoi(optarg); break;
 		case 'l':
 			if ((opt->log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "cirqued: unknown log level '%s'\n", optarg);
@@ -501,7 +515,9 @@ static void open_control_plane(struct arbiter *a, char *control, char *pubsub)
 	a->pubsub_endpoint = pubsub;
 }
 
-static void close_control_plane(struct arbiter *a)
+/* REMOVE_FILES: the ipc socket files go too (at exit); a re-exec keeps them, and their
+ * listening sockets, for the next image. */
+static void close_control_plane_files(struct arbiter *a, bool remove_files)
 {
 	commands_shutdown_complete();
 	connlimit_close(connection_limit);
@@ -509,8 +525,10 @@ static void close_control_plane(struct arbiter *a)
 	control_close(a->control);
 	control_close(a->operator_control);
 	a->operator_control = NULL;
-	free(a->operator_endpoint);
-	a->operator_endpoint = NULL;
+	if (remove_files) {
+		free(a->operator_endpoint);
+		a->operator_endpoint = NULL;
+	}
 	events_close(a->events);
 	zap_close(a->zap);
 	a->zap = NULL;
@@ -521,8 +539,178 @@ static void close_control_plane(struct arbiter *a)
 	a->zmq = NULL;
 	/* Once nothing listens on them; the lock file stays (removing it could let two daemons
 	 * lock two files of one name). */
-	for (size_t i = 0; i < sizeof(socket_files) / sizeof(socket_files[0]); i++)
-		remove_socket_file(&socket_files[i]);
+	for (size_t i = 0; i < sizeof(socket_files) / sizeof(socket_files[0]); i++) {
+		if (remove_files) {
+			remove_socket_file(&socket_files[i]);
+		} else if (socket_files[i].dir_fd >= 0) {
+			close(socket_files[i].dir_fd);
+			socket_files[i].dir_fd = -1;
+			free(socket_files[i].name);
+			socket_files[i].name = NULL;
+		}
+	}
+}
+
+static void close_control_plane(struct arbiter *a)
+{
+	close_control_plane_files(a, true);
+}
+
+/* The signals a re-exec blocked across the exec (their handlers are in place now: what came
+ * meanwhile is handled); a no-op for a daemon started afresh. */
+static void unblock_daemon_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* A re-exec (reexec.h): requests in flight are answered, the replies leave (linger), the
+ * socket files and listening sockets stay. */
+static void close_control_plane_for_exec(struct arbiter *a)
+{
+	const char *why = "cirqued re-executed while this request was under way: what it began goes "
+			  "on (see status)";
+
+	control_fail_all(a->control, REPLY_EFAIL, why);
+	control_fail_all(a->operator_control, REPLY_EFAIL, why);
+	free(a->operator_endpoint);
+	a->operator_endpoint = NULL;
+	close_control_plane_files(a, false);
+}
+
+/* After a failed exec: the same endpoints again, on the sockets kept (zbind_inherit). */
+static void reopen_control_plane(struct arbiter *a)
+{
+	open_control_plane(a, a->control_endpoint, a->pubsub_endpoint);
+	streams_set_events(a->events);
+}
+
+/* The binary a re-exec runs: ARGV0 made absolute (through $PATH if it has no slash), as it is
+ * on disk now; a later upgrade replaces the file at that path. */
+static char *binary_path(const char *argv0)
+{
+	char *path = NULL;
+
+	if (strchr(argv0, '/'))
+		return realpath(argv0, NULL) ?: xstrdup(argv0);
+	const char *dirs = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
+	char *copy = xstrdup(dirs), *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !path; dir = strtok_r(NULL, ":", &save)) {
+		char *candidate = xasprintf("%s/%s", *dir ? dir : ".", argv0);
+		if (access(candidate, X_OK) == 0)
+			path = realpath(candidate, NULL);
+		free(candidate);
+	}
+	free(copy);
+	return path ?: xstrdup("/proc/self/exe");
+}
+
+/* cirqued --check-resume VERSION: can this binary take over a daemon whose state has VERSION,
+ * with the configuration file at PATH? 0 if so. */
+static int check_resume(int version, const char *path)
+{
+	struct config_errors errors = { 0 };
+	struct config *config;
+
+	if (version < 1 || version > REEXEC_STATE_VERSION) {
+		printf("cirqued %s reads state versions 1 to %d, not %d\n", CIRQUE_VERSION,
+		       REEXEC_STATE_VERSION, version);
+		return 1;
+	}
+	if (config_load(path, &config, &errors) < 0) {
+		printf("%s\n", errors.count ? errors.lines[0] : "the configuration cannot be read");
+		config_errors_free(&errors);
+		return 1;
+	}
+	config_free(config);
+	printf("cirqued %s: can resume state version %d\n", CIRQUE_VERSION, version);
+	return 0;
+}
+
+/* The state a re-exec left in FD, or exit. */
+static json_t *read_resume_state(int fd)
+{
+	char why[200];
+	json_t *state = reexec_read_state(fd, why);
+
+	if (state == NULL)
+		fatalx("cannot resume: %s", why);
+	return state;
+}
+
+/* The configuration of a resumed daemon: the file's daemon settings if it loads (else the
+ * saved ones), the saved sockets and watchers. */
+static struct config *resume_config(const char *path, const json_t *state)
+{
+	struct config_errors errors = { 0 };
+	struct config *config = NULL;
+	const json_t *saved = json_object_get(state, "arbiter"), *one;
+	char why[512];
+	size_t i;
+
+	if (config_load(path, &config, &errors) < 0) {
+		log_warnx("resume: %s: %s; keeping the daemon settings in force", path,
+			  errors.count ? errors.lines[0] : "unreadable");
+		config_errors_free(&errors);
+		if (config_load_text("state", "{}", &config, &errors) < 0)
+			fatalx("resume: cannot make an empty configuration");
+		daemon_config_restore(&config->daemon, json_object_get(saved, "daemon"));
+		free(config->path);
+		config->path = xstrdup(path);
+	}
+	if (arbiter_saved_watchers(saved, config, why, sizeof(why)) < 0)
+		fatalx("resume: the saved watchers: %s", why);
+	for (int k = 0; k < config->nsockets; k++)
+		socket_config_free(config->sockets[k]);
+	free(config->sockets);
+	config->nsockets = (int)json_array_size(json_object_get(state, "sockets"));
+	config->sockets = xcalloc((size_t)config->nsockets + 1, sizeof(*config->sockets));
+	json_array_foreach(json_object_get(state, "sockets"), i, one)
+		config->sockets[i] = socket_config_from_json(one);
+	sockets_restore(json_object_get(state, "sockets"));
+	return config;
+}
+
+static const struct watcher_config *config_of_name(const char *name, void *arg)
+{
+	struct watcher *w = arbiter_find(arg, name);
+	return w ? w->config : NULL;
+}
+
+static struct watcher *watcher_of_name(const char *name, void *arg)
+{
+	return arbiter_find(arg, name);
+}
+
+/* The processes, pipes and listeners of STATE taken up again; how long it took is logged. */
+static void resume(struct arbiter *a, json_t *state)
+{
+	struct timespec now;
+
+	arbiter_restore(a, json_object_get(state, "arbiter"));
+	if (streams_restore(json_object_get(state, "streams"), config_of_name, a) < 0 ||
+	    listeners_restore(json_object_get(state, "listeners"), watcher_of_name, a) < 0)
+		log_errorx("resume: some output pipes or listeners could not be taken up again");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double began = json_number_value(json_object_get(state, "exec_started"));
+	int processes = 0;
+	for (struct watcher *w = a->watchers; w; w = w->next)
+		processes += w->nprocesses;
+	log_info("resumed from cirqued %s (generation %d): %d watchers, %d processes, in %.0f ms",
+		 json_string_value(json_object_get(state, "from")) ?: "?",
+		 (int)json_integer_value(json_object_get(state, "generation")) + 1,
+		 (int)json_array_size(json_object_get(json_object_get(state, "arbiter"),
+						      "watchers")), processes,
+		 ((double)now.tv_sec + (double)now.tv_nsec / 1e9 - began) * 1000);
 }
 
 int main(int argc, char **argv)
@@ -532,10 +720,18 @@ int main(int argc, char **argv)
 	struct arbiter arbiter;
 	struct ev_loop *loop;
 	char *control, *pubsub;
+	json_t *state = NULL;
 
 	parse_options(argc, argv, &opt);
+	if (opt.check_resume)
+		return check_resume(opt.check_resume, opt.config_path);
 	notify_init();
-	config = load_config(opt.config_path, opt.check_only);
+	if (opt.resume_fd >= 0) {
+		state = read_resume_state(opt.resume_fd);
+		config = resume_config(opt.config_path, state);
+	} else {
+		config = load_config(opt.config_path, opt.check_only);
+	}
 	if (config == NULL)
 		return 1;
 	if (opt.check_only) {
@@ -555,10 +751,13 @@ int main(int argc, char **argv)
 	if (loop == NULL)
 		fatalx("cannot initialise libev (bad $LIBEV_FLAGS?)");
 	reaper_init(loop, watcher_child_of_pid, watcher_orphan_reaped);
-	cgroup_setup(loop, config->daemon.cgroup);
+	if (state)
+		cgroup_restore(loop, json_object_get(state, "cgroup"));
+	else
+		cgroup_setup(loop, config->daemon.cgroup);
 	struct limit_support support;
 	cgroup_support(&support);
-	if (!limits_available(config, &support, opt.config_path, false)) {
+	if (!state && !limits_available(config, &support, opt.config_path, false)) {
 		cgroup_teardown();
 		free(control);
 		free(pubsub);
@@ -566,7 +765,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	config_set_limit_support(&support, false);  /* add, set: refused, never ignored */
-	config_log_warnings(config);
+	if (!state)
+		config_log_warnings(config);
 	if (arbiter_init(&arbiter, loop, config) < 0)
 		return 1;
 	/* The command line wins over the configuration. */
@@ -578,15 +778,38 @@ int main(int argc, char **argv)
 		write_pidfile(opt.pidfile ? opt.pidfile : arbiter.daemon.pidfile);
 		atexit(remove_pidfile);
 	}
-	log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
-		 opt.config_path);
+	if (state)
+		log_info("cirqued %s resuming (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
+			 opt.config_path);
+	else
+		log_info("cirqued %s starting (pid %d, config %s)", CIRQUE_VERSION, (int)getpid(),
+			 opt.config_path);
 	cgroup_log_mode();
+	if (state) {
+		const char *endpoint;
+		json_t *fd;
+		json_object_foreach(json_object_get(state, "endpoints"), endpoint, fd)
+			zbind_inherit(endpoint, (int)json_integer_value(fd));
+	}
 	open_control_plane(&arbiter, control, pubsub);
 	if (streams_init(loop, arbiter.events) < 0)
 		fatalx("cannot start the log writer thread: %s", strerror(errno));
 	notify_start_watchdog(loop);
-	arbiter_start(&arbiter);
+	char *binary = binary_path(argv[0]);
+	reexec_init(&arbiter, binary, argc, argv,
+		    state ? (unsigned)json_integer_value(json_object_get(state, "generation")) + 1 : 0,
+		    close_control_plane_for_exec, reopen_control_plane);
+	free(binary);
+	if (state) {
+		resume(&arbiter, state);
+		json_decref(state);
+		notify_send("READY=1\nSTATUS=resumed");
+	} else {
+		arbiter_start(&arbiter);
+	}
+	unblock_daemon_signals();  /* a re-exec blocked them across the exec */
 	ev_run(loop, 0);
+	reexec_shutdown();
 	notify_close();
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */

@@ -96,3 +96,28 @@ void notify_close(void)
 		close(notify_fd);
 	notify_fd = -1;
 }
+
+/* What notify_init took from the environment, for the next image of this process. */
+static char exported_path[sizeof(notify_addr.sun_path)];
+
+void notify_export(bool on)
+{
+	char usec[32];
+
+	if (notify_fd < 0)
+		return;
+	if (!on) {
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		return;
+	}
+	memcpy(exported_path, notify_addr.sun_path, sizeof(exported_path));
+	if (exported_path[0] == '\0')
+		exported_path[0] = '@';
+	setenv("NOTIFY_SOCKET", exported_path, 1);
+	if (watchdog_interval > 0) {
+		snprintf(usec, sizeof(usec), "%.0f", watchdog_interval * 2 * 1e6);
+		setenv("WATCHDOG_USEC", usec, 1);
+	}
+}

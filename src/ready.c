@@ -5,6 +5,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
+#include "reexec.h"
 #include "safefs.h"
 #include "xmalloc.h"
 
@@ -430,4 +431,35 @@ void ready_why_not(const struct readiness *r, char *out, size_t size)
 		snprintf(out, size, "%s: no answer yet", r->target);
 	else
 		snprintf(out, size, "not probed yet");
+}
+
+json_t *ready_save(const struct readiness *r)
+{
+	if (r->notify_fd < 0 && r->status == NULL)
+		return NULL;
+	reexec_keep_fd(r->notify_fd);
+	return json_pack("{s:i, s:s?, s:s?}", "notify_fd", r->notify_fd, "notify_path",
+			 r->notify_path, "status", r->status);
+}
+
+void ready_restore(struct readiness *r, const json_t *saved, bool starting)
+{
+	json_t *fd = json_object_get(saved, "notify_fd");
+	const char *path = json_string_value(json_object_get(saved, "notify_path"));
+	const char *status = json_string_value(json_object_get(saved, "status"));
+
+	if (saved && json_is_integer(fd) && json_integer_value(fd) >= 0) {
+		open_notify_dir();  /* to remove the socket file once the process is gone */
+		r->notify_fd = (int)json_integer_value(fd);
+		r->notify_path = path ? xstrdup(path) : NULL;
+	}
+	r->status = status ? xstrdup(status) : NULL;
+	if (starting) {
+		ready_watch(r);  /* probes begin anew: a tcp or unix probe connects again */
+	} else if (r->notify_fd >= 0) {
+		/* Up already: the socket is still read for STATUS= (as after ready_unwatch). */
+		ev_io_init(&r->notify, on_notify, r->notify_fd, EV_READ);
+		r->notify.data = r;
+		ev_io_start(r->loop, &r->notify);
+	}
 }

@@ -5,6 +5,7 @@
 #define CIRQUE_READY_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,6 +47,10 @@ void ready_unwatch(struct readiness *r, bool close_socket);
 /* Why the process is not ready yet, for status and the ready_timeout message: the last failed
  * probe ("tcp 127.0.0.1:8080 refused"), or what is awaited ("no READY=1 on its NOTIFY_SOCKET"). */
 void ready_why_not(const struct readiness *r, char *out, size_t size);
+/* A re-exec (reexec.h): R's NOTIFY_SOCKET and last STATUS= (NULL when it has neither), and
+ * back in the new image: with STARTING, R watches again (probes begin anew). */
+json_t *ready_save(const struct readiness *r);
+void ready_restore(struct readiness *r, const json_t *saved, bool starting);
 /* Unwatches, closes and frees everything. */
 void ready_free(struct readiness *r);
 /* At exit: removes the notify sockets' directory (in the runtime directory) and what is left in

@@ -27,4 +27,24 @@ void reexec_keep_reset(void);
 /* Clears (KEEP) or sets back (!KEEP) the close-on-exec flag of every registered descriptor. */
 void reexec_keep_apply(bool keep);
 
+struct arbiter;
+struct request;
+
+/* Closes or opens again the daemon's control plane (main.c); closing keeps the ipc socket
+ * files, and opening binds on the descriptors zbind_inherit was given. */
+typedef void (*reexec_plane_fn)(struct arbiter *a);
+
+/* Once the daemon runs: BINARY (absolute) is what a re-exec executes, with ARGV's options;
+ * GENERATION counts the execs so far (0 for a daemon started afresh). Handles SIGUSR2. */
+void reexec_init(struct arbiter *a, const char *binary, int argc, char **argv,
+		 unsigned generation, reexec_plane_fn close_plane, reexec_plane_fn open_plane);
+/* Re-executes (REQ answered once the exec is certain, or with why not; NULL for SIGUSR2), or
+ * with CHECK_ONLY says whether it could. */
+void reexec_begin(struct request *req, bool check_only);
+/* {generation, binary, busy, last_result} for status. */
+json_t *reexec_status(void);
+void reexec_shutdown(void);
+/* In the new image: the state read from FD (closed), or NULL with WHY (200 bytes). */
+json_t *reexec_read_state(int fd, char *why);
+
 #endif

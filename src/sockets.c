@@ -4,6 +4,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
+#include "reexec.h"
 #include "safefs.h"
 #include "xmalloc.h"
 
@@ -545,5 +546,65 @@ void sockets_close_all(void)
 		struct listen_socket *next = open_sockets->next;
 		listen_socket_close(open_sockets, false);
 		open_sockets = next;
+	}
+}
+
+/* --- re-exec (reexec.h) ------------------------------------------------------------------------ */
+
+static json_t *socket_config_json(const struct socket_config *sc)
+{
+	return json_pack("{s:s, s:s?, s:i, s:s?, s:i, s:s?, s:i, s:i, s:i, s:i, s:b}", "name",
+			 sc->name, "origin", sc->origin, "family", sc->family, "host", sc->host,
+			 "port", sc->port, "path", sc->path, "backlog", sc->backlog, "mode",
+			 sc->mode, "owner", (int)sc->owner, "group", (int)sc->group, "reuseport",
+			 sc->reuseport);
+}
+
+struct socket_config *socket_config_from_json(const json_t *o)
+{
+	struct socket_config *sc = xcalloc(1, sizeof(*sc));
+	const char *s;
+
+	sc->name = xstrdup(json_string_value(json_object_get(o, "name")) ?: "?");
+	sc->origin = (s = json_string_value(json_object_get(o, "origin"))) ? xstrdup(s) : NULL;
+	sc->family = (int)json_integer_value(json_object_get(o, "family"));
+	sc->host = (s = json_string_value(json_object_get(o, "host"))) ? xstrdup(s) : NULL;
+	sc->port = (int)json_integer_value(json_object_get(o, "port"));
+	sc->path = (s = json_string_value(json_object_get(o, "path"))) ? xstrdup(s) : NULL;
+	sc->backlog = (int)json_integer_value(json_object_get(o, "backlog"));
+	sc->mode = (int)json_integer_value(json_object_get(o, "mode"));
+	sc->owner = (uid_t)json_integer_value(json_object_get(o, "owner"));
+	sc->group = (gid_t)json_integer_value(json_object_get(o, "group"));
+	sc->reuseport = json_is_true(json_object_get(o, "reuseport"));
+	return sc;
+}
+
+json_t *sockets_save(void)
+{
+	json_t *list = json_array();
+
+	for (const struct listen_socket *ls = open_sockets; ls; ls = ls->next) {
+		json_t *one = socket_config_json(ls->config);
+		json_object_set_new(one, "fd", json_integer(ls->fd));
+		json_object_set_new(one, "bound_port", json_integer(ls->port));
+		json_array_append_new(list, one);
+		reexec_keep_fd(ls->fd);
+	}
+	return list;
+}
+
+void sockets_restore(const json_t *saved)
+{
+	struct listen_socket **tail = &open_sockets;
+	const json_t *one;
+	size_t i;
+
+	json_array_foreach(saved, i, one) {
+		struct listen_socket *ls = xcalloc(1, sizeof(*ls));
+		ls->config = socket_config_from_json(one);
+		ls->fd = (int)json_integer_value(json_object_get(one, "fd"));
+		ls->port = (int)json_integer_value(json_object_get(one, "bound_port"));
+		*tail = ls;
+		tail = &ls->next;
 	}
 }

@@ -37,6 +37,12 @@ json_t *sockets_describe(void);
  * list of fields that differ (family, host, port, path, mode, owner, group, reuseport, backlog);
  * a socket that does not differ is left out. */
 json_t *sockets_compare(struct socket_config **configs, int n);
+/* A re-exec (reexec.h): the open sockets with their descriptors, and back in the new image
+ * (before sockets_apply, which then finds them open). */
+json_t *sockets_save(void);
+void sockets_restore(const json_t *saved);
+/* A socket's definition as sockets_save gives it. */
+struct socket_config *socket_config_from_json(const json_t *saved);
 /* At exit: closes every socket and removes the unix socket files. */
 void sockets_close_all(void);
 

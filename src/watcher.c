@@ -2128,6 +2128,7 @@ const char *watcher_outcome_text(enum watcher_outcome outcome)
 	case WATCHER_NO_MEMORY: return "out of memory";
 	case WATCHER_HOOK_FAILED: return "a hook failed";
 	case WATCHER_BLOCKED: return "a dependency it needs is not ready and will not be by itself";
+	case WATCHER_REEXEC: return "cirqued re-executed meanwhile: it goes on (see status)";
 	}
 	return "?";
 }
@@ -3134,4 +3135,190 @@ bool watcher_failing(const struct watcher *w)
 int watcher_count_state(const struct watcher *w, enum proc_state state)
 {
 	return w->nstate[state];
+}
+
+/* --- re-exec (reexec.h) ------------------------------------------------------------------------ */
+
+bool watcher_reexec_blocker(const struct watcher *w, char *out, size_t size)
+{
+	const char *why = NULL;
+
+	if (w->restarting || w->reload_queued || w->rolling_wid || w->nretiring ||
+	    w->announce_reload)
+		why = "is being restarted or reloaded";
+	else if (w->start_hook || w->started_hook || w->stop_hook || w->signal_batches ||
+		 w->start_hook_due)
+		why = "waits for a hook";
+	else if (w->sweeping)
+		why = "is ending what its processes left behind";
+	else if (w->predecessor || w->successor || w->removing)
+		why = "is taking the place of a removed watcher of its name";
+	if (why)
+		snprintf(out, size, "watcher %s %s", w->name, why);
+	return why != NULL;
+}
+
+void watcher_abandon_waiters(struct watcher *w)
+{
+	answer_waiters(w, WATCHER_REEXEC);
+}
+
+/* Time left on an active timer, or null. */
+static json_t *remaining(struct ev_loop *loop, const ev_timer *t)
+{
+	if (!ev_is_active(t))
+		return json_null();
+	return json_real(ev_timer_remaining(loop, (ev_timer *)t));
+}
+
+static json_t *process_save(const struct process *p)
+{
+	struct ev_loop *loop = p->watcher->loop;
+	json_t *saved = json_pack(
+		"{s:i, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:b, s:i, s:b, s:b, s:s?, s:s?, s:i, s:b,"
+		" s:f, s:f, s:o, s:b, s:b}",
+		"wid", p->wid, "pid", (int)p->pid, "state", (int)p->state, "retiring", p->retiring,
+		"stop_first", p->stop_first, "failures", p->failures, "restarts", p->restarts,
+		"shortages", p->shortages, "short_of_resources", p->short_of_resources,
+		"quick_finishes", p->quick_finishes, "oom_killed", p->oom_killed,
+		"quiet_exit", p->quiet_exit, "spawn_error", p->spawn_error,
+		"start_error", p->start_error, "last_status", p->last_status,
+		"exit_expected", p->exit_expected, "started_at", p->started_at,
+		"ready_at", p->ready_at, "timer", remaining(loop, &p->timer),
+		"unspawned", is_unspawned(p), "spawn_hook_passed", p->spawn_hook_passed);
+	if (saved && p->queue && !is_unspawned(p))
+		json_object_set_new(saved, "due_in", json_real(p->due - ev_now(loop)));
+	json_t *ready = ready_save(&p->ready);
+	if (saved && ready)
+		json_object_set_new(saved, "ready", ready);
+	return saved;
+}
+
+json_t *watcher_save(const struct watcher *w)
+{
+	const struct watcher_totals *t = &w->totals;
+	json_t *processes = json_array(), *held = json_array();
+
+	for (const struct process *p = w->processes; p; p = p->next)
+		json_array_append_new(processes, process_save(p));
+	for (int i = 0; i < w->nheld; i++)
+		json_array_append_new(held, json_pack("{s:i, s:i}", "wid", w->held[i].wid,
+						      "restarting", (int)w->held[i].restarting));
+	return json_pack(
+		"{s:s, s:b, s:i, s:b, s:b, s:o, s:o, s:f,"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:s?, s:b, s:b, s:s}",
+		"name", w->name, "wanted", w->wanted, "numprocesses", w->numprocesses,
+		"announce_stop", w->announce_stop, "announce_start", w->announce_start,
+		"processes", processes, "held", held, "last_spawn", w->last_spawn,
+		"totals", "spawns", (json_int_t)t->spawns, "restarts", (json_int_t)t->restarts,
+		"spawn_failures", (json_int_t)t->spawn_failures,
+		"exits_stopped", (json_int_t)t->exits_stopped,
+		"exits_expected", (json_int_t)t->exits_expected,
+		"exits_unexpected", (json_int_t)t->exits_unexpected,
+		"oom_kills", (json_int_t)t->oom_kills,
+		"failed_starts", (json_int_t)w->failed_starts, "oom_seen", (json_int_t)w->oom_seen,
+		"hook_failure", w->hook_failure, "deps_holding", w->deps_holding,
+		"deps_blocked", w->deps_blocked, "deps_why", w->deps_why);
+}
+
+static int int_of(const json_t *o, const char *key)
+{
+	return (int)json_integer_value(json_object_get(o, key));
+}
+
+static bool bool_of(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static char *string_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Its timers, queue and readiness as they were, from the time each had left. */
+static void process_resume_timers(struct process *p, const json_t *saved)
+{
+	json_t *timer = json_object_get(saved, "timer"), *due = json_object_get(saved, "due_in");
+
+	if (json_is_number(timer))
+		arm_timer(p, json_number_value(timer) > 0 ? json_number_value(timer) : 0);
+	if (p->state == PS_BACKOFF)
+		backoff_join(p, json_is_number(due) && json_number_value(due) > 0
+			       ? json_number_value(due) : 0);
+	ready_restore(&p->ready, json_object_get(saved, "ready"), p->state == PS_STARTING &&
+		      p->pid > 0);
+}
+
+static void process_resume(struct watcher *w, const json_t *saved)
+{
+	struct process *p = process_new(w, int_of(saved, "wid"));
+
+	p->state = (enum proc_state)int_of(saved, "state");
+	p->failures = int_of(saved, "failures");
+	p->restarts = int_of(saved, "restarts");
+	p->shortages = int_of(saved, "shortages");
+	p->short_of_resources = bool_of(saved, "short_of_resources");
+	p->quick_finishes = int_of(saved, "quick_finishes");
+	p->oom_killed = bool_of(saved, "oom_killed");
+	p->quiet_exit = bool_of(saved, "quiet_exit");
+	p->spawn_error = string_of(saved, "spawn_error");
+	p->start_error = string_of(saved, "start_error");
+	p->last_status = int_of(saved, "last_status");
+	p->exit_expected = bool_of(saved, "exit_expected");
+	p->started_at = json_number_value(json_object_get(saved, "started_at"));
+	p->ready_at = json_number_value(json_object_get(saved, "ready_at"));
+	p->spawn_hook_passed = bool_of(saved, "spawn_hook_passed");
+	if (bool_of(saved, "retiring"))
+		set_retiring(p, bool_of(saved, "stop_first"));
+	p->pid = (pid_t)int_of(saved, "pid");
+	if (p->pid > 0) {
+		pid_index_add(p);
+		/* Still our child: an exit during the exec waits as a zombie, and is seen now. */
+		reaper_watch(&p->child, p->pid, on_child_exit);
+	}
+	process_recount(p);
+	if (p->state == PS_STARTING && p->pid <= 0)
+		spawn_or_queue(p);  /* it was waiting for its turn */
+	else
+		process_resume_timers(p, saved);
+}
+
+void watcher_restore(struct watcher *w, const json_t *saved)
+{
+	const json_t *t = json_object_get(saved, "totals"), *item;
+	size_t i;
+
+	w->wanted = bool_of(saved, "wanted");
+	w->numprocesses = int_of(saved, "numprocesses");
+	w->announce_stop = bool_of(saved, "announce_stop");
+	w->announce_start = bool_of(saved, "announce_start");
+	w->last_spawn = json_number_value(json_object_get(saved, "last_spawn"));
+	w->totals = (struct watcher_totals){
+		.spawns = (unsigned long long)json_integer_value(json_object_get(t, "spawns")),
+		.restarts = (unsigned long long)json_integer_value(json_object_get(t, "restarts")),
+		.spawn_failures = (unsigned long long)json_integer_value(
+			json_object_get(t, "spawn_failures")),
+		.exits_stopped = (unsigned long long)json_integer_value(
+			json_object_get(t, "exits_stopped")),
+		.exits_expected = (unsigned long long)json_integer_value(
+			json_object_get(t, "exits_expected")),
+		.exits_unexpected = (unsigned long long)json_integer_value(
+			json_object_get(t, "exits_unexpected")),
+		.oom_kills = (unsigned long long)json_integer_value(json_object_get(t, "oom_kills")),
+	};
+	w->failed_starts = (unsigned)json_integer_value(json_object_get(saved, "failed_starts"));
+	w->oom_seen = (unsigned long long)json_integer_value(json_object_get(saved, "oom_seen"));
+	free(w->hook_failure);
+	w->hook_failure = string_of(saved, "hook_failure");
+	w->deps_holding = bool_of(saved, "deps_holding");
+	w->deps_blocked = bool_of(saved, "deps_blocked");
+	snprintf(w->deps_why, sizeof(w->deps_why), "%s",
+		 json_string_value(json_object_get(saved, "deps_why")) ?: "");
+	json_array_foreach(json_object_get(saved, "held"), i, item)
+		hold_slot(w, int_of(item, "wid"), (pid_t)int_of(item, "restarting"));
+	json_array_foreach(json_object_get(saved, "processes"), i, item)
+		process_resume(w, item);
+	watcher_update(w);
 }

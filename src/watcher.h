@@ -35,6 +35,8 @@ enum watcher_outcome {
 				  * watcher_outcome_reason */
 	WATCHER_BLOCKED,         /* a dependency gave up or is stopped: it starts once that one
 				  * is ready (depends_on) */
+	WATCHER_REEXEC,          /* cirqued re-executed meanwhile: the operation goes on, but
+				  * nobody waits for it any more */
 };
 /* "a later stop (or rm) stopped it first", ... for replies and logs. */
 const char *watcher_outcome_text(enum watcher_outcome outcome);
@@ -402,5 +404,15 @@ bool watcher_failing(const struct watcher *w);
 /* No process left, and no predecessor still stopping. */
 bool watcher_is_idle(const struct watcher *w);
 int watcher_count_state(const struct watcher *w, enum proc_state state);
+
+/* A re-exec (reexec.h). What in W cannot be carried across it and must end first (a restart, a
+ * reload, a hook...): true, with "watcher web is being restarted" in OUT. */
+bool watcher_reexec_blocker(const struct watcher *w, char *out, size_t size);
+/* Its waiters are answered WATCHER_REEXEC (the operations go on). */
+void watcher_abandon_waiters(struct watcher *w);
+/* W's run-time state and processes, and back in the new image (W made from the same
+ * definition, not started). */
+json_t *watcher_save(const struct watcher *w);
+void watcher_restore(struct watcher *w, const json_t *saved);
 
 #endif
