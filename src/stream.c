@@ -782,3 +782,8 @@ int streams_restore(const json_t *saved,
 			  bad == 1 ? "" : "s");
 	return bad ? -1 : 0;
 }
+
+void streams_set_events(struct events *e)
+{
+	events = e;
+}

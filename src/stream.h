@@ -24,6 +24,8 @@ struct stream_pipes {
 };
 
 int streams_init(struct ev_loop *loop, struct events *events);
+/* The event socket opened again (after a failed re-exec): lines are published there. */
+void streams_set_events(struct events *events);
 /* Flushes and closes everything (at exit, after the loop). */
 void streams_shutdown(void);
 
