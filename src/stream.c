@@ -532,6 +532,7 @@ static void reader_configure(struct reader *r, const struct watcher_config *conf
 	r->time_format = sc && sc->time_format ? xstrdup(sc->time_format) : NULL;
 }
 
+/* R among the readers, its io watcher set up (started by the caller). */
 static void reader_link(struct reader *r)
 {
 	ev_io_init(&r->io, on_readable, r->fd, EV_READ);

@@ -63,11 +63,13 @@ static void daemon_up(bool with_gone)
 	char *yaml = xasprintf("watchers:\n"
 			       "  web: {cmd: /bin/true w, autostart: false, stderr: null,\n"
 			       "        stdout: {file: %s/web.log}}\n"
+			       "  big: {cmd: /bin/true b, autostart: false, stderr: null,\n"
+			       "        stdout: {file: %s/big.log}}\n"
 			       "  hour: {cmd: /bin/true h, autostart: false, stderr: null,\n"
 			       "         stdout: {file: %s/hour.log, rotate: hourly, backup_count: 1}}\n"
 			       "  lst: {cmd: /bin/true l, listen_events: [spawn], autostart: false,\n"
 			       "        ready: {delay: 0.01}}\n"
-			       "%s", dir, dir, with_gone ? gone : "");
+			       "%s", dir, dir, dir, with_gone ? gone : "");
 
 	if (config_load_string("test", yaml, strlen(yaml), &config, &errors) < 0 ||
 	    arbiter_init(&arb, loop, config) < 0) {
@@ -149,9 +151,13 @@ static void remove_files(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/gone.log", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/big.log", dir);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/hour.log", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/hour.log.1", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/file", dir);
 	unlink(path);
 	rmdir(dir);
 }
@@ -200,6 +206,12 @@ static void hear(int n)
 	free(pad);
 }
 
+/* Every line in the tail ring of W's stdout, in base64. */
+static json_t *whole_tail(const char *name)
+{
+	return streams_tail(arbiter_find(&arb, name)->config, 0, false, 100000, true, NULL);
+}
+
 /* --- the old process -------------------------------------------------------------------------- */
 
 static json_t *saved;
@@ -215,6 +227,20 @@ TEST(old_process)
 	CHECK(write(gone_child, "g1\ng", 4) == 4);
 	CHECK_EVENTUALLY((tail_is("web", "a") && tail_is("gone", "g1")));
 
+	/* More than the ring holds (64 KiB), in steps the pipe takes without blocking. */
+	int big_child = attach("big");
+	char line[128];
+	bool written = true;
+	for (int i = 0; i < 1000; i++) {
+		int n = snprintf(line, sizeof(line), "%04d %0*d\n", i, 95, i);
+		written = written && write(big_child, line, (size_t)n) == n;
+		if (i % 100 == 99)
+			CHECK_EVENTUALLY((line_count("big") == i + 1));
+	}
+	CHECK(written);
+	close(big_child);
+	CHECK_EVENTUALLY((readers_left() == 2));
+
 	struct watcher *l = arbiter_find(&arb, "lst");
 	watcher_start(l, on_done, &started);
 	CHECK_EVENTUALLY((started));
@@ -228,7 +254,9 @@ TEST(old_process)
 	free(text);
 
 	reexec_keep_reset();
-	saved = json_pack("{s:o, s:o}", "streams", streams_save(), "listeners", listeners_save());
+	saved = json_pack("{s:o, s:o, s:o}", "streams", streams_save(), "listeners", listeners_save(),
+			  "test_big_tail", whole_tail("big"));
+	CHECK(json_array_size(json_object_get(saved, "test_big_tail")) > 600);
 	json_t *readers = json_object_get(json_object_get(saved, "streams"), "readers");
 	CHECK_INT(json_array_size(readers), 2);
 	json_t *web = json_array_get(readers, 0);
@@ -306,6 +334,10 @@ TEST(new_process)
 	CHECK_INT(streams_restore(json_object_get(state, "streams"), config_of, &arb), 0);
 	CHECK(tail_is("web", "a"));
 	CHECK_INT(line_count("web"), 1);
+	json_t *big = whole_tail("big");  /* a ring that wrapped */
+	CHECK(json_equal(big, json_object_get(state, "test_big_tail")));
+	json_decref(big);
+	CHECK_INT(line_count("big"), 1000);
 	CHECK_INT(line_count("gone"), 1);
 	CHECK(write(web_fd, "c\nd\n", 4) == 4);
 	CHECK(write(gone_fd, "2\n", 2) == 2);
@@ -367,6 +399,28 @@ TEST(hourly_rotation_after_a_gap)
 	CHECK_EVENTUALLY((readers_left() == 0));
 }
 
+/* A sink that cannot write (its directory is a file) holds sinks_flush 5 s, not for ever; the
+ * sink and its queue stay (the exec may fail: the daemon goes on). */
+TEST(flush_gives_up_on_a_failing_sink)
+{
+	char path[256];
+	struct stream_config sc = { .kind = STREAM_FILE };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/file/x.log", dir);
+	struct sink *sink = sink_file(path, &sc);
+	CHECK(sink_write(sink, "lost\n", 5));
+	double start = ev_time();
+	sinks_flush();
+	double waited = ev_time() - start;
+	CHECK(waited > 4.5 && waited < 7);
+	sink_unref(sink);  /* "file" is removed after the sinks are shut down (they retry) */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 7 && strcmp(argv[1], "--resume") == 0) {
@@ -381,6 +435,7 @@ int main(int argc, char **argv)
 		CHECK(state != NULL);
 		RUN(new_process);
 		RUN(hourly_rotation_after_a_gap);
+		RUN(flush_gives_up_on_a_failing_sink);
 		json_decref(state);
 		arbiter_free(&arb);
 		streams_shutdown();
