@@ -112,6 +112,7 @@ static bool connection_closed(struct client *c)
 			uint16_t id;
 			memcpy(&id, zmq_msg_data(&event), sizeof(id));
 			closed = closed || id == ZMQ_EVENT_DISCONNECTED;
+			c->disconnects += id == ZMQ_EVENT_DISCONNECTED;
 			zmq_msg_recv(&address, c->monitor, ZMQ_DONTWAIT);  /* the second frame */
 		}
 		zmq_msg_close(&event);
@@ -342,11 +343,8 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 				 * (reexec): one without an answer was never read, and goes again
 				 * to the new image once the connection is back. */
 				if (strcmp(command, "quit") != 0 && resends++ < 3 &&
-				    send_connected(c, text, deadline - now(), why, rc) == 0) {
-					if (getenv("CIRQUECTL_DEBUG"))
-						fprintf(stderr, "resent %s\n", text);
+				    send_connected(c, text, deadline - now(), why, rc) == 0)
 					continue;
-				}
 				snprintf(no_answer, sizeof(no_answer), "the connection closed while "
 					 "waiting for the %s (cirqued stopped or restarted?)", words);
 				*why = no_answer;
@@ -1932,6 +1930,7 @@ static int ctl_reexec(struct client *c, int argc, char **argv)
 		fprintf(stderr, "cirquectl: reexec takes only --check\n");
 		return EXIT_USAGE;
 	}
+	unsigned long disconnects = c->disconnects;
 	reply = call(c, "reexec", json_pack("{s:b}", "check", check), 60);
 	if (!reply_ok(reply) || check) {
 		int rc = reply_ok(reply) ? EXIT_OK : EXIT_ERROR;
@@ -1946,6 +1945,14 @@ static int ctl_reexec(struct client *c, int argc, char **argv)
 	}
 	long expected = (long)json_integer_value(json_object_get(reply, "generation"));
 	long generation = -1;
+	/* The old image closes the connection as it goes: wait for that first, so that the next
+	 * request goes to the new image (and not into a connection about to close). */
+	for (double until = now() + 2; c->monitor && c->disconnects == disconnects &&
+	     now() < until;) {
+		zmq_pollitem_t item = { c->monitor, 0, ZMQ_POLLIN, 0 };
+		if (zmq_poll(&item, 1, 50) > 0)
+			(void)connection_closed(c);
+	}
 	while (now() - began < 60 && (generation = reexec_generation(c, 2, &status)) < expected) {
 		const char *last = json_string_value(json_object_get(status, "last_result"));
 		if (generation >= 0 && !json_is_true(json_object_get(status, "busy")) && last &&

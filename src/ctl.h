@@ -29,6 +29,7 @@ struct client {
 	const char *curve_secret_file;/* our CURVE secret key file */
 	void *ctx, *socket;
 	void *monitor;                /* PAIR: the socket's connection events (monitor_client) */
+	unsigned long disconnects;    /* connections seen closing so far */
 	unsigned long sequence;       /* for request ids */
 	bool guessed_endpoint;        /* the default one, nothing chose it: checked before use */
 	const char *endpoint_from;    /* where the endpoint came from, for "cannot reach" */
