@@ -36,7 +36,7 @@ offered=$(printf '%s\n' "${COMPREPLY[@]}" | grep -v '^-')
 [ "$offered" = "$verbs" ] || fail "the completion offers $(echo $offered), not $(echo $verbs)"
 COMP_WORDS=(cirquectl --timeout 3 re) COMP_CWORD=3
 _cirquectl
-[ "$(printf '%s ' "${COMPREPLY[@]}")" = "restart reload reread remove reopen " ] ||
+[ "$(printf '%s ' "${COMPREPLY[@]}")" = "restart reload reread remove reopen reexec " ] ||
 	fail "completion of 're': ${COMPREPLY[*]}"
 set -u
 
