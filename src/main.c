@@ -594,21 +594,24 @@ static void reopen_control_plane(struct arbiter *a)
 	streams_set_events(a->events);
 }
 
-/* The binary a re-exec runs: ARGV0 made absolute (through $PATH if it has no slash), as it is
- * on disk now; a later upgrade replaces the file at that path. */
+/* The binary a re-exec runs: ARGV0 made absolute (through $PATH if it has no slash), links not
+ * followed, so that an upgrade that points /usr/local/bin/cirqued elsewhere is followed. */
 static char *binary_path(const char *argv0)
 {
-	char *path = NULL;
+	char cwd[4096], *path = NULL;
 
+	if (argv0[0] == '/')
+		return xstrdup(argv0);
 	if (strchr(argv0, '/'))
-		return realpath(argv0, NULL) ?: xstrdup(argv0);
+		return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, argv0) : xstrdup(argv0);
 	const char *dirs = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
 	char *copy = xstrdup(dirs), *save = NULL;
 	for (char *dir = strtok_r(copy, ":", &save); dir && !path; dir = strtok_r(NULL, ":", &save)) {
-		char *candidate = xasprintf("%s/%s", *dir ? dir : ".", argv0);
-		if (access(candidate, X_OK) == 0)
-			path = realpath(candidate, NULL);
-		free(candidate);
+		char *candidate = xasprintf("%s/%s", dir, argv0);
+		if (dir[0] == '/' && access(candidate, X_OK) == 0)
+			path = candidate;
+		else
+			free(candidate);
 	}
 	free(copy);
 	return path ?: xstrdup("/proc/self/exe");

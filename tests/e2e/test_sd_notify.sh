@@ -44,6 +44,17 @@ wait_for 5 '[ "$(grep -c "WATCHDOG=1" "$T/notify.log")" -ge 3 ]' || fail "no WAT
 kill -HUP "$DPID"
 wait_for 5 'grep -q "RELOADING=1" "$T/notify.log"' || fail "no RELOADING=1"
 wait_for 5 '[ "$(grep -c "READY=1" "$T/notify.log")" -ge 2 ]' || fail "no READY=1 after the reload"
+# A re-exec: RELOADING=1 before it and READY=1 from the new image (same pid, so the unit stays
+# up), and the watchdog pings go on from the new image.
+"$CTL" reexec >/dev/null || fail "reexec failed"
+wait_for 5 'grep -q "RELOADING=1|STATUS=re-executing" "$T/notify.log"' || fail "no RELOADING=1 before the re-exec"
+wait_for 5 'grep -q "READY=1|STATUS=resumed" "$T/notify.log"' || fail "no READY=1 after the re-exec"
+pings=$(grep -c "WATCHDOG=1" "$T/notify.log")
+wait_for 5 '[ "$(grep -c "WATCHDOG=1" "$T/notify.log")" -ge $((pings + 2)) ]' ||
+	fail "no WATCHDOG=1 pings after the re-exec"
+for pid in $(children_matching "$S"); do
+	proc_env "$pid" | grep -q '^NOTIFY_SOCKET=' && fail "child $pid inherited NOTIFY_SOCKET"
+done
 stop_daemon TERM
 grep -q "STOPPING=1" "$T/notify.log" || fail "no STOPPING=1"
 # The shutdown goes level by level (low first): each extends systemd's stop timeout by its
