@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reaper.h"
+#include "safefs.h"
 #include "sink.h"
 #include "sockets.h"
 #include "spawn.h"
@@ -105,6 +106,31 @@ static void finish(bool ok, const char *fmt, ...)
 	}
 	rx.req = NULL;
 	rx.busy = false;
+}
+
+/* The binary, opened through a safe walk (safefs.h): root execs it, so nobody else may be able
+ * to replace it or any directory above it. Its descriptor (exec'd through /proc/self/fd, so
+ * that what was checked is what runs), or -1 with WHY. */
+static int open_binary(char *why, size_t size)
+{
+	char problem[SAFEFS_WHY];
+	struct safe_file f;
+
+	if (safe_file_open(rx.binary, O_RDONLY | O_CLOEXEC, 0, false, &f, NULL, problem) < 0) {
+		snprintf(why, size, "cannot run %s: %s", rx.binary, problem);
+		return -1;
+	}
+	const char *refusal = !f.fixed ? "someone else could replace it (a directory above it is "
+					 "not root's, or others can write it)"
+			      : !safefs_owner_ok(f.st.st_uid) ? "it belongs to another user"
+			      : f.st.st_mode & (S_IWGRP | S_IWOTH) ? "others can write it"
+			      : !(f.st.st_mode & S_IXUSR) ? "it is not executable" : NULL;
+	if (refusal) {
+		snprintf(why, size, "refusing to run %s: %s", rx.binary, refusal);
+		close(f.fd);
+		return -1;
+	}
+	return f.fd;
 }
 
 /* --- 3. the exec -------------------------------------------------------------------------------- */
@@ -206,11 +232,19 @@ static void do_exec(void)
 	json_t *state, *endpoints;
 	int fd;
 
+	char why[SAFEFS_WHY + 200] = "";
+	int binary = open_binary(why, sizeof(why));
+
+	if (binary < 0) {
+		finish(false, "%s", why);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	reexec_keep_reset();
 	arbiter_abandon_waiters(rx.a);
 	state = save_state();
 	if (state == NULL) {
+		close(binary);
 		finish(false, "cannot save the state: out of memory");
 		return;
 	}
@@ -239,11 +273,12 @@ static void do_exec(void)
 	char **argv = fd >= 0 ? exec_argv(fd) : NULL;
 	int error = errno;
 	if (argv) {
+		extern char **environ;
 		reexec_keep_fd(fd);
 		notify_export(true);
 		block_signals(SIG_BLOCK);
 		reexec_keep_apply(true);
-		execv(rx.binary, argv);
+		execveat(binary, "", argv, environ, AT_EMPTY_PATH);
 		error = errno;
 		/* Still here: the exec failed, and nothing but the control plane has changed. */
 		reexec_keep_apply(false);
@@ -251,16 +286,20 @@ static void do_exec(void)
 		notify_export(false);
 		free(argv[2]);
 		free(argv);
-		close(fd);
 	}
+	if (binary >= 0)
+		close(binary);
+	if (fd >= 0)
+		close(fd);
 	inherit_endpoints(endpoints);
 	json_decref(endpoints);
 	reexec_keep_reset();
 	rx.open_plane(rx.a);
 	notify_send("READY=1\nSTATUS=re-exec failed");
-	log_errorx("re-exec: cannot execute %s: %s; going on as before", rx.binary,
-		   strerror(error));
-	finish(false, "cannot execute %s: %s", rx.binary, strerror(error));
+	if (!why[0])
+		snprintf(why, sizeof(why), "cannot execute %s: %s", rx.binary, strerror(error));
+	log_errorx("re-exec: %s; going on as before", why);
+	finish(false, "%s", why);
 }
 
 /* --- 2. waiting for what cannot be carried ------------------------------------------------------ */
@@ -376,12 +415,17 @@ static void start_check(void)
 	int pipefd[2];
 	const char *step = NULL;
 
+	char why[SAFEFS_WHY + 200];
+	/* Run by its path: the check says nobody else can replace it meanwhile. */
+	int binary = open_binary(why, sizeof(why));
+
 	snprintf(version, sizeof(version), "%d", REEXEC_STATE_VERSION);
-	if (access(rx.binary, X_OK) < 0) {
-		finish(false, "cannot run %s: %s", rx.binary, strerror(errno));
+	if (binary < 0) {
+		finish(false, "%s", why);
 		return;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		close(binary);
 		finish(false, "cannot check %s: %s", rx.binary, strerror(errno));
 		return;
 	}
@@ -394,6 +438,7 @@ static void start_check(void)
 	};
 	pid_t pid = spawn_process(&req, &step);
 	int error = errno;
+	close(binary);
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);

@@ -184,16 +184,21 @@ mv "$T/bin/cirqued" "$T/bin/cirqued.kept"
 out=$("$CTL" reexec 2>&1) && fail "reexec without a binary succeeded: $out"
 echo "$out" | grep -q "cannot run $T/bin/cirqued" || fail "reexec without a binary: $out"
 [ "$(status_pids)" = "$before_pids" ] || fail "pids changed after a failed reexec"
-# A binary that cannot read this state refuses, and says why.
-printf '#!/bin/sh\necho "cirqued 0.1: no such option --check-resume"\nexit 2\n' >"$T/bin/cirqued"
+# A binary that cannot read this state (here one that fails whatever it is asked) refuses.
+cp /bin/false "$T/bin/cirqued"
 chmod 755 "$T/bin/cirqued"
 out=$("$CTL" reexec 2>&1) && fail "reexec with an old binary succeeded: $out"
-echo "$out" | grep -q "cannot resume this daemon: cirqued 0.1: no such option" || fail "old binary: $out"
+echo "$out" | grep -q "cannot resume this daemon" || fail "old binary: $out"
+# One that others could replace is never run as root.
+cp "$T/bin/cirqued.kept" "$T/bin/cirqued" && chmod 0757 "$T/bin/cirqued"
+out=$("$CTL" reexec 2>&1) && fail "reexec of a binary others can write succeeded: $out"
+echo "$out" | grep -q "refusing to run $T/bin/cirqued: others can write it" || fail "writable binary: $out"
 "$CTL" status idle2 >/dev/null || fail "the daemon does not answer after refused re-execs"
 [ "$(status_pids)" = "$before_pids" ] || fail "pids changed after a refused reexec"
 
 # SIGUSR2 re-executes as the command does.
 mv "$T/bin/cirqued.kept" "$T/bin/cirqued"
+chmod 0755 "$T/bin/cirqued"
 kill -USR2 "$DPID"
 wait_for 20 'grep -q "resumed generation 2" "$DLOG"' || fail "SIGUSR2 did not re-execute"
 wait_for 10 '"$CTL" status idle2 >/dev/null 2>&1' || fail "no answer after SIGUSR2"
