@@ -196,6 +196,16 @@ echo "$out" | grep -q "refusing to run $T/bin/cirqued: others can write it" || f
 "$CTL" status idle2 >/dev/null || fail "the daemon does not answer after refused re-execs"
 [ "$(status_pids)" = "$before_pids" ] || fail "pids changed after a refused reexec"
 
+# An exec that fails after the check (a script passes the check, but is not exec'd through its
+# descriptor): the control socket is opened again on the socket kept, nothing else changed.
+printf '#!/bin/sh\nexec %s "$@"\n' "$T/bin/cirqued.kept" >"$T/bin/cirqued"
+chmod 0755 "$T/bin/cirqued"
+out=$("$CTL" reexec 2>&1) && fail "reexec of a script succeeded: $out"
+grep -q "re-exec: cannot execute $T/bin/cirqued: .*going on as before" "$DLOG" ||
+	fail "no failed exec in the log: $out"
+wait_for 10 '"$CTL" status idle2 >/dev/null 2>&1' || fail "no answer after a failed exec"
+[ "$(status_pids)" = "$before_pids" ] || fail "pids changed after a failed exec"
+
 # SIGUSR2 re-executes as the command does.
 mv "$T/bin/cirqued.kept" "$T/bin/cirqued"
 chmod 0755 "$T/bin/cirqued"
