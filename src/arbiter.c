@@ -16,6 +16,7 @@
 #include "safefs.h"
 #include "parse.h"
 #include "proc_info.h"
+#include "reexec.h"
 #include "xmalloc.h"
 
 #include <dirent.h>
@@ -1861,26 +1862,6 @@ void arbiter_abandon_waiters(struct arbiter *a)
 		watcher_abandon_waiters(w);
 }
 
-static json_t *pids_json(const pid_t *pids, int n)
-{
-	json_t *list = json_array();
-
-	for (int i = 0; i < n; i++)
-		json_array_append_new(list, json_integer(pids[i]));
-	return list;
-}
-
-static int pids_of_json(const json_t *list, pid_t **out)
-{
-	size_t i, n = json_array_size(list);
-	const json_t *pid;
-
-	*out = xmalloc(sizeof(pid_t) * (n ? n : 1));
-	json_array_foreach(list, i, pid)
-		(*out)[i] = (pid_t)json_integer_value(pid);
-	return (int)n;
-}
-
 json_t *arbiter_save(struct arbiter *a)
 {
 	json_t *watchers = json_array();
@@ -1899,8 +1880,8 @@ json_t *arbiter_save(struct arbiter *a)
 	return json_pack("{s:s, s:o, s:O, s:o, s:o, s:o}", "config_path", a->config_path,
 			 "daemon", daemon_config_save(&a->daemon),
 			 "file_definitions", a->file_definitions, "initial_children",
-			 pids_json(a->initial_children, a->ninitial_children), "released",
-			 pids_json(a->released, a->nreleased), "watchers", watchers);
+			 reexec_pids_json(a->initial_children, a->ninitial_children), "released",
+			 reexec_pids_json(a->released, a->nreleased), "watchers", watchers);
 }
 
 int arbiter_saved_watchers(const json_t *saved, struct config *config, char *error,
@@ -1954,10 +1935,10 @@ void arbiter_restore(struct arbiter *a, const json_t *saved)
 	if (a->file_definitions == NULL)
 		a->file_definitions = json_object();
 	free(a->initial_children);
-	a->ninitial_children = pids_of_json(json_object_get(saved, "initial_children"),
+	a->ninitial_children = reexec_pids_of_json(json_object_get(saved, "initial_children"),
 					    &a->initial_children);
 	free(a->released);
-	a->nreleased = pids_of_json(json_object_get(saved, "released"), &a->released);
+	a->nreleased = reexec_pids_of_json(json_object_get(saved, "released"), &a->released);
 	compute_levels(a);
 	json_array_foreach(json_object_get(saved, "watchers"), i, one) {
 		struct watcher *w = arbiter_find(a, json_string_value(json_object_get(one, "name")));

@@ -327,7 +327,7 @@ static void wait_quiet(void)
 		do_exec();
 		return;
 	}
-	log_info("re-exec: waiting until %s no longer holds it", why);
+	log_info("re-exec: waiting first, as %s", why);
 	rx.quiet_since = ev_now(rx.a->loop);
 	ev_timer_stop(rx.a->loop, &rx.timer);
 	ev_timer_init(&rx.timer, on_quiet_poll, QUIET_POLL, QUIET_POLL);

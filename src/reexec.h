@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* The format of the saved state. A binary reads its own version and the ones before it
  * (cirqued --check-resume VERSION says whether it can). */
@@ -24,6 +25,9 @@ void reexec_keep_fd(int fd);
 json_t *reexec_kept_fds(void);
 /* Forgets the list (before a save, and after a failed exec). */
 void reexec_keep_reset(void);
+/* A list of pids as a JSON array, and back (a malloc'd array in *OUT, its length returned). */
+json_t *reexec_pids_json(const pid_t *pids, int n);
+int reexec_pids_of_json(const json_t *list, pid_t **out);
 /* Clears (KEEP) or sets back (!KEEP) the close-on-exec flag of every registered descriptor. */
 void reexec_keep_apply(bool keep);
 

@@ -44,3 +44,23 @@ void reexec_keep_apply(bool keep)
 			fcntl(kept[i], F_SETFD, keep ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC);
 	}
 }
+
+json_t *reexec_pids_json(const pid_t *pids, int n)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_integer(pids[i]));
+	return list;
+}
+
+int reexec_pids_of_json(const json_t *list, pid_t **out)
+{
+	size_t i, n = json_array_size(list);
+	const json_t *pid;
+
+	*out = xmalloc(sizeof(pid_t) * (n ? n : 1));
+	json_array_foreach(list, i, pid)
+		(*out)[i] = (pid_t)json_integer_value(pid);
+	return (int)n;
+}

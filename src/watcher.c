@@ -8,6 +8,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
+#include "reexec.h"
 #include "sockets.h"
 #include "spawn.h"
 #include "stream.h"
@@ -3161,26 +3162,6 @@ void watcher_abandon_waiters(struct watcher *w)
 	answer_waiters(w, WATCHER_REEXEC);
 }
 
-static json_t *pids_to_json(const pid_t *pids, int n)
-{
-	json_t *list = json_array();
-
-	for (int i = 0; i < n; i++)
-		json_array_append_new(list, json_integer(pids[i]));
-	return list;
-}
-
-static int pids_from_json(const json_t *list, pid_t **out)
-{
-	size_t i, n = json_array_size(list);
-	const json_t *pid;
-
-	*out = xmalloc(sizeof(pid_t) * (n ? n : 1));
-	json_array_foreach(list, i, pid)
-		(*out)[i] = (pid_t)json_integer_value(pid);
-	return (int)n;
-}
-
 /* Time left on an active timer, or null. */
 static json_t *remaining(struct ev_loop *loop, const ev_timer *t)
 {
@@ -3219,9 +3200,9 @@ static json_t *sweep_save(const struct watcher *w)
 		return json_null();
 	return json_pack("{s:f, s:b, s:b, s:b, s:o, s:o}", "deadline", w->sweep_deadline,
 			 "signalled", w->sweep_signalled, "killed", w->sweep_killed, "rekilling",
-			 w->sweep_rekilling, "stopped_pids", pids_to_json(w->stopped_pids,
+			 w->sweep_rekilling, "stopped_pids", reexec_pids_json(w->stopped_pids,
 									  w->nstopped_pids),
-			 "swept", pids_to_json(w->swept, w->nswept));
+			 "swept", reexec_pids_json(w->swept, w->nswept));
 }
 
 static void sweep_restore(struct watcher *w, const json_t *saved)
@@ -3232,9 +3213,9 @@ static void sweep_restore(struct watcher *w, const json_t *saved)
 	w->sweep_signalled = json_is_true(json_object_get(saved, "signalled"));
 	w->sweep_killed = json_is_true(json_object_get(saved, "killed"));
 	w->sweep_rekilling = json_is_true(json_object_get(saved, "rekilling"));
-	w->nstopped_pids = pids_from_json(json_object_get(saved, "stopped_pids"),
+	w->nstopped_pids = reexec_pids_of_json(json_object_get(saved, "stopped_pids"),
 					  &w->stopped_pids);
-	w->nswept = pids_from_json(json_object_get(saved, "swept"), &w->swept);
+	w->nswept = reexec_pids_of_json(json_object_get(saved, "swept"), &w->swept);
 	w->next_sweeping = sweeping_list;
 	sweeping_list = w;
 	if (!ev_is_active(&sweep_soon))
