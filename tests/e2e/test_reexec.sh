@@ -109,7 +109,10 @@ LOOP=$!
 wait_for 10 '[ -s "$T/loop-started" ]' || fail "the request loop did not start"
 
 # The graceful stop under way across the exec: the processes ignore SIGTERM.
-"$CTL" stop slow --no-wait >/dev/null || fail "stop slow"
+# (A waiting stop: its request is answered before the exec, saying so.)
+"$CTL" stop slow >"$T/stop.out" 2>&1 &
+STOPPER=$!
+wait_for 10 'grep -q "watcher slow: stopping" "$DLOG"' || fail "the stop of slow did not begin"
 # The talkers are writing: the exec comes in the middle of their output.
 written=$(cat "$T/talk1.log" "$T/talk2.log" | wc -l)
 [ "$written" -gt 0 ] && [ "$written" -lt $((10 * LINES / 2)) ] ||
@@ -123,6 +126,10 @@ echo "$out" | grep -q "re-executed .* (generation 1)" || fail "reexec output: $o
 kill -0 "$DPID" || fail "the daemon's pid changed"
 grep -q "resumed generation 1: 5 watchers" "$DLOG" || fail "no resume in the log"
 readlink "/proc/$DPID/exe" | grep -q deleted && fail "the daemon still runs the old binary"
+
+wait "$STOPPER" && fail "the waiting stop succeeded across the exec: $(cat "$T/stop.out")"
+grep -q "cirqued re-executed meanwhile: it goes on" "$T/stop.out" ||
+	fail "the waiting stop was not told of the exec: $(cat "$T/stop.out")"
 
 # A process killed just after the exec is reaped and respawned in its slot.
 victim=$(awk '$1 == "idle1" && $2 == 7 {print $3}' "$T/before")
