@@ -80,8 +80,9 @@ tests/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) src/.flags
 
 # The watcher and arbiter, on a real loop without real processes (the control fuzzer's stub).
 # The reaper's tests run real children: the module alone, with the descriptor reserve it uses.
-tests/unit/test_reaper: tests/unit/test_reaper.c tests/unit/check.h src/reaper.o src/fdlimit.o src/accept_guard.o src/.flags
-	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< src/reaper.o src/fdlimit.o src/accept_guard.o $(LDLIBS)
+REAPER_TEST_OBJS := src/reaper.o src/fdlimit.o src/accept_guard.o src/proc_info.o src/text.o src/xmalloc.o
+tests/unit/test_reaper: tests/unit/test_reaper.c tests/unit/check.h $(REAPER_TEST_OBJS) src/.flags
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(REAPER_TEST_OBJS) $(LDLIBS)
 
 tests/unit/test_watcher tests/unit/test_stream_state: tests/unit/%: tests/unit/%.c tests/unit/check.h $(CONTROL_FUZZ_OBJS) src/.flags
 	$(CC) $(CFLAGS) -Isrc -Itests/fuzz $(LDFLAGS) -o $@ $< $(CONTROL_FUZZ_OBJS) $(LDLIBS)

@@ -105,6 +105,21 @@ bool proc_usage(pid_t pid, double *cpu_seconds, long long *rss_bytes, double *st
 	return true;
 }
 
+bool proc_start_ticks(pid_t pid, unsigned long long *ticks)
+{
+	struct proc_stat st;
+
+	if (!read_stat(pid, &st))
+		return false;
+	*ticks = st.start;
+	return true;
+}
+
+double proc_ticks_to_unix(unsigned long long ticks)
+{
+	return boot_time() + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
 static json_t *proc_info_depth(pid_t pid, int depth)
 {
 	char path[64], buf[4096], human_rss[32], human_vms[32], ctime[32];

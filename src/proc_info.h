@@ -28,6 +28,11 @@ bool proc_is_zombie(pid_t pid);
  * is not NULL, when it started (Unix time), from one read of /proc/PID/stat; false when it is
  * gone. */
 bool proc_usage(pid_t pid, double *cpu_seconds, long long *rss_bytes, double *started);
+/* When it started, in clock ticks after boot (field 22 of /proc/PID/stat): with its pid, what
+ * tells it from a later process that reused the pid. False when it is gone. */
+bool proc_start_ticks(pid_t pid, unsigned long long *ticks);
+/* Those ticks as Unix time. */
+double proc_ticks_to_unix(unsigned long long ticks);
 /* Its resident size in bytes (/proc/PID/statm), 0 when it is gone. */
 long long proc_rss(pid_t pid);
 

@@ -2,6 +2,7 @@
 #include "reaper.h"
 
 #include "fdlimit.h"
+#include "proc_info.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +29,13 @@ static ev_timer rearm_timer;             /* gives pidfds back to those left to t
 
 /* How often those left to the scan for want of a descriptor try to get their pidfd back. */
 #define REARM_INTERVAL 0.25
+
+/* Processes that are not our children (reaper_watch_foreign): by pidfd, or polled in /proc
+ * every FOREIGN_POLL seconds when no pidfd could be had. */
+#define FOREIGN_POLL 1.0
+static struct reaper_child *foreign;
+static int nforeign, nforeign_polled;
+static ev_timer foreign_timer;
 
 static void link_to(struct reaper_child **list, struct reaper_child *c)
 {
@@ -119,10 +127,28 @@ static void on_rearm_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 	}
 }
 
+static void unwatch_foreign(struct reaper_child *c)
+{
+	if (c->io.fd >= 0) {
+		ev_io_stop(reaper_loop, &c->io);
+		close(c->io.fd);
+		ev_io_set(&c->io, -1, EV_READ);
+	} else if (--nforeign_polled == 0 && reaper_loop) {
+		ev_timer_stop(reaper_loop, &foreign_timer);
+	}
+	unlink_from(&foreign, c);
+	c->watched = false;
+	nforeign--;
+}
+
 void reaper_unwatch(struct reaper_child *c)
 {
 	if (!c->watched)
 		return;
+	if (c->foreign) {
+		unwatch_foreign(c);
+		return;
+	}
 	if (c->io.fd >= 0)
 		unwatch_by_pidfd(c);
 	else
@@ -163,7 +189,7 @@ static void scan(void)
 			return;
 		pid_t pid = info.si_pid;
 		struct reaper_child *c = lookup ? lookup(pid) : NULL;
-		if (c && (!c->watched || c->pid != pid))
+		if (c && (!c->watched || c->pid != pid || c->foreign))
 			c = NULL;
 		/* (The same one twice: its pidfd did not tell in SCAN_DELAY; reaped here.) */
 		if (c && c->io.fd >= 0 && nscanned == 0 && pid != put_off_for) {
@@ -211,6 +237,10 @@ static void on_pidfd(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->foreign) {  /* its parent reaps it, and has its status */
+		exited(c, REAPER_STATUS_UNKNOWN);
+		return;
+	}
 	do
 		pid = waitpid(c->pid, &status, WNOHANG);
 	while (pid < 0 && errno == EINTR);
@@ -242,12 +272,65 @@ void reaper_watch(struct reaper_child *c, pid_t pid, reaper_exit_fn *exited_fn)
 	c->exited = exited_fn;
 	c->watched = true;
 	c->held = false;
+	c->foreign = false;
 	nwatched++;
 	ev_io_init(&c->io, on_pidfd, -1, EV_READ);
 	if (fd < 0)
 		watch_by_scan(c);
 	else
 		watch_by_pidfd(c, fd);
+}
+
+/* The foreign processes without a pidfd: gone, a zombie, or its pid is another process's. */
+static void on_foreign_timer(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	struct reaper_child *next;
+	unsigned long long ticks;
+
+	(void)loop;
+	(void)timer;
+	(void)revents;
+	for (struct reaper_child *c = foreign; c; c = next) {
+		next = c->next;
+		if (c->io.fd < 0 && (!proc_start_ticks(c->pid, &ticks) || ticks != c->start_ticks ||
+				     proc_is_zombie(c->pid)))
+			exited(c, REAPER_STATUS_UNKNOWN);
+	}
+}
+
+void reaper_watch_foreign(struct reaper_child *c, pid_t pid, unsigned long long start_ticks,
+			  reaper_exit_fn *exited_fn)
+{
+	/* Opened before the check of its start time: if that still matches, the pidfd is the
+	 * process's, not a later one's of the same pid. */
+	int fd = reaper_loop ? open_pidfd(pid) : -1;
+	unsigned long long ticks;
+
+	c->pid = pid;
+	c->exited = exited_fn;
+	c->watched = true;
+	c->held = false;
+	c->foreign = true;
+	c->start_ticks = start_ticks;
+	nforeign++;
+	ev_io_init(&c->io, on_pidfd, -1, EV_READ);
+	link_to(&foreign, c);
+	if (fd >= 0 && proc_start_ticks(pid, &ticks) && ticks == start_ticks) {
+		ev_io_set(&c->io, fd, EV_READ);
+		ev_io_start(reaper_loop, &c->io);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);  /* gone already, or another's: the first look reports it */
+	if (nforeign_polled++ == 0 && reaper_loop)
+		ev_timer_again(reaper_loop, &foreign_timer);
+}
+
+int reaper_signal(struct reaper_child *c, int sig)
+{
+	if (c->watched && c->foreign && c->io.fd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, c->io.fd, sig, NULL, 0);
+	return kill(c->pid, sig);
 }
 
 void reaper_report_exit(struct reaper_child *c, int status)
@@ -261,6 +344,7 @@ void reaper_get_stats(struct reaper_stats *st)
 	*st = stats;
 	st->watched = nwatched;
 	st->scanned = nscanned;
+	st->foreign = nforeign;
 }
 
 void reaper_init(struct ev_loop *loop, reaper_lookup_fn *lookup_fn, reaper_orphan_fn *orphan_fn)
@@ -279,6 +363,8 @@ void reaper_init(struct ev_loop *loop, reaper_lookup_fn *lookup_fn, reaper_orpha
 	rearm_timer.repeat = REARM_INTERVAL;
 	if (nscanned > 0)
 		ev_timer_again(loop, &rearm_timer);
+	ev_init(&foreign_timer, on_foreign_timer);
+	foreign_timer.repeat = FOREIGN_POLL;
 	fd_set_room_maker(give_up_a_pidfd);
 }
 
@@ -289,6 +375,7 @@ void reaper_shutdown(void)
 	fd_set_room_maker(NULL);
 	ev_timer_stop(reaper_loop, &scan_timer);
 	ev_timer_stop(reaper_loop, &rearm_timer);
+	ev_timer_stop(reaper_loop, &foreign_timer);
 	ev_ref(reaper_loop);
 	ev_signal_stop(reaper_loop, &sigchld);
 	reaper_loop = NULL;

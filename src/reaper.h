@@ -16,6 +16,12 @@
  * back once descriptors are free. A pidfd is given up to make room when a child's pipe needs
  * its slot (fd_set_room_maker): pidfds never lower how many processes the descriptors allow.
  *
+ * A process that is not our child (adopted from a cirqued that died, survivors.h) is watched
+ * through its pidfd as well, which tells of its exit; its status goes to its parent (init, or a
+ * subreaper), never to us, so it is reported as REAPER_STATUS_UNKNOWN. Such a pidfd is never
+ * given up (no scan can find a process that is not our child); one that could not be had is
+ * replaced by a look at /proc every FOREIGN_POLL seconds.
+ *
  * The loop must not be libev's default loop, whose own SIGCHLD handler would reap every child
  * first. */
 #ifndef CIRQUE_REAPER_H
@@ -26,7 +32,10 @@
 #include <sys/types.h>
 
 struct reaper_child;
-/* PID has exited with STATUS (as waitpid gives it); C is no longer watched. */
+/* The status of a process watched by reaper_watch_foreign: not known (not a wait status). */
+#define REAPER_STATUS_UNKNOWN (-1)
+/* PID has exited with STATUS (as waitpid gives it, or REAPER_STATUS_UNKNOWN); C is no longer
+ * watched. */
 typedef void reaper_exit_fn(struct reaper_child *c, pid_t pid, int status);
 
 struct reaper_child {
@@ -34,6 +43,9 @@ struct reaper_child {
 	pid_t pid;
 	bool watched;
 	bool held;                    /* left to the scan: a tracer holds its exit */
+	bool foreign;                 /* not our child (reaper_watch_foreign) */
+	unsigned long long start_ticks;  /* foreign: its start time (proc_start_ticks), which tells
+					  * it from a later process of that pid */
 	reaper_exit_fn *exited;
 	struct reaper_child *prev, *next;  /* among those with a pidfd, or those without */
 };
@@ -49,6 +61,13 @@ void reaper_init(struct ev_loop *loop, reaper_lookup_fn *lookup, reaper_orphan_f
 void reaper_shutdown(void);
 /* Watches child PID until it exits; EXITED is called then, from the loop. */
 void reaper_watch(struct reaper_child *c, pid_t pid, reaper_exit_fn *exited);
+/* Watches PID, which is not our child, until it exits (EXITED gets REAPER_STATUS_UNKNOWN);
+ * START_TICKS is its start time, for the look at /proc when no pidfd can be had. */
+void reaper_watch_foreign(struct reaper_child *c, pid_t pid, unsigned long long start_ticks,
+			  reaper_exit_fn *exited);
+/* Sends SIG to C's process: through its pidfd for a foreign one (its pid is not held for us as a
+ * zombie: it may be another's by now), else kill(2). 0, or -1 with errno. */
+int reaper_signal(struct reaper_child *c, int sig);
 /* No longer watched (its exit, if any, goes to the orphan callback). */
 void reaper_unwatch(struct reaper_child *c);
 /* C's exit, learnt otherwise (tests with made-up pids): handled as if its pidfd had told. */
@@ -56,6 +75,7 @@ void reaper_report_exit(struct reaper_child *c, int status);
 struct reaper_stats {
 	int watched;                  /* children watched now */
 	int scanned;                  /* of those, left to the scan (no pidfd) */
+	int foreign;                  /* processes watched that are not our children */
 	unsigned long by_pidfd;       /* exits reaped through their pidfd, since the start */
 	unsigned long by_scan;        /* children reaped by a scan, watched or not */
 	unsigned long scans;          /* scans run (each: a walk of all children per reap, + 1) */

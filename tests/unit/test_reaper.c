@@ -4,6 +4,7 @@
  * by the scan; a pipe that needs a slot below the reserve takes a pidfd's. */
 #include "check.h"
 #include "fdlimit.h"
+#include "proc_info.h"
 #include "reaper.h"
 
 #include <errno.h>
@@ -286,6 +287,64 @@ TEST(an_exit_held_by_a_tracer_is_reaped_when_let_go)
 	close(release[1]);
 }
 
+/* A process that is not our child: a grandchild whose parent exited (init adopts it). */
+static pid_t not_a_child(void)
+{
+	int p[2];
+	pid_t pid = -1;
+
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	pid_t middle = fork();
+	if (middle == 0) {
+		pid_t grandchild = fork();
+		if (grandchild == 0) {
+			close(p[0]);
+			close(p[1]);
+			pause();
+			_exit(0);
+		}
+		(void)!write(p[1], &grandchild, sizeof(grandchild));
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &pid, sizeof(pid)) == sizeof(pid));
+	close(p[0]);
+	waitpid(middle, NULL, 0);
+	return pid;
+}
+
+/* A process adopted from a dead cirqued: its exit comes through its pidfd, with no status (its
+ * parent reaps it); signals go through the pidfd. Without a pidfd (here: a start time that does
+ * not match, as when the pid was reused), a look at /proc reports it gone. */
+TEST(a_foreign_process_is_watched_without_a_status)
+{
+	unsigned long long ticks;
+
+	reset();
+	slots[0].pid = not_a_child();
+	CHECK(slots[0].pid > 0 && proc_start_ticks(slots[0].pid, &ticks));
+	reaper_watch_foreign(&slots[0].child, slots[0].pid, ticks, on_exit_of);
+	CHECK(slots[0].child.io.fd >= 0);
+	CHECK_INT(stats_now().foreign, 1);
+	CHECK(waitpid(slots[0].pid, NULL, WNOHANG) < 0 && errno == ECHILD);  /* not ours */
+	CHECK(reaper_signal(&slots[0].child, SIGTERM) == 0);
+	RUN_UNTIL(slots[0].done);
+	CHECK(slots[0].done);
+	CHECK_INT(slots[0].status, REAPER_STATUS_UNKNOWN);
+	CHECK_INT(stats_now().foreign, 0);
+
+	slots[1].pid = not_a_child();
+	CHECK(proc_start_ticks(slots[1].pid, &ticks));
+	reaper_watch_foreign(&slots[1].child, slots[1].pid, ticks + 1, on_exit_of);
+	CHECK(slots[1].child.io.fd < 0);  /* another process's pid: polled, and found not to be it */
+	RUN_UNTIL(slots[1].done);
+	CHECK(slots[1].done);
+	CHECK_INT(slots[1].status, REAPER_STATUS_UNKNOWN);
+	kill(slots[1].pid, SIGKILL);
+	CHECK_INT(nexited, 2);
+	CHECK_INT(norphans, 0);
+}
+
 int main(void)
 {
 	loop = ev_loop_new(0);
@@ -298,6 +357,7 @@ int main(void)
 	RUN(an_unwatched_child_is_reaped_as_an_orphan);
 	RUN(short_of_descriptors_the_scan_reaps_and_pipes_come_first);
 	RUN(an_exit_held_by_a_tracer_is_reaped_when_let_go);
+	RUN(a_foreign_process_is_watched_without_a_status);
 	reaper_shutdown();
 	ev_loop_destroy(loop);
 	return check_summary();
