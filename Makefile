@@ -25,7 +25,7 @@ BENCH_PKGS := supervisor strace curl
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 DAEMON_OBJS := src/main.o src/cgroup.o src/cgroup_limits.o src/launch.o src/fdlimit.o src/accept_guard.o src/connlimit.o src/arbiter.o src/watcher.o src/reaper.o src/spawn.o src/state.o src/yaml_node.o src/config_file.o src/config_daemon.o src/watcher_options.o src/config_hooks.o src/config_sockets.o src/sockets.o src/deps.o src/hook.o \
-               src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/cmd_logs.o src/metrics.o src/events.o src/listener.o src/endpoint.o \
+               src/parse.o src/log.o src/control.o src/commands.o src/cmd_lifecycle.o src/cmd_info.o src/cmd_config.o src/cmd_logs.o src/metrics.o src/events.o src/listener.o src/endpoint.o src/survivors.o \
                src/proc_info.o src/protocol.o src/reexec.o src/reexec_fds.o src/zbind.o src/zwatch.o src/curve.o src/zap.o src/stream.o src/sink.o src/notify.o src/ready.o src/safefs.o src/text.o src/xmalloc.o
 LIB_OBJS    := src/deps.o src/cgroup_limits.o src/yaml_node.o src/config_file.o src/config_daemon.o src/watcher_options.o src/config_hooks.o src/config_sockets.o src/parse.o src/log.o src/state.o src/endpoint.o src/safefs.o src/text.o src/prom.o src/xmalloc.o
 UNIT_TESTS  := tests/unit/test_parse tests/unit/test_reaper tests/unit/test_cgroup_limits tests/unit/test_config tests/unit/test_state tests/unit/test_safefs tests/unit/test_text tests/unit/test_prom tests/unit/test_deps \

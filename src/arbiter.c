@@ -1038,6 +1038,8 @@ static void on_watcher_event(struct watcher *w, const char *event, pid_t pid, in
 	if (strcmp(event, "reap") == 0) {
 		struct process *p = watcher_find_pid(w, pid);
 		payload = json_pack("{s:i, s:i}", "process_pid", (int)pid, "exit_code", exit_code);
+		if (p && p->exit_unknown)  /* adopted (survivors.h): init reaped it, not us */
+			json_object_set_new(payload, "status_unknown", json_true());
 		if (p && p->start_error)  /* killed while starting (not ready): why */
 			json_object_set_new(payload, "reason",
 					    text_to_json(p->start_error, strlen(p->start_error)));

@@ -356,6 +356,10 @@ static bool marked(int fd, const char *kind)
 	return kind == NULL || strcmp(value, kind) == 0;
 }
 
+/* Set once the survivors (survivors.h) were adopted or stopped: what still holds processes now
+ * is not theirs. */
+static bool survivors_settled;
+
 /* Removes what is below the stale base BASE_FD, naming what still holds processes. */
 static void clean_stale_base(int parent_fd, const char *name, const char *path)
 {
@@ -373,7 +377,10 @@ static void clean_stale_base(int parent_fd, const char *name, const char *path)
 			close(sub);
 		if (remove_tree(dirfd(dir), de->d_name, 0) < 0 && busy)
 			log_warnx("cgroup: %s/%s, left by a cirqued that is gone, still holds "
-				  "processes: they run unsupervised", path, de->d_name);
+				  "processes: %s", path, de->d_name, survivors_settled
+				  ? "they run unsupervised"
+				  : "those of its state file are adopted or stopped (on_orphans), "
+				    "others run unsupervised");
 	}
 	if (dir)
 		closedir(dir);
@@ -853,6 +860,87 @@ void wcgroup_put(struct wcgroup *cg, void *arg)
 }
 
 int wcgroup_procs_fd(const struct wcgroup *cg) { return cg->procs_fd; }
+
+static int move_pid(const struct wcgroup *cg, pid_t pid)
+{
+	char text[24];
+	int len = snprintf(text, sizeof(text), "%d", (int)pid);
+
+	return write(cg->procs_fd, text, (size_t)len) == len ? 0 : -1;
+}
+
+/* PID's cgroup v2 path ("/cirque-12/web"), from /proc/PID/cgroup; false if unknown. */
+static bool cgroup_of_pid(pid_t pid, char *out, size_t size)
+{
+	char path[64], buf[4096];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, "0::", 3) == 0) {
+			snprintf(out, size, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* PATH is the cgroup a cirqued made for watcher NAME (".../cirque-PID/NAME"): all in it is
+ * that watcher's, and may follow its adopted processes. */
+static bool dead_watchers_cgroup(const char *path, const char *name)
+{
+	const char *last = strrchr(path, '/');
+
+	if (last == NULL || strcmp(last + 1, name) != 0 || last == path)
+		return false;
+	const char *parent = last - 1;
+	while (parent > path && *parent != '/')
+		parent--;
+	return strncmp(parent, "/cirque-", 8) == 0;
+}
+
+int wcgroup_move(const struct wcgroup *cg, pid_t pid)
+{
+	char from[4096], procs[4096 + 512];
+	FILE *fp;
+	int pid_in;
+
+	if (!cgroup_of_pid(pid, from, sizeof(from)) || strcmp(from, cg->path) == 0)
+		return 0;  /* unknown, or in place already (the same cgroup: Delegate=yes) */
+	if (move_pid(cg, pid) < 0)
+		return -1;
+	/* What it started (a shell's command, a worker) was in its cgroup too, and comes along:
+	 * a stop of the watcher ends it. Never from a cgroup that is not a watcher's. */
+	if (!dead_watchers_cgroup(from, cg->name))
+		return 0;
+	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", cg_state.mount, from);
+	if ((fp = fopen(procs, "re")) == NULL)
+		return 0;
+	while (fscanf(fp, "%d", &pid_in) == 1)
+		if (move_pid(cg, (pid_t)pid_in) < 0)
+			log_debug("cgroup: cannot move pid %d into %s: %s", pid_in, cg->path,
+				  strerror(errno));
+	fclose(fp);
+	return 0;
+}
+
+void cgroup_clean_stale(void)
+{
+	char parent[4096 + 64];
+
+	survivors_settled = true;
+	if (!cg_state.enabled || !cg_state.created_base || !cg_state.base)
+		return;
+	snprintf(parent, sizeof(parent), "%s%s", cg_state.mount, cg_state.base);
+	*strrchr(parent, '/') = '\0';
+	clean_stale_bases(parent);
+}
 const char *wcgroup_path(const struct wcgroup *cg) { return cg->path; }
 bool wcgroup_populated(const struct wcgroup *cg) { return read_populated(cg->dir_fd); }
 

@@ -40,6 +40,9 @@ const char *cgroup_base(void);
  * cgroup_setup (the same base, still locked: the watchers find their cgroups). */
 json_t *cgroup_save(void);
 void cgroup_restore(struct ev_loop *loop, const json_t *saved);
+/* Once the processes of a cirqued that died are adopted (moved to their watchers' cgroups) or
+ * stopped: removes what is left of its cgroups, naming those that still hold processes. */
+void cgroup_clean_stale(void);
 /* Removes the base cgroup cirqued created (at exit, once every watcher's is gone). */
 void cgroup_teardown(void);
 
@@ -55,6 +58,9 @@ struct wcgroup *wcgroup_get(const char *name, wcgroup_change_fn on_change, void 
 void wcgroup_put(struct wcgroup *cg, void *arg);
 /* cgroup.procs, opened for writing: a child writes "0" to it to join, before exec. */
 int wcgroup_procs_fd(const struct wcgroup *cg);
+/* Moves PID into it (a process adopted from a cirqued that died), with what else is in the
+ * dead cirqued's cgroup of this watcher (what its processes started): 0, or -1 with errno. */
+int wcgroup_move(const struct wcgroup *cg, pid_t pid);
 /* "/cirque-12/web", for status and logs. */
 const char *wcgroup_path(const struct wcgroup *cg);
 /* Some process is in it (cgroup.events populated, as last notified). */

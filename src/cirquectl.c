@@ -600,13 +600,16 @@ static void describe(char *out, size_t size, const char *state, json_t *proc)
 		char last[64] = "";
 		format_uptime(uptime, sizeof(uptime),
 			      json_real_value(json_object_get(proc, "uptime")));
+		bool adopted = json_is_true(json_object_get(proc, "adopted"));
 		if (code && oom)
 			snprintf(last, sizeof(last), " (last exit: killed by the OOM killer)");
+		else if (json_is_true(json_object_get(proc, "exit_unknown")))
+			snprintf(last, sizeof(last), " (last exit: status unknown, adopted)");
 		else if (code)  /* how the process before it in this slot ended (respawned) */
 			describe_exit(last, sizeof(last), " (last exit: ", json_integer_value(code),
 				      ")");
-		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s", (long long)pid, uptime,
-			 restarted, said ? ", " : "", shown(said), last);
+		snprintf(out, size, "pid %lld, uptime %s%s%s%s%s%s", (long long)pid, uptime,
+			 adopted ? ", adopted" : "", restarted, said ? ", " : "", shown(said), last);
 	} else if (strcmp(state, "STOPPED") == 0 && json_is_string(json_object_get(proc, "reason"))) {
 		/* a hook aborted its start */
 		snprintf(out, size, "Not running: %s",

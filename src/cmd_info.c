@@ -137,6 +137,10 @@ static json_t *process_details(struct watcher *w, double now)
 			json_object_set_new(item, "pid", json_integer(p->pid));
 			json_object_set_new(item, "uptime", json_real(now - p->started_at));
 		}
+		if (p->adopted)  /* from a cirqued that died (survivors.h) */
+			json_object_set_new(item, "adopted", json_true());
+		if (p->exit_unknown)  /* the last exit was an adopted process's */
+			json_object_set_new(item, "exit_unknown", json_true());
 		if (p->last_status >= 0) {
 			int st = p->last_status;
 			json_object_set_new(item, "exit_code", json_integer(
@@ -346,6 +350,7 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 	json_object_set_new(all, "cgroup", json_string(d->cgroup ? d->cgroup : "auto"));
 	json_object_set_new(all, "unavailable_limits",
 			    json_string(d->limits_may_be_ignored ? "warn" : "error"));
+	json_object_set_new(all, "on_orphans", json_string(d->orphans_stop ? "stop" : "adopt"));
 	if (option) {
 		json_t *value = json_object_get(all, option);
 		if (value == NULL) {

@@ -235,6 +235,8 @@ struct daemon_config {
 	char *operator_group;         /* members may use the operator socket (and read the events):
 				       * the commands that run nothing new (status, start, stop...) */
 	bool limits_may_be_ignored;   /* unavailable_limits: warn */
+	bool orphans_stop;            /* on_orphans: stop (else adopt): what cirqued does at start
+				       * with the processes of a cirqued that died (survivors.h) */
 };
 
 /* Collected errors, each "file:line:column: message". */

@@ -243,6 +243,22 @@ static int daemon_unavailable_limits(struct loader *ld, const char *path, yaml_n
 	return -1;
 }
 
+/* adopt or stop: the processes a cirqued that died left running (survivors.h). */
+static int daemon_on_orphans(struct loader *ld, const char *path, yaml_node_t *v)
+{
+	const char *text = scalar(v);
+
+	if (text && (strcmp(text, "adopt") == 0 || strcmp(text, "stop") == 0)) {
+		ld->config->daemon.orphans_stop = strcmp(text, "stop") == 0;
+		return 0;
+	}
+	add_error(ld, v, "%s: must be adopt (the processes a cirqued that died left running "
+		  "become their slots' processes) or stop (they are stopped before the watchers "
+		  "start)%s", path, text ? did_you_mean(text, (const char *[]){ "adopt", "stop" }, 2)
+					 : "");
+	return -1;
+}
+
 /* The descriptor limit N processes with both output streams piped need: 2 each, plus the reserve
  * and the daemon's own share (the inverse of daemon_max_processes). */
 static long table_needed(long processes)
@@ -311,7 +327,7 @@ static const struct { const char *key; daemon_key_fn fn; } daemon_keys[] = {
 	{ "curve_allowed_clients", daemon_curve_clients },
 	{ "max_processes", daemon_max_processes_key }, { "cgroup", daemon_cgroup },
 	{ "unavailable_limits", daemon_unavailable_limits },
-	{ "operator_group", daemon_operator_group },
+	{ "operator_group", daemon_operator_group }, { "on_orphans", daemon_on_orphans },
 };
 
 void visit_daemon_key(struct loader *ld, const char *parent, yaml_node_t *key, yaml_node_t *value,

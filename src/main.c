@@ -21,6 +21,7 @@
 #include "safefs.h"
 #include "spawn.h"
 #include "stream.h"
+#include "survivors.h"
 #include "version.h"
 #include "zap.h"
 #include "xmalloc.h"
@@ -799,16 +800,20 @@ int main(int argc, char **argv)
 		    state ? (unsigned)json_integer_value(json_object_get(state, "generation")) + 1 : 0,
 		    close_control_plane_for_exec, reopen_control_plane);
 	free(binary);
+	survivors_track(&arbiter);
 	if (state) {
 		resume(&arbiter, state, control_open);
 		json_decref(state);
 		notify_send("READY=1\nSTATUS=resumed");
 	} else {
-		arbiter_start(&arbiter);
+		/* What a cirqued that died left running is adopted or stopped before the watchers
+		 * start (survivors.h); a re-exec, whose children are its own, skips this. */
+		survivors_collect(&arbiter, arbiter_start);
 	}
 	unblock_daemon_signals();  /* a re-exec blocked them across the exec */
 	ev_run(loop, 0);
 	reexec_shutdown();
+	survivors_end(arbiter.finished);  /* a clean end: no state file is left */
 	notify_close();
 	remove_pidfile();
 	/* Watchers first: their pending waiters answer requests the control socket still holds. */

@@ -42,6 +42,7 @@ static void queue_leave(struct process *p);
 static bool is_unspawned(const struct process *p);
 static void set_retiring(struct process *p, bool stop_first);
 static void process_spawn(struct process *p);
+static double max_age_with_variance(const struct watcher_config *c);
 static void signal_batches_end(struct watcher *w);
 static void demand_update(struct watcher *w);
 static void demand_disarm(struct watcher *w);
@@ -78,7 +79,10 @@ static void log_exit(const struct process *p, pid_t pid, int status)
 	bool unready = p->state == PS_STARTING && p->start_error;
 	const char *how = p->state == PS_STOPPING || unready ? "" : " unexpectedly";
 
-	if (p->oom_killed) {
+	if (status == REAPER_STATUS_UNKNOWN) {  /* init reaped it, not us */
+		log_msg(level, "watcher %s[%d]: pid %d exited%s (status unknown: adopted from a "
+			"previous cirqued)", p->watcher->name, p->wid, (int)pid, how);
+	} else if (p->oom_killed) {
 		unsigned long long max = p->watcher->config->limits.value[LIMIT_MEMORY_MAX];
 		char limit[40] = "memory_max not set", value[24];
 		if (max) {
@@ -154,17 +158,21 @@ static void on_child_exit(struct reaper_child *child, pid_t pid, int status)
 	struct watcher *w = p->watcher;
 	bool killed_by_operator = p->quiet_exit;
 
+	bool unknown = status == REAPER_STATUS_UNKNOWN;
+
 	ready_unwatch(&p->ready, true);
-	p->exit_expected = exit_is_expected(w->config, status);
-	p->oom_killed = oom_kill_of(w, status);
+	p->exit_expected = !unknown && exit_is_expected(w->config, status);
+	p->oom_killed = !unknown && oom_kill_of(w, status);
+	p->exit_unknown = unknown;
 	count_exit(p, status);
 	log_exit(p, p->pid, status);
 	/* As Circus: a process stopped alone (decr, reload, max_age: retiring while the watcher
 	 * runs; the kill command) is not reaped on the event stream, nor in its own stop. */
 	bool quiet = p->quiet_exit || (p->retiring && p->state == PS_STOPPING && w->wanted);
 	p->quiet_exit = false;
-	if (!quiet)
-		emit(w, "reap", p->pid, WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status));
+	if (!quiet)  /* an unknown status: exit_code -1 with "status_unknown" (arbiter.c) */
+		emit(w, "reap", p->pid, unknown ? -1 : WIFSIGNALED(status) ? -WTERMSIG(status)
+						      : WEXITSTATUS(status));
 	p->last_status = status;
 	pid_index_remove(p);
 	p->pid = 0;
@@ -433,12 +441,14 @@ static void process_spawn(struct process *p)
 	free(p->start_error);
 	p->start_error = NULL;
 	p->short_of_resources = false;
-	if (p->last_status >= 0) {  /* a pid of this slot exited before */
+	if (p->last_status >= 0 || p->exit_unknown) {  /* a pid of this slot exited before */
 		p->restarts++;
 		w->totals.restarts++;
 	}
 	w->totals.spawns++;
 	p->pid = pid;
+	p->adopted = false;
+	p->start_ticks = 0;
 	told_out_of_descriptors = false;
 	pid_index_add(p);
 	process_recount(p);
@@ -452,6 +462,38 @@ static void process_spawn(struct process *p)
 	log_info("watcher %s[%d]: spawned pid %d", w->name, p->wid, (int)pid);
 	emit(w, "spawn", pid, 0);
 	run_hook_alone(w, HOOK_AFTER_SPAWN, p, pid, -1, 0);
+}
+
+struct process *watcher_adopt(struct watcher *w, int wid, pid_t pid,
+			      unsigned long long start_ticks, bool our_child)
+{
+	const struct watcher_config *c = w->config;
+	struct process *p;
+
+	if (wid < 1 || wid > w->numprocesses || watcher_find_wid(w, wid))
+		return NULL;
+	p = process_new(w, wid);
+	p->pid = pid;
+	p->adopted = !our_child;
+	p->start_ticks = start_ticks;
+	/* Up since it started: min_uptime and max_age count from then. */
+	p->started_at = p->ready_at = proc_ticks_to_unix(start_ticks);
+	pid_index_add(p);
+	if (our_child)  /* a previous incarnation of this very daemon (same pid) spawned it */
+		reaper_watch(&p->child, pid, on_child_exit);
+	else
+		reaper_watch_foreign(&p->child, pid, start_ticks, on_child_exit);
+	p->state = PS_RUNNING;
+	process_recount(p);
+	if (c->max_age > 0) {
+		double left = max_age_with_variance(c) - (ev_now(w->loop) - p->ready_at);
+		arm_timer(p, left > 1 ? left : 1);
+	}
+	if (w->cgroup && wcgroup_move(w->cgroup, pid) < 0)
+		log_warn("watcher %s[%d]: cannot move adopted pid %d into %s", w->name, wid,
+			 (int)pid, wcgroup_path(w->cgroup));
+	log_debug("watcher %s[%d]: adopted pid %d", w->name, wid, (int)pid);
+	return p;
 }
 
 /* SIGKILLs at graceful_timeout: the first of a burst is said at once, with its wid; those that
@@ -505,7 +547,7 @@ static void send_signal(struct process *p, int sig, bool to_group)
 {
 	if (p->pid <= 0)
 		return;
-	if (kill(to_group ? -p->pid : p->pid, sig) < 0 && errno != ESRCH)
+	if (process_signal(p, sig, to_group) < 0 && errno != ESRCH)
 		log_warn("watcher %s[%d]: cannot send SIG%s to pid %d", p->watcher->name,
 	     p->wid, signal_name(sig) ? signal_name(sig) : "?", (int)p->pid);
 }
@@ -1261,6 +1303,12 @@ static void by_wid_clear(struct process *p)
  * signalled pid finds its process without a walk. */
 static struct process **pid_index;
 static size_t pid_index_size, pid_index_count;
+static pids_changed_fn pids_changed;
+
+void watcher_set_pids_changed(pids_changed_fn fn)
+{
+	pids_changed = fn;
+}
 
 static size_t pid_slot(pid_t pid)
 {
@@ -1291,6 +1339,8 @@ static void pid_index_add(struct process *p)
 	p->pid_next = pid_index[pid_slot(p->pid)];
 	pid_index[pid_slot(p->pid)] = p;
 	pid_index_count++;
+	if (pids_changed)
+		pids_changed();
 }
 
 static void pid_index_remove(struct process *p)
@@ -1302,6 +1352,8 @@ static void pid_index_remove(struct process *p)
 			*link = p->pid_next;
 			p->pid_next = NULL;
 			pid_index_count--;
+			if (pids_changed)
+				pids_changed();
 			return;
 		}
 	}
@@ -2806,6 +2858,8 @@ int watcher_signal(struct watcher *w, int signum, bool to_group)
 
 int process_signal(struct process *p, int signum, bool to_group)
 {
+	if (p->adopted && !to_group)  /* not our zombie when it exits: its pid may be reused */
+		return reaper_signal(&p->child, signum);
 	return kill(to_group ? -p->pid : p->pid, signum);
 }
 

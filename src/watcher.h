@@ -119,6 +119,11 @@ struct process {
 				       * (STARTING without a pid, as if queued) */
 	bool spawn_hook_passed;       /* that hook succeeded: the next process_spawn spawns */
 	struct process *pid_next;     /* in the daemon's pid index (pid > 0) */
+	bool adopted;                 /* pid is a process of a cirqued that died, not our child
+				       * (watcher_adopt): its exit comes without a status */
+	bool exit_unknown;            /* the last exit was such a process's: no status known */
+	unsigned long long start_ticks;  /* pid's start time (proc_start_ticks), 0 until read:
+					  * for the survivors' file (survivors.h) */
 	unsigned counted;             /* what the watcher's counters hold of it (watcher.c) */
 	enum proc_state counted_state;
 };
@@ -288,6 +293,15 @@ void orphans_free(struct orphan_list *list);
  * CIRQUE_WATCHER=<name>, or, without that variable, whose process group or session is one of
  * W's processes. Returns how many, in *PIDS (malloc'd; free it even when 0). */
 int watcher_strays(struct watcher *w, const struct orphan_list *orphans, pid_t **pids);
+/* Called whenever a pid is added to or removed from the daemon's processes (the survivors'
+ * file follows them). */
+typedef void (*pids_changed_fn)(void);
+void watcher_set_pids_changed(pids_changed_fn fn);
+/* Takes PID, a process of slot WID left by a cirqued that died (its start time START_TICKS), as
+ * that slot's process, RUNNING since it started: watched by pidfd, or as a child when
+ * OUR_CHILD; moved into W's cgroup. NULL when the slot is taken or beyond numprocesses. */
+struct process *watcher_adopt(struct watcher *w, int wid, pid_t pid,
+			      unsigned long long start_ticks, bool our_child);
 /* Applies W's configured limits to its cgroup (at start and after a reload or set). */
 void watcher_apply_limits(struct watcher *w);
 
