@@ -1,0 +1,158 @@
+# Crash survival (survivors.h): cirqued is SIGKILLed with 50 processes over 3 watchers; the next
+# cirqued finds them through its state file. on_orphans: adopt: no duplicate starts (counted in
+# /proc), status shows the same pids in the same slots, marked adopted, and a survivor killed is
+# respawned in its slot (its exit without a status). on_orphans: stop: every survivor gets its
+# watcher's stop_signal, those that ignore it SIGKILL after graceful_timeout, and no new process
+# runs before every old one is gone (sampled all along, and in the log's order). A clean exit
+# removes the state file.
+. "$(dirname "$0")/lib.sh"
+
+A=$(sleeper alpha); B=$(sleeper beta); C=$(sleeper gamma)
+STATE="$CIRQUE_RUNTIME_DIR/survivors"
+KNOWN=""  # every pid this test saw: killed at the end whatever happens (they outlive daemons)
+trap 'rc=$?; [ -n "$KNOWN" ] && kill -9 $KNOWN 2>/dev/null; (exit $rc); cleanup' EXIT
+
+# gamma ignores SIGTERM (the disposition survives exec): only the SIGKILL of a stop ends it.
+write_conf() {
+	cat >"$CONF" <<YAML
+cirque: {on_orphans: $1}
+watchers:
+  alpha:
+    cmd: $A 3600
+    numprocesses: 25
+    stdout: null
+    stderr: null
+  beta:
+    cmd: $B 3600
+    numprocesses: 15
+  gamma:
+    cmd: /bin/sh -c "trap '' TERM; exec $C 3600"
+    numprocesses: 10
+    stop_children: true
+    graceful_timeout: 2
+YAML
+}
+
+count() { procs_matching "^$1 3600" | grep -c . || true; }
+all_counts() { echo "$(count "$A") $(count "$B") $(count "$C")"; }
+# slots: "name:wid pid adopted" of every slot's process, sorted, from status with processes.
+slots() {
+	request '{"command": "status", "properties": {"processes": true}}' | json_eval \
+		'"\n".join(sorted("%s:%d %s %d" % (n, p["wid"], p.get("pid", 0), p.get("adopted", False)) for n in d["processes"] for p in d["processes"][n] if not p["retiring"]))'
+}
+state_lines() { grep -c '^process ' "$STATE" 2>/dev/null || true; }
+remember() { KNOWN="$KNOWN $(procs_matching "^$A 3600") $(procs_matching "^$B 3600") $(procs_matching "^$C 3600")"; }
+crash() {
+	kill -9 "$DPID"
+	wait_for 5 '! kill -0 $DPID 2>/dev/null' || fail "cirqued survived SIGKILL"
+	wait "$DPID" 2>/dev/null
+	DPID=""
+}
+log_since() { tail -n +"$(( $1 + 1 ))" "$DLOG"; }
+
+# --- 50 processes, then SIGKILL --------------------------------------------------------------
+write_conf adopt
+start_daemon
+wait_for 15 '[ "$(all_counts)" = "25 15 10" ]' || fail "not all started: $(all_counts)"
+remember
+wait_for 5 '[ "$(state_lines)" = 50 ]' || fail "the state file lists $(state_lines) processes, not 50"
+head -n 2 "$STATE" | grep -qx "daemon $DPID [0-9]*" || fail "state file: $(head -n 2 "$STATE")"
+before=$(slots)
+[ "$(echo "$before" | grep -c ' 0$')" = 50 ] || fail "status before: $before"
+crash
+[ "$(all_counts)" = "25 15 10" ] || fail "the processes did not outlive cirqued: $(all_counts)"
+[ -s "$STATE" ] || fail "SIGKILL left no state file"
+note "50 processes outlived the SIGKILL of cirqued"
+
+# --- adopt: the same pids in the same slots, nothing new ------------------------------------
+mark=$(wc -l <"$DLOG")
+start_daemon
+wait_for 10 'log_since $mark | grep -q "started: 3 watchers"' || fail "the second cirqued did not start"
+[ "$(all_counts)" = "25 15 10" ] || fail "duplicates started: $(all_counts) processes, not 25 15 10"
+after=$(slots)
+[ "$after" = "$(echo "$before" | sed 's/ 0$/ 1/')" ] ||
+	fail "status after adoption differs: $(diff <(echo "$before") <(echo "$after") | head)"
+log_since $mark | grep -q "survivors: 50 processes of a cirqued that died" || fail "no survivors line"
+[ "$(log_since $mark | grep -c 'spawned pid')" = 0 ] || fail "spawned after adopting: $(log_since $mark | grep 'spawned pid')"
+# beta's and gamma's output went to the dead daemon's pipes; alpha's is null.
+log_since $mark | grep -q "watcher beta: 15 adopted processes wrote their output to the pipes" ||
+	fail "no warning about beta's lost pipes"
+log_since $mark | grep -q "watcher alpha: .*pipes" && fail "alpha's output was null, yet a warning"
+"$CTL" status beta:3 | grep -q ", adopted" || fail "cirquectl status: $("$CTL" status beta:3)"
+# In cgroup mode each adopted process is moved into the new daemon's cgroup of its watcher.
+if log_since $mark | grep -q "containment: cgroup v2"; then
+	pid=$(echo "$after" | sed -n 's/^alpha:1 \([0-9]*\) 1$/\1/p')
+	cgroup_of "$pid" | grep -qx ".*/cirque-$DPID/alpha" || fail "pid $pid in cgroup $(cgroup_of "$pid")"
+	note "adopted processes moved to cgroup .../cirque-$DPID/<watcher>"
+fi
+note "adopt: 50 survivors in their slots, no duplicate"
+
+# A survivor killed is respawned in its slot (its exit comes without a status).
+victim=$(echo "$after" | sed -n 's/^beta:7 \([0-9]*\) 1$/\1/p')
+[ -n "$victim" ] || fail "no beta:7 in: $after"
+kill -9 "$victim"
+wait_for 10 'p=$(slots | sed -n "s/^beta:7 \([0-9]*\) 0$/\1/p"); [ -n "$p" ] && [ "$p" != "$victim" ]' ||
+	fail "beta:7 was not respawned: $(slots | grep beta:7)"
+grep -q "watcher beta\[7\]: pid $victim exited unexpectedly (status unknown: adopted from a previous cirqued)" "$DLOG" ||
+	fail "the adopted process's exit was not logged"
+[ "$(all_counts)" = "25 15 10" ] || fail "after the respawn: $(all_counts)"
+remember
+note "adopt: killed survivor $victim respawned in beta:7"
+
+# --- stop: the old ones are gone before new ones start --------------------------------------
+wait_for 5 '[ "$(state_lines)" = 50 ] && grep -q " $(slots | sed -n "s/^beta:7 \([0-9]*\) 0$/\1/p") " "$STATE"' ||
+	fail "the state file did not follow the respawn"
+old=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n)
+[ "$(echo "$old" | wc -l)" = 50 ] || fail "expected 50 old processes, have $(echo "$old" | wc -l)"
+crash
+write_conf stop
+mark=$(wc -l <"$DLOG")
+# The sampler: at no moment both an old process alive and a new one running.
+(
+	while :; do
+		alive=0
+		for p in $old; do [ -e /proc/$p ] && ! gone "$p" && { alive=1; break; }; done
+		new=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n | comm -13 <(echo "$old") -)
+		[ "$alive" = 1 ] && [ -n "$new" ] && echo "overlap: old alive, new $new" >>"$T/overlap"
+		[ "$alive" = 0 ] && [ -n "$new" ] && break
+		[ -e "$T/stop-sampling" ] && break
+	done
+) &
+sampler=$!
+t0=$(date +%s%N)
+start_daemon
+wait_for 20 'log_since $mark | grep -q "started: 3 watchers"' || { touch "$T/stop-sampling"; fail "the third cirqued did not start"; }
+t1=$(date +%s%N)
+touch "$T/stop-sampling"
+wait "$sampler"
+[ ! -e "$T/overlap" ] || fail "old and new processes ran at once: $(head -n 3 "$T/overlap")"
+for p in $old; do gone "$p" || fail "old pid $p still runs"; done
+[ "$(all_counts)" = "25 15 10" ] || fail "after the stop: $(all_counts)"
+log=$(log_since $mark)
+echo "$log" | grep -q "survivors: 50 processes of a cirqued that died .*stopping them before the watchers start (on_orphans: stop)" ||
+	fail "no stop line"
+# gamma ignores SIGTERM: SIGKILL after its graceful_timeout (2 s), and only then do spawns begin.
+[ "$(echo "$log" | grep -c 'still running after its graceful_timeout, sending SIGKILL')" = 10 ] ||
+	fail "expected 10 SIGKILLs: $(echo "$log" | grep -c 'sending SIGKILL')"
+gone_line=$(echo "$log" | grep -n "survivors: the 50 processes of the cirqued that died are gone" | cut -d: -f1)
+first_spawn=$(echo "$log" | grep -n "spawned pid" | head -n 1 | cut -d: -f1)
+[ -n "$gone_line" ] && [ -n "$first_spawn" ] && [ "$gone_line" -lt "$first_spawn" ] ||
+	fail "spawns did not wait for the survivors' end (gone at line $gone_line, first spawn $first_spawn)"
+[ $(( (t1 - t0) / 1000000 )) -ge 2000 ] || fail "started after $(( (t1 - t0) / 1000000 )) ms: graceful_timeout not waited"
+# Every new process started after the SIGKILLs (2 s after the start): /proc start times.
+hz=$(getconf CLK_TCK)
+for p in $(procs_matching "^$A 3600|^$B 3600|^$C 3600"); do
+	start=$(awk '{print $22}' "/proc/$p/stat" 2>/dev/null)
+	up=$(awk '{print int($1 * '"$hz"')}' /proc/uptime)
+	age_ms=$(( (up - start) * 1000 / hz )) since_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$age_ms" -le $(( since_ms - 1900 )) ] ||
+		fail "new pid $p is $age_ms ms old, the daemon started $since_ms ms ago: it did not wait"
+done
+remember
+note "stop: 50 survivors stopped (10 by SIGKILL after 2 s), then 50 new processes"
+
+# --- a clean exit removes the state file ----------------------------------------------------
+stop_daemon TERM
+[ ! -e "$STATE" ] || fail "the state file outlived a clean exit"
+[ "$(all_counts)" = "0 0 0" ] || fail "processes left after the shutdown: $(all_counts)"
+echo ok
