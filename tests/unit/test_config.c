@@ -372,9 +372,20 @@ TEST(daemon_section)
 	config_free(config);
 	path = write_file("levels.yaml", "cirque:\n  loglevel: warn\n");
 	config = load_ok(path);
-	if (config)
+	if (config) {
 		CHECK_INT(config->daemon.loglevel, LL_WARNING);
+		CHECK(!config->daemon.orphans_stop);  /* on_orphans: adopt by default */
+	}
 	config_free(config);
+	path = write_file("orphans.yaml", "cirque:\n  on_orphans: stop\n");
+	config = load_ok(path);
+	if (config)
+		CHECK(config->daemon.orphans_stop);
+	config_free(config);
+	EXPECT_ERROR("cirque:\n  on_orphans: kill\n", 2, 15,
+		     "cirque.on_orphans: must be adopt (the processes a cirqued that died left "
+		     "running become their slots' processes) or stop");
+	EXPECT_ERROR("cirque:\n  on_orphans: adpot\n", 2, 15, "(did you mean 'adopt'?)");
 }
 
 TEST(copy_env)
