@@ -3,15 +3,18 @@
  *
  * The file, text, one record a line (watcher names hold no blanks):
  *     cirqued-survivors 1
+ *     boot BOOT_ID
  *     daemon PID START
  *     process NAME WID PID START [stop]
- * START is field 22 of /proc/PID/stat (clock ticks after boot); "stop" marks a process that was
- * being stopped or replaced, or whose watcher was removed: never adopted. */
+ * START is field 22 of /proc/PID/stat (clock ticks after boot: the boot's id tells a file kept
+ * across a reboot, whose pids and ticks may well match other processes now); "stop" marks a
+ * process that was being stopped or replaced, or whose watcher was removed: never adopted. */
 #include "survivors.h"
 
 #include "arbiter.h"
 #include "cgroup.h"
 #include "endpoint.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "parse.h"
 #include "proc_info.h"
@@ -49,6 +52,7 @@ static struct {
 	char tmp_name[80];
 	pid_t self;
 	unsigned long long self_ticks;
+	char boot_id[40];             /* /proc/sys/kernel/random/boot_id */
 	ev_timer write_timer;
 	ev_tstamp last_write;
 	bool told;                    /* a failed write was logged (until one succeeds) */
@@ -103,7 +107,10 @@ static void write_state(void)
 	struct buf b = { .data = xmalloc(4096), .cap = 4096 };
 	int fd;
 
-	buf_printf(&b, MAGIC "\ndaemon %d %llu\n", (int)st.self, st.self_ticks);
+	ev_tstamp began = ev_time();
+
+	buf_printf(&b, MAGIC "\nboot %s\ndaemon %d %llu\n", st.boot_id, (int)st.self,
+		   st.self_ticks);
 	add_watchers(&b, st.a->watchers, false);
 	add_watchers(&b, st.a->removed, true);
 	unlinkat(st.dir_fd, st.tmp_name, 0);
@@ -122,6 +129,8 @@ static void write_state(void)
 	st.told = !ok;
 	if (!ok && fd >= 0)
 		unlinkat(st.dir_fd, st.tmp_name, 0);
+	log_debug("survivors: %s written, %zu bytes in %.1f ms", st.name, b.len,
+		  (ev_time() - began) * 1000);
 	free(b.data);
 	st.last_write = ev_now(st.loop);
 }
@@ -163,6 +172,18 @@ static void state_name(const struct arbiter *a, char *out, size_t size)
 	free(def);
 }
 
+/* This boot's id ("" if unknown). */
+static void read_boot_id(char *out, size_t size)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, out, size - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, " \n")] = '\0';
+}
+
 void survivors_track(struct arbiter *a)
 {
 	char *dir = runtime_dir(), why[SAFEFS_WHY];
@@ -172,6 +193,9 @@ void survivors_track(struct arbiter *a)
 	st.self = getpid();
 	if (!proc_start_ticks(st.self, &st.self_ticks))
 		st.self_ticks = 0;
+	read_boot_id(st.boot_id, sizeof(st.boot_id));
+	if (!st.boot_id[0])
+		snprintf(st.boot_id, sizeof(st.boot_id), "unknown");
 	state_name(a, st.name, sizeof(st.name));
 	snprintf(st.tmp_name, sizeof(st.tmp_name), ".%s.tmp", st.name);
 	ev_init(&st.write_timer, on_write_timer);
@@ -354,7 +378,8 @@ static void on_stop_poll(struct ev_loop *loop, ev_timer *timer, int revents)
 static void stop_survivor(const struct survivor *sv, struct watcher *w)
 {
 	struct stopping *s = xcalloc(1, sizeof(*s));
-	int fd = (int)syscall(SYS_pidfd_open, sv->pid, 0);
+	/* none below the descriptor reserve: polled */
+	int fd = fd_keep_spare((int)syscall(SYS_pidfd_open, sv->pid, 0));
 	pid_t ppid, pgid, sid;
 
 	s->pid = sv->pid;
@@ -510,6 +535,10 @@ static void count_lines(char *text, pid_t *dead, struct arbiter *a, int *found, 
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct survivor sv;
 		int pid;
+		if (strncmp(line, "boot ", 5) == 0 && strcmp(line + 5, st.boot_id) != 0) {
+			log_info("survivors: %s is from another boot: nothing of it runs", st.name);
+			return;
+		}
 		if (strncmp(line, "daemon ", 7) == 0) {
 			refuse_if_alive(line);
 			if (sscanf(line, "daemon %d", &pid) == 1)
