@@ -241,6 +241,53 @@ TEST(start_n_then_stop)
 	daemon_down();
 }
 
+/* A process of a cirqued that died (survivors.h) takes its slot: RUNNING at once, a start spawns
+ * only the other slots; its exit, without a status, is respawned in its slot; a stop signals it
+ * as any process. */
+TEST(an_adopted_process_takes_its_slot)
+{
+	daemon_up("watchers:\n"
+		  "  web: {cmd: /bin/true w, numprocesses: 3, autostart: false, ready: {delay: 0.02}}\n"
+		  "  db: {cmd: /bin/true d, autostart: false, graceful_timeout: 1}\n");
+	struct watcher *w = arbiter_find(&arb, "web"), *db = arbiter_find(&arb, "db");
+	struct answer started = { 0 }, stopped = { 0 };
+	pid_t old = SPAWN_STUB_FIRST_PID + (1 << 29);  /* made up, never a spawn's */
+	struct process *p;
+
+	CHECK(watcher_adopt(w, 2, old, 12345, false) != NULL);
+	CHECK(watcher_adopt(w, 2, old + 1, 12345, false) == NULL);  /* the slot is taken */
+	CHECK(watcher_adopt(w, 4, old + 1, 12345, false) == NULL);  /* beyond numprocesses */
+	p = watcher_find_wid(w, 2);
+	CHECK(p && p->adopted && p->state == PS_RUNNING && p->pid == old);
+	CHECK(watcher_find_pid(w, old) == p);
+	watcher_start(w, on_done, &started);
+	CHECK_EVENTUALLY((started.called));
+	CHECK_INT(started.outcome, WATCHER_DONE);
+	CHECK(all_in_state(w, PS_RUNNING, 3));
+	CHECK(wids_are_1_to(w, 3));
+	CHECK_STR(spawn_order, "ww");  /* slots 1 and 3 only */
+	CHECK(watcher_find_wid(w, 2)->pid == old);
+
+	reaper_report_exit(&p->child, REAPER_STATUS_UNKNOWN);
+	CHECK_EVENTUALLY((watcher_find_wid(w, 2) && watcher_find_wid(w, 2)->pid > 0 &&
+			  watcher_find_wid(w, 2)->pid != old &&
+			  watcher_find_wid(w, 2)->state == PS_RUNNING));
+	p = watcher_find_wid(w, 2);
+	CHECK(!p->adopted && p->exit_unknown && p->last_status == -1);
+	CHECK_INT(p->restarts, 1);
+	CHECK_INT(p->failures, 0);  /* up since long ago (its start time): no failed start */
+	CHECK_INT((int)w->totals.exits_unexpected, 1);
+
+	CHECK(watcher_adopt(db, 1, old + 2, 12345, false) != NULL);
+	nkills = 0;
+	watcher_stop(db, on_done, &stopped);
+	CHECK_EVENTUALLY((stopped.called));
+	CHECK_INT(stopped.outcome, WATCHER_DONE);
+	CHECK_INT(nkills, 1);  /* its stop_signal, through reaper_signal */
+	CHECK_INT(db->nprocesses, 0);
+	daemon_down();
+}
+
 TEST(stop_on_idle_watcher_answers_at_once)
 {
 	daemon_up("watchers:\n  idle: {cmd: /bin/true i, autostart: false}\n");
@@ -770,5 +817,6 @@ int main(void)
 	RUN(mass_respawn_goes_in_batches);
 	RUN(shortage_backoffs_share_one_timer);
 	RUN(listener_hears_without_a_pub_socket);
+	RUN(an_adopted_process_takes_its_slot);
 	return check_summary();
 }
