@@ -328,8 +328,16 @@ void reaper_watch_foreign(struct reaper_child *c, pid_t pid, unsigned long long 
 
 int reaper_signal(struct reaper_child *c, int sig)
 {
+	unsigned long long ticks;
+
 	if (c->watched && c->foreign && c->io.fd >= 0)
 		return (int)syscall(SYS_pidfd_send_signal, c->io.fd, sig, NULL, 0);
+	/* Polled: by its pid, once its start time says the pid is still its own. */
+	if (c->watched && c->foreign && (!proc_start_ticks(c->pid, &ticks) ||
+					 ticks != c->start_ticks)) {
+		errno = ESRCH;
+		return -1;
+	}
 	return kill(c->pid, sig);
 }
 

@@ -49,6 +49,13 @@ crash() {
 	DPID=""
 }
 log_since() { tail -n +"$(( $1 + 1 ))" "$DLOG"; }
+# start_of PID: its start time (field 22 of /proc/PID/stat), empty when it is gone or a zombie.
+start_of() {
+	local line f
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+	f=(${line##*) })
+	[ "${f[0]}" = Z ] || echo "${f[19]}"
+}
 
 # --- 50 processes, then SIGKILL --------------------------------------------------------------
 write_conf adopt
@@ -99,22 +106,39 @@ grep -q "watcher beta\[7\]: pid $victim exited unexpectedly (status unknown: ado
 remember
 note "adopt: killed survivor $victim respawned in beta:7"
 
+# A stop of adopted processes works as any (stop_signal through their pidfds), and a start runs
+# new ones in their slots.
+adopted_alpha=$(procs_matching "^$A 3600")
+"$CTL" stop alpha >/dev/null || fail "stop alpha: exit $?"
+for p in $adopted_alpha; do gone "$p" || fail "adopted pid $p outlived stop alpha"; done
+[ "$(count "$A")" = 0 ] || fail "alpha still has $(count "$A") processes"
+"$CTL" start alpha >/dev/null || fail "start alpha: exit $?"
+[ "$(count "$A")" = 25 ] || fail "alpha has $(count "$A") processes after start, not 25"
+remember
+note "adopt: stop and start of an adopted watcher"
+
 # --- stop: the old ones are gone before new ones start --------------------------------------
 wait_for 5 '[ "$(state_lines)" = 50 ] && grep -q " $(slots | sed -n "s/^beta:7 \([0-9]*\) 0$/\1/p") " "$STATE"' ||
 	fail "the state file did not follow the respawn"
 old=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n)
 [ "$(echo "$old" | wc -l)" = 50 ] || fail "expected 50 old processes, have $(echo "$old" | wc -l)"
+# Each old one by its pid and start time: other tests' processes may reuse its pid once it is gone.
+for p in $old; do echo "$p $(start_of "$p")"; done >"$T/old"
 crash
 write_conf stop
 mark=$(wc -l <"$DLOG")
 # The sampler: at no moment both an old process alive and a new one running.
 (
 	while :; do
-		alive=0
-		for p in $old; do [ -e /proc/$p ] && ! gone "$p" && { alive=1; break; }; done
+		# New ones first, then the old: a new one seen, then an old one alive, ran at once.
 		new=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n | comm -13 <(echo "$old") -)
-		[ "$alive" = 1 ] && [ -n "$new" ] && echo "overlap: old alive, new $new" >>"$T/overlap"
-		[ "$alive" = 0 ] && [ -n "$new" ] && break
+		alive=""
+		while read -r p ticks; do
+			[ "$(start_of "$p")" = "$ticks" ] && { alive=$p; break; }
+		done <"$T/old"
+		[ -n "$alive" ] && [ -n "$new" ] &&
+			echo "overlap: old $alive alive ($(tr '\0' ' ' </proc/$alive/cmdline)), new $new" >>"$T/overlap"
+		[ -z "$alive" ] && [ -n "$new" ] && break
 		[ -e "$T/stop-sampling" ] && break
 	done
 ) &
@@ -126,7 +150,7 @@ t1=$(date +%s%N)
 touch "$T/stop-sampling"
 wait "$sampler"
 [ ! -e "$T/overlap" ] || fail "old and new processes ran at once: $(head -n 3 "$T/overlap")"
-for p in $old; do gone "$p" || fail "old pid $p still runs"; done
+while read -r p ticks; do [ "$(start_of "$p")" != "$ticks" ] || fail "old pid $p still runs"; done <"$T/old"
 [ "$(all_counts)" = "25 15 10" ] || fail "after the stop: $(all_counts)"
 log=$(log_since $mark)
 echo "$log" | grep -q "survivors: 50 processes of a cirqued that died .*stopping them before the watchers start (on_orphans: stop)" ||
