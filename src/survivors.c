@@ -41,6 +41,8 @@
 #define KILL_GIVE_UP 5.0
 /* How often a survivor being stopped without a pidfd is looked for in /proc. */
 #define POLL_INTERVAL 0.1
+/* Survivors stopped for want of their watcher or slot that are named one by one. */
+#define SAY_UNPLACED 10
 /* The stop of a survivor whose watcher is gone from the configuration. */
 #define DEFAULT_GRACE 30.0
 
@@ -283,6 +285,7 @@ struct stopping {
 static struct {
 	struct stopping **list;
 	int n, left, killed, given_up;
+	int unplaced;                 /* stopped for want of a watcher or slot */
 	ev_timer poll;                /* those without a pidfd */
 	survivors_then_fn then;
 	bool running;                 /* stops under way: THEN not called yet */
@@ -324,8 +327,11 @@ static void stop_over(struct stopping *s)
 	let_go(s);
 	if (--stops.left == 0) {
 		ev_timer_stop(st.loop, &stops.poll);
+		char killed[64] = "";
+		if (stops.killed)
+			snprintf(killed, sizeof(killed), " (%d after SIGKILL)", stops.killed);
 		log_info("survivors: the %d process%s of the cirqued that died are gone%s%s", stops.n,
-			 stops.n == 1 ? "" : "es", stops.killed ? " (some after SIGKILL)" : "",
+			 stops.n == 1 ? "" : "es", killed,
 			 stops.given_up ? "; some could not be killed and were given up on" : "");
 		start_watchers();
 	}
@@ -344,8 +350,10 @@ static void on_stop_timer(struct ev_loop *loop, ev_timer *timer, int revents)
 
 	(void)revents;
 	if (!s->killed) {
-		log_warnx("survivors: pid %d (%s) still running after its graceful_timeout, sending "
-			  "SIGKILL", (int)s->pid, s->what);
+		/* The first said, the others counted (thousands may time out at once). */
+		log_msg(stops.killed ? LL_DEBUG : LL_WARNING, "survivors: pid %d (%s) still running "
+			"after its graceful_timeout, sending SIGKILL%s", (int)s->pid, s->what,
+			stops.killed ? "" : " (to any other that is, too)");
 		s->killed = true;
 		stops.killed++;
 		signal_survivor(s, SIGKILL);
@@ -485,13 +493,17 @@ static void take_survivor(struct arbiter *a, const struct survivor *sv, struct a
 		note_adoption(ads, nads, w, sv->pid);
 		return;
 	}
+	/* The first few said; the rest at debug level (a removed watcher of thousands). */
+	enum log_level level = stops.unplaced++ < SAY_UNPLACED ? LL_WARNING : LL_DEBUG;
 	if (!w)
-		log_warnx("survivors: pid %d (%s[%d]) runs, but no watcher %s is configured any "
-			  "more: stopping it", (int)sv->pid, sv->name, sv->wid, sv->name);
+		log_msg(level, "survivors: pid %d (%s[%d]) runs, but no watcher %s is configured "
+			"any more: stopping it", (int)sv->pid, sv->name, sv->wid, sv->name);
 	else if (!a->daemon.orphans_stop && !sv->stop)
-		log_warnx("survivors: pid %d (%s[%d]) runs, but %s has %s: stopping it",
-			  (int)sv->pid, sv->name, sv->wid, w->name,
-			  sv->wid > w->numprocesses ? "fewer processes now" : "that slot taken");
+		log_msg(level, "survivors: pid %d (%s[%d]) runs, but %s has %s: stopping it",
+			(int)sv->pid, sv->name, sv->wid, w->name,
+			sv->wid > w->numprocesses ? "fewer processes now" : "that slot taken");
+	else
+		stops.unplaced--;  /* stopped as on_orphans or its state says: not a surprise */
 	stop_survivor(sv, w);
 }
 
@@ -582,6 +594,9 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 	}
 	free(text);
 	free(ads);
+	if (stops.unplaced > SAY_UNPLACED)
+		log_warnx("survivors: %d more processes whose watcher or slot is not configured any "
+			  "more are being stopped", stops.unplaced - SAY_UNPLACED);
 	if (stops.left > 0)
 		log_info("survivors: the watchers start once the %d process%s being stopped are gone",
 			 stops.left, stops.left == 1 ? "" : "es");

@@ -3,8 +3,9 @@
 # /proc), status shows the same pids in the same slots, marked adopted, and a survivor killed is
 # respawned in its slot (its exit without a status). on_orphans: stop: every survivor gets its
 # watcher's stop_signal, those that ignore it SIGKILL after graceful_timeout, and no new process
-# runs before every old one is gone (sampled all along, and in the log's order). A clean exit
-# removes the state file.
+# runs before every old one is gone (sampled all along, and in the log's order). Survivors of a
+# watcher or slot no longer configured are stopped either way. A clean exit removes the state
+# file.
 . "$(dirname "$0")/lib.sh"
 
 A=$(sleeper alpha); B=$(sleeper beta); C=$(sleeper gamma)
@@ -156,9 +157,9 @@ log=$(log_since $mark)
 echo "$log" | grep -q "survivors: 50 processes of a cirqued that died .*stopping them before the watchers start (on_orphans: stop)" ||
 	fail "no stop line"
 # gamma ignores SIGTERM: SIGKILL after its graceful_timeout (2 s), and only then do spawns begin.
-[ "$(echo "$log" | grep -c 'still running after its graceful_timeout, sending SIGKILL')" = 10 ] ||
-	fail "expected 10 SIGKILLs: $(echo "$log" | grep -c 'sending SIGKILL')"
-gone_line=$(echo "$log" | grep -n "survivors: the 50 processes of the cirqued that died are gone" | cut -d: -f1)
+echo "$log" | grep -q "survivors: pid [0-9]* (gamma\[[0-9]*\]) still running after its graceful_timeout, sending SIGKILL" ||
+	fail "no SIGKILL said"
+gone_line=$(echo "$log" | grep -n "survivors: the 50 processes of the cirqued that died are gone (10 after SIGKILL)" | cut -d: -f1)
 first_spawn=$(echo "$log" | grep -n "spawned pid" | head -n 1 | cut -d: -f1)
 [ -n "$gone_line" ] && [ -n "$first_spawn" ] && [ "$gone_line" -lt "$first_spawn" ] ||
 	fail "spawns did not wait for the survivors' end (gone at line $gone_line, first spawn $first_spawn)"
@@ -174,6 +175,39 @@ for p in $(procs_matching "^$A 3600|^$B 3600|^$C 3600"); do
 done
 remember
 note "stop: 50 survivors stopped (10 by SIGKILL after 2 s), then 50 new processes"
+
+# --- a watcher or slots gone from the file: those survivors are stopped, the rest adopted ----
+wait_for 5 '[ "$(state_lines)" = 50 ]' || fail "the state file lists $(state_lines) processes"
+for p in $(slots | sed -n 's/^beta:1[1-5] \([0-9]*\) 0$/\1/p') $(procs_matching "^$A 3600"); do
+	echo "$p $(start_of "$p")"
+done >"$T/dropped"
+[ "$(wc -l <"$T/dropped")" = 30 ] || fail "expected 25 of alpha and 5 of beta: $(cat "$T/dropped")"
+crash
+cat >"$CONF" <<YAML
+watchers:
+  beta:
+    cmd: $B 3600
+    numprocesses: 10
+  gamma:
+    cmd: /bin/sh -c "trap '' TERM; exec $C 3600"
+    numprocesses: 10
+    stop_children: true
+    graceful_timeout: 2
+YAML
+mark=$(wc -l <"$DLOG")
+start_daemon
+wait_for 10 'log_since $mark | grep -q "started: 2 watchers"' || fail "the fourth cirqued did not start"
+log=$(log_since $mark)
+[ "$(all_counts)" = "0 10 10" ] || fail "after dropping alpha and 5 of beta: $(all_counts)"
+echo "$log" | grep -q "survivors: pid [0-9]* (alpha\[[0-9]*\]) runs, but no watcher alpha is configured any more: stopping it" ||
+	fail "alpha's survivors were not said to be stopped"
+# Each is gone before the watchers start (they die at SIGTERM).
+while read -r p ticks; do [ "$(start_of "$p")" != "$ticks" ] || fail "dropped pid $p still runs"; done <"$T/dropped"
+echo "$log" | grep -q "survivors: 20 more processes whose watcher or slot is not configured" ||
+	fail "no summary of the others: $(echo "$log" | grep survivors:)"
+[ "$(echo "$log" | grep -c 'spawned pid')" = 0 ] || fail "spawned: $(echo "$log" | grep 'spawned pid')"
+[ "$(slots | grep -c ' 1$')" = 20 ] || fail "not 20 adopted: $(slots)"
+note "a watcher and 5 slots gone: 30 survivors stopped, 20 adopted"
 
 # --- a clean exit removes the state file ----------------------------------------------------
 stop_daemon TERM
