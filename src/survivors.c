@@ -288,7 +288,6 @@ static struct {
 	int unplaced;                 /* stopped for want of a watcher or slot */
 	ev_timer poll;                /* those without a pidfd */
 	survivors_then_fn then;
-	bool running;                 /* stops under way: THEN not called yet */
 } stops;
 
 static void signal_survivor(struct stopping *s, int sig)
@@ -524,7 +523,6 @@ static void start_watchers(void)
 {
 	struct arbiter *a = st.a;
 
-	stops.running = false;
 	cgroup_clean_stale();  /* the dead cirqued's cgroups, emptied by the moves and stops */
 	if (a->shutting_down)
 		return;
@@ -576,7 +574,6 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 	pid_t dead = 0;
 
 	stops.then = then;
-	stops.running = true;
 	ev_init(&stops.poll, on_stop_poll);
 	stops.poll.repeat = POLL_INTERVAL;
 	if (text && strncmp(text, MAGIC "\n", strlen(MAGIC) + 1) != 0) {
