@@ -106,6 +106,7 @@ echo "$out" | grep -qE "^later +avail +in the file, not loaded" || fail "avail: 
 "$CTL" options duo | grep -qx "cmd: $D 3600" || fail "options duo: $("$CTL" options duo)"
 "$CTL" globaloptions | grep -qx "pubsub_endpoint: ipc://$CIRQUE_RUNTIME_DIR/events.sock" || fail "globaloptions: $("$CTL" globaloptions)"
 [ "$("$CTL" globaloptions loglevel)" = "loglevel: info" ] || fail "globaloptions loglevel: $("$CTL" globaloptions loglevel)"
+[ "$("$CTL" globaloptions on_orphans)" = "on_orphans: adopt" ] || fail "globaloptions on_orphans: $("$CTL" globaloptions on_orphans)"
 [ "$("$CTL" listsockets)" = "$("$CTL" sockets)" ] || fail "listsockets is not sockets"
 
 # --- quit: Circus's shutdown; the followers end, saying why ------------------------------------

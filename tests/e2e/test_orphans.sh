@@ -153,6 +153,7 @@ wait "$sampler"
 [ ! -e "$T/overlap" ] || fail "old and new processes ran at once: $(head -n 3 "$T/overlap")"
 while read -r p ticks; do [ "$(start_of "$p")" != "$ticks" ] || fail "old pid $p still runs"; done <"$T/old"
 [ "$(all_counts)" = "25 15 10" ] || fail "after the stop: $(all_counts)"
+[ "$("$CTL" globaloptions on_orphans)" = "on_orphans: stop" ] || fail "globaloptions: $("$CTL" globaloptions on_orphans)"
 log=$(log_since $mark)
 echo "$log" | grep -q "survivors: 50 processes of a cirqued that died .*stopping them before the watchers start (on_orphans: stop)" ||
 	fail "no stop line"
