@@ -3241,6 +3241,10 @@ static json_t *process_save(const struct process *p)
 		"unspawned", is_unspawned(p), "spawn_hook_passed", p->spawn_hook_passed);
 	if (saved && p->queue && !is_unspawned(p))
 		json_object_set_new(saved, "due_in", json_real(p->due - ev_now(loop)));
+	if (saved && p->adopted)  /* not our child (survivors.h): watched by pidfd again */
+		json_object_set_new(saved, "adopted", json_integer((json_int_t)p->start_ticks));
+	if (saved && p->exit_unknown)
+		json_object_set_new(saved, "exit_unknown", json_true());
 	json_t *ready = ready_save(&p->ready);
 	if (saved && ready)
 		json_object_set_new(saved, "ready", ready);
@@ -3357,7 +3361,16 @@ static void process_resume(struct watcher *w, const json_t *saved)
 	if (bool_of(saved, "retiring"))
 		set_retiring(p, bool_of(saved, "stop_first"));
 	p->pid = (pid_t)int_of(saved, "pid");
-	if (p->pid > 0) {
+	p->exit_unknown = bool_of(saved, "exit_unknown");
+	if (p->pid > 0 && json_is_integer(json_object_get(saved, "adopted"))) {
+		/* A survivor of a cirqued that died: still not our child (its exit during the
+		 * exec is found by its start time, if its pidfd comes too late). */
+		p->adopted = true;
+		p->start_ticks = (unsigned long long)json_integer_value(json_object_get(saved,
+										      "adopted"));
+		pid_index_add(p);
+		reaper_watch_foreign(&p->child, p->pid, p->start_ticks, on_child_exit);
+	} else if (p->pid > 0) {
 		pid_index_add(p);
 		/* Still our child: an exit during the exec waits as a zombie, and is seen now. */
 		reaper_watch(&p->child, p->pid, on_child_exit);

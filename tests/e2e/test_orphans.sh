@@ -118,6 +118,20 @@ for p in $adopted_alpha; do gone "$p" || fail "adopted pid $p outlived stop alph
 remember
 note "adopt: stop and start of an adopted watcher"
 
+# A re-exec in place keeps the adopted ones adopted (watched by pidfd, not as children).
+before_exec=$(slots)
+out=$("$CTL" reexec 2>&1) || fail "reexec failed: $out"
+[ "$(slots)" = "$before_exec" ] || fail "slots changed across reexec: $(diff <(echo "$before_exec") <(slots) | head)"
+victim=$(slots | sed -n 's/^beta:3 \([0-9]*\) 1$/\1/p')
+[ -n "$victim" ] || fail "beta:3 not adopted after the reexec: $(slots | grep beta:3)"
+kill -9 "$victim"
+wait_for 10 'p=$(slots | sed -n "s/^beta:3 \([0-9]*\) 0$/\1/p"); [ -n "$p" ] && [ "$p" != "$victim" ]' ||
+	fail "beta:3 was not respawned after the reexec: $(slots | grep beta:3)"
+grep -q "watcher beta\[3\]: pid $victim exited unexpectedly (status unknown" "$DLOG" ||
+	fail "the exit after the reexec was not logged"
+remember
+note "adopt: a reexec keeps them adopted; killed survivor $victim respawned in beta:3"
+
 # --- stop: the old ones are gone before new ones start --------------------------------------
 wait_for 5 '[ "$(state_lines)" = 50 ] && grep -q " $(slots | sed -n "s/^beta:7 \([0-9]*\) 0$/\1/p") " "$STATE"' ||
 	fail "the state file did not follow the respawn"
