@@ -9,6 +9,7 @@
 #include "notify.h"
 #include "sockets.h"
 #include "stream.h"
+#include "survivors.h"
 #include "text.h"
 #include "fdlimit.h"
 #include "log.h"
@@ -1846,6 +1847,10 @@ bool arbiter_reexec_blocker(struct arbiter *a, char *out, size_t size)
 	}
 	if (a->runs) {
 		snprintf(out, size, "a start or stop by priority level is under way");
+		return true;
+	}
+	if (survivors_stopping()) {  /* the start waits for them (survivors.h) */
+		snprintf(out, size, "the stop of what a cirqued that died left running");
 		return true;
 	}
 	if (a->removed || a->nretire_after) {

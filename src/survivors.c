@@ -601,6 +601,11 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 		start_watchers();
 }
 
+bool survivors_stopping(void)
+{
+	return stops.left > 0;
+}
+
 void survivors_end(bool clean)
 {
 	if (st.dir_fd < 0)

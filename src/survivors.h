@@ -29,6 +29,9 @@ void survivors_track(struct arbiter *a);
  * gone) and starts the watchers with adopted processes that THEN did not (autostart: false).
  * Refuses to start (fatal) when the cirqued that wrote it still runs. */
 void survivors_collect(struct arbiter *a, survivors_then_fn then);
+/* Survivors are being stopped and the watchers wait for them (a re-exec waits too: the stops
+ * are not carried across). */
+bool survivors_stopping(void);
 /* The daemon is ending. CLEAN (every process stopped): the state file is removed; survivors
  * still being stopped get SIGKILL. Otherwise it is left for the next cirqued. */
 void survivors_end(bool clean);
