@@ -139,6 +139,7 @@ old=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n)
 [ "$(echo "$old" | wc -l)" = 50 ] || fail "expected 50 old processes, have $(echo "$old" | wc -l)"
 # Each old one by its pid and start time: other tests' processes may reuse its pid once it is gone.
 for p in $old; do echo "$p $(start_of "$p")"; done >"$T/old"
+echo "$old" >"$T/oldpids"
 crash
 write_conf stop
 mark=$(wc -l <"$DLOG")
@@ -146,7 +147,7 @@ mark=$(wc -l <"$DLOG")
 (
 	while :; do
 		# New ones first, then the old: a new one seen, then an old one alive, ran at once.
-		new=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | sort -n | comm -13 <(echo "$old") -)
+		new=$(procs_matching "^$A 3600|^$B 3600|^$C 3600" | grep -vxF -f "$T/oldpids")
 		alive=""
 		while read -r p ticks; do
 			[ "$(start_of "$p")" = "$ticks" ] && { alive=$p; break; }
