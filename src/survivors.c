@@ -35,7 +35,7 @@
 #define MAGIC "cirqued-survivors 1"
 /* The longest a change of pids waits to be written: a storm of 10,000 spawns is a few writes. */
 #define SURVIVORS_DELAY 0.2
-/* A state file larger than this is not ours (10,000 processes take about 400 KB). */
+/* A state file larger than this is not ours (10,000 processes take about 300 KB). */
 #define STATE_MAX (64 << 20)
 /* After SIGKILL, a survivor still there (in D state) is given up on this much later. */
 #define KILL_GIVE_UP 5.0
