@@ -491,6 +491,10 @@ static bool dependencies_ready(struct arbiter *a, const struct watcher *w, char 
 	const char *name;
 
 	*blocked = *failing = false;
+	if (survivors_stopping()) {  /* nothing starts beside them (survivors.h) */
+		snprintf(why, size, "waiting for what a cirqued that died left running to stop");
+		return false;
+	}
 	for (int i = 0; (name = next_dependency(w, &i));) {
 		struct watcher *d = arbiter_find(a, name);
 		if (d && watcher_ready(d))
@@ -522,7 +526,7 @@ static bool hold_for_dependencies(struct watcher *w, void *arg)
 	const char *name;
 	bool blocked, failing;
 
-	if (!deps_any(w->config))
+	if (!deps_any(w->config) && !survivors_stopping())
 		return false;
 	for (int i = 0; (name = next_dependency(w, &i));) {
 		struct watcher *d = arbiter_find(a, name);
@@ -659,6 +663,11 @@ static void on_deps_pass(struct ev_loop *loop, ev_prepare *prepare, int revents)
 	}
 	if (!a->deps_dirty)
 		ev_prepare_stop(loop, prepare);
+}
+
+void arbiter_deps_changed(struct arbiter *a)
+{
+	mark_deps_dirty(a);
 }
 
 /* W leaves the set of watchers: no run waits to stop it any more. */

@@ -98,6 +98,9 @@ int arbiter_check_dependencies(struct arbiter *a, const struct watcher_config *w
 /* W is not started yet because a start in progress (the daemon's, or `start` of all) is still
  * on a higher priority level: true, with what it waits for in OUT ("db, cache (priority 10)"). */
 bool arbiter_waiting_for(const struct arbiter *a, const struct watcher *w, char *out, size_t size);
+/* What the starts held for their dependencies wait for may have changed (the survivors of a
+ * cirqued that died are gone, survivors.h): they are looked at again before the loop sleeps. */
+void arbiter_deps_changed(struct arbiter *a);
 /* Adds a watcher (not started); takes WC. */
 struct watcher *arbiter_add_watcher(struct arbiter *a, struct watcher_config *wc);
 /* Stops W and forgets it once its processes are gone (W stays valid until the loop sleeps). */

@@ -305,7 +305,7 @@ static void signal_survivor(struct stopping *s, int sig)
 			 signal_name(sig) ? signal_name(sig) : "?", (int)s->pid, s->what);
 }
 
-static void start_watchers(void);
+static void survivors_gone(void);
 
 /* Nothing of S is watched any more. */
 static void let_go(struct stopping *s)
@@ -332,7 +332,7 @@ static void stop_over(struct stopping *s)
 		log_info("survivors: the %d process%s of the cirqued that died are gone%s%s", stops.n,
 			 stops.n == 1 ? "" : "es", killed,
 			 stops.given_up ? "; some could not be killed and were given up on" : "");
-		start_watchers();
+		survivors_gone();
 	}
 }
 
@@ -519,13 +519,10 @@ static void refuse_if_alive(const char *line)
 		       "beside it", st.name, pid);
 }
 
-static void start_watchers(void)
+/* The watchers start now: their spawns are held (arbiter.c: dependencies_ready) while
+ * survivors are being stopped, so status shows them waiting, and a start by hand waits too. */
+static void start_watchers(struct arbiter *a)
 {
-	struct arbiter *a = st.a;
-
-	cgroup_clean_stale();  /* the dead cirqued's cgroups, emptied by the moves and stops */
-	if (a->shutting_down)
-		return;
 	stops.then(a);
 	/* Adopted processes of a watcher without autostart: it ran, so it runs on. */
 	for (struct watcher *w = a->watchers; w; w = w->next) {
@@ -535,6 +532,13 @@ static void start_watchers(void)
 			watcher_start(w, NULL, NULL);
 		}
 	}
+}
+
+/* No survivor is left: the starts held for them go on. */
+static void survivors_gone(void)
+{
+	cgroup_clean_stale();  /* the dead cirqued's cgroups, emptied by the moves and stops */
+	arbiter_deps_changed(st.a);
 }
 
 static void count_lines(char *text, pid_t *dead, struct arbiter *a, int *found, int *gone,
@@ -598,7 +602,8 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 		log_info("survivors: the watchers start once the %d process%s being stopped are gone",
 			 stops.left, stops.left == 1 ? "" : "es");
 	else
-		start_watchers();
+		cgroup_clean_stale();
+	start_watchers(a);
 }
 
 bool survivors_stopping(void)

@@ -12,7 +12,7 @@
  * RUNNING, watched through its pidfd (it is not our child: its exit comes without a status).
  * With on_orphans: stop, and for a survivor whose watcher or slot is no longer configured, or
  * that was being stopped or replaced, the watcher's stop_signal, then SIGKILL after its
- * graceful_timeout: no watcher starts before every one of them is gone. */
+ * graceful_timeout: no process is spawned before every one of them is gone. */
 #ifndef CIRQUE_SURVIVORS_H
 #define CIRQUE_SURVIVORS_H
 
@@ -25,8 +25,9 @@ typedef void (*survivors_then_fn)(struct arbiter *a);
  * the runtime directory). Call once the control plane is open. */
 void survivors_track(struct arbiter *a);
 /* Finds the survivors of the cirqued that wrote the state file, adopts or stops them as
- * on_orphans says, then calls THEN(A) (at once, or from the loop once the ones stopped are
- * gone) and starts the watchers with adopted processes that THEN did not (autostart: false).
+ * on_orphans says, then calls THEN(A) (the start) and starts the watchers with adopted
+ * processes that THEN did not (autostart: false). While survivors are being stopped, every
+ * start is held (as for a dependency: status says why), and goes on once they are gone.
  * Refuses to start (fatal) when the cirqued that wrote it still runs. */
 void survivors_collect(struct arbiter *a, survivors_then_fn then);
 /* Survivors are being stopped and the watchers wait for them (a re-exec waits too: the stops

@@ -164,6 +164,9 @@ start_daemon
 # A re-exec asked for while the survivors are being stopped waits for them, and for the start.
 wait_for 5 'log_since $mark | grep -q "survivors: the watchers start once"' || fail "no stop under way"
 "$CTL" reexec >"$T/reexec.out" 2>&1 & rx=$!
+# Meanwhile status says what the watchers wait for (gamma's survivors ignore SIGTERM: 2 s).
+"$CTL" status alpha | grep -q "waiting for what a cirqued that died left running to stop" ||
+	fail "status during the stop of survivors: $("$CTL" status alpha | head -n 3)"
 wait_for 20 'log_since $mark | grep -q "started: 3 watchers"' || { touch "$T/stop-sampling"; fail "the third cirqued did not start"; }
 t1=$(date +%s%N)
 touch "$T/stop-sampling"
@@ -171,8 +174,10 @@ wait "$sampler"
 [ ! -e "$T/overlap" ] || fail "old and new processes ran at once: $(head -n 3 "$T/overlap")"
 wait_for 20 '! kill -0 $rx 2>/dev/null' || fail "reexec still waiting"
 wait "$rx" || fail "reexec during the stop of survivors: $(cat "$T/reexec.out")"
-log_since $mark | grep -q "re-exec: waiting until the stop of what a cirqued that died left running no longer holds it" ||
-	fail "the reexec did not wait for the survivors: $(log_since $mark | grep re-exec)"
+exec_line=$(log_since $mark | grep -n "re-exec: executing" | cut -d: -f1)
+gone_line=$(log_since $mark | grep -n "survivors: the 50 processes of the cirqued that died are gone" | cut -d: -f1)
+[ -n "$exec_line" ] && [ -n "$gone_line" ] && [ "$gone_line" -lt "$exec_line" ] ||
+	fail "the reexec did not wait for the survivors: $(log_since $mark | grep -E 're-exec|are gone')"
 while read -r p ticks; do [ "$(start_of "$p")" != "$ticks" ] || fail "old pid $p still runs"; done <"$T/old"
 [ "$(all_counts)" = "25 15 10" ] || fail "after the stop: $(all_counts)"
 [ "$("$CTL" globaloptions on_orphans)" = "on_orphans: stop" ] || fail "globaloptions: $("$CTL" globaloptions on_orphans)"
