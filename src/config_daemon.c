@@ -399,13 +399,14 @@ json_t *daemon_config_save(const struct daemon_config *d)
 	for (char **k = d->curve_allowed_clients; k && *k; k++)
 		json_array_append_new(clients, json_string(*k));
 	return json_pack("{s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:i, s:s?, s:o, s:I, s:s?, s:s?,"
-			 " s:b}", "endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
+			 " s:b, s:b}", "endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
 			 "stats_endpoint", d->stats_endpoint, "loglevel", d->loglevel, "logoutput",
 			 d->logoutput, "pidfile", d->pidfile, "umask", d->umask,
 			 "curve_secret_key_file", d->curve_secret_key_file,
 			 "curve_allowed_clients", clients, "max_processes",
 			 (json_int_t)d->max_processes, "cgroup", d->cgroup, "operator_group",
-			 d->operator_group, "limits_may_be_ignored", d->limits_may_be_ignored);
+			 d->operator_group, "limits_may_be_ignored", d->limits_may_be_ignored,
+			 "orphans_stop", d->orphans_stop);
 }
 
 static char *saved_text(const json_t *o, const char *key)
@@ -434,6 +435,7 @@ void daemon_config_restore(struct daemon_config *d, const json_t *saved)
 		.operator_group = saved_text(saved, "operator_group"),
 		.limits_may_be_ignored = json_is_true(json_object_get(saved,
 								      "limits_may_be_ignored")),
+		.orphans_stop = json_is_true(json_object_get(saved, "orphans_stop")),
 	};
 	if (n > 0) {
 		d->curve_allowed_clients = xcalloc(n + 1, sizeof(char *));
