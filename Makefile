@@ -158,6 +158,7 @@ bench: bench-deps
 	bench/replies.sh
 	bench/web.sh
 	bench/deps.sh
+	bench/reexec.sh
 	[ "$(BENCH_SCALE)" = 0 ] || bench/scale.sh
 
 bench/spawn_floor: bench/spawn_floor.c
