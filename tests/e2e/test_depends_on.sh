@@ -62,7 +62,7 @@ watchers:
     cmd: $L db
     stop_children: true
     ready: {unix: $L.db.sock}
-    ready_timeout: 2s
+    ready_timeout: 5s
     max_retry: 0
   worker:
     cmd: $W 3600
@@ -173,7 +173,7 @@ note "add and set: unknown names and cycles refused"
 
 # --- a reload that would make a cycle keeps the running configuration ---
 ctl start web >/dev/null || fail "start web (with db and cache) failed"
-sed -i 's/^    ready_timeout: 2s/    depends_on: [web]\n    ready_timeout: 2s/' "$CONF"
+sed -i 's/^    ready_timeout: 5s/    depends_on: [web]\n    ready_timeout: 5s/' "$CONF"
 out=$(ctl update 2>&1) && fail "a reload with a cycle succeeded: $out"
 echo "$out" | grep -q "dependency cycle" || fail "update does not show the cycle: $out"
 out=$(request '{"command": "reloadconfig"}')

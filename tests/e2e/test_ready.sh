@@ -62,9 +62,12 @@ elapsed=$(( ($(date +%s%N) - t0) / 1000000 ))
 "$CTL" status notifier | grep -q RUNNING || fail "notifier not RUNNING after READY=1"
 note "waiting start of a notify watcher returned after ${elapsed} ms"
 # Its socket is in notify/ of the runtime directory (0711: children of other users reach it).
-npid=$(children_matching "sleep 3600" | while read -r p; do
-	proc_env "$p" | grep -q "^NOTIFY_SOCKET=" && echo "$p"; done | head -n 1)
-[ -n "$npid" ] || fail "no child with a NOTIFY_SOCKET"
+notified_child() {  # (the script execs its sleep after READY=1: a moment later on a busy machine)
+	children_matching "sleep 3600" | while read -r p; do
+		proc_env "$p" | grep -q "^NOTIFY_SOCKET=" && echo "$p"; done | head -n 1
+}
+wait_for 10 '[ -n "$(notified_child)" ]' || fail "no child with a NOTIFY_SOCKET"
+npid=$(notified_child)
 proc_env "$npid" | grep -qx "NOTIFY_SOCKET=$CIRQUE_RUNTIME_DIR/notify/[0-9]*-[0-9]*.sock" ||
 	fail "the notify socket is not in the runtime directory: $(proc_env "$npid" | grep NOTIFY_SOCKET)"
 [ "$(stat -c %a "$CIRQUE_RUNTIME_DIR") $(stat -c %a "$CIRQUE_RUNTIME_DIR/notify")" = "711 711" ] ||
