@@ -35,6 +35,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -293,7 +294,11 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		}
 	}
 	request_words(words, sizeof(words), command, props);
-	snprintf(id, sizeof(id), "%d-%lu", (int)getpid(), ++c->sequence);
+	/* Unguessable (a re-exec answers a repeat of an id with its recorded reply: control.c). */
+	static unsigned long long nonce;
+	while (nonce == 0 && getrandom(&nonce, sizeof(nonce), 0) < 0 && errno == EINTR)
+		;
+	snprintf(id, sizeof(id), "%d-%016llx-%lu", (int)getpid(), nonce, ++c->sequence);
 	request = json_pack("{s:s, s:s, s:o}", "id", id, "command", command, "properties",
 			    props ? props : json_object());
 	text = json_dumps(request, JSON_COMPACT);

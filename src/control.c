@@ -98,6 +98,7 @@ static void request_free(struct request *req)
 	request_unlink(req);
 	json_decref(req->id);
 	free(req->identity);
+	free(req->replay_key);
 	free(req);
 }
 
@@ -423,20 +424,38 @@ static size_t recorded_bytes;
 static json_t *replays;               /* the previous image's, in the new one */
 static double replays_until;
 
+/* What makes a repeat: the same socket (the operator one is apart), the same client (over ipc
+ * its uid, gid and pid, as libzmq's Peer-Address says them; over tcp its address), the same id
+ * and the same request, byte for byte. Another client reusing an id, or another request under
+ * it, is not one: it runs. */
+static char *replay_key_of(const struct control *c, const struct request *req, const void *body,
+			   size_t len)
+{
+	unsigned long long hash = 1469598103934665603ULL;  /* FNV-1a */
+	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
+	char *key;
+
+	if (id == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ ((const unsigned char *)body)[i]) * 1099511628211ULL;
+	key = xasprintf("%d|%s|%016llx|%s", c->limited, req->peer, hash, id);
+	free(id);
+	return key;
+}
+
 static void record_reply(const struct request *req, const char *body)
 {
-	char *id = req->id ? json_dumps(req->id, JSON_ENCODE_ANY) : NULL;
 	size_t len = strlen(body);
 
-	if (id && recording) {
-		if (recorded == NULL)
-			recorded = json_object();
-		/* Too big to keep: the repeat is told so rather than run twice. */
-		bool keep = recorded_bytes + len <= REPLAY_MAX_BYTES;
-		json_object_set_new(recorded, id, keep ? json_string(body) : json_null());
-		recorded_bytes += keep ? len : 0;
-	}
-	free(id);
+	if (req->replay_key == NULL || !recording)
+		return;
+	if (recorded == NULL)
+		recorded = json_object();
+	/* Too big to keep: the repeat is told so rather than run twice. */
+	bool keep = recorded_bytes + len <= REPLAY_MAX_BYTES;
+	json_object_set_new(recorded, req->replay_key, keep ? json_string(body) : json_null());
+	recorded_bytes += keep ? len : 0;
 }
 
 void control_record_replies(bool on)
@@ -476,11 +495,11 @@ static bool replayed(struct request *req)
 		replays = NULL;
 		return false;
 	}
-	char *id = json_dumps(req->id, JSON_ENCODE_ANY);
-	json_t *body = id ? json_object_get(replays, id) : NULL;
-	free(id);
+	json_t *body = req->replay_key ? json_object_get(replays, req->replay_key) : NULL;
 	if (body == NULL)
 		return false;
+	json_incref(body);
+	json_object_del(replays, req->replay_key);  /* once */
 	if (json_is_string(body)) {
 		deliver(req->control, req, xstrdup(json_string_value(body)));
 		request_free(req);
@@ -489,6 +508,7 @@ static bool replayed(struct request *req)
 			     "re-executed, and its reply was too large to keep: see the result with "
 			     "status");
 	}
+	json_decref(body);
 	return true;
 }
 
@@ -684,6 +704,8 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 	json_t *id = json_object_get(message, "id");
 	if (json_is_string(id) || json_is_integer(id))
 		req->id = json_incref(id);
+	if (recording || replays)
+		req->replay_key = replay_key_of(c, req, zmq_msg_data(body), zmq_msg_size(body));
 	const char *type = json_string_value(json_object_get(message, "msg_type"));
 	req->cast = type && strcmp(type, "cast") == 0;
 	if (replayed(req)) {

@@ -41,6 +41,7 @@ struct request {
 	json_t *id;                   /* echoed in the reply (a string, or null) */
 	const char *command;          /* the command's name, once known (a static string) */
 	double received;              /* when it arrived (CLOCK_MONOTONIC), for its duration */
+	char *replay_key;             /* around a re-exec: socket, peer, id and body, or NULL */
 };
 
 /* Called for each well-formed request (a JSON object). The handler answers it now or later,
