@@ -636,7 +636,9 @@ static int check_resume(int version, const char *path)
 		return 1;
 	}
 	config_free(config);
-	printf("cirqued %s: can resume state version %d\n", CIRQUE_VERSION, version);
+	/* The exit status alone is no answer: /bin/true at the binary's path would pass. */
+	printf("cirqued %s: can resume state version %d\n%s %d\n", CIRQUE_VERSION, version,
+	       REEXEC_CHECK_TOKEN, version);
 	return 0;
 }
 

@@ -384,15 +384,31 @@ static void on_check_exit(struct reaper_child *c, pid_t pid, int status)
 	(void)pid;
 	rx.check_pid = 0;
 	ev_timer_stop(rx.a->loop, &rx.timer);
+	char token[64];
+	snprintf(token, sizeof(token), "%s %d", REEXEC_CHECK_TOKEN, REEXEC_STATE_VERSION);
+	read_check_output();
+	bool agreed = strstr(rx.check_out, token) != NULL;
 	const char *said = check_said();
 	close_check_output();
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			finish(false, "cannot run %s: %s", rx.binary, said);
-		else
-			finish(false, "%s cannot resume this daemon: %s", rx.binary, said);
+	if (WIFSIGNALED(status)) {
+		finish(false, "%s cannot resume this daemon: its check was killed by SIG%s%s%s",
+		       rx.binary, sigabbrev_np(WTERMSIG(status)) ?: "?", rx.check_len ? ": " : "",
+		       rx.check_len ? said : "");
 		return;
 	}
+	if (WEXITSTATUS(status) == 127) {
+		finish(false, "cannot run %s: %s", rx.binary, said);
+		return;
+	}
+	if (WEXITSTATUS(status) != 0 || !agreed) {
+		finish(false, "%s cannot resume this daemon: %s", rx.binary,
+		       WEXITSTATUS(status) == 0 ? "it does not say it can (not a cirqued?)" : said);
+		return;
+	}
+	/* Only the first line is for people. */
+	char *nl = strchr(rx.check_out, '\n');
+	if (nl)
+		*nl = '\0';
 	if (rx.check_only) {
 		finish(true, "%s can resume this daemon: %s", rx.binary, said);
 		return;

@@ -16,6 +16,8 @@
 /* The format of the saved state. A binary reads its own version and the ones before it
  * (cirqued --check-resume VERSION says whether it can). */
 #define REEXEC_STATE_VERSION 1
+/* What `cirqued --check-resume V` prints (then V) when it can: its exit status is not enough. */
+#define REEXEC_CHECK_TOKEN "cirqued-can-resume"
 
 /* While the state is being saved: FD must stay open across the exec (its close-on-exec flag is
  * cleared just before it, and set back if the exec fails). */

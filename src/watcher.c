@@ -3201,8 +3201,7 @@ bool watcher_reexec_blocker(const struct watcher *w, char *out, size_t size)
 	if (w->restarting || w->reload_queued || w->rolling_wid || w->nretiring ||
 	    w->announce_reload)
 		why = "is being restarted or reloaded";
-	else if (w->start_hook || w->started_hook || w->stop_hook || w->signal_batches ||
-		 w->start_hook_due)
+	else if (w->start_hook || w->started_hook || w->stop_hook || w->signal_batches)
 		why = "waits for a hook";
 	else if (w->predecessor || w->successor || w->removing)
 		why = "is taking the place of a removed watcher of its name";
@@ -3293,7 +3292,7 @@ json_t *watcher_save(const struct watcher *w)
 						      "restarting", (int)w->held[i].restarting));
 	return json_pack(
 		"{s:s, s:b, s:i, s:b, s:b, s:o, s:o, s:f,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:s?, s:b, s:b, s:s, s:o, s:b}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:s?, s:b, s:b, s:s, s:o, s:b, s:b}",
 		"name", w->name, "wanted", w->wanted, "numprocesses", w->numprocesses,
 		"announce_stop", w->announce_stop, "announce_start", w->announce_start,
 		"processes", processes, "held", held, "last_spawn", w->last_spawn,
@@ -3306,7 +3305,7 @@ json_t *watcher_save(const struct watcher *w)
 		"failed_starts", (json_int_t)w->failed_starts, "oom_seen", (json_int_t)w->oom_seen,
 		"hook_failure", w->hook_failure, "deps_holding", w->deps_holding,
 		"deps_blocked", w->deps_blocked, "deps_why", w->deps_why, "sweep", sweep_save(w),
-		"stop_hooks_due", w->stop_hooks_due);
+		"stop_hooks_due", w->stop_hooks_due, "start_hook_due", w->start_hook_due);
 }
 
 static int int_of(const json_t *o, const char *key)
@@ -3419,5 +3418,6 @@ void watcher_restore(struct watcher *w, const json_t *saved)
 		process_resume(w, item);
 	sweep_restore(w, json_object_get(saved, "sweep"));
 	w->stop_hooks_due = bool_of(saved, "stop_hooks_due");
+	w->start_hook_due = bool_of(saved, "start_hook_due");
 	watcher_update(w);
 }

@@ -120,6 +120,9 @@ written=$(cat "$T/talk1.log" "$T/talk2.log" | wc -l)
 stop_began=$(date +%s.%N)
 # A rebuilt binary: a new file (a new inode) at the same path.
 cp "$ROOT/src/cirqued" "$T/bin/cirqued.new" && mv "$T/bin/cirqued.new" "$T/bin/cirqued"
+out=$("$CTL" reexec --check 2>&1) || fail "reexec --check failed: $out"
+echo "$out" | grep -q "can resume this daemon: cirqued .*: can resume state version 1$" || fail "reexec --check: $out"
+grep -q "resuming" "$DLOG" && fail "reexec --check re-executed"
 out=$("$CTL" reexec 2>&1) || fail "reexec failed: $out"
 note "$out"
 echo "$out" | grep -q "re-executed .* (generation 1)" || fail "reexec output: $out"
@@ -196,6 +199,10 @@ cp /bin/false "$T/bin/cirqued"
 chmod 755 "$T/bin/cirqued"
 out=$("$CTL" reexec 2>&1) && fail "reexec with an old binary succeeded: $out"
 echo "$out" | grep -q "cannot resume this daemon" || fail "old binary: $out"
+# One that exits 0 without saying it can (not a cirqued) is no answer either.
+cp /bin/true "$T/bin/cirqued"
+out=$("$CTL" reexec 2>&1) && fail "reexec with /bin/true succeeded: $out"
+echo "$out" | grep -q "cannot resume this daemon: it does not say it can" || fail "/bin/true: $out"
 # One that others could replace is never run as root.
 cp "$T/bin/cirqued.kept" "$T/bin/cirqued" && chmod 0757 "$T/bin/cirqued"
 out=$("$CTL" reexec 2>&1) && fail "reexec of a binary others can write succeeded: $out"
