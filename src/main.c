@@ -440,6 +440,36 @@ static void share_with_group(const char *endpoint, gid_t gid, const char *group)
 		fatalx("cannot give %s to group %s: %s", path, group, strerror(errno));
 }
 
+/* After a re-exec: an endpoint the previous image listened on and this one does not (the file
+ * changed it): its socket is closed, and an ipc one's file in our runtime directory goes. */
+static void endpoint_dropped(const char *endpoint)
+{
+	char *runtime = runtime_dir(), *dir = endpoint_ipc_dir(endpoint);
+
+	log_info("re-exec: no longer listening on %s (the configuration changed it)", endpoint);
+	if (dir && strcmp(dir, runtime) == 0 && strncmp(endpoint, "ipc:///", 7) == 0) {
+		int fd = open(runtime, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		const char *name = strrchr(endpoint, '/') + 1;
+		if (fd >= 0 && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+			unlinkat(fd, name, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(dir);
+	free(runtime);
+}
+
+/* The event socket of a daemon without operator_group is its alone again (a previous image
+ * may have shared it with a group the file no longer names). */
+static void unshare_socket_file(const char *endpoint)
+{
+	if (strncmp(endpoint, "ipc:///", 7) == 0 &&
+	    (lchown(endpoint + 6, (uid_t)-1, getegid()) < 0 || chmod(endpoint + 6, 0600) < 0) &&
+	    errno != ENOENT)
+		log_warn("cannot make %s private again", endpoint + 6);
+}
+
 /* operator_group: a second control socket where its members may run the commands marked
  * CMD_OPERATOR (status, start, stop...: nothing that is not configured already), and the
  * event socket, both 0660 in that group. */
@@ -794,6 +824,11 @@ int main(int argc, char **argv)
 	}
 	open_control_plane(&arbiter, control, pubsub);
 	double control_open = reexec_clock();
+	if (state) {
+		zbind_drop_unused(endpoint_dropped);
+		if (arbiter.daemon.operator_group == NULL)
+			unshare_socket_file(arbiter.pubsub_endpoint);
+	}
 	if (streams_init(loop, arbiter.events) < 0)
 		fatalx("cannot start the log writer thread: %s", strerror(errno));
 	notify_start_watchdog(loop);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 struct bound {
@@ -118,4 +119,16 @@ int zbind_fd(const char *endpoint)
 void zbind_inherit(const char *endpoint, int fd)
 {
 	bound_of(endpoint)->inherited = fd;
+}
+
+void zbind_drop_unused(void (*dropped)(const char *endpoint))
+{
+	for (struct bound *b = bounds; b; b = b->next) {
+		if (b->inherited < 0)
+			continue;
+		close(b->inherited);
+		b->inherited = -1;
+		if (dropped)
+			dropped(b->endpoint);
+	}
 }

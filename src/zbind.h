@@ -11,5 +11,8 @@ int zbind(void *socket, const char *endpoint);
 int zbind_fd(const char *endpoint);
 /* The previous image listened on ENDPOINT with FD: the next zbind of ENDPOINT uses it. */
 void zbind_inherit(const char *endpoint, int fd);
+/* Closes the inherited descriptors no bind took (an endpoint no longer configured), calling
+ * DROPPED (if not NULL) with each endpoint. */
+void zbind_drop_unused(void (*dropped)(const char *endpoint));
 
 #endif
