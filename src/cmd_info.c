@@ -350,7 +350,9 @@ void cmd_globaloptions(struct arbiter *a, struct request *req, json_t *props, st
 	json_object_set_new(all, "cgroup", json_string(d->cgroup ? d->cgroup : "auto"));
 	json_object_set_new(all, "unavailable_limits",
 			    json_string(d->limits_may_be_ignored ? "warn" : "error"));
-	json_object_set_new(all, "on_orphans", json_string(d->orphans_stop ? "stop" : "adopt"));
+	json_object_set_new(all, "on_orphans", json_string(d->orphans_stop ? "stop"
+							    : d->orphans_adopt_piped ? "adopt-all"
+							    : "adopt"));
 	if (option) {
 		json_t *value = json_object_get(all, option);
 		if (value == NULL) {

@@ -237,6 +237,8 @@ struct daemon_config {
 	bool limits_may_be_ignored;   /* unavailable_limits: warn */
 	bool orphans_stop;            /* on_orphans: stop (else adopt): what cirqued does at start
 				       * with the processes of a cirqued that died (survivors.h) */
+	bool orphans_adopt_piped;     /* on_orphans: adopt-all: also those whose output went to
+				       * the dead cirqued's pipes (adopt restarts them) */
 };
 
 /* Collected errors, each "file:line:column: message". */

@@ -248,14 +248,17 @@ static int daemon_on_orphans(struct loader *ld, const char *path, yaml_node_t *v
 {
 	const char *text = scalar(v);
 
-	if (text && (strcmp(text, "adopt") == 0 || strcmp(text, "stop") == 0)) {
+	if (text && (strcmp(text, "adopt") == 0 || strcmp(text, "adopt-all") == 0 ||
+		     strcmp(text, "stop") == 0)) {
 		ld->config->daemon.orphans_stop = strcmp(text, "stop") == 0;
+		ld->config->daemon.orphans_adopt_piped = strcmp(text, "adopt-all") == 0;
 		return 0;
 	}
 	add_error(ld, v, "%s: must be adopt (the processes a cirqued that died left running "
-		  "become their slots' processes) or stop (they are stopped before the watchers "
-		  "start)%s", path, text ? did_you_mean(text, (const char *[]){ "adopt", "stop" }, 2)
-					 : "");
+		  "become their slots' processes, but those whose output went to its pipes are "
+		  "restarted), adopt-all (those too), or stop (they are stopped before the watchers "
+		  "start)%s", path,
+		  text ? did_you_mean(text, (const char *[]){ "adopt", "adopt-all", "stop" }, 3) : "");
 	return -1;
 }
 
@@ -399,14 +402,15 @@ json_t *daemon_config_save(const struct daemon_config *d)
 	for (char **k = d->curve_allowed_clients; k && *k; k++)
 		json_array_append_new(clients, json_string(*k));
 	return json_pack("{s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:i, s:s?, s:o, s:I, s:s?, s:s?,"
-			 " s:b, s:b}", "endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
+			 " s:b, s:b, s:b}", "endpoint", d->endpoint, "pubsub_endpoint", d->pubsub_endpoint,
 			 "stats_endpoint", d->stats_endpoint, "loglevel", d->loglevel, "logoutput",
 			 d->logoutput, "pidfile", d->pidfile, "umask", d->umask,
 			 "curve_secret_key_file", d->curve_secret_key_file,
 			 "curve_allowed_clients", clients, "max_processes",
 			 (json_int_t)d->max_processes, "cgroup", d->cgroup, "operator_group",
 			 d->operator_group, "limits_may_be_ignored", d->limits_may_be_ignored,
-			 "orphans_stop", d->orphans_stop);
+			 "orphans_stop", d->orphans_stop, "orphans_adopt_piped",
+			 d->orphans_adopt_piped);
 }
 
 static char *saved_text(const json_t *o, const char *key)
@@ -436,6 +440,7 @@ void daemon_config_restore(struct daemon_config *d, const json_t *saved)
 		.limits_may_be_ignored = json_is_true(json_object_get(saved,
 								      "limits_may_be_ignored")),
 		.orphans_stop = json_is_true(json_object_get(saved, "orphans_stop")),
+		.orphans_adopt_piped = json_is_true(json_object_get(saved, "orphans_adopt_piped")),
 	};
 	if (n > 0) {
 		d->curve_allowed_clients = xcalloc(n + 1, sizeof(char *));

@@ -287,6 +287,7 @@ static struct {
 	struct stopping **list;
 	int n, left, killed, given_up;
 	int unplaced;                 /* stopped for want of a watcher or slot */
+	int piped;                    /* stopped to be restarted with new pipes (adopt) */
 	ev_timer poll;                /* those without a pidfd */
 	survivors_then_fn then;
 } stops;
@@ -473,7 +474,7 @@ static void say_adoptions(const struct adoption *list, int n, pid_t dead)
 			log_warnx("watcher %s: %d adopted process%s wrote %s output to the pipes of the "
 				  "cirqued that died, which nobody reads now: a write there fails "
 				  "(EPIPE), or kills it (SIGPIPE), and it is respawned with new pipes "
-				  "(on_orphans: stop restarts such programs at once instead)",
+				  "(on_orphans: adopt restarts such programs at once instead)",
 				  ad->w->name, ad->piped, ad->piped == 1 ? "" : "es",
 				  ad->piped == 1 ? "its" : "their");
 	}
@@ -488,9 +489,21 @@ static void take_survivor(struct arbiter *a, const struct survivor *sv, struct a
 	pid_t ppid = 0, pgid, sid;
 	bool ours = proc_ids(sv->pid, &ppid, &pgid, &sid) == 0 && ppid == getpid();
 
-	if (w && !sv->stop && !a->daemon.orphans_stop &&
+	/* Its output went to the dead cirqued's pipes, which nobody reads now: a program that
+	 * catches EPIPE (Python's BrokenPipeError) would run on, serving nothing, and look RUNNING.
+	 * adopt restarts it with new pipes; adopt-all keeps it. */
+	bool piped = !a->daemon.orphans_adopt_piped && output_was_piped(sv->pid);
+	if (w && !sv->stop && !a->daemon.orphans_stop && !piped &&
 	    watcher_adopt(w, sv->wid, sv->pid, sv->ticks, ours)) {
 		note_adoption(ads, nads, w, sv->pid);
+		return;
+	}
+	if (w && piped && !sv->stop && !a->daemon.orphans_stop) {
+		log_msg(stops.piped++ < SAY_UNPLACED ? LL_WARNING : LL_DEBUG, "survivors: pid %d "
+			"(%s[%d]) wrote its output to the pipes of the cirqued that died: restarting "
+			"it (stopped, then started with new pipes; on_orphans: adopt-all keeps such "
+			"processes)", (int)sv->pid, sv->name, sv->wid);
+		stop_survivor(sv, w);
 		return;
 	}
 	/* The first few said; the rest at debug level (a removed watcher of thousands). */

@@ -1253,14 +1253,22 @@ static void add_counts(struct watcher *w, unsigned c, enum proc_state state, int
 	w->nlive += c & COUNT_LIVE ? sign : 0;
 }
 
+static pids_changed_fn pids_changed;
+
 static void process_recount(struct process *p)
 {
 	struct watcher *w = p->watcher;
+	bool was_stopping = (p->counted & COUNT_RETIRING) || p->counted_state == PS_STOPPING;
 
 	add_counts(w, p->counted, p->counted_state, -1);
 	p->counted = counts_of(p);
 	p->counted_state = p->state;
 	add_counts(w, p->counted, p->counted_state, +1);
+	/* A stop (or a replacement) began: the state file marks it, so that a crash now does not
+	 * make the next cirqued adopt it (survivors.c). */
+	bool stopping = (p->counted & COUNT_RETIRING) || p->state == PS_STOPPING;
+	if (pids_changed && p->pid > 0 && stopping && !was_stopping)
+		pids_changed();
 }
 
 static void set_retiring(struct process *p, bool stop_first)
@@ -1303,8 +1311,6 @@ static void by_wid_clear(struct process *p)
  * signalled pid finds its process without a walk. */
 static struct process **pid_index;
 static size_t pid_index_size, pid_index_count;
-static pids_changed_fn pids_changed;
-
 void watcher_set_pids_changed(pids_changed_fn fn)
 {
 	pids_changed = fn;

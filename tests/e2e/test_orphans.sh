@@ -59,7 +59,7 @@ start_of() {
 }
 
 # --- 50 processes, then SIGKILL --------------------------------------------------------------
-write_conf adopt
+write_conf adopt-all
 start_daemon
 wait_for 15 '[ "$(all_counts)" = "25 15 10" ]' || fail "not all started: $(all_counts)"
 remember
@@ -131,6 +131,26 @@ grep -q "watcher beta\[3\]: pid $victim exited unexpectedly (status unknown" "$D
 	fail "the exit after the reexec was not logged"
 remember
 note "adopt: a reexec keeps them adopted; killed survivor $victim respawned in beta:3"
+
+# --- adopt (the default): those whose output went to the dead cirqued's pipes are restarted --
+# (alpha's output is null: adopted; beta's and gamma's went to the pipes nobody reads now.)
+alpha_before=$(slots | grep '^alpha:' | awk '{print $1, $2}')
+piped_old=$(slots | grep -E '^(beta|gamma):' | awk '{print $2}')
+for p in $piped_old; do echo "$p $(start_of "$p")"; done >"$T/piped"
+crash
+write_conf adopt
+mark=$(wc -l <"$DLOG")
+start_daemon
+wait_for 15 'log_since $mark | grep -q "started: 3 watchers"' || fail "the cirqued after the third crash did not start"
+[ "$(slots | grep '^alpha:' | awk '{print $1, $2}')" = "$alpha_before" ] || fail "alpha was not adopted: $(slots | grep '^alpha:' | head -3)"
+[ "$(slots | grep -c '^alpha:.* 1$')" = 25 ] || fail "alpha not marked adopted"
+while read -r p ticks; do [ "$(start_of "$p")" != "$ticks" ] || fail "piped survivor $p still runs"; done <"$T/piped"
+wait_for 10 '[ "$(all_counts)" = "25 15 10" ]' || fail "beta and gamma not restarted: $(all_counts)"
+[ "$(slots | grep -cE '^(beta|gamma):.* 0$')" = 25 ] || fail "beta and gamma: $(slots | grep -E '^(beta|gamma):' | head -3)"
+log_since $mark | grep -q "survivors: pid [0-9]* (beta\[[0-9]*\]) wrote its output to the pipes of the cirqued that died: restarting it" ||
+	fail "the restart of piped survivors was not said"
+remember
+note "adopt: alpha (output null) adopted, beta and gamma (output piped) restarted"
 
 # --- stop: the old ones are gone before new ones start --------------------------------------
 wait_for 5 '[ "$(state_lines)" = 50 ] && grep -q " $(slots | sed -n "s/^beta:7 \([0-9]*\) 0$/\1/p") " "$STATE"' ||
@@ -212,6 +232,7 @@ done >"$T/dropped"
 [ "$(wc -l <"$T/dropped")" = 30 ] || fail "expected 25 of alpha and 5 of beta: $(cat "$T/dropped")"
 crash
 cat >"$CONF" <<YAML
+cirque: {on_orphans: adopt-all}
 watchers:
   beta:
     cmd: $B 3600

@@ -382,9 +382,15 @@ TEST(daemon_section)
 	if (config)
 		CHECK(config->daemon.orphans_stop);
 	config_free(config);
+	path = write_file("orphans.yaml", "cirque:\n  on_orphans: adopt-all\n");
+	config = load_ok(path);
+	if (config)
+		CHECK(!config->daemon.orphans_stop && config->daemon.orphans_adopt_piped);
+	config_free(config);
 	EXPECT_ERROR("cirque:\n  on_orphans: kill\n", 2, 15,
 		     "cirque.on_orphans: must be adopt (the processes a cirqued that died left "
-		     "running become their slots' processes) or stop");
+		     "running become their slots' processes, but those whose output went to its "
+		     "pipes are restarted), adopt-all (those too), or stop");
 	EXPECT_ERROR("cirque:\n  on_orphans: adpot\n", 2, 15, "(did you mean 'adopt'?)");
 }
 
