@@ -258,6 +258,12 @@ echo "$log" | grep -q "survivors: 20 more processes whose watcher or slot is not
 [ "$(slots | grep -c ' 1$')" = 20 ] || fail "not 20 adopted: $(slots)"
 note "a watcher and 5 slots gone: 30 survivors stopped, 20 adopted"
 
+# --- a stop that begins is in the state file at once: a crash then does not adopt them -------
+"$CTL" stop gamma --no-wait >/dev/null || fail "stop gamma"
+wait_for 2 '[ "$(grep -c "^process gamma .* stop$" "$STATE")" = 10 ]' ||
+	fail "the stop of gamma is not in the state file: $(grep "^process gamma" "$STATE" | head -3)"
+note "a stop under way is marked in the state file"
+
 # --- a clean exit removes the state file ----------------------------------------------------
 stop_daemon TERM
 [ ! -e "$STATE" ] || fail "the state file outlived a clean exit"
