@@ -798,8 +798,11 @@ int main(int argc, char **argv)
 	config_set_limit_support(&support, false);  /* add, set: refused, never ignored */
 	if (!state)
 		config_log_warnings(config);
+	if (!state)
+		survivors_sockets_prepare(control);
 	if (arbiter_init(&arbiter, loop, config) < 0)
 		return 1;
+	survivors_sockets_done();
 	/* The command line wins over the configuration. */
 	if (opt.log_level >= 0)
 		log_set_level((enum log_level)opt.log_level);

@@ -231,6 +231,31 @@ static int bound_port(int fd)
 	return 0;
 }
 
+/* --- sockets kept by survivors -------------------------------------------------------------- */
+
+static sockets_reclaim_fn reclaimer;
+
+void sockets_set_reclaimer(sockets_reclaim_fn fn)
+{
+	reclaimer = fn;
+}
+
+bool sockets_fd_matches(const struct socket_config *sc, int fd)
+{
+	struct sockaddr_storage ss, want;
+	socklen_t len = sizeof(ss);
+	int on = 0;
+	socklen_t on_len = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &on_len) < 0 || !on ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0 || ss.ss_family != sc->family)
+		return false;
+	if (sc->family == AF_UNIX)
+		return strcmp(((struct sockaddr_un *)&ss)->sun_path, sc->path) == 0;
+	socklen_t want_len = tcp_address(sc, &want);
+	return sc->port != 0 && want_len == len && memcmp(&ss, &want, len) == 0;
+}
+
 /* Binds and listens; the result is blocking, as systemd passes sockets unless told otherwise. */
 static struct listen_socket *listen_socket_open(struct socket_config *sc, char **error)
 {
@@ -238,6 +263,13 @@ static struct listen_socket *listen_socket_open(struct socket_config *sc, char *
 	char where[160];
 	int fd;
 
+	/* The processes a cirqued that died left running may listen on it still (use_sockets): the
+	 * very socket is taken back from them, else the bind would fail (survivors.h). */
+	fd = reclaimer ? reclaimer(sc) : -1;
+	if (fd >= 0) {
+		log_info("socket %s: taken back from the processes of the cirqued that died", sc->name);
+		goto listen_on;
+	}
 	fd = fd_keep(socket(sc->family, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	if (fd < 0) {
 		*error = describe_error(sc, "create a socket for");
@@ -249,6 +281,7 @@ static struct listen_socket *listen_socket_open(struct socket_config *sc, char *
 		free(ls);
 		return NULL;
 	}
+listen_on:
 	if (listen(fd, sc->backlog) < 0) {
 		*error = describe_error(sc, "listen on");
 		if (sc->family == AF_UNIX)

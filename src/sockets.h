@@ -6,6 +6,7 @@
 #define CIRQUE_SOCKETS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "config.h"
 
@@ -43,6 +44,12 @@ json_t *sockets_save(void);
 void sockets_restore(const json_t *saved);
 /* A socket's definition as sockets_save gives it. */
 struct socket_config *socket_config_from_json(const json_t *saved);
+/* A listening socket of SC that the processes of a cirqued that died still hold (a descriptor
+ * of ours, close-on-exec), or -1: consulted before each bind at start-up. */
+typedef int (*sockets_reclaim_fn)(const struct socket_config *sc);
+void sockets_set_reclaimer(sockets_reclaim_fn fn);
+/* FD is a listening socket bound as SC says. */
+bool sockets_fd_matches(const struct socket_config *sc, int fd);
 /* At exit: closes every socket and removes the unix socket files. */
 void sockets_close_all(void);
 

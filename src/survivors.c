@@ -11,6 +11,8 @@
  * process that was being stopped or replaced, or whose watcher was removed: never adopted. */
 #include "survivors.h"
 
+#include "sockets.h"
+
 #include "arbiter.h"
 #include "cgroup.h"
 #include "endpoint.h"
@@ -21,6 +23,7 @@
 #include "safefs.h"
 #include "xmalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -159,10 +162,10 @@ static void on_pids_changed(void)
 
 /* survivors, or survivors-<hash of the endpoint> for a daemon on another control endpoint than
  * the default one: two daemons sharing the runtime directory keep files of their own. */
-static void state_name(const struct arbiter *a, char *out, size_t size)
+static void state_name(const char *control_endpoint, char *out, size_t size)
 {
 	char *def = default_endpoint("control.sock");
-	const char *endpoint = a->control_endpoint ? a->control_endpoint : def;
+	const char *endpoint = control_endpoint ? control_endpoint : def;
 	unsigned long long h = 1469598103934665603ULL;  /* FNV-1a */
 
 	if (strcmp(endpoint, def) == 0) {
@@ -199,7 +202,7 @@ void survivors_track(struct arbiter *a)
 	read_boot_id(st.boot_id, sizeof(st.boot_id));
 	if (!st.boot_id[0])
 		snprintf(st.boot_id, sizeof(st.boot_id), "unknown");
-	state_name(a, st.name, sizeof(st.name));
+	state_name(a->control_endpoint, st.name, sizeof(st.name));
 	snprintf(st.tmp_name, sizeof(st.tmp_name), ".%s.tmp", st.name);
 	ev_init(&st.write_timer, on_write_timer);
 	st.dir_fd = safe_mkdir_own(dir, RUNTIME_DIR_MODE, why);
@@ -648,4 +651,88 @@ void survivors_end(bool clean)
 		log_warn("survivors: cannot remove the state file %s", st.name);
 	close(st.dir_fd);
 	st.dir_fd = -1;
+}
+
+/* --- listening sockets the survivors still hold ---------------------------------------------- */
+
+/* The survivors' pids, read before the sockets are bound (survivors_sockets_prepare). */
+static pid_t *early;
+static int nearly;
+
+/* A descriptor of ours for the listening socket of SC that survivor PID holds, or -1. */
+static int socket_of_survivor(pid_t pid, const struct socket_config *sc)
+{
+	char path[64], target[64];
+	struct dirent *de;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = pidfd >= 0 ? opendir(path) : NULL;
+	while (d && found < 0 && (de = readdir(d)) != NULL) {
+		int n = atoi(de->d_name);
+		ssize_t len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (de->d_name[0] == '.' || len <= 0 || (target[len] = '\0', strncmp(target, "socket:", 7)))
+			continue;
+		int fd = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);  /* close-on-exec */
+		if (fd >= 0 && sockets_fd_matches(sc, fd))
+			found = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	if (pidfd >= 0)
+		close(pidfd);
+	return found;
+}
+
+static int reclaim_socket(const struct socket_config *sc)
+{
+	for (int i = 0; i < nearly; i++) {
+		int fd = socket_of_survivor(early[i], sc);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+void survivors_sockets_prepare(const char *control_endpoint)
+{
+	char *dir = runtime_dir(), why[SAFEFS_WHY], *save = NULL;
+	char boot[64];
+
+	read_boot_id(boot, sizeof(boot));
+	state_name(control_endpoint, st.name, sizeof(st.name));
+	st.dir_fd = safe_mkdir_own(dir, RUNTIME_DIR_MODE, why);
+	free(dir);
+	char *text = st.dir_fd >= 0 ? read_state() : NULL;
+	if (st.dir_fd >= 0)
+		close(st.dir_fd);
+	st.dir_fd = -1;
+	if (text == NULL || strncmp(text, MAGIC "\n", strlen(MAGIC) + 1) != 0) {
+		free(text);
+		return;
+	}
+	for (char *line = strtok_r(text + strlen(MAGIC) + 1, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct survivor sv;
+		if (strncmp(line, "boot ", 5) == 0 && strcmp(line + 5, boot) != 0)
+			break;  /* another boot: nothing of it runs */
+		if (parse_process(line, &sv) && sv.pid != getpid() && still_running(sv.pid, sv.ticks)) {
+			early = xreallocarray(early, (size_t)nearly + 1, sizeof(*early));
+			early[nearly++] = sv.pid;
+		}
+	}
+	free(text);
+	if (nearly)
+		sockets_set_reclaimer(reclaim_socket);
+}
+
+void survivors_sockets_done(void)
+{
+	sockets_set_reclaimer(NULL);
+	free(early);
+	early = NULL;
+	nearly = 0;
 }

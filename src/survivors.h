@@ -37,4 +37,10 @@ bool survivors_stopping(void);
  * still being stopped get SIGKILL. Otherwise it is left for the next cirqued. */
 void survivors_end(bool clean);
 
+/* Before the sockets: section is bound (the daemon's CONTROL_ENDPOINT names the state file): the
+ * survivors are read, and a socket they still listen on is taken back from them rather than
+ * bound anew, which would fail (EADDRINUSE). survivors_sockets_done once the sockets are open. */
+void survivors_sockets_prepare(const char *control_endpoint);
+void survivors_sockets_done(void);
+
 #endif
