@@ -155,6 +155,28 @@ static int daemon_gone(struct follower *f, const char *why)
 	return -1;
 }
 
+/* The event socket closed: a re-exec (or a restart) of cirqued, if it answers again within a
+ * few seconds. The SUB socket reconnects by itself, its subscriptions with it: following goes
+ * on, with a word on stderr (what was published meanwhile is not heard). */
+static bool daemon_back(struct follower *f)
+{
+	const char *why = NULL;
+	int rc;
+	json_t *reply = try_call(f->c, "reexec", json_pack("{s:b}", "status", 1), 5, &why, &rc);
+	bool back = reply != NULL && !interrupted;
+
+	if (back) {
+		long generation = (long)json_integer_value(json_object_get(reply, "generation"));
+		fprintf(stderr, "cirquectl: cirqued is back (re-executed: generation %ld, or "
+			"restarted); following again (what it published meanwhile is missing)\n",
+			generation);
+		f->gone = false;
+		f->heard_at = seconds_now();
+	}
+	json_decref(reply);
+	return back;
+}
+
 /* The next message if one is there: 1, else 0. */
 static int receive(struct follower *f, zmq_msg_t *t, zmq_msg_t *b)
 {
@@ -188,7 +210,7 @@ int follower_next(struct follower *f, void *topic, void *body)
 			zmq_msg_close(body);
 			continue;
 		}
-		if (f->gone)
+		if (f->gone && !daemon_back(f))
 			return daemon_gone(f, "the event socket was closed");
 		int rc = zmq_poll(items, f->monitor ? 2 : 1, POLL_MS);
 		if (rc < 0 && zmq_errno() == EINTR)

@@ -109,6 +109,10 @@ LOOP=$!
 wait_for 10 '[ -s "$T/loop-started" ]' || fail "the request loop did not start"
 
 # The graceful stop under way across the exec: the processes ignore SIGTERM.
+# A follower of the output (tail -f) goes on across the exec.
+"$CTL" tail -f talk1 >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOWER=$!
+wait_for 10 '[ -s "$T/follow.out" ]' || fail "tail -f shows nothing"
 # (A waiting stop: its request is answered before the exec, saying so.)
 "$CTL" stop slow >"$T/stop.out" 2>&1 &
 STOPPER=$!
@@ -133,6 +137,11 @@ readlink "/proc/$DPID/exe" | grep -q deleted && fail "the daemon still runs the 
 wait "$STOPPER" && fail "the waiting stop succeeded across the exec: $(cat "$T/stop.out")"
 grep -q "cirqued re-executed meanwhile: it goes on" "$T/stop.out" ||
 	fail "the waiting stop was not told of the exec: $(cat "$T/stop.out")"
+
+wait_for 10 'grep -q "following again" "$T/follow.err"' || fail "tail -f: $(cat "$T/follow.err")"
+followed=$(wc -l <"$T/follow.out")
+wait_for 10 '[ "$(wc -l <"$T/follow.out")" -gt "$followed" ]' || fail "tail -f shows nothing after the exec"
+kill "$FOLLOWER" 2>/dev/null
 
 # A process killed just after the exec is reaped and respawned in its slot.
 victim=$(awk '$1 == "idle1" && $2 == 7 {print $3}' "$T/before")
