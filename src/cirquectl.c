@@ -266,6 +266,32 @@ static int send_connected(struct client *c, const char *text, double timeout, co
 	return 0;
 }
 
+/* A waiting start or stop answered "cirqued re-executed meanwhile": what it asked for goes on,
+ * and asking again (both are idempotent) waits for it in the new image. */
+static bool waits_again(const char *command, json_t *reply)
+{
+	const char *reason = json_string_value(json_object_get(reply, "reason"));
+
+	return (strcmp(command, "start") == 0 || strcmp(command, "stop") == 0) && reason &&
+	       strstr(reason, "cirqued re-executed") != NULL;
+}
+
+/* TEXT (a request) with a new id, written into ID too. */
+static char *renumbered(struct client *c, const char *text, char *id, size_t size)
+{
+	json_t *request = json_loads(text, 0, NULL);
+	char *again;
+
+	if (request == NULL)
+		return NULL;
+	char *seq = strrchr(id, '-') + 1;  /* "<pid>-<nonce>-<sequence>" */
+	snprintf(seq, size - (size_t)(seq - id), "%lu", ++c->sequence);
+	json_object_set_new(request, "id", json_string(id));
+	again = json_dumps(request, JSON_COMPACT);
+	json_decref(request);
+	return again;
+}
+
 /* Sends {"id", "command", "properties"} and returns the reply with the same id (new reference),
  * or NULL with WHY and *RC: EXIT_UNREACHABLE when the daemon cannot be reached, EXIT_NO_ANSWER
  * when the request went out and no reply came within the timeout, EXIT_INTERRUPTED (Ctrl-C:
@@ -362,6 +388,21 @@ json_t *try_call(struct client *c, const char *command, json_t *props, double ti
 		json_t *reply = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), JSON_ALLOW_NUL, NULL);
 		zmq_msg_close(&msg);
 		const char *reply_id = json_string_value(json_object_get(reply, "id"));
+		if (reply_id && strcmp(reply_id, id) == 0 && waits_again(command, reply) &&
+		    resends++ < 3) {
+			/* The start or stop goes on in the new image: wait for it there (a new
+			 * id: the old one's reply is recorded as this one). */
+			json_decref(reply);
+			char *again = renumbered(c, text, id, sizeof(id));
+			if (again && send_connected(c, again, deadline - now(), why, rc) == 0) {
+				free(text);
+				text = again;
+				continue;
+			}
+			free(again);
+			free(text);
+			return NULL;
+		}
 		if (reply_id && strcmp(reply_id, id) == 0) {
 			free(text);
 			return reply;

@@ -633,8 +633,11 @@ static char *binary_path(const char *argv0)
 
 	if (argv0[0] == '/')
 		return xstrdup(argv0);
-	if (strchr(argv0, '/'))
+	if (strchr(argv0, '/')) {
+		while (strncmp(argv0, "./", 2) == 0)
+			argv0 += 2;
 		return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, argv0) : xstrdup(argv0);
+	}
 	const char *dirs = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
 	char *copy = xstrdup(dirs), *save = NULL;
 	for (char *dir = strtok_r(copy, ":", &save); dir && !path; dir = strtok_r(NULL, ":", &save)) {

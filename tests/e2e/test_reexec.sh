@@ -113,10 +113,20 @@ wait_for 10 '[ -s "$T/loop-started" ]' || fail "the request loop did not start"
 "$CTL" tail -f talk1 >"$T/follow.out" 2>"$T/follow.err" &
 FOLLOWER=$!
 wait_for 10 '[ -s "$T/follow.out" ]' || fail "tail -f shows nothing"
-# (A waiting stop: its request is answered before the exec, saying so.)
+# A waiting stop on the wire is answered before the exec, saying so; cirquectl's waiting stop
+# asks again and waits for the stop in the new image.
+$PY - "ipc://$CIRQUE_RUNTIME_DIR/control.sock" >"$T/rawstop.out" <<'PYEOF' &
+import sys, zmq
+s = zmq.Context().socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+s.send_string('{"id": "raw-stop", "command": "stop", "properties": {"name": "slow", "waiting": true}}')
+print(s.recv_string() if s.poll(30000) else "no reply")
+PYEOF
+RAWSTOP=$!
+wait_for 10 'grep -q "watcher slow: stopping" "$DLOG"' || fail "the stop of slow did not begin"
 "$CTL" stop slow >"$T/stop.out" 2>&1 &
 STOPPER=$!
-wait_for 10 'grep -q "watcher slow: stopping" "$DLOG"' || fail "the stop of slow did not begin"
 # The talkers are writing: the exec comes in the middle of their output.
 written=$(cat "$T/talk1.log" "$T/talk2.log" | wc -l)
 [ "$written" -gt 0 ] && [ "$written" -lt $((10 * LINES / 2)) ] ||
@@ -134,14 +144,17 @@ kill -0 "$DPID" || fail "the daemon's pid changed"
 grep -q "resumed generation 1: 5 watchers" "$DLOG" || fail "no resume in the log"
 readlink "/proc/$DPID/exe" | grep -q deleted && fail "the daemon still runs the old binary"
 
-wait "$STOPPER" && fail "the waiting stop succeeded across the exec: $(cat "$T/stop.out")"
-grep -q "cirqued re-executed meanwhile: it goes on" "$T/stop.out" ||
-	fail "the waiting stop was not told of the exec: $(cat "$T/stop.out")"
-
 wait_for 10 'grep -q "following again" "$T/follow.err"' || fail "tail -f: $(cat "$T/follow.err")"
 followed=$(wc -l <"$T/follow.out")
 wait_for 10 '[ "$(wc -l <"$T/follow.out")" -gt "$followed" ]' || fail "tail -f shows nothing after the exec"
 kill "$FOLLOWER" 2>/dev/null
+
+wait "$RAWSTOP"
+grep -q '"status": *"error".*cirqued re-executed meanwhile: it goes on' "$T/rawstop.out" ||
+	fail "the waiting stop on the wire was not told of the exec: $(cat "$T/rawstop.out")"
+wait "$STOPPER" || fail "cirquectl's waiting stop failed across the exec: $(cat "$T/stop.out")"
+"$CTL" status slow | grep -q STOPPED || fail "cirquectl stop returned before slow stopped: $("$CTL" status slow | head -2)"
+
 
 # A process killed just after the exec is reaped and respawned in its slot.
 victim=$(awk '$1 == "idle1" && $2 == 7 {print $3}' "$T/before")
