@@ -424,10 +424,12 @@ static size_t recorded_bytes;
 static json_t *replays;               /* the previous image's, in the new one */
 static double replays_until;
 
-/* What makes a repeat: the same socket (the operator one is apart), the same client (over ipc
- * its uid, gid and pid, as libzmq's Peer-Address says them; over tcp its address), the same id
- * and the same request, byte for byte. Another client reusing an id, or another request under
- * it, is not one: it runs. */
+/* What makes a repeat: the same socket (the operator one is apart: its members never get a
+ * reply recorded for root's socket), the same id and the same request, byte for byte. Another
+ * request under a reused id is not one: it runs. (Not the peer: libzmq does not always attach
+ * Peer-Address to a prefetched message. Within one socket, a client that reused another's id
+ * for the very same request would get what that request gives anyway; cirquectl's ids are
+ * random.) */
 static char *replay_key_of(const struct control *c, const struct request *req, const void *body,
 			   size_t len)
 {
@@ -439,7 +441,7 @@ static char *replay_key_of(const struct control *c, const struct request *req, c
 		return NULL;
 	for (size_t i = 0; i < len; i++)
 		hash = (hash ^ ((const unsigned char *)body)[i]) * 1099511628211ULL;
-	key = xasprintf("%d|%s|%016llx|%s", c->limited, req->peer, hash, id);
+	key = xasprintf("%d|%016llx|%s", c->limited, hash, id);
 	free(id);
 	return key;
 }

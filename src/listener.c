@@ -159,13 +159,11 @@ static void on_writable(struct ev_loop *loop, ev_io *io, int revents)
 	slot_flush(io->data);
 }
 
-static void slot_push(struct listener_slot *s, const char *line, size_t len)
+/* LINE at the tail of S's queue, nothing else looked at. */
+static void slot_append(struct listener_slot *s, const char *line, size_t len)
 {
 	struct pending *p = xmalloc(sizeof(*p) + len);
-	int limit = s->owner->watcher->config->listen.queue;
 
-	while (s->nqueued >= limit && s->nqueued > 0 && (s->offset == 0 || s->head->next))
-		drop_oldest(s);
 	p->next = NULL;
 	p->len = len;
 	memcpy(p->text, line, len);
@@ -175,6 +173,15 @@ static void slot_push(struct listener_slot *s, const char *line, size_t len)
 		s->head = p;
 	s->tail = p;
 	s->nqueued++;
+}
+
+static void slot_push(struct listener_slot *s, const char *line, size_t len)
+{
+	int limit = s->owner->watcher->config->listen.queue;
+
+	while (s->nqueued >= limit && s->nqueued > 0 && (s->offset == 0 || s->head->next))
+		drop_oldest(s);
+	slot_append(s, line, len);
 	if (!ev_is_active(&s->writable))  /* else the pipe is full: the io watcher writes it */
 		slot_flush(s);
 }
@@ -428,19 +435,8 @@ static void slot_queue_restore(struct listener_slot *s, const json_t *j)
 
 	json_array_foreach(json_object_get(j, "queue"), i, line) {
 		size_t len = json_string_length(line);
-		struct pending *p;
-		if (!json_is_string(line) || len == 0)
-			continue;
-		p = xmalloc(sizeof(*p) + len);
-		p->next = NULL;
-		p->len = len;
-		memcpy(p->text, json_string_value(line), len);
-		if (s->tail)
-			s->tail->next = p;
-		else
-			s->head = p;
-		s->tail = p;
-		s->nqueued++;
+		if (json_is_string(line) && len > 0)
+			slot_append(s, json_string_value(line), len);
 	}
 	json_int_t offset = json_integer_value(json_object_get(j, "offset"));
 	if (s->head && offset > 0 && (size_t)offset < s->head->len)
