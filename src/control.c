@@ -706,7 +706,10 @@ static void dispatch(struct control *c, zmq_msg_t *frames, int nframes)
 	json_t *id = json_object_get(message, "id");
 	if (json_is_string(id) || json_is_integer(id))
 		req->id = json_incref(id);
-	if (recording || replays)
+	/* (A reexec request's own reply is recorded: it is sent as the exec begins, the moment a
+	 * reply is most likely lost with the connection.) */
+	const char *command = json_string_value(json_object_get(message, "command"));
+	if (recording || replays || (command && strcmp(command, "reexec") == 0))
 		req->replay_key = replay_key_of(c, req, zmq_msg_data(body), zmq_msg_size(body));
 	const char *type = json_string_value(json_object_get(message, "msg_type"));
 	req->cast = type && strcmp(type, "cast") == 0;

@@ -7,6 +7,7 @@
  * that dies without a word (a remote host gone), a silent daemon is asked over the control
  * socket whether it is still there. */
 #include "ctl.h"
+#include "endpoint.h"
 
 #include "xmalloc.h"
 
@@ -162,7 +163,10 @@ static bool daemon_back(struct follower *f)
 {
 	const char *why = NULL;
 	int rc;
-	json_t *reply = try_call(f->c, "reexec", json_pack("{s:b}", "status", 1), 5, &why, &rc);
+	/* A daemon that exited removed its socket file: no wait for it. */
+	if (endpoint_listener_missing(f->c->endpoint))
+		return false;
+	json_t *reply = try_call(f->c, "reexec", json_pack("{s:b}", "status", 1), 3, &why, &rc);
 	bool back = reply != NULL && !interrupted;
 
 	if (back) {

@@ -740,10 +740,11 @@ static void resume(struct arbiter *a, json_t *state, double control_open)
 	int processes = 0;
 	for (struct watcher *w = a->watchers; w; w = w->next)
 		processes += w->nprocesses;
-	log_info("resumed generation %d: %d watchers, %d processes",
-		 (int)json_integer_value(json_object_get(state, "generation")) + 1,
-		 (int)json_array_size(json_object_get(json_object_get(state, "arbiter"),
-						      "watchers")), processes);
+	int watchers = (int)json_array_size(json_object_get(json_object_get(state, "arbiter"),
+							     "watchers"));
+	log_info("resumed generation %d: %d watcher%s, %d process%s",
+		 (int)json_integer_value(json_object_get(state, "generation")) + 1, watchers,
+		 watchers == 1 ? "" : "s", processes, processes == 1 ? "" : "es");
 	reexec_resumed(state, control_open);
 }
 

@@ -334,8 +334,8 @@ static void stop_over(struct stopping *s)
 		char killed[64] = "";
 		if (stops.killed)
 			snprintf(killed, sizeof(killed), " (%d after SIGKILL)", stops.killed);
-		log_info("survivors: the %d process%s of the cirqued that died are gone%s%s", stops.n,
-			 stops.n == 1 ? "" : "es", killed,
+		log_info("survivors: the %d process%s of the cirqued that died %s gone%s%s", stops.n,
+			 stops.n == 1 ? "" : "es", stops.n == 1 ? "is" : "are", killed,
 			 stops.given_up ? "; some could not be killed and were given up on" : "");
 		survivors_gone();
 	}
@@ -518,8 +518,11 @@ static void take_survivor(struct arbiter *a, const struct survivor *sv, struct a
 		log_msg(level, "survivors: pid %d (%s[%d]) runs, but %s has %s: stopping it",
 			(int)sv->pid, sv->name, sv->wid, w->name,
 			sv->wid > w->numprocesses ? "fewer processes now" : "that slot taken");
+	else if (sv->stop && !a->daemon.orphans_stop)
+		log_msg(level, "survivors: pid %d (%s[%d]) was being stopped when cirqued died: "
+			"stopping it", (int)sv->pid, sv->name, sv->wid);
 	else
-		stops.unplaced--;  /* stopped as on_orphans or its state says: not a surprise */
+		stops.unplaced--;  /* stopped as on_orphans says: not a surprise */
 	stop_survivor(sv, w);
 }
 
@@ -606,8 +609,10 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 				  "run%s (%d gone): %s (on_orphans: %s)", found, found == 1 ? "" : "es",
 				  (int)dead, found == 1 ? "s" : "", gone,
 				  a->daemon.orphans_stop ? "stopping them before the watchers start"
-							 : "adopting them",
-				  a->daemon.orphans_stop ? "stop" : "adopt");
+				  : a->daemon.orphans_adopt_piped ? "adopting them"
+				  : "adopting them, or restarting those whose output was piped",
+				  a->daemon.orphans_stop ? "stop"
+				  : a->daemon.orphans_adopt_piped ? "adopt-all" : "adopt");
 		say_adoptions(ads, nads, dead);
 	}
 	free(text);
@@ -616,8 +621,8 @@ void survivors_collect(struct arbiter *a, survivors_then_fn then)
 		log_warnx("survivors: %d more processes whose watcher or slot is not configured any "
 			  "more are being stopped", stops.unplaced - SAY_UNPLACED);
 	if (stops.left > 0)
-		log_info("survivors: the watchers start once the %d process%s being stopped are gone",
-			 stops.left, stops.left == 1 ? "" : "es");
+		log_info("survivors: the watchers start once the %d process%s being stopped %s gone",
+			 stops.left, stops.left == 1 ? "" : "es", stops.left == 1 ? "is" : "are");
 	else
 		cgroup_clean_stale();
 	start_watchers(a);

@@ -250,6 +250,16 @@ wait_for 20 'grep -q "resumed generation 2" "$DLOG"' || fail "SIGUSR2 did not re
 wait_for 10 '"$CTL" status idle2 >/dev/null 2>&1' || fail "no answer after SIGUSR2"
 [ "$(status_pids)" = "$before_pids" ] || fail "pids changed across SIGUSR2"
 
+# Each cirquectl reexec is one exec, even when its reply is lost with the closing connection
+# and cirquectl sends the request again (the new image answers the repeat with the reply).
+asked=$(grep -c "asked for (reexec command)" "$DLOG")
+for i in 1 2 3 4 5 6; do "$CTL" reexec >/dev/null || fail "reexec $i failed"; done
+[ "$(grep -c "asked for (reexec command)" "$DLOG")" = $((asked + 6)) ] ||
+	fail "6 reexec commands made $(( $(grep -c "asked for (reexec command)" "$DLOG") - asked )) re-execs"
+wait_for 10 'grep -q "resumed generation 8" "$DLOG"' || fail "not at generation 8: $(grep "resumed generation" "$DLOG" | tail -n 2)"
+grep -q "resumed generation 9" "$DLOG" && fail "a ninth generation: a reexec ran twice"
+[ "$(status_pids)" = "$before_pids" ] || fail "pids changed across the reexecs"
+
 stop_daemon TERM 60
 [ "$DSTATUS" = 0 ] || fail "daemon exit status $DSTATUS"
 echo "ok"
