@@ -2019,8 +2019,9 @@ static int ctl_reexec(struct client *c, int argc, char **argv)
 		json_object_set_new(status, "seconds", json_real(now() - began));
 		print_json(status);
 	} else if (rc == EXIT_OK) {
-		printf("cirqued re-executed %s (generation %ld): every process kept; the exec took "
-		       "%.0f ms, the control socket was unanswered for %.0f ms\n",
+		printf("cirqued %s re-executed from %s (generation %ld): every process kept; the "
+		       "exec took %.0f ms, the control socket was unanswered for %.0f ms\n",
+		       shown(json_string_value(json_object_get(status, "version"))),
 		       shown(json_string_value(json_object_get(reply, "binary"))), generation,
 		       json_number_value(json_object_get(status, "last_ms")),
 		       json_number_value(json_object_get(status, "last_unanswered_ms")));

@@ -508,9 +508,10 @@ static void on_sigusr2(struct ev_loop *loop, ev_signal *sig, int revents)
 
 json_t *reexec_status(void)
 {
-	return json_pack("{s:i, s:s?, s:b, s:s, s:f, s:f}", "generation", (int)rx.generation,
-			 "binary", rx.binary, "busy", rx.busy, "last_result", rx.last_result,
-			 "last_ms", rx.last_ms, "last_unanswered_ms", rx.last_unanswered_ms);
+	return json_pack("{s:i, s:s, s:s?, s:b, s:s, s:f, s:f}", "generation", (int)rx.generation,
+			 "version", CIRQUE_VERSION, "binary", rx.binary, "busy", rx.busy,
+			 "last_result", rx.last_result, "last_ms", rx.last_ms, "last_unanswered_ms",
+			 rx.last_unanswered_ms);
 }
 
 void reexec_resumed(const json_t *state, double control_open)

@@ -139,7 +139,9 @@ echo "$out" | grep -q "can resume this daemon: cirqued .*: can resume state vers
 grep -q "resuming" "$DLOG" && fail "reexec --check re-executed"
 out=$("$CTL" reexec 2>&1) || fail "reexec failed: $out"
 note "$out"
-echo "$out" | grep -q "re-executed .* (generation 1)" || fail "reexec output: $out"
+version=$(sed -n 's/^#define CIRQUE_VERSION "\(.*\)"/\1/p' "$ROOT/src/version.h")
+echo "$out" | grep -q "^cirqued $version re-executed from $T/bin/cirqued (generation 1): every process kept" ||
+	fail "reexec output: $out"
 kill -0 "$DPID" || fail "the daemon's pid changed"
 grep -q "resumed generation 1: 5 watchers" "$DLOG" || fail "no resume in the log"
 readlink "/proc/$DPID/exe" | grep -q deleted && fail "the daemon still runs the old binary"
